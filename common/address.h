@@ -1,0 +1,89 @@
+/* Listen addresses (SPEC §2): the one parser and the one formatter shared by berthd, --check
+ * and berthctl. Pure: no logging, no sd-event. Only address_resolve() touches the outside
+ * world (getaddrinfo for host names). */
+#pragma once
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+/* A concrete socket address, as bound. */
+typedef struct SockAddr {
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in;
+                struct sockaddr_in6 in6;
+                struct sockaddr_un un;
+                struct sockaddr_storage storage;
+        };
+        socklen_t len;
+} SockAddr;
+
+typedef enum AddressKind {
+        ADDRESS_WILDCARD,  /* "8080", "*:8080", ":8080": every address, per dual-stack policy */
+        ADDRESS_ANY_IPV4,  /* "0.0.0.0:8080" */
+        ADDRESS_ANY_IPV6,  /* "[::]:8080" */
+        ADDRESS_IP,        /* one literal address: "127.0.0.1:80", "[::1]:80", "[fe80::1%eth0]:80" */
+        ADDRESS_LOCALHOST, /* "localhost:8080": 127.0.0.1 and [::1] */
+        ADDRESS_HOSTNAME,  /* another host name, resolved by address_resolve() */
+        ADDRESS_UNIX_PATH, /* "/run/app.sock" */
+        ADDRESS_UNIX_ABSTRACT, /* "@name" */
+        _ADDRESS_KIND_MAX,
+        _ADDRESS_KIND_INVALID = -EINVAL,
+} AddressKind;
+
+/* The longest accepted input, host name part and unix path. */
+#define ADDRESS_TEXT_MAX 1024
+#define ADDRESS_HOST_MAX 253
+
+/* A parsed listen address. Fixed size, no heap: copy it by assignment. */
+typedef struct ListenAddress {
+        AddressKind kind;
+        uint16_t port;          /* inet kinds; 0 means "the kernel picks" */
+        SockAddr sockaddr;      /* ADDRESS_ANY_IPV4/ANY_IPV6/IP/UNIX_*: the address to bind.
+                                 * For ADDRESS_WILDCARD: [::]:port. Unused for LOCALHOST and
+                                 * HOSTNAME (see address_resolve()). */
+        char host[ADDRESS_HOST_MAX + 1]; /* ADDRESS_HOSTNAME: the name, lower-cased */
+} ListenAddress;
+
+/* Room for any message address_parse() writes. */
+#define ADDRESS_ERROR_MAX 512
+
+/* Parses one listen address as written in a unit file or on berthd's command line.
+ * On success returns 0 and fills *ret. On a bad address returns -EINVAL and writes a one-line,
+ * user-facing explanation to err (which names what is wrong and shows the right form, e.g.
+ * "ambiguous IPv6 address '::1:8080': write '[::1]:8080'"). err may be NULL. *ret is set only
+ * on success. */
+int address_parse(const char *text, ListenAddress *ret, char *err, size_t errlen);
+
+/* Formats a parsed address in canonical form into buf (at least ADDRESS_TEXT_MAX + 16 bytes):
+ * "*:8080", "0.0.0.0:8080", "[::]:8080", "127.0.0.1:80", "[::1]:80", "[fe80::1%eth0]:80",
+ * "localhost:8080", "example.com:443", "/run/app.sock", "@name". Parsing the result gives an
+ * equal address. Returns buf. */
+#define ADDRESS_FORMAT_MAX (ADDRESS_TEXT_MAX + 32)
+const char *address_format(const ListenAddress *a, char *buf, size_t buflen);
+
+/* Formats a concrete socket address: "127.0.0.1:80", "[::1]:80", "[::]:80",
+ * "[fe80::1%eth0]:80", "/run/app.sock", "@name" (abstract, NULs shown as '@'). Returns buf. */
+const char *sockaddr_format(const SockAddr *sa, char *buf, size_t buflen);
+
+/* True when both are the same family, address, port (and scope id), or the same unix path or
+ * abstract name. */
+bool sockaddr_equal(const SockAddr *a, const SockAddr *b);
+
+/* Expands a parsed inet address to the concrete addresses to bind:
+ * ADDRESS_LOCALHOST gives 127.0.0.1 and [::1]; ADDRESS_HOSTNAME resolves with getaddrinfo
+ * (AI_PASSIVE off, SOCK_STREAM, both families), de-duplicated, in getaddrinfo's order;
+ * every other kind gives its one sockaddr. Returns the count (>= 1) and a malloc'ed array in
+ * *ret, or a negative errno (-EADDRNOTAVAIL when a name does not resolve, with the resolver's
+ * message in err). Caller frees *ret. */
+int address_resolve(const ListenAddress *a, SockAddr **ret, char *err, size_t errlen);
+
+bool address_is_inet(const ListenAddress *a);
+bool address_is_unix(const ListenAddress *a);
+
+const char *address_kind_to_string(AddressKind k);

@@ -1,0 +1,60 @@
+/* listener: creates and binds one socket per BindSpec with every option of its unit, reads the
+ * result back from the kernel, and finds who holds a port on EADDRINUSE (SPEC §3). Does not
+ * touch the event loop yet (activation watches the fds in part 2) and does not log: errors
+ * come back as text for the caller to log with the unit's name. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/address.h"
+#include "daemon/bind-plan.h"
+
+#define LISTENER_ERROR_MAX 1024
+
+/* Reads what the host offers: whether AF_INET6 sockets work, and net.ipv6.bindv6only. */
+void listener_probe_host(HostInfo *ret);
+
+/* Creates a CLOEXEC, non-blocking socket for spec, applies every option from the spec's unit
+ * (IPV6_V6ONLY explicitly for AF_INET6, SO_REUSEADDR for inet stream, ReusePort=, FreeBind=,
+ * Transparent=, NoDelay=, KeepAlive*, DeferAcceptSec=, ReceiveBuffer=, SendBuffer=,
+ * BindToDevice=, PassCredentials=), binds and, for stream and seqpacket, listens with Backlog=.
+ * Unix paths: parent directories created with DirectoryMode=, symlinks never followed, an
+ * existing path removed only when it is a stale socket (connect() gets ECONNREFUSED), owner
+ * (SocketUser=/SocketGroup=) and mode (SocketMode=) applied without a race.
+ * Returns 0 and the new fd in *ret_fd (owned by the caller), or a negative errno with a
+ * one-line message in err: which step failed and why; for an option that needs a privilege,
+ * which option and which capability; for EADDRINUSE, the holder from listener_find_holder()
+ * when it can be found ("... is in use by pid 1234 (nginx), listening on 0.0.0.0:8080"). */
+int listener_bind(const BindSpec *spec, int *ret_fd, char *err, size_t errlen);
+
+/* Information read back from a bound socket (borrowed fd). */
+typedef struct ListenerInfo {
+        SockAddr addr;   /* getsockname() */
+        int family, socktype, protocol;
+        int v6only;      /* IPV6_V6ONLY read back, -1 if not AF_INET6 */
+        int backlog;     /* the backlog asked for; -1 unknown */
+        enum {
+                LISTENER_REACH_ALL,      /* "all interfaces, reachable from other machines" */
+                LISTENER_REACH_LOOPBACK, /* "loopback only, this machine only" */
+                LISTENER_REACH_ONE,      /* "one interface" */
+                LISTENER_REACH_LOCAL,    /* unix sockets: "this machine only, by path" */
+        } reach;
+} ListenerInfo;
+
+int listener_read_back(int fd, ListenerInfo *ret);
+
+/* The one log line for a bound socket:
+ * "web.socket: listening on [::]:8080 (TCP, dual-stack: IPv4 and IPv6) — all interfaces,
+ *  reachable from other machines — try: curl http://127.0.0.1:8080/"
+ * Returns buf. */
+const char *listener_describe(const char *unit, const ListenerInfo *info, char *buf,
+                              size_t buflen);
+
+const char *listener_reach_to_string(int reach);
+
+/* Finds the process that holds a listening (stream) or bound (datagram) socket on addr's port
+ * whose address intersects addr, through sock_diag netlink (inode) and /proc/PID/fd. On
+ * success writes "pid 1234 (nginx), listening on 0.0.0.0:8080" to buf and returns 0;
+ * -ESRCH when nothing is found (or the holder is in another namespace). */
+int listener_find_holder(const SockAddr *addr, int socktype, char *buf, size_t buflen);

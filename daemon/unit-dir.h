@@ -1,0 +1,37 @@
+/* unit-dir: finds unit files and their drop-ins in unit directories, and loads them in lexical
+ * order, skipping bad units (SPEC §1). Pure: no sd-event, no logging; diagnostics go to the
+ * sink. */
+#pragma once
+
+#include <stddef.h>
+
+#include "daemon/unit-file.h"
+
+#define UNIT_DIR_UNITS_MAX 16384 /* units across all directories */
+#define UNIT_DIR_DROPINS_MAX 256 /* drop-ins per unit */
+
+/* One unit found on disk. */
+typedef struct UnitFileEntry {
+        char *name;     /* "web.socket" */
+        char *path;     /* main file: the first directory that has it wins */
+        char **dropins; /* NAME.d/ *.conf across all directories, sorted by file name; a
+                         * file name in an earlier directory masks the same name later */
+} UnitFileEntry;
+
+typedef struct UnitFileList {
+        UnitFileEntry *entries; /* sorted by name (strcmp) */
+        size_t n_entries;
+} UnitFileList;
+
+/* Lists the units in dirs (a NULL-terminated list, highest priority first). Missing
+ * directories are skipped silently; unreadable ones and files with names that are not units
+ * are reported as warnings. Returns 0 and fills *ret, or a negative errno. */
+int unit_dir_enumerate(char *const *dirs, UnitDiagFunc diag, void *userdata, UnitFileList *ret);
+void unit_file_list_done(UnitFileList *l);
+
+/* Enumerates and loads every unit. Bad units are reported and left out; the rest load.
+ * Returns 0 with a malloc'ed array of Unit* in name order (*ret_units, *ret_n), and the number
+ * of units that failed to load in *ret_n_failed, or a negative errno. */
+int unit_dir_load(char *const *dirs, UnitDiagFunc diag, void *userdata, Unit ***ret_units,
+                  size_t *ret_n, size_t *ret_n_failed);
+void unit_array_free(Unit **units, size_t n);

@@ -1,0 +1,267 @@
+/* unit-file: text of one unit (main file plus drop-ins) to plain config structs (SPEC §1).
+ * Pure: no sd-event, no logging. Diagnostics go to a caller-supplied sink with file:line.
+ * The lexer follows systemd's rules on top of libinih (see unit-lexer.h). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/address.h"
+#include "common/macro.h"
+
+/* Caps on user-controlled sizes. */
+#define UNIT_NAME_MAX 255
+#define UNIT_LISTEN_MAX 1024      /* listen entries per socket unit */
+#define UNIT_LIST_MAX 4096        /* entries in any other list key */
+#define UNIT_VALUE_MAX (1U << 20) /* one logical line (after continuations) */
+
+/* Positive, expected outcome of the loaders: the unit is invalid; the reasons were reported
+ * through the diagnostic sink. */
+#define UNIT_FILE_E_INVALID 1
+
+/* A diagnostic: level is LOG_WARNING or LOG_ERR (syslog.h). file may be NULL and line 0 when
+ * the message is not about one line. msg is one line, without the file:line prefix, and names
+ * the key when there is one ("Invalid port in ListenStream='99999': ..."). */
+typedef void (*UnitDiagFunc)(int level, const char *file, unsigned line, const char *msg,
+                             void *userdata);
+
+typedef enum UnitType {
+        UNIT_SOCKET,
+        UNIT_SERVICE,
+        _UNIT_TYPE_MAX,
+        _UNIT_TYPE_INVALID = -EINVAL,
+} UnitType;
+
+typedef enum ListenType {
+        LISTEN_STREAM,
+        LISTEN_DATAGRAM,
+        LISTEN_SEQPACKET,
+        _LISTEN_TYPE_MAX,
+        _LISTEN_TYPE_INVALID = -EINVAL,
+} ListenType;
+
+typedef enum BindIPv6Only {
+        BIND_IPV6_ONLY_BOTH,     /* absent key, or "both" */
+        BIND_IPV6_ONLY_IPV6_ONLY,
+        BIND_IPV6_ONLY_SEPARATE, /* berth's own */
+        BIND_IPV6_ONLY_DEFAULT,  /* systemd's: follow the sysctl, explicitly */
+        _BIND_IPV6_ONLY_MAX,
+        _BIND_IPV6_ONLY_INVALID = -EINVAL,
+} BindIPv6Only;
+
+/* Where a setting came from, for messages. file is owned by the Unit (one of its paths). */
+typedef struct UnitOrigin {
+        const char *file;
+        unsigned line;
+} UnitOrigin;
+
+typedef struct SocketListen {
+        ListenType type;
+        ListenAddress address;
+        char *text; /* as written, owned */
+        UnitOrigin origin;
+} SocketListen;
+
+/* Unset numbers are 0 / USEC_INFINITY as noted; tristates are -1 when unset. */
+typedef struct SocketConfig {
+        SocketListen *listens;
+        size_t n_listens;
+        BindIPv6Only bind_ipv6_only;
+        UnitOrigin bind_ipv6_only_origin;
+        int backlog;               /* -1: the kernel's somaxconn */
+        bool accept;
+        char *service;             /* Service=, or NULL for the default NAME.service */
+        char *fdname;              /* FileDescriptorName=, or NULL for the unit's name */
+        char *socket_user, *socket_group;
+        mode_t socket_mode;        /* default 0666 */
+        mode_t directory_mode;     /* default 0755 */
+        bool remove_on_stop;
+        bool reuse_port, free_bind, transparent, no_delay, keep_alive, pass_credentials;
+        usec_t keep_alive_time_usec;     /* 0: unset */
+        usec_t keep_alive_interval_usec; /* 0: unset */
+        unsigned keep_alive_probes;      /* 0: unset */
+        usec_t defer_accept_usec;        /* 0: unset */
+        uint64_t receive_buffer, send_buffer; /* 0: unset; bytes (K, M, G suffixes, 1024-based) */
+        char *bind_to_device;
+        unsigned max_connections;          /* default 64 */
+        unsigned max_connections_per_source; /* 0: unset (no limit) */
+        usec_t trigger_limit_interval_usec;  /* default 2s */
+        unsigned trigger_limit_burst;        /* default 20 (200 with Accept=yes, as systemd) */
+        usec_t poll_limit_interval_usec;     /* default 2s */
+        unsigned poll_limit_burst;           /* default 150 */
+        bool non_blocking;
+} SocketConfig;
+
+typedef enum ServiceType {
+        SERVICE_SIMPLE,
+        SERVICE_EXEC,
+        SERVICE_NOTIFY,
+        SERVICE_ONESHOT,
+        _SERVICE_TYPE_MAX,
+        _SERVICE_TYPE_INVALID = -EINVAL,
+} ServiceType;
+
+typedef enum ServiceRestart {
+        SERVICE_RESTART_NO,
+        SERVICE_RESTART_ON_SUCCESS,
+        SERVICE_RESTART_ON_FAILURE,
+        SERVICE_RESTART_ON_ABNORMAL,
+        SERVICE_RESTART_ON_ABORT,
+        SERVICE_RESTART_ALWAYS,
+        _SERVICE_RESTART_MAX,
+        _SERVICE_RESTART_INVALID = -EINVAL,
+} ServiceRestart;
+
+typedef enum KillMode {
+        KILL_CONTROL_GROUP, /* berth: the whole process group */
+        KILL_MIXED,
+        KILL_PROCESS,
+        KILL_NONE,
+        _KILL_MODE_MAX,
+        _KILL_MODE_INVALID = -EINVAL,
+} KillMode;
+
+typedef enum NotifyAccess {
+        NOTIFY_ACCESS_NONE,
+        NOTIFY_ACCESS_MAIN,
+        NOTIFY_ACCESS_EXEC,
+        NOTIFY_ACCESS_ALL,
+        _NOTIFY_ACCESS_MAX,
+        _NOTIFY_ACCESS_INVALID = -EINVAL,
+} NotifyAccess;
+
+typedef enum Handover {
+        HANDOVER_STOP_FIRST,
+        HANDOVER_OVERLAP,
+        _HANDOVER_MAX,
+        _HANDOVER_INVALID = -EINVAL,
+} Handover;
+
+typedef enum StdInput {
+        STD_INPUT_NULL,
+        STD_INPUT_SOCKET,
+        _STD_INPUT_MAX,
+        _STD_INPUT_INVALID = -EINVAL,
+} StdInput;
+
+typedef enum StdOutput {
+        STD_OUTPUT_LOG,     /* default: berthd's log, "unit[pid]: line" ("journal" maps here) */
+        STD_OUTPUT_INHERIT,
+        STD_OUTPUT_NULL,
+        STD_OUTPUT_SOCKET,
+        _STD_OUTPUT_MAX,
+        _STD_OUTPUT_INVALID = -EINVAL,
+} StdOutput;
+
+/* One command line: ExecStart= and friends. argv is split with systemd's quoting rules;
+ * $VAR and ${VAR} are kept verbatim for expansion at spawn time. */
+typedef struct ExecCommand {
+        char *path;       /* argv[0] after prefixes; absolute, or a bare name looked up in PATH */
+        char **argv;      /* NULL-terminated, owned */
+        bool ignore_failure; /* "-" prefix */
+        UnitOrigin origin;
+} ExecCommand;
+
+typedef struct EnvironmentFile {
+        char *path;
+        bool optional; /* "-" prefix */
+} EnvironmentFile;
+
+typedef struct ServiceConfig {
+        ExecCommand *exec_start;
+        size_t n_exec_start;       /* 1, or more for Type=oneshot */
+        ExecCommand *exec_start_pre;
+        size_t n_exec_start_pre;
+        ExecCommand *exec_reload;
+        size_t n_exec_reload;
+        ExecCommand *exec_stop;
+        size_t n_exec_stop;
+        ServiceType type;
+        ServiceRestart restart;
+        usec_t restart_usec;        /* default 100ms */
+        usec_t timeout_start_usec;  /* default 90s; USEC_INFINITY for "infinity" or 0 */
+        usec_t timeout_stop_usec;   /* default 90s */
+        int kill_signal;            /* default SIGTERM */
+        KillMode kill_mode;
+        int reload_signal;          /* default SIGHUP */
+        char *user, *group;
+        char **supplementary_groups;
+        char *working_directory;    /* "~" allowed; "-" prefix sets working_directory_optional */
+        bool working_directory_optional;
+        char **environment;         /* "VAR=value" entries, in order; later ones win */
+        EnvironmentFile *environment_files;
+        size_t n_environment_files;
+        mode_t umask;               /* default 0022 */
+        uint64_t limit_nofile_soft, limit_nofile_hard; /* UINT64_MAX: unset or infinity */
+        bool limit_nofile_set;
+        bool no_new_privileges;
+        char **sockets;             /* Sockets=: socket unit names */
+        NotifyAccess notify_access;
+        bool notify_access_set;     /* else: main for Type=notify, none otherwise */
+        unsigned fd_store_max;
+        usec_t watchdog_usec;       /* 0: off */
+        StdInput std_input;
+        StdOutput std_output, std_error;
+        Handover handover;
+        bool non_blocking;          /* NonBlocking= may sit in [Service] as in systemd */
+        bool non_blocking_set;
+} ServiceConfig;
+
+typedef struct Unit {
+        char *name;     /* "web.socket", "web.service", "echo@.service" */
+        UnitType type;
+        bool is_template; /* "NAME@.service" */
+        char *path;     /* main file */
+        char **dropins; /* drop-in paths, in the order applied */
+        /* [Unit] */
+        char *description;
+        usec_t start_limit_interval_usec; /* default 10s */
+        unsigned start_limit_burst;       /* default 5 */
+        /* [Install] */
+        char **wanted_by;
+        SocketConfig socket;   /* UNIT_SOCKET */
+        ServiceConfig service; /* UNIT_SERVICE */
+} Unit;
+
+/* Loads the unit NAME from the main file at path (may be NULL: drop-ins only is an error) and
+ * the drop-ins, applied in the order given. Every problem is reported through diag.
+ * Returns 0 and *ret on success; UNIT_FILE_E_INVALID when the unit has an invalid value or
+ * cannot be read (*ret untouched); or a negative errno on allocation failure. */
+int unit_file_load(const char *name, const char *path, char *const *dropins, UnitDiagFunc diag,
+                   void *userdata, Unit **ret);
+
+/* Same, from text in memory (tests and fuzzing). path is used in messages only.
+ * n_texts texts, the first the main file, the rest drop-ins with their paths. */
+int unit_file_load_strings(const char *name, const char *const *paths, const char *const *texts,
+                           size_t n_texts, UnitDiagFunc diag, void *userdata, Unit **ret);
+
+Unit *unit_free(Unit *u);
+static inline void unit_freep(Unit **u) {
+        *u = unit_free(*u);
+}
+
+/* "web.socket" -> UNIT_SOCKET; "x.timer" -> _UNIT_TYPE_INVALID. Also validates the name
+ * (characters systemd allows, length, template form). */
+UnitType unit_name_to_type(const char *name);
+/* The service a socket unit activates: Service=, else NAME.service (NAME@.service when
+ * Accept=yes). Returns a malloc'ed string or NULL on OOM. */
+char *unit_socket_service_name(const Unit *u);
+/* The fd name a socket unit's fds carry: FileDescriptorName=, else the unit's name without
+ * the ".socket" suffix, as systemd does. Returns a malloc'ed string or NULL. */
+char *unit_socket_fdname(const Unit *u);
+
+const char *unit_type_to_string(UnitType t);
+const char *listen_type_to_string(ListenType t);    /* "ListenStream" ... */
+const char *bind_ipv6_only_to_string(BindIPv6Only b);
+BindIPv6Only bind_ipv6_only_from_string(const char *s);
+const char *service_type_to_string(ServiceType t);
+ServiceType service_type_from_string(const char *s);
+const char *service_restart_to_string(ServiceRestart r);
+ServiceRestart service_restart_from_string(const char *s);
+const char *kill_mode_to_string(KillMode k);
+KillMode kill_mode_from_string(const char *s);
+const char *notify_access_to_string(NotifyAccess n);
+NotifyAccess notify_access_from_string(const char *s);
+const char *handover_to_string(Handover h);
+Handover handover_from_string(const char *s);

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The README's two commands:
+#   ./dev.sh run    install what is missing, build, run berthd in the foreground on units/
+#   ./dev.sh test   install what is missing, build twice (plain, ASan+UBSan), run every test
+# Both are idempotent. As root they install missing Debian packages with apt-get; otherwise
+# they print the exact apt-get line and stop.
+set -euo pipefail
+
+cd "$(dirname "$0")"
+top=$(pwd)
+
+build_packages=(gcc meson ninja-build pkg-config libsystemd-dev libinih-dev check scdoc)
+test_packages=(python3 iproute2 util-linux procps clang libclang-rt-14-dev)
+
+missing_packages() {
+        local p
+        for p in "$@"; do
+                if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+                        printf '%s\n' "$p"
+                fi
+        done
+}
+
+ensure_packages() {
+        local missing
+        missing=$(missing_packages "$@" | tr '\n' ' ')
+        missing=${missing% }
+        [ -z "$missing" ] && return 0
+        if [ "$(id -u)" -ne 0 ]; then
+                echo "berth needs these Debian packages: $missing" >&2
+                echo "Install them as root, then run this again:" >&2
+                echo "  apt-get install -y --no-install-recommends $missing" >&2
+                exit 1
+        fi
+        echo ">>> apt-get install $missing"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        # shellcheck disable=SC2086
+        apt-get install -y -qq --no-install-recommends $missing
+}
+
+# build DIR [meson options...]
+build() {
+        local dir=$1
+        shift
+        local werror=()
+        [ "${CI:-}" = "true" ] && werror=(-Dwerror=true)
+        if [ ! -f "$dir/build.ninja" ]; then
+                meson setup "$dir" "${werror[@]}" "$@" >/dev/null
+        else
+                meson configure "$dir" "${werror[@]}" "$@" >/dev/null
+        fi
+        ninja -C "$dir" >/dev/null
+}
+
+cmd_run() {
+        ensure_packages "${build_packages[@]}"
+        build build
+        echo ">>> build/berthd --units units --runtime-dir /tmp/berth-example (Ctrl-C stops it)"
+        mkdir -p /tmp/berth-example
+        export PATH="$top/build/units:$PATH"
+        exec build/berthd --units units --runtime-dir /tmp/berth-example
+}
+
+# run_suite DIR: runs meson test in DIR, prints failures, leaves counts in the testlog.
+run_suite() {
+        local dir=$1
+        echo ">>> meson test -C $dir"
+        meson test -C "$dir" --print-errorlogs --num-processes 2 || true
+}
+
+count_results() {
+        /usr/bin/python3 - "$@" <<'EOF'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        failed += 1
+        print(f"missing test log {path}: the suite did not run", file=sys.stderr)
+        continue
+    for line in lines:
+        r = json.loads(line).get("result")
+        if r == "OK":
+            passed += 1
+        elif r == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed or passed == 0 else 0)
+EOF
+}
+
+cmd_test() {
+        ensure_packages "${build_packages[@]}" "${test_packages[@]}"
+        rm -f build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json
+        local status=0
+        build build || status=1
+        build build-sanitize -Db_sanitize=address,undefined -Db_lundef=false || status=1
+        if [ $status -ne 0 ]; then
+                echo "build failed"
+                echo "0 passed, 1 failed"
+                exit 1
+        fi
+        export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+        export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+        run_suite build
+        run_suite build-sanitize
+        count_results build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json
+}
+
+case "${1:-}" in
+run) cmd_run ;;
+test) cmd_test ;;
+*)
+        echo "usage: ./dev.sh run | test" >&2
+        exit 2
+        ;;
+esac
