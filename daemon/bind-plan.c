@@ -1,0 +1,490 @@
+/* bind-plan: owns the mapping from socket units to concrete sockets, the dual-stack decision
+ * for each IPv6 socket, and the overlap check across all units (SPEC §3). Nothing here binds;
+ * listener.c does, after the whole plan has been checked. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+
+#include "common/address.h"
+#include "daemon/bind-plan.h"
+
+#define BIND_PLAN_SPECS_MAX (1U << 20)
+
+static void diagf(UnitDiagFunc diag, void *userdata, int level, const char *file, unsigned line,
+                  const char *fmt, ...) _printf_(6, 7);
+
+static void diagf(UnitDiagFunc diag, void *userdata, int level, const char *file, unsigned line,
+                  const char *fmt, ...) {
+        char msg[2048];
+        va_list ap;
+
+        if (!diag)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        diag(level, file, line, msg, userdata);
+}
+
+static int socktype_of(ListenType t) {
+        switch (t) {
+        case LISTEN_STREAM:
+                return SOCK_STREAM;
+        case LISTEN_DATAGRAM:
+                return SOCK_DGRAM;
+        case LISTEN_SEQPACKET:
+                return SOCK_SEQPACKET;
+        case _LISTEN_TYPE_MAX:
+        case _LISTEN_TYPE_INVALID:
+                break;
+        }
+        return -EINVAL;
+}
+
+static bool in6_is_v4mapped(const struct in6_addr *a) {
+        return IN6_IS_ADDR_V4MAPPED(a);
+}
+
+static int plan_append(BindPlan *plan, const BindSpec *s) {
+        if (plan->n_specs >= BIND_PLAN_SPECS_MAX)
+                return -E2BIG;
+        /* Grow geometrically: 10,000 listeners must not cost 10,000 reallocs. */
+        if ((plan->n_specs & (plan->n_specs - 1)) == 0) {
+                size_t cap = plan->n_specs ? plan->n_specs * 2 : 4;
+                BindSpec *n = realloc(plan->specs, cap * sizeof *n);
+                if (!n)
+                        return -ENOMEM;
+                plan->specs = n;
+        }
+        plan->specs[plan->n_specs++] = *s;
+        return 0;
+}
+
+/* The IPV6_V6ONLY value for a wildcard IPv6 socket under the unit's policy. */
+static int wildcard_v6only(BindIPv6Only policy, const HostInfo *host, bool *ret_from_sysctl) {
+        *ret_from_sysctl = false;
+        switch (policy) {
+        case BIND_IPV6_ONLY_BOTH:
+                return 0;
+        case BIND_IPV6_ONLY_IPV6_ONLY:
+        case BIND_IPV6_ONLY_SEPARATE:
+                return 1;
+        case BIND_IPV6_ONLY_DEFAULT:
+                *ret_from_sysctl = true;
+                return host->bindv6only == 1;
+        case _BIND_IPV6_ONLY_MAX:
+        case _BIND_IPV6_ONLY_INVALID:
+                break;
+        }
+        return 0;
+}
+
+static void sockaddr_in4_any(SockAddr *sa, uint16_t port) {
+        memset(sa, 0, sizeof *sa);
+        sa->in.sin_family = AF_INET;
+        sa->in.sin_port = htons(port);
+        sa->in.sin_addr.s_addr = htonl(INADDR_ANY);
+        sa->len = sizeof sa->in;
+}
+
+static void sockaddr_in6_any(SockAddr *sa, uint16_t port) {
+        memset(sa, 0, sizeof *sa);
+        sa->in6.sin6_family = AF_INET6;
+        sa->in6.sin6_port = htons(port);
+        sa->in6.sin6_addr = in6addr_any;
+        sa->len = sizeof sa->in6;
+}
+
+/* Adds the specs for one concrete inet address (not a wildcard). */
+static int add_concrete(BindPlan *plan, const BindSpec *tmpl, const SockAddr *sa,
+                        const HostInfo *host, bool *ret_skipped_v6) {
+        BindSpec s = *tmpl;
+
+        s.addr = *sa;
+        s.family = sa->sa.sa_family;
+        if (s.family == AF_INET6) {
+                if (!host->ipv6) {
+                        *ret_skipped_v6 = true;
+                        return 0;
+                }
+                /* A specific IPv6 address never takes IPv4, except a v4-mapped one, which the
+                 * kernel only binds with IPV6_V6ONLY off. Set it explicitly either way. */
+                s.v6only = in6_is_v4mapped(&sa->in6.sin6_addr) ? 0 : 1;
+        } else
+                s.v6only = -1;
+        return plan_append(plan, &s);
+}
+
+int bind_plan_add_unit(BindPlan *plan, const Unit *u, const HostInfo *host, UnitDiagFunc diag,
+                       void *userdata) {
+        const SocketConfig *c = &u->socket;
+        size_t start = plan->n_specs;
+        int r = 0;
+
+        for (size_t i = 0; i < c->n_listens; i++) {
+                const SocketListen *l = &c->listens[i];
+                const ListenAddress *a = &l->address;
+                BindSpec tmpl = {
+                        .unit = u,
+                        .listen = l,
+                        .socktype = socktype_of(l->type),
+                        .v6only = -1,
+                };
+                bool from_sysctl, skipped_v6 = false;
+
+                switch (a->kind) {
+                case ADDRESS_UNIX_PATH:
+                case ADDRESS_UNIX_ABSTRACT:
+                        tmpl.addr = a->sockaddr;
+                        tmpl.family = AF_UNIX;
+                        r = plan_append(plan, &tmpl);
+                        break;
+
+                case ADDRESS_ANY_IPV4:
+                        tmpl.family = AF_INET;
+                        sockaddr_in4_any(&tmpl.addr, a->port);
+                        r = plan_append(plan, &tmpl);
+                        break;
+
+                case ADDRESS_WILDCARD:
+                case ADDRESS_ANY_IPV6: {
+                        int v6only = wildcard_v6only(c->bind_ipv6_only, host, &from_sysctl);
+
+                        if (!host->ipv6) {
+                                if (a->kind == ADDRESS_ANY_IPV6) {
+                                        diagf(diag, userdata, LOG_ERR, l->origin.file,
+                                              l->origin.line,
+                                              "%s=%s: this host has no IPv6, so [::] cannot be "
+                                              "bound; write '0.0.0.0:%u' or '*:%u'",
+                                              listen_type_to_string(l->type), l->text, a->port,
+                                              a->port);
+                                        r = UNIT_FILE_E_INVALID;
+                                        break;
+                                }
+                                tmpl.family = AF_INET;
+                                tmpl.ipv6_fallback = true;
+                                sockaddr_in4_any(&tmpl.addr, a->port);
+                                r = plan_append(plan, &tmpl);
+                                break;
+                        }
+                        if (c->bind_ipv6_only == BIND_IPV6_ONLY_SEPARATE) {
+                                BindSpec v4 = tmpl;
+                                v4.family = AF_INET;
+                                sockaddr_in4_any(&v4.addr, a->port);
+                                r = plan_append(plan, &v4);
+                                if (r < 0)
+                                        break;
+                        }
+                        tmpl.family = AF_INET6;
+                        tmpl.v6only = v6only;
+                        tmpl.v6only_from_sysctl = from_sysctl;
+                        sockaddr_in6_any(&tmpl.addr, a->port);
+                        r = plan_append(plan, &tmpl);
+                        break;
+                }
+
+                case ADDRESS_IP:
+                case ADDRESS_LOCALHOST:
+                case ADDRESS_HOSTNAME: {
+                        _cleanup_free_ SockAddr *addrs = NULL;
+                        char err[ADDRESS_ERROR_MAX];
+                        int n;
+
+                        if (a->kind == ADDRESS_IP && a->sockaddr.sa.sa_family == AF_INET6 &&
+                            !host->ipv6) {
+                                diagf(diag, userdata, LOG_ERR, l->origin.file, l->origin.line,
+                                      "%s=%s: this host has no IPv6, so this address cannot be "
+                                      "bound", listen_type_to_string(l->type), l->text);
+                                r = UNIT_FILE_E_INVALID;
+                                break;
+                        }
+                        n = address_resolve(a, &addrs, err, sizeof err);
+                        if (n == -ENOMEM) {
+                                r = n;
+                                break;
+                        }
+                        if (n < 0) {
+                                diagf(diag, userdata, LOG_ERR, l->origin.file, l->origin.line,
+                                      "%s=%s: %s", listen_type_to_string(l->type), l->text,
+                                      err);
+                                r = UNIT_FILE_E_INVALID;
+                                break;
+                        }
+                        for (int k = 0; k < n && r >= 0; k++)
+                                r = add_concrete(plan, &tmpl, &addrs[k], host, &skipped_v6);
+                        if (r >= 0 && plan->n_specs == start) {
+                                diagf(diag, userdata, LOG_ERR, l->origin.file, l->origin.line,
+                                      "%s=%s: every address is IPv6 and this host has no IPv6",
+                                      listen_type_to_string(l->type), l->text);
+                                r = UNIT_FILE_E_INVALID;
+                        }
+                        break;
+                }
+
+                case _ADDRESS_KIND_MAX:
+                case _ADDRESS_KIND_INVALID:
+                        r = -EINVAL;
+                        break;
+                }
+                if (r != 0)
+                        break;
+        }
+
+        if (r != 0)
+                plan->n_specs = start; /* all or nothing for a unit */
+        return r;
+}
+
+/* What a spec covers, as sets of addresses per family. */
+typedef enum Cover { COVER_NONE, COVER_ALL, COVER_ONE } Cover;
+
+typedef struct Coverage {
+        Cover v4, v6;
+        struct in_addr a4;
+        struct in6_addr a6;
+        uint32_t scope;
+} Coverage;
+
+static Coverage coverage_of(const BindSpec *s) {
+        Coverage c = { COVER_NONE, COVER_NONE };
+
+        if (s->family == AF_INET) {
+                c.a4 = s->addr.in.sin_addr;
+                c.v4 = c.a4.s_addr == htonl(INADDR_ANY) ? COVER_ALL : COVER_ONE;
+        } else if (s->family == AF_INET6) {
+                const struct in6_addr *a = &s->addr.in6.sin6_addr;
+                if (IN6_IS_ADDR_UNSPECIFIED(a)) {
+                        c.v6 = COVER_ALL;
+                        if (s->v6only == 0)
+                                c.v4 = COVER_ALL;
+                } else if (in6_is_v4mapped(a)) {
+                        c.v4 = COVER_ONE;
+                        memcpy(&c.a4, &a->s6_addr[12], 4);
+                } else {
+                        c.v6 = COVER_ONE;
+                        c.a6 = *a;
+                        c.scope = s->addr.in6.sin6_scope_id;
+                }
+        }
+        return c;
+}
+
+static bool cover_intersects(Cover x, Cover y, bool same_one) {
+        if (x == COVER_NONE || y == COVER_NONE)
+                return false;
+        if (x == COVER_ALL || y == COVER_ALL)
+                return true;
+        return same_one;
+}
+
+static bool coverage_intersects(const Coverage *a, const Coverage *b) {
+        return cover_intersects(a->v4, b->v4, a->a4.s_addr == b->a4.s_addr) ||
+               cover_intersects(a->v6, b->v6,
+                                memcmp(&a->a6, &b->a6, sizeof a->a6) == 0 && a->scope == b->scope);
+}
+
+static uint16_t spec_port(const BindSpec *s) {
+        if (s->family == AF_INET)
+                return ntohs(s->addr.in.sin_port);
+        if (s->family == AF_INET6)
+                return ntohs(s->addr.in6.sin6_port);
+        return 0;
+}
+
+static bool specs_overlap(const BindSpec *a, const BindSpec *b) {
+        if ((a->family == AF_UNIX) != (b->family == AF_UNIX))
+                return false;
+        if (a->family == AF_UNIX)
+                /* One name per path or abstract name, whatever the socket type. */
+                return sockaddr_equal(&a->addr, &b->addr);
+        if (a->socktype != b->socktype)
+                return false; /* TCP and UDP ports are separate */
+        if (spec_port(a) == 0 || spec_port(b) == 0 || spec_port(a) != spec_port(b))
+                return false; /* port 0: the kernel picks a free one */
+        if (a->unit->socket.reuse_port && b->unit->socket.reuse_port)
+                return false;
+        Coverage ca = coverage_of(a), cb = coverage_of(b);
+        return coverage_intersects(&ca, &cb);
+}
+
+static const char *proto_name(const BindSpec *s) {
+        if (s->family == AF_UNIX)
+                return s->socktype == SOCK_STREAM ? "unix stream" :
+                       s->socktype == SOCK_DGRAM  ? "unix datagram" : "unix seqpacket";
+        return s->socktype == SOCK_STREAM ? "TCP" : s->socktype == SOCK_DGRAM ? "UDP" : "SCTP";
+}
+
+/* Why a and b overlap, in words. */
+static void explain(const BindSpec *a, const BindSpec *b, char *buf, size_t len) {
+        char sa[ADDRESS_FORMAT_MAX], sb[ADDRESS_FORMAT_MAX];
+        Coverage ca = coverage_of(a), cb = coverage_of(b);
+        const BindSpec *wide = NULL, *narrow = NULL;
+
+        sockaddr_format(&a->addr, sa, sizeof sa);
+        sockaddr_format(&b->addr, sb, sizeof sb);
+
+        if (a->family == AF_UNIX) {
+                snprintf(buf, len, "both use the unix socket %s%s",
+                         sa[0] == '@' ? "abstract name " : "path ", sa);
+                return;
+        }
+        if (sockaddr_equal(&a->addr, &b->addr) && a->v6only == b->v6only) {
+                snprintf(buf, len, "both bind %s %s", proto_name(a), sa);
+                return;
+        }
+        /* One side is a wildcard that covers the other. */
+        if ((ca.v4 == COVER_ALL && cb.v4 != COVER_NONE) ||
+            (ca.v6 == COVER_ALL && cb.v6 != COVER_NONE))
+                wide = a, narrow = b;
+        else
+                wide = b, narrow = a;
+        sockaddr_format(&wide->addr, sa, sizeof sa);
+        sockaddr_format(&narrow->addr, sb, sizeof sb);
+        if (wide->family == AF_INET6 && wide->v6only == 0 &&
+            (narrow->family == AF_INET || coverage_of(narrow).v4 != COVER_NONE))
+                snprintf(buf, len,
+                         "%s %s is dual-stack (IPV6_V6ONLY=0), so it also takes every IPv4 "
+                         "address on %s port %u, including %s",
+                         proto_name(wide), sa, proto_name(wide), spec_port(wide), sb);
+        else if (wide->family == AF_INET)
+                snprintf(buf, len, "%s %s takes every IPv4 address on port %u, including %s",
+                         proto_name(wide), sa, spec_port(wide), sb);
+        else
+                snprintf(buf, len, "%s %s takes every IPv6 address on port %u, including %s",
+                         proto_name(wide), sa, spec_port(wide), sb);
+}
+
+static void fix_hint(const BindSpec *earlier, const BindSpec *later, char *buf, size_t len) {
+        if (earlier->family == AF_UNIX) {
+                snprintf(buf, len, "give one of them another path or name");
+                return;
+        }
+        bool dual = (earlier->family == AF_INET6 && earlier->v6only == 0) ||
+                    (later->family == AF_INET6 && later->v6only == 0);
+        const Unit *du = earlier->family == AF_INET6 && earlier->v6only == 0 ? earlier->unit :
+                                                                                later->unit;
+        int n = snprintf(buf, len, "give one of them another port");
+        if (n < 0 || (size_t) n >= len)
+                return;
+        if (dual)
+                n += snprintf(buf + n, len - n,
+                              ", or set BindIPv6Only=ipv6-only in %s so [::] takes IPv6 alone",
+                              du->name);
+        if (n < 0 || (size_t) n >= len)
+                return;
+        snprintf(buf + n, len - n,
+                 ", or set ReusePort=yes in both units if they are meant to share the port");
+}
+
+static bool strv_contains(char **l, const char *s) {
+        STRV_FOREACH(i, l)
+                if (streq(*i, s))
+                        return true;
+        return false;
+}
+
+static int strv_push_dup(char ***l, size_t *n, const char *s) {
+        char **nl = realloc(*l, (*n + 2) * sizeof(char *));
+        if (!nl)
+                return -ENOMEM;
+        *l = nl;
+        nl[*n] = strdup(s);
+        if (!nl[*n])
+                return -ENOMEM;
+        nl[++*n] = NULL;
+        return 0;
+}
+
+int bind_plan_check_overlap(const BindPlan *plan, UnitDiagFunc diag, void *userdata,
+                            char ***ret_failed) {
+        _cleanup_strv_free_ char **failed = NULL;
+        size_t n_failed = 0;
+        int conflicts = 0;
+
+        /* Units are contiguous in the plan and in lexical order, so a unit's fate is decided
+         * by earlier units only: walk it in order and compare each spec with the earlier
+         * specs whose units are still loaded. */
+        for (size_t j = 0; j < plan->n_specs; j++) {
+                const BindSpec *b = &plan->specs[j];
+
+                if (strv_contains(failed, b->unit->name))
+                        continue;
+                for (size_t i = 0; i < j; i++) {
+                        const BindSpec *a = &plan->specs[i];
+                        char why[1024], fix[512], sa[ADDRESS_FORMAT_MAX];
+
+                        if (!specs_overlap(a, b))
+                                continue;
+                        if (a->unit != b->unit && strv_contains(failed, a->unit->name))
+                                continue;
+
+                        explain(a, b, why, sizeof why);
+                        fix_hint(a, b, fix, sizeof fix);
+                        sockaddr_format(&a->addr, sa, sizeof sa);
+                        if (a->unit == b->unit)
+                                diagf(diag, userdata, LOG_ERR, b->listen->origin.file,
+                                      b->listen->origin.line,
+                                      "%s=%s in %s overlaps %s=%s at line %u of the same unit: "
+                                      "%s. Fix: remove one of them. %s is not loaded.",
+                                      listen_type_to_string(b->listen->type), b->listen->text,
+                                      b->unit->name, listen_type_to_string(a->listen->type),
+                                      a->listen->text, a->listen->origin.line, why,
+                                      b->unit->name);
+                        else
+                                diagf(diag, userdata, LOG_ERR, b->listen->origin.file,
+                                      b->listen->origin.line,
+                                      "%s=%s in %s overlaps %s=%s in %s (%s:%u): %s. Fix: %s. "
+                                      "%s is not loaded; %s keeps %s.",
+                                      listen_type_to_string(b->listen->type), b->listen->text,
+                                      b->unit->name, listen_type_to_string(a->listen->type),
+                                      a->listen->text, a->unit->name,
+                                      strempty(a->listen->origin.file), a->listen->origin.line,
+                                      why, fix, b->unit->name, a->unit->name, sa);
+                        if (strv_push_dup(&failed, &n_failed, b->unit->name) < 0)
+                                return -ENOMEM;
+                        conflicts++;
+                        break;
+                }
+        }
+
+        if (ret_failed)
+                *ret_failed = TAKE_PTR(failed);
+        return conflicts;
+}
+
+void bind_plan_remove_unit(BindPlan *plan, const char *unit_name) {
+        size_t k = 0;
+
+        for (size_t i = 0; i < plan->n_specs; i++)
+                if (!streq(plan->specs[i].unit->name, unit_name))
+                        plan->specs[k++] = plan->specs[i];
+        plan->n_specs = k;
+}
+
+void bind_plan_done(BindPlan *plan) {
+        free(plan->specs);
+        plan->specs = NULL;
+        plan->n_specs = 0;
+}
+
+const char *bind_spec_describe(const BindSpec *s, char *buf, size_t buflen) {
+        char a[ADDRESS_FORMAT_MAX];
+        const char *stack;
+
+        sockaddr_format(&s->addr, a, sizeof a);
+        if (s->family == AF_INET6)
+                stack = s->v6only ? (IN6_IS_ADDR_UNSPECIFIED(&s->addr.in6.sin6_addr) ?
+                                             "IPv6 only (IPV6_V6ONLY=1)" :
+                                             "IPv6 (IPV6_V6ONLY=1)") :
+                                    (IN6_IS_ADDR_UNSPECIFIED(&s->addr.in6.sin6_addr) ?
+                                             "dual-stack: IPv4 and IPv6 (IPV6_V6ONLY=0)" :
+                                             "IPv4-mapped (IPV6_V6ONLY=0)");
+        else if (s->family == AF_INET)
+                stack = s->ipv6_fallback ? "IPv4 only: this host has no IPv6" : "IPv4";
+        else
+                stack = "unix";
+        snprintf(buf, buflen, "%s %s, %s%s", proto_name(s), a, stack,
+                 s->v6only_from_sysctl ? ", from net.ipv6.bindv6only" : "");
+        return buf;
+}

@@ -1,0 +1,343 @@
+/* bind-plan: the dual-stack decision per socket, and the overlap matrix across units. */
+#include <check.h>
+#include <stdio.h>
+#include <syslog.h>
+
+#include "common/address.h"
+#include "daemon/bind-plan.h"
+
+#define MAX_LISTENS 4
+
+typedef struct TestUnit {
+        Unit unit;
+        SocketListen listens[MAX_LISTENS];
+        char file[64];
+} TestUnit;
+
+/* "ListenStream=127.0.0.1:80" or "ListenDatagram=..." */
+static void add_listen(TestUnit *t, const char *assignment) {
+        SocketListen *l = &t->listens[t->unit.socket.n_listens];
+        char err[ADDRESS_ERROR_MAX];
+        const char *v;
+
+        ck_assert_uint_lt(t->unit.socket.n_listens, MAX_LISTENS);
+        if ((v = startswith(assignment, "ListenStream=")))
+                l->type = LISTEN_STREAM;
+        else if ((v = startswith(assignment, "ListenDatagram=")))
+                l->type = LISTEN_DATAGRAM;
+        else if ((v = startswith(assignment, "ListenSequentialPacket=")))
+                l->type = LISTEN_SEQPACKET;
+        else
+                ck_abort_msg("bad assignment %s", assignment);
+        ck_assert_msg(address_parse(v, &l->address, err, sizeof err) == 0, "%s: %s", v, err);
+        l->text = (char *) v;
+        l->origin.file = t->file;
+        l->origin.line = t->unit.socket.n_listens + 2;
+        t->unit.socket.listens = t->listens;
+        t->unit.socket.n_listens++;
+}
+
+static void test_unit_init(TestUnit *t, const char *name, BindIPv6Only policy, bool reuse) {
+        memset(t, 0, sizeof *t);
+        t->unit.name = (char *) name;
+        t->unit.type = UNIT_SOCKET;
+        t->unit.socket.bind_ipv6_only = policy;
+        t->unit.socket.reuse_port = reuse;
+        t->unit.socket.backlog = -1;
+        snprintf(t->file, sizeof t->file, "/units/%s", name);
+}
+
+typedef struct Diags {
+        char text[8192];
+        unsigned errors;
+        const char *last_file;
+        unsigned last_line;
+} Diags;
+
+static void collect(int level, const char *file, unsigned line, const char *msg, void *ud) {
+        Diags *d = ud;
+        size_t n = strlen(d->text);
+
+        if (level <= LOG_ERR)
+                d->errors++;
+        d->last_file = file;
+        d->last_line = line;
+        snprintf(d->text + n, sizeof d->text - n, "%s:%u: %s\n", strempty(file), line, msg);
+}
+
+static const HostInfo host_v6 = { .ipv6 = true, .bindv6only = 0 };
+
+/* One row of the matrix: unit a (first in lexical order) and unit b. */
+typedef struct OverlapRow {
+        const char *a;
+        BindIPv6Only a_policy;
+        bool a_reuse;
+        const char *b;
+        BindIPv6Only b_policy;
+        bool b_reuse;
+        int bindv6only;
+        bool conflict;
+        const char *why; /* substring of the message, when conflict */
+} OverlapRow;
+
+#define S(x) "ListenStream=" x
+#define D(x) "ListenDatagram=" x
+#define BOTH BIND_IPV6_ONLY_BOTH
+#define V6ONLY BIND_IPV6_ONLY_IPV6_ONLY
+#define SEP BIND_IPV6_ONLY_SEPARATE
+#define DEF BIND_IPV6_ONLY_DEFAULT
+
+static const OverlapRow rows[] = {
+        /* v4 and v4 */
+        { S("127.0.0.1:80"), BOTH, 0, S("127.0.0.1:80"), BOTH, 0, 0, true, "both bind TCP 127.0.0.1:80" },
+        { S("127.0.0.1:80"), BOTH, 0, S("127.0.0.2:80"), BOTH, 0, 0, false, NULL },
+        { S("127.0.0.1:80"), BOTH, 0, S("127.0.0.1:81"), BOTH, 0, 0, false, NULL },
+        /* wildcard v4 and a specific v4, both orders */
+        { S("0.0.0.0:80"), BOTH, 0, S("127.0.0.1:80"), BOTH, 0, 0, true, "TCP 0.0.0.0:80 takes every IPv4 address on port 80, including 127.0.0.1:80" },
+        { S("127.0.0.1:80"), BOTH, 0, S("0.0.0.0:80"), BOTH, 0, 0, true, "takes every IPv4 address" },
+        /* dual-stack [::] and v4 */
+        { S("[::]:80"), BOTH, 0, S("127.0.0.1:80"), BOTH, 0, 0, true, "TCP [::]:80 is dual-stack (IPV6_V6ONLY=0), so it also takes every IPv4 address on TCP port 80, including 127.0.0.1:80" },
+        { S("[::]:80"), BOTH, 0, S("0.0.0.0:80"), BOTH, 0, 0, true, "dual-stack" },
+        { S("80"), BOTH, 0, S("0.0.0.0:80"), BOTH, 0, 0, true, "dual-stack" },
+        { S("*:80"), BOTH, 0, S("127.0.0.1:80"), BOTH, 0, 0, true, "dual-stack" },
+        { S("127.0.0.1:80"), BOTH, 0, S(":80"), BOTH, 0, 0, true, "dual-stack" },
+        /* v6-only and v4: no overlap */
+        { S("[::]:80"), V6ONLY, 0, S("127.0.0.1:80"), BOTH, 0, 0, false, NULL },
+        { S("[::]:80"), V6ONLY, 0, S("0.0.0.0:80"), BOTH, 0, 0, false, NULL },
+        { S("80"), V6ONLY, 0, S("0.0.0.0:80"), BOTH, 0, 1, false, NULL },
+        /* v6-only and v6 */
+        { S("[::]:80"), V6ONLY, 0, S("[::1]:80"), BOTH, 0, 0, true, "takes every IPv6 address on port 80, including [::1]:80" },
+        { S("[::1]:80"), BOTH, 0, S("[::1]:80"), BOTH, 0, 0, true, "both bind TCP [::1]:80" },
+        { S("[::1]:80"), BOTH, 0, S("127.0.0.1:80"), BOTH, 0, 0, false, NULL },
+        /* separate and v4 / v6 */
+        { S("*:80"), SEP, 0, S("127.0.0.1:80"), BOTH, 0, 0, true, "TCP 0.0.0.0:80 takes every IPv4 address" },
+        { S("*:80"), SEP, 0, S("[::1]:80"), BOTH, 0, 0, true, "takes every IPv6 address" },
+        { S("*:80"), SEP, 0, S("*:81"), SEP, 0, 0, false, NULL },
+        /* localhost is two sockets */
+        { S("localhost:80"), BOTH, 0, S("127.0.0.1:80"), BOTH, 0, 0, true, "both bind TCP 127.0.0.1:80" },
+        { S("localhost:80"), BOTH, 0, S("[::1]:80"), BOTH, 0, 0, true, "both bind TCP [::1]:80" },
+        /* BindIPv6Only=default follows the sysctl */
+        { S("[::]:80"), DEF, 0, S("0.0.0.0:80"), BOTH, 0, 0, true, "dual-stack" },
+        { S("[::]:80"), DEF, 0, S("0.0.0.0:80"), BOTH, 0, 1, false, NULL },
+        /* TCP and UDP on the same port are separate; UDP and UDP are not */
+        { S("127.0.0.1:53"), BOTH, 0, D("127.0.0.1:53"), BOTH, 0, 0, false, NULL },
+        { S("[::]:53"), BOTH, 0, D("0.0.0.0:53"), BOTH, 0, 0, false, NULL },
+        { D("127.0.0.1:53"), BOTH, 0, D("127.0.0.1:53"), BOTH, 0, 0, true, "both bind UDP 127.0.0.1:53" },
+        { D("[::]:53"), BOTH, 0, D("127.0.0.1:53"), BOTH, 0, 0, true, "UDP [::]:53 is dual-stack" },
+        /* unix and abstract duplicates, whatever the socket type */
+        { S("/run/a.sock"), BOTH, 0, S("/run/a.sock"), BOTH, 0, 0, true, "both use the unix socket path /run/a.sock" },
+        { S("/run/a.sock"), BOTH, 0, D("/run/a.sock"), BOTH, 0, 0, true, "path /run/a.sock" },
+        { S("/run/a.sock"), BOTH, 0, S("/run/b.sock"), BOTH, 0, 0, false, NULL },
+        { S("@berth"), BOTH, 0, S("@berth"), BOTH, 0, 0, true, "both use the unix socket abstract name @berth" },
+        { S("@berth"), BOTH, 0, "ListenSequentialPacket=@berth", BOTH, 0, 0, true, "abstract name @berth" },
+        { S("@berth"), BOTH, 0, S("@berth2"), BOTH, 0, 0, false, NULL },
+        { S("@run/a.sock"), BOTH, 0, S("/run/a.sock"), BOTH, 0, 0, false, NULL },
+        /* ReusePort=yes on both shares the port; on one side only it does not */
+        { S("0.0.0.0:80"), BOTH, 1, S("0.0.0.0:80"), BOTH, 1, 0, false, NULL },
+        { S("[::]:80"), BOTH, 1, S("127.0.0.1:80"), BOTH, 1, 0, false, NULL },
+        { S("0.0.0.0:80"), BOTH, 1, S("0.0.0.0:80"), BOTH, 0, 0, true, "ReusePort=yes in both units" },
+        /* port 0: the kernel picks, never an overlap */
+        { S("127.0.0.1:0"), BOTH, 0, S("127.0.0.1:0"), BOTH, 0, 0, false, NULL },
+};
+
+START_TEST(test_overlap_matrix) {
+        const OverlapRow *r = &rows[_i];
+        TestUnit a, b;
+        BindPlan plan = {};
+        HostInfo host = { .ipv6 = true, .bindv6only = r->bindv6only };
+        Diags d = {};
+        char **failed = NULL;
+        int k;
+
+        test_unit_init(&a, "a.socket", r->a_policy, r->a_reuse);
+        test_unit_init(&b, "b.socket", r->b_policy, r->b_reuse);
+        add_listen(&a, r->a);
+        add_listen(&b, r->b);
+        ck_assert_int_eq(bind_plan_add_unit(&plan, &a.unit, &host, collect, &d), 0);
+        ck_assert_int_eq(bind_plan_add_unit(&plan, &b.unit, &host, collect, &d), 0);
+
+        k = bind_plan_check_overlap(&plan, collect, &d, &failed);
+        ck_assert_msg(k == (r->conflict ? 1 : 0), "row %d (%s / %s): %d conflicts:\n%s", _i,
+                      r->a, r->b, k, d.text);
+        if (r->conflict) {
+                /* the later unit fails, the message names both units, files, lines */
+                ck_assert_ptr_nonnull(failed);
+                ck_assert_str_eq(failed[0], "b.socket");
+                ck_assert_ptr_null(failed[1]);
+                ck_assert_msg(strstr(d.text, r->why), "row %d: no '%s' in:\n%s", _i, r->why,
+                              d.text);
+                ck_assert_msg(strstr(d.text, "/units/b.socket:2: "), "%s", d.text);
+                ck_assert_msg(strstr(d.text, "in a.socket (/units/a.socket:2)"), "%s", d.text);
+                ck_assert_msg(strstr(d.text, "Fix: "), "%s", d.text);
+                ck_assert_msg(strstr(d.text, "b.socket is not loaded; a.socket keeps"), "%s",
+                              d.text);
+        } else
+                ck_assert_ptr_null(failed);
+
+        for (char **i = failed; i && *i; i++)
+                free(*i);
+        free(failed);
+        bind_plan_done(&plan);
+}
+END_TEST
+
+START_TEST(test_overlap_within_one_unit) {
+        TestUnit a;
+        BindPlan plan = {};
+        Diags d = {};
+        char **failed = NULL;
+
+        test_unit_init(&a, "dup.socket", BOTH, false);
+        add_listen(&a, S("127.0.0.1:80"));
+        add_listen(&a, S("0.0.0.0:80"));
+        ck_assert_int_eq(bind_plan_add_unit(&plan, &a.unit, &host_v6, collect, &d), 0);
+        ck_assert_int_eq(bind_plan_check_overlap(&plan, collect, &d, &failed), 1);
+        ck_assert_str_eq(failed[0], "dup.socket");
+        ck_assert_msg(strstr(d.text, "at line 2 of the same unit"), "%s", d.text);
+        free(failed[0]);
+        free(failed);
+        bind_plan_done(&plan);
+}
+END_TEST
+
+/* A fails nothing, B overlaps A and fails, C overlaps only B: C must load, because B is not
+ * bound. */
+START_TEST(test_failed_unit_does_not_block_later_ones) {
+        TestUnit a, b, c;
+        BindPlan plan = {};
+        Diags d = {};
+        char **failed = NULL;
+
+        test_unit_init(&a, "a.socket", BOTH, false);
+        test_unit_init(&b, "b.socket", BOTH, false);
+        test_unit_init(&c, "c.socket", BOTH, false);
+        add_listen(&a, S("127.0.0.1:80"));
+        add_listen(&b, S("127.0.0.1:80"));
+        add_listen(&b, S("127.0.0.1:81"));
+        add_listen(&c, S("127.0.0.1:81"));
+        ck_assert_int_eq(bind_plan_add_unit(&plan, &a.unit, &host_v6, collect, &d), 0);
+        ck_assert_int_eq(bind_plan_add_unit(&plan, &b.unit, &host_v6, collect, &d), 0);
+        ck_assert_int_eq(bind_plan_add_unit(&plan, &c.unit, &host_v6, collect, &d), 0);
+        ck_assert_int_eq(bind_plan_check_overlap(&plan, collect, &d, &failed), 1);
+        ck_assert_str_eq(failed[0], "b.socket");
+        ck_assert_ptr_null(failed[1]);
+
+        bind_plan_remove_unit(&plan, "b.socket");
+        ck_assert_uint_eq(plan.n_specs, 2);
+        free(failed[0]);
+        free(failed);
+        bind_plan_done(&plan);
+}
+END_TEST
+
+/* The dual-stack decision for each policy, read from the spec. */
+typedef struct PolicyRow {
+        const char *listen;
+        BindIPv6Only policy;
+        HostInfo host;
+        const char *expect; /* descriptions joined with " | " */
+} PolicyRow;
+
+static const PolicyRow policy_rows[] = {
+        { S("8080"), BOTH, { true, 1 }, "TCP [::]:8080, dual-stack: IPv4 and IPv6 (IPV6_V6ONLY=0)" },
+        { S("8080"), V6ONLY, { true, 0 }, "TCP [::]:8080, IPv6 only (IPV6_V6ONLY=1)" },
+        { S("8080"), SEP, { true, 0 }, "TCP 0.0.0.0:8080, IPv4 | TCP [::]:8080, IPv6 only (IPV6_V6ONLY=1)" },
+        { S("8080"), DEF, { true, 1 }, "TCP [::]:8080, IPv6 only (IPV6_V6ONLY=1), from net.ipv6.bindv6only" },
+        { S("8080"), DEF, { true, 0 }, "TCP [::]:8080, dual-stack: IPv4 and IPv6 (IPV6_V6ONLY=0), from net.ipv6.bindv6only" },
+        { S("[::]:8080"), BOTH, { true, 1 }, "TCP [::]:8080, dual-stack: IPv4 and IPv6 (IPV6_V6ONLY=0)" },
+        { S("[::]:8080"), SEP, { true, 0 }, "TCP 0.0.0.0:8080, IPv4 | TCP [::]:8080, IPv6 only (IPV6_V6ONLY=1)" },
+        { S("0.0.0.0:8080"), BOTH, { true, 0 }, "TCP 0.0.0.0:8080, IPv4" },
+        { S("[::1]:8080"), BOTH, { true, 0 }, "TCP [::1]:8080, IPv6 (IPV6_V6ONLY=1)" },
+        { S("localhost:8080"), BOTH, { true, 0 }, "TCP 127.0.0.1:8080, IPv4 | TCP [::1]:8080, IPv6 (IPV6_V6ONLY=1)" },
+        { D("127.0.0.1:53"), BOTH, { true, 0 }, "UDP 127.0.0.1:53, IPv4" },
+        { S("/run/x.sock"), BOTH, { true, 0 }, "unix stream /run/x.sock, unix" },
+        { "ListenSequentialPacket=@x", BOTH, { true, 0 }, "unix seqpacket @x, unix" },
+        /* a host without IPv6: the wildcard falls back to IPv4, and says so */
+        { S("8080"), BOTH, { false, -1 }, "TCP 0.0.0.0:8080, IPv4 only: this host has no IPv6" },
+        { S("localhost:8080"), BOTH, { false, -1 }, "TCP 127.0.0.1:8080, IPv4" },
+};
+
+START_TEST(test_policy) {
+        const PolicyRow *r = &policy_rows[_i];
+        TestUnit a;
+        BindPlan plan = {};
+        Diags d = {};
+        char got[1024] = "", buf[512];
+
+        test_unit_init(&a, "p.socket", r->policy, false);
+        add_listen(&a, r->listen);
+        ck_assert_int_eq(bind_plan_add_unit(&plan, &a.unit, &r->host, collect, &d), 0);
+        for (size_t i = 0; i < plan.n_specs; i++) {
+                size_t n = strlen(got);
+                snprintf(got + n, sizeof got - n, "%s%s", i ? " | " : "",
+                         bind_spec_describe(&plan.specs[i], buf, sizeof buf));
+                if (plan.specs[i].family == AF_INET6)
+                        ck_assert(plan.specs[i].v6only == 0 || plan.specs[i].v6only == 1);
+                else
+                        ck_assert_int_eq(plan.specs[i].v6only, -1);
+        }
+        ck_assert_str_eq(got, r->expect);
+        bind_plan_done(&plan);
+}
+END_TEST
+
+START_TEST(test_no_ipv6_refuses_explicit_v6) {
+        TestUnit a;
+        BindPlan plan = {};
+        Diags d = {};
+        HostInfo host = { .ipv6 = false, .bindv6only = -1 };
+
+        test_unit_init(&a, "p.socket", BOTH, false);
+        add_listen(&a, S("127.0.0.1:80"));
+        add_listen(&a, S("[::]:80"));
+        ck_assert_int_eq(bind_plan_add_unit(&plan, &a.unit, &host, collect, &d),
+                         UNIT_FILE_E_INVALID);
+        ck_assert_uint_eq(plan.n_specs, 0); /* all or nothing */
+        ck_assert_msg(strstr(d.text, "/units/p.socket:3: ListenStream=[::]:80: this host has no "
+                                     "IPv6"),
+                      "%s", d.text);
+        bind_plan_done(&plan);
+}
+END_TEST
+
+START_TEST(test_unresolvable_host) {
+        TestUnit a;
+        BindPlan plan = {};
+        Diags d = {};
+
+        test_unit_init(&a, "h.socket", BOTH, false);
+        add_listen(&a, S("no-such-host.invalid:80"));
+        ck_assert_int_eq(bind_plan_add_unit(&plan, &a.unit, &host_v6, collect, &d),
+                         UNIT_FILE_E_INVALID);
+        ck_assert_msg(strstr(d.text, "/units/h.socket:2: ListenStream=no-such-host.invalid:80"),
+                      "%s", d.text);
+        bind_plan_done(&plan);
+}
+END_TEST
+
+static Suite *suite(void) {
+        Suite *s = suite_create("bind-plan");
+        TCase *tc = tcase_create("overlap");
+
+        tcase_add_loop_test(tc, test_overlap_matrix, 0, ELEMENTSOF(rows));
+        tcase_add_test(tc, test_overlap_within_one_unit);
+        tcase_add_test(tc, test_failed_unit_does_not_block_later_ones);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("policy");
+        tcase_add_loop_test(tc, test_policy, 0, ELEMENTSOF(policy_rows));
+        tcase_add_test(tc, test_no_ipv6_refuses_explicit_v6);
+        tcase_add_test(tc, test_unresolvable_host);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) {
+        SRunner *sr = srunner_create(suite());
+        int failed;
+
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
