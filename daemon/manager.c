@@ -1,0 +1,400 @@
+/* manager: owns the event loop, the units, the plan and the bound sockets. Loading is
+ * all-or-nothing per unit: a bad unit is reported and left out, and the others go on. */
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "common/log.h"
+#include "daemon/listener.h"
+#include "daemon/manager.h"
+#include "daemon/unit-dir.h"
+
+static char **strv_copy(char *const *l) {
+        size_t n = strv_length(l);
+        char **c = calloc(n + 1, sizeof(char *));
+
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!(c[i] = strdup(l[i])))
+                        return strv_free(c);
+        return c;
+}
+
+static int strv_push(char ***l, const char *s) {
+        size_t n = strv_length(*l);
+        char **nl = realloc(*l, (n + 2) * sizeof(char *));
+
+        if (!nl)
+                return -ENOMEM;
+        *l = nl;
+        if (!(nl[n] = strdup(s)))
+                return -ENOMEM;
+        nl[n + 1] = NULL;
+        return 0;
+}
+
+int manager_new(Manager **ret, char *const *unit_dirs, const char *runtime_dir, bool user_mode) {
+        _cleanup_(manager_freep) Manager *m = calloc(1, sizeof *m);
+
+        if (!m)
+                return -ENOMEM;
+        m->unit_dirs = strv_copy(unit_dirs);
+        m->runtime_dir = strdup(runtime_dir);
+        if (!m->unit_dirs || !m->runtime_dir)
+                return -ENOMEM;
+        m->user_mode = user_mode;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+static void manager_close_sockets(Manager *m) {
+        for (size_t i = 0; i < m->n_sockets; i++)
+                m->sockets[i].fd = safe_close(m->sockets[i].fd);
+        free(m->sockets);
+        m->sockets = NULL;
+        m->n_sockets = 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        sd_event_source_disable_unref(m->sigterm_source);
+        sd_event_source_disable_unref(m->sigint_source);
+        sd_event_source_disable_unref(m->sighup_source);
+        manager_close_sockets(m);
+        bind_plan_done(&m->plan);
+        unit_array_free(m->units, m->n_units);
+        strv_free(m->failed_units);
+        strv_free(m->unit_dirs);
+        free(m->runtime_dir);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+/* The diagnostic sink for the pure loaders: log, and count. */
+static void manager_on_diag(int level, const char *file, unsigned line, const char *msg,
+                            void *userdata) {
+        Manager *m = userdata;
+
+        if (level <= LOG_ERR)
+                m->n_errors++;
+        else if (level == LOG_WARNING)
+                m->n_warnings++;
+        if (file && line > 0)
+                log_full_errno(level, 0, "%s:%u: %s", file, line, msg);
+        else if (file)
+                log_full_errno(level, 0, "%s: %s", file, msg);
+        else
+                log_full_errno(level, 0, "%s", msg);
+}
+
+bool manager_unit_failed(Manager *m, const char *name) {
+        STRV_FOREACH(i, m->failed_units)
+                if (streq(*i, name))
+                        return true;
+        return false;
+}
+
+static int unit_cmp(const void *key, const void *elem) {
+        return strcmp(key, (*(Unit *const *) elem)->name);
+}
+
+static Unit *manager_find_unit(Manager *m, const char *name) {
+        Unit **u = bsearch(name, m->units, m->n_units, sizeof(Unit *), unit_cmp);
+        return u ? *u : NULL;
+}
+
+/* Drops a unit that failed after it was loaded: it stays in m->units (for status), but is
+ * listed as failed and gets no sockets. */
+static int manager_fail_unit(Manager *m, const char *name) {
+        if (manager_unit_failed(m, name))
+                return 0;
+        bind_plan_remove_unit(&m->plan, name);
+        return strv_push(&m->failed_units, name);
+}
+
+/* A socket's service must exist, as systemd requires: NAME.service, Service=, or NAME@.service
+ * for Accept=yes. */
+static int manager_link_sockets(Manager *m) {
+        for (size_t i = 0; i < m->n_units; i++) {
+                Unit *u = m->units[i];
+                _cleanup_free_ char *svc = NULL;
+
+                if (u->type != UNIT_SOCKET)
+                        continue;
+                svc = unit_socket_service_name(u);
+                if (!svc)
+                        return log_oom();
+                if (manager_find_unit(m, svc))
+                        continue;
+                char msg[2 * UNIT_NAME_MAX + 256];
+                snprintf(msg, sizeof msg,
+                         "%s: its service %s does not exist (expected %s in a unit directory%s); "
+                         "%s is not loaded",
+                         u->name, svc, svc,
+                         u->socket.accept ? ", a template for Accept=yes" : ", or set Service=",
+                         u->name);
+                manager_on_diag(LOG_ERR, u->path, 0, msg, m);
+                if (manager_fail_unit(m, u->name) < 0)
+                        return log_oom();
+        }
+        return 0;
+}
+
+int manager_load(Manager *m) {
+        size_t n_failed = 0;
+        _cleanup_strv_free_ char **conflicts = NULL;
+        int r;
+
+        listener_probe_host(&m->host);
+
+        r = unit_dir_load(m->unit_dirs, manager_on_diag, m, &m->units, &m->n_units, &n_failed);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load units: %m");
+
+        r = manager_link_sockets(m);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < m->n_units; i++) {
+                Unit *u = m->units[i];
+
+                if (u->type != UNIT_SOCKET || manager_unit_failed(m, u->name))
+                        continue;
+                r = bind_plan_add_unit(&m->plan, u, &m->host, manager_on_diag, m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to plan sockets: %m");
+                if (r == UNIT_FILE_E_INVALID && strv_push(&m->failed_units, u->name) < 0)
+                        return log_oom();
+        }
+
+        r = bind_plan_check_overlap(&m->plan, manager_on_diag, m, &conflicts);
+        if (r < 0)
+                return log_error_errno(r, "Failed to check sockets for overlap: %m");
+        STRV_FOREACH(c, conflicts)
+                if (manager_fail_unit(m, *c) < 0)
+                        return log_oom();
+
+        if (n_failed > 0)
+                log_warning("%zu unit%s failed to load; the other %zu loaded", n_failed,
+                            n_failed == 1 ? "" : "s", m->n_units);
+        return 0;
+}
+
+static void describe_options(const SocketConfig *c, int socktype, char *buf, size_t len) {
+        size_t n = 0;
+        buf[0] = 0;
+
+#define OPT(cond, ...)                                                                             \
+        do {                                                                                       \
+                if ((cond) && n < len) {                                                           \
+                        int k = snprintf(buf + n, len - n, "%s", n ? ", " : "");                   \
+                        n += k > 0 ? (size_t) k : 0;                                               \
+                        if (n < len) {                                                             \
+                                k = snprintf(buf + n, len - n, __VA_ARGS__);                       \
+                                n += k > 0 ? (size_t) k : 0;                                       \
+                        }                                                                          \
+                }                                                                                  \
+        } while (0)
+
+        if (socktype != SOCK_DGRAM) {
+                OPT(c->backlog >= 0, "Backlog=%d", c->backlog);
+                OPT(c->backlog < 0, "Backlog=somaxconn");
+        }
+        OPT(c->accept, "Accept=yes");
+        OPT(c->reuse_port, "ReusePort=yes");
+        OPT(c->free_bind, "FreeBind=yes");
+        OPT(c->transparent, "Transparent=yes");
+        OPT(c->no_delay, "NoDelay=yes");
+        OPT(c->keep_alive, "KeepAlive=yes");
+        OPT(c->defer_accept_usec > 0, "DeferAcceptSec=%llus",
+            (unsigned long long) (c->defer_accept_usec / USEC_PER_SEC));
+        OPT(c->receive_buffer > 0, "ReceiveBuffer=%llu", (unsigned long long) c->receive_buffer);
+        OPT(c->send_buffer > 0, "SendBuffer=%llu", (unsigned long long) c->send_buffer);
+        OPT(c->bind_to_device, "BindToDevice=%s", c->bind_to_device);
+        OPT(c->pass_credentials, "PassCredentials=yes");
+        OPT(c->non_blocking, "NonBlocking=yes");
+#undef OPT
+}
+
+void manager_print_plan(Manager *m, FILE *f) {
+        size_t n_sockets = 0, n_services = 0, n_socket_units = 0;
+
+        for (size_t i = 0; i < m->n_units; i++) {
+                Unit *u = m->units[i];
+                bool failed = manager_unit_failed(m, u->name);
+
+                if (u->type == UNIT_SERVICE) {
+                        n_services++;
+                        continue;
+                }
+                n_socket_units++;
+                _cleanup_free_ char *svc = unit_socket_service_name(u);
+                _cleanup_free_ char *fdname = unit_socket_fdname(u);
+                fprintf(f, "%s -> %s (fd name \"%s\")%s\n", u->name, strna(svc), strna(fdname),
+                        failed ? "  [FAILED: not loaded, see above]" : "");
+                if (failed)
+                        continue;
+                for (size_t k = 0; k < m->plan.n_specs; k++) {
+                        const BindSpec *s = &m->plan.specs[k];
+                        char d[ADDRESS_FORMAT_MAX + 128], opts[512];
+
+                        if (s->unit != u)
+                                continue;
+                        n_sockets++;
+                        describe_options(&u->socket, s->socktype, opts, sizeof opts);
+                        fprintf(f, "  %s=%s (%s:%u)\n    bind %s%s%s\n",
+                                listen_type_to_string(s->listen->type), s->listen->text,
+                                strempty(s->listen->origin.file), s->listen->origin.line,
+                                bind_spec_describe(s, d, sizeof d), opts[0] ? "; " : "", opts);
+                }
+        }
+        for (size_t i = 0; i < m->n_units; i++) {
+                Unit *u = m->units[i];
+                bool activated = false;
+
+                if (u->type != UNIT_SERVICE)
+                        continue;
+                for (size_t k = 0; k < m->n_units && !activated; k++) {
+                        _cleanup_free_ char *svc = NULL;
+                        if (m->units[k]->type != UNIT_SOCKET)
+                                continue;
+                        svc = unit_socket_service_name(m->units[k]);
+                        activated = svc && streq(svc, u->name);
+                }
+                fprintf(f, "%s: %s\n", u->name,
+                        u->is_template ? "template, one instance per connection" :
+                        activated ? (u->wanted_by ? "socket-activated, started at berthd start "
+                                                    "([Install] WantedBy=)" :
+                                                    "socket-activated, started on the first "
+                                                    "connection") :
+                                    "no socket, started at berthd start");
+        }
+        fprintf(f, "%s: %zu unit%s (%zu socket, %zu service), %zu socket%s to bind, %u error%s, "
+                   "%u warning%s\n",
+                m->n_errors > 0 ? "FAILED" : "OK", m->n_units, m->n_units == 1 ? "" : "s",
+                n_socket_units, n_services, n_sockets, n_sockets == 1 ? "" : "s", m->n_errors,
+                m->n_errors == 1 ? "" : "s", m->n_warnings, m->n_warnings == 1 ? "" : "s");
+}
+
+/* Logs the dual-stack decision that BindIPv6Only=default took from the sysctl. */
+static void manager_log_sysctl_choice(Manager *m, const BindSpec *s) {
+        char a[ADDRESS_FORMAT_MAX];
+
+        if (!s->v6only_from_sysctl)
+                return;
+        sockaddr_format(&s->addr, a, sizeof a);
+        if (s->v6only)
+                log_warning("%s: BindIPv6Only=default follows net.ipv6.bindv6only=1: %s takes IPv6 "
+                            "only and IPv4 clients are refused; set BindIPv6Only=both or "
+                            "separate to take IPv4 too",
+                            s->unit->name, a);
+        else
+                log_info("%s: BindIPv6Only=default follows net.ipv6.bindv6only=%d: %s is "
+                         "dual-stack and takes IPv4 too",
+                         s->unit->name, m->host.bindv6only < 0 ? 0 : m->host.bindv6only, a);
+}
+
+int manager_bind(Manager *m) {
+        unsigned failed = 0;
+
+        manager_close_sockets(m);
+        m->sockets = calloc(m->plan.n_specs ?: 1, sizeof *m->sockets);
+        if (!m->sockets)
+                return log_oom();
+
+        for (size_t i = 0; i < m->plan.n_specs; i++) {
+                const BindSpec *s = &m->plan.specs[i];
+                char err[LISTENER_ERROR_MAX];
+                int fd, r;
+
+                if (manager_unit_failed(m, s->unit->name))
+                        continue;
+                manager_log_sysctl_choice(m, s);
+                r = listener_bind(s, &fd, err, sizeof err);
+                if (r < 0) {
+                        log_error("%s:%u: %s: %s; %s is not started, the other units go on",
+                                  strempty(s->listen->origin.file), s->listen->origin.line,
+                                  s->unit->name, err, s->unit->name);
+                        failed++;
+                        if (strv_push(&m->failed_units, s->unit->name) < 0)
+                                return log_oom();
+                        /* Close what this unit already bound. */
+                        for (size_t k = 0; k < m->n_sockets; k++)
+                                if (m->sockets[k].spec.unit == s->unit)
+                                        m->sockets[k].fd = safe_close(m->sockets[k].fd);
+                        continue;
+                }
+                m->sockets[m->n_sockets++] = (ManagerSocket) { .spec = *s, .fd = fd };
+        }
+
+        /* Compact away the sockets of units that failed midway, then log what is bound. */
+        size_t k = 0;
+        for (size_t i = 0; i < m->n_sockets; i++)
+                if (m->sockets[i].fd >= 0)
+                        m->sockets[k++] = m->sockets[i];
+        m->n_sockets = k;
+
+        for (size_t i = 0; i < m->n_sockets; i++) {
+                ListenerInfo info;
+                char line[ADDRESS_FORMAT_MAX + 512];
+                int r = listener_read_back(m->sockets[i].fd, &info);
+
+                if (r < 0) {
+                        log_warning_errno(r, "%s: cannot read back the bound socket: %m",
+                                          m->sockets[i].spec.unit->name);
+                        continue;
+                }
+                log_info("%s", listener_describe(m->sockets[i].spec.unit->name, &info, line,
+                                                 sizeof line));
+        }
+        return failed;
+}
+
+static int manager_on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
+                                  void *userdata) {
+        Manager *m = userdata;
+
+        log_info("Received SIG%s, stopping.", sigabbrev_np(si->ssi_signo) ?: "?");
+        (void) sd_notify(0, "STOPPING=1");
+        m->exit_code = 0;
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int manager_on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si,
+                                    void *userdata) {
+        log_warning("Received SIGHUP: daemon-reload is not implemented yet, ignoring.");
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r;
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate the event loop: %m");
+        r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM, manager_on_exit_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sigint_source, SIGINT,
+                                        manager_on_exit_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sighup_source, SIGHUP,
+                                        manager_on_reload_signal, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch signals: %m");
+
+        log_info("berthd is ready: %zu socket%s bound for %zu unit%s.", m->n_sockets,
+                 m->n_sockets == 1 ? "" : "s", m->n_units, m->n_units == 1 ? "" : "s");
+        r = sd_notifyf(0, "READY=1\nSTATUS=%zu sockets bound", m->n_sockets);
+        if (r < 0)
+                log_warning_errno(r, "Failed to send READY=1 to $NOTIFY_SOCKET: %m, ignoring");
+
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return m->exit_code;
+}

@@ -1,0 +1,64 @@
+/* manager: the composition root. Owns the event loop, the loaded units, the bind plan and the
+ * bound sockets. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <systemd/sd-event.h>
+
+#include "daemon/bind-plan.h"
+#include "daemon/unit-file.h"
+
+typedef struct ManagerSocket {
+        BindSpec spec; /* borrows from the Unit in Manager.units */
+        int fd;        /* owned; -1 until bound */
+} ManagerSocket;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_event_source *sigterm_source, *sigint_source, *sighup_source;
+
+        char **unit_dirs;
+        char *runtime_dir;
+        bool user_mode;
+
+        Unit **units; /* sorted by name; owned */
+        size_t n_units;
+        char **failed_units; /* names of units that failed to load or bind */
+
+        HostInfo host;
+        BindPlan plan;
+        ManagerSocket *sockets;
+        size_t n_sockets;
+
+        unsigned n_errors, n_warnings; /* diagnostics seen while loading */
+        int exit_code;
+} Manager;
+
+/* Takes copies of unit_dirs (NULL-terminated) and runtime_dir. Returns 0 or -ENOMEM. */
+int manager_new(Manager **ret, char *const *unit_dirs, const char *runtime_dir, bool user_mode);
+Manager *manager_free(Manager *m);
+static inline void manager_freep(Manager **m) {
+        *m = manager_free(*m);
+}
+
+/* Loads every unit, links sockets to services and checks the plan for overlaps. Logs every
+ * diagnostic as "file:line: message". Bad units are left out; the rest stay. Returns 0, or a
+ * negative errno on a fatal error (allocation). m->n_errors counts the errors reported. */
+int manager_load(Manager *m);
+
+/* Writes the plan for --check: every socket, how it will be bound and which service it feeds,
+ * then a summary line. */
+void manager_print_plan(Manager *m, FILE *f);
+
+/* Binds every planned socket and logs one line per socket. A unit whose socket fails to bind
+ * is closed and marked failed; the others stay bound. Returns the number of units that
+ * failed, or a negative errno. */
+int manager_bind(Manager *m);
+
+/* Runs the event loop until SIGTERM or SIGINT. The signals must be blocked already (main()).
+ * Sends READY=1 first. Returns the exit code. */
+int manager_run(Manager *m);
+
+bool manager_unit_failed(Manager *m, const char *name);

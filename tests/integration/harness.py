@@ -1,0 +1,220 @@
+"""Harness for berth's integration tests: starts the real berthd from a temporary unit
+directory, waits for READY=1 on a NOTIFY_SOCKET that the test owns (never a sleep), reads its
+log line by line, and drives it with real sockets on loopback only."""
+
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+BERTHD = os.environ.get("BERTHD", "")
+SOURCE_ROOT = os.environ.get("BERTH_SOURCE_ROOT", os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))))
+
+DEFAULT_TIMEOUT = 20.0
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+def free_port(family=socket.AF_INET, socktype=socket.SOCK_STREAM):
+    """A port that is free on loopback in both families right now."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socktype) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        try:
+            with socket.socket(socket.AF_INET6, socktype) as s6:
+                s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                s6.bind(("::1", port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port found in 100 tries")
+
+
+def write_units(directory, units):
+    """units: {"name.socket": "text"}; text is dedented."""
+    import textwrap
+    os.makedirs(directory, exist_ok=True)
+    for name, text in units.items():
+        path = os.path.join(directory, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(textwrap.dedent(text).lstrip("\n"))
+
+
+def run_check(unit_dir, timeout=DEFAULT_TIMEOUT):
+    """berthd --check; returns CompletedProcess with text stdout/stderr."""
+    return subprocess.run([BERTHD, "--check", "--units", unit_dir], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+class Berthd:
+    """A running berthd. Use as a context manager; stop() sends SIGTERM and returns the exit
+    code. The log is collected by a thread; wait_log() waits for a line that matches."""
+
+    def __init__(self, unit_dir, runtime_dir=None, extra_args=(), env=None, wait_ready=True,
+                 timeout=DEFAULT_TIMEOUT):
+        self.unit_dir = unit_dir
+        self.tmp = tempfile.mkdtemp(prefix="berth-it-")
+        self.runtime_dir = runtime_dir or os.path.join(self.tmp, "run")
+        self.lines = []
+        self.cond = threading.Condition()
+        self.notify_path = os.path.join(self.tmp, "notify")
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(self.notify_path)
+        self.notify_messages = []
+        e = dict(os.environ)
+        e["NOTIFY_SOCKET"] = self.notify_path
+        if env:
+            e.update(env)
+        args = [BERTHD, "--units", unit_dir, "--runtime-dir", self.runtime_dir, *extra_args]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=e, text=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.returncode = None
+        if wait_ready:
+            self.wait_ready(timeout)
+
+    def _read(self):
+        for line in self.proc.stdout:
+            line = line.rstrip("\n")
+            sys.stderr.write("berthd| " + line + "\n")
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    def wait_ready(self, timeout=DEFAULT_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError("berthd did not send READY=1 within %.0fs; log:\n%s" % (
+                    timeout, self.log()))
+            if self.proc.poll() is not None:
+                self.reader.join(5)
+                raise AssertionError("berthd exited with %d before READY=1; log:\n%s" % (
+                    self.proc.returncode, self.log()))
+            r, _, _ = select.select([self.notify], [], [], min(remaining, 0.2))
+            if r:
+                msg = self.notify.recv(4096).decode()
+                self.notify_messages.append(msg)
+                if "READY=1" in msg.split("\n"):
+                    return
+
+    def log(self):
+        with self.cond:
+            return "\n".join(self.lines)
+
+    def wait_log(self, pattern, timeout=DEFAULT_TIMEOUT):
+        """Waits for a log line matching the regex; returns the match."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self.cond:
+            while True:
+                for line in self.lines[seen:]:
+                    m = rx.search(line)
+                    if m:
+                        return m
+                seen = len(self.lines)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError("no log line matching %r within %.0fs; log:\n%s" % (
+                        pattern, timeout, "\n".join(self.lines)))
+                if self.proc.poll() is not None and not self.reader.is_alive():
+                    raise AssertionError("berthd exited (%s) before logging %r; log:\n%s" % (
+                        self.proc.returncode, pattern, "\n".join(self.lines)))
+                self.cond.wait(min(remaining, 0.5))
+
+    def stop(self, sig=signal.SIGTERM, timeout=DEFAULT_TIMEOUT):
+        if self.returncode is None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(sig)
+            try:
+                self.returncode = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("berthd did not exit within %.0fs of signal %d" % (
+                    timeout, sig))
+            self.reader.join(5)
+        return self.returncode
+
+    def close(self):
+        try:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+        finally:
+            self.notify.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def ss(*args):
+    """Runs ss with the given arguments; returns stdout."""
+    return subprocess.run(["ss", "-H", *args], capture_output=True, text=True, check=True,
+                          timeout=10).stdout
+
+
+def ss_has(args, needle):
+    return any(needle in line.split() for line in ss(*args).splitlines())
+
+
+def connect(host, port, family=socket.AF_INET, timeout=5.0):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((host, port))
+    except Exception:
+        s.close()
+        raise
+    return s
+
+
+class TestCase(unittest.TestCase):
+    def setUp(self):
+        if not BERTHD or not os.access(BERTHD, os.X_OK):
+            self.fail("BERTHD is not set to an executable berthd")
+        self.dir = tempfile.mkdtemp(prefix="berth-units-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def units(self, units, subdir=""):
+        d = os.path.join(self.dir, subdir) if subdir else self.dir
+        write_units(d, units)
+        return d
+
+    def berthd(self, unit_dir=None, **kw):
+        b = Berthd(unit_dir or self.dir, **kw)
+        self.addCleanup(b.close)
+        return b
+
+
+def main():
+    """Runs the module's tests. Exits 77 (meson's skip) when every test was skipped."""
+    prog = unittest.main(exit=False, verbosity=2)
+    res = prog.result
+    if not res.wasSuccessful():
+        sys.exit(1)
+    if res.testsRun > 0 and len(res.skipped) == res.testsRun:
+        sys.exit(77)
+    sys.exit(0)
