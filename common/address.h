@@ -47,7 +47,8 @@ typedef struct ListenAddress {
         SockAddr sockaddr;      /* ADDRESS_ANY_IPV4/ANY_IPV6/IP/UNIX_*: the address to bind.
                                  * For ADDRESS_WILDCARD: [::]:port. Unused for LOCALHOST and
                                  * HOSTNAME (see address_resolve()). */
-        char host[ADDRESS_HOST_MAX + 1]; /* ADDRESS_HOSTNAME: the name, lower-cased */
+        char host[ADDRESS_HOST_MAX + 1]; /* ADDRESS_HOSTNAME: the name, lower-cased;
+                                  * ADDRESS_IP with a scope: the interface name as written */
 } ListenAddress;
 
 /* Room for any message address_parse() writes. */

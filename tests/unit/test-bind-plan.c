@@ -5,6 +5,7 @@
 
 #include "common/address.h"
 #include "daemon/bind-plan.h"
+#include "tests/unit/test-util.h"
 
 #define MAX_LISTENS 4
 
@@ -305,6 +306,8 @@ START_TEST(test_unresolvable_host) {
         BindPlan plan = {};
         Diags d = {};
 
+        if (!test_isolate_network("unresolvable host name"))
+                return;
         test_unit_init(&a, "h.socket", BOTH, false);
         add_listen(&a, S("no-such-host.invalid:80"));
         ck_assert_int_eq(bind_plan_add_unit(&plan, &a.unit, &host_v6, collect, &d),
