@@ -15,6 +15,10 @@
 /* Reads what the host offers: whether AF_INET6 sockets work, and net.ipv6.bindv6only. */
 void listener_probe_host(HostInfo *ret);
 
+/* net.ipv6.bindv6only of the caller's network namespace: 0 or 1, or a negative errno when it
+ * cannot be read (no IPv6, no /proc). */
+int listener_sysctl_bindv6only(void);
+
 /* Creates a CLOEXEC, non-blocking socket for spec, applies every option from the spec's unit
  * (IPV6_V6ONLY explicitly for AF_INET6, SO_REUSEADDR for inet stream, ReusePort=, FreeBind=,
  * Transparent=, NoDelay=, KeepAlive*, DeferAcceptSec=, ReceiveBuffer=, SendBuffer=,
@@ -25,7 +29,10 @@ void listener_probe_host(HostInfo *ret);
  * Returns 0 and the new fd in *ret_fd (owned by the caller), or a negative errno with a
  * one-line message in err: which step failed and why; for an option that needs a privilege,
  * which option and which capability; for EADDRINUSE, the holder from listener_find_holder()
- * when it can be found ("... is in use by pid 1234 (nginx), listening on 0.0.0.0:8080"). */
+ * when it can be found ("... is in use by pid 1234 (nginx), listening on 0.0.0.0:8080").
+ * On success err is either empty or holds one non-fatal warning for the caller to log (for
+ * example a ReceiveBuffer= the kernel capped at net.core.rmem_max without CAP_NET_ADMIN).
+ * Unix paths are bound under a temporary umask(0777): call it from one thread only. */
 int listener_bind(const BindSpec *spec, int *ret_fd, char *err, size_t errlen);
 
 /* Information read back from a bound socket (borrowed fd). */
@@ -42,11 +49,21 @@ typedef struct ListenerInfo {
         } reach;
 } ListenerInfo;
 
+/* Fills *ret from the kernel (borrowed fd). backlog is the listen() backlog the kernel applied
+ * (TCP and unix stream/seqpacket listeners), else -1. Returns 0 or a negative errno. */
 int listener_read_back(int fd, ListenerInfo *ret);
 
+/* The accept queue of a listening socket (borrowed fd): connections waiting to be accepted and
+ * the backlog the kernel applies, for TCP (TCP_INFO) and unix stream/seqpacket (unix sock_diag).
+ * Returns 0, -EINVAL when the socket is not listening, -EOPNOTSUPP for other sockets, or another
+ * negative errno. Either pointer may be NULL. */
+int listener_queue(int fd, unsigned *ret_waiting, unsigned *ret_backlog);
+
 /* The one log line for a bound socket:
- * "web.socket: listening on [::]:8080 (TCP, dual-stack: IPv4 and IPv6) — all interfaces,
- *  reachable from other machines — try: curl http://127.0.0.1:8080/"
+ * "web.socket: listening on [::]:8080 (TCP, dual-stack: takes IPv4 and IPv6, IPV6_V6ONLY=0) —
+ *  all interfaces, reachable from other machines — try: curl http://127.0.0.1:8080/"
+ * The protocol part reads "(TCP, IPv4)", "(TCP, IPv6 only, IPV6_V6ONLY=1)", "(UDP, ...)",
+ * "(unix stream)"; the hint is curl for TCP, nc -u for UDP, nc -U / socat for unix.
  * Returns buf. */
 const char *listener_describe(const char *unit, const ListenerInfo *info, char *buf,
                               size_t buflen);

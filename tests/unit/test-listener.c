@@ -1,0 +1,1533 @@
+/* Tests for daemon/listener.c: the kernel contracts berth relies on, binding with every option,
+ * dual-stack behaviour in private network namespaces, EADDRINUSE holder lookup, unix socket
+ * paths, the one log line, and fd hygiene. Units and specs are built by hand: no parser. */
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/address.h"
+#include "common/macro.h"
+#include "daemon/bind-plan.h"
+#include "daemon/listener.h"
+#include "daemon/unit-file.h"
+
+/* One hand-built socket unit with one listen entry and its BindSpec. Not movable: the spec
+ * points into it. */
+typedef struct TestSocket {
+        char name[64];
+        Unit unit;
+        SocketListen listen;
+        BindSpec spec;
+} TestSocket;
+
+static void ts_init(TestSocket *t, int family, int socktype) {
+        memset(t, 0, sizeof *t);
+        snprintf(t->name, sizeof t->name, "t.socket");
+        t->unit.name = t->name;
+        t->unit.type = UNIT_SOCKET;
+        t->unit.socket.socket_mode = 0666;
+        t->unit.socket.directory_mode = 0755;
+        t->unit.socket.backlog = -1;
+        t->unit.socket.bind_ipv6_only = BIND_IPV6_ONLY_BOTH;
+        t->unit.socket.listens = &t->listen;
+        t->unit.socket.n_listens = 1;
+        t->listen.type = socktype == SOCK_STREAM ? LISTEN_STREAM
+                         : socktype == SOCK_DGRAM ? LISTEN_DATAGRAM
+                                                  : LISTEN_SEQPACKET;
+        t->spec.unit = &t->unit;
+        t->spec.listen = &t->listen;
+        t->spec.family = family;
+        t->spec.socktype = socktype;
+        t->spec.v6only = -1;
+}
+
+static SockAddr make_inet(const char *ip, uint16_t port) {
+        SockAddr a = {};
+
+        if (inet_pton(AF_INET, ip, &a.in.sin_addr) == 1) {
+                a.in.sin_family = AF_INET;
+                a.in.sin_port = htons(port);
+                a.len = sizeof a.in;
+        } else if (inet_pton(AF_INET6, ip, &a.in6.sin6_addr) == 1) {
+                a.in6.sin6_family = AF_INET6;
+                a.in6.sin6_port = htons(port);
+                a.len = sizeof a.in6;
+        } else
+                abort();
+        return a;
+}
+
+static void ts_inet(TestSocket *t, const char *ip, uint16_t port, int socktype, int v6only) {
+        SockAddr a = make_inet(ip, port);
+
+        ts_init(t, a.sa.sa_family, socktype);
+        t->spec.addr = a;
+        t->spec.v6only = a.sa.sa_family == AF_INET6 ? v6only : -1;
+        t->listen.address.kind = ADDRESS_IP;
+        t->listen.address.port = port;
+        t->listen.address.sockaddr = a;
+}
+
+static SockAddr make_unix(const char *path) {
+        SockAddr a = { .un.sun_family = AF_UNIX };
+
+        if (path[0] == '@') {
+                size_t n = strlen(path + 1);
+
+                memcpy(a.un.sun_path + 1, path + 1, n);
+                a.len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + n);
+        } else {
+                snprintf(a.un.sun_path, sizeof a.un.sun_path, "%s", path);
+                a.len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
+        }
+        return a;
+}
+
+static void ts_unix(TestSocket *t, const char *path, int socktype) {
+        SockAddr a = make_unix(path);
+
+        ts_init(t, AF_UNIX, socktype);
+        t->spec.addr = a;
+        t->listen.address.kind = path[0] == '@' ? ADDRESS_UNIX_ABSTRACT : ADDRESS_UNIX_PATH;
+        t->listen.address.sockaddr = a;
+}
+
+static uint16_t port_of(int fd) {
+        SockAddr a = {};
+        socklen_t l = sizeof a.storage;
+
+        if (getsockname(fd, &a.sa, &l) < 0)
+                return 0;
+        return ntohs(a.sa.sa_family == AF_INET ? a.in.sin_port : a.in6.sin6_port);
+}
+
+static int get_opt(int fd, int level, int name) {
+        int v = -1;
+        socklen_t l = sizeof v;
+
+        if (getsockopt(fd, level, name, &v, &l) < 0)
+                return -errno;
+        return v;
+}
+
+static bool have_ipv6(void) {
+        HostInfo h;
+
+        listener_probe_host(&h);
+        return h.ipv6;
+}
+
+/* Connects (blocking) to ip:port; returns the fd or a negative errno. */
+static int connect_to(const char *ip, uint16_t port, int socktype) {
+        SockAddr a = make_inet(ip, port);
+        int fd, r;
+
+        fd = socket(a.sa.sa_family, socktype | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        r = connect(fd, &a.sa, a.len) < 0 ? -errno : 0;
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+/* Waits for and accepts one connection on a (non-blocking) listener. */
+static int accept_one(int lfd) {
+        struct pollfd p = { .fd = lfd, .events = POLLIN };
+        int c;
+
+        if (poll(&p, 1, 2000) <= 0)
+                return -ETIMEDOUT;
+        c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0)
+                return -errno;
+        close(c);
+        return 0;
+}
+
+/* Connects to ip:port and checks that lfd accepts it. 0 on success, else a negative errno. */
+static int connect_and_accept(int lfd, const char *ip, uint16_t port) {
+        int c = connect_to(ip, port, SOCK_STREAM), r;
+
+        if (c < 0)
+                return c;
+        r = accept_one(lfd);
+        close(c);
+        return r;
+}
+
+static int count_fds(void) {
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+        int n = 0;
+
+        ck_assert_ptr_nonnull(d);
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n - 1; /* the directory's own fd */
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st;
+        (void) ftw;
+        if (flag == FTW_DP)
+                rmdir(path);
+        else
+                unlink(path);
+        return 0;
+}
+
+static void rm_rf(const char *path) {
+        nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char tmpdir[128];
+
+static void tmpdir_setup(void) {
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/berth-test-listener.XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void tmpdir_teardown(void) {
+        rm_rf(tmpdir);
+}
+
+static void write_file(const char *path, const char *text) {
+        FILE *f = fopen(path, "we");
+
+        ck_assert_ptr_nonnull(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+static bool file_has(const char *path, const char *text) {
+        char buf[256] = "";
+        FILE *f = fopen(path, "re");
+        size_t n;
+
+        if (!f)
+                return false;
+        n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = '\0';
+        fclose(f);
+        return streq(buf, text);
+}
+
+/* ---- children: forked helpers report through their exit status ---- */
+
+#define CHILD_CHECK(x)                                                                             \
+        do {                                                                                       \
+                if (!(x)) {                                                                        \
+                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x);      \
+                        return 1;                                                                  \
+                }                                                                                  \
+        } while (0)
+
+static int write_sysctl(const char *path, const char *value) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (write(fd, value, strlen(value)) < 0)
+                r = -errno;
+        close(fd);
+        return r;
+}
+
+static int enter_netns(void) {
+        struct ifreq ifr = {};
+        int fd;
+
+        if (unshare(CLONE_NEWNET) < 0) {
+                fprintf(stderr, "unshare(CLONE_NEWNET): %s\n", strerror(errno));
+                return 1;
+        }
+        fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return 1;
+        snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return 1;
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) {
+                fprintf(stderr, "bringing up lo: %s\n", strerror(errno));
+                close(fd);
+                return 1;
+        }
+        close(fd);
+        return 0;
+}
+
+static int drop_privileges(void) {
+        if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+            setresuid(65534, 65534, 65534) < 0)
+                return 1;
+        return 0;
+}
+
+typedef int (*ChildFunc)(void *userdata);
+
+/* Runs fn in a forked child, in a new network namespace or with root dropped when asked.
+ * Returns its exit status (0: passed). */
+static int run_child(ChildFunc fn, void *userdata, bool netns, bool unprivileged) {
+        int status;
+        pid_t pid;
+
+        fflush(stdout);
+        fflush(stderr);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                int r = 0;
+
+                if (netns)
+                        r = enter_netns();
+                if (r == 0 && unprivileged)
+                        r = drop_privileges();
+                if (r == 0)
+                        r = fn(userdata);
+                fflush(stderr);
+                _exit(r);
+        }
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        return 128 + WTERMSIG(status);
+}
+
+static bool need_root(void) {
+        if (geteuid() == 0)
+                return true;
+        printf("SKIP: needs root for a network namespace\n");
+        return false;
+}
+
+/* ---- (a) kernel contracts ---- */
+
+START_TEST(test_v6only_before_and_after_bind) {
+        if (!have_ipv6()) {
+                printf("SKIP: no IPv6\n");
+                return;
+        }
+        for (int v = 0; v <= 1; v++) {
+                SockAddr a = make_inet("::", 0);
+                int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+                ck_assert_int_ge(fd, 0);
+                ck_assert_int_eq(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof v), 0);
+                ck_assert_int_eq(get_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY), v);
+                ck_assert_int_eq(bind(fd, &a.sa, a.len), 0);
+                ck_assert_int_eq(get_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY), v);
+                /* Once bound, the kernel refuses to change it: berth must set it before. */
+                int other = !v;
+                ck_assert_int_lt(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &other, sizeof other),
+                                 0);
+                ck_assert_int_eq(errno, EINVAL);
+                close(fd);
+
+                /* And listener_bind sets what the spec says, whatever the sysctl. */
+                TestSocket t;
+                ListenerInfo info;
+                char err[LISTENER_ERROR_MAX];
+
+                ts_inet(&t, "::", 0, SOCK_STREAM, v);
+                ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+                ck_assert_int_eq(get_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY), v);
+                ck_assert_int_eq(listener_read_back(fd, &info), 0);
+                ck_assert_int_eq(info.v6only, v);
+                ck_assert_int_eq(info.family, AF_INET6);
+                close(fd);
+        }
+}
+END_TEST
+
+START_TEST(test_reuseaddr_time_wait) {
+        TestSocket t;
+        char err[LISTENER_ERROR_MAX], buf[16];
+        int lfd, fd, c, conn;
+        uint16_t port;
+        struct pollfd p;
+
+        ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
+        ck_assert_msg(listener_bind(&t.spec, &lfd, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(get_opt(lfd, SOL_SOCKET, SO_REUSEADDR), 1);
+        port = port_of(lfd);
+        ck_assert_uint_ne(port, 0);
+
+        /* The server closes first, so its side of the connection ends in TIME_WAIT. */
+        c = connect_to("127.0.0.1", port, SOCK_STREAM);
+        ck_assert_int_ge(c, 0);
+        p = (struct pollfd) { .fd = lfd, .events = POLLIN };
+        ck_assert_int_eq(poll(&p, 1, 2000), 1);
+        conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        ck_assert_int_ge(conn, 0);
+        close(conn);
+        p = (struct pollfd) { .fd = c, .events = POLLIN };
+        ck_assert_int_eq(poll(&p, 1, 2000), 1);
+        ck_assert_int_eq(read(c, buf, sizeof buf), 0);
+        close(c);
+        close(lfd);
+
+        /* Without SO_REUSEADDR the port is still taken (this is what berth avoids)... */
+        SockAddr a = make_inet("127.0.0.1", port);
+        int plain = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), r = 0;
+        for (int i = 0; i < 100; i++) {
+                r = bind(plain, &a.sa, a.len) < 0 ? -errno : 0;
+                if (r == -EADDRINUSE)
+                        break;
+                /* Bound already: the TIME_WAIT was not there yet; try a fresh socket. */
+                close(plain);
+                plain = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                usleep(10000);
+        }
+        close(plain);
+        ck_assert_int_eq(r, -EADDRINUSE);
+
+        /* ...while listener_bind rebinds it at once. */
+        ts_inet(&t, "127.0.0.1", port, SOCK_STREAM, -1);
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_uint_eq(port_of(fd), port);
+        close(fd);
+}
+END_TEST
+
+START_TEST(test_cloexec_nonblock) {
+        char path[256], abstract[64], err[LISTENER_ERROR_MAX];
+        TestSocket t[4];
+        int fd;
+
+        snprintf(path, sizeof path, "%s/fl.sock", tmpdir);
+        snprintf(abstract, sizeof abstract, "@berth-test-fl-%d", (int) getpid());
+        ts_inet(&t[0], "127.0.0.1", 0, SOCK_STREAM, -1);
+        ts_inet(&t[1], "127.0.0.1", 0, SOCK_DGRAM, -1);
+        ts_unix(&t[2], path, SOCK_STREAM);
+        ts_unix(&t[3], abstract, SOCK_DGRAM);
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                ck_assert_msg(listener_bind(&t[i].spec, &fd, err, sizeof err) == 0, "%s", err);
+                ck_assert_str_eq(err, "");
+                ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+                ck_assert(fcntl(fd, F_GETFL) & O_NONBLOCK);
+                close(fd);
+        }
+}
+END_TEST
+
+/* ---- (b) dual-stack in private network namespaces ---- */
+
+static int child_dual_stack_takes_ipv4(void *userdata) {
+        TestSocket t;
+        ListenerInfo info;
+        HostInfo host;
+        char err[LISTENER_ERROR_MAX];
+        int fd;
+
+        /* The sysctl says v6-only; the explicit IPV6_V6ONLY=0 must win. */
+        CHILD_CHECK(write_sysctl("/proc/sys/net/ipv6/bindv6only", "1") == 0);
+        listener_probe_host(&host);
+        CHILD_CHECK(host.ipv6);
+        CHILD_CHECK(host.bindv6only == 1);
+        CHILD_CHECK(listener_sysctl_bindv6only() == 1);
+
+        ts_inet(&t, "::", 8080, SOCK_STREAM, 0);
+        if (listener_bind(&t.spec, &fd, err, sizeof err) < 0) {
+                fprintf(stderr, "%s\n", err);
+                return 1;
+        }
+        CHILD_CHECK(listener_read_back(fd, &info) == 0);
+        CHILD_CHECK(info.v6only == 0);
+        CHILD_CHECK(info.reach == LISTENER_REACH_ALL);
+        CHILD_CHECK(connect_and_accept(fd, "127.0.0.1", 8080) == 0);
+        CHILD_CHECK(connect_and_accept(fd, "::1", 8080) == 0);
+        close(fd);
+        return 0;
+}
+
+static int child_v6only_refuses_ipv4(void *userdata) {
+        TestSocket t;
+        ListenerInfo info;
+        char err[LISTENER_ERROR_MAX];
+        int fd;
+
+        /* The sysctl says dual-stack; the explicit IPV6_V6ONLY=1 must win. */
+        CHILD_CHECK(write_sysctl("/proc/sys/net/ipv6/bindv6only", "0") == 0);
+        CHILD_CHECK(listener_sysctl_bindv6only() == 0);
+
+        ts_inet(&t, "::", 8080, SOCK_STREAM, 1);
+        if (listener_bind(&t.spec, &fd, err, sizeof err) < 0) {
+                fprintf(stderr, "%s\n", err);
+                return 1;
+        }
+        CHILD_CHECK(listener_read_back(fd, &info) == 0);
+        CHILD_CHECK(info.v6only == 1);
+        CHILD_CHECK(connect_to("127.0.0.1", 8080, SOCK_STREAM) == -ECONNREFUSED);
+        CHILD_CHECK(connect_and_accept(fd, "::1", 8080) == 0);
+        close(fd);
+        return 0;
+}
+
+static int child_separate(void *userdata) {
+        TestSocket t4, t6;
+        char err[LISTENER_ERROR_MAX];
+        int fd4, fd6;
+
+        ts_inet(&t4, "0.0.0.0", 8080, SOCK_STREAM, -1);
+        ts_inet(&t6, "::", 8080, SOCK_STREAM, 1);
+        if (listener_bind(&t4.spec, &fd4, err, sizeof err) < 0 ||
+            listener_bind(&t6.spec, &fd6, err, sizeof err) < 0) {
+                fprintf(stderr, "%s\n", err);
+                return 1;
+        }
+        CHILD_CHECK(connect_and_accept(fd4, "127.0.0.1", 8080) == 0);
+        CHILD_CHECK(connect_and_accept(fd6, "::1", 8080) == 0);
+        /* Nothing left over: each family went to its own socket. */
+        struct pollfd p[2] = { { .fd = fd4, .events = POLLIN }, { .fd = fd6, .events = POLLIN } };
+        CHILD_CHECK(poll(p, 2, 0) == 0);
+        close(fd4);
+        close(fd6);
+
+        /* And a dual-stack [::] on top of 0.0.0.0 is what 'separate' avoids. */
+        ts_inet(&t4, "0.0.0.0", 8081, SOCK_STREAM, -1);
+        ts_inet(&t6, "::", 8081, SOCK_STREAM, 0);
+        CHILD_CHECK(listener_bind(&t4.spec, &fd4, err, sizeof err) == 0);
+        CHILD_CHECK(listener_bind(&t6.spec, &fd6, err, sizeof err) == -EADDRINUSE);
+        CHILD_CHECK(strstr(err, "0.0.0.0:8081") != NULL);
+        CHILD_CHECK(strstr(err, "Address already in use") != NULL);
+        close(fd4);
+        return 0;
+}
+
+START_TEST(test_netns_dual_stack) {
+        if (!need_root())
+                return;
+        if (!have_ipv6()) {
+                printf("SKIP: no IPv6\n");
+                return;
+        }
+        ck_assert_int_eq(run_child(child_dual_stack_takes_ipv4, NULL, true, false), 0);
+}
+END_TEST
+
+START_TEST(test_netns_v6only) {
+        if (!need_root())
+                return;
+        if (!have_ipv6()) {
+                printf("SKIP: no IPv6\n");
+                return;
+        }
+        ck_assert_int_eq(run_child(child_v6only_refuses_ipv4, NULL, true, false), 0);
+}
+END_TEST
+
+START_TEST(test_netns_separate) {
+        if (!need_root())
+                return;
+        if (!have_ipv6()) {
+                printf("SKIP: no IPv6\n");
+                return;
+        }
+        ck_assert_int_eq(run_child(child_separate, NULL, true, false), 0);
+}
+END_TEST
+
+/* ---- (c) EADDRINUSE and the holder ---- */
+
+/* Forks a child that binds ip:0 (socktype; v6only for IPv6 when >= 0) and holds it in pause().
+ * Returns the pid and the port it got. */
+static pid_t spawn_holder(const char *ip, int socktype, int v6only, uint16_t *ret_port) {
+        int pfd[2];
+        pid_t pid;
+        uint16_t port = 0;
+
+        ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                SockAddr a = make_inet(ip, 0);
+                int fd = socket(a.sa.sa_family, socktype | SOCK_CLOEXEC, 0);
+
+                if (fd < 0)
+                        _exit(1);
+                if (v6only >= 0)
+                        (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+                if (bind(fd, &a.sa, a.len) < 0)
+                        _exit(1);
+                if (socktype == SOCK_STREAM && listen(fd, 8) < 0)
+                        _exit(1);
+                port = port_of(fd);
+                if (write(pfd[1], &port, sizeof port) != sizeof port)
+                        _exit(1);
+                for (;;)
+                        pause();
+        }
+        close(pfd[1]);
+        ck_assert_int_eq(read(pfd[0], &port, sizeof port), (ssize_t) sizeof port);
+        close(pfd[0]);
+        ck_assert_uint_ne(port, 0);
+        *ret_port = port;
+        return pid;
+}
+
+static void reap(pid_t pid) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+}
+
+START_TEST(test_addr_in_use_names_holder) {
+        char err[LISTENER_ERROR_MAX], buf[512], want[64], where[64];
+        TestSocket t;
+        uint16_t port;
+        pid_t pid;
+        int fd = -1;
+
+        pid = spawn_holder("0.0.0.0", SOCK_STREAM, -1, &port);
+        snprintf(want, sizeof want, "pid %d (", (int) pid);
+        snprintf(where, sizeof where, "listening on 0.0.0.0:%u", port);
+
+        ts_inet(&t, "127.0.0.1", port, SOCK_STREAM, -1);
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EADDRINUSE);
+        ck_assert_int_eq(fd, -1);
+        ck_assert_msg(strstr(err, "cannot bind TCP 127.0.0.1:") != NULL, "%s", err);
+        ck_assert_msg(strstr(err, "Address already in use — held by ") != NULL, "%s", err);
+        ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+        ck_assert_msg(strstr(err, where) != NULL, "%s", err);
+
+        /* Asked about 127.0.0.1:P, the holder of 0.0.0.0:P is found. */
+        SockAddr a = make_inet("127.0.0.1", port);
+        ck_assert_int_eq(listener_find_holder(&a, SOCK_STREAM, buf, sizeof buf), 0);
+        ck_assert_msg(strstr(buf, want) == buf, "%s", buf);
+        ck_assert_msg(strstr(buf, where) != NULL, "%s", buf);
+
+        /* Nothing on UDP on that port. */
+        ck_assert_int_eq(listener_find_holder(&a, SOCK_DGRAM, buf, sizeof buf), -ESRCH);
+        reap(pid);
+}
+END_TEST
+
+START_TEST(test_addr_in_use_dual_stack_holder) {
+        char err[LISTENER_ERROR_MAX], want[64], where[64];
+        TestSocket t;
+        uint16_t port;
+        pid_t pid;
+        int fd = -1;
+
+        if (!have_ipv6()) {
+                printf("SKIP: no IPv6\n");
+                return;
+        }
+        /* A dual-stack [::]:P holds IPv4 too. */
+        pid = spawn_holder("::", SOCK_STREAM, 0, &port);
+        snprintf(want, sizeof want, "held by pid %d (", (int) pid);
+        snprintf(where, sizeof where, "listening on [::]:%u (dual-stack", port);
+        ts_inet(&t, "127.0.0.1", port, SOCK_STREAM, -1);
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EADDRINUSE);
+        ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+        ck_assert_msg(strstr(err, where) != NULL, "%s", err);
+        reap(pid);
+
+        /* A v6-only [::]:P does not: 127.0.0.1:P binds. */
+        pid = spawn_holder("::", SOCK_STREAM, 1, &port);
+        ts_inet(&t, "127.0.0.1", port, SOCK_STREAM, -1);
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        close(fd);
+        reap(pid);
+}
+END_TEST
+
+START_TEST(test_addr_in_use_udp) {
+        char err[LISTENER_ERROR_MAX], want[64], where[64];
+        TestSocket t;
+        uint16_t port;
+        pid_t pid;
+        int fd = -1;
+
+        pid = spawn_holder("127.0.0.1", SOCK_DGRAM, -1, &port);
+        snprintf(want, sizeof want, "held by pid %d (", (int) pid);
+        snprintf(where, sizeof where, "bound to 127.0.0.1:%u", port);
+        ts_inet(&t, "127.0.0.1", port, SOCK_DGRAM, -1);
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EADDRINUSE);
+        ck_assert_msg(strstr(err, "cannot bind UDP 127.0.0.1:") != NULL, "%s", err);
+        ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+        ck_assert_msg(strstr(err, where) != NULL, "%s", err);
+        reap(pid);
+}
+END_TEST
+
+typedef struct HiddenHolder {
+        uint16_t port;
+} HiddenHolder;
+
+static int child_hidden_holder(void *userdata) {
+        const HiddenHolder *h = userdata;
+        char err[LISTENER_ERROR_MAX], buf[512], where[64];
+        TestSocket t;
+        int fd = -1;
+
+        /* Unprivileged, we see the socket through sock_diag but not root's /proc/PID/fd. */
+        snprintf(where, sizeof where, "listening on 0.0.0.0:%u", h->port);
+        SockAddr a = make_inet("127.0.0.1", h->port);
+        CHILD_CHECK(listener_find_holder(&a, SOCK_STREAM, buf, sizeof buf) == 0);
+        CHILD_CHECK(strstr(buf, "a process of uid 0 whose pid is not visible to us") == buf);
+        CHILD_CHECK(strstr(buf, where) != NULL);
+        ts_inet(&t, "127.0.0.1", h->port, SOCK_STREAM, -1);
+        CHILD_CHECK(listener_bind(&t.spec, &fd, err, sizeof err) == -EADDRINUSE);
+        CHILD_CHECK(strstr(err, "held by a process of uid 0") != NULL);
+        return 0;
+}
+
+START_TEST(test_addr_in_use_hidden_holder) {
+        HiddenHolder h;
+        pid_t pid;
+
+        if (geteuid() != 0) {
+                printf("SKIP: needs root (a holder the test cannot see)\n");
+                return;
+        }
+        pid = spawn_holder("0.0.0.0", SOCK_STREAM, -1, &h.port);
+        ck_assert_int_eq(run_child(child_hidden_holder, &h, false, true), 0);
+        reap(pid);
+}
+END_TEST
+
+START_TEST(test_find_holder_nothing) {
+        char buf[256];
+        TestSocket t;
+        char err[LISTENER_ERROR_MAX];
+        uint16_t port;
+        int fd;
+
+        /* A port that was just free. */
+        ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        port = port_of(fd);
+        close(fd);
+        SockAddr a = make_inet("127.0.0.1", port);
+        ck_assert_int_eq(listener_find_holder(&a, SOCK_STREAM, buf, sizeof buf), -ESRCH);
+}
+END_TEST
+
+/* ---- (d) unix sockets ---- */
+
+START_TEST(test_unix_stale_replaced) {
+        char path[256], err[LISTENER_ERROR_MAX];
+        SockAddr a;
+        TestSocket t;
+        struct stat st;
+        int fd, s, c;
+
+        snprintf(path, sizeof path, "%s/stale.sock", tmpdir);
+        a = make_unix(path);
+        s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ck_assert_int_eq(bind(s, &a.sa, a.len), 0);
+        close(s); /* the file stays, nobody behind it */
+        ck_assert_int_eq(lstat(path, &st), 0);
+        ck_assert(S_ISSOCK(st.st_mode));
+
+        ts_unix(&t, path, SOCK_STREAM);
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ck_assert_int_eq(connect(c, &a.sa, a.len), 0);
+        ck_assert_int_eq(accept_one(fd), 0);
+        close(c);
+
+        /* Live now: a second bind is refused and names us as the holder. */
+        char want[64];
+        int fd2 = -1;
+        snprintf(want, sizeof want, "held by pid %d (", (int) getpid());
+        ck_assert_int_eq(listener_bind(&t.spec, &fd2, err, sizeof err), -EADDRINUSE);
+        ck_assert_msg(strstr(err, "is in use by another process") != NULL, "%s", err);
+        ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+        ck_assert_int_eq(fd2, -1);
+        close(fd);
+}
+END_TEST
+
+START_TEST(test_unix_regular_file_refused) {
+        char path[256], err[LISTENER_ERROR_MAX], want[300];
+        TestSocket t;
+        int fd = -1;
+
+        snprintf(path, sizeof path, "%s/file.sock", tmpdir);
+        write_file(path, "keep me\n");
+        ts_unix(&t, path, SOCK_STREAM);
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EEXIST);
+        snprintf(want, sizeof want, "'%s' exists and is not a socket", path);
+        ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+        ck_assert_msg(strstr(err, "refusing to replace it") != NULL, "%s", err);
+        ck_assert(file_has(path, "keep me\n"));
+        ck_assert_int_eq(fd, -1);
+}
+END_TEST
+
+START_TEST(test_unix_symlink_refused) {
+        char path[256], target[256], dangling[256], err[LISTENER_ERROR_MAX];
+        TestSocket t;
+        struct stat st;
+        int fd = -1;
+
+        snprintf(target, sizeof target, "%s/target", tmpdir);
+        snprintf(path, sizeof path, "%s/link.sock", tmpdir);
+        write_file(target, "target\n");
+        ck_assert_int_eq(symlink(target, path), 0);
+        ts_unix(&t, path, SOCK_STREAM);
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EEXIST);
+        ck_assert_msg(strstr(err, "exists and is not a socket (it is a symlink)") != NULL, "%s",
+                      err);
+        ck_assert_int_eq(lstat(path, &st), 0);
+        ck_assert(S_ISLNK(st.st_mode));
+        ck_assert(file_has(target, "target\n"));
+
+        /* A dangling symlink: its target must not be created. */
+        snprintf(dangling, sizeof dangling, "%s/nowhere", tmpdir);
+        snprintf(path, sizeof path, "%s/dangling.sock", tmpdir);
+        ck_assert_int_eq(symlink(dangling, path), 0);
+        ts_unix(&t, path, SOCK_STREAM);
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EEXIST);
+        ck_assert_int_lt(lstat(dangling, &st), 0);
+}
+END_TEST
+
+START_TEST(test_unix_parent_symlink_refused) {
+        char real[256], link[256], path[300], inreal[300], err[LISTENER_ERROR_MAX];
+        TestSocket t;
+        struct stat st;
+        int fd = -1;
+
+        snprintf(real, sizeof real, "%s/real", tmpdir);
+        snprintf(link, sizeof link, "%s/link", tmpdir);
+        snprintf(path, sizeof path, "%s/x.sock", link);
+        snprintf(inreal, sizeof inreal, "%s/x.sock", real);
+        ck_assert_int_eq(mkdir(real, 0755), 0);
+        ck_assert_int_eq(symlink(real, link), 0);
+        ts_unix(&t, path, SOCK_STREAM);
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -ELOOP);
+        ck_assert_msg(strstr(err, "is a symlink, refusing") != NULL, "%s", err);
+        ck_assert_int_lt(lstat(inreal, &st), 0);
+
+        /* A symlink higher up (like /var/run -> /run) is followed. */
+        snprintf(path, sizeof path, "%s/sub/x.sock", link);
+        ts_unix(&t, path, SOCK_STREAM);
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        snprintf(inreal, sizeof inreal, "%s/sub/x.sock", real);
+        ck_assert_int_eq(lstat(inreal, &st), 0);
+        ck_assert(S_ISSOCK(st.st_mode));
+        close(fd);
+}
+END_TEST
+
+START_TEST(test_unix_mode) {
+        static const mode_t modes[] = { 0600, 0666, 0660 };
+        char path[256], err[LISTENER_ERROR_MAX];
+        TestSocket t;
+        struct stat st;
+        mode_t old = umask(0022);
+        int fd;
+
+        for (size_t i = 0; i < ELEMENTSOF(modes); i++) {
+                snprintf(path, sizeof path, "%s/mode-%zu.sock", tmpdir, i);
+                ts_unix(&t, path, i == 2 ? SOCK_DGRAM : SOCK_STREAM);
+                t.unit.socket.socket_mode = modes[i];
+                ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+                ck_assert_int_eq(lstat(path, &st), 0);
+                ck_assert(S_ISSOCK(st.st_mode));
+                ck_assert_int_eq(st.st_mode & 07777, modes[i]);
+                ck_assert_int_eq(st.st_uid, geteuid());
+                close(fd);
+        }
+        /* The process umask is left as it was. */
+        ck_assert_int_eq(umask(old), 0022);
+}
+END_TEST
+
+START_TEST(test_unix_directories) {
+        char a[256], b[300], path[320], err[LISTENER_ERROR_MAX];
+        TestSocket t;
+        struct stat st;
+        mode_t old = umask(0077);
+        int fd;
+
+        snprintf(a, sizeof a, "%s/a", tmpdir);
+        snprintf(b, sizeof b, "%s/b", a);
+        snprintf(path, sizeof path, "%s/x.sock", b);
+        ts_unix(&t, path, SOCK_STREAM);
+        t.unit.socket.directory_mode = 0751;
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(lstat(a, &st), 0);
+        ck_assert(S_ISDIR(st.st_mode));
+        ck_assert_int_eq(st.st_mode & 07777, 0751);
+        ck_assert_int_eq(lstat(b, &st), 0);
+        ck_assert_int_eq(st.st_mode & 07777, 0751);
+        /* An existing directory keeps its mode. */
+        ck_assert_int_eq(lstat(tmpdir, &st), 0);
+        ck_assert_int_eq(st.st_mode & 07777, 0700);
+        close(fd);
+        umask(old);
+}
+END_TEST
+
+START_TEST(test_unix_owner) {
+        char path[300], err[LISTENER_ERROR_MAX], sub[256];
+        TestSocket t;
+        struct stat st;
+        struct passwd *pw;
+        int fd = -1;
+
+        if (geteuid() != 0) {
+                printf("SKIP: needs root to give a socket away\n");
+                return;
+        }
+        pw = getpwnam("nobody");
+        if (!pw) {
+                printf("SKIP: no user 'nobody'\n");
+                return;
+        }
+        snprintf(path, sizeof path, "%s/owned.sock", tmpdir);
+        ts_unix(&t, path, SOCK_STREAM);
+        t.unit.socket.socket_user = (char *) "nobody";
+        t.unit.socket.socket_group = (char *) "12345";
+        t.unit.socket.socket_mode = 0660;
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(lstat(path, &st), 0);
+        ck_assert_int_eq(st.st_uid, pw->pw_uid);
+        ck_assert_int_eq(st.st_gid, 12345);
+        ck_assert_int_eq(st.st_mode & 07777, 0660);
+        close(fd);
+
+        /* An unknown user is named, and nothing is created. */
+        snprintf(sub, sizeof sub, "%s/never", tmpdir);
+        snprintf(path, sizeof path, "%s/x.sock", sub);
+        ts_unix(&t, path, SOCK_STREAM);
+        t.unit.socket.socket_user = (char *) "no-such-user-berth";
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -ESRCH);
+        ck_assert_msg(strstr(err, "SocketUser=no-such-user-berth") != NULL, "%s", err);
+        ck_assert_int_lt(lstat(sub, &st), 0);
+        t.unit.socket.socket_user = NULL;
+        t.unit.socket.socket_group = (char *) "no-such-group-berth";
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -ESRCH);
+        ck_assert_msg(strstr(err, "SocketGroup=no-such-group-berth") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(test_unix_abstract) {
+        char name[64], err[LISTENER_ERROR_MAX], want[64];
+        TestSocket t;
+        ListenerInfo info;
+        int fd, fd2 = -1, c;
+
+        snprintf(name, sizeof name, "@berth-test-abstract-%d", (int) getpid());
+        ts_unix(&t, name, SOCK_STREAM);
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(listener_read_back(fd, &info), 0);
+        ck_assert_int_eq(info.family, AF_UNIX);
+        ck_assert_int_eq(info.reach, LISTENER_REACH_LOCAL);
+        ck_assert(sockaddr_equal(&info.addr, &t.spec.addr));
+        c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ck_assert_int_eq(connect(c, &t.spec.addr.sa, t.spec.addr.len), 0);
+        ck_assert_int_eq(accept_one(fd), 0);
+        close(c);
+
+        snprintf(want, sizeof want, "held by pid %d (", (int) getpid());
+        ck_assert_int_eq(listener_bind(&t.spec, &fd2, err, sizeof err), -EADDRINUSE);
+        ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+        close(fd);
+}
+END_TEST
+
+START_TEST(test_unix_seqpacket) {
+        char path[256], err[LISTENER_ERROR_MAX];
+        TestSocket t;
+        ListenerInfo info;
+        int fd = -1;
+
+        snprintf(path, sizeof path, "%s/seq.sock", tmpdir);
+        ts_unix(&t, path, SOCK_SEQPACKET);
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(listener_read_back(fd, &info), 0);
+        ck_assert_int_eq(info.socktype, SOCK_SEQPACKET);
+        close(fd);
+        fd = -1;
+
+        ts_inet(&t, "127.0.0.1", 0, SOCK_SEQPACKET, -1);
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EPROTONOSUPPORT);
+        ck_assert_msg(strstr(err, "unix sockets only") != NULL, "%s", err);
+}
+END_TEST
+
+/* ---- (e) options ---- */
+
+START_TEST(test_options_tcp) {
+        char err[LISTENER_ERROR_MAX];
+        TestSocket t;
+        ListenerInfo info;
+        int fd;
+
+        ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
+        t.unit.socket.reuse_port = true;
+        t.unit.socket.no_delay = true;
+        t.unit.socket.keep_alive = true;
+        t.unit.socket.keep_alive_time_usec = 30 * USEC_PER_SEC;
+        t.unit.socket.keep_alive_interval_usec = 10 * USEC_PER_SEC;
+        t.unit.socket.keep_alive_probes = 4;
+        t.unit.socket.defer_accept_usec = 5 * USEC_PER_SEC;
+        t.unit.socket.backlog = 7;
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(get_opt(fd, SOL_SOCKET, SO_REUSEPORT), 1);
+        ck_assert_int_ne(get_opt(fd, IPPROTO_TCP, TCP_NODELAY), 0);
+        ck_assert_int_eq(get_opt(fd, SOL_SOCKET, SO_KEEPALIVE), 1);
+        ck_assert_int_eq(get_opt(fd, IPPROTO_TCP, TCP_KEEPIDLE), 30);
+        ck_assert_int_eq(get_opt(fd, IPPROTO_TCP, TCP_KEEPINTVL), 10);
+        ck_assert_int_eq(get_opt(fd, IPPROTO_TCP, TCP_KEEPCNT), 4);
+        ck_assert_int_ge(get_opt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT), 5);
+        ck_assert_int_eq(listener_read_back(fd, &info), 0);
+        ck_assert_int_eq(info.backlog, 7);
+        ck_assert_int_eq(info.protocol, IPPROTO_TCP);
+        unsigned waiting = 99, backlog = 0;
+        ck_assert_int_eq(listener_queue(fd, &waiting, &backlog), 0);
+        ck_assert_uint_eq(waiting, 0);
+        ck_assert_uint_eq(backlog, 7);
+        close(fd);
+
+        /* Backlog unset: the kernel's somaxconn. */
+        FILE *f = fopen("/proc/sys/net/core/somaxconn", "re");
+        int somaxconn = 0;
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(fscanf(f, "%d", &somaxconn), 1);
+        fclose(f);
+        ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(listener_read_back(fd, &info), 0);
+        ck_assert_int_eq(info.backlog, somaxconn);
+        close(fd);
+}
+END_TEST
+
+START_TEST(test_options_buffers) {
+        char err[LISTENER_ERROR_MAX];
+        TestSocket t;
+        int fd;
+
+        /* Above the usual net.core.rmem_max / wmem_max, so root needs the *FORCE options. */
+        ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
+        t.unit.socket.receive_buffer = 48 * 1024 * 1024;
+        t.unit.socket.send_buffer = 40 * 1024 * 1024;
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        if (geteuid() == 0) {
+                ck_assert_int_ge(get_opt(fd, SOL_SOCKET, SO_RCVBUF), 48 * 1024 * 1024);
+                ck_assert_int_ge(get_opt(fd, SOL_SOCKET, SO_SNDBUF), 40 * 1024 * 1024);
+                ck_assert_str_eq(err, "");
+        }
+        close(fd);
+
+        /* Small values are never capped. */
+        ts_inet(&t, "127.0.0.1", 0, SOCK_DGRAM, -1);
+        t.unit.socket.receive_buffer = 65536;
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_ge(get_opt(fd, SOL_SOCKET, SO_RCVBUF), 65536);
+        close(fd);
+
+        /* Absurd values are refused with the option's name. */
+        ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
+        t.unit.socket.receive_buffer = UINT64_C(1) << 40;
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EINVAL);
+        ck_assert_msg(strstr(err, "ReceiveBuffer=") != NULL, "%s", err);
+}
+END_TEST
+
+static int child_buffer_capped(void *userdata) {
+        char err[LISTENER_ERROR_MAX];
+        TestSocket t;
+        int fd;
+
+        ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
+        t.unit.socket.receive_buffer = 64 * 1024 * 1024;
+        CHILD_CHECK(listener_bind(&t.spec, &fd, err, sizeof err) == 0);
+        /* Bound, with a warning that says why the size is smaller and what to do. */
+        CHILD_CHECK(strstr(err, "ReceiveBuffer=67108864") != NULL);
+        CHILD_CHECK(strstr(err, "net.core.rmem_max") != NULL);
+        CHILD_CHECK(strstr(err, "CAP_NET_ADMIN") != NULL);
+        close(fd);
+        return 0;
+}
+
+START_TEST(test_options_buffer_capped_unprivileged) {
+        FILE *f = fopen("/proc/sys/net/core/rmem_max", "re");
+        long rmem_max = 0;
+
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(fscanf(f, "%ld", &rmem_max), 1);
+        fclose(f);
+        if (geteuid() != 0 || rmem_max >= 64 * 1024 * 1024) {
+                printf("SKIP: needs root (to drop it) and net.core.rmem_max below 64M\n");
+                return;
+        }
+        ck_assert_int_eq(run_child(child_buffer_capped, NULL, false, true), 0);
+}
+END_TEST
+
+START_TEST(test_options_unix_and_udp) {
+        char path[256], err[LISTENER_ERROR_MAX];
+        TestSocket t;
+        ListenerInfo info;
+        int fd;
+
+        snprintf(path, sizeof path, "%s/cred.sock", tmpdir);
+        ts_unix(&t, path, SOCK_STREAM);
+        t.unit.socket.pass_credentials = true;
+        t.unit.socket.no_delay = true;    /* not for unix: skipped */
+        t.unit.socket.keep_alive = true;  /* not for unix: skipped */
+        t.unit.socket.reuse_port = true;  /* not for unix: skipped */
+        t.unit.socket.backlog = 5;
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(get_opt(fd, SOL_SOCKET, SO_PASSCRED), 1);
+        ck_assert_int_eq(listener_read_back(fd, &info), 0);
+        ck_assert_int_eq(info.backlog, 5);
+        close(fd);
+
+        ts_inet(&t, "127.0.0.1", 0, SOCK_DGRAM, -1);
+        t.unit.socket.no_delay = true;         /* not for UDP: skipped */
+        t.unit.socket.defer_accept_usec = 1;   /* not for UDP: skipped */
+        t.unit.socket.pass_credentials = true; /* not for inet: skipped */
+        t.unit.socket.reuse_port = true;
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(get_opt(fd, SOL_SOCKET, SO_REUSEPORT), 1);
+        ck_assert_int_eq(get_opt(fd, SOL_SOCKET, SO_REUSEADDR), 0);
+        ck_assert_int_eq(listener_read_back(fd, &info), 0);
+        ck_assert_int_eq(info.backlog, -1);
+        ck_assert_int_eq(info.protocol, IPPROTO_UDP);
+        close(fd);
+}
+END_TEST
+
+START_TEST(test_options_free_bind) {
+        char err[LISTENER_ERROR_MAX];
+        TestSocket t;
+        ListenerInfo info;
+        int fd = -1;
+
+        /* TEST-NET-3: on no interface of this host. */
+        ts_inet(&t, "203.0.113.7", 0, SOCK_STREAM, -1);
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EADDRNOTAVAIL);
+        ck_assert_msg(strstr(err, "cannot bind TCP 203.0.113.7:0") != NULL, "%s", err);
+        ck_assert_msg(strstr(err, "FreeBind=yes") != NULL, "%s", err);
+
+        t.unit.socket.free_bind = true;
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(get_opt(fd, IPPROTO_IP, IP_FREEBIND), 1);
+        ck_assert_int_eq(listener_read_back(fd, &info), 0);
+        ck_assert_int_eq(info.reach, LISTENER_REACH_ONE);
+        close(fd);
+
+        if (have_ipv6()) {
+                ts_inet(&t, "2001:db8::7", 0, SOCK_STREAM, 1);
+                t.unit.socket.free_bind = true;
+                ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+                close(fd);
+        }
+}
+END_TEST
+
+static int child_transparent_eperm(void *userdata) {
+        char err[LISTENER_ERROR_MAX];
+        TestSocket t;
+        int fd = -1;
+
+        ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
+        t.unit.socket.transparent = true;
+        CHILD_CHECK(listener_bind(&t.spec, &fd, err, sizeof err) == -EPERM);
+        CHILD_CHECK(strstr(err, "Transparent=yes needs CAP_NET_ADMIN") != NULL);
+        CHILD_CHECK(strstr(err, "127.0.0.1:0") != NULL);
+        CHILD_CHECK(fd == -1);
+        return 0;
+}
+
+START_TEST(test_options_transparent) {
+        char err[LISTENER_ERROR_MAX];
+        TestSocket t;
+        int fd = -1, r;
+
+        ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
+        t.unit.socket.transparent = true;
+        r = listener_bind(&t.spec, &fd, err, sizeof err);
+        if (r == 0) {
+                ck_assert_int_eq(get_opt(fd, IPPROTO_IP, IP_TRANSPARENT), 1);
+                close(fd);
+        } else {
+                ck_assert_int_eq(r, -EPERM);
+                ck_assert_msg(strstr(err, "Transparent=yes needs CAP_NET_ADMIN") != NULL, "%s",
+                              err);
+        }
+        if (geteuid() == 0)
+                ck_assert_int_eq(run_child(child_transparent_eperm, NULL, false, true), 0);
+        else
+                ck_assert_int_eq(child_transparent_eperm(NULL), 0);
+}
+END_TEST
+
+START_TEST(test_options_bind_to_device) {
+        char err[LISTENER_ERROR_MAX], dev[IFNAMSIZ] = "";
+        socklen_t l = sizeof dev;
+        TestSocket t;
+        int fd = -1, r;
+
+        ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
+        t.unit.socket.bind_to_device = (char *) "nosuchif0";
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -ENODEV);
+        ck_assert_msg(strstr(err, "no interface named 'nosuchif0'") != NULL, "%s", err);
+        ck_assert_msg(strstr(err, "BindToDevice=") != NULL, "%s", err);
+
+        t.unit.socket.bind_to_device = (char *) "averyveryverylongname";
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EINVAL);
+        ck_assert_msg(strstr(err, "at most 15 characters") != NULL, "%s", err);
+
+        t.unit.socket.bind_to_device = (char *) "lo";
+        r = listener_bind(&t.spec, &fd, err, sizeof err);
+        if (r == -EPERM) {
+                ck_assert_msg(strstr(err, "CAP_NET_RAW") != NULL, "%s", err);
+                return;
+        }
+        ck_assert_msg(r == 0, "%s", err);
+        ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &l), 0);
+        ck_assert_str_eq(dev, "lo");
+        close(fd);
+}
+END_TEST
+
+/* ---- (f) the log line ---- */
+
+static void describe_fd(int fd, char *buf, size_t buflen) {
+        ListenerInfo info;
+
+        ck_assert_int_eq(listener_read_back(fd, &info), 0);
+        listener_describe("web.socket", &info, buf, buflen);
+}
+
+START_TEST(test_describe) {
+        char err[LISTENER_ERROR_MAX], line[ADDRESS_FORMAT_MAX + 512];
+        char want[ADDRESS_FORMAT_MAX + 512];
+        char path[256];
+        TestSocket t;
+        uint16_t port;
+        int fd;
+
+        ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        port = port_of(fd);
+        ck_assert_uint_ne(port, 0); /* port 0: the kernel's pick is shown */
+        describe_fd(fd, line, sizeof line);
+        snprintf(want, sizeof want,
+                 "web.socket: listening on 127.0.0.1:%u (TCP, IPv4) — loopback only, this "
+                 "machine only — try: curl http://127.0.0.1:%u/",
+                 port, port);
+        ck_assert_str_eq(line, want);
+        close(fd);
+
+        ts_inet(&t, "0.0.0.0", 0, SOCK_DGRAM, -1);
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        port = port_of(fd);
+        describe_fd(fd, line, sizeof line);
+        snprintf(want, sizeof want,
+                 "web.socket: listening on 0.0.0.0:%u (UDP, IPv4) — all interfaces, reachable "
+                 "from other machines — try: nc -u 127.0.0.1 %u",
+                 port, port);
+        ck_assert_str_eq(line, want);
+        close(fd);
+
+        if (have_ipv6()) {
+                ts_inet(&t, "::", 0, SOCK_STREAM, 0);
+                ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+                port = port_of(fd);
+                describe_fd(fd, line, sizeof line);
+                snprintf(want, sizeof want,
+                         "web.socket: listening on [::]:%u (TCP, dual-stack: takes IPv4 and IPv6, "
+                         "IPV6_V6ONLY=0) — all interfaces, reachable from other machines — try: "
+                         "curl http://127.0.0.1:%u/",
+                         port, port);
+                ck_assert_str_eq(line, want);
+                close(fd);
+
+                ts_inet(&t, "::", 0, SOCK_STREAM, 1);
+                ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+                port = port_of(fd);
+                describe_fd(fd, line, sizeof line);
+                snprintf(want, sizeof want,
+                         "web.socket: listening on [::]:%u (TCP, IPv6 only, IPV6_V6ONLY=1) — all "
+                         "interfaces, reachable from other machines — try: curl http://[::1]:%u/",
+                         port, port);
+                ck_assert_str_eq(line, want);
+                close(fd);
+
+                ts_inet(&t, "::1", 0, SOCK_STREAM, 1);
+                ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+                port = port_of(fd);
+                describe_fd(fd, line, sizeof line);
+                snprintf(want, sizeof want,
+                         "web.socket: listening on [::1]:%u (TCP, IPv6, IPV6_V6ONLY=1) — loopback "
+                         "only, this machine only — try: curl http://[::1]:%u/",
+                         port, port);
+                ck_assert_str_eq(line, want);
+                close(fd);
+
+                ts_inet(&t, "::1", 0, SOCK_DGRAM, 1);
+                ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+                port = port_of(fd);
+                describe_fd(fd, line, sizeof line);
+                snprintf(want, sizeof want,
+                         "web.socket: listening on [::1]:%u (UDP, IPv6, IPV6_V6ONLY=1) — loopback "
+                         "only, this machine only — try: nc -u ::1 %u",
+                         port, port);
+                ck_assert_str_eq(line, want);
+                close(fd);
+        }
+
+        snprintf(path, sizeof path, "%s/web.sock", tmpdir);
+        ts_unix(&t, path, SOCK_STREAM);
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        describe_fd(fd, line, sizeof line);
+        snprintf(want, sizeof want,
+                 "web.socket: listening on %s (unix stream) — this machine only, by path — try: "
+                 "nc -U %s",
+                 path, path);
+        ck_assert_str_eq(line, want);
+        close(fd);
+}
+END_TEST
+
+START_TEST(test_describe_by_hand) {
+        char line[ADDRESS_FORMAT_MAX + 512];
+        ListenerInfo info = {
+                .addr = make_inet("192.0.2.10", 443),
+                .family = AF_INET,
+                .socktype = SOCK_STREAM,
+                .protocol = IPPROTO_TCP,
+                .v6only = -1,
+                .backlog = -1,
+                .reach = LISTENER_REACH_ONE,
+        };
+
+        listener_describe("tls.socket", &info, line, sizeof line);
+        ck_assert_str_eq(line, "tls.socket: listening on 192.0.2.10:443 (TCP, IPv4) — one "
+                               "interface — try: curl -k https://192.0.2.10:443/");
+
+        ck_assert_str_eq(listener_reach_to_string(LISTENER_REACH_ALL),
+                         "all interfaces, reachable from other machines");
+        ck_assert_str_eq(listener_reach_to_string(LISTENER_REACH_LOOPBACK),
+                         "loopback only, this machine only");
+        ck_assert_str_eq(listener_reach_to_string(LISTENER_REACH_ONE), "one interface");
+        ck_assert_str_eq(listener_reach_to_string(LISTENER_REACH_LOCAL),
+                         "this machine only, by path");
+
+        /* A path with a space is quoted in the hint; a tiny buffer is cut, not overrun. */
+        info = (ListenerInfo) {
+                .addr = make_unix("/run/my app.sock"),
+                .family = AF_UNIX,
+                .socktype = SOCK_DGRAM,
+                .v6only = -1,
+                .backlog = -1,
+                .reach = LISTENER_REACH_LOCAL,
+        };
+        listener_describe("a.socket", &info, line, sizeof line);
+        ck_assert_str_eq(line, "a.socket: listening on /run/my app.sock (unix datagram) — this "
+                               "machine only, by path — try: nc -uU '/run/my app.sock'");
+        char tiny[8];
+        ck_assert_ptr_eq(listener_describe("a.socket", &info, tiny, sizeof tiny), tiny);
+        ck_assert_uint_eq(strlen(tiny), 7);
+}
+END_TEST
+
+START_TEST(test_read_back_reach) {
+        static const struct {
+                const char *ip;
+                int v6only;
+                int reach;
+        } table[] = {
+                { "127.0.0.1", -1, LISTENER_REACH_LOOPBACK },
+                { "127.0.0.2", -1, LISTENER_REACH_LOOPBACK },
+                { "0.0.0.0", -1, LISTENER_REACH_ALL },
+                { "::", 0, LISTENER_REACH_ALL },
+                { "::1", 1, LISTENER_REACH_LOOPBACK },
+                { "::ffff:127.0.0.1", 0, LISTENER_REACH_LOOPBACK },
+        };
+        char err[LISTENER_ERROR_MAX];
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                TestSocket t;
+                ListenerInfo info;
+                int fd;
+
+                if (strchr(table[i].ip, ':') && !have_ipv6())
+                        continue;
+                ts_inet(&t, table[i].ip, 0, SOCK_STREAM, table[i].v6only);
+                ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s: %s",
+                              table[i].ip, err);
+                ck_assert_int_eq(listener_read_back(fd, &info), 0);
+                ck_assert_msg((int) info.reach == table[i].reach, "%s: reach %d", table[i].ip,
+                              (int) info.reach);
+                ck_assert_uint_ne(port_of(fd), 0);
+                close(fd);
+        }
+}
+END_TEST
+
+/* ---- (g) fds ---- */
+
+START_TEST(test_no_fd_leaks) {
+        char err[LISTENER_ERROR_MAX], path[256], file[256], abstract[64];
+        TestSocket t;
+        uint16_t port;
+        int before, after, held, fd, r;
+
+        snprintf(path, sizeof path, "%s/leak/x.sock", tmpdir);
+        snprintf(file, sizeof file, "%s/leak-file", tmpdir);
+        snprintf(abstract, sizeof abstract, "@berth-test-leak-%d", (int) getpid());
+        write_file(file, "x");
+
+        ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
+        ck_assert_msg(listener_bind(&t.spec, &held, err, sizeof err) == 0, "%s", err);
+        port = port_of(held);
+
+        before = count_fds();
+        for (int i = 0; i < 100; i++) {
+                ListenerInfo info;
+
+                /* Success, read back, close. */
+                ts_inet(&t, "127.0.0.1", 0, i % 2 ? SOCK_DGRAM : SOCK_STREAM, -1);
+                ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+                ck_assert_int_eq(listener_read_back(fd, &info), 0);
+                close(fd);
+
+                /* EADDRINUSE, with the holder lookup (netlink, /proc). */
+                ts_inet(&t, "127.0.0.1", port, SOCK_STREAM, -1);
+                ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EADDRINUSE);
+
+                /* Option failure after the socket exists. */
+                ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
+                t.unit.socket.bind_to_device = (char *) "nosuchif0";
+                ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -ENODEV);
+
+                /* Unix: created, stale-replaced on the next round, then refused on a file. */
+                ts_unix(&t, path, SOCK_STREAM);
+                ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+                ck_assert_int_eq(listener_read_back(fd, &info), 0);
+                close(fd);
+                ts_unix(&t, file, SOCK_STREAM);
+                ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EEXIST);
+
+                /* Abstract, and its in-use failure. */
+                ts_unix(&t, abstract, SOCK_STREAM);
+                ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+                int fd2;
+                r = listener_bind(&t.spec, &fd2, err, sizeof err);
+                ck_assert_int_eq(r, -EADDRINUSE);
+                close(fd);
+        }
+        after = count_fds();
+        ck_assert_int_eq(before, after);
+        close(held);
+}
+END_TEST
+
+static Suite *listener_suite(void) {
+        Suite *s = suite_create("listener");
+        TCase *tc;
+
+        tc = tcase_create("kernel-contract");
+        tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_v6only_before_and_after_bind);
+        tcase_add_test(tc, test_reuseaddr_time_wait);
+        tcase_add_test(tc, test_cloexec_nonblock);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("netns");
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_netns_dual_stack);
+        tcase_add_test(tc, test_netns_v6only);
+        tcase_add_test(tc, test_netns_separate);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("addr-in-use");
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_addr_in_use_names_holder);
+        tcase_add_test(tc, test_addr_in_use_dual_stack_holder);
+        tcase_add_test(tc, test_addr_in_use_udp);
+        tcase_add_test(tc, test_addr_in_use_hidden_holder);
+        tcase_add_test(tc, test_find_holder_nothing);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("unix");
+        tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_unix_stale_replaced);
+        tcase_add_test(tc, test_unix_regular_file_refused);
+        tcase_add_test(tc, test_unix_symlink_refused);
+        tcase_add_test(tc, test_unix_parent_symlink_refused);
+        tcase_add_test(tc, test_unix_mode);
+        tcase_add_test(tc, test_unix_directories);
+        tcase_add_test(tc, test_unix_owner);
+        tcase_add_test(tc, test_unix_abstract);
+        tcase_add_test(tc, test_unix_seqpacket);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("options");
+        tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_options_tcp);
+        tcase_add_test(tc, test_options_buffers);
+        tcase_add_test(tc, test_options_buffer_capped_unprivileged);
+        tcase_add_test(tc, test_options_unix_and_udp);
+        tcase_add_test(tc, test_options_free_bind);
+        tcase_add_test(tc, test_options_transparent);
+        tcase_add_test(tc, test_options_bind_to_device);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("describe");
+        tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_describe);
+        tcase_add_test(tc, test_describe_by_hand);
+        tcase_add_test(tc, test_read_back_reach);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("fds");
+        tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, test_no_fd_leaks);
+        suite_add_tcase(s, tc);
+
+        return s;
+}
+
+int main(void) {
+        SRunner *sr = srunner_create(listener_suite());
+        int failed;
+
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
