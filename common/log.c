@@ -38,17 +38,29 @@ int log_internal(int level, int error, const char *fmt, ...) {
         int e = error < 0 ? -error : error;
 
         if (level <= max_level) {
-                char buf[8192];
+                char buf[2048], *line = buf, *heap = NULL;
                 va_list ap;
+                int n;
 
+                /* A line is never cut: what does not fit on the stack goes to the heap. */
                 errno = e;
                 va_start(ap, fmt);
-                vsnprintf(buf, sizeof buf, fmt, ap);
+                n = vsnprintf(buf, sizeof buf, fmt, ap);
                 va_end(ap);
+                if (n >= (int) sizeof buf) {
+                        errno = e;
+                        va_start(ap, fmt);
+                        if (vasprintf(&heap, fmt, ap) >= 0)
+                                line = heap;
+                        else
+                                heap = NULL;
+                        va_end(ap);
+                }
                 if (journal_prefix)
-                        fprintf(stderr, "<%d>%s\n", level, buf);
+                        fprintf(stderr, "<%d>%s\n", level, line);
                 else
-                        fprintf(stderr, "%s\n", buf);
+                        fprintf(stderr, "%s\n", line);
+                free(heap);
         }
         errno = saved;
         return -e;

@@ -16,7 +16,7 @@ static void diagf(UnitDiagFunc diag, void *userdata, int level, const char *file
 
 static void diagf(UnitDiagFunc diag, void *userdata, int level, const char *file, unsigned line,
                   const char *fmt, ...) {
-        char msg[2048];
+        char msg[16384];
         va_list ap;
 
         if (!diag)
@@ -247,7 +247,7 @@ typedef struct Coverage {
 } Coverage;
 
 static Coverage coverage_of(const BindSpec *s) {
-        Coverage c = { COVER_NONE, COVER_NONE };
+        Coverage c = { .v4 = COVER_NONE, .v6 = COVER_NONE };
 
         if (s->family == AF_INET) {
                 c.a4 = s->addr.in.sin_addr;
@@ -412,7 +412,8 @@ int bind_plan_check_overlap(const BindPlan *plan, UnitDiagFunc diag, void *userd
                         continue;
                 for (size_t i = 0; i < j; i++) {
                         const BindSpec *a = &plan->specs[i];
-                        char why[1024], fix[512], sa[ADDRESS_FORMAT_MAX];
+                        char why[2 * ADDRESS_FORMAT_MAX + 256], fix[2 * UNIT_NAME_MAX + 256];
+                        char sa[ADDRESS_FORMAT_MAX];
 
                         if (!specs_overlap(a, b))
                                 continue;

@@ -309,7 +309,7 @@ int manager_bind(Manager *m) {
 
         for (size_t i = 0; i < m->plan.n_specs; i++) {
                 const BindSpec *s = &m->plan.specs[i];
-                char err[LISTENER_ERROR_MAX];
+                char err[LISTENER_ERROR_MAX] = "";
                 int fd, r;
 
                 if (manager_unit_failed(m, s->unit->name))
@@ -329,6 +329,8 @@ int manager_bind(Manager *m) {
                                         m->sockets[k].fd = safe_close(m->sockets[k].fd);
                         continue;
                 }
+                if (err[0])
+                        log_warning("%s: %s", s->unit->name, err);
                 m->sockets[m->n_sockets++] = (ManagerSocket) { .spec = *s, .fd = fd };
         }
 

@@ -3,6 +3,7 @@
  * sink. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "daemon/unit-file.h"
@@ -16,6 +17,8 @@ typedef struct UnitFileEntry {
         char *path;     /* main file: the first directory that has it wins */
         char **dropins; /* NAME.d/ *.conf across all directories, sorted by file name; a
                          * file name in an earlier directory masks the same name later */
+        bool invalid;   /* found but unusable (e.g. too many drop-ins): already reported as an
+                         * error; unit_dir_load() counts it as failed without loading it */
 } UnitFileEntry;
 
 typedef struct UnitFileList {
