@@ -1,0 +1,825 @@
+/* spawn: fork/exec with the LISTEN_FDS layout and credentials. See spawn.h.
+ *
+ * The work is split so that the child, between fork() and execve(), only makes system calls:
+ * spawn_prepare() resolves everything that may allocate or consult NSS (users, groups,
+ * supplementary gids, the home directory, the PATH lookup, the final envp and
+ * LISTEN_FDNAMES) into a SpawnPlan in the parent; spawn_child() then applies it. The only
+ * thing the child writes into the plan is its own pid, into the preallocated LISTEN_PID slot.
+ * A child that fails writes {step, errno} into a CLOEXEC pipe and _exit()s; EOF on that pipe
+ * means execve() succeeded. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/env-util.h"
+#include "common/macro.h"
+#include "daemon/spawn.h"
+
+/* What the child was doing when it failed. */
+typedef enum SpawnStep {
+        SPAWN_STEP_SIGNALS,
+        SPAWN_STEP_SESSION,
+        SPAWN_STEP_FDS,
+        SPAWN_STEP_CLOSE,
+        SPAWN_STEP_RLIMIT,
+        SPAWN_STEP_GROUPS,
+        SPAWN_STEP_GID,
+        SPAWN_STEP_UID,
+        SPAWN_STEP_CHDIR,
+        SPAWN_STEP_NO_NEW_PRIVS,
+        SPAWN_STEP_EXEC,
+        _SPAWN_STEP_MAX,
+        _SPAWN_STEP_INVALID = -EINVAL,
+} SpawnStep;
+
+/* The message a failed child sends through the error pipe. */
+typedef struct SpawnFailure {
+        int step;
+        int error;
+} SpawnFailure;
+
+#define LISTEN_PID_PREFIX "LISTEN_PID="
+#define LISTEN_PID_DIGITS 20
+
+/* Everything the child needs, computed in the parent. */
+typedef struct SpawnPlan {
+        char *exec_path;          /* resolved executable */
+        char **envp;              /* final environment; entries borrowed from p->envp or
+                                   * owned below */
+        char *listen_fds, *listen_fdnames, *listen_pid; /* owned; listen_pid has room for
+                                                         * LISTEN_PID_DIGITS digits */
+        int *fd_scratch;          /* n_fds ints: the child's high copies of p->fds */
+
+        bool change_gid, change_uid, set_groups;
+        uid_t uid;
+        gid_t gid;
+        gid_t *gids;
+        size_t n_gids;
+        char *user_name;          /* the passwd name, for getgrouplist() and messages */
+        char *home;               /* working directory "~", resolved */
+        const char *cwd;          /* borrowed from p or home */
+
+        int devnull;              /* when a stdio fd is -1 */
+        int error_pipe[2];
+} SpawnPlan;
+
+static void spawn_plan_done(SpawnPlan *plan) {
+        free(plan->exec_path);
+        free(plan->envp);
+        free(plan->listen_fds);
+        free(plan->listen_fdnames);
+        free(plan->listen_pid);
+        free(plan->fd_scratch);
+        free(plan->gids);
+        free(plan->user_name);
+        free(plan->home);
+        plan->devnull = safe_close(plan->devnull);
+        plan->error_pipe[0] = safe_close(plan->error_pipe[0]);
+        plan->error_pipe[1] = safe_close(plan->error_pipe[1]);
+}
+
+_printf_(4, 5) static int spawn_error(char *err, size_t errlen, int r, const char *fmt, ...) {
+        va_list ap;
+
+        if (err && errlen > 0) {
+                int saved = errno;
+
+                errno = r < 0 ? -r : r; /* for %m */
+                va_start(ap, fmt);
+                (void) vsnprintf(err, errlen, fmt, ap);
+                va_end(ap);
+                errno = saved;
+        }
+        return r;
+}
+
+/* ---- Parent side: resolving ---- */
+
+/* A numeric id, as systemd accepts them: decimal digits only, not (uid_t) -1. */
+static bool parse_id(const char *s, uint32_t *ret) {
+        unsigned long long v = 0;
+
+        if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 10)
+                return false;
+        for (const char *c = s; *c; c++)
+                v = v * 10 + (unsigned long long) (*c - '0');
+        if (v >= UINT32_MAX)
+                return false;
+        *ret = (uint32_t) v;
+        return true;
+}
+
+/* getpwnam_r()/getpwuid_r() with a buffer that grows on ERANGE. name == NULL looks up uid.
+ * Returns 1 and the entry (strings in *ret_buf, owned by the caller), 0 when there is none,
+ * or a negative errno. */
+static int lookup_passwd(const char *name, uid_t uid, struct passwd *ret, char **ret_buf) {
+        long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+        size_t size = hint > 0 ? (size_t) hint : 4096;
+
+        for (;;) {
+                _cleanup_free_ char *buf = malloc(size);
+                struct passwd *found = NULL;
+                int r;
+
+                if (!buf)
+                        return -ENOMEM;
+                r = name ? getpwnam_r(name, ret, buf, size, &found)
+                         : getpwuid_r(uid, ret, buf, size, &found);
+                if (r == ERANGE && size < 1024 * 1024) {
+                        size *= 2;
+                        continue;
+                }
+                if (r != 0 && r != ENOENT && r != ESRCH)
+                        return -r;
+                if (!found)
+                        return 0;
+                *ret_buf = TAKE_PTR(buf);
+                return 1;
+        }
+}
+
+/* As lookup_passwd(), for groups. */
+static int lookup_group(const char *name, gid_t gid, struct group *ret, char **ret_buf) {
+        long hint = sysconf(_SC_GETGR_R_SIZE_MAX);
+        size_t size = hint > 0 ? (size_t) hint : 4096;
+
+        for (;;) {
+                _cleanup_free_ char *buf = malloc(size);
+                struct group *found = NULL;
+                int r;
+
+                if (!buf)
+                        return -ENOMEM;
+                r = name ? getgrnam_r(name, ret, buf, size, &found)
+                         : getgrgid_r(gid, ret, buf, size, &found);
+                if (r == ERANGE && size < 16 * 1024 * 1024) {
+                        size *= 2;
+                        continue;
+                }
+                if (r != 0 && r != ENOENT && r != ESRCH)
+                        return -r;
+                if (!found)
+                        return 0;
+                *ret_buf = TAKE_PTR(buf);
+                return 1;
+        }
+}
+
+/* A group name or number to a gid. Returns 0, -ESRCH for an unknown name, or a negative
+ * errno from the lookup. */
+static int resolve_group(const char *name, gid_t *ret) {
+        _cleanup_free_ char *buf = NULL;
+        struct group gr;
+        uint32_t id;
+        int r;
+
+        if (parse_id(name, &id)) {
+                *ret = (gid_t) id;
+                return 0;
+        }
+        r = lookup_group(name, 0, &gr, &buf);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ESRCH;
+        *ret = gr.gr_gid;
+        return 0;
+}
+
+static int add_gid(SpawnPlan *plan, size_t max, gid_t g) {
+        for (size_t i = 0; i < plan->n_gids; i++)
+                if (plan->gids[i] == g)
+                        return 0;
+        if (plan->n_gids >= max)
+                return -E2BIG;
+        plan->gids[plan->n_gids++] = g;
+        return 0;
+}
+
+static int spawn_resolve_credentials(const SpawnParams *p, SpawnPlan *plan, const char *name,
+                                     char *err, size_t errlen) {
+        bool privileged = geteuid() == 0;
+        long ngroups_max = sysconf(_SC_NGROUPS_MAX);
+        size_t max = ngroups_max > 0 ? (size_t) ngroups_max : 65536, room = 0;
+        int r;
+
+        if (p->user) {
+                _cleanup_free_ char *buf = NULL;
+                struct passwd pw;
+                uint32_t id;
+                bool numeric = parse_id(p->user, &id);
+
+                r = lookup_passwd(numeric ? NULL : p->user, (uid_t) id, &pw, &buf);
+                if (r < 0)
+                        return spawn_error(err, errlen, r, "%s: cannot look up user '%s': %m",
+                                           name, p->user);
+                if (r == 0 && !numeric)
+                        return spawn_error(err, errlen, -ESRCH, "%s: unknown user '%s'", name,
+                                           p->user);
+                plan->change_uid = plan->change_gid = true;
+                if (r > 0) {
+                        plan->uid = pw.pw_uid;
+                        plan->gid = pw.pw_gid;
+                        plan->user_name = strdup(pw.pw_name);
+                        plan->home = strdup(pw.pw_dir ?: "");
+                        if (!plan->user_name || !plan->home)
+                                return -ENOMEM;
+                } else {
+                        /* A bare number: the group of the same number, never root's. */
+                        plan->uid = (uid_t) id;
+                        plan->gid = (gid_t) id;
+                }
+        }
+
+        if (p->group) {
+                r = resolve_group(p->group, &plan->gid);
+                if (r == -ESRCH)
+                        return spawn_error(err, errlen, r, "%s: unknown group '%s'", name,
+                                           p->group);
+                if (r < 0)
+                        return spawn_error(err, errlen, r, "%s: cannot look up group '%s': %m",
+                                           name, p->group);
+                plan->change_gid = true;
+        }
+
+        /* Unprivileged, setgroups() always fails, even to the same list: only try when asked
+         * for explicitly. As root, any change of identity replaces the groups we hold. */
+        plan->set_groups = p->supplementary_groups ||
+                           (privileged && (plan->change_uid || plan->change_gid));
+        if (!plan->set_groups)
+                return 0;
+
+        /* Size the list first: the user's groups (getgrouplist() says how many when the
+         * buffer is too small), the supplementary ones, the primary group. */
+        if (plan->user_name) {
+                gid_t one;
+                int n = 1;
+
+                (void) getgrouplist(plan->user_name, plan->gid, &one, &n);
+                if ((size_t) n > max)
+                        return spawn_error(err, errlen, -E2BIG,
+                                           "%s: user '%s' is in more than %zu groups", name,
+                                           plan->user_name, max);
+                room = (size_t) MAX(n, 1);
+        }
+        room += strv_length(p->supplementary_groups) + 1;
+        plan->gids = calloc(room, sizeof(gid_t));
+        if (!plan->gids)
+                return -ENOMEM;
+
+        if (plan->user_name) {
+                int n = (int) MIN(room, max);
+
+                /* Fails only when the group database grew since the call above. */
+                if (getgrouplist(plan->user_name, plan->gid, plan->gids, &n) < 0)
+                        return spawn_error(err, errlen, -EAGAIN,
+                                           "%s: the groups of user '%s' changed while they were "
+                                           "read", name, plan->user_name);
+                plan->n_gids = (size_t) n;
+        } else if (plan->change_gid)
+                plan->gids[plan->n_gids++] = plan->gid;
+
+        for (size_t i = 0; p->supplementary_groups && p->supplementary_groups[i]; i++) {
+                const char *g = p->supplementary_groups[i];
+                gid_t gid;
+
+                r = resolve_group(g, &gid);
+                if (r == -ESRCH)
+                        return spawn_error(err, errlen, r, "%s: unknown supplementary group '%s'",
+                                           name, g);
+                if (r < 0)
+                        return spawn_error(err, errlen, r, "%s: cannot look up group '%s': %m",
+                                           name, g);
+                r = add_gid(plan, MIN(room, max), gid);
+                if (r < 0)
+                        return spawn_error(err, errlen, r, "%s: more than %zu groups", name,
+                                           max);
+        }
+        return 0;
+}
+
+static int spawn_resolve_directory(const SpawnParams *p, SpawnPlan *plan, const char *name,
+                                   char *err, size_t errlen) {
+        const char *wd = p->working_directory;
+
+        if (!wd)
+                return 0;
+        if (!streq(wd, "~")) {
+                if (wd[0] != '/')
+                        return spawn_error(err, errlen, -EINVAL,
+                                           "%s: working directory '%s' is not absolute", name,
+                                           wd);
+                plan->cwd = wd;
+                return 0;
+        }
+
+        if (!p->user) {
+                _cleanup_free_ char *buf = NULL;
+                struct passwd pw;
+                int r;
+
+                r = lookup_passwd(NULL, geteuid(), &pw, &buf);
+                if (r < 0)
+                        return spawn_error(err, errlen, r, "%s: cannot look up our own user: %m",
+                                           name);
+                if (r > 0) {
+                        plan->home = strdup(pw.pw_dir ?: "");
+                        if (!plan->home)
+                                return -ENOMEM;
+                }
+        }
+        if (!plan->home || plan->home[0] != '/')
+                return spawn_error(err, errlen, -ENOENT,
+                                   "%s: working directory '~': user '%s' has no home directory",
+                                   name, p->user ?: "(self)");
+        plan->cwd = plan->home;
+        return 0;
+}
+
+static bool fd_name_is_valid(const char *s) {
+        size_t n = 0;
+
+        for (; s[n]; n++)
+                if (s[n] < ' ' || s[n] > '~' || s[n] == ':')
+                        return false;
+        return n > 0 && n <= SPAWN_FDNAME_MAX;
+}
+
+static bool is_listen_variable(const char *e) {
+        return startswith(e, "LISTEN_FDS=") || startswith(e, "LISTEN_FDNAMES=") ||
+               startswith(e, "LISTEN_PID=") || startswith(e, "LISTEN_PIDFDID=");
+}
+
+static int spawn_build_environment(const SpawnParams *p, SpawnPlan *plan, const char *name,
+                                   char *err, size_t errlen) {
+        size_t n = 0, n_in = strv_length(p->envp);
+
+        plan->envp = calloc(n_in + 4, sizeof(char *));
+        if (!plan->envp)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_in; i++)
+                if (!is_listen_variable(p->envp[i]))
+                        plan->envp[n++] = p->envp[i];
+
+        if (p->n_fds == 0)
+                return 0;
+
+        if (asprintf(&plan->listen_fds, "LISTEN_FDS=%zu", p->n_fds) < 0) {
+                plan->listen_fds = NULL;
+                return -ENOMEM;
+        }
+        plan->envp[n++] = plan->listen_fds;
+
+        if (p->fd_names) {
+                size_t len = strlen("LISTEN_FDNAMES=") + 1;
+                char *q;
+
+                for (size_t i = 0; i < p->n_fds; i++) {
+                        if (!p->fd_names[i] || !fd_name_is_valid(p->fd_names[i]))
+                                return spawn_error(err, errlen, -EINVAL,
+                                                   "%s: invalid file descriptor name '%s'", name,
+                                                   strna(p->fd_names[i]));
+                        len += strlen(p->fd_names[i]) + 1;
+                }
+                plan->listen_fdnames = q = malloc(len);
+                if (!q)
+                        return -ENOMEM;
+                q = stpcpy(q, "LISTEN_FDNAMES=");
+                for (size_t i = 0; i < p->n_fds; i++) {
+                        if (i > 0)
+                                *q++ = ':';
+                        q = stpcpy(q, p->fd_names[i]);
+                }
+                plan->envp[n++] = plan->listen_fdnames;
+        }
+
+        plan->listen_pid = calloc(1, strlen(LISTEN_PID_PREFIX) + LISTEN_PID_DIGITS + 1);
+        if (!plan->listen_pid)
+                return -ENOMEM;
+        strcpy(plan->listen_pid, LISTEN_PID_PREFIX);
+        plan->envp[n++] = plan->listen_pid;
+        return 0;
+}
+
+int spawn_find_executable(const char *name, char *const *envp, char **ret_path) {
+        const char *path, *p;
+        int r = -ENOENT;
+
+        if (!name || !*name)
+                return -EINVAL;
+
+        if (strchr(name, '/')) {
+                char *copy = strdup(name);
+
+                if (!copy)
+                        return -ENOMEM;
+                *ret_path = copy;
+                return 0;
+        }
+
+        path = env_get(envp, "PATH") ?: SPAWN_DEFAULT_PATH;
+        for (p = path; *p;) {
+                size_t len = strcspn(p, ":");
+                _cleanup_free_ char *candidate = NULL;
+                struct stat st;
+
+                /* Empty and relative entries would search the current directory: skip. */
+                if (p[0] == '/') {
+                        if (asprintf(&candidate, "%.*s/%s", (int) len, p, name) < 0) {
+                                candidate = NULL;
+                                return -ENOMEM;
+                        }
+                        /* Only a file that exists but cannot be used makes EACCES, not a
+                         * directory of PATH that we may not search. */
+                        if (stat(candidate, &st) == 0) {
+                                if (S_ISREG(st.st_mode) && access(candidate, X_OK) == 0) {
+                                        *ret_path = TAKE_PTR(candidate);
+                                        return 0;
+                                }
+                                r = -EACCES;
+                        }
+                }
+                p += len;
+                if (*p == ':')
+                        p++;
+        }
+        return r;
+}
+
+/* ---- Child side: system calls only ---- */
+
+_noreturn_ static void child_fail(int fd, SpawnStep step, int error) {
+        SpawnFailure f = { .step = step, .error = error };
+        ssize_t k;
+
+        k = write(fd, &f, sizeof f);
+        (void) k;
+        _exit(127);
+}
+
+/* Closes every fd >= from except keep, through /proc/self/fd or, without /proc, one by one
+ * up to RLIMIT_NOFILE. Only system calls: the dirent buffer is on the stack. */
+static int close_all_fds_slow(int from, int keep) {
+        struct rlimit rl;
+        int dfd;
+
+        dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+                char buf[4096] __attribute__((aligned(8)));
+                ssize_t n;
+
+                while ((n = getdents64(dfd, buf, sizeof buf)) > 0)
+                        for (ssize_t off = 0; off < n;) {
+                                struct dirent64 *de = (struct dirent64 *) (void *) (buf + off);
+                                long fd = 0;
+                                bool numeric = de->d_name[0] != '\0';
+
+                                off += de->d_reclen;
+                                for (const char *c = de->d_name; *c && numeric; c++) {
+                                        numeric = *c >= '0' && *c <= '9' && fd < INT_MAX / 10;
+                                        fd = fd * 10 + (*c - '0');
+                                }
+                                if (numeric && fd >= from && fd != keep && fd != dfd)
+                                        (void) close((int) fd);
+                        }
+                (void) close(dfd);
+                return n < 0 ? -errno : 0;
+        }
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return -errno;
+        for (rlim_t fd = (rlim_t) from; fd < rl.rlim_cur && fd <= INT_MAX; fd++)
+                if ((int) fd != keep)
+                        (void) close((int) fd);
+        return 0;
+}
+
+static int close_all_fds(int from, int keep) {
+#ifdef SYS_close_range
+        /* keep >= from: close [from, keep) and (keep, ~0]. */
+        long r = 0;
+
+        if (keep > from)
+                r = syscall(SYS_close_range, (unsigned) from, (unsigned) keep - 1, 0U);
+        if (r == 0)
+                r = syscall(SYS_close_range, (unsigned) keep + 1, ~0U, 0U);
+        if (r == 0)
+                return 0;
+        /* ENOSYS before Linux 5.9; EPERM from seccomp filters that do not know the call. */
+        if (errno != ENOSYS && errno != EPERM)
+                return -errno;
+#endif
+        return close_all_fds_slow(from, keep);
+}
+
+/* Writes pid in decimal at s, NUL-terminated. s has room for LISTEN_PID_DIGITS + 1 bytes. */
+static void format_pid(char *s, pid_t pid) {
+        char tmp[LISTEN_PID_DIGITS];
+        unsigned long long v = (unsigned long long) pid;
+        size_t n = 0;
+
+        do {
+                tmp[n++] = (char) ('0' + v % 10);
+                v /= 10;
+        } while (v > 0 && n < sizeof tmp);
+        while (n > 0)
+                *s++ = tmp[--n];
+        *s = '\0';
+}
+
+static rlim_t to_rlim(uint64_t v) {
+        return v == UINT64_MAX ? RLIM_INFINITY : (rlim_t) v;
+}
+
+_noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        int errfd = plan->error_pipe[1];
+        int first_free = 3 + (int) p->n_fds;
+        int stdio[3] = { p->stdin_fd, p->stdout_fd, p->stderr_fd };
+        sigset_t ss;
+
+        /* Dispositions first, while the inherited mask still blocks, so no handler of ours
+         * can run in the child. Signals the kernel or libc refuse (KILL, STOP, libc's own)
+         * fail harmlessly. */
+        for (int sig = 1; sig < _NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void) sigaction(sig, &sa, NULL);
+        if (sigemptyset(&ss) < 0 || sigprocmask(SIG_SETMASK, &ss, NULL) < 0)
+                child_fail(errfd, SPAWN_STEP_SIGNALS, errno);
+
+        if (setsid() < 0)
+                child_fail(errfd, SPAWN_STEP_SESSION, errno);
+
+        /* Move every fd we still need (the error pipe, the stdio sources, the passed fds) to
+         * first_free or above, so that placing one never overwrites the source of another. */
+        {
+                int fd = fcntl(errfd, F_DUPFD_CLOEXEC, first_free);
+
+                if (fd < 0)
+                        child_fail(errfd, SPAWN_STEP_FDS, errno);
+                errfd = fd;
+        }
+        for (int i = 0; i < 3; i++) {
+                int src = stdio[i] >= 0 ? stdio[i] : plan->devnull;
+
+                stdio[i] = fcntl(src, F_DUPFD_CLOEXEC, first_free);
+                if (stdio[i] < 0)
+                        child_fail(errfd, SPAWN_STEP_FDS, errno);
+        }
+        for (size_t i = 0; i < p->n_fds; i++) {
+                plan->fd_scratch[i] = fcntl(p->fds[i], F_DUPFD_CLOEXEC, first_free);
+                if (plan->fd_scratch[i] < 0)
+                        child_fail(errfd, SPAWN_STEP_FDS, errno);
+        }
+
+        /* Into place. dup2() leaves FD_CLOEXEC clear on the new fd. */
+        for (int i = 0; i < 3; i++)
+                if (dup2(stdio[i], i) < 0)
+                        child_fail(errfd, SPAWN_STEP_FDS, errno);
+        for (size_t i = 0; i < p->n_fds; i++) {
+                int fd = 3 + (int) i, flags;
+
+                if (dup2(plan->fd_scratch[i], fd) < 0)
+                        child_fail(errfd, SPAWN_STEP_FDS, errno);
+                if (fcntl(fd, F_SETFD, 0) < 0)
+                        child_fail(errfd, SPAWN_STEP_FDS, errno);
+                if (!p->non_blocking) {
+                        flags = fcntl(fd, F_GETFL);
+                        if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+                                child_fail(errfd, SPAWN_STEP_FDS, errno);
+                }
+        }
+
+        /* Everything else goes, including the high copies; the error pipe (CLOEXEC) stays
+         * until execve(). */
+        {
+                int r = close_all_fds(first_free, errfd);
+
+                if (r < 0)
+                        child_fail(errfd, SPAWN_STEP_CLOSE, -r);
+        }
+
+        /* Before dropping privileges: raising the hard limit needs CAP_SYS_RESOURCE. */
+        if (p->set_limit_nofile) {
+                struct rlimit rl = {
+                        .rlim_cur = to_rlim(p->limit_nofile_soft),
+                        .rlim_max = to_rlim(p->limit_nofile_hard),
+                };
+
+                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                        child_fail(errfd, SPAWN_STEP_RLIMIT, errno);
+        }
+
+        if (plan->set_groups && setgroups(plan->n_gids, plan->gids) < 0)
+                child_fail(errfd, SPAWN_STEP_GROUPS, errno);
+        if (plan->change_gid && setresgid(plan->gid, plan->gid, plan->gid) < 0)
+                child_fail(errfd, SPAWN_STEP_GID, errno);
+        if (plan->change_uid && setresuid(plan->uid, plan->uid, plan->uid) < 0)
+                child_fail(errfd, SPAWN_STEP_UID, errno);
+
+        (void) umask(p->umask & 0777);
+
+        /* After the credentials change, so the directory is checked against the new user. */
+        if (plan->cwd && chdir(plan->cwd) < 0 &&
+            !(p->working_directory_optional && errno == ENOENT))
+                child_fail(errfd, SPAWN_STEP_CHDIR, errno);
+
+        if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                child_fail(errfd, SPAWN_STEP_NO_NEW_PRIVS, errno);
+
+        if (plan->listen_pid)
+                format_pid(plan->listen_pid + strlen(LISTEN_PID_PREFIX), getpid());
+
+        execve(plan->exec_path, p->argv, plan->envp);
+        child_fail(errfd, SPAWN_STEP_EXEC, errno);
+}
+
+/* ---- Parent side: putting it together ---- */
+
+static void format_limit(char *buf, size_t size, uint64_t v) {
+        if (v == UINT64_MAX)
+                snprintf(buf, size, "infinity");
+        else
+                snprintf(buf, size, "%" PRIu64, v);
+}
+
+static int spawn_failure_message(const SpawnParams *p, const SpawnPlan *plan, const char *name,
+                                 SpawnStep step, int r, char *err, size_t errlen) {
+        char soft[32], hard[32];
+
+        switch (step) {
+        case SPAWN_STEP_SIGNALS:
+                return spawn_error(err, errlen, r, "%s: cannot reset the signal mask: %m", name);
+        case SPAWN_STEP_SESSION:
+                return spawn_error(err, errlen, r, "%s: cannot start a new session: %m", name);
+        case SPAWN_STEP_FDS:
+                return spawn_error(err, errlen, r,
+                                   "%s: cannot set up the file descriptors (0..%zu): %m", name,
+                                   2 + p->n_fds);
+        case SPAWN_STEP_CLOSE:
+                return spawn_error(err, errlen, r,
+                                   "%s: cannot close inherited file descriptors: %m", name);
+        case SPAWN_STEP_RLIMIT:
+                format_limit(soft, sizeof soft, p->limit_nofile_soft);
+                format_limit(hard, sizeof hard, p->limit_nofile_hard);
+                return spawn_error(err, errlen, r, "%s: cannot set LimitNOFILE=%s:%s: %m", name,
+                                   soft, hard);
+        case SPAWN_STEP_GROUPS:
+                return spawn_error(err, errlen, r,
+                                   "%s: cannot set the supplementary groups%s%s%s: %m", name,
+                                   p->user ? " of user '" : "", strempty(p->user),
+                                   p->user ? "'" : "");
+        case SPAWN_STEP_GID:
+                if (p->group)
+                        return spawn_error(err, errlen, r, "%s: cannot change to group '%s': %m",
+                                           name, p->group);
+                return spawn_error(err, errlen, r,
+                                   "%s: cannot change to group %u of user '%s': %m", name,
+                                   (unsigned) plan->gid, strna(p->user));
+        case SPAWN_STEP_UID:
+                return spawn_error(err, errlen, r, "%s: cannot change to user '%s': %m", name,
+                                   strna(p->user));
+        case SPAWN_STEP_CHDIR:
+                return spawn_error(err, errlen, r,
+                                   "%s: cannot change to working directory '%s': %m", name,
+                                   strna(plan->cwd));
+        case SPAWN_STEP_NO_NEW_PRIVS:
+                return spawn_error(err, errlen, r, "%s: cannot set NoNewPrivileges=yes: %m",
+                                   name);
+        case SPAWN_STEP_EXEC:
+                return spawn_error(err, errlen, r, "%s: cannot execute '%s': %m", name,
+                                   plan->exec_path);
+        case _SPAWN_STEP_MAX:
+        case _SPAWN_STEP_INVALID:
+                break;
+        }
+        return spawn_error(err, errlen, r, "%s: cannot start '%s': %m", name, plan->exec_path);
+}
+
+static int spawn_prepare(const SpawnParams *p, SpawnPlan *plan, const char *name, char *err,
+                         size_t errlen) {
+        int r;
+
+        if (!p->path || !p->path[0])
+                return spawn_error(err, errlen, -EINVAL, "%s: no executable given", name);
+        if (!p->argv || !p->argv[0])
+                return spawn_error(err, errlen, -EINVAL, "%s: empty command line for '%s'", name,
+                                   p->path);
+        if (p->n_fds > SPAWN_FDS_MAX)
+                return spawn_error(err, errlen, -E2BIG,
+                                   "%s: %zu file descriptors to pass, at most %u are allowed",
+                                   name, p->n_fds, SPAWN_FDS_MAX);
+        if (p->n_fds > 0 && !p->fds)
+                return spawn_error(err, errlen, -EINVAL, "%s: no file descriptors given", name);
+        for (size_t i = 0; i < p->n_fds; i++)
+                if (p->fds[i] < 0)
+                        return spawn_error(err, errlen, -EBADF,
+                                           "%s: file descriptor #%zu to pass is invalid", name, i);
+
+        if (strchr(p->path, '/') && p->path[0] != '/')
+                return spawn_error(err, errlen, -EINVAL,
+                                   "%s: executable path '%s' is neither absolute nor a bare name",
+                                   name, p->path);
+        r = spawn_find_executable(p->path, p->envp, &plan->exec_path);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ENOENT)
+                return spawn_error(err, errlen, r, "%s: cannot execute '%s': not found in PATH "
+                                   "(%s)", name, p->path,
+                                   env_get(p->envp, "PATH") ?: SPAWN_DEFAULT_PATH);
+        if (r < 0)
+                return spawn_error(err, errlen, r, "%s: cannot execute '%s' from PATH (%s): %m",
+                                   name, p->path,
+                                   env_get(p->envp, "PATH") ?: SPAWN_DEFAULT_PATH);
+
+        r = spawn_resolve_credentials(p, plan, name, err, errlen);
+        if (r < 0)
+                return r;
+        r = spawn_resolve_directory(p, plan, name, err, errlen);
+        if (r < 0)
+                return r;
+        r = spawn_build_environment(p, plan, name, err, errlen);
+        if (r < 0)
+                return r;
+
+        if (p->n_fds > 0) {
+                plan->fd_scratch = calloc(p->n_fds, sizeof(int));
+                if (!plan->fd_scratch)
+                        return -ENOMEM;
+        }
+
+        if (p->stdin_fd < 0 || p->stdout_fd < 0 || p->stderr_fd < 0) {
+                plan->devnull = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+                if (plan->devnull < 0)
+                        return spawn_error(err, errlen, -errno, "%s: cannot open /dev/null: %m",
+                                           name);
+        }
+
+        if (pipe2(plan->error_pipe, O_CLOEXEC) < 0)
+                return spawn_error(err, errlen, -errno, "%s: cannot create a pipe: %m", name);
+        return 0;
+}
+
+int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen) {
+        _cleanup_(spawn_plan_done) SpawnPlan plan = {
+                .devnull = -1,
+                .error_pipe = { -1, -1 },
+        };
+        const char *name = p->log_name ?: strna(p->path);
+        SpawnFailure f;
+        ssize_t n;
+        pid_t pid;
+        int r;
+
+        if (err && errlen > 0)
+                err[0] = '\0';
+
+        r = spawn_prepare(p, &plan, name, err, errlen);
+        if (r == -ENOMEM)
+                return spawn_error(err, errlen, r, "%s: out of memory", name);
+        if (r < 0)
+                return r;
+
+        pid = fork();
+        if (pid < 0)
+                return spawn_error(err, errlen, -errno, "%s: cannot fork: %m", name);
+        if (pid == 0)
+                spawn_child(p, &plan);
+
+        plan.error_pipe[1] = safe_close(plan.error_pipe[1]);
+
+        do
+                n = read(plan.error_pipe[0], &f, sizeof f);
+        while (n < 0 && errno == EINTR);
+
+        if (n == 0) {
+                *ret_pid = pid;
+                return 0;
+        }
+
+        /* The child failed (or we cannot tell): it exits, reap it so it does not linger. */
+        r = n < 0 ? -errno : -EIO;
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        if (n < 0)
+                return spawn_error(err, errlen, r, "%s: cannot read the result of exec: %m",
+                                   name);
+        if (n != (ssize_t) sizeof f || f.step < 0 || f.step >= _SPAWN_STEP_MAX || f.error <= 0)
+                return spawn_error(err, errlen, r, "%s: malformed report from the child", name);
+        return spawn_failure_message(p, &plan, name, (SpawnStep) f.step, -f.error, err, errlen);
+}

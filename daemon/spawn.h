@@ -1,0 +1,76 @@
+/* spawn: fork and exec one process with the LISTEN_FDS layout (SPEC §4 "Handoff"), its
+ * credentials and its environment. It knows nothing of units: it takes argv, envp, named fds
+ * and credentials, and returns a pid. It does not log: failures come back as a negative errno
+ * and a one-line message for the caller to log. It does not wait for or reap the child once
+ * exec succeeded; the caller's child watch does. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Caps: fds passed to one process (each costs two fds in the child while it is being set
+ * up), and the longest fd name (systemd's FDNAME_MAX). */
+#define SPAWN_FDS_MAX 4096U
+#define SPAWN_FDNAME_MAX 255U
+/* Room for any message spawn_process() writes. */
+#define SPAWN_ERROR_MAX 1024
+/* The PATH bare names are looked up in when envp has none (systemd's default). */
+#define SPAWN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+typedef struct SpawnParams {
+        /* The executable: an absolute path, or a bare name looked up (in the parent, before the
+         * credentials change) in envp's PATH, or SPAWN_DEFAULT_PATH. */
+        const char *path;
+        char *const *argv;        /* non-empty; argv[0] is passed as is */
+        /* The base environment, or NULL for none. LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID and
+         * LISTEN_PIDFDID in it are always dropped; when n_fds > 0, spawn sets LISTEN_FDS=n,
+         * LISTEN_FDNAMES (when fd_names is given) and LISTEN_PID (the child's pid, written in
+         * the child after fork). */
+        char *const *envp;
+        const int *fds;           /* borrowed; placed at 3..3+n_fds-1 in this order */
+        char *const *fd_names;    /* n_fds names (printable ASCII, no ':'), or NULL */
+        size_t n_fds;
+        /* Keep O_NONBLOCK on the passed fds; otherwise it is cleared. O_NONBLOCK belongs to
+         * the open file description, which the caller shares: clearing it in the child clears
+         * it for the caller's copy too, as under systemd. */
+        bool non_blocking;
+        int stdin_fd, stdout_fd, stderr_fd; /* borrowed; -1 = /dev/null */
+        /* Names or numeric ids; NULL = keep. A user also sets its primary group (unless group
+         * is given) and its groups from the group database; a numeric user with no passwd
+         * entry gets the group of the same number. supplementary_groups are added to those.
+         * Run unprivileged, a user of our own uid with no supplementary_groups is a no-op. */
+        const char *user, *group;
+        char *const *supplementary_groups;
+        /* Absolute, or "~" for the home of user (or of our own user); NULL = keep. Entered
+         * after the credentials change. With working_directory_optional a missing directory
+         * (ENOENT) is not an error and the process starts in the current directory. */
+        const char *working_directory;
+        bool working_directory_optional;
+        mode_t umask;             /* always applied: zero-initialized params give 0000 */
+        bool set_limit_nofile;
+        uint64_t limit_nofile_soft, limit_nofile_hard; /* UINT64_MAX = infinity */
+        bool no_new_privileges;
+        const char *log_name;     /* first word of every message, e.g. the unit; NULL = path */
+} SpawnParams;
+
+/* Forks and executes p->path. In the child, in this order: signal dispositions reset to
+ * SIG_DFL and the signal mask emptied; setsid(); stdio and the fds set up at 0..3+n_fds-1
+ * (FD_CLOEXEC cleared, O_NONBLOCK cleared unless non_blocking) and every other fd closed;
+ * LimitNOFILE=; supplementary groups, gid, uid; umask; working directory; NoNewPrivileges=;
+ * execve(). Users, groups, the PATH lookup, the final environment and LISTEN_FDNAMES are all
+ * resolved in the parent, so the child allocates nothing.
+ * Returns 0 with the pid of the running process in *ret_pid once execve() succeeded (the
+ * caller reaps it). Otherwise returns a negative errno and writes a message to err naming the
+ * step, e.g. "web.service: cannot execute '/usr/bin/nope': No such file or directory" or
+ * "web.service: unknown user 'bob'"; a child that failed has been reaped. Failures: -EINVAL
+ * (bad params), -ESRCH (unknown user or group), -E2BIG (too many fds), the errno of the step
+ * that failed in the child, or -ENOMEM. err may be NULL. Borrows every fd in p. */
+int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen);
+
+/* Looks name up as execvp() would, but in envp's PATH (or SPAWN_DEFAULT_PATH): a name with a
+ * '/' is taken as is; otherwise the first regular file that access(X_OK) allows in an
+ * absolute PATH entry wins. Returns 0 and the path in *ret_path (caller frees), -ENOENT when
+ * nothing was found, -EACCES when only unusable candidates were found, or -ENOMEM. */
+int spawn_find_executable(const char *name, char *const *envp, char **ret_path);

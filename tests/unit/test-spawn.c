@@ -1,0 +1,1044 @@
+/* Tests for daemon/spawn.c with real child processes and no mocks. The child is this very
+ * binary, re-executed as "--probe OUTFILE ARGS...": it writes what it sees (open fds and their
+ * flags and socket names, LISTEN_* variables, signal mask and dispositions, session, umask,
+ * cwd, RLIMIT_NOFILE, credentials, no_new_privs, argv) as "key=value" lines, and the tests
+ * compare those lines. These pin the kernel contract of SPEC §4: fds at 3..n with FD_CLOEXEC
+ * cleared, nothing else inherited. */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/env-util.h"
+#include "common/macro.h"
+#include "daemon/spawn.h"
+
+extern char **environ;
+
+/* Our own executable, resolved once: "/proc/self/exe" cannot be used by a child that changed
+ * its user (it is no longer dumpable, so its /proc entries belong to root). */
+static char self_exe[PATH_MAX];
+
+#define STRV(...) ((char *const *) (const char *const[]) { __VA_ARGS__, NULL })
+
+/* ---- The probe (runs in the child) ---- */
+
+typedef struct Out {
+        char buf[32768];
+        size_t n;
+} Out;
+
+_printf_(2, 3) static void out_printf(Out *o, const char *fmt, ...) {
+        va_list ap;
+        int k;
+
+        if (o->n >= sizeof o->buf)
+                return;
+        va_start(ap, fmt);
+        k = vsnprintf(o->buf + o->n, sizeof o->buf - o->n, fmt, ap);
+        va_end(ap);
+        if (k > 0)
+                o->n = MIN(o->n + (size_t) k, sizeof o->buf);
+}
+
+static int cmp_int(const void *a, const void *b) {
+        return *(const int *) a - *(const int *) b;
+}
+
+static int cmp_gid(const void *a, const void *b) {
+        gid_t x = *(const gid_t *) a, y = *(const gid_t *) b;
+        return x < y ? -1 : x > y;
+}
+
+static void probe_sockname(Out *o, int fd) {
+        struct sockaddr_un sa = {};
+        socklen_t len = sizeof sa;
+
+        if (getsockname(fd, (struct sockaddr *) &sa, &len) < 0)
+                out_printf(o, "-");
+        else if (sa.sun_family != AF_UNIX || len <= offsetof(struct sockaddr_un, sun_path) + 1 ||
+                 sa.sun_path[0] != '\0')
+                out_printf(o, "?");
+        else
+                out_printf(o, "@%.*s", (int) (len - offsetof(struct sockaddr_un, sun_path) - 1),
+                           sa.sun_path + 1);
+}
+
+static void probe_status_line(Out *o, const char *key, const char *field) {
+        char line[256];
+        FILE *f = fopen("/proc/self/status", "re");
+
+        out_printf(o, "%s=", key);
+        if (f) {
+                while (fgets(line, sizeof line, f))
+                        if (startswith(line, field)) {
+                                const char *v = line + strlen(field);
+
+                                v += strspn(v, " \t");
+                                out_printf(o, "%.*s", (int) strcspn(v, "\n"), v);
+                                break;
+                        }
+                fclose(f);
+        }
+        out_printf(o, "\n");
+}
+
+static const char *disposition(int sig) {
+        struct sigaction sa;
+
+        if (sigaction(sig, NULL, &sa) < 0)
+                return "error";
+        if (sa.sa_handler == SIG_DFL)
+                return "dfl";
+        if (sa.sa_handler == SIG_IGN)
+                return "ign";
+        return "handler";
+}
+
+static int probe_main(const char *outfile, int argc, char **argv) {
+        static Out o;
+        int fds[512];
+        size_t n_fds = 0;
+        DIR *d;
+        struct dirent *de;
+        const char *e;
+        int listen_vars = 0;
+        sigset_t mask;
+        char cwd[PATH_MAX];
+        struct rlimit rl;
+        uid_t ru, eu, su;
+        gid_t rg, eg, sg, groups[256];
+        int n_groups, fd;
+        mode_t m;
+
+        /* The fd list first, before anything here opens one. */
+        d = opendir("/proc/self/fd");
+        if (!d)
+                return 2;
+        while ((de = readdir(d)) && n_fds < ELEMENTSOF(fds))
+                if (de->d_name[0] != '.' && atoi(de->d_name) != dirfd(d))
+                        fds[n_fds++] = atoi(de->d_name);
+        closedir(d);
+        qsort(fds, n_fds, sizeof(int), cmp_int);
+
+        out_printf(&o, "\nfds=");
+        for (size_t i = 0; i < n_fds; i++)
+                out_printf(&o, "%s%d", i ? "," : "", fds[i]);
+        out_printf(&o, "\n");
+        for (size_t i = 0; i < n_fds; i++) {
+                char path[64], link[PATH_MAX] = "";
+                ssize_t k;
+
+                snprintf(path, sizeof path, "/proc/self/fd/%d", fds[i]);
+                k = readlink(path, link, sizeof link - 1);
+
+                out_printf(&o, "fd%d=cloexec:%d,nonblock:%d,name:", fds[i],
+                           !!(fcntl(fds[i], F_GETFD) & FD_CLOEXEC),
+                           !!(fcntl(fds[i], F_GETFL) & O_NONBLOCK));
+                probe_sockname(&o, fds[i]);
+                out_printf(&o, "\nlink%d=%s\n", fds[i], k > 0 ? link : "?");
+        }
+
+        out_printf(&o, "pid=%d\n", (int) getpid());
+        out_printf(&o, "sid_is_pid=%d\n", getsid(0) == getpid());
+        out_printf(&o, "pgid_is_pid=%d\n", getpgid(0) == getpid());
+        e = getenv("LISTEN_PID");
+        out_printf(&o, "listen_pid=%s\n", e ?: "(unset)");
+        out_printf(&o, "listen_pid_is_pid=%d\n", e && atoi(e) == getpid());
+        out_printf(&o, "listen_fds=%s\n", getenv("LISTEN_FDS") ?: "(unset)");
+        out_printf(&o, "listen_fdnames=%s\n", getenv("LISTEN_FDNAMES") ?: "(unset)");
+        for (char **env = environ; *env; env++)
+                if (startswith(*env, "LISTEN_"))
+                        listen_vars++;
+        out_printf(&o, "listen_vars=%d\n", listen_vars);
+        out_printf(&o, "env_var=%s\n", getenv("BERTH_PROBE_VAR") ?: "(unset)");
+
+        out_printf(&o, "blocked=");
+        if (sigprocmask(SIG_BLOCK, NULL, &mask) == 0)
+                for (int sig = 1; sig < _NSIG; sig++)
+                        if (sigismember(&mask, sig) == 1)
+                                out_printf(&o, "%d,", sig);
+        out_printf(&o, "\n");
+        probe_status_line(&o, "sigblk", "SigBlk:");
+        probe_status_line(&o, "sigign", "SigIgn:");
+        out_printf(&o, "SIGINT=%s\nSIGPIPE=%s\nSIGTERM=%s\nSIGCHLD=%s\nSIGHUP=%s\n",
+                   disposition(SIGINT), disposition(SIGPIPE), disposition(SIGTERM),
+                   disposition(SIGCHLD), disposition(SIGHUP));
+
+        m = umask(0);
+        umask(m);
+        out_printf(&o, "umask=%04o\n", (unsigned) m);
+        out_printf(&o, "cwd=%s\n", getcwd(cwd, sizeof cwd) ?: "?");
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+                out_printf(&o, "nofile=%llu:%llu\n", (unsigned long long) rl.rlim_cur,
+                           (unsigned long long) rl.rlim_max);
+        if (getresuid(&ru, &eu, &su) == 0)
+                out_printf(&o, "uid=%u,%u,%u\n", (unsigned) ru, (unsigned) eu, (unsigned) su);
+        if (getresgid(&rg, &eg, &sg) == 0)
+                out_printf(&o, "gid=%u,%u,%u\n", (unsigned) rg, (unsigned) eg, (unsigned) sg);
+        n_groups = getgroups(ELEMENTSOF(groups), groups);
+        out_printf(&o, "groups=");
+        if (n_groups > 0) {
+                qsort(groups, (size_t) n_groups, sizeof(gid_t), cmp_gid);
+                for (int i = 0; i < n_groups; i++)
+                        out_printf(&o, "%s%u", i ? "," : "", (unsigned) groups[i]);
+        }
+        out_printf(&o, "\n");
+        out_printf(&o, "nnp=%d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+        out_printf(&o, "argv=");
+        for (int i = 0; i < argc; i++)
+                out_printf(&o, "%s%s", i ? "|" : "", argv[i]);
+        out_printf(&o, "\n");
+
+        fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return 3;
+        if (write(fd, o.buf, o.n) != (ssize_t) o.n) {
+                close(fd);
+                return 4;
+        }
+        close(fd);
+        return 0;
+}
+
+/* ---- Helpers (run in the test) ---- */
+
+static void tmpdir_make(char *dir, size_t size) {
+        snprintf(dir, size, "/tmp/test-spawn-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        /* Children running as another user write their report here. */
+        ck_assert_int_eq(chmod(dir, 0777), 0);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        return remove(path);
+}
+
+static void tmpdir_remove(const char *dir) {
+        (void) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *read_text(const char *path) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        char *buf;
+        ssize_t n;
+
+        if (fd < 0)
+                return NULL;
+        buf = calloc(1, 65536);
+        ck_assert_ptr_nonnull(buf);
+        n = read(fd, buf, 65535);
+        ck_assert_int_ge(n, 0);
+        return buf;
+}
+
+static bool report_has(const char *report, const char *line) {
+        _cleanup_free_ char *needle = NULL;
+
+        ck_assert_int_ge(asprintf(&needle, "\n%s\n", line), 0);
+        return strstr(report, needle) != NULL;
+}
+
+#define ASSERT_REPORT(r, ...)                                                                      \
+        do {                                                                                       \
+                char *_line_ = NULL;                                                               \
+                ck_assert_int_ge(asprintf(&_line_, __VA_ARGS__), 0);                               \
+                ck_assert_msg(report_has(r, _line_), "expected \"%s\" in the probe's report:%s",  \
+                              _line_, r);                                                          \
+                free(_line_);                                                                      \
+        } while (0)
+
+/* A listening, non-blocking, CLOEXEC unix socket bound to the abstract name "@name". */
+static int make_socket(const char *name) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        size_t len = strlen(name);
+        int fd;
+
+        ck_assert_uint_lt(len, sizeof sa.sun_path - 1);
+        memcpy(sa.sun_path + 1, name, len);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(bind(fd, (struct sockaddr *) &sa,
+                              (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + len)), 0);
+        ck_assert_int_eq(listen(fd, 4), 0);
+        return fd;
+}
+
+static void socket_name(char *buf, size_t size, const char *tag, size_t i) {
+        snprintf(buf, size, "berth-test-%d-%s-%zu", (int) getpid(), tag, i);
+}
+
+/* Our environment (which carries ASAN_OPTIONS and the like) plus extra. */
+static char **probe_env(char *const *extra) {
+        char **env = NULL;
+
+        ck_assert_int_eq(env_merge(environ, extra, &env), 0);
+        return env;
+}
+
+static int wait_exit_status(pid_t pid) {
+        int status;
+
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFEXITED(status), "child died of signal %d", WTERMSIG(status));
+        return WEXITSTATUS(status);
+}
+
+/* Runs the probe with p (path and argv are set here; extra_arg is appended to argv when not
+ * NULL), waits for it, and returns its report (caller frees) and pid. */
+static char *run_probe(SpawnParams *p, const char *dir, const char *extra_arg, pid_t *ret_pid) {
+        char outfile[PATH_MAX], err[SPAWN_ERROR_MAX];
+        const char *argv[] = { self_exe, "--probe", outfile, extra_arg, NULL };
+        pid_t pid;
+        int r;
+
+        snprintf(outfile, sizeof outfile, "%s/probe.out", dir);
+        (void) unlink(outfile);
+        p->path = self_exe;
+        p->argv = (char *const *) argv;
+        r = spawn_process(p, &pid, err, sizeof err);
+        ck_assert_msg(r == 0, "spawn_process: %d %s", r, err);
+        ck_assert_int_eq(wait_exit_status(pid), 0);
+        if (ret_pid)
+                *ret_pid = pid;
+        return read_text(outfile);
+}
+
+static void on_sigint(int sig) {
+}
+
+static int count_open_fds(void) {
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+        int n = 0;
+
+        ck_assert_ptr_nonnull(d);
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n - 1; /* the directory's own fd */
+}
+
+/* Whether uid/gid may execute our binary and write to dir: checked in a child that takes
+ * that identity. */
+static bool identity_can_run_probe(uid_t uid, gid_t gid, const char *dir) {
+        pid_t pid = fork();
+
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+                    setresuid(uid, uid, uid) < 0)
+                        _exit(1);
+                _exit(access(self_exe, X_OK) == 0 && access(dir, W_OK | X_OK) == 0 ? 0 : 1);
+        }
+        return wait_exit_status(pid) == 0;
+}
+
+/* ---- Tests ---- */
+
+START_TEST(test_layout_and_reset) {
+        char dir[64], names[3][64], stdout_path[PATH_MAX];
+        int fds[3], leak_null, leak_pipe[2], leak_dup, out_fd;
+        char *const fd_names[] = { (char *) "alpha", (char *) "beta", (char *) "gamma" };
+        struct sigaction sa = { .sa_handler = on_sigint };
+        sigset_t block;
+        _cleanup_strv_free_ char **env = NULL;
+        _cleanup_free_ char *report = NULL;
+        pid_t pid;
+
+        tmpdir_make(dir, sizeof dir);
+        for (size_t i = 0; i < 3; i++) {
+                socket_name(names[i], sizeof names[i], "layout", i);
+                fds[i] = make_socket(names[i]);
+        }
+
+        /* Fds the child must not see: some without CLOEXEC, one far up. */
+        leak_null = open("/dev/null", O_RDONLY);
+        ck_assert_int_ge(leak_null, 0);
+        ck_assert_int_eq(pipe(leak_pipe), 0);
+        leak_dup = fcntl(fds[0], F_DUPFD, 200);
+        ck_assert_int_ge(leak_dup, 200);
+
+        /* Signal state the child must not inherit. */
+        sigemptyset(&block);
+        sigaddset(&block, SIGTERM);
+        sigaddset(&block, SIGCHLD);
+        sigaddset(&block, SIGHUP);
+        ck_assert_int_eq(sigprocmask(SIG_BLOCK, &block, NULL), 0);
+        ck_assert_int_eq(sigaction(SIGINT, &sa, NULL), 0);
+        ck_assert(signal(SIGPIPE, SIG_IGN) != SIG_ERR);
+
+        snprintf(stdout_path, sizeof stdout_path, "%s/stdout", dir);
+        out_fd = open(stdout_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        ck_assert_int_ge(out_fd, 0);
+
+        env = probe_env(STRV("LISTEN_FDS=99", "LISTEN_PID=1", "LISTEN_FDNAMES=bogus",
+                             "LISTEN_PIDFDID=7", "BERTH_PROBE_VAR=hello world"));
+        SpawnParams p = {
+                .envp = env,
+                .fds = fds,
+                .fd_names = fd_names,
+                .n_fds = 3,
+                .stdin_fd = -1,
+                .stdout_fd = out_fd,
+                .stderr_fd = -1,
+                .working_directory = dir,
+                .umask = 0027,
+                .set_limit_nofile = true,
+                .limit_nofile_soft = 256,
+                .limit_nofile_hard = 512,
+                .no_new_privileges = true,
+                .log_name = "probe.service",
+        };
+        report = run_probe(&p, dir, "an arg with spaces", &pid);
+        ck_assert_ptr_nonnull(report);
+
+        /* Exactly 0, 1, 2 and the passed fds, in order, CLOEXEC and O_NONBLOCK cleared. */
+        ASSERT_REPORT(report, "fds=0,1,2,3,4,5");
+        for (size_t i = 0; i < 3; i++)
+                ASSERT_REPORT(report, "fd%zu=cloexec:0,nonblock:0,name:@%s", 3 + i, names[i]);
+        ASSERT_REPORT(report, "link0=/dev/null");
+        ASSERT_REPORT(report, "link1=%s", stdout_path);
+        ASSERT_REPORT(report, "link2=/dev/null");
+        for (int i = 0; i < 3; i++)
+                ASSERT_REPORT(report, "fd%d=cloexec:0,nonblock:0,name:-", i);
+
+        /* The LISTEN_FDS protocol, inherited values replaced. */
+        ASSERT_REPORT(report, "pid=%d", (int) pid);
+        ASSERT_REPORT(report, "listen_pid=%d", (int) pid);
+        ASSERT_REPORT(report, "listen_pid_is_pid=1");
+        ASSERT_REPORT(report, "listen_fds=3");
+        ASSERT_REPORT(report, "listen_fdnames=alpha:beta:gamma");
+        ASSERT_REPORT(report, "listen_vars=3");
+        ASSERT_REPORT(report, "env_var=hello world");
+
+        /* Signals: nothing blocked, nothing ignored, no handler. */
+        ASSERT_REPORT(report, "blocked=");
+        ASSERT_REPORT(report, "sigblk=0000000000000000");
+        ASSERT_REPORT(report, "sigign=0000000000000000");
+        ASSERT_REPORT(report, "SIGINT=dfl");
+        ASSERT_REPORT(report, "SIGPIPE=dfl");
+        ASSERT_REPORT(report, "SIGTERM=dfl");
+        ASSERT_REPORT(report, "SIGCHLD=dfl");
+        ASSERT_REPORT(report, "SIGHUP=dfl");
+
+        ASSERT_REPORT(report, "sid_is_pid=1");
+        ASSERT_REPORT(report, "pgid_is_pid=1");
+        ASSERT_REPORT(report, "umask=0027");
+        ASSERT_REPORT(report, "cwd=%s", dir);
+        ASSERT_REPORT(report, "nofile=256:512");
+        ASSERT_REPORT(report, "nnp=1");
+        ASSERT_REPORT(report, "argv=%s|--probe|%s/probe.out|an arg with spaces", self_exe, dir);
+
+        /* O_NONBLOCK lives in the open file description the child shares with us: clearing it
+         * there cleared it here too. Callers must not rely on it afterwards. */
+        ck_assert_int_eq(fcntl(fds[0], F_GETFL) & O_NONBLOCK, 0);
+
+        for (size_t i = 0; i < 3; i++)
+                safe_close(fds[i]);
+        safe_close(leak_null);
+        safe_close(leak_pipe[0]);
+        safe_close(leak_pipe[1]);
+        safe_close(leak_dup);
+        safe_close(out_fd);
+        tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(test_non_blocking_kept) {
+        char dir[64], name[64];
+        int fd;
+        _cleanup_free_ char *report = NULL;
+
+        tmpdir_make(dir, sizeof dir);
+        socket_name(name, sizeof name, "nonblock", 0);
+        fd = make_socket(name);
+
+        SpawnParams p = {
+                .envp = environ,
+                .fds = &fd,
+                .n_fds = 1,
+                .non_blocking = true,
+                .stdin_fd = -1,
+                .stdout_fd = -1,
+                .stderr_fd = -1,
+        };
+        report = run_probe(&p, dir, NULL, NULL);
+        ck_assert_ptr_nonnull(report);
+        ASSERT_REPORT(report, "fds=0,1,2,3");
+        ASSERT_REPORT(report, "fd3=cloexec:0,nonblock:1,name:@%s", name);
+        /* Without names, no LISTEN_FDNAMES at all (sd_listen_fds_with_names() says "unknown"). */
+        ASSERT_REPORT(report, "listen_fds=1");
+        ASSERT_REPORT(report, "listen_fdnames=(unset)");
+        ASSERT_REPORT(report, "listen_vars=2");
+        /* umask is always applied. */
+        ASSERT_REPORT(report, "umask=0000");
+        ASSERT_REPORT(report, "nnp=0");
+
+        safe_close(fd);
+        tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(test_no_fds_drops_listen_env) {
+        char dir[64];
+        _cleanup_strv_free_ char **env = NULL;
+        _cleanup_free_ char *report = NULL;
+
+        tmpdir_make(dir, sizeof dir);
+        env = probe_env(STRV("LISTEN_FDS=2", "LISTEN_PID=1", "LISTEN_FDNAMES=a:b",
+                             "LISTEN_PORT=8080"));
+        SpawnParams p = {
+                .envp = env,
+                .stdin_fd = -1,
+                .stdout_fd = -1,
+                .stderr_fd = -1,
+        };
+        report = run_probe(&p, dir, NULL, NULL);
+        ck_assert_ptr_nonnull(report);
+        ASSERT_REPORT(report, "fds=0,1,2");
+        ASSERT_REPORT(report, "listen_fds=(unset)");
+        ASSERT_REPORT(report, "listen_pid=(unset)");
+        /* Only the protocol's variables go; others that merely start alike stay. */
+        ASSERT_REPORT(report, "listen_vars=1");
+
+        tmpdir_remove(dir);
+}
+END_TEST
+
+/* The source fds already sit inside the target range 3..8, in the wrong order, and so do
+ * /dev/null, the error pipe and the stdin source. Done in a process of our own whose fds we
+ * control: check keeps fds of its own open in the test. */
+START_TEST(test_swapped_order) {
+        char dir[64], names[6][64], outfile[PATH_MAX];
+        _cleanup_free_ char *report = NULL;
+        pid_t helper;
+
+        tmpdir_make(dir, sizeof dir);
+        for (size_t i = 0; i < 6; i++)
+                socket_name(names[i], sizeof names[i], "swap", i);
+        snprintf(outfile, sizeof outfile, "%s/probe.out", dir);
+
+        helper = fork();
+        ck_assert_int_ge(helper, 0);
+        if (helper == 0) {
+                /* Where socket i starts out; 6, 7 and 8 stay free for /dev/null and the
+                 * error pipe that spawn_process() opens. */
+                static const int where[6] = { 5, 3, 4, 100, 101, 102 };
+                const char *argv[] = { self_exe, "--probe", outfile, NULL };
+                char err[SPAWN_ERROR_MAX];
+                int high[6], fds[6];
+                pid_t pid;
+                int status;
+
+                for (size_t i = 0; i < 6; i++)
+                        high[i] = fcntl(make_socket(names[i]), F_DUPFD_CLOEXEC, 200);
+                for (int fd = 3; fd < 200; fd++)
+                        (void) close(fd);
+                for (size_t i = 0; i < 6; i++) {
+                        if (dup3(high[i], where[i], O_CLOEXEC) != where[i])
+                                _exit(90);
+                        fds[i] = where[i];
+                }
+                for (int fd = 200; fd < 1024; fd++)
+                        (void) close(fd);
+
+                SpawnParams p = {
+                        .path = self_exe,
+                        .argv = (char *const *) argv,
+                        .envp = environ,
+                        .fds = fds,
+                        .n_fds = 6,
+                        .stdin_fd = 4, /* socket 2, itself moving to fd 5 */
+                        .stdout_fd = -1,
+                        .stderr_fd = -1,
+                };
+                if (spawn_process(&p, &pid, err, sizeof err) < 0) {
+                        fprintf(stderr, "%s\n", err);
+                        _exit(91);
+                }
+                if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+                        _exit(92);
+                _exit(WEXITSTATUS(status));
+        }
+        ck_assert_int_eq(wait_exit_status(helper), 0);
+
+        report = read_text(outfile);
+        ck_assert_ptr_nonnull(report);
+        ASSERT_REPORT(report, "fds=0,1,2,3,4,5,6,7,8");
+        for (size_t i = 0; i < 6; i++)
+                ASSERT_REPORT(report, "fd%zu=cloexec:0,nonblock:0,name:@%s", 3 + i, names[i]);
+        ASSERT_REPORT(report, "fd0=cloexec:0,nonblock:0,name:@%s", names[2]);
+        ASSERT_REPORT(report, "link1=/dev/null");
+        ASSERT_REPORT(report, "listen_fds=6");
+
+        tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(test_user_nobody) {
+        char dir[64];
+        struct passwd *pw;
+        struct group *gr;
+        gid_t expect[256];
+        int n = ELEMENTSOF(expect);
+        char groups[2048] = "";
+        size_t len = 0;
+        _cleanup_free_ char *report = NULL;
+
+        if (geteuid() != 0) {
+                fprintf(stderr, "test_user_nobody: skipped, needs root\n");
+                return;
+        }
+        pw = getpwnam("nobody");
+        gr = getgrnam("users");
+        if (!pw || !gr) {
+                fprintf(stderr, "test_user_nobody: skipped, no user 'nobody' or group 'users'\n");
+                return;
+        }
+        tmpdir_make(dir, sizeof dir);
+        if (!identity_can_run_probe(pw->pw_uid, pw->pw_gid, dir)) {
+                fprintf(stderr, "test_user_nobody: skipped, 'nobody' cannot execute %s\n",
+                        self_exe);
+                tmpdir_remove(dir);
+                return;
+        }
+
+        ck_assert_int_ge(getgrouplist("nobody", pw->pw_gid, expect, &n), 0);
+        expect[n++] = gr->gr_gid;
+        qsort(expect, (size_t) n, sizeof(gid_t), cmp_gid);
+        for (int i = 0; i < n; i++)
+                if (i == 0 || expect[i] != expect[i - 1])
+                        len += (size_t) snprintf(groups + len, sizeof groups - len, "%s%u",
+                                                 len ? "," : "", (unsigned) expect[i]);
+
+        SpawnParams p = {
+                .envp = environ,
+                .stdin_fd = -1,
+                .stdout_fd = -1,
+                .stderr_fd = -1,
+                .user = "nobody",
+                .supplementary_groups = STRV("users"),
+                .working_directory = dir,
+        };
+        report = run_probe(&p, dir, NULL, NULL);
+        ck_assert_ptr_nonnull(report);
+        ASSERT_REPORT(report, "uid=%u,%u,%u", (unsigned) pw->pw_uid, (unsigned) pw->pw_uid,
+                      (unsigned) pw->pw_uid);
+        ASSERT_REPORT(report, "gid=%u,%u,%u", (unsigned) pw->pw_gid, (unsigned) pw->pw_gid,
+                      (unsigned) pw->pw_gid);
+        ASSERT_REPORT(report, "groups=%s", groups);
+        ASSERT_REPORT(report, "cwd=%s", dir);
+
+        tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(test_numeric_user_and_group) {
+        char dir[64];
+        _cleanup_free_ char *report = NULL;
+
+        if (geteuid() != 0) {
+                fprintf(stderr, "test_numeric_user_and_group: skipped, needs root\n");
+                return;
+        }
+        tmpdir_make(dir, sizeof dir);
+        if (getpwuid(4242) || !identity_can_run_probe(4242, 4243, dir)) {
+                fprintf(stderr, "test_numeric_user_and_group: skipped, uid 4242 exists or "
+                                "cannot execute %s\n", self_exe);
+                tmpdir_remove(dir);
+                return;
+        }
+
+        /* A uid without a passwd entry: its groups are the one given, nothing of root's. */
+        SpawnParams p = {
+                .envp = environ,
+                .stdin_fd = -1,
+                .stdout_fd = -1,
+                .stderr_fd = -1,
+                .user = "4242",
+                .group = "4243",
+        };
+        report = run_probe(&p, dir, NULL, NULL);
+        ck_assert_ptr_nonnull(report);
+        ASSERT_REPORT(report, "uid=4242,4242,4242");
+        ASSERT_REPORT(report, "gid=4243,4243,4243");
+        ASSERT_REPORT(report, "groups=4243");
+        free(report);
+
+        /* Without a group: the group of the same number. */
+        p.group = NULL;
+        report = run_probe(&p, dir, NULL, NULL);
+        ck_assert_ptr_nonnull(report);
+        ASSERT_REPORT(report, "gid=4242,4242,4242");
+        ASSERT_REPORT(report, "groups=4242");
+
+        tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(test_home_directory) {
+        char dir[64];
+        struct passwd *pw = getpwuid(geteuid());
+        struct stat st;
+        _cleanup_free_ char *report = NULL;
+
+        if (!pw || stat(pw->pw_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                fprintf(stderr, "test_home_directory: skipped, no home directory\n");
+                return;
+        }
+        tmpdir_make(dir, sizeof dir);
+        SpawnParams p = {
+                .envp = environ,
+                .stdin_fd = -1,
+                .stdout_fd = -1,
+                .stderr_fd = -1,
+                .working_directory = "~",
+        };
+        report = run_probe(&p, dir, NULL, NULL);
+        ck_assert_ptr_nonnull(report);
+        ASSERT_REPORT(report, "cwd=%s", pw->pw_dir);
+        tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(test_working_directory_optional) {
+        char dir[64], cwd[PATH_MAX];
+        _cleanup_free_ char *report = NULL;
+        char err[SPAWN_ERROR_MAX];
+        pid_t pid;
+
+        tmpdir_make(dir, sizeof dir);
+        ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+        SpawnParams p = {
+                .envp = environ,
+                .stdin_fd = -1,
+                .stdout_fd = -1,
+                .stderr_fd = -1,
+                .working_directory = "/nonexistent/berth-test",
+                .working_directory_optional = true,
+        };
+        report = run_probe(&p, dir, NULL, NULL);
+        ck_assert_ptr_nonnull(report);
+        ASSERT_REPORT(report, "cwd=%s", cwd);
+
+        p.working_directory_optional = false;
+        p.path = "/bin/true";
+        p.argv = STRV("true");
+        ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -ENOENT);
+        ck_assert_str_eq(err, "/bin/true: cannot change to working directory "
+                              "'/nonexistent/berth-test': No such file or directory");
+
+        p.working_directory = "relative/dir";
+        ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -EINVAL);
+        ck_assert_ptr_nonnull(strstr(err, "'relative/dir' is not absolute"));
+        tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(test_errors) {
+        char dir[64], path[PATH_MAX], path_var[PATH_MAX + 8], err[SPAWN_ERROR_MAX];
+        int fd = -1;
+        pid_t pid = 0;
+        SpawnParams p = {
+                .path = "/nonexistent/berth-nope",
+                .argv = STRV("nope"),
+                .envp = environ,
+                .stdin_fd = -1,
+                .stdout_fd = -1,
+                .stderr_fd = -1,
+                .log_name = "web.service",
+        };
+
+        tmpdir_make(dir, sizeof dir);
+
+        ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -ENOENT);
+        ck_assert_str_eq(err, "web.service: cannot execute '/nonexistent/berth-nope': "
+                              "No such file or directory");
+        ck_assert_int_eq(pid, 0); /* set only on success */
+
+        /* A file without x bits. */
+        snprintf(path, sizeof path, "%s/not-executable", dir);
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        ck_assert_int_ge(fd, 0);
+        fd = safe_close(fd);
+        p.path = path;
+        ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -EACCES);
+        ck_assert_ptr_nonnull(strstr(err, "cannot execute '"));
+        ck_assert_ptr_nonnull(strstr(err, "Permission denied"));
+
+        p.path = "/bin/true";
+        p.user = "berth-no-such-user";
+        ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -ESRCH);
+        ck_assert_str_eq(err, "web.service: unknown user 'berth-no-such-user'");
+
+        p.user = NULL;
+        p.group = "berth-no-such-group";
+        ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -ESRCH);
+        ck_assert_str_eq(err, "web.service: unknown group 'berth-no-such-group'");
+
+        p.group = NULL;
+        p.supplementary_groups = STRV("berth-no-such-group");
+        ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -ESRCH);
+        ck_assert_str_eq(err, "web.service: unknown supplementary group 'berth-no-such-group'");
+        p.supplementary_groups = NULL;
+
+        if (geteuid() != 0) {
+                /* Unprivileged, another user is refused by the kernel, and said so. */
+                p.user = "root";
+                ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -EPERM);
+                ck_assert_ptr_nonnull(strstr(err, "user 'root'"));
+                p.user = NULL;
+        }
+
+        p.path = "bin/true";
+        ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -EINVAL);
+        ck_assert_ptr_nonnull(strstr(err, "'bin/true'"));
+
+        p.path = "berth-no-such-program";
+        p.envp = STRV("PATH=/nonexistent:/bin");
+        ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -ENOENT);
+        ck_assert_str_eq(err, "web.service: cannot execute 'berth-no-such-program': not found "
+                              "in PATH (/nonexistent:/bin)");
+        p.path = "not-executable";
+        snprintf(path_var, sizeof path_var, "PATH=%s", dir);
+        p.envp = STRV(path_var);
+        ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -EACCES);
+        ck_assert_ptr_nonnull(strstr(err, "cannot execute 'not-executable' from PATH"));
+        p.envp = environ;
+
+        p.path = "/bin/true";
+        p.argv = STRV(NULL);
+        ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -EINVAL);
+        p.argv = STRV("true");
+
+        /* Bad fd names, and too many fds. */
+        {
+                int fds[2] = { 0, 0 };
+
+                p.fds = fds;
+                p.n_fds = 2;
+                p.fd_names = STRV("ok", "a:b");
+                ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -EINVAL);
+                ck_assert_ptr_nonnull(strstr(err, "'a:b'"));
+                p.fd_names = STRV("ok", "");
+                ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -EINVAL);
+                p.fd_names = NULL;
+                p.n_fds = SPAWN_FDS_MAX + 1;
+                ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -E2BIG);
+                fds[1] = -1;
+                p.n_fds = 2;
+                ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -EBADF);
+                /* An fd that is not open is found by the child. */
+                fds[1] = 999;
+                ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -EBADF);
+                ck_assert_ptr_nonnull(strstr(err, "cannot set up the file descriptors"));
+                p.fds = NULL;
+                p.n_fds = 0;
+        }
+
+        /* A limit the kernel refuses (soft above hard). */
+        p.set_limit_nofile = true;
+        p.limit_nofile_soft = 64;
+        p.limit_nofile_hard = 32;
+        ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -EINVAL);
+        ck_assert_str_eq(err, "web.service: cannot set LimitNOFILE=64:32: Invalid argument");
+
+        /* err may be NULL. */
+        p.set_limit_nofile = false;
+        p.path = "/nonexistent/berth-nope";
+        ck_assert_int_eq(spawn_process(&p, &pid, NULL, 0), -ENOENT);
+        ck_assert_int_eq(pid, 0);
+
+        tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(test_path_lookup) {
+        char dir[64], script[PATH_MAX], marker[PATH_MAX], path_var[PATH_MAX + 8];
+        char err[SPAWN_ERROR_MAX];
+        _cleanup_free_ char *found = NULL;
+        _cleanup_free_ char *text = NULL;
+        FILE *f;
+        pid_t pid;
+        int r;
+
+        tmpdir_make(dir, sizeof dir);
+
+        /* A bare name in the default PATH (envp without PATH). */
+        ck_assert_int_eq(spawn_find_executable("sh", STRV("HOME=/"), &found), 0);
+        ck_assert_ptr_nonnull(strstr(found, "/sh"));
+        ck_assert_int_eq(access(found, X_OK), 0);
+        free(found);
+        found = NULL;
+
+        /* Empty, relative and missing entries are skipped. */
+        ck_assert_int_eq(spawn_find_executable("sh", STRV("PATH=::relative:/nonexistent:/bin"),
+                                               &found), 0);
+        ck_assert_str_eq(found, "/bin/sh");
+        free(found);
+        found = NULL;
+
+        ck_assert_int_eq(spawn_find_executable("berth-none", STRV("PATH=/bin"), &found),
+                         -ENOENT);
+        ck_assert_int_eq(spawn_find_executable("tmp", STRV("PATH=/"), &found), -EACCES);
+        ck_assert_int_eq(spawn_find_executable("/x/y", NULL, &found), 0);
+        ck_assert_str_eq(found, "/x/y");
+        free(found);
+        found = NULL;
+
+        /* A script of our own, found through envp's PATH, not ours. */
+        snprintf(script, sizeof script, "%s/berth-hello", dir);
+        snprintf(marker, sizeof marker, "%s/marker", dir);
+        snprintf(path_var, sizeof path_var, "PATH=%s", dir);
+        f = fopen(script, "we");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f, "#!/bin/sh\necho \"$0 $1 $HELLO\" > \"$1\"\nexit 7\n");
+        ck_assert_int_eq(fclose(f), 0);
+        ck_assert_int_eq(chmod(script, 0755), 0);
+
+        SpawnParams p = {
+                .path = "berth-hello",
+                .argv = STRV("berth-hello", marker),
+                .envp = STRV(path_var, "HELLO=world"),
+                .stdin_fd = -1,
+                .stdout_fd = -1,
+                .stderr_fd = -1,
+        };
+        r = spawn_process(&p, &pid, err, sizeof err);
+        ck_assert_msg(r == 0, "%s", err);
+        ck_assert_int_eq(wait_exit_status(pid), 7);
+        text = read_text(marker);
+        ck_assert_ptr_nonnull(text);
+        {
+                _cleanup_free_ char *expect = NULL;
+
+                ck_assert_int_ge(asprintf(&expect, "%s %s world\n", script, marker), 0);
+                ck_assert_str_eq(text, expect);
+        }
+        tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(test_no_fd_leak) {
+        char err[SPAWN_ERROR_MAX];
+        char *const names[] = { (char *) "a", (char *) "b" };
+        int fds[2], before, after;
+        _cleanup_free_ char *true_path = NULL;
+
+        ck_assert_int_eq(spawn_find_executable("true", NULL, &true_path), 0);
+        for (size_t i = 0; i < 2; i++) {
+                char name[64];
+
+                socket_name(name, sizeof name, "leak", i);
+                fds[i] = make_socket(name);
+        }
+        before = count_open_fds();
+
+        for (int i = 0; i < 200; i++) {
+                SpawnParams p = {
+                        .path = true_path,
+                        .argv = STRV("true"),
+                        .envp = environ,
+                        .fds = fds,
+                        .fd_names = names,
+                        .n_fds = 2,
+                        .stdin_fd = -1,
+                        .stdout_fd = i % 2 ? -1 : 1,
+                        .stderr_fd = -1,
+                };
+                pid_t pid;
+                int r;
+
+                /* Every tenth one fails, in the parent or in the child. */
+                if (i % 10 == 3)
+                        p.path = "/nonexistent/berth-nope";
+                else if (i % 10 == 6)
+                        p.user = "berth-no-such-user";
+                else if (i % 10 == 9)
+                        p.working_directory = "/nonexistent";
+                r = spawn_process(&p, &pid, err, sizeof err);
+                if (i % 10 == 3 || i % 10 == 6 || i % 10 == 9) {
+                        ck_assert_int_lt(r, 0);
+                        continue;
+                }
+                ck_assert_msg(r == 0, "%s", err);
+                ck_assert_int_eq(wait_exit_status(pid), 0);
+        }
+
+        after = count_open_fds();
+        ck_assert_int_eq(before, after);
+        safe_close(fds[0]);
+        safe_close(fds[1]);
+}
+END_TEST
+
+static Suite *spawn_suite(void) {
+        Suite *s = suite_create("spawn");
+        TCase *tc;
+
+        tc = tcase_create("layout");
+        tcase_add_test(tc, test_layout_and_reset);
+        tcase_add_test(tc, test_non_blocking_kept);
+        tcase_add_test(tc, test_no_fds_drops_listen_env);
+        tcase_add_test(tc, test_swapped_order);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("credentials");
+        tcase_add_test(tc, test_user_nobody);
+        tcase_add_test(tc, test_numeric_user_and_group);
+        tcase_add_test(tc, test_home_directory);
+        tcase_add_test(tc, test_working_directory_optional);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("errors");
+        tcase_add_test(tc, test_errors);
+        tcase_add_test(tc, test_path_lookup);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("leaks");
+        tcase_add_test(tc, test_no_fd_leak);
+        tcase_set_timeout(tc, 120);
+        suite_add_tcase(s, tc);
+
+        return s;
+}
+
+int main(int argc, char **argv) {
+        SRunner *sr;
+        ssize_t n;
+        int failures;
+
+        if (argc >= 3 && streq(argv[1], "--probe"))
+                return probe_main(argv[2], argc, argv);
+
+        n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+        if (n <= 0) {
+                perror("readlink /proc/self/exe");
+                return EXIT_FAILURE;
+        }
+        self_exe[n] = '\0';
+
+        sr = srunner_create(spawn_suite());
+        srunner_run_all(sr, CK_NORMAL);
+        failures = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failures ? EXIT_FAILURE : EXIT_SUCCESS;
+}
