@@ -17,6 +17,21 @@
 #define _likely_(x) __builtin_expect(!!(x), 1)
 #define _unlikely_(x) __builtin_expect(!!(x), 0)
 
+#define assert_not_reached() __builtin_unreachable()
+
+/* True when x equals one of the following values. */
+#define IN_SET(x, ...)                                                                             \
+        ({                                                                                         \
+                const __typeof__(x) _set_[] = { __VA_ARGS__ };                                     \
+                bool _found_ = false;                                                              \
+                for (size_t _k_ = 0; _k_ < ELEMENTSOF(_set_); _k_++)                               \
+                        if (_set_[_k_] == (x)) {                                                   \
+                                _found_ = true;                                                    \
+                                break;                                                             \
+                        }                                                                          \
+                _found_;                                                                           \
+        })
+
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))

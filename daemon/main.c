@@ -1,6 +1,7 @@
 /* berthd: arguments, signals, and the run. Everything else lives in the library. */
 #include <getopt.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -152,6 +153,10 @@ int main(int argc, char **argv) {
                 log_error_errno(errno, "Failed to block signals: %m");
                 return EXIT_FAILURE;
         }
+
+        /* Orphans of our services are ours to reap; as PID 1 they are anyway. */
+        if (!a.check && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+                log_warning_errno(errno, "Failed to become a child subreaper: %m, ignoring");
 
         r = default_dirs(&a, &def_units, &def_runtime);
         if (r < 0)

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -64,6 +65,11 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sighup_source);
+        sd_event_source_disable_unref(m->sigchld_source);
+        /* Services borrow the socket fds: they go first. */
+        for (size_t i = 0; i < m->n_services; i++)
+                service_free(m->services[i]);
+        free(m->services);
         manager_close_sockets(m);
         bind_plan_done(&m->plan);
         unit_array_free(m->units, m->n_units);
@@ -357,19 +363,161 @@ int manager_bind(Manager *m) {
         return failed;
 }
 
+Service *manager_find_service(Manager *m, const char *name) {
+        for (size_t i = 0; i < m->n_services; i++)
+                if (streq(m->services[i]->unit->name, name))
+                        return m->services[i];
+        return NULL;
+}
+
+const SocketConfig *manager_socket_config_of_fd(Manager *m, int fd) {
+        for (size_t i = 0; i < m->n_sockets; i++)
+                if (m->sockets[i].fd == fd)
+                        return &m->sockets[i].spec.unit->socket;
+        return NULL;
+}
+
+static bool manager_all_inactive(Manager *m) {
+        for (size_t i = 0; i < m->n_services; i++)
+                if (service_is_active(m->services[i]) ||
+                    !IN_SET(m->services[i]->state, SERVICE_DEAD, SERVICE_FAILED))
+                        return false;
+        return true;
+}
+
+void manager_on_service_state(Manager *m, Service *s) {
+        if (m->exiting && m->event && manager_all_inactive(m))
+                (void) sd_event_exit(m->event, m->exit_code);
+}
+
+/* Adds the fds of one socket unit to a service, in listen order. */
+static int manager_give_sockets(Manager *m, Service *svc, const Unit *socket_unit) {
+        _cleanup_free_ char *fdname = unit_socket_fdname(socket_unit);
+
+        if (!fdname)
+                return log_oom();
+        for (size_t k = 0; k < m->n_sockets; k++) {
+                const ManagerSocket *ms = &m->sockets[k];
+                bool dup = false;
+
+                if (ms->spec.unit != socket_unit)
+                        continue;
+                for (size_t j = 0; j < svc->n_fds && !dup; j++)
+                        dup = svc->fds[j] == ms->fd;
+                if (dup)
+                        continue;
+                if (service_add_socket(svc, ms->fd, fdname, socket_unit->socket.non_blocking) < 0)
+                        return log_oom();
+        }
+        return 0;
+}
+
+/* Creates the runtime service of every loaded service unit and gives it its sockets: those
+ * of the socket units that activate it, in unit order, then those named by Sockets=. */
+static int manager_setup_services(Manager *m) {
+        m->services = calloc(m->n_units ?: 1, sizeof(Service *));
+        if (!m->services)
+                return log_oom();
+
+        for (size_t i = 0; i < m->n_units; i++) {
+                Unit *u = m->units[i];
+                Service *svc;
+                int r;
+
+                if (u->type != UNIT_SERVICE || u->is_template || manager_unit_failed(m, u->name))
+                        continue;
+                r = service_new(&svc, m, u);
+                if (r < 0)
+                        return log_oom();
+                m->services[m->n_services++] = svc;
+
+                for (size_t k = 0; k < m->n_units; k++) {
+                        Unit *su = m->units[k];
+                        _cleanup_free_ char *target = NULL;
+
+                        if (su->type != UNIT_SOCKET || manager_unit_failed(m, su->name))
+                                continue;
+                        target = unit_socket_service_name(su);
+                        if (!target)
+                                return log_oom();
+                        if (!streq(target, u->name))
+                                continue;
+                        svc->socket_activated = true;
+                        r = manager_give_sockets(m, svc, su);
+                        if (r < 0)
+                                return r;
+                }
+                STRV_FOREACH(name, u->service.sockets) {
+                        Unit *su = manager_find_unit(m, *name);
+                        if (!su || su->type != UNIT_SOCKET) {
+                                log_warning("%s: Sockets=%s names no loaded socket unit, ignoring",
+                                            u->name, *name);
+                                continue;
+                        }
+                        r = manager_give_sockets(m, svc, su);
+                        if (r < 0)
+                                return r;
+                }
+                if (u->service.non_blocking_set)
+                        svc->non_blocking = u->service.non_blocking;
+                svc->start_at_boot = !svc->socket_activated || u->wanted_by;
+        }
+
+        for (size_t i = 0; i < m->n_units; i++)
+                if (m->units[i]->type == UNIT_SOCKET && m->units[i]->socket.accept &&
+                    !manager_unit_failed(m, m->units[i]->name))
+                        log_warning("%s: Accept=yes: per-connection instances are not "
+                                    "implemented yet; the socket is held, but nothing serves it",
+                                    m->units[i]->name);
+        return 0;
+}
+
 static int manager_on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
                                   void *userdata) {
         Manager *m = userdata;
 
-        log_info("Received SIG%s, stopping.", sigabbrev_np(si->ssi_signo) ?: "?");
+        if (m->exiting) {
+                log_info("Received SIG%s again, still stopping.", sigabbrev_np(si->ssi_signo) ?: "?");
+                return 0;
+        }
+        log_info("Received SIG%s, stopping every service.", sigabbrev_np(si->ssi_signo) ?: "?");
         (void) sd_notify(0, "STOPPING=1");
+        m->exiting = true;
         m->exit_code = 0;
-        return sd_event_exit(sd_event_source_get_event(s), 0);
+        for (size_t i = 0; i < m->n_services; i++)
+                (void) service_stop(m->services[i]);
+        manager_on_service_state(m, NULL);
+        return 0;
 }
 
 static int manager_on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si,
                                     void *userdata) {
         log_warning("Received SIGHUP: daemon-reload is not implemented yet, ignoring.");
+        return 0;
+}
+
+/* Reaps every child that exited: our services' processes, and as a subreaper every orphan
+ * below them. Bounded per wakeup; SIGCHLD comes again for the rest. */
+static int manager_on_sigchld(sd_event_source *es, const struct signalfd_siginfo *ssi,
+                              void *userdata) {
+        Manager *m = userdata;
+
+        for (unsigned n = 0; n < 4096; n++) {
+                siginfo_t si = {};
+                bool owned = false;
+
+                if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) < 0) {
+                        if (errno != ECHILD)
+                                log_warning_errno(errno, "waitid() failed: %m, ignoring");
+                        break;
+                }
+                if (si.si_pid == 0)
+                        break;
+                for (size_t i = 0; i < m->n_services && !owned; i++)
+                        owned = service_on_child(m->services[i], &si);
+                if (!owned)
+                        log_debug("Reaped orphan process %d.", (int) si.si_pid);
+        }
         return 0;
 }
 
@@ -386,14 +534,26 @@ int manager_run(Manager *m) {
         if (r >= 0)
                 r = sd_event_add_signal(m->event, &m->sighup_source, SIGHUP,
                                         manager_on_reload_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sigchld_source, SIGCHLD, manager_on_sigchld,
+                                        m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch signals: %m");
+        /* Children are reaped after their output is read and after other events. */
+        (void) sd_event_source_set_priority(m->sigchld_source, SD_EVENT_PRIORITY_IDLE);
+
+        r = manager_setup_services(m);
+        if (r < 0)
+                return r;
 
         log_info("berthd is ready: %zu socket%s bound for %zu unit%s.", m->n_sockets,
                  m->n_sockets == 1 ? "" : "s", m->n_units, m->n_units == 1 ? "" : "s");
         r = sd_notifyf(0, "READY=1\nSTATUS=%zu sockets bound", m->n_sockets);
         if (r < 0)
                 log_warning_errno(r, "Failed to send READY=1 to $NOTIFY_SOCKET: %m, ignoring");
+
+        for (size_t i = 0; i < m->n_services; i++)
+                (void) service_begin(m->services[i]);
 
         r = sd_event_loop(m->event);
         if (r < 0)

@@ -8,6 +8,7 @@
 #include <systemd/sd-event.h>
 
 #include "daemon/bind-plan.h"
+#include "daemon/service.h"
 #include "daemon/unit-file.h"
 
 typedef struct ManagerSocket {
@@ -17,7 +18,7 @@ typedef struct ManagerSocket {
 
 typedef struct Manager {
         sd_event *event;
-        sd_event_source *sigterm_source, *sigint_source, *sighup_source;
+        sd_event_source *sigterm_source, *sigint_source, *sighup_source, *sigchld_source;
 
         char **unit_dirs;
         char *runtime_dir;
@@ -32,7 +33,11 @@ typedef struct Manager {
         ManagerSocket *sockets;
         size_t n_sockets;
 
+        Service **services; /* one per loaded, non-template service unit; owned */
+        size_t n_services;
+
         unsigned n_errors, n_warnings; /* diagnostics seen while loading */
+        bool exiting;                  /* stopping every service, then exit */
         int exit_code;
 } Manager;
 
@@ -62,3 +67,11 @@ int manager_bind(Manager *m);
 int manager_run(Manager *m);
 
 bool manager_unit_failed(Manager *m, const char *name);
+
+/* Called by a service after every transition: lets the manager finish a shutdown. */
+void manager_on_service_state(Manager *m, Service *s);
+
+/* The socket unit's config for a bound fd, or NULL. */
+const SocketConfig *manager_socket_config_of_fd(Manager *m, int fd);
+
+Service *manager_find_service(Manager *m, const char *name);

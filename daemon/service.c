@@ -1,0 +1,953 @@
+/* service: the supervision state machine (see service.h). Every transition goes through
+ * service_set_state(), which logs it and decides, per state, whether the sockets are watched
+ * and whether the manager may exit. Events are: start (operator, boot, a client on a socket,
+ * a restart timer), stop (operator, berthd's SIGTERM), a child exiting, and a timer. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "common/env-util.h"
+#include "common/log.h"
+#include "common/parse-util.h"
+#include "daemon/manager.h"
+#include "daemon/service.h"
+#include "daemon/spawn.h"
+
+#define ENV_FILE_MAX (1U << 20)
+#define SERVICE_BACKOFF_BASE_USEC (1 * USEC_PER_SEC)
+
+static const char *const state_names[_SERVICE_STATE_MAX] = {
+        [SERVICE_DEAD] = "dead",
+        [SERVICE_START_PRE] = "start-pre",
+        [SERVICE_START] = "start",
+        [SERVICE_RUNNING] = "running",
+        [SERVICE_STOP] = "stop",
+        [SERVICE_STOP_SIGTERM] = "stop-sigterm",
+        [SERVICE_STOP_SIGKILL] = "stop-sigkill",
+        [SERVICE_AUTO_RESTART] = "auto-restart",
+        [SERVICE_BACKOFF] = "backoff",
+        [SERVICE_FAILED] = "failed",
+};
+
+const char *service_state_to_string(ServiceState st) {
+        return st >= 0 && st < _SERVICE_STATE_MAX ? state_names[st] : NULL;
+}
+
+static const char *const result_names[_SERVICE_RESULT_MAX] = {
+        [SERVICE_SUCCESS] = "success",
+        [SERVICE_FAILURE_EXIT_CODE] = "exit-code",
+        [SERVICE_FAILURE_SIGNAL] = "signal",
+        [SERVICE_FAILURE_CORE_DUMP] = "core-dump",
+        [SERVICE_FAILURE_TIMEOUT] = "timeout",
+        [SERVICE_FAILURE_RESOURCES] = "resources",
+};
+
+const char *service_result_to_string(ServiceResult r) {
+        return r >= 0 && r < _SERVICE_RESULT_MAX ? result_names[r] : NULL;
+}
+
+static usec_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+}
+
+static const char *sname(const Service *s) {
+        return s->unit->name;
+}
+
+static void service_enter_dead(Service *s, ServiceResult r);
+static int service_spawn_main(Service *s);
+static void service_run_next_control(Service *s);
+static void service_enter_signal(Service *s, ServiceState st, ServiceResult r);
+
+/* ---- the transition ---- */
+
+static int service_watch(Service *s, bool on) {
+        for (size_t i = 0; i < s->n_fds; i++)
+                if (s->watch_sources[i]) {
+                        int r = sd_event_source_set_enabled(s->watch_sources[i],
+                                                            on ? SD_EVENT_ON : SD_EVENT_OFF);
+                        if (r < 0)
+                                return log_error_errno(r, "%s: cannot %s its sockets: %m",
+                                                       sname(s), on ? "watch" : "unwatch");
+                }
+        return 0;
+}
+
+static void service_set_state(Service *s, ServiceState st) {
+        ServiceState old = s->state;
+        bool watch = false;
+
+        s->state = st;
+        switch (st) {
+        case SERVICE_DEAD:
+        case SERVICE_FAILED:
+                /* Waiting for a client: that is the whole point of holding the socket. */
+                watch = s->socket_activated && !s->manager->exiting;
+                break;
+        case SERVICE_START_PRE:
+        case SERVICE_START:
+        case SERVICE_RUNNING:
+        case SERVICE_STOP:
+        case SERVICE_STOP_SIGTERM:
+        case SERVICE_STOP_SIGKILL:
+        case SERVICE_AUTO_RESTART:
+        case SERVICE_BACKOFF:
+                /* Running, or about to: connections wait in the kernel's backlog. */
+                watch = false;
+                break;
+        case _SERVICE_STATE_MAX:
+        case _SERVICE_STATE_INVALID:
+                assert_not_reached();
+        }
+        (void) service_watch(s, watch);
+
+        if (old != st) {
+                pid_t pid = s->main_pid ?: s->control_pid;
+                if (pid > 0)
+                        log_info("%s: %s -> %s (pid %d)", sname(s), state_names[old],
+                                 state_names[st], (int) pid);
+                else if (st == SERVICE_FAILED || (st == SERVICE_DEAD && s->result != SERVICE_SUCCESS))
+                        log_info("%s: %s -> %s (result: %s)", sname(s), state_names[old],
+                                 state_names[st], result_names[s->result]);
+                else
+                        log_info("%s: %s -> %s", sname(s), state_names[old], state_names[st]);
+        }
+        manager_on_service_state(s->manager, s);
+}
+
+bool service_is_active(const Service *s) {
+        return s->main_pid > 0 || s->control_pid > 0;
+}
+
+/* ---- timers ---- */
+
+static int service_on_timer(sd_event_source *es, uint64_t usec, void *userdata);
+
+static int service_arm_timer(Service *s, usec_t usec) {
+        int r;
+
+        if (usec == USEC_INFINITY) {
+                if (s->timer_source)
+                        (void) sd_event_source_set_enabled(s->timer_source, SD_EVENT_OFF);
+                return 0;
+        }
+        if (!s->timer_source) {
+                r = sd_event_add_time_relative(s->manager->event, &s->timer_source,
+                                               CLOCK_MONOTONIC, usec, 10 * USEC_PER_MSEC,
+                                               service_on_timer, s);
+                if (r < 0)
+                        return log_error_errno(r, "%s: cannot arm a timer: %m", sname(s));
+                return 0;
+        }
+        r = sd_event_source_set_time_relative(s->timer_source, usec);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->timer_source, SD_EVENT_ONESHOT);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot arm a timer: %m", sname(s));
+        return 0;
+}
+
+static void service_disarm_timer(Service *s) {
+        (void) service_arm_timer(s, USEC_INFINITY);
+}
+
+/* ---- output ---- */
+
+static void service_log_line(Service *s, const char *line, size_t len) {
+        pid_t pid = s->main_pid > 0 ? s->main_pid : s->control_pid > 0 ? s->control_pid : s->pgid;
+        char *copy = strndup(line, len);
+
+        log_info("%s[%d]: %.*s", sname(s), (int) pid, (int) len, line);
+        if (!copy)
+                return;
+        if (s->n_log_lines < SERVICE_LOG_LINES)
+                s->log_lines[(s->log_head + s->n_log_lines++) % SERVICE_LOG_LINES] = copy;
+        else {
+                free(s->log_lines[s->log_head]);
+                s->log_lines[s->log_head] = copy;
+                s->log_head = (s->log_head + 1) % SERVICE_LOG_LINES;
+        }
+}
+
+static void service_flush_output(Service *s, bool all) {
+        size_t start = 0;
+
+        for (size_t i = 0; i < s->outlen; i++)
+                if (s->outbuf[i] == '\n') {
+                        service_log_line(s, s->outbuf + start, i - start);
+                        start = i + 1;
+                }
+        /* A line longer than the buffer is logged in pieces, never dropped. */
+        if ((all || start == 0) && s->outlen - start == sizeof s->outbuf) {
+                service_log_line(s, s->outbuf + start, s->outlen - start);
+                start = s->outlen;
+        } else if (all && s->outlen > start) {
+                service_log_line(s, s->outbuf + start, s->outlen - start);
+                start = s->outlen;
+        }
+        memmove(s->outbuf, s->outbuf + start, s->outlen - start);
+        s->outlen -= start;
+}
+
+static int service_on_output(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        Service *s = userdata;
+
+        /* Bounded: at most 16 reads per wakeup, so one chatty service cannot starve others. */
+        for (int i = 0; i < 16; i++) {
+                ssize_t n = read(fd, s->outbuf + s->outlen, sizeof s->outbuf - s->outlen);
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                break;
+                        log_warning_errno(errno, "%s: cannot read its output: %m, ignoring",
+                                          sname(s));
+                        break;
+                }
+                if (n == 0)
+                        break;
+                s->outlen += n;
+                service_flush_output(s, false);
+        }
+        return 0;
+}
+
+static int service_open_output(Service *s) {
+        int p[2], r;
+
+        if (s->output_fd >= 0)
+                return 0;
+        if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+                return log_error_errno(errno, "%s: cannot create its output pipe: %m", sname(s));
+        /* The child's end must block: many programs do not expect EAGAIN on stdout. */
+        if (fcntl(p[1], F_SETFL, 0) < 0) {
+                r = -errno;
+                safe_close(p[0]);
+                safe_close(p[1]);
+                return log_error_errno(r, "%s: cannot set up its output pipe: %m", sname(s));
+        }
+        r = sd_event_add_io(s->manager->event, &s->output_source, p[0], EPOLLIN,
+                            service_on_output, s);
+        if (r < 0) {
+                safe_close(p[0]);
+                safe_close(p[1]);
+                return log_error_errno(r, "%s: cannot watch its output: %m", sname(s));
+        }
+        /* Output is read before child exits are handled, so the last lines come first. */
+        (void) sd_event_source_set_priority(s->output_source, SD_EVENT_PRIORITY_IMPORTANT);
+        s->output_fd = p[0];
+        s->output_write_fd = p[1];
+        return 0;
+}
+
+/* ---- spawning ---- */
+
+static int read_file(const char *path, char **ret) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0;
+        struct stat st;
+
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (st.st_size > ENV_FILE_MAX)
+                return -EFBIG;
+        buf = malloc(st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (n < (size_t) st.st_size) {
+                ssize_t k = read(fd, buf + n, st.st_size - n);
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break;
+                n += k;
+        }
+        buf[n] = 0;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+/* The environment a process of this service gets: PATH, LANG and TZ from berthd, then
+ * Environment=, then EnvironmentFile= (which wins, as in systemd), then extra. */
+static int service_build_env(Service *s, char *const *extra, char ***ret) {
+        static const char *const passed[] = { "PATH", "LANG", "TZ" };
+        const ServiceConfig *c = &s->unit->service;
+        _cleanup_strv_free_ char **env = calloc(ELEMENTSOF(passed) + 1, sizeof(char *));
+        size_t n = 0;
+        int r;
+
+        if (!env)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(passed); i++) {
+                const char *v = getenv(passed[i]);
+                if (!v && streq(passed[i], "PATH"))
+                        v = SPAWN_DEFAULT_PATH;
+                if (v && asprintf(&env[n++], "%s=%s", passed[i], v) < 0)
+                        return -ENOMEM;
+        }
+        if (c->environment) {
+                char **merged = NULL;
+                r = env_merge(env, c->environment, &merged);
+                if (r < 0)
+                        return r;
+                strv_free(env);
+                env = merged;
+        }
+        for (size_t i = 0; i < c->n_environment_files; i++) {
+                _cleanup_free_ char *text = NULL;
+                _cleanup_strv_free_ char **fenv = NULL;
+                char **merged = NULL, err[512];
+
+                r = read_file(c->environment_files[i].path, &text);
+                if (r < 0) {
+                        if (c->environment_files[i].optional && r == -ENOENT)
+                                continue;
+                        return log_error_errno(r, "%s: cannot read EnvironmentFile='%s': %m",
+                                               sname(s), c->environment_files[i].path);
+                }
+                r = env_file_parse(text, c->environment_files[i].path, &fenv, err, sizeof err);
+                if (r < 0) {
+                        log_error("%s: %s", sname(s), err);
+                        return r;
+                }
+                r = env_merge(env, fenv, &merged);
+                if (r < 0)
+                        return r;
+                strv_free(env);
+                env = merged;
+        }
+        if (extra) {
+                char **merged = NULL;
+                r = env_merge(env, extra, &merged);
+                if (r < 0)
+                        return r;
+                strv_free(env);
+                env = merged;
+        }
+        *ret = TAKE_PTR(env);
+        return 0;
+}
+
+/* Spawns one command of this service. with_fds: the main process gets the sockets. */
+static int service_spawn(Service *s, const ExecCommand *cmd, bool with_fds, char *const *extra_env,
+                         pid_t *ret_pid) {
+        const ServiceConfig *c = &s->unit->service;
+        _cleanup_strv_free_ char **env = NULL, **argv = NULL;
+        char err[SPAWN_ERROR_MAX];
+        int out = -1, r;
+
+        r = service_build_env(s, extra_env, &env);
+        if (r < 0)
+                return r;
+        r = exec_expand(cmd->argv, env, &argv);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot expand the command line of %s:%u: %m",
+                                       sname(s), strempty(cmd->origin.file), cmd->origin.line);
+        if (c->std_output == STD_OUTPUT_LOG || c->std_error == STD_OUTPUT_LOG) {
+                r = service_open_output(s);
+                if (r < 0)
+                        return r;
+                out = s->output_write_fd;
+        }
+
+        SpawnParams p = {
+                .path = cmd->path,
+                .argv = argv,
+                .envp = env,
+                .fds = with_fds ? s->fds : NULL,
+                .fd_names = with_fds ? s->fd_names : NULL,
+                .n_fds = with_fds ? s->n_fds : 0,
+                .non_blocking = s->non_blocking,
+                .stdin_fd = -1,
+                .stdout_fd = c->std_output == STD_OUTPUT_LOG ? out :
+                             c->std_output == STD_OUTPUT_INHERIT ? STDOUT_FILENO : -1,
+                .stderr_fd = c->std_error == STD_OUTPUT_LOG ? out :
+                             c->std_error == STD_OUTPUT_INHERIT ? STDERR_FILENO : -1,
+                .user = c->user,
+                .group = c->group,
+                .supplementary_groups = c->supplementary_groups,
+                .working_directory = c->working_directory,
+                .working_directory_optional = c->working_directory_optional,
+                .umask = c->umask,
+                .set_limit_nofile = c->limit_nofile_set,
+                .limit_nofile_soft = c->limit_nofile_soft,
+                .limit_nofile_hard = c->limit_nofile_hard,
+                .no_new_privileges = c->no_new_privileges,
+                .log_name = sname(s),
+        };
+        r = spawn_process(&p, ret_pid, err, sizeof err);
+        if (r < 0) {
+                log_error("%s:%u: %s", strempty(cmd->origin.file), cmd->origin.line, err);
+                return r;
+        }
+        return 0;
+}
+
+/* ---- start ---- */
+
+/* Records a start and says whether it is over StartLimitBurst= in StartLimitIntervalSec=. */
+static bool service_start_limit_hit(Service *s, usec_t now) {
+        unsigned burst = s->unit->start_limit_burst;
+        usec_t interval = s->unit->start_limit_interval_usec;
+
+        if (burst == 0 || interval == 0)
+                return false;
+        if (s->n_start_times == burst) {
+                usec_t oldest = s->start_times[s->start_times_head];
+                if (now - oldest < interval)
+                        return true;
+                s->start_times[s->start_times_head] = now;
+                s->start_times_head = (s->start_times_head + 1) % burst;
+                return false;
+        }
+        s->start_times[(s->start_times_head + s->n_start_times++) % burst] = now;
+        return false;
+}
+
+static void service_enter_backoff(Service *s) {
+        usec_t delay = SERVICE_BACKOFF_BASE_USEC;
+
+        for (unsigned i = 0; i < s->backoff_level && delay < SERVICE_BACKOFF_CAP_USEC; i++)
+                delay *= 2;
+        delay = MIN(delay, SERVICE_BACKOFF_CAP_USEC);
+        if (s->backoff_level < 32)
+                s->backoff_level++;
+        log_warning("%s: started %u times within %llus (StartLimitBurst=, "
+                    "StartLimitIntervalSec=): backing off for %llu.%03llus; the socket stays "
+                    "bound and connections wait",
+                    sname(s), s->unit->start_limit_burst,
+                    (unsigned long long) (s->unit->start_limit_interval_usec / USEC_PER_SEC),
+                    (unsigned long long) (delay / USEC_PER_SEC),
+                    (unsigned long long) (delay % USEC_PER_SEC / USEC_PER_MSEC));
+        service_set_state(s, SERVICE_BACKOFF);
+        (void) service_arm_timer(s, delay);
+}
+
+static int service_enter_start(Service *s) {
+        const ServiceConfig *c = &s->unit->service;
+        usec_t now = now_usec();
+
+        if (service_start_limit_hit(s, now)) {
+                s->restart_pending = true;
+                service_enter_backoff(s);
+                return 0;
+        }
+        s->stop_requested = false;
+        s->result = SERVICE_SUCCESS;
+        s->active_since = now;
+        s->control_index = 0;
+        s->exec_index = 0;
+        if (c->n_exec_start_pre > 0) {
+                service_set_state(s, SERVICE_START_PRE);
+                service_run_next_control(s);
+                return 0;
+        }
+        return service_spawn_main(s);
+}
+
+static int service_spawn_main(Service *s) {
+        const ServiceConfig *c = &s->unit->service;
+        pid_t pid;
+        int r;
+
+        if (s->exec_index >= c->n_exec_start) {
+                service_enter_dead(s, SERVICE_SUCCESS);
+                return 0;
+        }
+        r = service_spawn(s, &c->exec_start[s->exec_index], true, NULL, &pid);
+        if (r < 0) {
+                service_enter_dead(s, SERVICE_FAILURE_RESOURCES);
+                return r;
+        }
+        s->main_pid = s->pgid = pid;
+        if (c->type == SERVICE_ONESHOT) {
+                service_set_state(s, SERVICE_START);
+                (void) service_arm_timer(s, c->timeout_start_usec);
+        } else {
+                /* simple and exec: spawn returns once execve() succeeded. notify: readiness
+                 * arrives with the notify socket; until then it counts as running. */
+                service_disarm_timer(s);
+                service_set_state(s, SERVICE_RUNNING);
+        }
+        return 0;
+}
+
+/* Runs the next ExecStartPre= (in START_PRE) or ExecStop= (in STOP), or moves on. */
+static void service_run_next_control(Service *s) {
+        const ServiceConfig *c = &s->unit->service;
+        const ExecCommand *cmds = s->state == SERVICE_START_PRE ? c->exec_start_pre : c->exec_stop;
+        size_t n = s->state == SERVICE_START_PRE ? c->n_exec_start_pre : c->n_exec_stop;
+        char mainpid[32], *extra[] = { mainpid, NULL };
+        pid_t pid;
+
+        if (s->control_index >= n) {
+                s->control_pid = 0;
+                if (s->state == SERVICE_START_PRE)
+                        (void) service_spawn_main(s);
+                else
+                        service_enter_signal(s, SERVICE_STOP_SIGTERM, s->result);
+                return;
+        }
+        snprintf(mainpid, sizeof mainpid, "MAINPID=%d", (int) s->main_pid);
+        if (service_spawn(s, &cmds[s->control_index], false, s->main_pid > 0 ? extra : NULL,
+                          &pid) < 0) {
+                if (cmds[s->control_index].ignore_failure) {
+                        s->control_index++;
+                        service_run_next_control(s);
+                        return;
+                }
+                if (s->state == SERVICE_START_PRE)
+                        service_enter_dead(s, SERVICE_FAILURE_RESOURCES);
+                else
+                        service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_RESOURCES);
+                return;
+        }
+        s->control_pid = pid;
+        (void) service_arm_timer(s, s->state == SERVICE_START_PRE ? c->timeout_start_usec :
+                                                                    c->timeout_stop_usec);
+}
+
+int service_start(Service *s) {
+        switch (s->state) {
+        case SERVICE_DEAD:
+        case SERVICE_FAILED:
+        case SERVICE_AUTO_RESTART:
+        case SERVICE_BACKOFF:
+                service_disarm_timer(s);
+                return service_enter_start(s);
+        case SERVICE_START_PRE:
+        case SERVICE_START:
+        case SERVICE_RUNNING:
+                return 0; /* already on its way */
+        case SERVICE_STOP:
+        case SERVICE_STOP_SIGTERM:
+        case SERVICE_STOP_SIGKILL:
+                return -EBUSY;
+        case _SERVICE_STATE_MAX:
+        case _SERVICE_STATE_INVALID:
+                break;
+        }
+        return -EINVAL;
+}
+
+/* ---- stop ---- */
+
+static void service_kill(Service *s, int sig, bool whole_group) {
+        KillMode mode = s->unit->service.kill_mode;
+
+        if (mode == KILL_NONE && sig != SIGKILL)
+                return;
+        if (s->control_pid > 0)
+                (void) kill(-s->control_pid, sig);
+        if (whole_group && s->pgid > 0 && (mode == KILL_CONTROL_GROUP || sig == SIGKILL) &&
+            mode != KILL_PROCESS)
+                (void) kill(-s->pgid, sig);
+        else if (s->main_pid > 0)
+                (void) kill(s->main_pid, sig);
+        if (sig != SIGKILL && sig != SIGCONT) {
+                if (s->pgid > 0 && mode == KILL_CONTROL_GROUP)
+                        (void) kill(-s->pgid, SIGCONT);
+                else if (s->main_pid > 0)
+                        (void) kill(s->main_pid, SIGCONT);
+        }
+}
+
+static void service_enter_signal(Service *s, ServiceState st, ServiceResult r) {
+        const ServiceConfig *c = &s->unit->service;
+
+        if (s->result == SERVICE_SUCCESS)
+                s->result = r;
+        if (!service_is_active(s)) {
+                /* Nothing left but maybe stray members of its process group. */
+                if (s->pgid > 0 && c->kill_mode != KILL_NONE)
+                        (void) kill(-s->pgid, SIGKILL);
+                service_enter_dead(s, s->result);
+                return;
+        }
+        if (st == SERVICE_STOP_SIGTERM)
+                service_kill(s, c->kill_signal, true);
+        else
+                service_kill(s, SIGKILL, true);
+        service_set_state(s, st);
+        (void) service_arm_timer(s, c->timeout_stop_usec);
+}
+
+static void service_enter_stop(Service *s, ServiceResult r) {
+        const ServiceConfig *c = &s->unit->service;
+
+        if (s->result == SERVICE_SUCCESS)
+                s->result = r;
+        if (c->n_exec_stop > 0 && s->main_pid > 0) {
+                s->control_index = 0;
+                service_set_state(s, SERVICE_STOP);
+                service_run_next_control(s);
+                return;
+        }
+        service_enter_signal(s, SERVICE_STOP_SIGTERM, s->result);
+}
+
+int service_stop(Service *s) {
+        s->stop_requested = true;
+        s->restart_pending = false;
+        switch (s->state) {
+        case SERVICE_DEAD:
+        case SERVICE_FAILED:
+                service_set_state(s, s->state); /* re-decide the watch */
+                return 0;
+        case SERVICE_AUTO_RESTART:
+        case SERVICE_BACKOFF:
+                service_disarm_timer(s);
+                service_set_state(s, SERVICE_DEAD);
+                return 0;
+        case SERVICE_START_PRE:
+                service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_SUCCESS);
+                return 0;
+        case SERVICE_START:
+        case SERVICE_RUNNING:
+                service_enter_stop(s, SERVICE_SUCCESS);
+                return 0;
+        case SERVICE_STOP:
+        case SERVICE_STOP_SIGTERM:
+        case SERVICE_STOP_SIGKILL:
+                return 0;
+        case _SERVICE_STATE_MAX:
+        case _SERVICE_STATE_INVALID:
+                break;
+        }
+        return -EINVAL;
+}
+
+/* ---- the end of a run: dead, failed, or a restart ---- */
+
+static bool service_should_restart(Service *s, ServiceResult r) {
+        if (s->stop_requested || s->manager->exiting)
+                return false;
+        switch (s->unit->service.restart) {
+        case SERVICE_RESTART_NO:
+                return false;
+        case SERVICE_RESTART_ON_SUCCESS:
+                return r == SERVICE_SUCCESS;
+        case SERVICE_RESTART_ON_FAILURE:
+                return r != SERVICE_SUCCESS;
+        case SERVICE_RESTART_ON_ABNORMAL:
+                return r == SERVICE_FAILURE_SIGNAL || r == SERVICE_FAILURE_CORE_DUMP ||
+                       r == SERVICE_FAILURE_TIMEOUT;
+        case SERVICE_RESTART_ON_ABORT:
+                return r == SERVICE_FAILURE_SIGNAL || r == SERVICE_FAILURE_CORE_DUMP;
+        case SERVICE_RESTART_ALWAYS:
+                return true;
+        case _SERVICE_RESTART_MAX:
+        case _SERVICE_RESTART_INVALID:
+                break;
+        }
+        return false;
+}
+
+static void service_enter_dead(Service *s, ServiceResult r) {
+        if (s->result == SERVICE_SUCCESS)
+                s->result = r;
+        s->main_pid = s->control_pid = 0;
+        service_flush_output(s, true);
+
+        /* A run that lasted a whole start-limit interval proves the service works again. */
+        if (s->active_since > 0 &&
+            now_usec() - s->active_since >= s->unit->start_limit_interval_usec)
+                s->backoff_level = 0;
+
+        if (service_should_restart(s, s->result)) {
+                s->restart_pending = true;
+                service_set_state(s, SERVICE_AUTO_RESTART);
+                (void) service_arm_timer(s, s->unit->service.restart_usec);
+                return;
+        }
+        s->restart_pending = false;
+        service_disarm_timer(s);
+        service_set_state(s, s->result == SERVICE_SUCCESS || s->stop_requested ? SERVICE_DEAD :
+                                                                                SERVICE_FAILED);
+}
+
+static ServiceResult result_of(const siginfo_t *si) {
+        switch (si->si_code) {
+        case CLD_EXITED:
+                return si->si_status == 0 ? SERVICE_SUCCESS : SERVICE_FAILURE_EXIT_CODE;
+        case CLD_KILLED:
+                /* systemd's clean signals: a service stopped with them exited cleanly. */
+                if (IN_SET(si->si_status, SIGHUP, SIGINT, SIGTERM, SIGPIPE))
+                        return SERVICE_SUCCESS;
+                return SERVICE_FAILURE_SIGNAL;
+        case CLD_DUMPED:
+                return SERVICE_FAILURE_CORE_DUMP;
+        default:
+                return SERVICE_FAILURE_SIGNAL;
+        }
+}
+
+static void log_exit(Service *s, const char *what, const siginfo_t *si) {
+        if (si->si_code == CLD_EXITED)
+                log_full_errno(si->si_status == 0 ? LOG_INFO : LOG_WARNING, 0,
+                               "%s: %s process %d exited with status %d", sname(s), what,
+                               (int) si->si_pid, si->si_status);
+        else
+                log_warning("%s: %s process %d was killed by SIG%s%s", sname(s), what,
+                            (int) si->si_pid, sigabbrev_np(si->si_status) ?: "?",
+                            si->si_code == CLD_DUMPED ? " (core dumped)" : "");
+}
+
+bool service_on_child(Service *s, const siginfo_t *si) {
+        const ServiceConfig *c = &s->unit->service;
+        ServiceResult r = result_of(si);
+
+        if (si->si_pid == s->main_pid) {
+                log_exit(s, "main", si);
+                s->main_pid = 0;
+                s->last_exit_code = si->si_code;
+                s->last_exit_status = si->si_status;
+                switch (s->state) {
+                case SERVICE_START:
+                        /* oneshot: the next ExecStart=, or done */
+                        if (r == SERVICE_SUCCESS) {
+                                s->exec_index++;
+                                (void) service_spawn_main(s);
+                        } else
+                                service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
+                        break;
+                case SERVICE_RUNNING:
+                        /* Stray members of its group go with it. */
+                        service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
+                        break;
+                case SERVICE_STOP:
+                        break; /* ExecStop= still runs; it ends the stop */
+                case SERVICE_STOP_SIGTERM:
+                case SERVICE_STOP_SIGKILL:
+                        if (s->result == SERVICE_SUCCESS && !s->stop_requested)
+                                s->result = r;
+                        service_enter_signal(s, s->state, s->result);
+                        break;
+                case SERVICE_DEAD:
+                case SERVICE_START_PRE:
+                case SERVICE_AUTO_RESTART:
+                case SERVICE_BACKOFF:
+                case SERVICE_FAILED:
+                case _SERVICE_STATE_MAX:
+                case _SERVICE_STATE_INVALID:
+                        break;
+                }
+                return true;
+        }
+        if (si->si_pid == s->control_pid) {
+                const ExecCommand *cmd = s->state == SERVICE_START_PRE ?
+                                                 &c->exec_start_pre[s->control_index] :
+                                         s->state == SERVICE_STOP ? &c->exec_stop[s->control_index] :
+                                                                    NULL;
+                log_exit(s, "control", si);
+                s->control_pid = 0;
+                switch (s->state) {
+                case SERVICE_START_PRE:
+                        if (r != SERVICE_SUCCESS && !(cmd && cmd->ignore_failure)) {
+                                service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
+                                break;
+                        }
+                        s->control_index++;
+                        service_run_next_control(s);
+                        break;
+                case SERVICE_STOP:
+                        s->control_index++;
+                        service_run_next_control(s);
+                        break;
+                case SERVICE_STOP_SIGTERM:
+                case SERVICE_STOP_SIGKILL:
+                        service_enter_signal(s, s->state, s->result);
+                        break;
+                case SERVICE_DEAD:
+                case SERVICE_START:
+                case SERVICE_RUNNING:
+                case SERVICE_AUTO_RESTART:
+                case SERVICE_BACKOFF:
+                case SERVICE_FAILED:
+                case _SERVICE_STATE_MAX:
+                case _SERVICE_STATE_INVALID:
+                        break;
+                }
+                return true;
+        }
+        return false;
+}
+
+static int service_on_timer(sd_event_source *es, uint64_t usec, void *userdata) {
+        Service *s = userdata;
+        const ServiceConfig *c = &s->unit->service;
+
+        switch (s->state) {
+        case SERVICE_START_PRE:
+        case SERVICE_START:
+                log_warning("%s: start timed out after TimeoutStartSec=, stopping", sname(s));
+                service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_TIMEOUT);
+                break;
+        case SERVICE_STOP:
+                log_warning("%s: ExecStop= timed out, sending KillSignal=", sname(s));
+                service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_TIMEOUT);
+                break;
+        case SERVICE_STOP_SIGTERM:
+                log_warning("%s: still running %llums after SIG%s (TimeoutStopSec=), sending "
+                            "SIGKILL",
+                            sname(s), (unsigned long long) (c->timeout_stop_usec / USEC_PER_MSEC),
+                            sigabbrev_np(c->kill_signal) ?: "?");
+                service_enter_signal(s, SERVICE_STOP_SIGKILL, SERVICE_FAILURE_TIMEOUT);
+                break;
+        case SERVICE_STOP_SIGKILL:
+                log_error("%s: still running after SIGKILL (uninterruptible?), abandoning it",
+                          sname(s));
+                s->main_pid = s->control_pid = 0;
+                service_enter_dead(s, SERVICE_FAILURE_TIMEOUT);
+                break;
+        case SERVICE_AUTO_RESTART:
+                s->n_restarts++;
+                log_info("%s: restarting (restart %u, Restart=%s)", sname(s), s->n_restarts,
+                         service_restart_to_string(c->restart));
+                (void) service_enter_start(s);
+                break;
+        case SERVICE_BACKOFF:
+                if (s->restart_pending || s->start_at_boot) {
+                        /* The back-off ended: the start it held back goes ahead, unlimited
+                         * this once (the limit is what delayed it). */
+                        s->n_start_times = 0;
+                        s->active_since = 0;
+                        (void) service_enter_start(s);
+                } else
+                        service_set_state(s, SERVICE_DEAD);
+                break;
+        case SERVICE_DEAD:
+        case SERVICE_FAILED:
+                /* The trigger limit's pause ended: watch again. */
+                s->trigger_count = 0;
+                service_set_state(s, s->state);
+                break;
+        case SERVICE_RUNNING:
+        case _SERVICE_STATE_MAX:
+        case _SERVICE_STATE_INVALID:
+                break;
+        }
+        return 0;
+}
+
+/* ---- on-demand activation ---- */
+
+static int service_on_socket(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        Service *s = userdata;
+        const SocketConfig *sc = manager_socket_config_of_fd(s->manager, fd);
+        usec_t now = now_usec();
+        usec_t interval = sc ? sc->trigger_limit_interval_usec : 2 * USEC_PER_SEC;
+        unsigned burst = sc ? sc->trigger_limit_burst : 20;
+
+        if (now - s->trigger_window_start >= interval) {
+                s->trigger_window_start = now;
+                s->trigger_count = 0;
+        }
+        if (burst > 0 && ++s->trigger_count > burst) {
+                usec_t left = interval - (now - s->trigger_window_start);
+                log_warning("%s: triggered %u times within %llums (TriggerLimitBurst=, "
+                            "TriggerLimitIntervalSec=): pausing for %llums; connections wait",
+                            sname(s), burst, (unsigned long long) (interval / USEC_PER_MSEC),
+                            (unsigned long long) (left / USEC_PER_MSEC));
+                (void) service_watch(s, false);
+                (void) service_arm_timer(s, left);
+                return 0;
+        }
+        log_info("%s: a client is waiting on fd %d, starting", sname(s), fd);
+        (void) service_watch(s, false);
+        (void) service_enter_start(s);
+        return 0;
+}
+
+/* ---- lifetime ---- */
+
+int service_new(Service **ret, Manager *m, Unit *u) {
+        _cleanup_(service_freep) Service *s = calloc(1, sizeof *s);
+
+        if (!s)
+                return -ENOMEM;
+        s->manager = m;
+        s->unit = u;
+        s->state = SERVICE_DEAD;
+        s->output_fd = s->output_write_fd = -1;
+        if (u->start_limit_burst > 0) {
+                s->start_times = calloc(u->start_limit_burst, sizeof(usec_t));
+                if (!s->start_times)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+Service *service_free(Service *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < s->n_fds; i++) {
+                sd_event_source_disable_unref(s->watch_sources[i]);
+                free(s->fd_names[i]);
+        }
+        free(s->watch_sources);
+        free(s->fd_names);
+        free(s->fds);
+        sd_event_source_disable_unref(s->timer_source);
+        sd_event_source_disable_unref(s->output_source);
+        safe_close(s->output_fd);
+        safe_close(s->output_write_fd);
+        for (size_t i = 0; i < s->n_log_lines; i++)
+                free(s->log_lines[(s->log_head + i) % SERVICE_LOG_LINES]);
+        free(s->start_times);
+        free(s);
+        return NULL;
+}
+
+int service_add_socket(Service *s, int fd, const char *name, bool non_blocking) {
+        int *fds = realloc(s->fds, (s->n_fds + 1) * sizeof(int));
+        if (!fds)
+                return -ENOMEM;
+        s->fds = fds;
+        char **names = realloc(s->fd_names, (s->n_fds + 2) * sizeof(char *));
+        if (!names)
+                return -ENOMEM;
+        s->fd_names = names;
+        sd_event_source **w = realloc(s->watch_sources, (s->n_fds + 1) * sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        s->watch_sources = w;
+        names[s->n_fds] = strdup(name);
+        if (!names[s->n_fds])
+                return -ENOMEM;
+        names[s->n_fds + 1] = NULL;
+        w[s->n_fds] = NULL;
+        fds[s->n_fds++] = fd;
+        s->non_blocking = s->non_blocking || non_blocking;
+        return 0;
+}
+
+int service_begin(Service *s) {
+        const SocketConfig *sc;
+        int r;
+
+        for (size_t i = 0; i < s->n_fds && s->socket_activated; i++) {
+                r = sd_event_add_io(s->manager->event, &s->watch_sources[i], s->fds[i], EPOLLIN,
+                                    service_on_socket, s);
+                if (r < 0)
+                        return log_error_errno(r, "%s: cannot watch fd %d: %m", sname(s),
+                                               s->fds[i]);
+                (void) sd_event_source_set_enabled(s->watch_sources[i], SD_EVENT_OFF);
+                sc = manager_socket_config_of_fd(s->manager, s->fds[i]);
+                if (sc && sc->poll_limit_interval_usec > 0 && sc->poll_limit_burst > 0)
+                        (void) sd_event_source_set_ratelimit(s->watch_sources[i],
+                                                             sc->poll_limit_interval_usec,
+                                                             sc->poll_limit_burst);
+        }
+        if (s->start_at_boot)
+                return service_enter_start(s);
+        service_set_state(s, SERVICE_DEAD);
+        return 0;
+}

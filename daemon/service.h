@@ -1,0 +1,116 @@
+/* service: one supervised service. Owns its state machine (one service_set_state() that logs
+ * every transition), its processes (main and control), its restart and back-off timers, the
+ * watch on its sockets while it is not running (on-demand start), and its output. The
+ * sockets themselves belong to the manager; a service borrows their fds. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <systemd/sd-event.h>
+
+#include "daemon/unit-file.h"
+
+typedef struct Manager Manager;
+
+typedef enum ServiceState {
+        SERVICE_DEAD,         /* not running; its sockets are watched if it has any */
+        SERVICE_START_PRE,    /* ExecStartPre= running */
+        SERVICE_START,        /* Type=oneshot: the main process runs until it exits */
+        SERVICE_RUNNING,
+        SERVICE_STOP,         /* ExecStop= running */
+        SERVICE_STOP_SIGTERM, /* KillSignal= sent; SIGKILL after TimeoutStopSec= */
+        SERVICE_STOP_SIGKILL,
+        SERVICE_AUTO_RESTART, /* waiting RestartSec= before the next start */
+        SERVICE_BACKOFF,      /* over the start limit: waiting, exponentially longer */
+        SERVICE_FAILED,       /* ended in failure and Restart= says no; sockets watched */
+        _SERVICE_STATE_MAX,
+        _SERVICE_STATE_INVALID = -EINVAL,
+} ServiceState;
+
+typedef enum ServiceResult {
+        SERVICE_SUCCESS,
+        SERVICE_FAILURE_EXIT_CODE,
+        SERVICE_FAILURE_SIGNAL,
+        SERVICE_FAILURE_CORE_DUMP,
+        SERVICE_FAILURE_TIMEOUT,
+        SERVICE_FAILURE_RESOURCES, /* could not be spawned */
+        _SERVICE_RESULT_MAX,
+        _SERVICE_RESULT_INVALID = -EINVAL,
+} ServiceResult;
+
+#define SERVICE_LOG_LINES 200
+#define SERVICE_LINE_MAX 4096
+#define SERVICE_BACKOFF_CAP_USEC (30 * USEC_PER_SEC)
+
+typedef struct Service {
+        Manager *manager; /* borrowed */
+        Unit *unit;       /* borrowed from the manager */
+        ServiceState state;
+        ServiceResult result;
+
+        pid_t main_pid, control_pid;
+        pid_t pgid;       /* the main process's group: its pid, kept after it exits */
+        size_t control_index; /* which ExecStartPre=/ExecStop= runs */
+        size_t exec_index;    /* which ExecStart= runs (Type=oneshot may have several) */
+        int last_exit_code, last_exit_status; /* CLD_EXITED/KILLED/DUMPED and status */
+        usec_t active_since;  /* CLOCK_MONOTONIC of the last start */
+        unsigned n_restarts;
+
+        /* Sockets, borrowed from the manager, in unit order. */
+        int *fds;
+        char **fd_names;
+        size_t n_fds;
+        bool non_blocking;
+        sd_event_source **watch_sources; /* one per fd, enabled while waiting for a client */
+        bool socket_activated; /* a socket unit names it */
+        bool start_at_boot;    /* no socket, or [Install] WantedBy= */
+
+        bool stop_requested;   /* an operator stop: no restart */
+        bool restart_pending;  /* the back-off ends in a start, not in a watch */
+        sd_event_source *timer_source;
+
+        /* Start limit and back-off. */
+        usec_t *start_times;   /* ring of the last StartLimitBurst= starts */
+        size_t n_start_times, start_times_head;
+        unsigned backoff_level;
+        /* Trigger limit on socket activation. */
+        usec_t trigger_window_start;
+        unsigned trigger_count;
+
+        /* Output: one pipe for stdout and stderr, read line by line into the log. */
+        int output_fd, output_write_fd;
+        sd_event_source *output_source;
+        char outbuf[SERVICE_LINE_MAX];
+        size_t outlen;
+        char *log_lines[SERVICE_LOG_LINES];
+        size_t log_head, n_log_lines;
+} Service;
+
+/* Creates the runtime object of a service unit. fds and names are borrowed and must outlive
+ * the service. Returns 0 or a negative errno. */
+int service_new(Service **ret, Manager *m, Unit *u);
+Service *service_free(Service *s);
+static inline void service_freep(Service **s) {
+        *s = service_free(*s);
+}
+
+/* Adds one socket fd (borrowed) with its name. Before service_begin(). */
+int service_add_socket(Service *s, int fd, const char *name, bool non_blocking);
+
+/* Called once after the sockets are added: starts a boot-time service, or watches the sockets
+ * of an on-demand one. */
+int service_begin(Service *s);
+
+/* Starts it now (operator or boot). Returns 0, or a negative errno. */
+int service_start(Service *s);
+/* Stops it: ExecStop=, KillSignal=, SIGKILL after TimeoutStopSec=; no restart follows. */
+int service_stop(Service *s);
+
+/* A child of ours changed state: returns true when pid was this service's. */
+bool service_on_child(Service *s, const siginfo_t *si);
+
+bool service_is_active(const Service *s); /* processes exist */
+
+const char *service_state_to_string(ServiceState st);
+const char *service_result_to_string(ServiceResult r);
