@@ -10,8 +10,11 @@
 
 #include "common/log.h"
 #include "daemon/manager.h"
+#include "daemon/unit-dir.h"
 
 #define UNIT_DIRS_MAX 64
+#define ADHOC_LISTEN_MAX 64
+#define ADHOC_ENV_MAX 256
 
 typedef struct Args {
         char *unit_dirs[UNIT_DIRS_MAX + 1];
@@ -19,10 +22,19 @@ typedef struct Args {
         const char *runtime_dir;
         bool user;
         bool check;
+        /* Ad-hoc mode: -l ADDR... -- CMD ARGS */
+        const char *listen[ADHOC_LISTEN_MAX];
+        size_t n_listen;
+        const char *setenv[ADHOC_ENV_MAX];
+        size_t n_setenv;
+        const char *fdname;
+        bool accept;
+        char **command;
 } Args;
 
 static void help(void) {
         printf("Usage: berthd [OPTIONS]\n"
+               "       berthd -l ADDR [-l ADDR...] [--fdname NAME] [-E VAR=VALUE]... -- CMD [ARG...]\n"
                "\n"
                "Binds the sockets that unit files declare, with an explicit IPv4/IPv6 policy,\n"
                "and holds them for the services they activate.\n"
@@ -35,6 +47,10 @@ static void help(void) {
                "  --user             run as an unprivileged user's supervisor\n"
                "  --check            validate the units, print what would be bound, and exit\n"
                "                     non-zero on any error (binds nothing)\n"
+               "  -l, --listen ADDR  ad-hoc mode: hold ADDR (any berth address) and run CMD on\n"
+               "                     it, restarted on failure; the unit is named after CMD\n"
+               "      --fdname NAME  ad-hoc mode: the name in LISTEN_FDNAMES\n"
+               "  -E, --setenv VAR=VALUE  ad-hoc mode: set VAR for CMD\n"
                "  -v, --verbose      log debug messages\n"
                "  -h, --help         show this help\n"
                "      --version      show the version\n",
@@ -42,12 +58,24 @@ static void help(void) {
 }
 
 static int parse_args(int argc, char **argv, Args *a) {
-        enum { ARG_UNITS = 0x100, ARG_RUNTIME_DIR, ARG_USER, ARG_CHECK, ARG_VERSION };
+        enum {
+                ARG_UNITS = 0x100,
+                ARG_RUNTIME_DIR,
+                ARG_USER,
+                ARG_CHECK,
+                ARG_VERSION,
+                ARG_FDNAME,
+                ARG_ACCEPT,
+        };
         static const struct option options[] = {
                 { "units", required_argument, NULL, ARG_UNITS },
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
                 { "user", no_argument, NULL, ARG_USER },
                 { "check", no_argument, NULL, ARG_CHECK },
+                { "listen", required_argument, NULL, 'l' },
+                { "setenv", required_argument, NULL, 'E' },
+                { "fdname", required_argument, NULL, ARG_FDNAME },
+                { "accept", no_argument, NULL, ARG_ACCEPT },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -55,7 +83,8 @@ static int parse_args(int argc, char **argv, Args *a) {
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "hv", options, NULL)) >= 0)
+        /* "+": stop at the first non-option, so CMD's own options stay CMD's. */
+        while ((c = getopt_long(argc, argv, "+hvl:E:", options, NULL)) >= 0)
                 switch (c) {
                 case ARG_UNITS:
                         if (a->n_unit_dirs >= UNIT_DIRS_MAX) {
@@ -74,6 +103,26 @@ static int parse_args(int argc, char **argv, Args *a) {
                 case ARG_CHECK:
                         a->check = true;
                         break;
+                case 'l':
+                        if (a->n_listen >= ADHOC_LISTEN_MAX) {
+                                log_error("Too many -l addresses (at most %d).", ADHOC_LISTEN_MAX);
+                                return -E2BIG;
+                        }
+                        a->listen[a->n_listen++] = optarg;
+                        break;
+                case 'E':
+                        if (a->n_setenv >= ADHOC_ENV_MAX) {
+                                log_error("Too many -E variables (at most %d).", ADHOC_ENV_MAX);
+                                return -E2BIG;
+                        }
+                        a->setenv[a->n_setenv++] = optarg;
+                        break;
+                case ARG_FDNAME:
+                        a->fdname = optarg;
+                        break;
+                case ARG_ACCEPT:
+                        a->accept = true;
+                        break;
                 case 'v':
                         log_set_max_level(LOG_DEBUG);
                         break;
@@ -89,6 +138,27 @@ static int parse_args(int argc, char **argv, Args *a) {
                 default:
                         return -EINVAL;
                 }
+        if (a->n_listen > 0 || a->n_setenv > 0 || a->fdname || a->accept) {
+                if (optind >= argc) {
+                        log_error("Ad-hoc mode needs a command: berthd -l ADDR -- CMD [ARG...]");
+                        return -EINVAL;
+                }
+                if (a->n_listen == 0) {
+                        log_error("Ad-hoc mode needs at least one -l ADDR.");
+                        return -EINVAL;
+                }
+                if (a->accept) {
+                        log_error("--accept (one instance per connection) is not implemented "
+                                  "yet; run without it to pass the listening socket to CMD.");
+                        return -EOPNOTSUPP;
+                }
+                if (a->n_unit_dirs > 0) {
+                        log_error("Ad-hoc mode (-l) and --units cannot be combined.");
+                        return -EINVAL;
+                }
+                a->command = argv + optind;
+                return 1;
+        }
         if (optind < argc) {
                 log_error("Unexpected argument '%s'. Try 'berthd --help'.", argv[optind]);
                 return -EINVAL;
@@ -131,6 +201,109 @@ static int default_dirs(Args *a, char **ret_units, char **ret_runtime) {
         return 0;
 }
 
+/* Writes s as one double-quoted word of systemd's syntax. In ExecStart= a '$' is doubled, so
+ * the command runs exactly as typed. */
+static void put_quoted(FILE *f, const char *s, bool exec_line) {
+        fputc('"', f);
+        for (; *s; s++)
+                switch (*s) {
+                case '\\':
+                        fputs("\\\\", f);
+                        break;
+                case '"':
+                        fputs("\\\"", f);
+                        break;
+                case '\n':
+                        fputs("\\n", f);
+                        break;
+                case '$':
+                        fputs(exec_line ? "$$" : "$", f);
+                        break;
+                default:
+                        fputc(*s, f);
+                }
+        fputc('"', f);
+}
+
+static void adhoc_diag(int level, const char *file, unsigned line, const char *msg, void *ud) {
+        log_full_errno(level, 0, "berthd: %s", msg);
+        if (level <= LOG_ERR)
+                (*(unsigned *) ud)++;
+}
+
+/* Ad-hoc mode: the units a user would have written, made from the command line and loaded
+ * through the same reader, so every check applies. The unit is named after CMD. */
+static int adhoc_units(const Args *a, Unit ***ret, size_t *ret_n) {
+        _cleanup_free_ char *base = NULL, *sock_text = NULL, *svc_text = NULL;
+        _cleanup_free_ char *sock_name = NULL, *svc_name = NULL;
+        const char *b = strrchr(a->command[0], '/');
+        size_t len = 0;
+        unsigned errors = 0;
+        FILE *f;
+        int r;
+
+        base = strndup(b ? b + 1 : a->command[0], 200);
+        if (!base)
+                return log_oom();
+        for (char *p = base; *p; p++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", *p))
+                        *p = '_';
+        if (!base[0] || asprintf(&sock_name, "%s.socket", base) < 0 ||
+            asprintf(&svc_name, "%s.service", base) < 0)
+                return log_oom();
+
+        f = open_memstream(&sock_text, &len);
+        if (!f)
+                return log_oom();
+        fputs("[Socket]\n", f);
+        for (size_t i = 0; i < a->n_listen; i++)
+                fprintf(f, "ListenStream=%s\n", a->listen[i]);
+        if (a->fdname)
+                fprintf(f, "FileDescriptorName=%s\n", a->fdname);
+        if (fclose(f) != 0)
+                return log_oom();
+
+        f = open_memstream(&svc_text, &len);
+        if (!f)
+                return log_oom();
+        fputs("[Service]\nRestart=on-failure\nExecStart=", f);
+        for (char **arg = a->command; *arg; arg++) {
+                if (arg != a->command)
+                        fputc(' ', f);
+                put_quoted(f, *arg, true);
+        }
+        fputc('\n', f);
+        for (size_t i = 0; i < a->n_setenv; i++) {
+                fputs("Environment=", f);
+                put_quoted(f, a->setenv[i], false);
+                fputc('\n', f);
+        }
+        /* Held and started at once, like einhorn or systemd-socket-activate's child. */
+        fputs("[Install]\nWantedBy=multi-user.target\n", f);
+        if (fclose(f) != 0)
+                return log_oom();
+
+        _cleanup_free_ Unit **units = calloc(2, sizeof(Unit *));
+        const char *path[] = { "(command line)" };
+        if (!units)
+                return log_oom();
+        /* Sorted by name: NAME.service < NAME.socket. */
+        r = unit_file_load_strings(svc_name, path, (const char *const[]) { svc_text }, 1,
+                                   adhoc_diag, &errors, &units[0]);
+        if (r == 0)
+                r = unit_file_load_strings(sock_name, path, (const char *const[]) { sock_text },
+                                           1, adhoc_diag, &errors, &units[1]);
+        if (r != 0) {
+                size_t loaded = units[0] ? 1 : 0;
+                unit_array_free(TAKE_PTR(units), loaded);
+                return r < 0 ? log_oom() : -EINVAL;
+        }
+        log_info("Ad-hoc mode: running '%s' as %s on %s.", a->command[0], svc_name, sock_name);
+        *ret = TAKE_PTR(units);
+        *ret_n = 2;
+        return 0;
+}
+
 int main(int argc, char **argv) {
         _cleanup_(manager_freep) Manager *m = NULL;
         _cleanup_free_ char *def_units = NULL, *def_runtime = NULL;
@@ -169,6 +342,15 @@ int main(int argc, char **argv) {
         if (r < 0) {
                 log_oom();
                 return EXIT_FAILURE;
+        }
+        if (a.command) {
+                Unit **units = NULL;
+                size_t n = 0;
+
+                r = adhoc_units(&a, &units, &n);
+                if (r < 0)
+                        return EXIT_FAILURE;
+                manager_set_units(m, units, n);
         }
         r = manager_load(m);
         if (r < 0)

@@ -98,6 +98,13 @@ static void manager_on_diag(int level, const char *file, unsigned line, const ch
                 log_full_errno(level, 0, "%s", msg);
 }
 
+void manager_set_units(Manager *m, Unit **units, size_t n) {
+        unit_array_free(m->units, m->n_units);
+        m->units = units;
+        m->n_units = n;
+        m->units_given = true;
+}
+
 bool manager_unit_failed(Manager *m, const char *name) {
         STRV_FOREACH(i, m->failed_units)
                 if (streq(*i, name))
@@ -158,9 +165,12 @@ int manager_load(Manager *m) {
 
         listener_probe_host(&m->host);
 
-        r = unit_dir_load(m->unit_dirs, manager_on_diag, m, &m->units, &m->n_units, &n_failed);
-        if (r < 0)
-                return log_error_errno(r, "Failed to load units: %m");
+        if (!m->units_given) {
+                r = unit_dir_load(m->unit_dirs, manager_on_diag, m, &m->units, &m->n_units,
+                                  &n_failed);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to load units: %m");
+        }
 
         r = manager_link_sockets(m);
         if (r < 0)

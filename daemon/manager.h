@@ -23,6 +23,7 @@ typedef struct Manager {
         char **unit_dirs;
         char *runtime_dir;
         bool user_mode;
+        bool units_given; /* manager_set_units(): no directories to read */
 
         Unit **units; /* sorted by name; owned */
         size_t n_units;
@@ -47,6 +48,10 @@ Manager *manager_free(Manager *m);
 static inline void manager_freep(Manager **m) {
         *m = manager_free(*m);
 }
+
+/* Gives the manager units made elsewhere (ad-hoc mode) instead of unit directories: takes
+ * ownership of the array and the units. manager_load() then checks and plans them. */
+void manager_set_units(Manager *m, Unit **units, size_t n);
 
 /* Loads every unit, links sockets to services and checks the plan for overlaps. Logs every
  * diagnostic as "file:line: message". Bad units are left out; the rest stay. Returns 0, or a

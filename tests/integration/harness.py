@@ -78,7 +78,8 @@ class Berthd:
         e["NOTIFY_SOCKET"] = self.notify_path
         if env:
             e.update(env)
-        args = [BERTHD, "--units", unit_dir, "--runtime-dir", self.runtime_dir, *extra_args]
+        args = [BERTHD] + (["--units", unit_dir] if unit_dir else []) + [
+            "--runtime-dir", self.runtime_dir, *extra_args]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, env=e, text=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -140,6 +141,39 @@ class Berthd:
                         self.proc.returncode, pattern, "\n".join(self.lines)))
                 self.cond.wait(min(remaining, 0.5))
 
+    def count_log(self, pattern):
+        rx = re.compile(pattern)
+        with self.cond:
+            return sum(1 for line in self.lines if rx.search(line))
+
+    def wait_log_count(self, pattern, count, timeout=DEFAULT_TIMEOUT):
+        """Waits until `count` log lines match the regex."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                n = sum(1 for line in self.lines if rx.search(line))
+                if n >= count:
+                    return n
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError("only %d of %d log lines matching %r within %.0fs; "
+                                         "log tail:\n%s" % (n, count, pattern, timeout,
+                                                            "\n".join(self.lines[-40:])))
+                if self.proc.poll() is not None and not self.reader.is_alive():
+                    raise AssertionError("berthd exited (%s) while waiting for %r" % (
+                        self.proc.returncode, pattern))
+                self.cond.wait(min(remaining, 0.5))
+
+    def fd_count(self):
+        return len(os.listdir("/proc/%d/fd" % self.proc.pid))
+
+    def cpu_seconds(self):
+        """User plus system CPU time berthd has used so far."""
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self, sig=signal.SIGTERM, timeout=DEFAULT_TIMEOUT):
         if self.returncode is None:
             if self.proc.poll() is None:
@@ -178,6 +212,33 @@ def ss(*args):
 
 def ss_has(args, needle):
     return any(needle in line.split() for line in ss(*args).splitlines())
+
+
+def wait_for(predicate, timeout=DEFAULT_TIMEOUT, what="a condition", interval=0.02):
+    """Polls predicate() until it is true; the poll interval is short and the whole wait is
+    bounded. For state that has no event to wait on (a file appearing, a process going)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = predicate()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def pid_alive(pid):
+    """True while pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def pid_exists(pid):
+    return os.path.exists("/proc/%d" % pid)
 
 
 def connect(host, port, family=socket.AF_INET, timeout=5.0):
