@@ -10,7 +10,10 @@ cd "$(dirname "$0")"
 top=$(pwd)
 
 build_packages=(gcc meson ninja-build pkg-config libsystemd-dev libinih-dev check scdoc)
-test_packages=(python3 iproute2 util-linux procps clang libclang-rt-14-dev)
+# What the example units in units/ run.
+example_packages=(python3 python3-systemd lighttpd gunicorn)
+# systemd: only for systemd-socket-activate, the peer the handoff tests compare against.
+test_packages=(iproute2 util-linux procps curl systemd clang libclang-rt-14-dev)
 
 missing_packages() {
         local p
@@ -54,7 +57,7 @@ build() {
 }
 
 cmd_run() {
-        ensure_packages "${build_packages[@]}"
+        ensure_packages "${build_packages[@]}" "${example_packages[@]}"
         build build
         echo ">>> build/berthd --units units --runtime-dir /tmp/berth-example (Ctrl-C stops it)"
         mkdir -p /tmp/berth-example
@@ -94,7 +97,7 @@ EOF
 }
 
 cmd_test() {
-        ensure_packages "${build_packages[@]}" "${test_packages[@]}"
+        ensure_packages "${build_packages[@]}" "${example_packages[@]}" "${test_packages[@]}"
         rm -f build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json
         local status=0
         build build || status=1

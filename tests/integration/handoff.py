@@ -75,6 +75,13 @@ def passed(report):
 
 
 class Handoff(harness.TestCase):
+    def start_berthd(self, **kw):
+        """berthd, stopped with SIGTERM at cleanup even when the test fails, so it stops its
+        services (the harness's close() kills berthd alone and would orphan them)."""
+        b = self.berthd(**kw)
+        self.addCleanup(b.stop)
+        return b
+
     def setUp(self):
         super().setUp()
         self.probe = probe_path()
@@ -142,7 +149,7 @@ class Handoff(harness.TestCase):
                 """,
             "probe.service": svc,
         })
-        b = self.berthd()
+        b = self.start_berthd()
         self.assertFalse(os.path.exists(report), "the probe must not start before a client")
         # the connection that starts the service is the first one it answers
         trigger = harness.connect("127.0.0.1", p)
@@ -180,7 +187,7 @@ class Handoff(harness.TestCase):
             "nb.socket": f"[Socket]\nListenStream=[::1]:{p2}\n",
             "nb.service": nb,
         })
-        b = self.berthd()
+        b = self.start_berthd()
         harness.connect("127.0.0.1", p1).close()
         harness.connect("::1", p2, socket.AF_INET6).close()
         r = wait_report(plain_report, alive=lambda: b.proc.poll() is None, describe=b.log)
@@ -244,7 +251,7 @@ class Handoff(harness.TestCase):
         })
         ref = self.run_under_ssa(p2, os.path.join(self.out, "ssa.json"))
 
-        b = self.berthd()
+        b = self.start_berthd()
         harness.connect("127.0.0.1", p).close()
         got = wait_report(report, alive=lambda: b.proc.poll() is None, describe=b.log)
         self.assertEqual(http_get("127.0.0.1", p, socket.AF_INET),

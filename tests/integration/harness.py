@@ -189,11 +189,19 @@ class Berthd:
         return self.returncode
 
     def close(self):
+        """Stops berthd the clean way (so its services go too), then the hard way."""
         try:
             if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
+                self.proc.terminate()
+                try:
+                    self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+            self.reader.join(5)
         finally:
+            if self.proc.stdout:
+                self.proc.stdout.close()
             self.notify.close()
             shutil.rmtree(self.tmp, ignore_errors=True)
 

@@ -29,6 +29,12 @@ SERVERS = {
     "gunicorn": (["berth-gunicorn", "gunicorn-app.py"], 8083, "berth-gunicorn", "gunicorn",
                  ["/usr/bin/gunicorn", "--version"]),
 }
+# What a server logs once it is fully up. gunicorn must have booted both workers before it is
+# stopped: a worker still booting when SIGTERM arrives ignores it (it still has the master's
+# handler), and the master then waits graceful_timeout (30 s) for it.
+UP = {
+    "gunicorn": (r"Booting worker with pid", 2),
+}
 EXPECT = {
     "hello-python": r"hello from berth \(python\): socket 'hello-python', pid \d+",
     "lighttpd": r"hello from berth \(lighttpd\)",
@@ -100,6 +106,13 @@ def wait_gone(pid, timeout=harness.DEFAULT_TIMEOUT):
 
 
 class RealServers(harness.TestCase):
+    def start_berthd(self, **kw):
+        """berthd, stopped with SIGTERM at cleanup even when the test fails, so it stops its
+        services (the harness's close() kills berthd alone and would orphan them)."""
+        b = self.berthd(**kw)
+        self.addCleanup(b.stop)
+        return b
+
     def stage(self, name):
         """Copies what NAME's unit runs into a fresh bin directory, with its port moved to a
         free one; returns (bin dir, port, the .socket text, the .service text)."""
@@ -140,10 +153,12 @@ class RealServers(harness.TestCase):
         bindir, port, sock, svc = self.stage(name)
         self.units({name + ".socket": sock, name + ".service": svc})
         env = {"PATH": bindir + ":" + os.environ.get("PATH", "/usr/bin:/bin")}
-        b = self.berthd(env=env)
+        b = self.start_berthd(env=env)
         hosts = ["127.0.0.1"] + (["[::1]"] if "[::1]" in sock else [])
         self.check_answers(name, port, hosts)
         b.wait_log(r"%s\.service: .*-> running" % re.escape(name))
+        if name in UP:
+            b.wait_log_count(UP[name][0], UP[name][1])
         # berthd holds the sockets and the server shares them: it bound none of its own, and
         # every other holder descends from berthd
         listeners = [l for l in harness.ss("-ltn").splitlines()
