@@ -1,0 +1,416 @@
+/* Tests for daemon/unit-dir.c: which files are units, which directory wins, drop-in order and
+ * masking across directories, and a bad unit that never stops the others. Every test builds its
+ * directories under a mkdtemp() directory and removes them. */
+#include <check.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "common/macro.h"
+#include "daemon/unit-dir.h"
+#include "daemon/unit-file.h"
+
+typedef struct Diag {
+        int level;
+        char *file;
+        unsigned line;
+        char *msg;
+} Diag;
+
+#define DIAGS_MAX 64
+static Diag diags[DIAGS_MAX];
+static size_t n_diags;
+
+static void collect(int level, const char *file, unsigned line, const char *msg, void *userdata) {
+        ck_assert(level == LOG_WARNING || level == LOG_ERR);
+        /* House style: every warning says what berth does about it. */
+        if (level == LOG_WARNING)
+                ck_assert_msg(endswith(msg, ", ignoring"), "%s", msg);
+        if (n_diags < DIAGS_MAX)
+                diags[n_diags++] = (Diag) {
+                        .level = level,
+                        .file = file ? strdup(file) : NULL,
+                        .line = line,
+                        .msg = strdup(msg),
+                };
+}
+
+static void diags_clear(void) {
+        for (size_t i = 0; i < n_diags; i++) {
+                free(diags[i].file);
+                free(diags[i].msg);
+        }
+        n_diags = 0;
+}
+
+static void dump_diags(void) {
+        for (size_t i = 0; i < n_diags; i++)
+                fprintf(stderr, "  diag %d %s:%u: %s\n", diags[i].level, strna(diags[i].file),
+                        diags[i].line, diags[i].msg);
+}
+
+static const Diag *find_diag(int level, const char *piece) {
+        for (size_t i = 0; i < n_diags; i++)
+                if (diags[i].level == level && strstr(diags[i].msg, piece))
+                        return &diags[i];
+        return NULL;
+}
+
+/* ---- temporary tree ---- */
+
+static char root[64];
+
+static void setup(void) {
+        diags_clear();
+        strcpy(root, "/tmp/test-unit-dir-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(root));
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        return remove(path);
+}
+
+static void teardown(void) {
+        ck_assert_int_eq(nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+        diags_clear();
+}
+
+/* root/rel; the caller frees. */
+static char *at(const char *rel) {
+        char *p;
+        ck_assert_int_ge(asprintf(&p, "%s/%s", root, rel), 0);
+        return p;
+}
+
+static void mkdir_rel(const char *rel) {
+        _cleanup_free_ char *p = at(rel);
+        ck_assert_int_eq(mkdir(p, 0755), 0);
+}
+
+static void write_rel(const char *rel, const char *text) {
+        _cleanup_free_ char *p = at(rel);
+        FILE *f = fopen(p, "we");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(text, 1, strlen(text), f), strlen(text));
+        ck_assert_int_eq(fclose(f), 0);
+}
+
+static void assert_strv(char **l, const char *const *expect) {
+        size_t i = 0;
+        for (; expect[i]; i++) {
+                ck_assert_ptr_nonnull(l);
+                ck_assert_ptr_nonnull(l[i]);
+                ck_assert_str_eq(l[i], expect[i]);
+        }
+        ck_assert(!l || !l[i]);
+}
+
+#define GOOD_SOCKET "[Socket]\nListenStream=127.0.0.1:8080\n"
+#define GOOD_SERVICE "[Service]\nExecStart=/bin/true\n"
+
+/* ---- tests ---- */
+
+START_TEST(test_bad_unit_does_not_stop_others) {
+        _cleanup_free_ char *d = at("units"), *bad = at("units/b.socket");
+        char *dirs[] = { d, NULL };
+        Unit **units = NULL;
+        size_t n = 0, n_failed = 0;
+        const Diag *e;
+
+        mkdir_rel("units");
+        write_rel("units/a.socket", GOOD_SOCKET);
+        write_rel("units/b.socket", "[Socket]\nListenStream=9090\nAccept=maybe\n");
+        write_rel("units/c.service", GOOD_SERVICE);
+
+        ck_assert_int_eq(unit_dir_load(dirs, collect, NULL, &units, &n, &n_failed), 0);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_uint_eq(n_failed, 1);
+        ck_assert_str_eq(units[0]->name, "a.socket");
+        ck_assert_str_eq(units[1]->name, "c.service");
+        ck_assert_uint_eq(units[0]->socket.n_listens, 1);
+        ck_assert_uint_eq(units[1]->service.n_exec_start, 1);
+
+        e = find_diag(LOG_ERR, "Accept=");
+        if (!e)
+                dump_diags();
+        ck_assert_ptr_nonnull(e);
+        ck_assert_str_eq(e->file, bad);
+        ck_assert_uint_eq(e->line, 3);
+        ck_assert_uint_eq(n_diags, 1);
+        unit_array_free(units, n);
+}
+END_TEST
+
+START_TEST(test_masking_first_dir_wins) {
+        _cleanup_free_ char *d1 = at("etc"), *d2 = at("lib"), *p1 = at("etc/web.socket");
+        char *dirs[] = { d1, d2, NULL };
+        Unit **units = NULL;
+        size_t n = 0, n_failed = 0;
+
+        mkdir_rel("etc");
+        mkdir_rel("lib");
+        write_rel("etc/web.socket", "[Socket]\nListenStream=1111\n");
+        write_rel("lib/web.socket", "[Socket]\nListenStream=2222\n");
+        write_rel("lib/other.socket", "[Socket]\nListenStream=3333\n");
+
+        ck_assert_int_eq(unit_dir_load(dirs, collect, NULL, &units, &n, &n_failed), 0);
+        ck_assert_uint_eq(n_diags, 0);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_uint_eq(n_failed, 0);
+        ck_assert_str_eq(units[0]->name, "other.socket");
+        ck_assert_str_eq(units[1]->name, "web.socket");
+        ck_assert_str_eq(units[1]->path, p1);
+        ck_assert_uint_eq(units[1]->socket.n_listens, 1);
+        ck_assert_str_eq(units[1]->socket.listens[0].text, "1111");
+        unit_array_free(units, n);
+}
+END_TEST
+
+START_TEST(test_template_and_instance) {
+        _cleanup_free_ char *d = at("u");
+        char *dirs[] = { d, NULL };
+        Unit **units = NULL;
+        size_t n = 0, n_failed = 0;
+
+        mkdir_rel("u");
+        write_rel("u/echo.socket", "[Socket]\nListenStream=7777\nAccept=yes\n");
+        write_rel("u/echo@.service", "[Service]\nExecStart=/bin/cat\nStandardInput=socket\n");
+        write_rel("u/echo@special.service", GOOD_SERVICE);
+
+        ck_assert_int_eq(unit_dir_load(dirs, collect, NULL, &units, &n, &n_failed), 0);
+        if (n_diags)
+                dump_diags();
+        ck_assert_uint_eq(n_diags, 0);
+        ck_assert_uint_eq(n, 3);
+        ck_assert_str_eq(units[0]->name, "echo.socket");
+        ck_assert_str_eq(units[1]->name, "echo@.service");
+        ck_assert(units[1]->is_template);
+        ck_assert_int_eq(units[1]->service.std_input, STD_INPUT_SOCKET);
+        ck_assert_str_eq(units[2]->name, "echo@special.service");
+        ck_assert(!units[2]->is_template);
+        unit_array_free(units, n);
+}
+END_TEST
+
+START_TEST(test_dropins_across_dirs) {
+        _cleanup_free_ char *d1 = at("etc"), *d2 = at("lib");
+        _cleanup_free_ char *a = at("lib/web.socket.d/10-a.conf");
+        _cleanup_free_ char *b = at("etc/web.socket.d/20-b.conf");
+        _cleanup_free_ char *c = at("lib/web.socket.d/30-c.conf");
+        char *dirs[] = { d1, d2, NULL };
+        UnitFileList l = {};
+        Unit **units = NULL;
+        size_t n = 0, n_failed = 0;
+
+        mkdir_rel("etc");
+        mkdir_rel("lib");
+        mkdir_rel("etc/web.socket.d");
+        mkdir_rel("lib/web.socket.d");
+        write_rel("lib/web.socket", "[Socket]\nListenStream=80\nBacklog=1\n");
+        write_rel("lib/web.socket.d/10-a.conf", "[Socket]\nBacklog=10\nListenStream=81\n");
+        write_rel("lib/web.socket.d/20-b.conf", "[Socket]\nBacklog=999\n"); /* masked by etc */
+        write_rel("etc/web.socket.d/20-b.conf", "[Socket]\nBacklog=20\n");
+        write_rel("lib/web.socket.d/30-c.conf", "[Socket]\nListenStream=\nListenStream=82\n");
+        write_rel("lib/web.socket.d/README", "not a drop-in\n");
+        write_rel("lib/web.socket.d/40-d.conf~", "[Socket]\nBacklog=40\n");
+
+        ck_assert_int_eq(unit_dir_enumerate(dirs, collect, NULL, &l), 0);
+        ck_assert_uint_eq(l.n_entries, 1);
+        ck_assert(!l.entries[0].invalid);
+        assert_strv(l.entries[0].dropins, (const char *const[]) { a, b, c, NULL });
+        unit_file_list_done(&l);
+        ck_assert_uint_eq(l.n_entries, 0);
+
+        ck_assert_int_eq(unit_dir_load(dirs, collect, NULL, &units, &n, &n_failed), 0);
+        if (n_diags)
+                dump_diags();
+        ck_assert_uint_eq(n_diags, 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_int_eq(units[0]->socket.backlog, 20); /* 20-b.conf from etc, the last applied */
+        ck_assert_uint_eq(units[0]->socket.n_listens, 1);
+        ck_assert_str_eq(units[0]->socket.listens[0].text, "82");
+        assert_strv(units[0]->dropins, (const char *const[]) { a, b, c, NULL });
+        unit_array_free(units, n);
+}
+END_TEST
+
+START_TEST(test_dev_null_masks) {
+        _cleanup_free_ char *d1 = at("etc"), *d2 = at("lib"), *m1 = at("etc/web.socket"),
+                            *m2 = at("etc/keep.socket.d/10-x.conf");
+        char *dirs[] = { d1, d2, NULL };
+        Unit **units = NULL;
+        size_t n = 0, n_failed = 0;
+
+        mkdir_rel("etc");
+        mkdir_rel("lib");
+        mkdir_rel("etc/keep.socket.d");
+        mkdir_rel("lib/keep.socket.d");
+        ck_assert_int_eq(symlink("/dev/null", m1), 0);
+        ck_assert_int_eq(symlink("/dev/null", m2), 0);
+        write_rel("lib/web.socket", GOOD_SOCKET);
+        write_rel("lib/keep.socket", "[Socket]\nListenStream=80\n");
+        write_rel("lib/keep.socket.d/10-x.conf", "[Socket]\nAccept=maybe\n");
+
+        ck_assert_int_eq(unit_dir_load(dirs, collect, NULL, &units, &n, &n_failed), 0);
+        if (n_diags)
+                dump_diags();
+        ck_assert_uint_eq(n_diags, 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_uint_eq(n_failed, 0);
+        ck_assert_str_eq(units[0]->name, "keep.socket");
+        ck_assert_ptr_null(units[0]->dropins[0]);
+        unit_array_free(units, n);
+}
+END_TEST
+
+START_TEST(test_other_files) {
+        _cleanup_free_ char *d = at("u"), *missing = at("missing"), *timer = at("u/foo.timer"),
+                            *readme = at("u/README"), *bad = at("u/bad name.service");
+        char *dirs[] = { missing, d, NULL };
+        Unit **units = NULL;
+        size_t n = 0, n_failed = 0;
+        const Diag *e;
+
+        mkdir_rel("u");
+        mkdir_rel("u/multi-user.target.wants");
+        write_rel("u/web.service", GOOD_SERVICE);
+        write_rel("u/foo.timer", "[Timer]\nOnCalendar=daily\n");
+        write_rel("u/web.service~", "backup\n");
+        write_rel("u/web.socket.bak", "backup\n");
+        write_rel("u/.hidden.service", GOOD_SERVICE);
+        write_rel("u/README", "hello\n");
+        write_rel("u/bad name.service", GOOD_SERVICE);
+
+        ck_assert_int_eq(unit_dir_load(dirs, collect, NULL, &units, &n, &n_failed), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_uint_eq(n_failed, 0);
+        ck_assert_str_eq(units[0]->name, "web.service");
+
+        /* Exactly three warnings: the timer, the README and the bad name. Nothing for the
+         * missing directory, backups, hidden files or .wants directories. */
+        if (n_diags != 3)
+                dump_diags();
+        ck_assert_uint_eq(n_diags, 3);
+        e = find_diag(LOG_WARNING, "Not a unit berth runs");
+        ck_assert_ptr_nonnull(e);
+        ck_assert_str_eq(e->file, timer);
+        ck_assert(endswith(e->msg, ", ignoring"));
+        e = find_diag(LOG_WARNING, "Not a unit file");
+        ck_assert_ptr_nonnull(e);
+        ck_assert_str_eq(e->file, readme);
+        e = find_diag(LOG_WARNING, "Invalid unit name");
+        ck_assert_ptr_nonnull(e);
+        ck_assert_str_eq(e->file, bad);
+        unit_array_free(units, n);
+}
+END_TEST
+
+START_TEST(test_dropin_without_unit) {
+        _cleanup_free_ char *d = at("u");
+        char *dirs[] = { d, NULL };
+        Unit **units = NULL;
+        size_t n = 0, n_failed = 0;
+
+        mkdir_rel("u");
+        mkdir_rel("u/ghost.service.d");
+        write_rel("u/ghost.service.d/x.conf", "[Service]\nUser=nobody\n");
+
+        ck_assert_int_eq(unit_dir_load(dirs, collect, NULL, &units, &n, &n_failed), 0);
+        ck_assert_uint_eq(n, 0);
+        ck_assert_uint_eq(n_failed, 0);
+        ck_assert_ptr_nonnull(find_diag(LOG_WARNING, "no unit file"));
+        unit_array_free(units, n);
+}
+END_TEST
+
+START_TEST(test_too_many_dropins) {
+        _cleanup_free_ char *d = at("u");
+        char *dirs[] = { d, NULL };
+        Unit **units = NULL;
+        size_t n = 0, n_failed = 0;
+
+        mkdir_rel("u");
+        mkdir_rel("u/big.socket.d");
+        write_rel("u/big.socket", GOOD_SOCKET);
+        write_rel("u/small.socket", GOOD_SOCKET);
+        for (unsigned i = 0; i <= UNIT_DIR_DROPINS_MAX; i++) {
+                char rel[64];
+                snprintf(rel, sizeof rel, "u/big.socket.d/%04u.conf", i);
+                write_rel(rel, "[Socket]\nBacklog=1\n");
+        }
+
+        ck_assert_int_eq(unit_dir_load(dirs, collect, NULL, &units, &n, &n_failed), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_uint_eq(n_failed, 1);
+        ck_assert_str_eq(units[0]->name, "small.socket");
+        ck_assert_ptr_nonnull(find_diag(LOG_ERR, "Too many drop-ins"));
+        unit_array_free(units, n);
+}
+END_TEST
+
+START_TEST(test_empty_and_missing) {
+        _cleanup_free_ char *missing = at("nope");
+        char *dirs[] = { missing, NULL };
+        char *none[] = { NULL };
+        Unit **units = NULL;
+        size_t n = 7, n_failed = 7;
+
+        ck_assert_int_eq(unit_dir_load(dirs, collect, NULL, &units, &n, &n_failed), 0);
+        ck_assert_uint_eq(n, 0);
+        ck_assert_uint_eq(n_failed, 0);
+        ck_assert_uint_eq(n_diags, 0);
+        unit_array_free(units, n);
+
+        ck_assert_int_eq(unit_dir_load(none, collect, NULL, &units, &n, &n_failed), 0);
+        ck_assert_uint_eq(n, 0);
+        unit_array_free(units, n);
+}
+END_TEST
+
+START_TEST(test_not_a_directory) {
+        _cleanup_free_ char *f = at("file");
+        char *dirs[] = { f, NULL };
+        Unit **units = NULL;
+        size_t n = 0, n_failed = 0;
+
+        write_rel("file", "x\n");
+        ck_assert_int_eq(unit_dir_load(dirs, collect, NULL, &units, &n, &n_failed), 0);
+        ck_assert_uint_eq(n, 0);
+        ck_assert_ptr_nonnull(find_diag(LOG_WARNING, "Cannot open unit directory"));
+        unit_array_free(units, n);
+}
+END_TEST
+
+static Suite *unit_dir_suite(void) {
+        Suite *s = suite_create("unit-dir");
+        TCase *tc = tcase_create("dirs");
+
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, test_bad_unit_does_not_stop_others);
+        tcase_add_test(tc, test_masking_first_dir_wins);
+        tcase_add_test(tc, test_template_and_instance);
+        tcase_add_test(tc, test_dropins_across_dirs);
+        tcase_add_test(tc, test_dev_null_masks);
+        tcase_add_test(tc, test_other_files);
+        tcase_add_test(tc, test_dropin_without_unit);
+        tcase_add_test(tc, test_too_many_dropins);
+        tcase_add_test(tc, test_empty_and_missing);
+        tcase_add_test(tc, test_not_a_directory);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) {
+        SRunner *sr = srunner_create(unit_dir_suite());
+        int failed;
+
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

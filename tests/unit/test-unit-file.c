@@ -1,0 +1,1412 @@
+/* Tests for daemon/unit-lexer.c and daemon/unit-file.c: systemd's lexing (comments, quoting,
+ * continuations, long lines that must never be cut), every key into its field, drop-in order,
+ * list resets, and diagnostics that carry the right file and line. Texts load from memory
+ * through unit_file_load_strings(); the file tests write under a mkdtemp() directory. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "common/macro.h"
+#include "daemon/unit-file.h"
+#include "daemon/unit-lexer.h"
+
+/* ---- diagnostics sink ---- */
+
+typedef struct Diag {
+        int level;
+        char *file;
+        unsigned line;
+        char *msg;
+} Diag;
+
+#define DIAGS_MAX 64
+static Diag diags[DIAGS_MAX];
+static size_t n_diags;
+
+static void collect(int level, const char *file, unsigned line, const char *msg, void *userdata) {
+        ck_assert(level == LOG_WARNING || level == LOG_ERR);
+        /* House style: every warning says what berth does about it. */
+        if (level == LOG_WARNING)
+                ck_assert_msg(endswith(msg, ", ignoring"), "%s", msg);
+        ck_assert_ptr_nonnull(msg);
+        if (n_diags < DIAGS_MAX)
+                diags[n_diags++] = (Diag) {
+                        .level = level,
+                        .file = file ? strdup(file) : NULL,
+                        .line = line,
+                        .msg = strdup(msg),
+                };
+}
+
+static void diags_clear(void) {
+        for (size_t i = 0; i < n_diags; i++) {
+                free(diags[i].file);
+                free(diags[i].msg);
+        }
+        n_diags = 0;
+}
+
+static size_t count_level(int level) {
+        size_t n = 0;
+        for (size_t i = 0; i < n_diags; i++)
+                n += diags[i].level == level;
+        return n;
+}
+
+/* The first diagnostic at level whose message contains piece. */
+static const Diag *find_diag(int level, const char *piece) {
+        for (size_t i = 0; i < n_diags; i++)
+                if (diags[i].level == level && strstr(diags[i].msg, piece))
+                        return &diags[i];
+        return NULL;
+}
+
+static void dump_diags(void) {
+        for (size_t i = 0; i < n_diags; i++)
+                fprintf(stderr, "  diag %d %s:%u: %s\n", diags[i].level, strna(diags[i].file),
+                        diags[i].line, diags[i].msg);
+}
+
+/* Asserts one diagnostic at level, file, line, containing piece. */
+static void assert_diag(int level, const char *file, unsigned line, const char *piece) {
+        const Diag *d = find_diag(level, piece);
+        if (!d) {
+                dump_diags();
+                ck_abort_msg("no diagnostic at level %d containing '%s'", level, piece);
+        }
+        ck_assert_str_eq(strna(d->file), file);
+        ck_assert_uint_eq(d->line, line);
+}
+
+static void setup(void) {
+        diags_clear();
+}
+
+static void teardown(void) {
+        diags_clear();
+}
+
+/* ---- loading helpers ---- */
+
+static int load_n(const char *name, const char *const *texts, size_t n, Unit **ret) {
+        static const char *const paths[] = {
+                "/test/main", "/test/10-first.conf", "/test/20-second.conf", "/test/30-third.conf",
+        };
+        ck_assert_uint_le(n, ELEMENTSOF(paths));
+        return unit_file_load_strings(name, (const char *const *) paths, texts, n, collect, NULL,
+                                      ret);
+}
+
+static int load(const char *name, const char *text, Unit **ret) {
+        return load_n(name, &text, 1, ret);
+}
+
+/* Loads text that must be valid, with no diagnostics at all. */
+static Unit *load_ok(const char *name, const char *text) {
+        Unit *u = NULL;
+        int r = load(name, text, &u);
+        if (r != 0 || n_diags > 0)
+                dump_diags();
+        ck_assert_int_eq(r, 0);
+        ck_assert_uint_eq(n_diags, 0);
+        ck_assert_ptr_nonnull(u);
+        return u;
+}
+
+/* Loads text that must be invalid. */
+static void load_bad(const char *name, const char *text) {
+        Unit *u = (Unit *) 0x1;
+        int r = load(name, text, &u);
+        ck_assert_int_eq(r, UNIT_FILE_E_INVALID);
+        ck_assert_ptr_eq(u, (Unit *) 0x1); /* untouched */
+        ck_assert_uint_ge(count_level(LOG_ERR), 1);
+}
+
+static void assert_argv(char **argv, const char *const *expect) {
+        size_t i = 0;
+        for (; expect[i]; i++) {
+                ck_assert_ptr_nonnull(argv[i]);
+                ck_assert_str_eq(argv[i], expect[i]);
+        }
+        ck_assert_ptr_null(argv[i]);
+}
+
+static char *repeat(char c, size_t n) {
+        char *s = malloc(n + 1);
+        ck_assert_ptr_nonnull(s);
+        memset(s, c, n);
+        s[n] = '\0';
+        return s;
+}
+
+/* ---- temporary files ---- */
+
+static char tmpdir[64];
+
+static void tmp_setup(void) {
+        setup();
+        strcpy(tmpdir, "/tmp/test-unit-file-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        return remove(path);
+}
+
+static void tmp_teardown(void) {
+        ck_assert_int_eq(nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+        teardown();
+}
+
+static char *write_file(const char *name, const char *text) {
+        char *path;
+        FILE *f;
+
+        ck_assert_int_ge(asprintf(&path, "%s/%s", tmpdir, name), 0);
+        f = fopen(path, "we");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(text, 1, strlen(text), f), strlen(text));
+        ck_assert_int_eq(fclose(f), 0);
+        return path;
+}
+
+/* ---- acceptance: values are never cut ---- */
+
+START_TEST(test_long_line_10k) {
+        _cleanup_free_ char *arg = repeat('a', 10 * 1024), *text = NULL;
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        arg[0] = 'B';
+        arg[10 * 1024 - 1] = 'E';
+        ck_assert_int_ge(asprintf(&text, "[Service]\nExecStart=/bin/echo %s tail\n", arg), 0);
+        u = load_ok("web.service", text);
+        ck_assert_uint_eq(u->service.n_exec_start, 1);
+        assert_argv(u->service.exec_start[0].argv,
+                    (const char *const[]) { "/bin/echo", arg, "tail", NULL });
+}
+END_TEST
+
+START_TEST(test_long_line_10k_file) {
+        /* The same through a real file, so the FILE reader is the one under test. */
+        _cleanup_free_ char *arg = repeat('z', 10 * 1024), *text = NULL, *path = NULL;
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        ck_assert_int_ge(asprintf(&text, "[Unit]\nDescription=%s ; # not a comment\n"
+                                         "[Service]\nExecStart=/bin/echo \"%s\"\n", arg, arg), 0);
+        path = write_file("web.service", text);
+        ck_assert_int_eq(unit_file_load("web.service", path, NULL, collect, NULL, &u), 0);
+        ck_assert_uint_eq(n_diags, 0);
+        ck_assert_uint_eq(strlen(u->description), 10 * 1024 + strlen(" ; # not a comment"));
+        ck_assert(strncmp(u->description, arg, 10 * 1024) == 0);
+        assert_argv(u->service.exec_start[0].argv,
+                    (const char *const[]) { "/bin/echo", arg, NULL });
+}
+END_TEST
+
+START_TEST(test_line_over_1mib_is_error) {
+        _cleanup_free_ char *value = repeat('x', UNIT_VALUE_MAX), *text = NULL, *path = NULL;
+        Unit *u = NULL;
+
+        /* Line 3 is "Description=" + 1 MiB: longer than UNIT_VALUE_MAX. */
+        ck_assert_int_ge(asprintf(&text, "[Unit]\n# c\nDescription=%s\n[Service]\n"
+                                         "ExecStart=/bin/true\nAccept=maybe\n", value), 0);
+        path = write_file("web.service", text);
+        ck_assert_int_eq(unit_file_load("web.service", path, NULL, collect, NULL, &u),
+                         UNIT_FILE_E_INVALID);
+        ck_assert_ptr_null(u);
+        assert_diag(LOG_ERR, path, 3, "too long");
+        /* Lexing went on after it: the unknown key on line 6 is reported with its number. */
+        assert_diag(LOG_WARNING, path, 6, "Accept");
+
+        /* The same from memory. */
+        diags_clear();
+        ck_assert_int_eq(load("web.service", text, &u), UNIT_FILE_E_INVALID);
+        assert_diag(LOG_ERR, "/test/main", 3, "too long");
+}
+END_TEST
+
+START_TEST(test_line_of_exactly_1mib_is_intact) {
+        /* A physical line of exactly UNIT_VALUE_MAX bytes is the longest accepted. */
+        size_t n = UNIT_VALUE_MAX - strlen("Description=");
+        _cleanup_free_ char *value = repeat('y', n), *text = NULL;
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        ck_assert_int_ge(asprintf(&text, "[Unit]\nDescription=%s\n[Service]\nExecStart=/bin/true\n",
+                                  value), 0);
+        u = load_ok("web.service", text);
+        ck_assert_str_eq(u->description, value);
+}
+END_TEST
+
+START_TEST(test_continued_line_over_1mib_is_error) {
+        _cleanup_free_ char *half = repeat('h', UNIT_VALUE_MAX / 2 + 10), *text = NULL;
+        Unit *u = NULL;
+
+        ck_assert_int_ge(asprintf(&text, "[Unit]\nDescription=%s\\\n%s\\\n%s\n[Service]\n"
+                                         "ExecStart=/bin/true\nBogus=1\n", half, half, half), 0);
+        ck_assert_int_eq(load("web.service", text, &u), UNIT_FILE_E_INVALID);
+        assert_diag(LOG_ERR, "/test/main", 2, "too long");
+        /* The rest of the continuation was skipped, not lexed as new lines. */
+        ck_assert_uint_eq(count_level(LOG_ERR), 1);
+        assert_diag(LOG_WARNING, "/test/main", 7, "Bogus");
+}
+END_TEST
+
+START_TEST(test_inih_traps) {
+        /* Things libinih alone would mangle: " ;" inline comments, lines over its 200-byte
+         * buffer, indented lines taken as continuations, values that look like sections. */
+        _cleanup_free_ char *pad = repeat('p', 300), *text = NULL;
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        ck_assert_int_ge(asprintf(&text,
+                                  "[Unit]\n"
+                                  "Description=%s ; tail\n"
+                                  "[Socket]\n"
+                                  "    ListenStream=8080\n"
+                                  "\tListenStream=9090\n"
+                                  "FileDescriptorName=[Socket]\n"
+                                  "BindToDevice=eth0 ;comment\n",
+                                  pad), 0);
+        ck_assert_int_eq(load("web.socket", text, &u), UNIT_FILE_E_INVALID);
+        /* The value arrived whole (libinih would have cut it at " ;"), so it is refused. */
+        assert_diag(LOG_ERR, "/test/main", 7, "'eth0 ;comment'");
+        unit_freep(&u);
+
+        diags_clear();
+        free(text);
+        ck_assert_int_ge(asprintf(&text,
+                                  "[Unit]\n"
+                                  "Description=%s ; tail\n"
+                                  "[Socket]\n"
+                                  "    ListenStream=8080\n"
+                                  "\tListenStream=9090\n"
+                                  "FileDescriptorName=[Socket] ;x\n",
+                                  pad), 0);
+        u = load_ok("web.socket", text);
+        ck_assert_uint_eq(strlen(u->description), 300 + strlen(" ; tail"));
+        ck_assert(endswith(u->description, " ; tail"));
+        ck_assert_uint_eq(u->socket.n_listens, 2);
+        ck_assert_str_eq(u->socket.listens[0].text, "8080");
+        ck_assert_str_eq(u->socket.listens[1].text, "9090");
+        ck_assert_str_eq(u->socket.fdname, "[Socket] ;x");
+}
+END_TEST
+
+/* ---- acceptance: quoting and comments ---- */
+
+START_TEST(test_exec_quoted_semicolon) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        u = load_ok("web.service", "[Service]\nExecStart=/bin/sh -c \"echo a ; echo b\"\n");
+        ck_assert_uint_eq(u->service.n_exec_start, 1);
+        ck_assert_str_eq(u->service.exec_start[0].path, "/bin/sh");
+        assert_argv(u->service.exec_start[0].argv,
+                    (const char *const[]) { "/bin/sh", "-c", "echo a ; echo b", NULL });
+}
+END_TEST
+
+START_TEST(test_exec_lone_semicolon_refused) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        load_bad("web.service", "[Service]\nExecStart=/bin/echo a ; /bin/echo b\n");
+        assert_diag(LOG_ERR, "/test/main", 2, "lone ';'");
+
+        /* Escaped or quoted, it is an ordinary word; inside a word it is literal. */
+        diags_clear();
+        u = load_ok("web.service", "[Service]\nExecStart=/bin/echo a \\; ';' b;c\n");
+        assert_argv(u->service.exec_start[0].argv,
+                    (const char *const[]) { "/bin/echo", "a", ";", ";", "b;c", NULL });
+}
+END_TEST
+
+START_TEST(test_hash_and_semicolon_in_values) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        u = load_ok("web.service", "[Unit]\n"
+                                   "Description=a # b\n"
+                                   "[Service]\n"
+                                   "ExecStart=/bin/echo #x ;y a;b\n"
+                                   "Environment=A=1;2 B=#3\n");
+        ck_assert_str_eq(u->description, "a # b");
+        assert_argv(u->service.exec_start[0].argv,
+                    (const char *const[]) { "/bin/echo", "#x", ";y", "a;b", NULL });
+        assert_argv(u->service.environment, (const char *const[]) { "A=1;2", "B=#3", NULL });
+}
+END_TEST
+
+START_TEST(test_semicolon_value) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        u = load_ok("web.service", "[Unit]\nDescription=x ; y;z\n[Service]\nExecStart=/bin/true\n");
+        ck_assert_str_eq(u->description, "x ; y;z");
+}
+END_TEST
+
+START_TEST(test_comment_lines) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        u = load_ok("web.socket", "; a semicolon comment\n"
+                                  "# a hash comment\n"
+                                  "   # an indented comment\n"
+                                  "[Socket]\n"
+                                  ";ListenStream=1\n"
+                                  "#ListenStream=2\n"
+                                  "ListenStream=3\n"
+                                  "\n"
+                                  "   \n");
+        ck_assert_uint_eq(u->socket.n_listens, 1);
+        ck_assert_str_eq(u->socket.listens[0].text, "3");
+        ck_assert_uint_eq(u->socket.listens[0].origin.line, 7);
+}
+END_TEST
+
+START_TEST(test_continuation) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        u = load_ok("web.service", "[Unit]\n"
+                                   "Description=first\\\n"
+                                   "second\n"
+                                   "[Service]\n"
+                                   "ExecStart=/bin/echo one \\\n"
+                                   "# a comment inside the continuation\n"
+                                   "   two \\\n"
+                                   "; another one\n"
+                                   "  \"three four\"\n"
+                                   "ExecStartPre=/bin/true\n");
+        /* The backslash becomes a space; the next line is appended as it is. */
+        ck_assert_str_eq(u->description, "first second");
+        assert_argv(u->service.exec_start[0].argv,
+                    (const char *const[]) { "/bin/echo", "one", "two", "three four", NULL });
+        ck_assert_uint_eq(u->service.exec_start[0].origin.line, 5); /* where it starts */
+        ck_assert_uint_eq(u->service.exec_start_pre[0].origin.line, 10);
+}
+END_TEST
+
+START_TEST(test_continuation_line_numbers) {
+        Unit *u = NULL;
+
+        ck_assert_int_eq(load("web.service", "[Service]\n"
+                                             "ExecStart=/bin/true\n"
+                                             "Frob=a\\\n"
+                                             "b\\\n"
+                                             "c\n"
+                                             "Accept=\\\n"
+                                             "maybe\n", &u), 0);
+        assert_diag(LOG_WARNING, "/test/main", 3, "'Frob='");
+        assert_diag(LOG_WARNING, "/test/main", 6, "'Accept='");
+        unit_freep(&u);
+}
+END_TEST
+
+START_TEST(test_escaped_backslash_is_not_continuation) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        u = load_ok("web.service", "[Unit]\n"
+                                   "Description=ends in a backslash\\\\\n"
+                                   "[Service]\n"
+                                   "ExecStart=/bin/true\n");
+        ck_assert_str_eq(u->description, "ends in a backslash\\\\");
+}
+END_TEST
+
+START_TEST(test_continuation_at_eof) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        u = load_ok("web.service", "[Service]\nExecStart=/bin/echo a \\\n");
+        assert_argv(u->service.exec_start[0].argv,
+                    (const char *const[]) { "/bin/echo", "a", NULL });
+}
+END_TEST
+
+START_TEST(test_crlf_bom_and_blanks) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        u = load_ok("web.socket", "\xef\xbb\xbf[Socket]\r\n"
+                                  "  ListenStream  =   8080   \r\n"
+                                  "Backlog=\t12\t\r"
+                                  "Accept=yes\n");
+        ck_assert_uint_eq(u->socket.n_listens, 1);
+        ck_assert_str_eq(u->socket.listens[0].text, "8080");
+        ck_assert_int_eq(u->socket.backlog, 12);
+        ck_assert(u->socket.accept);
+        ck_assert_uint_eq(u->socket.listens[0].origin.line, 2);
+}
+END_TEST
+
+/* ---- acceptance: lists, drop-ins, diagnostics ---- */
+
+START_TEST(test_list_reset) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        u = load_ok("web.socket", "[Socket]\n"
+                                  "ListenStream=8080\n"
+                                  "ListenDatagram=8081\n"
+                                  "ListenStream=\n"
+                                  "ListenStream=9090\n");
+        ck_assert_uint_eq(u->socket.n_listens, 1);
+        ck_assert_str_eq(u->socket.listens[0].text, "9090");
+        ck_assert_int_eq(u->socket.listens[0].type, LISTEN_STREAM);
+        ck_assert_uint_eq(u->socket.listens[0].address.port, 9090);
+}
+END_TEST
+
+START_TEST(test_dropin_order) {
+        const char *texts[] = {
+                "[Socket]\nListenStream=8080\nBacklog=10\nAccept=no\n",
+                "[Socket]\nBacklog=20\nListenStream=8081\n",
+                "[Socket]\nBacklog=30\nListenStream=8082\n",
+        };
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        ck_assert_int_eq(load_n("web.socket", texts, 3, &u), 0);
+        ck_assert_uint_eq(n_diags, 0);
+        ck_assert_int_eq(u->socket.backlog, 30); /* the last drop-in wins */
+        ck_assert_uint_eq(u->socket.n_listens, 3); /* lists append */
+        ck_assert_str_eq(u->socket.listens[0].text, "8080");
+        ck_assert_str_eq(u->socket.listens[1].text, "8081");
+        ck_assert_str_eq(u->socket.listens[2].text, "8082");
+        ck_assert_str_eq(u->socket.listens[0].origin.file, "/test/main");
+        ck_assert_str_eq(u->socket.listens[1].origin.file, "/test/10-first.conf");
+        ck_assert_str_eq(u->socket.listens[2].origin.file, "/test/20-second.conf");
+        ck_assert_uint_eq(u->socket.listens[2].origin.line, 3);
+        ck_assert_str_eq(u->path, "/test/main");
+        assert_argv(u->dropins, (const char *const[]) { "/test/10-first.conf",
+                                                        "/test/20-second.conf", NULL });
+}
+END_TEST
+
+START_TEST(test_dropin_reset) {
+        const char *texts[] = {
+                "[Service]\nExecStart=/bin/old\nEnvironment=A=1\n",
+                "[Service]\nExecStart=\nExecStart=/bin/new --flag\nEnvironment=B=2\n",
+                "[Service]\nEnvironment=\nEnvironment=C=3\n",
+        };
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        ck_assert_int_eq(load_n("web.service", texts, 3, &u), 0);
+        ck_assert_uint_eq(u->service.n_exec_start, 1);
+        assert_argv(u->service.exec_start[0].argv,
+                    (const char *const[]) { "/bin/new", "--flag", NULL });
+        ck_assert_str_eq(u->service.exec_start[0].origin.file, "/test/10-first.conf");
+        assert_argv(u->service.environment, (const char *const[]) { "C=3", NULL });
+}
+END_TEST
+
+START_TEST(test_unknown_key_warning) {
+        const char *texts[] = {
+                "[Unit]\n"
+                "Description=x\n"
+                "\n"
+                "Frobnicate=1\n"
+                "[Service]\n"
+                "ExecStart=/bin/true\n",
+                "# drop-in\n[Service]\nWibble=2\n",
+        };
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        ck_assert_int_eq(load_n("web.service", texts, 2, &u), 0);
+        ck_assert_ptr_nonnull(u);
+        ck_assert_uint_eq(n_diags, 2);
+        assert_diag(LOG_WARNING, "/test/main", 4, "'Frobnicate='");
+        assert_diag(LOG_WARNING, "/test/10-first.conf", 3, "'Wibble='");
+        ck_assert(endswith(diags[0].msg, ", ignoring"));
+        ck_assert(endswith(diags[1].msg, ", ignoring"));
+}
+END_TEST
+
+START_TEST(test_unknown_section_warning) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+        int r;
+
+        r = load("web.socket", "[Socket]\n"
+                               "ListenStream=80\n"
+                               "[X-Berth-Extra]\n"
+                               "Anything=goes\n"
+                               "[Foo]\n"
+                               "Bar=1\n"
+                               "[Service]\n"
+                               "ExecStart=/bin/true\n"
+                               "[Install]\n"
+                               "WantedBy=sockets.target multi-user.target\n"
+                               "Alias=www.socket\n", &u);
+        ck_assert_int_eq(r, 0);
+        ck_assert_uint_eq(n_diags, 2); /* [Foo], and [Service] in a socket; nothing for X- */
+        assert_diag(LOG_WARNING, "/test/main", 5, "'[Foo]'");
+        assert_diag(LOG_WARNING, "/test/main", 7, "'[Service]'");
+        ck_assert(endswith(find_diag(LOG_WARNING, "[Foo]")->msg, ", ignoring"));
+        assert_argv(u->wanted_by, (const char *const[]) { "sockets.target", "multi-user.target",
+                                                          NULL });
+}
+END_TEST
+
+START_TEST(test_bad_value_error) {
+        load_bad("web.socket", "[Socket]\n"
+                               "ListenStream=80\n"
+                               "Accept=maybe\n"
+                               "Backlog=-1\n"
+                               "ListenStream=99999\n");
+        assert_diag(LOG_ERR, "/test/main", 3,
+                    "Invalid value for Accept=: 'maybe' (expected yes or no)");
+        /* Every error is reported, not only the first. */
+        assert_diag(LOG_ERR, "/test/main", 4, "Backlog=");
+        assert_diag(LOG_ERR, "/test/main", 5, "ListenStream='99999'");
+        ck_assert_uint_eq(count_level(LOG_ERR), 3);
+}
+END_TEST
+
+START_TEST(test_unsupported_key_warning) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        ck_assert_int_eq(load("web.socket", "[Socket]\nListenStream=80\nListenFIFO=/run/x\n"
+                                            "IPTTL=4\nExecStartPre=/bin/true\n"
+                                            "[Unit]\nConditionPathExists=/x\n", &u), 0);
+        assert_diag(LOG_WARNING, "/test/main", 3,
+                    "ListenFIFO= is not supported by berth, ignoring");
+        assert_diag(LOG_WARNING, "/test/main", 4, "IPTTL= is not supported by berth");
+        assert_diag(LOG_WARNING, "/test/main", 5, "ExecStartPre= is not supported by berth");
+        assert_diag(LOG_WARNING, "/test/main", 7, "ConditionPathExists= is not supported");
+        ck_assert_ptr_null(find_diag(LOG_WARNING, "Unknown"));
+}
+END_TEST
+
+START_TEST(test_dependencies_warn) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        ck_assert_int_eq(load("web.service", "[Unit]\nDocumentation=man:x(1)\nAfter=a.service\n"
+                                             "Requires=b.service\n[Service]\nExecStart=/bin/x\n",
+                              &u), 0);
+        ck_assert_uint_eq(n_diags, 2);
+        assert_diag(LOG_WARNING, "/test/main", 3, "After=");
+        assert_diag(LOG_WARNING, "/test/main", 4, "Requires=");
+}
+END_TEST
+
+/* ---- lexical errors ---- */
+
+START_TEST(test_lexical_errors) {
+        _cleanup_free_ char *longkey = repeat('K', 129), *longsec = repeat('S', 129), *text = NULL;
+
+        ck_assert_int_ge(asprintf(&text, "[Socket]\n"              /* 1 */
+                                         "ListenStream=80\n"       /* 2 */
+                                         "no equals sign here\n"   /* 3 */
+                                         "=value\n"                /* 4 */
+                                         "Bad.Key=1\n"             /* 5 */
+                                         "%s=1\n"                  /* 6 */
+                                         "[%s]\n"                  /* 7 */
+                                         "Ignored=1\n"             /* 8 */
+                                         "[Unclosed\n"             /* 9 */
+                                         "[Socket]\n"              /* 10 */
+                                         "Description=\xff\xfe\n"  /* 11 */
+                                         "[]\n",                   /* 12 */
+                                  longkey, longsec), 0);
+        load_bad("web.socket", text);
+        assert_diag(LOG_ERR, "/test/main", 3, "Missing '='");
+        assert_diag(LOG_ERR, "/test/main", 4, "Missing key name");
+        assert_diag(LOG_ERR, "/test/main", 5, "Invalid key name 'Bad.Key'");
+        assert_diag(LOG_ERR, "/test/main", 6, "Key name");
+        assert_diag(LOG_ERR, "/test/main", 7, "Section name");
+        assert_diag(LOG_ERR, "/test/main", 9, "Invalid section header");
+        assert_diag(LOG_ERR, "/test/main", 11, "UTF-8");
+        assert_diag(LOG_ERR, "/test/main", 12, "Empty section name");
+        ck_assert_uint_eq(count_level(LOG_ERR), 8);
+        ck_assert_uint_eq(count_level(LOG_WARNING), 0); /* line 8 is dropped silently */
+}
+END_TEST
+
+START_TEST(test_assignment_outside_section) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        ck_assert_int_eq(load("web.socket", "ListenStream=1\n[Socket]\nListenStream=2\n", &u), 0);
+        assert_diag(LOG_WARNING, "/test/main", 1, "outside of any section");
+        ck_assert_uint_eq(u->socket.n_listens, 1);
+}
+END_TEST
+
+/* The lexer on its own: every section and assignment, in order, with line numbers. */
+typedef struct LexRecord {
+        char buf[4096];
+        size_t len;
+} LexRecord;
+
+static int lex_cb(const char *section, const char *key, const char *value, unsigned line,
+                  void *userdata) {
+        LexRecord *r = userdata;
+        int k;
+
+        if (key)
+                k = snprintf(r->buf + r->len, sizeof r->buf - r->len, "%u:[%s]%s=%s|", line,
+                             section, key, value);
+        else
+                k = snprintf(r->buf + r->len, sizeof r->buf - r->len, "%u:[%s]|", line, section);
+        ck_assert_int_lt(k, (int) (sizeof r->buf - r->len));
+        r->len += (size_t) k;
+        return 0;
+}
+
+START_TEST(test_lexer_stream) {
+        LexRecord rec = {};
+        int r;
+
+        r = unit_lexer_parse("/t", NULL, "[A]\n"
+                                         "[B]\n"
+                                         "k=v\n"
+                                         " k2 = v 2 \\\n"
+                                         "  more\n"
+                                         "[C]\n"
+                                         "[D]\n",
+                             lex_cb, collect, &rec);
+        ck_assert_int_eq(r, 0);
+        /* Empty sections are reported too, in order, with the first line of each logical
+         * line. */
+        ck_assert_str_eq(rec.buf, "1:[A]|2:[B]|3:[B]k=v|4:[B]k2=v 2    more|6:[C]|7:[D]|");
+}
+END_TEST
+
+static int lex_fail_cb(const char *section, const char *key, const char *value, unsigned line,
+                       void *userdata) {
+        unsigned *n = userdata;
+        return ++*n == 3 ? -ENOTRECOVERABLE : 0;
+}
+
+START_TEST(test_lexer_callback_error) {
+        unsigned n = 0;
+
+        ck_assert_int_eq(unit_lexer_parse("/t", NULL, "[A]\na=1\nb=2\nc=3\nd=4\n", lex_fail_cb,
+                                          NULL, &n),
+                         -ENOTRECOVERABLE);
+        ck_assert_uint_eq(n, 3);
+}
+END_TEST
+
+START_TEST(test_lexer_many_entries) {
+        /* Far more entries than would fit in any fixed buffer of indexes. */
+        size_t n = 20000, len = 0;
+        _cleanup_free_ char *text = malloc(n * 16 + 16);
+        unsigned count = 0;
+
+        ck_assert_ptr_nonnull(text);
+        len += (size_t) sprintf(text, "[S]\n");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t) sprintf(text + len, "k%zu=%zu\n", i, i);
+        ck_assert_int_eq(unit_lexer_parse("/t", NULL, text, lex_fail_cb, NULL, &count),
+                         -ENOTRECOVERABLE);
+        ck_assert_uint_eq(count, 3);
+}
+END_TEST
+
+static int lex_count_cb(const char *section, const char *key, const char *value, unsigned line,
+                        void *userdata) {
+        size_t *n = userdata;
+        if (key) {
+                char expect[64];
+                snprintf(expect, sizeof expect, "k%zu", *n);
+                ck_assert_str_eq(key, expect);
+                ck_assert_uint_eq(line, *n + 2);
+                ++*n;
+        }
+        return 0;
+}
+
+START_TEST(test_lexer_many_entries_in_order) {
+        size_t n = 20000, len = 0, seen = 0;
+        _cleanup_free_ char *text = malloc(n * 16 + 16);
+
+        ck_assert_ptr_nonnull(text);
+        len += (size_t) sprintf(text, "[S]\n");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t) sprintf(text + len, "k%zu=%zu\n", i, i);
+        ck_assert_int_eq(unit_lexer_parse("/t", NULL, text, lex_count_cb, NULL, &seen), 0);
+        ck_assert_uint_eq(seen, n);
+}
+END_TEST
+
+/* ---- keys into fields ---- */
+
+START_TEST(test_socket_defaults) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+        _cleanup_free_ char *svc = NULL, *fdname = NULL;
+
+        u = load_ok("web.socket", "[Socket]\nListenStream=8080\n");
+        ck_assert_int_eq(u->type, UNIT_SOCKET);
+        ck_assert_str_eq(u->name, "web.socket");
+        ck_assert(!u->is_template);
+        ck_assert_int_eq(u->socket.bind_ipv6_only, BIND_IPV6_ONLY_BOTH);
+        ck_assert_ptr_null(u->socket.bind_ipv6_only_origin.file);
+        ck_assert_int_eq(u->socket.backlog, -1);
+        ck_assert(!u->socket.accept);
+        ck_assert_uint_eq(u->socket.socket_mode, 0666);
+        ck_assert_uint_eq(u->socket.directory_mode, 0755);
+        ck_assert_uint_eq(u->socket.max_connections, 64);
+        ck_assert_uint_eq(u->socket.max_connections_per_source, 0);
+        ck_assert_uint_eq(u->socket.trigger_limit_interval_usec, 2 * USEC_PER_SEC);
+        ck_assert_uint_eq(u->socket.trigger_limit_burst, 20);
+        ck_assert_uint_eq(u->socket.poll_limit_interval_usec, 2 * USEC_PER_SEC);
+        ck_assert_uint_eq(u->socket.poll_limit_burst, 150);
+        ck_assert_uint_eq(u->start_limit_interval_usec, 10 * USEC_PER_SEC);
+        ck_assert_uint_eq(u->start_limit_burst, 5);
+        svc = unit_socket_service_name(u);
+        fdname = unit_socket_fdname(u);
+        ck_assert_str_eq(svc, "web.service");
+        ck_assert_str_eq(fdname, "web");
+}
+END_TEST
+
+START_TEST(test_socket_keys) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+        _cleanup_free_ char *svc = NULL, *fdname = NULL;
+
+        u = load_ok("web.socket", "[Unit]\n"
+                                  "Description=The web socket\n"
+                                  "StartLimitIntervalSec=1min\n"
+                                  "StartLimitBurst=9\n"
+                                  "[Socket]\n"
+                                  "ListenStream=[::1]:8080\n"
+                                  "ListenDatagram=/run/web.dgram\n"
+                                  "ListenSequentialPacket=@web-seq\n"
+                                  "BindIPv6Only=ipv6-only\n"
+                                  "Backlog=2048\n"
+                                  "Service=other.service\n"
+                                  "FileDescriptorName=http\n"
+                                  "SocketUser=www-data\n"
+                                  "SocketGroup=1000\n"
+                                  "SocketMode=0600\n"
+                                  "DirectoryMode=0750\n"
+                                  "RemoveOnStop=yes\n"
+                                  "ReusePort=true\n"
+                                  "FreeBind=on\n"
+                                  "Transparent=1\n"
+                                  "NoDelay=y\n"
+                                  "KeepAlive=t\n"
+                                  "KeepAliveTimeSec=2min\n"
+                                  "KeepAliveIntervalSec=75\n"
+                                  "KeepAliveProbes=9\n"
+                                  "DeferAcceptSec=3s\n"
+                                  "ReceiveBuffer=4M\n"
+                                  "SendBuffer=65536\n"
+                                  "BindToDevice=eth0\n"
+                                  "PassCredentials=YES\n"
+                                  "MaxConnections=100\n"
+                                  "MaxConnectionsPerSource=10\n"
+                                  "TriggerLimitIntervalSec=5s\n"
+                                  "TriggerLimitBurst=7\n"
+                                  "PollLimitIntervalSec=500ms\n"
+                                  "PollLimitBurst=50\n"
+                                  "NonBlocking=yes\n");
+        ck_assert_str_eq(u->description, "The web socket");
+        ck_assert_uint_eq(u->start_limit_interval_usec, 60 * USEC_PER_SEC);
+        ck_assert_uint_eq(u->start_limit_burst, 9);
+        ck_assert_uint_eq(u->socket.n_listens, 3);
+        ck_assert_int_eq(u->socket.listens[0].type, LISTEN_STREAM);
+        ck_assert_int_eq(u->socket.listens[0].address.kind, ADDRESS_IP);
+        ck_assert_int_eq(u->socket.listens[1].type, LISTEN_DATAGRAM);
+        ck_assert_int_eq(u->socket.listens[1].address.kind, ADDRESS_UNIX_PATH);
+        ck_assert_int_eq(u->socket.listens[2].type, LISTEN_SEQPACKET);
+        ck_assert_int_eq(u->socket.listens[2].address.kind, ADDRESS_UNIX_ABSTRACT);
+        ck_assert_uint_eq(u->socket.listens[2].origin.line, 8);
+        ck_assert_int_eq(u->socket.bind_ipv6_only, BIND_IPV6_ONLY_IPV6_ONLY);
+        ck_assert_str_eq(u->socket.bind_ipv6_only_origin.file, "/test/main");
+        ck_assert_uint_eq(u->socket.bind_ipv6_only_origin.line, 9);
+        ck_assert_int_eq(u->socket.backlog, 2048);
+        ck_assert_str_eq(u->socket.service, "other.service");
+        ck_assert_str_eq(u->socket.fdname, "http");
+        ck_assert_str_eq(u->socket.socket_user, "www-data");
+        ck_assert_str_eq(u->socket.socket_group, "1000");
+        ck_assert_uint_eq(u->socket.socket_mode, 0600);
+        ck_assert_uint_eq(u->socket.directory_mode, 0750);
+        ck_assert(u->socket.remove_on_stop && u->socket.reuse_port && u->socket.free_bind);
+        ck_assert(u->socket.transparent && u->socket.no_delay && u->socket.keep_alive);
+        ck_assert_uint_eq(u->socket.keep_alive_time_usec, 120 * USEC_PER_SEC);
+        ck_assert_uint_eq(u->socket.keep_alive_interval_usec, 75 * USEC_PER_SEC);
+        ck_assert_uint_eq(u->socket.keep_alive_probes, 9);
+        ck_assert_uint_eq(u->socket.defer_accept_usec, 3 * USEC_PER_SEC);
+        ck_assert_uint_eq(u->socket.receive_buffer, 4 << 20);
+        ck_assert_uint_eq(u->socket.send_buffer, 65536);
+        ck_assert_str_eq(u->socket.bind_to_device, "eth0");
+        ck_assert(u->socket.pass_credentials);
+        ck_assert_uint_eq(u->socket.max_connections, 100);
+        ck_assert_uint_eq(u->socket.max_connections_per_source, 10);
+        ck_assert_uint_eq(u->socket.trigger_limit_interval_usec, 5 * USEC_PER_SEC);
+        ck_assert_uint_eq(u->socket.trigger_limit_burst, 7);
+        ck_assert_uint_eq(u->socket.poll_limit_interval_usec, 500 * USEC_PER_MSEC);
+        ck_assert_uint_eq(u->socket.poll_limit_burst, 50);
+        ck_assert(u->socket.non_blocking);
+        svc = unit_socket_service_name(u);
+        fdname = unit_socket_fdname(u);
+        ck_assert_str_eq(svc, "other.service");
+        ck_assert_str_eq(fdname, "http");
+}
+END_TEST
+
+START_TEST(test_socket_accept) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+        _cleanup_free_ char *svc = NULL;
+
+        u = load_ok("echo.socket", "[Socket]\nListenStream=7\nAccept=yes\n");
+        ck_assert(u->socket.accept);
+        ck_assert_uint_eq(u->socket.trigger_limit_burst, 200); /* systemd's default with Accept */
+        svc = unit_socket_service_name(u);
+        ck_assert_str_eq(svc, "echo@.service");
+
+        load_bad("echo.socket", "[Socket]\nListenStream=7\nService=x.service\nAccept=yes\n");
+        assert_diag(LOG_ERR, "/test/main", 3, "Accept=yes");
+
+        diags_clear();
+        load_bad("echo.socket", "[Socket]\nListenStream=7\nListenDatagram=8\nAccept=yes\n");
+        assert_diag(LOG_ERR, "/test/main", 3, "ListenDatagram=8");
+}
+END_TEST
+
+START_TEST(test_socket_errors) {
+        load_bad("web.socket", "[Socket]\nAccept=no\n");
+        assert_diag(LOG_ERR, "/test/main", 0, "no ListenStream=");
+
+        diags_clear();
+        load_bad("web.socket", "[Socket]\nListenSequentialPacket=127.0.0.1:80\n");
+        assert_diag(LOG_ERR, "/test/main", 2, "unix only");
+
+        diags_clear();
+        load_bad("web.socket", "[Socket]\n"
+                               "ListenStream=::1:8080\n"                /* 2 */
+                               "Service=web.socket\n"                   /* 3 */
+                               "Service=t@.service\n"                   /* 4 */
+                               "FileDescriptorName=a:b\n"               /* 5 */
+                               "SocketUser=bad:user\n"                  /* 6 */
+                               "SocketMode=0999\n"                      /* 7 */
+                               "DirectoryMode=17777\n"                  /* 8 */
+                               "BindToDevice=a-very-long-ifname0\n"     /* 9 */
+                               "BindToDevice=eth/0\n"                   /* 10 */
+                               "MaxConnections=0\n"                     /* 11 */
+                               "KeepAliveTimeSec=infinity\n"            /* 12 */
+                               "ReceiveBuffer=3X\n"                     /* 13 */
+                               "BindIPv6Only=sometimes\n"               /* 14 */
+                               "Backlog=2147483648\n");                 /* 15 */
+        for (unsigned line = 2; line <= 15; line++) {
+                bool found = false;
+                for (size_t i = 0; i < n_diags; i++)
+                        found = found || (diags[i].level == LOG_ERR && diags[i].line == line);
+                if (!found)
+                        dump_diags();
+                ck_assert_msg(found, "no error for line %u", line);
+        }
+        assert_diag(LOG_ERR, "/test/main", 2, "[::1]:8080"); /* the address parser's advice */
+}
+END_TEST
+
+START_TEST(test_scalar_reset) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        u = load_ok("web.socket", "[Socket]\nListenStream=1\nBacklog=10\nBacklog=\n"
+                                  "SocketMode=0600\nSocketMode=\nFileDescriptorName=x\n"
+                                  "FileDescriptorName=\nMaxConnections=5\nMaxConnections=\n");
+        ck_assert_int_eq(u->socket.backlog, -1);
+        ck_assert_uint_eq(u->socket.socket_mode, 0666);
+        ck_assert_ptr_null(u->socket.fdname);
+        ck_assert_uint_eq(u->socket.max_connections, 64);
+}
+END_TEST
+
+START_TEST(test_service_defaults) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+        const ServiceConfig *s;
+
+        u = load_ok("web.service", "[Service]\nExecStart=/usr/bin/web\n");
+        s = &u->service;
+        ck_assert_int_eq(u->type, UNIT_SERVICE);
+        ck_assert_int_eq(s->type, SERVICE_SIMPLE);
+        ck_assert_int_eq(s->restart, SERVICE_RESTART_NO);
+        ck_assert_uint_eq(s->restart_usec, 100 * USEC_PER_MSEC);
+        ck_assert_uint_eq(s->timeout_start_usec, 90 * USEC_PER_SEC);
+        ck_assert_uint_eq(s->timeout_stop_usec, 90 * USEC_PER_SEC);
+        ck_assert_int_eq(s->kill_signal, SIGTERM);
+        ck_assert_int_eq(s->kill_mode, KILL_CONTROL_GROUP);
+        ck_assert_int_eq(s->reload_signal, SIGHUP);
+        ck_assert_uint_eq(s->umask, 0022);
+        ck_assert(!s->limit_nofile_set);
+        ck_assert_uint_eq(s->limit_nofile_soft, UINT64_MAX);
+        ck_assert(!s->notify_access_set);
+        ck_assert_int_eq(s->std_input, STD_INPUT_NULL);
+        ck_assert_int_eq(s->std_output, STD_OUTPUT_LOG);
+        ck_assert_int_eq(s->std_error, STD_OUTPUT_LOG);
+        ck_assert_int_eq(s->handover, HANDOVER_STOP_FIRST);
+        ck_assert_uint_eq(s->watchdog_usec, 0);
+        ck_assert(!s->non_blocking_set);
+        ck_assert_ptr_null(s->environment);
+        ck_assert_str_eq(s->exec_start[0].path, "/usr/bin/web");
+        ck_assert(!s->exec_start[0].ignore_failure);
+}
+END_TEST
+
+START_TEST(test_service_keys) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+        const ServiceConfig *s;
+
+        u = load_ok("web.service", "[Service]\n"
+                                   "Type=notify\n"
+                                   "ExecStartPre=-/bin/mkdir -p /run/web\n"
+                                   "ExecStart=web --port=${PORT} $OPTS\n"
+                                   "ExecReload=/bin/kill -HUP $MAINPID\n"
+                                   "ExecStop=/bin/true\n"
+                                   "Restart=on-failure\n"
+                                   "RestartSec=1.5s\n"
+                                   "TimeoutStartSec=infinity\n"
+                                   "TimeoutStopSec=0\n"
+                                   "KillSignal=SIGINT\n"
+                                   "KillMode=mixed\n"
+                                   "ReloadSignal=USR1\n"
+                                   "User=www-data\n"
+                                   "Group=www\n"
+                                   "SupplementaryGroups=old\n"
+                                   "SupplementaryGroups=\n"
+                                   "SupplementaryGroups=a b\n"
+                                   "SupplementaryGroups=c\n"
+                                   "WorkingDirectory=-/srv/web\n"
+                                   "Environment=\"GREETING=hello world\" PORT=80\n"
+                                   "Environment=PORT=8080 'X=a\\tb'\n"
+                                   "EnvironmentFile=-/etc/default/web\n"
+                                   "EnvironmentFile=/etc/web.env\n"
+                                   "UMask=0077\n"
+                                   "LimitNOFILE=1024:4096\n"
+                                   "NoNewPrivileges=yes\n"
+                                   "Sockets=web.socket admin.socket\n"
+                                   "NotifyAccess=all\n"
+                                   "FileDescriptorStoreMax=8\n"
+                                   "WatchdogSec=10s\n"
+                                   "StandardInput=socket\n"
+                                   "StandardOutput=journal+console\n"
+                                   "StandardError=null\n"
+                                   "NonBlocking=yes\n"
+                                   "Handover=overlap\n");
+        s = &u->service;
+        ck_assert_int_eq(s->type, SERVICE_NOTIFY);
+        ck_assert_uint_eq(s->n_exec_start_pre, 1);
+        ck_assert(s->exec_start_pre[0].ignore_failure);
+        ck_assert_str_eq(s->exec_start_pre[0].path, "/bin/mkdir");
+        assert_argv(s->exec_start_pre[0].argv,
+                    (const char *const[]) { "/bin/mkdir", "-p", "/run/web", NULL });
+        ck_assert_str_eq(s->exec_start[0].path, "web");
+        assert_argv(s->exec_start[0].argv,
+                    (const char *const[]) { "web", "--port=${PORT}", "$OPTS", NULL });
+        assert_argv(s->exec_reload[0].argv,
+                    (const char *const[]) { "/bin/kill", "-HUP", "$MAINPID", NULL });
+        ck_assert_uint_eq(s->n_exec_stop, 1);
+        ck_assert_int_eq(s->restart, SERVICE_RESTART_ON_FAILURE);
+        ck_assert_uint_eq(s->restart_usec, 1500 * USEC_PER_MSEC);
+        ck_assert_uint_eq(s->timeout_start_usec, USEC_INFINITY);
+        ck_assert_uint_eq(s->timeout_stop_usec, USEC_INFINITY);
+        ck_assert_int_eq(s->kill_signal, SIGINT);
+        ck_assert_int_eq(s->kill_mode, KILL_MIXED);
+        ck_assert_int_eq(s->reload_signal, SIGUSR1);
+        ck_assert_str_eq(s->user, "www-data");
+        ck_assert_str_eq(s->group, "www");
+        assert_argv(s->supplementary_groups, (const char *const[]) { "a", "b", "c", NULL });
+        ck_assert_str_eq(s->working_directory, "/srv/web");
+        ck_assert(s->working_directory_optional);
+        assert_argv(s->environment, (const char *const[]) { "GREETING=hello world", "PORT=8080",
+                                                            "X=a\tb", NULL });
+        ck_assert_uint_eq(s->n_environment_files, 2);
+        ck_assert_str_eq(s->environment_files[0].path, "/etc/default/web");
+        ck_assert(s->environment_files[0].optional);
+        ck_assert_str_eq(s->environment_files[1].path, "/etc/web.env");
+        ck_assert(!s->environment_files[1].optional);
+        ck_assert_uint_eq(s->umask, 0077);
+        ck_assert(s->limit_nofile_set);
+        ck_assert_uint_eq(s->limit_nofile_soft, 1024);
+        ck_assert_uint_eq(s->limit_nofile_hard, 4096);
+        ck_assert(s->no_new_privileges);
+        assert_argv(s->sockets, (const char *const[]) { "web.socket", "admin.socket", NULL });
+        ck_assert_int_eq(s->notify_access, NOTIFY_ACCESS_ALL);
+        ck_assert(s->notify_access_set);
+        ck_assert_uint_eq(s->fd_store_max, 8);
+        ck_assert_uint_eq(s->watchdog_usec, 10 * USEC_PER_SEC);
+        ck_assert_int_eq(s->std_input, STD_INPUT_SOCKET);
+        ck_assert_int_eq(s->std_output, STD_OUTPUT_LOG);
+        ck_assert_int_eq(s->std_error, STD_OUTPUT_NULL);
+        ck_assert(s->non_blocking && s->non_blocking_set);
+        ck_assert_int_eq(s->handover, HANDOVER_OVERLAP);
+}
+END_TEST
+
+START_TEST(test_exec_prefixes) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+        const ServiceConfig *s;
+        int r;
+
+        r = load("web.service", "[Service]\n"
+                                "Type=oneshot\n"
+                                "ExecStart=-/bin/false\n"
+                                "ExecStart=@/bin/busybox sh -c true\n"
+                                "ExecStart=-@/bin/busybox echo x\n"
+                                "ExecStart=+/bin/true\n"
+                                "ExecStart=!!/bin/true\n"
+                                "ExecStart=:/bin/echo $X\n"
+                                "ExecStart=\"/bin/with space\" 'a b'\n", &u);
+        ck_assert_int_eq(r, 0);
+        s = &u->service;
+        ck_assert_uint_eq(s->n_exec_start, 7);
+        ck_assert(s->exec_start[0].ignore_failure);
+        ck_assert_str_eq(s->exec_start[0].path, "/bin/false");
+        ck_assert_str_eq(s->exec_start[1].path, "/bin/busybox");
+        assert_argv(s->exec_start[1].argv, (const char *const[]) { "sh", "-c", "true", NULL });
+        ck_assert(s->exec_start[2].ignore_failure);
+        assert_argv(s->exec_start[2].argv, (const char *const[]) { "echo", "x", NULL });
+        ck_assert_str_eq(s->exec_start[3].path, "/bin/true");
+        ck_assert_str_eq(s->exec_start[4].path, "/bin/true");
+        assert_argv(s->exec_start[5].argv, (const char *const[]) { "/bin/echo", "$X", NULL });
+        assert_argv(s->exec_start[6].argv,
+                    (const char *const[]) { "/bin/with space", "a b", NULL });
+        assert_diag(LOG_WARNING, "/test/main", 6, "'+' prefix");
+        assert_diag(LOG_WARNING, "/test/main", 7, "'!!' prefix");
+        assert_diag(LOG_WARNING, "/test/main", 8, "':' prefix");
+        ck_assert_uint_eq(n_diags, 3);
+}
+END_TEST
+
+START_TEST(test_exec_errors) {
+        load_bad("web.service", "[Service]\n"
+                                "ExecStart=./relative\n"      /* 2 */
+                                "ExecStart=bin/x\n"           /* 3 */
+                                "ExecStart=-\n"               /* 4 */
+                                "ExecStart=/bin/echo \"open\n" /* 5 */
+                                "ExecStart=/bin/echo \\q\n"   /* 6 */
+                                "ExecStart=@/bin/x\n"         /* 7 */
+                                "ExecStart=--/bin/x\n");      /* 8 */
+        for (unsigned line = 2; line <= 8; line++) {
+                bool found = false;
+                for (size_t i = 0; i < n_diags; i++)
+                        found = found || (diags[i].level == LOG_ERR && diags[i].line == line);
+                if (!found)
+                        dump_diags();
+                ck_assert_msg(found, "no error for line %u", line);
+        }
+        /* Nothing valid was left, so the missing ExecStart= is reported too. */
+        ck_assert_ptr_nonnull(find_diag(LOG_ERR, "no ExecStart="));
+}
+END_TEST
+
+START_TEST(test_exec_start_count) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        load_bad("web.service", "[Service]\nExecStart=/bin/a\nExecStart=/bin/b\n");
+        assert_diag(LOG_ERR, "/test/main", 3, "More than one ExecStart=");
+
+        diags_clear();
+        load_bad("web.service", "[Service]\nExecStartPre=/bin/a\n");
+        assert_diag(LOG_ERR, "/test/main", 0, "no ExecStart=");
+
+        diags_clear();
+        load_bad("web.service", "[Service]\nType=oneshot\nRestart=always\nExecStart=/bin/a\n");
+        assert_diag(LOG_ERR, "/test/main", 0, "oneshot");
+
+        diags_clear();
+        u = load_ok("web.service", "[Service]\nType=oneshot\nExecStart=/bin/a\nExecStart=/bin/b\n");
+        ck_assert_uint_eq(u->service.n_exec_start, 2);
+}
+END_TEST
+
+START_TEST(test_service_errors) {
+        load_bad("web.service", "[Service]\n"
+                                "ExecStart=/bin/x\n"
+                                "Type=forking\n"                  /* 3 */
+                                "Restart=sometimes\n"             /* 4 */
+                                "RestartSec=5 parsecs\n"          /* 5 */
+                                "KillSignal=SIGFOO\n"             /* 6 */
+                                "KillMode=all\n"                  /* 7 */
+                                "User=bad user\n"                 /* 8 */
+                                "WorkingDirectory=relative\n"     /* 9 */
+                                "Environment=1X=2\n"              /* 10 */
+                                "Environment=NOEQUALS\n"          /* 11 */
+                                "EnvironmentFile=relative.env\n"  /* 12 */
+                                "UMask=0800\n"                    /* 13 */
+                                "LimitNOFILE=10:5\n"              /* 14 */
+                                "Sockets=web.service\n"           /* 15 */
+                                "NotifyAccess=some\n"             /* 16 */
+                                "StandardInput=tty\n"             /* 17 */
+                                "StandardOutput=file:/var/log/x\n" /* 18 */
+                                "Handover=later\n"                /* 19 */
+                                "FileDescriptorStoreMax=100000\n" /* 20 */
+                                "ReloadSignal=65\n"               /* 21 */
+                                "NoNewPrivileges=perhaps\n");     /* 22 */
+        for (unsigned line = 3; line <= 22; line++) {
+                bool found = false;
+                for (size_t i = 0; i < n_diags; i++)
+                        found = found || (diags[i].level == LOG_ERR && diags[i].line == line);
+                if (!found)
+                        dump_diags();
+                ck_assert_msg(found, "no error for line %u", line);
+        }
+        assert_diag(LOG_ERR, "/test/main", 3, "Type=forking is not supported by berth");
+        assert_diag(LOG_ERR, "/test/main", 17, "StandardInput=tty is not supported by berth");
+        assert_diag(LOG_ERR, "/test/main", 18, "StandardOutput=file:/var/log/x is not supported");
+}
+END_TEST
+
+START_TEST(test_word_list_bad_quoting) {
+        /* Found by fuzzing: a bad quote after a good word freed that word twice. */
+        load_bad("web.service", "[Service]\n"
+                                "ExecStart=/bin/x\n"
+                                "SupplementaryGroups=wheel 'open\n"
+                                "Sockets=a.socket \"b.socket\n"
+                                "[Install]\n"
+                                "WantedBy=sockets.tingle q' arget\n");
+        assert_diag(LOG_ERR, "/test/main", 3, "SupplementaryGroups=");
+        assert_diag(LOG_ERR, "/test/main", 4, "Sockets=");
+        assert_diag(LOG_ERR, "/test/main", 6, "WantedBy=");
+        ck_assert_uint_eq(count_level(LOG_ERR), 3);
+}
+END_TEST
+
+START_TEST(test_messages_are_one_line) {
+        /* Found by fuzzing: a decoded "\n" in a quoted value went into a message as is. */
+        load_bad("web.service", "[Service]\n"
+                                "ExecStart=/bin/x\n"
+                                "Environment=\"1\\nX=2\"\n"
+                                "User=a\x1b[31m\n");
+        for (size_t i = 0; i < n_diags; i++)
+                for (const char *p = diags[i].msg; *p; p++)
+                        ck_assert_msg((unsigned char) *p >= 0x20 && *p != 0x7f, "%s", diags[i].msg);
+        assert_diag(LOG_ERR, "/test/main", 3, "'1\\nX=2'");
+        assert_diag(LOG_ERR, "/test/main", 4, "'a\\x1b[31m'");
+}
+END_TEST
+
+START_TEST(test_timeout_sec_sets_both) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        u = load_ok("web.service", "[Service]\nExecStart=/bin/x\nTimeoutSec=5\nTimeoutStopSec=7\n");
+        ck_assert_uint_eq(u->service.timeout_start_usec, 5 * USEC_PER_SEC);
+        ck_assert_uint_eq(u->service.timeout_stop_usec, 7 * USEC_PER_SEC);
+}
+END_TEST
+
+START_TEST(test_template) {
+        _cleanup_(unit_freep) Unit *u = NULL, *v = NULL;
+
+        u = load_ok("echo@.service", "[Service]\nExecStart=/bin/cat\nStandardInput=socket\n");
+        ck_assert(u->is_template);
+        v = load_ok("echo@conn1.service", "[Service]\nExecStart=/bin/cat\n");
+        ck_assert(!v->is_template);
+}
+END_TEST
+
+START_TEST(test_wrong_section_for_type) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        ck_assert_int_eq(load("web.service", "[Socket]\nListenStream=80\n[Service]\n"
+                                             "ExecStart=/bin/x\n", &u), 0);
+        assert_diag(LOG_WARNING, "/test/main", 1, "'[Socket]'");
+        ck_assert_uint_eq(n_diags, 1);
+}
+END_TEST
+
+START_TEST(test_load_failures) {
+        Unit *u = NULL;
+        char *path;
+
+        /* A main file that cannot be opened. */
+        ck_assert_int_eq(unit_file_load("web.socket", "/nonexistent/berth/web.socket", NULL,
+                                        collect, NULL, &u), UNIT_FILE_E_INVALID);
+        assert_diag(LOG_ERR, "/nonexistent/berth/web.socket", 0, "Failed to open");
+        ck_assert_ptr_null(u);
+
+        /* Not a regular file: a directory and a FIFO (which must not block). */
+        diags_clear();
+        ck_assert_int_eq(unit_file_load("web.socket", tmpdir, NULL, collect, NULL, &u),
+                         UNIT_FILE_E_INVALID);
+        assert_diag(LOG_ERR, tmpdir, 0, "Not a regular file");
+
+        diags_clear();
+        ck_assert_int_ge(asprintf(&path, "%s/fifo.socket", tmpdir), 0);
+        ck_assert_int_eq(mkfifo(path, 0600), 0);
+        ck_assert_int_eq(unit_file_load("fifo.socket", path, NULL, collect, NULL, &u),
+                         UNIT_FILE_E_INVALID);
+        assert_diag(LOG_ERR, path, 0, "Not a regular file");
+        free(path);
+
+        /* No main file; a bad name. */
+        diags_clear();
+        ck_assert_int_eq(unit_file_load("web.socket", NULL, NULL, collect, NULL, &u),
+                         UNIT_FILE_E_INVALID);
+        ck_assert_uint_eq(count_level(LOG_ERR), 1);
+        diags_clear();
+        ck_assert_int_eq(load("web.timer", "[Timer]\n", &u), UNIT_FILE_E_INVALID);
+        ck_assert_ptr_nonnull(find_diag(LOG_ERR, "Invalid unit name"));
+}
+END_TEST
+
+START_TEST(test_load_files_with_dropins) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+        char *main_path, *d1, *d2;
+        char *dropins[3];
+
+        main_path = write_file("web.socket", "[Socket]\nListenStream=80\nBacklog=1\n");
+        d1 = write_file("10-a.conf", "[Socket]\nBacklog=2\nFrob=1\n");
+        d2 = write_file("20-b.conf", "[Socket]\nListenStream=\nListenStream=81\n");
+        dropins[0] = d1;
+        dropins[1] = d2;
+        dropins[2] = NULL;
+        ck_assert_int_eq(unit_file_load("web.socket", main_path, dropins, collect, NULL, &u), 0);
+        ck_assert_int_eq(u->socket.backlog, 2);
+        ck_assert_uint_eq(u->socket.n_listens, 1);
+        ck_assert_str_eq(u->socket.listens[0].text, "81");
+        ck_assert_str_eq(u->socket.listens[0].origin.file, d2);
+        assert_diag(LOG_WARNING, d1, 3, "'Frob='");
+        ck_assert_str_eq(u->path, main_path);
+        assert_argv(u->dropins, (const char *const[]) { d1, d2, NULL });
+        free(main_path);
+        free(d1);
+        free(d2);
+}
+END_TEST
+
+/* ---- names and tables ---- */
+
+START_TEST(test_unit_names) {
+        static const struct {
+                const char *name;
+                UnitType type;
+        } rows[] = {
+                { "web.socket", UNIT_SOCKET },
+                { "web.service", UNIT_SERVICE },
+                { "echo@.service", UNIT_SERVICE },
+                { "echo@inst.service", UNIT_SERVICE },
+                { "a-b_c:d.e\\x2d.service", UNIT_SERVICE },
+                { "x.timer", _UNIT_TYPE_INVALID },
+                { ".socket", _UNIT_TYPE_INVALID },
+                { "@.service", _UNIT_TYPE_INVALID },
+                { "a@b@.service", _UNIT_TYPE_INVALID },
+                { "echo@.socket", _UNIT_TYPE_INVALID },
+                { "has space.service", _UNIT_TYPE_INVALID },
+                { "slash/x.service", _UNIT_TYPE_INVALID },
+                { "web", _UNIT_TYPE_INVALID },
+                { "", _UNIT_TYPE_INVALID },
+        };
+        _cleanup_free_ char *longname = repeat('n', UNIT_NAME_MAX);
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++)
+                ck_assert_msg(unit_name_to_type(rows[i].name) == rows[i].type, "%s", rows[i].name);
+        ck_assert_int_eq(unit_name_to_type(NULL), _UNIT_TYPE_INVALID);
+        memcpy(longname + UNIT_NAME_MAX - strlen(".socket"), ".socket", strlen(".socket"));
+        ck_assert_int_eq(unit_name_to_type(longname), UNIT_SOCKET); /* exactly 255 */
+        free(longname);
+        longname = repeat('n', UNIT_NAME_MAX + 1);
+        memcpy(longname + UNIT_NAME_MAX + 1 - strlen(".socket"), ".socket", strlen(".socket"));
+        ck_assert_int_eq(unit_name_to_type(longname), _UNIT_TYPE_INVALID);
+}
+END_TEST
+
+START_TEST(test_tables) {
+        ck_assert_str_eq(unit_type_to_string(UNIT_SOCKET), "socket");
+        ck_assert_str_eq(unit_type_to_string(UNIT_SERVICE), "service");
+        ck_assert_ptr_null(unit_type_to_string(_UNIT_TYPE_MAX));
+        ck_assert_str_eq(listen_type_to_string(LISTEN_SEQPACKET), "ListenSequentialPacket");
+        for (int i = 0; i < _BIND_IPV6_ONLY_MAX; i++)
+                ck_assert_int_eq(bind_ipv6_only_from_string(bind_ipv6_only_to_string(i)), i);
+        for (int i = 0; i < _SERVICE_TYPE_MAX; i++)
+                ck_assert_int_eq(service_type_from_string(service_type_to_string(i)), i);
+        for (int i = 0; i < _SERVICE_RESTART_MAX; i++)
+                ck_assert_int_eq(service_restart_from_string(service_restart_to_string(i)), i);
+        for (int i = 0; i < _KILL_MODE_MAX; i++)
+                ck_assert_int_eq(kill_mode_from_string(kill_mode_to_string(i)), i);
+        for (int i = 0; i < _NOTIFY_ACCESS_MAX; i++)
+                ck_assert_int_eq(notify_access_from_string(notify_access_to_string(i)), i);
+        for (int i = 0; i < _HANDOVER_MAX; i++)
+                ck_assert_int_eq(handover_from_string(handover_to_string(i)), i);
+        ck_assert_str_eq(service_restart_to_string(SERVICE_RESTART_ON_ABNORMAL), "on-abnormal");
+        ck_assert_str_eq(handover_to_string(HANDOVER_STOP_FIRST), "stop-first");
+        ck_assert_int_eq(service_type_from_string("forking"), _SERVICE_TYPE_INVALID);
+        ck_assert_int_eq(handover_from_string(NULL), _HANDOVER_INVALID);
+        ck_assert_ptr_null(kill_mode_to_string(-1));
+}
+END_TEST
+
+static Suite *unit_file_suite(void) {
+        Suite *s = suite_create("unit-file");
+        TCase *tc;
+
+        tc = tcase_create("never-cut");
+        tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_long_line_10k);
+        tcase_add_test(tc, test_long_line_10k_file);
+        tcase_add_test(tc, test_line_over_1mib_is_error);
+        tcase_add_test(tc, test_line_of_exactly_1mib_is_intact);
+        tcase_add_test(tc, test_continued_line_over_1mib_is_error);
+        tcase_add_test(tc, test_inih_traps);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("lexing");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, test_exec_quoted_semicolon);
+        tcase_add_test(tc, test_exec_lone_semicolon_refused);
+        tcase_add_test(tc, test_hash_and_semicolon_in_values);
+        tcase_add_test(tc, test_semicolon_value);
+        tcase_add_test(tc, test_comment_lines);
+        tcase_add_test(tc, test_continuation);
+        tcase_add_test(tc, test_continuation_line_numbers);
+        tcase_add_test(tc, test_escaped_backslash_is_not_continuation);
+        tcase_add_test(tc, test_continuation_at_eof);
+        tcase_add_test(tc, test_crlf_bom_and_blanks);
+        tcase_add_test(tc, test_lexical_errors);
+        tcase_add_test(tc, test_assignment_outside_section);
+        tcase_add_test(tc, test_lexer_stream);
+        tcase_add_test(tc, test_lexer_callback_error);
+        tcase_add_test(tc, test_lexer_many_entries);
+        tcase_add_test(tc, test_lexer_many_entries_in_order);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("semantics");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, test_list_reset);
+        tcase_add_test(tc, test_dropin_order);
+        tcase_add_test(tc, test_dropin_reset);
+        tcase_add_test(tc, test_unknown_key_warning);
+        tcase_add_test(tc, test_unknown_section_warning);
+        tcase_add_test(tc, test_bad_value_error);
+        tcase_add_test(tc, test_unsupported_key_warning);
+        tcase_add_test(tc, test_dependencies_warn);
+        tcase_add_test(tc, test_socket_defaults);
+        tcase_add_test(tc, test_socket_keys);
+        tcase_add_test(tc, test_socket_accept);
+        tcase_add_test(tc, test_socket_errors);
+        tcase_add_test(tc, test_scalar_reset);
+        tcase_add_test(tc, test_service_defaults);
+        tcase_add_test(tc, test_service_keys);
+        tcase_add_test(tc, test_exec_prefixes);
+        tcase_add_test(tc, test_exec_errors);
+        tcase_add_test(tc, test_exec_start_count);
+        tcase_add_test(tc, test_service_errors);
+        tcase_add_test(tc, test_word_list_bad_quoting);
+        tcase_add_test(tc, test_messages_are_one_line);
+        tcase_add_test(tc, test_timeout_sec_sets_both);
+        tcase_add_test(tc, test_template);
+        tcase_add_test(tc, test_wrong_section_for_type);
+        tcase_add_test(tc, test_unit_names);
+        tcase_add_test(tc, test_tables);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("files");
+        tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+        tcase_add_test(tc, test_load_failures);
+        tcase_add_test(tc, test_load_files_with_dropins);
+        suite_add_tcase(s, tc);
+
+        return s;
+}
+
+int main(void) {
+        SRunner *sr = srunner_create(unit_file_suite());
+        int failed;
+
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
