@@ -380,6 +380,81 @@ Service *manager_find_service(Manager *m, const char *name) {
         return NULL;
 }
 
+Unit *manager_get_unit(Manager *m, const char *name) {
+        return manager_find_unit(m, name);
+}
+
+Service *manager_resolve_service(Manager *m, const char *name) {
+        Unit *u = manager_find_unit(m, name);
+        _cleanup_free_ char *svc = NULL;
+
+        if (!u || u->type == UNIT_SERVICE)
+                return manager_find_service(m, name);
+        svc = unit_socket_service_name(u);
+        return svc ? manager_find_service(m, svc) : NULL;
+}
+
+typedef enum UnitAction { ACTION_START, ACTION_STOP, ACTION_RESTART, ACTION_RELOAD } UnitAction;
+
+static int manager_unit_action(Manager *m, const char *name, UnitAction a, char *err,
+                               size_t errlen) {
+        static const char *const verbs[] = { "start", "stop", "restart", "reload" };
+        Service *s = manager_resolve_service(m, name);
+        int r;
+
+        if (!s) {
+                Unit *u = manager_find_unit(m, name);
+                if (u && u->is_template)
+                        snprintf(err, errlen, "%s is a template: it runs one instance per "
+                                 "connection and cannot be %sed by name", name, verbs[a]);
+                else if (manager_unit_failed(m, name) || (u && manager_unit_failed(m, u->name)))
+                        snprintf(err, errlen, "%s failed to load; see berthd's log", name);
+                else
+                        snprintf(err, errlen, "no unit named '%s'", name);
+                return u ? -EINVAL : -ENOENT;
+        }
+        if (m->exiting) {
+                snprintf(err, errlen, "berthd is shutting down");
+                return -ESHUTDOWN;
+        }
+        log_info("%s: %s requested", s->unit->name, verbs[a]);
+        switch (a) {
+        case ACTION_START:
+                r = service_start(s);
+                break;
+        case ACTION_STOP:
+                r = service_stop(s);
+                break;
+        case ACTION_RESTART:
+                r = service_restart(s);
+                break;
+        case ACTION_RELOAD:
+                return service_reload(s, err, errlen);
+        default:
+                r = -EINVAL;
+        }
+        if (r < 0)
+                snprintf(err, errlen, "cannot %s %s (%s): %s", verbs[a], s->unit->name,
+                         service_state_to_string(s->state), strerror(-r));
+        return r;
+}
+
+int manager_unit_start(Manager *m, const char *name, char *err, size_t errlen) {
+        return manager_unit_action(m, name, ACTION_START, err, errlen);
+}
+
+int manager_unit_stop(Manager *m, const char *name, char *err, size_t errlen) {
+        return manager_unit_action(m, name, ACTION_STOP, err, errlen);
+}
+
+int manager_unit_restart(Manager *m, const char *name, char *err, size_t errlen) {
+        return manager_unit_action(m, name, ACTION_RESTART, err, errlen);
+}
+
+int manager_unit_reload(Manager *m, const char *name, char *err, size_t errlen) {
+        return manager_unit_action(m, name, ACTION_RELOAD, err, errlen);
+}
+
 const SocketConfig *manager_socket_config_of_fd(Manager *m, int fd) {
         for (size_t i = 0; i < m->n_sockets; i++)
                 if (m->sockets[i].fd == fd)

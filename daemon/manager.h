@@ -80,3 +80,17 @@ void manager_on_service_state(Manager *m, Service *s);
 const SocketConfig *manager_socket_config_of_fd(Manager *m, int fd);
 
 Service *manager_find_service(Manager *m, const char *name);
+
+/* A loaded unit by full name, or NULL. Borrowed. */
+Unit *manager_get_unit(Manager *m, const char *name);
+
+/* The service a name acts on: a service by name, or a socket unit's service. NULL (and
+ * -ENOENT from the operations below) when there is none. */
+Service *manager_resolve_service(Manager *m, const char *name);
+
+/* Operator actions by unit name. Return 0, or a negative errno with a one-line message in
+ * err: -ENOENT no such unit, -EBUSY, -ENOTCONN not running, ... */
+int manager_unit_start(Manager *m, const char *name, char *err, size_t errlen);
+int manager_unit_stop(Manager *m, const char *name, char *err, size_t errlen);
+int manager_unit_restart(Manager *m, const char *name, char *err, size_t errlen);
+int manager_unit_reload(Manager *m, const char *name, char *err, size_t errlen);

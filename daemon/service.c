@@ -63,6 +63,7 @@ static void service_enter_dead(Service *s, ServiceResult r);
 static int service_spawn_main(Service *s);
 static void service_run_next_control(Service *s);
 static void service_enter_signal(Service *s, ServiceState st, ServiceResult r);
+static int service_spawn_reload(Service *s);
 
 /* ---- the transition ---- */
 
@@ -161,17 +162,44 @@ static void service_disarm_timer(Service *s) {
 static void service_log_line(Service *s, const char *line, size_t len) {
         pid_t pid = s->main_pid > 0 ? s->main_pid : s->control_pid > 0 ? s->control_pid : s->pgid;
         char *copy = strndup(line, len);
+        ServiceLogLine *slot;
 
         log_info("%s[%d]: %.*s", sname(s), (int) pid, (int) len, line);
         if (!copy)
                 return;
         if (s->n_log_lines < SERVICE_LOG_LINES)
-                s->log_lines[(s->log_head + s->n_log_lines++) % SERVICE_LOG_LINES] = copy;
+                slot = &s->log_lines[(s->log_head + s->n_log_lines++) % SERVICE_LOG_LINES];
         else {
-                free(s->log_lines[s->log_head]);
-                s->log_lines[s->log_head] = copy;
+                slot = &s->log_lines[s->log_head];
+                free(slot->line);
                 s->log_head = (s->log_head + 1) % SERVICE_LOG_LINES;
         }
+        *slot = (ServiceLogLine) { .seq = ++s->log_seq, .pid = pid, .line = copy };
+}
+
+uint64_t service_log_foreach(const Service *s, uint64_t after, unsigned max,
+                             void (*fn)(const ServiceLogLine *l, void *userdata), void *userdata) {
+        size_t first = 0;
+        unsigned n = 0;
+
+        /* With max, the newest max lines after `after`. */
+        if (max > 0) {
+                size_t newer = 0;
+                for (size_t i = 0; i < s->n_log_lines; i++)
+                        if (s->log_lines[(s->log_head + i) % SERVICE_LOG_LINES].seq > after)
+                                newer++;
+                if (newer > max)
+                        after = s->log_lines[(s->log_head + s->n_log_lines - max - 1) %
+                                             SERVICE_LOG_LINES].seq;
+        }
+        for (size_t i = first; i < s->n_log_lines; i++) {
+                const ServiceLogLine *l = &s->log_lines[(s->log_head + i) % SERVICE_LOG_LINES];
+                if (l->seq <= after)
+                        continue;
+                fn(l, userdata);
+                n++;
+        }
+        return s->log_seq;
 }
 
 static void service_flush_output(Service *s, bool all) {
@@ -441,6 +469,12 @@ static int service_enter_start(Service *s) {
         s->stop_requested = false;
         s->result = SERVICE_SUCCESS;
         s->active_since = now;
+        {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                s->since_realtime = (usec_t) ts.tv_sec * USEC_PER_SEC +
+                                    (usec_t) ts.tv_nsec / 1000;
+        }
         s->control_index = 0;
         s->exec_index = 0;
         if (c->n_exec_start_pre > 0) {
@@ -623,6 +657,72 @@ int service_stop(Service *s) {
         return -EINVAL;
 }
 
+int service_restart(Service *s) {
+        switch (s->state) {
+        case SERVICE_START_PRE:
+        case SERVICE_START:
+        case SERVICE_RUNNING:
+        case SERVICE_STOP:
+        case SERVICE_STOP_SIGTERM:
+        case SERVICE_STOP_SIGKILL:
+                s->restart_after_stop = true;
+                return service_stop(s) < 0 ? -EINVAL : 0;
+        case SERVICE_DEAD:
+        case SERVICE_FAILED:
+        case SERVICE_AUTO_RESTART:
+        case SERVICE_BACKOFF:
+                return service_start(s);
+        case _SERVICE_STATE_MAX:
+        case _SERVICE_STATE_INVALID:
+                break;
+        }
+        return -EINVAL;
+}
+
+static int service_spawn_reload(Service *s) {
+        const ServiceConfig *c = &s->unit->service;
+        char mainpid[32], *extra[] = { mainpid, NULL };
+        pid_t pid;
+        int r;
+
+        snprintf(mainpid, sizeof mainpid, "MAINPID=%d", (int) s->main_pid);
+        r = service_spawn(s, &c->exec_reload[s->reload_index], false, extra, &pid);
+        if (r < 0)
+                return r;
+        s->control_pid = pid;
+        return 0;
+}
+
+int service_reload(Service *s, char *err, size_t errlen) {
+        const ServiceConfig *c = &s->unit->service;
+
+        if (s->state != SERVICE_RUNNING || s->main_pid <= 0) {
+                snprintf(err, errlen, "%s is not running (%s)", sname(s), state_names[s->state]);
+                return -ENOTCONN;
+        }
+        if (s->control_pid > 0) {
+                snprintf(err, errlen, "%s: a control process (pid %d) is still running",
+                         sname(s), (int) s->control_pid);
+                return -EBUSY;
+        }
+        if (c->n_exec_reload > 0) {
+                s->reload_index = 0;
+                log_info("%s: reloading with ExecReload=", sname(s));
+                int r = service_spawn_reload(s);
+                if (r < 0)
+                        snprintf(err, errlen, "%s: ExecReload= could not be started", sname(s));
+                return r;
+        }
+        log_info("%s: reloading with SIG%s to pid %d", sname(s),
+                 sigabbrev_np(c->reload_signal) ?: "?", (int) s->main_pid);
+        if (kill(s->main_pid, c->reload_signal) < 0) {
+                snprintf(err, errlen, "%s: cannot send its reload signal: %s", sname(s),
+                         strerror(errno));
+                return -errno;
+        }
+        return 0;
+}
+
 /* ---- the end of a run: dead, failed, or a restart ---- */
 
 static bool service_should_restart(Service *s, ServiceResult r) {
@@ -660,6 +760,14 @@ static void service_enter_dead(Service *s, ServiceResult r) {
             now_usec() - s->active_since >= s->unit->start_limit_interval_usec)
                 s->backoff_level = 0;
 
+        if (s->restart_after_stop && !s->manager->exiting) {
+                s->restart_after_stop = false;
+                s->stop_requested = false;
+                s->result = SERVICE_SUCCESS;
+                service_set_state(s, SERVICE_DEAD);
+                (void) service_enter_start(s);
+                return;
+        }
         if (service_should_restart(s, s->result)) {
                 s->restart_pending = true;
                 service_set_state(s, SERVICE_AUTO_RESTART);
@@ -764,9 +872,15 @@ bool service_on_child(Service *s, const siginfo_t *si) {
                 case SERVICE_STOP_SIGKILL:
                         service_enter_signal(s, s->state, s->result);
                         break;
+                case SERVICE_RUNNING:
+                        /* ExecReload= finished; the next one may run. */
+                        if (s->reload_index + 1 < c->n_exec_reload && r == SERVICE_SUCCESS) {
+                                s->reload_index++;
+                                (void) service_spawn_reload(s);
+                        }
+                        break;
                 case SERVICE_DEAD:
                 case SERVICE_START:
-                case SERVICE_RUNNING:
                 case SERVICE_AUTO_RESTART:
                 case SERVICE_BACKOFF:
                 case SERVICE_FAILED:
@@ -900,7 +1014,7 @@ Service *service_free(Service *s) {
         safe_close(s->output_fd);
         safe_close(s->output_write_fd);
         for (size_t i = 0; i < s->n_log_lines; i++)
-                free(s->log_lines[(s->log_head + i) % SERVICE_LOG_LINES]);
+                free(s->log_lines[(s->log_head + i) % SERVICE_LOG_LINES].line);
         free(s->start_times);
         free(s);
         return NULL;

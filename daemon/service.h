@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <systemd/sd-event.h>
@@ -43,6 +44,12 @@ typedef enum ServiceResult {
 #define SERVICE_LINE_MAX 4096
 #define SERVICE_BACKOFF_CAP_USEC (30 * USEC_PER_SEC)
 
+typedef struct ServiceLogLine {
+        uint64_t seq; /* 1, 2, ... per service, never reused */
+        pid_t pid;
+        char *line;
+} ServiceLogLine;
+
 typedef struct Service {
         Manager *manager; /* borrowed */
         Unit *unit;       /* borrowed from the manager */
@@ -53,6 +60,7 @@ typedef struct Service {
         pid_t pgid;       /* the main process's group: its pid, kept after it exits */
         size_t control_index; /* which ExecStartPre=/ExecStop= runs */
         size_t exec_index;    /* which ExecStart= runs (Type=oneshot may have several) */
+        size_t reload_index;  /* which ExecReload= runs */
         int last_exit_code, last_exit_status; /* CLD_EXITED/KILLED/DUMPED and status */
         usec_t active_since;  /* CLOCK_MONOTONIC of the last start */
         unsigned n_restarts;
@@ -83,8 +91,12 @@ typedef struct Service {
         sd_event_source *output_source;
         char outbuf[SERVICE_LINE_MAX];
         size_t outlen;
-        char *log_lines[SERVICE_LOG_LINES];
+        ServiceLogLine log_lines[SERVICE_LOG_LINES];
         size_t log_head, n_log_lines;
+        uint64_t log_seq;
+
+        bool restart_after_stop; /* an operator restart: start again once dead */
+        usec_t since_realtime;   /* CLOCK_REALTIME of the last start, for status */
 } Service;
 
 /* Creates the runtime object of a service unit. fds and names are borrowed and must outlive
@@ -106,6 +118,17 @@ int service_begin(Service *s);
 int service_start(Service *s);
 /* Stops it: ExecStop=, KillSignal=, SIGKILL after TimeoutStopSec=; no restart follows. */
 int service_stop(Service *s);
+
+/* Stops it if it runs, then starts it (Handover=stop-first). */
+int service_restart(Service *s);
+/* ExecReload= as a control process, or ReloadSignal= to the main process. -ENOTCONN when it
+ * is not running, -EBUSY when a control process already runs. */
+int service_reload(Service *s, char *err, size_t errlen);
+
+/* The kept output lines with seq > after, oldest first: calls fn for each, at most max
+ * (0: all). Returns the seq to ask with next. */
+uint64_t service_log_foreach(const Service *s, uint64_t after, unsigned max,
+                             void (*fn)(const ServiceLogLine *l, void *userdata), void *userdata);
 
 /* A child of ours changed state: returns true when pid was this service's. */
 bool service_on_child(Service *s, const siginfo_t *si);

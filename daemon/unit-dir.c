@@ -268,13 +268,12 @@ static int collect_dir(Collector *c, const char *dir, size_t prio) {
                                             endswith(name, ".requires") ||
                                             endswith(name, ".upholds")))
                         continue; /* systemd's install symlinks: nothing for berth */
+                /* Other files (a unit directory may hold the programs its units run) are
+                 * skipped silently, as systemd does; only a unit berth cannot run is named. */
                 if (is_other_unit_type(name))
                         diag_at(c->diag, c->userdata, LOG_WARNING, path,
                                 "Not a unit berth runs (only .socket and .service units), "
                                 "ignoring");
-                else
-                        diag_at(c->diag, c->userdata, LOG_WARNING, path,
-                                "Not a unit file, ignoring");
         }
         return 0;
 }
