@@ -439,6 +439,10 @@ static int manager_unit_action(Manager *m, const char *name, UnitAction a, char 
         return r;
 }
 
+int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings) {
+        return -EOPNOTSUPP; /* implemented in the next commit */
+}
+
 int manager_unit_start(Manager *m, const char *name, char *err, size_t errlen) {
         return manager_unit_action(m, name, ACTION_START, err, errlen);
 }

@@ -88,6 +88,15 @@ Unit *manager_get_unit(Manager *m, const char *name);
  * -ENOENT from the operations below) when there is none. */
 Service *manager_resolve_service(Manager *m, const char *name);
 
+/* daemon-reload (SPEC §6): re-reads the unit directories, checks the whole new set, and
+ * applies it: unchanged sockets keep their fds, new ones are bound, removed ones closed once
+ * their service stops, changed ones rebound; running services keep their process and their
+ * new unit applies at the next start. A unit with an error keeps its old configuration.
+ * Returns 0, UNIT_FILE_E_INVALID when some unit had an error (then *ret_errors holds every
+ * "file:line: message"), or a negative errno. *ret_warnings likewise for warnings. Both strvs
+ * are malloc'ed (possibly empty, never NULL on return >= 0). */
+int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings);
+
 /* Operator actions by unit name. Return 0, or a negative errno with a one-line message in
  * err: -ENOENT no such unit, -EBUSY, -ENOTCONN not running, ... */
 int manager_unit_start(Manager *m, const char *name, char *err, size_t errlen);
