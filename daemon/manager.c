@@ -12,6 +12,11 @@
 #include "daemon/manager.h"
 #include "daemon/unit-dir.h"
 
+static void manager_gc_later(Manager *m);
+static int manager_link_service(Manager *m, Service *svc, Unit *u);
+static int manager_add_service(Manager *m, Unit *u, Service **ret);
+static void manager_warn_accept(Manager *m);
+
 static char **strv_copy(char *const *l) {
         size_t n = strv_length(l);
         char **c = calloc(n + 1, sizeof(char *));
@@ -66,11 +71,16 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->sigchld_source);
-        /* Services borrow the socket fds: they go first. */
+        sd_event_source_disable_unref(m->gc_source);
+        /* Services borrow the socket fds and the units: they go first. */
         for (size_t i = 0; i < m->n_services; i++)
                 service_free(m->services[i]);
         free(m->services);
         manager_close_sockets(m);
+        for (size_t i = 0; i < m->n_retired; i++)
+                safe_close(m->retired[i].fd);
+        free(m->retired);
+        unit_array_free(m->graveyard, m->n_graveyard);
         bind_plan_done(&m->plan);
         unit_array_free(m->units, m->n_units);
         strv_free(m->failed_units);
@@ -116,51 +126,84 @@ static int unit_cmp(const void *key, const void *elem) {
         return strcmp(key, (*(Unit *const *) elem)->name);
 }
 
-static Unit *manager_find_unit(Manager *m, const char *name) {
-        Unit **u = bsearch(name, m->units, m->n_units, sizeof(Unit *), unit_cmp);
+static Unit *units_find(Unit **units, size_t n, const char *name) {
+        Unit **u = n > 0 ? bsearch(name, units, n, sizeof(Unit *), unit_cmp) : NULL;
         return u ? *u : NULL;
 }
 
-/* Drops a unit that failed after it was loaded: it stays in m->units (for status), but is
- * listed as failed and gets no sockets. */
-static int manager_fail_unit(Manager *m, const char *name) {
-        if (manager_unit_failed(m, name))
-                return 0;
-        bind_plan_remove_unit(&m->plan, name);
-        return strv_push(&m->failed_units, name);
+static Unit *manager_find_unit(Manager *m, const char *name) {
+        return units_find(m->units, m->n_units, name);
 }
 
-/* A socket's service must exist, as systemd requires: NAME.service, Service=, or NAME@.service
- * for Accept=yes. */
-static int manager_link_sockets(Manager *m) {
-        for (size_t i = 0; i < m->n_units; i++) {
-                Unit *u = m->units[i];
+static bool strv_has(char **l, const char *s) {
+        STRV_FOREACH(i, l)
+                if (streq(*i, s))
+                        return true;
+        return false;
+}
+
+static int strv_push_unique(char ***l, const char *s) {
+        return strv_has(*l, s) ? 0 : strv_push(l, s);
+}
+
+/* Checks a set of units as a whole, before anything is bound: every socket's service exists
+ * (NAME.service, Service=, or NAME@.service for Accept=yes), every address resolves, and no
+ * two sockets overlap. Fills *plan with the sockets of the units that passed and adds the names
+ * of the others to *failed. Reports through diag. Returns 0 or -ENOMEM. */
+static int manager_check_units(Manager *m, Unit **units, size_t n, BindPlan *plan,
+                               char ***failed, UnitDiagFunc diag, void *userdata) {
+        _cleanup_strv_free_ char **conflicts = NULL;
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                Unit *u = units[i];
                 _cleanup_free_ char *svc = NULL;
+                char msg[2 * UNIT_NAME_MAX + 256];
 
                 if (u->type != UNIT_SOCKET)
                         continue;
                 svc = unit_socket_service_name(u);
                 if (!svc)
-                        return log_oom();
-                if (manager_find_unit(m, svc))
+                        return -ENOMEM;
+                if (units_find(units, n, svc))
                         continue;
-                char msg[2 * UNIT_NAME_MAX + 256];
                 snprintf(msg, sizeof msg,
                          "%s: its service %s does not exist (expected %s in a unit directory%s); "
                          "%s is not loaded",
                          u->name, svc, svc,
                          u->socket.accept ? ", a template for Accept=yes" : ", or set Service=",
                          u->name);
-                manager_on_diag(LOG_ERR, u->path, 0, msg, m);
-                if (manager_fail_unit(m, u->name) < 0)
-                        return log_oom();
+                if (diag)
+                        diag(LOG_ERR, u->path, 0, msg, userdata);
+                if (strv_push_unique(failed, u->name) < 0)
+                        return -ENOMEM;
+        }
+
+        for (size_t i = 0; i < n; i++) {
+                Unit *u = units[i];
+
+                if (u->type != UNIT_SOCKET || strv_has(*failed, u->name))
+                        continue;
+                r = bind_plan_add_unit(plan, u, &m->host, diag, userdata);
+                if (r < 0)
+                        return r;
+                if (r == UNIT_FILE_E_INVALID && strv_push_unique(failed, u->name) < 0)
+                        return -ENOMEM;
+        }
+
+        r = bind_plan_check_overlap(plan, diag, userdata, &conflicts);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(c, conflicts) {
+                bind_plan_remove_unit(plan, *c);
+                if (strv_push_unique(failed, *c) < 0)
+                        return -ENOMEM;
         }
         return 0;
 }
 
 int manager_load(Manager *m) {
         size_t n_failed = 0;
-        _cleanup_strv_free_ char **conflicts = NULL;
         int r;
 
         listener_probe_host(&m->host);
@@ -172,28 +215,10 @@ int manager_load(Manager *m) {
                         return log_error_errno(r, "Failed to load units: %m");
         }
 
-        r = manager_link_sockets(m);
+        r = manager_check_units(m, m->units, m->n_units, &m->plan, &m->failed_units,
+                                manager_on_diag, m);
         if (r < 0)
-                return r;
-
-        for (size_t i = 0; i < m->n_units; i++) {
-                Unit *u = m->units[i];
-
-                if (u->type != UNIT_SOCKET || manager_unit_failed(m, u->name))
-                        continue;
-                r = bind_plan_add_unit(&m->plan, u, &m->host, manager_on_diag, m);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to plan sockets: %m");
-                if (r == UNIT_FILE_E_INVALID && strv_push(&m->failed_units, u->name) < 0)
-                        return log_oom();
-        }
-
-        r = bind_plan_check_overlap(&m->plan, manager_on_diag, m, &conflicts);
-        if (r < 0)
-                return log_error_errno(r, "Failed to check sockets for overlap: %m");
-        STRV_FOREACH(c, conflicts)
-                if (manager_fail_unit(m, *c) < 0)
-                        return log_oom();
+                return log_error_errno(r, "Failed to check the units: %m");
 
         if (n_failed > 0)
                 log_warning("%zu unit%s failed to load; the other %zu loaded", n_failed,
@@ -439,8 +464,441 @@ static int manager_unit_action(Manager *m, const char *name, UnitAction a, char 
         return r;
 }
 
+/* ---- daemon-reload ---- */
+
+static bool service_uses_fd(const Service *s, int fd) {
+        for (size_t i = 0; i < s->n_fds; i++)
+                if (s->fds[i] == fd)
+                        return true;
+        return false;
+}
+
+static bool unit_in_use(Manager *m, const Unit *u) {
+        for (size_t i = 0; i < m->n_services; i++)
+                if (m->services[i]->unit == u || m->services[i]->next_unit == u)
+                        return true;
+        for (size_t i = 0; i < m->n_sockets; i++)
+                if (m->sockets[i].spec.unit == u)
+                        return true;
+        for (size_t i = 0; i < m->n_retired; i++)
+                if (m->retired[i].spec.unit == u)
+                        return true;
+        for (size_t i = 0; i < m->n_units; i++)
+                if (m->units[i] == u)
+                        return true;
+        return false;
+}
+
+/* Frees what a reload left behind once nothing uses it: retired sockets whose services no
+ * longer run, services whose units are gone and which stopped, and old units. Runs from a
+ * deferred event, never inside a service's own callback. */
+static void manager_gc(Manager *m) {
+        size_t k = 0;
+
+        for (size_t i = 0; i < m->n_retired; i++) {
+                ManagerSocket *r = &m->retired[i];
+                if (r->holder && service_is_active(r->holder)) {
+                        m->retired[k++] = *r;
+                        continue;
+                }
+                char a[ADDRESS_FORMAT_MAX];
+                log_info("%s: closed %s, removed by daemon-reload", r->spec.unit->name,
+                         sockaddr_format(&r->spec.addr, a, sizeof a));
+                r->fd = safe_close(r->fd);
+        }
+        m->n_retired = k;
+
+        k = 0;
+        for (size_t i = 0; i < m->n_services; i++) {
+                Service *svc = m->services[i];
+                if (svc->removed && !service_is_active(svc) &&
+                    IN_SET(svc->state, SERVICE_DEAD, SERVICE_FAILED)) {
+                        log_info("%s: removed by daemon-reload", svc->unit->name);
+                        service_free(svc);
+                        continue;
+                }
+                m->services[k++] = svc;
+        }
+        m->n_services = k;
+
+        k = 0;
+        for (size_t i = 0; i < m->n_graveyard; i++) {
+                if (unit_in_use(m, m->graveyard[i])) {
+                        m->graveyard[k++] = m->graveyard[i];
+                        continue;
+                }
+                unit_free(m->graveyard[i]);
+        }
+        m->n_graveyard = k;
+}
+
+static int manager_on_gc(sd_event_source *es, void *userdata) {
+        manager_gc(userdata);
+        return 0;
+}
+
+static void manager_gc_later(Manager *m) {
+        if (!m->event)
+                return;
+        if (!m->gc_source &&
+            sd_event_add_defer(m->event, &m->gc_source, manager_on_gc, m) < 0) {
+                log_oom();
+                return;
+        }
+        (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_ONESHOT);
+}
+
+typedef struct ReloadDiag {
+        char **errors, **warnings;
+        bool failed; /* out of memory while collecting */
+} ReloadDiag;
+
+static void reload_on_diag(int level, const char *file, unsigned line, const char *msg,
+                           void *userdata) {
+        ReloadDiag *d = userdata;
+        char *text = NULL;
+        int r;
+
+        if (file && line > 0)
+                r = asprintf(&text, "%s:%u: %s", file, line, msg);
+        else if (file)
+                r = asprintf(&text, "%s: %s", file, msg);
+        else
+                r = asprintf(&text, "%s", msg);
+        if (r < 0) {
+                d->failed = true;
+                return;
+        }
+        log_full_errno(level, 0, "daemon-reload: %s", text);
+        if (strv_push(level <= LOG_ERR ? &d->errors : &d->warnings, text) < 0)
+                d->failed = true;
+        free(text);
+}
+
+/* Two sockets are the same when the same unit asks for the same address, type and dual-stack
+ * state with the same options: then the kernel socket is kept, fd and all. */
+static bool socket_options_equal(const SocketConfig *a, const SocketConfig *b) {
+        return a->backlog == b->backlog && a->reuse_port == b->reuse_port &&
+               a->free_bind == b->free_bind && a->transparent == b->transparent &&
+               a->no_delay == b->no_delay && a->keep_alive == b->keep_alive &&
+               a->pass_credentials == b->pass_credentials &&
+               a->keep_alive_time_usec == b->keep_alive_time_usec &&
+               a->keep_alive_interval_usec == b->keep_alive_interval_usec &&
+               a->keep_alive_probes == b->keep_alive_probes &&
+               a->defer_accept_usec == b->defer_accept_usec &&
+               a->receive_buffer == b->receive_buffer && a->send_buffer == b->send_buffer &&
+               streq_ptr(a->bind_to_device, b->bind_to_device) &&
+               streq_ptr(a->socket_user, b->socket_user) &&
+               streq_ptr(a->socket_group, b->socket_group) && a->socket_mode == b->socket_mode &&
+               a->directory_mode == b->directory_mode;
+}
+
+static bool socket_same(const ManagerSocket *old, const BindSpec *s) {
+        return streq(old->spec.unit->name, s->unit->name) && old->spec.family == s->family &&
+               old->spec.socktype == s->socktype && old->spec.v6only == s->v6only &&
+               sockaddr_equal(&old->spec.addr, &s->addr) &&
+               socket_options_equal(&old->spec.unit->socket, &s->unit->socket);
+}
+
+static int retire_or_close(Manager *m, ManagerSocket *old) {
+        Service *holder = NULL;
+
+        for (size_t i = 0; i < m->n_services && !holder; i++)
+                if (service_is_active(m->services[i]) && service_uses_fd(m->services[i], old->fd))
+                        holder = m->services[i];
+        if (!holder) {
+                char a[ADDRESS_FORMAT_MAX];
+                log_info("%s: closed %s, removed or changed by daemon-reload",
+                         old->spec.unit->name, sockaddr_format(&old->spec.addr, a, sizeof a));
+                old->fd = safe_close(old->fd);
+                return 0;
+        }
+        ManagerSocket *r = realloc(m->retired, (m->n_retired + 1) * sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        m->retired = r;
+        old->holder = holder;
+        m->retired[m->n_retired++] = *old;
+        old->fd = -1;
+        return 0;
+}
+
 int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings) {
-        return -EOPNOTSUPP; /* implemented in the next commit */
+        ReloadDiag d = {};
+        UnitFileList list = {};
+        Unit **loaded = NULL, **eff = NULL;
+        bool *from_new = NULL, *bound_new = NULL;
+        size_t n_loaded = 0, n_bad = 0, n_eff = 0;
+        BindPlan plan = {};
+        char **failed = NULL;
+        ManagerSocket *ns = NULL;
+        size_t n_ns = 0;
+        int r;
+
+        if (m->units_given) {
+                reload_on_diag(LOG_ERR, NULL, 0,
+                               "ad-hoc mode has no unit files to reload; nothing changed", &d);
+                r = UNIT_FILE_E_INVALID;
+                goto finish;
+        }
+        log_info("daemon-reload: reading %s%s", m->unit_dirs[0],
+                 m->unit_dirs[0] && m->unit_dirs[1] ? " and more" : "");
+        listener_probe_host(&m->host);
+
+        r = unit_dir_enumerate(m->unit_dirs, NULL, NULL, &list);
+        if (r >= 0)
+                r = unit_dir_load(m->unit_dirs, reload_on_diag, &d, &loaded, &n_loaded, &n_bad);
+        if (r < 0)
+                goto finish;
+
+        /* The new set: each unit on disk in its new version, or, when that has an error, in
+         * its old one (which keeps running). */
+        eff = calloc(list.n_entries + 1, sizeof(Unit *));
+        from_new = calloc(list.n_entries + 1, sizeof(bool));
+        if (!eff || !from_new) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (size_t i = 0; i < list.n_entries; i++) {
+                Unit *nu = units_find(loaded, n_loaded, list.entries[i].name);
+                Unit *ou = manager_find_unit(m, list.entries[i].name);
+                if (nu || ou) {
+                        from_new[n_eff] = nu != NULL;
+                        eff[n_eff++] = nu ?: ou;
+                }
+        }
+
+        /* Check the whole set. A new version that fails a check gives way to its old one, and
+         * the set is checked again: bounded, each round replaces at least one unit. */
+        for (size_t round = 0; round <= n_eff; round++) {
+                bool changed = false;
+
+                bind_plan_done(&plan);
+                failed = strv_free(failed);
+                r = manager_check_units(m, eff, n_eff, &plan, &failed,
+                                        round == 0 ? reload_on_diag : NULL, &d);
+                if (r < 0)
+                        goto finish;
+                STRV_FOREACH(f, failed)
+                        for (size_t i = 0; i < n_eff; i++)
+                                if (from_new[i] && streq(eff[i]->name, *f) &&
+                                    manager_find_unit(m, *f)) {
+                                        eff[i] = manager_find_unit(m, *f);
+                                        from_new[i] = false;
+                                        changed = true;
+                                }
+                if (!changed)
+                        break;
+        }
+        if (d.errors)
+                log_warning("daemon-reload: units with errors keep their old configuration");
+
+        /* Sockets: keep the same kernel socket when nothing about it changed; bind the rest,
+         * the new before closing the old where the kernel allows. */
+        ns = calloc(plan.n_specs ?: 1, sizeof(*ns));
+        bound_new = calloc(plan.n_specs ?: 1, sizeof(bool));
+        if (!ns || !bound_new) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (size_t j = 0; j < plan.n_specs; j++) {
+                ns[j] = (ManagerSocket) { .spec = plan.specs[j], .fd = -1 };
+                for (size_t k = 0; k < m->n_sockets; k++)
+                        if (m->sockets[k].fd >= 0 && socket_same(&m->sockets[k], &plan.specs[j])) {
+                                ns[j].fd = TAKE_FD(m->sockets[k].fd);
+                                break;
+                        }
+        }
+        n_ns = plan.n_specs;
+        for (size_t j = 0; j < n_ns; j++) {
+                char err[LISTENER_ERROR_MAX] = "", a[ADDRESS_FORMAT_MAX];
+                const BindSpec *sp = &ns[j].spec;
+                int fd;
+
+                if (ns[j].fd >= 0 || strv_has(failed, sp->unit->name))
+                        continue;
+                r = listener_bind(sp, &fd, err, sizeof err);
+                if (r == -EADDRINUSE)
+                        for (size_t k = 0; k < m->n_sockets; k++) {
+                                ManagerSocket *o = &m->sockets[k];
+                                if (o->fd < 0 || !streq(o->spec.unit->name, sp->unit->name) ||
+                                    o->spec.socktype != sp->socktype ||
+                                    !sockaddr_equal(&o->spec.addr, &sp->addr))
+                                        continue;
+                                /* Same address, new options: the kernel will not have both. */
+                                log_info("daemon-reload: %s: the options of %s changed; closing "
+                                         "the old socket to bind the new one",
+                                         sp->unit->name,
+                                         sockaddr_format(&sp->addr, a, sizeof a));
+                                o->fd = safe_close(o->fd);
+                                err[0] = 0;
+                                r = listener_bind(sp, &fd, err, sizeof err);
+                                break;
+                        }
+                if (r < 0) {
+                        char *msg = NULL;
+                        if (asprintf(&msg, "%s: %s; the unit is not loaded", sp->unit->name,
+                                     err) < 0) {
+                                r = -ENOMEM;
+                                goto finish;
+                        }
+                        reload_on_diag(LOG_ERR, sp->listen->origin.file, sp->listen->origin.line,
+                                       msg, &d);
+                        free(msg);
+                        if (strv_push_unique(&failed, sp->unit->name) < 0) {
+                                r = -ENOMEM;
+                                goto finish;
+                        }
+                        continue;
+                }
+                if (err[0])
+                        log_warning("%s: %s", sp->unit->name, err);
+                ns[j].fd = fd;
+                bound_new[j] = true;
+        }
+        /* A unit that failed to bind gives back what it was handed. */
+        for (size_t j = 0; j < n_ns; j++)
+                if (ns[j].fd >= 0 && strv_has(failed, ns[j].spec.unit->name)) {
+                        if (bound_new[j])
+                                ns[j].fd = safe_close(ns[j].fd);
+                        else if (retire_or_close(m, &ns[j]) < 0) {
+                                r = -ENOMEM;
+                                goto finish;
+                        }
+                }
+
+        /* What nobody took is retired: closed now, or when the service that has it stops. */
+        for (size_t k = 0; k < m->n_sockets; k++)
+                if (m->sockets[k].fd >= 0 && retire_or_close(m, &m->sockets[k]) < 0) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+
+        /* Swap in the new set. Old units stay in the graveyard while something uses them. */
+        {
+                Unit **g = realloc(m->graveyard, (m->n_graveyard + m->n_units + 1) *
+                                                         sizeof(Unit *));
+                if (!g) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                m->graveyard = g;
+        }
+        for (size_t i = 0; i < m->n_units; i++) {
+                bool kept = false;
+                for (size_t j = 0; j < n_eff && !kept; j++)
+                        kept = eff[j] == m->units[i];
+                if (!kept)
+                        m->graveyard[m->n_graveyard++] = m->units[i];
+        }
+        free(m->units);
+        m->units = TAKE_PTR(eff);
+        m->n_units = n_eff;
+        for (size_t i = 0; i < n_loaded; i++) {
+                bool used = false;
+                for (size_t j = 0; j < m->n_units && !used; j++)
+                        used = m->units[j] == loaded[i];
+                if (!used)
+                        unit_free(loaded[i]);
+        }
+        free(TAKE_PTR(loaded));
+        n_loaded = 0;
+
+        free(m->sockets);
+        m->sockets = ns;
+        m->n_sockets = 0;
+        for (size_t j = 0; j < n_ns; j++)
+                if (ns[j].fd >= 0)
+                        m->sockets[m->n_sockets++] = ns[j];
+        ns = NULL;
+        bind_plan_done(&m->plan);
+        m->plan = plan;
+        plan = (BindPlan) {};
+        strv_free(m->failed_units);
+        m->failed_units = TAKE_PTR(failed);
+
+        for (size_t j = 0; j < m->n_sockets; j++)
+                if (bound_new[j]) {
+                        ListenerInfo info;
+                        char line[ADDRESS_FORMAT_MAX + 512];
+                        if (listener_read_back(m->sockets[j].fd, &info) >= 0)
+                                log_info("%s", listener_describe(m->sockets[j].spec.unit->name,
+                                                                 &info, line, sizeof line));
+                }
+
+        /* Services: the same object keeps its process; its new unit applies at its next
+         * start. New units get a service; services whose unit is gone stop and go. */
+        for (size_t i = 0; i < m->n_services; i++) {
+                Service *svc = m->services[i];
+                Unit *u = manager_find_unit(m, svc->unit->name);
+                service_clear_sockets(svc);
+                if (!u || u->type != UNIT_SERVICE || manager_unit_failed(m, u->name)) {
+                        if (!svc->removed)
+                                log_info("%s: its unit is gone, stopping it", svc->unit->name);
+                        svc->removed = true;
+                        (void) service_stop(svc);
+                        continue;
+                }
+                svc->removed = false;
+                service_set_next_unit(svc, u);
+                r = manager_link_service(m, svc, u);
+                if (r >= 0)
+                        r = service_begin_watch(svc);
+                if (r < 0)
+                        goto finish;
+        }
+        for (size_t i = 0; i < m->n_units; i++) {
+                Unit *u = m->units[i];
+                Service *svc = NULL;
+
+                if (u->type != UNIT_SERVICE || u->is_template || manager_unit_failed(m, u->name) ||
+                    manager_find_service(m, u->name))
+                        continue;
+                r = manager_add_service(m, u, &svc);
+                if (r >= 0)
+                        r = manager_link_service(m, svc, u);
+                if (r >= 0)
+                        r = service_begin(svc);
+                if (r < 0)
+                        goto finish;
+        }
+        manager_warn_accept(m);
+        manager_gc_later(m);
+        m->n_reloads++;
+        r = d.errors ? UNIT_FILE_E_INVALID : 0;
+        log_info("daemon-reload: done, %zu unit%s, %zu socket%s%s", m->n_units,
+                 m->n_units == 1 ? "" : "s", m->n_sockets, m->n_sockets == 1 ? "" : "s",
+                 r ? "; some units kept their old configuration" : "");
+
+finish:
+        if (d.failed && r >= 0)
+                r = -ENOMEM;
+        if (ns)
+                for (size_t j = 0; j < n_ns; j++)
+                        if (bound_new && bound_new[j])
+                                safe_close(ns[j].fd);
+        free(ns);
+        free(bound_new);
+        free(eff);
+        free(from_new);
+        if (loaded)
+                unit_array_free(loaded, n_loaded);
+        unit_file_list_done(&list);
+        bind_plan_done(&plan);
+        strv_free(failed);
+        if (r >= 0) {
+                *ret_errors = d.errors ?: calloc(1, sizeof(char *));
+                *ret_warnings = d.warnings ?: calloc(1, sizeof(char *));
+                if (!*ret_errors || !*ret_warnings) {
+                        strv_free(*ret_errors);
+                        strv_free(*ret_warnings);
+                        return -ENOMEM;
+                }
+        } else {
+                strv_free(d.errors);
+                strv_free(d.warnings);
+        }
+        return r;
 }
 
 int manager_unit_start(Manager *m, const char *name, char *err, size_t errlen) {
@@ -474,9 +932,14 @@ static bool manager_all_inactive(Manager *m) {
         return true;
 }
 
+static void manager_gc_later(Manager *m);
+
 void manager_on_service_state(Manager *m, Service *s) {
         if (m->exiting && m->event && manager_all_inactive(m))
                 (void) sd_event_exit(m->event, m->exit_code);
+        else if (s && !service_is_active(s) && (m->n_retired > 0 || m->n_graveyard > 0 ||
+                                                s->removed))
+                manager_gc_later(m);
 }
 
 /* Adds the fds of one socket unit to a service, in listen order. */
@@ -501,63 +964,91 @@ static int manager_give_sockets(Manager *m, Service *svc, const Unit *socket_uni
         return 0;
 }
 
-/* Creates the runtime service of every loaded service unit and gives it its sockets: those
- * of the socket units that activate it, in unit order, then those named by Sockets=. */
-static int manager_setup_services(Manager *m) {
-        m->services = calloc(m->n_units ?: 1, sizeof(Service *));
-        if (!m->services)
-                return log_oom();
+/* Gives a service its sockets from m->sockets, by unit u: those of the socket units that
+ * activate it, in unit order, then those named by Sockets=. A service that a socket unit
+ * names is socket-activated even when that socket failed: it waits, and is not started at
+ * boot without its socket. */
+static int manager_link_service(Manager *m, Service *svc, Unit *u) {
+        int r;
 
-        for (size_t i = 0; i < m->n_units; i++) {
-                Unit *u = m->units[i];
-                Service *svc;
-                int r;
+        svc->socket_activated = false;
+        for (size_t k = 0; k < m->n_units; k++) {
+                Unit *su = m->units[k];
+                _cleanup_free_ char *target = NULL;
 
-                if (u->type != UNIT_SERVICE || u->is_template || manager_unit_failed(m, u->name))
+                if (su->type != UNIT_SOCKET)
                         continue;
-                r = service_new(&svc, m, u);
-                if (r < 0)
+                target = unit_socket_service_name(su);
+                if (!target)
                         return log_oom();
-                m->services[m->n_services++] = svc;
-
-                for (size_t k = 0; k < m->n_units; k++) {
-                        Unit *su = m->units[k];
-                        _cleanup_free_ char *target = NULL;
-
-                        if (su->type != UNIT_SOCKET || manager_unit_failed(m, su->name))
-                                continue;
-                        target = unit_socket_service_name(su);
-                        if (!target)
-                                return log_oom();
-                        if (!streq(target, u->name))
-                                continue;
-                        svc->socket_activated = true;
-                        r = manager_give_sockets(m, svc, su);
-                        if (r < 0)
-                                return r;
-                }
-                STRV_FOREACH(name, u->service.sockets) {
-                        Unit *su = manager_find_unit(m, *name);
-                        if (!su || su->type != UNIT_SOCKET) {
-                                log_warning("%s: Sockets=%s names no loaded socket unit, ignoring",
-                                            u->name, *name);
-                                continue;
-                        }
-                        r = manager_give_sockets(m, svc, su);
-                        if (r < 0)
-                                return r;
-                }
-                if (u->service.non_blocking_set)
-                        svc->non_blocking = u->service.non_blocking;
-                svc->start_at_boot = !svc->socket_activated || u->wanted_by;
+                if (!streq(target, u->name))
+                        continue;
+                svc->socket_activated = true;
+                if (manager_unit_failed(m, su->name))
+                        continue;
+                r = manager_give_sockets(m, svc, su);
+                if (r < 0)
+                        return r;
         }
+        STRV_FOREACH(name, u->service.sockets) {
+                Unit *su = manager_find_unit(m, *name);
+                if (!su || su->type != UNIT_SOCKET || manager_unit_failed(m, su->name)) {
+                        log_warning("%s: Sockets=%s names no loaded socket unit, ignoring",
+                                    u->name, *name);
+                        continue;
+                }
+                r = manager_give_sockets(m, svc, su);
+                if (r < 0)
+                        return r;
+        }
+        if (u->service.non_blocking_set)
+                svc->non_blocking = u->service.non_blocking;
+        svc->start_at_boot = !svc->socket_activated || u->wanted_by;
+        return 0;
+}
 
+static int manager_add_service(Manager *m, Unit *u, Service **ret) {
+        Service **a, *svc;
+        int r;
+
+        a = realloc(m->services, (m->n_services + 1) * sizeof(Service *));
+        if (!a)
+                return log_oom();
+        m->services = a;
+        r = service_new(&svc, m, u);
+        if (r < 0)
+                return log_oom();
+        m->services[m->n_services++] = svc;
+        *ret = svc;
+        return 0;
+}
+
+static void manager_warn_accept(Manager *m) {
         for (size_t i = 0; i < m->n_units; i++)
                 if (m->units[i]->type == UNIT_SOCKET && m->units[i]->socket.accept &&
                     !manager_unit_failed(m, m->units[i]->name))
                         log_warning("%s: Accept=yes: per-connection instances are not "
                                     "implemented yet; the socket is held, but nothing serves it",
                                     m->units[i]->name);
+}
+
+/* Creates the runtime service of every loaded service unit and gives it its sockets. */
+static int manager_setup_services(Manager *m) {
+        for (size_t i = 0; i < m->n_units; i++) {
+                Unit *u = m->units[i];
+                Service *svc = NULL;
+                int r;
+
+                if (u->type != UNIT_SERVICE || u->is_template || manager_unit_failed(m, u->name))
+                        continue;
+                r = manager_add_service(m, u, &svc);
+                if (r < 0)
+                        return r;
+                r = manager_link_service(m, svc, u);
+                if (r < 0)
+                        return r;
+        }
+        manager_warn_accept(m);
         return 0;
 }
 
@@ -581,7 +1072,18 @@ static int manager_on_exit_signal(sd_event_source *s, const struct signalfd_sigi
 
 static int manager_on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si,
                                     void *userdata) {
-        log_warning("Received SIGHUP: daemon-reload is not implemented yet, ignoring.");
+        Manager *m = userdata;
+        _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
+        int r;
+
+        log_info("Received SIGHUP: daemon-reload.");
+        r = manager_daemon_reload(m, &errors, &warnings);
+        if (r < 0)
+                log_error_errno(r, "daemon-reload failed: %m; the old configuration stays");
+        else if (r > 0)
+                log_warning("daemon-reload: %zu error%s; those units keep their old "
+                            "configuration", strv_length(errors),
+                            strv_length(errors) == 1 ? "" : "s");
         return 0;
 }
 

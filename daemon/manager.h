@@ -11,9 +11,12 @@
 #include "daemon/service.h"
 #include "daemon/unit-file.h"
 
+typedef struct Service Service;
+
 typedef struct ManagerSocket {
         BindSpec spec; /* borrows from the Unit in Manager.units */
         int fd;        /* owned; -1 until bound */
+        Service *holder; /* retired sockets: the running service that still has it */
 } ManagerSocket;
 
 typedef struct Manager {
@@ -36,6 +39,15 @@ typedef struct Manager {
 
         Service **services; /* one per loaded, non-template service unit; owned */
         size_t n_services;
+
+        /* What a daemon-reload replaced but something still uses: units a running service
+         * was started with, and sockets a running service still holds. Freed by the gc. */
+        Unit **graveyard;
+        size_t n_graveyard;
+        ManagerSocket *retired;
+        size_t n_retired;
+        sd_event_source *gc_source;
+        unsigned n_reloads;
 
         unsigned n_errors, n_warnings; /* diagnostics seen while loading */
         bool exiting;                  /* stopping every service, then exit */

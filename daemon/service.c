@@ -64,6 +64,8 @@ static int service_spawn_main(Service *s);
 static void service_run_next_control(Service *s);
 static void service_enter_signal(Service *s, ServiceState st, ServiceResult r);
 static int service_spawn_reload(Service *s);
+static int service_apply_next_unit(Service *s);
+static int service_on_socket(sd_event_source *es, int fd, uint32_t revents, void *userdata);
 
 /* ---- the transition ---- */
 
@@ -88,7 +90,7 @@ static void service_set_state(Service *s, ServiceState st) {
         case SERVICE_DEAD:
         case SERVICE_FAILED:
                 /* Waiting for a client: that is the whole point of holding the socket. */
-                watch = s->socket_activated && !s->manager->exiting;
+                watch = s->socket_activated && !s->manager->exiting && !s->removed;
                 break;
         case SERVICE_START_PRE:
         case SERVICE_START:
@@ -458,8 +460,11 @@ static void service_enter_backoff(Service *s) {
 }
 
 static int service_enter_start(Service *s) {
-        const ServiceConfig *c = &s->unit->service;
         usec_t now = now_usec();
+
+        if (service_apply_next_unit(s) < 0)
+                return log_oom();
+        const ServiceConfig *c = &s->unit->service;
 
         if (service_start_limit_hit(s, now)) {
                 s->restart_pending = true;
@@ -1002,13 +1007,7 @@ int service_new(Service **ret, Manager *m, Unit *u) {
 Service *service_free(Service *s) {
         if (!s)
                 return NULL;
-        for (size_t i = 0; i < s->n_fds; i++) {
-                sd_event_source_disable_unref(s->watch_sources[i]);
-                free(s->fd_names[i]);
-        }
-        free(s->watch_sources);
-        free(s->fd_names);
-        free(s->fds);
+        service_clear_sockets(s);
         sd_event_source_disable_unref(s->timer_source);
         sd_event_source_disable_unref(s->output_source);
         safe_close(s->output_fd);
@@ -1043,11 +1042,28 @@ int service_add_socket(Service *s, int fd, const char *name, bool non_blocking) 
         return 0;
 }
 
-int service_begin(Service *s) {
+void service_clear_sockets(Service *s) {
+        for (size_t i = 0; i < s->n_fds; i++) {
+                s->watch_sources[i] = sd_event_source_disable_unref(s->watch_sources[i]);
+                free(s->fd_names[i]);
+        }
+        free(s->watch_sources);
+        free(s->fd_names);
+        free(s->fds);
+        s->watch_sources = NULL;
+        s->fd_names = NULL;
+        s->fds = NULL;
+        s->n_fds = 0;
+        s->non_blocking = false;
+}
+
+int service_begin_watch(Service *s) {
         const SocketConfig *sc;
         int r;
 
         for (size_t i = 0; i < s->n_fds && s->socket_activated; i++) {
+                if (s->watch_sources[i])
+                        continue;
                 r = sd_event_add_io(s->manager->event, &s->watch_sources[i], s->fds[i], EPOLLIN,
                                     service_on_socket, s);
                 if (r < 0)
@@ -1060,6 +1076,44 @@ int service_begin(Service *s) {
                                                              sc->poll_limit_interval_usec,
                                                              sc->poll_limit_burst);
         }
+        /* Re-decide the watch for the current state, without a transition. */
+        if (IN_SET(s->state, SERVICE_DEAD, SERVICE_FAILED))
+                (void) service_watch(s, s->socket_activated && !s->manager->exiting &&
+                                                !s->removed);
+        return 0;
+}
+
+static int service_apply_next_unit(Service *s) {
+        Unit *u = s->next_unit;
+
+        if (!u)
+                return 0;
+        if (u->start_limit_burst != s->unit->start_limit_burst) {
+                usec_t *t = calloc(u->start_limit_burst ?: 1, sizeof(usec_t));
+                if (!t)
+                        return -ENOMEM;
+                free(s->start_times);
+                s->start_times = t;
+                s->n_start_times = s->start_times_head = 0;
+        }
+        log_info("%s: now running with its reloaded unit", u->name);
+        s->unit = u;
+        s->next_unit = NULL;
+        return 0;
+}
+
+void service_set_next_unit(Service *s, Unit *u) {
+        if (u == s->unit)
+                return;
+        s->next_unit = u;
+        if (!service_is_active(s) && IN_SET(s->state, SERVICE_DEAD, SERVICE_FAILED))
+                (void) service_apply_next_unit(s);
+}
+
+int service_begin(Service *s) {
+        int r = service_begin_watch(s);
+        if (r < 0)
+                return r;
         if (s->start_at_boot)
                 return service_enter_start(s);
         service_set_state(s, SERVICE_DEAD);

@@ -96,6 +96,8 @@ typedef struct Service {
         uint64_t log_seq;
 
         bool restart_after_stop; /* an operator restart: start again once dead */
+        Unit *next_unit;         /* after a daemon-reload: applies at the next start */
+        bool removed;            /* its unit is gone: freed once it is inactive */
         usec_t since_realtime;   /* CLOCK_REALTIME of the last start, for status */
 } Service;
 
@@ -109,6 +111,14 @@ static inline void service_freep(Service **s) {
 
 /* Adds one socket fd (borrowed) with its name. Before service_begin(). */
 int service_add_socket(Service *s, int fd, const char *name, bool non_blocking);
+
+/* Drops every socket and watch (daemon-reload gives the new set with service_add_socket(),
+ * then service_begin_watch()). */
+void service_clear_sockets(Service *s);
+/* (Re)creates the watches on the sockets and applies the state's watch decision. */
+int service_begin_watch(Service *s);
+/* Switches to the unit a daemon-reload loaded: now when not running, else at the next start. */
+void service_set_next_unit(Service *s, Unit *u);
 
 /* Called once after the sockets are added: starts a boot-time service, or watches the sockets
  * of an on-demand one. */

@@ -270,8 +270,9 @@ class Handoff(harness.TestCase):
                 listen_fds=r["LISTEN_FDS"],
                 listen_fdnames=r["LISTEN_FDNAMES"],
                 sd_listen_fds=r["sd_listen_fds"],
-                blocked=r["signals"]["blocked"],
-                dispositions=r["signals"]["dispositions"],
+                # Not compared: the signal state. systemd-socket-activate passes on what it
+                # inherited (under nohup, SIGHUP ignored); berth resets it, by contract, and
+                # assert_common_handoff() checks that below.
             )
         self.maxDiff = None
         self.assertEqual(shape(got, p), shape(ref, p2))
