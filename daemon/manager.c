@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "daemon/listener.h"
 #include "daemon/manager.h"
+#include "daemon/notify-parse.h"
 #include "daemon/unit-dir.h"
 
 static void manager_gc_later(Manager *m);
@@ -76,6 +77,7 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_services; i++)
                 service_free(m->services[i]);
         free(m->services);
+        notify_free(m->notify);
         manager_close_sockets(m);
         for (size_t i = 0; i < m->n_retired; i++)
                 safe_close(m->retired[i].fd);
@@ -917,6 +919,46 @@ int manager_unit_reload(Manager *m, const char *name, char *err, size_t errlen) 
         return manager_unit_action(m, name, ACTION_RELOAD, err, errlen);
 }
 
+void manager_dispatch_notify(Manager *m, pid_t pid, const NotifyMessage *msg, int *fds,
+                             size_t n_fds) {
+        static const char *const roles[_NOTIFY_ROLE_MAX] = {
+                [NOTIFY_ROLE_MAIN] = "the main process",
+                [NOTIFY_ROLE_CONTROL] = "a control process",
+                [NOTIFY_ROLE_OLD_MAIN] = "the process being replaced",
+                [NOTIFY_ROLE_OTHER] = "another process of the service",
+        };
+        Service *s = NULL;
+        NotifyRole role = NOTIFY_ROLE_OTHER;
+
+        for (size_t i = 0; i < m->n_services && !s; i++)
+                if (service_owns_pid(m->services[i], pid, &role))
+                        s = m->services[i];
+        if (!s)
+                log_warning("notify: ignoring a message from pid %d, which belongs to no service",
+                            (int) pid);
+        else {
+                NotifyAccess access = service_notify_access(s);
+                bool ok = access == NOTIFY_ACCESS_ALL ||
+                          (access == NOTIFY_ACCESS_EXEC && role != NOTIFY_ROLE_OTHER) ||
+                          (access == NOTIFY_ACCESS_MAIN &&
+                           IN_SET(role, NOTIFY_ROLE_MAIN, NOTIFY_ROLE_OLD_MAIN));
+                if (ok) {
+                        service_on_notify(s, role, pid, msg, fds, n_fds);
+                        return;
+                }
+                log_warning("%s: ignoring a notify message from pid %d, %s: NotifyAccess=%s "
+                            "does not allow it%s",
+                            s->unit->name, (int) pid, roles[role],
+                            notify_access_to_string(access),
+                            access == NOTIFY_ACCESS_NONE ? " (set NotifyAccess=main in the unit)"
+                                                         : "");
+        }
+        if (m->notify)
+                m->notify->n_dropped++;
+        for (size_t i = 0; i < n_fds; i++)
+                safe_close(fds[i]);
+}
+
 const SocketConfig *manager_socket_config_of_fd(Manager *m, int fd) {
         for (size_t i = 0; i < m->n_sockets; i++)
                 if (m->sockets[i].fd == fd)
@@ -1132,6 +1174,16 @@ int manager_run(Manager *m) {
                 return log_error_errno(r, "Failed to watch signals: %m");
         /* Children are reaped after their output is read and after other events. */
         (void) sd_event_source_set_priority(m->sigchld_source, SD_EVENT_PRIORITY_IDLE);
+
+        {
+                _cleanup_free_ char *path = NULL;
+                if (asprintf(&path, "%s/notify", m->runtime_dir) < 0)
+                        return log_oom();
+                r = notify_new(&m->notify, m, path);
+                if (r < 0)
+                        log_warning("Running without a NOTIFY_SOCKET: Type=notify services "
+                                    "cannot report readiness.");
+        }
 
         r = manager_setup_services(m);
         if (r < 0)

@@ -8,6 +8,7 @@
 #include <systemd/sd-event.h>
 
 #include "daemon/bind-plan.h"
+#include "daemon/notify.h"
 #include "daemon/service.h"
 #include "daemon/unit-file.h"
 
@@ -37,6 +38,7 @@ typedef struct Manager {
         ManagerSocket *sockets;
         size_t n_sockets;
 
+        Notify *notify;     /* the NOTIFY_SOCKET receiver; owned */
         Service **services; /* one per loaded, non-template service unit; owned */
         size_t n_services;
 
@@ -87,6 +89,11 @@ bool manager_unit_failed(Manager *m, const char *name);
 
 /* Called by a service after every transition: lets the manager finish a shutdown. */
 void manager_on_service_state(Manager *m, Service *s);
+
+/* A parsed notify datagram from pid: finds the service, applies NotifyAccess=, and hands it
+ * over, or drops it with a log line. Consumes fds. */
+void manager_dispatch_notify(Manager *m, pid_t pid, const struct NotifyMessage *msg, int *fds,
+                             size_t n_fds);
 
 /* The socket unit's config for a bound fd, or NULL. */
 const SocketConfig *manager_socket_config_of_fd(Manager *m, int fd);

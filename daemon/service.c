@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -13,6 +14,7 @@
 #include "common/log.h"
 #include "common/parse-util.h"
 #include "daemon/manager.h"
+#include "daemon/notify-parse.h"
 #include "daemon/service.h"
 #include "daemon/spawn.h"
 
@@ -43,6 +45,8 @@ static const char *const result_names[_SERVICE_RESULT_MAX] = {
         [SERVICE_FAILURE_CORE_DUMP] = "core-dump",
         [SERVICE_FAILURE_TIMEOUT] = "timeout",
         [SERVICE_FAILURE_RESOURCES] = "resources",
+        [SERVICE_FAILURE_PROTOCOL] = "protocol",
+        [SERVICE_FAILURE_WATCHDOG] = "watchdog",
 };
 
 const char *service_result_to_string(ServiceResult r) {
@@ -66,6 +70,9 @@ static void service_enter_signal(Service *s, ServiceState st, ServiceResult r);
 static int service_spawn_reload(Service *s);
 static int service_apply_next_unit(Service *s);
 static int service_on_socket(sd_event_source *es, int fd, uint32_t revents, void *userdata);
+static void service_enter_running(Service *s);
+static void service_handover_failed(Service *s, const char *why);
+static void service_report_restart(Service *s, int error, const char *message);
 
 /* ---- the transition ---- */
 
@@ -124,7 +131,7 @@ static void service_set_state(Service *s, ServiceState st) {
 }
 
 bool service_is_active(const Service *s) {
-        return s->main_pid > 0 || s->control_pid > 0;
+        return s->main_pid > 0 || s->control_pid > 0 || s->old_main_pid > 0;
 }
 
 /* ---- timers ---- */
@@ -369,12 +376,45 @@ static int service_spawn(Service *s, const ExecCommand *cmd, bool with_fds, char
                          pid_t *ret_pid) {
         const ServiceConfig *c = &s->unit->service;
         _cleanup_strv_free_ char **env = NULL, **argv = NULL;
-        char err[SPAWN_ERROR_MAX];
+        _cleanup_free_ int *fds = NULL;
+        _cleanup_free_ char **names = NULL;
+        char err[SPAWN_ERROR_MAX], notify[sizeof(struct sockaddr_un) + 32], wd[64];
+        char *more[4] = {};
+        size_t n_more = 0, n_fds = 0;
         int out = -1, r;
 
-        r = service_build_env(s, extra_env, &env);
+        /* Every process may notify (NotifyAccess= decides what counts); the main process
+         * learns its watchdog interval. */
+        if (s->manager->notify) {
+                snprintf(notify, sizeof notify, "NOTIFY_SOCKET=%s", s->manager->notify->path);
+                more[n_more++] = notify;
+        }
+        if (with_fds && s->watchdog_usec > 0) {
+                snprintf(wd, sizeof wd, "WATCHDOG_USEC=%llu",
+                         (unsigned long long) s->watchdog_usec);
+                more[n_more++] = wd;
+        }
+        for (char *const *e = extra_env; e && *e && n_more < ELEMENTSOF(more) - 1; e++)
+                more[n_more++] = *e;
+        r = service_build_env(s, more, &env);
         if (r < 0)
                 return r;
+
+        /* The main process gets its sockets, then the fd store, names and all. */
+        if (with_fds) {
+                fds = calloc(s->n_fds + s->n_fd_store + 1, sizeof(int));
+                names = calloc(s->n_fds + s->n_fd_store + 1, sizeof(char *));
+                if (!fds || !names)
+                        return -ENOMEM;
+                for (size_t i = 0; i < s->n_fds; i++) {
+                        fds[n_fds] = s->fds[i];
+                        names[n_fds++] = s->fd_names[i];
+                }
+                for (size_t i = 0; i < s->n_fd_store; i++) {
+                        fds[n_fds] = s->fd_store[i]->fd;
+                        names[n_fds++] = s->fd_store[i]->name;
+                }
+        }
         r = exec_expand(cmd->argv, env, &argv);
         if (r < 0)
                 return log_error_errno(r, "%s: cannot expand the command line of %s:%u: %m",
@@ -390,9 +430,9 @@ static int service_spawn(Service *s, const ExecCommand *cmd, bool with_fds, char
                 .path = cmd->path,
                 .argv = argv,
                 .envp = env,
-                .fds = with_fds ? s->fds : NULL,
-                .fd_names = with_fds ? s->fd_names : NULL,
-                .n_fds = with_fds ? s->n_fds : 0,
+                .fds = fds,
+                .fd_names = names,
+                .n_fds = n_fds,
                 .non_blocking = s->non_blocking,
                 .stdin_fd = -1,
                 .stdout_fd = c->std_output == STD_OUTPUT_LOG ? out :
@@ -499,23 +539,371 @@ static int service_spawn_main(Service *s) {
                 service_enter_dead(s, SERVICE_SUCCESS);
                 return 0;
         }
+        s->watchdog_usec = c->watchdog_usec;
         r = service_spawn(s, &c->exec_start[s->exec_index], true, NULL, &pid);
         if (r < 0) {
-                service_enter_dead(s, SERVICE_FAILURE_RESOURCES);
+                if (s->old_main_pid > 0)
+                        service_handover_failed(s, "the new process could not be started");
+                else
+                        service_enter_dead(s, SERVICE_FAILURE_RESOURCES);
                 return r;
         }
         s->main_pid = s->pgid = pid;
-        if (c->type == SERVICE_ONESHOT) {
+        if (c->type == SERVICE_ONESHOT || c->type == SERVICE_NOTIFY) {
+                /* oneshot: until it exits; notify: until READY=1. */
                 service_set_state(s, SERVICE_START);
                 (void) service_arm_timer(s, c->timeout_start_usec);
-        } else {
-                /* simple and exec: spawn returns once execve() succeeded. notify: readiness
-                 * arrives with the notify socket; until then it counts as running. */
-                service_disarm_timer(s);
-                service_set_state(s, SERVICE_RUNNING);
+        } else
+                /* simple and exec: spawn returns once execve() succeeded. */
+                service_enter_running(s);
+        return 0;
+}
+
+/* ---- readiness, the watchdog, overlap handover ---- */
+
+static int service_on_watchdog(sd_event_source *es, uint64_t usec, void *userdata);
+static int service_on_old_timer(sd_event_source *es, uint64_t usec, void *userdata);
+
+static void service_arm_source(Service *s, sd_event_source **src, usec_t usec,
+                               sd_event_time_handler_t cb) {
+        if (usec == 0 || usec == USEC_INFINITY) {
+                if (*src)
+                        (void) sd_event_source_set_enabled(*src, SD_EVENT_OFF);
+                return;
+        }
+        if (!*src) {
+                if (sd_event_add_time_relative(s->manager->event, src, CLOCK_MONOTONIC, usec,
+                                               USEC_PER_MSEC, cb, s) < 0)
+                        log_warning("%s: cannot arm a timer, ignoring", sname(s));
+                return;
+        }
+        (void) sd_event_source_set_time_relative(*src, usec);
+        (void) sd_event_source_set_enabled(*src, SD_EVENT_ONESHOT);
+}
+
+/* (Re)starts the watchdog: WATCHDOG=1 must come within watchdog_usec while running. */
+static void service_arm_watchdog(Service *s) {
+        service_arm_source(s, &s->watchdog_source,
+                           s->state == SERVICE_RUNNING && s->main_pid > 0 ? s->watchdog_usec : 0,
+                           service_on_watchdog);
+}
+
+static void service_report_restart(Service *s, int error, const char *message) {
+        void (*cb)(Service *, int, const char *, void *) = s->restart_done;
+
+        if (!cb)
+                return;
+        s->restart_done = NULL;
+        cb(s, error, message, s->restart_done_userdata);
+}
+
+static void service_kill_old(Service *s, int sig) {
+        if (s->old_main_pid <= 0)
+                return;
+        if (s->unit->service.kill_mode == KILL_CONTROL_GROUP || sig == SIGKILL)
+                (void) kill(-s->old_pgid, sig);
+        else
+                (void) kill(s->old_main_pid, sig);
+        if (sig != SIGKILL)
+                (void) kill(s->old_main_pid, SIGCONT);
+}
+
+/* The main process is ready. During an overlap handover the old one now drains. */
+static void service_enter_running(Service *s) {
+        const ServiceConfig *c = &s->unit->service;
+
+        service_disarm_timer(s);
+        service_set_state(s, SERVICE_RUNNING);
+        service_arm_watchdog(s);
+        if (s->old_main_pid > 0) {
+                log_info("%s: handover: pid %d is ready; sending SIG%s to pid %d so it drains "
+                         "(SIGKILL after %llums)",
+                         sname(s), (int) s->main_pid, sigabbrev_np(c->kill_signal) ?: "?",
+                         (int) s->old_main_pid,
+                         (unsigned long long) (c->timeout_stop_usec / USEC_PER_MSEC));
+                service_kill_old(s, c->kill_signal);
+                service_arm_source(s, &s->old_timer_source, c->timeout_stop_usec,
+                                   service_on_old_timer);
+        }
+        service_report_restart(s, 0, NULL);
+}
+
+/* Handover=overlap: the new process failed; it goes, and the old one serves on. */
+static void service_handover_failed(Service *s, const char *why) {
+        char msg[256];
+
+        if (s->old_main_pid <= 0) {
+                service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_PROTOCOL);
+                return;
+        }
+        snprintf(msg, sizeof msg, "handover failed: %s; pid %d serves on", why,
+                 (int) s->old_main_pid);
+        log_warning("%s: %s", sname(s), msg);
+        if (s->main_pid > 0 && s->pgid > 0)
+                (void) kill(-s->pgid, SIGKILL); /* reaped later as a stray child */
+        s->main_pid = s->old_main_pid;
+        s->pgid = s->old_pgid;
+        s->old_main_pid = s->old_pgid = 0;
+        service_disarm_timer(s);
+        service_set_state(s, SERVICE_RUNNING);
+        service_arm_watchdog(s);
+        service_report_restart(s, -EIO, msg);
+}
+
+static int service_start_overlap(Service *s) {
+        int r;
+
+        log_info("%s: handover (overlap): starting a new process while pid %d serves",
+                 sname(s), (int) s->main_pid);
+        r = service_apply_next_unit(s);
+        if (r < 0)
+                return r;
+        s->old_main_pid = s->main_pid;
+        s->old_pgid = s->pgid;
+        s->main_pid = s->pgid = 0;
+        s->result = SERVICE_SUCCESS;
+        s->exec_index = 0;
+        service_arm_source(s, &s->watchdog_source, 0, service_on_watchdog);
+        return service_spawn_main(s);
+}
+
+static int service_on_old_timer(sd_event_source *es, uint64_t usec, void *userdata) {
+        Service *s = userdata;
+
+        if (s->old_main_pid > 0) {
+                log_warning("%s: the replaced process %d is still draining after "
+                            "TimeoutStopSec=, sending SIGKILL",
+                            sname(s), (int) s->old_main_pid);
+                service_kill_old(s, SIGKILL);
         }
         return 0;
 }
+
+static int service_on_watchdog(sd_event_source *es, uint64_t usec, void *userdata) {
+        Service *s = userdata;
+
+        if (s->state != SERVICE_RUNNING || s->main_pid <= 0)
+                return 0;
+        log_warning("%s: watchdog timeout: no WATCHDOG=1 within %llums; sending SIGABRT to "
+                    "pid %d",
+                    sname(s), (unsigned long long) (s->watchdog_usec / USEC_PER_MSEC),
+                    (int) s->main_pid);
+        s->result = SERVICE_FAILURE_WATCHDOG;
+        (void) kill(s->main_pid, SIGABRT);
+        service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_WATCHDOG);
+        return 0;
+}
+
+/* ---- the fd store ---- */
+
+static StoredFd *stored_fd_free(StoredFd *f) {
+        if (!f)
+                return NULL;
+        sd_event_source_disable_unref(f->poll_source);
+        safe_close(f->fd);
+        free(f->name);
+        free(f);
+        return NULL;
+}
+
+static void service_remove_stored(Service *s, size_t i) {
+        stored_fd_free(s->fd_store[i]);
+        memmove(s->fd_store + i, s->fd_store + i + 1,
+                (s->n_fd_store - i - 1) * sizeof(StoredFd *));
+        s->n_fd_store--;
+}
+
+static int stored_fd_on_event(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        StoredFd *f = userdata;
+        Service *s = f->service;
+
+        for (size_t i = 0; i < s->n_fd_store; i++)
+                if (s->fd_store[i] == f) {
+                        log_info("%s: stored fd '%s' hung up, dropping it", sname(s), f->name);
+                        service_remove_stored(s, i);
+                        break;
+                }
+        return 0;
+}
+
+void service_release_fd_store(Service *s) {
+        if (s->n_fd_store > 0)
+                log_info("%s: releasing %zu stored fd%s", sname(s), s->n_fd_store,
+                         s->n_fd_store == 1 ? "" : "s");
+        while (s->n_fd_store > 0)
+                service_remove_stored(s, s->n_fd_store - 1);
+        free(s->fd_store);
+        s->fd_store = NULL;
+}
+
+/* Takes the fds (consumed in every case). */
+static void service_store_fds(Service *s, int *fds, size_t n_fds, const char *name, bool poll) {
+        unsigned max = s->unit->service.fd_store_max;
+        size_t i = 0;
+
+        for (; i < n_fds; i++) {
+                StoredFd *f, **a;
+
+                if (s->n_fd_store >= max) {
+                        log_warning("%s: FDSTORE=1 with more fds than FileDescriptorStoreMax=%u "
+                                    "allows; closing %zu of them",
+                                    sname(s), max, n_fds - i);
+                        break;
+                }
+                f = calloc(1, sizeof *f);
+                a = realloc(s->fd_store, (s->n_fd_store + 1) * sizeof(StoredFd *));
+                if (!f || !a) {
+                        free(f);
+                        if (a)
+                                s->fd_store = a;
+                        log_oom();
+                        break;
+                }
+                s->fd_store = a;
+                *f = (StoredFd) { .service = s, .fd = fds[i], .name = strdup(name) };
+                if (!f->name) {
+                        free(f);
+                        log_oom();
+                        break;
+                }
+                if (poll && sd_event_add_io(s->manager->event, &f->poll_source, f->fd,
+                                            EPOLLHUP | EPOLLERR, stored_fd_on_event, f) < 0)
+                        log_warning("%s: cannot watch stored fd '%s', keeping it unwatched",
+                                    sname(s), name);
+                s->fd_store[s->n_fd_store++] = f;
+                log_info("%s: stored fd %d as '%s' (%zu of %u)", sname(s), f->fd, name,
+                         s->n_fd_store, max);
+        }
+        for (; i < n_fds; i++)
+                safe_close(fds[i]);
+}
+
+/* ---- notify ---- */
+
+NotifyAccess service_notify_access(const Service *s) {
+        const ServiceConfig *c = &s->unit->service;
+
+        if (c->notify_access_set)
+                return c->notify_access;
+        /* A unit that asks for readiness, a watchdog or an fd store means to notify. */
+        return c->type == SERVICE_NOTIFY || c->watchdog_usec > 0 || c->fd_store_max > 0 ?
+                       NOTIFY_ACCESS_MAIN :
+                       NOTIFY_ACCESS_NONE;
+}
+
+static pid_t pgid_of(pid_t pid) {
+        char path[64], buf[512];
+        FILE *f;
+        int pgid = -1;
+
+        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return -1;
+        if (fgets(buf, sizeof buf, f)) {
+                const char *p = strrchr(buf, ')');
+                int ppid;
+                char state;
+                if (!p || sscanf(p + 1, " %c %d %d", &state, &ppid, &pgid) != 3)
+                        pgid = -1;
+        }
+        fclose(f);
+        return pgid;
+}
+
+bool service_owns_pid(const Service *s, pid_t pid, NotifyRole *ret_role) {
+        pid_t g;
+
+        if (pid <= 0)
+                return false;
+        if (pid == s->main_pid)
+                return *ret_role = NOTIFY_ROLE_MAIN, true;
+        if (pid == s->control_pid)
+                return *ret_role = NOTIFY_ROLE_CONTROL, true;
+        if (pid == s->old_main_pid)
+                return *ret_role = NOTIFY_ROLE_OLD_MAIN, true;
+        if (!service_is_active(s))
+                return false;
+        g = pgid_of(pid);
+        if (g > 0 && (g == s->pgid || g == s->old_pgid || g == s->control_pid))
+                return *ret_role = NOTIFY_ROLE_OTHER, true;
+        return false;
+}
+
+void service_on_notify(Service *s, NotifyRole role, pid_t pid, const NotifyMessage *m, int *fds,
+                       size_t n_fds) {
+        bool old = role == NOTIFY_ROLE_OLD_MAIN;
+
+        if (m->status) {
+                char *t = strdup(m->status);
+                if (t) {
+                        free(s->status_text);
+                        s->status_text = t;
+                        log_debug("%s: STATUS=%s", sname(s), t);
+                }
+        }
+        if (m->errno_value >= 0)
+                s->status_errno = m->errno_value;
+        if (m->mainpid > 0 && !old) {
+                pid_t g = pgid_of(m->mainpid);
+                if (g > 0 && g == s->pgid) {
+                        log_info("%s: MAINPID=%d: the main process is now pid %d", sname(s),
+                                 (int) m->mainpid, (int) m->mainpid);
+                        s->main_pid = m->mainpid;
+                } else
+                        log_warning("%s: MAINPID=%d from pid %d is not a process of this "
+                                    "service, ignoring",
+                                    sname(s), (int) m->mainpid, (int) pid);
+        }
+        if (m->reloading)
+                log_info("%s: reloading (RELOADING=1 from pid %d)", sname(s), (int) pid);
+        if (m->stopping)
+                log_info("%s: stopping (STOPPING=1 from pid %d)", sname(s), (int) pid);
+        if (m->ready && !old) {
+                if (s->state == SERVICE_START && s->unit->service.type == SERVICE_NOTIFY) {
+                        log_info("%s: READY=1 from pid %d", sname(s), (int) pid);
+                        service_enter_running(s);
+                }
+        }
+        if (m->watchdog_usec != UINT64_MAX && !old) {
+                s->watchdog_usec = m->watchdog_usec;
+                service_arm_watchdog(s);
+        }
+        if (m->watchdog && !old)
+                service_arm_watchdog(s);
+        if (m->watchdog_trigger && !old && s->state == SERVICE_RUNNING)
+                (void) service_on_watchdog(NULL, 0, s);
+        if (m->extend_timeout_usec != UINT64_MAX && !old &&
+            IN_SET(s->state, SERVICE_START_PRE, SERVICE_START, SERVICE_STOP,
+                   SERVICE_STOP_SIGTERM)) {
+                usec_t now = now_usec(), due = 0;
+                if (s->timer_source && sd_event_source_get_time(s->timer_source, &due) >= 0 &&
+                    due < now + m->extend_timeout_usec)
+                        (void) service_arm_timer(s, m->extend_timeout_usec);
+        }
+        if (m->fdstoreremove && m->fdname)
+                for (size_t i = s->n_fd_store; i > 0; i--)
+                        if (streq(s->fd_store[i - 1]->name, m->fdname)) {
+                                log_info("%s: FDSTOREREMOVE=1: dropping stored fd '%s'",
+                                         sname(s), m->fdname);
+                                service_remove_stored(s, i - 1);
+                        }
+        if (m->fdstore && n_fds > 0) {
+                if (s->unit->service.fd_store_max == 0) {
+                        log_warning("%s: FDSTORE=1 from pid %d, but FileDescriptorStoreMax=0; "
+                                    "closing %zu fd%s",
+                                    sname(s), (int) pid, n_fds, n_fds == 1 ? "" : "s");
+                } else {
+                        service_store_fds(s, fds, n_fds, m->fdname ?: "stored", m->fdpoll != 0);
+                        return;
+                }
+        }
+        /* Anything else that came with fds (BARRIER=1's pipe among them) is closed: that is
+         * what a barrier waits for. */
+        for (size_t i = 0; i < n_fds; i++)
+                safe_close(fds[i]);
+}
+
 
 /* Runs the next ExecStartPre= (in START_PRE) or ExecStop= (in STOP), or moves on. */
 static void service_run_next_control(Service *s) {
@@ -582,6 +970,7 @@ static void service_kill(Service *s, int sig, bool whole_group) {
 
         if (mode == KILL_NONE && sig != SIGKILL)
                 return;
+        service_kill_old(s, sig);
         if (s->control_pid > 0)
                 (void) kill(-s->control_pid, sig);
         if (whole_group && s->pgid > 0 && (mode == KILL_CONTROL_GROUP || sig == SIGKILL) &&
@@ -663,6 +1052,11 @@ int service_stop(Service *s) {
 }
 
 int service_restart(Service *s) {
+        const Unit *u = s->next_unit ?: s->unit;
+
+        if (u->service.handover == HANDOVER_OVERLAP && s->state == SERVICE_RUNNING &&
+            s->main_pid > 0 && s->old_main_pid == 0 && u->service.type != SERVICE_ONESHOT)
+                return service_start_overlap(s);
         switch (s->state) {
         case SERVICE_START_PRE:
         case SERVICE_START:
@@ -742,7 +1136,7 @@ static bool service_should_restart(Service *s, ServiceResult r) {
                 return r != SERVICE_SUCCESS;
         case SERVICE_RESTART_ON_ABNORMAL:
                 return r == SERVICE_FAILURE_SIGNAL || r == SERVICE_FAILURE_CORE_DUMP ||
-                       r == SERVICE_FAILURE_TIMEOUT;
+                       r == SERVICE_FAILURE_TIMEOUT || r == SERVICE_FAILURE_WATCHDOG;
         case SERVICE_RESTART_ON_ABORT:
                 return r == SERVICE_FAILURE_SIGNAL || r == SERVICE_FAILURE_CORE_DUMP;
         case SERVICE_RESTART_ALWAYS:
@@ -758,6 +1152,8 @@ static void service_enter_dead(Service *s, ServiceResult r) {
         if (s->result == SERVICE_SUCCESS)
                 s->result = r;
         s->main_pid = s->control_pid = 0;
+        s->old_main_pid = s->old_pgid = 0;
+        service_arm_source(s, &s->watchdog_source, 0, service_on_watchdog);
         service_flush_output(s, true);
 
         /* A run that lasted a whole start-limit interval proves the service works again. */
@@ -781,6 +1177,15 @@ static void service_enter_dead(Service *s, ServiceResult r) {
         }
         s->restart_pending = false;
         service_disarm_timer(s);
+        if (s->restart_done) {
+                char msg[128];
+                snprintf(msg, sizeof msg, "%s did not start: %s", sname(s),
+                         result_names[s->result]);
+                service_report_restart(s, -EIO, msg);
+        }
+        /* An explicit stop releases the fd store; restarts and crashes keep it. */
+        if (s->stop_requested && !s->manager->exiting)
+                service_release_fd_store(s);
         service_set_state(s, s->result == SERVICE_SUCCESS || s->stop_requested ? SERVICE_DEAD :
                                                                                 SERVICE_FAILED);
 }
@@ -823,12 +1228,20 @@ bool service_on_child(Service *s, const siginfo_t *si) {
                 s->last_exit_status = si->si_status;
                 switch (s->state) {
                 case SERVICE_START:
-                        /* oneshot: the next ExecStart=, or done */
-                        if (r == SERVICE_SUCCESS) {
-                                s->exec_index++;
-                                (void) service_spawn_main(s);
-                        } else
-                                service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
+                        if (c->type == SERVICE_ONESHOT) {
+                                /* the next ExecStart=, or done */
+                                if (r == SERVICE_SUCCESS) {
+                                        s->exec_index++;
+                                        (void) service_spawn_main(s);
+                                } else
+                                        service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
+                        } else if (s->old_main_pid > 0)
+                                service_handover_failed(s, "the new process exited before "
+                                                           "READY=1");
+                        else
+                                service_enter_signal(s, SERVICE_STOP_SIGTERM,
+                                                     r == SERVICE_SUCCESS ?
+                                                             SERVICE_FAILURE_PROTOCOL : r);
                         break;
                 case SERVICE_RUNNING:
                         /* Stray members of its group go with it. */
@@ -851,6 +1264,17 @@ bool service_on_child(Service *s, const siginfo_t *si) {
                 case _SERVICE_STATE_INVALID:
                         break;
                 }
+                return true;
+        }
+        if (si->si_pid == s->old_main_pid) {
+                log_exit(s, "replaced", si);
+                if (s->unit->service.kill_mode != KILL_NONE && s->old_pgid > 0)
+                        (void) kill(-s->old_pgid, SIGKILL); /* its strays go with it */
+                s->old_main_pid = s->old_pgid = 0;
+                if (s->old_timer_source)
+                        (void) sd_event_source_set_enabled(s->old_timer_source, SD_EVENT_OFF);
+                if (IN_SET(s->state, SERVICE_STOP_SIGTERM, SERVICE_STOP_SIGKILL))
+                        service_enter_signal(s, s->state, s->result);
                 return true;
         }
         if (si->si_pid == s->control_pid) {
@@ -905,6 +1329,11 @@ static int service_on_timer(sd_event_source *es, uint64_t usec, void *userdata) 
         switch (s->state) {
         case SERVICE_START_PRE:
         case SERVICE_START:
+                if (s->old_main_pid > 0) {
+                        service_handover_failed(s, "the new process was not ready within "
+                                                   "TimeoutStartSec=");
+                        break;
+                }
                 log_warning("%s: start timed out after TimeoutStartSec=, stopping", sname(s));
                 service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_TIMEOUT);
                 break;
@@ -995,6 +1424,7 @@ int service_new(Service **ret, Manager *m, Unit *u) {
         s->unit = u;
         s->state = SERVICE_DEAD;
         s->output_fd = s->output_write_fd = -1;
+        s->status_errno = -1;
         if (u->start_limit_burst > 0) {
                 s->start_times = calloc(u->start_limit_burst, sizeof(usec_t));
                 if (!s->start_times)
@@ -1008,6 +1438,10 @@ Service *service_free(Service *s) {
         if (!s)
                 return NULL;
         service_clear_sockets(s);
+        service_release_fd_store(s);
+        sd_event_source_disable_unref(s->watchdog_source);
+        sd_event_source_disable_unref(s->old_timer_source);
+        free(s->status_text);
         sd_event_source_disable_unref(s->timer_source);
         sd_event_source_disable_unref(s->output_source);
         safe_close(s->output_fd);

@@ -13,6 +13,7 @@
 #include "daemon/unit-file.h"
 
 typedef struct Manager Manager;
+struct NotifyMessage;
 
 typedef enum ServiceState {
         SERVICE_DEAD,         /* not running; its sockets are watched if it has any */
@@ -36,6 +37,8 @@ typedef enum ServiceResult {
         SERVICE_FAILURE_CORE_DUMP,
         SERVICE_FAILURE_TIMEOUT,
         SERVICE_FAILURE_RESOURCES, /* could not be spawned */
+        SERVICE_FAILURE_PROTOCOL,  /* Type=notify: exited before READY=1 */
+        SERVICE_FAILURE_WATCHDOG,  /* missed WATCHDOG=1 within WatchdogSec= */
         _SERVICE_RESULT_MAX,
         _SERVICE_RESULT_INVALID = -EINVAL,
 } ServiceResult;
@@ -43,6 +46,24 @@ typedef enum ServiceResult {
 #define SERVICE_LOG_LINES 200
 #define SERVICE_LINE_MAX 4096
 #define SERVICE_BACKOFF_CAP_USEC (30 * USEC_PER_SEC)
+
+/* Who sent a notify message, relative to a service. */
+typedef enum NotifyRole {
+        NOTIFY_ROLE_MAIN,
+        NOTIFY_ROLE_CONTROL,
+        NOTIFY_ROLE_OLD_MAIN, /* the process an overlap handover is replacing */
+        NOTIFY_ROLE_OTHER,    /* another member of one of its process groups */
+        _NOTIFY_ROLE_MAX,
+        _NOTIFY_ROLE_INVALID = -EINVAL,
+} NotifyRole;
+
+/* One fd a service stored with FDSTORE=1. */
+typedef struct StoredFd {
+        struct Service *service; /* borrowed: the owner */
+        int fd;
+        char *name;
+        sd_event_source *poll_source; /* EPOLLHUP/EPOLLERR drop it, unless FDPOLL=0 */
+} StoredFd;
 
 typedef struct ServiceLogLine {
         uint64_t seq; /* 1, 2, ... per service, never reused */
@@ -96,6 +117,23 @@ typedef struct Service {
         uint64_t log_seq;
 
         bool restart_after_stop; /* an operator restart: start again once dead */
+
+        /* Readiness and status (notify). */
+        char *status_text;       /* STATUS=, or NULL */
+        int status_errno;        /* ERRNO=, or -1 */
+        usec_t watchdog_usec;    /* in force: WatchdogSec=, or WATCHDOG_USEC= */
+        sd_event_source *watchdog_source;
+
+        /* Handover=overlap: the process being replaced, while the new one gets ready. */
+        pid_t old_main_pid, old_pgid;
+        sd_event_source *old_timer_source;
+        /* A restart's caller, told once the new process is ready or has failed. */
+        void (*restart_done)(struct Service *s, int error, const char *message, void *userdata);
+        void *restart_done_userdata;
+
+        /* The fd store. */
+        StoredFd **fd_store;
+        size_t n_fd_store;
         Unit *next_unit;         /* after a daemon-reload: applies at the next start */
         bool removed;            /* its unit is gone: freed once it is inactive */
         usec_t since_realtime;   /* CLOCK_REALTIME of the last start, for status */
@@ -139,6 +177,16 @@ int service_reload(Service *s, char *err, size_t errlen);
  * (0: all). Returns the seq to ask with next. */
 uint64_t service_log_foreach(const Service *s, uint64_t after, unsigned max,
                              void (*fn)(const ServiceLogLine *l, void *userdata), void *userdata);
+
+/* Whether pid is one of this service's processes, and as what. */
+bool service_owns_pid(const Service *s, pid_t pid, NotifyRole *ret_role);
+/* A notify message from pid, already parsed and allowed by NotifyAccess=. Consumes fds. */
+void service_on_notify(Service *s, NotifyRole role, pid_t pid, const struct NotifyMessage *m,
+                       int *fds, size_t n_fds);
+/* The NotifyAccess= in force: the unit's, else main for Type=notify or a watchdog, else none. */
+NotifyAccess service_notify_access(const Service *s);
+/* Drops every stored fd (an explicit stop). */
+void service_release_fd_store(Service *s);
 
 /* A child of ours changed state: returns true when pid was this service's. */
 bool service_on_child(Service *s, const siginfo_t *si);

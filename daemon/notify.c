@@ -1,0 +1,175 @@
+/* notify: receives sd_notify() datagrams; see notify.h. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "common/log.h"
+#include "common/parse-util.h"
+#include "daemon/manager.h"
+#include "daemon/notify-parse.h"
+#include "daemon/notify.h"
+#include "daemon/service.h"
+
+/* At most this many datagrams per wakeup, so a flood cannot starve the rest of the loop. */
+#define NOTIFY_BATCH_MAX 64
+/* The kernel passes at most SCM_MAX_FD (253) fds in one message. */
+#define NOTIFY_FDS_MAX 253
+
+static void close_fds(int *fds, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                safe_close(fds[i]);
+}
+
+static const char *peer_comm(pid_t pid, char *buf, size_t len) {
+        char path[64];
+        FILE *f;
+
+        snprintf(buf, len, "?");
+        if (pid <= 0)
+                return buf;
+        snprintf(path, sizeof path, "/proc/%d/comm", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return buf;
+        if (fgets(buf, len, f))
+                buf[strcspn(buf, "\n")] = 0;
+        fclose(f);
+        return buf;
+}
+
+static int notify_on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        Notify *n = userdata;
+
+        for (unsigned batch = 0; batch < NOTIFY_BATCH_MAX; batch++) {
+                char buf[NOTIFY_BUFFER_MAX + 1], err[512], comm[32];
+                union {
+                        struct cmsghdr align;
+                        char raw[CMSG_SPACE(sizeof(struct ucred)) +
+                                 CMSG_SPACE(sizeof(int) * NOTIFY_FDS_MAX)];
+                } control;
+                struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf - 1 };
+                struct msghdr mh = {
+                        .msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = &control,
+                        .msg_controllen = sizeof control,
+                };
+                struct ucred *cred = NULL;
+                int fds[NOTIFY_FDS_MAX];
+                size_t n_fds = 0;
+                NotifyMessage msg;
+                ssize_t k;
+
+                k = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
+                if (k < 0) {
+                        if (errno != EAGAIN && errno != EINTR)
+                                log_warning_errno(errno, "notify: recvmsg() failed: %m, ignoring");
+                        break;
+                }
+                for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+                        if (c->cmsg_level != SOL_SOCKET)
+                                continue;
+                        if (c->cmsg_type == SCM_CREDENTIALS &&
+                            c->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
+                                cred = (struct ucred *) CMSG_DATA(c);
+                        else if (c->cmsg_type == SCM_RIGHTS) {
+                                size_t m = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                                for (size_t i = 0; i < m && n_fds < NOTIFY_FDS_MAX; i++)
+                                        memcpy(&fds[n_fds++], CMSG_DATA(c) + i * sizeof(int),
+                                               sizeof(int));
+                        }
+                }
+
+                pid_t pid = cred ? cred->pid : 0;
+                peer_comm(pid, comm, sizeof comm);
+                if (!cred || pid <= 0) {
+                        /* pid 0: the sender is in a PID namespace we cannot see into. */
+                        log_warning("notify: dropped a datagram without usable credentials "
+                                    "(SO_PASSCRED pid %d): it cannot be attributed to a service",
+                                    (int) pid);
+                        goto drop;
+                }
+                if ((mh.msg_flags & MSG_TRUNC) || (size_t) k > NOTIFY_BUFFER_MAX) {
+                        log_warning("notify: dropped a datagram from pid %d (%s): %zd bytes, "
+                                    "more than the %d allowed",
+                                    (int) pid, comm, k, NOTIFY_BUFFER_MAX);
+                        goto drop;
+                }
+                if (mh.msg_flags & MSG_CTRUNC) {
+                        log_warning("notify: dropped a datagram from pid %d (%s): more fds "
+                                    "than one message may carry",
+                                    (int) pid, comm);
+                        goto drop;
+                }
+                if (notify_parse(buf, k, &msg, err, sizeof err) < 0) {
+                        log_warning("notify: dropped a datagram from pid %d (%s): %s",
+                                    (int) pid, comm, err);
+                        goto drop;
+                }
+                manager_dispatch_notify(n->manager, pid, &msg, fds, n_fds);
+                notify_message_done(&msg);
+                continue;
+        drop:
+                n->n_dropped++;
+                close_fds(fds, n_fds);
+        }
+        return 0;
+}
+
+int notify_new(Notify **ret, Manager *m, const char *path) {
+        _cleanup_(notify_freep) Notify *n = calloc(1, sizeof *n);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct stat st;
+        int one = 1, r;
+
+        if (!n)
+                return log_oom();
+        n->manager = m;
+        n->fd = -1;
+        if (strlen(path) >= sizeof sa.sun_path)
+                return log_error_errno(ENAMETOOLONG, "notify: socket path '%s' is too long",
+                                       path);
+        n->path = strdup(path);
+        if (!n->path)
+                return log_oom();
+        strcpy(sa.sun_path, path);
+
+        /* Replace only a stale socket: never a file of another kind, never through a link. */
+        if (lstat(path, &st) == 0) {
+                if (!S_ISSOCK(st.st_mode))
+                        return log_error_errno(EEXIST, "notify: '%s' exists and is not a socket, "
+                                               "refusing to replace it", path);
+                (void) unlink(path);
+        }
+        n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (n->fd < 0)
+                return log_error_errno(errno, "notify: cannot create a socket: %m");
+        if (bind(n->fd, (struct sockaddr *) &sa, SUN_LEN(&sa)) < 0)
+                return log_error_errno(errno, "notify: cannot bind '%s': %m", path);
+        /* Services may run as other users: they must be able to send. */
+        if (chmod(path, 0666) < 0)
+                return log_error_errno(errno, "notify: cannot chmod '%s': %m", path);
+        if (setsockopt(n->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
+                return log_error_errno(errno, "notify: cannot set SO_PASSCRED: %m");
+        r = sd_event_add_io(m->event, &n->io_source, n->fd, EPOLLIN, notify_on_io, n);
+        if (r < 0)
+                return log_error_errno(r, "notify: cannot watch the socket: %m");
+        /* Readiness before output and children: READY=1 then exit must be seen in order. */
+        (void) sd_event_source_set_priority(n->io_source, SD_EVENT_PRIORITY_IMPORTANT - 1);
+        *ret = TAKE_PTR(n);
+        return 0;
+}
+
+Notify *notify_free(Notify *n) {
+        if (!n)
+                return NULL;
+        sd_event_source_disable_unref(n->io_source);
+        safe_close(n->fd);
+        if (n->path)
+                (void) unlink(n->path);
+        free(n->path);
+        free(n);
+        return NULL;
+}
