@@ -915,6 +915,29 @@ int manager_unit_restart(Manager *m, const char *name, char *err, size_t errlen)
         return manager_unit_action(m, name, ACTION_RESTART, err, errlen);
 }
 
+int manager_unit_restart_async(Manager *m, const char *name,
+                               void (*done)(Service *s, int error, const char *message,
+                                            void *userdata),
+                               void *userdata, char *err, size_t errlen) {
+        Service *s = manager_resolve_service(m, name);
+        int r;
+
+        if (s && s->restart_done) {
+                snprintf(err, errlen, "%s: a restart is already in progress", s->unit->name);
+                return -EBUSY;
+        }
+        if (s) {
+                s->restart_done = done;
+                s->restart_done_userdata = userdata;
+        }
+        r = manager_unit_action(m, name, ACTION_RESTART, err, errlen);
+        if (r < 0 && s) {
+                s->restart_done = NULL;
+                s->restart_done_userdata = NULL;
+        }
+        return r;
+}
+
 int manager_unit_reload(Manager *m, const char *name, char *err, size_t errlen) {
         return manager_unit_action(m, name, ACTION_RELOAD, err, errlen);
 }

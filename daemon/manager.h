@@ -122,3 +122,12 @@ int manager_unit_start(Manager *m, const char *name, char *err, size_t errlen);
 int manager_unit_stop(Manager *m, const char *name, char *err, size_t errlen);
 int manager_unit_restart(Manager *m, const char *name, char *err, size_t errlen);
 int manager_unit_reload(Manager *m, const char *name, char *err, size_t errlen);
+
+/* Restarts and tells done() once the new process is ready (error 0), or has failed (a negative
+ * errno and a message; with Handover=overlap the old process then serves on). done() is not
+ * called when this returns an error. At most one restart report may be pending per service:
+ * -EBUSY otherwise. */
+int manager_unit_restart_async(Manager *m, const char *name,
+                               void (*done)(Service *s, int error, const char *message,
+                                            void *userdata),
+                               void *userdata, char *err, size_t errlen);

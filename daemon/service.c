@@ -1437,6 +1437,7 @@ int service_new(Service **ret, Manager *m, Unit *u) {
 Service *service_free(Service *s) {
         if (!s)
                 return NULL;
+        service_report_restart(s, -ECANCELED, "the service was removed");
         service_clear_sockets(s);
         service_release_fd_store(s);
         sd_event_source_disable_unref(s->watchdog_source);
