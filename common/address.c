@@ -579,6 +579,15 @@ int address_parse(const char *text, ListenAddress *ret, char *err, size_t errlen
          * rather than guess. Spaces inside a unix path are fine. */
         if (text[0] == ' ' || text[p.len - 1] == ' ')
                 return parser_fail(&p, "address '%s' starts or ends with a space", p.qtext);
+        /* "8080 # web": an INI habit. In unit files, as in systemd, '#' and ';' start a
+         * comment only at the start of a line. (A unix path may hold them: not refused.) */
+        if (text[0] != '/' && text[0] != '@' &&
+            (strstr(text, " #") || strstr(text, " ;")))
+                return parser_fail(&p,
+                                   "address '%s' has a comment after it: '#' and ';' start a "
+                                   "comment only at the start of a line; put the comment on a "
+                                   "line of its own",
+                                   p.qtext);
 
         if (text[0] == '/')
                 r = parse_unix_path(&p, &a);

@@ -7,7 +7,7 @@
  * ("web.service", "web.socket"). Queries are open to every local user; methods marked (priv)
  * need uid 0 or berthd's own uid, checked per call from the peer's credentials.
  *
- *   ListUnits() -> a(ssssuttus)
+ *   ListUnits() -> a(ssssutuss)
  *       name, type ("socket"|"service"), load state ("loaded"|"failed"|"template"),
  *       state (a service's state name, e.g. "running", "dead", "failed", "auto-restart",
  *       "backoff"; a socket's "listening" or "failed"), main pid (0: none),

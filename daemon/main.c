@@ -338,6 +338,24 @@ int main(int argc, char **argv) {
                 a.unit_dirs[a.n_unit_dirs++] = def_units;
         a.unit_dirs[a.n_unit_dirs] = NULL;
 
+        /* A missing directory is skipped, but when none exists a check has nothing to check
+         * and a daemon nothing to do: say so. */
+        if (!a.command) {
+                bool any = false;
+                struct stat st;
+                for (size_t i = 0; i < a.n_unit_dirs && !any; i++)
+                        any = stat(a.unit_dirs[i], &st) == 0 && S_ISDIR(st.st_mode);
+                if (!any && a.check) {
+                        log_error("No unit directory to check: '%s'%s does not exist.",
+                                  a.unit_dirs[0], a.n_unit_dirs > 1 ? " (and the others)" : "");
+                        return EXIT_FAILURE;
+                }
+                if (!any)
+                        log_warning("No unit directory: '%s'%s does not exist; running with no "
+                                    "units.",
+                                    a.unit_dirs[0], a.n_unit_dirs > 1 ? " (and the others)" : "");
+        }
+
         r = manager_new(&m, a.unit_dirs, a.runtime_dir ?: def_runtime, a.user);
         if (r < 0) {
                 log_oom();
