@@ -499,14 +499,16 @@ static void service_enter_backoff(Service *s) {
         (void) service_arm_timer(s, delay);
 }
 
-static int service_enter_start(Service *s) {
+/* limited: automatic starts (a client, Restart=, boot) count against the start limit; an
+ * operator's start or restart does not: the limit tames crash loops, not people. */
+static int service_enter_start_full(Service *s, bool limited) {
         usec_t now = now_usec();
 
         if (service_apply_next_unit(s) < 0)
                 return log_oom();
         const ServiceConfig *c = &s->unit->service;
 
-        if (service_start_limit_hit(s, now)) {
+        if (service_start_limit_hit(s, now) && limited) {
                 s->restart_pending = true;
                 service_enter_backoff(s);
                 return 0;
@@ -528,6 +530,10 @@ static int service_enter_start(Service *s) {
                 return 0;
         }
         return service_spawn_main(s);
+}
+
+static int service_enter_start(Service *s) {
+        return service_enter_start_full(s, true);
 }
 
 static int service_spawn_main(Service *s) {
@@ -947,7 +953,7 @@ int service_start(Service *s) {
         case SERVICE_AUTO_RESTART:
         case SERVICE_BACKOFF:
                 service_disarm_timer(s);
-                return service_enter_start(s);
+                return service_enter_start_full(s, false);
         case SERVICE_START_PRE:
         case SERVICE_START:
         case SERVICE_RUNNING:
@@ -1023,6 +1029,7 @@ static void service_enter_stop(Service *s, ServiceResult r) {
 int service_stop(Service *s) {
         s->stop_requested = true;
         s->restart_pending = false;
+        s->overlap_queued = false;
         switch (s->state) {
         case SERVICE_DEAD:
         case SERVICE_FAILED:
@@ -1055,8 +1062,16 @@ int service_restart(Service *s) {
         const Unit *u = s->next_unit ?: s->unit;
 
         if (u->service.handover == HANDOVER_OVERLAP && s->state == SERVICE_RUNNING &&
-            s->main_pid > 0 && s->old_main_pid == 0 && u->service.type != SERVICE_ONESHOT)
+            s->main_pid > 0 && u->service.type != SERVICE_ONESHOT) {
+                if (s->old_main_pid > 0) {
+                        /* The last one still drains: this handover follows once it is gone. */
+                        log_info("%s: handover queued until pid %d has drained", sname(s),
+                                 (int) s->old_main_pid);
+                        s->overlap_queued = true;
+                        return 0;
+                }
                 return service_start_overlap(s);
+        }
         switch (s->state) {
         case SERVICE_START_PRE:
         case SERVICE_START:
@@ -1166,7 +1181,7 @@ static void service_enter_dead(Service *s, ServiceResult r) {
                 s->stop_requested = false;
                 s->result = SERVICE_SUCCESS;
                 service_set_state(s, SERVICE_DEAD);
-                (void) service_enter_start(s);
+                (void) service_enter_start_full(s, false);
                 return;
         }
         if (service_should_restart(s, s->result)) {
@@ -1275,6 +1290,10 @@ bool service_on_child(Service *s, const siginfo_t *si) {
                         (void) sd_event_source_set_enabled(s->old_timer_source, SD_EVENT_OFF);
                 if (IN_SET(s->state, SERVICE_STOP_SIGTERM, SERVICE_STOP_SIGKILL))
                         service_enter_signal(s, s->state, s->result);
+                else if (s->overlap_queued && s->state == SERVICE_RUNNING && s->main_pid > 0) {
+                        s->overlap_queued = false;
+                        (void) service_start_overlap(s);
+                }
                 return true;
         }
         if (si->si_pid == s->control_pid) {

@@ -126,6 +126,7 @@ typedef struct Service {
 
         /* Handover=overlap: the process being replaced, while the new one gets ready. */
         pid_t old_main_pid, old_pgid;
+        bool overlap_queued;     /* a handover waits for the previous one to drain */
         sd_event_source *old_timer_source;
         /* A restart's caller, told once the new process is ready or has failed. */
         void (*restart_done)(struct Service *s, int error, const char *message, void *userdata);
