@@ -7,7 +7,9 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "common/control-interface.h"
 #include "common/log.h"
+#include "daemon/control.h"
 #include "daemon/listener.h"
 #include "daemon/manager.h"
 #include "daemon/notify-parse.h"
@@ -73,6 +75,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->sigchld_source);
         sd_event_source_disable_unref(m->gc_source);
+        control_free(m->control);
         /* Services borrow the socket fds and the units: they go first. */
         for (size_t i = 0; i < m->n_services; i++)
                 service_free(m->services[i]);
@@ -1209,6 +1212,12 @@ int manager_run(Manager *m) {
         }
 
         r = manager_setup_services(m);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *control_path = NULL;
+        if (asprintf(&control_path, "%s/" BERTH_CONTROL_SOCKET, m->runtime_dir) < 0)
+                return log_oom();
+        r = control_new(&m->control, m, control_path);
         if (r < 0)
                 return r;
 

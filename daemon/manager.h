@@ -39,6 +39,7 @@ typedef struct Manager {
         size_t n_sockets;
 
         Notify *notify;     /* the NOTIFY_SOCKET receiver; owned */
+        struct Control *control; /* the control socket and its clients; owned */
         Service **services; /* one per loaded, non-template service unit; owned */
         size_t n_services;
 

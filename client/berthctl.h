@@ -1,0 +1,107 @@
+/* berthctl's shared parts: the options every verb reads, the exit codes, and the calls to
+ * berthd's control interface (common/control-interface.h) that more than one verb makes. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+
+#include "common/macro.h"
+
+/* systemctl's exit codes (LSB's for status). */
+enum {
+        BERTHCTL_EXIT_SUCCESS = 0,
+        BERTHCTL_EXIT_FAILURE = 1,
+        BERTHCTL_EXIT_NOT_RUNNING = 3, /* status: a unit is inactive, dead or failed */
+        BERTHCTL_EXIT_NO_SUCH_UNIT = 4,
+};
+
+typedef struct BerthctlArgs {
+        const char *runtime_dir; /* --runtime-dir, or the default of the mode */
+        bool user;
+        bool json;
+        bool no_color;
+        bool plain;       /* --plain / --no-legend: no header, no footer */
+        bool follow;      /* logs -f */
+        unsigned lines;   /* -n: log lines for status and logs */
+        bool lines_set;
+} BerthctlArgs;
+
+extern BerthctlArgs opts;
+
+/* Timeouts: queries answer at once; actions may wait for a service to stop. */
+#define BERTHCTL_QUERY_TIMEOUT_USEC (25 * USEC_PER_SEC)
+#define BERTHCTL_ACTION_TIMEOUT_USEC (300 * USEC_PER_SEC)
+
+/* Calls member on berthd's manager object with the arguments of types. Returns >= 0 with the
+ * reply in *ret_reply (the caller owns it), or a negative errno with *error set. */
+int bus_call(sd_bus *bus, const char *member, uint64_t timeout, sd_bus_error *error,
+             sd_bus_message **ret_reply, const char *types, ...);
+
+/* Prints a failed call's error as "<what>: <message>" (and "Unit X could not be found." for
+ * NoSuchUnit, "permission denied: ..." for AccessDenied, "berthd went away" when the
+ * connection broke). Returns BERTHCTL_EXIT_NO_SUCH_UNIT for NoSuchUnit, else a negative
+ * errno (exit 1). */
+int bus_report_error(const char *what, const char *unit, const sd_bus_error *error, int r);
+
+/* Resolves a name as systemctl does: a full name ("web.service", "web.socket") as it is, a
+ * name without a suffix as NAME.service, else NAME.socket. Returns 0 with the full name in
+ * *ret_name (malloc'ed) and the GetUnit reply in *ret_reply (optional; the caller owns it);
+ * else, after printing the error, BERTHCTL_EXIT_NO_SUCH_UNIT or a negative errno. */
+int unit_resolve(sd_bus *bus, const char *name, char **ret_name, sd_bus_message **ret_reply);
+
+/* A GetUnit reply: the a{sv} entries. Strings and lists are borrowed from the reply, which
+ * must outlive this. */
+#define UNIT_PROPERTIES_MAX 128
+#define BUS_STRV_MAX 4096
+
+typedef struct BusValue {
+        char type;          /* a D-Bus basic type code, or 'a' for an array of strings */
+        const char *str;    /* 's', 'o', 'g' */
+        uint64_t u;         /* unsigned types and 'b' */
+        int64_t i;          /* signed types */
+        double d;           /* 'd' */
+        const char **strv;  /* 'a': owned array (NULL-terminated) of borrowed strings */
+} BusValue;
+
+typedef struct UnitProperty {
+        const char *key; /* borrowed */
+        BusValue value;
+} UnitProperty;
+
+typedef struct UnitProperties {
+        UnitProperty props[UNIT_PROPERTIES_MAX];
+        size_t n;
+} UnitProperties;
+
+/* Reads an a{sv} reply (GetUnit). Unknown value types are skipped. Returns 0 or a negative
+ * errno. unit_properties_done() frees the lists. */
+int unit_properties_read(sd_bus_message *m, UnitProperties *ret);
+void unit_properties_done(UnitProperties *p);
+/* The value of key: a string ("" when absent or not a string), a number (0), a list (NULL). */
+const char *unit_prop_str(const UnitProperties *p, const char *key);
+uint64_t unit_prop_u64(const UnitProperties *p, const char *key);
+const char *const *unit_prop_strv(const UnitProperties *p, const char *key);
+
+/* Writes v as JSON. */
+void bus_value_write_json(FILE *f, const BusValue *v);
+/* "MainPID" -> "main_pid", "DropInPaths" -> "drop_in_paths". Returns buf. */
+const char *snake_case(const char *name, char *buf, size_t buflen);
+
+/* One entry of GetLogs. line is borrowed from the reply. */
+typedef struct LogEntry {
+        uint64_t seq;
+        uint32_t pid;
+        const char *line;
+} LogEntry;
+
+/* GetLogs(name, after, max): calls fn for each entry, oldest first, and returns the sequence
+ * number to ask with next in *ret_next. Returns 0, or a negative errno with *error set. */
+int logs_fetch(sd_bus *bus, const char *name, uint64_t after, unsigned max, sd_bus_error *error,
+               uint64_t *ret_next, void (*fn)(const LogEntry *e, void *userdata), void *userdata);
+
+/* Verbs: each returns its exit code (>= 0), or a negative errno after logging (exit 1). */
+int verb_status(sd_bus *bus, char **args, size_t n);
+int verb_list_units(sd_bus *bus, char **args, size_t n);
+int verb_list_sockets(sd_bus *bus, char **args, size_t n);

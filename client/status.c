@@ -1,0 +1,838 @@
+/* The verbs that show: status, list-units and list-sockets, as text (systemctl's layout) or
+ * JSON. Replies are read by their actual signature, field by field, so every value reaches the
+ * JSON output with its D-Bus type, and a table cell shows whatever type berthd sent. */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <systemd/sd-bus.h>
+
+#include "client/berthctl.h"
+#include "client/output.h"
+#include "common/control-interface.h"
+#include "common/log.h"
+
+#define ROW_FIELDS_MAX 16
+#define ROWS_MAX (1U << 20)
+
+/* Field names of the structs in ListUnits and ListSockets, in order (control-interface.h),
+ * as JSON keys. */
+static const char *const list_units_fields[] = {
+        "name", "type", "load_state", "state", "main_pid", "since", "restarts", "last_exit",
+        "description",
+};
+static const char *const list_sockets_fields[] = {
+        "unit", "address", "protocol", "stack", "reach", "backlog", "queued", "service",
+        "service_state",
+};
+enum { LU_NAME, LU_TYPE, LU_LOAD, LU_STATE, LU_PID, LU_SINCE, LU_RESTARTS, LU_LAST_EXIT,
+       LU_DESCRIPTION };
+enum { LS_UNIT, LS_ADDRESS, LS_PROTOCOL, LS_STACK, LS_REACH, LS_BACKLOG, LS_QUEUED, LS_SERVICE,
+       LS_SERVICE_STATE };
+
+static bool strv_contains_const(const char *const *l, const char *s) {
+        for (; *l; l++)
+                if (streq(*l, s))
+                        return true;
+        return false;
+}
+#define IN_SET_STR(s, ...) strv_contains_const((const char *const[]) { __VA_ARGS__, NULL }, s)
+
+static bool type_is_basic(char t) {
+        return t && strchr("ybnqiuxtdsog", t);
+}
+
+/* Reads one basic value of type t. Returns 1, 0 at the end of the container, or a negative
+ * errno. */
+static int bus_value_read_basic(sd_bus_message *m, char t, BusValue *ret) {
+        union {
+                uint8_t y;
+                int b;
+                int16_t n;
+                uint16_t q;
+                int32_t i;
+                uint32_t u;
+                int64_t x;
+                uint64_t t;
+                double d;
+                const char *s;
+        } x = {};
+        BusValue v = { .type = t };
+        int r;
+
+        if (!type_is_basic(t))
+                return -EBADMSG;
+        r = sd_bus_message_read_basic(m, t, &x);
+        if (r <= 0)
+                return r;
+        switch (t) {
+        case 'y':
+                v.u = x.y;
+                break;
+        case 'b':
+                v.u = !!x.b;
+                break;
+        case 'n':
+                v.i = x.n;
+                break;
+        case 'q':
+                v.u = x.q;
+                break;
+        case 'i':
+                v.i = x.i;
+                break;
+        case 'u':
+                v.u = x.u;
+                break;
+        case 'x':
+                v.i = x.x;
+                break;
+        case 't':
+                v.u = x.t;
+                break;
+        case 'd':
+                v.d = x.d;
+                break;
+        default: /* 's', 'o', 'g' */
+                v.str = x.s;
+        }
+        *ret = v;
+        return 1;
+}
+
+static bool bus_value_is_unsigned(const BusValue *v) {
+        return v->type && strchr("yqut", v->type);
+}
+
+static bool bus_value_is_signed(const BusValue *v) {
+        return v->type && strchr("nix", v->type);
+}
+
+static bool bus_value_is_string(const BusValue *v) {
+        return v->type && strchr("sog", v->type);
+}
+
+/* Any value as one line of text, for a table cell or a status line. Returns buf, or the
+ * borrowed string itself. */
+static const char *bus_value_text(const BusValue *v, char *buf, size_t buflen) {
+        if (bus_value_is_string(v))
+                return v->str;
+        if (v->type == 'b')
+                return yes_no(v->u);
+        if (bus_value_is_unsigned(v))
+                snprintf(buf, buflen, "%" PRIu64, v->u);
+        else if (bus_value_is_signed(v))
+                snprintf(buf, buflen, "%" PRIi64, v->i);
+        else if (v->type == 'd')
+                snprintf(buf, buflen, "%g", v->d);
+        else if (v->type == 'a' && v->strv && v->strv[0])
+                snprintf(buf, buflen, "%s%s", v->strv[0], v->strv[1] ? " ..." : "");
+        else
+                snprintf(buf, buflen, "%s", "");
+        return buf;
+}
+
+void bus_value_write_json(FILE *f, const BusValue *v) {
+        if (bus_value_is_string(v))
+                json_write_string(f, v->str);
+        else if (v->type == 'b')
+                fputs(v->u ? "true" : "false", f);
+        else if (bus_value_is_unsigned(v))
+                fprintf(f, "%" PRIu64, v->u);
+        else if (bus_value_is_signed(v))
+                fprintf(f, "%" PRIi64, v->i);
+        else if (v->type == 'd')
+                fprintf(f, "%.17g", v->d);
+        else if (v->type == 'a') {
+                fputc('[', f);
+                for (size_t i = 0; v->strv && v->strv[i]; i++) {
+                        if (i > 0)
+                                fputc(',', f);
+                        json_write_string(f, v->strv[i]);
+                }
+                fputc(']', f);
+        } else
+                fputs("null", f);
+}
+
+const char *snake_case(const char *name, char *buf, size_t buflen) {
+        size_t o = 0;
+
+        for (size_t i = 0; name[i] && o + 2 < buflen; i++) {
+                unsigned char c = (unsigned char) name[i];
+
+                if (isupper(c) && i > 0) {
+                        unsigned char prev = (unsigned char) name[i - 1];
+                        unsigned char next = (unsigned char) name[i + 1];
+                        /* A word starts after a lower-case letter or digit ("MainPID"), or at the
+                         * last capital of an acronym that a word follows ("PIDFile"). */
+                        if (islower(prev) || isdigit(prev) || (isupper(prev) && islower(next)))
+                                buf[o++] = '_';
+                }
+                buf[o++] = (char) tolower(c);
+        }
+        buf[o] = 0;
+        return buf;
+}
+
+/* Reads a variant holding "as" into v: an owned array of borrowed strings. Past BUS_STRV_MAX
+ * strings, the rest is skipped. */
+static int bus_value_read_strv(sd_bus_message *m, BusValue *v) {
+        _cleanup_free_ const char **strv = calloc(BUS_STRV_MAX + 1, sizeof(char *));
+        size_t n = 0;
+        int r;
+
+        if (!strv)
+                return -ENOMEM;
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, "as");
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "s");
+        while (r >= 0 && n < BUS_STRV_MAX) {
+                r = sd_bus_message_read(m, "s", &strv[n]);
+                if (r <= 0)
+                        break;
+                n++;
+        }
+        strv[n] = NULL;
+        if (r > 0)
+                r = sd_bus_message_skip(m, NULL);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        *v = (BusValue) { .type = 'a', .strv = TAKE_PTR(strv) };
+        return 0;
+}
+
+/* Reads one {sv} entry. Returns 1 with the entry (v->type 0: a type we skip), 0 at the end of
+ * the array, or a negative errno. */
+static int unit_property_read(sd_bus_message *m, UnitProperty *ret) {
+        const char *key, *contents;
+        BusValue v = {};
+        char t;
+        int r;
+
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "sv");
+        if (r <= 0)
+                return r;
+        r = sd_bus_message_read(m, "s", &key);
+        if (r >= 0)
+                r = sd_bus_message_peek_type(m, &t, &contents);
+        if (r < 0)
+                return r;
+        if (type_is_basic(contents[0]) && !contents[1]) {
+                r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents);
+                if (r >= 0)
+                        r = bus_value_read_basic(m, contents[0], &v);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        } else if (streq(contents, "as"))
+                r = bus_value_read_strv(m, &v);
+        else
+                /* A type this berthctl does not know, from a newer berthd: skipped. */
+                r = sd_bus_message_skip(m, "v");
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r < 0) {
+                free(v.strv);
+                return r;
+        }
+        *ret = (UnitProperty) { .key = key, .value = v };
+        return 1;
+}
+
+int unit_properties_read(sd_bus_message *m, UnitProperties *ret) {
+        UnitProperties p = {};
+        int r;
+
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
+        /* At most UNIT_PROPERTIES_MAX are kept; the loop ends with the array, or past a cap. */
+        for (size_t k = 0; r >= 0 && k < 4 * UNIT_PROPERTIES_MAX; k++) {
+                UnitProperty prop;
+
+                r = unit_property_read(m, &prop);
+                if (r <= 0)
+                        break;
+                if (prop.value.type && p.n < UNIT_PROPERTIES_MAX)
+                        p.props[p.n++] = prop;
+                else
+                        free(prop.value.strv);
+        }
+        if (r > 0)
+                r = sd_bus_message_skip(m, NULL);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r < 0) {
+                unit_properties_done(&p);
+                return r;
+        }
+        *ret = p;
+        return 0;
+}
+
+void unit_properties_done(UnitProperties *p) {
+        for (size_t i = 0; i < p->n; i++)
+                free(p->props[i].value.strv);
+        p->n = 0;
+}
+
+static const BusValue *unit_prop(const UnitProperties *p, const char *key) {
+        for (size_t i = 0; i < p->n; i++)
+                if (streq(p->props[i].key, key))
+                        return &p->props[i].value;
+        return NULL;
+}
+
+const char *unit_prop_str(const UnitProperties *p, const char *key) {
+        const BusValue *v = unit_prop(p, key);
+        return v && bus_value_is_string(v) ? v->str : "";
+}
+
+uint64_t unit_prop_u64(const UnitProperties *p, const char *key) {
+        const BusValue *v = unit_prop(p, key);
+
+        if (!v)
+                return 0;
+        if (bus_value_is_unsigned(v) || v->type == 'b')
+                return v->u;
+        if (bus_value_is_signed(v))
+                return v->i < 0 ? 0 : (uint64_t) v->i;
+        return 0;
+}
+
+const char *const *unit_prop_strv(const UnitProperties *p, const char *key) {
+        const BusValue *v = unit_prop(p, key);
+        return v && v->type == 'a' ? v->strv : NULL;
+}
+
+/* The rows of an array of structs of basic types (ListUnits, ListSockets). Strings are
+ * borrowed from the message. */
+typedef struct BusRow {
+        BusValue v[ROW_FIELDS_MAX];
+        size_t n;
+} BusRow;
+
+static int bus_rows_read(sd_bus_message *m, BusRow **ret, size_t *ret_n) {
+        _cleanup_free_ BusRow *rows = NULL;
+        _cleanup_free_ char *inner = NULL;
+        size_t n = 0, allocated = 0, l;
+        const char *contents;
+        char t;
+        int r;
+
+        r = sd_bus_message_peek_type(m, &t, &contents);
+        if (r < 0)
+                return r;
+        if (r == 0 || t != SD_BUS_TYPE_ARRAY || contents[0] != '(')
+                return -EBADMSG;
+        l = strlen(contents);
+        if (l < 3 || l - 2 > ROW_FIELDS_MAX)
+                return -EBADMSG;
+        inner = strndup(contents + 1, l - 2);
+        if (!inner)
+                return -ENOMEM;
+        for (const char *c = inner; *c; c++)
+                if (!type_is_basic(*c))
+                        return -EBADMSG;
+
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, contents);
+        while (r >= 0 && n < ROWS_MAX) {
+                r = sd_bus_message_enter_container(m, SD_BUS_TYPE_STRUCT, inner);
+                if (r <= 0)
+                        break;
+                if (n == allocated) {
+                        size_t na = MAX(allocated * 2, (size_t) 32);
+                        BusRow *nr = realloc(rows, na * sizeof *nr);
+                        if (!nr)
+                                return -ENOMEM;
+                        rows = nr;
+                        allocated = na;
+                }
+                rows[n] = (BusRow) { .n = l - 2 };
+                for (size_t i = 0; r >= 0 && i < l - 2; i++) {
+                        r = bus_value_read_basic(m, inner[i], &rows[n].v[i]);
+                        if (r == 0)
+                                r = -EBADMSG;
+                }
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                n++;
+        }
+        if (r > 0)
+                return -E2BIG;
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(rows);
+        *ret_n = n;
+        return 0;
+}
+
+static const BusValue no_value = {};
+
+static const BusValue *row_get(const BusRow *row, size_t i) {
+        return i < row->n ? &row->v[i] : &no_value;
+}
+
+static const char *row_str(const BusRow *row, size_t i) {
+        const BusValue *v = row_get(row, i);
+        return bus_value_is_string(v) ? v->str : "";
+}
+
+/* Writes the rows as a JSON array of objects, one per line. */
+static void rows_write_json(const BusRow *rows, size_t n, const char *const *names,
+                            size_t n_names) {
+        fputc('[', stdout);
+        for (size_t r = 0; r < n; r++) {
+                fputs(r > 0 ? ",\n{" : "\n{", stdout);
+                for (size_t i = 0; i < rows[r].n; i++) {
+                        char key[32];
+
+                        if (i > 0)
+                                fputc(',', stdout);
+                        if (i < n_names)
+                                json_write_string(stdout, names[i]);
+                        else {
+                                snprintf(key, sizeof key, "field%zu", i);
+                                json_write_string(stdout, key);
+                        }
+                        fputc(':', stdout);
+                        bus_value_write_json(stdout, &rows[r].v[i]);
+                }
+                fputc('}', stdout);
+        }
+        fputs(n > 0 ? "\n]\n" : "]\n", stdout);
+}
+
+/* systemctl's ACTIVE column from berth's state: active, activating, deactivating, inactive or
+ * failed. */
+static const char *active_state(const char *state) {
+        if (IN_SET_STR(state, "running", "listening"))
+                return "active";
+        if (IN_SET_STR(state, "start-pre", "start", "auto-restart", "backoff"))
+                return "activating";
+        if (IN_SET_STR(state, "stop", "stop-sigterm", "stop-sigkill"))
+                return "deactivating";
+        if (streq(state, "failed"))
+                return "failed";
+        return "inactive";
+}
+
+static const char *state_color(const char *state, const char *load_state) {
+        if (streq(state, "failed") || streq(load_state, "failed"))
+                return ANSI_RED;
+        if (streq(active_state(state), "active"))
+                return ANSI_GREEN;
+        if (IN_SET_STR(state, "auto-restart", "backoff"))
+                return ANSI_YELLOW;
+        return NULL;
+}
+
+/* What `status` exits with for a unit in this state: 0 when it serves. */
+static bool unit_is_active(const char *state, const char *load_state) {
+        return !streq(load_state, "failed") && streq(active_state(state), "active");
+}
+
+static int list_units_rows(sd_bus *bus, sd_bus_message **ret_reply, BusRow **ret_rows,
+                           size_t *ret_n) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = bus_call(bus, "ListUnits", BERTHCTL_QUERY_TIMEOUT_USEC, &error, &reply, NULL);
+        if (r < 0)
+                return bus_report_error("Failed to list units", NULL, &error, r);
+        r = bus_rows_read(reply, ret_rows, ret_n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse berthd's reply to ListUnits: %m");
+        *ret_reply = TAKE_PTR(reply);
+        return 0;
+}
+
+static int print_units_table(const BusRow *rows, size_t n) {
+        static const char *const headers[] = {
+                "UNIT", "LOAD", "ACTIVE", "STATE", ">PID", ">RESTARTS", "LAST-EXIT", "DESCRIPTION",
+        };
+        _cleanup_(table_freep) Table *t = NULL;
+        int r;
+
+        r = table_new(&t, ELEMENTSOF(headers), headers);
+        if (r < 0)
+                return log_oom();
+        for (size_t i = 0; i < n; i++) {
+                const BusRow *row = &rows[i];
+                const char *state = row_str(row, LU_STATE), *load = row_str(row, LU_LOAD);
+                const char *color = state_color(state, load);
+                char b1[64], b2[64], b3[64];
+                const BusValue *pid = row_get(row, LU_PID);
+
+                r = table_add(t, row_str(row, LU_NAME), NULL);
+                if (r >= 0)
+                        r = table_add(t, load, streq(load, "failed") ? ANSI_RED : NULL);
+                if (r >= 0)
+                        r = table_add(t, active_state(state), color);
+                if (r >= 0)
+                        r = table_add(t, state, color);
+                if (r >= 0)
+                        r = table_add(t, bus_value_is_unsigned(pid) && pid->u == 0 ? "-" :
+                                      bus_value_text(pid, b1, sizeof b1), NULL);
+                if (r >= 0)
+                        r = table_add(t, bus_value_text(row_get(row, LU_RESTARTS), b2, sizeof b2),
+                                      NULL);
+                if (r >= 0) {
+                        const char *e = bus_value_text(row_get(row, LU_LAST_EXIT), b3, sizeof b3);
+                        r = table_add(t, e[0] ? e : "-", NULL);
+                }
+                if (r >= 0)
+                        r = table_add(t, row_str(row, LU_DESCRIPTION), NULL);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to build the table: %m");
+        }
+        table_print(t, stdout, !opts.plain);
+        if (!opts.plain)
+                printf("\n%zu unit%s listed.\n", n, n == 1 ? "" : "s");
+        return 0;
+}
+
+int verb_list_units(sd_bus *bus, char **args, size_t n) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ BusRow *rows = NULL;
+        size_t n_rows = 0;
+        int r;
+
+        if (n > 0) {
+                log_error("list-units takes no arguments.");
+                return -EINVAL;
+        }
+        r = list_units_rows(bus, &reply, &rows, &n_rows);
+        if (r != 0)
+                return r;
+        if (opts.json) {
+                rows_write_json(rows, n_rows, list_units_fields, ELEMENTSOF(list_units_fields));
+                return 0;
+        }
+        return print_units_table(rows, n_rows);
+}
+
+int verb_list_sockets(sd_bus *bus, char **args, size_t n) {
+        static const char *const headers[] = {
+                "ADDRESS", "PROTO", "STACK", "REACH", ">BACKLOG", ">QUEUED", "UNIT", "SERVICE",
+                "STATE",
+        };
+        /* The fields of ListSockets in the order of the headers: the address first, as ss. */
+        static const size_t columns[] = {
+                LS_ADDRESS, LS_PROTOCOL, LS_STACK, LS_REACH, LS_BACKLOG, LS_QUEUED, LS_UNIT,
+                LS_SERVICE, LS_SERVICE_STATE,
+        };
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(table_freep) Table *t = NULL;
+        _cleanup_free_ BusRow *rows = NULL;
+        size_t n_rows = 0;
+        int r;
+
+        if (n > 0) {
+                log_error("list-sockets takes no arguments.");
+                return -EINVAL;
+        }
+        r = bus_call(bus, "ListSockets", BERTHCTL_QUERY_TIMEOUT_USEC, &error, &reply, NULL);
+        if (r < 0)
+                return bus_report_error("Failed to list sockets", NULL, &error, r);
+        r = bus_rows_read(reply, &rows, &n_rows);
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse berthd's reply to ListSockets: %m");
+        if (opts.json) {
+                rows_write_json(rows, n_rows, list_sockets_fields,
+                                ELEMENTSOF(list_sockets_fields));
+                return 0;
+        }
+
+        r = table_new(&t, ELEMENTSOF(headers), headers);
+        if (r < 0)
+                return log_oom();
+        for (size_t i = 0; i < n_rows; i++) {
+                const char *state = row_str(&rows[i], LS_SERVICE_STATE);
+
+                for (size_t c = 0; r >= 0 && c < ELEMENTSOF(headers); c++) {
+                        char buf[64];
+                        r = table_add(t, bus_value_text(row_get(&rows[i], columns[c]), buf,
+                                                        sizeof buf),
+                                      columns[c] == LS_SERVICE_STATE ? state_color(state, "")
+                                                                     : NULL);
+                }
+                if (r < 0)
+                        return log_error_errno(r, "Failed to build the table: %m");
+        }
+        table_print(t, stdout, !opts.plain);
+        if (!opts.plain)
+                printf("\n%zu socket%s listed.\n", n_rows, n_rows == 1 ? "" : "s");
+        return 0;
+}
+
+/* status: one unit, systemctl's layout. */
+
+#define STATUS_LABEL_WIDTH 12
+
+static void status_line(const char *label, const char *fmt, ...) _printf_(2, 3);
+static void status_line(const char *label, const char *fmt, ...) {
+        va_list ap;
+
+        printf("%*s ", STATUS_LABEL_WIDTH, label);
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        putchar('\n');
+}
+
+/* "1234 (python3)": the command name from /proc when berthd runs on this machine. */
+static const char *pid_text(uint64_t pid, char *buf, size_t buflen) {
+        char path[64], comm[64] = "";
+        FILE *f;
+
+        snprintf(path, sizeof path, "/proc/%" PRIu64 "/comm", pid);
+        f = fopen(path, "re");
+        if (f) {
+                if (!fgets(comm, sizeof comm, f))
+                        comm[0] = 0;
+                fclose(f);
+                comm[strcspn(comm, "\n")] = 0;
+        }
+        if (comm[0])
+                snprintf(buf, buflen, "%" PRIu64 " (%s)", pid, comm);
+        else
+                snprintf(buf, buflen, "%" PRIu64, pid);
+        return buf;
+}
+
+/* Drop-ins grouped by directory, as systemctl shows them. */
+static void status_dropins(const char *const *dropins) {
+        const char *label = "Drop-In:";
+
+        for (size_t i = 0; dropins && dropins[i];) {
+                const char *slash = strrchr(dropins[i], '/');
+                size_t dl = slash ? (size_t) (slash - dropins[i]) : 0;
+                size_t j = i;
+
+                printf("%*s %.*s\n", STATUS_LABEL_WIDTH, label, (int) dl, dropins[i]);
+                label = "";
+                printf("%*s %s", STATUS_LABEL_WIDTH, "", glyph_tree_last());
+                /* Every drop-in in the same directory; j only grows, up to the list's end. */
+                for (; dropins[j]; j++) {
+                        const char *s = strrchr(dropins[j], '/');
+                        if ((s ? (size_t) (s - dropins[j]) : 0) != dl ||
+                            strncmp(dropins[j], dropins[i], dl) != 0)
+                                break;
+                        printf("%s%s", j > i ? ", " : "", s ? s + 1 : dropins[j]);
+                }
+                putchar('\n');
+                i = j;
+        }
+}
+
+typedef struct StatusLogs {
+        const char *unit;
+        bool any;
+} StatusLogs;
+
+/* The log lines come after a blank line; a unit without any has neither. */
+static void print_status_log_entry(const LogEntry *e, void *userdata) {
+        StatusLogs *sl = userdata;
+
+        if (!sl->any)
+                putchar('\n');
+        sl->any = true;
+        printf("%s[%" PRIu32 "]: %s\n", sl->unit, e->pid, e->line);
+}
+
+static void write_json_log_entry(const LogEntry *e, void *userdata) {
+        bool *first = userdata;
+
+        fputs(*first ? "{" : ",{", stdout);
+        *first = false;
+        printf("\"seq\":%" PRIu64 ",\"pid\":%" PRIu32 ",\"line\":", e->seq, e->pid);
+        json_write_string(stdout, e->line);
+        fputc('}', stdout);
+}
+
+/* The unit whose output a unit's status shows: a socket's service, else itself. */
+static const char *log_unit(const UnitProperties *p) {
+        const char *svc = unit_prop_str(p, "Service");
+
+        if (streq(unit_prop_str(p, "Type"), "socket") && svc[0])
+                return svc;
+        return unit_prop_str(p, "Name");
+}
+
+static void status_print_unit(sd_bus *bus, const UnitProperties *p) {
+        const char *name = unit_prop_str(p, "Name"), *type = unit_prop_str(p, "Type");
+        const char *load = unit_prop_str(p, "LoadState"), *state = unit_prop_str(p, "State");
+        const char *result = unit_prop_str(p, "Result"), *desc = unit_prop_str(p, "Description");
+        const char *fragment = unit_prop_str(p, "FragmentPath");
+        const char *last_exit = unit_prop_str(p, "LastExit");
+        const char *status_text = unit_prop_str(p, "StatusText");
+        const char *load_error = unit_prop_str(p, "LoadError");
+        const char *service = unit_prop_str(p, "Service");
+        const char *const *listen = unit_prop_strv(p, "Listen");
+        const char *color = state_color(state, load);
+        uint64_t since = unit_prop_u64(p, "Since");
+        uint64_t main_pid = unit_prop_u64(p, "MainPID");
+        uint64_t control_pid = unit_prop_u64(p, "ControlPID");
+        char b1[TIMESTAMP_MAX], b2[TIMESTAMP_MAX], pidbuf[128];
+        char state_text[64] = "", result_text[128] = "";
+
+        printf("%s%s%s %s%s%s\n", ansi(color), glyph_dot(), color ? ansi(ANSI_NORMAL) : "",
+               name, desc[0] ? " - " : "", desc);
+        status_line("Loaded:", "%s%s%s%s%s%s", streq(load, "failed") ? ansi(ANSI_RED) : "", load,
+                    streq(load, "failed") ? ansi(ANSI_NORMAL) : "", fragment[0] ? " (" : "",
+                    fragment, fragment[0] ? ")" : "");
+        status_dropins(unit_prop_strv(p, "DropInPaths"));
+
+        /* "active (running)", "inactive (dead)", "failed (Result: exit-code)". */
+        if (!streq(active_state(state), state))
+                snprintf(state_text, sizeof state_text, " (%s)", state);
+        if (result[0] && !streq(result, "success"))
+                snprintf(result_text, sizeof result_text, " (Result: %s)", result);
+        /* Since is when the processes started: shown while they exist. */
+        if (since > 0 && IN_SET_STR(active_state(state), "active", "activating", "deactivating"))
+                status_line("Active:", "%s%s%s%s%s since %s; %s", ansi(color),
+                            active_state(state), state_text, result_text,
+                            color ? ansi(ANSI_NORMAL) : "", format_timestamp(b1, sizeof b1, since),
+                            format_timestamp_relative(b2, sizeof b2, since, now_realtime()));
+        else
+                status_line("Active:", "%s%s%s%s%s", ansi(color), active_state(state),
+                            state_text, result_text, color ? ansi(ANSI_NORMAL) : "");
+
+        if (streq(type, "socket") && service[0])
+                status_line("Triggers:", "%s", service);
+        if (main_pid > 0)
+                status_line("Main PID:", "%s", pid_text(main_pid, pidbuf, sizeof pidbuf));
+        if (control_pid > 0)
+                status_line("Control PID:", "%s", pid_text(control_pid, pidbuf, sizeof pidbuf));
+        if (streq(type, "service"))
+                status_line("Restarts:", "%" PRIu64, unit_prop_u64(p, "Restarts"));
+        if (last_exit[0])
+                status_line("Last exit:", "%s", last_exit);
+        for (size_t i = 0; listen && listen[i]; i++)
+                status_line(i == 0 ? "Listen:" : "", "%s", listen[i]);
+        if (status_text[0])
+                status_line("Status:", "\"%s\"", status_text);
+        if (load_error[0])
+                status_line("Error:", "%s%s%s", ansi(ANSI_RED), load_error, ansi(ANSI_NORMAL));
+
+        if (opts.lines > 0) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                StatusLogs sl = { .unit = log_unit(p) };
+                uint64_t next;
+
+                /* A unit that keeps no output (a template) is not an error here. */
+                if (logs_fetch(bus, sl.unit, 0, opts.lines, &error, &next,
+                               print_status_log_entry, &sl) < 0)
+                        log_debug("No logs for %s: %s", sl.unit, strna(error.message));
+        }
+}
+
+static void status_write_json_unit(sd_bus *bus, const UnitProperties *p, bool first) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        bool first_entry = true;
+        uint64_t next;
+
+        fputs(first ? "\n{" : ",\n{", stdout);
+        for (size_t i = 0; i < p->n; i++) {
+                char key[128];
+
+                json_write_string(stdout, snake_case(p->props[i].key, key, sizeof key));
+                fputc(':', stdout);
+                bus_value_write_json(stdout, &p->props[i].value);
+                fputc(',', stdout);
+        }
+        fputs("\"logs\":[", stdout);
+        if (opts.lines > 0)
+                (void) logs_fetch(bus, log_unit(p), 0, opts.lines, &error, &next,
+                                  write_json_log_entry, &first_entry);
+        fputs("]}", stdout);
+}
+
+/* Shows one unit (a name as given); sets *ret_exit to what status exits with for it. */
+static int status_one(sd_bus *bus, const char *arg, bool first, int *ret_exit) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        UnitProperties p = {};
+        int r;
+
+        r = unit_resolve(bus, arg, NULL, &reply);
+        if (r != 0) {
+                *ret_exit = r > 0 ? r : BERTHCTL_EXIT_FAILURE;
+                return 0;
+        }
+        r = unit_properties_read(reply, &p);
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse berthd's reply to GetUnit: %m");
+
+        if (opts.json)
+                status_write_json_unit(bus, &p, first);
+        else {
+                if (!first)
+                        putchar('\n');
+                status_print_unit(bus, &p);
+        }
+        *ret_exit = unit_is_active(unit_prop_str(&p, "State"), unit_prop_str(&p, "LoadState"))
+                            ? BERTHCTL_EXIT_SUCCESS
+                            : BERTHCTL_EXIT_NOT_RUNNING;
+        unit_properties_done(&p);
+        return 0;
+}
+
+/* The exit code for several units: unknown (4) beats failure (1) beats inactive (3). */
+static int exit_rank(int e) {
+        switch (e) {
+        case BERTHCTL_EXIT_SUCCESS:
+                return 0;
+        case BERTHCTL_EXIT_NOT_RUNNING:
+                return 1;
+        case BERTHCTL_EXIT_NO_SUCH_UNIT:
+                return 3;
+        default:
+                return 2;
+        }
+}
+
+static int worse_exit(int a, int b) {
+        return exit_rank(a) >= exit_rank(b) ? a : b;
+}
+
+int verb_status(sd_bus *bus, char **args, size_t n) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *list = NULL;
+        _cleanup_free_ BusRow *rows = NULL;
+        size_t n_rows = 0;
+        int ret = BERTHCTL_EXIT_SUCCESS, r;
+        bool first = true;
+
+        if (n == 0) {
+                r = list_units_rows(bus, &list, &rows, &n_rows);
+                if (r != 0)
+                        return r;
+                /* The overview: the table as text; every unit in full as JSON. */
+                if (!opts.json)
+                        return print_units_table(rows, n_rows);
+        }
+
+        if (opts.json)
+                fputc('[', stdout);
+        for (size_t i = 0; i < (n > 0 ? n : n_rows); i++) {
+                const char *name = n > 0 ? args[i] : row_str(&rows[i], LU_NAME);
+                int e;
+
+                r = status_one(bus, name, first, &e);
+                if (r < 0)
+                        return r;
+                if (e == BERTHCTL_EXIT_SUCCESS || e == BERTHCTL_EXIT_NOT_RUNNING)
+                        first = false;
+                ret = worse_exit(ret, e);
+        }
+        if (opts.json)
+                fputs(first ? "]\n" : "\n]\n", stdout);
+        /* The overview's units are listed, not judged: systemctl status exits 0 there. */
+        return n == 0 ? BERTHCTL_EXIT_SUCCESS : ret;
+}

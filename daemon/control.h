@@ -1,0 +1,20 @@
+/* control: berthd's control interface (SPEC §6), D-Bus through sd-bus, peer to peer on
+ * RUNTIME/control. Implements common/control-interface.h. Owns the listening socket and one
+ * sd-bus server connection per client; borrows the manager. */
+#pragma once
+
+typedef struct Manager Manager;
+typedef struct Control Control;
+
+/* Creates the control socket at path (mode 0666: authorization is per call), replacing a stale
+ * socket left by a berthd that is gone, and accepts clients on m->event, which must exist.
+ * Logs every failure. Returns 0, -EADDRINUSE when another berthd listens on path, -EEXIST when
+ * path is not a socket, or another negative errno. */
+int control_new(Control **ret, Manager *m, const char *path);
+
+/* Disconnects every client without waiting for them, closes the socket and removes its path
+ * (when it is still ours). Accepts NULL; returns NULL. */
+Control *control_free(Control *c);
+static inline void control_freep(Control **c) {
+        *c = control_free(*c);
+}
