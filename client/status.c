@@ -711,6 +711,11 @@ static void status_print_unit(sd_bus *bus, const UnitProperties *p) {
                 status_line("Main PID:", "%s", pid_text(main_pid, pidbuf, sizeof pidbuf));
         if (control_pid > 0)
                 status_line("Control PID:", "%s", pid_text(control_pid, pidbuf, sizeof pidbuf));
+        /* During a Handover=overlap both processes serve: show the one being replaced. */
+        uint32_t old_pid = (uint32_t) unit_prop_u64(p, "OldMainPID");
+        if (old_pid > 0)
+                status_line("Old PID:", "%s (being replaced: draining)",
+                            pid_text(old_pid, pidbuf, sizeof pidbuf));
         if (streq(type, "service"))
                 status_line("Restarts:", "%" PRIu64, unit_prop_u64(p, "Restarts"));
         if (last_exit[0])
@@ -719,6 +724,9 @@ static void status_print_unit(sd_bus *bus, const UnitProperties *p) {
                 status_line(i == 0 ? "Listen:" : "", "%s", listen[i]);
         if (status_text[0])
                 status_line("Status:", "\"%s\"", status_text);
+        const char *const *stored = unit_prop_strv(p, "StoredFds");
+        for (size_t i = 0; stored && stored[i]; i++)
+                status_line(i == 0 ? "Stored fds:" : "", "%s", stored[i]);
         if (load_error[0])
                 status_line("Error:", "%s%s%s", ansi(ANSI_RED), load_error, ansi(ANSI_NORMAL));
 

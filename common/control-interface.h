@@ -18,7 +18,9 @@
  *       Since t (realtime usec), Restarts u, LastExit s, Description s, FragmentPath s,
  *       DropInPaths as, Listen as (canonical addresses of a socket, or of a service's
  *       sockets), Service s (a socket's service), StatusText s (STATUS=, may be ""),
- *       LoadError s (why it failed to load, may be "")
+ *       LoadError s (why it failed to load, may be ""), OldMainPID u (during a
+ *       Handover=overlap: the process being replaced, else 0), StoredFds as (the fd store,
+ *       by FDNAME=)
  *   ListSockets() -> a(sssssuuss)
  *       unit, address (canonical, read back with getsockname), protocol ("TCP", "UDP",
  *       "unix-stream", "unix-dgram", "unix-seqpacket"), stack ("dual-stack", "ipv6-only",

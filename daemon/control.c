@@ -954,6 +954,20 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
         if (r >= 0)
                 r = append_entry_string(reply, "StatusText", s ? s->status_text : "");
         if (r >= 0)
+                r = append_entry_u32(reply, "OldMainPID", (uint32_t) (s ? s->old_main_pid : 0));
+        if (r >= 0) {
+                /* The fd store, by name, in the order the next start passes them. */
+                _cleanup_free_ char **names = NULL;
+                size_t n = s ? s->n_fd_store : 0;
+                names = calloc(n + 1, sizeof(char *));
+                if (!names)
+                        r = -ENOMEM;
+                for (size_t i = 0; i < n && r >= 0; i++)
+                        names[i] = s->fd_store[i]->name;
+                if (r >= 0)
+                        r = append_entry_strv(reply, "StoredFds", names);
+        }
+        if (r >= 0)
                 /* The manager logs why a unit failed but does not keep the reason. */
                 r = append_entry_string(reply, "LoadError",
                                         v.failed ? "failed to load or to bind; see berthd's log"

@@ -434,6 +434,10 @@ static int service_spawn(Service *s, const ExecCommand *cmd, bool with_fds, char
                 .fd_names = names,
                 .n_fds = n_fds,
                 .non_blocking = s->non_blocking,
+                /* During an overlap the old process still serves on these sockets, in the
+                 * mode it set: flipping O_NONBLOCK (shared by every copy) under it would make
+                 * its accept() block, and strand what it has accepted. */
+                .keep_file_status = with_fds && s->old_main_pid > 0,
                 .stdin_fd = -1,
                 .stdout_fd = c->std_output == STD_OUTPUT_LOG ? out :
                              c->std_output == STD_OUTPUT_INHERIT ? STDOUT_FILENO : -1,

@@ -598,7 +598,7 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
                         child_fail(errfd, SPAWN_STEP_FDS, errno);
                 if (fcntl(fd, F_SETFD, 0) < 0)
                         child_fail(errfd, SPAWN_STEP_FDS, errno);
-                if (!p->non_blocking) {
+                if (!p->non_blocking && !p->keep_file_status) {
                         flags = fcntl(fd, F_GETFL);
                         if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
                                 child_fail(errfd, SPAWN_STEP_FDS, errno);

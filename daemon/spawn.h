@@ -36,6 +36,10 @@ typedef struct SpawnParams {
          * the open file description, which the caller shares: clearing it in the child clears
          * it for the caller's copy too, as under systemd. */
         bool non_blocking;
+        /* Leave O_NONBLOCK as it is on the passed fds, whatever non_blocking says: for a
+         * process that shares them with another one still running (Handover=overlap), where
+         * changing the shared flag would change it under the running process too. */
+        bool keep_file_status;
         int stdin_fd, stdout_fd, stderr_fd; /* borrowed; -1 = /dev/null */
         /* Names or numeric ids; NULL = keep. A user also sets its primary group (unless group
          * is given) and its groups from the group database; a numeric user with no passwd

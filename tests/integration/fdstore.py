@@ -63,6 +63,19 @@ class FdStore(harness.TestCase):
         b.wait_log(r"web\.service\[\d+\]: names web:conn")
         c.sendall(b"same conversation\n")
         self.assertEqual(f.readline(), b"echo same conversation\n")
+        # berthctl status lists the store by name
+        ctl = os.environ.get("BERTHCTL")
+        if ctl:
+            import subprocess
+            st = subprocess.run([ctl, "--runtime-dir", b.runtime_dir, "status", "web.service"],
+                                capture_output=True, text=True, timeout=30)
+            self.assertRegex(st.stdout, r"(?m)^ *Stored fds: conn$")
+            # an explicit stop releases it
+            subprocess.run([ctl, "--runtime-dir", b.runtime_dir, "stop", "web.service"],
+                           check=True, timeout=30)
+            b.wait_log(r"web\.service: releasing 1 stored fd")
+            # the client sees its connection end: berthd no longer holds it
+            self.assertEqual(f.readline(), b"")
         c.close()
         self.assertEqual(b.stop(), 0)
 

@@ -68,6 +68,13 @@ class NotifyReady(harness.TestCase):
             g.write("x")
         b.wait_log(r"py\.service: READY=1 from pid \d+")
         b.wait_log(r"py\.service: start -> running")
+        ctl = os.environ.get("BERTHCTL")
+        if ctl:
+            import subprocess
+            st = subprocess.run([ctl, "--runtime-dir", b.runtime_dir, "status", "py.service"],
+                                capture_output=True, text=True, timeout=30)
+            self.assertEqual(st.returncode, 0, st.stderr)
+            self.assertRegex(st.stdout, r'(?m)^ *Status: "serving"$')
         c = harness.connect("127.0.0.1", p)
         c.sendall(b"GET / HTTP/1.0\r\n\r\n")
         self.assertIn(b"ready", c.recv(1024))

@@ -6,6 +6,7 @@ either, and its longest gap shows the 300 ms start. A successor that never sends
 killed after TimeoutStartSec= while the old process serves on, and `berthctl restart` fails."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -103,13 +104,41 @@ class OverlapRestart(harness.TestCase):
         # stop-first holds the socket too, but waits for the 300 ms start
         self.assertGreaterEqual(s["longest_gap_ms"], READY_DELAY_MS * 0.9, s)
 
+    def test_overlap_leaves_the_running_process_socket_mode(self):
+        """O_NONBLOCK belongs to the socket every process shares: clearing it for the new
+        process would make the running one's accept() block (and strand what it accepted)."""
+        b, p, _ = self.start("mode", "overlap")
+        old = int(b.wait_log(r"web\.service: start -> running \(pid (\d+)\)").group(1))
+
+        def flags(pid):
+            with open(f"/proc/{pid}/fdinfo/3") as f:
+                return int(re.search(r"flags:\s+(\d+)", f.read()).group(1), 8)
+        self.assertTrue(flags(old) & os.O_NONBLOCK, "bench-server makes its listener non-blocking")
+        restart = subprocess.Popen([self.berthctl, "--runtime-dir", b.runtime_dir, "restart",
+                                    "web.service"])
+        new = int(b.wait_log(r"web\.service: running -> start \(pid (\d+)\)").group(1))
+        self.assertTrue(flags(old) & os.O_NONBLOCK, "the running process keeps its mode")
+        self.assertEqual(restart.wait(60), 0)
+        b.wait_log(r"web\.service: replaced process %d exited with status 0" % old)
+        self.assertTrue(harness.pid_alive(new))
+        self.assertEqual(b.stop(), 0)
+
     def test_never_ready_successor(self):
         b, p, never = self.start("never", "overlap")
         old = int(b.wait_log(r"web\.service: start -> running \(pid (\d+)\)").group(1))
         run = self.load(p, 600)
         self.addCleanup(lambda: run.poll() is None and run.kill())
         open(never, "w").close()
-        r = self.ctl(b, "restart", "web.service")
+        restart = subprocess.Popen([self.berthctl, "--runtime-dir", b.runtime_dir, "restart",
+                                    "web.service"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        # While they overlap, status shows both processes.
+        new = int(b.wait_log(r"web\.service: running -> start \(pid (\d+)\)").group(1))
+        st = self.ctl(b, "status", "web.service")
+        self.assertRegex(st.stdout, r"(?m)^ *Main PID: %d\b" % new)
+        self.assertRegex(st.stdout, r"(?m)^ *Old PID: %d\b.*being replaced" % old)
+        out, _ = restart.communicate(timeout=60)
+        r = subprocess.CompletedProcess(restart.args, restart.returncode, out, "")
         self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("not ready within TimeoutStartSec=", r.stdout + r.stderr)
         b.wait_log(r"web\.service: handover failed: the new process was not ready within "
