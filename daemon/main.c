@@ -304,6 +304,20 @@ static int adhoc_units(const Args *a, Unit ***ret, size_t *ret_n) {
         return 0;
 }
 
+/* path made absolute against the working directory (not resolved: no symlinks followed,
+ * nothing need exist). Returns a malloc'ed string or NULL. */
+static char *absolute_path(const char *path) {
+        _cleanup_free_ char *cwd = NULL;
+        char *r = NULL;
+
+        if (path[0] == '/')
+                return strdup(path);
+        cwd = getcwd(NULL, 0);
+        if (!cwd || asprintf(&r, "%s/%s", cwd, startswith(path, "./") ?: path) < 0)
+                return NULL;
+        return r;
+}
+
 int main(int argc, char **argv) {
         _cleanup_(manager_freep) Manager *m = NULL;
         _cleanup_free_ char *def_units = NULL, *def_runtime = NULL;
@@ -356,7 +370,21 @@ int main(int argc, char **argv) {
                                     a.unit_dirs[0], a.n_unit_dirs > 1 ? " (and the others)" : "");
         }
 
-        r = manager_new(&m, a.unit_dirs, a.runtime_dir ?: def_runtime, a.user);
+        /* Services see these paths ($NOTIFY_SOCKET) from their own working directory: make
+         * them absolute. Unit directories too, so messages name files the same way. */
+        _cleanup_free_ char *abs_runtime = absolute_path(a.runtime_dir ?: def_runtime);
+        char *abs_dirs[UNIT_DIRS_MAX + 1] = {};
+        if (!abs_runtime)
+                return log_oom(), EXIT_FAILURE;
+        for (size_t i = 0; i < a.n_unit_dirs; i++)
+                if (!(abs_dirs[i] = absolute_path(a.unit_dirs[i]))) {
+                        for (size_t k = 0; k < i; k++)
+                                free(abs_dirs[k]);
+                        return log_oom(), EXIT_FAILURE;
+                }
+        r = manager_new(&m, abs_dirs, abs_runtime, a.user);
+        for (size_t i = 0; i < a.n_unit_dirs; i++)
+                free(abs_dirs[i]);
         if (r < 0) {
                 log_oom();
                 return EXIT_FAILURE;

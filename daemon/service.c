@@ -168,8 +168,7 @@ static void service_disarm_timer(Service *s) {
 
 /* ---- output ---- */
 
-static void service_log_line(Service *s, const char *line, size_t len) {
-        pid_t pid = s->main_pid > 0 ? s->main_pid : s->control_pid > 0 ? s->control_pid : s->pgid;
+static void service_log_line(Service *s, pid_t pid, const char *line, size_t len) {
         char *copy = strndup(line, len);
         ServiceLogLine *slot;
 
@@ -211,73 +210,102 @@ uint64_t service_log_foreach(const Service *s, uint64_t after, unsigned max,
         return s->log_seq;
 }
 
-static void service_flush_output(Service *s, bool all) {
+/* Logs the complete lines in the stream's buffer; with all, the rest too. A line longer than
+ * the buffer is logged in pieces, never dropped. */
+static void output_flush(OutputStream *o, bool all) {
         size_t start = 0;
 
-        for (size_t i = 0; i < s->outlen; i++)
-                if (s->outbuf[i] == '\n') {
-                        service_log_line(s, s->outbuf + start, i - start);
+        for (size_t i = 0; i < o->len; i++)
+                if (o->buf[i] == '\n') {
+                        service_log_line(o->service, o->pid, o->buf + start, i - start);
                         start = i + 1;
                 }
-        /* A line longer than the buffer is logged in pieces, never dropped. */
-        if ((all || start == 0) && s->outlen - start == sizeof s->outbuf) {
-                service_log_line(s, s->outbuf + start, s->outlen - start);
-                start = s->outlen;
-        } else if (all && s->outlen > start) {
-                service_log_line(s, s->outbuf + start, s->outlen - start);
-                start = s->outlen;
+        if ((all || start == 0) && o->len > start &&
+            (all || o->len - start == sizeof o->buf)) {
+                service_log_line(o->service, o->pid, o->buf + start, o->len - start);
+                start = o->len;
         }
-        memmove(s->outbuf, s->outbuf + start, s->outlen - start);
-        s->outlen -= start;
+        memmove(o->buf, o->buf + start, o->len - start);
+        o->len -= start;
+}
+
+static void output_free(OutputStream *o) {
+        Service *s = o->service;
+
+        output_flush(o, true);
+        for (OutputStream **p = &s->streams; *p; p = &(*p)->next)
+                if (*p == o) {
+                        *p = o->next;
+                        break;
+                }
+        s->n_streams--;
+        sd_event_source_disable_unref(o->source);
+        safe_close(o->fd);
+        free(o);
 }
 
 static int service_on_output(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
-        Service *s = userdata;
+        OutputStream *o = userdata;
 
-        /* Bounded: at most 16 reads per wakeup, so one chatty service cannot starve others. */
+        /* Bounded: at most 16 reads per wakeup, so one chatty process cannot starve others. */
         for (int i = 0; i < 16; i++) {
-                ssize_t n = read(fd, s->outbuf + s->outlen, sizeof s->outbuf - s->outlen);
-                if (n < 0) {
-                        if (errno == EAGAIN || errno == EINTR)
-                                break;
-                        log_warning_errno(errno, "%s: cannot read its output: %m, ignoring",
-                                          sname(s));
-                        break;
+                ssize_t n = read(fd, o->buf + o->len, sizeof o->buf - o->len);
+                if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                        return 0;
+                if (n < 0)
+                        log_warning_errno(errno, "%s: cannot read the output of pid %d: %m, "
+                                          "ignoring",
+                                          sname(o->service), (int) o->pid);
+                if (n <= 0) {
+                        /* Every writer is gone (or the pipe broke): the stream ends. */
+                        output_free(o);
+                        return 0;
                 }
-                if (n == 0)
-                        break;
-                s->outlen += n;
-                service_flush_output(s, false);
+                o->len += n;
+                output_flush(o, false);
         }
         return 0;
 }
 
-static int service_open_output(Service *s) {
+/* A pipe for the stdout and stderr of the process about to be spawned. Returns the write end
+ * (the caller passes it to the child and closes it) and the stream, or a negative errno. */
+#define SERVICE_STREAMS_MAX 256
+
+static int service_new_output(Service *s, OutputStream **ret_stream) {
+        _cleanup_free_ OutputStream *o = NULL;
         int p[2], r;
 
-        if (s->output_fd >= 0)
-                return 0;
+        if (s->n_streams >= SERVICE_STREAMS_MAX)
+                return log_error_errno(EMFILE, "%s: %u output pipes are still held open by its "
+                                       "processes; not starting another",
+                                       sname(s), s->n_streams);
+        o = calloc(1, sizeof *o);
+        if (!o)
+                return log_oom();
         if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
-                return log_error_errno(errno, "%s: cannot create its output pipe: %m", sname(s));
+                return log_error_errno(errno, "%s: cannot create an output pipe: %m", sname(s));
         /* The child's end must block: many programs do not expect EAGAIN on stdout. */
         if (fcntl(p[1], F_SETFL, 0) < 0) {
                 r = -errno;
                 safe_close(p[0]);
                 safe_close(p[1]);
-                return log_error_errno(r, "%s: cannot set up its output pipe: %m", sname(s));
+                return log_error_errno(r, "%s: cannot set up an output pipe: %m", sname(s));
         }
-        r = sd_event_add_io(s->manager->event, &s->output_source, p[0], EPOLLIN,
-                            service_on_output, s);
+        r = sd_event_add_io(s->manager->event, &o->source, p[0], EPOLLIN, service_on_output, o);
         if (r < 0) {
                 safe_close(p[0]);
                 safe_close(p[1]);
-                return log_error_errno(r, "%s: cannot watch its output: %m", sname(s));
+                return log_error_errno(r, "%s: cannot watch an output pipe: %m", sname(s));
         }
         /* Output is read before child exits are handled, so the last lines come first. */
-        (void) sd_event_source_set_priority(s->output_source, SD_EVENT_PRIORITY_IMPORTANT);
-        s->output_fd = p[0];
-        s->output_write_fd = p[1];
-        return 0;
+        (void) sd_event_source_set_priority(o->source, SD_EVENT_PRIORITY_IMPORTANT);
+        o->service = s;
+        o->fd = p[0];
+        o->next = s->streams;
+        s->streams = o;
+        s->n_streams++;
+        *ret_stream = TAKE_PTR(o);
+        return p[1];
 }
 
 /* ---- spawning ---- */
@@ -419,11 +447,11 @@ static int service_spawn(Service *s, const ExecCommand *cmd, bool with_fds, char
         if (r < 0)
                 return log_error_errno(r, "%s: cannot expand the command line of %s:%u: %m",
                                        sname(s), strempty(cmd->origin.file), cmd->origin.line);
+        OutputStream *stream = NULL;
         if (c->std_output == STD_OUTPUT_LOG || c->std_error == STD_OUTPUT_LOG) {
-                r = service_open_output(s);
-                if (r < 0)
-                        return r;
-                out = s->output_write_fd;
+                out = service_new_output(s, &stream);
+                if (out < 0)
+                        return out;
         }
 
         SpawnParams p = {
@@ -456,10 +484,16 @@ static int service_spawn(Service *s, const ExecCommand *cmd, bool with_fds, char
                 .log_name = sname(s),
         };
         r = spawn_process(&p, ret_pid, err, sizeof err);
+        /* Only the child (and what it starts) holds the write end now: EOF ends the stream. */
+        out = safe_close(out);
         if (r < 0) {
+                if (stream)
+                        output_free(stream);
                 log_error("%s:%u: %s", strempty(cmd->origin.file), cmd->origin.line, err);
                 return r;
         }
+        if (stream)
+                stream->pid = *ret_pid;
         return 0;
 }
 
@@ -1173,7 +1207,6 @@ static void service_enter_dead(Service *s, ServiceResult r) {
         s->main_pid = s->control_pid = 0;
         s->old_main_pid = s->old_pgid = 0;
         service_arm_source(s, &s->watchdog_source, 0, service_on_watchdog);
-        service_flush_output(s, true);
 
         /* A run that lasted a whole start-limit interval proves the service works again. */
         if (s->active_since > 0 &&
@@ -1446,7 +1479,6 @@ int service_new(Service **ret, Manager *m, Unit *u) {
         s->manager = m;
         s->unit = u;
         s->state = SERVICE_DEAD;
-        s->output_fd = s->output_write_fd = -1;
         s->status_errno = -1;
         if (u->start_limit_burst > 0) {
                 s->start_times = calloc(u->start_limit_burst, sizeof(usec_t));
@@ -1467,9 +1499,8 @@ Service *service_free(Service *s) {
         sd_event_source_disable_unref(s->old_timer_source);
         free(s->status_text);
         sd_event_source_disable_unref(s->timer_source);
-        sd_event_source_disable_unref(s->output_source);
-        safe_close(s->output_fd);
-        safe_close(s->output_write_fd);
+        while (s->streams)
+                output_free(s->streams);
         for (size_t i = 0; i < s->n_log_lines; i++)
                 free(s->log_lines[(s->log_head + i) % SERVICE_LOG_LINES].line);
         free(s->start_times);

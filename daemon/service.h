@@ -65,6 +65,18 @@ typedef struct StoredFd {
         sd_event_source *poll_source; /* EPOLLHUP/EPOLLERR drop it, unless FDPOLL=0 */
 } StoredFd;
 
+/* The output of one process (its stdout and stderr), read line by line. It lives until every
+ * holder of the pipe's write end has closed it: the process, and anything it left behind. */
+typedef struct OutputStream {
+        struct Service *service; /* borrowed: the owner */
+        pid_t pid;               /* the process whose lines these are */
+        int fd;
+        sd_event_source *source;
+        char buf[SERVICE_LINE_MAX];
+        size_t len;
+        struct OutputStream *next;
+} OutputStream;
+
 typedef struct ServiceLogLine {
         uint64_t seq; /* 1, 2, ... per service, never reused */
         pid_t pid;
@@ -107,11 +119,10 @@ typedef struct Service {
         usec_t trigger_window_start;
         unsigned trigger_count;
 
-        /* Output: one pipe for stdout and stderr, read line by line into the log. */
-        int output_fd, output_write_fd;
-        sd_event_source *output_source;
-        char outbuf[SERVICE_LINE_MAX];
-        size_t outlen;
+        /* Output: a pipe per process for its stdout and stderr, read line by line into the
+         * log as unit[pid]: line. */
+        OutputStream *streams;
+        unsigned n_streams;
         ServiceLogLine log_lines[SERVICE_LOG_LINES];
         size_t log_head, n_log_lines;
         uint64_t log_seq;
