@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "common/address.h"
+#include "common/errbuf.h"
 #include "common/macro.h"
 
 /* Room for one quoted piece of user input inside a message. Three pieces plus the fixed text of
@@ -110,18 +111,7 @@ typedef struct Parser {
         size_t errlen;
 } Parser;
 
-_printf_(3, 4) static int set_error(char *err, size_t errlen, const char *fmt, ...) {
-        va_list ap;
-
-        if (err && errlen > 0) {
-                va_start(ap, fmt);
-                (void) vsnprintf(err, errlen, fmt, ap);
-                va_end(ap);
-        }
-        return -EINVAL;
-}
-
-#define parser_fail(p, ...) set_error((p)->err, (p)->errlen, __VA_ARGS__)
+#define parser_fail(p, ...) errbuf_set((p)->err, (p)->errlen, -EINVAL, __VA_ARGS__)
 
 /* Common service names, only to suggest the number in the refusal. */
 static const struct {
@@ -562,12 +552,12 @@ int address_parse(const char *text, ListenAddress *ret, char *err, size_t errlen
         int r;
 
         if (!text || text[0] == '\0')
-                return set_error(err, errlen,
+                return errbuf_set(err, errlen, -EINVAL,
                                  "empty address: write a port such as '8080', 'HOST:PORT', an "
                                  "absolute unix socket path or '@NAME'");
         p.len = strnlen(text, ADDRESS_TEXT_MAX + 1);
         if (p.len > ADDRESS_TEXT_MAX)
-                return set_error(err, errlen, "address is longer than %d bytes",
+                return errbuf_set(err, errlen, -EINVAL, "address is longer than %d bytes",
                                  ADDRESS_TEXT_MAX);
         quote_n(p.qtext, text, p.len);
 
@@ -814,18 +804,18 @@ static int resolve_hostname(const ListenAddress *a, SockAddr **ret, char *err, s
         int r;
 
         if (a->host[0] == '\0' || strnlen(a->host, sizeof(a->host)) == sizeof(a->host))
-                return set_error(err, errlen, "invalid host name in address");
+                return errbuf_set(err, errlen, -EINVAL, "invalid host name in address");
         quote(qhost, a->host);
 
         r = getaddrinfo(a->host, NULL, &hints, &res);
         if (r == EAI_MEMORY)
                 return -ENOMEM;
         if (r == EAI_SYSTEM) {
-                (void) set_error(err, errlen, "cannot resolve '%s': %m", qhost);
+                (void) errbuf_set(err, errlen, -EINVAL, "cannot resolve '%s': %m", qhost);
                 return -EADDRNOTAVAIL;
         }
         if (r != 0) {
-                (void) set_error(err, errlen, "cannot resolve '%s': %s", qhost, gai_strerror(r));
+                (void) errbuf_set(err, errlen, -EINVAL, "cannot resolve '%s': %s", qhost, gai_strerror(r));
                 return -EADDRNOTAVAIL;
         }
 
@@ -850,7 +840,7 @@ static int resolve_hostname(const ListenAddress *a, SockAddr **ret, char *err, s
                 if (dup)
                         continue;
                 if (n == ADDRESS_RESOLVE_MAX) {
-                        (void) set_error(err, errlen,
+                        (void) errbuf_set(err, errlen, -EINVAL,
                                          "'%s' resolves to more than %d addresses, the limit",
                                          qhost, ADDRESS_RESOLVE_MAX);
                         r = -E2BIG;
@@ -862,7 +852,7 @@ static int resolve_hostname(const ListenAddress *a, SockAddr **ret, char *err, s
         if (r < 0)
                 return r;
         if (n == 0) {
-                (void) set_error(err, errlen, "cannot resolve '%s': no IPv4 or IPv6 address",
+                (void) errbuf_set(err, errlen, -EINVAL, "cannot resolve '%s': no IPv4 or IPv6 address",
                                  qhost);
                 return -EADDRNOTAVAIL;
         }
@@ -900,7 +890,7 @@ int address_resolve(const ListenAddress *a, SockAddr **ret, char *err, size_t er
         case _ADDRESS_KIND_MAX:
         case _ADDRESS_KIND_INVALID:
         default:
-                return set_error(err, errlen, "invalid address kind %d", (int) a->kind);
+                return errbuf_set(err, errlen, -EINVAL, "invalid address kind %d", (int) a->kind);
         }
 }
 

@@ -8,21 +8,11 @@
 #include <string.h>
 
 #include "common/env-util.h"
+#include "common/errbuf.h"
 #include "common/macro.h"
 
 #define BLANKS " \t"
 #define WHITESPACE " \t\n\r"
-
-_printf_(4, 5) static int env_error(char *err, size_t errlen, int r, const char *fmt, ...) {
-        va_list ap;
-
-        if (err && errlen > 0) {
-                va_start(ap, fmt);
-                (void) vsnprintf(err, errlen, fmt, ap);
-                va_end(ap);
-        }
-        return r;
-}
 
 /* Length of the name part of an assignment, or SIZE_MAX when there is no '='. */
 static size_t assignment_name_len(const char *a) {
@@ -130,7 +120,7 @@ static int env_file_read_value(EnvFileParser *f, unsigned start_line) {
                         for (;;) {
                                 c = *f->p;
                                 if (c == '\0')
-                                        return env_error(f->err, f->errlen, -EINVAL,
+                                        return errbuf_set(f->err, f->errlen, -EINVAL,
                                                          "%s:%u: unterminated single quote",
                                                          f->path, start_line);
                                 f->p++;
@@ -148,7 +138,7 @@ static int env_file_read_value(EnvFileParser *f, unsigned start_line) {
                         for (;;) {
                                 c = *f->p;
                                 if (c == '\0')
-                                        return env_error(f->err, f->errlen, -EINVAL,
+                                        return errbuf_set(f->err, f->errlen, -EINVAL,
                                                          "%s:%u: unterminated double quote",
                                                          f->path, start_line);
                                 f->p++;
@@ -163,7 +153,7 @@ static int env_file_read_value(EnvFileParser *f, unsigned start_line) {
 
                                 c = *f->p;
                                 if (c == '\0')
-                                        return env_error(f->err, f->errlen, -EINVAL,
+                                        return errbuf_set(f->err, f->errlen, -EINVAL,
                                                          "%s:%u: unterminated double quote",
                                                          f->path, start_line);
                                 f->p++;
@@ -224,7 +214,7 @@ int env_file_parse(const char *text, const char *path, char ***ret_env, char *er
 
         size = strlen(text);
         if (size > ENV_FILE_SIZE_MAX)
-                return env_error(err, errlen, -E2BIG, "%s: file is larger than %u bytes", path,
+                return errbuf_set(err, errlen, -E2BIG, "%s: file is larger than %u bytes", path,
                                  ENV_FILE_SIZE_MAX);
 
         /* A value never holds more bytes than the text, so one scratch buffer does. */
@@ -276,14 +266,14 @@ int env_file_parse(const char *text, const char *path, char ***ret_env, char *er
                 if (key_len > 7 && strncmp(key, "export", 6) == 0 && strchr(BLANKS, key[6])) {
                         const char *rest = key + 6 + strspn(key + 6, BLANKS);
 
-                        return env_error(err, errlen, -EINVAL,
+                        return errbuf_set(err, errlen, -EINVAL,
                                          "%s:%u: \"export\" is shell syntax, not supported in "
                                          "environment files: write \"%.*s\"",
                                          path, start_line,
                                          (int) MIN(strcspn(rest, "\r\n"), (size_t) 200), rest);
                 }
                 if (!eq)
-                        return env_error(err, errlen, -EINVAL,
+                        return errbuf_set(err, errlen, -EINVAL,
                                          "%s:%u: expected NAME=value, got \"%.*s\"", path,
                                          start_line, (int) MIN(key_len, (size_t) 200), key);
 
@@ -291,7 +281,7 @@ int env_file_parse(const char *text, const char *path, char ***ret_env, char *er
                 memcpy(value, key, key_len);
                 value[key_len] = '\0';
                 if (!env_name_is_valid(value))
-                        return env_error(err, errlen, -EINVAL,
+                        return errbuf_set(err, errlen, -EINVAL,
                                          "%s:%u: invalid variable name \"%.*s\" (allowed: letters, "
                                          "digits and '_', not starting with a digit)",
                                          path, start_line, (int) MIN(key_len, (size_t) 200), key);
@@ -301,7 +291,7 @@ int env_file_parse(const char *text, const char *path, char ***ret_env, char *er
                 if (r < 0)
                         return r;
                 if (!utf8_is_valid(value))
-                        return env_error(err, errlen, -EINVAL,
+                        return errbuf_set(err, errlen, -EINVAL,
                                          "%s:%u: the value of %.*s is not valid UTF-8", path,
                                          start_line, (int) key_len, key);
 
@@ -312,7 +302,7 @@ int env_file_parse(const char *text, const char *path, char ***ret_env, char *er
 
                         if (n >= ENV_ENTRIES_MAX) {
                                 free(a);
-                                return env_error(err, errlen, -E2BIG,
+                                return errbuf_set(err, errlen, -E2BIG,
                                                  "%s:%u: more than %u variables", path,
                                                  start_line, ENV_ENTRIES_MAX);
                         }

@@ -11,22 +11,6 @@
 
 #define BIND_PLAN_SPECS_MAX (1U << 20)
 
-static void diagf(UnitDiagFunc diag, void *userdata, int level, const char *file, unsigned line,
-                  const char *fmt, ...) _printf_(6, 7);
-
-static void diagf(UnitDiagFunc diag, void *userdata, int level, const char *file, unsigned line,
-                  const char *fmt, ...) {
-        char msg[16384];
-        va_list ap;
-
-        if (!diag)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        diag(level, file, line, msg, userdata);
-}
-
 static int socktype_of(ListenType t) {
         switch (t) {
         case LISTEN_STREAM:
@@ -153,7 +137,7 @@ int bind_plan_add_unit(BindPlan *plan, const Unit *u, const HostInfo *host, Unit
 
                         if (!host->ipv6) {
                                 if (a->kind == ADDRESS_ANY_IPV6) {
-                                        diagf(diag, userdata, LOG_ERR, l->origin.file,
+                                        unit_diagf(diag, userdata, LOG_ERR, l->origin.file,
                                               l->origin.line,
                                               "%s=%s: this host has no IPv6, so [::] cannot be "
                                               "bound; write '0.0.0.0:%u' or '*:%u'",
@@ -193,7 +177,7 @@ int bind_plan_add_unit(BindPlan *plan, const Unit *u, const HostInfo *host, Unit
 
                         if (a->kind == ADDRESS_IP && a->sockaddr.sa.sa_family == AF_INET6 &&
                             !host->ipv6) {
-                                diagf(diag, userdata, LOG_ERR, l->origin.file, l->origin.line,
+                                unit_diagf(diag, userdata, LOG_ERR, l->origin.file, l->origin.line,
                                       "%s=%s: this host has no IPv6, so this address cannot be "
                                       "bound", listen_type_to_string(l->type), l->text);
                                 r = UNIT_FILE_E_INVALID;
@@ -205,7 +189,7 @@ int bind_plan_add_unit(BindPlan *plan, const Unit *u, const HostInfo *host, Unit
                                 break;
                         }
                         if (n < 0) {
-                                diagf(diag, userdata, LOG_ERR, l->origin.file, l->origin.line,
+                                unit_diagf(diag, userdata, LOG_ERR, l->origin.file, l->origin.line,
                                       "%s=%s: %s", listen_type_to_string(l->type), l->text,
                                       err);
                                 r = UNIT_FILE_E_INVALID;
@@ -214,7 +198,7 @@ int bind_plan_add_unit(BindPlan *plan, const Unit *u, const HostInfo *host, Unit
                         for (int k = 0; k < n && r >= 0; k++)
                                 r = add_concrete(plan, &tmpl, &addrs[k], host, &skipped_v6);
                         if (r >= 0 && plan->n_specs == start) {
-                                diagf(diag, userdata, LOG_ERR, l->origin.file, l->origin.line,
+                                unit_diagf(diag, userdata, LOG_ERR, l->origin.file, l->origin.line,
                                       "%s=%s: every address is IPv6 and this host has no IPv6",
                                       listen_type_to_string(l->type), l->text);
                                 r = UNIT_FILE_E_INVALID;
@@ -424,7 +408,7 @@ int bind_plan_check_overlap(const BindPlan *plan, UnitDiagFunc diag, void *userd
                         fix_hint(a, b, fix, sizeof fix);
                         sockaddr_format(&a->addr, sa, sizeof sa);
                         if (a->unit == b->unit)
-                                diagf(diag, userdata, LOG_ERR, b->listen->origin.file,
+                                unit_diagf(diag, userdata, LOG_ERR, b->listen->origin.file,
                                       b->listen->origin.line,
                                       "%s=%s in %s overlaps %s=%s at line %u of the same unit: "
                                       "%s. Fix: remove one of them. %s is not loaded.",
@@ -433,7 +417,7 @@ int bind_plan_check_overlap(const BindPlan *plan, UnitDiagFunc diag, void *userd
                                       a->listen->text, a->listen->origin.line, why,
                                       b->unit->name);
                         else
-                                diagf(diag, userdata, LOG_ERR, b->listen->origin.file,
+                                unit_diagf(diag, userdata, LOG_ERR, b->listen->origin.file,
                                       b->listen->origin.line,
                                       "%s=%s in %s overlaps %s=%s in %s (%s:%u): %s. Fix: %s. "
                                       "%s is not loaded; %s keeps %s.",

@@ -35,6 +35,7 @@
 
 #include "common/address.h"
 #include "common/macro.h"
+#include "common/errbuf.h"
 #include "daemon/listener.h"
 
 #ifndef IPV6_FREEBIND
@@ -56,18 +57,6 @@
 #define HOLDER_NOT_FOUND                                                                           \
         "(the holder could not be found: it may be in another network namespace or owned by "     \
         "another user)"
-
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...) _printf_(4, 5);
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...) {
-        va_list ap;
-
-        if (err && errlen > 0) {
-                va_start(ap, fmt);
-                (void) vsnprintf(err, errlen, fmt, ap);
-                va_end(ap);
-        }
-        return r;
-}
 
 static int read_int_file(const char *path, int *ret) {
         _cleanup_close_ int fd = -1;
@@ -721,7 +710,7 @@ int listener_find_holder(const SockAddr *addr, int socktype, char *buf, size_t b
                 if (!c->has_uid)
                         return -ESRCH;
                 sockaddr_format(&c->addr, a, sizeof a);
-                (void) fail(buf, buflen, 0, "a process of uid %u whose pid is not visible to us, "
+                (void) errbuf_set(buf, buflen, 0, "a process of uid %u whose pid is not visible to us, "
                                             "%s %s%s",
                             (unsigned) c->uid, c->listening ? "listening on" : "bound to", a,
                             c->dual ? " (dual-stack: takes IPv4 too)" : "");
@@ -731,7 +720,7 @@ int listener_find_holder(const SockAddr *addr, int socktype, char *buf, size_t b
         c = &cands->items[idx];
         read_comm(pid, comm, sizeof comm);
         sockaddr_format(&c->addr, a, sizeof a);
-        (void) fail(buf, buflen, 0, "pid %d (%s), %s %s%s", (int) pid, comm[0] ? comm : "?",
+        (void) errbuf_set(buf, buflen, 0, "pid %d (%s), %s %s%s", (int) pid, comm[0] ? comm : "?",
                     c->listening ? "listening on" : "bound to", a,
                     c->dual ? " (dual-stack: takes IPv4 too)" : "");
         return 0;
@@ -756,7 +745,7 @@ static int set_int(BindCtx *c, int fd, int level, int name, int value, const cha
         if (setsockopt(fd, level, name, &value, sizeof value) >= 0)
                 return 0;
         r = -errno;
-        return fail(c->err, c->errlen, r, "cannot set %s on %s %s: %s", what, c->proto, c->addr,
+        return errbuf_set(c->err, c->errlen, r, "cannot set %s on %s %s: %s", what, c->proto, c->addr,
                     strerror(-r));
 }
 
@@ -780,7 +769,7 @@ static int set_buffer(BindCtx *c, int fd, int opt, int opt_force, uint64_t size,
         int got = 0, r;
 
         if (size > INT_MAX / 2)
-                return fail(c->err, c->errlen, -EINVAL,
+                return errbuf_set(c->err, c->errlen, -EINVAL,
                             "cannot set %s=%" PRIu64 " on %s %s: the kernel allows at most %d "
                             "bytes",
                             key, size, c->proto, c->addr, INT_MAX / 2);
@@ -799,7 +788,7 @@ static int set_buffer(BindCtx *c, int fd, int opt, int opt_force, uint64_t size,
                 return 0;
         if (errno != EPERM) {
                 r = -errno;
-                return fail(c->err, c->errlen, r, "cannot set %s on %s %s: %s", what, c->proto,
+                return errbuf_set(c->err, c->errlen, r, "cannot set %s on %s %s: %s", what, c->proto,
                             c->addr, strerror(-r));
         }
         snprintf(c->warning, sizeof c->warning,
@@ -820,7 +809,7 @@ static int apply_options(BindCtx *c, int fd) {
         if (v6) {
                 /* Always explicit: net.ipv6.bindv6only must never decide silently. */
                 if (s->v6only != 0 && s->v6only != 1)
-                        return fail(c->err, c->errlen, -EINVAL,
+                        return errbuf_set(c->err, c->errlen, -EINVAL,
                                     "no IPV6_V6ONLY value planned for %s %s", c->proto, c->addr);
                 snprintf(what, sizeof what, "IPV6_V6ONLY=%d", s->v6only);
                 r = set_int(c, fd, IPPROTO_IPV6, IPV6_V6ONLY, s->v6only, what);
@@ -860,12 +849,12 @@ static int apply_options(BindCtx *c, int fd) {
                                v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, &one, sizeof one) < 0) {
                         r = -errno;
                         if (r == -EPERM)
-                                return fail(c->err, c->errlen, r,
+                                return errbuf_set(c->err, c->errlen, r,
                                             "cannot set Transparent=yes (%s) on %s %s: "
                                             "Transparent=yes needs CAP_NET_ADMIN (or CAP_NET_RAW)",
                                             v6 ? "IPV6_TRANSPARENT" : "IP_TRANSPARENT", c->proto,
                                             c->addr);
-                        return fail(c->err, c->errlen, r,
+                        return errbuf_set(c->err, c->errlen, r,
                                     "cannot set Transparent=yes (%s) on %s %s: %s",
                                     v6 ? "IPV6_TRANSPARENT" : "IP_TRANSPARENT", c->proto, c->addr,
                                     strerror(-r));
@@ -877,23 +866,23 @@ static int apply_options(BindCtx *c, int fd) {
 
                 /* The kernel silently truncates longer names: refuse them here. */
                 if (strlen(dev) >= IFNAMSIZ)
-                        return fail(c->err, c->errlen, -EINVAL,
+                        return errbuf_set(c->err, c->errlen, -EINVAL,
                                     "cannot set BindToDevice=%s on %s %s: interface names are at "
                                     "most %d characters",
                                     dev, c->proto, c->addr, IFNAMSIZ - 1);
                 if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, (socklen_t) strlen(dev)) < 0) {
                         r = -errno;
                         if (r == -ENODEV)
-                                return fail(c->err, c->errlen, r,
+                                return errbuf_set(c->err, c->errlen, r,
                                             "cannot set BindToDevice=%s (SO_BINDTODEVICE) on %s "
                                             "%s: no interface named '%s'",
                                             dev, c->proto, c->addr, dev);
                         if (r == -EPERM)
-                                return fail(c->err, c->errlen, r,
+                                return errbuf_set(c->err, c->errlen, r,
                                             "cannot set BindToDevice=%s (SO_BINDTODEVICE) on %s "
                                             "%s: BindToDevice= needs CAP_NET_RAW",
                                             dev, c->proto, c->addr);
-                        return fail(c->err, c->errlen, r,
+                        return errbuf_set(c->err, c->errlen, r,
                                     "cannot set BindToDevice=%s (SO_BINDTODEVICE) on %s %s: %s",
                                     dev, c->proto, c->addr, strerror(-r));
                 }
@@ -980,7 +969,7 @@ static int do_listen(BindCtx *c, int fd) {
         if (listen(fd, backlog) >= 0)
                 return 0;
         r = -errno;
-        return fail(c->err, c->errlen, r, "cannot listen on %s %s (Backlog=%d): %s", c->proto,
+        return errbuf_set(c->err, c->errlen, r, "cannot listen on %s %s (Backlog=%d): %s", c->proto,
                     c->addr, backlog, strerror(-r));
 }
 
@@ -993,9 +982,9 @@ static int bind_failed(BindCtx *c, int r) {
         if (r == -EADDRINUSE) {
                 if (listener_find_holder(&c->spec->addr, c->spec->socktype, holder,
                                          sizeof holder) >= 0)
-                        return fail(c->err, c->errlen, r, "cannot bind %s %s: %s — held by %s",
+                        return errbuf_set(c->err, c->errlen, r, "cannot bind %s %s: %s — held by %s",
                                     c->proto, c->addr, strerror(-r), holder);
-                return fail(c->err, c->errlen, r, "cannot bind %s %s: %s " HOLDER_NOT_FOUND,
+                return errbuf_set(c->err, c->errlen, r, "cannot bind %s %s: %s " HOLDER_NOT_FOUND,
                             c->proto, c->addr, strerror(-r));
         }
 
@@ -1013,7 +1002,7 @@ static int bind_failed(BindCtx *c, int r) {
         else if (r == -EACCES && c->spec->family == AF_UNIX)
                 hint = " — no permission to create it in its directory";
 
-        return fail(c->err, c->errlen, r, "cannot bind %s %s: %s%s", c->proto, c->addr,
+        return errbuf_set(c->err, c->errlen, r, "cannot bind %s %s: %s%s", c->proto, c->addr,
                     strerror(-r), hint);
 }
 
@@ -1055,11 +1044,11 @@ static int resolve_owner(BindCtx *c, uid_t *ret_uid, gid_t *ret_gid) {
                                 bufsize *= 2;
                         }
                         if (r != 0)
-                                return fail(c->err, c->errlen, -r,
+                                return errbuf_set(c->err, c->errlen, -r,
                                             "cannot look up SocketUser=%s for %s: %s", user,
                                             c->addr, strerror(r));
                         if (!res)
-                                return fail(c->err, c->errlen, -ESRCH,
+                                return errbuf_set(c->err, c->errlen, -ESRCH,
                                             "SocketUser=%s for %s: no such user", user, c->addr);
                         uid = pw.pw_uid;
                         if (!group)
@@ -1089,11 +1078,11 @@ static int resolve_owner(BindCtx *c, uid_t *ret_uid, gid_t *ret_gid) {
                                 bufsize *= 2;
                         }
                         if (r != 0)
-                                return fail(c->err, c->errlen, -r,
+                                return errbuf_set(c->err, c->errlen, -r,
                                             "cannot look up SocketGroup=%s for %s: %s", group,
                                             c->addr, strerror(r));
                         if (!res)
-                                return fail(c->err, c->errlen, -ESRCH,
+                                return errbuf_set(c->err, c->errlen, -ESRCH,
                                             "SocketGroup=%s for %s: no such group", group, c->addr);
                         gid = gr.gr_gid;
                 }
@@ -1117,10 +1106,10 @@ static int open_parent(BindCtx *c, const char *path, int *ret_dirfd, const char 
         size_t dirlen, shown_len = 0;
 
         if (path[0] != '/' || !slash)
-                return fail(c->err, c->errlen, -EINVAL,
+                return errbuf_set(c->err, c->errlen, -EINVAL,
                             "unix socket path '%s' is not absolute", path);
         if (slash[1] == '\0')
-                return fail(c->err, c->errlen, -EINVAL,
+                return errbuf_set(c->err, c->errlen, -EINVAL,
                             "unix socket path '%s' names a directory, not a socket", path);
         dirlen = (size_t) (slash - path);
         memcpy(dir, path, dirlen);
@@ -1129,7 +1118,7 @@ static int open_parent(BindCtx *c, const char *path, int *ret_dirfd, const char 
 
         fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
-                return fail(c->err, c->errlen, -errno, "cannot open '/': %s", strerror(errno));
+                return errbuf_set(c->err, c->errlen, -errno, "cannot open '/': %s", strerror(errno));
 
         p = dir;
         for (;;) {
@@ -1156,7 +1145,7 @@ static int open_parent(BindCtx *c, const char *path, int *ret_dirfd, const char 
                                 created = true;
                         else if (errno != EEXIST) {
                                 r = -errno;
-                                return fail(c->err, c->errlen, r,
+                                return errbuf_set(c->err, c->errlen, r,
                                             "cannot create directory '%s' for %s: %s", shown,
                                             c->addr, strerror(-r));
                         }
@@ -1167,7 +1156,7 @@ static int open_parent(BindCtx *c, const char *path, int *ret_dirfd, const char 
                                 if (nfd >= 0 && fchmod(nfd, c->cfg->directory_mode & 07777) < 0) {
                                         r = -errno;
                                         safe_close(nfd);
-                                        return fail(c->err, c->errlen, r,
+                                        return errbuf_set(c->err, c->errlen, r,
                                                     "cannot set DirectoryMode=%04o on '%s': %s",
                                                     (unsigned) (c->cfg->directory_mode & 07777),
                                                     shown, strerror(-r));
@@ -1184,15 +1173,15 @@ static int open_parent(BindCtx *c, const char *path, int *ret_dirfd, const char 
                         if ((r == -ELOOP || r == -ENOTDIR) &&
                             fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) >= 0 &&
                             S_ISLNK(st.st_mode))
-                                return fail(c->err, c->errlen, -ELOOP,
+                                return errbuf_set(c->err, c->errlen, -ELOOP,
                                             "'%s' is a symlink, refusing to create %s in it "
                                             "(write the real directory in the unit)",
                                             shown, c->addr);
                         if (r == -ENOTDIR)
-                                return fail(c->err, c->errlen, r,
+                                return errbuf_set(c->err, c->errlen, r,
                                             "'%s' is not a directory, cannot create %s", shown,
                                             c->addr);
-                        return fail(c->err, c->errlen, r, "cannot open directory '%s' for %s: %s",
+                        return errbuf_set(c->err, c->errlen, r, "cannot open directory '%s' for %s: %s",
                                     shown, c->addr, strerror(-r));
                 }
                 safe_close(fd);
@@ -1237,17 +1226,17 @@ static int clear_existing(BindCtx *c, int dirfd, const char *base, const char *p
                 if (errno == ENOENT)
                         return 0;
                 r = -errno;
-                return fail(c->err, c->errlen, r, "cannot check '%s': %s", path, strerror(-r));
+                return errbuf_set(c->err, c->errlen, r, "cannot check '%s': %s", path, strerror(-r));
         }
         if (!S_ISSOCK(st.st_mode))
-                return fail(c->err, c->errlen, -EEXIST,
+                return errbuf_set(c->err, c->errlen, -EEXIST,
                             "'%s' exists and is not a socket (it is %s), refusing to replace it",
                             path, file_type_name(st.st_mode));
 
         probe = socket(AF_UNIX, c->spec->socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (probe < 0) {
                 r = -errno;
-                return fail(c->err, c->errlen, r, "cannot check whether '%s' is stale: %s", path,
+                return errbuf_set(c->err, c->errlen, r, "cannot check whether '%s' is stale: %s", path,
                             strerror(-r));
         }
         path_in_dir(dirfd, base, path, &sa);
@@ -1260,7 +1249,7 @@ static int clear_existing(BindCtx *c, int dirfd, const char *base, const char *p
                 /* Nobody is bound to it: a leftover from a process that is gone. */
                 if (unlinkat(dirfd, base, 0) < 0 && errno != ENOENT) {
                         r = -errno;
-                        return fail(c->err, c->errlen, r, "cannot remove stale socket '%s': %s",
+                        return errbuf_set(c->err, c->errlen, r, "cannot remove stale socket '%s': %s",
                                     path, strerror(-r));
                 }
                 return 0;
@@ -1278,13 +1267,13 @@ static int clear_existing(BindCtx *c, int dirfd, const char *base, const char *p
                                 listener_find_holder(&c->spec->addr, types[i], holder,
                                                      sizeof holder) >= 0;
                 if (found)
-                        return fail(c->err, c->errlen, -EADDRINUSE,
+                        return errbuf_set(c->err, c->errlen, -EADDRINUSE,
                                     "'%s' is in use by another process — held by %s", path,
                                     holder);
-                return fail(c->err, c->errlen, -EADDRINUSE,
+                return errbuf_set(c->err, c->errlen, -EADDRINUSE,
                             "'%s' is in use by another process " HOLDER_NOT_FOUND, path);
         }
-        return fail(c->err, c->errlen, r, "cannot check whether '%s' is a stale socket: %s", path,
+        return errbuf_set(c->err, c->errlen, r, "cannot check whether '%s' is a stale socket: %s", path,
                     strerror(-r));
 }
 
@@ -1357,26 +1346,26 @@ static int finish_path(BindCtx *c, int fd, int dirfd, const char *base, const ch
         *ret_ours = false;
         opath = openat(dirfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (opath < 0 || fstat(opath, &st) < 0 || !S_ISSOCK(st.st_mode))
-                return fail(c->err, c->errlen, -ESTALE,
+                return errbuf_set(c->err, c->errlen, -ESTALE,
                             "'%s' is not the socket just bound (was a directory on its path "
                             "replaced?), refusing to go on",
                             path);
         if (socket_vfs(fd, &vfs) >= 0) {
                 if (vfs.ino != st.st_ino || major(st.st_dev) != (vfs.dev >> 20) ||
                     minor(st.st_dev) != (vfs.dev & 0xfffff))
-                        return fail(c->err, c->errlen, -ESTALE,
+                        return errbuf_set(c->err, c->errlen, -ESTALE,
                                     "'%s' is not the socket just bound (was a directory on its "
                                     "path replaced?), refusing to go on",
                                     path);
         } else if (st.st_uid != geteuid())
-                return fail(c->err, c->errlen, -ESTALE,
+                return errbuf_set(c->err, c->errlen, -ESTALE,
                             "'%s' is not owned by us right after bind, refusing to go on", path);
         *ret_ours = true;
 
         if (uid != (uid_t) -1 || gid != (gid_t) -1) {
                 if (fchownat(opath, "", uid, gid, AT_EMPTY_PATH) < 0) {
                         r = -errno;
-                        return fail(c->err, c->errlen, r,
+                        return errbuf_set(c->err, c->errlen, r,
                                     "cannot give '%s' to SocketUser=%s SocketGroup=%s: %s%s",
                                     path, strna(c->cfg->socket_user), strna(c->cfg->socket_group),
                                     strerror(-r),
@@ -1391,7 +1380,7 @@ static int finish_path(BindCtx *c, int fd, int dirfd, const char *base, const ch
                 r = -errno;
                 if (r == -ENOENT && fchmodat(dirfd, base, mode, 0) >= 0)
                         return 0;
-                return fail(c->err, c->errlen, r, "cannot set SocketMode=%04o on '%s': %s",
+                return errbuf_set(c->err, c->errlen, r, "cannot set SocketMode=%04o on '%s': %s",
                             (unsigned) mode, path, strerror(-r));
         }
         return 0;
@@ -1422,7 +1411,7 @@ static int bind_unix_path(BindCtx *c, const char *path, int *ret_fd) {
         fd = socket(AF_UNIX, c->spec->socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0) {
                 r = -errno;
-                return fail(c->err, c->errlen, r, "cannot create %s socket for %s: %s", c->proto,
+                return errbuf_set(c->err, c->errlen, r, "cannot create %s socket for %s: %s", c->proto,
                             c->addr, strerror(-r));
         }
         r = apply_options(c, fd);
@@ -1461,11 +1450,11 @@ int listener_bind(const BindSpec *spec, int *ret_fd, char *err, size_t errlen) {
         if (err && errlen > 0)
                 err[0] = '\0';
         if (!spec || !spec->unit || !ret_fd)
-                return fail(err, errlen, -EINVAL, "invalid bind request");
+                return errbuf_set(err, errlen, -EINVAL, "invalid bind request");
 
         c = calloc(1, sizeof *c);
         if (!c)
-                return fail(err, errlen, -ENOMEM, "out of memory");
+                return errbuf_set(err, errlen, -ENOMEM, "out of memory");
         c->spec = spec;
         c->cfg = &spec->unit->socket;
         c->err = err;
@@ -1475,20 +1464,20 @@ int listener_bind(const BindSpec *spec, int *ret_fd, char *err, size_t errlen) {
 
         if (spec->addr.sa.sa_family != spec->family ||
             (spec->family != AF_INET && spec->family != AF_INET6 && spec->family != AF_UNIX))
-                return fail(err, errlen, -EAFNOSUPPORT, "cannot bind %s %s: address family %d",
+                return errbuf_set(err, errlen, -EAFNOSUPPORT, "cannot bind %s %s: address family %d",
                             c->proto, c->addr, spec->family);
         if (spec->socktype != SOCK_STREAM && spec->socktype != SOCK_DGRAM &&
             spec->socktype != SOCK_SEQPACKET)
-                return fail(err, errlen, -EPROTONOSUPPORT, "cannot bind %s: socket type %d",
+                return errbuf_set(err, errlen, -EPROTONOSUPPORT, "cannot bind %s: socket type %d",
                             c->addr, spec->socktype);
         if (spec->socktype == SOCK_SEQPACKET && spec->family != AF_UNIX)
-                return fail(err, errlen, -EPROTONOSUPPORT,
+                return errbuf_set(err, errlen, -EPROTONOSUPPORT,
                             "cannot bind %s: ListenSequentialPacket= is for unix sockets only",
                             c->addr);
 
         if (spec->family == AF_UNIX) {
                 if (!unix_name(&spec->addr, name, sizeof name, NULL, &abstract))
-                        return fail(err, errlen, -EINVAL, "cannot bind an unnamed unix socket");
+                        return errbuf_set(err, errlen, -EINVAL, "cannot bind an unnamed unix socket");
                 if (!abstract) {
                         r = bind_unix_path(c, name, ret_fd);
                         if (r >= 0 && err && errlen > 0)
@@ -1500,7 +1489,7 @@ int listener_bind(const BindSpec *spec, int *ret_fd, char *err, size_t errlen) {
         fd = socket(spec->family, spec->socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0) {
                 r = -errno;
-                return fail(err, errlen, r, "cannot create %s socket for %s: %s%s", c->proto,
+                return errbuf_set(err, errlen, r, "cannot create %s socket for %s: %s%s", c->proto,
                             c->addr, strerror(-r),
                             r == -EAFNOSUPPORT ? " (IPv6 is disabled on this host)" : "");
         }

@@ -28,6 +28,7 @@
 
 #include "common/env-util.h"
 #include "common/macro.h"
+#include "common/errbuf.h"
 #include "daemon/spawn.h"
 
 /* What the child was doing when it failed. */
@@ -91,21 +92,6 @@ static void spawn_plan_done(SpawnPlan *plan) {
         plan->devnull = safe_close(plan->devnull);
         plan->error_pipe[0] = safe_close(plan->error_pipe[0]);
         plan->error_pipe[1] = safe_close(plan->error_pipe[1]);
-}
-
-_printf_(4, 5) static int spawn_error(char *err, size_t errlen, int r, const char *fmt, ...) {
-        va_list ap;
-
-        if (err && errlen > 0) {
-                int saved = errno;
-
-                errno = r < 0 ? -r : r; /* for %m */
-                va_start(ap, fmt);
-                (void) vsnprintf(err, errlen, fmt, ap);
-                va_end(ap);
-                errno = saved;
-        }
-        return r;
 }
 
 /* ---- Parent side: resolving ---- */
@@ -226,10 +212,10 @@ static int spawn_resolve_credentials(const SpawnParams *p, SpawnPlan *plan, cons
 
                 r = lookup_passwd(numeric ? NULL : p->user, (uid_t) id, &pw, &buf);
                 if (r < 0)
-                        return spawn_error(err, errlen, r, "%s: cannot look up user '%s': %m",
+                        return errbuf_set(err, errlen, r, "%s: cannot look up user '%s': %m",
                                            name, p->user);
                 if (r == 0 && !numeric)
-                        return spawn_error(err, errlen, -ESRCH, "%s: unknown user '%s'", name,
+                        return errbuf_set(err, errlen, -ESRCH, "%s: unknown user '%s'", name,
                                            p->user);
                 plan->change_uid = plan->change_gid = true;
                 if (r > 0) {
@@ -249,10 +235,10 @@ static int spawn_resolve_credentials(const SpawnParams *p, SpawnPlan *plan, cons
         if (p->group) {
                 r = resolve_group(p->group, &plan->gid);
                 if (r == -ESRCH)
-                        return spawn_error(err, errlen, r, "%s: unknown group '%s'", name,
+                        return errbuf_set(err, errlen, r, "%s: unknown group '%s'", name,
                                            p->group);
                 if (r < 0)
-                        return spawn_error(err, errlen, r, "%s: cannot look up group '%s': %m",
+                        return errbuf_set(err, errlen, r, "%s: cannot look up group '%s': %m",
                                            name, p->group);
                 plan->change_gid = true;
         }
@@ -272,7 +258,7 @@ static int spawn_resolve_credentials(const SpawnParams *p, SpawnPlan *plan, cons
 
                 (void) getgrouplist(plan->user_name, plan->gid, &one, &n);
                 if ((size_t) n > max)
-                        return spawn_error(err, errlen, -E2BIG,
+                        return errbuf_set(err, errlen, -E2BIG,
                                            "%s: user '%s' is in more than %zu groups", name,
                                            plan->user_name, max);
                 room = (size_t) MAX(n, 1);
@@ -287,7 +273,7 @@ static int spawn_resolve_credentials(const SpawnParams *p, SpawnPlan *plan, cons
 
                 /* Fails only when the group database grew since the call above. */
                 if (getgrouplist(plan->user_name, plan->gid, plan->gids, &n) < 0)
-                        return spawn_error(err, errlen, -EAGAIN,
+                        return errbuf_set(err, errlen, -EAGAIN,
                                            "%s: the groups of user '%s' changed while they were "
                                            "read", name, plan->user_name);
                 plan->n_gids = (size_t) n;
@@ -300,14 +286,14 @@ static int spawn_resolve_credentials(const SpawnParams *p, SpawnPlan *plan, cons
 
                 r = resolve_group(g, &gid);
                 if (r == -ESRCH)
-                        return spawn_error(err, errlen, r, "%s: unknown supplementary group '%s'",
+                        return errbuf_set(err, errlen, r, "%s: unknown supplementary group '%s'",
                                            name, g);
                 if (r < 0)
-                        return spawn_error(err, errlen, r, "%s: cannot look up group '%s': %m",
+                        return errbuf_set(err, errlen, r, "%s: cannot look up group '%s': %m",
                                            name, g);
                 r = add_gid(plan, MIN(room, max), gid);
                 if (r < 0)
-                        return spawn_error(err, errlen, r, "%s: more than %zu groups", name,
+                        return errbuf_set(err, errlen, r, "%s: more than %zu groups", name,
                                            max);
         }
         return 0;
@@ -321,7 +307,7 @@ static int spawn_resolve_directory(const SpawnParams *p, SpawnPlan *plan, const 
                 return 0;
         if (!streq(wd, "~")) {
                 if (wd[0] != '/')
-                        return spawn_error(err, errlen, -EINVAL,
+                        return errbuf_set(err, errlen, -EINVAL,
                                            "%s: working directory '%s' is not absolute", name,
                                            wd);
                 plan->cwd = wd;
@@ -335,7 +321,7 @@ static int spawn_resolve_directory(const SpawnParams *p, SpawnPlan *plan, const 
 
                 r = lookup_passwd(NULL, geteuid(), &pw, &buf);
                 if (r < 0)
-                        return spawn_error(err, errlen, r, "%s: cannot look up our own user: %m",
+                        return errbuf_set(err, errlen, r, "%s: cannot look up our own user: %m",
                                            name);
                 if (r > 0) {
                         plan->home = strdup(pw.pw_dir ?: "");
@@ -344,7 +330,7 @@ static int spawn_resolve_directory(const SpawnParams *p, SpawnPlan *plan, const 
                 }
         }
         if (!plan->home || plan->home[0] != '/')
-                return spawn_error(err, errlen, -ENOENT,
+                return errbuf_set(err, errlen, -ENOENT,
                                    "%s: working directory '~': user '%s' has no home directory",
                                    name, p->user ?: "(self)");
         plan->cwd = plan->home;
@@ -391,7 +377,7 @@ static int spawn_build_environment(const SpawnParams *p, SpawnPlan *plan, const 
 
                 for (size_t i = 0; i < p->n_fds; i++) {
                         if (!p->fd_names[i] || !fd_name_is_valid(p->fd_names[i]))
-                                return spawn_error(err, errlen, -EINVAL,
+                                return errbuf_set(err, errlen, -EINVAL,
                                                    "%s: invalid file descriptor name '%s'", name,
                                                    strna(p->fd_names[i]));
                         len += strlen(p->fd_names[i]) + 1;
@@ -664,51 +650,51 @@ static int spawn_failure_message(const SpawnParams *p, const SpawnPlan *plan, co
 
         switch (step) {
         case SPAWN_STEP_SIGNALS:
-                return spawn_error(err, errlen, r, "%s: cannot reset the signal mask: %m", name);
+                return errbuf_set(err, errlen, r, "%s: cannot reset the signal mask: %m", name);
         case SPAWN_STEP_SESSION:
-                return spawn_error(err, errlen, r, "%s: cannot start a new session: %m", name);
+                return errbuf_set(err, errlen, r, "%s: cannot start a new session: %m", name);
         case SPAWN_STEP_FDS:
-                return spawn_error(err, errlen, r,
+                return errbuf_set(err, errlen, r,
                                    "%s: cannot set up the file descriptors (0..%zu): %m", name,
                                    2 + p->n_fds);
         case SPAWN_STEP_CLOSE:
-                return spawn_error(err, errlen, r,
+                return errbuf_set(err, errlen, r,
                                    "%s: cannot close inherited file descriptors: %m", name);
         case SPAWN_STEP_RLIMIT:
                 format_limit(soft, sizeof soft, p->limit_nofile_soft);
                 format_limit(hard, sizeof hard, p->limit_nofile_hard);
-                return spawn_error(err, errlen, r, "%s: cannot set LimitNOFILE=%s:%s: %m", name,
+                return errbuf_set(err, errlen, r, "%s: cannot set LimitNOFILE=%s:%s: %m", name,
                                    soft, hard);
         case SPAWN_STEP_GROUPS:
-                return spawn_error(err, errlen, r,
+                return errbuf_set(err, errlen, r,
                                    "%s: cannot set the supplementary groups%s%s%s: %m", name,
                                    p->user ? " of user '" : "", strempty(p->user),
                                    p->user ? "'" : "");
         case SPAWN_STEP_GID:
                 if (p->group)
-                        return spawn_error(err, errlen, r, "%s: cannot change to group '%s': %m",
+                        return errbuf_set(err, errlen, r, "%s: cannot change to group '%s': %m",
                                            name, p->group);
-                return spawn_error(err, errlen, r,
+                return errbuf_set(err, errlen, r,
                                    "%s: cannot change to group %u of user '%s': %m", name,
                                    (unsigned) plan->gid, strna(p->user));
         case SPAWN_STEP_UID:
-                return spawn_error(err, errlen, r, "%s: cannot change to user '%s': %m", name,
+                return errbuf_set(err, errlen, r, "%s: cannot change to user '%s': %m", name,
                                    strna(p->user));
         case SPAWN_STEP_CHDIR:
-                return spawn_error(err, errlen, r,
+                return errbuf_set(err, errlen, r,
                                    "%s: cannot change to working directory '%s': %m", name,
                                    strna(plan->cwd));
         case SPAWN_STEP_NO_NEW_PRIVS:
-                return spawn_error(err, errlen, r, "%s: cannot set NoNewPrivileges=yes: %m",
+                return errbuf_set(err, errlen, r, "%s: cannot set NoNewPrivileges=yes: %m",
                                    name);
         case SPAWN_STEP_EXEC:
-                return spawn_error(err, errlen, r, "%s: cannot execute '%s': %m", name,
+                return errbuf_set(err, errlen, r, "%s: cannot execute '%s': %m", name,
                                    plan->exec_path);
         case _SPAWN_STEP_MAX:
         case _SPAWN_STEP_INVALID:
                 break;
         }
-        return spawn_error(err, errlen, r, "%s: cannot start '%s': %m", name, plan->exec_path);
+        return errbuf_set(err, errlen, r, "%s: cannot start '%s': %m", name, plan->exec_path);
 }
 
 static int spawn_prepare(const SpawnParams *p, SpawnPlan *plan, const char *name, char *err,
@@ -716,34 +702,34 @@ static int spawn_prepare(const SpawnParams *p, SpawnPlan *plan, const char *name
         int r;
 
         if (!p->path || !p->path[0])
-                return spawn_error(err, errlen, -EINVAL, "%s: no executable given", name);
+                return errbuf_set(err, errlen, -EINVAL, "%s: no executable given", name);
         if (!p->argv || !p->argv[0])
-                return spawn_error(err, errlen, -EINVAL, "%s: empty command line for '%s'", name,
+                return errbuf_set(err, errlen, -EINVAL, "%s: empty command line for '%s'", name,
                                    p->path);
         if (p->n_fds > SPAWN_FDS_MAX)
-                return spawn_error(err, errlen, -E2BIG,
+                return errbuf_set(err, errlen, -E2BIG,
                                    "%s: %zu file descriptors to pass, at most %u are allowed",
                                    name, p->n_fds, SPAWN_FDS_MAX);
         if (p->n_fds > 0 && !p->fds)
-                return spawn_error(err, errlen, -EINVAL, "%s: no file descriptors given", name);
+                return errbuf_set(err, errlen, -EINVAL, "%s: no file descriptors given", name);
         for (size_t i = 0; i < p->n_fds; i++)
                 if (p->fds[i] < 0)
-                        return spawn_error(err, errlen, -EBADF,
+                        return errbuf_set(err, errlen, -EBADF,
                                            "%s: file descriptor #%zu to pass is invalid", name, i);
 
         if (strchr(p->path, '/') && p->path[0] != '/')
-                return spawn_error(err, errlen, -EINVAL,
+                return errbuf_set(err, errlen, -EINVAL,
                                    "%s: executable path '%s' is neither absolute nor a bare name",
                                    name, p->path);
         r = spawn_find_executable(p->path, p->envp, &plan->exec_path);
         if (r == -ENOMEM)
                 return r;
         if (r == -ENOENT)
-                return spawn_error(err, errlen, r, "%s: cannot execute '%s': not found in PATH "
+                return errbuf_set(err, errlen, r, "%s: cannot execute '%s': not found in PATH "
                                    "(%s)", name, p->path,
                                    env_get(p->envp, "PATH") ?: SPAWN_DEFAULT_PATH);
         if (r < 0)
-                return spawn_error(err, errlen, r, "%s: cannot execute '%s' from PATH (%s): %m",
+                return errbuf_set(err, errlen, r, "%s: cannot execute '%s' from PATH (%s): %m",
                                    name, p->path,
                                    env_get(p->envp, "PATH") ?: SPAWN_DEFAULT_PATH);
 
@@ -766,12 +752,12 @@ static int spawn_prepare(const SpawnParams *p, SpawnPlan *plan, const char *name
         if (p->stdin_fd < 0 || p->stdout_fd < 0 || p->stderr_fd < 0) {
                 plan->devnull = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
                 if (plan->devnull < 0)
-                        return spawn_error(err, errlen, -errno, "%s: cannot open /dev/null: %m",
+                        return errbuf_set(err, errlen, -errno, "%s: cannot open /dev/null: %m",
                                            name);
         }
 
         if (pipe2(plan->error_pipe, O_CLOEXEC) < 0)
-                return spawn_error(err, errlen, -errno, "%s: cannot create a pipe: %m", name);
+                return errbuf_set(err, errlen, -errno, "%s: cannot create a pipe: %m", name);
         return 0;
 }
 
@@ -791,13 +777,13 @@ int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen
 
         r = spawn_prepare(p, &plan, name, err, errlen);
         if (r == -ENOMEM)
-                return spawn_error(err, errlen, r, "%s: out of memory", name);
+                return errbuf_set(err, errlen, r, "%s: out of memory", name);
         if (r < 0)
                 return r;
 
         pid = fork();
         if (pid < 0)
-                return spawn_error(err, errlen, -errno, "%s: cannot fork: %m", name);
+                return errbuf_set(err, errlen, -errno, "%s: cannot fork: %m", name);
         if (pid == 0)
                 spawn_child(p, &plan);
 
@@ -817,9 +803,9 @@ int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
         if (n < 0)
-                return spawn_error(err, errlen, r, "%s: cannot read the result of exec: %m",
+                return errbuf_set(err, errlen, r, "%s: cannot read the result of exec: %m",
                                    name);
         if (n != (ssize_t) sizeof f || f.step < 0 || f.step >= _SPAWN_STEP_MAX || f.error <= 0)
-                return spawn_error(err, errlen, r, "%s: malformed report from the child", name);
+                return errbuf_set(err, errlen, r, "%s: malformed report from the child", name);
         return spawn_failure_message(p, &plan, name, (SpawnStep) f.step, -f.error, err, errlen);
 }

@@ -36,19 +36,6 @@ typedef struct Collector {
         size_t n_records, cap_records;
 } Collector;
 
-_printf_(5, 6) static void diag_at(UnitDiagFunc diag, void *userdata, int level, const char *file,
-                                   const char *fmt, ...) {
-        char buf[1024];
-        va_list ap;
-
-        if (!diag)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        diag(level, file, 0, buf, userdata);
-}
-
 static void record_done(Record *r) {
         free(r->unit);
         free(r->conf);
@@ -111,7 +98,7 @@ static int collector_add(Collector *c, char *unit, char *conf, char *path, size_
         }
         if (c->n_records >= UNIT_DIR_RECORDS_MAX) {
                 record_done(&rec);
-                diag_at(c->diag, c->userdata, LOG_ERR, NULL,
+                unit_diagf(c->diag, c->userdata, LOG_ERR, NULL, 0,
                         "Too many files in the unit directories (more than %u)",
                         UNIT_DIR_RECORDS_MAX);
                 return -E2BIG;
@@ -144,7 +131,7 @@ static int collect_dropins(Collector *c, const char *dpath, const char *unit, si
         if (!d) {
                 if (errno == ENOMEM)
                         return -ENOMEM;
-                diag_at(c->diag, c->userdata, LOG_WARNING, dpath,
+                unit_diagf(c->diag, c->userdata, LOG_WARNING, dpath, 0,
                         "Cannot open drop-in directory: %s, ignoring", strerror(errno));
                 return 0;
         }
@@ -157,7 +144,7 @@ static int collect_dropins(Collector *c, const char *dpath, const char *unit, si
                 de = readdir(d);
                 if (!de) {
                         if (errno != 0)
-                                diag_at(c->diag, c->userdata, LOG_WARNING, dpath,
+                                unit_diagf(c->diag, c->userdata, LOG_WARNING, dpath, 0,
                                         "Cannot read the rest of the drop-in directory: %s, "
                                         "ignoring",
                                         strerror(errno));
@@ -171,12 +158,12 @@ static int collect_dropins(Collector *c, const char *dpath, const char *unit, si
                 if (!path)
                         return -ENOMEM;
                 if (fstatat(dirfd(d), de->d_name, &st, 0) < 0) {
-                        diag_at(c->diag, c->userdata, LOG_WARNING, path,
+                        unit_diagf(c->diag, c->userdata, LOG_WARNING, path, 0,
                                 "Cannot read drop-in: %s, ignoring", strerror(errno));
                         continue;
                 }
                 if (!S_ISREG(st.st_mode) && !stat_is_null(&st)) {
-                        diag_at(c->diag, c->userdata, LOG_WARNING, path,
+                        unit_diagf(c->diag, c->userdata, LOG_WARNING, path, 0,
                                 "Drop-in is not a regular file, ignoring");
                         continue;
                 }
@@ -198,7 +185,7 @@ static int collect_dir(Collector *c, const char *dir, size_t prio) {
                         return 0; /* missing directories are normal */
                 if (errno == ENOMEM)
                         return -ENOMEM;
-                diag_at(c->diag, c->userdata, LOG_WARNING, dir,
+                unit_diagf(c->diag, c->userdata, LOG_WARNING, dir, 0,
                         "Cannot open unit directory: %s, ignoring", strerror(errno));
                 return 0;
         }
@@ -213,7 +200,7 @@ static int collect_dir(Collector *c, const char *dir, size_t prio) {
                 de = readdir(d);
                 if (!de) {
                         if (errno != 0)
-                                diag_at(c->diag, c->userdata, LOG_WARNING, dir,
+                                unit_diagf(c->diag, c->userdata, LOG_WARNING, dir, 0,
                                         "Cannot read the rest of the unit directory: %s, ignoring",
                                         strerror(errno));
                         break;
@@ -225,7 +212,7 @@ static int collect_dir(Collector *c, const char *dir, size_t prio) {
                 if (!path)
                         return -ENOMEM;
                 if (fstatat(dirfd(d), name, &st, 0) < 0) {
-                        diag_at(c->diag, c->userdata, LOG_WARNING, path,
+                        unit_diagf(c->diag, c->userdata, LOG_WARNING, path, 0,
                                 "Cannot read unit file: %s, ignoring", strerror(errno));
                         continue;
                 }
@@ -236,10 +223,10 @@ static int collect_dir(Collector *c, const char *dir, size_t prio) {
                         if (!unit)
                                 return -ENOMEM;
                         if (unit_name_to_type(unit) < 0)
-                                diag_at(c->diag, c->userdata, LOG_WARNING, path,
+                                unit_diagf(c->diag, c->userdata, LOG_WARNING, path, 0,
                                         "Drop-in directory for an invalid unit name, ignoring");
                         else if (!S_ISDIR(st.st_mode))
-                                diag_at(c->diag, c->userdata, LOG_WARNING, path,
+                                unit_diagf(c->diag, c->userdata, LOG_WARNING, path, 0,
                                         "Not a directory, ignoring");
                         else {
                                 r = collect_dropins(c, path, unit, prio);
@@ -250,11 +237,11 @@ static int collect_dir(Collector *c, const char *dir, size_t prio) {
                 }
                 if (endswith(name, ".socket") || endswith(name, ".service")) {
                         if (unit_name_to_type(name) < 0)
-                                diag_at(c->diag, c->userdata, LOG_WARNING, path,
+                                unit_diagf(c->diag, c->userdata, LOG_WARNING, path, 0,
                                         "Invalid unit name (expected NAME.socket, NAME.service or "
                                         "NAME@.service), ignoring");
                         else if (!S_ISREG(st.st_mode) && !masked)
-                                diag_at(c->diag, c->userdata, LOG_WARNING, path,
+                                unit_diagf(c->diag, c->userdata, LOG_WARNING, path, 0,
                                         "Unit file is not a regular file, ignoring");
                         else {
                                 r = collector_add(c, strdup(name), NULL, TAKE_PTR(path), prio,
@@ -271,7 +258,7 @@ static int collect_dir(Collector *c, const char *dir, size_t prio) {
                 /* Other files (a unit directory may hold the programs its units run) are
                  * skipped silently, as systemd does; only a unit berth cannot run is named. */
                 if (is_other_unit_type(name))
-                        diag_at(c->diag, c->userdata, LOG_WARNING, path,
+                        unit_diagf(c->diag, c->userdata, LOG_WARNING, path, 0,
                                 "Not a unit berth runs (only .socket and .service units), "
                                 "ignoring");
         }
@@ -317,7 +304,7 @@ static int pick_unit(Collector *c, Record *rec, size_t n, UnitFileEntry *e) {
         size_t n_dropins = 0, k = 0;
 
         if (rec[0].conf) {
-                diag_at(c->diag, c->userdata, LOG_WARNING, rec[0].path,
+                unit_diagf(c->diag, c->userdata, LOG_WARNING, rec[0].path, 0,
                         "Drop-in for '%s', which has no unit file, ignoring", rec[0].unit);
                 return 0;
         }
@@ -332,7 +319,7 @@ static int pick_unit(Collector *c, Record *rec, size_t n, UnitFileEntry *e) {
         e->name = TAKE_PTR(rec[0].unit);
         e->path = TAKE_PTR(rec[0].path);
         if (n_dropins > UNIT_DIR_DROPINS_MAX) {
-                diag_at(c->diag, c->userdata, LOG_ERR, e->path,
+                unit_diagf(c->diag, c->userdata, LOG_ERR, e->path, 0,
                         "Too many drop-ins for %s (%zu, at most %u)", e->name, n_dropins,
                         UNIT_DIR_DROPINS_MAX);
                 e->invalid = true;
@@ -376,7 +363,7 @@ int unit_dir_enumerate(char *const *dirs, UnitDiagFunc diag, void *userdata, Uni
                 if (r == 0)
                         continue;
                 if (l.n_entries >= UNIT_DIR_UNITS_MAX) {
-                        diag_at(diag, userdata, LOG_ERR, NULL,
+                        unit_diagf(diag, userdata, LOG_ERR, NULL, 0,
                                 "Too many units in the unit directories (more than %u)",
                                 UNIT_DIR_UNITS_MAX);
                         entry_done(&e);

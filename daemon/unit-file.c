@@ -62,6 +62,29 @@ struct ConfigItem {
 
 /* ---- messages ---- */
 
+void unit_diagf(UnitDiagFunc diag, void *userdata, int level, const char *file, unsigned line,
+                const char *fmt, ...) {
+        char buf[1024], *msg = buf, *heap = NULL;
+        va_list ap;
+        int n;
+
+        if (!diag)
+                return;
+        va_start(ap, fmt);
+        n = vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        if (n >= (int) sizeof buf) {
+                va_start(ap, fmt);
+                if (vasprintf(&heap, fmt, ap) >= 0)
+                        msg = heap;
+                else
+                        heap = NULL;
+                va_end(ap);
+        }
+        diag(level, file, line, msg, userdata);
+        free(heap);
+}
+
 _printf_(5, 6) static void report_file(LoadContext *c, int level, const char *file,
                                        unsigned line, const char *fmt, ...) {
         char buf[1536];

@@ -26,6 +26,11 @@
 typedef void (*UnitDiagFunc)(int level, const char *file, unsigned line, const char *msg,
                              void *userdata);
 
+/* Formats a diagnostic and hands it to diag (which may be NULL: then nothing happens). The
+ * message is never cut. */
+void unit_diagf(UnitDiagFunc diag, void *userdata, int level, const char *file, unsigned line,
+                const char *fmt, ...) _printf_(6, 7);
+
 typedef enum UnitType {
         UNIT_SOCKET,
         UNIT_SERVICE,
