@@ -38,9 +38,15 @@ def inode(port):
 
 
 class Reload(harness.TestCase):
-    def reload(self, b):
+    def reload(self, b, ctl=False):
+        """SIGHUP, or with ctl `berthctl daemon-reload` (which waits for the result)."""
         n = b.count_log(r"daemon-reload: done")
-        b.proc.send_signal(signal.SIGHUP)
+        if ctl:
+            r = subprocess.run([os.environ["BERTHCTL"], "--runtime-dir", b.runtime_dir,
+                                "daemon-reload"], capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        else:
+            b.proc.send_signal(signal.SIGHUP)
         b.wait_log_count(r"daemon-reload: done", n + 1)
 
     def test_reload_semantics(self):
@@ -114,7 +120,8 @@ class Reload(harness.TestCase):
             with open(os.path.join(self.dir, "web.service"), "w") as f:
                 f.write(f"[Service]\nExecStart=/usr/bin/python3 {script}\n"
                         f"Environment=ROUND={i}\n")
-            self.reload(b)
+            # half through berthctl, half through SIGHUP: the same reload
+            self.reload(b, ctl=bool(os.environ.get("BERTHCTL")) and i % 2 == 0)
         load.send_signal(signal.SIGINT)
         out, _ = load.communicate(timeout=30)
         res = json.loads(out.strip().splitlines()[-1])
