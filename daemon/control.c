@@ -1531,10 +1531,28 @@ static int control_method_hello(sd_bus_message *msg, void *userdata, sd_bus_erro
         return sd_bus_reply_method_return(msg, "s", unique);
 }
 
+/* `busctl --address=... tree` (no name given) first asks the driver for every name. There is
+ * one peer here: answer with the interface's name, which any destination reaches anyway. */
+static int control_method_list_names(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return sd_bus_reply_method_return(msg, "as", 2, "org.freedesktop.DBus",
+                                          BERTH_INTERFACE);
+}
+
+static int control_method_list_activatable_names(sd_bus_message *msg, void *userdata,
+                                                 sd_bus_error *error) {
+        return sd_bus_reply_method_return(msg, "as", 0);
+}
+
 static const sd_bus_vtable control_driver_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("Hello", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", unique_name),
                                 control_method_hello, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListNames", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", names),
+                                control_method_list_names, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListActivatableNames", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("as", names),
+                                control_method_list_activatable_names,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

@@ -291,6 +291,11 @@ class ControlRaw(harness.TestCase):
     def test_busctl_tree_and_introspect(self):
         tree = self.busctl("tree", "org.berth.Manager1").stdout
         self.assertIn("/org/berth/Manager", tree)
+        # plain `tree`, as the issue names it: busctl first lists the names
+        plain = self.busctl("tree")
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        self.assertIn("Service org.berth.Manager1:", plain.stdout)
+        self.assertIn("/org/berth/Manager", plain.stdout)
         intro = self.busctl("introspect", "org.berth.Manager1", "/org/berth/Manager").stdout
         for m in METHODS:
             self.assertIn("." + m + " ", intro)
