@@ -36,6 +36,7 @@
 #include "common/address.h"
 #include "common/macro.h"
 #include "common/errbuf.h"
+#include "common/user-util.h"
 #include "daemon/listener.h"
 
 #ifndef IPV6_FREEBIND
@@ -1010,84 +1011,31 @@ static int bind_failed(BindCtx *c, int r) {
 
 static int resolve_owner(BindCtx *c, uid_t *ret_uid, gid_t *ret_gid) {
         const char *user = c->cfg->socket_user, *group = c->cfg->socket_group;
-        _cleanup_free_ char *buf = NULL;
-        size_t bufsize = 16384;
         uid_t uid = (uid_t) -1;
-        gid_t gid = (gid_t) -1;
-        char *end;
+        gid_t gid = (gid_t) -1, primary = (gid_t) -1;
         int r;
 
-        if (user && !user[0])
-                user = NULL;
-        if (group && !group[0])
-                group = NULL;
-
-        if (user) {
-                unsigned long v;
-
-                errno = 0;
-                v = strtoul(user, &end, 10);
-                if (user[0] >= '0' && user[0] <= '9' && *end == '\0' && errno == 0 &&
-                    v < (unsigned long) (uid_t) -1)
-                        uid = (uid_t) v;
-                else {
-                        struct passwd pw, *res = NULL;
-
-                        for (;;) {
-                                free(buf);
-                                buf = malloc(bufsize);
-                                if (!buf)
-                                        return -ENOMEM;
-                                r = getpwnam_r(user, &pw, buf, bufsize, &res);
-                                if (r != ERANGE || bufsize >= (1U << 20))
-                                        break;
-                                bufsize *= 2;
-                        }
-                        if (r != 0)
-                                return errbuf_set(c->err, c->errlen, -r,
-                                            "cannot look up SocketUser=%s for %s: %s", user,
-                                            c->addr, strerror(r));
-                        if (!res)
-                                return errbuf_set(c->err, c->errlen, -ESRCH,
-                                            "SocketUser=%s for %s: no such user", user, c->addr);
-                        uid = pw.pw_uid;
-                        if (!group)
-                                gid = pw.pw_gid; /* as systemd: the user's primary group */
-                }
+        if (user && user[0]) {
+                r = user_resolve(user, &uid, &primary);
+                if (r == -ESRCH)
+                        return errbuf_set(c->err, c->errlen, r, "SocketUser=%s for %s: no such user",
+                                          user, c->addr);
+                if (r < 0)
+                        return errbuf_set(c->err, c->errlen, r,
+                                          "cannot look up SocketUser=%s for %s: %m", user,
+                                          c->addr);
+                gid = primary; /* as systemd: the user's primary group, unless SocketGroup= */
         }
-
-        if (group) {
-                unsigned long v;
-
-                errno = 0;
-                v = strtoul(group, &end, 10);
-                if (group[0] >= '0' && group[0] <= '9' && *end == '\0' && errno == 0 &&
-                    v < (unsigned long) (gid_t) -1)
-                        gid = (gid_t) v;
-                else {
-                        struct group gr, *res = NULL;
-
-                        for (;;) {
-                                free(buf);
-                                buf = malloc(bufsize);
-                                if (!buf)
-                                        return -ENOMEM;
-                                r = getgrnam_r(group, &gr, buf, bufsize, &res);
-                                if (r != ERANGE || bufsize >= (1U << 20))
-                                        break;
-                                bufsize *= 2;
-                        }
-                        if (r != 0)
-                                return errbuf_set(c->err, c->errlen, -r,
-                                            "cannot look up SocketGroup=%s for %s: %s", group,
-                                            c->addr, strerror(r));
-                        if (!res)
-                                return errbuf_set(c->err, c->errlen, -ESRCH,
-                                            "SocketGroup=%s for %s: no such group", group, c->addr);
-                        gid = gr.gr_gid;
-                }
+        if (group && group[0]) {
+                r = group_resolve(group, &gid);
+                if (r == -ESRCH)
+                        return errbuf_set(c->err, c->errlen, r,
+                                          "SocketGroup=%s for %s: no such group", group, c->addr);
+                if (r < 0)
+                        return errbuf_set(c->err, c->errlen, r,
+                                          "cannot look up SocketGroup=%s for %s: %m", group,
+                                          c->addr);
         }
-
         *ret_uid = uid;
         *ret_gid = gid;
         return 0;

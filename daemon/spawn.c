@@ -29,6 +29,7 @@
 #include "common/env-util.h"
 #include "common/macro.h"
 #include "common/errbuf.h"
+#include "common/user-util.h"
 #include "daemon/spawn.h"
 
 /* What the child was doing when it failed. */
@@ -96,97 +97,6 @@ static void spawn_plan_done(SpawnPlan *plan) {
 
 /* ---- Parent side: resolving ---- */
 
-/* A numeric id, as systemd accepts them: decimal digits only, not (uid_t) -1. */
-static bool parse_id(const char *s, uint32_t *ret) {
-        unsigned long long v = 0;
-
-        if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 10)
-                return false;
-        for (const char *c = s; *c; c++)
-                v = v * 10 + (unsigned long long) (*c - '0');
-        if (v >= UINT32_MAX)
-                return false;
-        *ret = (uint32_t) v;
-        return true;
-}
-
-/* getpwnam_r()/getpwuid_r() with a buffer that grows on ERANGE. name == NULL looks up uid.
- * Returns 1 and the entry (strings in *ret_buf, owned by the caller), 0 when there is none,
- * or a negative errno. */
-static int lookup_passwd(const char *name, uid_t uid, struct passwd *ret, char **ret_buf) {
-        long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
-        size_t size = hint > 0 ? (size_t) hint : 4096;
-
-        for (;;) {
-                _cleanup_free_ char *buf = malloc(size);
-                struct passwd *found = NULL;
-                int r;
-
-                if (!buf)
-                        return -ENOMEM;
-                r = name ? getpwnam_r(name, ret, buf, size, &found)
-                         : getpwuid_r(uid, ret, buf, size, &found);
-                if (r == ERANGE && size < 1024 * 1024) {
-                        size *= 2;
-                        continue;
-                }
-                if (r != 0 && r != ENOENT && r != ESRCH)
-                        return -r;
-                if (!found)
-                        return 0;
-                *ret_buf = TAKE_PTR(buf);
-                return 1;
-        }
-}
-
-/* As lookup_passwd(), for groups. */
-static int lookup_group(const char *name, gid_t gid, struct group *ret, char **ret_buf) {
-        long hint = sysconf(_SC_GETGR_R_SIZE_MAX);
-        size_t size = hint > 0 ? (size_t) hint : 4096;
-
-        for (;;) {
-                _cleanup_free_ char *buf = malloc(size);
-                struct group *found = NULL;
-                int r;
-
-                if (!buf)
-                        return -ENOMEM;
-                r = name ? getgrnam_r(name, ret, buf, size, &found)
-                         : getgrgid_r(gid, ret, buf, size, &found);
-                if (r == ERANGE && size < 16 * 1024 * 1024) {
-                        size *= 2;
-                        continue;
-                }
-                if (r != 0 && r != ENOENT && r != ESRCH)
-                        return -r;
-                if (!found)
-                        return 0;
-                *ret_buf = TAKE_PTR(buf);
-                return 1;
-        }
-}
-
-/* A group name or number to a gid. Returns 0, -ESRCH for an unknown name, or a negative
- * errno from the lookup. */
-static int resolve_group(const char *name, gid_t *ret) {
-        _cleanup_free_ char *buf = NULL;
-        struct group gr;
-        uint32_t id;
-        int r;
-
-        if (parse_id(name, &id)) {
-                *ret = (gid_t) id;
-                return 0;
-        }
-        r = lookup_group(name, 0, &gr, &buf);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return -ESRCH;
-        *ret = gr.gr_gid;
-        return 0;
-}
-
 static int add_gid(SpawnPlan *plan, size_t max, gid_t g) {
         for (size_t i = 0; i < plan->n_gids; i++)
                 if (plan->gids[i] == g)
@@ -208,9 +118,9 @@ static int spawn_resolve_credentials(const SpawnParams *p, SpawnPlan *plan, cons
                 _cleanup_free_ char *buf = NULL;
                 struct passwd pw;
                 uint32_t id;
-                bool numeric = parse_id(p->user, &id);
+                bool numeric = parse_user_id(p->user, &id);
 
-                r = lookup_passwd(numeric ? NULL : p->user, (uid_t) id, &pw, &buf);
+                r = user_lookup(numeric ? NULL : p->user, (uid_t) id, &pw, &buf);
                 if (r < 0)
                         return errbuf_set(err, errlen, r, "%s: cannot look up user '%s': %m",
                                            name, p->user);
@@ -233,7 +143,7 @@ static int spawn_resolve_credentials(const SpawnParams *p, SpawnPlan *plan, cons
         }
 
         if (p->group) {
-                r = resolve_group(p->group, &plan->gid);
+                r = group_resolve(p->group, &plan->gid);
                 if (r == -ESRCH)
                         return errbuf_set(err, errlen, r, "%s: unknown group '%s'", name,
                                            p->group);
@@ -284,7 +194,7 @@ static int spawn_resolve_credentials(const SpawnParams *p, SpawnPlan *plan, cons
                 const char *g = p->supplementary_groups[i];
                 gid_t gid;
 
-                r = resolve_group(g, &gid);
+                r = group_resolve(g, &gid);
                 if (r == -ESRCH)
                         return errbuf_set(err, errlen, r, "%s: unknown supplementary group '%s'",
                                            name, g);
@@ -319,7 +229,7 @@ static int spawn_resolve_directory(const SpawnParams *p, SpawnPlan *plan, const 
                 struct passwd pw;
                 int r;
 
-                r = lookup_passwd(NULL, geteuid(), &pw, &buf);
+                r = user_lookup(NULL, geteuid(), &pw, &buf);
                 if (r < 0)
                         return errbuf_set(err, errlen, r, "%s: cannot look up our own user: %m",
                                            name);
