@@ -713,6 +713,28 @@ static int check_privileged(ControlClient *cl, sd_bus_message *msg, const char *
                                  (unsigned) self);
 }
 
+/* The unit-name argument of a method: read, checked, and (with verb) the caller allowed to do
+ * verb. Returns 0, or a negative errno / a filled error. */
+static int read_unit_name(sd_bus_message *msg, ControlClient *cl, const char *verb,
+                          const char **ret, sd_bus_error *error) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        r = check_name(name, error);
+        if (r < 0)
+                return r;
+        if (verb) {
+                r = check_privileged(cl, msg, verb, name, error);
+                if (r < 0)
+                        return r;
+        }
+        *ret = name;
+        return 0;
+}
+
 /* What ListUnits and GetUnit say about one unit. */
 typedef struct UnitView {
         const char *name;
@@ -893,10 +915,7 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
         UnitView v;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        r = check_name(name, error);
+        r = read_unit_name(msg, NULL, NULL, &name, error);
         if (r < 0)
                 return r;
         if (!unit_view(m, name, &v))
@@ -1097,13 +1116,7 @@ static int control_unit_action(sd_bus_message *msg, ControlClient *cl, const cha
         const char *name;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        r = check_name(name, error);
-        if (r < 0)
-                return r;
-        r = check_privileged(cl, msg, verb, name, error);
+        r = read_unit_name(msg, cl, verb, &name, error);
         if (r < 0)
                 return r;
         r = action(cl->control->manager, name, err, sizeof err);
@@ -1148,13 +1161,7 @@ static int control_method_restart_unit(sd_bus_message *msg, void *userdata,
         const char *name;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        r = check_name(name, error);
-        if (r < 0)
-                return r;
-        r = check_privileged(cl, msg, "restart", name, error);
+        r = read_unit_name(msg, cl, "restart", &name, error);
         if (r < 0)
                 return r;
         p = control_pending_new(cl, msg);
@@ -1338,10 +1345,7 @@ static int control_method_get_unit_files(sd_bus_message *msg, void *userdata,
         Unit *u;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        r = check_name(name, error);
+        r = read_unit_name(msg, NULL, NULL, &name, error);
         if (r < 0)
                 return r;
         u = manager_get_unit(cl->control->manager, name);
@@ -1461,13 +1465,7 @@ static int control_method_get_socket_fds(sd_bus_message *msg, void *userdata,
         Unit *u;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        r = check_name(name, error);
-        if (r < 0)
-                return r;
-        r = check_privileged(cl, msg, "fds", name, error);
+        r = read_unit_name(msg, cl, "fds", &name, error);
         if (r < 0)
                 return r;
         u = manager_get_unit(m, name);
