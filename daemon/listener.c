@@ -232,6 +232,30 @@ static int diag_query(void *req, size_t reqlen, bool dump, DiagFunc f, void *use
         }
 }
 
+/* A unix_diag request: about the socket with inode ino, or with dump about every unix socket.
+ * show: the UDIAG_SHOW_* attributes wanted. */
+static int unix_diag_query(uint32_t ino, uint32_t show, bool dump, DiagFunc f, void *userdata) {
+        struct {
+                struct nlmsghdr h;
+                struct unix_diag_req r;
+        } req = {
+                .h = {
+                        .nlmsg_len = sizeof req,
+                        .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                        .nlmsg_flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : 0),
+                },
+                .r = {
+                        .sdiag_family = AF_UNIX,
+                        .udiag_states = ~0U,
+                        .udiag_ino = ino,
+                        .udiag_show = show,
+                        .udiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE },
+                },
+        };
+
+        return diag_query(&req, sizeof req, dump, f, userdata);
+}
+
 /* Walks the attributes after a fixed-size diag header. */
 #define FOREACH_NLATTR(a, h, hdrsize)                                                              \
         for (const struct nlattr *a = (const void *) ((const uint8_t *) NLMSG_DATA(h) +           \
@@ -525,21 +549,6 @@ static int unix_candidates(const SockAddr *addr, int socktype, Candidates *cands
                         return -ENOTSOCK;
 
                 /* By file identity, so any spelling of the path that bound it matches. */
-                struct {
-                        struct nlmsghdr h;
-                        struct unix_diag_req r;
-                } req = {
-                        .h = {
-                                .nlmsg_len = sizeof req,
-                                .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-                                .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-                        },
-                        .r = {
-                                .sdiag_family = AF_UNIX,
-                                .udiag_states = ~0U,
-                                .udiag_show = UDIAG_SHOW_VFS,
-                        },
-                };
                 UnixMatch m = {
                         .dev = st.st_dev,
                         .ino = st.st_ino,
@@ -547,7 +556,8 @@ static int unix_candidates(const SockAddr *addr, int socktype, Candidates *cands
                         .want = addr,
                         .cands = cands,
                 };
-                if (diag_query(&req, sizeof req, true, unix_diag_on_message, &m) >= 0 &&
+                if (unix_diag_query(0, UDIAG_SHOW_VFS, /* dump= */ true, unix_diag_on_message,
+                                    &m) >= 0 &&
                     cands->n > 0)
                         return 0;
                 return unix_candidates_proc(name, socktype, addr, cands);
@@ -1252,29 +1262,13 @@ static int vfs_on_message(const struct nlmsghdr *h, void *userdata) {
  * is not available. */
 static int socket_vfs(int fd, VfsMatch *ret) {
         struct stat st;
-        struct {
-                struct nlmsghdr h;
-                struct unix_diag_req r;
-        } req = {
-                .h = {
-                        .nlmsg_len = sizeof req,
-                        .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-                        .nlmsg_flags = NLM_F_REQUEST,
-                },
-                .r = {
-                        .sdiag_family = AF_UNIX,
-                        .udiag_states = ~0U,
-                        .udiag_show = UDIAG_SHOW_VFS,
-                        .udiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE },
-                },
-        };
         int r;
 
         if (fstat(fd, &st) < 0)
                 return -errno;
-        req.r.udiag_ino = (uint32_t) st.st_ino;
         *ret = (VfsMatch) {};
-        r = diag_query(&req, sizeof req, /* dump= */ false, vfs_on_message, ret);
+        r = unix_diag_query((uint32_t) st.st_ino, UDIAG_SHOW_VFS, /* dump= */ false,
+                            vfs_on_message, ret);
         if (r < 0)
                 return r;
         return ret->found ? 0 : -EOPNOTSUPP;
@@ -1554,27 +1548,11 @@ int listener_queue(int fd, unsigned *ret_waiting, unsigned *ret_backlog) {
         if (family == AF_UNIX && type != SOCK_DGRAM) {
                 struct stat st;
                 RqLen q = {};
-                struct {
-                        struct nlmsghdr h;
-                        struct unix_diag_req r;
-                } req = {
-                        .h = {
-                                .nlmsg_len = sizeof req,
-                                .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-                                .nlmsg_flags = NLM_F_REQUEST,
-                        },
-                        .r = {
-                                .sdiag_family = AF_UNIX,
-                                .udiag_states = ~0U,
-                                .udiag_show = UDIAG_SHOW_RQLEN,
-                                .udiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE },
-                        },
-                };
 
                 if (fstat(fd, &st) < 0)
                         return -errno;
-                req.r.udiag_ino = (uint32_t) st.st_ino;
-                r = diag_query(&req, sizeof req, /* dump= */ false, rqlen_on_message, &q);
+                r = unix_diag_query((uint32_t) st.st_ino, UDIAG_SHOW_RQLEN, /* dump= */ false,
+                                    rqlen_on_message, &q);
                 if (r < 0)
                         return r;
                 if (!q.found)
