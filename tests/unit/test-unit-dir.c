@@ -14,52 +14,7 @@
 #include "common/macro.h"
 #include "daemon/unit-dir.h"
 #include "daemon/unit-file.h"
-
-typedef struct Diag {
-        int level;
-        char *file;
-        unsigned line;
-        char *msg;
-} Diag;
-
-#define DIAGS_MAX 64
-static Diag diags[DIAGS_MAX];
-static size_t n_diags;
-
-static void collect(int level, const char *file, unsigned line, const char *msg, void *userdata) {
-        ck_assert(level == LOG_WARNING || level == LOG_ERR);
-        /* House style: every warning says what berth does about it. */
-        if (level == LOG_WARNING)
-                ck_assert_msg(endswith(msg, ", ignoring"), "%s", msg);
-        if (n_diags < DIAGS_MAX)
-                diags[n_diags++] = (Diag) {
-                        .level = level,
-                        .file = file ? strdup(file) : NULL,
-                        .line = line,
-                        .msg = strdup(msg),
-                };
-}
-
-static void diags_clear(void) {
-        for (size_t i = 0; i < n_diags; i++) {
-                free(diags[i].file);
-                free(diags[i].msg);
-        }
-        n_diags = 0;
-}
-
-static void dump_diags(void) {
-        for (size_t i = 0; i < n_diags; i++)
-                fprintf(stderr, "  diag %d %s:%u: %s\n", diags[i].level, strna(diags[i].file),
-                        diags[i].line, diags[i].msg);
-}
-
-static const Diag *find_diag(int level, const char *piece) {
-        for (size_t i = 0; i < n_diags; i++)
-                if (diags[i].level == level && strstr(diags[i].msg, piece))
-                        return &diags[i];
-        return NULL;
-}
+#include "tests/unit/test-diag.h"
 
 /* ---- temporary tree ---- */
 
@@ -67,16 +22,11 @@ static char root[64];
 
 static void setup(void) {
         diags_clear();
-        strcpy(root, "/tmp/test-unit-dir-XXXXXX");
-        ck_assert_ptr_nonnull(mkdtemp(root));
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(path);
+        test_mkdtemp(root, "test-unit-dir");
 }
 
 static void teardown(void) {
-        ck_assert_int_eq(nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+        test_rm_rf(root);
         diags_clear();
 }
 

@@ -17,74 +17,7 @@
 #include "common/macro.h"
 #include "daemon/unit-file.h"
 #include "daemon/unit-lexer.h"
-
-/* ---- diagnostics sink ---- */
-
-typedef struct Diag {
-        int level;
-        char *file;
-        unsigned line;
-        char *msg;
-} Diag;
-
-#define DIAGS_MAX 64
-static Diag diags[DIAGS_MAX];
-static size_t n_diags;
-
-static void collect(int level, const char *file, unsigned line, const char *msg, void *userdata) {
-        ck_assert(level == LOG_WARNING || level == LOG_ERR);
-        /* House style: every warning says what berth does about it. */
-        if (level == LOG_WARNING)
-                ck_assert_msg(endswith(msg, ", ignoring"), "%s", msg);
-        ck_assert_ptr_nonnull(msg);
-        if (n_diags < DIAGS_MAX)
-                diags[n_diags++] = (Diag) {
-                        .level = level,
-                        .file = file ? strdup(file) : NULL,
-                        .line = line,
-                        .msg = strdup(msg),
-                };
-}
-
-static void diags_clear(void) {
-        for (size_t i = 0; i < n_diags; i++) {
-                free(diags[i].file);
-                free(diags[i].msg);
-        }
-        n_diags = 0;
-}
-
-static size_t count_level(int level) {
-        size_t n = 0;
-        for (size_t i = 0; i < n_diags; i++)
-                n += diags[i].level == level;
-        return n;
-}
-
-/* The first diagnostic at level whose message contains piece. */
-static const Diag *find_diag(int level, const char *piece) {
-        for (size_t i = 0; i < n_diags; i++)
-                if (diags[i].level == level && strstr(diags[i].msg, piece))
-                        return &diags[i];
-        return NULL;
-}
-
-static void dump_diags(void) {
-        for (size_t i = 0; i < n_diags; i++)
-                fprintf(stderr, "  diag %d %s:%u: %s\n", diags[i].level, strna(diags[i].file),
-                        diags[i].line, diags[i].msg);
-}
-
-/* Asserts one diagnostic at level, file, line, containing piece. */
-static void assert_diag(int level, const char *file, unsigned line, const char *piece) {
-        const Diag *d = find_diag(level, piece);
-        if (!d) {
-                dump_diags();
-                ck_abort_msg("no diagnostic at level %d containing '%s'", level, piece);
-        }
-        ck_assert_str_eq(strna(d->file), file);
-        ck_assert_uint_eq(d->line, line);
-}
+#include "tests/unit/test-diag.h"
 
 static void setup(void) {
         diags_clear();
@@ -153,16 +86,11 @@ static char tmpdir[64];
 
 static void tmp_setup(void) {
         setup();
-        strcpy(tmpdir, "/tmp/test-unit-file-XXXXXX");
-        ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(path);
+        test_mkdtemp(tmpdir, "test-unit-file");
 }
 
 static void tmp_teardown(void) {
-        ck_assert_int_eq(nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+        test_rm_rf(tmpdir);
         teardown();
 }
 
