@@ -31,11 +31,13 @@
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/address.h"
 #include "common/macro.h"
 #include "common/errbuf.h"
+#include "common/log.h"
 #include "common/user-util.h"
 #include "daemon/listener.h"
 
@@ -1773,4 +1775,189 @@ const char *listener_describe(const char *unit, const ListenerInfo *info, char *
         snprintf(buf, buflen, "%s%slistening on %s (%s) — %s%s%s", unit ?: "", unit ? ": " : "",
                  addr, proto, reach, hint[0] ? " — try: " : "", hint);
         return buf;
+}
+
+/* ---- the runtime object ---- */
+
+static const char *const watch_names[_LISTENER_WATCH_MAX] = {
+        [LISTENER_IDLE] = "idle",
+        [LISTENER_WATCHING] = "watching",
+        [LISTENER_PAUSED] = "paused",
+};
+
+const char *listener_watch_to_string(ListenerWatch w) {
+        return w >= 0 && w < _LISTENER_WATCH_MAX ? watch_names[w] : NULL;
+}
+
+int listener_new(Listener **ret, const BindSpec *spec, const char *fdname) {
+        Listener *l = calloc(1, sizeof *l);
+
+        if (!l)
+                return -ENOMEM;
+        l->spec = *spec;
+        l->fd = -1;
+        l->fdname = strdup(fdname);
+        if (!l->fdname)
+                return listener_free(l), -ENOMEM;
+        *ret = l;
+        return 0;
+}
+
+Listener *listener_free(Listener *l) {
+        if (!l)
+                return NULL;
+        sd_event_source_disable_unref(l->io_source);
+        sd_event_source_disable_unref(l->pause_source);
+        safe_close(l->fd);
+        free(l->fdname);
+        free(l);
+        return NULL;
+}
+
+int listener_open(Listener *l, char *err, size_t errlen) {
+        int fd, r;
+
+        r = listener_bind(&l->spec, &fd, err, errlen);
+        if (r < 0)
+                return r;
+        l->fd = fd;
+        l->have_info = listener_read_back(fd, &l->info) >= 0;
+        return 0;
+}
+
+void listener_adopt(Listener *l, Listener *old) {
+        l->fd = TAKE_FD(old->fd);
+        l->info = old->info;
+        l->have_info = old->have_info;
+}
+
+const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen) {
+        if (!l->have_info) {
+                char a[ADDRESS_FORMAT_MAX];
+                snprintf(buf, buflen, "%s: listening on %s", l->spec.unit->name,
+                         sockaddr_format(&l->spec.addr, a, sizeof a));
+                return buf;
+        }
+        return listener_describe(l->spec.unit->name, &l->info, buf, buflen);
+}
+
+static bool socket_options_equal(const SocketConfig *a, const SocketConfig *b) {
+        return a->backlog == b->backlog && a->reuse_port == b->reuse_port &&
+               a->free_bind == b->free_bind && a->transparent == b->transparent &&
+               a->no_delay == b->no_delay && a->keep_alive == b->keep_alive &&
+               a->pass_credentials == b->pass_credentials &&
+               a->keep_alive_time_usec == b->keep_alive_time_usec &&
+               a->keep_alive_interval_usec == b->keep_alive_interval_usec &&
+               a->keep_alive_probes == b->keep_alive_probes &&
+               a->defer_accept_usec == b->defer_accept_usec &&
+               a->receive_buffer == b->receive_buffer && a->send_buffer == b->send_buffer &&
+               streq_ptr(a->bind_to_device, b->bind_to_device) &&
+               streq_ptr(a->socket_user, b->socket_user) &&
+               streq_ptr(a->socket_group, b->socket_group) && a->socket_mode == b->socket_mode &&
+               a->directory_mode == b->directory_mode;
+}
+
+bool listener_same(const Listener *l, const BindSpec *s) {
+        return streq(l->spec.unit->name, s->unit->name) && l->spec.family == s->family &&
+               l->spec.socktype == s->socktype && l->spec.v6only == s->v6only &&
+               sockaddr_equal(&l->spec.addr, &s->addr) &&
+               socket_options_equal(&l->spec.unit->socket, &s->unit->socket);
+}
+
+static usec_t now_monotonic(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+}
+
+/* The one place the io source is switched: on while WATCHING. */
+static void listener_set_state(Listener *l, ListenerWatch w) {
+        l->watch = w;
+        if (l->io_source)
+                (void) sd_event_source_set_enabled(l->io_source,
+                                                   w == LISTENER_WATCHING ? SD_EVENT_ON :
+                                                                            SD_EVENT_OFF);
+}
+
+static int listener_on_pause_end(sd_event_source *es, uint64_t usec, void *userdata) {
+        Listener *l = userdata;
+
+        l->trigger_count = 0;
+        listener_set_state(l, l->want_watch ? LISTENER_WATCHING : LISTENER_IDLE);
+        return 0;
+}
+
+/* TriggerLimitBurst= within TriggerLimitIntervalSec=: past it, the socket pauses for the rest
+ * of the interval and recovers by itself (systemd would leave it dead). */
+static bool listener_trigger_limited(Listener *l) {
+        const SocketConfig *sc = &l->spec.unit->socket;
+        usec_t now = now_monotonic(), interval = sc->trigger_limit_interval_usec;
+        unsigned burst = sc->trigger_limit_burst;
+
+        if (now - l->trigger_window_start >= interval) {
+                l->trigger_window_start = now;
+                l->trigger_count = 0;
+        }
+        if (burst == 0 || ++l->trigger_count <= burst)
+                return false;
+
+        usec_t left = interval - (now - l->trigger_window_start);
+        log_warning("%s: triggered %u times within %llums (TriggerLimitBurst=, "
+                    "TriggerLimitIntervalSec=): pausing for %llums; connections wait",
+                    l->spec.unit->name, burst, (unsigned long long) (interval / USEC_PER_MSEC),
+                    (unsigned long long) (left / USEC_PER_MSEC));
+        int r = l->pause_source ? sd_event_source_set_time_relative(l->pause_source, left) :
+                                  sd_event_add_time_relative(l->event, &l->pause_source,
+                                                             CLOCK_MONOTONIC, left,
+                                                             10 * USEC_PER_MSEC,
+                                                             listener_on_pause_end, l);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(l->pause_source, SD_EVENT_ONESHOT);
+        if (r < 0) {
+                log_warning_errno(r, "%s: cannot arm the trigger-limit pause: %m; not pausing",
+                                  l->spec.unit->name);
+                return false;
+        }
+        listener_set_state(l, LISTENER_PAUSED);
+        return true;
+}
+
+static int listener_on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        Listener *l = userdata;
+
+        if (listener_trigger_limited(l))
+                return 0;
+        listener_set_state(l, LISTENER_IDLE);
+        if (l->on_trigger)
+                l->on_trigger(l, l->owner);
+        return 0;
+}
+
+void listener_set_owner(Listener *l, sd_event *event, ListenerTriggerFunc f, void *owner) {
+        l->event = event;
+        l->on_trigger = f;
+        l->owner = owner;
+}
+
+int listener_set_watch(Listener *l, bool on) {
+        const SocketConfig *sc = &l->spec.unit->socket;
+        int r;
+
+        l->want_watch = on;
+        if (l->watch == LISTENER_PAUSED)
+                return 0; /* the pause's end decides */
+        if (on && !l->io_source) {
+                if (!l->event || l->fd < 0)
+                        return 0;
+                r = sd_event_add_io(l->event, &l->io_source, l->fd, EPOLLIN, listener_on_io, l);
+                if (r < 0)
+                        return log_error_errno(r, "%s: cannot watch its socket fd %d: %m",
+                                               l->spec.unit->name, l->fd);
+                if (sc->poll_limit_interval_usec > 0 && sc->poll_limit_burst > 0)
+                        (void) sd_event_source_set_ratelimit(l->io_source,
+                                                             sc->poll_limit_interval_usec,
+                                                             sc->poll_limit_burst);
+        }
+        listener_set_state(l, on ? LISTENER_WATCHING : LISTENER_IDLE);
+        return 0;
 }

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <systemd/sd-event.h>
+
 #include "common/address.h"
 #include "daemon/bind-plan.h"
 
@@ -75,3 +77,66 @@ const char *listener_reach_to_string(int reach);
  * success writes "pid 1234 (nginx), listening on 0.0.0.0:8080" to buf and returns 0;
  * -ESRCH when nothing is found (or the holder is in another namespace). */
 int listener_find_holder(const SockAddr *addr, int socktype, char *buf, size_t buflen);
+
+/* ---- the runtime socket object ---- */
+
+typedef struct Listener Listener;
+
+/* A client is waiting on l: start the service that owns it. */
+typedef void (*ListenerTriggerFunc)(Listener *l, void *userdata);
+
+typedef enum ListenerWatch {
+        LISTENER_IDLE,     /* its service runs, or it has none: connections wait in the queue */
+        LISTENER_WATCHING, /* the first readable event starts its service */
+        LISTENER_PAUSED,   /* over TriggerLimitBurst=: not watched until the interval ends */
+        _LISTENER_WATCH_MAX,
+        _LISTENER_WATCH_INVALID = -EINVAL,
+} ListenerWatch;
+
+/* One bound socket, owned by the manager. Services borrow it: the fd for the handoff, the
+ * watch for on-demand starts. Per-connection accepting and socket filters belong here. */
+struct Listener {
+        BindSpec spec;      /* borrows spec.unit and spec.listen from the unit that asked */
+        int fd;             /* owned; -1 until bound or adopted */
+        ListenerInfo info;  /* read back from the kernel once bound */
+        bool have_info;
+        char *fdname;       /* its name in LISTEN_FDNAMES */
+
+        /* On-demand activation: the owner is the service its socket unit activates. */
+        sd_event *event;    /* borrowed */
+        sd_event_source *io_source;    /* EPOLLIN, enabled while WATCHING */
+        sd_event_source *pause_source; /* ends a trigger-limit pause */
+        ListenerWatch watch;
+        bool want_watch;    /* what the owner asked for; a pause defers it */
+        ListenerTriggerFunc on_trigger;
+        void *owner;
+        usec_t trigger_window_start;
+        unsigned trigger_count;
+};
+
+/* A new, unbound listener for spec (copied; its unit is borrowed). Returns 0 or -ENOMEM. */
+int listener_new(Listener **ret, const BindSpec *spec, const char *fdname);
+Listener *listener_free(Listener *l);
+static inline void listener_freep(Listener **l) {
+        *l = listener_free(*l);
+}
+
+/* Binds l (listener_bind()) and reads it back. Returns 0, or a negative errno with the reason
+ * in err; on success err may hold one warning to log. */
+int listener_open(Listener *l, char *err, size_t errlen);
+/* Takes over the bound fd of old (same socket, from before a daemon-reload). */
+void listener_adopt(Listener *l, Listener *old);
+/* The log line for a bound listener (listener_describe()). */
+const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen);
+
+/* Whether l, bound as it is, is what spec asks for: same unit, address, type, dual-stack
+ * state and options. Then a daemon-reload keeps the kernel socket. */
+bool listener_same(const Listener *l, const BindSpec *spec);
+
+/* Makes owner (a service) the one a readable event starts, on event. */
+void listener_set_owner(Listener *l, sd_event *event, ListenerTriggerFunc f, void *owner);
+/* The owner wants its socket watched (a client starts it), or not. Returns 0 or a negative
+ * errno (logged). */
+int listener_set_watch(Listener *l, bool on);
+
+const char *listener_watch_to_string(ListenerWatch w);

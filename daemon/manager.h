@@ -1,5 +1,8 @@
-/* manager: the composition root. Owns the event loop, the loaded units, the bind plan and the
- * bound sockets. */
+/* manager: the composition root. Owns the event loop, the loaded units, the bind plan, the
+ * listeners (bound sockets), the services, the notify receiver and the control socket, and
+ * wires them together: services and notify report back through callbacks the manager gives
+ * them, and nothing below includes this header. Only main.c, reload.c and the control files
+ * do. */
 #pragma once
 
 #include <stdbool.h>
@@ -8,17 +11,18 @@
 #include <systemd/sd-event.h>
 
 #include "daemon/bind-plan.h"
+#include "daemon/listener.h"
 #include "daemon/notify.h"
+#include "daemon/reload.h"
 #include "daemon/service.h"
 #include "daemon/unit-file.h"
 
-typedef struct Service Service;
-
-typedef struct ManagerSocket {
-        BindSpec spec; /* borrows from the Unit in Manager.units */
-        int fd;        /* owned; -1 until bound */
-        Service *holder; /* retired sockets: the running service that still has it */
-} ManagerSocket;
+/* A listener a daemon-reload removed while a running service still had it: closed once that
+ * service stops. */
+typedef struct RetiredListener {
+        Listener *listener; /* owned */
+        Service *holder;    /* borrowed */
+} RetiredListener;
 
 typedef struct Manager {
         sd_event *event;
@@ -31,23 +35,23 @@ typedef struct Manager {
 
         Unit **units; /* sorted by name; owned */
         size_t n_units;
-        char **failed_units; /* names of units that failed to load or bind */
+        UnitFailures failures; /* units that failed to load or to bind, and why */
 
         HostInfo host;
         BindPlan plan;
-        ManagerSocket *sockets;
-        size_t n_sockets;
+        Listener **listeners; /* bound, in plan order; owned */
+        size_t n_listeners;
 
-        Notify *notify;     /* the NOTIFY_SOCKET receiver; owned */
+        Notify *notify;          /* the NOTIFY_SOCKET receiver; owned */
         struct Control *control; /* the control socket and its clients; owned */
-        Service **services; /* one per loaded, non-template service unit; owned */
+        Service **services;      /* one per loaded, non-template service unit; owned */
         size_t n_services;
 
         /* What a daemon-reload replaced but something still uses: units a running service
-         * was started with, and sockets a running service still holds. Freed by the gc. */
+         * was started with, and listeners a running service still holds. Freed by the gc. */
         Unit **graveyard;
         size_t n_graveyard;
-        ManagerSocket *retired;
+        RetiredListener *retired;
         size_t n_retired;
         sd_event_source *gc_source;
         unsigned n_reloads;
@@ -69,8 +73,9 @@ static inline void manager_freep(Manager **m) {
 void manager_set_units(Manager *m, Unit **units, size_t n);
 
 /* Loads every unit, links sockets to services and checks the plan for overlaps. Logs every
- * diagnostic as "file:line: message". Bad units are left out; the rest stay. Returns 0, or a
- * negative errno on a fatal error (allocation). m->n_errors counts the errors reported. */
+ * diagnostic as "file:line: message". Bad units are left out, with the reason kept; the rest
+ * stay. Returns 0, or a negative errno on a fatal error (allocation). m->n_errors counts the
+ * errors reported. */
 int manager_load(Manager *m);
 
 /* Writes the plan for --check: every socket, how it will be bound and which service it feeds,
@@ -86,18 +91,9 @@ int manager_bind(Manager *m);
  * Sends READY=1 first. Returns the exit code. */
 int manager_run(Manager *m);
 
+/* Why a unit failed to load or to bind ("file:line: message"), or NULL when it did not. */
+const char *manager_unit_load_error(Manager *m, const char *name);
 bool manager_unit_failed(Manager *m, const char *name);
-
-/* Called by a service after every transition: lets the manager finish a shutdown. */
-void manager_on_service_state(Manager *m, Service *s);
-
-/* A parsed notify datagram from pid: finds the service, applies NotifyAccess=, and hands it
- * over, or drops it with a log line. Consumes fds. */
-void manager_dispatch_notify(Manager *m, pid_t pid, const struct NotifyMessage *msg, int *fds,
-                             size_t n_fds);
-
-/* The socket unit's config for a bound fd, or NULL. */
-const SocketConfig *manager_socket_config_of_fd(Manager *m, int fd);
 
 Service *manager_find_service(Manager *m, const char *name);
 
@@ -108,13 +104,16 @@ Unit *manager_get_unit(Manager *m, const char *name);
  * -ENOENT from the operations below) when there is none. */
 Service *manager_resolve_service(Manager *m, const char *name);
 
-/* daemon-reload (SPEC §6): re-reads the unit directories, checks the whole new set, and
- * applies it: unchanged sockets keep their fds, new ones are bound, removed ones closed once
- * their service stops, changed ones rebound; running services keep their process and their
- * new unit applies at the next start. A unit with an error keeps its old configuration.
- * Returns 0, UNIT_FILE_E_INVALID when some unit had an error (then *ret_errors holds every
- * "file:line: message"), or a negative errno. *ret_warnings likewise for warnings. Both strvs
- * are malloc'ed (possibly empty, never NULL on return >= 0). */
+/* Whether socket unit u has a bound listener. */
+bool manager_socket_unit_bound(Manager *m, const Unit *u);
+
+/* daemon-reload (SPEC §6, reload.c): re-reads the unit directories, checks the whole new
+ * set, and applies it: unchanged sockets keep their fds, new ones are bound, removed ones
+ * closed once their service stops, changed ones rebound; running services keep their process
+ * and their new unit applies at the next start. A unit with an error keeps its old
+ * configuration. Returns 0, UNIT_FILE_E_INVALID when some unit had an error (then
+ * *ret_errors holds every "file:line: message"), or a negative errno. *ret_warnings likewise
+ * for warnings. Both strvs are malloc'ed (possibly empty, never NULL on return >= 0). */
 int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings);
 
 /* Operator actions by unit name. Return 0, or a negative errno with a one-line message in
@@ -128,7 +127,26 @@ int manager_unit_reload(Manager *m, const char *name, char *err, size_t errlen);
  * errno and a message; with Handover=overlap the old process then serves on). done() is not
  * called when this returns an error. At most one restart report may be pending per service:
  * -EBUSY otherwise. */
-int manager_unit_restart_async(Manager *m, const char *name,
-                               void (*done)(Service *s, int error, const char *message,
-                                            void *userdata),
+int manager_unit_restart_async(Manager *m, const char *name, ServiceRestartDone done,
                                void *userdata, char *err, size_t errlen);
+
+/* ---- for reload.c: the steps the first start and a daemon-reload share ---- */
+
+/* Checks a set of units as a whole, before anything is bound: every socket's service exists,
+ * every address resolves, no two sockets overlap. Fills *plan with the sockets of the units
+ * that passed and adds the others to *failed. Reports through diag. Returns 0 or -ENOMEM. */
+int manager_check_units(Manager *m, Unit **units, size_t n, BindPlan *plan,
+                        UnitFailures *failed, UnitDiagFunc diag, void *userdata);
+/* Binds l, logging the dual-stack choice and any warning. Returns 0, or a negative errno with
+ * the reason in err (not logged). */
+int manager_open_listener(Manager *m, Listener *l, char *err, size_t errlen);
+/* Creates the listener for spec with its unit's fd name. Returns 0 or -ENOMEM. */
+int manager_new_listener(const BindSpec *spec, Listener **ret);
+/* Creates the runtime service of unit u and appends it. Returns 0 or -ENOMEM (logged). */
+int manager_add_service(Manager *m, Unit *u, Service **ret);
+/* Gives a service its listeners (those of the socket units that activate it, in unit order,
+ * then Sockets=) and decides whether it starts at boot. Returns 0 or -ENOMEM (logged). */
+int manager_link_service(Manager *m, Service *svc, Unit *u);
+void manager_warn_accept(Manager *m);
+void manager_gc_later(Manager *m);
+Unit *manager_find_unit_in(Unit **units, size_t n, const char *name);

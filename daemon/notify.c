@@ -7,7 +7,6 @@
 
 #include "common/log.h"
 #include "common/parse-util.h"
-#include "daemon/manager.h"
 #include "daemon/notify-parse.h"
 #include "daemon/notify.h"
 #include "daemon/service.h"
@@ -108,7 +107,7 @@ static int notify_on_io(sd_event_source *es, int fd, uint32_t revents, void *use
                                     (int) pid, comm, err);
                         goto drop;
                 }
-                manager_dispatch_notify(n->manager, pid, &msg, fds, n_fds);
+                notify_dispatch(n, pid, &msg, fds, n_fds);
                 notify_message_done(&msg);
                 continue;
         drop:
@@ -118,7 +117,48 @@ static int notify_on_io(sd_event_source *es, int fd, uint32_t revents, void *use
         return 0;
 }
 
-int notify_new(Notify **ret, Manager *m, const char *path) {
+bool notify_access_allows(NotifyAccess access, NotifyRole role) {
+        switch (access) {
+        case NOTIFY_ACCESS_ALL:
+                return true;
+        case NOTIFY_ACCESS_EXEC:
+                return role != NOTIFY_ROLE_OTHER;
+        case NOTIFY_ACCESS_MAIN:
+                return IN_SET(role, NOTIFY_ROLE_MAIN, NOTIFY_ROLE_OLD_MAIN);
+        case NOTIFY_ACCESS_NONE:
+        case _NOTIFY_ACCESS_MAX:
+        case _NOTIFY_ACCESS_INVALID:
+                break;
+        }
+        return false;
+}
+
+void notify_dispatch(Notify *n, pid_t pid, const NotifyMessage *msg, int *fds, size_t n_fds) {
+        NotifyRole role = NOTIFY_ROLE_OTHER;
+        Service *s = n->find ? n->find(pid, &role, n->userdata) : NULL;
+
+        if (!s)
+                log_warning("notify: ignoring a message from pid %d, which belongs to no service",
+                            (int) pid);
+        else {
+                NotifyAccess access = service_notify_access(s);
+                if (notify_access_allows(access, role)) {
+                        service_on_notify(s, role, pid, msg, fds, n_fds);
+                        return;
+                }
+                log_warning("%s: ignoring a notify message from pid %d, %s: NotifyAccess=%s "
+                            "does not allow it%s",
+                            s->unit->name, (int) pid, notify_role_to_string(role),
+                            notify_access_to_string(access),
+                            access == NOTIFY_ACCESS_NONE ? " (set NotifyAccess=main in the unit)"
+                                                         : "");
+        }
+        n->n_dropped++;
+        close_fds(fds, n_fds);
+}
+
+int notify_new(Notify **ret, sd_event *event, const char *path, NotifyFindFunc find,
+               void *userdata) {
         _cleanup_(notify_freep) Notify *n = calloc(1, sizeof *n);
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         struct stat st;
@@ -126,8 +166,9 @@ int notify_new(Notify **ret, Manager *m, const char *path) {
 
         if (!n)
                 return log_oom();
-        n->manager = m;
         n->fd = -1;
+        n->find = find;
+        n->userdata = userdata;
         if (strlen(path) >= sizeof sa.sun_path)
                 return log_error_errno(ENAMETOOLONG, "notify: socket path '%s' is too long",
                                        path);
@@ -153,7 +194,7 @@ int notify_new(Notify **ret, Manager *m, const char *path) {
                 return log_error_errno(errno, "notify: cannot chmod '%s': %m", path);
         if (setsockopt(n->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
                 return log_error_errno(errno, "notify: cannot set SO_PASSCRED: %m");
-        r = sd_event_add_io(m->event, &n->io_source, n->fd, EPOLLIN, notify_on_io, n);
+        r = sd_event_add_io(event, &n->io_source, n->fd, EPOLLIN, notify_on_io, n);
         if (r < 0)
                 return log_error_errno(r, "notify: cannot watch the socket: %m");
         /* Readiness before output and children: READY=1 then exit must be seen in order. */

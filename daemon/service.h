@@ -1,31 +1,46 @@
-/* service: one supervised service. Owns its state machine (one service_set_state() that logs
- * every transition), its processes (main and control), its restart and back-off timers, the
- * watch on its sockets while it is not running (on-demand start), and its output. The
- * sockets themselves belong to the manager; a service borrows their fds. */
+/* service: one supervised service, as an explicit state machine (SPEC §4). Every transition
+ * goes through one service_set_state() that logs it; the watch rule (are its sockets watched
+ * for a client?) is decided there and nowhere else. Overlap handover, draining, a failed
+ * successor's graceful stop and the start-limit back-off are states of their own.
+ *
+ * The service does nothing to the world directly: it spawns, kills, arms timers, reads the
+ * clock and watches its sockets through the ServiceOps it is given (service_ops_default for
+ * the real thing, a recorder in tests/unit/test-service.c), and it reports upward through the
+ * callback in its ServiceContext. It never sees the manager. Its sockets are Listener objects
+ * owned by the manager and borrowed here. */
 #pragma once
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include <systemd/sd-event.h>
 
+#include "daemon/listener.h"
 #include "daemon/unit-file.h"
 
-typedef struct Manager Manager;
 struct NotifyMessage;
+typedef struct Service Service;
 
 typedef enum ServiceState {
-        SERVICE_DEAD,         /* not running; its sockets are watched if it has any */
-        SERVICE_START_PRE,    /* ExecStartPre= running */
-        SERVICE_START,        /* Type=oneshot: the main process runs until it exits */
+        SERVICE_DEAD,           /* not running; its sockets are watched if it has any */
+        SERVICE_START_PRE,      /* ExecStartPre= running */
+        SERVICE_START,          /* the main process starts: until READY=1 (notify) or exit
+                                 * (oneshot) */
         SERVICE_RUNNING,
-        SERVICE_STOP,         /* ExecStop= running */
-        SERVICE_STOP_SIGTERM, /* KillSignal= sent; SIGKILL after TimeoutStopSec= */
+        SERVICE_HANDOVER,       /* Handover=overlap: a successor starts while the old main
+                                 * process serves */
+        SERVICE_DRAINING,       /* the successor is ready and serves; the old process got
+                                 * KillSignal= and drains, SIGKILL after TimeoutStopSec= */
+        SERVICE_HANDOVER_ABORT, /* the successor was not ready in time: it gets KillSignal=
+                                 * (SIGKILL after TimeoutStopSec=) while the old one serves */
+        SERVICE_STOP,           /* ExecStop= running */
+        SERVICE_STOP_SIGTERM,   /* KillSignal= sent; SIGKILL after TimeoutStopSec= */
         SERVICE_STOP_SIGKILL,
-        SERVICE_AUTO_RESTART, /* waiting RestartSec= before the next start */
-        SERVICE_BACKOFF,      /* over the start limit: waiting, exponentially longer */
-        SERVICE_FAILED,       /* ended in failure and Restart= says no; sockets watched */
+        SERVICE_AUTO_RESTART,   /* waiting RestartSec= before the next start */
+        SERVICE_BACKOFF,        /* over the start limit: waiting, exponentially longer */
+        SERVICE_FAILED,         /* ended in failure and Restart= says no; sockets watched */
         _SERVICE_STATE_MAX,
         _SERVICE_STATE_INVALID = -EINVAL,
 } ServiceState;
@@ -43,39 +58,84 @@ typedef enum ServiceResult {
         _SERVICE_RESULT_INVALID = -EINVAL,
 } ServiceResult;
 
-#define SERVICE_LOG_LINES 200
-#define SERVICE_LINE_MAX 4096
-#define SERVICE_BACKOFF_CAP_USEC (30 * USEC_PER_SEC)
+/* What an operator (or berthd's own shutdown) asked for and the service has not done yet. */
+typedef enum ServiceIntent {
+        SERVICE_INTENT_NONE,
+        SERVICE_INTENT_STOP,    /* an operator stop: no restart follows, the fd store goes */
+        SERVICE_INTENT_RESTART, /* start again once stopped, or once the handover in progress
+                                 * (draining, or a failed successor stopping) is over */
+        _SERVICE_INTENT_MAX,
+        _SERVICE_INTENT_INVALID = -EINVAL,
+} ServiceIntent;
 
 /* Who sent a notify message, relative to a service. */
 typedef enum NotifyRole {
         NOTIFY_ROLE_MAIN,
         NOTIFY_ROLE_CONTROL,
         NOTIFY_ROLE_OLD_MAIN, /* the process an overlap handover is replacing */
+        NOTIFY_ROLE_FAILED,   /* a successor that failed its handover and is being stopped */
         NOTIFY_ROLE_OTHER,    /* another member of one of its process groups */
         _NOTIFY_ROLE_MAX,
         _NOTIFY_ROLE_INVALID = -EINVAL,
 } NotifyRole;
 
-/* One fd a service stored with FDSTORE=1. */
+typedef enum ServiceTimer {
+        SERVICE_TIMER_STATE,    /* the current state's timeout */
+        SERVICE_TIMER_WATCHDOG, /* WATCHDOG=1 must come before it fires */
+        _SERVICE_TIMER_MAX,
+        _SERVICE_TIMER_INVALID = -EINVAL,
+} ServiceTimer;
+
+#define SERVICE_LOG_LINES 200
+#define SERVICE_LINE_MAX 4096
+#define SERVICE_BACKOFF_BASE_USEC (1 * USEC_PER_SEC)
+#define SERVICE_BACKOFF_CAP_USEC (30 * USEC_PER_SEC)
+
+/* How the service acts on the world. Each op gets the service; none may call back into the
+ * state machine synchronously. */
+typedef struct ServiceOps {
+        /* Starts cmd. main: the main process, with the sockets and the fd store; else a
+         * control process. extra_env: more VAR=VALUE (NULL-terminated) or NULL. Returns 0
+         * with the pid, or a negative errno (already logged). */
+        int (*spawn)(Service *s, const ExecCommand *cmd, bool main, char *const *extra_env,
+                     pid_t *ret_pid);
+        /* kill(2): pid > 0 a process, pid < 0 a process group. */
+        void (*kill)(Service *s, pid_t pid, int sig);
+        /* Arms a timer usec from now, or disarms it with USEC_INFINITY. It fires into
+         * service_on_timer(). */
+        void (*arm_timer)(Service *s, ServiceTimer t, usec_t usec);
+        /* CLOCK_MONOTONIC and CLOCK_REALTIME, in µs. */
+        usec_t (*now)(Service *s, clockid_t clock);
+        /* Watch the sockets it is activated by (on), or stop watching them. */
+        void (*watch)(Service *s, bool on);
+        /* The process group of pid, or a negative errno. */
+        pid_t (*pgid_of)(Service *s, pid_t pid);
+        /* Frees what the ops keep in the service (event sources). */
+        void (*done)(Service *s);
+} ServiceOps;
+
+/* The real ops: spawn (service-exec.c), kill(2), sd-event timers on ctx.event. */
+extern const ServiceOps service_ops_default;
+
+typedef struct ServiceContext {
+        const ServiceOps *ops;
+        sd_event *event;          /* borrowed: for the default ops; NULL in tests */
+        const char *notify_path;  /* borrowed: $NOTIFY_SOCKET for its processes, or NULL */
+        /* Called after every transition, and when a process of it is gone. */
+        void (*on_state)(Service *s, void *userdata);
+        void *userdata;
+} ServiceContext;
+
+/* One fd a service stored with FDSTORE=1 (service-fdstore.c). */
 typedef struct StoredFd {
-        struct Service *service; /* borrowed: the owner */
+        Service *service; /* borrowed: the owner */
         int fd;
         char *name;
         sd_event_source *poll_source; /* EPOLLHUP/EPOLLERR drop it, unless FDPOLL=0 */
 } StoredFd;
 
-/* The output of one process (its stdout and stderr), read line by line. It lives until every
- * holder of the pipe's write end has closed it: the process, and anything it left behind. */
-typedef struct OutputStream {
-        struct Service *service; /* borrowed: the owner */
-        pid_t pid;               /* the process whose lines these are */
-        int fd;
-        sd_event_source *source;
-        char buf[SERVICE_LINE_MAX];
-        size_t len;
-        struct OutputStream *next;
-} OutputStream;
+/* The output of one process, read line by line (service-output.c). */
+typedef struct OutputStream OutputStream;
 
 typedef struct ServiceLogLine {
         uint64_t seq; /* 1, 2, ... per service, never reused */
@@ -83,90 +143,84 @@ typedef struct ServiceLogLine {
         char *line;
 } ServiceLogLine;
 
-typedef struct Service {
-        Manager *manager; /* borrowed */
+typedef void (*ServiceRestartDone)(Service *s, int error, const char *message, void *userdata);
+
+struct Service {
+        ServiceContext ctx;
         Unit *unit;       /* borrowed from the manager */
+        Unit *next_unit;  /* after a daemon-reload: applies at the next start */
         ServiceState state;
         ServiceResult result;
+        ServiceIntent intent;
+        bool shutting_down; /* berthd exits: stop, never start again */
+        bool removed;       /* the manager's: its unit is gone, freed once inactive */
 
         pid_t main_pid, control_pid;
-        pid_t pgid;       /* the main process's group: its pid, kept after it exits */
+        pid_t pgid;           /* the main process's group: its pid, kept after it exits */
+        pid_t old_main_pid, old_pgid;       /* HANDOVER, DRAINING: the process replaced */
+        pid_t failed_pid, failed_pgid;      /* HANDOVER_ABORT: the successor that failed */
         size_t control_index; /* which ExecStartPre=/ExecStop= runs */
         size_t exec_index;    /* which ExecStart= runs (Type=oneshot may have several) */
         size_t reload_index;  /* which ExecReload= runs */
         int last_exit_code, last_exit_status; /* CLD_EXITED/KILLED/DUMPED and status */
         usec_t active_since;  /* CLOCK_MONOTONIC of the last start */
+        usec_t since_realtime; /* CLOCK_REALTIME of the last start, for status */
         unsigned n_restarts;
 
-        /* Sockets, borrowed from the manager, in unit order. */
-        int *fds;
-        char **fd_names;
-        size_t n_fds;
+        /* Its sockets, borrowed from the manager, in unit order. It is activated by those
+         * whose owner it is. */
+        Listener **listeners;
+        size_t n_listeners;
         bool non_blocking;
-        sd_event_source **watch_sources; /* one per fd, enabled while waiting for a client */
         bool socket_activated; /* a socket unit names it */
         bool start_at_boot;    /* no socket, or [Install] WantedBy= */
 
-        bool stop_requested;   /* an operator stop: no restart */
-        bool restart_pending;  /* the back-off ends in a start, not in a watch */
-        sd_event_source *timer_source;
+        /* When each timer fires (CLOCK_MONOTONIC), USEC_INFINITY when disarmed; and the
+         * default ops' event sources. */
+        usec_t timer_due[_SERVICE_TIMER_MAX];
+        sd_event_source *timer_sources[_SERVICE_TIMER_MAX];
 
         /* Start limit and back-off. */
         usec_t *start_times;   /* ring of the last StartLimitBurst= starts */
         size_t n_start_times, start_times_head;
         unsigned backoff_level;
-        /* Trigger limit on socket activation. */
-        usec_t trigger_window_start;
-        unsigned trigger_count;
 
-        /* Output: a pipe per process for its stdout and stderr, read line by line into the
-         * log as unit[pid]: line. */
+        /* Output (service-output.c). */
         OutputStream *streams;
         unsigned n_streams;
         ServiceLogLine log_lines[SERVICE_LOG_LINES];
         size_t log_head, n_log_lines;
         uint64_t log_seq;
 
-        bool restart_after_stop; /* an operator restart: start again once dead */
-
         /* Readiness and status (notify). */
         char *status_text;       /* STATUS=, or NULL */
         int status_errno;        /* ERRNO=, or -1 */
         usec_t watchdog_usec;    /* in force: WatchdogSec=, or WATCHDOG_USEC= */
-        sd_event_source *watchdog_source;
 
-        /* Handover=overlap: the process being replaced, while the new one gets ready. */
-        pid_t old_main_pid, old_pgid;
-        bool overlap_queued;     /* a handover waits for the previous one to drain */
-        sd_event_source *old_timer_source;
         /* A restart's caller, told once the new process is ready or has failed. */
-        void (*restart_done)(struct Service *s, int error, const char *message, void *userdata);
+        ServiceRestartDone restart_done;
         void *restart_done_userdata;
 
-        /* The fd store. */
+        /* The fd store (service-fdstore.c). */
         StoredFd **fd_store;
         size_t n_fd_store;
-        Unit *next_unit;         /* after a daemon-reload: applies at the next start */
-        bool removed;            /* its unit is gone: freed once it is inactive */
-        usec_t since_realtime;   /* CLOCK_REALTIME of the last start, for status */
-} Service;
+};
 
-/* Creates the runtime object of a service unit. fds and names are borrowed and must outlive
- * the service. Returns 0 or a negative errno. */
-int service_new(Service **ret, Manager *m, Unit *u);
+/* Creates the runtime object of a service unit (borrowed). ctx is copied. Returns 0 or a
+ * negative errno. */
+int service_new(Service **ret, const ServiceContext *ctx, Unit *u);
 Service *service_free(Service *s);
 static inline void service_freep(Service **s) {
         *s = service_free(*s);
 }
 
-/* Adds one socket fd (borrowed) with its name. Before service_begin(). */
-int service_add_socket(Service *s, int fd, const char *name, bool non_blocking);
-
-/* Drops every socket and watch (daemon-reload gives the new set with service_add_socket(),
- * then service_begin_watch()). */
-void service_clear_sockets(Service *s);
-/* (Re)creates the watches on the sockets and applies the state's watch decision. */
-int service_begin_watch(Service *s);
+/* Adds one socket (borrowed) in unit order. Before service_begin(). */
+int service_add_listener(Service *s, Listener *l);
+/* Drops every socket (daemon-reload gives the new set with service_add_listener(), then
+ * service_update_watch()). */
+void service_clear_listeners(Service *s);
+/* Applies the watch rule for the current state (after the sockets changed). */
+void service_update_watch(Service *s);
 /* Switches to the unit a daemon-reload loaded: now when not running, else at the next start. */
 void service_set_next_unit(Service *s, Unit *u);
 
@@ -174,21 +228,29 @@ void service_set_next_unit(Service *s, Unit *u);
  * of an on-demand one. */
 int service_begin(Service *s);
 
-/* Starts it now (operator or boot). Returns 0, or a negative errno. */
+/* A client is waiting on one of its sockets: an automatic start (counts against the start
+ * limit). */
+void service_on_trigger(Service *s, Listener *l);
+/* Starts it now (operator). Returns 0, or -EBUSY while it stops. */
 int service_start(Service *s);
 /* Stops it: ExecStop=, KillSignal=, SIGKILL after TimeoutStopSec=; no restart follows. */
 int service_stop(Service *s);
-
-/* Stops it if it runs, then starts it (Handover=stop-first). */
+/* berthd exits: stops it for good (the fd store is left alone, it goes with berthd). */
+void service_shutdown(Service *s);
+/* Handover=overlap on a running service: a successor, then the old one drains; else stops it
+ * if it runs, then starts it. */
 int service_restart(Service *s);
 /* ExecReload= as a control process, or ReloadSignal= to the main process. -ENOTCONN when it
  * is not running, -EBUSY when a control process already runs. */
 int service_reload(Service *s, char *err, size_t errlen);
+/* Asks to be told when the restart about to be requested is over. -EBUSY when another one
+ * waits already. */
+int service_set_restart_done(Service *s, ServiceRestartDone done, void *userdata);
 
-/* The kept output lines with seq > after, oldest first: calls fn for each, at most max
- * (0: all). Returns the seq to ask with next. */
-uint64_t service_log_foreach(const Service *s, uint64_t after, unsigned max,
-                             void (*fn)(const ServiceLogLine *l, void *userdata), void *userdata);
+/* A child of ours changed state: returns true when pid was this service's. */
+bool service_on_child(Service *s, const siginfo_t *si);
+/* One of its timers fired. */
+void service_on_timer(Service *s, ServiceTimer t);
 
 /* Whether pid is one of this service's processes, and as what. */
 bool service_owns_pid(const Service *s, pid_t pid, NotifyRole *ret_role);
@@ -197,13 +259,31 @@ void service_on_notify(Service *s, NotifyRole role, pid_t pid, const struct Noti
                        int *fds, size_t n_fds);
 /* The NotifyAccess= in force: the unit's, else main for Type=notify or a watchdog, else none. */
 NotifyAccess service_notify_access(const Service *s);
-/* Drops every stored fd (an explicit stop). */
-void service_release_fd_store(Service *s);
-
-/* A child of ours changed state: returns true when pid was this service's. */
-bool service_on_child(Service *s, const siginfo_t *si);
 
 bool service_is_active(const Service *s); /* processes exist */
+/* Whether the state is DEAD or FAILED with no process left. */
+bool service_is_inactive(const Service *s);
 
 const char *service_state_to_string(ServiceState st);
 const char *service_result_to_string(ServiceResult r);
+const char *service_intent_to_string(ServiceIntent i);
+const char *notify_role_to_string(NotifyRole r);
+
+/* service-output.c: a pipe for the output of the process about to be spawned. Returns the
+ * write end (for the child; the caller closes it) and the stream, or a negative errno. */
+int service_output_new(Service *s, OutputStream **ret_stream);
+void service_output_set_pid(OutputStream *o, pid_t pid);
+void service_output_free(OutputStream *o);
+/* Logs a line as "unit[pid]: line" and keeps it for status. */
+void service_log_line(Service *s, pid_t pid, const char *line, size_t len);
+/* The kept output lines with seq > after, oldest first: calls fn for each, at most max
+ * (0: all). Returns the seq to ask with next. */
+uint64_t service_log_foreach(const Service *s, uint64_t after, unsigned max,
+                             void (*fn)(const ServiceLogLine *l, void *userdata), void *userdata);
+void service_log_done(Service *s);
+
+/* service-fdstore.c: the fd store. Takes the fds (consumed in every case). */
+void service_fdstore_add(Service *s, int *fds, size_t n_fds, const char *name, bool poll);
+void service_fdstore_remove(Service *s, const char *name);
+/* Drops every stored fd (an explicit stop). */
+void service_release_fd_store(Service *s);

@@ -125,7 +125,7 @@ class OverlapRestart(harness.TestCase):
         self.assertTrue(flags(old) & os.O_NONBLOCK, "bench-server makes its listener non-blocking")
         restart = subprocess.Popen([self.berthctl, "--runtime-dir", b.runtime_dir, "restart",
                                     "web.service"])
-        new = int(b.wait_log(r"web\.service: running -> start \(pid (\d+)\)").group(1))
+        new = int(b.wait_log(r"web\.service: running -> handover \(pid (\d+)\)").group(1))
         self.assertTrue(flags(old) & os.O_NONBLOCK, "the running process keeps its mode")
         self.assertEqual(restart.wait(60), 0)
         b.wait_log(r"web\.service: replaced process %d exited with status 0" % old)
@@ -142,7 +142,7 @@ class OverlapRestart(harness.TestCase):
                                     "web.service"], stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
         # While they overlap, status shows both processes.
-        new = int(b.wait_log(r"web\.service: running -> start \(pid (\d+)\)").group(1))
+        new = int(b.wait_log(r"web\.service: running -> handover \(pid (\d+)\)").group(1))
         st = self.ctl(b, "status", "web.service")
         self.assertRegex(st.stdout, r"(?m)^ *Main PID: %d\b" % new)
         self.assertRegex(st.stdout, r"(?m)^ *Old PID: %d\b.*being replaced" % old)

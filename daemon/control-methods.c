@@ -1,588 +1,23 @@
-/* control: the D-Bus interface of common/control-interface.h, served peer to peer on
- * RUNTIME/control the way PID 1 serves /run/systemd/private: one sd-bus server connection per
- * accepted client, no bus daemon. Owns the listening socket and the clients; borrows the
- * manager. Every call is answered before its handler returns, so nothing here keeps a pointer
- * into the manager between calls, and a daemon-reload cannot leave one dangling.
- *
- * Authorization uses the peer's SO_PEERCRED, read once at accept(): the uid that connected,
- * which a client can neither forge in a message nor change by exec'ing something else after
- * connecting (a pid looked up in /proc at call time could be).
- *
- * Clients are never freed inside an sd-bus callback: a client that goes (disconnect, protocol
- * error, timeout, unread replies) is marked dead, and a defer source frees it on the next
- * loop iteration, outside sd-bus.
- *
- * Caps on what clients control: BERTH_CONTROL_CLIENTS_MAX connections, of which unprivileged
- * peers may hold all but CONTROL_CLIENTS_RESERVED (root can always get in) and one
- * unprivileged uid at most CONTROL_CLIENTS_PER_UID_MAX; CONTROL_AUTH_TIMEOUT_USEC to
- * authenticate; CONTROL_WQUEUE_MAX unread replies; unit names of UNIT_NAME_MAX bytes; replies
- * of BERTH_CONTROL_MESSAGE_MAX. sd-bus drops a connection that sends garbage or a malformed
- * message. It also bounds what a client sends, but only at its own limit of 128 MiB per
- * message, which it buffers whole before any handler can look at it. */
+/* control-methods: the org.berth.Manager1 methods (common/control-interface.h) and the bits
+ * of the D-Bus driver interface that busctl expects. Each method reads its arguments (with
+ * bounds), checks the caller's privilege where it changes state or hands out fds, asks the
+ * manager, and answers before it returns, except RestartUnit, which is answered when the
+ * restart is over. The transport is control-bus.c. */
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
+#include <sys/wait.h>
 
 #include <systemd/sd-bus.h>
-#include <systemd/sd-event.h>
-#include <systemd/sd-id128.h>
 
 #include "common/control-interface.h"
 #include "common/log.h"
 #include "common/parse-util.h"
-#include "daemon/control.h"
+#include "daemon/control-bus.h"
 #include "daemon/listener.h"
 #include "daemon/manager.h"
-
-#define CONTROL_CLIENTS_RESERVED 8     /* slots only root and berthd's uid may take */
-#define CONTROL_CLIENTS_PER_UID_MAX 16 /* connections of one unprivileged uid */
-#define CONTROL_AUTH_TIMEOUT_USEC (10 * USEC_PER_SEC)
-#define CONTROL_ACCEPT_RETRY_USEC (100 * USEC_PER_MSEC)
-#define CONTROL_ACCEPT_BATCH 16        /* accept() calls per wakeup */
-#define CONTROL_WQUEUE_MAX 8           /* replies a client may leave unread */
-#define CONTROL_DRAIN_MAX 1024         /* messages a client may send along with "BEGIN" */
-#define CONTROL_REFUSAL_LOG_USEC USEC_PER_SEC
-#define CONTROL_ERROR_MAX 1024         /* the manager's one-line messages */
-#define CONTROL_FDS_MAX 253            /* SCM_MAX_FD: fds one sendmsg() may carry */
-#define CONTROL_REPLY_MAX (BERTH_CONTROL_MESSAGE_MAX - 64 * 1024) /* room for the framing */
-
-/* One ListUnits entry: name, type, load state, state, main pid, since, restarts, last exit,
- * description. control-interface.h's signature line reads "ssssuttus", which does not match
- * its own field list (restarts is a count, last exit a string); this follows the fields. */
-#define LIST_UNITS_ENTRY "ssssutuss"
-
-typedef struct ControlClient ControlClient;
-typedef struct ControlPending ControlPending;
-
-struct Control {
-        Manager *manager; /* borrowed */
-        char *path;
-        dev_t dev;        /* the socket inode we created, to remove only our own */
-        ino_t ino;
-        int fd;
-        sd_id128_t server_id;
-
-        sd_event_source *accept_source; /* io on fd */
-        sd_event_source *retry_source;  /* timer: accept again after EMFILE and friends */
-        sd_event_source *reap_source;   /* defer: frees dead clients outside sd-bus */
-        sd_event_source *post_source;   /* post: while clients authenticate, see below */
-        bool accept_paused;
-
-        ControlClient *clients[BERTH_CONTROL_CLIENTS_MAX];
-        size_t n_clients;
-        uint64_t n_accepted; /* numbers the clients in debug messages */
-
-        usec_t refusal_logged; /* CLOCK_MONOTONIC of the last refusal logged */
-        unsigned n_refusals_unlogged;
-
-        ControlPending *pending; /* RestartUnit calls waiting for their outcome */
-};
-
-struct ControlClient {
-        Control *control; /* borrowed */
-        sd_bus *bus;      /* owns the connection's fd */
-        sd_event_source *timer_source; /* the authentication deadline */
-        struct ucred ucred;            /* the peer, at connect() */
-        uint64_t number;
-        bool running; /* authenticated, and what it sent with "BEGIN" processed */
-        bool dead;
-};
-
-/* A RestartUnit call waiting for the outcome that manager_unit_restart_async() reports. The
- * service always reports (ready, failed, or removed, also when berthd exits), so this lives
- * until then, even when its client or the whole Control is gone first: it then only frees
- * itself. At most one per service (the manager refuses a second). */
-struct ControlPending {
-        Control *control;      /* NULL once the Control is freed */
-        ControlClient *client; /* NULL once the client is gone */
-        sd_bus_message *call;  /* to answer; NULL once the client is gone */
-        ControlPending *prev, *next; /* in control->pending while control is set */
-};
-
-static usec_t now_monotonic(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
-}
-
-static bool uid_is_privileged(uid_t uid) {
-        return uid == 0 || uid == geteuid();
-}
-
-/* ---- pending calls ---- */
-
-static ControlPending *control_pending_new(ControlClient *cl, sd_bus_message *call) {
-        ControlPending *p = calloc(1, sizeof *p);
-        Control *c = cl->control;
-
-        if (!p)
-                return NULL;
-        *p = (ControlPending) { .control = c, .client = cl, .call = sd_bus_message_ref(call),
-                                .next = c->pending };
-        if (c->pending)
-                c->pending->prev = p;
-        c->pending = p;
-        return p;
-}
-
-static ControlPending *control_pending_free(ControlPending *p) {
-        if (!p)
-                return NULL;
-        if (p->control) {
-                if (p->prev)
-                        p->prev->next = p->next;
-                else
-                        p->control->pending = p->next;
-                if (p->next)
-                        p->next->prev = p->prev;
-        }
-        sd_bus_message_unref(p->call);
-        free(p);
-        return NULL;
-}
-
-/* Its client is gone: nobody to answer. The call's message holds the bus: let it go too. */
-static void control_pending_forget_client(ControlPending *p) {
-        p->client = NULL;
-        p->call = sd_bus_message_unref(p->call);
-}
-
-/* ---- clients ---- */
-
-static ControlClient *control_client_free(ControlClient *cl) {
-        if (!cl)
-                return NULL;
-        for (ControlPending *p = cl->control->pending; p; p = p->next)
-                if (p->client == cl)
-                        control_pending_forget_client(p);
-        sd_event_source_disable_unref(cl->timer_source);
-        /* Closed, never flushed: a client that does not read must not block berthd. */
-        sd_bus_close_unref(cl->bus);
-        free(cl);
-        return NULL;
-}
-
-/* Marks a client for freeing on the next loop iteration; safe inside its sd-bus callbacks. */
-static void control_client_kill(ControlClient *cl) {
-        if (cl->dead)
-                return;
-        cl->dead = true;
-        (void) sd_event_source_set_enabled(cl->control->reap_source, SD_EVENT_ONESHOT);
-}
-
-static int control_on_reap(sd_event_source *s, void *userdata) {
-        Control *c = userdata;
-
-        for (size_t i = 0; i < c->n_clients;) {
-                ControlClient *cl = c->clients[i];
-
-                if (!cl->dead) {
-                        i++;
-                        continue;
-                }
-                log_debug("Control client %" PRIu64 " (uid %u, pid %d) is gone.", cl->number,
-                          (unsigned) cl->ucred.uid, (int) cl->ucred.pid);
-                c->clients[i] = c->clients[--c->n_clients];
-                control_client_free(cl);
-        }
-        return 0;
-}
-
-/* sd-bus (252) reads a client's first messages together with its last authentication line,
- * "BEGIN", keeps them buffered, and looks at them only at the next wakeup of the connection: a
- * client that sends one call and waits for the reply (libdbus's dbus-send does) would wait
- * forever. So, after every dispatch while some client authenticates, process what a client
- * that has just authenticated already sent. */
-static int control_on_post(sd_event_source *s, void *userdata) {
-        Control *c = userdata;
-        size_t n_authenticating = 0;
-
-        for (size_t i = 0; i < c->n_clients; i++) {
-                ControlClient *cl = c->clients[i];
-                unsigned n = 0;
-                int r = 0;
-
-                if (cl->dead || cl->running)
-                        continue;
-                if (sd_bus_is_ready(cl->bus) <= 0) {
-                        n_authenticating++;
-                        continue;
-                }
-                cl->running = true;
-                (void) sd_event_source_set_enabled(cl->timer_source, SD_EVENT_OFF);
-                /* Method handlers may mark clients dead, never free or add one: the array
-                 * stays as it is. */
-                while (!cl->dead && n++ < CONTROL_DRAIN_MAX) {
-                        r = sd_bus_process(cl->bus, NULL);
-                        if (r <= 0)
-                                break;
-                }
-                if (r < 0)
-                        log_debug_errno(r, "Control client %" PRIu64 " sent a bad message: %m, "
-                                        "disconnecting it", cl->number);
-                if (r != 0)
-                        control_client_kill(cl);
-        }
-        if (n_authenticating == 0)
-                (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
-        return 0;
-}
-
-static int control_client_on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        ControlClient *cl = userdata;
-
-        if (sd_bus_is_ready(cl->bus) > 0)
-                return 0;
-        log_warning("Control client %" PRIu64 " (uid %u, pid %d) did not authenticate within "
-                    "%llus, disconnecting it.", cl->number, (unsigned) cl->ucred.uid,
-                    (int) cl->ucred.pid,
-                    (unsigned long long) (CONTROL_AUTH_TIMEOUT_USEC / USEC_PER_SEC));
-        control_client_kill(cl);
-        return 0;
-}
-
-/* Sees every message a client sends, and the Disconnected that sd-bus makes up when the
- * connection ends (hang-up, or a protocol error: garbage, a bad or oversized message). */
-static int control_client_on_message(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        ControlClient *cl = userdata;
-        uint64_t queued = 0;
-
-        if (sd_bus_message_is_signal(msg, "org.freedesktop.DBus.Local", "Disconnected")) {
-                control_client_kill(cl);
-                return 1;
-        }
-        if (cl->dead)
-                return 1; /* going: answer nothing more */
-        if (sd_bus_get_n_queued_write(cl->bus, &queued) >= 0 && queued > CONTROL_WQUEUE_MAX) {
-                log_warning("Control client %" PRIu64 " (uid %u, pid %d) leaves its replies "
-                            "unread (%" PRIu64 " queued), disconnecting it.", cl->number,
-                            (unsigned) cl->ucred.uid, (int) cl->ucred.pid, queued);
-                control_client_kill(cl);
-                return 1;
-        }
-        return 0;
-}
-
-static const sd_bus_vtable control_vtable[], control_driver_vtable[];
-
-/* Takes fd (consumed in every case). */
-static int control_client_new(Control *c, int fd, const struct ucred *uc) {
-        _cleanup_close_ int fd_close = fd;
-        ControlClient *cl;
-        char description[64];
-        int r;
-
-        cl = calloc(1, sizeof *cl);
-        if (!cl)
-                return log_oom();
-        *cl = (ControlClient) { .control = c, .ucred = *uc, .number = ++c->n_accepted };
-        c->clients[c->n_clients++] = cl;
-
-        r = sd_bus_new(&cl->bus);
-        if (r < 0)
-                goto fail;
-        r = sd_bus_set_fd(cl->bus, fd, fd);
-        if (r < 0)
-                goto fail;
-        TAKE_FD(fd_close); /* the bus owns it now */
-        snprintf(description, sizeof description, "control-client-%" PRIu64, cl->number);
-        r = sd_bus_set_description(cl->bus, description);
-        if (r >= 0)
-                r = sd_bus_set_server(cl->bus, 1, c->server_id);
-        if (r >= 0)
-                r = sd_bus_negotiate_fds(cl->bus, 1); /* GetSocketFds */
-        if (r >= 0)
-                /* At exit sd-bus would flush, blocking on a client that does not read. */
-                r = sd_bus_set_close_on_exit(cl->bus, 0);
-        if (r >= 0)
-                r = sd_bus_add_filter(cl->bus, NULL, control_client_on_message, cl);
-        if (r >= 0)
-                r = sd_bus_add_object_vtable(cl->bus, NULL, BERTH_OBJECT_PATH, BERTH_INTERFACE,
-                                             control_vtable, cl);
-        if (r >= 0)
-                r = sd_bus_add_object_vtable(cl->bus, NULL, "/org/freedesktop/DBus",
-                                             "org.freedesktop.DBus", control_driver_vtable, cl);
-        if (r >= 0)
-                r = sd_bus_start(cl->bus);
-        if (r >= 0)
-                r = sd_bus_attach_event(cl->bus, c->manager->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r >= 0)
-                r = sd_event_add_time_relative(c->manager->event, &cl->timer_source,
-                                               CLOCK_MONOTONIC, CONTROL_AUTH_TIMEOUT_USEC, 0,
-                                               control_client_on_timeout, cl);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(c->post_source, SD_EVENT_ON);
-        if (r < 0)
-                goto fail;
-        log_debug("Control client %" PRIu64 " connected (uid %u, pid %d).", cl->number,
-                  (unsigned) uc->uid, (int) uc->pid);
-        return 0;
-
-fail:
-        log_warning_errno(r, "Failed to set up control client %" PRIu64 " (uid %u, pid %d): %m, "
-                          "disconnecting it", cl->number, (unsigned) uc->uid, (int) uc->pid);
-        control_client_kill(cl);
-        return r;
-}
-
-/* ---- accepting ---- */
-
-/* A reason to refuse a new client, or NULL. */
-static const char *control_refusal(Control *c, const struct ucred *uc, char *buf, size_t len) {
-        size_t n_unprivileged = 0, n_uid = 0;
-
-        if (c->n_clients >= BERTH_CONTROL_CLIENTS_MAX) {
-                snprintf(buf, len, "%d control clients are connected, at most %d",
-                         BERTH_CONTROL_CLIENTS_MAX, BERTH_CONTROL_CLIENTS_MAX);
-                return buf;
-        }
-        if (uid_is_privileged(uc->uid))
-                return NULL;
-        for (size_t i = 0; i < c->n_clients; i++) {
-                if (!uid_is_privileged(c->clients[i]->ucred.uid))
-                        n_unprivileged++;
-                if (c->clients[i]->ucred.uid == uc->uid)
-                        n_uid++;
-        }
-        if (n_uid >= CONTROL_CLIENTS_PER_UID_MAX) {
-                snprintf(buf, len, "uid %u has %zu control connections, at most %d",
-                         (unsigned) uc->uid, n_uid, CONTROL_CLIENTS_PER_UID_MAX);
-                return buf;
-        }
-        if (n_unprivileged >= BERTH_CONTROL_CLIENTS_MAX - CONTROL_CLIENTS_RESERVED) {
-                snprintf(buf, len, "unprivileged users hold %zu control connections, at most "
-                         "%d; the rest are kept for root", n_unprivileged,
-                         BERTH_CONTROL_CLIENTS_MAX - CONTROL_CLIENTS_RESERVED);
-                return buf;
-        }
-        return NULL;
-}
-
-/* Logs a refused connection, at most once per CONTROL_REFUSAL_LOG_USEC, so a client that
- * connects in a loop cannot flood the log. */
-static void control_log_refusal(Control *c, const struct ucred *uc, const char *why) {
-        usec_t now = now_monotonic();
-
-        if (c->refusal_logged != 0 && now - c->refusal_logged < CONTROL_REFUSAL_LOG_USEC) {
-                c->n_refusals_unlogged++;
-                return;
-        }
-        if (c->n_refusals_unlogged > 0)
-                log_warning("Refused a control connection from uid %u (pid %d): %s (and %u more "
-                            "refused since the last message).", (unsigned) uc->uid,
-                            (int) uc->pid, why, c->n_refusals_unlogged);
-        else
-                log_warning("Refused a control connection from uid %u (pid %d): %s.",
-                            (unsigned) uc->uid, (int) uc->pid, why);
-        c->refusal_logged = now;
-        c->n_refusals_unlogged = 0;
-}
-
-/* Out of fds or memory: stop accepting for a moment instead of spinning on a listening socket
- * that stays readable, as OpenBSD's httpd does. */
-static void control_pause_accept(Control *c, int error) {
-        int r;
-
-        if (!c->accept_paused)
-                log_warning_errno(error, "Cannot accept control connections: %m; retrying every "
-                                  "%llums.",
-                                  (unsigned long long) (CONTROL_ACCEPT_RETRY_USEC / USEC_PER_MSEC));
-        c->accept_paused = true;
-        r = sd_event_source_set_enabled(c->accept_source, SD_EVENT_OFF);
-        if (r >= 0)
-                r = sd_event_source_set_time_relative(c->retry_source, CONTROL_ACCEPT_RETRY_USEC);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(c->retry_source, SD_EVENT_ONESHOT);
-        if (r < 0) {
-                /* Without the timer, keep accepting rather than stop for good. */
-                log_warning_errno(r, "Failed to arm the accept retry timer: %m, ignoring");
-                (void) sd_event_source_set_enabled(c->accept_source, SD_EVENT_ON);
-        }
-}
-
-static int control_on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
-        Control *c = userdata;
-
-        (void) sd_event_source_set_enabled(c->accept_source, SD_EVENT_ON);
-        return 0;
-}
-
-static int control_on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Control *c = userdata;
-
-        for (unsigned n = 0; n < CONTROL_ACCEPT_BATCH; n++) {
-                _cleanup_close_ int cfd = -1;
-                struct ucred uc = { .pid = 0, .uid = (uid_t) -1, .gid = (gid_t) -1 };
-                socklen_t len = sizeof uc;
-                char why[256];
-
-                cfd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-                if (cfd < 0) {
-                        if (errno == EAGAIN || errno == EINTR)
-                                return 0;
-                        if (errno == ECONNABORTED)
-                                continue; /* that one is gone; the queue may hold more */
-                        /* EMFILE, ENFILE, ENOBUFS, ENOMEM, or anything else: pause rather
-                         * than spin. */
-                        control_pause_accept(c, errno);
-                        return 0;
-                }
-                if (c->accept_paused) {
-                        log_info("Accepting control connections again.");
-                        c->accept_paused = false;
-                }
-                if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0) {
-                        log_debug_errno(errno, "Failed to read a control client's credentials: "
-                                        "%m, disconnecting it");
-                        continue;
-                }
-                if (control_refusal(c, &uc, why, sizeof why)) {
-                        control_log_refusal(c, &uc, why);
-                        continue;
-                }
-                (void) control_client_new(c, TAKE_FD(cfd), &uc);
-        }
-        return 0;
-}
-
-/* Creates, binds and listens on the socket at c->path. */
-static int control_listen(Control *c) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        size_t len = strlen(c->path);
-        struct stat st;
-
-        if (len >= sizeof sa.sun_path)
-                return log_error_errno(ENAMETOOLONG, "Control socket path '%s' is too long "
-                                       "(%zu bytes, at most %zu)", c->path, len,
-                                       sizeof sa.sun_path - 1);
-        memcpy(sa.sun_path, c->path, len);
-
-        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (c->fd < 0)
-                return log_error_errno(errno, "Failed to create the control socket: %m");
-
-        /* A socket left by a berthd that is gone is replaced; a live one, or anything that is
-         * not a socket, is left alone. */
-        if (lstat(c->path, &st) >= 0) {
-                _cleanup_close_ int probe = -1;
-
-                if (!S_ISSOCK(st.st_mode))
-                        return log_error_errno(EEXIST, "'%s' exists and is not a socket; remove "
-                                               "it or choose another --runtime-dir", c->path);
-                /* Non-blocking: a live berthd with a full accept queue must not stall us. */
-                probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-                if (probe < 0)
-                        return log_error_errno(errno, "Failed to create a socket: %m");
-                if (connect(probe, (struct sockaddr *) &sa,
-                            offsetof(struct sockaddr_un, sun_path) + len + 1) >= 0 ||
-                    errno == EAGAIN)
-                        return log_error_errno(EADDRINUSE, "Another berthd is listening on '%s'; "
-                                               "stop it or choose another --runtime-dir",
-                                               c->path);
-                if (errno != ECONNREFUSED && errno != ENOENT)
-                        return log_error_errno(errno, "Cannot tell whether '%s' is in use: %m",
-                                               c->path);
-                if (unlink(c->path) < 0 && errno != ENOENT)
-                        return log_error_errno(errno, "Failed to remove the stale control socket "
-                                               "'%s': %m", c->path);
-                log_debug("Removed the stale control socket '%s'.", c->path);
-        } else if (errno != ENOENT)
-                return log_error_errno(errno, "Failed to check '%s': %m", c->path);
-
-        if (bind(c->fd, (struct sockaddr *) &sa, offsetof(struct sockaddr_un, sun_path) + len + 1) <
-            0)
-                return log_error_errno(errno, "Failed to bind the control socket '%s': %m",
-                                       c->path);
-        /* Everyone may connect: what a caller may do is checked per call. */
-        if (chmod(c->path, 0666) < 0)
-                return log_error_errno(errno, "Failed to make '%s' mode 0666: %m", c->path);
-        if (lstat(c->path, &st) < 0)
-                return log_error_errno(errno, "Failed to check '%s': %m", c->path);
-        c->dev = st.st_dev;
-        c->ino = st.st_ino;
-        if (listen(c->fd, SOMAXCONN) < 0)
-                return log_error_errno(errno, "Failed to listen on '%s': %m", c->path);
-        return 0;
-}
-
-int control_new(Control **ret, Manager *m, const char *path) {
-        _cleanup_(control_freep) Control *c = NULL;
-        int r;
-
-        c = calloc(1, sizeof *c);
-        if (!c)
-                return log_oom();
-        c->manager = m;
-        c->fd = -1;
-        c->path = strdup(path);
-        if (!c->path)
-                return log_oom();
-        /* The server's GUID in the authentication handshake: one per server, as D-Bus wants. */
-        r = sd_id128_randomize(&c->server_id);
-        if (r < 0)
-                return log_error_errno(r, "Failed to make a control server id: %m");
-
-        r = control_listen(c);
-        if (r < 0)
-                return r;
-
-        r = sd_event_add_io(m->event, &c->accept_source, c->fd, EPOLLIN, control_on_accept, c);
-        if (r >= 0)
-                r = sd_event_add_time_relative(m->event, &c->retry_source, CLOCK_MONOTONIC,
-                                               CONTROL_ACCEPT_RETRY_USEC, 0, control_on_retry, c);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(c->retry_source, SD_EVENT_OFF);
-        if (r >= 0)
-                r = sd_event_add_defer(m->event, &c->reap_source, control_on_reap, c);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(c->reap_source, SD_EVENT_OFF);
-        if (r >= 0)
-                /* Dead clients go before anything else runs. */
-                r = sd_event_source_set_priority(c->reap_source, SD_EVENT_PRIORITY_IMPORTANT);
-        if (r >= 0)
-                r = sd_event_add_post(m->event, &c->post_source, control_on_post, c);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(c->post_source, SD_EVENT_OFF);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch the control socket: %m");
-
-        log_debug("Control interface on '%s'.", c->path);
-        *ret = TAKE_PTR(c);
-        return 0;
-}
-
-Control *control_free(Control *c) {
-        struct stat st;
-
-        if (!c)
-                return NULL;
-        sd_event_source_disable_unref(c->accept_source);
-        sd_event_source_disable_unref(c->retry_source);
-        sd_event_source_disable_unref(c->reap_source);
-        sd_event_source_disable_unref(c->post_source);
-        /* Calls still waiting stay with their services, which report later: orphan them. */
-        for (ControlPending *p = c->pending, *next; p; p = next) {
-                next = p->next;
-                control_pending_forget_client(p);
-                *p = (ControlPending) {};
-        }
-        c->pending = NULL;
-        for (size_t i = 0; i < c->n_clients; i++)
-                control_client_free(c->clients[i]);
-        /* Remove the path only while it is still the socket we bound. */
-        if (c->fd >= 0 && c->path && lstat(c->path, &st) >= 0 && st.st_dev == c->dev &&
-            st.st_ino == c->ino)
-                (void) unlink(c->path);
-        safe_close(c->fd);
-        free(c->path);
-        free(c);
-        return NULL;
-}
 
 /* ---- helpers for the methods ---- */
 
@@ -698,7 +133,7 @@ static int check_privileged(ControlClient *cl, sd_bus_message *msg, const char *
         char quoted[MESSAGE_QUOTE_SIZE(UNIT_NAME_MAX)];
         uid_t self = geteuid();
 
-        if (uid_is_privileged(cl->ucred.uid))
+        if (control_uid_is_privileged(cl->ucred.uid))
                 return 0;
         log_warning("Refused %s(%s%s%s) from uid %u (pid %d): permission denied, it needs root%s.",
                     sd_bus_message_get_member(msg), name ? "'" : "",
@@ -744,13 +179,6 @@ typedef struct UnitView {
         const char *type, *load_state, *state, *result;
         char last_exit[64];
 } UnitView;
-
-static bool socket_unit_bound(Manager *m, const Unit *u) {
-        for (size_t i = 0; i < m->n_sockets; i++)
-                if (m->sockets[i].spec.unit == u && m->sockets[i].fd >= 0)
-                        return true;
-        return false;
-}
 
 static void format_last_exit(const Service *s, char *buf, size_t len) {
         const char *sig;
@@ -802,7 +230,7 @@ static bool unit_view(Manager *m, const char *name, UnitView *ret) {
                 v.state = "failed";
                 v.result = "resources";
         } else if (v.unit->type == UNIT_SOCKET) {
-                v.state = socket_unit_bound(m, v.unit) ? "listening" : "failed";
+                v.state = manager_socket_unit_bound(m, v.unit) ? "listening" : "failed";
                 v.result = "success";
         } else {
                 v.state = "dead"; /* a template: instances are per connection */
@@ -815,22 +243,9 @@ static bool unit_view(Manager *m, const char *name, UnitView *ret) {
         return true;
 }
 
-/* The canonical address of a bound fd (borrowed), read back from the kernel. */
-static const char *fd_address(int fd, const SockAddr *fallback, char *buf, size_t len) {
-        ListenerInfo info;
-
-        if (listener_read_back(fd, &info) >= 0)
-                return sockaddr_format(&info.addr, buf, len);
-        if (fallback)
-                return sockaddr_format(fallback, buf, len);
-        return "";
-}
-
-static const ManagerSocket *socket_of_fd(Manager *m, int fd) {
-        for (size_t i = 0; i < m->n_sockets; i++)
-                if (m->sockets[i].fd == fd)
-                        return &m->sockets[i];
-        return NULL;
+/* The canonical address of a listener, as the kernel reports it. */
+static const char *listener_address(const Listener *l, char *buf, size_t len) {
+        return sockaddr_format(l->have_info ? &l->info.addr : &l->spec.addr, buf, len);
 }
 
 /* The canonical addresses a unit listens on: a socket unit's own, or a service's sockets. */
@@ -839,22 +254,16 @@ static int append_listen(sd_bus_message *reply, Manager *m, const UnitView *v) {
         int r = sd_bus_message_open_container(reply, 'a', "s");
 
         if (v->unit && v->unit->type == UNIT_SOCKET)
-                for (size_t i = 0; r >= 0 && i < m->n_sockets; i++) {
-                        const ManagerSocket *ms = &m->sockets[i];
+                for (size_t i = 0; r >= 0 && i < m->n_listeners; i++) {
+                        const Listener *l = m->listeners[i];
 
-                        if (ms->spec.unit != v->unit || ms->fd < 0)
-                                continue;
-                        r = append_string(reply, fd_address(ms->fd, &ms->spec.addr, buf,
-                                                            sizeof buf));
+                        if (l->spec.unit == v->unit && l->fd >= 0)
+                                r = append_string(reply, listener_address(l, buf, sizeof buf));
                 }
         else if (v->service)
-                for (size_t i = 0; r >= 0 && i < v->service->n_fds; i++) {
-                        const ManagerSocket *ms = socket_of_fd(m, v->service->fds[i]);
-
-                        r = append_string(reply, fd_address(v->service->fds[i],
-                                                            ms ? &ms->spec.addr : NULL, buf,
-                                                            sizeof buf));
-                }
+                for (size_t i = 0; r >= 0 && i < v->service->n_listeners; i++)
+                        r = append_string(reply, listener_address(v->service->listeners[i], buf,
+                                                                  sizeof buf));
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
@@ -892,10 +301,9 @@ static int control_method_list_units(sd_bus_message *msg, void *userdata, sd_bus
         for (size_t i = 0; r >= 0 && i < m->n_units; i++)
                 if (unit_view(m, m->units[i]->name, &v))
                         r = append_unit_entry(reply, &v);
-        STRV_FOREACH(name, m->failed_units) {
-                if (r < 0)
-                        break;
-                if (!manager_get_unit(m, *name) && unit_view(m, *name, &v))
+        for (size_t i = 0; r >= 0 && i < m->failures.n; i++) {
+                const char *name = m->failures.items[i].name;
+                if (!manager_get_unit(m, name) && unit_view(m, name, &v))
                         r = append_unit_entry(reply, &v);
         }
         if (r >= 0)
@@ -987,10 +395,8 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
                         r = append_entry_strv(reply, "StoredFds", names);
         }
         if (r >= 0)
-                /* The manager logs why a unit failed but does not keep the reason. */
                 r = append_entry_string(reply, "LoadError",
-                                        v.failed ? "failed to load or to bind; see berthd's log"
-                                                 : "");
+                                        strempty(manager_unit_load_error(m, v.name)));
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r < 0)
@@ -1042,15 +448,15 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(sssssuuss)");
-        for (size_t i = 0; r >= 0 && i < m->n_sockets; i++) {
-                const ManagerSocket *ms = &m->sockets[i];
+        for (size_t i = 0; r >= 0 && i < m->n_listeners; i++) {
+                const Listener *l = m->listeners[i];
                 _cleanup_free_ char *svc = NULL;
                 const Service *s;
                 ListenerInfo info = {
-                        .addr = ms->spec.addr,
-                        .family = ms->spec.family,
-                        .socktype = ms->spec.socktype,
-                        .v6only = ms->spec.v6only,
+                        .addr = l->spec.addr,
+                        .family = l->spec.family,
+                        .socktype = l->spec.socktype,
+                        .v6only = l->spec.v6only,
                         .backlog = -1,
                         .reach = LISTENER_REACH_LOCAL,
                 };
@@ -1058,22 +464,23 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
                 char addr[ADDRESS_FORMAT_MAX];
                 bool read_back;
 
-                if (ms->fd < 0)
+                if (l->fd < 0)
                         continue;
-                read_back = listener_read_back(ms->fd, &info) >= 0;
+                /* Read back now: the backlog and the reach may have changed since the bind. */
+                read_back = listener_read_back(l->fd, &info) >= 0;
                 if (info.socktype != SOCK_DGRAM &&
-                    listener_queue(ms->fd, &queued, &backlog) < 0) {
+                    listener_queue(l->fd, &queued, &backlog) < 0) {
                         queued = 0;
                         backlog = info.backlog > 0 ? (unsigned) info.backlog : 0;
                 }
-                svc = unit_socket_service_name(ms->spec.unit);
+                svc = unit_socket_service_name(l->spec.unit);
                 if (!svc)
                         return -ENOMEM;
                 s = manager_find_service(m, svc);
 
                 r = sd_bus_message_open_container(reply, 'r', "sssssuuss");
                 if (r >= 0)
-                        r = append_string(reply, ms->spec.unit->name);
+                        r = append_string(reply, l->spec.unit->name);
                 if (r >= 0)
                         r = append_string(reply, sockaddr_format(&info.addr, addr, sizeof addr));
                 if (r >= 0)
@@ -1302,7 +709,7 @@ static int read_unit_file(ControlClient *cl, const char *path, size_t budget, ch
         if (!S_ISREG(st.st_mode))
                 return sd_bus_error_setf(error, BERTH_ERROR_FAILED, "'%s' is not a regular file",
                                          path);
-        if (!uid_is_privileged(uc->uid) && !caller_may_read(path, &st, uc)) {
+        if (!control_uid_is_privileged(uc->uid) && !caller_may_read(path, &st, uc)) {
                 log_warning("Refused GetUnitFiles() from uid %u (pid %d): '%s' is not readable "
                             "by that uid.", (unsigned) uc->uid, (int) uc->pid, path);
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
@@ -1472,7 +879,8 @@ static int control_method_get_socket_fds(sd_bus_message *msg, void *userdata,
         if (!u)
                 return manager_unit_failed(m, name) ?
                                sd_bus_error_setf(error, BERTH_ERROR_FAILED,
-                                                 "%s failed to load; see berthd's log", name) :
+                                                 "%s failed to load: %s", name,
+                                                 manager_unit_load_error(m, name)) :
                                no_such_unit(name, error);
         if (u->type != UNIT_SOCKET)
                 return sd_bus_error_setf(error, BERTH_ERROR_FAILED,
@@ -1480,14 +888,14 @@ static int control_method_get_socket_fds(sd_bus_message *msg, void *userdata,
         if (sd_bus_can_send(sd_bus_message_get_bus(msg), SD_BUS_TYPE_UNIX_FD) <= 0)
                 return sd_bus_error_setf(error, BERTH_ERROR_FAILED,
                                          "this connection cannot carry file descriptors");
-        for (size_t i = 0; i < m->n_sockets; i++)
-                if (m->sockets[i].spec.unit == u && m->sockets[i].fd >= 0)
+        for (size_t i = 0; i < m->n_listeners; i++)
+                if (m->listeners[i]->spec.unit == u && m->listeners[i]->fd >= 0)
                         n++;
         if (n == 0)
                 return sd_bus_error_setf(error, BERTH_ERROR_FAILED,
-                                         "%s has no bound sockets%s", name,
-                                         manager_unit_failed(m, name) ? "; it failed to bind, "
-                                                                        "see berthd's log" : "");
+                                         "%s has no bound sockets%s%s", name,
+                                         manager_unit_failed(m, name) ? ": " : "",
+                                         strempty(manager_unit_load_error(m, name)));
         if (n > CONTROL_FDS_MAX)
                 return sd_bus_error_setf(error, BERTH_ERROR_FAILED,
                                          "%s has %zu sockets, more than one message can carry "
@@ -1499,10 +907,10 @@ static int control_method_get_socket_fds(sd_bus_message *msg, void *userdata,
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "h");
-        for (size_t i = 0; r >= 0 && i < m->n_sockets; i++)
-                if (m->sockets[i].spec.unit == u && m->sockets[i].fd >= 0)
+        for (size_t i = 0; r >= 0 && i < m->n_listeners; i++)
+                if (m->listeners[i]->spec.unit == u && m->listeners[i]->fd >= 0)
                         /* sd-bus sends a duplicate; ours stays. */
-                        r = sd_bus_message_append_basic(reply, 'h', &m->sockets[i].fd);
+                        r = sd_bus_message_append_basic(reply, 'h', &m->listeners[i]->fd);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)
@@ -1541,7 +949,7 @@ static int control_method_list_activatable_names(sd_bus_message *msg, void *user
         return sd_bus_reply_method_return(msg, "as", 0);
 }
 
-static const sd_bus_vtable control_driver_vtable[] = {
+const sd_bus_vtable control_driver_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("Hello", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", unique_name),
                                 control_method_hello, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -1556,7 +964,7 @@ static const sd_bus_vtable control_driver_vtable[] = {
 
 /* Every method is open at the sd-bus level (SD_BUS_VTABLE_UNPRIVILEGED: sd-bus's own check
  * wants CAP_SYS_ADMIN); check_privileged() decides per call. */
-static const sd_bus_vtable control_vtable[] = {
+const sd_bus_vtable control_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("ListUnits", SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(" LIST_UNITS_ENTRY ")", units),

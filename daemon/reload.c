@@ -1,0 +1,673 @@
+/* reload: the daemon-reload transaction and the load bookkeeping; see reload.h. */
+#include <stdio.h>
+
+#include "common/log.h"
+#include "daemon/manager.h"
+#include "daemon/reload.h"
+
+/* ---- failures and diagnostics ---- */
+
+int unit_failures_add(UnitFailures *f, const char *name, const char *message) {
+        UnitFailure *x = (UnitFailure *) unit_failures_find(f, name), *a;
+
+        if (x) {
+                if (!x->message && message && !(x->message = strdup(message)))
+                        return -ENOMEM;
+                return 0;
+        }
+        a = realloc(f->items, (f->n + 1) * sizeof *a);
+        if (!a)
+                return -ENOMEM;
+        f->items = a;
+        a[f->n] = (UnitFailure) { .name = strdup(name), .message = message ? strdup(message) : NULL };
+        if (!a[f->n].name || (message && !a[f->n].message)) {
+                free(a[f->n].name);
+                free(a[f->n].message);
+                return -ENOMEM;
+        }
+        f->n++;
+        return 0;
+}
+
+const UnitFailure *unit_failures_find(const UnitFailures *f, const char *name) {
+        for (size_t i = 0; i < f->n; i++)
+                if (streq(f->items[i].name, name))
+                        return &f->items[i];
+        return NULL;
+}
+
+void unit_failures_done(UnitFailures *f) {
+        for (size_t i = 0; i < f->n; i++) {
+                free(f->items[i].name);
+                free(f->items[i].message);
+        }
+        free(f->items);
+        *f = (UnitFailures) {};
+}
+
+static bool unit_suffix(const char *s, size_t len) {
+        static const char *const suffixes[] = { ".socket", ".service" };
+
+        for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+                size_t k = strlen(suffixes[i]);
+                if (len > k && strncmp(s + len - k, suffixes[i], k) == 0)
+                        return true;
+        }
+        return false;
+}
+
+bool unit_name_of_path(const char *path, char *buf, size_t buflen) {
+        const char *base, *slash;
+        size_t len;
+
+        if (!path)
+                return false;
+        slash = strrchr(path, '/');
+        base = slash ? slash + 1 : path;
+        len = strlen(base);
+        if (!unit_suffix(base, len)) {
+                /* A drop-in: ".../NAME.d/FILE.conf" belongs to NAME. */
+                if (!slash || slash == path)
+                        return false;
+                const char *dir_end = slash;
+                const char *dir = dir_end;
+                while (dir > path && dir[-1] != '/')
+                        dir--;
+                len = dir_end - dir;
+                if (len < 3 || strncmp(dir_end - 2, ".d", 2) != 0)
+                        return false;
+                len -= 2;
+                base = dir;
+                if (!unit_suffix(base, len))
+                        return false;
+        }
+        if (len >= buflen)
+                return false;
+        memcpy(buf, base, len);
+        buf[len] = 0;
+        return true;
+}
+
+static int strv_append(char ***l, const char *s) {
+        size_t n = strv_length(*l);
+        char **nl = realloc(*l, (n + 2) * sizeof(char *));
+
+        if (!nl)
+                return -ENOMEM;
+        *l = nl;
+        nl[n] = strdup(s);
+        nl[n + 1] = NULL;
+        return nl[n] ? 0 : -ENOMEM;
+}
+
+void load_diag_on_diag(int level, const char *file, unsigned line, const char *msg,
+                       void *userdata) {
+        LoadDiag *d = userdata;
+        _cleanup_free_ char *text = NULL;
+        char unit[UNIT_NAME_MAX + 1];
+        int r;
+
+        if (file && line > 0)
+                r = asprintf(&text, "%s:%u: %s", file, line, msg);
+        else if (file)
+                r = asprintf(&text, "%s: %s", file, msg);
+        else
+                r = asprintf(&text, "%s", msg);
+        if (r < 0) {
+                d->oom = true;
+                return;
+        }
+        log_full_errno(level, 0, "%s%s", strempty(d->log_prefix), text);
+        if (level <= LOG_ERR) {
+                d->n_errors++;
+                if (!unit_name_of_path(file, unit, sizeof unit))
+                        unit[0] = 0;
+                if (strv_append(&d->errors, text) < 0 || strv_append(&d->error_units, unit) < 0)
+                        d->oom = true;
+        } else if (level == LOG_WARNING) {
+                d->n_warnings++;
+                if (strv_append(&d->warnings, text) < 0)
+                        d->oom = true;
+        }
+}
+
+void load_diag_done(LoadDiag *d) {
+        d->errors = strv_free(d->errors);
+        d->warnings = strv_free(d->warnings);
+        d->error_units = strv_free(d->error_units);
+}
+
+int load_diag_explain(const LoadDiag *d, Unit **units, size_t n_units, UnitFailures *f) {
+        size_t n = strv_length(d->errors);
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                const char *name = d->error_units[i];
+                if (!name[0] || manager_find_unit_in(units, n_units, name))
+                        continue;
+                r = unit_failures_add(f, name, d->errors[i]);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t k = 0; k < f->n; k++) {
+                for (size_t i = 0; i < n && !f->items[k].message; i++)
+                        if (streq(d->error_units[i], f->items[k].name) &&
+                            !(f->items[k].message = strdup(d->errors[i])))
+                                return -ENOMEM;
+                if (!f->items[k].message &&
+                    asprintf(&f->items[k].message, "%s failed to load; see berthd's log",
+                             f->items[k].name) < 0) {
+                        f->items[k].message = NULL;
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+/* ---- the diffs ---- */
+
+static const char *const unit_change_names[_RELOAD_UNIT_CHANGE_MAX] = {
+        [RELOAD_UNIT_NEW] = "new",
+        [RELOAD_UNIT_UPDATED] = "updated",
+        [RELOAD_UNIT_KEPT] = "kept",
+        [RELOAD_UNIT_REMOVED] = "removed",
+};
+
+const char *reload_unit_change_to_string(ReloadUnitChange c) {
+        return c >= 0 && c < _RELOAD_UNIT_CHANGE_MAX ? unit_change_names[c] : NULL;
+}
+
+static const char *const socket_action_names[_RELOAD_SOCKET_ACTION_MAX] = {
+        [RELOAD_SOCKET_KEEP] = "keep",
+        [RELOAD_SOCKET_REBIND] = "rebind",
+        [RELOAD_SOCKET_BIND] = "bind",
+};
+
+const char *reload_socket_action_to_string(ReloadSocketAction a) {
+        return a >= 0 && a < _RELOAD_SOCKET_ACTION_MAX ? socket_action_names[a] : NULL;
+}
+
+int reload_diff_units(Unit **old, size_t n_old, Unit **loaded, size_t n_loaded,
+                      const UnitFileList *list, ReloadUnit **ret, size_t *ret_n) {
+        ReloadUnit *a = calloc(list->n_entries + n_old + 1, sizeof *a);
+        size_t n = 0;
+
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < list->n_entries; i++) {
+                const char *name = list->entries[i].name;
+                Unit *nu = manager_find_unit_in(loaded, n_loaded, name);
+                Unit *ou = manager_find_unit_in(old, n_old, name);
+
+                if (!nu && !ou)
+                        continue; /* failed to load, and never loaded before */
+                a[n++] = (ReloadUnit) {
+                        .name = (nu ?: ou)->name,
+                        .unit = nu ?: ou,
+                        .old = ou,
+                        .change = !ou ? RELOAD_UNIT_NEW :
+                                  nu  ? RELOAD_UNIT_UPDATED :
+                                        RELOAD_UNIT_KEPT,
+                };
+        }
+        for (size_t i = 0; i < n_old; i++) {
+                bool on_disk = false;
+                for (size_t k = 0; k < list->n_entries && !on_disk; k++)
+                        on_disk = streq(list->entries[k].name, old[i]->name);
+                if (!on_disk)
+                        a[n++] = (ReloadUnit) { .name = old[i]->name, .old = old[i],
+                                                .change = RELOAD_UNIT_REMOVED };
+        }
+        *ret = a;
+        *ret_n = n;
+        return 0;
+}
+
+bool reload_unit_fall_back(ReloadUnit *u) {
+        if (u->change != RELOAD_UNIT_UPDATED)
+                return false;
+        u->unit = u->old;
+        u->change = RELOAD_UNIT_KEPT;
+        return true;
+}
+
+int reload_diff_sockets(Listener *const *old, size_t n_old, const BindPlan *plan,
+                        ReloadSocketAction **ret_actions, ssize_t **ret_old_index) {
+        _cleanup_free_ ReloadSocketAction *actions = calloc(plan->n_specs + 1, sizeof *actions);
+        _cleanup_free_ ssize_t *index = calloc(plan->n_specs + 1, sizeof *index);
+        _cleanup_free_ bool *taken = calloc(n_old + 1, sizeof *taken);
+
+        if (!actions || !index || !taken)
+                return -ENOMEM;
+        for (size_t j = 0; j < plan->n_specs; j++) {
+                const BindSpec *sp = &plan->specs[j];
+
+                actions[j] = RELOAD_SOCKET_BIND;
+                index[j] = -1;
+                for (size_t k = 0; k < n_old; k++)
+                        if (!taken[k] && listener_same(old[k], sp)) {
+                                actions[j] = RELOAD_SOCKET_KEEP;
+                                index[j] = k;
+                                taken[k] = true;
+                                break;
+                        }
+        }
+        /* Same unit and address with other options: the kernel will not hold both. */
+        for (size_t j = 0; j < plan->n_specs; j++) {
+                const BindSpec *sp = &plan->specs[j];
+
+                if (actions[j] != RELOAD_SOCKET_BIND)
+                        continue;
+                for (size_t k = 0; k < n_old; k++)
+                        if (!taken[k] && streq(old[k]->spec.unit->name, sp->unit->name) &&
+                            old[k]->spec.socktype == sp->socktype &&
+                            sockaddr_equal(&old[k]->spec.addr, &sp->addr)) {
+                                actions[j] = RELOAD_SOCKET_REBIND;
+                                index[j] = k;
+                                taken[k] = true;
+                                break;
+                        }
+        }
+        *ret_actions = TAKE_PTR(actions);
+        *ret_old_index = TAKE_PTR(index);
+        return 0;
+}
+
+/* ---- the transaction ---- */
+
+typedef struct Reload {
+        Manager *m;
+        LoadDiag diag;
+        UnitFileList list;
+        Unit **loaded; /* the new versions read from disk; those not used are freed */
+        size_t n_loaded;
+        ReloadUnit *units; /* the set that applies, with removed units last */
+        size_t n_units;
+        BindPlan plan;
+        UnitFailures failed;
+        Listener **listeners; /* per plan spec: kept (the manager's), bound anew (owned), or
+                               * NULL (its unit failed) */
+        bool *bound_new;
+        bool swapped; /* the manager owns what the transaction built */
+} Reload;
+
+static Reload *reload_free(Reload *r) {
+        if (!r)
+                return NULL;
+        for (size_t j = 0; r->listeners && j < r->plan.n_specs; j++)
+                if (r->bound_new[j]) /* kept ones are the manager's */
+                        listener_free(r->listeners[j]);
+        free(r->listeners);
+        free(r->bound_new);
+        if (r->loaded)
+                unit_array_free(r->loaded, r->n_loaded);
+        free(r->units);
+        bind_plan_done(&r->plan);
+        unit_failures_done(&r->failed);
+        unit_file_list_done(&r->list);
+        load_diag_done(&r->diag);
+        free(r);
+        return NULL;
+}
+
+static inline void reload_freep(Reload **r) {
+        *r = reload_free(*r);
+}
+
+static int reload_error(Reload *r, const char *msg) {
+        load_diag_on_diag(LOG_ERR, NULL, 0, msg, &r->diag);
+        return UNIT_FILE_E_INVALID;
+}
+
+/* Phase 1: read the directories and decide which version of each unit applies. */
+static int reload_load(Reload *r) {
+        Manager *m = r->m;
+        size_t n_bad = 0;
+        int k;
+
+        log_info("daemon-reload: reading %s%s", m->unit_dirs[0],
+                 m->unit_dirs[0] && m->unit_dirs[1] ? " and more" : "");
+        listener_probe_host(&m->host);
+        k = unit_dir_enumerate(m->unit_dirs, NULL, NULL, &r->list);
+        if (k >= 0)
+                k = unit_dir_load(m->unit_dirs, load_diag_on_diag, &r->diag, &r->loaded,
+                                  &r->n_loaded, &n_bad);
+        if (k >= 0)
+                k = reload_diff_units(m->units, m->n_units, r->loaded, r->n_loaded, &r->list,
+                                      &r->units, &r->n_units);
+        return k;
+}
+
+/* The units that apply, as an array for the checks; removed units are not in it. */
+static int reload_unit_array(Reload *r, Unit ***ret, size_t *ret_n) {
+        Unit **a = calloc(r->n_units + 1, sizeof(Unit *));
+        size_t n = 0;
+
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < r->n_units; i++)
+                if (r->units[i].unit)
+                        a[n++] = r->units[i].unit;
+        *ret = a;
+        *ret_n = n;
+        return 0;
+}
+
+/* Phase 2: check the whole set. A new version that fails a check gives way to its old one,
+ * and the set is checked again: bounded, each round replaces at least one unit. */
+static int reload_check(Reload *r) {
+        for (size_t round = 0; round <= r->n_units; round++) {
+                _cleanup_free_ Unit **units = NULL;
+                size_t n = 0;
+                bool changed = false;
+                int k;
+
+                bind_plan_done(&r->plan);
+                unit_failures_done(&r->failed);
+                k = reload_unit_array(r, &units, &n);
+                if (k >= 0)
+                        k = manager_check_units(r->m, units, n, &r->plan, &r->failed,
+                                                round == 0 ? load_diag_on_diag : NULL, &r->diag);
+                if (k < 0)
+                        return k;
+                for (size_t i = 0; i < r->failed.n; i++)
+                        for (size_t j = 0; j < r->n_units; j++)
+                                if (streq(r->units[j].name, r->failed.items[i].name))
+                                        changed = reload_unit_fall_back(&r->units[j]) || changed;
+                if (!changed)
+                        break;
+        }
+        if (r->diag.errors)
+                log_warning("daemon-reload: units with errors keep their old configuration");
+        return 0;
+}
+
+/* Phase 3: keep each unchanged kernel socket; bind the rest, the new before closing the old
+ * where the kernel allows. Bind failures fail their unit. */
+static int reload_sockets(Reload *r) {
+        Manager *m = r->m;
+        _cleanup_free_ ReloadSocketAction *actions = NULL;
+        _cleanup_free_ ssize_t *old_index = NULL;
+        int k;
+
+        r->listeners = calloc(r->plan.n_specs + 1, sizeof(Listener *));
+        r->bound_new = calloc(r->plan.n_specs + 1, sizeof(bool));
+        if (!r->listeners || !r->bound_new)
+                return -ENOMEM;
+        k = reload_diff_sockets(m->listeners, m->n_listeners, &r->plan, &actions, &old_index);
+        if (k < 0)
+                return k;
+        for (size_t j = 0; j < r->plan.n_specs; j++) {
+                const BindSpec *sp = &r->plan.specs[j];
+                char err[LISTENER_ERROR_MAX] = "", a[ADDRESS_FORMAT_MAX];
+
+                if (unit_failures_find(&r->failed, sp->unit->name))
+                        continue;
+                if (actions[j] == RELOAD_SOCKET_KEEP) {
+                        r->listeners[j] = m->listeners[old_index[j]];
+                        continue;
+                }
+                k = manager_new_listener(sp, &r->listeners[j]);
+                if (k < 0)
+                        return k;
+                r->bound_new[j] = true;
+                k = manager_open_listener(m, r->listeners[j], err, sizeof err);
+                if (k == -EADDRINUSE && actions[j] == RELOAD_SOCKET_REBIND) {
+                        Listener *o = m->listeners[old_index[j]];
+                        log_info("daemon-reload: %s: the options of %s changed; closing the old "
+                                 "socket to bind the new one",
+                                 sp->unit->name, sockaddr_format(&sp->addr, a, sizeof a));
+                        o->fd = safe_close(o->fd);
+                        err[0] = 0;
+                        k = manager_open_listener(m, r->listeners[j], err, sizeof err);
+                }
+                if (k < 0) {
+                        _cleanup_free_ char *msg = NULL;
+                        if (asprintf(&msg, "%s: %s; the unit is not loaded", sp->unit->name,
+                                     err) < 0)
+                                return -ENOMEM;
+                        load_diag_on_diag(LOG_ERR, sp->listen->origin.file,
+                                          sp->listen->origin.line, msg, &r->diag);
+                        if (unit_failures_add(&r->failed, sp->unit->name, NULL) < 0)
+                                return -ENOMEM;
+                        r->listeners[j] = listener_free(r->listeners[j]);
+                        r->bound_new[j] = false;
+                }
+        }
+        return 0;
+}
+
+/* The running service that still has l, if any. */
+static Service *listener_holder(Manager *m, const Listener *l) {
+        for (size_t i = 0; i < m->n_services; i++) {
+                Service *s = m->services[i];
+                if (!service_is_active(s))
+                        continue;
+                for (size_t k = 0; k < s->n_listeners; k++)
+                        if (s->listeners[k] == l)
+                                return s;
+        }
+        return NULL;
+}
+
+/* A listener nothing takes any more: closed now, or retired until the running service that
+ * has it (holder) stops. Consumes l. */
+static int reload_retire(Manager *m, Listener *l, Service *holder) {
+        char a[ADDRESS_FORMAT_MAX];
+
+        if (!holder || l->fd < 0) {
+                if (l->fd >= 0)
+                        log_info("%s: closed %s, removed or changed by daemon-reload",
+                                 l->spec.unit->name, sockaddr_format(&l->spec.addr, a, sizeof a));
+                listener_free(l);
+                return 0;
+        }
+        RetiredListener *rl = realloc(m->retired, (m->n_retired + 1) * sizeof *rl);
+        if (!rl) {
+                listener_free(l);
+                return -ENOMEM;
+        }
+        m->retired = rl;
+        (void) listener_set_watch(l, false);
+        rl[m->n_retired++] = (RetiredListener) { .listener = l, .holder = holder };
+        return 0;
+}
+
+/* A kept listener now belongs to the new version of its unit. */
+static int reload_update_listener(Listener *l, const BindSpec *sp) {
+        char *fdname = unit_socket_fdname(sp->unit);
+
+        if (!fdname)
+                return -ENOMEM;
+        free(l->fdname);
+        l->fdname = fdname;
+        l->spec = *sp;
+        return 0;
+}
+
+/* Phase 4b: the new listeners (and their plan) take the place of the old; the old ones nobody kept are
+ * closed, or retired while a running service has them. */
+static int reload_swap_listeners(Reload *r) {
+        Manager *m = r->m;
+        _cleanup_free_ Service **holders = calloc(m->n_listeners + 1, sizeof(Service *));
+        _cleanup_free_ bool *kept = calloc(m->n_listeners + 1, sizeof(bool));
+        Listener **ls = calloc(r->plan.n_specs + 1, sizeof(Listener *));
+        size_t n_ls = 0;
+        int k = 0;
+
+        if (!holders || !kept || !ls) {
+                free(ls);
+                return -ENOMEM;
+        }
+        for (size_t j = 0; j < r->plan.n_specs; j++) {
+                Listener *l = r->listeners[j];
+                char line[ADDRESS_FORMAT_MAX + 512];
+
+                if (!l || unit_failures_find(&r->failed, l->spec.unit->name))
+                        continue; /* a unit that failed to bind gives back what it had */
+                if (!r->bound_new[j] && reload_update_listener(l, &r->plan.specs[j]) < 0)
+                        k = -ENOMEM;
+                if (r->bound_new[j])
+                        log_info("%s", listener_describe_bound(l, line, sizeof line));
+                for (size_t i = 0; i < m->n_listeners; i++)
+                        kept[i] = kept[i] || m->listeners[i] == l;
+                ls[n_ls++] = l;
+                r->listeners[j] = NULL;
+                r->bound_new[j] = false;
+        }
+        for (size_t i = 0; i < m->n_listeners; i++)
+                holders[i] = kept[i] ? NULL : listener_holder(m, m->listeners[i]);
+        /* Services let go of every old listener before any is freed; relink gives them the
+         * new set. */
+        for (size_t i = 0; i < m->n_services; i++)
+                service_clear_listeners(m->services[i]);
+        for (size_t i = 0; i < m->n_listeners; i++)
+                if (!kept[i] && reload_retire(m, m->listeners[i], holders[i]) < 0)
+                        k = -ENOMEM;
+        free(m->listeners);
+        m->listeners = ls;
+        m->n_listeners = n_ls;
+        /* The listeners borrow from the plan's specs no more (each has its copy), but --check
+         * and the next reload read the plan. */
+        bind_plan_done(&m->plan);
+        m->plan = r->plan;
+        r->plan = (BindPlan) {};
+        return k;
+}
+
+/* Phase 4a: the new units and failures take the place of the old. Old units stay in
+ * the graveyard while something uses them. */
+static int reload_swap_units(Reload *r) {
+        Manager *m = r->m;
+        _cleanup_free_ Unit **units = NULL;
+        size_t n_units = 0;
+        int k;
+
+        k = reload_unit_array(r, &units, &n_units);
+        if (k < 0)
+                return k;
+        Unit **g = realloc(m->graveyard, (m->n_graveyard + m->n_units + 1) * sizeof(Unit *));
+        if (!g)
+                return -ENOMEM;
+        m->graveyard = g;
+        for (size_t i = 0; i < m->n_units; i++) {
+                bool kept = false;
+                for (size_t j = 0; j < n_units && !kept; j++)
+                        kept = units[j] == m->units[i];
+                if (!kept)
+                        m->graveyard[m->n_graveyard++] = m->units[i];
+        }
+        free(m->units);
+        m->units = TAKE_PTR(units);
+        m->n_units = n_units;
+        for (size_t i = 0; i < r->n_loaded; i++)
+                if (manager_find_unit_in(m->units, m->n_units, r->loaded[i]->name) != r->loaded[i])
+                        unit_free(r->loaded[i]);
+        free(r->loaded);
+        r->loaded = NULL;
+        r->n_loaded = 0;
+
+        k = load_diag_explain(&r->diag, m->units, m->n_units, &r->failed);
+        unit_failures_done(&m->failures);
+        m->failures = r->failed;
+        r->failed = (UnitFailures) {};
+        r->swapped = true;
+        return k;
+}
+
+/* Phase 5: the same service object keeps its process and gets its new unit at its next
+ * start; new units get a service; services whose unit is gone stop and go. */
+static int reload_relink(Reload *r) {
+        Manager *m = r->m;
+        int k;
+
+        for (size_t i = 0; i < m->n_services; i++) {
+                Service *svc = m->services[i];
+                Unit *u = manager_get_unit(m, svc->unit->name);
+
+                if (!u || u->type != UNIT_SERVICE || manager_unit_failed(m, u->name)) {
+                        if (!svc->removed)
+                                log_info("%s: its unit is gone, stopping it", svc->unit->name);
+                        svc->removed = true;
+                        (void) service_stop(svc);
+                        continue;
+                }
+                svc->removed = false;
+                service_set_next_unit(svc, u);
+                k = manager_link_service(m, svc, u);
+                if (k < 0)
+                        return k;
+                service_update_watch(svc);
+        }
+        for (size_t i = 0; i < m->n_units; i++) {
+                Unit *u = m->units[i];
+                Service *svc = NULL;
+
+                if (u->type != UNIT_SERVICE || u->is_template || manager_unit_failed(m, u->name) ||
+                    manager_find_service(m, u->name))
+                        continue;
+                k = manager_add_service(m, u, &svc);
+                if (k >= 0)
+                        k = manager_link_service(m, svc, u);
+                if (k >= 0)
+                        k = service_begin(svc);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+static int reload_run(Reload *r) {
+        int k;
+
+        if (r->m->units_given)
+                return reload_error(r, "ad-hoc mode has no unit files to reload; nothing changed");
+        k = reload_load(r);
+        if (k >= 0)
+                k = reload_check(r);
+        if (k >= 0)
+                k = reload_sockets(r);
+        if (k >= 0)
+                k = reload_swap_units(r);
+        if (k >= 0)
+                k = reload_swap_listeners(r);
+        if (k >= 0)
+                k = reload_relink(r);
+        return k;
+}
+
+int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings) {
+        _cleanup_(reload_freep) Reload *r = calloc(1, sizeof *r);
+        int k;
+
+        if (!r)
+                return -ENOMEM;
+        r->m = m;
+        r->diag.log_prefix = "daemon-reload: ";
+        k = reload_run(r);
+        if (r->swapped) {
+                manager_warn_accept(m);
+                manager_gc_later(m);
+                m->n_reloads++;
+        }
+        if (k >= 0 && r->diag.oom)
+                k = -ENOMEM;
+        if (k < 0)
+                return k;
+        if (k == 0 && r->diag.errors)
+                k = UNIT_FILE_E_INVALID;
+        if (r->swapped)
+                log_info("daemon-reload: done, %zu unit%s, %zu socket%s%s", m->n_units,
+                         m->n_units == 1 ? "" : "s", m->n_listeners,
+                         m->n_listeners == 1 ? "" : "s",
+                         k ? "; some units kept their old configuration" : "");
+        *ret_errors = r->diag.errors ?: calloc(1, sizeof(char *));
+        *ret_warnings = r->diag.warnings ?: calloc(1, sizeof(char *));
+        r->diag.errors = r->diag.warnings = NULL;
+        if (!*ret_errors || !*ret_warnings) {
+                *ret_errors = strv_free(*ret_errors);
+                *ret_warnings = strv_free(*ret_warnings);
+                return -ENOMEM;
+        }
+        return k;
+}

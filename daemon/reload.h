@@ -1,0 +1,103 @@
+/* reload: the daemon-reload transaction (SPEC §6), and the load bookkeeping it shares with the
+ * first load. A Reload object lives for one call, is freed by a cleanup attribute, and runs in
+ * named phases: load (read the directories), check until stable (a new version that fails
+ * gives way to its old one), sockets (adopt unchanged listeners, bind the rest), swap (units,
+ * listeners, plan and failures change hands at once) and relink (services get their new
+ * units and listeners). The diffs (which unit version applies, which listener is kept) are
+ * pure functions with unit tests. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "daemon/bind-plan.h"
+#include "daemon/listener.h"
+#include "daemon/unit-dir.h"
+#include "daemon/unit-file.h"
+
+/* Units that failed to load or to bind, each with the message that explains it. */
+typedef struct UnitFailure {
+        char *name;
+        char *message; /* "file:line: what is wrong" */
+} UnitFailure;
+
+typedef struct UnitFailures {
+        UnitFailure *items;
+        size_t n;
+} UnitFailures;
+
+/* Adds name (once; a second add keeps the first message, or fills a missing one). message
+ * may be NULL: load_diag_explain() fills it in. Returns 0 or -ENOMEM. */
+int unit_failures_add(UnitFailures *f, const char *name, const char *message);
+/* The failure of name, or NULL. */
+const UnitFailure *unit_failures_find(const UnitFailures *f, const char *name);
+void unit_failures_done(UnitFailures *f);
+
+/* The unit a diagnostic's file belongs to: "web.socket" for ".../web.socket" and for
+ * ".../web.socket.d/10-x.conf". Returns false when the path names no unit. */
+bool unit_name_of_path(const char *path, char *buf, size_t buflen);
+
+/* The diagnostics of one load: logged as they come (prefixed), counted, and kept as text so
+ * that a failure can be explained and a reload's caller told. */
+typedef struct LoadDiag {
+        const char *log_prefix; /* "" or "daemon-reload: " */
+        char **errors, **warnings; /* "file:line: message" */
+        char **error_units;        /* per error: the unit it is about, or "" */
+        unsigned n_errors, n_warnings;
+        bool oom;
+} LoadDiag;
+
+/* A UnitDiagFunc: userdata is a LoadDiag. */
+void load_diag_on_diag(int level, const char *file, unsigned line, const char *msg,
+                       void *userdata);
+void load_diag_done(LoadDiag *d);
+/* Adds to f every unit an error was reported for that is not among units (it failed to
+ * parse), and gives every failure in f without a message the first error about it. Returns 0
+ * or -ENOMEM. */
+int load_diag_explain(const LoadDiag *d, Unit **units, size_t n_units, UnitFailures *f);
+
+/* ---- the diffs ---- */
+
+typedef enum ReloadUnitChange {
+        RELOAD_UNIT_NEW,      /* on disk now, not loaded before */
+        RELOAD_UNIT_UPDATED,  /* loaded before, and its new version loaded */
+        RELOAD_UNIT_KEPT,     /* its new version has an error: the old one stays */
+        RELOAD_UNIT_REMOVED,  /* loaded before, gone from disk */
+        _RELOAD_UNIT_CHANGE_MAX,
+        _RELOAD_UNIT_CHANGE_INVALID = -EINVAL,
+} ReloadUnitChange;
+
+typedef struct ReloadUnit {
+        const char *name; /* borrowed from unit or old */
+        Unit *unit;       /* the version that applies; NULL when removed */
+        Unit *old;        /* the version loaded before, or NULL */
+        ReloadUnitChange change;
+} ReloadUnit;
+
+/* Which version of each unit applies: every unit on disk (list) in its new version (loaded)
+ * or, when that failed to load, its old one; then every old unit no longer on disk, as
+ * removed. All arrays sorted by name. Returns 0 with a malloc'ed array, or -ENOMEM. */
+int reload_diff_units(Unit **old, size_t n_old, Unit **loaded, size_t n_loaded,
+                      const UnitFileList *list, ReloadUnit **ret, size_t *ret_n);
+/* A unit whose new version failed a check of the whole set falls back to its old version.
+ * Returns true when it did (and so the set must be checked again). */
+bool reload_unit_fall_back(ReloadUnit *u);
+
+typedef enum ReloadSocketAction {
+        RELOAD_SOCKET_KEEP,   /* the same socket: the kernel socket is kept, fd and all */
+        RELOAD_SOCKET_REBIND, /* same unit and address, other options: bind anew */
+        RELOAD_SOCKET_BIND,   /* a new socket */
+        _RELOAD_SOCKET_ACTION_MAX,
+        _RELOAD_SOCKET_ACTION_INVALID = -EINVAL,
+} ReloadSocketAction;
+
+/* For each spec of plan: what happens to it, and for KEEP and REBIND which old listener it
+ * takes or replaces (an index into old, else -1). Old listeners that no spec keeps are closed
+ * or retired by the caller. Returns 0 with two malloc'ed arrays of plan->n_specs, or
+ * -ENOMEM. */
+int reload_diff_sockets(Listener *const *old, size_t n_old, const BindPlan *plan,
+                        ReloadSocketAction **ret_actions, ssize_t **ret_old_index);
+
+const char *reload_unit_change_to_string(ReloadUnitChange c);
+const char *reload_socket_action_to_string(ReloadSocketAction a);

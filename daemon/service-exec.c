@@ -1,0 +1,290 @@
+/* service-exec: the real ServiceOps (service_ops_default). It turns a service's unit into a
+ * process (environment, sockets and fd store in LISTEN_FDS order, output pipe, credentials)
+ * through spawn, signals processes with kill(2), runs the service's timers on sd-event, reads
+ * the clocks and watches the service's sockets through its Listeners. The state machine in
+ * service.c knows none of this. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "common/env-util.h"
+#include "common/log.h"
+#include "daemon/service.h"
+#include "daemon/spawn.h"
+
+#define ENV_FILE_MAX (1U << 20)
+
+static int read_file(const char *path, char **ret) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0;
+        struct stat st;
+
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (st.st_size > ENV_FILE_MAX)
+                return -EFBIG;
+        buf = malloc(st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (n < (size_t) st.st_size) {
+                ssize_t k = read(fd, buf + n, st.st_size - n);
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break;
+                n += k;
+        }
+        buf[n] = 0;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+/* *env = *env merged with more (more wins). */
+static int env_merge_into(char ***env, char *const *more) {
+        char **merged = NULL;
+        int r = env_merge(*env, more, &merged);
+
+        if (r < 0)
+                return r;
+        strv_free(*env);
+        *env = merged;
+        return 0;
+}
+
+/* The environment a process of this service gets: PATH, LANG and TZ from berthd, then
+ * Environment=, then EnvironmentFile= (which wins, as in systemd), then extra. */
+static int service_build_env(Service *s, char *const *extra, char ***ret) {
+        static const char *const passed[] = { "PATH", "LANG", "TZ" };
+        const ServiceConfig *c = &s->unit->service;
+        _cleanup_strv_free_ char **env = calloc(ELEMENTSOF(passed) + 1, sizeof(char *));
+        size_t n = 0;
+        int r;
+
+        if (!env)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(passed); i++) {
+                const char *v = getenv(passed[i]);
+                if (!v && streq(passed[i], "PATH"))
+                        v = SPAWN_DEFAULT_PATH;
+                if (v && asprintf(&env[n++], "%s=%s", passed[i], v) < 0)
+                        return -ENOMEM;
+        }
+        if (c->environment && (r = env_merge_into(&env, c->environment)) < 0)
+                return r;
+        for (size_t i = 0; i < c->n_environment_files; i++) {
+                const EnvironmentFile *ef = &c->environment_files[i];
+                _cleanup_free_ char *text = NULL;
+                _cleanup_strv_free_ char **fenv = NULL;
+                char err[512];
+
+                r = read_file(ef->path, &text);
+                if (r == -ENOENT && ef->optional)
+                        continue;
+                if (r < 0)
+                        return log_error_errno(r, "%s: cannot read EnvironmentFile='%s': %m",
+                                               s->unit->name, ef->path);
+                r = env_file_parse(text, ef->path, &fenv, err, sizeof err);
+                if (r < 0) {
+                        log_error("%s: %s", s->unit->name, err);
+                        return r;
+                }
+                if ((r = env_merge_into(&env, fenv)) < 0)
+                        return r;
+        }
+        if (extra && (r = env_merge_into(&env, extra)) < 0)
+                return r;
+        *ret = TAKE_PTR(env);
+        return 0;
+}
+
+/* The main process's fds: its sockets in unit order, then the fd store, names and all. */
+static int service_collect_fds(Service *s, int **ret_fds, char ***ret_names, size_t *ret_n) {
+        size_t n = 0, max = s->n_listeners + s->n_fd_store;
+        _cleanup_free_ int *fds = calloc(max + 1, sizeof(int));
+        _cleanup_free_ char **names = calloc(max + 1, sizeof(char *));
+
+        if (!fds || !names)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_listeners; i++) {
+                fds[n] = s->listeners[i]->fd;
+                names[n++] = s->listeners[i]->fdname;
+        }
+        for (size_t i = 0; i < s->n_fd_store; i++) {
+                fds[n] = s->fd_store[i]->fd;
+                names[n++] = s->fd_store[i]->name;
+        }
+        *ret_fds = TAKE_PTR(fds);
+        *ret_names = TAKE_PTR(names);
+        *ret_n = n;
+        return 0;
+}
+
+static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const *extra_env,
+                      pid_t *ret_pid) {
+        const ServiceConfig *c = &s->unit->service;
+        _cleanup_strv_free_ char **env = NULL, **argv = NULL;
+        _cleanup_free_ int *fds = NULL;
+        _cleanup_free_ char **names = NULL;
+        char err[SPAWN_ERROR_MAX], notify[sizeof(struct sockaddr_un) + 32], wd[64];
+        char *more[4] = {};
+        size_t n_more = 0, n_fds = 0;
+        OutputStream *stream = NULL;
+        int out = -1, r;
+
+        /* Every process may notify (NotifyAccess= decides what counts); the main process
+         * learns its watchdog interval. */
+        if (s->ctx.notify_path) {
+                snprintf(notify, sizeof notify, "NOTIFY_SOCKET=%s", s->ctx.notify_path);
+                more[n_more++] = notify;
+        }
+        if (main && s->watchdog_usec > 0) {
+                snprintf(wd, sizeof wd, "WATCHDOG_USEC=%llu",
+                         (unsigned long long) s->watchdog_usec);
+                more[n_more++] = wd;
+        }
+        for (char *const *e = extra_env; e && *e && n_more < ELEMENTSOF(more) - 1; e++)
+                more[n_more++] = *e;
+        r = service_build_env(s, more, &env);
+        if (r < 0)
+                return r;
+        if (main && (r = service_collect_fds(s, &fds, &names, &n_fds)) < 0)
+                return r;
+        r = exec_expand(cmd->argv, env, &argv);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot expand the command line of %s:%u: %m",
+                                       s->unit->name, strempty(cmd->origin.file),
+                                       cmd->origin.line);
+        if (c->std_output == STD_OUTPUT_LOG || c->std_error == STD_OUTPUT_LOG) {
+                out = service_output_new(s, &stream);
+                if (out < 0)
+                        return out;
+        }
+
+        SpawnParams p = {
+                .path = cmd->path,
+                .argv = argv,
+                .envp = env,
+                .fds = fds,
+                .fd_names = names,
+                .n_fds = n_fds,
+                .non_blocking = s->non_blocking,
+                /* During an overlap the old process still serves on these sockets, in the
+                 * mode it set: flipping O_NONBLOCK (shared by every copy) under it would make
+                 * its accept() block, and strand what it has accepted. */
+                .keep_file_status = main && s->old_main_pid > 0,
+                .stdin_fd = -1,
+                .stdout_fd = c->std_output == STD_OUTPUT_LOG ? out :
+                             c->std_output == STD_OUTPUT_INHERIT ? STDOUT_FILENO : -1,
+                .stderr_fd = c->std_error == STD_OUTPUT_LOG ? out :
+                             c->std_error == STD_OUTPUT_INHERIT ? STDERR_FILENO : -1,
+                .user = c->user,
+                .group = c->group,
+                .supplementary_groups = c->supplementary_groups,
+                .working_directory = c->working_directory,
+                .working_directory_optional = c->working_directory_optional,
+                .umask = c->umask,
+                .set_limit_nofile = c->limit_nofile_set,
+                .limit_nofile_soft = c->limit_nofile_soft,
+                .limit_nofile_hard = c->limit_nofile_hard,
+                .no_new_privileges = c->no_new_privileges,
+                .log_name = s->unit->name,
+        };
+        r = spawn_process(&p, ret_pid, err, sizeof err);
+        /* Only the child (and what it starts) holds the write end now: EOF ends the stream. */
+        out = safe_close(out);
+        if (r < 0) {
+                if (stream)
+                        service_output_free(stream);
+                log_error("%s:%u: %s", strempty(cmd->origin.file), cmd->origin.line, err);
+                return r;
+        }
+        if (stream)
+                service_output_set_pid(stream, *ret_pid);
+        return 0;
+}
+
+static void exec_kill(Service *s, pid_t pid, int sig) {
+        if (kill(pid, sig) < 0 && errno != ESRCH)
+                log_warning_errno(errno, "%s: cannot send SIG%s to %s %d: %m, ignoring",
+                                  s->unit->name, sigabbrev_np(sig) ?: "?",
+                                  pid < 0 ? "process group" : "pid", (int) (pid < 0 ? -pid : pid));
+}
+
+static const char *const timer_names[_SERVICE_TIMER_MAX] = {
+        [SERVICE_TIMER_STATE] = "state timeout",
+        [SERVICE_TIMER_WATCHDOG] = "watchdog",
+};
+
+static int exec_on_timer(sd_event_source *es, uint64_t usec, void *userdata) {
+        Service *s = userdata;
+
+        for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++)
+                if (s->timer_sources[t] == es) {
+                        s->timer_due[t] = USEC_INFINITY;
+                        service_on_timer(s, t);
+                        break;
+                }
+        return 0;
+}
+
+static void exec_arm_timer(Service *s, ServiceTimer t, usec_t usec) {
+        sd_event_source **src = &s->timer_sources[t];
+        int r;
+
+        if (usec == USEC_INFINITY) {
+                if (*src)
+                        (void) sd_event_source_set_enabled(*src, SD_EVENT_OFF);
+                return;
+        }
+        if (!*src)
+                r = sd_event_add_time_relative(s->ctx.event, src, CLOCK_MONOTONIC, usec,
+                                               USEC_PER_MSEC, exec_on_timer, s);
+        else {
+                r = sd_event_source_set_time_relative(*src, usec);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(*src, SD_EVENT_ONESHOT);
+        }
+        if (r < 0)
+                log_error_errno(r, "%s: cannot arm its %s timer (%llums): %m; it will not fire",
+                                s->unit->name, timer_names[t],
+                                (unsigned long long) (usec / USEC_PER_MSEC));
+}
+
+static usec_t exec_now(Service *s, clockid_t clock) {
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+}
+
+static void exec_watch(Service *s, bool on) {
+        for (size_t i = 0; i < s->n_listeners; i++)
+                if (s->listeners[i]->owner == s)
+                        (void) listener_set_watch(s->listeners[i], on);
+}
+
+static pid_t exec_pgid_of(Service *s, pid_t pid) {
+        pid_t g = getpgid(pid);
+        return g < 0 ? -errno : g;
+}
+
+static void exec_done(Service *s) {
+        for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++)
+                s->timer_sources[t] = sd_event_source_disable_unref(s->timer_sources[t]);
+}
+
+const ServiceOps service_ops_default = {
+        .spawn = exec_spawn,
+        .kill = exec_kill,
+        .arm_timer = exec_arm_timer,
+        .now = exec_now,
+        .watch = exec_watch,
+        .pgid_of = exec_pgid_of,
+        .done = exec_done,
+};

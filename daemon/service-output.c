@@ -1,0 +1,169 @@
+/* service-output: the output of a service's processes. Each process gets a pipe for its stdout
+ * and stderr; berthd reads it line by line into its own log as "unit[pid]: line" and keeps
+ * the last SERVICE_LOG_LINES lines per service for `berthctl status` and `logs`. A stream
+ * lives until every holder of the write end has closed it: the process, and anything it left
+ * behind. */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "daemon/service.h"
+
+/* At most this many pipes per service still held open by its processes. */
+#define SERVICE_STREAMS_MAX 256
+
+struct OutputStream {
+        Service *service; /* borrowed: the owner */
+        pid_t pid;        /* the process whose lines these are */
+        int fd;
+        sd_event_source *source;
+        char buf[SERVICE_LINE_MAX];
+        size_t len;
+        OutputStream *next;
+};
+
+void service_log_line(Service *s, pid_t pid, const char *line, size_t len) {
+        char *copy = strndup(line, len);
+        ServiceLogLine *slot;
+
+        log_info("%s[%d]: %.*s", s->unit->name, (int) pid, (int) len, line);
+        if (!copy)
+                return;
+        if (s->n_log_lines < SERVICE_LOG_LINES)
+                slot = &s->log_lines[(s->log_head + s->n_log_lines++) % SERVICE_LOG_LINES];
+        else {
+                slot = &s->log_lines[s->log_head];
+                free(slot->line);
+                s->log_head = (s->log_head + 1) % SERVICE_LOG_LINES;
+        }
+        *slot = (ServiceLogLine) { .seq = ++s->log_seq, .pid = pid, .line = copy };
+}
+
+uint64_t service_log_foreach(const Service *s, uint64_t after, unsigned max,
+                             void (*fn)(const ServiceLogLine *l, void *userdata), void *userdata) {
+        /* With max, the newest max lines after `after`. */
+        if (max > 0) {
+                size_t newer = 0;
+                for (size_t i = 0; i < s->n_log_lines; i++)
+                        if (s->log_lines[(s->log_head + i) % SERVICE_LOG_LINES].seq > after)
+                                newer++;
+                if (newer > max)
+                        after = s->log_lines[(s->log_head + s->n_log_lines - max - 1) %
+                                             SERVICE_LOG_LINES].seq;
+        }
+        for (size_t i = 0; i < s->n_log_lines; i++) {
+                const ServiceLogLine *l = &s->log_lines[(s->log_head + i) % SERVICE_LOG_LINES];
+                if (l->seq > after)
+                        fn(l, userdata);
+        }
+        return s->log_seq;
+}
+
+void service_log_done(Service *s) {
+        while (s->streams)
+                service_output_free(s->streams);
+        for (size_t i = 0; i < s->n_log_lines; i++)
+                free(s->log_lines[(s->log_head + i) % SERVICE_LOG_LINES].line);
+        s->n_log_lines = 0;
+}
+
+/* Logs the complete lines in the stream's buffer; with all, the rest too. A line longer than
+ * the buffer is logged in pieces, never dropped. */
+static void output_flush(OutputStream *o, bool all) {
+        size_t start = 0;
+
+        for (size_t i = 0; i < o->len; i++)
+                if (o->buf[i] == '\n') {
+                        service_log_line(o->service, o->pid, o->buf + start, i - start);
+                        start = i + 1;
+                }
+        if ((all || start == 0) && o->len > start &&
+            (all || o->len - start == sizeof o->buf)) {
+                service_log_line(o->service, o->pid, o->buf + start, o->len - start);
+                start = o->len;
+        }
+        memmove(o->buf, o->buf + start, o->len - start);
+        o->len -= start;
+}
+
+void service_output_free(OutputStream *o) {
+        Service *s = o->service;
+
+        output_flush(o, true);
+        for (OutputStream **p = &s->streams; *p; p = &(*p)->next)
+                if (*p == o) {
+                        *p = o->next;
+                        break;
+                }
+        s->n_streams--;
+        sd_event_source_disable_unref(o->source);
+        safe_close(o->fd);
+        free(o);
+}
+
+void service_output_set_pid(OutputStream *o, pid_t pid) {
+        o->pid = pid;
+}
+
+static int output_on_event(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        OutputStream *o = userdata;
+
+        /* Bounded: at most 16 reads per wakeup, so one chatty process cannot starve others. */
+        for (int i = 0; i < 16; i++) {
+                ssize_t n = read(fd, o->buf + o->len, sizeof o->buf - o->len);
+                if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                        return 0;
+                if (n < 0)
+                        log_warning_errno(errno, "%s: cannot read the output of pid %d: %m, "
+                                          "ignoring",
+                                          o->service->unit->name, (int) o->pid);
+                if (n <= 0) {
+                        /* Every writer is gone (or the pipe broke): the stream ends. */
+                        service_output_free(o);
+                        return 0;
+                }
+                o->len += n;
+                output_flush(o, false);
+        }
+        return 0;
+}
+
+int service_output_new(Service *s, OutputStream **ret_stream) {
+        _cleanup_free_ OutputStream *o = NULL;
+        const char *name = s->unit->name;
+        int p[2], r;
+
+        if (s->n_streams >= SERVICE_STREAMS_MAX)
+                return log_error_errno(EMFILE, "%s: %u output pipes are still held open by its "
+                                       "processes; not starting another",
+                                       name, s->n_streams);
+        if (!s->ctx.event)
+                return log_error_errno(EINVAL, "%s: no event loop to read output with", name);
+        o = calloc(1, sizeof *o);
+        if (!o)
+                return log_oom();
+        if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+                return log_error_errno(errno, "%s: cannot create an output pipe: %m", name);
+        /* The child's end must block: many programs do not expect EAGAIN on stdout. */
+        if (fcntl(p[1], F_SETFL, 0) < 0) {
+                r = -errno;
+                safe_close(p[0]);
+                safe_close(p[1]);
+                return log_error_errno(r, "%s: cannot set up an output pipe: %m", name);
+        }
+        r = sd_event_add_io(s->ctx.event, &o->source, p[0], EPOLLIN, output_on_event, o);
+        if (r < 0) {
+                safe_close(p[0]);
+                safe_close(p[1]);
+                return log_error_errno(r, "%s: cannot watch an output pipe: %m", name);
+        }
+        /* Output is read before child exits are handled, so the last lines come first. */
+        (void) sd_event_source_set_priority(o->source, SD_EVENT_PRIORITY_IMPORTANT);
+        o->service = s;
+        o->fd = p[0];
+        o->next = s->streams;
+        s->streams = o;
+        s->n_streams++;
+        *ret_stream = TAKE_PTR(o);
+        return p[1];
+}
