@@ -14,6 +14,7 @@
 #include "daemon/control.h"
 #include "daemon/manager.h"
 #include "daemon/notify-parse.h"
+#include "daemon/plan-print.h"
 #include "daemon/unit-dir.h"
 
 static char **strv_copy(char *const *l) {
@@ -95,20 +96,11 @@ bool manager_unit_failed(Manager *m, const char *name) {
         return unit_failures_find(&m->failures, name) != NULL;
 }
 
-static int unit_cmp(const void *key, const void *elem) {
-        return strcmp(key, (*(Unit *const *) elem)->name);
-}
-
-Unit *manager_find_unit_in(Unit **units, size_t n, const char *name) {
-        Unit **u = n > 0 ? bsearch(name, units, n, sizeof(Unit *), unit_cmp) : NULL;
-        return u ? *u : NULL;
-}
-
 Unit *manager_get_unit(Manager *m, const char *name) {
-        return manager_find_unit_in(m->units, m->n_units, name);
+        return unit_array_find(m->units, m->n_units, name);
 }
 
-int manager_check_units(Manager *m, Unit **units, size_t n, BindPlan *plan,
+static int manager_check_units(Manager *m, Unit **units, size_t n, BindPlan *plan,
                         UnitFailures *failed, UnitDiagFunc diag, void *userdata) {
         _cleanup_strv_free_ char **conflicts = NULL;
         int r;
@@ -123,7 +115,7 @@ int manager_check_units(Manager *m, Unit **units, size_t n, BindPlan *plan,
                 svc = unit_socket_service_name(u);
                 if (!svc)
                         return -ENOMEM;
-                if (manager_find_unit_in(units, n, svc))
+                if (unit_array_find(units, n, svc))
                         continue;
                 snprintf(msg, sizeof msg,
                          "%s: its service %s does not exist (expected %s in a unit directory%s); "
@@ -193,100 +185,8 @@ int manager_load(Manager *m) {
         return 0;
 }
 
-static void describe_options(const SocketConfig *c, int socktype, char *buf, size_t len) {
-        size_t n = 0;
-        buf[0] = 0;
-
-#define OPT(cond, ...)                                                                             \
-        do {                                                                                       \
-                if ((cond) && n < len) {                                                           \
-                        int k = snprintf(buf + n, len - n, "%s", n ? ", " : "");                   \
-                        n += k > 0 ? (size_t) k : 0;                                               \
-                        if (n < len) {                                                             \
-                                k = snprintf(buf + n, len - n, __VA_ARGS__);                       \
-                                n += k > 0 ? (size_t) k : 0;                                       \
-                        }                                                                          \
-                }                                                                                  \
-        } while (0)
-
-        if (socktype != SOCK_DGRAM) {
-                OPT(c->backlog >= 0, "Backlog=%d", c->backlog);
-                OPT(c->backlog < 0, "Backlog=somaxconn");
-        }
-        OPT(c->accept, "Accept=yes");
-        OPT(c->reuse_port, "ReusePort=yes");
-        OPT(c->free_bind, "FreeBind=yes");
-        OPT(c->transparent, "Transparent=yes");
-        OPT(c->no_delay, "NoDelay=yes");
-        OPT(c->keep_alive, "KeepAlive=yes");
-        OPT(c->defer_accept_usec > 0, "DeferAcceptSec=%llus",
-            (unsigned long long) (c->defer_accept_usec / USEC_PER_SEC));
-        OPT(c->receive_buffer > 0, "ReceiveBuffer=%llu", (unsigned long long) c->receive_buffer);
-        OPT(c->send_buffer > 0, "SendBuffer=%llu", (unsigned long long) c->send_buffer);
-        OPT(c->bind_to_device, "BindToDevice=%s", c->bind_to_device);
-        OPT(c->pass_credentials, "PassCredentials=yes");
-        OPT(c->non_blocking, "NonBlocking=yes");
-#undef OPT
-}
-
 void manager_print_plan(Manager *m, FILE *f) {
-        size_t n_sockets = 0, n_services = 0, n_socket_units = 0;
-
-        for (size_t i = 0; i < m->n_units; i++) {
-                Unit *u = m->units[i];
-                bool failed = manager_unit_failed(m, u->name);
-
-                if (u->type == UNIT_SERVICE) {
-                        n_services++;
-                        continue;
-                }
-                n_socket_units++;
-                _cleanup_free_ char *svc = unit_socket_service_name(u);
-                _cleanup_free_ char *fdname = unit_socket_fdname(u);
-                fprintf(f, "%s -> %s (fd name \"%s\")%s\n", u->name, strna(svc), strna(fdname),
-                        failed ? "  [FAILED: not loaded, see above]" : "");
-                if (failed)
-                        continue;
-                for (size_t k = 0; k < m->plan.n_specs; k++) {
-                        const BindSpec *s = &m->plan.specs[k];
-                        char d[ADDRESS_FORMAT_MAX + 128], opts[512];
-
-                        if (s->unit != u)
-                                continue;
-                        n_sockets++;
-                        describe_options(&u->socket, s->socktype, opts, sizeof opts);
-                        fprintf(f, "  %s=%s (%s:%u)\n    bind %s%s%s\n",
-                                listen_type_to_string(s->listen->type), s->listen->text,
-                                strempty(s->listen->origin.file), s->listen->origin.line,
-                                bind_spec_describe(s, d, sizeof d), opts[0] ? "; " : "", opts);
-                }
-        }
-        for (size_t i = 0; i < m->n_units; i++) {
-                Unit *u = m->units[i];
-                bool activated = false;
-
-                if (u->type != UNIT_SERVICE)
-                        continue;
-                for (size_t k = 0; k < m->n_units && !activated; k++) {
-                        _cleanup_free_ char *svc = NULL;
-                        if (m->units[k]->type != UNIT_SOCKET)
-                                continue;
-                        svc = unit_socket_service_name(m->units[k]);
-                        activated = svc && streq(svc, u->name);
-                }
-                fprintf(f, "%s: %s\n", u->name,
-                        u->is_template ? "template, one instance per connection" :
-                        activated ? (u->wanted_by ? "socket-activated, started at berthd start "
-                                                    "([Install] WantedBy=)" :
-                                                    "socket-activated, started on the first "
-                                                    "connection") :
-                                    "no socket, started at berthd start");
-        }
-        fprintf(f, "%s: %zu unit%s (%zu socket, %zu service), %zu socket%s to bind, %u error%s, "
-                   "%u warning%s\n",
-                m->n_errors > 0 ? "FAILED" : "OK", m->n_units, m->n_units == 1 ? "" : "s",
-                n_socket_units, n_services, n_sockets, n_sockets == 1 ? "" : "s", m->n_errors,
-                m->n_errors == 1 ? "" : "s", m->n_warnings, m->n_warnings == 1 ? "" : "s");
+        plan_print(f, m->units, m->n_units, &m->plan, &m->failures, m->n_errors, m->n_warnings);
 }
 
 /* Logs the dual-stack decision that BindIPv6Only=default took from the sysctl. */
@@ -308,7 +208,7 @@ static void manager_log_sysctl_choice(Manager *m, const BindSpec *s) {
 }
 
 
-int manager_new_listener(const BindSpec *spec, Listener **ret) {
+static int manager_new_listener(const BindSpec *spec, Listener **ret) {
         _cleanup_free_ char *fdname = unit_socket_fdname(spec->unit);
 
         if (!fdname)
@@ -316,7 +216,7 @@ int manager_new_listener(const BindSpec *spec, Listener **ret) {
         return listener_new(ret, spec, fdname);
 }
 
-int manager_open_listener(Manager *m, Listener *l, char *err, size_t errlen) {
+static int manager_open_listener(Manager *m, Listener *l, char *err, size_t errlen) {
         int r;
 
         manager_log_sysctl_choice(m, &l->spec);
@@ -429,7 +329,7 @@ static int manager_unit_action(Manager *m, const char *name, UnitAction a, char 
                         snprintf(err, errlen, "%s failed to load: %s", name, why);
                 else
                         snprintf(err, errlen, "no unit named '%s'", name);
-                return u ? -EINVAL : -ENOENT;
+                return u || why ? -EINVAL : -ENOENT;
         }
         if (m->exiting) {
                 snprintf(err, errlen, "berthd is shutting down");
@@ -555,7 +455,7 @@ static int manager_on_gc(sd_event_source *es, void *userdata) {
         return 0;
 }
 
-void manager_gc_later(Manager *m) {
+static void manager_gc_later(Manager *m) {
         if (!m->event)
                 return;
         if (!m->gc_source &&
@@ -619,7 +519,7 @@ static int manager_give_listeners(Manager *m, Service *svc, const Unit *socket_u
         return 0;
 }
 
-int manager_link_service(Manager *m, Service *svc, Unit *u) {
+static int manager_link_service(Manager *m, Service *svc, Unit *u) {
         int r;
 
         svc->socket_activated = false;
@@ -660,7 +560,7 @@ int manager_link_service(Manager *m, Service *svc, Unit *u) {
         return 0;
 }
 
-int manager_add_service(Manager *m, Unit *u, Service **ret) {
+static int manager_add_service(Manager *m, Unit *u, Service **ret) {
         ServiceContext ctx = {
                 .ops = &service_ops_default,
                 .event = m->event,
@@ -681,7 +581,7 @@ int manager_add_service(Manager *m, Unit *u, Service **ret) {
         return 0;
 }
 
-void manager_warn_accept(Manager *m) {
+static void manager_warn_accept(Manager *m) {
         for (size_t i = 0; i < m->n_units; i++)
                 if (m->units[i]->type == UNIT_SOCKET && m->units[i]->socket.accept &&
                     !manager_unit_failed(m, m->units[i]->name))
@@ -708,6 +608,224 @@ static int manager_setup_services(Manager *m) {
         }
         manager_warn_accept(m);
         return 0;
+}
+
+/* ---- daemon-reload: the transaction runs in reload.c; the hand-over is here ---- */
+
+static int manager_reload_check(Unit **units, size_t n, BindPlan *plan, UnitFailures *failed,
+                                UnitDiagFunc diag, void *diag_userdata, void *userdata) {
+        return manager_check_units(userdata, units, n, plan, failed, diag, diag_userdata);
+}
+
+static int manager_reload_bind(Listener *l, char *err, size_t errlen, void *userdata) {
+        return manager_open_listener(userdata, l, err, errlen);
+}
+
+/* The running service that still has l, if any. */
+static Service *manager_listener_holder(Manager *m, const Listener *l) {
+        for (size_t i = 0; i < m->n_services; i++) {
+                Service *s = m->services[i];
+                if (!service_is_active(s))
+                        continue;
+                for (size_t k = 0; k < s->n_listeners; k++)
+                        if (s->listeners[k] == l)
+                                return s;
+        }
+        return NULL;
+}
+
+/* A listener nothing takes any more: closed now, or retired until the running service that
+ * has it (holder) stops. Consumes l. */
+static int manager_retire_listener(Manager *m, Listener *l, Service *holder) {
+        char a[ADDRESS_FORMAT_MAX];
+
+        if (!holder || l->fd < 0) {
+                if (l->fd >= 0)
+                        log_info("%s: closed %s, removed or changed by daemon-reload",
+                                 l->spec.unit->name, sockaddr_format(&l->spec.addr, a, sizeof a));
+                listener_free(l);
+                return 0;
+        }
+        RetiredListener *rl = realloc(m->retired, (m->n_retired + 1) * sizeof *rl);
+        if (!rl) {
+                listener_free(l);
+                return -ENOMEM;
+        }
+        m->retired = rl;
+        (void) listener_set_watch(l, false);
+        rl[m->n_retired++] = (RetiredListener) { .listener = l, .holder = holder };
+        return 0;
+}
+
+/* The new units and failures take the place of the old; old units stay in the graveyard
+ * while something uses them. */
+static int manager_swap_units(Manager *m, Reload *r) {
+        _cleanup_free_ Unit **units = NULL;
+        UnitFailures failed = {};
+        size_t n = 0;
+        Unit **g;
+        int k;
+
+        g = realloc(m->graveyard, (m->n_graveyard + m->n_units + 1) * sizeof(Unit *));
+        if (!g)
+                return -ENOMEM;
+        m->graveyard = g;
+        k = reload_take_units(r, &units, &n, &failed);
+        if (k < 0)
+                return k;
+        for (size_t i = 0; i < m->n_units; i++)
+                if (unit_array_find(units, n, m->units[i]->name) != m->units[i])
+                        m->graveyard[m->n_graveyard++] = m->units[i];
+        free(m->units);
+        m->units = TAKE_PTR(units);
+        m->n_units = n;
+        unit_failures_done(&m->failures);
+        m->failures = failed;
+        return 0;
+}
+
+/* The new listeners take the place of the old; old ones nobody kept are closed, or retired
+ * while a running service has them. */
+static int manager_swap_listeners(Manager *m, Reload *r) {
+        _cleanup_free_ Service **holders = calloc(m->n_listeners + 1, sizeof(Service *));
+        Listener **ls = NULL;
+        BindPlan plan = {};
+        size_t n = 0;
+        int k;
+
+        if (!holders)
+                return -ENOMEM;
+        k = reload_take_listeners(r, &m->failures, &ls, &n, &plan);
+        for (size_t i = 0; i < m->n_listeners; i++) {
+                bool kept = false;
+                for (size_t j = 0; j < n && !kept; j++)
+                        kept = ls[j] == m->listeners[i];
+                if (kept)
+                        m->listeners[i] = NULL;
+                else
+                        holders[i] = manager_listener_holder(m, m->listeners[i]);
+        }
+        /* Services let go of every old listener before any is freed; relink gives them the
+         * new set. */
+        for (size_t i = 0; i < m->n_services; i++)
+                service_clear_listeners(m->services[i]);
+        for (size_t i = 0; i < m->n_listeners; i++)
+                if (m->listeners[i] && manager_retire_listener(m, m->listeners[i], holders[i]) < 0)
+                        k = -ENOMEM;
+        free(m->listeners);
+        m->listeners = ls;
+        m->n_listeners = n;
+        bind_plan_done(&m->plan);
+        m->plan = plan;
+        return k;
+}
+
+/* The same service object keeps its process and gets its new unit at its next start; new
+ * units get a service; services whose unit is gone stop and go. */
+static int manager_relink(Manager *m) {
+        size_t n_old = m->n_services;
+        int k;
+
+        for (size_t i = 0; i < n_old; i++) {
+                Service *svc = m->services[i];
+                Unit *u = manager_get_unit(m, svc->unit->name);
+
+                if (!u || u->type != UNIT_SERVICE || manager_unit_failed(m, u->name)) {
+                        if (!svc->removed)
+                                log_info("%s: its unit is gone, stopping it", svc->unit->name);
+                        svc->removed = true;
+                        (void) service_stop(svc);
+                        continue;
+                }
+                svc->removed = false;
+                service_set_next_unit(svc, u);
+                k = manager_link_service(m, svc, u);
+                if (k < 0)
+                        return k;
+                service_update_watch(svc);
+        }
+        for (size_t i = 0; i < m->n_units; i++) {
+                Unit *u = m->units[i];
+                Service *svc = NULL;
+
+                if (u->type != UNIT_SERVICE || u->is_template || manager_unit_failed(m, u->name) ||
+                    manager_find_service(m, u->name))
+                        continue;
+                k = manager_add_service(m, u, &svc);
+                if (k >= 0)
+                        k = manager_link_service(m, svc, u);
+                if (k >= 0)
+                        k = service_begin(svc);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+/* Runs the phases; returns < 0 on a failure before the swap (nothing changed) and sets
+ * *swapped once the manager holds the new set. */
+static int manager_reload_run(Manager *m, Reload *r, bool *swapped) {
+        int k;
+
+        if (m->units_given) {
+                load_diag_on_diag(LOG_ERR, NULL, 0,
+                                  "ad-hoc mode has no unit files to reload; nothing changed",
+                                  reload_diag(r));
+                return 0;
+        }
+        log_info("daemon-reload: reading %s%s", m->unit_dirs[0],
+                 m->unit_dirs[0] && m->unit_dirs[1] ? " and more" : "");
+        listener_probe_host(&m->host);
+        k = reload_load(r, m->unit_dirs, m->units, m->n_units);
+        if (k >= 0)
+                k = reload_check(r, manager_reload_check, m);
+        if (k >= 0)
+                k = reload_sockets(r, m->listeners, m->n_listeners, manager_reload_bind, m);
+        if (k >= 0)
+                k = manager_swap_units(m, r);
+        if (k < 0)
+                return k;
+        *swapped = true;
+        k = manager_swap_listeners(m, r);
+        if (k >= 0)
+                k = manager_relink(m);
+        return k;
+}
+
+int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings) {
+        _cleanup_(reload_freep) Reload *r = NULL;
+        bool swapped = false;
+        LoadDiag *d;
+        int k;
+
+        if (reload_new(&r) < 0)
+                return -ENOMEM;
+        d = reload_diag(r);
+        k = manager_reload_run(m, r, &swapped);
+        if (swapped) {
+                manager_warn_accept(m);
+                manager_gc_later(m);
+                m->n_reloads++;
+        }
+        if (k >= 0 && d->oom)
+                k = -ENOMEM;
+        if (k < 0)
+                return k;
+        k = d->errors ? UNIT_FILE_E_INVALID : 0;
+        if (swapped)
+                log_info("daemon-reload: done, %zu unit%s, %zu socket%s%s", m->n_units,
+                         m->n_units == 1 ? "" : "s", m->n_listeners,
+                         m->n_listeners == 1 ? "" : "s",
+                         k ? "; some units kept their old configuration" : "");
+        *ret_errors = d->errors ?: calloc(1, sizeof(char *));
+        *ret_warnings = d->warnings ?: calloc(1, sizeof(char *));
+        d->errors = d->warnings = NULL;
+        if (!*ret_errors || !*ret_warnings) {
+                *ret_errors = strv_free(*ret_errors);
+                *ret_warnings = strv_free(*ret_warnings);
+                return -ENOMEM;
+        }
+        return k;
 }
 
 /* ---- the event loop ---- */

@@ -129,24 +129,3 @@ int manager_unit_reload(Manager *m, const char *name, char *err, size_t errlen);
  * -EBUSY otherwise. */
 int manager_unit_restart_async(Manager *m, const char *name, ServiceRestartDone done,
                                void *userdata, char *err, size_t errlen);
-
-/* ---- for reload.c: the steps the first start and a daemon-reload share ---- */
-
-/* Checks a set of units as a whole, before anything is bound: every socket's service exists,
- * every address resolves, no two sockets overlap. Fills *plan with the sockets of the units
- * that passed and adds the others to *failed. Reports through diag. Returns 0 or -ENOMEM. */
-int manager_check_units(Manager *m, Unit **units, size_t n, BindPlan *plan,
-                        UnitFailures *failed, UnitDiagFunc diag, void *userdata);
-/* Binds l, logging the dual-stack choice and any warning. Returns 0, or a negative errno with
- * the reason in err (not logged). */
-int manager_open_listener(Manager *m, Listener *l, char *err, size_t errlen);
-/* Creates the listener for spec with its unit's fd name. Returns 0 or -ENOMEM. */
-int manager_new_listener(const BindSpec *spec, Listener **ret);
-/* Creates the runtime service of unit u and appends it. Returns 0 or -ENOMEM (logged). */
-int manager_add_service(Manager *m, Unit *u, Service **ret);
-/* Gives a service its listeners (those of the socket units that activate it, in unit order,
- * then Sockets=) and decides whether it starts at boot. Returns 0 or -ENOMEM (logged). */
-int manager_link_service(Manager *m, Service *svc, Unit *u);
-void manager_warn_accept(Manager *m);
-void manager_gc_later(Manager *m);
-Unit *manager_find_unit_in(Unit **units, size_t n, const char *name);

@@ -2,7 +2,6 @@
 #include <stdio.h>
 
 #include "common/log.h"
-#include "daemon/manager.h"
 #include "daemon/reload.h"
 
 /* ---- failures and diagnostics ---- */
@@ -143,7 +142,7 @@ int load_diag_explain(const LoadDiag *d, Unit **units, size_t n_units, UnitFailu
 
         for (size_t i = 0; i < n; i++) {
                 const char *name = d->error_units[i];
-                if (!name[0] || manager_find_unit_in(units, n_units, name))
+                if (!name[0] || unit_array_find(units, n_units, name))
                         continue;
                 r = unit_failures_add(f, name, d->errors[i]);
                 if (r < 0)
@@ -196,8 +195,8 @@ int reload_diff_units(Unit **old, size_t n_old, Unit **loaded, size_t n_loaded,
                 return -ENOMEM;
         for (size_t i = 0; i < list->n_entries; i++) {
                 const char *name = list->entries[i].name;
-                Unit *nu = manager_find_unit_in(loaded, n_loaded, name);
-                Unit *ou = manager_find_unit_in(old, n_old, name);
+                Unit *nu = unit_array_find(loaded, n_loaded, name);
+                Unit *ou = unit_array_find(old, n_old, name);
 
                 if (!nu && !ou)
                         continue; /* failed to load, and never loaded before */
@@ -275,8 +274,7 @@ int reload_diff_sockets(Listener *const *old, size_t n_old, const BindPlan *plan
 
 /* ---- the transaction ---- */
 
-typedef struct Reload {
-        Manager *m;
+struct Reload {
         LoadDiag diag;
         UnitFileList list;
         Unit **loaded; /* the new versions read from disk; those not used are freed */
@@ -285,17 +283,26 @@ typedef struct Reload {
         size_t n_units;
         BindPlan plan;
         UnitFailures failed;
-        Listener **listeners; /* per plan spec: kept (the manager's), bound anew (owned), or
+        Listener **listeners; /* per plan spec: kept (the caller's), bound anew (owned), or
                                * NULL (its unit failed) */
         bool *bound_new;
-        bool swapped; /* the manager owns what the transaction built */
-} Reload;
+};
 
-static Reload *reload_free(Reload *r) {
+int reload_new(Reload **ret) {
+        Reload *r = calloc(1, sizeof *r);
+
+        if (!r)
+                return -ENOMEM;
+        r->diag.log_prefix = "daemon-reload: ";
+        *ret = r;
+        return 0;
+}
+
+Reload *reload_free(Reload *r) {
         if (!r)
                 return NULL;
         for (size_t j = 0; r->listeners && j < r->plan.n_specs; j++)
-                if (r->bound_new[j]) /* kept ones are the manager's */
+                if (r->bound_new[j]) /* kept ones are the caller's */
                         listener_free(r->listeners[j]);
         free(r->listeners);
         free(r->bound_new);
@@ -310,35 +317,25 @@ static Reload *reload_free(Reload *r) {
         return NULL;
 }
 
-static inline void reload_freep(Reload **r) {
-        *r = reload_free(*r);
+LoadDiag *reload_diag(Reload *r) {
+        return &r->diag;
 }
 
-static int reload_error(Reload *r, const char *msg) {
-        load_diag_on_diag(LOG_ERR, NULL, 0, msg, &r->diag);
-        return UNIT_FILE_E_INVALID;
-}
-
-/* Phase 1: read the directories and decide which version of each unit applies. */
-static int reload_load(Reload *r) {
-        Manager *m = r->m;
+int reload_load(Reload *r, char *const *dirs, Unit **old, size_t n_old) {
         size_t n_bad = 0;
         int k;
 
-        log_info("daemon-reload: reading %s%s", m->unit_dirs[0],
-                 m->unit_dirs[0] && m->unit_dirs[1] ? " and more" : "");
-        listener_probe_host(&m->host);
-        k = unit_dir_enumerate(m->unit_dirs, NULL, NULL, &r->list);
+        k = unit_dir_enumerate(dirs, NULL, NULL, &r->list);
         if (k >= 0)
-                k = unit_dir_load(m->unit_dirs, load_diag_on_diag, &r->diag, &r->loaded,
-                                  &r->n_loaded, &n_bad);
+                k = unit_dir_load(dirs, load_diag_on_diag, &r->diag, &r->loaded, &r->n_loaded,
+                                  &n_bad);
         if (k >= 0)
-                k = reload_diff_units(m->units, m->n_units, r->loaded, r->n_loaded, &r->list,
-                                      &r->units, &r->n_units);
+                k = reload_diff_units(old, n_old, r->loaded, r->n_loaded, &r->list, &r->units,
+                                      &r->n_units);
         return k;
 }
 
-/* The units that apply, as an array for the checks; removed units are not in it. */
+/* The units that apply, as an array sorted by name; removed units are not in it. */
 static int reload_unit_array(Reload *r, Unit ***ret, size_t *ret_n) {
         Unit **a = calloc(r->n_units + 1, sizeof(Unit *));
         size_t n = 0;
@@ -353,9 +350,8 @@ static int reload_unit_array(Reload *r, Unit ***ret, size_t *ret_n) {
         return 0;
 }
 
-/* Phase 2: check the whole set. A new version that fails a check gives way to its old one,
- * and the set is checked again: bounded, each round replaces at least one unit. */
-static int reload_check(Reload *r) {
+int reload_check(Reload *r, ReloadCheckFunc check, void *userdata) {
+        /* Bounded: each round but the last falls back at least one unit. */
         for (size_t round = 0; round <= r->n_units; round++) {
                 _cleanup_free_ Unit **units = NULL;
                 size_t n = 0;
@@ -366,8 +362,8 @@ static int reload_check(Reload *r) {
                 unit_failures_done(&r->failed);
                 k = reload_unit_array(r, &units, &n);
                 if (k >= 0)
-                        k = manager_check_units(r->m, units, n, &r->plan, &r->failed,
-                                                round == 0 ? load_diag_on_diag : NULL, &r->diag);
+                        k = check(units, n, &r->plan, &r->failed,
+                                  round == 0 ? load_diag_on_diag : NULL, &r->diag, userdata);
                 if (k < 0)
                         return k;
                 for (size_t i = 0; i < r->failed.n; i++)
@@ -382,10 +378,22 @@ static int reload_check(Reload *r) {
         return 0;
 }
 
-/* Phase 3: keep each unchanged kernel socket; bind the rest, the new before closing the old
- * where the kernel allows. Bind failures fail their unit. */
-static int reload_sockets(Reload *r) {
-        Manager *m = r->m;
+/* A new spec's listener failed to bind: its unit fails, with the reason. */
+static int reload_bind_failed(Reload *r, size_t j, const char *err) {
+        const BindSpec *sp = &r->plan.specs[j];
+        _cleanup_free_ char *msg = NULL;
+
+        if (asprintf(&msg, "%s: %s; the unit is not loaded", sp->unit->name, err) < 0)
+                return -ENOMEM;
+        load_diag_on_diag(LOG_ERR, sp->listen->origin.file, sp->listen->origin.line, msg,
+                          &r->diag);
+        r->listeners[j] = listener_free(r->listeners[j]);
+        r->bound_new[j] = false;
+        return unit_failures_add(&r->failed, sp->unit->name, NULL);
+}
+
+int reload_sockets(Reload *r, Listener *const *old, size_t n_old, ReloadBindFunc bind,
+                   void *userdata) {
         _cleanup_free_ ReloadSocketAction *actions = NULL;
         _cleanup_free_ ssize_t *old_index = NULL;
         int k;
@@ -394,7 +402,7 @@ static int reload_sockets(Reload *r) {
         r->bound_new = calloc(r->plan.n_specs + 1, sizeof(bool));
         if (!r->listeners || !r->bound_new)
                 return -ENOMEM;
-        k = reload_diff_sockets(m->listeners, m->n_listeners, &r->plan, &actions, &old_index);
+        k = reload_diff_sockets(old, n_old, &r->plan, &actions, &old_index);
         if (k < 0)
                 return k;
         for (size_t j = 0; j < r->plan.n_specs; j++) {
@@ -404,72 +412,51 @@ static int reload_sockets(Reload *r) {
                 if (unit_failures_find(&r->failed, sp->unit->name))
                         continue;
                 if (actions[j] == RELOAD_SOCKET_KEEP) {
-                        r->listeners[j] = m->listeners[old_index[j]];
+                        r->listeners[j] = old[old_index[j]];
                         continue;
                 }
-                k = manager_new_listener(sp, &r->listeners[j]);
+                k = listener_new(&r->listeners[j], sp, "");
                 if (k < 0)
                         return k;
                 r->bound_new[j] = true;
-                k = manager_open_listener(m, r->listeners[j], err, sizeof err);
+                k = bind(r->listeners[j], err, sizeof err, userdata);
                 if (k == -EADDRINUSE && actions[j] == RELOAD_SOCKET_REBIND) {
-                        Listener *o = m->listeners[old_index[j]];
+                        /* Same address, new options: the kernel will not hold both. */
+                        Listener *o = old[old_index[j]];
                         log_info("daemon-reload: %s: the options of %s changed; closing the old "
                                  "socket to bind the new one",
                                  sp->unit->name, sockaddr_format(&sp->addr, a, sizeof a));
                         o->fd = safe_close(o->fd);
                         err[0] = 0;
-                        k = manager_open_listener(m, r->listeners[j], err, sizeof err);
+                        k = bind(r->listeners[j], err, sizeof err, userdata);
                 }
-                if (k < 0) {
-                        _cleanup_free_ char *msg = NULL;
-                        if (asprintf(&msg, "%s: %s; the unit is not loaded", sp->unit->name,
-                                     err) < 0)
-                                return -ENOMEM;
-                        load_diag_on_diag(LOG_ERR, sp->listen->origin.file,
-                                          sp->listen->origin.line, msg, &r->diag);
-                        if (unit_failures_add(&r->failed, sp->unit->name, NULL) < 0)
-                                return -ENOMEM;
-                        r->listeners[j] = listener_free(r->listeners[j]);
-                        r->bound_new[j] = false;
-                }
+                if (k < 0 && reload_bind_failed(r, j, err) < 0)
+                        return -ENOMEM;
         }
         return 0;
 }
 
-/* The running service that still has l, if any. */
-static Service *listener_holder(Manager *m, const Listener *l) {
-        for (size_t i = 0; i < m->n_services; i++) {
-                Service *s = m->services[i];
-                if (!service_is_active(s))
-                        continue;
-                for (size_t k = 0; k < s->n_listeners; k++)
-                        if (s->listeners[k] == l)
-                                return s;
-        }
-        return NULL;
-}
+int reload_take_units(Reload *r, Unit ***ret_units, size_t *ret_n, UnitFailures *ret_failed) {
+        _cleanup_free_ Unit **units = NULL;
+        size_t n = 0;
+        int k;
 
-/* A listener nothing takes any more: closed now, or retired until the running service that
- * has it (holder) stops. Consumes l. */
-static int reload_retire(Manager *m, Listener *l, Service *holder) {
-        char a[ADDRESS_FORMAT_MAX];
-
-        if (!holder || l->fd < 0) {
-                if (l->fd >= 0)
-                        log_info("%s: closed %s, removed or changed by daemon-reload",
-                                 l->spec.unit->name, sockaddr_format(&l->spec.addr, a, sizeof a));
-                listener_free(l);
-                return 0;
-        }
-        RetiredListener *rl = realloc(m->retired, (m->n_retired + 1) * sizeof *rl);
-        if (!rl) {
-                listener_free(l);
-                return -ENOMEM;
-        }
-        m->retired = rl;
-        (void) listener_set_watch(l, false);
-        rl[m->n_retired++] = (RetiredListener) { .listener = l, .holder = holder };
+        k = reload_unit_array(r, &units, &n);
+        if (k >= 0)
+                k = load_diag_explain(&r->diag, units, n, &r->failed);
+        if (k < 0)
+                return k;
+        /* The new versions that do not apply (their old ones do) go now. */
+        for (size_t i = 0; i < r->n_loaded; i++)
+                if (unit_array_find(units, n, r->loaded[i]->name) != r->loaded[i])
+                        unit_free(r->loaded[i]);
+        free(r->loaded);
+        r->loaded = NULL;
+        r->n_loaded = 0;
+        *ret_units = TAKE_PTR(units);
+        *ret_n = n;
+        *ret_failed = r->failed;
+        r->failed = (UnitFailures) {};
         return 0;
 }
 
@@ -485,189 +472,33 @@ static int reload_update_listener(Listener *l, const BindSpec *sp) {
         return 0;
 }
 
-/* Phase 4b: the new listeners (and their plan) take the place of the old; the old ones nobody kept are
- * closed, or retired while a running service has them. */
-static int reload_swap_listeners(Reload *r) {
-        Manager *m = r->m;
-        _cleanup_free_ Service **holders = calloc(m->n_listeners + 1, sizeof(Service *));
-        _cleanup_free_ bool *kept = calloc(m->n_listeners + 1, sizeof(bool));
+int reload_take_listeners(Reload *r, const UnitFailures *failed, Listener ***ret, size_t *ret_n,
+                          BindPlan *ret_plan) {
         Listener **ls = calloc(r->plan.n_specs + 1, sizeof(Listener *));
-        size_t n_ls = 0;
+        size_t n = 0;
         int k = 0;
 
-        if (!holders || !kept || !ls) {
-                free(ls);
+        if (!ls)
                 return -ENOMEM;
-        }
         for (size_t j = 0; j < r->plan.n_specs; j++) {
                 Listener *l = r->listeners[j];
                 char line[ADDRESS_FORMAT_MAX + 512];
 
-                if (!l || unit_failures_find(&r->failed, l->spec.unit->name))
-                        continue; /* a unit that failed to bind gives back what it had */
+                /* A unit that failed to bind gives back what it had: kept listeners stay the
+                 * caller's to close or retire, new ones are closed. */
+                if (!l || unit_failures_find(failed, l->spec.unit->name))
+                        continue;
                 if (!r->bound_new[j] && reload_update_listener(l, &r->plan.specs[j]) < 0)
                         k = -ENOMEM;
-                if (r->bound_new[j])
+                if (r->bound_new[j] && reload_update_listener(l, &r->plan.specs[j]) >= 0)
                         log_info("%s", listener_describe_bound(l, line, sizeof line));
-                for (size_t i = 0; i < m->n_listeners; i++)
-                        kept[i] = kept[i] || m->listeners[i] == l;
-                ls[n_ls++] = l;
+                ls[n++] = l;
                 r->listeners[j] = NULL;
                 r->bound_new[j] = false;
         }
-        for (size_t i = 0; i < m->n_listeners; i++)
-                holders[i] = kept[i] ? NULL : listener_holder(m, m->listeners[i]);
-        /* Services let go of every old listener before any is freed; relink gives them the
-         * new set. */
-        for (size_t i = 0; i < m->n_services; i++)
-                service_clear_listeners(m->services[i]);
-        for (size_t i = 0; i < m->n_listeners; i++)
-                if (!kept[i] && reload_retire(m, m->listeners[i], holders[i]) < 0)
-                        k = -ENOMEM;
-        free(m->listeners);
-        m->listeners = ls;
-        m->n_listeners = n_ls;
-        /* The listeners borrow from the plan's specs no more (each has its copy), but --check
-         * and the next reload read the plan. */
-        bind_plan_done(&m->plan);
-        m->plan = r->plan;
+        *ret = ls;
+        *ret_n = n;
+        *ret_plan = r->plan;
         r->plan = (BindPlan) {};
-        return k;
-}
-
-/* Phase 4a: the new units and failures take the place of the old. Old units stay in
- * the graveyard while something uses them. */
-static int reload_swap_units(Reload *r) {
-        Manager *m = r->m;
-        _cleanup_free_ Unit **units = NULL;
-        size_t n_units = 0;
-        int k;
-
-        k = reload_unit_array(r, &units, &n_units);
-        if (k < 0)
-                return k;
-        Unit **g = realloc(m->graveyard, (m->n_graveyard + m->n_units + 1) * sizeof(Unit *));
-        if (!g)
-                return -ENOMEM;
-        m->graveyard = g;
-        for (size_t i = 0; i < m->n_units; i++) {
-                bool kept = false;
-                for (size_t j = 0; j < n_units && !kept; j++)
-                        kept = units[j] == m->units[i];
-                if (!kept)
-                        m->graveyard[m->n_graveyard++] = m->units[i];
-        }
-        free(m->units);
-        m->units = TAKE_PTR(units);
-        m->n_units = n_units;
-        for (size_t i = 0; i < r->n_loaded; i++)
-                if (manager_find_unit_in(m->units, m->n_units, r->loaded[i]->name) != r->loaded[i])
-                        unit_free(r->loaded[i]);
-        free(r->loaded);
-        r->loaded = NULL;
-        r->n_loaded = 0;
-
-        k = load_diag_explain(&r->diag, m->units, m->n_units, &r->failed);
-        unit_failures_done(&m->failures);
-        m->failures = r->failed;
-        r->failed = (UnitFailures) {};
-        r->swapped = true;
-        return k;
-}
-
-/* Phase 5: the same service object keeps its process and gets its new unit at its next
- * start; new units get a service; services whose unit is gone stop and go. */
-static int reload_relink(Reload *r) {
-        Manager *m = r->m;
-        int k;
-
-        for (size_t i = 0; i < m->n_services; i++) {
-                Service *svc = m->services[i];
-                Unit *u = manager_get_unit(m, svc->unit->name);
-
-                if (!u || u->type != UNIT_SERVICE || manager_unit_failed(m, u->name)) {
-                        if (!svc->removed)
-                                log_info("%s: its unit is gone, stopping it", svc->unit->name);
-                        svc->removed = true;
-                        (void) service_stop(svc);
-                        continue;
-                }
-                svc->removed = false;
-                service_set_next_unit(svc, u);
-                k = manager_link_service(m, svc, u);
-                if (k < 0)
-                        return k;
-                service_update_watch(svc);
-        }
-        for (size_t i = 0; i < m->n_units; i++) {
-                Unit *u = m->units[i];
-                Service *svc = NULL;
-
-                if (u->type != UNIT_SERVICE || u->is_template || manager_unit_failed(m, u->name) ||
-                    manager_find_service(m, u->name))
-                        continue;
-                k = manager_add_service(m, u, &svc);
-                if (k >= 0)
-                        k = manager_link_service(m, svc, u);
-                if (k >= 0)
-                        k = service_begin(svc);
-                if (k < 0)
-                        return k;
-        }
-        return 0;
-}
-
-static int reload_run(Reload *r) {
-        int k;
-
-        if (r->m->units_given)
-                return reload_error(r, "ad-hoc mode has no unit files to reload; nothing changed");
-        k = reload_load(r);
-        if (k >= 0)
-                k = reload_check(r);
-        if (k >= 0)
-                k = reload_sockets(r);
-        if (k >= 0)
-                k = reload_swap_units(r);
-        if (k >= 0)
-                k = reload_swap_listeners(r);
-        if (k >= 0)
-                k = reload_relink(r);
-        return k;
-}
-
-int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings) {
-        _cleanup_(reload_freep) Reload *r = calloc(1, sizeof *r);
-        int k;
-
-        if (!r)
-                return -ENOMEM;
-        r->m = m;
-        r->diag.log_prefix = "daemon-reload: ";
-        k = reload_run(r);
-        if (r->swapped) {
-                manager_warn_accept(m);
-                manager_gc_later(m);
-                m->n_reloads++;
-        }
-        if (k >= 0 && r->diag.oom)
-                k = -ENOMEM;
-        if (k < 0)
-                return k;
-        if (k == 0 && r->diag.errors)
-                k = UNIT_FILE_E_INVALID;
-        if (r->swapped)
-                log_info("daemon-reload: done, %zu unit%s, %zu socket%s%s", m->n_units,
-                         m->n_units == 1 ? "" : "s", m->n_listeners,
-                         m->n_listeners == 1 ? "" : "s",
-                         k ? "; some units kept their old configuration" : "");
-        *ret_errors = r->diag.errors ?: calloc(1, sizeof(char *));
-        *ret_warnings = r->diag.warnings ?: calloc(1, sizeof(char *));
-        r->diag.errors = r->diag.warnings = NULL;
-        if (!*ret_errors || !*ret_warnings) {
-                *ret_errors = strv_free(*ret_errors);
-                *ret_warnings = strv_free(*ret_warnings);
-                return -ENOMEM;
-        }
         return k;
 }

@@ -57,6 +57,43 @@ void load_diag_done(LoadDiag *d);
  * or -ENOMEM. */
 int load_diag_explain(const LoadDiag *d, Unit **units, size_t n_units, UnitFailures *f);
 
+/* ---- the transaction ---- */
+
+typedef struct Reload Reload;
+
+/* Checks a whole set of units (the manager's manager_check_units()). */
+typedef int (*ReloadCheckFunc)(Unit **units, size_t n, BindPlan *plan, UnitFailures *failed,
+                               UnitDiagFunc diag, void *diag_userdata, void *userdata);
+/* Binds a new listener. Returns 0, or a negative errno with the reason in err. */
+typedef int (*ReloadBindFunc)(Listener *l, char *err, size_t errlen, void *userdata);
+
+int reload_new(Reload **ret);
+Reload *reload_free(Reload *r);
+static inline void reload_freep(Reload **r) {
+        *r = reload_free(*r);
+}
+/* Its diagnostics: errors and warnings so far; log_prefix "daemon-reload: ". */
+LoadDiag *reload_diag(Reload *r);
+
+/* Phase 1: reads dirs and decides which version of each unit applies, against the units
+ * loaded now (old, borrowed). Returns 0 or a negative errno. */
+int reload_load(Reload *r, char *const *dirs, Unit **old, size_t n_old);
+/* Phase 2: checks the whole set with check; a new version that fails gives way to its old
+ * one and the set is checked again, until it is stable. */
+int reload_check(Reload *r, ReloadCheckFunc check, void *userdata);
+/* Phase 3: keeps each listener of old (borrowed) that is the same socket, binds the rest
+ * with bind; a unit whose socket fails to bind fails. */
+int reload_sockets(Reload *r, Listener *const *old, size_t n_old, ReloadBindFunc bind,
+                   void *userdata);
+/* Phase 4: hands over the units that apply (a malloc'ed array sorted by name; new versions
+ * are the caller's now, old ones stay where they are) and the failures, each explained. */
+int reload_take_units(Reload *r, Unit ***ret_units, size_t *ret_n, UnitFailures *ret_failed);
+/* And the listeners of the new set, in plan order, and the plan. Kept listeners (from old)
+ * are updated to their unit's new version; those of a unit in failed are left out (a kept
+ * one stays the caller's to close, a new one is freed). */
+int reload_take_listeners(Reload *r, const UnitFailures *failed, Listener ***ret, size_t *ret_n,
+                          BindPlan *ret_plan);
+
 /* ---- the diffs ---- */
 
 typedef enum ReloadUnitChange {

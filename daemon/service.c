@@ -9,8 +9,7 @@
 #include <sys/wait.h>
 
 #include "common/log.h"
-#include "daemon/notify-parse.h"
-#include "daemon/service.h"
+#include "daemon/service-internal.h"
 
 static const char *const state_names[_SERVICE_STATE_MAX] = {
         [SERVICE_DEAD] = "dead",
@@ -69,37 +68,24 @@ const char *notify_role_to_string(NotifyRole r) {
         return r >= 0 && r < _NOTIFY_ROLE_MAX ? role_names[r] : NULL;
 }
 
-static const char *sname(const Service *s) {
-        return s->unit->name;
-}
-
-static usec_t now_usec(Service *s) {
-        return s->ctx.ops->now(s, CLOCK_MONOTONIC);
-}
-
 /* Arms a timer usec from now; USEC_INFINITY disarms it. */
-static void service_arm(Service *s, ServiceTimer t, usec_t usec) {
-        s->timer_due[t] = usec == USEC_INFINITY ? USEC_INFINITY : now_usec(s) + usec;
+void service_arm(Service *s, ServiceTimer t, usec_t usec) {
+        s->timer_due[t] = usec == USEC_INFINITY ? USEC_INFINITY : service_now(s) + usec;
         s->ctx.ops->arm_timer(s, t, usec);
 }
 
-static void service_disarm(Service *s) {
+void service_disarm(Service *s) {
         service_arm(s, SERVICE_TIMER_STATE, USEC_INFINITY);
 }
 
-static void service_send(Service *s, pid_t pid, int sig) {
+void service_send(Service *s, pid_t pid, int sig) {
         if (pid != 0)
                 s->ctx.ops->kill(s, pid, sig);
 }
 
-static void service_enter_dead(Service *s, ServiceResult r);
-static void service_enter_signal(Service *s, ServiceState st, ServiceResult r);
-static void service_enter_stop(Service *s, ServiceResult r);
+
 static void service_spawn_main(Service *s);
 static void service_run_next_control(Service *s);
-static void service_enter_handover(Service *s);
-static void service_enter_draining(Service *s);
-static int service_apply_next_unit(Service *s);
 
 /* ---- the transition ---- */
 
@@ -130,12 +116,12 @@ static bool service_watch_wanted(const Service *s) {
 }
 
 /* States in which a ready main process serves, and so owes WATCHDOG=1. */
-static bool state_serves(ServiceState st) {
+bool service_state_serves(ServiceState st) {
         return IN_SET(st, SERVICE_RUNNING, SERVICE_DRAINING, SERVICE_HANDOVER_ABORT);
 }
 
-static void service_arm_watchdog(Service *s) {
-        bool on = state_serves(s->state) && s->main_pid > 0 && s->watchdog_usec > 0;
+void service_arm_watchdog(Service *s) {
+        bool on = service_state_serves(s->state) && s->main_pid > 0 && s->watchdog_usec > 0;
         service_arm(s, SERVICE_TIMER_WATCHDOG, on ? s->watchdog_usec : USEC_INFINITY);
 }
 
@@ -143,24 +129,24 @@ void service_update_watch(Service *s) {
         s->ctx.ops->watch(s, service_watch_wanted(s));
 }
 
-static void service_set_state(Service *s, ServiceState st) {
+void service_set_state(Service *s, ServiceState st) {
         ServiceState old = s->state;
 
         s->state = st;
         service_update_watch(s);
-        if (state_serves(st) != state_serves(old))
+        if (service_state_serves(st) != service_state_serves(old))
                 service_arm_watchdog(s);
 
         if (old != st) {
                 pid_t pid = s->main_pid ?: s->control_pid;
                 if (pid > 0)
-                        log_info("%s: %s -> %s (pid %d)", sname(s), state_names[old],
+                        log_info("%s: %s -> %s (pid %d)", service_name(s), state_names[old],
                                  state_names[st], (int) pid);
                 else if (st == SERVICE_FAILED || (st == SERVICE_DEAD && s->result != SERVICE_SUCCESS))
-                        log_info("%s: %s -> %s (result: %s)", sname(s), state_names[old],
+                        log_info("%s: %s -> %s (result: %s)", service_name(s), state_names[old],
                                  state_names[st], result_names[s->result]);
                 else
-                        log_info("%s: %s -> %s", sname(s), state_names[old], state_names[st]);
+                        log_info("%s: %s -> %s", service_name(s), state_names[old], state_names[st]);
         }
         if (s->ctx.on_state)
                 s->ctx.on_state(s, s->ctx.userdata);
@@ -174,7 +160,7 @@ bool service_is_inactive(const Service *s) {
         return !service_is_active(s) && IN_SET(s->state, SERVICE_DEAD, SERVICE_FAILED);
 }
 
-static void service_report_restart(Service *s, int error, const char *message) {
+void service_report_restart(Service *s, int error, const char *message) {
         ServiceRestartDone cb = s->restart_done;
 
         if (!cb)
@@ -223,7 +209,7 @@ static void service_enter_backoff(Service *s) {
         log_warning("%s: started %u times within %llus (StartLimitBurst=, "
                     "StartLimitIntervalSec=): backing off for %llu.%03llus; the socket stays "
                     "bound and connections wait",
-                    sname(s), s->unit->start_limit_burst,
+                    service_name(s), s->unit->start_limit_burst,
                     (unsigned long long) (s->unit->start_limit_interval_usec / USEC_PER_SEC),
                     (unsigned long long) (delay / USEC_PER_SEC),
                     (unsigned long long) (delay % USEC_PER_SEC / USEC_PER_MSEC));
@@ -235,7 +221,7 @@ static void service_enter_backoff(Service *s) {
  * operator's start or restart is recorded but never held back: the limit tames crash loops,
  * not people. */
 static void service_enter_start(Service *s, bool limited) {
-        usec_t now = now_usec(s);
+        usec_t now = service_now(s);
 
         if (service_apply_next_unit(s) < 0)
                 log_oom(); /* it starts with the unit it had */
@@ -258,7 +244,7 @@ static void service_enter_start(Service *s, bool limited) {
 }
 
 /* The main process is ready. */
-static void service_enter_running(Service *s) {
+void service_enter_running(Service *s) {
         service_disarm(s);
         service_set_state(s, SERVICE_RUNNING);
         service_report_restart(s, 0, NULL);
@@ -286,120 +272,6 @@ static void service_spawn_main(Service *s) {
         } else
                 /* simple and exec: spawn returns once execve() succeeded. */
                 service_enter_running(s);
-}
-
-/* ---- overlap handover ---- */
-
-static void service_kill_one(Service *s, pid_t pid, pid_t pgid, int sig) {
-        if (pid <= 0)
-                return;
-        if ((s->unit->service.kill_mode == KILL_CONTROL_GROUP || sig == SIGKILL) && pgid > 0)
-                service_send(s, -pgid, sig);
-        else
-                service_send(s, pid, sig);
-        if (sig != SIGKILL)
-                service_send(s, pid, SIGCONT);
-}
-
-/* RUNNING -> HANDOVER: a successor starts on the same sockets while the main process serves. */
-static void service_enter_handover(Service *s) {
-        const ServiceConfig *c;
-        pid_t pid;
-
-        log_info("%s: handover (overlap): starting a new process while pid %d serves",
-                 sname(s), (int) s->main_pid);
-        if (service_apply_next_unit(s) < 0)
-                log_oom();
-        c = &s->unit->service;
-        s->old_main_pid = s->main_pid;
-        s->old_pgid = s->pgid;
-        s->result = SERVICE_SUCCESS;
-        s->exec_index = 0;
-        s->watchdog_usec = c->watchdog_usec;
-        if (s->ctx.ops->spawn(s, &c->exec_start[0], true, NULL, &pid) < 0) {
-                char msg[256];
-                snprintf(msg, sizeof msg, "handover failed: the new process could not be "
-                         "started; pid %d serves on", (int) s->old_main_pid);
-                log_warning("%s: %s", sname(s), msg);
-                s->old_main_pid = s->old_pgid = 0;
-                service_report_restart(s, -EIO, msg);
-                return;
-        }
-        s->main_pid = s->pgid = pid;
-        service_set_state(s, SERVICE_HANDOVER);
-        if (c->type == SERVICE_NOTIFY)
-                service_arm(s, SERVICE_TIMER_STATE, c->timeout_start_usec);
-        else
-                service_enter_draining(s); /* simple and exec are ready once exec'ed */
-}
-
-/* HANDOVER -> DRAINING: the successor is ready; the old process gets KillSignal= and drains. */
-static void service_enter_draining(Service *s) {
-        const ServiceConfig *c = &s->unit->service;
-
-        log_info("%s: handover: pid %d is ready; sending SIG%s to pid %d so it drains "
-                 "(SIGKILL after %llums)",
-                 sname(s), (int) s->main_pid, sigabbrev_np(c->kill_signal) ?: "?",
-                 (int) s->old_main_pid,
-                 (unsigned long long) (c->timeout_stop_usec / USEC_PER_MSEC));
-        service_kill_one(s, s->old_main_pid, s->old_pgid, c->kill_signal);
-        service_set_state(s, SERVICE_DRAINING);
-        service_arm(s, SERVICE_TIMER_STATE, c->timeout_stop_usec);
-        service_report_restart(s, 0, NULL);
-}
-
-/* HANDOVER -> RUNNING on the old process, when the successor is already gone. */
-static void service_handover_failed(Service *s, const char *why) {
-        char msg[256];
-
-        snprintf(msg, sizeof msg, "handover failed: %s; pid %d serves on", why,
-                 (int) s->old_main_pid);
-        log_warning("%s: %s", sname(s), msg);
-        if (s->pgid > 0 && s->unit->service.kill_mode != KILL_NONE)
-                service_send(s, -s->pgid, SIGKILL); /* its strays; reaped as orphans */
-        s->main_pid = s->old_main_pid;
-        s->pgid = s->old_pgid;
-        s->old_main_pid = s->old_pgid = 0;
-        service_disarm(s);
-        service_set_state(s, SERVICE_RUNNING);
-        service_report_restart(s, -EIO, msg);
-}
-
-/* HANDOVER -> HANDOVER_ABORT: the successor was not ready in time. It is stopped like any
- * stop, KillSignal= then SIGKILL after TimeoutStopSec=, so the connections it accepted are
- * finished, not reset; the old process serves throughout. */
-static void service_enter_handover_abort(Service *s, const char *why) {
-        const ServiceConfig *c = &s->unit->service;
-        char msg[256];
-
-        snprintf(msg, sizeof msg, "handover failed: %s; pid %d serves on", why,
-                 (int) s->old_main_pid);
-        log_warning("%s: %s", sname(s), msg);
-        s->failed_pid = s->main_pid;
-        s->failed_pgid = s->pgid;
-        s->main_pid = s->old_main_pid;
-        s->pgid = s->old_pgid;
-        s->old_main_pid = s->old_pgid = 0;
-        log_info("%s: stopping the failed successor %d with SIG%s (SIGKILL after %llums)",
-                 sname(s), (int) s->failed_pid, sigabbrev_np(c->kill_signal) ?: "?",
-                 (unsigned long long) (c->timeout_stop_usec / USEC_PER_MSEC));
-        service_kill_one(s, s->failed_pid, s->failed_pgid, c->kill_signal);
-        service_set_state(s, SERVICE_HANDOVER_ABORT);
-        service_arm(s, SERVICE_TIMER_STATE, c->timeout_stop_usec);
-        service_report_restart(s, -EIO, msg);
-}
-
-/* DRAINING or HANDOVER_ABORT is over: the main process serves alone, or the queued restart
- * begins. */
-static void service_handover_settled(Service *s) {
-        service_disarm(s);
-        if (s->intent == SERVICE_INTENT_RESTART) {
-                s->intent = SERVICE_INTENT_NONE;
-                service_set_state(s, SERVICE_RUNNING);
-                service_enter_handover(s);
-                return;
-        }
-        service_set_state(s, SERVICE_RUNNING);
 }
 
 /* ---- control processes ---- */
@@ -477,7 +349,7 @@ static void service_kill(Service *s, int sig) {
         }
 }
 
-static void service_enter_signal(Service *s, ServiceState st, ServiceResult r) {
+void service_enter_signal(Service *s, ServiceState st, ServiceResult r) {
         const ServiceConfig *c = &s->unit->service;
 
         if (s->result == SERVICE_SUCCESS)
@@ -494,7 +366,7 @@ static void service_enter_signal(Service *s, ServiceState st, ServiceResult r) {
         service_arm(s, SERVICE_TIMER_STATE, c->timeout_stop_usec);
 }
 
-static void service_enter_stop(Service *s, ServiceResult r) {
+void service_enter_stop(Service *s, ServiceResult r) {
         const ServiceConfig *c = &s->unit->service;
 
         if (s->result == SERVICE_SUCCESS)
@@ -595,7 +467,7 @@ int service_restart(Service *s) {
         case SERVICE_HANDOVER_ABORT:
                 if (overlap) {
                         /* One handover at a time: this one follows the one in progress. */
-                        log_info("%s: handover queued until pid %d has %s", sname(s),
+                        log_info("%s: handover queued until pid %d has %s", service_name(s),
                                  (int) (s->old_main_pid ?: s->failed_pid ?: s->main_pid),
                                  s->state == SERVICE_HANDOVER_ABORT ? "stopped" : "drained");
                         s->intent = SERVICE_INTENT_RESTART;
@@ -625,24 +497,24 @@ int service_restart(Service *s) {
 int service_reload(Service *s, char *err, size_t errlen) {
         const ServiceConfig *c = &s->unit->service;
 
-        if (!state_serves(s->state) || s->main_pid <= 0) {
-                snprintf(err, errlen, "%s is not running (%s)", sname(s), state_names[s->state]);
+        if (!service_state_serves(s->state) || s->main_pid <= 0) {
+                snprintf(err, errlen, "%s is not running (%s)", service_name(s), state_names[s->state]);
                 return -ENOTCONN;
         }
         if (s->control_pid > 0) {
                 snprintf(err, errlen, "%s: a control process (pid %d) is still running",
-                         sname(s), (int) s->control_pid);
+                         service_name(s), (int) s->control_pid);
                 return -EBUSY;
         }
         if (c->n_exec_reload > 0) {
                 s->reload_index = 0;
-                log_info("%s: reloading with ExecReload=", sname(s));
+                log_info("%s: reloading with ExecReload=", service_name(s));
                 int r = service_spawn_reload(s);
                 if (r < 0)
-                        snprintf(err, errlen, "%s: ExecReload= could not be started", sname(s));
+                        snprintf(err, errlen, "%s: ExecReload= could not be started", service_name(s));
                 return r;
         }
-        log_info("%s: reloading with SIG%s to pid %d", sname(s),
+        log_info("%s: reloading with SIG%s to pid %d", service_name(s),
                  sigabbrev_np(c->reload_signal) ?: "?", (int) s->main_pid);
         s->ctx.ops->kill(s, s->main_pid, c->reload_signal);
         return 0;
@@ -674,7 +546,7 @@ static bool service_should_restart(Service *s, ServiceResult r) {
         return false;
 }
 
-static void service_enter_dead(Service *s, ServiceResult r) {
+void service_enter_dead(Service *s, ServiceResult r) {
         bool stopped = s->intent == SERVICE_INTENT_STOP;
 
         if (s->result == SERVICE_SUCCESS)
@@ -685,7 +557,7 @@ static void service_enter_dead(Service *s, ServiceResult r) {
 
         /* A run that lasted a whole start-limit interval proves the service works again. */
         if (s->active_since > 0 &&
-            now_usec(s) - s->active_since >= s->unit->start_limit_interval_usec)
+            service_now(s) - s->active_since >= s->unit->start_limit_interval_usec)
                 s->backoff_level = 0;
 
         if (s->intent == SERVICE_INTENT_RESTART && !s->shutting_down) {
@@ -702,7 +574,7 @@ static void service_enter_dead(Service *s, ServiceResult r) {
         service_disarm(s);
         if (s->restart_done) {
                 char msg[128];
-                snprintf(msg, sizeof msg, "%s did not start: %s", sname(s),
+                snprintf(msg, sizeof msg, "%s did not start: %s", service_name(s),
                          result_names[s->result]);
                 service_report_restart(s, -EIO, msg);
         }
@@ -735,10 +607,10 @@ static ServiceResult result_of(const siginfo_t *si) {
 static void log_exit(Service *s, const char *what, const siginfo_t *si) {
         if (si->si_code == CLD_EXITED)
                 log_full_errno(si->si_status == 0 ? LOG_INFO : LOG_WARNING, 0,
-                               "%s: %s process %d exited with status %d", sname(s), what,
+                               "%s: %s process %d exited with status %d", service_name(s), what,
                                (int) si->si_pid, si->si_status);
         else
-                log_warning("%s: %s process %d was killed by SIG%s%s", sname(s), what,
+                log_warning("%s: %s process %d was killed by SIG%s%s", service_name(s), what,
                             (int) si->si_pid, sigabbrev_np(si->si_status) ?: "?",
                             si->si_code == CLD_DUMPED ? " (core dumped)" : "");
 }
@@ -774,67 +646,6 @@ static void service_on_main_exit(Service *s, ServiceResult r) {
                 break;
         case SERVICE_DEAD:
         case SERVICE_START_PRE:
-        case SERVICE_AUTO_RESTART:
-        case SERVICE_BACKOFF:
-        case SERVICE_FAILED:
-        case _SERVICE_STATE_MAX:
-        case _SERVICE_STATE_INVALID:
-                break;
-        }
-}
-
-/* The process a handover replaced (or is replacing) is gone. */
-static void service_on_old_exit(Service *s) {
-        if (s->unit->service.kill_mode != KILL_NONE && s->old_pgid > 0)
-                service_send(s, -s->old_pgid, SIGKILL); /* its strays go with it */
-        s->old_main_pid = s->old_pgid = 0;
-        switch (s->state) {
-        case SERVICE_HANDOVER:
-                /* Nothing serves but the successor: an ordinary start from here. */
-                service_set_state(s, SERVICE_START);
-                break;
-        case SERVICE_DRAINING:
-                service_handover_settled(s);
-                break;
-        case SERVICE_STOP_SIGTERM:
-        case SERVICE_STOP_SIGKILL:
-                service_enter_signal(s, s->state, s->result);
-                break;
-        case SERVICE_DEAD:
-        case SERVICE_START_PRE:
-        case SERVICE_START:
-        case SERVICE_RUNNING:
-        case SERVICE_HANDOVER_ABORT:
-        case SERVICE_STOP:
-        case SERVICE_AUTO_RESTART:
-        case SERVICE_BACKOFF:
-        case SERVICE_FAILED:
-        case _SERVICE_STATE_MAX:
-        case _SERVICE_STATE_INVALID:
-                break;
-        }
-}
-
-/* A successor that failed its handover is gone. */
-static void service_on_failed_exit(Service *s) {
-        if (s->unit->service.kill_mode != KILL_NONE && s->failed_pgid > 0)
-                service_send(s, -s->failed_pgid, SIGKILL);
-        s->failed_pid = s->failed_pgid = 0;
-        switch (s->state) {
-        case SERVICE_HANDOVER_ABORT:
-                service_handover_settled(s);
-                break;
-        case SERVICE_STOP_SIGTERM:
-        case SERVICE_STOP_SIGKILL:
-                service_enter_signal(s, s->state, s->result);
-                break;
-        case SERVICE_DEAD:
-        case SERVICE_START_PRE:
-        case SERVICE_START:
-        case SERVICE_RUNNING:
-        case SERVICE_HANDOVER:
-        case SERVICE_DRAINING:
-        case SERVICE_STOP:
         case SERVICE_AUTO_RESTART:
         case SERVICE_BACKOFF:
         case SERVICE_FAILED:
@@ -917,12 +728,12 @@ bool service_on_child(Service *s, const siginfo_t *si) {
 
 /* ---- timers ---- */
 
-static void service_on_watchdog(Service *s) {
-        if (!state_serves(s->state) || s->main_pid <= 0)
+void service_on_watchdog(Service *s) {
+        if (!service_state_serves(s->state) || s->main_pid <= 0)
                 return;
         log_warning("%s: watchdog timeout: no WATCHDOG=1 within %llums; sending SIGABRT to "
                     "pid %d",
-                    sname(s), (unsigned long long) (s->watchdog_usec / USEC_PER_MSEC),
+                    service_name(s), (unsigned long long) (s->watchdog_usec / USEC_PER_MSEC),
                     (int) s->main_pid);
         s->result = SERVICE_FAILURE_WATCHDOG;
         service_send(s, s->main_pid, SIGABRT);
@@ -939,7 +750,7 @@ void service_on_timer(Service *s, ServiceTimer t) {
         switch (s->state) {
         case SERVICE_START_PRE:
         case SERVICE_START:
-                log_warning("%s: start timed out after TimeoutStartSec=, stopping", sname(s));
+                log_warning("%s: start timed out after TimeoutStartSec=, stopping", service_name(s));
                 service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_TIMEOUT);
                 break;
         case SERVICE_HANDOVER:
@@ -952,34 +763,34 @@ void service_on_timer(Service *s, ServiceTimer t) {
         case SERVICE_DRAINING:
                 log_warning("%s: the replaced process %d is still draining after "
                             "TimeoutStopSec=, sending SIGKILL",
-                            sname(s), (int) s->old_main_pid);
+                            service_name(s), (int) s->old_main_pid);
                 service_kill_one(s, s->old_main_pid, s->old_pgid, SIGKILL);
                 break;
         case SERVICE_HANDOVER_ABORT:
                 log_warning("%s: the failed successor %d is still running after "
                             "TimeoutStopSec=, sending SIGKILL",
-                            sname(s), (int) s->failed_pid);
+                            service_name(s), (int) s->failed_pid);
                 service_kill_one(s, s->failed_pid, s->failed_pgid, SIGKILL);
                 break;
         case SERVICE_STOP:
-                log_warning("%s: ExecStop= timed out, sending KillSignal=", sname(s));
+                log_warning("%s: ExecStop= timed out, sending KillSignal=", service_name(s));
                 service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_TIMEOUT);
                 break;
         case SERVICE_STOP_SIGTERM:
                 log_warning("%s: still running %llums after SIG%s (TimeoutStopSec=), sending "
                             "SIGKILL",
-                            sname(s), (unsigned long long) (c->timeout_stop_usec / USEC_PER_MSEC),
+                            service_name(s), (unsigned long long) (c->timeout_stop_usec / USEC_PER_MSEC),
                             sigabbrev_np(c->kill_signal) ?: "?");
                 service_enter_signal(s, SERVICE_STOP_SIGKILL, SERVICE_FAILURE_TIMEOUT);
                 break;
         case SERVICE_STOP_SIGKILL:
                 log_error("%s: still running after SIGKILL (uninterruptible?), abandoning it",
-                          sname(s));
+                          service_name(s));
                 service_enter_dead(s, SERVICE_FAILURE_TIMEOUT);
                 break;
         case SERVICE_AUTO_RESTART:
                 s->n_restarts++;
-                log_info("%s: restarting (restart %u, Restart=%s)", sname(s), s->n_restarts,
+                log_info("%s: restarting (restart %u, Restart=%s)", service_name(s), s->n_restarts,
                          service_restart_to_string(c->restart));
                 service_enter_start(s, true);
                 break;
@@ -999,127 +810,6 @@ void service_on_timer(Service *s, ServiceTimer t) {
         }
 }
 
-/* ---- notify ---- */
-
-NotifyAccess service_notify_access(const Service *s) {
-        const ServiceConfig *c = &s->unit->service;
-
-        if (c->notify_access_set)
-                return c->notify_access;
-        /* A unit that asks for readiness, a watchdog or an fd store means to notify. */
-        return c->type == SERVICE_NOTIFY || c->watchdog_usec > 0 || c->fd_store_max > 0 ?
-                       NOTIFY_ACCESS_MAIN :
-                       NOTIFY_ACCESS_NONE;
-}
-
-bool service_owns_pid(const Service *s, pid_t pid, NotifyRole *ret_role) {
-        pid_t g;
-
-        if (pid <= 0)
-                return false;
-        if (pid == s->main_pid)
-                return *ret_role = NOTIFY_ROLE_MAIN, true;
-        if (pid == s->control_pid)
-                return *ret_role = NOTIFY_ROLE_CONTROL, true;
-        if (pid == s->old_main_pid)
-                return *ret_role = NOTIFY_ROLE_OLD_MAIN, true;
-        if (pid == s->failed_pid)
-                return *ret_role = NOTIFY_ROLE_FAILED, true;
-        if (!service_is_active(s))
-                return false;
-        g = s->ctx.ops->pgid_of((Service *) s, pid);
-        if (g > 0 && (g == s->pgid || g == s->old_pgid || g == s->failed_pgid ||
-                      g == s->control_pid))
-                return *ret_role = NOTIFY_ROLE_OTHER, true;
-        return false;
-}
-
-/* READY=1 from the main process. */
-static void service_on_ready(Service *s, pid_t pid) {
-        if (s->unit->service.type != SERVICE_NOTIFY)
-                return;
-        if (s->state == SERVICE_START) {
-                log_info("%s: READY=1 from pid %d", sname(s), (int) pid);
-                service_enter_running(s);
-        } else if (s->state == SERVICE_HANDOVER) {
-                log_info("%s: READY=1 from pid %d", sname(s), (int) pid);
-                service_enter_draining(s);
-        }
-}
-
-static void service_on_mainpid(Service *s, pid_t pid, pid_t mainpid) {
-        pid_t g = s->ctx.ops->pgid_of(s, mainpid);
-
-        if (g > 0 && g == s->pgid) {
-                log_info("%s: MAINPID=%d: the main process is now pid %d", sname(s),
-                         (int) mainpid, (int) mainpid);
-                s->main_pid = mainpid;
-        } else
-                log_warning("%s: MAINPID=%d from pid %d is not a process of this service, "
-                            "ignoring",
-                            sname(s), (int) mainpid, (int) pid);
-}
-
-static void service_extend_timeout(Service *s, usec_t usec) {
-        if (!IN_SET(s->state, SERVICE_START_PRE, SERVICE_START, SERVICE_HANDOVER, SERVICE_STOP,
-                    SERVICE_STOP_SIGTERM))
-                return;
-        /* Only ever later: EXTEND_TIMEOUT_USEC= never shortens the timeout in force. */
-        if (s->timer_due[SERVICE_TIMER_STATE] < now_usec(s) + usec)
-                service_arm(s, SERVICE_TIMER_STATE, usec);
-}
-
-void service_on_notify(Service *s, NotifyRole role, pid_t pid, const NotifyMessage *m, int *fds,
-                       size_t n_fds) {
-        /* Only the process in charge moves the state machine: not the one being replaced,
-         * nor a successor that failed. */
-        bool in_charge = !IN_SET(role, NOTIFY_ROLE_OLD_MAIN, NOTIFY_ROLE_FAILED);
-
-        if (m->status) {
-                char *t = strdup(m->status);
-                if (t) {
-                        free(s->status_text);
-                        s->status_text = t;
-                        log_debug("%s: STATUS=%s", sname(s), t);
-                }
-        }
-        if (m->errno_value >= 0)
-                s->status_errno = m->errno_value;
-        if (m->mainpid > 0 && in_charge)
-                service_on_mainpid(s, pid, m->mainpid);
-        if (m->reloading)
-                log_info("%s: reloading (RELOADING=1 from pid %d)", sname(s), (int) pid);
-        if (m->stopping)
-                log_info("%s: stopping (STOPPING=1 from pid %d)", sname(s), (int) pid);
-        if (m->ready && in_charge)
-                service_on_ready(s, pid);
-        if (m->watchdog_usec != UINT64_MAX && in_charge) {
-                s->watchdog_usec = m->watchdog_usec;
-                service_arm_watchdog(s);
-        }
-        if (m->watchdog && in_charge)
-                service_arm_watchdog(s);
-        if (m->watchdog_trigger && in_charge)
-                service_on_watchdog(s);
-        if (m->extend_timeout_usec != UINT64_MAX && in_charge)
-                service_extend_timeout(s, m->extend_timeout_usec);
-        if (m->fdstoreremove && m->fdname)
-                service_fdstore_remove(s, m->fdname);
-        if (m->fdstore && n_fds > 0) {
-                if (s->unit->service.fd_store_max > 0) {
-                        service_fdstore_add(s, fds, n_fds, m->fdname ?: "stored", m->fdpoll != 0);
-                        return;
-                }
-                log_warning("%s: FDSTORE=1 from pid %d, but FileDescriptorStoreMax=0; closing %zu "
-                            "fd%s",
-                            sname(s), (int) pid, n_fds, n_fds == 1 ? "" : "s");
-        }
-        /* Anything else that came with fds (BARRIER=1's pipe among them) is closed: that is
-         * what a barrier waits for. */
-        for (size_t i = 0; i < n_fds; i++)
-                safe_close(fds[i]);
-}
-
 /* ---- sockets and activation ---- */
 
 void service_on_trigger(Service *s, Listener *l) {
@@ -1127,7 +817,7 @@ void service_on_trigger(Service *s, Listener *l) {
 
         if (!IN_SET(s->state, SERVICE_DEAD, SERVICE_FAILED) || s->shutting_down)
                 return;
-        log_info("%s: a client is waiting on %s, starting", sname(s),
+        log_info("%s: a client is waiting on %s, starting", service_name(s),
                  l && l->have_info ? sockaddr_format(&l->info.addr, a, sizeof a) : "its socket");
         service_enter_start(s, true);
 }
@@ -1157,7 +847,7 @@ void service_clear_listeners(Service *s) {
 
 /* ---- lifetime ---- */
 
-static int service_apply_next_unit(Service *s) {
+int service_apply_next_unit(Service *s) {
         Unit *u = s->next_unit;
 
         if (!u)

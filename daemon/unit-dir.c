@@ -394,6 +394,15 @@ fail:
         return r;
 }
 
+static int unit_name_cmp(const void *key, const void *elem) {
+        return strcmp(key, (*(Unit *const *) elem)->name);
+}
+
+Unit *unit_array_find(Unit **units, size_t n, const char *name) {
+        Unit **u = n > 0 ? bsearch(name, units, n, sizeof(Unit *), unit_name_cmp) : NULL;
+        return u ? *u : NULL;
+}
+
 void unit_array_free(Unit **units, size_t n) {
         if (!units)
                 return;

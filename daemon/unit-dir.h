@@ -38,3 +38,5 @@ void unit_file_list_done(UnitFileList *l);
 int unit_dir_load(char *const *dirs, UnitDiagFunc diag, void *userdata, Unit ***ret_units,
                   size_t *ret_n, size_t *ret_n_failed);
 void unit_array_free(Unit **units, size_t n);
+/* The unit called name in units (sorted by name, as unit_dir_load() returns them), or NULL. */
+Unit *unit_array_find(Unit **units, size_t n, const char *name);

@@ -1,0 +1,105 @@
+/* plan-print: what `berthd --check` prints (SPEC §1): every socket unit with the sockets it
+ * will bind and how, which service each feeds, what starts when, and a summary line. Pure:
+ * it reads the loaded units, the plan and the failures, and writes to a FILE. */
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "daemon/plan-print.h"
+
+static void describe_options(const SocketConfig *c, int socktype, char *buf, size_t len) {
+        size_t n = 0;
+        buf[0] = 0;
+
+#define OPT(cond, ...)                                                                             \
+        do {                                                                                       \
+                if ((cond) && n < len) {                                                           \
+                        int k = snprintf(buf + n, len - n, "%s", n ? ", " : "");                   \
+                        n += k > 0 ? (size_t) k : 0;                                               \
+                        if (n < len) {                                                             \
+                                k = snprintf(buf + n, len - n, __VA_ARGS__);                       \
+                                n += k > 0 ? (size_t) k : 0;                                       \
+                        }                                                                          \
+                }                                                                                  \
+        } while (0)
+
+        if (socktype != SOCK_DGRAM) {
+                OPT(c->backlog >= 0, "Backlog=%d", c->backlog);
+                OPT(c->backlog < 0, "Backlog=somaxconn");
+        }
+        OPT(c->accept, "Accept=yes");
+        OPT(c->reuse_port, "ReusePort=yes");
+        OPT(c->free_bind, "FreeBind=yes");
+        OPT(c->transparent, "Transparent=yes");
+        OPT(c->no_delay, "NoDelay=yes");
+        OPT(c->keep_alive, "KeepAlive=yes");
+        OPT(c->defer_accept_usec > 0, "DeferAcceptSec=%llus",
+            (unsigned long long) (c->defer_accept_usec / USEC_PER_SEC));
+        OPT(c->receive_buffer > 0, "ReceiveBuffer=%llu", (unsigned long long) c->receive_buffer);
+        OPT(c->send_buffer > 0, "SendBuffer=%llu", (unsigned long long) c->send_buffer);
+        OPT(c->bind_to_device, "BindToDevice=%s", c->bind_to_device);
+        OPT(c->pass_credentials, "PassCredentials=yes");
+        OPT(c->non_blocking, "NonBlocking=yes");
+#undef OPT
+}
+
+void plan_print(FILE *f, Unit **units, size_t n_units, const BindPlan *plan,
+                const UnitFailures *failures, unsigned n_errors, unsigned n_warnings) {
+        size_t n_sockets = 0, n_services = 0, n_socket_units = 0;
+
+        for (size_t i = 0; i < n_units; i++) {
+                Unit *u = units[i];
+                bool failed = unit_failures_find(failures, u->name) != NULL;
+
+                if (u->type == UNIT_SERVICE) {
+                        n_services++;
+                        continue;
+                }
+                n_socket_units++;
+                _cleanup_free_ char *svc = unit_socket_service_name(u);
+                _cleanup_free_ char *fdname = unit_socket_fdname(u);
+                fprintf(f, "%s -> %s (fd name \"%s\")%s\n", u->name, strna(svc), strna(fdname),
+                        failed ? "  [FAILED: not loaded, see above]" : "");
+                if (failed)
+                        continue;
+                for (size_t k = 0; k < plan->n_specs; k++) {
+                        const BindSpec *s = &plan->specs[k];
+                        char d[ADDRESS_FORMAT_MAX + 128], opts[512];
+
+                        if (s->unit != u)
+                                continue;
+                        n_sockets++;
+                        describe_options(&u->socket, s->socktype, opts, sizeof opts);
+                        fprintf(f, "  %s=%s (%s:%u)\n    bind %s%s%s\n",
+                                listen_type_to_string(s->listen->type), s->listen->text,
+                                strempty(s->listen->origin.file), s->listen->origin.line,
+                                bind_spec_describe(s, d, sizeof d), opts[0] ? "; " : "", opts);
+                }
+        }
+        for (size_t i = 0; i < n_units; i++) {
+                Unit *u = units[i];
+                bool activated = false;
+
+                if (u->type != UNIT_SERVICE)
+                        continue;
+                for (size_t k = 0; k < n_units && !activated; k++) {
+                        _cleanup_free_ char *svc = NULL;
+                        if (units[k]->type != UNIT_SOCKET)
+                                continue;
+                        svc = unit_socket_service_name(units[k]);
+                        activated = svc && streq(svc, u->name);
+                }
+                fprintf(f, "%s: %s\n", u->name,
+                        u->is_template ? "template, one instance per connection" :
+                        activated ? (u->wanted_by ? "socket-activated, started at berthd start "
+                                                    "([Install] WantedBy=)" :
+                                                    "socket-activated, started on the first "
+                                                    "connection") :
+                                    "no socket, started at berthd start");
+        }
+        fprintf(f, "%s: %zu unit%s (%zu socket, %zu service), %zu socket%s to bind, %u error%s, "
+                   "%u warning%s\n",
+                n_errors > 0 ? "FAILED" : "OK", n_units, n_units == 1 ? "" : "s",
+                n_socket_units, n_services, n_sockets, n_sockets == 1 ? "" : "s", n_errors,
+                n_errors == 1 ? "" : "s", n_warnings, n_warnings == 1 ? "" : "s");
+}
+

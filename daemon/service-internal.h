@@ -1,0 +1,42 @@
+/* service-internal: the state machine's own steps, shared by service.c (lifecycle),
+ * service-handover.c (overlap) and service-notify.c (notify messages). Nothing outside the
+ * service-*.c files includes this. */
+#pragma once
+
+#include "daemon/service.h"
+
+static inline const char *service_name(const Service *s) {
+        return s->unit->name;
+}
+
+static inline usec_t service_now(Service *s) {
+        return s->ctx.ops->now(s, CLOCK_MONOTONIC);
+}
+
+/* service.c */
+void service_set_state(Service *s, ServiceState st);
+/* States in which a ready main process serves, and so owes WATCHDOG=1. */
+bool service_state_serves(ServiceState st);
+void service_arm(Service *s, ServiceTimer t, usec_t usec); /* USEC_INFINITY disarms */
+void service_disarm(Service *s);                            /* the state timer */
+void service_arm_watchdog(Service *s);
+void service_send(Service *s, pid_t pid, int sig);          /* pid < 0: a group */
+/* KillSignal= (or sig) to one process, or its group under KillMode=control-group or for
+ * SIGKILL; SIGCONT after anything but SIGKILL. */
+void service_kill_one(Service *s, pid_t pid, pid_t pgid, int sig);
+void service_enter_running(Service *s);
+void service_enter_signal(Service *s, ServiceState st, ServiceResult r);
+void service_enter_stop(Service *s, ServiceResult r);
+void service_enter_dead(Service *s, ServiceResult r);
+void service_on_watchdog(Service *s);
+void service_report_restart(Service *s, int error, const char *message);
+int service_apply_next_unit(Service *s);
+
+/* service-handover.c */
+void service_enter_handover(Service *s);
+void service_enter_draining(Service *s);
+void service_handover_failed(Service *s, const char *why);
+void service_enter_handover_abort(Service *s, const char *why);
+void service_handover_settled(Service *s);
+void service_on_old_exit(Service *s);
+void service_on_failed_exit(Service *s);

@@ -1,0 +1,129 @@
+/* service-notify: what a service does with an sd_notify() message that notify attributed to
+ * it and NotifyAccess= allowed (SPEC §4 "Readiness"): READY=1 moves START and HANDOVER on,
+ * STATUS=, ERRNO=, MAINPID=, WATCHDOG=, EXTEND_TIMEOUT_USEC= and the fd store. Messages from
+ * the process being replaced, or from a successor that failed, never move the state. */
+#include <stdio.h>
+
+#include "common/log.h"
+#include "daemon/notify-parse.h"
+#include "daemon/service-internal.h"
+
+NotifyAccess service_notify_access(const Service *s) {
+        const ServiceConfig *c = &s->unit->service;
+
+        if (c->notify_access_set)
+                return c->notify_access;
+        /* A unit that asks for readiness, a watchdog or an fd store means to notify. */
+        return c->type == SERVICE_NOTIFY || c->watchdog_usec > 0 || c->fd_store_max > 0 ?
+                       NOTIFY_ACCESS_MAIN :
+                       NOTIFY_ACCESS_NONE;
+}
+
+bool service_owns_pid(const Service *s, pid_t pid, NotifyRole *ret_role) {
+        pid_t g;
+
+        if (pid <= 0)
+                return false;
+        if (pid == s->main_pid)
+                return *ret_role = NOTIFY_ROLE_MAIN, true;
+        if (pid == s->control_pid)
+                return *ret_role = NOTIFY_ROLE_CONTROL, true;
+        if (pid == s->old_main_pid)
+                return *ret_role = NOTIFY_ROLE_OLD_MAIN, true;
+        if (pid == s->failed_pid)
+                return *ret_role = NOTIFY_ROLE_FAILED, true;
+        if (!service_is_active(s))
+                return false;
+        g = s->ctx.ops->pgid_of((Service *) s, pid);
+        if (g > 0 && (g == s->pgid || g == s->old_pgid || g == s->failed_pgid ||
+                      g == s->control_pid))
+                return *ret_role = NOTIFY_ROLE_OTHER, true;
+        return false;
+}
+
+/* READY=1 from the main process. */
+static void service_on_ready(Service *s, pid_t pid) {
+        if (s->unit->service.type != SERVICE_NOTIFY)
+                return;
+        if (s->state == SERVICE_START) {
+                log_info("%s: READY=1 from pid %d", service_name(s), (int) pid);
+                service_enter_running(s);
+        } else if (s->state == SERVICE_HANDOVER) {
+                log_info("%s: READY=1 from pid %d", service_name(s), (int) pid);
+                service_enter_draining(s);
+        }
+}
+
+static void service_on_mainpid(Service *s, pid_t pid, pid_t mainpid) {
+        pid_t g = s->ctx.ops->pgid_of(s, mainpid);
+
+        if (g > 0 && g == s->pgid) {
+                log_info("%s: MAINPID=%d: the main process is now pid %d", service_name(s),
+                         (int) mainpid, (int) mainpid);
+                s->main_pid = mainpid;
+        } else
+                log_warning("%s: MAINPID=%d from pid %d is not a process of this service, "
+                            "ignoring",
+                            service_name(s), (int) mainpid, (int) pid);
+}
+
+static void service_extend_timeout(Service *s, usec_t usec) {
+        if (!IN_SET(s->state, SERVICE_START_PRE, SERVICE_START, SERVICE_HANDOVER, SERVICE_STOP,
+                    SERVICE_STOP_SIGTERM))
+                return;
+        /* Only ever later: EXTEND_TIMEOUT_USEC= never shortens the timeout in force. */
+        if (s->timer_due[SERVICE_TIMER_STATE] < service_now(s) + usec)
+                service_arm(s, SERVICE_TIMER_STATE, usec);
+}
+
+void service_on_notify(Service *s, NotifyRole role, pid_t pid, const NotifyMessage *m, int *fds,
+                       size_t n_fds) {
+        /* Only the process in charge moves the state machine: not the one being replaced,
+         * nor a successor that failed. */
+        bool in_charge = !IN_SET(role, NOTIFY_ROLE_OLD_MAIN, NOTIFY_ROLE_FAILED);
+
+        if (m->status) {
+                char *t = strdup(m->status);
+                if (t) {
+                        free(s->status_text);
+                        s->status_text = t;
+                        log_debug("%s: STATUS=%s", service_name(s), t);
+                }
+        }
+        if (m->errno_value >= 0)
+                s->status_errno = m->errno_value;
+        if (m->mainpid > 0 && in_charge)
+                service_on_mainpid(s, pid, m->mainpid);
+        if (m->reloading)
+                log_info("%s: reloading (RELOADING=1 from pid %d)", service_name(s), (int) pid);
+        if (m->stopping)
+                log_info("%s: stopping (STOPPING=1 from pid %d)", service_name(s), (int) pid);
+        if (m->ready && in_charge)
+                service_on_ready(s, pid);
+        if (m->watchdog_usec != UINT64_MAX && in_charge) {
+                s->watchdog_usec = m->watchdog_usec;
+                service_arm_watchdog(s);
+        }
+        if (m->watchdog && in_charge)
+                service_arm_watchdog(s);
+        if (m->watchdog_trigger && in_charge)
+                service_on_watchdog(s);
+        if (m->extend_timeout_usec != UINT64_MAX && in_charge)
+                service_extend_timeout(s, m->extend_timeout_usec);
+        if (m->fdstoreremove && m->fdname)
+                service_fdstore_remove(s, m->fdname);
+        if (m->fdstore && n_fds > 0) {
+                if (s->unit->service.fd_store_max > 0) {
+                        service_fdstore_add(s, fds, n_fds, m->fdname ?: "stored", m->fdpoll != 0);
+                        return;
+                }
+                log_warning("%s: FDSTORE=1 from pid %d, but FileDescriptorStoreMax=0; closing %zu "
+                            "fd%s",
+                            service_name(s), (int) pid, n_fds, n_fds == 1 ? "" : "s");
+        }
+        /* Anything else that came with fds (BARRIER=1's pipe among them) is closed: that is
+         * what a barrier waits for. */
+        for (size_t i = 0; i < n_fds; i++)
+                safe_close(fds[i]);
+}
+
