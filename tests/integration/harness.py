@@ -264,6 +264,19 @@ def connect(host, port, family=socket.AF_INET, timeout=5.0):
     return s
 
 
+def http_get(port, host="127.0.0.1", timeout=5.0):
+    """One HTTP/1.0 GET / on a new connection; returns the whole reply (bytes)."""
+    with connect(host, port, timeout=timeout) as s:
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        reply = b""
+        for _ in range(64):  # bounded: a reply longer than 256 KiB is not ours
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+        return reply
+
+
 class Load:
     """bench/loadgen: `concurrency` clients on 127.0.0.1:port, one request per connection, as
     fast as they can, until stop(). duration only bounds a run that is never stopped."""
