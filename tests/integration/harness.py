@@ -244,7 +244,8 @@ def pid_alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
             state = f.read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # ProcessLookupError: reaped between the open and the read.
         return False
     return state != "Z"
 
