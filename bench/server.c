@@ -5,8 +5,11 @@
  * it is handed through LISTEN_FDS; without LISTEN_FDS it binds --bind 127.0.0.1:PORT itself
  * (SO_REUSEADDR), after the start delay, as a server that loads before it listens would.
  * --ready-delay-ms N (or $BENCH_READY_DELAY_MS) sleeps N ms before serving, to simulate a slow
- * start; then READY=1 goes to $NOTIFY_SOCKET if it is set. SIGTERM or SIGINT is graceful: it
- * stops accepting (closes its listeners), finishes the requests it has accepted, and exits 0.
+ * start; then READY=1 goes to $NOTIFY_SOCKET if it is set. --ready-once FILE sends READY=1 only
+ * from the process that creates FILE: a later start with the same FILE serves but never says it
+ * is ready, as an overlap successor whose handover fails (tests/integration/handover-failed.py).
+ * SIGTERM or SIGINT is graceful: it stops accepting (closes its listeners), finishes the
+ * requests it has accepted, and exits 0.
  * Connections still in the kernel's queue stay there: with a held socket the next process
  * serves them; with a socket of its own they are reset when it closes, as in real life.
  *
@@ -307,6 +310,17 @@ static int bind_own(Server *s, const struct sockaddr_in *sa) {
         return 0;
 }
 
+/* --ready-once: 1 if this process creates path (it sends READY=1), 0 if an earlier process did
+ * (it never does), or a negative errno. */
+static int ready_once(const char *path) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+        if (fd < 0)
+                return errno == EEXIST ? 0 : -errno;
+        safe_close(fd);
+        return 1;
+}
+
 /* Takes every LISTEN_FDS stream listener. Returns how many, or a negative errno. */
 static int take_listen_fds(Server *s) {
         int n = sd_listen_fds(true);
@@ -332,11 +346,14 @@ static int take_listen_fds(Server *s) {
 }
 
 static void help(void) {
-        printf("Usage: bench-server [--bind 127.0.0.1:PORT] [--ready-delay-ms N]\n"
+        printf("Usage: bench-server [--bind 127.0.0.1:PORT] [--ready-delay-ms N] "
+               "[--ready-once FILE]\n"
                "Answers HTTP/1.0 200 OK on every LISTEN_FDS stream socket, or binds --bind.\n"
                "  --bind ADDR:PORT      bind this loopback address when LISTEN_FDS is not set\n"
                "  --ready-delay-ms N    wait N ms before serving and READY=1 (default\n"
                "                        $BENCH_READY_DELAY_MS, else 0)\n"
+               "  --ready-once FILE     send READY=1 only if this process creates FILE; a later\n"
+               "                        start serves without ever sending it\n"
                "SIGTERM/SIGINT: stop accepting, finish accepted requests, exit 0.\n");
 }
 
@@ -345,6 +362,7 @@ int main(int argc, char *argv[]) {
                 { "help", no_argument, NULL, 'h' },
                 { "bind", required_argument, NULL, 'b' },
                 { "ready-delay-ms", required_argument, NULL, 'd' },
+                { "ready-once", required_argument, NULL, 'o' },
                 {}
         };
         Server s = { .epoll_fd = -1, .signal = { .kind = KIND_SIGNAL, .fd = -1 } };
@@ -352,6 +370,7 @@ int main(int argc, char *argv[]) {
         bool have_bind = false;
         unsigned delay_ms = 0;
         const char *env_delay = getenv("BENCH_READY_DELAY_MS");
+        const char *ready_file = NULL;
         sigset_t mask;
         uint64_t deadline = 0;
         int c, r;
@@ -381,6 +400,9 @@ int main(int argc, char *argv[]) {
                                         "(0..%u)\n", optarg, READY_DELAY_MAX_MS);
                                 return 2;
                         }
+                        break;
+                case 'o':
+                        ready_file = optarg;
                         break;
                 default:
                         return 2;
@@ -425,9 +447,19 @@ int main(int argc, char *argv[]) {
                 }
         }
         listeners_watch(&s, true);
-        r = sd_notify(false, "READY=1");
-        if (r < 0)
-                fprintf(stderr, "bench-server: sd_notify: %s, ignoring\n", strerror(-r));
+        r = ready_file ? ready_once(ready_file) : 1;
+        if (r < 0) {
+                fprintf(stderr, "bench-server: cannot create --ready-once '%s': %s\n",
+                        ready_file, strerror(-r));
+                return 1;
+        }
+        if (r == 0)
+                fprintf(stderr, "bench-server: serving, never ready ('%s' exists)\n", ready_file);
+        else {
+                r = sd_notify(false, "READY=1");
+                if (r < 0)
+                        fprintf(stderr, "bench-server: sd_notify: %s, ignoring\n", strerror(-r));
+        }
 
         for (;;) {
                 struct epoll_event events[EVENTS_MAX];

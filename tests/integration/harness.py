@@ -2,6 +2,7 @@
 directory, waits for READY=1 on a NOTIFY_SOCKET that the test owns (never a sleep), reads its
 log line by line, and drives it with real sockets on loopback only."""
 
+import json
 import os
 import re
 import select
@@ -20,6 +21,9 @@ SOURCE_ROOT = os.environ.get("BERTH_SOURCE_ROOT", os.path.dirname(os.path.dirnam
     os.path.dirname(os.path.abspath(__file__)))))
 
 DEFAULT_TIMEOUT = 20.0
+
+# loadgen's outcomes other than ok: each is a connection a client lost.
+LOAD_FAILURES = ("refused", "reset", "timeout", "short", "other")
 
 
 def is_root():
@@ -240,7 +244,8 @@ def pid_alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
             state = f.read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # ProcessLookupError: reaped between the open and the read.
         return False
     return state != "Z"
 
@@ -260,6 +265,44 @@ def connect(host, port, family=socket.AF_INET, timeout=5.0):
     return s
 
 
+def http_get(port, host="127.0.0.1", timeout=5.0):
+    """One HTTP/1.0 GET / on a new connection; returns the whole reply (bytes)."""
+    with connect(host, port, timeout=timeout) as s:
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        reply = b""
+        for _ in range(64):  # bounded: a reply longer than 256 KiB is not ours
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+        return reply
+
+
+class Load:
+    """bench/loadgen: `concurrency` clients on 127.0.0.1:port, one request per connection, as
+    fast as they can, until stop(). duration only bounds a run that is never stopped."""
+
+    def __init__(self, loadgen, port, concurrency=4, duration=600, timeout=10):
+        self.proc = subprocess.Popen([loadgen, "--connect", "127.0.0.1:%d" % port,
+                                      "--concurrency", str(concurrency), "--duration",
+                                      str(duration), "--timeout", str(timeout), "--json"],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+
+    def stop(self, timeout=60):
+        """Stops new attempts (SIGINT), lets the ones in flight finish, and returns loadgen's
+        result: a dict with the ok count, each of LOAD_FAILURES, latencies and the gap."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        out, _ = self.proc.communicate(timeout=timeout)
+        return json.loads(out.strip().splitlines()[-1])
+
+    def kill(self):
+        """For cleanup: ends a run that was not stopped."""
+        if self.proc.returncode is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
 class TestCase(unittest.TestCase):
     def setUp(self):
         if not BERTHD or not os.access(BERTHD, os.X_OK):
@@ -276,6 +319,27 @@ class TestCase(unittest.TestCase):
         b = Berthd(unit_dir or self.dir, **kw)
         self.addCleanup(b.close)
         return b
+
+    def executable(self, var):
+        """The program that environment variable var names (meson sets BERTHCTL, LOADGEN,
+        BENCH_SERVER and BERTH_PROBE); skips the test, saying which, when it is missing."""
+        path = os.environ.get(var, "")
+        if not path or not os.access(path, os.X_OK):
+            self.skipTest("%s does not name an executable (%r): build with ninja -C build and "
+                          "run through meson test" % (var, path))
+        return path
+
+    def load(self, port, concurrency=4, **kw):
+        """Starts bench/loadgen (LOADGEN) on port; it is killed at cleanup if still running."""
+        load = Load(self.executable("LOADGEN"), port, concurrency, **kw)
+        self.addCleanup(load.kill)
+        return load
+
+    def berthctl(self, b, *args, timeout=60):
+        """Runs BERTHCTL against berthd b; returns the CompletedProcess (text)."""
+        return subprocess.run([self.executable("BERTHCTL"), "--runtime-dir", b.runtime_dir,
+                               *args], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=timeout)
 
 
 def main():
