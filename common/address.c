@@ -784,6 +784,29 @@ bool sockaddr_equal(const SockAddr *a, const SockAddr *b) {
         }
 }
 
+bool sockaddr_unix_name(const SockAddr *a, char *buf, size_t buflen, size_t *ret_len,
+                        bool *ret_abstract) {
+        const size_t base = offsetof(struct sockaddr_un, sun_path);
+        bool abstract;
+        size_t n;
+
+        if (!a || a->sa.sa_family != AF_UNIX || a->len <= base)
+                return false;
+        n = MIN((size_t) a->len - base, sizeof(a->un.sun_path));
+        abstract = a->un.sun_path[0] == '\0';
+        if (!abstract)
+                n = strnlen(a->un.sun_path, n);
+        if (n == 0 || n + 1 > buflen)
+                return false;
+        memcpy(buf, a->un.sun_path, n);
+        buf[n] = '\0';
+        if (ret_len)
+                *ret_len = n;
+        if (ret_abstract)
+                *ret_abstract = abstract;
+        return true;
+}
+
 static void sockaddr_set_port(SockAddr *sa, uint16_t port) {
         if (sa->sa.sa_family == AF_INET)
                 sa->in.sin_port = htons(port);
