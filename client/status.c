@@ -11,6 +11,7 @@
 #include "client/output.h"
 #include "common/control-interface.h"
 #include "common/log.h"
+#include "common/strv.h"
 
 #define ROW_FIELDS_MAX 16
 #define ROWS_MAX (1U << 20)
@@ -29,14 +30,6 @@ enum { LU_NAME, LU_TYPE, LU_LOAD, LU_STATE, LU_PID, LU_SINCE, LU_RESTARTS, LU_LA
        LU_DESCRIPTION };
 enum { LS_UNIT, LS_ADDRESS, LS_PROTOCOL, LS_STACK, LS_REACH, LS_BACKLOG, LS_QUEUED, LS_SERVICE,
        LS_SERVICE_STATE };
-
-static bool strv_contains_const(const char *const *l, const char *s) {
-        for (; *l; l++)
-                if (streq(*l, s))
-                        return true;
-        return false;
-}
-#define IN_SET_STR(s, ...) strv_contains_const((const char *const[]) { __VA_ARGS__, NULL }, s)
 
 static bool type_is_basic(char t) {
         return t && strchr("ybnqiuxtdsog", t);
@@ -410,11 +403,11 @@ static void rows_write_json(const BusRow *rows, size_t n, const char *const *nam
 /* systemctl's ACTIVE column from berth's state: active, activating, deactivating, inactive or
  * failed. */
 static const char *active_state(const char *state) {
-        if (IN_SET_STR(state, "running", "listening"))
+        if (STR_IN_SET(state, "running", "listening"))
                 return "active";
-        if (IN_SET_STR(state, "start-pre", "start", "auto-restart", "backoff"))
+        if (STR_IN_SET(state, "start-pre", "start", "auto-restart", "backoff"))
                 return "activating";
-        if (IN_SET_STR(state, "stop", "stop-sigterm", "stop-sigkill"))
+        if (STR_IN_SET(state, "stop", "stop-sigterm", "stop-sigkill"))
                 return "deactivating";
         if (streq(state, "failed"))
                 return "failed";
@@ -426,7 +419,7 @@ static const char *state_color(const char *state, const char *load_state) {
                 return ANSI_RED;
         if (streq(active_state(state), "active"))
                 return ANSI_GREEN;
-        if (IN_SET_STR(state, "auto-restart", "backoff"))
+        if (STR_IN_SET(state, "auto-restart", "backoff"))
                 return ANSI_YELLOW;
         return NULL;
 }
@@ -696,7 +689,7 @@ static void status_print_unit(sd_bus *bus, const UnitProperties *p) {
         if (result[0] && !streq(result, "success"))
                 snprintf(result_text, sizeof result_text, " (Result: %s)", result);
         /* Since is when the processes started: shown while they exist. */
-        if (since > 0 && IN_SET_STR(active_state(state), "active", "activating", "deactivating"))
+        if (since > 0 && STR_IN_SET(active_state(state), "active", "activating", "deactivating"))
                 status_line("Active:", "%s%s%s%s%s since %s; %s", ansi(color),
                             active_state(state), state_text, result_text,
                             color ? ansi(ANSI_NORMAL) : "", format_timestamp(b1, sizeof b1, since),

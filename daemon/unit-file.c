@@ -18,6 +18,7 @@
 #include "common/address.h"
 #include "common/macro.h"
 #include "common/parse-util.h"
+#include "common/strv.h"
 #include "daemon/unit-file.h"
 #include "daemon/unit-lexer.h"
 
@@ -356,25 +357,7 @@ Unit *unit_free(Unit *u) {
         return NULL;
 }
 
-/* ---- small list helpers ---- */
-
-/* Appends s (taken, also on failure) to the NULL-terminated list *l. */
-static int strv_append_take(char ***l, char *s) {
-        size_t n = strv_length(*l);
-        char **t;
-
-        if (!s)
-                return -ENOMEM;
-        t = reallocarray(*l, n + 2, sizeof(char *));
-        if (!t) {
-                free(s);
-                return -ENOMEM;
-        }
-        t[n] = s;
-        t[n + 1] = NULL;
-        *l = t;
-        return 0;
-}
+/* ---- small array helper ---- */
 
 /* Grows an array of elements of size sz so that one more fits. */
 static int array_reserve_one(void *array, size_t n, size_t sz) {
@@ -945,7 +928,7 @@ static int p_exec(LoadContext *c, const ConfigItem *it, const char *value, unsig
         if (!path)
                 return -ENOMEM;
         if (!argv0) {
-                r = strv_append_take(&argv, strdup(f));
+                r = strv_consume(&argv, strdup(f));
                 if (r < 0)
                         return r;
                 n_argv++;
@@ -978,7 +961,7 @@ static int p_exec(LoadContext *c, const ConfigItem *it, const char *value, unsig
                                it->key, UNIT_LIST_MAX);
                         return 0;
                 }
-                r = strv_append_take(&argv, w);
+                r = strv_consume(&argv, w);
                 if (r < 0)
                         return r;
                 n_argv++;
@@ -1067,12 +1050,12 @@ static int p_word_list(LoadContext *c, const ConfigItem *it, const char *value, 
                                it->key, UNIT_LIST_MAX);
                         return 0;
                 }
-                r = strv_append_take(&words, w);
+                r = strv_consume(&words, w);
                 if (r < 0)
                         return r;
         }
         STRV_FOREACH(w, words) {
-                r = strv_append_take(l, TAKE_PTR(*w));
+                r = strv_consume(l, TAKE_PTR(*w));
                 if (r < 0)
                         return r;
         }
@@ -1118,7 +1101,7 @@ static int p_environment(LoadContext *c, const ConfigItem *it, const char *value
                         return 0;
                 }
                 *eq = '=';
-                r = strv_append_take(&words, w);
+                r = strv_consume(&words, w);
                 if (r < 0)
                         return r;
         }
@@ -1142,7 +1125,7 @@ static int p_environment(LoadContext *c, const ConfigItem *it, const char *value
                                it->key, UNIT_LIST_MAX);
                         return 0;
                 }
-                r = strv_append_take(env, TAKE_PTR(*w));
+                r = strv_consume(env, TAKE_PTR(*w));
                 if (r < 0)
                         return r;
         }

@@ -17,6 +17,7 @@
 #include "common/macro.h"
 #include "daemon/sock-diag.h"
 #include "tests/unit/test-socket.h"
+#include "tests/unit/test-util.h"
 
 static char tmpdir[128];
 
@@ -354,11 +355,5 @@ static Suite *sock_diag_suite(void) {
 }
 
 int main(void) {
-        SRunner *sr = srunner_create(sock_diag_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return test_run_suite(sock_diag_suite());
 }
