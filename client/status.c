@@ -3,6 +3,7 @@
  * JSON output with its D-Bus type, and a table cell shows whatever type berthd sent. */
 #include <ctype.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 
 #include <systemd/sd-bus.h>
@@ -11,6 +12,7 @@
 #include "client/output.h"
 #include "common/control-interface.h"
 #include "common/log.h"
+#include "common/proc-util.h"
 #include "common/strv.h"
 
 #define ROW_FIELDS_MAX 16
@@ -582,18 +584,9 @@ static void status_line(const char *label, const char *fmt, ...) {
 
 /* "1234 (python3)": the command name from /proc when berthd runs on this machine. */
 static const char *pid_text(uint64_t pid, char *buf, size_t buflen) {
-        char path[64], comm[64] = "";
-        FILE *f;
+        char comm[PROC_COMM_MAX];
 
-        snprintf(path, sizeof path, "/proc/%" PRIu64 "/comm", pid);
-        f = fopen(path, "re");
-        if (f) {
-                if (!fgets(comm, sizeof comm, f))
-                        comm[0] = 0;
-                fclose(f);
-                comm[strcspn(comm, "\n")] = 0;
-        }
-        if (comm[0])
+        if (pid <= INT_MAX && proc_read_comm((pid_t) pid, comm, sizeof comm) >= 0 && comm[0])
                 snprintf(buf, buflen, "%" PRIu64 " (%s)", pid, comm);
         else
                 snprintf(buf, buflen, "%" PRIu64, pid);

@@ -26,6 +26,7 @@
 #include "common/address.h"
 #include "common/errbuf.h"
 #include "common/macro.h"
+#include "common/proc-util.h"
 #include "common/socket-util.h"
 #include "common/user-util.h"
 #include "daemon/listener.h"
@@ -41,33 +42,10 @@
         "(the holder could not be found: it may be in another network namespace or owned by "     \
         "another user)"
 
-static int read_int_file(const char *path, int *ret) {
-        _cleanup_close_ int fd = -1;
-        char buf[64];
-        ssize_t n;
-        char *end;
-        long v;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof buf - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = '\0';
-        errno = 0;
-        v = strtol(buf, &end, 10);
-        if (errno != 0 || end == buf || (*end != '\0' && *end != '\n') || v < INT_MIN ||
-            v > INT_MAX)
-                return -EINVAL;
-        *ret = (int) v;
-        return 0;
-}
-
 int listener_sysctl_bindv6only(void) {
         int v, r;
 
-        r = read_int_file("/proc/sys/net/ipv6/bindv6only", &v);
+        r = proc_read_int("/proc/sys/net/ipv6/bindv6only", &v);
         if (r < 0)
                 return r;
         return v != 0;
@@ -330,7 +308,7 @@ static int backlog_of(const SocketConfig *cfg) {
 
         if (cfg->backlog >= 0)
                 return cfg->backlog;
-        if (read_int_file("/proc/sys/net/core/somaxconn", &v) >= 0 && v > 0)
+        if (proc_read_int("/proc/sys/net/core/somaxconn", &v) >= 0 && v > 0)
                 return v;
         return SOMAXCONN;
 }

@@ -28,6 +28,7 @@
 #include "common/address.h"
 #include "common/errbuf.h"
 #include "common/macro.h"
+#include "common/proc-util.h"
 #include "common/socket-util.h"
 #include "daemon/sock-diag.h"
 
@@ -489,25 +490,6 @@ static bool parse_socket_link(const char *s, uint64_t *ret) {
         return true;
 }
 
-static void read_comm(pid_t pid, char *buf, size_t buflen) {
-        char path[64];
-        _cleanup_close_ int fd = -1;
-        ssize_t n;
-
-        snprintf(path, sizeof path, "/proc/%d/comm", (int) pid);
-        buf[0] = '\0';
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return;
-        n = read(fd, buf, buflen - 1);
-        if (n <= 0) {
-                buf[0] = '\0';
-                return;
-        }
-        buf[n] = '\0';
-        buf[strcspn(buf, "\n")] = '\0';
-}
-
 /* Scans /proc/[0-9]* /fd for the candidates' inodes. Returns the index of the best candidate
  * found, with its pid, or -ESRCH. */
 static int find_pid(const Candidates *cands, size_t *ret_index, pid_t *ret_pid) {
@@ -586,7 +568,7 @@ static int find_pid(const Candidates *cands, size_t *ret_index, pid_t *ret_pid) 
 
 int sock_diag_find_holder(const SockAddr *addr, int socktype, char *buf, size_t buflen) {
         _cleanup_free_ Candidates *cands = NULL;
-        char a[ADDRESS_FORMAT_MAX], comm[64];
+        char a[ADDRESS_FORMAT_MAX], comm[PROC_COMM_MAX];
         const Candidate *c;
         size_t idx = 0;
         pid_t pid = 0;
@@ -633,7 +615,7 @@ int sock_diag_find_holder(const SockAddr *addr, int socktype, char *buf, size_t 
         }
 
         c = &cands->items[idx];
-        read_comm(pid, comm, sizeof comm);
+        (void) proc_read_comm(pid, comm, sizeof comm);
         sockaddr_format(&c->addr, a, sizeof a);
         (void) errbuf_set(buf, buflen, 0, "pid %d (%s), %s %s%s", (int) pid, comm[0] ? comm : "?",
                     c->listening ? "listening on" : "bound to", a,
