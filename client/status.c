@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/proc-util.h"
 #include "common/strv.h"
+#include "common/time-util.h"
 
 #define ROW_FIELDS_MAX 16
 #define ROWS_MAX (1U << 20)
@@ -686,7 +687,7 @@ static void status_print_unit(sd_bus *bus, const UnitProperties *p) {
                 status_line("Active:", "%s%s%s%s%s since %s; %s", ansi(color),
                             active_state(state), state_text, result_text,
                             color ? ansi(ANSI_NORMAL) : "", format_timestamp(b1, sizeof b1, since),
-                            format_timestamp_relative(b2, sizeof b2, since, now_realtime()));
+                            format_timestamp_relative(b2, sizeof b2, since, time_now(CLOCK_REALTIME)));
         else
                 status_line("Active:", "%s%s%s%s%s", ansi(color), active_state(state),
                             state_text, result_text, color ? ansi(ANSI_NORMAL) : "");
