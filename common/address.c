@@ -22,6 +22,7 @@
 #include "common/address.h"
 #include "common/errbuf.h"
 #include "common/macro.h"
+#include "common/string-table.h"
 
 /* Room for one quoted piece of user input inside a message. Three pieces plus the fixed text of
  * any message stay below ADDRESS_ERROR_MAX, so messages are never cut by snprintf(). */
@@ -939,19 +940,12 @@ bool address_is_unix(const ListenAddress *a) {
         return a->kind == ADDRESS_UNIX_PATH || a->kind == ADDRESS_UNIX_ABSTRACT;
 }
 
-static const char *const address_kind_table[_ADDRESS_KIND_MAX] = {
-        [ADDRESS_WILDCARD] = "wildcard",
-        [ADDRESS_ANY_IPV4] = "any-ipv4",
-        [ADDRESS_ANY_IPV6] = "any-ipv6",
-        [ADDRESS_IP] = "ip",
-        [ADDRESS_LOCALHOST] = "localhost",
-        [ADDRESS_HOSTNAME] = "hostname",
-        [ADDRESS_UNIX_PATH] = "unix-path",
-        [ADDRESS_UNIX_ABSTRACT] = "unix-abstract",
-};
-
-const char *address_kind_to_string(AddressKind k) {
-        if (k < 0 || k >= _ADDRESS_KIND_MAX)
-                return NULL;
-        return address_kind_table[k];
-}
+DEFINE_STRING_TABLE(address_kind, AddressKind,
+                    [ADDRESS_WILDCARD] = "wildcard",
+                    [ADDRESS_ANY_IPV4] = "any-ipv4",
+                    [ADDRESS_ANY_IPV6] = "any-ipv6",
+                    [ADDRESS_IP] = "ip",
+                    [ADDRESS_LOCALHOST] = "localhost",
+                    [ADDRESS_HOSTNAME] = "hostname",
+                    [ADDRESS_UNIX_PATH] = "unix-path",
+                    [ADDRESS_UNIX_ABSTRACT] = "unix-abstract")
