@@ -7,6 +7,7 @@
 #include <syslog.h>
 
 #include "common/address.h"
+#include "common/socket-util.h"
 #include "common/strv.h"
 #include "daemon/bind-plan.h"
 
@@ -294,10 +295,7 @@ static bool specs_overlap(const BindSpec *a, const BindSpec *b) {
 }
 
 static const char *proto_name(const BindSpec *s) {
-        if (s->family == AF_UNIX)
-                return s->socktype == SOCK_STREAM ? "unix stream" :
-                       s->socktype == SOCK_DGRAM  ? "unix datagram" : "unix seqpacket";
-        return s->socktype == SOCK_STREAM ? "TCP" : s->socktype == SOCK_DGRAM ? "UDP" : "SCTP";
+        return socket_type_describe(s->family, s->socktype);
 }
 
 /* Why a and b overlap, in words. */

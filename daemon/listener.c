@@ -63,18 +63,6 @@ void listener_probe_host(HostInfo *ret) {
         ret->bindv6only = r < 0 ? -1 : r;
 }
 
-static const char *proto_name(int family, int socktype) {
-        if (family == AF_UNIX)
-                return socktype == SOCK_STREAM ? "unix stream"
-                       : socktype == SOCK_DGRAM ? "unix datagram"
-                       : socktype == SOCK_SEQPACKET ? "unix seqpacket"
-                                                    : "unix";
-        return socktype == SOCK_STREAM ? "TCP"
-               : socktype == SOCK_DGRAM ? "UDP"
-               : socktype == SOCK_SEQPACKET ? "SEQPACKET"
-                                            : "socket";
-}
-
 static bool is_inet(int family) {
         return family == AF_INET || family == AF_INET6;
 }
@@ -706,7 +694,7 @@ int listener_bind(const BindSpec *spec, int *ret_fd, char *err, size_t errlen) {
         c->cfg = &spec->unit->socket;
         c->err = err;
         c->errlen = errlen;
-        c->proto = proto_name(spec->family, spec->socktype);
+        c->proto = socket_type_describe(spec->family, spec->socktype);
         sockaddr_format(&spec->addr, c->addr, sizeof c->addr);
 
         if (spec->addr.sa.sa_family != spec->family ||
@@ -760,37 +748,6 @@ int listener_bind(const BindSpec *spec, int *ret_fd, char *err, size_t errlen) {
 
 /* ---- reading back ---- */
 
-static int reach_of(const SockAddr *a) {
-        switch (a->sa.sa_family) {
-        case AF_INET: {
-                uint32_t v = ntohl(a->in.sin_addr.s_addr);
-
-                if (v == INADDR_ANY)
-                        return LISTENER_REACH_ALL;
-                if ((v >> 24) == 127)
-                        return LISTENER_REACH_LOOPBACK;
-                return LISTENER_REACH_ONE;
-        }
-        case AF_INET6: {
-                const struct in6_addr *x = &a->in6.sin6_addr;
-
-                if (IN6_IS_ADDR_UNSPECIFIED(x))
-                        return LISTENER_REACH_ALL;
-                if (IN6_IS_ADDR_LOOPBACK(x))
-                        return LISTENER_REACH_LOOPBACK;
-                if (IN6_IS_ADDR_V4MAPPED(x)) {
-                        if (x->s6_addr[12] == 127)
-                                return LISTENER_REACH_LOOPBACK;
-                        if (memcmp(&x->s6_addr[12], "\0\0\0\0", 4) == 0)
-                                return LISTENER_REACH_ALL;
-                }
-                return LISTENER_REACH_ONE;
-        }
-        default:
-                return LISTENER_REACH_LOCAL;
-        }
-}
-
 int listener_read_back(int fd, ListenerInfo *ret) {
         ListenerInfo info = { .v6only = -1, .backlog = -1 };
         socklen_t l = sizeof info.addr.storage;
@@ -818,7 +775,7 @@ int listener_read_back(int fd, ListenerInfo *ret) {
                         return r;
                 info.v6only = info.v6only != 0;
         }
-        info.reach = reach_of(&info.addr);
+        info.reach = reach_from_sockaddr(&info.addr);
         if (sock_diag_queue(fd, NULL, &backlog) >= 0)
                 info.backlog = backlog > INT_MAX ? INT_MAX : (int) backlog;
 
@@ -828,28 +785,13 @@ int listener_read_back(int fd, ListenerInfo *ret) {
 
 /* ---- describing ---- */
 
-const char *listener_reach_to_string(int reach) {
-        switch (reach) {
-        case LISTENER_REACH_ALL:
-                return "all interfaces, reachable from other machines";
-        case LISTENER_REACH_LOOPBACK:
-                return "loopback only, this machine only";
-        case LISTENER_REACH_ONE:
-                return "one interface";
-        case LISTENER_REACH_LOCAL:
-                return "this machine only, by path";
-        default:
-                return "unknown reach";
-        }
-}
-
 /* The host part to connect to, for a hint: a loopback address the socket accepts when it is a
  * wildcard, else its own address. url: brackets and %25 for IPv6 as in a URL. */
 static void hint_host(const ListenerInfo *info, bool url, char *buf, size_t buflen) {
         char ip[INET6_ADDRSTRLEN] = "", scope[IF_NAMESIZE + 8] = "";
 
         if (info->addr.sa.sa_family == AF_INET) {
-                if (info->reach == LISTENER_REACH_ALL)
+                if (info->reach == REACH_ALL)
                         snprintf(buf, buflen, "127.0.0.1");
                 else
                         snprintf(buf, buflen, "%s",
@@ -866,7 +808,7 @@ static void hint_host(const ListenerInfo *info, bool url, char *buf, size_t bufl
                 return;
         }
         if (IN6_IS_ADDR_V4MAPPED(x)) {
-                if (info->reach == LISTENER_REACH_ALL)
+                if (info->reach == REACH_ALL)
                         snprintf(buf, buflen, "127.0.0.1");
                 else
                         snprintf(buf, buflen, "%s",
@@ -919,8 +861,8 @@ const char *listener_describe(const char *unit, const ListenerInfo *info, char *
                               size_t buflen) {
         char addr[ADDRESS_FORMAT_MAX], proto[128], hint[ADDRESS_FORMAT_MAX + 64] = "";
         char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 16];
-        const char *reach = listener_reach_to_string((int) info->reach);
-        const char *p = proto_name(info->family, info->socktype);
+        const char *reach = reach_describe(info->reach) ?: "unknown reach";
+        const char *p = socket_type_describe(info->family, info->socktype);
 
         if (!buf || buflen == 0)
                 return buf;

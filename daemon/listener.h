@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "common/address.h"
+#include "common/socket-util.h"
 #include "daemon/bind-plan.h"
 #include "daemon/sock-diag.h"
 
@@ -43,13 +44,15 @@ typedef struct ListenerInfo {
         int family, socktype, protocol;
         int v6only;      /* IPV6_V6ONLY read back, -1 if not AF_INET6 */
         int backlog;     /* the listen() backlog the kernel applies; -1 unknown */
-        enum {
-                LISTENER_REACH_ALL,      /* "all interfaces, reachable from other machines" */
-                LISTENER_REACH_LOOPBACK, /* "loopback only, this machine only" */
-                LISTENER_REACH_ONE,      /* "one interface" */
-                LISTENER_REACH_LOCAL,    /* unix sockets: "this machine only, by path" */
-        } reach;
+        Reach reach;
 } ListenerInfo;
+
+/* The old names of the Reach values, for control.c until it uses common/socket-util.h's; to be
+ * removed once none is left. */
+#define LISTENER_REACH_ALL REACH_ALL
+#define LISTENER_REACH_LOOPBACK REACH_LOOPBACK
+#define LISTENER_REACH_ONE REACH_ONE
+#define LISTENER_REACH_LOCAL REACH_LOCAL
 
 /* Fills *ret from the kernel (borrowed fd). backlog is the listen() backlog the kernel applied
  * (TCP and unix stream/seqpacket listeners), else -1. Returns 0 or a negative errno. */
@@ -59,12 +62,11 @@ int listener_read_back(int fd, ListenerInfo *ret);
  * "web.socket: listening on [::]:8080 (TCP, dual-stack: takes IPv4 and IPv6, IPV6_V6ONLY=0) —
  *  all interfaces, reachable from other machines — try: curl http://127.0.0.1:8080/"
  * The protocol part reads "(TCP, IPv4)", "(TCP, IPv6 only, IPV6_V6ONLY=1)", "(UDP, ...)",
- * "(unix stream)"; the hint is curl for TCP, nc -u for UDP, nc -U / socat for unix.
+ * "(unix stream)" (socket_protocol_describe()), the reach part is reach_describe(); the hint
+ * is curl for TCP, nc -u for UDP, nc -U / socat for unix.
  * Returns buf. */
 const char *listener_describe(const char *unit, const ListenerInfo *info, char *buf,
                               size_t buflen);
-
-const char *listener_reach_to_string(int reach);
 
 /* The old names of sock_diag_queue() and sock_diag_find_holder(), for the callers not yet
  * switched over (control.c); to be removed once none is left. */
