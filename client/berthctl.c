@@ -1,23 +1,23 @@
 /* berthctl: the control client of berthd (SPEC §6). It talks D-Bus to berthd peer to peer on
  * RUNTIME/control, with no bus daemon, the way systemctl talks to PID 1 on its private socket
- * (common/control-interface.h is the contract). This file owns the options, the connection,
- * the error reporting and the verbs that act (start, stop, reload, cat, logs, fds, check);
- * status.c owns the verbs that show. */
+ * (common/control-interface.h is the contract). This file owns the options and the verbs that
+ * act (start, stop, reload, cat, logs, fds, check); status.c owns the verbs that show, bus.c
+ * the connection, the calls and the error reporting both use. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <systemd/sd-bus.h>
 
 #include "config.h"
 
-#include "client/berthctl.h"
+#include "client/bus.h"
 #include "client/output.h"
+#include "client/status.h"
 #include "common/control-interface.h"
 #include "common/log.h"
 #include "common/parse-util.h"
@@ -31,10 +31,20 @@
 #endif
 #define FDS_MAX 4096           /* fds a socket unit may hand over to `fds` */
 #define UNIT_FILES_MAX 4096    /* files in one GetUnitFiles reply */
-#define LOG_ENTRIES_MAX 65536  /* entries in one GetLogs reply */
 #define FOLLOW_INTERVAL_NSEC (200 * 1000 * 1000L)
 
-BerthctlArgs opts = { .lines = 10 };
+typedef struct BerthctlArgs {
+        const char *runtime_dir; /* --runtime-dir, or the default of the mode */
+        bool user;
+        bool json;
+        bool no_color;
+        bool plain;       /* --plain / --no-legend: no header, no footer */
+        bool follow;      /* logs -f */
+        unsigned lines;   /* -n: log lines for status and logs */
+        bool lines_set;
+} BerthctlArgs;
+
+static BerthctlArgs opts = { .lines = 10 };
 
 static void help(void) {
         printf("Usage: berthctl [OPTIONS] COMMAND [ARG...]\n"
@@ -146,232 +156,6 @@ static int parse_args(int argc, char **argv) {
                         return -EINVAL;
                 }
         return 1;
-}
-
-/* D-Bus addresses escape every byte outside [-0-9A-Za-z_/.\*] as %XX. */
-static char *bus_address_for_path(const char *path) {
-        static const char hex[] = "0123456789abcdef";
-        const char *prefix = "unix:path=";
-        size_t l = strlen(path);
-        char *a = malloc(strlen(prefix) + l * 3 + 1), *p;
-
-        if (!a)
-                return NULL;
-        p = stpcpy(a, prefix);
-        for (size_t i = 0; i < l; i++) {
-                unsigned char ch = (unsigned char) path[i];
-                if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                    (ch >= '0' && ch <= '9') || strchr("-_/.\\*", ch))
-                        *p++ = (char) ch;
-                else {
-                        *p++ = '%';
-                        *p++ = hex[ch >> 4];
-                        *p++ = hex[ch & 15];
-                }
-        }
-        *p = 0;
-        return a;
-}
-
-static void report_not_running(const char *path) {
-        log_error("berthd is not running: no control socket at %s", path);
-}
-
-/* Connects to berthd. Returns 0, or a negative errno after printing why not. */
-static int bus_connect(const char *path, sd_bus **ret) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_free_ char *address = NULL;
-        struct stat st;
-        int r;
-
-        if (stat(path, &st) < 0 && errno == ENOENT) {
-                report_not_running(path);
-                return -ENOENT;
-        }
-        address = bus_address_for_path(path);
-        if (!address)
-                return log_oom();
-
-        r = sd_bus_new(&bus);
-        if (r < 0)
-                return log_error_errno(r, "Failed to allocate a bus connection: %m");
-        r = sd_bus_set_address(bus, address);
-        if (r < 0)
-                return log_error_errno(r, "Invalid control socket path '%s': %m", path);
-        /* fds: GetSocketFds hands sockets over with SCM_RIGHTS. */
-        r = sd_bus_negotiate_fds(bus, true);
-        if (r < 0)
-                return log_error_errno(r, "Failed to enable fd passing: %m");
-        r = sd_bus_start(bus);
-        if (IN_SET(r, -ENOENT, -ECONNREFUSED, -ENOTSOCK)) {
-                report_not_running(path);
-                return r;
-        }
-        if (r < 0)
-                return log_error_errno(r, "Failed to connect to berthd at %s: %m", path);
-        *ret = TAKE_PTR(bus);
-        return 0;
-}
-
-int bus_call(sd_bus *bus, const char *member, uint64_t timeout, sd_bus_error *error,
-             sd_bus_message **ret_reply, const char *types, ...) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        int r;
-
-        r = sd_bus_message_new_method_call(bus, &m, NULL, BERTH_OBJECT_PATH, BERTH_INTERFACE,
-                                           member);
-        if (r < 0)
-                return sd_bus_error_set_errno(error, r);
-        if (types) {
-                va_list ap;
-
-                va_start(ap, types);
-                r = sd_bus_message_appendv(m, types, ap);
-                va_end(ap);
-                if (r < 0)
-                        return sd_bus_error_set_errno(error, r);
-        }
-        return sd_bus_call(bus, m, timeout, error, ret_reply);
-}
-
-/* True when the call failed on our side of the connection (sd-bus fills in a System.Error
- * name from the errno), not with an error berthd sent. */
-static bool error_is_local(const sd_bus_error *e) {
-        return !sd_bus_error_is_set(e) || startswith(e->name, "System.Error.") ||
-               sd_bus_error_has_name(e, SD_BUS_ERROR_DISCONNECTED);
-}
-
-/* True when the call failed because the connection to berthd broke. */
-static bool error_is_disconnect(const sd_bus_error *e, int r) {
-        return error_is_local(e) &&
-               IN_SET(r, -ECONNRESET, -ENOTCONN, -EPIPE, -ECONNREFUSED, -ESHUTDOWN,
-                      -ECONNABORTED);
-}
-
-int bus_report_error(const char *what, const char *unit, const sd_bus_error *error, int r) {
-        const char *msg = error && error->message ? error->message : NULL;
-
-        if (sd_bus_error_has_name(error, BERTH_ERROR_NO_SUCH_UNIT)) {
-                log_error("Unit %s could not be found.", unit ?: "(unknown)");
-                return BERTHCTL_EXIT_NO_SUCH_UNIT;
-        }
-        if (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED)) {
-                if (!msg || !msg[0])
-                        log_error("%s: permission denied", what);
-                else if (startswith(msg, "permission denied") ||
-                         startswith(msg, "Permission denied"))
-                        log_error("%s: %s", what, msg);
-                else
-                        log_error("%s: permission denied: %s", what, msg);
-                return -EPERM;
-        }
-        if (error_is_disconnect(error, r)) {
-                log_error("%s: berthd went away (%s).", what, strerror(-r));
-                return r;
-        }
-        if (sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_METHOD)) {
-                log_error("%s: berthd does not know this call (%s); is it older than berthctl?",
-                          what, strna(msg));
-                return -EOPNOTSUPP;
-        }
-        if (error_is_local(error))
-                log_error("%s: %s", what, strerror(-r));
-        else
-                log_error("%s: %s", what, msg && msg[0] ? msg : strerror(-r));
-        return r < 0 ? r : -EIO;
-}
-
-static bool unit_name_has_suffix(const char *name) {
-        return endswith(name, ".service") || endswith(name, ".socket");
-}
-
-int unit_resolve(sd_bus *bus, const char *name, char **ret_name, sd_bus_message **ret_reply) {
-        _cleanup_free_ char *as_service = NULL, *as_socket = NULL;
-        const char *candidates[2];
-        size_t n;
-
-        if (unit_name_has_suffix(name)) {
-                candidates[0] = name;
-                n = 1;
-        } else {
-                if (asprintf(&as_service, "%s.service", name) < 0) {
-                        as_service = NULL;
-                        return log_oom();
-                }
-                if (asprintf(&as_socket, "%s.socket", name) < 0) {
-                        as_socket = NULL;
-                        return log_oom();
-                }
-                candidates[0] = as_service;
-                candidates[1] = as_socket;
-                n = 2;
-        }
-
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                int r;
-
-                r = bus_call(bus, "GetUnit", BERTHCTL_QUERY_TIMEOUT_USEC, &error, &reply, "s",
-                             candidates[i]);
-                if (r < 0) {
-                        if (sd_bus_error_has_name(&error, BERTH_ERROR_NO_SUCH_UNIT) && i + 1 < n)
-                                continue;
-                        /* Named as systemctl names it: the first form tried. */
-                        return bus_report_error("Failed to get unit", candidates[0], &error, r);
-                }
-                if (ret_name) {
-                        *ret_name = strdup(candidates[i]);
-                        if (!*ret_name)
-                                return log_oom();
-                }
-                if (ret_reply)
-                        *ret_reply = TAKE_PTR(reply);
-                return 0;
-        }
-        assert_not_reached();
-}
-
-int logs_fetch(sd_bus *bus, const char *name, uint64_t after, unsigned max, sd_bus_error *error,
-               uint64_t *ret_next, void (*fn)(const LogEntry *e, void *userdata), void *userdata) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *contents = NULL;
-        bool in_struct = false;
-        uint64_t next;
-        char type;
-        int r;
-
-        r = bus_call(bus, "GetLogs", BERTHCTL_QUERY_TIMEOUT_USEC, error, &reply, "stu", name,
-                     after, max);
-        if (r < 0)
-                return r;
-        /* The reply is "ta(tus)"; a berthd that wraps it in one struct is understood too. */
-        r = sd_bus_message_peek_type(reply, &type, &contents);
-        if (r > 0 && type == SD_BUS_TYPE_STRUCT) {
-                r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_STRUCT, contents);
-                in_struct = true;
-        }
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "t", &next);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, "(tus)");
-        for (size_t i = 0; r >= 0 && i < LOG_ENTRIES_MAX; i++) {
-                LogEntry e;
-
-                r = sd_bus_message_read(reply, "(tus)", &e.seq, &e.pid, &e.line);
-                if (r <= 0)
-                        break;
-                fn(&e, userdata);
-        }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(reply);
-        if (r >= 0 && in_struct)
-                r = sd_bus_message_exit_container(reply);
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r,
-                                               "Failed to parse berthd's reply to GetLogs: %m");
-        *ret_next = next;
-        return 0;
 }
 
 /* start, stop, restart, reload: each unit in turn; the first failure's exit code is ours. */
@@ -516,7 +300,7 @@ static void ignore_log_entry(const LogEntry *e, void *userdata) {
 
 /* The connection broke, or berthd answered with an error: either way `logs -f` ends. */
 static int follow_error(const char *name, const sd_bus_error *error, int r) {
-        if (error_is_disconnect(error, r)) {
+        if (bus_error_is_disconnect(error, r)) {
                 log_error("berthd went away.");
                 return r;
         }
@@ -807,15 +591,17 @@ static int verb_fds(sd_bus **busp, char **args, size_t n, char **cmd) {
         return 127;
 }
 
+/* A verb acts (fn) or shows (show, with the options status.c reads). */
 typedef struct Verb {
         const char *name;
         int (*fn)(sd_bus *bus, char **args, size_t n);
+        int (*show)(sd_bus *bus, const StatusOptions *o, char **args, size_t n);
 } Verb;
 
 static const Verb verbs[] = {
-        { "status", verb_status },
-        { "list-units", verb_list_units },
-        { "list-sockets", verb_list_sockets },
+        { "status", .show = verb_status },
+        { "list-units", .show = verb_list_units },
+        { "list-sockets", .show = verb_list_sockets },
         { "start", verb_start },
         { "stop", verb_stop },
         { "restart", verb_restart },
@@ -905,6 +691,14 @@ static int run(int argc, char **argv) {
 
         if (!verb)
                 return verb_fds(&bus, args, n, cmd);
+        if (verb->show)
+                return verb->show(bus,
+                                  &(const StatusOptions) {
+                                          .json = opts.json,
+                                          .plain = opts.plain,
+                                          .lines = opts.lines,
+                                  },
+                                  args, n);
         return verb->fn(bus, args, n);
 }
 

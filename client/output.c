@@ -77,13 +77,6 @@ void json_write_string(FILE *f, const char *s) {
         fputc('"', f);
 }
 
-usec_t now_realtime(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
-}
-
 const char *format_timestamp(char *buf, size_t buflen, usec_t t) {
         time_t sec = (time_t) (t / USEC_PER_SEC);
         struct tm tm;

@@ -41,9 +41,6 @@ const char *format_timestamp(char *buf, size_t buflen, usec_t t);
  * "3 days ago", "now"; "left" instead of "ago" for the future. Returns buf. */
 const char *format_timestamp_relative(char *buf, size_t buflen, usec_t t, usec_t now);
 
-/* The current CLOCK_REALTIME in usec. */
-usec_t now_realtime(void);
-
 /* A table of text cells: aligned columns, a header row, no trailing spaces. Cells are
  * copied. At most TABLE_CELLS_MAX cells; table_add() returns -E2BIG past it. */
 #define TABLE_COLUMNS_MAX 16

@@ -3,14 +3,18 @@
  * JSON output with its D-Bus type, and a table cell shows whatever type berthd sent. */
 #include <ctype.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 
 #include <systemd/sd-bus.h>
 
-#include "client/berthctl.h"
+#include "client/bus.h"
 #include "client/output.h"
-#include "common/control-interface.h"
+#include "client/status.h"
 #include "common/log.h"
+#include "common/proc-util.h"
+#include "common/strv.h"
+#include "common/time-util.h"
 
 #define ROW_FIELDS_MAX 16
 #define ROWS_MAX (1U << 20)
@@ -29,88 +33,6 @@ enum { LU_NAME, LU_TYPE, LU_LOAD, LU_STATE, LU_PID, LU_SINCE, LU_RESTARTS, LU_LA
        LU_DESCRIPTION };
 enum { LS_UNIT, LS_ADDRESS, LS_PROTOCOL, LS_STACK, LS_REACH, LS_BACKLOG, LS_QUEUED, LS_SERVICE,
        LS_SERVICE_STATE };
-
-static bool strv_contains_const(const char *const *l, const char *s) {
-        for (; *l; l++)
-                if (streq(*l, s))
-                        return true;
-        return false;
-}
-#define IN_SET_STR(s, ...) strv_contains_const((const char *const[]) { __VA_ARGS__, NULL }, s)
-
-static bool type_is_basic(char t) {
-        return t && strchr("ybnqiuxtdsog", t);
-}
-
-/* Reads one basic value of type t. Returns 1, 0 at the end of the container, or a negative
- * errno. */
-static int bus_value_read_basic(sd_bus_message *m, char t, BusValue *ret) {
-        union {
-                uint8_t y;
-                int b;
-                int16_t n;
-                uint16_t q;
-                int32_t i;
-                uint32_t u;
-                int64_t x;
-                uint64_t t;
-                double d;
-                const char *s;
-        } x = {};
-        BusValue v = { .type = t };
-        int r;
-
-        if (!type_is_basic(t))
-                return -EBADMSG;
-        r = sd_bus_message_read_basic(m, t, &x);
-        if (r <= 0)
-                return r;
-        switch (t) {
-        case 'y':
-                v.u = x.y;
-                break;
-        case 'b':
-                v.u = !!x.b;
-                break;
-        case 'n':
-                v.i = x.n;
-                break;
-        case 'q':
-                v.u = x.q;
-                break;
-        case 'i':
-                v.i = x.i;
-                break;
-        case 'u':
-                v.u = x.u;
-                break;
-        case 'x':
-                v.i = x.x;
-                break;
-        case 't':
-                v.u = x.t;
-                break;
-        case 'd':
-                v.d = x.d;
-                break;
-        default: /* 's', 'o', 'g' */
-                v.str = x.s;
-        }
-        *ret = v;
-        return 1;
-}
-
-static bool bus_value_is_unsigned(const BusValue *v) {
-        return v->type && strchr("yqut", v->type);
-}
-
-static bool bus_value_is_signed(const BusValue *v) {
-        return v->type && strchr("nix", v->type);
-}
-
-static bool bus_value_is_string(const BusValue *v) {
-        return v->type && strchr("sog", v->type);
-}
 
 /* Any value as one line of text, for a table cell or a status line. Returns buf, or the
  * borrowed string itself. */
@@ -132,7 +54,8 @@ static const char *bus_value_text(const BusValue *v, char *buf, size_t buflen) {
         return buf;
 }
 
-void bus_value_write_json(FILE *f, const BusValue *v) {
+/* Writes v as JSON. */
+static void bus_value_write_json(FILE *f, const BusValue *v) {
         if (bus_value_is_string(v))
                 json_write_string(f, v->str);
         else if (v->type == 'b')
@@ -155,7 +78,8 @@ void bus_value_write_json(FILE *f, const BusValue *v) {
                 fputs("null", f);
 }
 
-const char *snake_case(const char *name, char *buf, size_t buflen) {
+/* "MainPID" -> "main_pid", "DropInPaths" -> "drop_in_paths": JSON keys. Returns buf. */
+static const char *snake_case(const char *name, char *buf, size_t buflen) {
         size_t o = 0;
 
         for (size_t i = 0; name[i] && o + 2 < buflen; i++) {
@@ -173,138 +97,6 @@ const char *snake_case(const char *name, char *buf, size_t buflen) {
         }
         buf[o] = 0;
         return buf;
-}
-
-/* Reads a variant holding "as" into v: an owned array of borrowed strings. Past BUS_STRV_MAX
- * strings, the rest is skipped. */
-static int bus_value_read_strv(sd_bus_message *m, BusValue *v) {
-        _cleanup_free_ const char **strv = calloc(BUS_STRV_MAX + 1, sizeof(char *));
-        size_t n = 0;
-        int r;
-
-        if (!strv)
-                return -ENOMEM;
-        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, "as");
-        if (r >= 0)
-                r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "s");
-        while (r >= 0 && n < BUS_STRV_MAX) {
-                r = sd_bus_message_read(m, "s", &strv[n]);
-                if (r <= 0)
-                        break;
-                n++;
-        }
-        strv[n] = NULL;
-        if (r > 0)
-                r = sd_bus_message_skip(m, NULL);
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-        *v = (BusValue) { .type = 'a', .strv = TAKE_PTR(strv) };
-        return 0;
-}
-
-/* Reads one {sv} entry. Returns 1 with the entry (v->type 0: a type we skip), 0 at the end of
- * the array, or a negative errno. */
-static int unit_property_read(sd_bus_message *m, UnitProperty *ret) {
-        const char *key, *contents;
-        BusValue v = {};
-        char t;
-        int r;
-
-        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "sv");
-        if (r <= 0)
-                return r;
-        r = sd_bus_message_read(m, "s", &key);
-        if (r >= 0)
-                r = sd_bus_message_peek_type(m, &t, &contents);
-        if (r < 0)
-                return r;
-        if (type_is_basic(contents[0]) && !contents[1]) {
-                r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents);
-                if (r >= 0)
-                        r = bus_value_read_basic(m, contents[0], &v);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
-        } else if (streq(contents, "as"))
-                r = bus_value_read_strv(m, &v);
-        else
-                /* A type this berthctl does not know, from a newer berthd: skipped. */
-                r = sd_bus_message_skip(m, "v");
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        if (r < 0) {
-                free(v.strv);
-                return r;
-        }
-        *ret = (UnitProperty) { .key = key, .value = v };
-        return 1;
-}
-
-int unit_properties_read(sd_bus_message *m, UnitProperties *ret) {
-        UnitProperties p = {};
-        int r;
-
-        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
-        /* At most UNIT_PROPERTIES_MAX are kept; the loop ends with the array, or past a cap. */
-        for (size_t k = 0; r >= 0 && k < 4 * UNIT_PROPERTIES_MAX; k++) {
-                UnitProperty prop;
-
-                r = unit_property_read(m, &prop);
-                if (r <= 0)
-                        break;
-                if (prop.value.type && p.n < UNIT_PROPERTIES_MAX)
-                        p.props[p.n++] = prop;
-                else
-                        free(prop.value.strv);
-        }
-        if (r > 0)
-                r = sd_bus_message_skip(m, NULL);
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        if (r < 0) {
-                unit_properties_done(&p);
-                return r;
-        }
-        *ret = p;
-        return 0;
-}
-
-void unit_properties_done(UnitProperties *p) {
-        for (size_t i = 0; i < p->n; i++)
-                free(p->props[i].value.strv);
-        p->n = 0;
-}
-
-static const BusValue *unit_prop(const UnitProperties *p, const char *key) {
-        for (size_t i = 0; i < p->n; i++)
-                if (streq(p->props[i].key, key))
-                        return &p->props[i].value;
-        return NULL;
-}
-
-const char *unit_prop_str(const UnitProperties *p, const char *key) {
-        const BusValue *v = unit_prop(p, key);
-        return v && bus_value_is_string(v) ? v->str : "";
-}
-
-uint64_t unit_prop_u64(const UnitProperties *p, const char *key) {
-        const BusValue *v = unit_prop(p, key);
-
-        if (!v)
-                return 0;
-        if (bus_value_is_unsigned(v) || v->type == 'b')
-                return v->u;
-        if (bus_value_is_signed(v))
-                return v->i < 0 ? 0 : (uint64_t) v->i;
-        return 0;
-}
-
-const char *const *unit_prop_strv(const UnitProperties *p, const char *key) {
-        const BusValue *v = unit_prop(p, key);
-        return v && v->type == 'a' ? v->strv : NULL;
 }
 
 /* The rows of an array of structs of basic types (ListUnits, ListSockets). Strings are
@@ -334,7 +126,7 @@ static int bus_rows_read(sd_bus_message *m, BusRow **ret, size_t *ret_n) {
         if (!inner)
                 return -ENOMEM;
         for (const char *c = inner; *c; c++)
-                if (!type_is_basic(*c))
+                if (!bus_type_is_basic(*c))
                         return -EBADMSG;
 
         r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, contents);
@@ -408,13 +200,13 @@ static void rows_write_json(const BusRow *rows, size_t n, const char *const *nam
 }
 
 /* systemctl's ACTIVE column from berth's state: active, activating, deactivating, inactive or
- * failed. */
+ * failed. A service that hands over to a successor serves throughout: active. */
 static const char *active_state(const char *state) {
-        if (IN_SET_STR(state, "running", "listening"))
+        if (STR_IN_SET(state, "running", "listening", "handover", "draining", "handover-abort"))
                 return "active";
-        if (IN_SET_STR(state, "start-pre", "start", "auto-restart", "backoff"))
+        if (STR_IN_SET(state, "start-pre", "start", "auto-restart", "backoff"))
                 return "activating";
-        if (IN_SET_STR(state, "stop", "stop-sigterm", "stop-sigkill"))
+        if (STR_IN_SET(state, "stop", "stop-sigterm", "stop-sigkill"))
                 return "deactivating";
         if (streq(state, "failed"))
                 return "failed";
@@ -426,7 +218,7 @@ static const char *state_color(const char *state, const char *load_state) {
                 return ANSI_RED;
         if (streq(active_state(state), "active"))
                 return ANSI_GREEN;
-        if (IN_SET_STR(state, "auto-restart", "backoff"))
+        if (STR_IN_SET(state, "auto-restart", "backoff"))
                 return ANSI_YELLOW;
         return NULL;
 }
@@ -452,7 +244,7 @@ static int list_units_rows(sd_bus *bus, sd_bus_message **ret_reply, BusRow **ret
         return 0;
 }
 
-static int print_units_table(const BusRow *rows, size_t n) {
+static int print_units_table(const StatusOptions *o, const BusRow *rows, size_t n) {
         static const char *const headers[] = {
                 "UNIT", "LOAD", "ACTIVE", "STATE", ">PID", ">RESTARTS", "LAST-EXIT", "DESCRIPTION",
         };
@@ -491,13 +283,13 @@ static int print_units_table(const BusRow *rows, size_t n) {
                 if (r < 0)
                         return log_error_errno(r, "Failed to build the table: %m");
         }
-        table_print(t, stdout, !opts.plain);
-        if (!opts.plain)
+        table_print(t, stdout, !o->plain);
+        if (!o->plain)
                 printf("\n%zu unit%s listed.\n", n, n == 1 ? "" : "s");
         return 0;
 }
 
-int verb_list_units(sd_bus *bus, char **args, size_t n) {
+int verb_list_units(sd_bus *bus, const StatusOptions *o, char **args, size_t n) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ BusRow *rows = NULL;
         size_t n_rows = 0;
@@ -510,14 +302,14 @@ int verb_list_units(sd_bus *bus, char **args, size_t n) {
         r = list_units_rows(bus, &reply, &rows, &n_rows);
         if (r != 0)
                 return r;
-        if (opts.json) {
+        if (o->json) {
                 rows_write_json(rows, n_rows, list_units_fields, ELEMENTSOF(list_units_fields));
                 return 0;
         }
-        return print_units_table(rows, n_rows);
+        return print_units_table(o, rows, n_rows);
 }
 
-int verb_list_sockets(sd_bus *bus, char **args, size_t n) {
+int verb_list_sockets(sd_bus *bus, const StatusOptions *o, char **args, size_t n) {
         static const char *const headers[] = {
                 "ADDRESS", "PROTO", "STACK", "REACH", ">BACKLOG", ">QUEUED", "UNIT", "SERVICE",
                 "STATE",
@@ -544,7 +336,7 @@ int verb_list_sockets(sd_bus *bus, char **args, size_t n) {
         r = bus_rows_read(reply, &rows, &n_rows);
         if (r < 0)
                 return log_error_errno(r, "Failed to parse berthd's reply to ListSockets: %m");
-        if (opts.json) {
+        if (o->json) {
                 rows_write_json(rows, n_rows, list_sockets_fields,
                                 ELEMENTSOF(list_sockets_fields));
                 return 0;
@@ -566,8 +358,8 @@ int verb_list_sockets(sd_bus *bus, char **args, size_t n) {
                 if (r < 0)
                         return log_error_errno(r, "Failed to build the table: %m");
         }
-        table_print(t, stdout, !opts.plain);
-        if (!opts.plain)
+        table_print(t, stdout, !o->plain);
+        if (!o->plain)
                 printf("\n%zu socket%s listed.\n", n_rows, n_rows == 1 ? "" : "s");
         return 0;
 }
@@ -589,18 +381,9 @@ static void status_line(const char *label, const char *fmt, ...) {
 
 /* "1234 (python3)": the command name from /proc when berthd runs on this machine. */
 static const char *pid_text(uint64_t pid, char *buf, size_t buflen) {
-        char path[64], comm[64] = "";
-        FILE *f;
+        char comm[PROC_COMM_MAX];
 
-        snprintf(path, sizeof path, "/proc/%" PRIu64 "/comm", pid);
-        f = fopen(path, "re");
-        if (f) {
-                if (!fgets(comm, sizeof comm, f))
-                        comm[0] = 0;
-                fclose(f);
-                comm[strcspn(comm, "\n")] = 0;
-        }
-        if (comm[0])
+        if (pid <= INT_MAX && proc_read_comm((pid_t) pid, comm, sizeof comm) >= 0 && comm[0])
                 snprintf(buf, buflen, "%" PRIu64 " (%s)", pid, comm);
         else
                 snprintf(buf, buflen, "%" PRIu64, pid);
@@ -666,7 +449,7 @@ static const char *log_unit(const UnitProperties *p) {
         return unit_prop_str(p, "Name");
 }
 
-static void status_print_unit(sd_bus *bus, const UnitProperties *p) {
+static void status_print_unit(sd_bus *bus, const StatusOptions *o, const UnitProperties *p) {
         const char *name = unit_prop_str(p, "Name"), *type = unit_prop_str(p, "Type");
         const char *load = unit_prop_str(p, "LoadState"), *state = unit_prop_str(p, "State");
         const char *result = unit_prop_str(p, "Result"), *desc = unit_prop_str(p, "Description");
@@ -696,11 +479,11 @@ static void status_print_unit(sd_bus *bus, const UnitProperties *p) {
         if (result[0] && !streq(result, "success"))
                 snprintf(result_text, sizeof result_text, " (Result: %s)", result);
         /* Since is when the processes started: shown while they exist. */
-        if (since > 0 && IN_SET_STR(active_state(state), "active", "activating", "deactivating"))
+        if (since > 0 && STR_IN_SET(active_state(state), "active", "activating", "deactivating"))
                 status_line("Active:", "%s%s%s%s%s since %s; %s", ansi(color),
                             active_state(state), state_text, result_text,
                             color ? ansi(ANSI_NORMAL) : "", format_timestamp(b1, sizeof b1, since),
-                            format_timestamp_relative(b2, sizeof b2, since, now_realtime()));
+                            format_timestamp_relative(b2, sizeof b2, since, time_now(CLOCK_REALTIME)));
         else
                 status_line("Active:", "%s%s%s%s%s", ansi(color), active_state(state),
                             state_text, result_text, color ? ansi(ANSI_NORMAL) : "");
@@ -730,19 +513,20 @@ static void status_print_unit(sd_bus *bus, const UnitProperties *p) {
         if (load_error[0])
                 status_line("Error:", "%s%s%s", ansi(ANSI_RED), load_error, ansi(ANSI_NORMAL));
 
-        if (opts.lines > 0) {
+        if (o->lines > 0) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
                 StatusLogs sl = { .unit = log_unit(p) };
                 uint64_t next;
 
                 /* A unit that keeps no output (a template) is not an error here. */
-                if (logs_fetch(bus, sl.unit, 0, opts.lines, &error, &next,
+                if (logs_fetch(bus, sl.unit, 0, o->lines, &error, &next,
                                print_status_log_entry, &sl) < 0)
                         log_debug("No logs for %s: %s", sl.unit, strna(error.message));
         }
 }
 
-static void status_write_json_unit(sd_bus *bus, const UnitProperties *p, bool first) {
+static void status_write_json_unit(sd_bus *bus, const StatusOptions *o, const UnitProperties *p,
+                                   bool first) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         bool first_entry = true;
         uint64_t next;
@@ -757,14 +541,15 @@ static void status_write_json_unit(sd_bus *bus, const UnitProperties *p, bool fi
                 fputc(',', stdout);
         }
         fputs("\"logs\":[", stdout);
-        if (opts.lines > 0)
-                (void) logs_fetch(bus, log_unit(p), 0, opts.lines, &error, &next,
+        if (o->lines > 0)
+                (void) logs_fetch(bus, log_unit(p), 0, o->lines, &error, &next,
                                   write_json_log_entry, &first_entry);
         fputs("]}", stdout);
 }
 
 /* Shows one unit (a name as given); sets *ret_exit to what status exits with for it. */
-static int status_one(sd_bus *bus, const char *arg, bool first, int *ret_exit) {
+static int status_one(sd_bus *bus, const StatusOptions *o, const char *arg, bool first,
+                      int *ret_exit) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         UnitProperties p = {};
         int r;
@@ -778,12 +563,12 @@ static int status_one(sd_bus *bus, const char *arg, bool first, int *ret_exit) {
         if (r < 0)
                 return log_error_errno(r, "Failed to parse berthd's reply to GetUnit: %m");
 
-        if (opts.json)
-                status_write_json_unit(bus, &p, first);
+        if (o->json)
+                status_write_json_unit(bus, o, &p, first);
         else {
                 if (!first)
                         putchar('\n');
-                status_print_unit(bus, &p);
+                status_print_unit(bus, o, &p);
         }
         *ret_exit = unit_is_active(unit_prop_str(&p, "State"), unit_prop_str(&p, "LoadState"))
                             ? BERTHCTL_EXIT_SUCCESS
@@ -810,7 +595,7 @@ static int worse_exit(int a, int b) {
         return exit_rank(a) >= exit_rank(b) ? a : b;
 }
 
-int verb_status(sd_bus *bus, char **args, size_t n) {
+int verb_status(sd_bus *bus, const StatusOptions *o, char **args, size_t n) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *list = NULL;
         _cleanup_free_ BusRow *rows = NULL;
         size_t n_rows = 0;
@@ -822,24 +607,24 @@ int verb_status(sd_bus *bus, char **args, size_t n) {
                 if (r != 0)
                         return r;
                 /* The overview: the table as text; every unit in full as JSON. */
-                if (!opts.json)
-                        return print_units_table(rows, n_rows);
+                if (!o->json)
+                        return print_units_table(o, rows, n_rows);
         }
 
-        if (opts.json)
+        if (o->json)
                 fputc('[', stdout);
         for (size_t i = 0; i < (n > 0 ? n : n_rows); i++) {
                 const char *name = n > 0 ? args[i] : row_str(&rows[i], LU_NAME);
                 int e;
 
-                r = status_one(bus, name, first, &e);
+                r = status_one(bus, o, name, first, &e);
                 if (r < 0)
                         return r;
                 if (e == BERTHCTL_EXIT_SUCCESS || e == BERTHCTL_EXIT_NOT_RUNNING)
                         first = false;
                 ret = worse_exit(ret, e);
         }
-        if (opts.json)
+        if (o->json)
                 fputs(first ? "]\n" : "\n]\n", stdout);
         /* The overview's units are listed, not judged: systemctl status exits 0 there. */
         return n == 0 ? BERTHCTL_EXIT_SUCCESS : ret;

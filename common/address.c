@@ -22,6 +22,7 @@
 #include "common/address.h"
 #include "common/errbuf.h"
 #include "common/macro.h"
+#include "common/string-table.h"
 
 /* Room for one quoted piece of user input inside a message. Three pieces plus the fixed text of
  * any message stay below ADDRESS_ERROR_MAX, so messages are never cut by snprintf(). */
@@ -784,6 +785,29 @@ bool sockaddr_equal(const SockAddr *a, const SockAddr *b) {
         }
 }
 
+bool sockaddr_unix_name(const SockAddr *a, char *buf, size_t buflen, size_t *ret_len,
+                        bool *ret_abstract) {
+        const size_t base = offsetof(struct sockaddr_un, sun_path);
+        bool abstract;
+        size_t n;
+
+        if (!a || a->sa.sa_family != AF_UNIX || a->len <= base)
+                return false;
+        n = MIN((size_t) a->len - base, sizeof(a->un.sun_path));
+        abstract = a->un.sun_path[0] == '\0';
+        if (!abstract)
+                n = strnlen(a->un.sun_path, n);
+        if (n == 0 || n + 1 > buflen)
+                return false;
+        memcpy(buf, a->un.sun_path, n);
+        buf[n] = '\0';
+        if (ret_len)
+                *ret_len = n;
+        if (ret_abstract)
+                *ret_abstract = abstract;
+        return true;
+}
+
 static void sockaddr_set_port(SockAddr *sa, uint16_t port) {
         if (sa->sa.sa_family == AF_INET)
                 sa->in.sin_port = htons(port);
@@ -916,19 +940,12 @@ bool address_is_unix(const ListenAddress *a) {
         return a->kind == ADDRESS_UNIX_PATH || a->kind == ADDRESS_UNIX_ABSTRACT;
 }
 
-static const char *const address_kind_table[_ADDRESS_KIND_MAX] = {
-        [ADDRESS_WILDCARD] = "wildcard",
-        [ADDRESS_ANY_IPV4] = "any-ipv4",
-        [ADDRESS_ANY_IPV6] = "any-ipv6",
-        [ADDRESS_IP] = "ip",
-        [ADDRESS_LOCALHOST] = "localhost",
-        [ADDRESS_HOSTNAME] = "hostname",
-        [ADDRESS_UNIX_PATH] = "unix-path",
-        [ADDRESS_UNIX_ABSTRACT] = "unix-abstract",
-};
-
-const char *address_kind_to_string(AddressKind k) {
-        if (k < 0 || k >= _ADDRESS_KIND_MAX)
-                return NULL;
-        return address_kind_table[k];
-}
+DEFINE_STRING_TABLE(address_kind, AddressKind,
+                    [ADDRESS_WILDCARD] = "wildcard",
+                    [ADDRESS_ANY_IPV4] = "any-ipv4",
+                    [ADDRESS_ANY_IPV6] = "any-ipv6",
+                    [ADDRESS_IP] = "ip",
+                    [ADDRESS_LOCALHOST] = "localhost",
+                    [ADDRESS_HOSTNAME] = "hostname",
+                    [ADDRESS_UNIX_PATH] = "unix-path",
+                    [ADDRESS_UNIX_ABSTRACT] = "unix-abstract")

@@ -76,6 +76,13 @@ const char *sockaddr_format(const SockAddr *sa, char *buf, size_t buflen);
  * abstract name. */
 bool sockaddr_equal(const SockAddr *a, const SockAddr *b);
 
+/* The name of a unix socket address, copied into buf: a path, NUL-terminated; or an abstract
+ * name as its raw bytes, the leading NUL included, with a NUL after them. *ret_len (may be
+ * NULL) counts the bytes before that last NUL. Returns false, with nothing set, for another
+ * family, an unnamed socket, or a name that does not fit in buflen. */
+bool sockaddr_unix_name(const SockAddr *a, char *buf, size_t buflen, size_t *ret_len,
+                        bool *ret_abstract);
+
 /* Expands a parsed inet address to the concrete addresses to bind:
  * ADDRESS_LOCALHOST gives 127.0.0.1 and [::1]; ADDRESS_HOSTNAME resolves with getaddrinfo
  * (AI_PASSIVE off, SOCK_STREAM, both families), de-duplicated, in getaddrinfo's order;

@@ -7,6 +7,8 @@
 #include <syslog.h>
 
 #include "common/address.h"
+#include "common/socket-util.h"
+#include "common/strv.h"
 #include "daemon/bind-plan.h"
 
 #define BIND_PLAN_SPECS_MAX (1U << 20)
@@ -293,10 +295,7 @@ static bool specs_overlap(const BindSpec *a, const BindSpec *b) {
 }
 
 static const char *proto_name(const BindSpec *s) {
-        if (s->family == AF_UNIX)
-                return s->socktype == SOCK_STREAM ? "unix stream" :
-                       s->socktype == SOCK_DGRAM  ? "unix datagram" : "unix seqpacket";
-        return s->socktype == SOCK_STREAM ? "TCP" : s->socktype == SOCK_DGRAM ? "UDP" : "SCTP";
+        return socket_type_describe(s->family, s->socktype);
 }
 
 /* Why a and b overlap, in words. */
@@ -361,29 +360,9 @@ static void fix_hint(const BindSpec *earlier, const BindSpec *later, char *buf, 
                  ", or set ReusePort=yes in both units if they are meant to share the port");
 }
 
-static bool strv_contains(char **l, const char *s) {
-        STRV_FOREACH(i, l)
-                if (streq(*i, s))
-                        return true;
-        return false;
-}
-
-static int strv_push_dup(char ***l, size_t *n, const char *s) {
-        char **nl = realloc(*l, (*n + 2) * sizeof(char *));
-        if (!nl)
-                return -ENOMEM;
-        *l = nl;
-        nl[*n] = strdup(s);
-        if (!nl[*n])
-                return -ENOMEM;
-        nl[++*n] = NULL;
-        return 0;
-}
-
 int bind_plan_check_overlap(const BindPlan *plan, UnitDiagFunc diag, void *userdata,
                             char ***ret_failed) {
         _cleanup_strv_free_ char **failed = NULL;
-        size_t n_failed = 0;
         int conflicts = 0;
 
         /* Units are contiguous in the plan and in lexical order, so a unit's fate is decided
@@ -426,7 +405,7 @@ int bind_plan_check_overlap(const BindPlan *plan, UnitDiagFunc diag, void *userd
                                       a->listen->text, a->unit->name,
                                       strempty(a->listen->origin.file), a->listen->origin.line,
                                       why, fix, b->unit->name, a->unit->name, sa);
-                        if (strv_push_dup(&failed, &n_failed, b->unit->name) < 0)
+                        if (strv_extend(&failed, b->unit->name) < 0)
                                 return -ENOMEM;
                         conflicts++;
                         break;

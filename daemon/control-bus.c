@@ -35,16 +35,10 @@
 
 #include "common/control-interface.h"
 #include "common/log.h"
+#include "common/time-util.h"
 #include "daemon/control-bus.h"
 #include "daemon/control.h"
 #include "daemon/manager.h"
-
-static usec_t now_monotonic(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
-}
 
 bool control_uid_is_privileged(uid_t uid) {
         return uid == 0 || uid == geteuid();
@@ -300,7 +294,7 @@ static const char *control_refusal(Control *c, const struct ucred *uc, char *buf
 /* Logs a refused connection, at most once per CONTROL_REFUSAL_LOG_USEC, so a client that
  * connects in a loop cannot flood the log. */
 static void control_log_refusal(Control *c, const struct ucred *uc, const char *why) {
-        usec_t now = now_monotonic();
+        usec_t now = time_now(CLOCK_MONOTONIC);
 
         if (c->refusal_logged != 0 && now - c->refusal_logged < CONTROL_REFUSAL_LOG_USEC) {
                 c->n_refusals_unlogged++;

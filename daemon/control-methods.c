@@ -16,7 +16,9 @@
 #include "common/log.h"
 #include "common/parse-util.h"
 #include "daemon/control-bus.h"
+#include "common/socket-util.h"
 #include "daemon/listener.h"
+#include "daemon/sock-diag.h"
 #include "daemon/manager.h"
 
 /* ---- helpers for the methods ---- */
@@ -404,16 +406,6 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
         return sd_bus_message_send(reply);
 }
 
-static const char *protocol_name(int family, int socktype) {
-        if (family == AF_UNIX)
-                return socktype == SOCK_STREAM ? "unix-stream" :
-                       socktype == SOCK_DGRAM  ? "unix-dgram" :
-                       socktype == SOCK_SEQPACKET ? "unix-seqpacket" : "unix";
-        return socktype == SOCK_STREAM ? "TCP" :
-               socktype == SOCK_DGRAM  ? "UDP" :
-               socktype == SOCK_SEQPACKET ? "SEQPACKET" : "unknown";
-}
-
 static const char *stack_name(int family, int v6only) {
         switch (family) {
         case AF_INET6:
@@ -425,18 +417,6 @@ static const char *stack_name(int family, int v6only) {
         default:
                 return "unknown";
         }
-}
-
-static const char *reach_name(int reach) {
-        static const char *const names[] = {
-                [LISTENER_REACH_ALL] = "all interfaces",
-                [LISTENER_REACH_LOOPBACK] = "loopback only",
-                [LISTENER_REACH_ONE] = "one interface",
-                [LISTENER_REACH_LOCAL] = "local",
-        };
-
-        return reach >= 0 && (size_t) reach < ELEMENTSOF(names) && names[reach] ? names[reach] :
-                                                                                 "unknown";
 }
 
 static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -458,7 +438,7 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
                         .socktype = l->spec.socktype,
                         .v6only = l->spec.v6only,
                         .backlog = -1,
-                        .reach = LISTENER_REACH_LOCAL,
+                        .reach = REACH_LOCAL,
                 };
                 unsigned queued = 0, backlog = 0;
                 char addr[ADDRESS_FORMAT_MAX];
@@ -469,7 +449,7 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
                 /* Read back now: the backlog and the reach may have changed since the bind. */
                 read_back = listener_read_back(l->fd, &info) >= 0;
                 if (info.socktype != SOCK_DGRAM &&
-                    listener_queue(l->fd, &queued, &backlog) < 0) {
+                    sock_diag_queue(l->fd, &queued, &backlog) < 0) {
                         queued = 0;
                         backlog = info.backlog > 0 ? (unsigned) info.backlog : 0;
                 }
@@ -485,9 +465,9 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
                         r = append_string(reply, sockaddr_format(&info.addr, addr, sizeof addr));
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "sssuu",
-                                                  protocol_name(info.family, info.socktype),
+                                                  socket_protocol_to_string(socket_protocol_from_type(info.family, info.socktype)) ?: "unknown",
                                                   stack_name(info.family, info.v6only),
-                                                  read_back ? reach_name((int) info.reach) :
+                                                  read_back ? reach_to_string(info.reach) ?: "unknown" :
                                                               "unknown",
                                                   (uint32_t) backlog, (uint32_t) queued);
                 if (r >= 0)

@@ -1,7 +1,8 @@
 /* listener: creates and binds one socket per BindSpec with every option of its unit, reads the
- * result back from the kernel, and finds who holds a port on EADDRINUSE (SPEC §3). Does not
- * touch the event loop yet (activation watches the fds in part 2) and does not log: errors
- * come back as text for the caller to log with the unit's name. */
+ * result back from the kernel, and formats the one log line for it (SPEC §3). On EADDRINUSE it
+ * names the holder, found by sock-diag. No event loop here: the caller owns the fds it returns
+ * (the services watch them). No logging either: errors come back as text for the caller to
+ * log with the unit's name. */
 #pragma once
 
 #include <stdbool.h>
@@ -10,7 +11,9 @@
 #include <systemd/sd-event.h>
 
 #include "common/address.h"
+#include "common/socket-util.h"
 #include "daemon/bind-plan.h"
+#include "daemon/sock-diag.h"
 
 #define LISTENER_ERROR_MAX 1024
 
@@ -30,8 +33,8 @@ int listener_sysctl_bindv6only(void);
  * (SocketUser=/SocketGroup=) and mode (SocketMode=) applied without a race.
  * Returns 0 and the new fd in *ret_fd (owned by the caller), or a negative errno with a
  * one-line message in err: which step failed and why; for an option that needs a privilege,
- * which option and which capability; for EADDRINUSE, the holder from listener_find_holder()
- * when it can be found ("... is in use by pid 1234 (nginx), listening on 0.0.0.0:8080").
+ * which option and which capability; for EADDRINUSE, the holder from sock_diag_find_holder()
+ * when it can be found ("... — held by pid 1234 (nginx), listening on 0.0.0.0:8080").
  * On success err is either empty or holds one non-fatal warning for the caller to log (for
  * example a ReceiveBuffer= the kernel capped at net.core.rmem_max without CAP_NET_ADMIN).
  * Unix paths are bound under a temporary umask(0777): call it from one thread only. */
@@ -42,41 +45,23 @@ typedef struct ListenerInfo {
         SockAddr addr;   /* getsockname() */
         int family, socktype, protocol;
         int v6only;      /* IPV6_V6ONLY read back, -1 if not AF_INET6 */
-        int backlog;     /* the backlog asked for; -1 unknown */
-        enum {
-                LISTENER_REACH_ALL,      /* "all interfaces, reachable from other machines" */
-                LISTENER_REACH_LOOPBACK, /* "loopback only, this machine only" */
-                LISTENER_REACH_ONE,      /* "one interface" */
-                LISTENER_REACH_LOCAL,    /* unix sockets: "this machine only, by path" */
-        } reach;
+        int backlog;     /* the listen() backlog the kernel applies; -1 unknown */
+        Reach reach;
 } ListenerInfo;
 
 /* Fills *ret from the kernel (borrowed fd). backlog is the listen() backlog the kernel applied
  * (TCP and unix stream/seqpacket listeners), else -1. Returns 0 or a negative errno. */
 int listener_read_back(int fd, ListenerInfo *ret);
 
-/* The accept queue of a listening socket (borrowed fd): connections waiting to be accepted and
- * the backlog the kernel applies, for TCP (TCP_INFO) and unix stream/seqpacket (unix sock_diag).
- * Returns 0, -EINVAL when the socket is not listening, -EOPNOTSUPP for other sockets, or another
- * negative errno. Either pointer may be NULL. */
-int listener_queue(int fd, unsigned *ret_waiting, unsigned *ret_backlog);
-
 /* The one log line for a bound socket:
  * "web.socket: listening on [::]:8080 (TCP, dual-stack: takes IPv4 and IPv6, IPV6_V6ONLY=0) —
  *  all interfaces, reachable from other machines — try: curl http://127.0.0.1:8080/"
  * The protocol part reads "(TCP, IPv4)", "(TCP, IPv6 only, IPV6_V6ONLY=1)", "(UDP, ...)",
- * "(unix stream)"; the hint is curl for TCP, nc -u for UDP, nc -U / socat for unix.
+ * "(unix stream)" (socket_protocol_describe()), the reach part is reach_describe(); the hint
+ * is curl for TCP, nc -u for UDP, nc -U / socat for unix.
  * Returns buf. */
 const char *listener_describe(const char *unit, const ListenerInfo *info, char *buf,
                               size_t buflen);
-
-const char *listener_reach_to_string(int reach);
-
-/* Finds the process that holds a listening (stream) or bound (datagram) socket on addr's port
- * whose address intersects addr, through sock_diag netlink (inode) and /proc/PID/fd. On
- * success writes "pid 1234 (nginx), listening on 0.0.0.0:8080" to buf and returns 0;
- * -ESRCH when nothing is found (or the holder is in another namespace). */
-int listener_find_holder(const SockAddr *addr, int socktype, char *buf, size_t buflen);
 
 /* ---- the runtime socket object ---- */
 

@@ -1,16 +1,20 @@
-/* berthd: arguments, signals, and the run. Everything else lives in the library. */
+/* berthd: main() -> run(): arguments, signals, then the manager. Everything else lives in the
+ * library, the ad-hoc units included (adhoc.h). */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "config.h"
 
 #include "common/log.h"
+#include "common/strv.h"
+#include "daemon/adhoc.h"
 #include "daemon/manager.h"
-#include "daemon/unit-dir.h"
 
 #define UNIT_DIRS_MAX 64
 #define ADHOC_LISTEN_MAX 64
@@ -201,145 +205,137 @@ static int default_dirs(Args *a, char **ret_units, char **ret_runtime) {
         return 0;
 }
 
-/* Writes s as one double-quoted word of systemd's syntax. In ExecStart= a '$' is doubled, so
- * the command runs exactly as typed. */
-static void put_quoted(FILE *f, const char *s, bool exec_line) {
-        fputc('"', f);
-        for (; *s; s++)
-                switch (*s) {
-                case '\\':
-                        fputs("\\\\", f);
-                        break;
-                case '"':
-                        fputs("\\\"", f);
-                        break;
-                case '\n':
-                        fputs("\\n", f);
-                        break;
-                case '$':
-                        fputs(exec_line ? "$$" : "$", f);
-                        break;
-                default:
-                        fputc(*s, f);
-                }
-        fputc('"', f);
-}
-
 static void adhoc_diag(int level, const char *file, unsigned line, const char *msg, void *ud) {
         log_full_errno(level, 0, "berthd: %s", msg);
-        if (level <= LOG_ERR)
-                (*(unsigned *) ud)++;
 }
 
-/* Ad-hoc mode: the units a user would have written, made from the command line and loaded
- * through the same reader, so every check applies. The unit is named after CMD. */
-static int adhoc_units(const Args *a, Unit ***ret, size_t *ret_n) {
-        _cleanup_free_ char *base = NULL, *sock_text = NULL, *svc_text = NULL;
-        _cleanup_free_ char *sock_name = NULL, *svc_name = NULL;
-        const char *b = strrchr(a->command[0], '/');
-        size_t len = 0;
-        unsigned errors = 0;
-        FILE *f;
+/* Ad-hoc mode: the units a user would have written, made from the command line (adhoc.h) and
+ * handed to the manager. Returns 0, or a negative errno after logging. */
+static int adhoc_setup(Manager *m, const Args *a) {
+        const AdhocArgs args = {
+                .listen = a->listen,
+                .n_listen = a->n_listen,
+                .setenv = a->setenv,
+                .n_setenv = a->n_setenv,
+                .fdname = a->fdname,
+                .command = a->command,
+        };
+        Unit **units = NULL;
+        size_t n = 0;
         int r;
 
-        base = strndup(b ? b + 1 : a->command[0], 200);
-        if (!base)
-                return log_oom();
-        for (char *p = base; *p; p++)
-                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", *p))
-                        *p = '_';
-        if (!base[0] || asprintf(&sock_name, "%s.socket", base) < 0 ||
-            asprintf(&svc_name, "%s.service", base) < 0)
-                return log_oom();
-
-        f = open_memstream(&sock_text, &len);
-        if (!f)
-                return log_oom();
-        fputs("[Socket]\n", f);
-        for (size_t i = 0; i < a->n_listen; i++)
-                fprintf(f, "ListenStream=%s\n", a->listen[i]);
-        if (a->fdname)
-                fprintf(f, "FileDescriptorName=%s\n", a->fdname);
-        if (fclose(f) != 0)
-                return log_oom();
-
-        f = open_memstream(&svc_text, &len);
-        if (!f)
-                return log_oom();
-        fputs("[Service]\nRestart=on-failure\nExecStart=", f);
-        for (char **arg = a->command; *arg; arg++) {
-                if (arg != a->command)
-                        fputc(' ', f);
-                put_quoted(f, *arg, true);
-        }
-        fputc('\n', f);
-        for (size_t i = 0; i < a->n_setenv; i++) {
-                fputs("Environment=", f);
-                put_quoted(f, a->setenv[i], false);
-                fputc('\n', f);
-        }
-        /* Held and started at once, like einhorn or systemd-socket-activate's child. */
-        fputs("[Install]\nWantedBy=multi-user.target\n", f);
-        if (fclose(f) != 0)
-                return log_oom();
-
-        _cleanup_free_ Unit **units = calloc(2, sizeof(Unit *));
-        const char *path[] = { "(command line)" };
-        if (!units)
-                return log_oom();
-        /* Sorted by name: NAME.service < NAME.socket. */
-        r = unit_file_load_strings(svc_name, path, (const char *const[]) { svc_text }, 1,
-                                   adhoc_diag, &errors, &units[0]);
-        if (r == 0)
-                r = unit_file_load_strings(sock_name, path, (const char *const[]) { sock_text },
-                                           1, adhoc_diag, &errors, &units[1]);
-        if (r != 0) {
-                size_t loaded = units[0] ? 1 : 0;
-                unit_array_free(TAKE_PTR(units), loaded);
-                return r < 0 ? log_oom() : -EINVAL;
-        }
-        log_info("Ad-hoc mode: running '%s' as %s on %s.", a->command[0], svc_name, sock_name);
-        *ret = TAKE_PTR(units);
-        *ret_n = 2;
+        r = adhoc_units(&args, adhoc_diag, NULL, &units, &n);
+        if (r == UNIT_FILE_E_INVALID)
+                return -EINVAL; /* reported through adhoc_diag() */
+        if (r == -EINVAL)
+                return log_error_errno(r, "Cannot name the ad-hoc units after '%s': give CMD as "
+                                       "a file name or a path to one.", a->command[0]);
+        if (r < 0)
+                return log_error_errno(r, "Failed to make the ad-hoc units: %m");
+        log_info("Ad-hoc mode: running '%s' as %s on %s.", a->command[0], units[0]->name,
+                 units[1]->name);
+        manager_set_units(m, units, n);
         return 0;
 }
 
 /* path made absolute against the working directory (not resolved: no symlinks followed,
- * nothing need exist). Returns a malloc'ed string or NULL. */
-static char *absolute_path(const char *path) {
+ * nothing need exist). Returns 0 and the malloc'ed path in *ret, or a negative errno after
+ * logging. */
+static int absolute_path(const char *path, char **ret) {
         _cleanup_free_ char *cwd = NULL;
-        char *r = NULL;
+        char *p;
 
-        if (path[0] == '/')
-                return strdup(path);
+        if (path[0] == '/') {
+                p = strdup(path);
+                if (!p)
+                        return log_oom();
+                *ret = p;
+                return 0;
+        }
         cwd = getcwd(NULL, 0);
-        if (!cwd || asprintf(&r, "%s/%s", cwd, startswith(path, "./") ?: path) < 0)
-                return NULL;
-        return r;
+        if (!cwd)
+                return log_error_errno(errno, "Failed to get the current directory: %m");
+        if (asprintf(&p, "%s/%s", cwd, startswith(path, "./") ?: path) < 0)
+                return log_oom();
+        *ret = p;
+        return 0;
 }
 
-int main(int argc, char **argv) {
-        _cleanup_(manager_freep) Manager *m = NULL;
-        _cleanup_free_ char *def_units = NULL, *def_runtime = NULL;
-        Args a = {};
-        sigset_t mask;
+/* Services see these paths ($NOTIFY_SOCKET) from their own working directory: make them
+ * absolute. Unit directories too, so messages name files the same way. Returns 0 with the
+ * directories in *ret_dirs (a strv) and the runtime directory in *ret_runtime, or a negative
+ * errno after logging. */
+static int absolute_dirs(char *const *dirs, size_t n_dirs, const char *runtime,
+                         char ***ret_dirs, char **ret_runtime) {
+        _cleanup_strv_free_ char **abs_dirs = NULL;
+        _cleanup_free_ char *abs_runtime = NULL;
         int r;
 
-        log_open();
-        r = parse_args(argc, argv, &a);
-        if (r <= 0)
-                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        r = absolute_path(runtime, &abs_runtime);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_dirs; i++) {
+                char *p;
 
-        /* Before any event source exists: signals are handled only through sd-event. */
+                r = absolute_path(dirs[i], &p);
+                if (r < 0)
+                        return r;
+                if (strv_consume(&abs_dirs, p) < 0)
+                        return log_oom();
+        }
+        *ret_dirs = TAKE_PTR(abs_dirs);
+        *ret_runtime = TAKE_PTR(abs_runtime);
+        return 0;
+}
+
+/* A missing directory is skipped, but when none exists a check has nothing to check and a
+ * daemon nothing to do: say so. Returns 0, or -ENOENT after logging for --check. */
+static int check_unit_dirs(const Args *a) {
+        struct stat st;
+
+        for (size_t i = 0; i < a->n_unit_dirs; i++)
+                if (stat(a->unit_dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
+                        return 0;
+        if (a->check) {
+                log_error("No unit directory to check: '%s'%s does not exist.", a->unit_dirs[0],
+                          a->n_unit_dirs > 1 ? " (and the others)" : "");
+                return -ENOENT;
+        }
+        log_warning("No unit directory: '%s'%s does not exist; running with no units.",
+                    a->unit_dirs[0], a->n_unit_dirs > 1 ? " (and the others)" : "");
+        return 0;
+}
+
+/* Before any event source exists: signals are handled only through sd-event. */
+static int block_signals(void) {
+        sigset_t mask;
+
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
-        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
-                log_error_errno(errno, "Failed to block signals: %m");
-                return EXIT_FAILURE;
-        }
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "Failed to block signals: %m");
+        return 0;
+}
+
+/* Arguments, signals, then the manager. Returns the exit status (>= 0), or a negative errno
+ * after logging (exit 1). */
+static int run(int argc, char **argv) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_free_ char *def_units = NULL, *def_runtime = NULL, *runtime = NULL;
+        _cleanup_strv_free_ char **dirs = NULL;
+        Args a = {};
+        int r;
+
+        r = parse_args(argc, argv, &a);
+        if (r <= 0)
+                return r;
+
+        r = block_signals();
+        if (r < 0)
+                return r;
 
         /* Orphans of our services are ours to reap; as PID 1 they are anyway. */
         if (!a.check && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
@@ -347,60 +343,31 @@ int main(int argc, char **argv) {
 
         r = default_dirs(&a, &def_units, &def_runtime);
         if (r < 0)
-                return EXIT_FAILURE;
+                return r;
         if (a.n_unit_dirs == 0)
                 a.unit_dirs[a.n_unit_dirs++] = def_units;
         a.unit_dirs[a.n_unit_dirs] = NULL;
-
-        /* A missing directory is skipped, but when none exists a check has nothing to check
-         * and a daemon nothing to do: say so. */
         if (!a.command) {
-                bool any = false;
-                struct stat st;
-                for (size_t i = 0; i < a.n_unit_dirs && !any; i++)
-                        any = stat(a.unit_dirs[i], &st) == 0 && S_ISDIR(st.st_mode);
-                if (!any && a.check) {
-                        log_error("No unit directory to check: '%s'%s does not exist.",
-                                  a.unit_dirs[0], a.n_unit_dirs > 1 ? " (and the others)" : "");
-                        return EXIT_FAILURE;
-                }
-                if (!any)
-                        log_warning("No unit directory: '%s'%s does not exist; running with no "
-                                    "units.",
-                                    a.unit_dirs[0], a.n_unit_dirs > 1 ? " (and the others)" : "");
-        }
-
-        /* Services see these paths ($NOTIFY_SOCKET) from their own working directory: make
-         * them absolute. Unit directories too, so messages name files the same way. */
-        _cleanup_free_ char *abs_runtime = absolute_path(a.runtime_dir ?: def_runtime);
-        char *abs_dirs[UNIT_DIRS_MAX + 1] = {};
-        if (!abs_runtime)
-                return log_oom(), EXIT_FAILURE;
-        for (size_t i = 0; i < a.n_unit_dirs; i++)
-                if (!(abs_dirs[i] = absolute_path(a.unit_dirs[i]))) {
-                        for (size_t k = 0; k < i; k++)
-                                free(abs_dirs[k]);
-                        return log_oom(), EXIT_FAILURE;
-                }
-        r = manager_new(&m, abs_dirs, abs_runtime, a.user);
-        for (size_t i = 0; i < a.n_unit_dirs; i++)
-                free(abs_dirs[i]);
-        if (r < 0) {
-                log_oom();
-                return EXIT_FAILURE;
-        }
-        if (a.command) {
-                Unit **units = NULL;
-                size_t n = 0;
-
-                r = adhoc_units(&a, &units, &n);
+                r = check_unit_dirs(&a);
                 if (r < 0)
-                        return EXIT_FAILURE;
-                manager_set_units(m, units, n);
+                        return r;
+        }
+
+        r = absolute_dirs(a.unit_dirs, a.n_unit_dirs, a.runtime_dir ?: def_runtime, &dirs,
+                          &runtime);
+        if (r < 0)
+                return r;
+        r = manager_new(&m, dirs, runtime, a.user);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the manager: %m");
+        if (a.command) {
+                r = adhoc_setup(m, &a);
+                if (r < 0)
+                        return r;
         }
         r = manager_load(m);
         if (r < 0)
-                return EXIT_FAILURE;
+                return r;
 
         if (a.check) {
                 manager_print_plan(m, stdout);
@@ -413,7 +380,14 @@ int main(int argc, char **argv) {
 
         r = manager_bind(m);
         if (r < 0)
-                return EXIT_FAILURE;
-        r = manager_run(m);
+                return r;
+        return manager_run(m);
+}
+
+int main(int argc, char **argv) {
+        int r;
+
+        log_open();
+        r = run(argc, argv);
         return r < 0 ? EXIT_FAILURE : r;
 }

@@ -11,23 +11,12 @@
 
 #include "common/control-interface.h"
 #include "common/log.h"
+#include "common/strv.h"
 #include "daemon/control.h"
 #include "daemon/manager.h"
 #include "daemon/notify-parse.h"
 #include "daemon/plan-print.h"
 #include "daemon/unit-dir.h"
-
-static char **strv_copy(char *const *l) {
-        size_t n = strv_length(l);
-        char **c = calloc(n + 1, sizeof(char *));
-
-        if (!c)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                if (!(c[i] = strdup(l[i])))
-                        return strv_free(c);
-        return c;
-}
 
 int manager_new(Manager **ret, char *const *unit_dirs, const char *runtime_dir, bool user_mode) {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof *m);

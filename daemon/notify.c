@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/parse-util.h"
+#include "common/proc-util.h"
 #include "daemon/notify-parse.h"
 #include "daemon/notify.h"
 #include "daemon/service.h"
@@ -21,28 +22,11 @@ static void close_fds(int *fds, size_t n) {
                 safe_close(fds[i]);
 }
 
-static const char *peer_comm(pid_t pid, char *buf, size_t len) {
-        char path[64];
-        FILE *f;
-
-        snprintf(buf, len, "?");
-        if (pid <= 0)
-                return buf;
-        snprintf(path, sizeof path, "/proc/%d/comm", (int) pid);
-        f = fopen(path, "re");
-        if (!f)
-                return buf;
-        if (fgets(buf, len, f))
-                buf[strcspn(buf, "\n")] = 0;
-        fclose(f);
-        return buf;
-}
-
 static int notify_on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
         Notify *n = userdata;
 
         for (unsigned batch = 0; batch < NOTIFY_BATCH_MAX; batch++) {
-                char buf[NOTIFY_BUFFER_MAX + 1], err[512], comm[32];
+                char buf[NOTIFY_BUFFER_MAX + 1], err[512], comm[PROC_COMM_MAX];
                 union {
                         struct cmsghdr align;
                         char raw[CMSG_SPACE(sizeof(struct ucred)) +
@@ -82,7 +66,8 @@ static int notify_on_io(sd_event_source *es, int fd, uint32_t revents, void *use
                 }
 
                 pid_t pid = cred ? cred->pid : 0;
-                peer_comm(pid, comm, sizeof comm);
+                if (proc_read_comm(pid, comm, sizeof comm) < 0)
+                        snprintf(comm, sizeof comm, "?");
                 if (!cred || pid <= 0) {
                         /* pid 0: the sender is in a PID namespace we cannot see into. */
                         log_warning("notify: dropped a datagram without usable credentials "

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "common/log.h"
+#include "common/strv.h"
 #include "daemon/reload.h"
 
 /* ---- failures and diagnostics ---- */
@@ -87,18 +88,6 @@ bool unit_name_of_path(const char *path, char *buf, size_t buflen) {
         return true;
 }
 
-static int strv_append(char ***l, const char *s) {
-        size_t n = strv_length(*l);
-        char **nl = realloc(*l, (n + 2) * sizeof(char *));
-
-        if (!nl)
-                return -ENOMEM;
-        *l = nl;
-        nl[n] = strdup(s);
-        nl[n + 1] = NULL;
-        return nl[n] ? 0 : -ENOMEM;
-}
-
 void load_diag_on_diag(int level, const char *file, unsigned line, const char *msg,
                        void *userdata) {
         LoadDiag *d = userdata;
@@ -121,11 +110,11 @@ void load_diag_on_diag(int level, const char *file, unsigned line, const char *m
                 d->n_errors++;
                 if (!unit_name_of_path(file, unit, sizeof unit))
                         unit[0] = 0;
-                if (strv_append(&d->errors, text) < 0 || strv_append(&d->error_units, unit) < 0)
+                if (strv_extend(&d->errors, text) < 0 || strv_extend(&d->error_units, unit) < 0)
                         d->oom = true;
         } else if (level == LOG_WARNING) {
                 d->n_warnings++;
-                if (strv_append(&d->warnings, text) < 0)
+                if (strv_extend(&d->warnings, text) < 0)
                         d->oom = true;
         }
 }

@@ -12,6 +12,7 @@
 
 #include "common/env-util.h"
 #include "common/log.h"
+#include "common/time-util.h"
 #include "daemon/service.h"
 #include "daemon/spawn.h"
 
@@ -257,10 +258,7 @@ static void exec_arm_timer(Service *s, ServiceTimer t, usec_t usec) {
 }
 
 static usec_t exec_now(Service *s, clockid_t clock) {
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+        return time_now(clock);
 }
 
 static void exec_watch(Service *s, bool on) {

@@ -18,6 +18,8 @@
 #include "common/address.h"
 #include "common/macro.h"
 #include "common/parse-util.h"
+#include "common/string-table.h"
+#include "common/strv.h"
 #include "daemon/unit-file.h"
 #include "daemon/unit-lexer.h"
 
@@ -118,71 +120,47 @@ static void invalid(LoadContext *c, unsigned line, const char *key, const char *
 
 /* ---- enum tables ---- */
 
-static int table_find(const char *const *table, size_t n, const char *s) {
-        if (!s)
-                return -EINVAL;
-        for (size_t i = 0; i < n; i++)
-                if (table[i] && streq(table[i], s))
-                        return (int) i;
-        return -EINVAL;
-}
-
-static const char *table_get(const char *const *table, size_t n, int i) {
-        return i >= 0 && (size_t) i < n ? table[i] : NULL;
-}
-
-#define DEFINE_TABLE(name, type, ...)                                                              \
-        static const char *const name##_table[] = { __VA_ARGS__ };                                 \
-        const char *name##_to_string(type v) {                                                     \
-                return table_get(name##_table, ELEMENTSOF(name##_table), (int) v);                 \
-        }
-#define DEFINE_TABLE_FROM_STRING(name, type)                                                       \
-        type name##_from_string(const char *s) {                                                   \
-                int i = table_find(name##_table, ELEMENTSOF(name##_table), s);                     \
-                return i < 0 ? (type) -EINVAL : (type) i;                                          \
-        }
-
-DEFINE_TABLE(unit_type, UnitType, [UNIT_SOCKET] = "socket", [UNIT_SERVICE] = "service")
-DEFINE_TABLE(listen_type, ListenType,
+DEFINE_STRING_TABLE(unit_type, UnitType, [UNIT_SOCKET] = "socket", [UNIT_SERVICE] = "service")
+DEFINE_STRING_TABLE(listen_type, ListenType,
              [LISTEN_STREAM] = "ListenStream",
              [LISTEN_DATAGRAM] = "ListenDatagram",
              [LISTEN_SEQPACKET] = "ListenSequentialPacket")
-DEFINE_TABLE(bind_ipv6_only, BindIPv6Only,
+DEFINE_STRING_TABLE(bind_ipv6_only, BindIPv6Only,
              [BIND_IPV6_ONLY_BOTH] = "both",
              [BIND_IPV6_ONLY_IPV6_ONLY] = "ipv6-only",
              [BIND_IPV6_ONLY_SEPARATE] = "separate",
              [BIND_IPV6_ONLY_DEFAULT] = "default")
-DEFINE_TABLE_FROM_STRING(bind_ipv6_only, BindIPv6Only)
-DEFINE_TABLE(service_type, ServiceType,
+DEFINE_STRING_TABLE_FROM_STRING(bind_ipv6_only, BindIPv6Only)
+DEFINE_STRING_TABLE(service_type, ServiceType,
              [SERVICE_SIMPLE] = "simple",
              [SERVICE_EXEC] = "exec",
              [SERVICE_NOTIFY] = "notify",
              [SERVICE_ONESHOT] = "oneshot")
-DEFINE_TABLE_FROM_STRING(service_type, ServiceType)
-DEFINE_TABLE(service_restart, ServiceRestart,
+DEFINE_STRING_TABLE_FROM_STRING(service_type, ServiceType)
+DEFINE_STRING_TABLE(service_restart, ServiceRestart,
              [SERVICE_RESTART_NO] = "no",
              [SERVICE_RESTART_ON_SUCCESS] = "on-success",
              [SERVICE_RESTART_ON_FAILURE] = "on-failure",
              [SERVICE_RESTART_ON_ABNORMAL] = "on-abnormal",
              [SERVICE_RESTART_ON_ABORT] = "on-abort",
              [SERVICE_RESTART_ALWAYS] = "always")
-DEFINE_TABLE_FROM_STRING(service_restart, ServiceRestart)
-DEFINE_TABLE(kill_mode, KillMode,
+DEFINE_STRING_TABLE_FROM_STRING(service_restart, ServiceRestart)
+DEFINE_STRING_TABLE(kill_mode, KillMode,
              [KILL_CONTROL_GROUP] = "control-group",
              [KILL_MIXED] = "mixed",
              [KILL_PROCESS] = "process",
              [KILL_NONE] = "none")
-DEFINE_TABLE_FROM_STRING(kill_mode, KillMode)
-DEFINE_TABLE(notify_access, NotifyAccess,
+DEFINE_STRING_TABLE_FROM_STRING(kill_mode, KillMode)
+DEFINE_STRING_TABLE(notify_access, NotifyAccess,
              [NOTIFY_ACCESS_NONE] = "none",
              [NOTIFY_ACCESS_MAIN] = "main",
              [NOTIFY_ACCESS_EXEC] = "exec",
              [NOTIFY_ACCESS_ALL] = "all")
-DEFINE_TABLE_FROM_STRING(notify_access, NotifyAccess)
-DEFINE_TABLE(handover, Handover,
+DEFINE_STRING_TABLE_FROM_STRING(notify_access, NotifyAccess)
+DEFINE_STRING_TABLE(handover, Handover,
              [HANDOVER_STOP_FIRST] = "stop-first",
              [HANDOVER_OVERLAP] = "overlap")
-DEFINE_TABLE_FROM_STRING(handover, Handover)
+DEFINE_STRING_TABLE_FROM_STRING(handover, Handover)
 
 /* ---- names ---- */
 
@@ -356,25 +334,7 @@ Unit *unit_free(Unit *u) {
         return NULL;
 }
 
-/* ---- small list helpers ---- */
-
-/* Appends s (taken, also on failure) to the NULL-terminated list *l. */
-static int strv_append_take(char ***l, char *s) {
-        size_t n = strv_length(*l);
-        char **t;
-
-        if (!s)
-                return -ENOMEM;
-        t = reallocarray(*l, n + 2, sizeof(char *));
-        if (!t) {
-                free(s);
-                return -ENOMEM;
-        }
-        t[n] = s;
-        t[n + 1] = NULL;
-        *l = t;
-        return 0;
-}
+/* ---- small array helper ---- */
 
 /* Grows an array of elements of size sz so that one more fits. */
 static int array_reserve_one(void *array, size_t n, size_t sz) {
@@ -945,7 +905,7 @@ static int p_exec(LoadContext *c, const ConfigItem *it, const char *value, unsig
         if (!path)
                 return -ENOMEM;
         if (!argv0) {
-                r = strv_append_take(&argv, strdup(f));
+                r = strv_consume(&argv, strdup(f));
                 if (r < 0)
                         return r;
                 n_argv++;
@@ -978,7 +938,7 @@ static int p_exec(LoadContext *c, const ConfigItem *it, const char *value, unsig
                                it->key, UNIT_LIST_MAX);
                         return 0;
                 }
-                r = strv_append_take(&argv, w);
+                r = strv_consume(&argv, w);
                 if (r < 0)
                         return r;
                 n_argv++;
@@ -1067,12 +1027,12 @@ static int p_word_list(LoadContext *c, const ConfigItem *it, const char *value, 
                                it->key, UNIT_LIST_MAX);
                         return 0;
                 }
-                r = strv_append_take(&words, w);
+                r = strv_consume(&words, w);
                 if (r < 0)
                         return r;
         }
         STRV_FOREACH(w, words) {
-                r = strv_append_take(l, TAKE_PTR(*w));
+                r = strv_consume(l, TAKE_PTR(*w));
                 if (r < 0)
                         return r;
         }
@@ -1118,7 +1078,7 @@ static int p_environment(LoadContext *c, const ConfigItem *it, const char *value
                         return 0;
                 }
                 *eq = '=';
-                r = strv_append_take(&words, w);
+                r = strv_consume(&words, w);
                 if (r < 0)
                         return r;
         }
@@ -1142,7 +1102,7 @@ static int p_environment(LoadContext *c, const ConfigItem *it, const char *value
                                it->key, UNIT_LIST_MAX);
                         return 0;
                 }
-                r = strv_append_take(env, TAKE_PTR(*w));
+                r = strv_consume(env, TAKE_PTR(*w));
                 if (r < 0)
                         return r;
         }

@@ -1,7 +1,7 @@
 /* Tests for common/address.c: one table of inputs with the expected result, the canonical form
  * or a piece of the message, and a round trip through the formatter for every accepted input;
- * then sockaddr_format(), sockaddr_equal() and address_resolve(). No network traffic: names
- * resolve through /etc/hosts or are under ".invalid". */
+ * then sockaddr_format(), sockaddr_equal(), sockaddr_unix_name() and address_resolve(). No
+ * network traffic: names resolve through /etc/hosts or are under ".invalid". */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
@@ -527,6 +527,53 @@ START_TEST(test_sockaddr_equal) {
 }
 END_TEST
 
+/* sockaddr_unix_name(): the name as bytes, its length, and whether it is abstract. */
+START_TEST(test_sockaddr_unix_name) {
+        static const struct {
+                const char *name;
+                size_t n;
+                bool with_nul;
+                size_t buflen;
+                bool ok;
+                size_t len;
+                bool abstract;
+        } rows[] = {
+                { "/run/a.sock", 11, true, 64, true, 11, false },
+                { "/run/a.sock", 11, false, 64, true, 11, false },
+                { "\0name", 5, false, 64, true, 5, true },
+                { "\0a\0b", 4, false, 64, true, 4, true },
+                { "", 0, false, 64, false, 0, false },          /* unnamed */
+                { "/run/a.sock", 11, true, 11, false, 0, false }, /* no room for the NUL */
+                { "/run/a.sock", 11, true, 12, true, 11, false },
+        };
+        char buf[sizeof(((struct sockaddr_un *) NULL)->sun_path) + 1];
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                SockAddr sa = make_un(rows[i].name, rows[i].n, rows[i].with_nul);
+                size_t len = 999;
+                bool abstract = !rows[i].abstract;
+
+                memset(buf, 'x', sizeof buf);
+                ck_assert_msg(sockaddr_unix_name(&sa, buf, rows[i].buflen, &len, &abstract) ==
+                                      rows[i].ok,
+                              "row %zu", i);
+                if (!rows[i].ok) {
+                        ck_assert_uint_eq(len, 999); /* untouched */
+                        continue;
+                }
+                ck_assert_uint_eq(len, rows[i].len);
+                ck_assert(abstract == rows[i].abstract);
+                ck_assert_mem_eq(buf, rows[i].name, len);
+                ck_assert_int_eq(buf[len], '\0');
+        }
+
+        /* Not a unix address. */
+        SockAddr in = make_in("127.0.0.1", 80);
+        ck_assert(!sockaddr_unix_name(&in, buf, sizeof buf, NULL, NULL));
+        ck_assert(!sockaddr_unix_name(NULL, buf, sizeof buf, NULL, NULL));
+}
+END_TEST
+
 START_TEST(test_resolve_localhost) {
         _cleanup_free_ SockAddr *list = NULL;
         char buf[ADDRESS_FORMAT_MAX];
@@ -625,6 +672,7 @@ static Suite *address_suite(void) {
         tc = tcase_create("sockaddr");
         tcase_add_test(tc, test_sockaddr_format);
         tcase_add_test(tc, test_sockaddr_equal);
+        tcase_add_test(tc, test_sockaddr_unix_name);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("resolve");

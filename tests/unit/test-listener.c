@@ -1,6 +1,7 @@
 /* Tests for daemon/listener.c: the kernel contracts berth relies on, binding with every option,
- * dual-stack behaviour in private network namespaces, EADDRINUSE holder lookup, unix socket
- * paths, the one log line, and fd hygiene. Units and specs are built by hand: no parser. */
+ * dual-stack behaviour in private network namespaces, the holder named on EADDRINUSE, unix
+ * socket paths, the one log line, and fd hygiene. Units and specs are built by hand: no parser.
+ * The holder lookup and the accept queue themselves are tested in test-sock-diag.c. */
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -32,6 +33,7 @@
 #include "daemon/bind-plan.h"
 #include "daemon/listener.h"
 #include "daemon/unit-file.h"
+#include "tests/unit/test-socket.h"
 
 /* One hand-built socket unit with one listen entry and its BindSpec. Not movable: the spec
  * points into it. */
@@ -63,22 +65,6 @@ static void ts_init(TestSocket *t, int family, int socktype) {
         t->spec.v6only = -1;
 }
 
-static SockAddr make_inet(const char *ip, uint16_t port) {
-        SockAddr a = {};
-
-        if (inet_pton(AF_INET, ip, &a.in.sin_addr) == 1) {
-                a.in.sin_family = AF_INET;
-                a.in.sin_port = htons(port);
-                a.len = sizeof a.in;
-        } else if (inet_pton(AF_INET6, ip, &a.in6.sin6_addr) == 1) {
-                a.in6.sin6_family = AF_INET6;
-                a.in6.sin6_port = htons(port);
-                a.len = sizeof a.in6;
-        } else
-                abort();
-        return a;
-}
-
 static void ts_inet(TestSocket *t, const char *ip, uint16_t port, int socktype, int v6only) {
         SockAddr a = make_inet(ip, port);
 
@@ -90,21 +76,6 @@ static void ts_inet(TestSocket *t, const char *ip, uint16_t port, int socktype, 
         t->listen.address.sockaddr = a;
 }
 
-static SockAddr make_unix(const char *path) {
-        SockAddr a = { .un.sun_family = AF_UNIX };
-
-        if (path[0] == '@') {
-                size_t n = strlen(path + 1);
-
-                memcpy(a.un.sun_path + 1, path + 1, n);
-                a.len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + n);
-        } else {
-                snprintf(a.un.sun_path, sizeof a.un.sun_path, "%s", path);
-                a.len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
-        }
-        return a;
-}
-
 static void ts_unix(TestSocket *t, const char *path, int socktype) {
         SockAddr a = make_unix(path);
 
@@ -114,15 +85,6 @@ static void ts_unix(TestSocket *t, const char *path, int socktype) {
         t->listen.address.sockaddr = a;
 }
 
-static uint16_t port_of(int fd) {
-        SockAddr a = {};
-        socklen_t l = sizeof a.storage;
-
-        if (getsockname(fd, &a.sa, &l) < 0)
-                return 0;
-        return ntohs(a.sa.sa_family == AF_INET ? a.in.sin_port : a.in6.sin6_port);
-}
-
 static int get_opt(int fd, int level, int name) {
         int v = -1;
         socklen_t l = sizeof v;
@@ -130,13 +92,6 @@ static int get_opt(int fd, int level, int name) {
         if (getsockopt(fd, level, name, &v, &l) < 0)
                 return -errno;
         return v;
-}
-
-static bool have_ipv6(void) {
-        HostInfo h;
-
-        listener_probe_host(&h);
-        return h.ipv6;
 }
 
 /* Connects (blocking) to ip:port; returns the fd or a negative errno. */
@@ -239,16 +194,6 @@ static bool file_has(const char *path, const char *text) {
         return streq(buf, text);
 }
 
-/* ---- children: forked helpers report through their exit status ---- */
-
-#define CHILD_CHECK(x)                                                                             \
-        do {                                                                                       \
-                if (!(x)) {                                                                        \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x);      \
-                        return 1;                                                                  \
-                }                                                                                  \
-        } while (0)
-
 static int write_sysctl(const char *path, const char *value) {
         int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
 
@@ -258,67 +203,6 @@ static int write_sysctl(const char *path, const char *value) {
                 r = -errno;
         close(fd);
         return r;
-}
-
-static int enter_netns(void) {
-        struct ifreq ifr = {};
-        int fd;
-
-        if (unshare(CLONE_NEWNET) < 0) {
-                fprintf(stderr, "unshare(CLONE_NEWNET): %s\n", strerror(errno));
-                return 1;
-        }
-        fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return 1;
-        snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-                return 1;
-        ifr.ifr_flags |= IFF_UP;
-        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) {
-                fprintf(stderr, "bringing up lo: %s\n", strerror(errno));
-                close(fd);
-                return 1;
-        }
-        close(fd);
-        return 0;
-}
-
-static int drop_privileges(void) {
-        if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
-            setresuid(65534, 65534, 65534) < 0)
-                return 1;
-        return 0;
-}
-
-typedef int (*ChildFunc)(void *userdata);
-
-/* Runs fn in a forked child, in a new network namespace or with root dropped when asked.
- * Returns its exit status (0: passed). */
-static int run_child(ChildFunc fn, void *userdata, bool netns, bool unprivileged) {
-        int status;
-        pid_t pid;
-
-        fflush(stdout);
-        fflush(stderr);
-        pid = fork();
-        ck_assert_int_ge(pid, 0);
-        if (pid == 0) {
-                int r = 0;
-
-                if (netns)
-                        r = enter_netns();
-                if (r == 0 && unprivileged)
-                        r = drop_privileges();
-                if (r == 0)
-                        r = fn(userdata);
-                fflush(stderr);
-                _exit(r);
-        }
-        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-        return 128 + WTERMSIG(status);
 }
 
 static bool need_root(void) {
@@ -468,7 +352,7 @@ static int child_dual_stack_takes_ipv4(void *userdata) {
         }
         CHILD_CHECK(listener_read_back(fd, &info) == 0);
         CHILD_CHECK(info.v6only == 0);
-        CHILD_CHECK(info.reach == LISTENER_REACH_ALL);
+        CHILD_CHECK(info.reach == REACH_ALL);
         CHILD_CHECK(connect_and_accept(fd, "127.0.0.1", 8080) == 0);
         CHILD_CHECK(connect_and_accept(fd, "::1", 8080) == 0);
         close(fd);
@@ -564,49 +448,8 @@ END_TEST
 
 /* ---- (c) EADDRINUSE and the holder ---- */
 
-/* Forks a child that binds ip:0 (socktype; v6only for IPv6 when >= 0) and holds it in pause().
- * Returns the pid and the port it got. */
-static pid_t spawn_holder(const char *ip, int socktype, int v6only, uint16_t *ret_port) {
-        int pfd[2];
-        pid_t pid;
-        uint16_t port = 0;
-
-        ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
-        pid = fork();
-        ck_assert_int_ge(pid, 0);
-        if (pid == 0) {
-                SockAddr a = make_inet(ip, 0);
-                int fd = socket(a.sa.sa_family, socktype | SOCK_CLOEXEC, 0);
-
-                if (fd < 0)
-                        _exit(1);
-                if (v6only >= 0)
-                        (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
-                if (bind(fd, &a.sa, a.len) < 0)
-                        _exit(1);
-                if (socktype == SOCK_STREAM && listen(fd, 8) < 0)
-                        _exit(1);
-                port = port_of(fd);
-                if (write(pfd[1], &port, sizeof port) != sizeof port)
-                        _exit(1);
-                for (;;)
-                        pause();
-        }
-        close(pfd[1]);
-        ck_assert_int_eq(read(pfd[0], &port, sizeof port), (ssize_t) sizeof port);
-        close(pfd[0]);
-        ck_assert_uint_ne(port, 0);
-        *ret_port = port;
-        return pid;
-}
-
-static void reap(pid_t pid) {
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-}
-
 START_TEST(test_addr_in_use_names_holder) {
-        char err[LISTENER_ERROR_MAX], buf[512], want[64], where[64];
+        char err[LISTENER_ERROR_MAX], want[64], where[64];
         TestSocket t;
         uint16_t port;
         pid_t pid;
@@ -623,15 +466,6 @@ START_TEST(test_addr_in_use_names_holder) {
         ck_assert_msg(strstr(err, "Address already in use — held by ") != NULL, "%s", err);
         ck_assert_msg(strstr(err, want) != NULL, "%s", err);
         ck_assert_msg(strstr(err, where) != NULL, "%s", err);
-
-        /* Asked about 127.0.0.1:P, the holder of 0.0.0.0:P is found. */
-        SockAddr a = make_inet("127.0.0.1", port);
-        ck_assert_int_eq(listener_find_holder(&a, SOCK_STREAM, buf, sizeof buf), 0);
-        ck_assert_msg(strstr(buf, want) == buf, "%s", buf);
-        ck_assert_msg(strstr(buf, where) != NULL, "%s", buf);
-
-        /* Nothing on UDP on that port. */
-        ck_assert_int_eq(listener_find_holder(&a, SOCK_DGRAM, buf, sizeof buf), -ESRCH);
         reap(pid);
 }
 END_TEST
@@ -685,56 +519,24 @@ START_TEST(test_addr_in_use_udp) {
 }
 END_TEST
 
-typedef struct HiddenHolder {
-        uint16_t port;
-} HiddenHolder;
-
 static int child_hidden_holder(void *userdata) {
-        const HiddenHolder *h = userdata;
-        char err[LISTENER_ERROR_MAX], buf[512], where[64];
+        uint16_t port = *(const uint16_t *) userdata;
+        char err[LISTENER_ERROR_MAX], where[64];
         TestSocket t;
         int fd = -1;
 
-        /* Unprivileged, we see the socket through sock_diag but not root's /proc/PID/fd. */
-        snprintf(where, sizeof where, "listening on 0.0.0.0:%u", h->port);
-        SockAddr a = make_inet("127.0.0.1", h->port);
-        CHILD_CHECK(listener_find_holder(&a, SOCK_STREAM, buf, sizeof buf) == 0);
-        CHILD_CHECK(strstr(buf, "a process of uid 0 whose pid is not visible to us") == buf);
-        CHILD_CHECK(strstr(buf, where) != NULL);
-        ts_inet(&t, "127.0.0.1", h->port, SOCK_STREAM, -1);
+        /* Unprivileged, sock-diag sees the socket but not root's /proc/PID/fd. */
+        snprintf(where, sizeof where, "listening on 0.0.0.0:%u", port);
+        ts_inet(&t, "127.0.0.1", port, SOCK_STREAM, -1);
         CHILD_CHECK(listener_bind(&t.spec, &fd, err, sizeof err) == -EADDRINUSE);
-        CHILD_CHECK(strstr(err, "held by a process of uid 0") != NULL);
+        CHILD_CHECK(strstr(err, "held by a process of uid 0 whose pid is not visible to us") !=
+                    NULL);
+        CHILD_CHECK(strstr(err, where) != NULL);
         return 0;
 }
 
 START_TEST(test_addr_in_use_hidden_holder) {
-        HiddenHolder h;
-        pid_t pid;
-
-        if (geteuid() != 0) {
-                printf("SKIP: needs root (a holder the test cannot see)\n");
-                return;
-        }
-        pid = spawn_holder("0.0.0.0", SOCK_STREAM, -1, &h.port);
-        ck_assert_int_eq(run_child(child_hidden_holder, &h, false, true), 0);
-        reap(pid);
-}
-END_TEST
-
-START_TEST(test_find_holder_nothing) {
-        char buf[256];
-        TestSocket t;
-        char err[LISTENER_ERROR_MAX];
-        uint16_t port;
-        int fd;
-
-        /* A port that was just free. */
-        ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
-        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
-        port = port_of(fd);
-        close(fd);
-        SockAddr a = make_inet("127.0.0.1", port);
-        ck_assert_int_eq(listener_find_holder(&a, SOCK_STREAM, buf, sizeof buf), -ESRCH);
+        run_beside_hidden_holder(child_hidden_holder);
 }
 END_TEST
 
@@ -951,7 +753,7 @@ START_TEST(test_unix_abstract) {
         ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
         ck_assert_int_eq(listener_read_back(fd, &info), 0);
         ck_assert_int_eq(info.family, AF_UNIX);
-        ck_assert_int_eq(info.reach, LISTENER_REACH_LOCAL);
+        ck_assert_int_eq(info.reach, REACH_LOCAL);
         ck_assert(sockaddr_equal(&info.addr, &t.spec.addr));
         c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         ck_assert_int_eq(connect(c, &t.spec.addr.sa, t.spec.addr.len), 0);
@@ -1013,10 +815,6 @@ START_TEST(test_options_tcp) {
         ck_assert_int_eq(listener_read_back(fd, &info), 0);
         ck_assert_int_eq(info.backlog, 7);
         ck_assert_int_eq(info.protocol, IPPROTO_TCP);
-        unsigned waiting = 99, backlog = 0;
-        ck_assert_int_eq(listener_queue(fd, &waiting, &backlog), 0);
-        ck_assert_uint_eq(waiting, 0);
-        ck_assert_uint_eq(backlog, 7);
         close(fd);
 
         /* Backlog unset: the kernel's somaxconn. */
@@ -1146,7 +944,7 @@ START_TEST(test_options_free_bind) {
         ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
         ck_assert_int_eq(get_opt(fd, IPPROTO_IP, IP_FREEBIND), 1);
         ck_assert_int_eq(listener_read_back(fd, &info), 0);
-        ck_assert_int_eq(info.reach, LISTENER_REACH_ONE);
+        ck_assert_int_eq(info.reach, REACH_ONE);
         close(fd);
 
         if (have_ipv6()) {
@@ -1333,20 +1131,12 @@ START_TEST(test_describe_by_hand) {
                 .protocol = IPPROTO_TCP,
                 .v6only = -1,
                 .backlog = -1,
-                .reach = LISTENER_REACH_ONE,
+                .reach = REACH_ONE,
         };
 
         listener_describe("tls.socket", &info, line, sizeof line);
         ck_assert_str_eq(line, "tls.socket: listening on 192.0.2.10:443 (TCP, IPv4) — one "
                                "interface — try: curl -k https://192.0.2.10:443/");
-
-        ck_assert_str_eq(listener_reach_to_string(LISTENER_REACH_ALL),
-                         "all interfaces, reachable from other machines");
-        ck_assert_str_eq(listener_reach_to_string(LISTENER_REACH_LOOPBACK),
-                         "loopback only, this machine only");
-        ck_assert_str_eq(listener_reach_to_string(LISTENER_REACH_ONE), "one interface");
-        ck_assert_str_eq(listener_reach_to_string(LISTENER_REACH_LOCAL),
-                         "this machine only, by path");
 
         /* A path with a space is quoted in the hint; a tiny buffer is cut, not overrun. */
         info = (ListenerInfo) {
@@ -1355,7 +1145,7 @@ START_TEST(test_describe_by_hand) {
                 .socktype = SOCK_DGRAM,
                 .v6only = -1,
                 .backlog = -1,
-                .reach = LISTENER_REACH_LOCAL,
+                .reach = REACH_LOCAL,
         };
         listener_describe("a.socket", &info, line, sizeof line);
         ck_assert_str_eq(line, "a.socket: listening on /run/my app.sock (unix datagram) — this "
@@ -1372,12 +1162,12 @@ START_TEST(test_read_back_reach) {
                 int v6only;
                 int reach;
         } table[] = {
-                { "127.0.0.1", -1, LISTENER_REACH_LOOPBACK },
-                { "127.0.0.2", -1, LISTENER_REACH_LOOPBACK },
-                { "0.0.0.0", -1, LISTENER_REACH_ALL },
-                { "::", 0, LISTENER_REACH_ALL },
-                { "::1", 1, LISTENER_REACH_LOOPBACK },
-                { "::ffff:127.0.0.1", 0, LISTENER_REACH_LOOPBACK },
+                { "127.0.0.1", -1, REACH_LOOPBACK },
+                { "127.0.0.2", -1, REACH_LOOPBACK },
+                { "0.0.0.0", -1, REACH_ALL },
+                { "::", 0, REACH_ALL },
+                { "::1", 1, REACH_LOOPBACK },
+                { "::ffff:127.0.0.1", 0, REACH_LOOPBACK },
         };
         char err[LISTENER_ERROR_MAX];
 
@@ -1483,7 +1273,6 @@ static Suite *listener_suite(void) {
         tcase_add_test(tc, test_addr_in_use_dual_stack_holder);
         tcase_add_test(tc, test_addr_in_use_udp);
         tcase_add_test(tc, test_addr_in_use_hidden_holder);
-        tcase_add_test(tc, test_find_holder_nothing);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("unix");

@@ -1,9 +1,11 @@
 /* Helpers shared by the check tests. */
 #pragma once
 
+#include <check.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 /* Moves the calling test process (check forks one per test) into a new, empty network
@@ -17,4 +19,15 @@ static inline bool test_isolate_network(const char *test) {
                 return false;
         }
         return true;
+}
+
+/* Runs every test of s, each in its own forked process, and returns what main() exits with. */
+static inline int test_run_suite(Suite *s) {
+        SRunner *sr = srunner_create(s);
+        int failed;
+
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

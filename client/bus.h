@@ -1,9 +1,11 @@
-/* berthctl's shared parts: the options every verb reads, the exit codes, and the calls to
- * berthd's control interface (common/control-interface.h) that more than one verb makes. */
+/* bus: berthctl's side of berthd's control interface (common/control-interface.h): the
+ * connection, the calls, the exit codes a failed call maps to, and the replies more than one
+ * verb reads. Used by berthctl.c and status.c; it uses neither. */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <systemd/sd-bus.h>
 
@@ -17,27 +19,22 @@ enum {
         BERTHCTL_EXIT_NO_SUCH_UNIT = 4,
 };
 
-typedef struct BerthctlArgs {
-        const char *runtime_dir; /* --runtime-dir, or the default of the mode */
-        bool user;
-        bool json;
-        bool no_color;
-        bool plain;       /* --plain / --no-legend: no header, no footer */
-        bool follow;      /* logs -f */
-        unsigned lines;   /* -n: log lines for status and logs */
-        bool lines_set;
-} BerthctlArgs;
-
-extern BerthctlArgs opts;
-
 /* Timeouts: queries answer at once; actions may wait for a service to stop. */
 #define BERTHCTL_QUERY_TIMEOUT_USEC (25 * USEC_PER_SEC)
 #define BERTHCTL_ACTION_TIMEOUT_USEC (300 * USEC_PER_SEC)
+
+/* Connects to berthd on its control socket at path. Returns 0 with the connection in *ret (the
+ * caller owns it), or a negative errno after printing why not ("berthd is not running: no
+ * control socket at ..."). */
+int bus_connect(const char *path, sd_bus **ret);
 
 /* Calls member on berthd's manager object with the arguments of types. Returns >= 0 with the
  * reply in *ret_reply (the caller owns it), or a negative errno with *error set. */
 int bus_call(sd_bus *bus, const char *member, uint64_t timeout, sd_bus_error *error,
              sd_bus_message **ret_reply, const char *types, ...);
+
+/* True when a call failed (error, r) because the connection to berthd broke. */
+bool bus_error_is_disconnect(const sd_bus_error *e, int r);
 
 /* Prints a failed call's error as "<what>: <message>" (and "Unit X could not be found." for
  * NoSuchUnit, "permission denied: ..." for AccessDenied, "berthd went away" when the
@@ -45,15 +42,16 @@ int bus_call(sd_bus *bus, const char *member, uint64_t timeout, sd_bus_error *er
  * errno (exit 1). */
 int bus_report_error(const char *what, const char *unit, const sd_bus_error *error, int r);
 
+/* True for a full unit name: "web.service", "web.socket". */
+bool unit_name_has_suffix(const char *name);
+
 /* Resolves a name as systemctl does: a full name ("web.service", "web.socket") as it is, a
  * name without a suffix as NAME.service, else NAME.socket. Returns 0 with the full name in
  * *ret_name (malloc'ed) and the GetUnit reply in *ret_reply (optional; the caller owns it);
  * else, after printing the error, BERTHCTL_EXIT_NO_SUCH_UNIT or a negative errno. */
 int unit_resolve(sd_bus *bus, const char *name, char **ret_name, sd_bus_message **ret_reply);
 
-/* A GetUnit reply: the a{sv} entries. Strings and lists are borrowed from the reply, which
- * must outlive this. */
-#define UNIT_PROPERTIES_MAX 128
+/* One value of a reply, whatever its D-Bus type. */
 #define BUS_STRV_MAX 4096
 
 typedef struct BusValue {
@@ -64,6 +62,26 @@ typedef struct BusValue {
         double d;           /* 'd' */
         const char **strv;  /* 'a': owned array (NULL-terminated) of borrowed strings */
 } BusValue;
+
+/* True for the type codes of D-Bus basic types. */
+bool bus_type_is_basic(char t);
+/* Reads one basic value of type t (strings borrowed from m). Returns 1, 0 at the end of the
+ * container, or a negative errno (-EBADMSG for a type that is not basic). */
+int bus_value_read_basic(sd_bus_message *m, char t, BusValue *ret);
+
+static inline bool bus_value_is_unsigned(const BusValue *v) {
+        return v->type && strchr("yqut", v->type);
+}
+static inline bool bus_value_is_signed(const BusValue *v) {
+        return v->type && strchr("nix", v->type);
+}
+static inline bool bus_value_is_string(const BusValue *v) {
+        return v->type && strchr("sog", v->type);
+}
+
+/* A GetUnit reply: the a{sv} entries. Strings and lists are borrowed from the reply, which
+ * must outlive this. */
+#define UNIT_PROPERTIES_MAX 128
 
 typedef struct UnitProperty {
         const char *key; /* borrowed */
@@ -84,11 +102,6 @@ const char *unit_prop_str(const UnitProperties *p, const char *key);
 uint64_t unit_prop_u64(const UnitProperties *p, const char *key);
 const char *const *unit_prop_strv(const UnitProperties *p, const char *key);
 
-/* Writes v as JSON. */
-void bus_value_write_json(FILE *f, const BusValue *v);
-/* "MainPID" -> "main_pid", "DropInPaths" -> "drop_in_paths". Returns buf. */
-const char *snake_case(const char *name, char *buf, size_t buflen);
-
 /* One entry of GetLogs. line is borrowed from the reply. */
 typedef struct LogEntry {
         uint64_t seq;
@@ -100,8 +113,3 @@ typedef struct LogEntry {
  * number to ask with next in *ret_next. Returns 0, or a negative errno with *error set. */
 int logs_fetch(sd_bus *bus, const char *name, uint64_t after, unsigned max, sd_bus_error *error,
                uint64_t *ret_next, void (*fn)(const LogEntry *e, void *userdata), void *userdata);
-
-/* Verbs: each returns its exit code (>= 0), or a negative errno after logging (exit 1). */
-int verb_status(sd_bus *bus, char **args, size_t n);
-int verb_list_units(sd_bus *bus, char **args, size_t n);
-int verb_list_sockets(sd_bus *bus, char **args, size_t n);

@@ -1,0 +1,52 @@
+/* strv: see strv.h. Appending counts the list each time: the lists berth builds are short
+ * (argv, a unit's list keys, the names of failed units), capped where the user controls them. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/macro.h"
+#include "common/strv.h"
+
+char **strv_copy(char *const *l) {
+        size_t n = strv_length(l);
+        char **c = calloc(n + 1, sizeof(char *));
+
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!(c[i] = strdup(l[i])))
+                        return strv_free(c);
+        return c;
+}
+
+bool strv_contains(char *const *l, const char *s) {
+        for (size_t i = 0; l && l[i]; i++)
+                if (streq(l[i], s))
+                        return true;
+        return false;
+}
+
+int strv_consume(char ***l, char *s) {
+        size_t n = strv_length(*l);
+        char **t;
+
+        if (!s)
+                return -ENOMEM;
+        t = reallocarray(*l, n + 2, sizeof(char *));
+        if (!t) {
+                free(s);
+                return -ENOMEM;
+        }
+        t[n] = s;
+        t[n + 1] = NULL;
+        *l = t;
+        return 0;
+}
+
+int strv_extend(char ***l, const char *s) {
+        return strv_consume(l, strdup(s));
+}
+
+int strv_extend_unique(char ***l, const char *s) {
+        return strv_contains(*l, s) ? 0 : strv_extend(l, s);
+}

@@ -1,0 +1,33 @@
+/* sock-diag: what the kernel's sock_diag netlink interface says about sockets, ours or anyone's:
+ * who holds an address (for EADDRINUSE), the accept queue of a listener, and which file a bound
+ * unix socket lives at. Falls back to /proc where netlink says too little (/proc/net/unix for
+ * abstract names, /proc/PID/fd to go from a socket's inode to its process). Every search is
+ * bounded. No logging, no event loop: results come back as values or text. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/address.h"
+
+/* Finds the process that holds a listening (stream) or bound (datagram) socket of socktype on
+ * addr's port whose address intersects addr (a dual-stack [::] holds 0.0.0.0 too), through
+ * sock_diag (the socket's inode) and /proc/PID/fd (the process that has it). On success
+ * writes "pid 1234 (nginx), listening on 0.0.0.0:8080" to buf (or "a process of uid 0 whose
+ * pid is not visible to us, listening on ..." when the socket is seen but not its process)
+ * and returns 0; -ESRCH when nothing is found (or the holder is in another network
+ * namespace), -EAFNOSUPPORT for an address that is neither inet nor unix, or another negative
+ * errno. */
+int sock_diag_find_holder(const SockAddr *addr, int socktype, char *buf, size_t buflen);
+
+/* The accept queue of a listening socket (borrowed fd): connections waiting to be accepted and
+ * the backlog the kernel applies, for TCP (TCP_INFO) and unix stream/seqpacket (unix_diag).
+ * Returns 0, -EINVAL when the socket is not listening, -EOPNOTSUPP for other sockets, or another
+ * negative errno. Either pointer may be NULL. */
+int sock_diag_queue(int fd, unsigned *ret_waiting, unsigned *ret_backlog);
+
+/* The device and inode of the file a bound unix socket (borrowed fd) lives at, from unix_diag:
+ * what lets a caller check that a path is the socket it bound, not one swapped in. Returns 0,
+ * -EOPNOTSUPP when the kernel does not say (no unix_diag, or an abstract or unnamed socket), or
+ * another negative errno. */
+int sock_diag_unix_file(int fd, dev_t *ret_dev, ino_t *ret_ino);
