@@ -11,16 +11,20 @@ import harness  # noqa: E402
 
 # The main process waits; a child of it (same process group) claims readiness, which
 # NotifyAccess=main must ignore. Then the main process itself says READY=1 once told.
+# The child stays alive until the gate opens: berthd tells it is of the service by its
+# process group, which a process that is gone (and reaped) no longer has.
 SERVICE = r"""
-import os, sys, time
+import os, signal, sys, time
 from systemd import daemon
 pid = os.fork()
 if pid == 0:
     daemon.notify("READY=1\nSTATUS=from the child")
     print("child notified", os.getpid(), flush=True)
+    time.sleep(1000)
     os._exit(0)
-os.waitpid(pid, 0)
 os.read(os.open(os.environ["GATE"], os.O_RDONLY), 1)
+os.kill(pid, signal.SIGKILL)
+os.waitpid(pid, 0)
 daemon.notify("READY=1")
 time.sleep(1000)
 """
