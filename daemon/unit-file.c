@@ -6,8 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,101 +18,7 @@
 #include "common/parse-util.h"
 #include "daemon/unit-file.h"
 #include "daemon/unit-lexer.h"
-
-/* How much of a value to quote in a message. */
-#define QUOTE_MAX 80
-
-typedef enum SectionKind {
-        SECTION_NONE,
-        SECTION_UNIT,
-        SECTION_SOCKET,
-        SECTION_SERVICE,
-        SECTION_INSTALL,
-        SECTION_IGNORED, /* X-*, unknown, or not for this unit type: already reported */
-} SectionKind;
-
-/* State while one unit loads. */
-typedef struct LoadContext {
-        Unit *u;
-        UnitDiagFunc diag;
-        void *userdata;
-        const char *file; /* the file being read; owned by u */
-        SectionKind section;
-        unsigned n_errors;
-        UnitOrigin service_origin; /* Service=, for the Accept=yes check */
-        bool trigger_limit_burst_set;
-} LoadContext;
-
-typedef struct ConfigItem ConfigItem;
-/* Parses value into the field at data. Returns 0 (also when an error was reported: the
- * context counts it) or a negative errno. value is never NULL; "" is an empty assignment. */
-typedef int (*ParseFunc)(LoadContext *c, const ConfigItem *it, const char *value,
-                         unsigned line, void *data);
-
-struct ConfigItem {
-        SectionKind section;
-        const char *key;
-        ParseFunc parse;
-        size_t offset; /* of the field in Unit */
-        size_t size;   /* of the field, to reset it to its default */
-        long arg;      /* parser-specific */
-};
-
-/* ---- messages ---- */
-
-void unit_diagf(UnitDiagFunc diag, void *userdata, int level, const char *file, unsigned line,
-                const char *fmt, ...) {
-        char buf[1024], *msg = buf, *heap = NULL;
-        va_list ap;
-        int n;
-
-        if (!diag)
-                return;
-        va_start(ap, fmt);
-        n = vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        if (n >= (int) sizeof buf) {
-                va_start(ap, fmt);
-                if (vasprintf(&heap, fmt, ap) >= 0)
-                        msg = heap;
-                else
-                        heap = NULL;
-                va_end(ap);
-        }
-        diag(level, file, line, msg, userdata);
-        free(heap);
-}
-
-_printf_(5, 6) static void report_file(LoadContext *c, int level, const char *file,
-                                       unsigned line, const char *fmt, ...) {
-        char buf[1536];
-        va_list ap;
-
-        if (level <= LOG_ERR)
-                c->n_errors++;
-        if (!c->diag)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        c->diag(level, file, line, buf, c->userdata);
-}
-#define report(c, level, line, ...) report_file((c), (level), (c)->file, (line), __VA_ARGS__)
-
-#define QUOTE_SIZE MESSAGE_QUOTE_SIZE(QUOTE_MAX)
-
-/* At most QUOTE_MAX bytes of s for a message, on one line. */
-static const char *cut(const char *s, char buf[static QUOTE_SIZE]) {
-        return message_quote(s, QUOTE_MAX, buf, QUOTE_SIZE);
-}
-
-static void invalid(LoadContext *c, unsigned line, const char *key, const char *value,
-                    const char *expected) {
-        char q[QUOTE_SIZE];
-
-        report(c, LOG_ERR, line, "Invalid value for %s=: '%s' (expected %s)", key,
-               cut(value, q), expected);
-}
+#include "daemon/unit-load.h"
 
 /* ---- enum tables ---- */
 
@@ -265,38 +169,6 @@ char *unit_socket_fdname(const Unit *u) {
 
 /* ---- construction and destruction ---- */
 
-static void unit_defaults(Unit *u) {
-        u->start_limit_interval_usec = 10 * USEC_PER_SEC;
-        u->start_limit_burst = 5;
-
-        u->socket.bind_ipv6_only = BIND_IPV6_ONLY_BOTH;
-        u->socket.backlog = -1;
-        u->socket.socket_mode = 0666;
-        u->socket.directory_mode = 0755;
-        u->socket.max_connections = 64;
-        u->socket.trigger_limit_interval_usec = 2 * USEC_PER_SEC;
-        u->socket.trigger_limit_burst = 20;
-        u->socket.poll_limit_interval_usec = 2 * USEC_PER_SEC;
-        u->socket.poll_limit_burst = 150;
-
-        u->service.type = SERVICE_SIMPLE;
-        u->service.restart = SERVICE_RESTART_NO;
-        u->service.restart_usec = 100 * USEC_PER_MSEC;
-        u->service.timeout_start_usec = 90 * USEC_PER_SEC;
-        u->service.timeout_stop_usec = 90 * USEC_PER_SEC;
-        u->service.kill_signal = SIGTERM;
-        u->service.kill_mode = KILL_CONTROL_GROUP;
-        u->service.reload_signal = SIGHUP;
-        u->service.umask = 0022;
-        u->service.limit_nofile_soft = UINT64_MAX;
-        u->service.limit_nofile_hard = UINT64_MAX;
-        u->service.notify_access = NOTIFY_ACCESS_NONE;
-        u->service.std_input = STD_INPUT_NULL;
-        u->service.std_output = STD_OUTPUT_LOG;
-        u->service.std_error = STD_OUTPUT_LOG;
-        u->service.handover = HANDOVER_STOP_FIRST;
-}
-
 static void listens_free(SocketConfig *s) {
         for (size_t i = 0; i < s->n_listens; i++)
                 free(s->listens[i].text);
@@ -356,51 +228,7 @@ Unit *unit_free(Unit *u) {
         return NULL;
 }
 
-/* ---- small list helpers ---- */
-
-/* Appends s (taken, also on failure) to the NULL-terminated list *l. */
-static int strv_append_take(char ***l, char *s) {
-        size_t n = strv_length(*l);
-        char **t;
-
-        if (!s)
-                return -ENOMEM;
-        t = reallocarray(*l, n + 2, sizeof(char *));
-        if (!t) {
-                free(s);
-                return -ENOMEM;
-        }
-        t[n] = s;
-        t[n + 1] = NULL;
-        *l = t;
-        return 0;
-}
-
-/* Grows an array of elements of size sz so that one more fits. */
-static int array_reserve_one(void *array, size_t n, size_t sz) {
-        void **p = array;
-        void *t;
-
-        t = reallocarray(*p, n + 1, sz);
-        if (!t)
-                return -ENOMEM;
-        *p = t;
-        return 0;
-}
-
 /* ---- parsers ---- */
-
-static void *field(LoadContext *c, size_t offset) {
-        return (uint8_t *) c->u + offset;
-}
-
-/* An empty assignment sets a scalar back to its default. */
-static void reset_default(LoadContext *c, const ConfigItem *it) {
-        Unit d = {};
-
-        unit_defaults(&d);
-        memcpy(field(c, it->offset), (uint8_t *) &d + it->offset, it->size);
-}
 
 static int p_string(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                     void *data) {
@@ -422,11 +250,11 @@ static int p_bool(LoadContext *c, const ConfigItem *it, const char *value, unsig
         bool b;
 
         if (!*value) {
-                reset_default(c, it);
+                load_reset_default(c, it);
                 return 0;
         }
         if (parse_boolean(value, &b) < 0) {
-                invalid(c, line, it->key, value, "yes or no");
+                load_invalid(c, line, it->key, value, "yes or no");
                 return 0;
         }
         *(bool *) data = b;
@@ -445,13 +273,13 @@ static int p_sec(LoadContext *c, const ConfigItem *it, const char *value, unsign
         usec_t t;
 
         if (!*value) {
-                reset_default(c, it);
+                load_reset_default(c, it);
                 return 0;
         }
         if (parse_sec(value, &t) < 0 || (it->arg == SEC_FINITE && t == USEC_INFINITY)) {
-                invalid(c, line, it->key, value,
-                        it->arg == SEC_FINITE ? "a time span such as 30s or 5min"
-                                              : "a time span such as 30s, 5min or infinity");
+                load_invalid(c, line, it->key, value,
+                             it->arg == SEC_FINITE ? "a time span such as 30s or 5min"
+                                                   : "a time span such as 30s, 5min or infinity");
                 return 0;
         }
         if (it->arg == SEC_ZERO_IS_INFINITY && t == 0)
@@ -468,12 +296,12 @@ static int p_unsigned(LoadContext *c, const ConfigItem *it, const char *value, u
         unsigned v;
 
         if (!*value) {
-                reset_default(c, it);
+                load_reset_default(c, it);
                 return 0;
         }
         if (parse_unsigned(value, &v) < 0 || v < (unsigned) it->arg) {
-                invalid(c, line, it->key, value,
-                        it->arg > 0 ? "a positive integer" : "a non-negative integer");
+                load_invalid(c, line, it->key, value,
+                             it->arg > 0 ? "a positive integer" : "a non-negative integer");
                 return 0;
         }
         *(unsigned *) data = v;
@@ -486,12 +314,12 @@ static int p_fd_store_max(LoadContext *c, const ConfigItem *it, const char *valu
         unsigned v;
 
         if (!*value) {
-                reset_default(c, it);
+                load_reset_default(c, it);
                 return 0;
         }
         if (parse_unsigned(value, &v) < 0 || v > UNIT_LIST_MAX) {
                 snprintf(expected, sizeof expected, "a number from 0 to %u", UNIT_LIST_MAX);
-                invalid(c, line, it->key, value, expected);
+                load_invalid(c, line, it->key, value, expected);
                 return 0;
         }
         *(unsigned *) data = v;
@@ -509,11 +337,11 @@ static int p_backlog(LoadContext *c, const ConfigItem *it, const char *value, un
         unsigned v;
 
         if (!*value) {
-                reset_default(c, it);
+                load_reset_default(c, it);
                 return 0;
         }
         if (parse_unsigned(value, &v) < 0 || v > INT_MAX) {
-                invalid(c, line, it->key, value, "a number from 0 to 2147483647");
+                load_invalid(c, line, it->key, value, "a number from 0 to 2147483647");
                 return 0;
         }
         *(int *) data = (int) v;
@@ -525,12 +353,12 @@ static int p_buffer_size(LoadContext *c, const ConfigItem *it, const char *value
         uint64_t v;
 
         if (!*value) {
-                reset_default(c, it);
+                load_reset_default(c, it);
                 return 0;
         }
         if (parse_size(value, &v) < 0 || v == 0 || v > INT_MAX) {
-                invalid(c, line, it->key, value,
-                        "a size in bytes up to 2G, with an optional K, M or G suffix");
+                load_invalid(c, line, it->key, value,
+                             "a size in bytes up to 2G, with an optional K, M or G suffix");
                 return 0;
         }
         *(uint64_t *) data = v;
@@ -543,13 +371,13 @@ static int p_mode(LoadContext *c, const ConfigItem *it, const char *value, unsig
         mode_t m;
 
         if (!*value) {
-                reset_default(c, it);
+                load_reset_default(c, it);
                 return 0;
         }
         if (parse_mode(value, &m) < 0 || m > (mode_t) it->arg) {
-                invalid(c, line, it->key, value,
-                        it->arg == 0777 ? "an octal mask such as 0022"
-                                        : "an octal mode such as 0660");
+                load_invalid(c, line, it->key, value,
+                             it->arg == 0777 ? "an octal mask such as 0022"
+                                             : "an octal mode such as 0660");
                 return 0;
         }
         *(mode_t *) data = m;
@@ -561,11 +389,12 @@ static int p_signal(LoadContext *c, const ConfigItem *it, const char *value, uns
         int sig;
 
         if (!*value) {
-                reset_default(c, it);
+                load_reset_default(c, it);
                 return 0;
         }
         if (parse_signal(value, &sig) < 0) {
-                invalid(c, line, it->key, value, "a signal such as SIGTERM, or a number 1..64");
+                load_invalid(c, line, it->key, value,
+                             "a signal such as SIGTERM, or a number 1..64");
                 return 0;
         }
         *(int *) data = sig;
@@ -618,7 +447,7 @@ static void invalid_enum(LoadContext *c, unsigned line, const char *key, const c
                         return;
                 }
         }
-        invalid(c, line, key, value, expected);
+        load_invalid(c, line, key, value, expected);
 }
 
 typedef struct EnumSpec {
@@ -699,7 +528,7 @@ static int p_enum(LoadContext *c, const ConfigItem *it, const char *value, unsig
         int v;
 
         if (!*value) {
-                reset_default(c, it);
+                load_reset_default(c, it);
                 return 0;
         }
         v = e->from_string(value);
@@ -808,7 +637,8 @@ static int p_socket_service(LoadContext *c, const ConfigItem *it, const char *va
 
         if (*value) {
                 if (unit_name_to_type(value) != UNIT_SERVICE) {
-                        invalid(c, line, it->key, value, "a service unit name such as web.service");
+                        load_invalid(c, line, it->key, value,
+                                     "a service unit name such as web.service");
                         return 0;
                 }
                 if (endswith(value, "@.service")) {
@@ -829,13 +659,13 @@ static int p_fdname(LoadContext *c, const ConfigItem *it, const char *value, uns
 
         for (const char *p = value; *p; p++)
                 if ((unsigned char) *p < ' ' || (unsigned char) *p >= 127 || *p == ':') {
-                        invalid(c, line, it->key, value,
-                                "up to 255 printable ASCII characters, without ':'");
+                        load_invalid(c, line, it->key, value,
+                                     "up to 255 printable ASCII characters, without ':'");
                         return 0;
                 }
         if (n > 255) {
-                invalid(c, line, it->key, value,
-                        "up to 255 printable ASCII characters, without ':'");
+                load_invalid(c, line, it->key, value,
+                             "up to 255 printable ASCII characters, without ':'");
                 return 0;
         }
         return p_string(c, it, value, line, data);
@@ -844,7 +674,7 @@ static int p_fdname(LoadContext *c, const ConfigItem *it, const char *value, uns
 static int p_user(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                   void *data) {
         if (*value && !user_group_name_is_valid(value)) {
-                invalid(c, line, it->key, value, "a user or group name, or a numeric id");
+                load_invalid(c, line, it->key, value, "a user or group name, or a numeric id");
                 return 0;
         }
         return p_string(c, it, value, line, data);
@@ -860,8 +690,9 @@ static int p_ifname(LoadContext *c, const ConfigItem *it, const char *value, uns
                     (unsigned char) *p >= 127)
                         ok = false;
         if (!ok) {
-                invalid(c, line, it->key, value,
-                        "a network interface name of at most 15 characters, without '/' or blanks");
+                load_invalid(c, line, it->key, value,
+                             "a network interface name of at most 15 characters, "
+                             "without '/' or blanks");
                 return 0;
         }
         return p_string(c, it, value, line, data);
@@ -1053,12 +884,12 @@ static int p_word_list(LoadContext *c, const ConfigItem *it, const char *value, 
                         return r;
                 if (r < 0) {
                         /* w is untouched on failure */
-                        invalid(c, line, it->key, value, word_checks[it->arg].expected);
+                        load_invalid(c, line, it->key, value, word_checks[it->arg].expected);
                         return 0;
                 }
                 if (!word_checks[it->arg].check(w)) {
                         free(w);
-                        invalid(c, line, it->key, value, word_checks[it->arg].expected);
+                        load_invalid(c, line, it->key, value, word_checks[it->arg].expected);
                         return 0;
                 }
                 if (++n > UNIT_LIST_MAX) {
@@ -1165,7 +996,7 @@ static int p_environment_file(LoadContext *c, const ConfigItem *it, const char *
                 path++;
         }
         if (!path_is_absolute(path)) {
-                invalid(c, line, it->key, value, "an absolute path, optionally after '-'");
+                load_invalid(c, line, it->key, value, "an absolute path, optionally after '-'");
                 return 0;
         }
         if (s->n_environment_files >= UNIT_LIST_MAX) {
@@ -1200,7 +1031,8 @@ static int p_working_directory(LoadContext *c, const ConfigItem *it, const char 
                 path++;
         }
         if (*value && !streq(path, "~") && !path_is_absolute(path)) {
-                invalid(c, line, it->key, value, "an absolute path or '~', optionally after '-'");
+                load_invalid(c, line, it->key, value,
+                             "an absolute path or '~', optionally after '-'");
                 return 0;
         }
         r = p_string(c, it, path, line, data);
@@ -1225,8 +1057,8 @@ static int p_limit_nofile(LoadContext *c, const ConfigItem *it, const char *valu
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
-                invalid(c, line, it->key, value,
-                        "a number, SOFT:HARD with SOFT <= HARD, or infinity");
+                load_invalid(c, line, it->key, value,
+                             "a number, SOFT:HARD with SOFT <= HARD, or infinity");
                 return 0;
         }
         s->limit_nofile_soft = soft;
@@ -1599,7 +1431,7 @@ static void on_lexer_diag(int level, const char *file, unsigned line, const char
                           void *userdata) {
         LoadContext *c = userdata;
 
-        report_file(c, level, file, line, "%s", msg);
+        load_report(c, level, file, line, "%s", msg);
 }
 
 /* ---- loading ---- */
@@ -1628,11 +1460,11 @@ static int load_path(LoadContext *c, const char *file) {
                 r = -errno;
                 if (r == -ENOMEM)
                         return r;
-                report_file(c, LOG_ERR, file, 0, "Failed to open unit file: %s", strerror(-r));
+                load_report(c, LOG_ERR, file, 0, "Failed to open unit file: %s", strerror(-r));
                 return 0;
         }
         if (!S_ISREG(st.st_mode)) {
-                report_file(c, LOG_ERR, file, 0, "Not a regular file, refusing to read it");
+                load_report(c, LOG_ERR, file, 0, "Not a regular file, refusing to read it");
                 return 0;
         }
         f = fdopen(fd, "r");
@@ -1642,7 +1474,7 @@ static int load_path(LoadContext *c, const char *file) {
         r = load_one(c, file, f, NULL);
         fclose(f);
         if (r == -EIO) {
-                report_file(c, LOG_ERR, file, 0, "Failed to read unit file");
+                load_report(c, LOG_ERR, file, 0, "Failed to read unit file");
                 return 0;
         }
         return r;
@@ -1672,18 +1504,18 @@ static void unit_verify(LoadContext *c) {
                 SocketConfig *s = &u->socket;
 
                 if (s->n_listens == 0)
-                        report_file(c, LOG_ERR, u->path, 0,
+                        load_report(c, LOG_ERR, u->path, 0,
                                     "Socket unit has no ListenStream=, ListenDatagram= or "
                                     "ListenSequentialPacket= setting");
                 if (s->accept && s->service)
-                        report_file(c, LOG_ERR, c->service_origin.file, c->service_origin.line,
+                        load_report(c, LOG_ERR, c->service_origin.file, c->service_origin.line,
                                     "Service= cannot be used with Accept=yes: each connection "
                                     "starts an instance of the template NAME@.service");
                 if (s->accept)
                         for (size_t i = 0; i < s->n_listens; i++)
                                 if (s->listens[i].type == LISTEN_DATAGRAM) {
                                         char q[QUOTE_SIZE];
-                                        report_file(c, LOG_ERR, s->listens[i].origin.file,
+                                        load_report(c, LOG_ERR, s->listens[i].origin.file,
                                                     s->listens[i].origin.line,
                                                     "Accept=yes needs stream or sequential "
                                                     "packet sockets, but ListenDatagram=%s "
@@ -1697,16 +1529,16 @@ static void unit_verify(LoadContext *c) {
                 ServiceConfig *s = &u->service;
 
                 if (s->n_exec_start == 0)
-                        report_file(c, LOG_ERR, u->path, 0, "Service has no ExecStart= setting");
+                        load_report(c, LOG_ERR, u->path, 0, "Service has no ExecStart= setting");
                 else if (s->n_exec_start > 1 && s->type != SERVICE_ONESHOT)
-                        report_file(c, LOG_ERR, s->exec_start[1].origin.file,
+                        load_report(c, LOG_ERR, s->exec_start[1].origin.file,
                                     s->exec_start[1].origin.line,
                                     "More than one ExecStart= command, which only Type=oneshot "
                                     "services may have (an empty ExecStart= resets the list)");
                 if (s->type == SERVICE_ONESHOT &&
                     (s->restart == SERVICE_RESTART_ALWAYS ||
                      s->restart == SERVICE_RESTART_ON_SUCCESS))
-                        report_file(c, LOG_ERR, u->path, 0,
+                        load_report(c, LOG_ERR, u->path, 0,
                                     "Restart=%s is not allowed for Type=oneshot services",
                                     service_restart_to_string(s->restart));
         }
@@ -1726,17 +1558,17 @@ static int unit_load(const char *name, const char *const *paths, const char *con
         type = unit_name_to_type(name);
         if (type < 0) {
                 char q[QUOTE_SIZE];
-                report_file(&c, LOG_ERR, n > 0 ? paths[0] : NULL, 0,
+                load_report(&c, LOG_ERR, n > 0 ? paths[0] : NULL, 0,
                             "Invalid unit name '%s': expected NAME.socket, NAME.service or "
                             "NAME@.service", cut(strna(name), q));
                 return UNIT_FILE_E_INVALID;
         }
         if (n == 0 || !paths[0]) {
-                report_file(&c, LOG_ERR, NULL, 0, "Unit %s has no unit file", name);
+                load_report(&c, LOG_ERR, NULL, 0, "Unit %s has no unit file", name);
                 return UNIT_FILE_E_INVALID;
         }
         if (n - 1 > UNIT_LIST_MAX) {
-                report_file(&c, LOG_ERR, paths[0], 0, "Too many drop-ins (more than %u)",
+                load_report(&c, LOG_ERR, paths[0], 0, "Too many drop-ins (more than %u)",
                             UNIT_LIST_MAX);
                 return UNIT_FILE_E_INVALID;
         }
