@@ -5,7 +5,6 @@
  * Pure: no logging; everything goes to the caller's UnitDiagFunc. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "daemon/unit-file.h"
 #include "daemon/unit-lexer.h"
 #include "daemon/unit-load.h"
+#include "daemon/unit-values.h"
 
 /* ---- enum tables ---- */
 
@@ -90,9 +90,6 @@ DEFINE_TABLE_FROM_STRING(handover, Handover)
 
 /* ---- names ---- */
 
-#define UNIT_NAME_CHARS                                                                            \
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:-_.\\"
-
 UnitType unit_name_to_type(const char *name) {
         const char *suffix, *at;
         UnitType t;
@@ -125,22 +122,6 @@ UnitType unit_name_to_type(const char *name) {
                 if (name[i] != '@' && !strchr(UNIT_NAME_CHARS, name[i]))
                         return _UNIT_TYPE_INVALID;
         return t;
-}
-
-/* Any unit name, of any type (WantedBy=multi-user.target). */
-static bool unit_name_is_valid_any(const char *name) {
-        const char *dot;
-        size_t n = strlen(name);
-
-        if (n == 0 || n > UNIT_NAME_MAX)
-                return false;
-        dot = strrchr(name, '.');
-        if (!dot || dot == name || dot[1] == '\0')
-                return false;
-        for (const char *p = name; *p; p++)
-                if (*p != '@' && !strchr(UNIT_NAME_CHARS, *p))
-                        return false;
-        return true;
 }
 
 char *unit_socket_service_name(const Unit *u) {
@@ -230,320 +211,16 @@ Unit *unit_free(Unit *u) {
 
 /* ---- parsers ---- */
 
-static int p_string(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                    void *data) {
-        char **s = data;
-        char *t = NULL;
-
-        if (*value) {
-                t = strdup(value);
-                if (!t)
-                        return -ENOMEM;
-        }
-        free(*s);
-        *s = t;
-        return 0;
-}
-
-static int p_bool(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                  void *data) {
-        bool b;
-
-        if (!*value) {
-                load_reset_default(c, it);
-                return 0;
-        }
-        if (parse_boolean(value, &b) < 0) {
-                load_invalid(c, line, it->key, value, "yes or no");
-                return 0;
-        }
-        *(bool *) data = b;
-        return 0;
-}
-
-enum {
-        SEC_ANY,
-        SEC_ZERO_IS_INFINITY, /* timeouts: 0 and infinity both mean none */
-        SEC_INFINITY_IS_ZERO, /* WatchdogSec=: infinity means off */
-        SEC_FINITE,           /* socket options that take seconds */
-};
-
-static int p_sec(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                 void *data) {
-        usec_t t;
-
-        if (!*value) {
-                load_reset_default(c, it);
-                return 0;
-        }
-        if (parse_sec(value, &t) < 0 || (it->arg == SEC_FINITE && t == USEC_INFINITY)) {
-                load_invalid(c, line, it->key, value,
-                             it->arg == SEC_FINITE ? "a time span such as 30s or 5min"
-                                                   : "a time span such as 30s, 5min or infinity");
-                return 0;
-        }
-        if (it->arg == SEC_ZERO_IS_INFINITY && t == 0)
-                t = USEC_INFINITY;
-        if (it->arg == SEC_INFINITY_IS_ZERO && t == USEC_INFINITY)
-                t = 0;
-        *(usec_t *) data = t;
-        return 0;
-}
-
-/* Unsigned int; arg is the minimum (0 or 1). */
-static int p_unsigned(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                      void *data) {
-        unsigned v;
-
-        if (!*value) {
-                load_reset_default(c, it);
-                return 0;
-        }
-        if (parse_unsigned(value, &v) < 0 || v < (unsigned) it->arg) {
-                load_invalid(c, line, it->key, value,
-                             it->arg > 0 ? "a positive integer" : "a non-negative integer");
-                return 0;
-        }
-        *(unsigned *) data = v;
-        return 0;
-}
-
-static int p_fd_store_max(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                          void *data) {
-        char expected[64];
-        unsigned v;
-
-        if (!*value) {
-                load_reset_default(c, it);
-                return 0;
-        }
-        if (parse_unsigned(value, &v) < 0 || v > UNIT_LIST_MAX) {
-                snprintf(expected, sizeof expected, "a number from 0 to %u", UNIT_LIST_MAX);
-                load_invalid(c, line, it->key, value, expected);
-                return 0;
-        }
-        *(unsigned *) data = v;
-        return 0;
-}
-
 static int p_trigger_limit_burst(LoadContext *c, const ConfigItem *it, const char *value,
                                  unsigned line, void *data) {
         c->trigger_limit_burst_set = *value != '\0';
-        return p_unsigned(c, it, value, line, data);
-}
-
-static int p_backlog(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                     void *data) {
-        unsigned v;
-
-        if (!*value) {
-                load_reset_default(c, it);
-                return 0;
-        }
-        if (parse_unsigned(value, &v) < 0 || v > INT_MAX) {
-                load_invalid(c, line, it->key, value, "a number from 0 to 2147483647");
-                return 0;
-        }
-        *(int *) data = (int) v;
-        return 0;
-}
-
-static int p_buffer_size(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                         void *data) {
-        uint64_t v;
-
-        if (!*value) {
-                load_reset_default(c, it);
-                return 0;
-        }
-        if (parse_size(value, &v) < 0 || v == 0 || v > INT_MAX) {
-                load_invalid(c, line, it->key, value,
-                             "a size in bytes up to 2G, with an optional K, M or G suffix");
-                return 0;
-        }
-        *(uint64_t *) data = v;
-        return 0;
-}
-
-/* arg: the largest mode allowed. */
-static int p_mode(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                  void *data) {
-        mode_t m;
-
-        if (!*value) {
-                load_reset_default(c, it);
-                return 0;
-        }
-        if (parse_mode(value, &m) < 0 || m > (mode_t) it->arg) {
-                load_invalid(c, line, it->key, value,
-                             it->arg == 0777 ? "an octal mask such as 0022"
-                                             : "an octal mode such as 0660");
-                return 0;
-        }
-        *(mode_t *) data = m;
-        return 0;
-}
-
-static int p_signal(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                    void *data) {
-        int sig;
-
-        if (!*value) {
-                load_reset_default(c, it);
-                return 0;
-        }
-        if (parse_signal(value, &sig) < 0) {
-                load_invalid(c, line, it->key, value,
-                             "a signal such as SIGTERM, or a number 1..64");
-                return 0;
-        }
-        *(int *) data = sig;
-        return 0;
-}
-
-/* Values systemd knows but berth does not implement, per key. */
-typedef struct Unsupported {
-        const char *key;
-        const char *value; /* exact, or a prefix when it ends in ':' */
-} Unsupported;
-
-static const Unsupported unsupported_values[] = {
-        { "Type", "forking" },
-        { "Type", "dbus" },
-        { "Type", "idle" },
-        { "Type", "notify-reload" },
-        { "Restart", "on-watchdog" },
-        { "StandardInput", "tty" },
-        { "StandardInput", "tty-force" },
-        { "StandardInput", "tty-fail" },
-        { "StandardInput", "data" },
-        { "StandardInput", "file:" },
-        { "StandardInput", "fd:" },
-        { "StandardOutput", "tty" },
-        { "StandardOutput", "file:" },
-        { "StandardOutput", "append:" },
-        { "StandardOutput", "truncate:" },
-        { "StandardOutput", "fd:" },
-        { "StandardError", "tty" },
-        { "StandardError", "file:" },
-        { "StandardError", "append:" },
-        { "StandardError", "truncate:" },
-        { "StandardError", "fd:" },
-};
-
-/* Reports an invalid enum value, saying so when it is a systemd value berth lacks. */
-static void invalid_enum(LoadContext *c, unsigned line, const char *key, const char *value,
-                         const char *expected) {
-        char q[QUOTE_SIZE];
-
-        for (size_t i = 0; i < ELEMENTSOF(unsupported_values); i++) {
-                const Unsupported *x = &unsupported_values[i];
-                bool prefix = endswith(x->value, ":") != NULL;
-                if (streq(x->key, key) &&
-                    (prefix ? startswith(value, x->value) != NULL : streq(value, x->value))) {
-                        report(c, LOG_ERR, line,
-                               "%s=%s is not supported by berth (expected %s)", key,
-                               cut(value, q), expected);
-                        return;
-                }
-        }
-        load_invalid(c, line, key, value, expected);
-}
-
-typedef struct EnumSpec {
-        int (*from_string)(const char *s);
-        const char *expected;
-} EnumSpec;
-
-static int bind_ipv6_only_from_string_int(const char *s) {
-        return (int) bind_ipv6_only_from_string(s);
-}
-static int service_type_from_string_int(const char *s) {
-        return (int) service_type_from_string(s);
-}
-static int service_restart_from_string_int(const char *s) {
-        return (int) service_restart_from_string(s);
-}
-static int kill_mode_from_string_int(const char *s) {
-        return (int) kill_mode_from_string(s);
-}
-static int notify_access_from_string_int(const char *s) {
-        return (int) notify_access_from_string(s);
-}
-static int handover_from_string_int(const char *s) {
-        return (int) handover_from_string(s);
-}
-static int std_input_from_string_int(const char *s) {
-        if (streq(s, "null"))
-                return STD_INPUT_NULL;
-        if (streq(s, "socket"))
-                return STD_INPUT_SOCKET;
-        return -EINVAL;
-}
-static int std_output_from_string_int(const char *s) {
-        /* Everything that means "a log" goes to berthd's log. */
-        static const char *const log[] = { "journal", "journal+console", "kmsg", "kmsg+console",
-                                           "syslog", "syslog+console" };
-        for (size_t i = 0; i < ELEMENTSOF(log); i++)
-                if (streq(s, log[i]))
-                        return STD_OUTPUT_LOG;
-        if (streq(s, "inherit"))
-                return STD_OUTPUT_INHERIT;
-        if (streq(s, "null"))
-                return STD_OUTPUT_NULL;
-        if (streq(s, "socket"))
-                return STD_OUTPUT_SOCKET;
-        return -EINVAL;
-}
-
-enum {
-        ENUM_BIND_IPV6_ONLY,
-        ENUM_SERVICE_TYPE,
-        ENUM_RESTART,
-        ENUM_KILL_MODE,
-        ENUM_NOTIFY_ACCESS,
-        ENUM_HANDOVER,
-        ENUM_STD_INPUT,
-        ENUM_STD_OUTPUT,
-};
-
-static const EnumSpec enum_specs[] = {
-        [ENUM_BIND_IPV6_ONLY] = { bind_ipv6_only_from_string_int,
-                                  "both, ipv6-only, separate or default" },
-        [ENUM_SERVICE_TYPE] = { service_type_from_string_int, "simple, exec, notify or oneshot" },
-        [ENUM_RESTART] = { service_restart_from_string_int,
-                           "no, on-success, on-failure, on-abnormal, on-abort or always" },
-        [ENUM_KILL_MODE] = { kill_mode_from_string_int, "control-group, mixed, process or none" },
-        [ENUM_NOTIFY_ACCESS] = { notify_access_from_string_int, "none, main, exec or all" },
-        [ENUM_HANDOVER] = { handover_from_string_int, "stop-first or overlap" },
-        [ENUM_STD_INPUT] = { std_input_from_string_int, "null or socket" },
-        [ENUM_STD_OUTPUT] = { std_output_from_string_int,
-                              "journal, journal+console, inherit, null or socket" },
-};
-
-/* Enum fields are stored as the enum type, which is int-sized. */
-static int p_enum(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                  void *data) {
-        const EnumSpec *e = &enum_specs[it->arg];
-        int v;
-
-        if (!*value) {
-                load_reset_default(c, it);
-                return 0;
-        }
-        v = e->from_string(value);
-        if (v < 0) {
-                invalid_enum(c, line, it->key, value, e->expected);
-                return 0;
-        }
-        memcpy(data, &v, sizeof v);
-        return 0;
+        return value_unsigned(c, it, value, line, data);
 }
 
 static int p_bind_ipv6_only(LoadContext *c, const ConfigItem *it, const char *value,
                             unsigned line, void *data) {
         unsigned before = c->n_errors;
-        int r = p_enum(c, it, value, line, data);
+        int r = value_enum(c, it, value, line, data);
 
         if (r >= 0 && c->n_errors == before)
                 c->u->socket.bind_ipv6_only_origin = *value ? (UnitOrigin) { c->file, line }
@@ -554,7 +231,7 @@ static int p_bind_ipv6_only(LoadContext *c, const ConfigItem *it, const char *va
 static int p_notify_access(LoadContext *c, const ConfigItem *it, const char *value,
                            unsigned line, void *data) {
         unsigned before = c->n_errors;
-        int r = p_enum(c, it, value, line, data);
+        int r = value_enum(c, it, value, line, data);
 
         if (r >= 0 && c->n_errors == before)
                 c->u->service.notify_access_set = *value != '\0';
@@ -564,7 +241,7 @@ static int p_notify_access(LoadContext *c, const ConfigItem *it, const char *val
 static int p_service_non_blocking(LoadContext *c, const ConfigItem *it, const char *value,
                                   unsigned line, void *data) {
         unsigned before = c->n_errors;
-        int r = p_bool(c, it, value, line, data);
+        int r = value_bool(c, it, value, line, data);
 
         if (r >= 0 && c->n_errors == before)
                 c->u->service.non_blocking_set = *value != '\0';
@@ -575,7 +252,7 @@ static int p_timeout_sec(LoadContext *c, const ConfigItem *it, const char *value
                          void *data) {
         /* TimeoutSec= sets both, as in systemd. */
         unsigned before = c->n_errors;
-        int r = p_sec(c, it, value, line, &c->u->service.timeout_start_usec);
+        int r = value_sec(c, it, value, line, &c->u->service.timeout_start_usec);
 
         if (r >= 0 && c->n_errors == before)
                 c->u->service.timeout_stop_usec = c->u->service.timeout_start_usec;
@@ -650,52 +327,7 @@ static int p_socket_service(LoadContext *c, const ConfigItem *it, const char *va
                 }
         }
         c->service_origin = *value ? (UnitOrigin) { c->file, line } : (UnitOrigin) {};
-        return p_string(c, it, value, line, data);
-}
-
-static int p_fdname(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                    void *data) {
-        size_t n = strlen(value);
-
-        for (const char *p = value; *p; p++)
-                if ((unsigned char) *p < ' ' || (unsigned char) *p >= 127 || *p == ':') {
-                        load_invalid(c, line, it->key, value,
-                                     "up to 255 printable ASCII characters, without ':'");
-                        return 0;
-                }
-        if (n > 255) {
-                load_invalid(c, line, it->key, value,
-                             "up to 255 printable ASCII characters, without ':'");
-                return 0;
-        }
-        return p_string(c, it, value, line, data);
-}
-
-static int p_user(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                  void *data) {
-        if (*value && !user_group_name_is_valid(value)) {
-                load_invalid(c, line, it->key, value, "a user or group name, or a numeric id");
-                return 0;
-        }
-        return p_string(c, it, value, line, data);
-}
-
-static int p_ifname(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                    void *data) {
-        size_t n = strlen(value);
-        bool ok = n <= 15 && !streq(value, ".") && !streq(value, "..");
-
-        for (const char *p = value; ok && *p; p++)
-                if ((unsigned char) *p <= ' ' || *p == '/' || *p == ':' || *p == '%' ||
-                    (unsigned char) *p >= 127)
-                        ok = false;
-        if (!ok) {
-                load_invalid(c, line, it->key, value,
-                             "a network interface name of at most 15 characters, "
-                             "without '/' or blanks");
-                return 0;
-        }
-        return p_string(c, it, value, line, data);
+        return value_string(c, it, value, line, data);
 }
 
 static int p_exec(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
@@ -832,154 +464,6 @@ static int p_exec(LoadContext *c, const ConfigItem *it, const char *value, unsig
         return 0;
 }
 
-typedef bool (*WordCheck)(const char *w);
-
-static bool check_user_group(const char *w) {
-        return user_group_name_is_valid(w);
-}
-static bool check_socket_name(const char *w) {
-        return unit_name_to_type(w) == UNIT_SOCKET;
-}
-static bool check_unit_name(const char *w) {
-        return unit_name_is_valid_any(w);
-}
-
-enum {
-        WORDS_GROUPS,
-        WORDS_SOCKETS,
-        WORDS_UNITS,
-};
-
-static const struct {
-        WordCheck check;
-        const char *expected;
-} word_checks[] = {
-        [WORDS_GROUPS] = { check_user_group, "group names or numeric ids, separated by blanks" },
-        [WORDS_SOCKETS] = { check_socket_name,
-                            "socket unit names such as web.socket, separated by blanks" },
-        [WORDS_UNITS] = { check_unit_name,
-                          "unit names such as multi-user.target, separated by blanks" },
-};
-
-/* A list of words (arg: index into word_checks); empty resets. */
-static int p_word_list(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                       void *data) {
-        _cleanup_strv_free_ char **words = NULL;
-        char ***l = data;
-        const char *p = value;
-        size_t n = strv_length(*l);
-        int r;
-
-        if (!*value) {
-                *l = strv_free(*l);
-                return 0;
-        }
-        for (;;) {
-                char *w;
-
-                r = extract_word(&p, &w, 0);
-                if (r == 0)
-                        break;
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0) {
-                        /* w is untouched on failure */
-                        load_invalid(c, line, it->key, value, word_checks[it->arg].expected);
-                        return 0;
-                }
-                if (!word_checks[it->arg].check(w)) {
-                        free(w);
-                        load_invalid(c, line, it->key, value, word_checks[it->arg].expected);
-                        return 0;
-                }
-                if (++n > UNIT_LIST_MAX) {
-                        free(w);
-                        report(c, LOG_ERR, line, "Too many entries in %s= (more than %u)",
-                               it->key, UNIT_LIST_MAX);
-                        return 0;
-                }
-                r = strv_append_take(&words, w);
-                if (r < 0)
-                        return r;
-        }
-        STRV_FOREACH(w, words) {
-                r = strv_append_take(l, TAKE_PTR(*w));
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int p_environment(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                         void *data) {
-        _cleanup_strv_free_ char **words = NULL;
-        char ***env = data;
-        const char *p = value;
-        char q[QUOTE_SIZE];
-        int r;
-
-        if (!*value) {
-                *env = strv_free(*env);
-                return 0;
-        }
-        /* Check the whole line first, so a bad word leaves the list untouched. */
-        for (;;) {
-                char *w, *eq;
-
-                r = extract_word(&p, &w, 0);
-                if (r == 0)
-                        break;
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0) {
-                        report(c, LOG_ERR, line, "Invalid quoting in %s=: '%s'", it->key,
-                               cut(value, q));
-                        return 0;
-                }
-                eq = strchr(w, '=');
-                if (eq)
-                        *eq = '\0';
-                if (!eq || !env_name_is_valid(w)) {
-                        if (eq)
-                                *eq = '=';
-                        report(c, LOG_ERR, line,
-                               "Invalid environment assignment in %s=: '%s' (expected VAR=value, "
-                               "VAR made of letters, digits and '_')", it->key, cut(w, q));
-                        free(w);
-                        return 0;
-                }
-                *eq = '=';
-                r = strv_append_take(&words, w);
-                if (r < 0)
-                        return r;
-        }
-
-        STRV_FOREACH(w, words) {
-                size_t k = (size_t) (strchr(*w, '=') - *w) + 1;
-                bool replaced = false;
-
-                /* A later assignment of the same variable replaces the earlier one in place. */
-                STRV_FOREACH(e, *env)
-                        if (strncmp(*e, *w, k) == 0) {
-                                free(*e);
-                                *e = TAKE_PTR(*w);
-                                replaced = true;
-                                break;
-                        }
-                if (replaced)
-                        continue;
-                if (strv_length(*env) >= UNIT_LIST_MAX) {
-                        report(c, LOG_ERR, line, "Too many variables in %s= (more than %u)",
-                               it->key, UNIT_LIST_MAX);
-                        return 0;
-                }
-                r = strv_append_take(env, TAKE_PTR(*w));
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 static int p_environment_file(LoadContext *c, const ConfigItem *it, const char *value,
                               unsigned line, void *data) {
         ServiceConfig *s = &c->u->service;
@@ -1035,7 +519,7 @@ static int p_working_directory(LoadContext *c, const ConfigItem *it, const char 
                              "an absolute path or '~', optionally after '-'");
                 return 0;
         }
-        r = p_string(c, it, path, line, data);
+        r = value_string(c, it, path, line, data);
         if (r < 0)
                 return r;
         s->working_directory_optional = *value ? optional : false;
@@ -1095,9 +579,9 @@ static int p_unsupported(LoadContext *c, const ConfigItem *it, const char *value
 
 static const ConfigItem config_items[] = {
         /* [Unit] */
-        { U, "Description", p_string, FIELD(description), 0 },
-        { U, "StartLimitIntervalSec", p_sec, FIELD(start_limit_interval_usec), SEC_ANY },
-        { U, "StartLimitBurst", p_unsigned, FIELD(start_limit_burst), 0 },
+        { U, "Description", value_string, FIELD(description), 0 },
+        { U, "StartLimitIntervalSec", value_sec, FIELD(start_limit_interval_usec), SEC_ANY },
+        { U, "StartLimitBurst", value_unsigned, FIELD(start_limit_burst), 0 },
         { U, "Documentation", p_ignore, NOFIELD, 0 },
         { U, "After", p_dependency, NOFIELD, 0 },
         { U, "Before", p_dependency, NOFIELD, 0 },
@@ -1142,36 +626,38 @@ static const ConfigItem config_items[] = {
         { SO, "ListenDatagram", p_listen, NOFIELD, LISTEN_DATAGRAM },
         { SO, "ListenSequentialPacket", p_listen, NOFIELD, LISTEN_SEQPACKET },
         { SO, "BindIPv6Only", p_bind_ipv6_only, FIELD(socket.bind_ipv6_only), ENUM_BIND_IPV6_ONLY },
-        { SO, "Backlog", p_backlog, FIELD(socket.backlog), 0 },
-        { SO, "Accept", p_bool, FIELD(socket.accept), 0 },
+        { SO, "Backlog", value_backlog, FIELD(socket.backlog), 0 },
+        { SO, "Accept", value_bool, FIELD(socket.accept), 0 },
         { SO, "Service", p_socket_service, FIELD(socket.service), 0 },
-        { SO, "FileDescriptorName", p_fdname, FIELD(socket.fdname), 0 },
-        { SO, "SocketUser", p_user, FIELD(socket.socket_user), 0 },
-        { SO, "SocketGroup", p_user, FIELD(socket.socket_group), 0 },
-        { SO, "SocketMode", p_mode, FIELD(socket.socket_mode), 07777 },
-        { SO, "DirectoryMode", p_mode, FIELD(socket.directory_mode), 07777 },
-        { SO, "RemoveOnStop", p_bool, FIELD(socket.remove_on_stop), 0 },
-        { SO, "ReusePort", p_bool, FIELD(socket.reuse_port), 0 },
-        { SO, "FreeBind", p_bool, FIELD(socket.free_bind), 0 },
-        { SO, "Transparent", p_bool, FIELD(socket.transparent), 0 },
-        { SO, "NoDelay", p_bool, FIELD(socket.no_delay), 0 },
-        { SO, "KeepAlive", p_bool, FIELD(socket.keep_alive), 0 },
-        { SO, "KeepAliveTimeSec", p_sec, FIELD(socket.keep_alive_time_usec), SEC_FINITE },
-        { SO, "KeepAliveIntervalSec", p_sec, FIELD(socket.keep_alive_interval_usec), SEC_FINITE },
-        { SO, "KeepAliveProbes", p_unsigned, FIELD(socket.keep_alive_probes), 0 },
-        { SO, "DeferAcceptSec", p_sec, FIELD(socket.defer_accept_usec), SEC_FINITE },
-        { SO, "ReceiveBuffer", p_buffer_size, FIELD(socket.receive_buffer), 0 },
-        { SO, "SendBuffer", p_buffer_size, FIELD(socket.send_buffer), 0 },
-        { SO, "BindToDevice", p_ifname, FIELD(socket.bind_to_device), 0 },
-        { SO, "PassCredentials", p_bool, FIELD(socket.pass_credentials), 0 },
-        { SO, "MaxConnections", p_unsigned, FIELD(socket.max_connections), 1 },
-        { SO, "MaxConnectionsPerSource", p_unsigned, FIELD(socket.max_connections_per_source), 0 },
-        { SO, "TriggerLimitIntervalSec", p_sec, FIELD(socket.trigger_limit_interval_usec),
+        { SO, "FileDescriptorName", value_fdname, FIELD(socket.fdname), 0 },
+        { SO, "SocketUser", value_user, FIELD(socket.socket_user), 0 },
+        { SO, "SocketGroup", value_user, FIELD(socket.socket_group), 0 },
+        { SO, "SocketMode", value_mode, FIELD(socket.socket_mode), 07777 },
+        { SO, "DirectoryMode", value_mode, FIELD(socket.directory_mode), 07777 },
+        { SO, "RemoveOnStop", value_bool, FIELD(socket.remove_on_stop), 0 },
+        { SO, "ReusePort", value_bool, FIELD(socket.reuse_port), 0 },
+        { SO, "FreeBind", value_bool, FIELD(socket.free_bind), 0 },
+        { SO, "Transparent", value_bool, FIELD(socket.transparent), 0 },
+        { SO, "NoDelay", value_bool, FIELD(socket.no_delay), 0 },
+        { SO, "KeepAlive", value_bool, FIELD(socket.keep_alive), 0 },
+        { SO, "KeepAliveTimeSec", value_sec, FIELD(socket.keep_alive_time_usec), SEC_FINITE },
+        { SO, "KeepAliveIntervalSec", value_sec, FIELD(socket.keep_alive_interval_usec),
+          SEC_FINITE },
+        { SO, "KeepAliveProbes", value_unsigned, FIELD(socket.keep_alive_probes), 0 },
+        { SO, "DeferAcceptSec", value_sec, FIELD(socket.defer_accept_usec), SEC_FINITE },
+        { SO, "ReceiveBuffer", value_buffer_size, FIELD(socket.receive_buffer), 0 },
+        { SO, "SendBuffer", value_buffer_size, FIELD(socket.send_buffer), 0 },
+        { SO, "BindToDevice", value_ifname, FIELD(socket.bind_to_device), 0 },
+        { SO, "PassCredentials", value_bool, FIELD(socket.pass_credentials), 0 },
+        { SO, "MaxConnections", value_unsigned, FIELD(socket.max_connections), 1 },
+        { SO, "MaxConnectionsPerSource", value_unsigned,
+          FIELD(socket.max_connections_per_source), 0 },
+        { SO, "TriggerLimitIntervalSec", value_sec, FIELD(socket.trigger_limit_interval_usec),
           SEC_ANY },
         { SO, "TriggerLimitBurst", p_trigger_limit_burst, FIELD(socket.trigger_limit_burst), 0 },
-        { SO, "PollLimitIntervalSec", p_sec, FIELD(socket.poll_limit_interval_usec), SEC_ANY },
-        { SO, "PollLimitBurst", p_unsigned, FIELD(socket.poll_limit_burst), 0 },
-        { SO, "NonBlocking", p_bool, FIELD(socket.non_blocking), 0 },
+        { SO, "PollLimitIntervalSec", value_sec, FIELD(socket.poll_limit_interval_usec), SEC_ANY },
+        { SO, "PollLimitBurst", value_unsigned, FIELD(socket.poll_limit_burst), 0 },
+        { SO, "NonBlocking", value_bool, FIELD(socket.non_blocking), 0 },
         /* systemd.socket(5) keys berth does not implement. */
         { SO, "ListenFIFO", p_unsupported, NOFIELD, 0 },
         { SO, "ListenSpecial", p_unsupported, NOFIELD, 0 },
@@ -1219,35 +705,36 @@ static const ConfigItem config_items[] = {
         { SE, "ExecReload", p_exec, FIELD(service.exec_reload),
           offsetof(Unit, service.n_exec_reload) },
         { SE, "ExecStop", p_exec, FIELD(service.exec_stop), offsetof(Unit, service.n_exec_stop) },
-        { SE, "Type", p_enum, FIELD(service.type), ENUM_SERVICE_TYPE },
-        { SE, "Restart", p_enum, FIELD(service.restart), ENUM_RESTART },
-        { SE, "RestartSec", p_sec, FIELD(service.restart_usec), SEC_ANY },
-        { SE, "TimeoutStartSec", p_sec, FIELD(service.timeout_start_usec), SEC_ZERO_IS_INFINITY },
-        { SE, "TimeoutStopSec", p_sec, FIELD(service.timeout_stop_usec), SEC_ZERO_IS_INFINITY },
+        { SE, "Type", value_enum, FIELD(service.type), ENUM_SERVICE_TYPE },
+        { SE, "Restart", value_enum, FIELD(service.restart), ENUM_RESTART },
+        { SE, "RestartSec", value_sec, FIELD(service.restart_usec), SEC_ANY },
+        { SE, "TimeoutStartSec", value_sec, FIELD(service.timeout_start_usec),
+          SEC_ZERO_IS_INFINITY },
+        { SE, "TimeoutStopSec", value_sec, FIELD(service.timeout_stop_usec), SEC_ZERO_IS_INFINITY },
         { SE, "TimeoutSec", p_timeout_sec, FIELD(service.timeout_start_usec),
           SEC_ZERO_IS_INFINITY },
-        { SE, "KillSignal", p_signal, FIELD(service.kill_signal), 0 },
-        { SE, "KillMode", p_enum, FIELD(service.kill_mode), ENUM_KILL_MODE },
-        { SE, "ReloadSignal", p_signal, FIELD(service.reload_signal), 0 },
-        { SE, "User", p_user, FIELD(service.user), 0 },
-        { SE, "Group", p_user, FIELD(service.group), 0 },
-        { SE, "SupplementaryGroups", p_word_list, FIELD(service.supplementary_groups),
+        { SE, "KillSignal", value_signal, FIELD(service.kill_signal), 0 },
+        { SE, "KillMode", value_enum, FIELD(service.kill_mode), ENUM_KILL_MODE },
+        { SE, "ReloadSignal", value_signal, FIELD(service.reload_signal), 0 },
+        { SE, "User", value_user, FIELD(service.user), 0 },
+        { SE, "Group", value_user, FIELD(service.group), 0 },
+        { SE, "SupplementaryGroups", value_word_list, FIELD(service.supplementary_groups),
           WORDS_GROUPS },
         { SE, "WorkingDirectory", p_working_directory, FIELD(service.working_directory), 0 },
-        { SE, "Environment", p_environment, FIELD(service.environment), 0 },
+        { SE, "Environment", value_environment, FIELD(service.environment), 0 },
         { SE, "EnvironmentFile", p_environment_file, NOFIELD, 0 },
-        { SE, "UMask", p_mode, FIELD(service.umask), 0777 },
+        { SE, "UMask", value_mode, FIELD(service.umask), 0777 },
         { SE, "LimitNOFILE", p_limit_nofile, NOFIELD, 0 },
-        { SE, "NoNewPrivileges", p_bool, FIELD(service.no_new_privileges), 0 },
-        { SE, "Sockets", p_word_list, FIELD(service.sockets), WORDS_SOCKETS },
+        { SE, "NoNewPrivileges", value_bool, FIELD(service.no_new_privileges), 0 },
+        { SE, "Sockets", value_word_list, FIELD(service.sockets), WORDS_SOCKETS },
         { SE, "NotifyAccess", p_notify_access, FIELD(service.notify_access), ENUM_NOTIFY_ACCESS },
-        { SE, "FileDescriptorStoreMax", p_fd_store_max, FIELD(service.fd_store_max), 0 },
-        { SE, "WatchdogSec", p_sec, FIELD(service.watchdog_usec), SEC_INFINITY_IS_ZERO },
-        { SE, "StandardInput", p_enum, FIELD(service.std_input), ENUM_STD_INPUT },
-        { SE, "StandardOutput", p_enum, FIELD(service.std_output), ENUM_STD_OUTPUT },
-        { SE, "StandardError", p_enum, FIELD(service.std_error), ENUM_STD_OUTPUT },
+        { SE, "FileDescriptorStoreMax", value_fd_store_max, FIELD(service.fd_store_max), 0 },
+        { SE, "WatchdogSec", value_sec, FIELD(service.watchdog_usec), SEC_INFINITY_IS_ZERO },
+        { SE, "StandardInput", value_enum, FIELD(service.std_input), ENUM_STD_INPUT },
+        { SE, "StandardOutput", value_enum, FIELD(service.std_output), ENUM_STD_OUTPUT },
+        { SE, "StandardError", value_enum, FIELD(service.std_error), ENUM_STD_OUTPUT },
         { SE, "NonBlocking", p_service_non_blocking, FIELD(service.non_blocking), 0 },
-        { SE, "Handover", p_enum, FIELD(service.handover), ENUM_HANDOVER },
+        { SE, "Handover", value_enum, FIELD(service.handover), ENUM_HANDOVER },
         /* systemd.service(5) and systemd.exec(5) keys berth does not implement; more by prefix
          * below. */
         { SE, "ExecStartPost", p_unsupported, NOFIELD, 0 },
@@ -1325,7 +812,7 @@ static const ConfigItem config_items[] = {
         { SE, "LoadCredential", p_unsupported, NOFIELD, 0 },
 
         /* [Install] */
-        { I, "WantedBy", p_word_list, FIELD(wanted_by), WORDS_UNITS },
+        { I, "WantedBy", value_word_list, FIELD(wanted_by), WORDS_UNITS },
         { I, "Alias", p_ignore, NOFIELD, 0 },
         { I, "RequiredBy", p_ignore, NOFIELD, 0 },
         { I, "UpheldBy", p_ignore, NOFIELD, 0 },

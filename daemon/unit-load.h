@@ -17,6 +17,10 @@
 #define QUOTE_MAX 80
 #define QUOTE_SIZE MESSAGE_QUOTE_SIZE(QUOTE_MAX)
 
+/* The characters systemd allows in a unit name, besides '@'. */
+#define UNIT_NAME_CHARS                                                                            \
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:-_.\\"
+
 typedef enum SectionKind {
         SECTION_NONE,
         SECTION_UNIT,
