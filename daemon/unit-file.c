@@ -1,122 +1,27 @@
 /* unit-file: one unit's main file and drop-ins to a Unit (SPEC §1), with systemd's semantics:
  * the last assignment of a scalar key wins, list keys append and an empty assignment resets
  * them, unknown sections and keys are warnings, an invalid value is an error that fails the
- * unit after every other problem in it has been reported too. The lexing is unit-lexer's.
- * Pure: no logging; everything goes to the caller's UnitDiagFunc. */
+ * unit after every other problem in it has been reported too.
+ * This file owns the Unit (names, enum strings, construction and destruction) and the loader:
+ * it reads the main file, then the drop-ins, through unit-lexer, hands each section header and
+ * assignment to unit-keys (the key table, whose parsers are in unit-values and unit-exec), and
+ * checks what a whole unit must have once every file is read. unit-load holds the state they
+ * share. Pure: no logging; everything goes to the caller's UnitDiagFunc. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
 
-#include "common/address.h"
 #include "common/macro.h"
-#include "common/parse-util.h"
 #include "common/string-table.h"
-#include "common/strv.h"
+#include "daemon/unit-exec.h"
 #include "daemon/unit-file.h"
+#include "daemon/unit-keys.h"
 #include "daemon/unit-lexer.h"
-
-/* How much of a value to quote in a message. */
-#define QUOTE_MAX 80
-
-typedef enum SectionKind {
-        SECTION_NONE,
-        SECTION_UNIT,
-        SECTION_SOCKET,
-        SECTION_SERVICE,
-        SECTION_INSTALL,
-        SECTION_IGNORED, /* X-*, unknown, or not for this unit type: already reported */
-} SectionKind;
-
-/* State while one unit loads. */
-typedef struct LoadContext {
-        Unit *u;
-        UnitDiagFunc diag;
-        void *userdata;
-        const char *file; /* the file being read; owned by u */
-        SectionKind section;
-        unsigned n_errors;
-        UnitOrigin service_origin; /* Service=, for the Accept=yes check */
-        bool trigger_limit_burst_set;
-} LoadContext;
-
-typedef struct ConfigItem ConfigItem;
-/* Parses value into the field at data. Returns 0 (also when an error was reported: the
- * context counts it) or a negative errno. value is never NULL; "" is an empty assignment. */
-typedef int (*ParseFunc)(LoadContext *c, const ConfigItem *it, const char *value,
-                         unsigned line, void *data);
-
-struct ConfigItem {
-        SectionKind section;
-        const char *key;
-        ParseFunc parse;
-        size_t offset; /* of the field in Unit */
-        size_t size;   /* of the field, to reset it to its default */
-        long arg;      /* parser-specific */
-};
-
-/* ---- messages ---- */
-
-void unit_diagf(UnitDiagFunc diag, void *userdata, int level, const char *file, unsigned line,
-                const char *fmt, ...) {
-        char buf[1024], *msg = buf, *heap = NULL;
-        va_list ap;
-        int n;
-
-        if (!diag)
-                return;
-        va_start(ap, fmt);
-        n = vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        if (n >= (int) sizeof buf) {
-                va_start(ap, fmt);
-                if (vasprintf(&heap, fmt, ap) >= 0)
-                        msg = heap;
-                else
-                        heap = NULL;
-                va_end(ap);
-        }
-        diag(level, file, line, msg, userdata);
-        free(heap);
-}
-
-_printf_(5, 6) static void report_file(LoadContext *c, int level, const char *file,
-                                       unsigned line, const char *fmt, ...) {
-        char buf[1536];
-        va_list ap;
-
-        if (level <= LOG_ERR)
-                c->n_errors++;
-        if (!c->diag)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        c->diag(level, file, line, buf, c->userdata);
-}
-#define report(c, level, line, ...) report_file((c), (level), (c)->file, (line), __VA_ARGS__)
-
-#define QUOTE_SIZE MESSAGE_QUOTE_SIZE(QUOTE_MAX)
-
-/* At most QUOTE_MAX bytes of s for a message, on one line. */
-static const char *cut(const char *s, char buf[static QUOTE_SIZE]) {
-        return message_quote(s, QUOTE_MAX, buf, QUOTE_SIZE);
-}
-
-static void invalid(LoadContext *c, unsigned line, const char *key, const char *value,
-                    const char *expected) {
-        char q[QUOTE_SIZE];
-
-        report(c, LOG_ERR, line, "Invalid value for %s=: '%s' (expected %s)", key,
-               cut(value, q), expected);
-}
+#include "daemon/unit-load.h"
 
 /* ---- enum tables ---- */
 
@@ -164,9 +69,6 @@ DEFINE_STRING_TABLE_FROM_STRING(handover, Handover)
 
 /* ---- names ---- */
 
-#define UNIT_NAME_CHARS                                                                            \
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:-_.\\"
-
 UnitType unit_name_to_type(const char *name) {
         const char *suffix, *at;
         UnitType t;
@@ -201,22 +103,6 @@ UnitType unit_name_to_type(const char *name) {
         return t;
 }
 
-/* Any unit name, of any type (WantedBy=multi-user.target). */
-static bool unit_name_is_valid_any(const char *name) {
-        const char *dot;
-        size_t n = strlen(name);
-
-        if (n == 0 || n > UNIT_NAME_MAX)
-                return false;
-        dot = strrchr(name, '.');
-        if (!dot || dot == name || dot[1] == '\0')
-                return false;
-        for (const char *p = name; *p; p++)
-                if (*p != '@' && !strchr(UNIT_NAME_CHARS, *p))
-                        return false;
-        return true;
-}
-
 char *unit_socket_service_name(const Unit *u) {
         const char *suffix;
         char *s;
@@ -243,64 +129,6 @@ char *unit_socket_fdname(const Unit *u) {
 
 /* ---- construction and destruction ---- */
 
-static void unit_defaults(Unit *u) {
-        u->start_limit_interval_usec = 10 * USEC_PER_SEC;
-        u->start_limit_burst = 5;
-
-        u->socket.bind_ipv6_only = BIND_IPV6_ONLY_BOTH;
-        u->socket.backlog = -1;
-        u->socket.socket_mode = 0666;
-        u->socket.directory_mode = 0755;
-        u->socket.max_connections = 64;
-        u->socket.trigger_limit_interval_usec = 2 * USEC_PER_SEC;
-        u->socket.trigger_limit_burst = 20;
-        u->socket.poll_limit_interval_usec = 2 * USEC_PER_SEC;
-        u->socket.poll_limit_burst = 150;
-
-        u->service.type = SERVICE_SIMPLE;
-        u->service.restart = SERVICE_RESTART_NO;
-        u->service.restart_usec = 100 * USEC_PER_MSEC;
-        u->service.timeout_start_usec = 90 * USEC_PER_SEC;
-        u->service.timeout_stop_usec = 90 * USEC_PER_SEC;
-        u->service.kill_signal = SIGTERM;
-        u->service.kill_mode = KILL_CONTROL_GROUP;
-        u->service.reload_signal = SIGHUP;
-        u->service.umask = 0022;
-        u->service.limit_nofile_soft = UINT64_MAX;
-        u->service.limit_nofile_hard = UINT64_MAX;
-        u->service.notify_access = NOTIFY_ACCESS_NONE;
-        u->service.std_input = STD_INPUT_NULL;
-        u->service.std_output = STD_OUTPUT_LOG;
-        u->service.std_error = STD_OUTPUT_LOG;
-        u->service.handover = HANDOVER_STOP_FIRST;
-}
-
-static void listens_free(SocketConfig *s) {
-        for (size_t i = 0; i < s->n_listens; i++)
-                free(s->listens[i].text);
-        free(s->listens);
-        s->listens = NULL;
-        s->n_listens = 0;
-}
-
-static void exec_list_free(ExecCommand **list, size_t *n) {
-        for (size_t i = 0; i < *n; i++) {
-                free((*list)[i].path);
-                strv_free((*list)[i].argv);
-        }
-        free(*list);
-        *list = NULL;
-        *n = 0;
-}
-
-static void environment_files_free(ServiceConfig *s) {
-        for (size_t i = 0; i < s->n_environment_files; i++)
-                free(s->environment_files[i].path);
-        free(s->environment_files);
-        s->environment_files = NULL;
-        s->n_environment_files = 0;
-}
-
 Unit *unit_free(Unit *u) {
         if (!u)
                 return NULL;
@@ -311,1247 +139,38 @@ Unit *unit_free(Unit *u) {
         free(u->description);
         strv_free(u->wanted_by);
 
-        listens_free(&u->socket);
+        socket_config_listens_free(&u->socket);
         free(u->socket.service);
         free(u->socket.fdname);
         free(u->socket.socket_user);
         free(u->socket.socket_group);
         free(u->socket.bind_to_device);
 
-        exec_list_free(&u->service.exec_start, &u->service.n_exec_start);
-        exec_list_free(&u->service.exec_start_pre, &u->service.n_exec_start_pre);
-        exec_list_free(&u->service.exec_reload, &u->service.n_exec_reload);
-        exec_list_free(&u->service.exec_stop, &u->service.n_exec_stop);
+        exec_command_list_free(&u->service.exec_start, &u->service.n_exec_start);
+        exec_command_list_free(&u->service.exec_start_pre, &u->service.n_exec_start_pre);
+        exec_command_list_free(&u->service.exec_reload, &u->service.n_exec_reload);
+        exec_command_list_free(&u->service.exec_stop, &u->service.n_exec_stop);
         free(u->service.user);
         free(u->service.group);
         strv_free(u->service.supplementary_groups);
         free(u->service.working_directory);
         strv_free(u->service.environment);
-        environment_files_free(&u->service);
+        service_config_environment_files_free(&u->service);
         strv_free(u->service.sockets);
 
         free(u);
         return NULL;
 }
 
-/* ---- small array helper ---- */
-
-/* Grows an array of elements of size sz so that one more fits. */
-static int array_reserve_one(void *array, size_t n, size_t sz) {
-        void **p = array;
-        void *t;
-
-        t = reallocarray(*p, n + 1, sz);
-        if (!t)
-                return -ENOMEM;
-        *p = t;
-        return 0;
-}
-
-/* ---- parsers ---- */
-
-static void *field(LoadContext *c, size_t offset) {
-        return (uint8_t *) c->u + offset;
-}
-
-/* An empty assignment sets a scalar back to its default. */
-static void reset_default(LoadContext *c, const ConfigItem *it) {
-        Unit d = {};
-
-        unit_defaults(&d);
-        memcpy(field(c, it->offset), (uint8_t *) &d + it->offset, it->size);
-}
-
-static int p_string(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                    void *data) {
-        char **s = data;
-        char *t = NULL;
-
-        if (*value) {
-                t = strdup(value);
-                if (!t)
-                        return -ENOMEM;
-        }
-        free(*s);
-        *s = t;
-        return 0;
-}
-
-static int p_bool(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                  void *data) {
-        bool b;
-
-        if (!*value) {
-                reset_default(c, it);
-                return 0;
-        }
-        if (parse_boolean(value, &b) < 0) {
-                invalid(c, line, it->key, value, "yes or no");
-                return 0;
-        }
-        *(bool *) data = b;
-        return 0;
-}
-
-enum {
-        SEC_ANY,
-        SEC_ZERO_IS_INFINITY, /* timeouts: 0 and infinity both mean none */
-        SEC_INFINITY_IS_ZERO, /* WatchdogSec=: infinity means off */
-        SEC_FINITE,           /* socket options that take seconds */
-};
-
-static int p_sec(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                 void *data) {
-        usec_t t;
-
-        if (!*value) {
-                reset_default(c, it);
-                return 0;
-        }
-        if (parse_sec(value, &t) < 0 || (it->arg == SEC_FINITE && t == USEC_INFINITY)) {
-                invalid(c, line, it->key, value,
-                        it->arg == SEC_FINITE ? "a time span such as 30s or 5min"
-                                              : "a time span such as 30s, 5min or infinity");
-                return 0;
-        }
-        if (it->arg == SEC_ZERO_IS_INFINITY && t == 0)
-                t = USEC_INFINITY;
-        if (it->arg == SEC_INFINITY_IS_ZERO && t == USEC_INFINITY)
-                t = 0;
-        *(usec_t *) data = t;
-        return 0;
-}
-
-/* Unsigned int; arg is the minimum (0 or 1). */
-static int p_unsigned(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                      void *data) {
-        unsigned v;
-
-        if (!*value) {
-                reset_default(c, it);
-                return 0;
-        }
-        if (parse_unsigned(value, &v) < 0 || v < (unsigned) it->arg) {
-                invalid(c, line, it->key, value,
-                        it->arg > 0 ? "a positive integer" : "a non-negative integer");
-                return 0;
-        }
-        *(unsigned *) data = v;
-        return 0;
-}
-
-static int p_fd_store_max(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                          void *data) {
-        char expected[64];
-        unsigned v;
-
-        if (!*value) {
-                reset_default(c, it);
-                return 0;
-        }
-        if (parse_unsigned(value, &v) < 0 || v > UNIT_LIST_MAX) {
-                snprintf(expected, sizeof expected, "a number from 0 to %u", UNIT_LIST_MAX);
-                invalid(c, line, it->key, value, expected);
-                return 0;
-        }
-        *(unsigned *) data = v;
-        return 0;
-}
-
-static int p_trigger_limit_burst(LoadContext *c, const ConfigItem *it, const char *value,
-                                 unsigned line, void *data) {
-        c->trigger_limit_burst_set = *value != '\0';
-        return p_unsigned(c, it, value, line, data);
-}
-
-static int p_backlog(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                     void *data) {
-        unsigned v;
-
-        if (!*value) {
-                reset_default(c, it);
-                return 0;
-        }
-        if (parse_unsigned(value, &v) < 0 || v > INT_MAX) {
-                invalid(c, line, it->key, value, "a number from 0 to 2147483647");
-                return 0;
-        }
-        *(int *) data = (int) v;
-        return 0;
-}
-
-static int p_buffer_size(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                         void *data) {
-        uint64_t v;
-
-        if (!*value) {
-                reset_default(c, it);
-                return 0;
-        }
-        if (parse_size(value, &v) < 0 || v == 0 || v > INT_MAX) {
-                invalid(c, line, it->key, value,
-                        "a size in bytes up to 2G, with an optional K, M or G suffix");
-                return 0;
-        }
-        *(uint64_t *) data = v;
-        return 0;
-}
-
-/* arg: the largest mode allowed. */
-static int p_mode(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                  void *data) {
-        mode_t m;
-
-        if (!*value) {
-                reset_default(c, it);
-                return 0;
-        }
-        if (parse_mode(value, &m) < 0 || m > (mode_t) it->arg) {
-                invalid(c, line, it->key, value,
-                        it->arg == 0777 ? "an octal mask such as 0022"
-                                        : "an octal mode such as 0660");
-                return 0;
-        }
-        *(mode_t *) data = m;
-        return 0;
-}
-
-static int p_signal(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                    void *data) {
-        int sig;
-
-        if (!*value) {
-                reset_default(c, it);
-                return 0;
-        }
-        if (parse_signal(value, &sig) < 0) {
-                invalid(c, line, it->key, value, "a signal such as SIGTERM, or a number 1..64");
-                return 0;
-        }
-        *(int *) data = sig;
-        return 0;
-}
-
-/* Values systemd knows but berth does not implement, per key. */
-typedef struct Unsupported {
-        const char *key;
-        const char *value; /* exact, or a prefix when it ends in ':' */
-} Unsupported;
-
-static const Unsupported unsupported_values[] = {
-        { "Type", "forking" },
-        { "Type", "dbus" },
-        { "Type", "idle" },
-        { "Type", "notify-reload" },
-        { "Restart", "on-watchdog" },
-        { "StandardInput", "tty" },
-        { "StandardInput", "tty-force" },
-        { "StandardInput", "tty-fail" },
-        { "StandardInput", "data" },
-        { "StandardInput", "file:" },
-        { "StandardInput", "fd:" },
-        { "StandardOutput", "tty" },
-        { "StandardOutput", "file:" },
-        { "StandardOutput", "append:" },
-        { "StandardOutput", "truncate:" },
-        { "StandardOutput", "fd:" },
-        { "StandardError", "tty" },
-        { "StandardError", "file:" },
-        { "StandardError", "append:" },
-        { "StandardError", "truncate:" },
-        { "StandardError", "fd:" },
-};
-
-/* Reports an invalid enum value, saying so when it is a systemd value berth lacks. */
-static void invalid_enum(LoadContext *c, unsigned line, const char *key, const char *value,
-                         const char *expected) {
-        char q[QUOTE_SIZE];
-
-        for (size_t i = 0; i < ELEMENTSOF(unsupported_values); i++) {
-                const Unsupported *x = &unsupported_values[i];
-                bool prefix = endswith(x->value, ":") != NULL;
-                if (streq(x->key, key) &&
-                    (prefix ? startswith(value, x->value) != NULL : streq(value, x->value))) {
-                        report(c, LOG_ERR, line,
-                               "%s=%s is not supported by berth (expected %s)", key,
-                               cut(value, q), expected);
-                        return;
-                }
-        }
-        invalid(c, line, key, value, expected);
-}
-
-typedef struct EnumSpec {
-        int (*from_string)(const char *s);
-        const char *expected;
-} EnumSpec;
-
-static int bind_ipv6_only_from_string_int(const char *s) {
-        return (int) bind_ipv6_only_from_string(s);
-}
-static int service_type_from_string_int(const char *s) {
-        return (int) service_type_from_string(s);
-}
-static int service_restart_from_string_int(const char *s) {
-        return (int) service_restart_from_string(s);
-}
-static int kill_mode_from_string_int(const char *s) {
-        return (int) kill_mode_from_string(s);
-}
-static int notify_access_from_string_int(const char *s) {
-        return (int) notify_access_from_string(s);
-}
-static int handover_from_string_int(const char *s) {
-        return (int) handover_from_string(s);
-}
-static int std_input_from_string_int(const char *s) {
-        if (streq(s, "null"))
-                return STD_INPUT_NULL;
-        if (streq(s, "socket"))
-                return STD_INPUT_SOCKET;
-        return -EINVAL;
-}
-static int std_output_from_string_int(const char *s) {
-        /* Everything that means "a log" goes to berthd's log. */
-        static const char *const log[] = { "journal", "journal+console", "kmsg", "kmsg+console",
-                                           "syslog", "syslog+console" };
-        for (size_t i = 0; i < ELEMENTSOF(log); i++)
-                if (streq(s, log[i]))
-                        return STD_OUTPUT_LOG;
-        if (streq(s, "inherit"))
-                return STD_OUTPUT_INHERIT;
-        if (streq(s, "null"))
-                return STD_OUTPUT_NULL;
-        if (streq(s, "socket"))
-                return STD_OUTPUT_SOCKET;
-        return -EINVAL;
-}
-
-enum {
-        ENUM_BIND_IPV6_ONLY,
-        ENUM_SERVICE_TYPE,
-        ENUM_RESTART,
-        ENUM_KILL_MODE,
-        ENUM_NOTIFY_ACCESS,
-        ENUM_HANDOVER,
-        ENUM_STD_INPUT,
-        ENUM_STD_OUTPUT,
-};
-
-static const EnumSpec enum_specs[] = {
-        [ENUM_BIND_IPV6_ONLY] = { bind_ipv6_only_from_string_int,
-                                  "both, ipv6-only, separate or default" },
-        [ENUM_SERVICE_TYPE] = { service_type_from_string_int, "simple, exec, notify or oneshot" },
-        [ENUM_RESTART] = { service_restart_from_string_int,
-                           "no, on-success, on-failure, on-abnormal, on-abort or always" },
-        [ENUM_KILL_MODE] = { kill_mode_from_string_int, "control-group, mixed, process or none" },
-        [ENUM_NOTIFY_ACCESS] = { notify_access_from_string_int, "none, main, exec or all" },
-        [ENUM_HANDOVER] = { handover_from_string_int, "stop-first or overlap" },
-        [ENUM_STD_INPUT] = { std_input_from_string_int, "null or socket" },
-        [ENUM_STD_OUTPUT] = { std_output_from_string_int,
-                              "journal, journal+console, inherit, null or socket" },
-};
-
-/* Enum fields are stored as the enum type, which is int-sized. */
-static int p_enum(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                  void *data) {
-        const EnumSpec *e = &enum_specs[it->arg];
-        int v;
-
-        if (!*value) {
-                reset_default(c, it);
-                return 0;
-        }
-        v = e->from_string(value);
-        if (v < 0) {
-                invalid_enum(c, line, it->key, value, e->expected);
-                return 0;
-        }
-        memcpy(data, &v, sizeof v);
-        return 0;
-}
-
-static int p_bind_ipv6_only(LoadContext *c, const ConfigItem *it, const char *value,
-                            unsigned line, void *data) {
-        unsigned before = c->n_errors;
-        int r = p_enum(c, it, value, line, data);
-
-        if (r >= 0 && c->n_errors == before)
-                c->u->socket.bind_ipv6_only_origin = *value ? (UnitOrigin) { c->file, line }
-                                                             : (UnitOrigin) {};
-        return r;
-}
-
-static int p_notify_access(LoadContext *c, const ConfigItem *it, const char *value,
-                           unsigned line, void *data) {
-        unsigned before = c->n_errors;
-        int r = p_enum(c, it, value, line, data);
-
-        if (r >= 0 && c->n_errors == before)
-                c->u->service.notify_access_set = *value != '\0';
-        return r;
-}
-
-static int p_service_non_blocking(LoadContext *c, const ConfigItem *it, const char *value,
-                                  unsigned line, void *data) {
-        unsigned before = c->n_errors;
-        int r = p_bool(c, it, value, line, data);
-
-        if (r >= 0 && c->n_errors == before)
-                c->u->service.non_blocking_set = *value != '\0';
-        return r;
-}
-
-static int p_timeout_sec(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                         void *data) {
-        /* TimeoutSec= sets both, as in systemd. */
-        unsigned before = c->n_errors;
-        int r = p_sec(c, it, value, line, &c->u->service.timeout_start_usec);
-
-        if (r >= 0 && c->n_errors == before)
-                c->u->service.timeout_stop_usec = c->u->service.timeout_start_usec;
-        return r;
-}
-
-static int p_listen(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                    void *data) {
-        SocketConfig *s = &c->u->socket;
-        char err[ADDRESS_ERROR_MAX] = "", q[QUOTE_SIZE];
-        ListenAddress a;
-        char *text;
-        int r;
-
-        if (!*value) {
-                /* As systemd: an empty Listen*= resets every listen entry, of all types. */
-                listens_free(s);
-                return 0;
-        }
-        if (s->n_listens >= UNIT_LISTEN_MAX) {
-                report(c, LOG_ERR, line, "Too many listen entries (more than %u) at %s=",
-                       UNIT_LISTEN_MAX, it->key);
-                return 0;
-        }
-        r = address_parse(value, &a, err, sizeof err);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                report(c, LOG_ERR, line, "Invalid address in %s='%s': %s", it->key,
-                       cut(value, q), err[0] ? err : "not a listen address");
-                return 0;
-        }
-        if (it->arg == LISTEN_SEQPACKET && !address_is_unix(&a)) {
-                report(c, LOG_ERR, line,
-                       "Invalid address in %s='%s': sequential packet sockets are unix only; "
-                       "write a path such as /run/app.sock or an abstract name such as @app",
-                       it->key, cut(value, q));
-                return 0;
-        }
-        text = strdup(value);
-        if (!text)
-                return -ENOMEM;
-        if (array_reserve_one(&s->listens, s->n_listens, sizeof(SocketListen)) < 0) {
-                free(text);
-                return -ENOMEM;
-        }
-        s->listens[s->n_listens++] = (SocketListen) {
-                .type = (ListenType) it->arg,
-                .address = a,
-                .text = text,
-                .origin = { c->file, line },
-        };
-        return 0;
-}
-
-static int p_socket_service(LoadContext *c, const ConfigItem *it, const char *value,
-                            unsigned line, void *data) {
-        char q[QUOTE_SIZE];
-
-        if (*value) {
-                if (unit_name_to_type(value) != UNIT_SERVICE) {
-                        invalid(c, line, it->key, value, "a service unit name such as web.service");
-                        return 0;
-                }
-                if (endswith(value, "@.service")) {
-                        report(c, LOG_ERR, line,
-                               "Invalid value for %s=: '%s' is a template; name a service, "
-                               "or use Accept=yes to start NAME@.service per connection",
-                               it->key, cut(value, q));
-                        return 0;
-                }
-        }
-        c->service_origin = *value ? (UnitOrigin) { c->file, line } : (UnitOrigin) {};
-        return p_string(c, it, value, line, data);
-}
-
-static int p_fdname(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                    void *data) {
-        size_t n = strlen(value);
-
-        for (const char *p = value; *p; p++)
-                if ((unsigned char) *p < ' ' || (unsigned char) *p >= 127 || *p == ':') {
-                        invalid(c, line, it->key, value,
-                                "up to 255 printable ASCII characters, without ':'");
-                        return 0;
-                }
-        if (n > 255) {
-                invalid(c, line, it->key, value,
-                        "up to 255 printable ASCII characters, without ':'");
-                return 0;
-        }
-        return p_string(c, it, value, line, data);
-}
-
-static int p_user(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                  void *data) {
-        if (*value && !user_group_name_is_valid(value)) {
-                invalid(c, line, it->key, value, "a user or group name, or a numeric id");
-                return 0;
-        }
-        return p_string(c, it, value, line, data);
-}
-
-static int p_ifname(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                    void *data) {
-        size_t n = strlen(value);
-        bool ok = n <= 15 && !streq(value, ".") && !streq(value, "..");
-
-        for (const char *p = value; ok && *p; p++)
-                if ((unsigned char) *p <= ' ' || *p == '/' || *p == ':' || *p == '%' ||
-                    (unsigned char) *p >= 127)
-                        ok = false;
-        if (!ok) {
-                invalid(c, line, it->key, value,
-                        "a network interface name of at most 15 characters, without '/' or blanks");
-                return 0;
-        }
-        return p_string(c, it, value, line, data);
-}
-
-static int p_exec(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                  void *data) {
-        ExecCommand **list = data;
-        size_t *n = field(c, (size_t) it->arg);
-        _cleanup_free_ char *first = NULL, *path = NULL;
-        _cleanup_strv_free_ char **argv = NULL;
-        bool ignore = false, argv0 = false, noenv = false, plus = false, excl = false,
-             excl2 = false;
-        char q[QUOTE_SIZE];
-        const char *p = value, *f;
-        size_t n_argv = 0;
-        int r;
-
-        if (!*value) {
-                exec_list_free(list, n);
-                return 0;
-        }
-        if (*n >= UNIT_LIST_MAX) {
-                report(c, LOG_ERR, line, "Too many %s= commands (more than %u)", it->key,
-                       UNIT_LIST_MAX);
-                return 0;
-        }
-
-        r = extract_word(&p, &first, EXTRACT_SEPARATOR);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0 || r == 0 || r == EXTRACT_WORD_SEPARATOR) {
-                report(c, LOG_ERR, line, "Invalid command line in %s=: '%s' (%s)", it->key,
-                       cut(value, q), r < 0 ? "bad quoting or escape" : "no command");
-                return 0;
-        }
-
-        /* Prefixes, as systemd: each at most once, in any order. */
-        for (f = first;; f++) {
-                if (*f == '-' && !ignore)
-                        ignore = true;
-                else if (*f == '@' && !argv0)
-                        argv0 = true;
-                else if (*f == ':' && !noenv)
-                        noenv = true;
-                else if (*f == '+' && !plus && !excl && !excl2)
-                        plus = true;
-                else if (*f == '!' && !plus && !excl && !excl2)
-                        excl = true;
-                else if (*f == '!' && excl && !excl2) {
-                        excl = false;
-                        excl2 = true;
-                } else
-                        break;
-        }
-        if (*f == '\0') {
-                report(c, LOG_ERR, line, "Invalid command line in %s=: '%s' (no command after "
-                       "the prefixes)", it->key, cut(value, q));
-                return 0;
-        }
-        if (!path_is_absolute(f) && strchr(f, '/')) {
-                report(c, LOG_ERR, line,
-                       "Invalid command in %s=: '%s' (expected an absolute path, or a bare "
-                       "name looked up in PATH)", it->key, cut(f, q));
-                return 0;
-        }
-        if (noenv)
-                report(c, LOG_WARNING, line, "The ':' prefix in %s= is not supported by berth "
-                       "($VAR will be expanded), ignoring", it->key);
-        if (plus)
-                report(c, LOG_WARNING, line,
-                       "The '+' prefix in %s= is not supported by berth, ignoring", it->key);
-        if (excl)
-                report(c, LOG_WARNING, line,
-                       "The '!' prefix in %s= is not supported by berth, ignoring", it->key);
-        if (excl2)
-                report(c, LOG_WARNING, line,
-                       "The '!!' prefix in %s= is not supported by berth, ignoring", it->key);
-
-        path = strdup(f);
-        if (!path)
-                return -ENOMEM;
-        if (!argv0) {
-                r = strv_consume(&argv, strdup(f));
-                if (r < 0)
-                        return r;
-                n_argv++;
-        }
-
-        for (;;) {
-                char *w;
-
-                r = extract_word(&p, &w, EXTRACT_SEPARATOR);
-                if (r == 0)
-                        break;
-                if (r == -ENOMEM)
-                        return r;
-                if (r == EXTRACT_WORD_SEPARATOR) {
-                        report(c, LOG_ERR, line,
-                               "Invalid command line in %s=: '%s' (a lone ';' separates "
-                               "commands in systemd, which berth does not support: write one "
-                               "command per %s= line, or '\\;' or \";\" for a literal ';')",
-                               it->key, cut(value, q), it->key);
-                        return 0;
-                }
-                if (r < 0) {
-                        report(c, LOG_ERR, line, "Invalid command line in %s=: '%s' (bad quoting "
-                               "or escape)", it->key, cut(value, q));
-                        return 0;
-                }
-                if (n_argv >= UNIT_LIST_MAX) {
-                        free(w);
-                        report(c, LOG_ERR, line, "Too many arguments in %s= (more than %u)",
-                               it->key, UNIT_LIST_MAX);
-                        return 0;
-                }
-                r = strv_consume(&argv, w);
-                if (r < 0)
-                        return r;
-                n_argv++;
-        }
-        if (n_argv == 0) {
-                report(c, LOG_ERR, line, "Invalid command line in %s=: '%s' (the '@' prefix needs "
-                       "the argv[0] word after the path)", it->key, cut(value, q));
-                return 0;
-        }
-
-        r = array_reserve_one(list, *n, sizeof(ExecCommand));
-        if (r < 0)
-                return r;
-        (*list)[(*n)++] = (ExecCommand) {
-                .path = TAKE_PTR(path),
-                .argv = TAKE_PTR(argv),
-                .ignore_failure = ignore,
-                .origin = { c->file, line },
-        };
-        return 0;
-}
-
-typedef bool (*WordCheck)(const char *w);
-
-static bool check_user_group(const char *w) {
-        return user_group_name_is_valid(w);
-}
-static bool check_socket_name(const char *w) {
-        return unit_name_to_type(w) == UNIT_SOCKET;
-}
-static bool check_unit_name(const char *w) {
-        return unit_name_is_valid_any(w);
-}
-
-enum {
-        WORDS_GROUPS,
-        WORDS_SOCKETS,
-        WORDS_UNITS,
-};
-
-static const struct {
-        WordCheck check;
-        const char *expected;
-} word_checks[] = {
-        [WORDS_GROUPS] = { check_user_group, "group names or numeric ids, separated by blanks" },
-        [WORDS_SOCKETS] = { check_socket_name,
-                            "socket unit names such as web.socket, separated by blanks" },
-        [WORDS_UNITS] = { check_unit_name,
-                          "unit names such as multi-user.target, separated by blanks" },
-};
-
-/* A list of words (arg: index into word_checks); empty resets. */
-static int p_word_list(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                       void *data) {
-        _cleanup_strv_free_ char **words = NULL;
-        char ***l = data;
-        const char *p = value;
-        size_t n = strv_length(*l);
-        int r;
-
-        if (!*value) {
-                *l = strv_free(*l);
-                return 0;
-        }
-        for (;;) {
-                char *w;
-
-                r = extract_word(&p, &w, 0);
-                if (r == 0)
-                        break;
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0) {
-                        /* w is untouched on failure */
-                        invalid(c, line, it->key, value, word_checks[it->arg].expected);
-                        return 0;
-                }
-                if (!word_checks[it->arg].check(w)) {
-                        free(w);
-                        invalid(c, line, it->key, value, word_checks[it->arg].expected);
-                        return 0;
-                }
-                if (++n > UNIT_LIST_MAX) {
-                        free(w);
-                        report(c, LOG_ERR, line, "Too many entries in %s= (more than %u)",
-                               it->key, UNIT_LIST_MAX);
-                        return 0;
-                }
-                r = strv_consume(&words, w);
-                if (r < 0)
-                        return r;
-        }
-        STRV_FOREACH(w, words) {
-                r = strv_consume(l, TAKE_PTR(*w));
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int p_environment(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                         void *data) {
-        _cleanup_strv_free_ char **words = NULL;
-        char ***env = data;
-        const char *p = value;
-        char q[QUOTE_SIZE];
-        int r;
-
-        if (!*value) {
-                *env = strv_free(*env);
-                return 0;
-        }
-        /* Check the whole line first, so a bad word leaves the list untouched. */
-        for (;;) {
-                char *w, *eq;
-
-                r = extract_word(&p, &w, 0);
-                if (r == 0)
-                        break;
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0) {
-                        report(c, LOG_ERR, line, "Invalid quoting in %s=: '%s'", it->key,
-                               cut(value, q));
-                        return 0;
-                }
-                eq = strchr(w, '=');
-                if (eq)
-                        *eq = '\0';
-                if (!eq || !env_name_is_valid(w)) {
-                        if (eq)
-                                *eq = '=';
-                        report(c, LOG_ERR, line,
-                               "Invalid environment assignment in %s=: '%s' (expected VAR=value, "
-                               "VAR made of letters, digits and '_')", it->key, cut(w, q));
-                        free(w);
-                        return 0;
-                }
-                *eq = '=';
-                r = strv_consume(&words, w);
-                if (r < 0)
-                        return r;
-        }
-
-        STRV_FOREACH(w, words) {
-                size_t k = (size_t) (strchr(*w, '=') - *w) + 1;
-                bool replaced = false;
-
-                /* A later assignment of the same variable replaces the earlier one in place. */
-                STRV_FOREACH(e, *env)
-                        if (strncmp(*e, *w, k) == 0) {
-                                free(*e);
-                                *e = TAKE_PTR(*w);
-                                replaced = true;
-                                break;
-                        }
-                if (replaced)
-                        continue;
-                if (strv_length(*env) >= UNIT_LIST_MAX) {
-                        report(c, LOG_ERR, line, "Too many variables in %s= (more than %u)",
-                               it->key, UNIT_LIST_MAX);
-                        return 0;
-                }
-                r = strv_consume(env, TAKE_PTR(*w));
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int p_environment_file(LoadContext *c, const ConfigItem *it, const char *value,
-                              unsigned line, void *data) {
-        ServiceConfig *s = &c->u->service;
-        const char *path = value;
-        bool optional = false;
-        char *t;
-
-        if (!*value) {
-                environment_files_free(s);
-                return 0;
-        }
-        if (*path == '-') {
-                optional = true;
-                path++;
-        }
-        if (!path_is_absolute(path)) {
-                invalid(c, line, it->key, value, "an absolute path, optionally after '-'");
-                return 0;
-        }
-        if (s->n_environment_files >= UNIT_LIST_MAX) {
-                report(c, LOG_ERR, line, "Too many %s= entries (more than %u)", it->key,
-                       UNIT_LIST_MAX);
-                return 0;
-        }
-        t = strdup(path);
-        if (!t)
-                return -ENOMEM;
-        if (array_reserve_one(&s->environment_files, s->n_environment_files,
-                              sizeof(EnvironmentFile)) < 0) {
-                free(t);
-                return -ENOMEM;
-        }
-        s->environment_files[s->n_environment_files++] = (EnvironmentFile) {
-                .path = t,
-                .optional = optional,
-        };
-        return 0;
-}
-
-static int p_working_directory(LoadContext *c, const ConfigItem *it, const char *value,
-                               unsigned line, void *data) {
-        ServiceConfig *s = &c->u->service;
-        const char *path = value;
-        bool optional = false;
-        int r;
-
-        if (*path == '-') {
-                optional = true;
-                path++;
-        }
-        if (*value && !streq(path, "~") && !path_is_absolute(path)) {
-                invalid(c, line, it->key, value, "an absolute path or '~', optionally after '-'");
-                return 0;
-        }
-        r = p_string(c, it, path, line, data);
-        if (r < 0)
-                return r;
-        s->working_directory_optional = *value ? optional : false;
-        return 0;
-}
-
-static int p_limit_nofile(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                          void *data) {
-        ServiceConfig *s = &c->u->service;
-        uint64_t soft, hard;
-        int r;
-
-        if (!*value) {
-                s->limit_nofile_soft = s->limit_nofile_hard = UINT64_MAX;
-                s->limit_nofile_set = false;
-                return 0;
-        }
-        r = parse_rlimit(value, &soft, &hard);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                invalid(c, line, it->key, value,
-                        "a number, SOFT:HARD with SOFT <= HARD, or infinity");
-                return 0;
-        }
-        s->limit_nofile_soft = soft;
-        s->limit_nofile_hard = hard;
-        s->limit_nofile_set = true;
-        return 0;
-}
-
-static int p_ignore(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                    void *data) {
-        return 0;
-}
-
-static int p_dependency(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
-                        void *data) {
-        report(c, LOG_WARNING, line,
-               "%s= has no effect in berth (it has no unit dependencies or ordering), ignoring",
-               it->key);
-        return 0;
-}
-
-static int p_unsupported(LoadContext *c, const ConfigItem *it, const char *value,
-                         unsigned line, void *data) {
-        report(c, LOG_WARNING, line, "%s= is not supported by berth, ignoring", it->key);
-        return 0;
-}
-
-#define FIELD(f) offsetof(Unit, f), sizeof(((Unit *) 0)->f)
-#define NOFIELD 0, 0
-#define U SECTION_UNIT
-#define SO SECTION_SOCKET
-#define SE SECTION_SERVICE
-#define I SECTION_INSTALL
-
-static const ConfigItem config_items[] = {
-        /* [Unit] */
-        { U, "Description", p_string, FIELD(description), 0 },
-        { U, "StartLimitIntervalSec", p_sec, FIELD(start_limit_interval_usec), SEC_ANY },
-        { U, "StartLimitBurst", p_unsigned, FIELD(start_limit_burst), 0 },
-        { U, "Documentation", p_ignore, NOFIELD, 0 },
-        { U, "After", p_dependency, NOFIELD, 0 },
-        { U, "Before", p_dependency, NOFIELD, 0 },
-        { U, "Requires", p_dependency, NOFIELD, 0 },
-        { U, "Wants", p_dependency, NOFIELD, 0 },
-        { U, "Conflicts", p_dependency, NOFIELD, 0 },
-        { U, "BindsTo", p_dependency, NOFIELD, 0 },
-        { U, "PartOf", p_dependency, NOFIELD, 0 },
-        { U, "Requisite", p_dependency, NOFIELD, 0 },
-        { U, "Upholds", p_dependency, NOFIELD, 0 },
-        { U, "OnFailure", p_dependency, NOFIELD, 0 },
-        { U, "OnSuccess", p_dependency, NOFIELD, 0 },
-        { U, "PropagatesReloadTo", p_dependency, NOFIELD, 0 },
-        { U, "ReloadPropagatedFrom", p_dependency, NOFIELD, 0 },
-        { U, "PropagatesStopTo", p_dependency, NOFIELD, 0 },
-        { U, "StopPropagatedFrom", p_dependency, NOFIELD, 0 },
-        { U, "JoinsNamespaceOf", p_dependency, NOFIELD, 0 },
-        { U, "DefaultDependencies", p_dependency, NOFIELD, 0 },
-        { U, "RequiresMountsFor", p_dependency, NOFIELD, 0 },
-        { U, "WantsMountsFor", p_dependency, NOFIELD, 0 },
-        { U, "StartLimitAction", p_unsupported, NOFIELD, 0 },
-        { U, "FailureAction", p_unsupported, NOFIELD, 0 },
-        { U, "SuccessAction", p_unsupported, NOFIELD, 0 },
-        { U, "FailureActionExitStatus", p_unsupported, NOFIELD, 0 },
-        { U, "SuccessActionExitStatus", p_unsupported, NOFIELD, 0 },
-        { U, "RebootArgument", p_unsupported, NOFIELD, 0 },
-        { U, "RefuseManualStart", p_unsupported, NOFIELD, 0 },
-        { U, "RefuseManualStop", p_unsupported, NOFIELD, 0 },
-        { U, "AllowIsolate", p_unsupported, NOFIELD, 0 },
-        { U, "IgnoreOnIsolate", p_unsupported, NOFIELD, 0 },
-        { U, "StopWhenUnneeded", p_unsupported, NOFIELD, 0 },
-        { U, "CollectMode", p_unsupported, NOFIELD, 0 },
-        { U, "JobTimeoutSec", p_unsupported, NOFIELD, 0 },
-        { U, "JobRunningTimeoutSec", p_unsupported, NOFIELD, 0 },
-        { U, "JobTimeoutAction", p_unsupported, NOFIELD, 0 },
-        { U, "OnFailureJobMode", p_unsupported, NOFIELD, 0 },
-        { U, "SourcePath", p_unsupported, NOFIELD, 0 },
-        { U, "SurviveFinalKillSignal", p_unsupported, NOFIELD, 0 },
-
-        /* [Socket] */
-        { SO, "ListenStream", p_listen, NOFIELD, LISTEN_STREAM },
-        { SO, "ListenDatagram", p_listen, NOFIELD, LISTEN_DATAGRAM },
-        { SO, "ListenSequentialPacket", p_listen, NOFIELD, LISTEN_SEQPACKET },
-        { SO, "BindIPv6Only", p_bind_ipv6_only, FIELD(socket.bind_ipv6_only), ENUM_BIND_IPV6_ONLY },
-        { SO, "Backlog", p_backlog, FIELD(socket.backlog), 0 },
-        { SO, "Accept", p_bool, FIELD(socket.accept), 0 },
-        { SO, "Service", p_socket_service, FIELD(socket.service), 0 },
-        { SO, "FileDescriptorName", p_fdname, FIELD(socket.fdname), 0 },
-        { SO, "SocketUser", p_user, FIELD(socket.socket_user), 0 },
-        { SO, "SocketGroup", p_user, FIELD(socket.socket_group), 0 },
-        { SO, "SocketMode", p_mode, FIELD(socket.socket_mode), 07777 },
-        { SO, "DirectoryMode", p_mode, FIELD(socket.directory_mode), 07777 },
-        { SO, "RemoveOnStop", p_bool, FIELD(socket.remove_on_stop), 0 },
-        { SO, "ReusePort", p_bool, FIELD(socket.reuse_port), 0 },
-        { SO, "FreeBind", p_bool, FIELD(socket.free_bind), 0 },
-        { SO, "Transparent", p_bool, FIELD(socket.transparent), 0 },
-        { SO, "NoDelay", p_bool, FIELD(socket.no_delay), 0 },
-        { SO, "KeepAlive", p_bool, FIELD(socket.keep_alive), 0 },
-        { SO, "KeepAliveTimeSec", p_sec, FIELD(socket.keep_alive_time_usec), SEC_FINITE },
-        { SO, "KeepAliveIntervalSec", p_sec, FIELD(socket.keep_alive_interval_usec), SEC_FINITE },
-        { SO, "KeepAliveProbes", p_unsigned, FIELD(socket.keep_alive_probes), 0 },
-        { SO, "DeferAcceptSec", p_sec, FIELD(socket.defer_accept_usec), SEC_FINITE },
-        { SO, "ReceiveBuffer", p_buffer_size, FIELD(socket.receive_buffer), 0 },
-        { SO, "SendBuffer", p_buffer_size, FIELD(socket.send_buffer), 0 },
-        { SO, "BindToDevice", p_ifname, FIELD(socket.bind_to_device), 0 },
-        { SO, "PassCredentials", p_bool, FIELD(socket.pass_credentials), 0 },
-        { SO, "MaxConnections", p_unsigned, FIELD(socket.max_connections), 1 },
-        { SO, "MaxConnectionsPerSource", p_unsigned, FIELD(socket.max_connections_per_source), 0 },
-        { SO, "TriggerLimitIntervalSec", p_sec, FIELD(socket.trigger_limit_interval_usec),
-          SEC_ANY },
-        { SO, "TriggerLimitBurst", p_trigger_limit_burst, FIELD(socket.trigger_limit_burst), 0 },
-        { SO, "PollLimitIntervalSec", p_sec, FIELD(socket.poll_limit_interval_usec), SEC_ANY },
-        { SO, "PollLimitBurst", p_unsigned, FIELD(socket.poll_limit_burst), 0 },
-        { SO, "NonBlocking", p_bool, FIELD(socket.non_blocking), 0 },
-        /* systemd.socket(5) keys berth does not implement. */
-        { SO, "ListenFIFO", p_unsupported, NOFIELD, 0 },
-        { SO, "ListenSpecial", p_unsupported, NOFIELD, 0 },
-        { SO, "ListenNetlink", p_unsupported, NOFIELD, 0 },
-        { SO, "ListenMessageQueue", p_unsupported, NOFIELD, 0 },
-        { SO, "ListenUSBFunction", p_unsupported, NOFIELD, 0 },
-        { SO, "SocketProtocol", p_unsupported, NOFIELD, 0 },
-        { SO, "Symlinks", p_unsupported, NOFIELD, 0 },
-        { SO, "Writable", p_unsupported, NOFIELD, 0 },
-        { SO, "FlushPending", p_unsupported, NOFIELD, 0 },
-        { SO, "Priority", p_unsupported, NOFIELD, 0 },
-        { SO, "Mark", p_unsupported, NOFIELD, 0 },
-        { SO, "IPTOS", p_unsupported, NOFIELD, 0 },
-        { SO, "IPTTL", p_unsupported, NOFIELD, 0 },
-        { SO, "Broadcast", p_unsupported, NOFIELD, 0 },
-        { SO, "PassSecurity", p_unsupported, NOFIELD, 0 },
-        { SO, "PassPacketInfo", p_unsupported, NOFIELD, 0 },
-        { SO, "PassFileDescriptorsToExec", p_unsupported, NOFIELD, 0 },
-        { SO, "AcceptFileDescriptors", p_unsupported, NOFIELD, 0 },
-        { SO, "Timestamping", p_unsupported, NOFIELD, 0 },
-        { SO, "TCPCongestion", p_unsupported, NOFIELD, 0 },
-        { SO, "PipeSize", p_unsupported, NOFIELD, 0 },
-        { SO, "MessageQueueMaxMessages", p_unsupported, NOFIELD, 0 },
-        { SO, "MessageQueueMessageSize", p_unsupported, NOFIELD, 0 },
-        { SO, "SmackLabel", p_unsupported, NOFIELD, 0 },
-        { SO, "SmackLabelIPIn", p_unsupported, NOFIELD, 0 },
-        { SO, "SmackLabelIPOut", p_unsupported, NOFIELD, 0 },
-        { SO, "SELinuxContextFromNet", p_unsupported, NOFIELD, 0 },
-        { SO, "ExecStartPre", p_unsupported, NOFIELD, 0 },
-        { SO, "ExecStartPost", p_unsupported, NOFIELD, 0 },
-        { SO, "ExecStopPre", p_unsupported, NOFIELD, 0 },
-        { SO, "ExecStopPost", p_unsupported, NOFIELD, 0 },
-        { SO, "TimeoutSec", p_unsupported, NOFIELD, 0 },
-        { SO, "DeferTrigger", p_unsupported, NOFIELD, 0 },
-        { SO, "DeferTriggerMaxSec", p_unsupported, NOFIELD, 0 },
-        { SO, "User", p_unsupported, NOFIELD, 0 },
-        { SO, "Group", p_unsupported, NOFIELD, 0 },
-        { SO, "Slice", p_unsupported, NOFIELD, 0 },
-
-        /* [Service] */
-        { SE, "ExecStart", p_exec, FIELD(service.exec_start),
-          offsetof(Unit, service.n_exec_start) },
-        { SE, "ExecStartPre", p_exec, FIELD(service.exec_start_pre),
-          offsetof(Unit, service.n_exec_start_pre) },
-        { SE, "ExecReload", p_exec, FIELD(service.exec_reload),
-          offsetof(Unit, service.n_exec_reload) },
-        { SE, "ExecStop", p_exec, FIELD(service.exec_stop), offsetof(Unit, service.n_exec_stop) },
-        { SE, "Type", p_enum, FIELD(service.type), ENUM_SERVICE_TYPE },
-        { SE, "Restart", p_enum, FIELD(service.restart), ENUM_RESTART },
-        { SE, "RestartSec", p_sec, FIELD(service.restart_usec), SEC_ANY },
-        { SE, "TimeoutStartSec", p_sec, FIELD(service.timeout_start_usec), SEC_ZERO_IS_INFINITY },
-        { SE, "TimeoutStopSec", p_sec, FIELD(service.timeout_stop_usec), SEC_ZERO_IS_INFINITY },
-        { SE, "TimeoutSec", p_timeout_sec, FIELD(service.timeout_start_usec),
-          SEC_ZERO_IS_INFINITY },
-        { SE, "KillSignal", p_signal, FIELD(service.kill_signal), 0 },
-        { SE, "KillMode", p_enum, FIELD(service.kill_mode), ENUM_KILL_MODE },
-        { SE, "ReloadSignal", p_signal, FIELD(service.reload_signal), 0 },
-        { SE, "User", p_user, FIELD(service.user), 0 },
-        { SE, "Group", p_user, FIELD(service.group), 0 },
-        { SE, "SupplementaryGroups", p_word_list, FIELD(service.supplementary_groups),
-          WORDS_GROUPS },
-        { SE, "WorkingDirectory", p_working_directory, FIELD(service.working_directory), 0 },
-        { SE, "Environment", p_environment, FIELD(service.environment), 0 },
-        { SE, "EnvironmentFile", p_environment_file, NOFIELD, 0 },
-        { SE, "UMask", p_mode, FIELD(service.umask), 0777 },
-        { SE, "LimitNOFILE", p_limit_nofile, NOFIELD, 0 },
-        { SE, "NoNewPrivileges", p_bool, FIELD(service.no_new_privileges), 0 },
-        { SE, "Sockets", p_word_list, FIELD(service.sockets), WORDS_SOCKETS },
-        { SE, "NotifyAccess", p_notify_access, FIELD(service.notify_access), ENUM_NOTIFY_ACCESS },
-        { SE, "FileDescriptorStoreMax", p_fd_store_max, FIELD(service.fd_store_max), 0 },
-        { SE, "WatchdogSec", p_sec, FIELD(service.watchdog_usec), SEC_INFINITY_IS_ZERO },
-        { SE, "StandardInput", p_enum, FIELD(service.std_input), ENUM_STD_INPUT },
-        { SE, "StandardOutput", p_enum, FIELD(service.std_output), ENUM_STD_OUTPUT },
-        { SE, "StandardError", p_enum, FIELD(service.std_error), ENUM_STD_OUTPUT },
-        { SE, "NonBlocking", p_service_non_blocking, FIELD(service.non_blocking), 0 },
-        { SE, "Handover", p_enum, FIELD(service.handover), ENUM_HANDOVER },
-        /* systemd.service(5) and systemd.exec(5) keys berth does not implement; more by prefix
-         * below. */
-        { SE, "ExecStartPost", p_unsupported, NOFIELD, 0 },
-        { SE, "ExecStopPost", p_unsupported, NOFIELD, 0 },
-        { SE, "ExecCondition", p_unsupported, NOFIELD, 0 },
-        { SE, "PIDFile", p_unsupported, NOFIELD, 0 },
-        { SE, "RemainAfterExit", p_unsupported, NOFIELD, 0 },
-        { SE, "GuessMainPID", p_unsupported, NOFIELD, 0 },
-        { SE, "BusName", p_unsupported, NOFIELD, 0 },
-        { SE, "RestartSteps", p_unsupported, NOFIELD, 0 },
-        { SE, "RestartMaxDelaySec", p_unsupported, NOFIELD, 0 },
-        { SE, "RestartPreventExitStatus", p_unsupported, NOFIELD, 0 },
-        { SE, "RestartForceExitStatus", p_unsupported, NOFIELD, 0 },
-        { SE, "SuccessExitStatus", p_unsupported, NOFIELD, 0 },
-        { SE, "TimeoutAbortSec", p_unsupported, NOFIELD, 0 },
-        { SE, "TimeoutStartFailureMode", p_unsupported, NOFIELD, 0 },
-        { SE, "TimeoutStopFailureMode", p_unsupported, NOFIELD, 0 },
-        { SE, "RuntimeMaxSec", p_unsupported, NOFIELD, 0 },
-        { SE, "RuntimeRandomizedExtraSec", p_unsupported, NOFIELD, 0 },
-        { SE, "FileDescriptorStorePreserve", p_unsupported, NOFIELD, 0 },
-        { SE, "USBFunctionDescriptors", p_unsupported, NOFIELD, 0 },
-        { SE, "USBFunctionStrings", p_unsupported, NOFIELD, 0 },
-        { SE, "OOMPolicy", p_unsupported, NOFIELD, 0 },
-        { SE, "OOMScoreAdjust", p_unsupported, NOFIELD, 0 },
-        { SE, "OpenFile", p_unsupported, NOFIELD, 0 },
-        { SE, "ExitType", p_unsupported, NOFIELD, 0 },
-        { SE, "RootDirectory", p_unsupported, NOFIELD, 0 },
-        { SE, "RootImage", p_unsupported, NOFIELD, 0 },
-        { SE, "DynamicUser", p_unsupported, NOFIELD, 0 },
-        { SE, "PassEnvironment", p_unsupported, NOFIELD, 0 },
-        { SE, "UnsetEnvironment", p_unsupported, NOFIELD, 0 },
-        { SE, "SyslogIdentifier", p_unsupported, NOFIELD, 0 },
-        { SE, "SyslogFacility", p_unsupported, NOFIELD, 0 },
-        { SE, "SyslogLevel", p_unsupported, NOFIELD, 0 },
-        { SE, "SyslogLevelPrefix", p_unsupported, NOFIELD, 0 },
-        { SE, "LogLevelMax", p_unsupported, NOFIELD, 0 },
-        { SE, "StandardInputText", p_unsupported, NOFIELD, 0 },
-        { SE, "StandardInputData", p_unsupported, NOFIELD, 0 },
-        { SE, "TTYPath", p_unsupported, NOFIELD, 0 },
-        { SE, "Nice", p_unsupported, NOFIELD, 0 },
-        { SE, "CPUAffinity", p_unsupported, NOFIELD, 0 },
-        { SE, "CapabilityBoundingSet", p_unsupported, NOFIELD, 0 },
-        { SE, "AmbientCapabilities", p_unsupported, NOFIELD, 0 },
-        { SE, "SecureBits", p_unsupported, NOFIELD, 0 },
-        { SE, "ReadWritePaths", p_unsupported, NOFIELD, 0 },
-        { SE, "ReadOnlyPaths", p_unsupported, NOFIELD, 0 },
-        { SE, "InaccessiblePaths", p_unsupported, NOFIELD, 0 },
-        { SE, "SystemCallFilter", p_unsupported, NOFIELD, 0 },
-        { SE, "SystemCallArchitectures", p_unsupported, NOFIELD, 0 },
-        { SE, "SystemCallErrorNumber", p_unsupported, NOFIELD, 0 },
-        { SE, "LockPersonality", p_unsupported, NOFIELD, 0 },
-        { SE, "Slice", p_unsupported, NOFIELD, 0 },
-        { SE, "Delegate", p_unsupported, NOFIELD, 0 },
-        { SE, "TasksMax", p_unsupported, NOFIELD, 0 },
-        { SE, "RuntimeDirectory", p_unsupported, NOFIELD, 0 },
-        { SE, "StateDirectory", p_unsupported, NOFIELD, 0 },
-        { SE, "CacheDirectory", p_unsupported, NOFIELD, 0 },
-        { SE, "LogsDirectory", p_unsupported, NOFIELD, 0 },
-        { SE, "ConfigurationDirectory", p_unsupported, NOFIELD, 0 },
-        { SE, "RuntimeDirectoryMode", p_unsupported, NOFIELD, 0 },
-        { SE, "RuntimeDirectoryPreserve", p_unsupported, NOFIELD, 0 },
-        { SE, "StateDirectoryMode", p_unsupported, NOFIELD, 0 },
-        { SE, "PAMName", p_unsupported, NOFIELD, 0 },
-        { SE, "KillSignal2", p_unsupported, NOFIELD, 0 },
-        { SE, "FinalKillSignal", p_unsupported, NOFIELD, 0 },
-        { SE, "RestartKillSignal", p_unsupported, NOFIELD, 0 },
-        { SE, "SendSIGKILL", p_unsupported, NOFIELD, 0 },
-        { SE, "SendSIGHUP", p_unsupported, NOFIELD, 0 },
-        { SE, "WatchdogSignal", p_unsupported, NOFIELD, 0 },
-        { SE, "KeyringMode", p_unsupported, NOFIELD, 0 },
-        { SE, "IgnoreSIGPIPE", p_unsupported, NOFIELD, 0 },
-        { SE, "UtmpIdentifier", p_unsupported, NOFIELD, 0 },
-        { SE, "UtmpMode", p_unsupported, NOFIELD, 0 },
-        { SE, "SetCredential", p_unsupported, NOFIELD, 0 },
-        { SE, "LoadCredential", p_unsupported, NOFIELD, 0 },
-
-        /* [Install] */
-        { I, "WantedBy", p_word_list, FIELD(wanted_by), WORDS_UNITS },
-        { I, "Alias", p_ignore, NOFIELD, 0 },
-        { I, "RequiredBy", p_ignore, NOFIELD, 0 },
-        { I, "UpheldBy", p_ignore, NOFIELD, 0 },
-        { I, "Also", p_ignore, NOFIELD, 0 },
-        { I, "DefaultInstance", p_ignore, NOFIELD, 0 },
-};
-
-/* Families of systemd keys berth does not implement, by prefix. */
-static const struct {
-        SectionKind section;
-        const char *prefix;
-} unsupported_prefixes[] = {
-        { U, "Condition" }, { U, "Assert" },
-        { SE, "Limit" }, { SE, "Protect" }, { SE, "Private" }, { SE, "Restrict" },
-        { SE, "Memory" }, { SE, "CPU" }, { SE, "IO" }, { SE, "Startup" }, { SE, "Device" },
-        { SE, "IP" }, { SE, "Socket" }, { SE, "Bind" }, { SE, "Temporary" }, { SE, "Mount" },
-        { SE, "Log" }, { SE, "Personality" }, { SE, "Managed" }, { SE, "Tasks" },
-        { SE, "Environment" }, { SE, "Import" }, { SE, "Extension" }, { SE, "Root" },
-        { SE, "Coredump" }, { SE, "Timer" }, { SE, "NUMA" }, { SE, "Network" },
-        { SE, "Selinux" }, { SE, "SELinux" }, { SE, "AppArmor" }, { SE, "Smack" },
-        { SE, "Keyring" }, { SE, "Nice" }, { SE, "OOM" },
-};
-
-#undef U
-#undef SO
-#undef SE
-#undef I
-
-static const char *section_name(SectionKind s) {
-        switch (s) {
-        case SECTION_UNIT:
-                return "Unit";
-        case SECTION_SOCKET:
-                return "Socket";
-        case SECTION_SERVICE:
-                return "Service";
-        case SECTION_INSTALL:
-                return "Install";
-        case SECTION_NONE:
-        case SECTION_IGNORED:
-                break;
-        }
-        return "?";
-}
-
-static int on_section(LoadContext *c, const char *name, unsigned line) {
-        char q[QUOTE_SIZE];
-
-        if (streq(name, "Unit"))
-                c->section = SECTION_UNIT;
-        else if (streq(name, "Install"))
-                c->section = SECTION_INSTALL;
-        else if (streq(name, "Socket") || streq(name, "Service")) {
-                SectionKind k = streq(name, "Socket") ? SECTION_SOCKET : SECTION_SERVICE;
-                if ((k == SECTION_SOCKET) != (c->u->type == UNIT_SOCKET)) {
-                        report(c, LOG_WARNING, line,
-                               "Section '[%s]' does not belong in a .%s unit, ignoring", name,
-                               unit_type_to_string(c->u->type));
-                        c->section = SECTION_IGNORED;
-                } else
-                        c->section = k;
-        } else if (startswith(name, "X-"))
-                c->section = SECTION_IGNORED;
-        else {
-                report(c, LOG_WARNING, line, "Unknown section '[%s]', ignoring", cut(name, q));
-                c->section = SECTION_IGNORED;
-        }
-        return 0;
-}
-
-static int on_assignment(LoadContext *c, const char *key, const char *value, unsigned line) {
-        if (c->section == SECTION_IGNORED || c->section == SECTION_NONE)
-                return 0;
-
-        for (size_t i = 0; i < ELEMENTSOF(config_items); i++) {
-                const ConfigItem *it = &config_items[i];
-                if (it->section == c->section && streq(it->key, key))
-                        return it->parse(c, it, value, line, field(c, it->offset));
-        }
-        for (size_t i = 0; i < ELEMENTSOF(unsupported_prefixes); i++)
-                if (unsupported_prefixes[i].section == c->section &&
-                    startswith(key, unsupported_prefixes[i].prefix)) {
-                        report(c, LOG_WARNING, line, "%s= is not supported by berth, ignoring",
-                               key);
-                        return 0;
-                }
-        report(c, LOG_WARNING, line, "Unknown key '%s=' in section [%s], ignoring", key,
-               section_name(c->section));
-        return 0;
-}
+/* ---- loading ---- */
 
 static int on_lexer_item(const char *section, const char *key, const char *value, unsigned line,
                          void *userdata) {
         LoadContext *c = userdata;
 
         if (!key)
-                return on_section(c, section, line);
-        return on_assignment(c, key, value, line);
+                return unit_keys_section(c, section, line);
+        return unit_keys_assign(c, key, value, line);
 }
 
 /* Relays the lexer's diagnostics, counting errors. */
@@ -1559,10 +178,8 @@ static void on_lexer_diag(int level, const char *file, unsigned line, const char
                           void *userdata) {
         LoadContext *c = userdata;
 
-        report_file(c, level, file, line, "%s", msg);
+        load_report(c, level, file, line, "%s", msg);
 }
-
-/* ---- loading ---- */
 
 /* Reads one file into the unit. file is owned by the unit; exactly one of f and text. */
 static int load_one(LoadContext *c, const char *file, FILE *f, const char *text) {
@@ -1588,11 +205,11 @@ static int load_path(LoadContext *c, const char *file) {
                 r = -errno;
                 if (r == -ENOMEM)
                         return r;
-                report_file(c, LOG_ERR, file, 0, "Failed to open unit file: %s", strerror(-r));
+                load_report(c, LOG_ERR, file, 0, "Failed to open unit file: %s", strerror(-r));
                 return 0;
         }
         if (!S_ISREG(st.st_mode)) {
-                report_file(c, LOG_ERR, file, 0, "Not a regular file, refusing to read it");
+                load_report(c, LOG_ERR, file, 0, "Not a regular file, refusing to read it");
                 return 0;
         }
         f = fdopen(fd, "r");
@@ -1602,7 +219,7 @@ static int load_path(LoadContext *c, const char *file) {
         r = load_one(c, file, f, NULL);
         fclose(f);
         if (r == -EIO) {
-                report_file(c, LOG_ERR, file, 0, "Failed to read unit file");
+                load_report(c, LOG_ERR, file, 0, "Failed to read unit file");
                 return 0;
         }
         return r;
@@ -1632,18 +249,18 @@ static void unit_verify(LoadContext *c) {
                 SocketConfig *s = &u->socket;
 
                 if (s->n_listens == 0)
-                        report_file(c, LOG_ERR, u->path, 0,
+                        load_report(c, LOG_ERR, u->path, 0,
                                     "Socket unit has no ListenStream=, ListenDatagram= or "
                                     "ListenSequentialPacket= setting");
                 if (s->accept && s->service)
-                        report_file(c, LOG_ERR, c->service_origin.file, c->service_origin.line,
+                        load_report(c, LOG_ERR, c->service_origin.file, c->service_origin.line,
                                     "Service= cannot be used with Accept=yes: each connection "
                                     "starts an instance of the template NAME@.service");
                 if (s->accept)
                         for (size_t i = 0; i < s->n_listens; i++)
                                 if (s->listens[i].type == LISTEN_DATAGRAM) {
                                         char q[QUOTE_SIZE];
-                                        report_file(c, LOG_ERR, s->listens[i].origin.file,
+                                        load_report(c, LOG_ERR, s->listens[i].origin.file,
                                                     s->listens[i].origin.line,
                                                     "Accept=yes needs stream or sequential "
                                                     "packet sockets, but ListenDatagram=%s "
@@ -1657,16 +274,16 @@ static void unit_verify(LoadContext *c) {
                 ServiceConfig *s = &u->service;
 
                 if (s->n_exec_start == 0)
-                        report_file(c, LOG_ERR, u->path, 0, "Service has no ExecStart= setting");
+                        load_report(c, LOG_ERR, u->path, 0, "Service has no ExecStart= setting");
                 else if (s->n_exec_start > 1 && s->type != SERVICE_ONESHOT)
-                        report_file(c, LOG_ERR, s->exec_start[1].origin.file,
+                        load_report(c, LOG_ERR, s->exec_start[1].origin.file,
                                     s->exec_start[1].origin.line,
                                     "More than one ExecStart= command, which only Type=oneshot "
                                     "services may have (an empty ExecStart= resets the list)");
                 if (s->type == SERVICE_ONESHOT &&
                     (s->restart == SERVICE_RESTART_ALWAYS ||
                      s->restart == SERVICE_RESTART_ON_SUCCESS))
-                        report_file(c, LOG_ERR, u->path, 0,
+                        load_report(c, LOG_ERR, u->path, 0,
                                     "Restart=%s is not allowed for Type=oneshot services",
                                     service_restart_to_string(s->restart));
         }
@@ -1686,17 +303,17 @@ static int unit_load(const char *name, const char *const *paths, const char *con
         type = unit_name_to_type(name);
         if (type < 0) {
                 char q[QUOTE_SIZE];
-                report_file(&c, LOG_ERR, n > 0 ? paths[0] : NULL, 0,
+                load_report(&c, LOG_ERR, n > 0 ? paths[0] : NULL, 0,
                             "Invalid unit name '%s': expected NAME.socket, NAME.service or "
                             "NAME@.service", cut(strna(name), q));
                 return UNIT_FILE_E_INVALID;
         }
         if (n == 0 || !paths[0]) {
-                report_file(&c, LOG_ERR, NULL, 0, "Unit %s has no unit file", name);
+                load_report(&c, LOG_ERR, NULL, 0, "Unit %s has no unit file", name);
                 return UNIT_FILE_E_INVALID;
         }
         if (n - 1 > UNIT_LIST_MAX) {
-                report_file(&c, LOG_ERR, paths[0], 0, "Too many drop-ins (more than %u)",
+                load_report(&c, LOG_ERR, paths[0], 0, "Too many drop-ins (more than %u)",
                             UNIT_LIST_MAX);
                 return UNIT_FILE_E_INVALID;
         }

@@ -1,0 +1,198 @@
+/* unit-exec: ExecStart= and the other command-line keys, to ExecCommand lists. A command line
+ * is split into words with systemd's quoting and escapes (common/parse-util's extract_word());
+ * the first word may carry systemd's prefixes ("-", "@", ":", "+", "!", "!!"), of which berth
+ * implements "-" and "@" and warns about the rest; $VAR and ${VAR} stay verbatim for spawn
+ * time. A lone ";", systemd's separator of several commands on one line, is an error. Pure: no
+ * logging. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "common/macro.h"
+#include "common/parse-util.h"
+#include "daemon/unit-exec.h"
+#include "daemon/unit-file.h"
+#include "daemon/unit-load.h"
+
+void exec_command_list_free(ExecCommand **list, size_t *n) {
+        for (size_t i = 0; i < *n; i++) {
+                free((*list)[i].path);
+                strv_free((*list)[i].argv);
+        }
+        free(*list);
+        *list = NULL;
+        *n = 0;
+}
+
+/* The prefixes of a command line's first word. */
+typedef struct ExecPrefixes {
+        bool ignore; /* "-": the command's failure is ignored */
+        bool argv0;  /* "@": the second word is argv[0] */
+        bool noenv;  /* ":", not implemented */
+        bool plus;   /* "+", not implemented */
+        bool excl;   /* "!", not implemented */
+        bool excl2;  /* "!!", not implemented */
+} ExecPrefixes;
+
+/* Reads the prefixes at the start of word, as systemd: each at most once, in any order.
+ * Returns where the command starts in word. */
+static const char *exec_prefixes_parse(const char *word, ExecPrefixes *ret) {
+        ExecPrefixes x = {};
+        const char *f;
+
+        for (f = word;; f++) {
+                if (*f == '-' && !x.ignore)
+                        x.ignore = true;
+                else if (*f == '@' && !x.argv0)
+                        x.argv0 = true;
+                else if (*f == ':' && !x.noenv)
+                        x.noenv = true;
+                else if (*f == '+' && !x.plus && !x.excl && !x.excl2)
+                        x.plus = true;
+                else if (*f == '!' && !x.plus && !x.excl && !x.excl2)
+                        x.excl = true;
+                else if (*f == '!' && x.excl && !x.excl2) {
+                        x.excl = false;
+                        x.excl2 = true;
+                } else
+                        break;
+        }
+        *ret = x;
+        return f;
+}
+
+/* Warns about the prefixes berth accepts but does not implement. */
+static void exec_prefixes_warn(LoadContext *c, const ConfigItem *it, unsigned line,
+                               const ExecPrefixes *x) {
+        if (x->noenv)
+                report(c, LOG_WARNING, line, "The ':' prefix in %s= is not supported by berth "
+                       "($VAR will be expanded), ignoring", it->key);
+        if (x->plus)
+                report(c, LOG_WARNING, line,
+                       "The '+' prefix in %s= is not supported by berth, ignoring", it->key);
+        if (x->excl)
+                report(c, LOG_WARNING, line,
+                       "The '!' prefix in %s= is not supported by berth, ignoring", it->key);
+        if (x->excl2)
+                report(c, LOG_WARNING, line,
+                       "The '!!' prefix in %s= is not supported by berth, ignoring", it->key);
+}
+
+/* Appends the words left at *p (the rest of the command line value) to *argv, which has
+ * *n_argv words. Returns 0; UNIT_FILE_E_INVALID when the line is invalid (reported, and *argv
+ * may hold some of the words); or -ENOMEM. */
+static int exec_words_append(LoadContext *c, const ConfigItem *it, const char *value,
+                             unsigned line, const char **p, char ***argv, size_t *n_argv) {
+        char q[QUOTE_SIZE];
+        int r;
+
+        for (;;) {
+                char *w;
+
+                r = extract_word(p, &w, EXTRACT_SEPARATOR);
+                if (r == 0)
+                        break;
+                if (r == -ENOMEM)
+                        return r;
+                if (r == EXTRACT_WORD_SEPARATOR) {
+                        report(c, LOG_ERR, line,
+                               "Invalid command line in %s=: '%s' (a lone ';' separates "
+                               "commands in systemd, which berth does not support: write one "
+                               "command per %s= line, or '\\;' or \";\" for a literal ';')",
+                               it->key, cut(value, q), it->key);
+                        return UNIT_FILE_E_INVALID;
+                }
+                if (r < 0) {
+                        report(c, LOG_ERR, line, "Invalid command line in %s=: '%s' (bad quoting "
+                               "or escape)", it->key, cut(value, q));
+                        return UNIT_FILE_E_INVALID;
+                }
+                if (*n_argv >= UNIT_LIST_MAX) {
+                        free(w);
+                        report(c, LOG_ERR, line, "Too many arguments in %s= (more than %u)",
+                               it->key, UNIT_LIST_MAX);
+                        return UNIT_FILE_E_INVALID;
+                }
+                r = strv_consume(argv, w);
+                if (r < 0)
+                        return r;
+                (*n_argv)++;
+        }
+        return 0;
+}
+
+int exec_command_parse(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                       void *data) {
+        ExecCommand **list = data;
+        size_t *n = field(c, (size_t) it->arg);
+        _cleanup_free_ char *first = NULL, *path = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        ExecPrefixes x;
+        char q[QUOTE_SIZE];
+        const char *p = value, *f;
+        size_t n_argv = 0;
+        int r;
+
+        if (!*value) {
+                exec_command_list_free(list, n);
+                return 0;
+        }
+        if (*n >= UNIT_LIST_MAX) {
+                report(c, LOG_ERR, line, "Too many %s= commands (more than %u)", it->key,
+                       UNIT_LIST_MAX);
+                return 0;
+        }
+
+        r = extract_word(&p, &first, EXTRACT_SEPARATOR);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || r == 0 || r == EXTRACT_WORD_SEPARATOR) {
+                report(c, LOG_ERR, line, "Invalid command line in %s=: '%s' (%s)", it->key,
+                       cut(value, q), r < 0 ? "bad quoting or escape" : "no command");
+                return 0;
+        }
+
+        f = exec_prefixes_parse(first, &x);
+        if (*f == '\0') {
+                report(c, LOG_ERR, line, "Invalid command line in %s=: '%s' (no command after "
+                       "the prefixes)", it->key, cut(value, q));
+                return 0;
+        }
+        if (!path_is_absolute(f) && strchr(f, '/')) {
+                report(c, LOG_ERR, line,
+                       "Invalid command in %s=: '%s' (expected an absolute path, or a bare "
+                       "name looked up in PATH)", it->key, cut(f, q));
+                return 0;
+        }
+        exec_prefixes_warn(c, it, line, &x);
+
+        path = strdup(f);
+        if (!path)
+                return -ENOMEM;
+        if (!x.argv0) {
+                r = strv_consume(&argv, strdup(f));
+                if (r < 0)
+                        return r;
+                n_argv++;
+        }
+        r = exec_words_append(c, it, value, line, &p, &argv, &n_argv);
+        if (r != 0)
+                return r < 0 ? r : 0; /* UNIT_FILE_E_INVALID: reported and counted */
+        if (n_argv == 0) {
+                report(c, LOG_ERR, line, "Invalid command line in %s=: '%s' (the '@' prefix needs "
+                       "the argv[0] word after the path)", it->key, cut(value, q));
+                return 0;
+        }
+
+        r = array_reserve_one(list, *n, sizeof(ExecCommand));
+        if (r < 0)
+                return r;
+        (*list)[(*n)++] = (ExecCommand) {
+                .path = TAKE_PTR(path),
+                .argv = TAKE_PTR(argv),
+                .ignore_failure = x.ignore,
+                .origin = { c->file, line },
+        };
+        return 0;
+}

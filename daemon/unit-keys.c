@@ -1,0 +1,606 @@
+/* unit-keys: the sections and keys a unit may have, and what each key does. config_items is
+ * the table of every [Unit], [Socket], [Service] and [Install] key berth reads, with its parser
+ * (a value_*() kind of value, exec_command_parse(), or a key_*() handler here for keys with side
+ * effects or their own checks), its field in Unit, and the parser's argument. Keys of systemd's
+ * that berth lacks are in the table too, or in unsupported_prefixes by family, so they get a
+ * warning saying so instead of "unknown key". Sections not for the unit's type and unknown ones
+ * are skipped whole with a warning, X- sections silently. Pure: no logging. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "common/address.h"
+#include "common/macro.h"
+#include "common/parse-util.h"
+#include "daemon/unit-exec.h"
+#include "daemon/unit-file.h"
+#include "daemon/unit-keys.h"
+#include "daemon/unit-load.h"
+#include "daemon/unit-values.h"
+
+/* ---- the lists the keys fill ---- */
+
+void socket_config_listens_free(SocketConfig *s) {
+        for (size_t i = 0; i < s->n_listens; i++)
+                free(s->listens[i].text);
+        free(s->listens);
+        s->listens = NULL;
+        s->n_listens = 0;
+}
+
+void service_config_environment_files_free(ServiceConfig *s) {
+        for (size_t i = 0; i < s->n_environment_files; i++)
+                free(s->environment_files[i].path);
+        free(s->environment_files);
+        s->environment_files = NULL;
+        s->n_environment_files = 0;
+}
+
+/* ---- keys with side effects or their own checks ---- */
+
+static int key_trigger_limit_burst(LoadContext *c, const ConfigItem *it, const char *value,
+                                   unsigned line, void *data) {
+        c->trigger_limit_burst_set = *value != '\0';
+        return value_unsigned(c, it, value, line, data);
+}
+
+static int key_bind_ipv6_only(LoadContext *c, const ConfigItem *it, const char *value,
+                              unsigned line, void *data) {
+        unsigned before = c->n_errors;
+        int r = value_enum(c, it, value, line, data);
+
+        if (r >= 0 && c->n_errors == before)
+                c->u->socket.bind_ipv6_only_origin = *value ? (UnitOrigin) { c->file, line }
+                                                             : (UnitOrigin) {};
+        return r;
+}
+
+static int key_notify_access(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                             void *data) {
+        unsigned before = c->n_errors;
+        int r = value_enum(c, it, value, line, data);
+
+        if (r >= 0 && c->n_errors == before)
+                c->u->service.notify_access_set = *value != '\0';
+        return r;
+}
+
+static int key_service_non_blocking(LoadContext *c, const ConfigItem *it, const char *value,
+                                    unsigned line, void *data) {
+        unsigned before = c->n_errors;
+        int r = value_bool(c, it, value, line, data);
+
+        if (r >= 0 && c->n_errors == before)
+                c->u->service.non_blocking_set = *value != '\0';
+        return r;
+}
+
+static int key_timeout_sec(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                           void *data) {
+        /* TimeoutSec= sets both, as in systemd. */
+        unsigned before = c->n_errors;
+        int r = value_sec(c, it, value, line, &c->u->service.timeout_start_usec);
+
+        if (r >= 0 && c->n_errors == before)
+                c->u->service.timeout_stop_usec = c->u->service.timeout_start_usec;
+        return r;
+}
+
+static int key_listen(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                      void *data) {
+        SocketConfig *s = &c->u->socket;
+        char err[ADDRESS_ERROR_MAX] = "", q[QUOTE_SIZE];
+        ListenAddress a;
+        char *text;
+        int r;
+
+        if (!*value) {
+                /* As systemd: an empty Listen*= resets every listen entry, of all types. */
+                socket_config_listens_free(s);
+                return 0;
+        }
+        if (s->n_listens >= UNIT_LISTEN_MAX) {
+                report(c, LOG_ERR, line, "Too many listen entries (more than %u) at %s=",
+                       UNIT_LISTEN_MAX, it->key);
+                return 0;
+        }
+        r = address_parse(value, &a, err, sizeof err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                report(c, LOG_ERR, line, "Invalid address in %s='%s': %s", it->key,
+                       cut(value, q), err[0] ? err : "not a listen address");
+                return 0;
+        }
+        if (it->arg == LISTEN_SEQPACKET && !address_is_unix(&a)) {
+                report(c, LOG_ERR, line,
+                       "Invalid address in %s='%s': sequential packet sockets are unix only; "
+                       "write a path such as /run/app.sock or an abstract name such as @app",
+                       it->key, cut(value, q));
+                return 0;
+        }
+        text = strdup(value);
+        if (!text)
+                return -ENOMEM;
+        if (array_reserve_one(&s->listens, s->n_listens, sizeof(SocketListen)) < 0) {
+                free(text);
+                return -ENOMEM;
+        }
+        s->listens[s->n_listens++] = (SocketListen) {
+                .type = (ListenType) it->arg,
+                .address = a,
+                .text = text,
+                .origin = { c->file, line },
+        };
+        return 0;
+}
+
+static int key_socket_service(LoadContext *c, const ConfigItem *it, const char *value,
+                              unsigned line, void *data) {
+        char q[QUOTE_SIZE];
+
+        if (*value) {
+                if (unit_name_to_type(value) != UNIT_SERVICE) {
+                        load_invalid(c, line, it->key, value,
+                                     "a service unit name such as web.service");
+                        return 0;
+                }
+                if (endswith(value, "@.service")) {
+                        report(c, LOG_ERR, line,
+                               "Invalid value for %s=: '%s' is a template; name a service, "
+                               "or use Accept=yes to start NAME@.service per connection",
+                               it->key, cut(value, q));
+                        return 0;
+                }
+        }
+        c->service_origin = *value ? (UnitOrigin) { c->file, line } : (UnitOrigin) {};
+        return value_string(c, it, value, line, data);
+}
+
+static int key_environment_file(LoadContext *c, const ConfigItem *it, const char *value,
+                                unsigned line, void *data) {
+        ServiceConfig *s = &c->u->service;
+        const char *path = value;
+        bool optional = false;
+        char *t;
+
+        if (!*value) {
+                service_config_environment_files_free(s);
+                return 0;
+        }
+        if (*path == '-') {
+                optional = true;
+                path++;
+        }
+        if (!path_is_absolute(path)) {
+                load_invalid(c, line, it->key, value, "an absolute path, optionally after '-'");
+                return 0;
+        }
+        if (s->n_environment_files >= UNIT_LIST_MAX) {
+                report(c, LOG_ERR, line, "Too many %s= entries (more than %u)", it->key,
+                       UNIT_LIST_MAX);
+                return 0;
+        }
+        t = strdup(path);
+        if (!t)
+                return -ENOMEM;
+        if (array_reserve_one(&s->environment_files, s->n_environment_files,
+                              sizeof(EnvironmentFile)) < 0) {
+                free(t);
+                return -ENOMEM;
+        }
+        s->environment_files[s->n_environment_files++] = (EnvironmentFile) {
+                .path = t,
+                .optional = optional,
+        };
+        return 0;
+}
+
+static int key_working_directory(LoadContext *c, const ConfigItem *it, const char *value,
+                                 unsigned line, void *data) {
+        ServiceConfig *s = &c->u->service;
+        const char *path = value;
+        bool optional = false;
+        int r;
+
+        if (*path == '-') {
+                optional = true;
+                path++;
+        }
+        if (*value && !streq(path, "~") && !path_is_absolute(path)) {
+                load_invalid(c, line, it->key, value,
+                             "an absolute path or '~', optionally after '-'");
+                return 0;
+        }
+        r = value_string(c, it, path, line, data);
+        if (r < 0)
+                return r;
+        s->working_directory_optional = *value ? optional : false;
+        return 0;
+}
+
+static int key_limit_nofile(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                            void *data) {
+        ServiceConfig *s = &c->u->service;
+        uint64_t soft, hard;
+        int r;
+
+        if (!*value) {
+                s->limit_nofile_soft = s->limit_nofile_hard = UINT64_MAX;
+                s->limit_nofile_set = false;
+                return 0;
+        }
+        r = parse_rlimit(value, &soft, &hard);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                load_invalid(c, line, it->key, value,
+                             "a number, SOFT:HARD with SOFT <= HARD, or infinity");
+                return 0;
+        }
+        s->limit_nofile_soft = soft;
+        s->limit_nofile_hard = hard;
+        s->limit_nofile_set = true;
+        return 0;
+}
+
+static int key_ignore(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                      void *data) {
+        return 0;
+}
+
+static int key_dependency(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                          void *data) {
+        report(c, LOG_WARNING, line,
+               "%s= has no effect in berth (it has no unit dependencies or ordering), ignoring",
+               it->key);
+        return 0;
+}
+
+static int key_unsupported(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                           void *data) {
+        report(c, LOG_WARNING, line, "%s= is not supported by berth, ignoring", it->key);
+        return 0;
+}
+
+/* ---- the table ---- */
+
+#define FIELD(f) offsetof(Unit, f), sizeof(((Unit *) 0)->f)
+#define NOFIELD 0, 0
+#define U SECTION_UNIT
+#define SO SECTION_SOCKET
+#define SE SECTION_SERVICE
+#define I SECTION_INSTALL
+
+static const ConfigItem config_items[] = {
+        /* [Unit] */
+        { U, "Description", value_string, FIELD(description), 0 },
+        { U, "StartLimitIntervalSec", value_sec, FIELD(start_limit_interval_usec), SEC_ANY },
+        { U, "StartLimitBurst", value_unsigned, FIELD(start_limit_burst), 0 },
+        { U, "Documentation", key_ignore, NOFIELD, 0 },
+        { U, "After", key_dependency, NOFIELD, 0 },
+        { U, "Before", key_dependency, NOFIELD, 0 },
+        { U, "Requires", key_dependency, NOFIELD, 0 },
+        { U, "Wants", key_dependency, NOFIELD, 0 },
+        { U, "Conflicts", key_dependency, NOFIELD, 0 },
+        { U, "BindsTo", key_dependency, NOFIELD, 0 },
+        { U, "PartOf", key_dependency, NOFIELD, 0 },
+        { U, "Requisite", key_dependency, NOFIELD, 0 },
+        { U, "Upholds", key_dependency, NOFIELD, 0 },
+        { U, "OnFailure", key_dependency, NOFIELD, 0 },
+        { U, "OnSuccess", key_dependency, NOFIELD, 0 },
+        { U, "PropagatesReloadTo", key_dependency, NOFIELD, 0 },
+        { U, "ReloadPropagatedFrom", key_dependency, NOFIELD, 0 },
+        { U, "PropagatesStopTo", key_dependency, NOFIELD, 0 },
+        { U, "StopPropagatedFrom", key_dependency, NOFIELD, 0 },
+        { U, "JoinsNamespaceOf", key_dependency, NOFIELD, 0 },
+        { U, "DefaultDependencies", key_dependency, NOFIELD, 0 },
+        { U, "RequiresMountsFor", key_dependency, NOFIELD, 0 },
+        { U, "WantsMountsFor", key_dependency, NOFIELD, 0 },
+        { U, "StartLimitAction", key_unsupported, NOFIELD, 0 },
+        { U, "FailureAction", key_unsupported, NOFIELD, 0 },
+        { U, "SuccessAction", key_unsupported, NOFIELD, 0 },
+        { U, "FailureActionExitStatus", key_unsupported, NOFIELD, 0 },
+        { U, "SuccessActionExitStatus", key_unsupported, NOFIELD, 0 },
+        { U, "RebootArgument", key_unsupported, NOFIELD, 0 },
+        { U, "RefuseManualStart", key_unsupported, NOFIELD, 0 },
+        { U, "RefuseManualStop", key_unsupported, NOFIELD, 0 },
+        { U, "AllowIsolate", key_unsupported, NOFIELD, 0 },
+        { U, "IgnoreOnIsolate", key_unsupported, NOFIELD, 0 },
+        { U, "StopWhenUnneeded", key_unsupported, NOFIELD, 0 },
+        { U, "CollectMode", key_unsupported, NOFIELD, 0 },
+        { U, "JobTimeoutSec", key_unsupported, NOFIELD, 0 },
+        { U, "JobRunningTimeoutSec", key_unsupported, NOFIELD, 0 },
+        { U, "JobTimeoutAction", key_unsupported, NOFIELD, 0 },
+        { U, "OnFailureJobMode", key_unsupported, NOFIELD, 0 },
+        { U, "SourcePath", key_unsupported, NOFIELD, 0 },
+        { U, "SurviveFinalKillSignal", key_unsupported, NOFIELD, 0 },
+
+        /* [Socket] */
+        { SO, "ListenStream", key_listen, NOFIELD, LISTEN_STREAM },
+        { SO, "ListenDatagram", key_listen, NOFIELD, LISTEN_DATAGRAM },
+        { SO, "ListenSequentialPacket", key_listen, NOFIELD, LISTEN_SEQPACKET },
+        { SO, "BindIPv6Only", key_bind_ipv6_only, FIELD(socket.bind_ipv6_only),
+          ENUM_BIND_IPV6_ONLY },
+        { SO, "Backlog", value_backlog, FIELD(socket.backlog), 0 },
+        { SO, "Accept", value_bool, FIELD(socket.accept), 0 },
+        { SO, "Service", key_socket_service, FIELD(socket.service), 0 },
+        { SO, "FileDescriptorName", value_fdname, FIELD(socket.fdname), 0 },
+        { SO, "SocketUser", value_user, FIELD(socket.socket_user), 0 },
+        { SO, "SocketGroup", value_user, FIELD(socket.socket_group), 0 },
+        { SO, "SocketMode", value_mode, FIELD(socket.socket_mode), 07777 },
+        { SO, "DirectoryMode", value_mode, FIELD(socket.directory_mode), 07777 },
+        { SO, "RemoveOnStop", value_bool, FIELD(socket.remove_on_stop), 0 },
+        { SO, "ReusePort", value_bool, FIELD(socket.reuse_port), 0 },
+        { SO, "FreeBind", value_bool, FIELD(socket.free_bind), 0 },
+        { SO, "Transparent", value_bool, FIELD(socket.transparent), 0 },
+        { SO, "NoDelay", value_bool, FIELD(socket.no_delay), 0 },
+        { SO, "KeepAlive", value_bool, FIELD(socket.keep_alive), 0 },
+        { SO, "KeepAliveTimeSec", value_sec, FIELD(socket.keep_alive_time_usec), SEC_FINITE },
+        { SO, "KeepAliveIntervalSec", value_sec, FIELD(socket.keep_alive_interval_usec),
+          SEC_FINITE },
+        { SO, "KeepAliveProbes", value_unsigned, FIELD(socket.keep_alive_probes), 0 },
+        { SO, "DeferAcceptSec", value_sec, FIELD(socket.defer_accept_usec), SEC_FINITE },
+        { SO, "ReceiveBuffer", value_buffer_size, FIELD(socket.receive_buffer), 0 },
+        { SO, "SendBuffer", value_buffer_size, FIELD(socket.send_buffer), 0 },
+        { SO, "BindToDevice", value_ifname, FIELD(socket.bind_to_device), 0 },
+        { SO, "PassCredentials", value_bool, FIELD(socket.pass_credentials), 0 },
+        { SO, "MaxConnections", value_unsigned, FIELD(socket.max_connections), 1 },
+        { SO, "MaxConnectionsPerSource", value_unsigned,
+          FIELD(socket.max_connections_per_source), 0 },
+        { SO, "TriggerLimitIntervalSec", value_sec, FIELD(socket.trigger_limit_interval_usec),
+          SEC_ANY },
+        { SO, "TriggerLimitBurst", key_trigger_limit_burst, FIELD(socket.trigger_limit_burst), 0 },
+        { SO, "PollLimitIntervalSec", value_sec, FIELD(socket.poll_limit_interval_usec), SEC_ANY },
+        { SO, "PollLimitBurst", value_unsigned, FIELD(socket.poll_limit_burst), 0 },
+        { SO, "NonBlocking", value_bool, FIELD(socket.non_blocking), 0 },
+        /* systemd.socket(5) keys berth does not implement. */
+        { SO, "ListenFIFO", key_unsupported, NOFIELD, 0 },
+        { SO, "ListenSpecial", key_unsupported, NOFIELD, 0 },
+        { SO, "ListenNetlink", key_unsupported, NOFIELD, 0 },
+        { SO, "ListenMessageQueue", key_unsupported, NOFIELD, 0 },
+        { SO, "ListenUSBFunction", key_unsupported, NOFIELD, 0 },
+        { SO, "SocketProtocol", key_unsupported, NOFIELD, 0 },
+        { SO, "Symlinks", key_unsupported, NOFIELD, 0 },
+        { SO, "Writable", key_unsupported, NOFIELD, 0 },
+        { SO, "FlushPending", key_unsupported, NOFIELD, 0 },
+        { SO, "Priority", key_unsupported, NOFIELD, 0 },
+        { SO, "Mark", key_unsupported, NOFIELD, 0 },
+        { SO, "IPTOS", key_unsupported, NOFIELD, 0 },
+        { SO, "IPTTL", key_unsupported, NOFIELD, 0 },
+        { SO, "Broadcast", key_unsupported, NOFIELD, 0 },
+        { SO, "PassSecurity", key_unsupported, NOFIELD, 0 },
+        { SO, "PassPacketInfo", key_unsupported, NOFIELD, 0 },
+        { SO, "PassFileDescriptorsToExec", key_unsupported, NOFIELD, 0 },
+        { SO, "AcceptFileDescriptors", key_unsupported, NOFIELD, 0 },
+        { SO, "Timestamping", key_unsupported, NOFIELD, 0 },
+        { SO, "TCPCongestion", key_unsupported, NOFIELD, 0 },
+        { SO, "PipeSize", key_unsupported, NOFIELD, 0 },
+        { SO, "MessageQueueMaxMessages", key_unsupported, NOFIELD, 0 },
+        { SO, "MessageQueueMessageSize", key_unsupported, NOFIELD, 0 },
+        { SO, "SmackLabel", key_unsupported, NOFIELD, 0 },
+        { SO, "SmackLabelIPIn", key_unsupported, NOFIELD, 0 },
+        { SO, "SmackLabelIPOut", key_unsupported, NOFIELD, 0 },
+        { SO, "SELinuxContextFromNet", key_unsupported, NOFIELD, 0 },
+        { SO, "ExecStartPre", key_unsupported, NOFIELD, 0 },
+        { SO, "ExecStartPost", key_unsupported, NOFIELD, 0 },
+        { SO, "ExecStopPre", key_unsupported, NOFIELD, 0 },
+        { SO, "ExecStopPost", key_unsupported, NOFIELD, 0 },
+        { SO, "TimeoutSec", key_unsupported, NOFIELD, 0 },
+        { SO, "DeferTrigger", key_unsupported, NOFIELD, 0 },
+        { SO, "DeferTriggerMaxSec", key_unsupported, NOFIELD, 0 },
+        { SO, "User", key_unsupported, NOFIELD, 0 },
+        { SO, "Group", key_unsupported, NOFIELD, 0 },
+        { SO, "Slice", key_unsupported, NOFIELD, 0 },
+
+        /* [Service] */
+        { SE, "ExecStart", exec_command_parse, FIELD(service.exec_start),
+          offsetof(Unit, service.n_exec_start) },
+        { SE, "ExecStartPre", exec_command_parse, FIELD(service.exec_start_pre),
+          offsetof(Unit, service.n_exec_start_pre) },
+        { SE, "ExecReload", exec_command_parse, FIELD(service.exec_reload),
+          offsetof(Unit, service.n_exec_reload) },
+        { SE, "ExecStop", exec_command_parse, FIELD(service.exec_stop),
+          offsetof(Unit, service.n_exec_stop) },
+        { SE, "Type", value_enum, FIELD(service.type), ENUM_SERVICE_TYPE },
+        { SE, "Restart", value_enum, FIELD(service.restart), ENUM_RESTART },
+        { SE, "RestartSec", value_sec, FIELD(service.restart_usec), SEC_ANY },
+        { SE, "TimeoutStartSec", value_sec, FIELD(service.timeout_start_usec),
+          SEC_ZERO_IS_INFINITY },
+        { SE, "TimeoutStopSec", value_sec, FIELD(service.timeout_stop_usec), SEC_ZERO_IS_INFINITY },
+        { SE, "TimeoutSec", key_timeout_sec, FIELD(service.timeout_start_usec),
+          SEC_ZERO_IS_INFINITY },
+        { SE, "KillSignal", value_signal, FIELD(service.kill_signal), 0 },
+        { SE, "KillMode", value_enum, FIELD(service.kill_mode), ENUM_KILL_MODE },
+        { SE, "ReloadSignal", value_signal, FIELD(service.reload_signal), 0 },
+        { SE, "User", value_user, FIELD(service.user), 0 },
+        { SE, "Group", value_user, FIELD(service.group), 0 },
+        { SE, "SupplementaryGroups", value_word_list, FIELD(service.supplementary_groups),
+          WORDS_GROUPS },
+        { SE, "WorkingDirectory", key_working_directory, FIELD(service.working_directory), 0 },
+        { SE, "Environment", value_environment, FIELD(service.environment), 0 },
+        { SE, "EnvironmentFile", key_environment_file, NOFIELD, 0 },
+        { SE, "UMask", value_mode, FIELD(service.umask), 0777 },
+        { SE, "LimitNOFILE", key_limit_nofile, NOFIELD, 0 },
+        { SE, "NoNewPrivileges", value_bool, FIELD(service.no_new_privileges), 0 },
+        { SE, "Sockets", value_word_list, FIELD(service.sockets), WORDS_SOCKETS },
+        { SE, "NotifyAccess", key_notify_access, FIELD(service.notify_access), ENUM_NOTIFY_ACCESS },
+        { SE, "FileDescriptorStoreMax", value_fd_store_max, FIELD(service.fd_store_max), 0 },
+        { SE, "WatchdogSec", value_sec, FIELD(service.watchdog_usec), SEC_INFINITY_IS_ZERO },
+        { SE, "StandardInput", value_enum, FIELD(service.std_input), ENUM_STD_INPUT },
+        { SE, "StandardOutput", value_enum, FIELD(service.std_output), ENUM_STD_OUTPUT },
+        { SE, "StandardError", value_enum, FIELD(service.std_error), ENUM_STD_OUTPUT },
+        { SE, "NonBlocking", key_service_non_blocking, FIELD(service.non_blocking), 0 },
+        { SE, "Handover", value_enum, FIELD(service.handover), ENUM_HANDOVER },
+        /* systemd.service(5) and systemd.exec(5) keys berth does not implement; more by prefix
+         * below. */
+        { SE, "ExecStartPost", key_unsupported, NOFIELD, 0 },
+        { SE, "ExecStopPost", key_unsupported, NOFIELD, 0 },
+        { SE, "ExecCondition", key_unsupported, NOFIELD, 0 },
+        { SE, "PIDFile", key_unsupported, NOFIELD, 0 },
+        { SE, "RemainAfterExit", key_unsupported, NOFIELD, 0 },
+        { SE, "GuessMainPID", key_unsupported, NOFIELD, 0 },
+        { SE, "BusName", key_unsupported, NOFIELD, 0 },
+        { SE, "RestartSteps", key_unsupported, NOFIELD, 0 },
+        { SE, "RestartMaxDelaySec", key_unsupported, NOFIELD, 0 },
+        { SE, "RestartPreventExitStatus", key_unsupported, NOFIELD, 0 },
+        { SE, "RestartForceExitStatus", key_unsupported, NOFIELD, 0 },
+        { SE, "SuccessExitStatus", key_unsupported, NOFIELD, 0 },
+        { SE, "TimeoutAbortSec", key_unsupported, NOFIELD, 0 },
+        { SE, "TimeoutStartFailureMode", key_unsupported, NOFIELD, 0 },
+        { SE, "TimeoutStopFailureMode", key_unsupported, NOFIELD, 0 },
+        { SE, "RuntimeMaxSec", key_unsupported, NOFIELD, 0 },
+        { SE, "RuntimeRandomizedExtraSec", key_unsupported, NOFIELD, 0 },
+        { SE, "FileDescriptorStorePreserve", key_unsupported, NOFIELD, 0 },
+        { SE, "USBFunctionDescriptors", key_unsupported, NOFIELD, 0 },
+        { SE, "USBFunctionStrings", key_unsupported, NOFIELD, 0 },
+        { SE, "OOMPolicy", key_unsupported, NOFIELD, 0 },
+        { SE, "OOMScoreAdjust", key_unsupported, NOFIELD, 0 },
+        { SE, "OpenFile", key_unsupported, NOFIELD, 0 },
+        { SE, "ExitType", key_unsupported, NOFIELD, 0 },
+        { SE, "RootDirectory", key_unsupported, NOFIELD, 0 },
+        { SE, "RootImage", key_unsupported, NOFIELD, 0 },
+        { SE, "DynamicUser", key_unsupported, NOFIELD, 0 },
+        { SE, "PassEnvironment", key_unsupported, NOFIELD, 0 },
+        { SE, "UnsetEnvironment", key_unsupported, NOFIELD, 0 },
+        { SE, "SyslogIdentifier", key_unsupported, NOFIELD, 0 },
+        { SE, "SyslogFacility", key_unsupported, NOFIELD, 0 },
+        { SE, "SyslogLevel", key_unsupported, NOFIELD, 0 },
+        { SE, "SyslogLevelPrefix", key_unsupported, NOFIELD, 0 },
+        { SE, "LogLevelMax", key_unsupported, NOFIELD, 0 },
+        { SE, "StandardInputText", key_unsupported, NOFIELD, 0 },
+        { SE, "StandardInputData", key_unsupported, NOFIELD, 0 },
+        { SE, "TTYPath", key_unsupported, NOFIELD, 0 },
+        { SE, "Nice", key_unsupported, NOFIELD, 0 },
+        { SE, "CPUAffinity", key_unsupported, NOFIELD, 0 },
+        { SE, "CapabilityBoundingSet", key_unsupported, NOFIELD, 0 },
+        { SE, "AmbientCapabilities", key_unsupported, NOFIELD, 0 },
+        { SE, "SecureBits", key_unsupported, NOFIELD, 0 },
+        { SE, "ReadWritePaths", key_unsupported, NOFIELD, 0 },
+        { SE, "ReadOnlyPaths", key_unsupported, NOFIELD, 0 },
+        { SE, "InaccessiblePaths", key_unsupported, NOFIELD, 0 },
+        { SE, "SystemCallFilter", key_unsupported, NOFIELD, 0 },
+        { SE, "SystemCallArchitectures", key_unsupported, NOFIELD, 0 },
+        { SE, "SystemCallErrorNumber", key_unsupported, NOFIELD, 0 },
+        { SE, "LockPersonality", key_unsupported, NOFIELD, 0 },
+        { SE, "Slice", key_unsupported, NOFIELD, 0 },
+        { SE, "Delegate", key_unsupported, NOFIELD, 0 },
+        { SE, "TasksMax", key_unsupported, NOFIELD, 0 },
+        { SE, "RuntimeDirectory", key_unsupported, NOFIELD, 0 },
+        { SE, "StateDirectory", key_unsupported, NOFIELD, 0 },
+        { SE, "CacheDirectory", key_unsupported, NOFIELD, 0 },
+        { SE, "LogsDirectory", key_unsupported, NOFIELD, 0 },
+        { SE, "ConfigurationDirectory", key_unsupported, NOFIELD, 0 },
+        { SE, "RuntimeDirectoryMode", key_unsupported, NOFIELD, 0 },
+        { SE, "RuntimeDirectoryPreserve", key_unsupported, NOFIELD, 0 },
+        { SE, "StateDirectoryMode", key_unsupported, NOFIELD, 0 },
+        { SE, "PAMName", key_unsupported, NOFIELD, 0 },
+        { SE, "KillSignal2", key_unsupported, NOFIELD, 0 },
+        { SE, "FinalKillSignal", key_unsupported, NOFIELD, 0 },
+        { SE, "RestartKillSignal", key_unsupported, NOFIELD, 0 },
+        { SE, "SendSIGKILL", key_unsupported, NOFIELD, 0 },
+        { SE, "SendSIGHUP", key_unsupported, NOFIELD, 0 },
+        { SE, "WatchdogSignal", key_unsupported, NOFIELD, 0 },
+        { SE, "KeyringMode", key_unsupported, NOFIELD, 0 },
+        { SE, "IgnoreSIGPIPE", key_unsupported, NOFIELD, 0 },
+        { SE, "UtmpIdentifier", key_unsupported, NOFIELD, 0 },
+        { SE, "UtmpMode", key_unsupported, NOFIELD, 0 },
+        { SE, "SetCredential", key_unsupported, NOFIELD, 0 },
+        { SE, "LoadCredential", key_unsupported, NOFIELD, 0 },
+
+        /* [Install] */
+        { I, "WantedBy", value_word_list, FIELD(wanted_by), WORDS_UNITS },
+        { I, "Alias", key_ignore, NOFIELD, 0 },
+        { I, "RequiredBy", key_ignore, NOFIELD, 0 },
+        { I, "UpheldBy", key_ignore, NOFIELD, 0 },
+        { I, "Also", key_ignore, NOFIELD, 0 },
+        { I, "DefaultInstance", key_ignore, NOFIELD, 0 },
+};
+
+/* Families of systemd keys berth does not implement, by prefix. */
+static const struct {
+        SectionKind section;
+        const char *prefix;
+} unsupported_prefixes[] = {
+        { U, "Condition" }, { U, "Assert" },
+        { SE, "Limit" }, { SE, "Protect" }, { SE, "Private" }, { SE, "Restrict" },
+        { SE, "Memory" }, { SE, "CPU" }, { SE, "IO" }, { SE, "Startup" }, { SE, "Device" },
+        { SE, "IP" }, { SE, "Socket" }, { SE, "Bind" }, { SE, "Temporary" }, { SE, "Mount" },
+        { SE, "Log" }, { SE, "Personality" }, { SE, "Managed" }, { SE, "Tasks" },
+        { SE, "Environment" }, { SE, "Import" }, { SE, "Extension" }, { SE, "Root" },
+        { SE, "Coredump" }, { SE, "Timer" }, { SE, "NUMA" }, { SE, "Network" },
+        { SE, "Selinux" }, { SE, "SELinux" }, { SE, "AppArmor" }, { SE, "Smack" },
+        { SE, "Keyring" }, { SE, "Nice" }, { SE, "OOM" },
+};
+
+#undef U
+#undef SO
+#undef SE
+#undef I
+
+/* ---- sections and assignments ---- */
+
+static const char *section_name(SectionKind s) {
+        switch (s) {
+        case SECTION_UNIT:
+                return "Unit";
+        case SECTION_SOCKET:
+                return "Socket";
+        case SECTION_SERVICE:
+                return "Service";
+        case SECTION_INSTALL:
+                return "Install";
+        case SECTION_NONE:
+        case SECTION_IGNORED:
+                break;
+        }
+        return "?";
+}
+
+int unit_keys_section(LoadContext *c, const char *name, unsigned line) {
+        char q[QUOTE_SIZE];
+
+        if (streq(name, "Unit"))
+                c->section = SECTION_UNIT;
+        else if (streq(name, "Install"))
+                c->section = SECTION_INSTALL;
+        else if (streq(name, "Socket") || streq(name, "Service")) {
+                SectionKind k = streq(name, "Socket") ? SECTION_SOCKET : SECTION_SERVICE;
+                if ((k == SECTION_SOCKET) != (c->u->type == UNIT_SOCKET)) {
+                        report(c, LOG_WARNING, line,
+                               "Section '[%s]' does not belong in a .%s unit, ignoring", name,
+                               unit_type_to_string(c->u->type));
+                        c->section = SECTION_IGNORED;
+                } else
+                        c->section = k;
+        } else if (startswith(name, "X-"))
+                c->section = SECTION_IGNORED;
+        else {
+                report(c, LOG_WARNING, line, "Unknown section '[%s]', ignoring", cut(name, q));
+                c->section = SECTION_IGNORED;
+        }
+        return 0;
+}
+
+int unit_keys_assign(LoadContext *c, const char *key, const char *value, unsigned line) {
+        if (c->section == SECTION_IGNORED || c->section == SECTION_NONE)
+                return 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(config_items); i++) {
+                const ConfigItem *it = &config_items[i];
+                if (it->section == c->section && streq(it->key, key))
+                        return it->parse(c, it, value, line, field(c, it->offset));
+        }
+        for (size_t i = 0; i < ELEMENTSOF(unsupported_prefixes); i++)
+                if (unsupported_prefixes[i].section == c->section &&
+                    startswith(key, unsupported_prefixes[i].prefix)) {
+                        report(c, LOG_WARNING, line, "%s= is not supported by berth, ignoring",
+                               key);
+                        return 0;
+                }
+        report(c, LOG_WARNING, line, "Unknown key '%s=' in section [%s], ignoring", key,
+               section_name(c->section));
+        return 0;
+}
