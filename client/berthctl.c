@@ -460,47 +460,19 @@ static int verb_check(char **args, size_t n) {
         return log_error_errno(errno, "Failed to execute %s: %m", berthd);
 }
 
-/* fds SOCKET -- CMD: the socket's fds at 3.., LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID, then
- * exec CMD in this process, so LISTEN_PID is our pid and stays right across exec. The bus is
- * closed first (*busp is consumed). */
-static int verb_fds(sd_bus **busp, char **args, size_t n, char **cmd) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_free_ char *name = NULL, *names = NULL, *default_name = NULL;
-        _cleanup_free_ int *fds = NULL;
+/* Reads GetSocketFds' reply into fds (at most FDS_MAX; they belong to the reply) and
+ * LISTEN_FDNAMES (one name per fd; default_name for any the reply does not name). */
+static int fds_read_reply(sd_bus_message *reply, const char *name, const char *default_name,
+                          int *fds, size_t *ret_n_fds, char **ret_names) {
+        _cleanup_free_ char *names = NULL;
         const char *contents = NULL;
         size_t n_fds = 0, n_names = 0, names_len = 0;
         bool in_struct = false;
-        char type, num[32];
+        char type;
         FILE *f;
         int r;
 
-        if (n != 1 || !cmd || !cmd[0]) {
-                log_error("Usage: berthctl fds SOCKET -- CMD [ARG...]");
-                return -EINVAL;
-        }
-        if (unit_name_has_suffix(args[0]))
-                name = strdup(args[0]);
-        else if (asprintf(&name, "%s.socket", args[0]) < 0)
-                name = NULL;
-        fds = calloc(FDS_MAX, sizeof(int));
-        if (!name || !fds)
-                return log_oom();
-        default_name = strndup(name, strlen(name) - (endswith(name, ".socket") ? 7 : 0));
-        if (!default_name)
-                return log_oom();
-
-        r = bus_call(*busp, "GetSocketFds", BERTHCTL_QUERY_TIMEOUT_USEC, &error, &reply, "s",
-                     name);
-        if (r < 0) {
-                _cleanup_free_ char *what = NULL;
-                if (asprintf(&what, "Failed to get the fds of %s", name) < 0)
-                        return log_oom();
-                return bus_report_error(what, name, &error, r);
-        }
-
-        /* The reply is "ahas"; a berthd that wraps it in one struct is understood too. The
-         * fds belong to the reply: each is duplicated above the 3.. range first. */
+        /* The reply is "ahas"; a berthd that wraps it in one struct is understood too. */
         r = sd_bus_message_peek_type(reply, &type, &contents);
         if (r > 0 && type == SD_BUS_TYPE_STRUCT) {
                 r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_STRUCT, contents);
@@ -553,19 +525,15 @@ static int verb_fds(sd_bus **busp, char **args, size_t n, char **cmd) {
                 log_error("%s has no bound sockets.", name);
                 return -ENOENT;
         }
+        *ret_n_fds = n_fds;
+        *ret_names = TAKE_PTR(names);
+        return 0;
+}
 
-        /* Above 3+n first, so that moving them down never lands on one not yet moved. */
-        for (size_t i = 0; i < n_fds; i++) {
-                fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, (int) (3 + n_fds));
-                if (fds[i] < 0) {
-                        r = -errno;
-                        for (size_t k = 0; k < i; k++)
-                                safe_close(fds[k]);
-                        return log_error_errno(r, "Failed to duplicate a socket fd: %m");
-                }
-        }
-        reply = sd_bus_message_unref(reply);
-        *busp = sd_bus_flush_close_unref(*busp);
+/* Moves fds (owned, CLOEXEC) to 3.., sets LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID, and
+ * execs cmd. Returns only on failure. */
+static int fds_exec(int *fds, size_t n_fds, const char *names, char **cmd) {
+        char num[32];
 
         for (size_t i = 0; i < n_fds; i++) {
                 /* dup2() leaves FD_CLOEXEC clear on the new fd: CMD inherits it. */
@@ -589,6 +557,60 @@ static int verb_fds(sd_bus **busp, char **args, size_t n, char **cmd) {
         execvp(cmd[0], cmd);
         log_error_errno(errno, "berthctl: failed to execute '%s': %m", cmd[0]);
         return 127;
+}
+
+/* fds SOCKET -- CMD: the socket's fds at 3.., LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID, then
+ * exec CMD in this process, so LISTEN_PID is our pid and stays right across exec. The bus is
+ * closed first (*busp is consumed). */
+static int verb_fds(sd_bus **busp, char **args, size_t n, char **cmd) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *name = NULL, *names = NULL, *default_name = NULL;
+        _cleanup_free_ int *fds = NULL;
+        size_t n_fds = 0;
+        int r;
+
+        if (n != 1 || !cmd || !cmd[0]) {
+                log_error("Usage: berthctl fds SOCKET -- CMD [ARG...]");
+                return -EINVAL;
+        }
+        if (unit_name_has_suffix(args[0]))
+                name = strdup(args[0]);
+        else if (asprintf(&name, "%s.socket", args[0]) < 0)
+                name = NULL;
+        fds = calloc(FDS_MAX, sizeof(int));
+        if (!name || !fds)
+                return log_oom();
+        default_name = strndup(name, strlen(name) - (endswith(name, ".socket") ? 7 : 0));
+        if (!default_name)
+                return log_oom();
+
+        r = bus_call(*busp, "GetSocketFds", BERTHCTL_QUERY_TIMEOUT_USEC, &error, &reply, "s",
+                     name);
+        if (r < 0) {
+                _cleanup_free_ char *what = NULL;
+                if (asprintf(&what, "Failed to get the fds of %s", name) < 0)
+                        return log_oom();
+                return bus_report_error(what, name, &error, r);
+        }
+        r = fds_read_reply(reply, name, default_name, fds, &n_fds, &names);
+        if (r < 0)
+                return r;
+
+        /* The fds belong to the reply: each goes above 3+n first, so that moving them down
+         * never lands on one not yet moved. */
+        for (size_t i = 0; i < n_fds; i++) {
+                fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, (int) (3 + n_fds));
+                if (fds[i] < 0) {
+                        r = -errno;
+                        for (size_t k = 0; k < i; k++)
+                                safe_close(fds[k]);
+                        return log_error_errno(r, "Failed to duplicate a socket fd: %m");
+                }
+        }
+        reply = sd_bus_message_unref(reply);
+        *busp = sd_bus_flush_close_unref(*busp);
+        return fds_exec(fds, n_fds, names, cmd);
 }
 
 /* A verb acts (fn) or shows (show, with the options status.c reads). */
