@@ -1,8 +1,10 @@
-/* listener: creates and binds one socket per BindSpec with every option of its unit, reads the
- * result back from the kernel, and formats the one log line for it (SPEC §3). On EADDRINUSE it
- * names the holder, found by sock-diag. No event loop here: the caller owns the fds it returns
- * (the services watch them). No logging either: errors come back as text for the caller to
- * log with the unit's name. */
+/* listener: berth's sockets (SPEC §3). listener_bind() (listener-bind.c) creates and binds one
+ * socket per BindSpec with every option of its unit; on EADDRINUSE it names the holder, found
+ * by sock-diag; errors come back as text for the caller to log with the unit's name. The
+ * result is read back from the kernel and described in one log line. A Listener is the
+ * runtime object the manager owns for each bound socket: services borrow it for the handoff,
+ * and it watches its fd on the event loop while its service waits for a client (on-demand
+ * start, TriggerLimit*= and PollLimit*=). */
 #pragma once
 
 #include <stdbool.h>
