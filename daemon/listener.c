@@ -298,12 +298,6 @@ int listener_open(Listener *l, char *err, size_t errlen) {
         return 0;
 }
 
-void listener_adopt(Listener *l, Listener *old) {
-        l->fd = TAKE_FD(old->fd);
-        l->info = old->info;
-        l->have_info = old->have_info;
-}
-
 const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen) {
         if (!l->have_info) {
                 char a[ADDRESS_FORMAT_MAX];

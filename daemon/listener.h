@@ -111,8 +111,6 @@ static inline void listener_freep(Listener **l) {
 /* Binds l (listener_bind()) and reads it back. Returns 0, or a negative errno with the reason
  * in err; on success err may hold one warning to log. */
 int listener_open(Listener *l, char *err, size_t errlen);
-/* Takes over the bound fd of old (same socket, from before a daemon-reload). */
-void listener_adopt(Listener *l, Listener *old);
 /* The log line for a bound listener (listener_describe()). */
 const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen);
 
