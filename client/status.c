@@ -518,9 +518,13 @@ static void status_print_unit(sd_bus *bus, const StatusOptions *o, const UnitPro
                 StatusLogs sl = { .unit = log_unit(p) };
                 uint64_t next;
 
-                /* A unit that keeps no output (a template) is not an error here. */
-                if (logs_fetch(bus, sl.unit, 0, o->lines, &error, &next,
-                               print_status_log_entry, &sl) < 0)
+                /* A unit that keeps no output (a template) is not an error here; output the
+                 * caller may not read is said, as systemctl hints at the journal's. */
+                int r = logs_fetch(bus, sl.unit, 0, o->lines, &error, &next,
+                                   print_status_log_entry, &sl);
+                if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
+                        printf("\nHint: its output is not shown: %s.\n", error.message);
+                else if (r < 0)
                         log_debug("No logs for %s: %s", sl.unit, strna(error.message));
         }
 }

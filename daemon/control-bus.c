@@ -93,6 +93,7 @@ static ControlClient *control_client_free(ControlClient *cl) {
         sd_event_source_disable_unref(cl->timer_source);
         /* Closed, never flushed: a client that does not read must not block berthd. */
         sd_bus_close_unref(cl->bus);
+        free(cl->groups);
         free(cl);
         return NULL;
 }
@@ -198,6 +199,39 @@ static int control_client_on_message(sd_bus_message *msg, void *userdata, sd_bus
         return 0;
 }
 
+/* The peer's supplementary groups, read once like its uid: a client cannot change them after
+ * it connected. At most NGROUPS_MAX (65536) of them. */
+static int control_client_read_groups(ControlClient *cl, int fd) {
+        socklen_t len = 0;
+        gid_t *g;
+
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) < 0 && errno != ERANGE)
+                return -errno;
+        if (len == 0)
+                return 0;
+        if (len > 65536 * sizeof(gid_t))
+                return -E2BIG;
+        g = malloc(len);
+        if (!g)
+                return -ENOMEM;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0) {
+                free(g);
+                return -errno;
+        }
+        cl->groups = g;
+        cl->n_groups = len / sizeof(gid_t);
+        return 0;
+}
+
+bool control_client_in_group(const ControlClient *cl, gid_t gid) {
+        if (cl->ucred.gid == gid)
+                return true;
+        for (size_t i = 0; i < cl->n_groups; i++)
+                if (cl->groups[i] == gid)
+                        return true;
+        return false;
+}
+
 /* Takes fd (consumed in every case). */
 static int control_client_new(Control *c, int fd, const struct ucred *uc) {
         _cleanup_close_ int fd_close = fd;
@@ -210,6 +244,11 @@ static int control_client_new(Control *c, int fd, const struct ucred *uc) {
                 return log_oom();
         *cl = (ControlClient) { .control = c, .ucred = *uc, .number = ++c->n_accepted };
         c->clients[c->n_clients++] = cl;
+        r = control_client_read_groups(cl, fd);
+        if (r < 0)
+                /* Without them the client is only refused what a group would grant. */
+                log_debug_errno(r, "Failed to read the groups of control client %" PRIu64
+                                ": %m, ignoring", cl->number);
 
         r = sd_bus_new(&cl->bus);
         if (r < 0)

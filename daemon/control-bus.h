@@ -66,6 +66,8 @@ struct ControlClient {
         sd_bus *bus;      /* owns the connection's fd */
         sd_event_source *timer_source; /* the authentication deadline */
         struct ucred ucred;            /* the peer, at connect() */
+        gid_t *groups;                 /* its supplementary groups (SO_PEERGROUPS), at connect() */
+        size_t n_groups;
         uint64_t number;
         bool running; /* authenticated, and what it sent with "BEGIN" processed */
         bool dead;
@@ -87,6 +89,8 @@ extern const sd_bus_vtable control_vtable[], control_driver_vtable[];
 
 /* root or berthd's own uid: may change state and get fds. */
 bool control_uid_is_privileged(uid_t uid);
+/* Whether the peer had gid as its primary or a supplementary group when it connected. */
+bool control_client_in_group(const ControlClient *cl, gid_t gid);
 
 /* A call that is answered later (RestartUnit): linked into cl's Control until freed. */
 ControlPending *control_pending_new(ControlClient *cl, sd_bus_message *call);

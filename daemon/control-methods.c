@@ -17,6 +17,7 @@
 #include "common/parse-util.h"
 #include "daemon/control-bus.h"
 #include "common/socket-util.h"
+#include "common/user-util.h"
 #include "daemon/listener.h"
 #include "daemon/sock-diag.h"
 #include "daemon/manager.h"
@@ -789,6 +790,20 @@ static void append_log_line(const ServiceLogLine *l, void *userdata) {
         ctx->r = r;
 }
 
+/* Who may read a service's output, as the journal decides: root, berthd's own uid, the user
+ * the service runs as (User=), and members of group adm. A service's output may hold secrets. */
+static bool caller_may_read_output(const ControlClient *cl, const Unit *u) {
+        uid_t uid;
+        gid_t gid;
+
+        if (control_uid_is_privileged(cl->ucred.uid))
+                return true;
+        if (u->service.user && user_resolve(u->service.user, &uid, &gid) >= 0 &&
+            uid == cl->ucred.uid)
+                return true;
+        return group_resolve("adm", &gid) >= 0 && control_client_in_group(cl, gid);
+}
+
 static int control_method_get_logs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         ControlClient *cl = userdata;
         Manager *m = cl->control->manager;
@@ -811,6 +826,17 @@ static int control_method_get_logs(sd_bus_message *msg, void *userdata, sd_bus_e
          * one that failed to load) has none. SERVICE_LOG_LINES lines of SERVICE_LINE_MAX
          * bytes fit in BERTH_CONTROL_MESSAGE_MAX. */
         s = manager_resolve_service(m, name);
+        if (s && !caller_may_read_output(cl, s->unit)) {
+                char quoted[MESSAGE_QUOTE_SIZE(UNIT_NAME_MAX)];
+                log_warning("Refused GetLogs('%s') from uid %u (pid %d): the output of %s is for "
+                            "root, berthd's uid, its User= and group adm.",
+                            message_quote(name, UNIT_NAME_MAX, quoted, sizeof quoted),
+                            (unsigned) cl->ucred.uid, (int) cl->ucred.pid, s->unit->name);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "permission denied: the output of %s is shown to root, "
+                                         "berthd's uid, the unit's User= and group adm",
+                                         s->unit->name);
+        }
 
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r < 0)
