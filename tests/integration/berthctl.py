@@ -841,12 +841,7 @@ class Berthctl(harness.TestCase):
         except KeyError:
             self.skipTest("no user nobody")
         # Reachable by nobody: the runtime directory and a copy of berthctl.
-        top = tempfile.mkdtemp(prefix="berthctl-unpriv-")
-        self.addCleanup(shutil.rmtree, top, True)
-        os.chmod(top, 0o755)
-        exe = os.path.join(top, "berthctl")
-        shutil.copy(BERTHCTL, exe)
-        os.chmod(exe, 0o755)
+        top, exe = self.berthctl_for_others()
         ports = self.web_units()
         # cat hands out a unit file only to a caller who could read it (units may hold
         # secrets in Environment=): make this one readable.

@@ -335,6 +335,18 @@ class TestCase(unittest.TestCase):
         self.addCleanup(load.kill)
         return load
 
+    def berthctl_for_others(self):
+        """A directory other users can reach (mode 0755, removed at cleanup) holding a copy of
+        BERTHCTL: returns (directory, the copy). Put berthd's runtime directory in it to run
+        berthctl as another user."""
+        top = tempfile.mkdtemp(prefix="berthctl-others-")
+        self.addCleanup(shutil.rmtree, top, True)
+        os.chmod(top, 0o755)
+        exe = os.path.join(top, "berthctl")
+        shutil.copy(self.executable("BERTHCTL"), exe)
+        os.chmod(exe, 0o755)
+        return top, exe
+
     def berthctl(self, b, *args, timeout=60):
         """Runs BERTHCTL against berthd b; returns the CompletedProcess (text)."""
         return subprocess.run([self.executable("BERTHCTL"), "--runtime-dir", b.runtime_dir,

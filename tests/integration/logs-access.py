@@ -8,11 +8,9 @@ import pwd
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import harness
 
-BERTHCTL = os.environ.get("BERTHCTL", "")
 SECRET = "password=hunter2"
 
 
@@ -39,15 +37,8 @@ class LogsAccess(harness.TestCase):
             grp.getgrnam("adm")
         except KeyError:
             self.skipTest("needs user nobody and groups nogroup and adm")
-        if not BERTHCTL or not os.access(BERTHCTL, os.X_OK):
-            self.fail("BERTHCTL is not set to an executable berthctl")
         # Reachable by nobody: the runtime directory and a copy of berthctl.
-        top = tempfile.mkdtemp(prefix="berth-logs-access-")
-        self.addCleanup(shutil.rmtree, top, True)
-        os.chmod(top, 0o755)
-        exe = os.path.join(top, "berthctl")
-        shutil.copy(BERTHCTL, exe)
-        os.chmod(exe, 0o755)
+        top, exe = self.berthctl_for_others()
         say = f"[Service]\nExecStart=/bin/sh -c 'echo {SECRET}; exec sleep 600'\n"
         self.units({"secret.service": say,
                     "mine.service": say + "User=nobody\n"})
@@ -78,8 +69,7 @@ class LogsAccess(harness.TestCase):
         p = self.as_user(b, exe, "nobody", [], "logs", "mine")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn(SECRET, p.stdout)
-        p = subprocess.run([BERTHCTL, "--runtime-dir", b.runtime_dir, "logs", "secret"],
-                           capture_output=True, text=True, timeout=harness.DEFAULT_TIMEOUT)
+        p = self.berthctl(b, "logs", "secret")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn(SECRET, p.stdout)
         self.assertEqual(b.stop(), 0)
