@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's two commands:
 #   ./dev.sh run    install what is missing, build, run berthd in the foreground on units/
-#   ./dev.sh test   install what is missing, build twice (plain, ASan+UBSan), run every test
+#   ./dev.sh test   install what is missing, build twice (plain with gcc, ASan+UBSan with
+#                   clang), run every test
 # Both are idempotent. As root they install missing Debian packages with apt-get; otherwise
 # they print the exact apt-get line and stop.
 set -euo pipefail
@@ -42,7 +43,7 @@ ensure_packages() {
         apt-get install -y -qq --no-install-recommends $missing
 }
 
-# build DIR [meson options...]
+# build DIR [meson options...]; CC in the environment picks the compiler of a new DIR.
 build() {
         local dir=$1
         shift
@@ -98,10 +99,13 @@ EOF
 
 cmd_test() {
         ensure_packages "${build_packages[@]}" "${example_packages[@]}" "${test_packages[@]}"
-        rm -f build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json
+        rm -f build/meson-logs/testlog.json build-sanitize-clang/meson-logs/testlog.json
         local status=0
+        # gcc for the plain build, clang for the sanitizers: each compiler's warnings and
+        # clang's stricter UBSan both stay green.
         build build || status=1
-        build build-sanitize -Db_sanitize=address,undefined -Db_lundef=false || status=1
+        CC=clang build build-sanitize-clang -Db_sanitize=address,undefined -Db_lundef=false ||
+                status=1
         if [ $status -ne 0 ]; then
                 echo "build failed"
                 echo "0 passed, 1 failed"
@@ -110,8 +114,8 @@ cmd_test() {
         export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
         export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
         run_suite build
-        run_suite build-sanitize
-        count_results build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json
+        run_suite build-sanitize-clang
+        count_results build/meson-logs/testlog.json build-sanitize-clang/meson-logs/testlog.json
 }
 
 case "${1:-}" in

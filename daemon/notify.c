@@ -172,7 +172,10 @@ int notify_new(Notify **ret, sd_event *event, const char *path, NotifyFindFunc f
         n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (n->fd < 0)
                 return log_error_errno(errno, "notify: cannot create a socket: %m");
-        if (bind(n->fd, (struct sockaddr *) &sa, SUN_LEN(&sa)) < 0)
+        /* Not SUN_LEN(): it takes the offset through a null pointer, which clang's UBSan
+         * rightly calls undefined. */
+        if (bind(n->fd, (struct sockaddr *) &sa,
+                 (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1)) < 0)
                 return log_error_errno(errno, "notify: cannot bind '%s': %m", path);
         /* Services may run as other users: they must be able to send. */
         if (chmod(path, 0666) < 0)
