@@ -336,6 +336,11 @@ static int pick_unit(Collector *c, Record *rec, size_t n, UnitFileEntry *e) {
 }
 
 int unit_dir_enumerate(char *const *dirs, UnitDiagFunc diag, void *userdata, UnitFileList *ret) {
+        return unit_dir_enumerate_max(dirs, UNIT_DIR_UNITS_MAX, diag, userdata, ret);
+}
+
+int unit_dir_enumerate_max(char *const *dirs, size_t max_units, UnitDiagFunc diag, void *userdata,
+                           UnitFileList *ret) {
         Collector c = {
                 .diag = diag,
                 .userdata = userdata,
@@ -362,13 +367,13 @@ int unit_dir_enumerate(char *const *dirs, UnitDiagFunc diag, void *userdata, Uni
                         goto fail;
                 if (r == 0)
                         continue;
-                if (l.n_entries >= UNIT_DIR_UNITS_MAX) {
-                        unit_diagf(diag, userdata, LOG_ERR, NULL, 0,
-                                "Too many units in the unit directories (more than %u)",
-                                UNIT_DIR_UNITS_MAX);
-                        entry_done(&e);
-                        r = -E2BIG;
-                        goto fail;
+                if (l.n_entries >= max_units && !e.invalid) {
+                        /* Listed, so that it is refused by name, never silently left out. */
+                        unit_diagf(diag, userdata, LOG_ERR, e.path, 0,
+                                "%s is not loaded: the unit directories hold more than %zu "
+                                "units, and it is past that cap in lexical order", e.name,
+                                max_units);
+                        e.invalid = true;
                 }
                 if (l.n_entries >= cap) {
                         size_t ncap = MAX(cap * 2, (size_t) 16);

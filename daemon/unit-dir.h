@@ -8,7 +8,10 @@
 
 #include "daemon/unit-file.h"
 
-#define UNIT_DIR_UNITS_MAX 16384 /* units across all directories */
+/* Units across all directories: SPEC §8 asks for 10,000 listeners, so ten times that. Past
+ * the cap the first UNIT_DIR_UNITS_MAX in lexical order load and each other one is refused by
+ * name. */
+#define UNIT_DIR_UNITS_MAX 131072
 #define UNIT_DIR_DROPINS_MAX 256 /* drop-ins per unit */
 
 /* One unit found on disk. */
@@ -30,6 +33,9 @@ typedef struct UnitFileList {
  * directories are skipped silently; unreadable ones and files with names that are not units
  * are reported as warnings. Returns 0 and fills *ret, or a negative errno. */
 int unit_dir_enumerate(char *const *dirs, UnitDiagFunc diag, void *userdata, UnitFileList *ret);
+/* The same with another cap on the number of units (tests). */
+int unit_dir_enumerate_max(char *const *dirs, size_t max_units, UnitDiagFunc diag, void *userdata,
+                           UnitFileList *ret);
 void unit_file_list_done(UnitFileList *l);
 
 /* Enumerates and loads every unit. Bad units are reported and left out; the rest load.

@@ -303,6 +303,31 @@ START_TEST(test_too_many_dropins) {
 }
 END_TEST
 
+/* Past the cap on units, the first ones in lexical order are listed for loading and every
+ * other one is refused by name; nothing else is lost. */
+START_TEST(test_too_many_units) {
+        _cleanup_free_ char *d = at("u");
+        char *dirs[] = { d, NULL };
+        UnitFileList l = {};
+
+        mkdir_rel("u");
+        for (unsigned i = 0; i < 5; i++) {
+                char rel[64];
+                snprintf(rel, sizeof rel, "u/s%u.service", i);
+                write_rel(rel, GOOD_SERVICE);
+        }
+        ck_assert_int_eq(unit_dir_enumerate_max(dirs, 3, collect, NULL, &l), 0);
+        ck_assert_uint_eq(l.n_entries, 5);
+        for (size_t i = 0; i < 5; i++)
+                ck_assert(l.entries[i].invalid == (i >= 3));
+        ck_assert_uint_eq(count_level(LOG_ERR), 2);
+        ck_assert_ptr_nonnull(find_diag(LOG_ERR, "s3.service is not loaded: the unit directories "
+                                                 "hold more than 3 units"));
+        ck_assert_ptr_nonnull(find_diag(LOG_ERR, "s4.service is not loaded"));
+        unit_file_list_done(&l);
+}
+END_TEST
+
 START_TEST(test_empty_and_missing) {
         _cleanup_free_ char *missing = at("nope");
         char *dirs[] = { missing, NULL };
@@ -349,6 +374,7 @@ static Suite *unit_dir_suite(void) {
         tcase_add_test(tc, test_other_files);
         tcase_add_test(tc, test_dropin_without_unit);
         tcase_add_test(tc, test_too_many_dropins);
+        tcase_add_test(tc, test_too_many_units);
         tcase_add_test(tc, test_empty_and_missing);
         tcase_add_test(tc, test_not_a_directory);
         suite_add_tcase(s, tc);
