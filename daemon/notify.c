@@ -1,5 +1,6 @@
 /* notify: receives sd_notify() datagrams; see notify.h. */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -8,6 +9,8 @@
 #include "common/log.h"
 #include "common/parse-util.h"
 #include "common/proc-util.h"
+#include "common/ratelimit.h"
+#include "common/time-util.h"
 #include "daemon/notify-parse.h"
 #include "daemon/notify.h"
 #include "daemon/service.h"
@@ -16,6 +19,34 @@
 #define NOTIFY_BATCH_MAX 64
 /* The kernel passes at most SCM_MAX_FD (253) fds in one message. */
 #define NOTIFY_FDS_MAX 253
+
+/* Warnings about dropped or refused datagrams: at most this many per interval, then one line
+ * when the limit is hit and a count when the next interval begins, so that a flood from a
+ * local user costs a few lines, not one per datagram. */
+#define NOTIFY_WARN_BURST 100
+#define NOTIFY_WARN_INTERVAL_USEC (10 * USEC_PER_SEC)
+
+_printf_(2, 3) static void notify_warn(Notify *n, const char *fmt, ...) {
+        char buf[1024];
+        unsigned suppressed;
+        va_list ap;
+
+        if (!ratelimit_below(&n->warn_limit, time_now(CLOCK_MONOTONIC), &suppressed)) {
+                if (n->warn_limit.suppressed == 1)
+                        log_warning("notify: more than %d warnings within %llus: not logging more "
+                                    "until the interval ends (dropped datagrams are still "
+                                    "counted)", NOTIFY_WARN_BURST,
+                                    (unsigned long long) (NOTIFY_WARN_INTERVAL_USEC /
+                                                          USEC_PER_SEC));
+                return;
+        }
+        if (suppressed > 0)
+                log_warning("notify: %u warnings were not logged", suppressed);
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        log_warning("%s", buf);
+}
 
 static void close_fds(int *fds, size_t n) {
         for (size_t i = 0; i < n; i++)
@@ -70,25 +101,25 @@ static int notify_on_io(sd_event_source *es, int fd, uint32_t revents, void *use
                         snprintf(comm, sizeof comm, "?");
                 if (!cred || pid <= 0) {
                         /* pid 0: the sender is in a PID namespace we cannot see into. */
-                        log_warning("notify: dropped a datagram without usable credentials "
+                        notify_warn(n, "notify: dropped a datagram without usable credentials "
                                     "(SO_PASSCRED pid %d): it cannot be attributed to a service",
                                     (int) pid);
                         goto drop;
                 }
                 if ((mh.msg_flags & MSG_TRUNC) || (size_t) k > NOTIFY_BUFFER_MAX) {
-                        log_warning("notify: dropped a datagram from pid %d (%s): %zd bytes, "
+                        notify_warn(n, "notify: dropped a datagram from pid %d (%s): %zd bytes, "
                                     "more than the %d allowed",
                                     (int) pid, comm, k, NOTIFY_BUFFER_MAX);
                         goto drop;
                 }
                 if (mh.msg_flags & MSG_CTRUNC) {
-                        log_warning("notify: dropped a datagram from pid %d (%s): more fds "
+                        notify_warn(n, "notify: dropped a datagram from pid %d (%s): more fds "
                                     "than one message may carry",
                                     (int) pid, comm);
                         goto drop;
                 }
                 if (notify_parse(buf, k, &msg, err, sizeof err) < 0) {
-                        log_warning("notify: dropped a datagram from pid %d (%s): %s",
+                        notify_warn(n, "notify: dropped a datagram from pid %d (%s): %s",
                                     (int) pid, comm, err);
                         goto drop;
                 }
@@ -123,15 +154,15 @@ void notify_dispatch(Notify *n, pid_t pid, const NotifyMessage *msg, int *fds, s
         Service *s = n->find ? n->find(pid, &role, n->userdata) : NULL;
 
         if (!s)
-                log_warning("notify: ignoring a message from pid %d, which belongs to no service",
-                            (int) pid);
+                notify_warn(n, "notify: ignoring a message from pid %d, which belongs to no "
+                            "service", (int) pid);
         else {
                 NotifyAccess access = service_notify_access(s);
                 if (notify_access_allows(access, role)) {
                         service_on_notify(s, role, pid, msg, fds, n_fds);
                         return;
                 }
-                log_warning("%s: ignoring a notify message from pid %d, %s: NotifyAccess=%s "
+                notify_warn(n, "%s: ignoring a notify message from pid %d, %s: NotifyAccess=%s "
                             "does not allow it%s",
                             s->unit->name, (int) pid, notify_role_to_string(role),
                             notify_access_to_string(access),
@@ -152,6 +183,8 @@ int notify_new(Notify **ret, sd_event *event, const char *path, NotifyFindFunc f
         if (!n)
                 return log_oom();
         n->fd = -1;
+        n->warn_limit = (RateLimit) { .interval = NOTIFY_WARN_INTERVAL_USEC,
+                                      .burst = NOTIFY_WARN_BURST };
         n->find = find;
         n->userdata = userdata;
         if (strlen(path) >= sizeof sa.sun_path)

@@ -11,6 +11,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "common/ratelimit.h"
 #include "daemon/service.h"
 
 struct NotifyMessage;
@@ -25,6 +26,7 @@ typedef struct Notify {
         NotifyFindFunc find;
         void *userdata;
         unsigned long n_dropped; /* bad or refused datagrams, for tests and status */
+        RateLimit warn_limit;    /* on the warnings about them */
 } Notify;
 
 /* Creates the socket at path (a stale socket there is replaced) and watches it on event.

@@ -22,11 +22,42 @@ struct OutputStream {
         OutputStream *next;
 };
 
+/* Says how many lines LogRateLimit*= kept out of the log, if any. */
+static void service_log_suppressed(Service *s, unsigned n) {
+        if (n > 0)
+                log_warning("%s: %u line%s of its output were not logged (LogRateLimitBurst=%u "
+                            "within LogRateLimitIntervalSec=%llus); `berthctl logs` has the last "
+                            "%d", s->unit->name, n, n == 1 ? "" : "s",
+                            s->unit->service.log_rate_limit_burst,
+                            (unsigned long long) (s->unit->service.log_rate_limit_interval_usec /
+                                                  USEC_PER_SEC),
+                            SERVICE_LOG_LINES);
+}
+
+/* Writes a line to berthd's log unless LogRateLimit*= holds it back. A flood costs the lines
+ * of one burst, one line when the limit is hit, and one summary. */
+static void service_log_write(Service *s, pid_t pid, const char *line, size_t len) {
+        const ServiceConfig *c = &s->unit->service;
+        unsigned suppressed;
+
+        s->log_limit.interval = c->log_rate_limit_interval_usec;
+        s->log_limit.burst = c->log_rate_limit_burst;
+        if (ratelimit_below(&s->log_limit, s->ctx.ops->now(s, CLOCK_MONOTONIC), &suppressed)) {
+                service_log_suppressed(s, suppressed);
+                log_info("%s[%d]: %.*s", s->unit->name, (int) pid, (int) len, line);
+        } else if (s->log_limit.suppressed == 1)
+                log_warning("%s: more than %u lines of output within %llus "
+                            "(LogRateLimitBurst=, LogRateLimitIntervalSec=): not logging more "
+                            "until the interval ends", s->unit->name, c->log_rate_limit_burst,
+                            (unsigned long long) (c->log_rate_limit_interval_usec /
+                                                  USEC_PER_SEC));
+}
+
 void service_log_line(Service *s, pid_t pid, const char *line, size_t len) {
         char *copy = strndup(line, len);
         ServiceLogLine *slot;
 
-        log_info("%s[%d]: %.*s", s->unit->name, (int) pid, (int) len, line);
+        service_log_write(s, pid, line, len);
         if (!copy)
                 return;
         if (s->n_log_lines < SERVICE_LOG_LINES)
@@ -90,6 +121,8 @@ void service_output_free(OutputStream *o) {
         Service *s = o->service;
 
         output_flush(o, true);
+        /* The stream ended: say now what the limit held back, not at some later line. */
+        service_log_suppressed(s, ratelimit_take_suppressed(&s->log_limit));
         for (OutputStream **p = &s->streams; *p; p = &(*p)->next)
                 if (*p == o) {
                         *p = o->next;

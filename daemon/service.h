@@ -17,6 +17,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "common/ratelimit.h"
 #include "daemon/listener.h"
 #include "daemon/unit-file.h"
 
@@ -191,6 +192,7 @@ struct Service {
         ServiceLogLine log_lines[SERVICE_LOG_LINES];
         size_t log_head, n_log_lines;
         uint64_t log_seq;
+        RateLimit log_limit;     /* LogRateLimit*=: lines written to berthd's log */
 
         /* Readiness and status (notify). */
         char *status_text;       /* STATUS=, or NULL */

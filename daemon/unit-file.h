@@ -206,6 +206,8 @@ typedef struct ServiceConfig {
         bool notify_access_set;     /* else: main for Type=notify, none otherwise */
         unsigned fd_store_max;
         usec_t watchdog_usec;       /* 0: off */
+        usec_t log_rate_limit_interval_usec; /* LogRateLimitIntervalSec=; 0: no limit */
+        unsigned log_rate_limit_burst;       /* LogRateLimitBurst=; 0: no limit */
         StdInput std_input;
         StdOutput std_output, std_error;
         Handover handover;

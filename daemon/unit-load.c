@@ -92,6 +92,9 @@ void unit_defaults(Unit *u) {
         u->service.std_output = STD_OUTPUT_LOG;
         u->service.std_error = STD_OUTPUT_LOG;
         u->service.handover = HANDOVER_STOP_FIRST;
+        /* journald's defaults, which systemd's units inherit. */
+        u->service.log_rate_limit_interval_usec = 30 * USEC_PER_SEC;
+        u->service.log_rate_limit_burst = 10000;
 }
 
 /* An empty assignment sets a scalar back to its default. */
