@@ -15,6 +15,7 @@
 #include "common/strv.h"
 #include "daemon/adhoc.h"
 #include "daemon/manager.h"
+#include "daemon/spawn.h"
 
 #define UNIT_DIRS_MAX 64
 #define ADHOC_LISTEN_MAX 64
@@ -336,6 +337,12 @@ static int run(int argc, char **argv) {
         r = block_signals();
         if (r < 0)
                 return r;
+
+        /* Room for every socket and fd store; services keep the limits we were given. */
+        r = spawn_raise_limit_nofile();
+        if (r < 0)
+                log_warning_errno(r, "Failed to raise RLIMIT_NOFILE to its hard limit: %m, "
+                                  "ignoring");
 
         /* Orphans of our services are ours to reap; as PID 1 they are anyway. */
         if (!a.check && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)

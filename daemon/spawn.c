@@ -95,6 +95,27 @@ static void spawn_plan_done(SpawnPlan *plan) {
         plan->error_pipe[1] = safe_close(plan->error_pipe[1]);
 }
 
+/* The RLIMIT_NOFILE berthd started with, before spawn_raise_limit_nofile(). */
+static struct rlimit nofile_before;
+static bool nofile_saved;
+
+int spawn_raise_limit_nofile(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return -errno;
+        if (rl.rlim_cur >= rl.rlim_max)
+                return 0;
+        nofile_before = rl;
+        nofile_saved = true;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+                nofile_saved = false;
+                return -errno;
+        }
+        return 0;
+}
+
 /* ---- Parent side: resolving ---- */
 
 static int add_gid(SpawnPlan *plan, size_t max, gid_t g) {
@@ -519,7 +540,8 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
 
                 if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
                         child_fail(errfd, SPAWN_STEP_RLIMIT, errno);
-        }
+        } else if (nofile_saved && setrlimit(RLIMIT_NOFILE, &nofile_before) < 0)
+                child_fail(errfd, SPAWN_STEP_RLIMIT, errno);
 
         if (plan->set_groups && setgroups(plan->n_gids, plan->gids) < 0)
                 child_fail(errfd, SPAWN_STEP_GROUPS, errno);
@@ -571,6 +593,11 @@ static int spawn_failure_message(const SpawnParams *p, const SpawnPlan *plan, co
                 return errbuf_set(err, errlen, r,
                                    "%s: cannot close inherited file descriptors: %m", name);
         case SPAWN_STEP_RLIMIT:
+                if (!p->set_limit_nofile)
+                        return errbuf_set(err, errlen, r, "%s: cannot restore the file limit "
+                                          "berthd started with (%llu:%llu): %m", name,
+                                          (unsigned long long) nofile_before.rlim_cur,
+                                          (unsigned long long) nofile_before.rlim_max);
                 format_limit(soft, sizeof soft, p->limit_nofile_soft);
                 format_limit(hard, sizeof hard, p->limit_nofile_hard);
                 return errbuf_set(err, errlen, r, "%s: cannot set LimitNOFILE=%s:%s: %m", name,

@@ -59,6 +59,13 @@ typedef struct SpawnParams {
         const char *log_name;     /* first word of every message, e.g. the unit; NULL = path */
 } SpawnParams;
 
+/* Raises this process's soft RLIMIT_NOFILE to its hard limit, as systemd does for itself (a
+ * supervisor holding every socket and fd store needs the room), and remembers the limits it
+ * had: a process spawned without set_limit_nofile gets those back, so that raising berthd's
+ * limit changes nothing for its services (select() users among them). Returns 0 or a negative
+ * errno. */
+int spawn_raise_limit_nofile(void);
+
 /* Forks and executes p->path. In the child, in this order: signal dispositions reset to
  * SIG_DFL and the signal mask emptied; setsid(); stdio and the fds set up at 0..3+n_fds-1
  * (FD_CLOEXEC cleared, O_NONBLOCK cleared unless non_blocking) and every other fd closed;
