@@ -12,6 +12,7 @@
 #include "common/control-interface.h"
 #include "common/log.h"
 #include "common/strv.h"
+#include "daemon/cgroup.h"
 #include "daemon/control.h"
 #include "daemon/manager.h"
 #include "daemon/notify-parse.h"
@@ -54,6 +55,9 @@ Manager *manager_free(Manager *m) {
                 service_free(m->services[i]);
         free(m->services);
         notify_free(m->notify);
+        if (m->cgroup_root)
+                (void) cgroup_remove(m->cgroup_root); /* empty once every service is gone */
+        free(m->cgroup_root);
         manager_free_listeners(m);
         for (size_t i = 0; i < m->n_retired; i++)
                 listener_free(m->retired[i].listener);
@@ -554,6 +558,7 @@ static int manager_add_service(Manager *m, Unit *u, Service **ret) {
                 .ops = &service_ops_default,
                 .event = m->event,
                 .notify_path = m->notify ? m->notify->path : NULL,
+                .cgroup_root = m->cgroup_root,
                 .on_state = manager_on_service_state,
                 .userdata = m,
         };
@@ -879,6 +884,27 @@ static int manager_on_sigchld(sd_event_source *es, const struct signalfd_siginfo
         return 0;
 }
 
+/* A cgroup per service where berthd can make them, so a stop stops every process; said once
+ * either way. BERTH_CGROUPS=0 turns them off (tests of the fallback). */
+static void manager_setup_cgroups(Manager *m) {
+        const char *e = getenv("BERTH_CGROUPS");
+        char err[512];
+        int r;
+
+        if (e && streq(e, "0")) {
+                log_info("BERTH_CGROUPS=0: no cgroups; a service's processes are found by their "
+                         "INVOCATION_ID=");
+                return;
+        }
+        r = cgroup_setup(&m->cgroup_root, err, sizeof err);
+        if (r < 0)
+                log_warning("No cgroups for the services (%s): a stop finds their processes by "
+                            "INVOCATION_ID=, which a process that clears its environment escapes",
+                            err);
+        else
+                log_info("Each service runs in its own cgroup under %s.", m->cgroup_root);
+}
+
 static int manager_watch_signals(Manager *m) {
         int r;
 
@@ -918,6 +944,7 @@ int manager_run(Manager *m) {
                 log_warning("Running without a NOTIFY_SOCKET: Type=notify services cannot "
                             "report readiness.");
 
+        manager_setup_cgroups(m);
         r = manager_setup_services(m);
         if (r < 0)
                 return r;

@@ -43,6 +43,7 @@ typedef struct Manager {
         size_t n_listeners;
 
         Notify *notify;          /* the NOTIFY_SOCKET receiver; owned */
+        char *cgroup_root;       /* where services' cgroups go, or NULL (cgroup.h) */
         struct Control *control; /* the control socket and its clients; owned */
         Service **services;      /* one per loaded, non-template service unit; owned */
         size_t n_services;

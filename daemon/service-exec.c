@@ -10,9 +10,12 @@
 #include <sys/un.h>
 #include <time.h>
 
+#include <systemd/sd-id128.h>
+
 #include "common/env-util.h"
 #include "common/log.h"
 #include "common/time-util.h"
+#include "daemon/cgroup.h"
 #include "daemon/service.h"
 #include "daemon/spawn.h"
 
@@ -126,17 +129,50 @@ static int service_collect_fds(Service *s, int **ret_fds, char ***ret_names, siz
         return 0;
 }
 
+/* The run's INVOCATION_ID= (new at each start), and the service's cgroup, made on first use.
+ * Without a cgroup the service runs all the same: its processes are found by the id. */
+static int exec_prepare_run(Service *s, char **ret_procs) {
+        sd_id128_t id;
+        int r;
+
+        *ret_procs = NULL;
+        if (!s->invocation_id[0]) {
+                r = sd_id128_randomize(&id);
+                if (r < 0)
+                        return log_error_errno(r, "%s: cannot make an INVOCATION_ID: %m",
+                                               s->unit->name);
+                sd_id128_to_string(id, s->invocation_id);
+        }
+        if (s->ctx.cgroup_root && !s->cgroup) {
+                r = cgroup_create(s->ctx.cgroup_root, s->unit->name, &s->cgroup);
+                if (r < 0)
+                        log_warning_errno(r, "%s: cannot create its cgroup under %s: %m; its "
+                                          "processes are found by INVOCATION_ID= instead",
+                                          s->unit->name, s->ctx.cgroup_root);
+        }
+        if (s->cgroup && asprintf(ret_procs, "%s/cgroup.procs", s->cgroup) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const *extra_env,
                       pid_t *ret_pid) {
         const ServiceConfig *c = &s->unit->service;
         _cleanup_strv_free_ char **env = NULL, **argv = NULL;
         _cleanup_free_ int *fds = NULL;
         _cleanup_free_ char **names = NULL;
-        char err[SPAWN_ERROR_MAX], notify[sizeof(struct sockaddr_un) + 32], wd[64];
-        char *more[4] = {};
+        _cleanup_free_ char *procs = NULL;
+        char err[SPAWN_ERROR_MAX], notify[sizeof(struct sockaddr_un) + 32], wd[64], inv[64];
+        char *more[5] = {};
         size_t n_more = 0, n_fds = 0;
         OutputStream *stream = NULL;
         int out = -1, r;
+
+        r = exec_prepare_run(s, &procs);
+        if (r < 0)
+                return r;
+        snprintf(inv, sizeof inv, "INVOCATION_ID=%s", s->invocation_id);
+        more[n_more++] = inv;
 
         /* Every process may notify (NotifyAccess= decides what counts); the main process
          * learns its watchdog interval. */
@@ -194,6 +230,7 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 .limit_nofile_soft = c->limit_nofile_soft,
                 .limit_nofile_hard = c->limit_nofile_hard,
                 .no_new_privileges = c->no_new_privileges,
+                .cgroup_procs = procs,
                 .log_name = s->unit->name,
         };
         r = spawn_process(&p, ret_pid, err, sizeof err);
@@ -215,6 +252,20 @@ static void exec_kill(Service *s, pid_t pid, int sig) {
                 log_warning_errno(errno, "%s: cannot send SIG%s to %s %d: %m, ignoring",
                                   s->unit->name, sigabbrev_np(sig) ?: "?",
                                   pid < 0 ? "process group" : "pid", (int) (pid < 0 ? -pid : pid));
+}
+
+static void exec_kill_all(Service *s, int sig) {
+        int r;
+
+        if (s->cgroup)
+                r = cgroup_kill(s->cgroup, sig);
+        else if (s->invocation_id[0])
+                r = invocation_kill(s->invocation_id, sig);
+        else
+                return;
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot signal every process of the service: %m, "
+                                  "ignoring", s->unit->name);
 }
 
 static const char *const timer_names[_SERVICE_TIMER_MAX] = {
@@ -275,11 +326,16 @@ static pid_t exec_pgid_of(Service *s, pid_t pid) {
 static void exec_done(Service *s) {
         for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++)
                 s->timer_sources[t] = sd_event_source_disable_unref(s->timer_sources[t]);
+        if (s->cgroup)
+                (void) cgroup_remove(s->cgroup); /* when empty; the next start reuses it */
+        free(s->cgroup);
+        s->cgroup = NULL;
 }
 
 const ServiceOps service_ops_default = {
         .spawn = exec_spawn,
         .kill = exec_kill,
+        .kill_all = exec_kill_all,
         .arm_timer = exec_arm_timer,
         .now = exec_now,
         .watch = exec_watch,

@@ -231,6 +231,7 @@ static void service_enter_start(Service *s, bool limited) {
         }
         s->intent = SERVICE_INTENT_NONE;
         s->result = SERVICE_SUCCESS;
+        s->invocation_id[0] = 0; /* a new run: its processes get a new INVOCATION_ID= */
         s->active_since = now;
         s->since_realtime = s->ctx.ops->now(s, CLOCK_REALTIME);
         s->control_index = 0;
@@ -347,6 +348,10 @@ static void service_kill(Service *s, int sig) {
                 else if (s->main_pid > 0)
                         service_send(s, s->main_pid, SIGCONT);
         }
+        /* The control group is every process of the service, not only its process groups:
+         * those that called setsid() too. */
+        if (mode == KILL_CONTROL_GROUP)
+                s->ctx.ops->kill_all(s, sig);
 }
 
 void service_enter_signal(Service *s, ServiceState st, ServiceResult r) {
@@ -355,9 +360,12 @@ void service_enter_signal(Service *s, ServiceState st, ServiceResult r) {
         if (s->result == SERVICE_SUCCESS)
                 s->result = r;
         if (!service_is_active(s)) {
-                /* Nothing left but maybe stray members of its process group. */
+                /* Nothing left but maybe stray members of its process group, or of its
+                 * control group (KillMode=mixed kills those only now). */
                 if (s->pgid > 0 && c->kill_mode != KILL_NONE)
                         service_send(s, -s->pgid, SIGKILL);
+                if (IN_SET(c->kill_mode, KILL_CONTROL_GROUP, KILL_MIXED))
+                        s->ctx.ops->kill_all(s, SIGKILL);
                 service_enter_dead(s, s->result);
                 return;
         }

@@ -102,6 +102,9 @@ typedef struct ServiceOps {
                      pid_t *ret_pid);
         /* kill(2): pid > 0 a process, pid < 0 a process group. */
         void (*kill)(Service *s, pid_t pid, int sig);
+        /* sig to every process of the service, also those that left its session: its cgroup,
+         * or the processes with its INVOCATION_ID=. */
+        void (*kill_all)(Service *s, int sig);
         /* Arms a timer usec from now, or disarms it with USEC_INFINITY. It fires into
          * service_on_timer(). */
         void (*arm_timer)(Service *s, ServiceTimer t, usec_t usec);
@@ -122,6 +125,7 @@ typedef struct ServiceContext {
         const ServiceOps *ops;
         sd_event *event;          /* borrowed: for the default ops; NULL in tests */
         const char *notify_path;  /* borrowed: $NOTIFY_SOCKET for its processes, or NULL */
+        const char *cgroup_root;  /* borrowed: where its cgroup goes (cgroup.h), or NULL */
         /* Called after every transition, and when a process of it is gone. */
         void (*on_state)(Service *s, void *userdata);
         void *userdata;
@@ -160,6 +164,8 @@ struct Service {
         pid_t pgid;           /* the main process's group: its pid, kept after it exits */
         pid_t old_main_pid, old_pgid;       /* HANDOVER, DRAINING: the process replaced */
         pid_t failed_pid, failed_pgid;      /* HANDOVER_ABORT: the successor that failed */
+        char *cgroup;                       /* its cgroup's directory, or NULL */
+        char invocation_id[33];             /* INVOCATION_ID= of this run; "" before a start */
         size_t control_index; /* which ExecStartPre=/ExecStop= runs */
         size_t exec_index;    /* which ExecStart= runs (Type=oneshot may have several) */
         size_t reload_index;  /* which ExecReload= runs */

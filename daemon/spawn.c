@@ -36,6 +36,7 @@
 typedef enum SpawnStep {
         SPAWN_STEP_SIGNALS,
         SPAWN_STEP_SESSION,
+        SPAWN_STEP_CGROUP,
         SPAWN_STEP_FDS,
         SPAWN_STEP_CLOSE,
         SPAWN_STEP_RLIMIT,
@@ -482,6 +483,15 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
         if (setsid() < 0)
                 child_fail(errfd, SPAWN_STEP_SESSION, errno);
 
+        /* Into the service's cgroup before anything can fork: "0" is the writer itself. */
+        if (p->cgroup_procs) {
+                int fd = open(p->cgroup_procs, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+                if (fd < 0 || write(fd, "0", 1) != 1)
+                        child_fail(errfd, SPAWN_STEP_CGROUP, errno);
+                (void) close(fd);
+        }
+
         /* Move every fd we still need (the error pipe, the stdio sources, the passed fds) to
          * first_free or above, so that placing one never overwrites the source of another. */
         {
@@ -585,6 +595,9 @@ static int spawn_failure_message(const SpawnParams *p, const SpawnPlan *plan, co
                 return errbuf_set(err, errlen, r, "%s: cannot reset the signal mask: %m", name);
         case SPAWN_STEP_SESSION:
                 return errbuf_set(err, errlen, r, "%s: cannot start a new session: %m", name);
+        case SPAWN_STEP_CGROUP:
+                return errbuf_set(err, errlen, r, "%s: cannot join its cgroup (%s): %m", name,
+                                  p->cgroup_procs);
         case SPAWN_STEP_FDS:
                 return errbuf_set(err, errlen, r,
                                    "%s: cannot set up the file descriptors (0..%zu): %m", name,

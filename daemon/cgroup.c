@@ -1,0 +1,226 @@
+/* cgroup: see cgroup.h. */
+#include <dirent.h>
+#include <limits.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/errbuf.h"
+#include "common/macro.h"
+#include "daemon/cgroup.h"
+
+#define CGROUP_PROCS_PASSES 16  /* re-reads of cgroup.procs while processes fork */
+#define CGROUP_PROCS_MAX 65536  /* pids signalled per pass */
+#define PROC_PIDS_MAX (1U << 22)
+
+/* Where cgroup2 is mounted: the first "cgroup2" line of /proc/self/mountinfo. */
+static int cgroup2_mount(char *buf, size_t len) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        char line[4096];
+
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof line, f)) {
+                char mnt[PATH_MAX], fstype[64];
+                const char *dash = strstr(line, " - ");
+
+                if (!dash || sscanf(dash, " - %63s", fstype) != 1 || !streq(fstype, "cgroup2"))
+                        continue;
+                if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+                        continue;
+                if (strlen(mnt) >= len)
+                        return -ENAMETOOLONG;
+                strcpy(buf, mnt);
+                return 0;
+        }
+        return -ENOENT;
+}
+
+/* Our own cgroup in the v2 hierarchy: the "0::" line of /proc/self/cgroup. */
+static int cgroup2_self(char *buf, size_t len) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+        char line[4096];
+
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof line, f))
+                if (strncmp(line, "0::", 3) == 0) {
+                        line[strcspn(line, "\n")] = 0;
+                        if (strlen(line + 3) >= len)
+                                return -ENAMETOOLONG;
+                        strcpy(buf, line + 3);
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+static int write_file(const char *path, const char *text) {
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        size_t n = strlen(text);
+
+        if (fd < 0)
+                return -errno;
+        if (write(fd, text, n) != (ssize_t) n)
+                return -errno;
+        return 0;
+}
+
+int cgroup_create(const char *root, const char *name, char **ret_path) {
+        char *path;
+
+        if (strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+                return -EINVAL;
+        if (asprintf(&path, "%s/%s", root, name) < 0)
+                return -ENOMEM;
+        if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+                int r = -errno;
+                free(path);
+                return r;
+        }
+        *ret_path = path;
+        return 0;
+}
+
+int cgroup_remove(const char *path) {
+        return rmdir(path) < 0 ? -errno : 0;
+}
+
+/* A child moves itself into the probe cgroup: what spawn will do for every service. */
+static int cgroup_probe_move(const char *probe) {
+        _cleanup_free_ char *procs = NULL;
+        int status;
+        pid_t pid;
+
+        if (asprintf(&procs, "%s/cgroup.procs", probe) < 0)
+                return -ENOMEM;
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0)
+                _exit(write_file(procs, "0") < 0 ? 1 : 0);
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EACCES;
+}
+
+int cgroup_setup(char **ret_root, char *err, size_t errlen) {
+        char mnt[PATH_MAX], self[PATH_MAX], name[32];
+        _cleanup_free_ char *root = NULL, *probe = NULL;
+        char *mine = NULL;
+        int r;
+
+        r = cgroup2_mount(mnt, sizeof mnt);
+        if (r < 0)
+                return errbuf_set(err, errlen, r, "no cgroup2 hierarchy is mounted");
+        r = cgroup2_self(self, sizeof self);
+        if (r < 0)
+                return errbuf_set(err, errlen, r, "berthd's own cgroup2 path is unknown");
+        if (asprintf(&root, "%s%s", mnt, streq(self, "/") ? "" : self) < 0)
+                return -ENOMEM;
+        snprintf(name, sizeof name, "berth-probe-%d", (int) getpid());
+        r = cgroup_create(root, name, &probe);
+        if (r < 0)
+                return errbuf_set(err, errlen, r, "cannot create a cgroup under %s: %m", root);
+        r = cgroup_probe_move(probe);
+        (void) cgroup_remove(probe);
+        if (r < 0)
+                return errbuf_set(err, errlen, r, "cannot move a process into a cgroup under %s",
+                                  root);
+        /* One directory per berthd: two of them (system and --user, or tests side by side)
+         * must never share, let alone kill, a service's cgroup. */
+        snprintf(name, sizeof name, "berth-%d", (int) getpid());
+        r = cgroup_create(root, name, &mine);
+        if (r < 0)
+                return errbuf_set(err, errlen, r, "cannot create a cgroup under %s: %m", root);
+        *ret_root = mine;
+        return 0;
+}
+
+/* Signals each pid listed in file (one per line). Returns how many. */
+static int kill_listed(const char *file, int sig) {
+        _cleanup_fclose_ FILE *f = fopen(file, "re");
+        unsigned n = 0;
+        int pid;
+
+        if (!f)
+                return -errno;
+        while (n < CGROUP_PROCS_MAX && fscanf(f, "%d", &pid) == 1)
+                if (pid > 0 && pid != getpid() && kill(pid, sig) >= 0)
+                        n++;
+        return (int) n;
+}
+
+int cgroup_kill(const char *path, int sig) {
+        _cleanup_free_ char *file = NULL;
+        int total = 0;
+
+        if (sig == SIGKILL) {
+                if (asprintf(&file, "%s/cgroup.kill", path) < 0)
+                        return -ENOMEM;
+                if (write_file(file, "1") >= 0)
+                        return 1;
+                free(file);
+                file = NULL;
+        }
+        if (asprintf(&file, "%s/cgroup.procs", path) < 0)
+                return -ENOMEM;
+        /* A process may fork while we read: read again until a pass finds nothing new. */
+        for (unsigned pass = 0; pass < (sig == SIGKILL ? CGROUP_PROCS_PASSES : 1); pass++) {
+                int n = kill_listed(file, sig);
+                if (n < 0)
+                        return n;
+                if (n == 0)
+                        break;
+                total += n;
+        }
+        return total;
+}
+
+/* Whether /proc/PID/environ holds the string want ("INVOCATION_ID=..."). */
+static bool environ_has(int pid, const char *want) {
+        char path[64], buf[64 * 1024];
+        _cleanup_close_ int fd = -1;
+        ssize_t n;
+
+        snprintf(path, sizeof path, "/proc/%d/environ", pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        n = read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return false;
+        buf[n] = 0;
+        for (char *p = buf; p < buf + n; p += strlen(p) + 1)
+                if (streq(p, want))
+                        return true;
+        return false;
+}
+
+int invocation_kill(const char *id, int sig) {
+        _cleanup_free_ char *want = NULL;
+        DIR *d;
+        struct dirent *de;
+        unsigned seen = 0;
+        int n = 0;
+
+        if (asprintf(&want, "INVOCATION_ID=%s", id) < 0)
+                return -ENOMEM;
+        d = opendir("/proc");
+        if (!d)
+                return -errno;
+        while ((de = readdir(d)) && seen++ < PROC_PIDS_MAX) {
+                int pid = atoi(de->d_name);
+                if (pid <= 0 || pid == getpid() || !environ_has(pid, want))
+                        continue;
+                if (kill(pid, sig) >= 0)
+                        n++;
+        }
+        closedir(d);
+        return n;
+}

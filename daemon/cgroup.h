@@ -1,0 +1,31 @@
+/* cgroup: one cgroup (v2) per service, so that stopping a service stops every process it
+ * started, also those that left its session and process group (setsid(), double forks). berthd
+ * uses a writable cgroup2 hierarchy when it finds one: its own cgroup there (root, or a
+ * subtree systemd delegated with Delegate=yes) gets a child per service. Without one, a
+ * service's processes are found by the INVOCATION_ID= in their environment instead, which
+ * every process of one run of a service inherits. No logging. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Finds berthd's own cgroup in a writable cgroup2 hierarchy, checks that a process can be
+ * moved into a child cgroup there (a child process tries), and creates berth-PID in it for
+ * this berthd's services. Returns 0 and that directory (the caller frees, and removes with
+ * cgroup_remove() when its services are gone), or a negative errno with why not in err. */
+int cgroup_setup(char **ret_root, char *err, size_t errlen);
+
+/* Creates (or reuses) root/NAME. Returns 0 and its path (the caller frees), or a negative
+ * errno. */
+int cgroup_create(const char *root, const char *name, char **ret_path);
+/* Removes an empty service cgroup. Returns 0 or a negative errno (-EBUSY: not empty). */
+int cgroup_remove(const char *path);
+
+/* Sends sig to every process in the cgroup at path: cgroup.kill for SIGKILL where the kernel
+ * has it, else each pid in cgroup.procs (bounded passes). Returns how many were signalled (1
+ * for cgroup.kill), or a negative errno. */
+int cgroup_kill(const char *path, int sig);
+
+/* Sends sig to every process whose environment holds INVOCATION_ID=id, except berthd itself
+ * (bounded by the pids in /proc). Returns how many were signalled, or a negative errno. */
+int invocation_kill(const char *id, int sig);
