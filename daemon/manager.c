@@ -4,6 +4,7 @@
  * all-or-nothing per unit: a bad unit is reported, its reason kept, and the others go on. */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -559,6 +560,7 @@ static int manager_add_service(Manager *m, Unit *u, Service **ret) {
                 .event = m->event,
                 .notify_path = m->notify ? m->notify->path : NULL,
                 .cgroup_root = m->cgroup_root,
+                .fdstore_budget = &m->fdstore_budget,
                 .on_state = manager_on_service_state,
                 .userdata = m,
         };
@@ -945,6 +947,15 @@ int manager_run(Manager *m) {
                             "report readiness.");
 
         manager_setup_cgroups(m);
+        {
+                /* Half of the fds berthd may open may be kept in fd stores: the rest is for
+                 * sockets, pipes, clients and starting services. */
+                struct rlimit rl;
+                m->fdstore_budget.max = getrlimit(RLIMIT_NOFILE, &rl) >= 0 &&
+                                                        rl.rlim_cur != RLIM_INFINITY ?
+                                                (unsigned) MIN(rl.rlim_cur / 2, (rlim_t) UINT32_MAX) :
+                                                UINT32_MAX;
+        }
         r = manager_setup_services(m);
         if (r < 0)
                 return r;

@@ -44,6 +44,7 @@ typedef struct Manager {
 
         Notify *notify;          /* the NOTIFY_SOCKET receiver; owned */
         char *cgroup_root;       /* where services' cgroups go, or NULL (cgroup.h) */
+        FdStoreBudget fdstore_budget; /* the fd stores' share of RLIMIT_NOFILE */
         struct Control *control; /* the control socket and its clients; owned */
         Service **services;      /* one per loaded, non-template service unit; owned */
         size_t n_services;

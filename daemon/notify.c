@@ -113,9 +113,19 @@ static int notify_on_io(sd_event_source *es, int fd, uint32_t revents, void *use
                         goto drop;
                 }
                 if (mh.msg_flags & MSG_CTRUNC) {
-                        notify_warn(n, "notify: dropped a datagram from pid %d (%s): more fds "
-                                    "than one message may carry",
-                                    (int) pid, comm);
+                        /* The kernel also truncates when berthd has no fd left to receive
+                         * into: say which it was. */
+                        int probe = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                        if (probe < 0 && errno == EMFILE)
+                                notify_warn(n, "notify: dropped a datagram from pid %d (%s): "
+                                            "berthd is out of file descriptors (EMFILE) and "
+                                            "could not receive the fds it carried",
+                                            (int) pid, comm);
+                        else
+                                notify_warn(n, "notify: dropped a datagram from pid %d (%s): more "
+                                            "fds than one message may carry",
+                                            (int) pid, comm);
+                        safe_close(probe);
                         goto drop;
                 }
                 if (notify_parse(buf, k, &msg, err, sizeof err) < 0) {

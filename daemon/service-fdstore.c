@@ -16,6 +16,8 @@ static StoredFd *stored_fd_free(StoredFd *f) {
 }
 
 static void fdstore_remove_at(Service *s, size_t i) {
+        if (s->ctx.fdstore_budget && s->ctx.fdstore_budget->used > 0)
+                s->ctx.fdstore_budget->used--;
         stored_fd_free(s->fd_store[i]);
         memmove(s->fd_store + i, s->fd_store + i + 1,
                 (s->n_fd_store - i - 1) * sizeof(StoredFd *));
@@ -57,6 +59,7 @@ void service_release_fd_store(Service *s) {
 
 void service_fdstore_add(Service *s, int *fds, size_t n_fds, const char *name, bool poll) {
         unsigned max = s->unit->service.fd_store_max;
+        FdStoreBudget *budget = s->ctx.fdstore_budget;
         size_t i = 0;
 
         for (; i < n_fds; i++) {
@@ -66,6 +69,13 @@ void service_fdstore_add(Service *s, int *fds, size_t n_fds, const char *name, b
                         log_warning("%s: FDSTORE=1 with more fds than FileDescriptorStoreMax=%u "
                                     "allows; closing %zu of them",
                                     s->unit->name, max, n_fds - i);
+                        break;
+                }
+                if (budget && budget->used >= budget->max) {
+                        log_warning("%s: FDSTORE=1, but the services' fd stores already hold %u "
+                                    "fds, the share of berthd's RLIMIT_NOFILE they may keep; "
+                                    "closing %zu of them",
+                                    s->unit->name, budget->used, n_fds - i);
                         break;
                 }
                 f = calloc(1, sizeof *f);
@@ -89,6 +99,8 @@ void service_fdstore_add(Service *s, int *fds, size_t n_fds, const char *name, b
                         log_warning("%s: cannot watch stored fd '%s', keeping it unwatched",
                                     s->unit->name, name);
                 s->fd_store[s->n_fd_store++] = f;
+                if (budget)
+                        budget->used++;
                 log_info("%s: stored fd %d as '%s' (%zu of %u)", s->unit->name, f->fd, name,
                          s->n_fd_store, max);
         }

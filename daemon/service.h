@@ -121,11 +121,18 @@ typedef struct ServiceOps {
 /* The real ops: spawn (service-exec.c), kill(2), sd-event timers on ctx.event. */
 extern const ServiceOps service_ops_default;
 
+/* The fds every service together may keep in the fd store: a share of berthd's RLIMIT_NOFILE,
+ * so that one service's store cannot leave berthd unable to start the others. */
+typedef struct FdStoreBudget {
+        unsigned used, max;
+} FdStoreBudget;
+
 typedef struct ServiceContext {
         const ServiceOps *ops;
         sd_event *event;          /* borrowed: for the default ops; NULL in tests */
         const char *notify_path;  /* borrowed: $NOTIFY_SOCKET for its processes, or NULL */
         const char *cgroup_root;  /* borrowed: where its cgroup goes (cgroup.h), or NULL */
+        FdStoreBudget *fdstore_budget; /* borrowed, shared by all services; NULL: no cap */
         /* Called after every transition, and when a process of it is gone. */
         void (*on_state)(Service *s, void *userdata);
         void *userdata;
