@@ -20,7 +20,7 @@ class Pid1(harness.TestCase):
             # Leaves an orphan that exits on its own: PID 1 must reap it.
             "orphans.service": """
                 [Service]
-                ExecStart=/bin/sh -c '(sh -c "sleep 0.2; echo orphan-done" &); echo pid=$$$$; exec sleep 1000'
+                ExecStart=/bin/sh -c '(sh -c "sleep 0.2; echo orphan-done" &); echo ppid=$$PPID; exec sleep 1000'
                 """,
         })
         env = dict(os.environ)
@@ -31,18 +31,28 @@ class Pid1(harness.TestCase):
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
         lines = []
 
-        def wait_line(pattern):
+        def wait_line(pattern, timeout=harness.DEFAULT_TIMEOUT):
             import re
+            import select
+            import time
             rx = re.compile(pattern)
-            for line in proc.stdout:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([proc.stdout], [], [],
+                                            max(0, deadline - time.monotonic()))
+                if not ready:
+                    break
+                line = proc.stdout.readline()
+                if not line:
+                    self.fail(f"berthd ended before {pattern!r}")
                 line = line.rstrip("\n")
                 print("berthd|", line)
                 lines.append(line)
                 if rx.search(line):
                     return line
-            self.fail(f"berthd ended before {pattern!r}")
+            self.fail(f"no line matching {pattern!r} within {timeout:.0f}s")
 
-        wait_line(r"orphans\.service\[1?\d*\]: pid=2$")  # the service is PID 2: berthd is 1
+        wait_line(r"orphans\.service\[\d+\]: ppid=1$")  # the service's parent, berthd, is PID 1
         wait_line(r"orphans\.service\[\d+\]: orphan-done")
         berthd = self.child_of(proc.pid)
 
