@@ -31,26 +31,32 @@ class Pid1(harness.TestCase):
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
         lines = []
 
+        pending = [b""]
+
         def wait_line(pattern, timeout=harness.DEFAULT_TIMEOUT):
+            """The next line matching pattern, read from the raw pipe (no buffer that select()
+            cannot see), within timeout."""
             import re
             import select
             import time
             rx = re.compile(pattern)
             deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                ready, _, _ = select.select([proc.stdout], [], [],
-                                            max(0, deadline - time.monotonic()))
-                if not ready:
-                    break
-                line = proc.stdout.readline()
-                if not line:
+            fd = proc.stdout.fileno()
+            while True:
+                while b"\n" in pending[0]:
+                    raw, pending[0] = pending[0].split(b"\n", 1)
+                    line = raw.decode(errors="replace")
+                    print("berthd|", line)
+                    lines.append(line)
+                    if rx.search(line):
+                        return line
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([fd], [], [], left)[0]:
+                    self.fail(f"no line matching {pattern!r} within {timeout:.0f}s")
+                chunk = os.read(fd, 65536)
+                if not chunk:
                     self.fail(f"berthd ended before {pattern!r}")
-                line = line.rstrip("\n")
-                print("berthd|", line)
-                lines.append(line)
-                if rx.search(line):
-                    return line
-            self.fail(f"no line matching {pattern!r} within {timeout:.0f}s")
+                pending[0] += chunk
 
         wait_line(r"orphans\.service\[\d+\]: ppid=1$")  # the service's parent, berthd, is PID 1
         wait_line(r"orphans\.service\[\d+\]: orphan-done")
