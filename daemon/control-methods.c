@@ -464,13 +464,14 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
                         r = append_string(reply, l->spec.unit->name);
                 if (r >= 0)
                         r = append_string(reply, sockaddr_format(&info.addr, addr, sizeof addr));
+                const char *proto = socket_protocol_to_string(
+                        socket_protocol_from_type(info.family, info.socktype));
+                const char *reach = read_back ? reach_to_string(info.reach) : NULL;
                 if (r >= 0)
-                        r = sd_bus_message_append(reply, "sssuu",
-                                                  socket_protocol_to_string(socket_protocol_from_type(info.family, info.socktype)) ?: "unknown",
+                        r = sd_bus_message_append(reply, "sssuu", proto ?: "unknown",
                                                   stack_name(info.family, info.v6only),
-                                                  read_back ? reach_to_string(info.reach) ?: "unknown" :
-                                                              "unknown",
-                                                  (uint32_t) backlog, (uint32_t) queued);
+                                                  reach ?: "unknown", (uint32_t) backlog,
+                                                  (uint32_t) queued);
                 if (r >= 0)
                         r = append_string(reply, svc);
                 if (r >= 0)

@@ -383,7 +383,8 @@ static const Row rows[] = {
         { "stop-sigterm: start is refused", SIMPLE, false, "start stop", TERM, "start", TERM,
           "" },
         { "stop-sigterm: restart starts once stopped", SIMPLE, false, "start stop restart", TERM,
-          "term-main", RUN, "kill -100 KILL; killall KILL; spawn main 101; timer off; report ready" },
+          "term-main", RUN, "kill -100 KILL; killall KILL; "
+          "spawn main 101; timer off; report ready" },
         { "stop: a stopped on-demand service watches", SIMPLE, true, "begin trigger stop", TERM,
           "term-main", D, "kill -100 KILL; killall KILL; timer off; watch on" },
         /* auto-restart, start limit, back-off */
@@ -442,7 +443,8 @@ static const Row rows[] = {
           "kill -101 KILL; timer off; spawn main 102; timer 2000ms" },
         { "handover-abort: the serving process dies", OVERLAP, false,
           "start ready restart timeout", AB, "exit-main-1", TERM,
-          "kill -101 TERM; kill 101 CONT; kill -100 TERM; kill -100 CONT; killall TERM; timer 4000ms" },
+          "kill -101 TERM; kill 101 CONT; kill -100 TERM; "
+          "kill -100 CONT; killall TERM; timer 4000ms" },
         { "overlap: a restart while draining is queued", OVERLAP, false,
           "start ready restart ready", DR, "restart", DR, "" },
         { "overlap: the queued handover follows the drain", OVERLAP, false,
@@ -452,10 +454,12 @@ static const Row rows[] = {
           "start ready restart", HO, "exit-old", ST, "kill -100 KILL" },
         { "overlap: stop during the handover stops both", OVERLAP, false, "start ready restart",
           HO, "stop", TERM,
-          "kill -100 TERM; kill 100 CONT; kill -101 TERM; kill -101 CONT; killall TERM; timer 4000ms" },
+          "kill -100 TERM; kill 100 CONT; kill -101 TERM; "
+          "kill -101 CONT; killall TERM; timer 4000ms" },
         { "overlap: stop while draining stops both", OVERLAP, false,
           "start ready restart ready", DR, "stop", TERM,
-          "kill -100 TERM; kill 100 CONT; kill -101 TERM; kill -101 CONT; killall TERM; timer 4000ms" },
+          "kill -100 TERM; kill 100 CONT; kill -101 TERM; "
+          "kill -101 CONT; killall TERM; timer 4000ms" },
         { "overlap: the stop ends once both are gone", OVERLAP, false,
           "start ready restart ready stop exit-old", TERM, "term-main", D,
           "kill -101 KILL; killall KILL; timer off" },
@@ -465,7 +469,8 @@ static const Row rows[] = {
           "spawn main 101; kill -100 TERM; kill 100 CONT; timer 4000ms; report ready" },
         { "overlap: the successor crashes while the old one drains", OVERLAP, false,
           "start ready restart ready", DR, "exit-main-1", TERM,
-          "kill -100 TERM; kill 100 CONT; kill -101 TERM; kill -101 CONT; killall TERM; timer 4000ms" },
+          "kill -100 TERM; kill 100 CONT; kill -101 TERM; "
+          "kill -101 CONT; killall TERM; timer 4000ms" },
         { "overlap: reload while draining reaches the new process", OVERLAP, false,
           "start ready restart ready", DR, "reload", DR, "kill 101 HUP" },
 };
