@@ -106,6 +106,16 @@ static void control_client_kill(ControlClient *cl) {
         (void) sd_event_source_set_enabled(cl->control->reap_source, SD_EVENT_ONESHOT);
 }
 
+/* Restarts the idle timeout of an authenticated client. */
+static void control_client_touch(ControlClient *cl) {
+        int r = sd_event_source_set_time_relative(cl->timer_source, CONTROL_IDLE_TIMEOUT_USEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(cl->timer_source, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_debug_errno(r, "Control client %" PRIu64 ": cannot arm its idle timeout: "
+                                "%m, ignoring", cl->number);
+}
+
 static int control_on_reap(sd_event_source *s, void *userdata) {
         Control *c = userdata;
 
@@ -145,7 +155,7 @@ static int control_on_post(sd_event_source *s, void *userdata) {
                         continue;
                 }
                 cl->running = true;
-                (void) sd_event_source_set_enabled(cl->timer_source, SD_EVENT_OFF);
+                control_client_touch(cl); /* from the auth deadline to the idle timeout */
                 /* Method handlers may mark clients dead, never free or add one: the array
                  * stays as it is. */
                 while (!cl->dead && n++ < CONTROL_DRAIN_MAX) {
@@ -164,9 +174,29 @@ static int control_on_post(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+/* Whether a call of the client's still waits for its answer (RestartUnit). */
+static bool control_client_waits(const ControlClient *cl) {
+        for (ControlPending *p = cl->control->pending; p; p = p->next)
+                if (p->client == cl)
+                        return true;
+        return false;
+}
+
 static int control_client_on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         ControlClient *cl = userdata;
 
+        if (cl->running) {
+                if (control_client_waits(cl)) {
+                        control_client_touch(cl);
+                        return 0;
+                }
+                log_info("Control client %" PRIu64 " (uid %u, pid %d) sent nothing for %llus, "
+                         "disconnecting it.", cl->number, (unsigned) cl->ucred.uid,
+                         (int) cl->ucred.pid,
+                         (unsigned long long) (CONTROL_IDLE_TIMEOUT_USEC / USEC_PER_SEC));
+                control_client_kill(cl);
+                return 0;
+        }
         if (sd_bus_is_ready(cl->bus) > 0)
                 return 0;
         log_warning("Control client %" PRIu64 " (uid %u, pid %d) did not authenticate within "
@@ -189,6 +219,8 @@ static int control_client_on_message(sd_bus_message *msg, void *userdata, sd_bus
         }
         if (cl->dead)
                 return 1; /* going: answer nothing more */
+        if (cl->running)
+                control_client_touch(cl);
         if (sd_bus_get_n_queued_write(cl->bus, &queued) >= 0 && queued > CONTROL_WQUEUE_MAX) {
                 log_warning("Control client %" PRIu64 " (uid %u, pid %d) leaves its replies "
                             "unread (%" PRIu64 " queued), disconnecting it.", cl->number,

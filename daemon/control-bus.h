@@ -18,8 +18,11 @@ typedef struct Manager Manager;
 typedef struct Control Control;
 
 #define CONTROL_CLIENTS_RESERVED 8     /* slots only root and berthd's uid may take */
-#define CONTROL_CLIENTS_PER_UID_MAX 16 /* connections of one unprivileged uid */
+#define CONTROL_CLIENTS_PER_UID_MAX 4  /* connections of one unprivileged uid */
 #define CONTROL_AUTH_TIMEOUT_USEC (10 * USEC_PER_SEC)
+/* An authenticated client that sends nothing for this long (and waits for no reply) is
+ * disconnected, so that idle connections cannot hold every slot. */
+#define CONTROL_IDLE_TIMEOUT_USEC (20 * USEC_PER_SEC)
 #define CONTROL_ACCEPT_RETRY_USEC (100 * USEC_PER_MSEC)
 #define CONTROL_ACCEPT_BATCH 16        /* accept() calls per wakeup */
 #define CONTROL_WQUEUE_MAX 8           /* replies a client may leave unread */

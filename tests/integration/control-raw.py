@@ -21,8 +21,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 CLIENTS_MAX = 64     # BERTH_CONTROL_CLIENTS_MAX
-PER_UID_MAX = 16     # CONTROL_CLIENTS_PER_UID_MAX in daemon/control.c
+PER_UID_MAX = 4      # CONTROL_CLIENTS_PER_UID_MAX in daemon/control-bus.h
 AUTH_TIMEOUT = 10.0  # CONTROL_AUTH_TIMEOUT_USEC
+IDLE_TIMEOUT = 20.0  # CONTROL_IDLE_TIMEOUT_USEC
 # The interpreter for the clients run as nobody: meson's, not one under /root.
 CHILD_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 METHODS = ["ListUnits", "GetUnit", "ListSockets", "StartUnit", "StopUnit", "RestartUnit",
@@ -492,7 +493,8 @@ class ControlRaw(harness.TestCase):
             result = json.loads(p.stdout.readline())
             self.assertEqual(result, {"kept": PER_UID_MAX, "refused": 4})
             self.b.wait_log(r"Refused a control connection from uid 65534 \(pid \d+\): uid "
-                            r"65534 has 16 control connections, at most 16")
+                            r"65534 has %d control connections, at most %d"
+                            % (PER_UID_MAX, PER_UID_MAX))
             # Root still gets in while nobody holds its share.
             self.assert_alive()
         finally:
@@ -507,6 +509,23 @@ class ControlRaw(harness.TestCase):
         self.assertGreaterEqual(time.monotonic() - start, AUTH_TIMEOUT - 1)
         self.b.wait_log(r"Control client \d+ \(uid 0, pid \d+\) did not authenticate within "
                         r"10s, disconnecting it")
+        self.assert_alive()
+
+    def test_idle_deadline(self):
+        """An authenticated client that sends nothing goes, so idle connections cannot hold
+        the slots; one that keeps asking stays."""
+        start = time.monotonic()
+        with connect(self.path) as idle, connect(self.path) as busy:
+            self.assertTrue(authenticate(idle))
+            self.assertTrue(authenticate(busy))
+            for i in range(1, 6):
+                busy.sendall(method_call(i, "ListUnits"))
+                self.assertFalse(closed_by_peer(idle, timeout=IDLE_TIMEOUT / 5 - 1))
+            self.assertTrue(closed_by_peer(idle, timeout=IDLE_TIMEOUT))
+            self.assertGreaterEqual(time.monotonic() - start, IDLE_TIMEOUT - 1)
+            self.assertFalse(closed_by_peer(busy, timeout=0.1))
+        self.b.wait_log(r"Control client \d+ \(uid 0, pid \d+\) sent nothing for 20s, "
+                        r"disconnecting it")
         self.assert_alive()
 
     def test_out_of_fds(self):
