@@ -204,7 +204,7 @@ static void rows_write_json(const BusRow *rows, size_t n, const char *const *nam
 static const char *active_state(const char *state) {
         if (STR_IN_SET(state, "running", "listening", "handover", "draining", "handover-abort"))
                 return "active";
-        if (STR_IN_SET(state, "start-pre", "start", "auto-restart", "backoff"))
+        if (STR_IN_SET(state, "start-pre", "start", "auto-restart", "backoff", "retrying"))
                 return "activating";
         if (STR_IN_SET(state, "stop", "stop-sigterm", "stop-sigkill"))
                 return "deactivating";

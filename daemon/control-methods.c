@@ -233,7 +233,9 @@ static bool unit_view(Manager *m, const char *name, UnitView *ret) {
                 v.state = "failed";
                 v.result = "resources";
         } else if (v.unit->type == UNIT_SOCKET) {
-                v.state = manager_socket_unit_bound(m, v.unit) ? "listening" : "failed";
+                v.state = manager_socket_unit_retrying(m, v.unit) ? "retrying" :
+                          manager_socket_unit_bound(m, v.unit)    ? "listening" :
+                                                                    "failed";
                 v.result = "success";
         } else {
                 v.state = "dead"; /* a template: instances are per connection */
@@ -244,6 +246,14 @@ static bool unit_view(Manager *m, const char *name, UnitView *ret) {
         format_last_exit(v.service, v.last_exit, sizeof v.last_exit);
         *ret = v;
         return true;
+}
+
+/* Why a socket unit's listener is not bound yet (it retries), or "". */
+static const char *socket_unit_bind_error(Manager *m, const Unit *u) {
+        for (size_t i = 0; u && i < m->n_listeners; i++)
+                if (m->listeners[i]->spec.unit == u && m->listeners[i]->bind_error)
+                        return m->listeners[i]->bind_error;
+        return "";
 }
 
 /* The canonical address of a listener, as the kernel reports it. */
@@ -382,7 +392,8 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
         if (r >= 0)
                 r = append_entry_string(reply, "Service", socket_service);
         if (r >= 0)
-                r = append_entry_string(reply, "StatusText", s ? s->status_text : "");
+                r = append_entry_string(reply, "StatusText",
+                                        s ? s->status_text : socket_unit_bind_error(m, v.unit));
         if (r >= 0)
                 r = append_entry_u32(reply, "OldMainPID", (uint32_t) (s ? s->old_main_pid : 0));
         if (r >= 0) {
@@ -443,13 +454,15 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
                 };
                 unsigned queued = 0, backlog = 0;
                 char addr[ADDRESS_FORMAT_MAX];
-                bool read_back;
+                bool read_back = false;
 
-                if (l->fd < 0)
+                if (l->fd < 0 && !l->bind_error)
                         continue;
-                /* Read back now: the backlog and the reach may have changed since the bind. */
-                read_back = listener_read_back(l->fd, &info) >= 0;
-                if (info.socktype != SOCK_DGRAM &&
+                /* Read back now: the backlog and the reach may have changed since the bind. A
+                 * socket that waits to bind is listed with reach "retrying". */
+                if (l->fd >= 0)
+                        read_back = listener_read_back(l->fd, &info) >= 0;
+                if (l->fd >= 0 && info.socktype != SOCK_DGRAM &&
                     sock_diag_queue(l->fd, &queued, &backlog) < 0) {
                         queued = 0;
                         backlog = info.backlog > 0 ? (unsigned) info.backlog : 0;
@@ -466,7 +479,9 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
                         r = append_string(reply, sockaddr_format(&info.addr, addr, sizeof addr));
                 const char *proto = socket_protocol_to_string(
                         socket_protocol_from_type(info.family, info.socktype));
-                const char *reach = read_back ? reach_to_string(info.reach) : NULL;
+                const char *reach = l->fd < 0 ? "retrying" :
+                                    read_back  ? reach_to_string(info.reach) :
+                                                 NULL;
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "sssuu", proto ?: "unknown",
                                                   stack_name(info.family, info.v6only),

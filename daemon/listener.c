@@ -281,6 +281,8 @@ Listener *listener_free(Listener *l) {
                 return NULL;
         sd_event_source_disable_unref(l->io_source);
         sd_event_source_disable_unref(l->pause_source);
+        sd_event_source_disable_unref(l->retry_source);
+        free(l->bind_error);
         safe_close(l->fd);
         free(l->fdname);
         free(l);
@@ -392,6 +394,73 @@ static int listener_on_io(sd_event_source *es, int fd, uint32_t revents, void *u
         if (l->on_trigger)
                 l->on_trigger(l, l->owner);
         return 0;
+}
+
+bool listener_bind_error_is_transient(int error) {
+        return IN_SET(error, -EADDRINUSE, -EADDRNOTAVAIL);
+}
+
+static int listener_on_retry(sd_event_source *es, uint64_t usec, void *userdata);
+
+/* 1 s, doubling with each failed try, up to 30 s. */
+static usec_t listener_retry_delay(const Listener *l) {
+        usec_t delay = LISTENER_RETRY_BASE_USEC;
+
+        for (unsigned i = 0; i < l->n_retries && delay < LISTENER_RETRY_CAP_USEC; i++)
+                delay *= 2;
+        return MIN(delay, LISTENER_RETRY_CAP_USEC);
+}
+
+static int listener_arm_retry(Listener *l, sd_event *event) {
+        usec_t delay = listener_retry_delay(l);
+        int r;
+
+        r = l->retry_source ? sd_event_source_set_time_relative(l->retry_source, delay) :
+                              sd_event_add_time_relative(event, &l->retry_source,
+                                                         CLOCK_MONOTONIC, delay,
+                                                         10 * USEC_PER_MSEC, listener_on_retry,
+                                                         l);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(l->retry_source, SD_EVENT_ONESHOT);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot arm the bind retry: %m; %s stays unbound "
+                                       "until a daemon-reload", l->spec.unit->name,
+                                       l->spec.listen->text);
+        return 0;
+}
+
+int listener_retry_bind(Listener *l, sd_event *event, const char *err) {
+        char *e = strdup(err);
+
+        if (!e)
+                return -ENOMEM;
+        free(l->bind_error);
+        l->bind_error = e;
+        return listener_arm_retry(l, event);
+}
+
+static int listener_on_retry(sd_event_source *es, uint64_t usec, void *userdata) {
+        Listener *l = userdata;
+        char err[LISTENER_ERROR_MAX] = "", line[ADDRESS_FORMAT_MAX + 512];
+        int r;
+
+        r = listener_open(l, err, sizeof err);
+        if (r < 0) {
+                l->n_retries++;
+                (void) listener_retry_bind(l, sd_event_source_get_event(es), err);
+                log_warning("%s: %s; trying again in %llus", l->spec.unit->name, err,
+                            (unsigned long long) (listener_retry_delay(l) / USEC_PER_SEC));
+                return 0;
+        }
+        if (err[0])
+                log_warning("%s: %s", l->spec.unit->name, err);
+        /* The first try was at berthd's start, then each failed retry, then this one. */
+        log_info("%s (bound at try %u)", listener_describe_bound(l, line, sizeof line),
+                 l->n_retries + 2);
+        l->n_retries = 0;
+        free(l->bind_error);
+        l->bind_error = NULL;
+        return listener_set_watch(l, l->want_watch);
 }
 
 void listener_set_owner(Listener *l, sd_event *event, ListenerTriggerFunc f, void *owner) {

@@ -99,7 +99,16 @@ struct Listener {
         void *owner;
         usec_t trigger_window_start;
         unsigned trigger_count;
+
+        /* A bind that failed for a reason that may pass (the port is held, the address is
+         * not there yet) is tried again, 1 s after, then doubling up to 30 s. */
+        sd_event_source *retry_source;
+        unsigned n_retries;
+        char *bind_error;   /* why the last bind failed; NULL while bound */
 };
+
+#define LISTENER_RETRY_BASE_USEC (1 * USEC_PER_SEC)
+#define LISTENER_RETRY_CAP_USEC (30 * USEC_PER_SEC)
 
 /* A new, unbound listener for spec (copied; its unit is borrowed). Returns 0 or -ENOMEM. */
 int listener_new(Listener **ret, const BindSpec *spec, const char *fdname);
@@ -117,6 +126,12 @@ const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen)
 /* Whether l, bound as it is, is what spec asks for: same unit, address, type, dual-stack
  * state and options. Then a daemon-reload keeps the kernel socket. */
 bool listener_same(const Listener *l, const BindSpec *spec);
+
+/* Whether a bind that failed with error (a negative errno) is worth trying again. */
+bool listener_bind_error_is_transient(int error);
+/* Keeps err as why l is not bound, and tries again on event, with back-off, until it binds
+ * (then it logs its line and watches as its owner wants). Returns 0 or a negative errno. */
+int listener_retry_bind(Listener *l, sd_event *event, const char *err);
 
 /* Makes owner (a service) the one a readable event starts, on event. */
 void listener_set_owner(Listener *l, sd_event *event, ListenerTriggerFunc f, void *owner);

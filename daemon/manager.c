@@ -257,6 +257,21 @@ int manager_bind(Manager *m) {
                 if (r < 0)
                         return log_oom();
                 r = manager_open_listener(m, l, err, sizeof err);
+                if (r < 0 && listener_bind_error_is_transient(r)) {
+                        /* The port may be freed (orphans of an earlier berthd, a server being
+                         * moved over): try again once the loop runs, and keep the unit. */
+                        log_error("%s:%u: %s: %s; trying again in %llus, the other units go on",
+                                  strempty(s->listen->origin.file), s->listen->origin.line,
+                                  s->unit->name, err,
+                                  (unsigned long long) (LISTENER_RETRY_BASE_USEC / USEC_PER_SEC));
+                        free(l->bind_error);
+                        l->bind_error = strdup(err);
+                        if (!l->bind_error)
+                                return log_oom();
+                        failed++;
+                        m->listeners[m->n_listeners++] = l;
+                        continue;
+                }
                 if (r < 0) {
                         _cleanup_free_ char *msg = NULL;
                         log_error("%s:%u: %s: %s; %s is not started, the other units go on",
@@ -275,9 +290,19 @@ int manager_bind(Manager *m) {
         }
         for (size_t i = 0; i < m->n_listeners; i++) {
                 char line[ADDRESS_FORMAT_MAX + 512];
-                log_info("%s", listener_describe_bound(m->listeners[i], line, sizeof line));
+                if (m->listeners[i]->fd >= 0)
+                        log_info("%s", listener_describe_bound(m->listeners[i], line,
+                                                               sizeof line));
         }
         return failed;
+}
+
+bool manager_socket_unit_retrying(Manager *m, const Unit *u) {
+        for (size_t i = 0; i < m->n_listeners; i++)
+                if (m->listeners[i]->spec.unit == u && m->listeners[i]->fd < 0 &&
+                    m->listeners[i]->bind_error)
+                        return true;
+        return false;
 }
 
 bool manager_socket_unit_bound(Manager *m, const Unit *u) {
@@ -947,6 +972,10 @@ int manager_run(Manager *m) {
                             "report readiness.");
 
         manager_setup_cgroups(m);
+        for (size_t i = 0; i < m->n_listeners; i++)
+                if (m->listeners[i]->fd < 0 && m->listeners[i]->bind_error)
+                        (void) listener_retry_bind(m->listeners[i], m->event,
+                                                   m->listeners[i]->bind_error);
         {
                 /* Half of the fds berthd may open may be kept in fd stores: the rest is for
                  * sockets, pipes, clients and starting services. */
@@ -963,9 +992,12 @@ int manager_run(Manager *m) {
         if (r < 0)
                 return r;
 
-        log_info("berthd is ready: %zu socket%s bound for %zu unit%s.", m->n_listeners,
-                 m->n_listeners == 1 ? "" : "s", m->n_units, m->n_units == 1 ? "" : "s");
-        r = sd_notifyf(0, "READY=1\nSTATUS=%zu sockets bound", m->n_listeners);
+        size_t n_bound = 0;
+        for (size_t i = 0; i < m->n_listeners; i++)
+                n_bound += m->listeners[i]->fd >= 0;
+        log_info("berthd is ready: %zu socket%s bound for %zu unit%s.", n_bound,
+                 n_bound == 1 ? "" : "s", m->n_units, m->n_units == 1 ? "" : "s");
+        r = sd_notifyf(0, "READY=1\nSTATUS=%zu sockets bound", n_bound);
         if (r < 0)
                 log_warning_errno(r, "Failed to send READY=1 to $NOTIFY_SOCKET: %m, ignoring");
 

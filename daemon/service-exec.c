@@ -116,6 +116,8 @@ static int service_collect_fds(Service *s, int **ret_fds, char ***ret_names, siz
         if (!fds || !names)
                 return -ENOMEM;
         for (size_t i = 0; i < s->n_listeners; i++) {
+                if (s->listeners[i]->fd < 0)
+                        continue; /* not bound yet (retrying): the next start gets it */
                 fds[n] = s->listeners[i]->fd;
                 names[n++] = s->listeners[i]->fdname;
         }
