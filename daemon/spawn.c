@@ -66,7 +66,8 @@ typedef struct SpawnPlan {
                                    * owned below */
         char *listen_fds, *listen_fdnames, *listen_pid; /* owned; listen_pid has room for
                                                          * LISTEN_PID_DIGITS digits */
-        int *fd_scratch;          /* n_fds ints: the child's high copies of p->fds */
+        int *fd_keep;             /* n_fds + 5 ints: the fds the child keeps, sorted there */
+        int *fd_src;              /* 3 + n_fds ints: the source of each target fd */
 
         bool change_gid, change_uid, set_groups;
         uid_t uid;
@@ -87,7 +88,8 @@ static void spawn_plan_done(SpawnPlan *plan) {
         free(plan->listen_fds);
         free(plan->listen_fdnames);
         free(plan->listen_pid);
-        free(plan->fd_scratch);
+        free(plan->fd_keep);
+        free(plan->fd_src);
         free(plan->gids);
         free(plan->user_name);
         free(plan->home);
@@ -464,11 +466,112 @@ static rlim_t to_rlim(uint64_t v) {
         return v == UINT64_MAX ? RLIM_INFINITY : (rlim_t) v;
 }
 
+/* Closes every fd from 3 up that is not in keep (n sorted, distinct values). System calls
+ * only. */
+static void close_all_but(const int *keep, size_t n) {
+        int from = 3;
+
+        for (size_t i = 0; i <= n; i++) {
+                int to = i < n ? keep[i] - 1 : INT_MAX;
+
+                if (i < n && keep[i] < 3)
+                        continue;
+                if (to >= from) {
+#ifdef SYS_close_range
+                        if (syscall(SYS_close_range, (unsigned) from, (unsigned) to, 0U) == 0) {
+                                from = i < n ? keep[i] + 1 : from;
+                                continue;
+                        }
+#endif
+                        /* Without close_range(): one by one, up to the soft limit. */
+                        struct rlimit rl;
+                        rlim_t last = getrlimit(RLIMIT_NOFILE, &rl) >= 0 ? rl.rlim_cur : 65536;
+                        for (rlim_t fd = (rlim_t) from; fd <= (rlim_t) to && fd < last; fd++)
+                                (void) close((int) fd);
+                }
+                if (i < n)
+                        from = keep[i] + 1;
+        }
+}
+
+static bool fd_is_source(const int *src, size_t n_targets, size_t from, int fd) {
+        for (size_t u = from; u < n_targets; u++)
+                if (src[u] == fd)
+                        return true;
+        return false;
+}
+
+/* Puts the stdio sources at 0, 1, 2 and p->fds at 3.., in place, and returns where the error
+ * pipe is now. First every fd the child does not need is closed, so that the one spare fd the
+ * shuffle may need is there; then each target is filled in order, moving an fd that still
+ * serves as a source (or is the error pipe) out of the way first. System calls only. */
+static int arrange_fds(const SpawnParams *p, SpawnPlan *plan, int errfd) {
+        size_t n_targets = 3 + p->n_fds, n_keep = 0;
+        int stdio[3] = { p->stdin_fd, p->stdout_fd, p->stderr_fd };
+        int *src = plan->fd_src, *keep = plan->fd_keep;
+
+        for (size_t t = 0; t < n_targets; t++)
+                src[t] = t < 3 ? (stdio[t] >= 0 ? stdio[t] : plan->devnull) : p->fds[t - 3];
+
+        /* The fds to keep, sorted (insertion: no allocation here) and distinct. */
+        keep[n_keep++] = errfd;
+        for (size_t t = 0; t < n_targets; t++)
+                keep[n_keep++] = src[t];
+        for (size_t i = 1; i < n_keep; i++)
+                for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+                        int x = keep[j];
+                        keep[j] = keep[j - 1];
+                        keep[j - 1] = x;
+                }
+        {
+                size_t k = 0;
+                for (size_t i = 0; i < n_keep; i++)
+                        if (k == 0 || keep[k - 1] != keep[i])
+                                keep[k++] = keep[i];
+                n_keep = k;
+        }
+        close_all_but(keep, n_keep);
+
+        for (size_t t = 0; t < n_targets; t++) {
+                int fd = (int) t, from = src[t];
+
+                if (from == fd)
+                        continue;
+                /* Slot t holds what a later target (or the error pipe) still needs: move it. */
+                if (fd == errfd || fd_is_source(src, n_targets, t + 1, fd)) {
+                        /* Any free slot above t will do, one freed below the targets too:
+                         * if it is a later target's, it moves again when that comes. */
+                        int moved = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+
+                        if (moved < 0)
+                                child_fail(errfd, SPAWN_STEP_FDS, errno);
+                        for (size_t u = t + 1; u < n_targets; u++)
+                                if (src[u] == fd)
+                                        src[u] = moved;
+                        if (errfd == fd)
+                                errfd = moved;
+                }
+                if (dup2(from, fd) < 0)
+                        child_fail(errfd, SPAWN_STEP_FDS, errno);
+                /* A source that nothing later needs goes now, so each move above reuses the
+                 * one spare fd: above the targets it is freed, inside them its slot is filled
+                 * later anyway. */
+                if (from != errfd && from != plan->devnull &&
+                    !fd_is_source(src, n_targets, t + 1, from))
+                        (void) close(from);
+        }
+        /* A moved copy that landed on its own target is still CLOEXEC: stdio must not be
+         * (the passed fds are cleared by the caller). */
+        for (int fd = 0; fd < 3; fd++)
+                if (fcntl(fd, F_SETFD, 0) < 0)
+                        child_fail(errfd, SPAWN_STEP_FDS, errno);
+        return errfd;
+}
+
 _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
         struct sigaction sa = { .sa_handler = SIG_DFL };
         int errfd = plan->error_pipe[1];
         int first_free = 3 + (int) p->n_fds;
-        int stdio[3] = { p->stdin_fd, p->stdout_fd, p->stderr_fd };
         sigset_t ss;
 
         /* Dispositions first, while the inherited mask still blocks, so no handler of ours
@@ -492,37 +595,14 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
                 (void) close(fd);
         }
 
-        /* Move every fd we still need (the error pipe, the stdio sources, the passed fds) to
-         * first_free or above, so that placing one never overwrites the source of another. */
-        {
-                int fd = fcntl(errfd, F_DUPFD_CLOEXEC, first_free);
-
-                if (fd < 0)
-                        child_fail(errfd, SPAWN_STEP_FDS, errno);
-                errfd = fd;
-        }
-        for (int i = 0; i < 3; i++) {
-                int src = stdio[i] >= 0 ? stdio[i] : plan->devnull;
-
-                stdio[i] = fcntl(src, F_DUPFD_CLOEXEC, first_free);
-                if (stdio[i] < 0)
-                        child_fail(errfd, SPAWN_STEP_FDS, errno);
-        }
-        for (size_t i = 0; i < p->n_fds; i++) {
-                plan->fd_scratch[i] = fcntl(p->fds[i], F_DUPFD_CLOEXEC, first_free);
-                if (plan->fd_scratch[i] < 0)
-                        child_fail(errfd, SPAWN_STEP_FDS, errno);
-        }
-
-        /* Into place. dup2() leaves FD_CLOEXEC clear on the new fd. */
-        for (int i = 0; i < 3; i++)
-                if (dup2(stdio[i], i) < 0)
-                        child_fail(errfd, SPAWN_STEP_FDS, errno);
+        /* The fd layout: 0, 1, 2 and the passed fds at 3.., everything else closed. Done in
+         * place, so that it needs at most one free fd however many are passed (a service
+         * with a big fd store must not need twice its fds). */
+        errfd = arrange_fds(p, plan, errfd);
         for (size_t i = 0; i < p->n_fds; i++) {
                 int fd = 3 + (int) i, flags;
 
-                if (dup2(plan->fd_scratch[i], fd) < 0)
-                        child_fail(errfd, SPAWN_STEP_FDS, errno);
+                /* dup2() clears FD_CLOEXEC; an fd already in place keeps what it had. */
                 if (fcntl(fd, F_SETFD, 0) < 0)
                         child_fail(errfd, SPAWN_STEP_FDS, errno);
                 if (!p->non_blocking && !p->keep_file_status) {
@@ -532,8 +612,7 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
                 }
         }
 
-        /* Everything else goes, including the high copies; the error pipe (CLOEXEC) stays
-         * until execve(). */
+        /* Everything else goes; the error pipe (CLOEXEC) stays until execve(). */
         {
                 int r = close_all_fds(first_free, errfd);
 
@@ -693,11 +772,10 @@ static int spawn_prepare(const SpawnParams *p, SpawnPlan *plan, const char *name
         if (r < 0)
                 return r;
 
-        if (p->n_fds > 0) {
-                plan->fd_scratch = calloc(p->n_fds, sizeof(int));
-                if (!plan->fd_scratch)
-                        return -ENOMEM;
-        }
+        plan->fd_keep = calloc(p->n_fds + 5, sizeof(int));
+        plan->fd_src = calloc(p->n_fds + 3, sizeof(int));
+        if (!plan->fd_keep || !plan->fd_src)
+                return -ENOMEM;
 
         if (p->stdin_fd < 0 || p->stdout_fd < 0 || p->stderr_fd < 0) {
                 plan->devnull = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);

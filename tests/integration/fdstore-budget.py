@@ -1,15 +1,21 @@
 """One service's fd store cannot starve the others (SPEC §4 "Fd store"). berthd runs with
 RLIMIT_NOFILE 1024:1024; hoard.service (FileDescriptorStoreMax=4096) tries to store 1,000
 fds. The fd stores together keep at most half of berthd's limit: the rest are refused with
-that reason, and another service still starts on demand and serves."""
+that reason, another service still starts on demand and serves, and the hoarding service
+itself restarts with its 512 stored fds (placing them needs one spare fd, not 512)."""
 import os
 import resource
+import signal
 
 import harness
 
 HOARD = r"""
-import os, socket
+import os, socket, sys, time
 from systemd import daemon
+if os.environ.get("LISTEN_FDS"):
+    print("got", os.environ["LISTEN_FDS"], flush=True)
+    time.sleep(1000)
+    sys.exit(0)
 fds = []
 for _ in range(500):
     r, w = os.pipe()
@@ -41,6 +47,8 @@ class FdStoreBudget(harness.TestCase):
                 ExecStart=/usr/bin/python3 {script}
                 FileDescriptorStoreMax=4096
                 TimeoutStartSec=1000
+                Restart=always
+                RestartSec=0
                 """,
             "web.socket": f"[Socket]\nListenStream=127.0.0.1:{p}\n",
             "web.service": "[Service]\nExecStart=/bin/sh -c 'echo started; exec sleep 600'\n",
@@ -53,6 +61,9 @@ class FdStoreBudget(harness.TestCase):
 
         harness.connect("127.0.0.1", p).close()
         b.wait_log(r"web\.service\[\d+\]: started")
+        main = int(b.wait_log(r"hoard\.service: dead -> start \(pid (\d+)\)").group(1))
+        os.kill(main, signal.SIGKILL)
+        b.wait_log(r"hoard\.service\[\d+\]: got 512$")
         self.assertEqual(b.count_log(r"Too many open files|cannot set up the file descriptors"),
                          0)
         self.assertEqual(b.stop(), 0)

@@ -593,6 +593,68 @@ START_TEST(test_swapped_order) {
 }
 END_TEST
 
+/* More fds than half the fd limit: placing them needs at most one free fd, not a copy of
+ * each (a service with a big fd store must not need twice its fds). */
+START_TEST(test_many_fds_low_limit) {
+        enum { N = 40 };
+        char dir[64], names[N][64], outfile[PATH_MAX];
+        _cleanup_free_ char *report = NULL;
+        pid_t helper;
+
+        tmpdir_make(dir, sizeof dir);
+        for (size_t i = 0; i < N; i++)
+                socket_name(names[i], sizeof names[i], "many", i);
+        snprintf(outfile, sizeof outfile, "%s/probe.out", dir);
+
+        helper = fork();
+        ck_assert_int_ge(helper, 0);
+        if (helper == 0) {
+                const char *argv[] = { self_exe, "--probe", outfile, NULL };
+                struct rlimit rl = { .rlim_cur = 64, .rlim_max = 64 };
+                char err[SPAWN_ERROR_MAX];
+                int fds[N];
+                pid_t pid;
+                int status;
+
+                for (int fd = 3; fd < 1024; fd++)
+                        (void) close(fd);
+                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                        _exit(89);
+                /* In reverse order, so that most of them move. */
+                for (size_t i = 0; i < N; i++) {
+                        fds[N - 1 - i] = make_socket(names[N - 1 - i]);
+                        if (fds[N - 1 - i] < 0)
+                                _exit(90);
+                }
+                SpawnParams p = {
+                        .path = self_exe,
+                        .argv = (char *const *) argv,
+                        .envp = environ,
+                        .fds = fds,
+                        .n_fds = N,
+                        .stdin_fd = -1,
+                        .stdout_fd = -1,
+                        .stderr_fd = -1,
+                };
+                if (spawn_process(&p, &pid, err, sizeof err) < 0) {
+                        fprintf(stderr, "%s\n", err);
+                        _exit(91);
+                }
+                if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+                        _exit(92);
+                _exit(WEXITSTATUS(status));
+        }
+        ck_assert_int_eq(wait_exit_status(helper), 0);
+
+        report = read_text(outfile);
+        ck_assert_ptr_nonnull(report);
+        ASSERT_REPORT(report, "listen_fds=%d", N);
+        for (size_t i = 0; i < N; i++)
+                ASSERT_REPORT(report, "fd%zu=cloexec:0,nonblock:0,name:@%s", 3 + i, names[i]);
+        tmpdir_remove(dir);
+}
+END_TEST
+
 START_TEST(test_user_nobody) {
         char dir[64];
         struct passwd *pw;
@@ -999,6 +1061,7 @@ static Suite *spawn_suite(void) {
         tcase_add_test(tc, test_non_blocking_kept);
         tcase_add_test(tc, test_no_fds_drops_listen_env);
         tcase_add_test(tc, test_swapped_order);
+        tcase_add_test(tc, test_many_fds_low_limit);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("credentials");
