@@ -523,6 +523,34 @@ START_TEST(test_no_fds_drops_listen_env) {
 }
 END_TEST
 
+/* In a helper process of the test's: spawns the probe with fds at 3.. (and stdin_fd) and
+ * exits with its status: 91 when spawn_process() fails (its message on stderr). */
+_noreturn_ static void probe_and_exit(const char *outfile, const int *fds, size_t n,
+                                      int stdin_fd) {
+        const char *argv[] = { self_exe, "--probe", outfile, NULL };
+        char err[SPAWN_ERROR_MAX];
+        pid_t pid;
+        int status;
+        SpawnParams p = {
+                .path = self_exe,
+                .argv = (char *const *) argv,
+                .envp = environ,
+                .fds = fds,
+                .n_fds = n,
+                .stdin_fd = stdin_fd,
+                .stdout_fd = -1,
+                .stderr_fd = -1,
+        };
+
+        if (spawn_process(&p, &pid, err, sizeof err) < 0) {
+                fprintf(stderr, "%s\n", err);
+                _exit(91);
+        }
+        if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+                _exit(92);
+        _exit(WEXITSTATUS(status));
+}
+
 /* The source fds already sit inside the target range 3..8, in the wrong order, and so do
  * /dev/null, the error pipe and the stdin source. Done in a process of our own whose fds we
  * control: check keeps fds of its own open in the test. */
@@ -542,11 +570,7 @@ START_TEST(test_swapped_order) {
                 /* Where socket i starts out; 6, 7 and 8 stay free for /dev/null and the
                  * error pipe that spawn_process() opens. */
                 static const int where[6] = { 5, 3, 4, 100, 101, 102 };
-                const char *argv[] = { self_exe, "--probe", outfile, NULL };
-                char err[SPAWN_ERROR_MAX];
                 int high[6], fds[6];
-                pid_t pid;
-                int status;
 
                 for (size_t i = 0; i < 6; i++)
                         high[i] = fcntl(make_socket(names[i]), F_DUPFD_CLOEXEC, 200);
@@ -560,23 +584,7 @@ START_TEST(test_swapped_order) {
                 for (int fd = 200; fd < 1024; fd++)
                         (void) close(fd);
 
-                SpawnParams p = {
-                        .path = self_exe,
-                        .argv = (char *const *) argv,
-                        .envp = environ,
-                        .fds = fds,
-                        .n_fds = 6,
-                        .stdin_fd = 4, /* socket 2, itself moving to fd 5 */
-                        .stdout_fd = -1,
-                        .stderr_fd = -1,
-                };
-                if (spawn_process(&p, &pid, err, sizeof err) < 0) {
-                        fprintf(stderr, "%s\n", err);
-                        _exit(91);
-                }
-                if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-                        _exit(92);
-                _exit(WEXITSTATUS(status));
+                probe_and_exit(outfile, fds, 6, 4); /* stdin: socket 2, itself moving to 5 */
         }
         ck_assert_int_eq(wait_exit_status(helper), 0);
 
@@ -609,12 +617,8 @@ START_TEST(test_many_fds_low_limit) {
         helper = fork();
         ck_assert_int_ge(helper, 0);
         if (helper == 0) {
-                const char *argv[] = { self_exe, "--probe", outfile, NULL };
                 struct rlimit rl = { .rlim_cur = 64, .rlim_max = 64 };
-                char err[SPAWN_ERROR_MAX];
                 int fds[N];
-                pid_t pid;
-                int status;
 
                 for (int fd = 3; fd < 1024; fd++)
                         (void) close(fd);
@@ -626,23 +630,7 @@ START_TEST(test_many_fds_low_limit) {
                         if (fds[N - 1 - i] < 0)
                                 _exit(90);
                 }
-                SpawnParams p = {
-                        .path = self_exe,
-                        .argv = (char *const *) argv,
-                        .envp = environ,
-                        .fds = fds,
-                        .n_fds = N,
-                        .stdin_fd = -1,
-                        .stdout_fd = -1,
-                        .stderr_fd = -1,
-                };
-                if (spawn_process(&p, &pid, err, sizeof err) < 0) {
-                        fprintf(stderr, "%s\n", err);
-                        _exit(91);
-                }
-                if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-                        _exit(92);
-                _exit(WEXITSTATUS(status));
+                probe_and_exit(outfile, fds, N, -1);
         }
         ck_assert_int_eq(wait_exit_status(helper), 0);
 
