@@ -202,7 +202,8 @@ static void rows_write_json(const BusRow *rows, size_t n, const char *const *nam
 /* systemctl's ACTIVE column from berth's state: active, activating, deactivating, inactive or
  * failed. A service that hands over to a successor serves throughout: active. */
 static const char *active_state(const char *state) {
-        if (STR_IN_SET(state, "running", "listening", "handover", "draining", "handover-abort"))
+        if (STR_IN_SET(state, "running", "listening", "handover", "draining", "handover-abort",
+                       "stalled", "not-accepting"))
                 return "active";
         if (STR_IN_SET(state, "start-pre", "start", "auto-restart", "backoff", "retrying"))
                 return "activating";

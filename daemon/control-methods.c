@@ -183,6 +183,14 @@ typedef struct UnitView {
         char last_exit[64];
 } UnitView;
 
+/* Whether a connection to one of the unit's sockets waits past AcceptStallSec=. */
+static bool socket_unit_stalled(Manager *m, const Unit *u) {
+        for (size_t i = 0; i < m->n_listeners; i++)
+                if (m->listeners[i]->spec.unit == u && m->listeners[i]->stalled)
+                        return true;
+        return false;
+}
+
 static void format_last_exit(const Service *s, char *buf, size_t len) {
         const char *sig;
 
@@ -234,6 +242,7 @@ static bool unit_view(Manager *m, const char *name, UnitView *ret) {
                 v.result = "resources";
         } else if (v.unit->type == UNIT_SOCKET) {
                 v.state = manager_socket_unit_retrying(m, v.unit) ? "retrying" :
+                          socket_unit_stalled(m, v.unit)          ? "stalled" :
                           manager_socket_unit_bound(m, v.unit)    ? "listening" :
                                                                     "failed";
                 v.result = "success";
@@ -490,7 +499,8 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
                 if (r >= 0)
                         r = append_string(reply, svc);
                 if (r >= 0)
-                        r = append_string(reply, s ? service_state_to_string(s->state) :
+                        r = append_string(reply, l->stalled ? "not-accepting" :
+                                          s ? service_state_to_string(s->state) :
                                           manager_unit_failed(m, svc) ? "failed" : "dead");
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);

@@ -269,6 +269,7 @@ int listener_new(Listener **ret, const BindSpec *spec, const char *fdname) {
                 return -ENOMEM;
         l->spec = *spec;
         l->fd = -1;
+        l->stall_fd = -1;
         l->fdname = strdup(fdname);
         if (!l->fdname)
                 return listener_free(l), -ENOMEM;
@@ -282,6 +283,9 @@ Listener *listener_free(Listener *l) {
         sd_event_source_disable_unref(l->io_source);
         sd_event_source_disable_unref(l->pause_source);
         sd_event_source_disable_unref(l->retry_source);
+        sd_event_source_disable_unref(l->stall_io_source);
+        sd_event_source_disable_unref(l->stall_timer_source);
+        safe_close(l->stall_fd);
         free(l->bind_error);
         safe_close(l->fd);
         free(l->fdname);
@@ -461,6 +465,106 @@ static int listener_on_retry(sd_event_source *es, uint64_t usec, void *userdata)
         free(l->bind_error);
         l->bind_error = NULL;
         return listener_set_watch(l, l->want_watch);
+}
+
+/* ---- AcceptStallSec= ---- */
+
+static int listener_on_stall_io(sd_event_source *es, int fd, uint32_t revents, void *userdata);
+static int listener_on_stall_timer(sd_event_source *es, uint64_t usec, void *userdata);
+
+static bool listener_stall_applies(const Listener *l) {
+        return l->spec.unit->socket.accept_stall_usec > 0 && l->spec.socktype == SOCK_STREAM &&
+               IN_SET(l->spec.family, AF_INET, AF_INET6) && l->fd >= 0 && l->event;
+}
+
+/* Waits for the first connection left in the queue: one wakeup, then the timer. */
+static void listener_stall_watch(Listener *l) {
+        int r = 0;
+
+        if (!l->stall_io_source) {
+                l->stall_fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 3);
+                if (l->stall_fd < 0)
+                        r = -errno;
+                if (r >= 0)
+                        r = sd_event_add_io(l->event, &l->stall_io_source, l->stall_fd, EPOLLIN,
+                                            listener_on_stall_io, l);
+        }
+        if (r >= 0)
+                r = sd_event_source_set_enabled(l->stall_io_source, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot watch %s for connections left waiting: %m, "
+                                  "ignoring", l->spec.unit->name, l->spec.listen->text);
+}
+
+static void listener_stall_check_later(Listener *l) {
+        usec_t usec = l->spec.unit->socket.accept_stall_usec;
+        int r = l->stall_timer_source ?
+                        sd_event_source_set_time_relative(l->stall_timer_source, usec) :
+                        sd_event_add_time_relative(l->event, &l->stall_timer_source,
+                                                   CLOCK_MONOTONIC, usec, USEC_PER_SEC,
+                                                   listener_on_stall_timer, l);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(l->stall_timer_source, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot arm the AcceptStallSec= check: %m, ignoring",
+                                  l->spec.unit->name);
+}
+
+static int listener_on_stall_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        Listener *l = userdata;
+        int n = sock_diag_unaccepted(l->fd, l->stall_seen, LISTENER_STALL_MAX);
+
+        l->n_stall_seen = n > 0 ? (size_t) n : 0;
+        listener_stall_check_later(l);
+        return 0;
+}
+
+static int listener_on_stall_timer(sd_event_source *es, uint64_t usec, void *userdata) {
+        Listener *l = userdata;
+        uint64_t now[LISTENER_STALL_MAX];
+        int n = sock_diag_unaccepted(l->fd, now, LISTENER_STALL_MAX);
+        bool still = false;
+        char a[ADDRESS_FORMAT_MAX];
+
+        for (int i = 0; i < n && !still; i++)
+                for (size_t k = 0; k < l->n_stall_seen && !still; k++)
+                        still = now[i] == l->stall_seen[k];
+        sockaddr_format(l->have_info ? &l->info.addr : &l->spec.addr, a, sizeof a);
+        if (still && !l->stalled)
+                log_warning("%s: a connection to %s has waited %llus and its service has not "
+                            "accepted it (AcceptStallSec=): is it stuck, or not accepting on "
+                            "this socket?",
+                            l->spec.unit->name, a,
+                            (unsigned long long) (l->spec.unit->socket.accept_stall_usec /
+                                                  USEC_PER_SEC));
+        else if (!still && l->stalled)
+                log_info("%s: connections to %s are accepted again", l->spec.unit->name, a);
+        l->stalled = still;
+        if (n <= 0) {
+                l->n_stall_seen = 0;
+                listener_stall_watch(l);
+                return 0;
+        }
+        memcpy(l->stall_seen, now, (size_t) n * sizeof now[0]);
+        l->n_stall_seen = (size_t) n;
+        listener_stall_check_later(l);
+        return 0;
+}
+
+void listener_set_serving(Listener *l, bool serving) {
+        if (serving == l->serving)
+                return;
+        l->serving = serving;
+        if (serving && listener_stall_applies(l)) {
+                listener_stall_watch(l);
+                return;
+        }
+        if (l->stall_io_source)
+                (void) sd_event_source_set_enabled(l->stall_io_source, SD_EVENT_OFF);
+        if (l->stall_timer_source)
+                (void) sd_event_source_set_enabled(l->stall_timer_source, SD_EVENT_OFF);
+        l->stalled = false;
+        l->n_stall_seen = 0;
 }
 
 void listener_set_owner(Listener *l, sd_event *event, ListenerTriggerFunc f, void *owner) {

@@ -67,6 +67,8 @@ const char *listener_describe(const char *unit, const ListenerInfo *info, char *
 
 /* ---- the runtime socket object ---- */
 
+#define LISTENER_STALL_MAX 64 /* waiting connections compared per AcceptStallSec= check */
+
 typedef struct Listener Listener;
 
 /* A client is waiting on l: start the service that owns it. */
@@ -105,6 +107,15 @@ struct Listener {
         sd_event_source *retry_source;
         unsigned n_retries;
         char *bind_error;   /* why the last bind failed; NULL while bound */
+
+        /* AcceptStallSec=: while its service serves, a connection that waits in the queue
+         * for that long without being accepted is told. A one-shot watch (on a duplicate of
+         * fd) wakes at the first waiting connection, then a timer compares the waiting ones. */
+        bool serving, stalled;
+        int stall_fd;
+        sd_event_source *stall_io_source, *stall_timer_source;
+        uint64_t stall_seen[LISTENER_STALL_MAX];
+        size_t n_stall_seen;
 };
 
 #define LISTENER_RETRY_BASE_USEC (1 * USEC_PER_SEC)
@@ -132,6 +143,9 @@ bool listener_bind_error_is_transient(int error);
 /* Keeps err as why l is not bound, and tries again on event, with back-off, until it binds
  * (then it logs its line and watches as its owner wants). Returns 0 or a negative errno. */
 int listener_retry_bind(Listener *l, sd_event *event, const char *err);
+
+/* Its service serves now (watch for connections it leaves waiting), or no longer does. */
+void listener_set_serving(Listener *l, bool serving);
 
 /* Makes owner (a service) the one a readable event starts, on event. */
 void listener_set_owner(Listener *l, sd_event *event, ListenerTriggerFunc f, void *owner);

@@ -315,9 +315,13 @@ static usec_t exec_now(Service *s, clockid_t clock) {
 }
 
 static void exec_watch(Service *s, bool on) {
+        bool serving = !on && service_is_serving(s);
+
         for (size_t i = 0; i < s->n_listeners; i++)
-                if (s->listeners[i]->owner == s)
+                if (s->listeners[i]->owner == s) {
                         (void) listener_set_watch(s->listeners[i], on);
+                        listener_set_serving(s->listeners[i], serving);
+                }
 }
 
 static pid_t exec_pgid_of(Service *s, pid_t pid) {

@@ -156,6 +156,10 @@ bool service_is_active(const Service *s) {
         return s->main_pid > 0 || s->control_pid > 0 || s->old_main_pid > 0 || s->failed_pid > 0;
 }
 
+bool service_is_serving(const Service *s) {
+        return service_state_serves(s->state) && s->main_pid > 0;
+}
+
 bool service_is_inactive(const Service *s) {
         return !service_is_active(s) && IN_SET(s->state, SERVICE_DEAD, SERVICE_FAILED);
 }

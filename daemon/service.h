@@ -276,6 +276,8 @@ void service_on_notify(Service *s, NotifyRole role, pid_t pid, const struct Noti
 NotifyAccess service_notify_access(const Service *s);
 
 bool service_is_active(const Service *s); /* processes exist */
+/* Whether a ready main process serves (running, draining, or during a failed handover). */
+bool service_is_serving(const Service *s);
 /* Whether the state is DEAD or FAILED with no process left. */
 bool service_is_inactive(const Service *s);
 

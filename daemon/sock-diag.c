@@ -650,6 +650,77 @@ static int rqlen_on_message(const struct nlmsghdr *h, void *userdata) {
         return 1;
 }
 
+typedef struct Unaccepted {
+        int family;
+        uint16_t port;      /* network order */
+        uint8_t addr[16];   /* the listener's address; all zero for a wildcard */
+        bool wildcard;
+        uint64_t *out;
+        size_t n, max;
+} Unaccepted;
+
+static int unaccepted_on_message(const struct nlmsghdr *h, void *userdata) {
+        Unaccepted *u = userdata;
+        const struct inet_diag_msg *d = NLMSG_DATA(h);
+        size_t alen = u->family == AF_INET ? 4 : 16;
+        uint64_t fp = 1469598103934665603ULL; /* FNV-1a over the remote address and port */
+
+        if (h->nlmsg_len < NLMSG_LENGTH(sizeof *d))
+                return 0;
+        if (d->idiag_family != u->family || d->id.idiag_sport != u->port || d->idiag_inode != 0)
+                return 0;
+        if (!u->wildcard && memcmp(d->id.idiag_src, u->addr, alen) != 0)
+                return 0;
+        if (u->n >= u->max)
+                return 0;
+        for (size_t i = 0; i < alen; i++)
+                fp = (fp ^ ((const uint8_t *) d->id.idiag_dst)[i]) * 1099511628211ULL;
+        fp = (fp ^ d->id.idiag_dport) * 1099511628211ULL;
+        u->out[u->n++] = fp;
+        return 0;
+}
+
+int sock_diag_unaccepted(int fd, uint64_t *ret, size_t max) {
+        SockAddr sa = {};
+        socklen_t len = sizeof sa;
+        Unaccepted u = { .out = ret, .max = max };
+        int r;
+
+        if (getsockname(fd, &sa.sa, &len) < 0)
+                return -errno;
+        u.family = sa.sa.sa_family;
+        if (u.family == AF_INET) {
+                u.port = sa.in.sin_port;
+                memcpy(u.addr, &sa.in.sin_addr, 4);
+                u.wildcard = sa.in.sin_addr.s_addr == htonl(INADDR_ANY);
+        } else if (u.family == AF_INET6) {
+                u.port = sa.in6.sin6_port;
+                memcpy(u.addr, &sa.in6.sin6_addr, 16);
+                u.wildcard = IN6_IS_ADDR_UNSPECIFIED(&sa.in6.sin6_addr);
+        } else
+                return -EOPNOTSUPP;
+
+        struct {
+                struct nlmsghdr h;
+                struct inet_diag_req_v2 r;
+        } req = {
+                .h = {
+                        .nlmsg_len = sizeof req,
+                        .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                        .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+                },
+                .r = {
+                        .sdiag_family = (uint8_t) u.family,
+                        .sdiag_protocol = IPPROTO_TCP,
+                        /* Queued: established, or closed by the client meanwhile. */
+                        .idiag_states = (1U << TCP_ESTABLISHED) | (1U << TCP_CLOSE_WAIT),
+                        .id.idiag_sport = u.port,
+                },
+        };
+        r = diag_query(&req, sizeof req, /* dump= */ true, unaccepted_on_message, &u);
+        return r < 0 ? r : (int) u.n;
+}
+
 int sock_diag_queue(int fd, unsigned *ret_waiting, unsigned *ret_backlog) {
         int family, type, r;
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common/address.h"
@@ -25,6 +26,11 @@ int sock_diag_find_holder(const SockAddr *addr, int socktype, char *buf, size_t 
  * Returns 0, -EINVAL when the socket is not listening, -EOPNOTSUPP for other sockets, or another
  * negative errno. Either pointer may be NULL. */
 int sock_diag_queue(int fd, unsigned *ret_waiting, unsigned *ret_backlog);
+
+/* The connections a TCP listener (borrowed fd) has queued and nobody has accepted yet (they
+ * have no file: inode 0), each as a fingerprint of its remote address and port, at most max.
+ * Returns how many, -EOPNOTSUPP for other sockets, or another negative errno. */
+int sock_diag_unaccepted(int fd, uint64_t *ret, size_t max);
 
 /* The device and inode of the file a bound unix socket (borrowed fd) lives at, from unix_diag:
  * what lets a caller check that a path is the socket it bound, not one swapped in. Returns 0,

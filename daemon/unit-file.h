@@ -95,6 +95,7 @@ typedef struct SocketConfig {
         unsigned trigger_limit_burst;        /* default 20 (200 with Accept=yes, as systemd) */
         usec_t poll_limit_interval_usec;     /* default 2s */
         unsigned poll_limit_burst;           /* default 150 */
+        usec_t accept_stall_usec;            /* AcceptStallSec= (berth's), default 10 s; 0 off */
         bool non_blocking;
 } SocketConfig;
 

@@ -355,6 +355,7 @@ static const ConfigItem config_items[] = {
         { SO, "TriggerLimitBurst", key_trigger_limit_burst, FIELD(socket.trigger_limit_burst), 0 },
         { SO, "PollLimitIntervalSec", value_sec, FIELD(socket.poll_limit_interval_usec), SEC_ANY },
         { SO, "PollLimitBurst", value_unsigned, FIELD(socket.poll_limit_burst), 0 },
+        { SO, "AcceptStallSec", value_sec, FIELD(socket.accept_stall_usec), SEC_INFINITY_IS_ZERO },
         { SO, "NonBlocking", value_bool, FIELD(socket.non_blocking), 0 },
         /* systemd.socket(5) keys berth does not implement. */
         { SO, "ListenFIFO", key_unsupported, NOFIELD, 0 },
