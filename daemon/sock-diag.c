@@ -312,6 +312,27 @@ static int inet_diag_on_message(const struct nlmsghdr *h, void *userdata) {
         return 0;
 }
 
+/* Dumps every inet socket of family and protocol in states (a bit per TCP state) to f. */
+static int inet_diag_dump(int family, int protocol, uint32_t states, DiagFunc f, void *userdata) {
+        struct {
+                struct nlmsghdr h;
+                struct inet_diag_req_v2 r;
+        } req = {
+                .h = {
+                        .nlmsg_len = sizeof req,
+                        .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                        .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+                },
+                .r = {
+                        .sdiag_family = (uint8_t) family,
+                        .sdiag_protocol = (uint8_t) protocol,
+                        .idiag_states = states,
+                },
+        };
+
+        return diag_query(&req, sizeof req, /* dump= */ true, f, userdata);
+}
+
 static int inet_candidates(const SockAddr *addr, int socktype, Candidates *cands) {
         static const int families[] = { AF_INET, AF_INET6 };
         InetMatch m = {
@@ -332,25 +353,11 @@ static int inet_candidates(const SockAddr *addr, int socktype, Candidates *cands
         }
 
         for (size_t i = 0; i < ELEMENTSOF(families); i++) {
-                struct {
-                        struct nlmsghdr h;
-                        struct inet_diag_req_v2 r;
-                } req = {
-                        .h = {
-                                .nlmsg_len = sizeof req,
-                                .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-                                .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-                        },
-                        .r = {
-                                .sdiag_family = (uint8_t) families[i],
-                                .sdiag_protocol = (uint8_t) m.protocol,
-                                .idiag_states = m.protocol == IPPROTO_UDP
-                                                        ? ~0U
-                                                        : (1U << TCP_LISTEN) |
-                                                                  (1U << DIAG_TCP_BOUND_INACTIVE),
-                        },
-                };
-                int k = diag_query(&req, sizeof req, /* dump= */ true, inet_diag_on_message, &m);
+                int k = inet_diag_dump(families[i], m.protocol,
+                                       m.protocol == IPPROTO_UDP ?
+                                               ~0U :
+                                               (1U << TCP_LISTEN) | (1U << DIAG_TCP_BOUND_INACTIVE),
+                                       inet_diag_on_message, &m);
                 if (k >= 0)
                         r = 0;
         }
@@ -700,24 +707,9 @@ int sock_diag_unaccepted(int fd, uint64_t *ret, size_t max) {
         } else
                 return -EOPNOTSUPP;
 
-        struct {
-                struct nlmsghdr h;
-                struct inet_diag_req_v2 r;
-        } req = {
-                .h = {
-                        .nlmsg_len = sizeof req,
-                        .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-                        .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-                },
-                .r = {
-                        .sdiag_family = (uint8_t) u.family,
-                        .sdiag_protocol = IPPROTO_TCP,
-                        /* Queued: established, or closed by the client meanwhile. */
-                        .idiag_states = (1U << TCP_ESTABLISHED) | (1U << TCP_CLOSE_WAIT),
-                        .id.idiag_sport = u.port,
-                },
-        };
-        r = diag_query(&req, sizeof req, /* dump= */ true, unaccepted_on_message, &u);
+        /* Queued: established, or closed by the client meanwhile. */
+        r = inet_diag_dump(u.family, IPPROTO_TCP, (1U << TCP_ESTABLISHED) | (1U << TCP_CLOSE_WAIT),
+                           unaccepted_on_message, &u);
         return r < 0 ? r : (int) u.n;
 }
 
