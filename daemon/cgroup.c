@@ -109,6 +109,45 @@ static int cgroup_probe_move(const char *probe) {
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EACCES;
 }
 
+/* Removes what berthds that are gone left under root: berth-PID directories whose PID does not
+ * exist, with their (empty) service cgroups. A service's processes may still have been dying
+ * when such a berthd exited; by now they are gone. Bounded; errors are ignored (a directory
+ * that is not empty stays). */
+static void cgroup_remove_stale(const char *root) {
+        DIR *d = opendir(root);
+        struct dirent *de;
+        unsigned n = 0;
+
+        if (!d)
+                return;
+        while ((de = readdir(d)) && n++ < 4096) {
+                _cleanup_free_ char *dir = NULL;
+                char *end;
+                long pid;
+                DIR *sub;
+
+                if (strncmp(de->d_name, "berth-", 6) != 0)
+                        continue;
+                pid = strtol(de->d_name + 6, &end, 10);
+                if (*end || pid <= 0 || pid == getpid() || kill((pid_t) pid, 0) == 0 ||
+                    errno != ESRCH)
+                        continue;
+                if (asprintf(&dir, "%s/%s", root, de->d_name) < 0)
+                        break;
+                sub = opendir(dir);
+                for (struct dirent *se; sub && (se = readdir(sub));) {
+                        _cleanup_free_ char *svc = NULL;
+                        if (se->d_type == DT_DIR && se->d_name[0] != '.' &&
+                            asprintf(&svc, "%s/%s", dir, se->d_name) >= 0)
+                                (void) rmdir(svc);
+                }
+                if (sub)
+                        closedir(sub);
+                (void) rmdir(dir);
+        }
+        closedir(d);
+}
+
 int cgroup_setup(char **ret_root, char *err, size_t errlen) {
         char mnt[PATH_MAX], self[PATH_MAX], name[32];
         _cleanup_free_ char *root = NULL, *probe = NULL;
@@ -132,6 +171,7 @@ int cgroup_setup(char **ret_root, char *err, size_t errlen) {
         if (r < 0)
                 return errbuf_set(err, errlen, r, "cannot move a process into a cgroup under %s",
                                   root);
+        cgroup_remove_stale(root);
         /* One directory per berthd: two of them (system and --user, or tests side by side)
          * must never share, let alone kill, a service's cgroup. */
         snprintf(name, sizeof name, "berth-%d", (int) getpid());
