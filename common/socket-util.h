@@ -55,3 +55,8 @@ const char *reach_describe(Reach r);
 /* getsockopt() of an int option on fd (borrowed). Returns 0 with the value in *ret, or a
  * negative errno. */
 int getsockopt_int(int fd, int level, int name, int *ret);
+
+/* Whether family is AF_INET or AF_INET6. */
+static inline bool socket_family_is_inet(int family) {
+        return family == AF_INET || family == AF_INET6;
+}

@@ -183,12 +183,23 @@ typedef struct UnitView {
         char last_exit[64];
 } UnitView;
 
-/* Whether a connection to one of the unit's sockets waits past AcceptStallSec=. */
-static bool socket_unit_stalled(Manager *m, const Unit *u) {
-        for (size_t i = 0; i < m->n_listeners; i++)
-                if (m->listeners[i]->spec.unit == u && m->listeners[i]->stalled)
-                        return true;
-        return false;
+/* A socket unit's state from its listeners: retrying (one waits to bind; *ret_why says why),
+ * stalled (a connection waits past AcceptStallSec=), listening, or failed (none bound). */
+static const char *socket_unit_state(Manager *m, const Unit *u, const char **ret_why) {
+        bool bound = false, stalled = false;
+        const char *why = NULL;
+
+        for (size_t i = 0; i < m->n_listeners; i++) {
+                const Listener *l = m->listeners[i];
+                if (l->spec.unit != u)
+                        continue;
+                why = why ?: l->bind_error;
+                stalled = stalled || l->stalled;
+                bound = bound || l->fd >= 0;
+        }
+        if (ret_why)
+                *ret_why = strempty(why);
+        return why ? "retrying" : stalled ? "stalled" : bound ? "listening" : "failed";
 }
 
 static void format_last_exit(const Service *s, char *buf, size_t len) {
@@ -241,10 +252,7 @@ static bool unit_view(Manager *m, const char *name, UnitView *ret) {
                 v.state = "failed";
                 v.result = "resources";
         } else if (v.unit->type == UNIT_SOCKET) {
-                v.state = manager_socket_unit_retrying(m, v.unit) ? "retrying" :
-                          socket_unit_stalled(m, v.unit)          ? "stalled" :
-                          manager_socket_unit_bound(m, v.unit)    ? "listening" :
-                                                                    "failed";
+                v.state = socket_unit_state(m, v.unit, NULL);
                 v.result = "success";
         } else {
                 v.state = "dead"; /* a template: instances are per connection */
@@ -255,14 +263,6 @@ static bool unit_view(Manager *m, const char *name, UnitView *ret) {
         format_last_exit(v.service, v.last_exit, sizeof v.last_exit);
         *ret = v;
         return true;
-}
-
-/* Why a socket unit's listener is not bound yet (it retries), or "". */
-static const char *socket_unit_bind_error(Manager *m, const Unit *u) {
-        for (size_t i = 0; u && i < m->n_listeners; i++)
-                if (m->listeners[i]->spec.unit == u && m->listeners[i]->bind_error)
-                        return m->listeners[i]->bind_error;
-        return "";
 }
 
 /* The canonical address of a listener, as the kernel reports it. */
@@ -342,6 +342,7 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
         _cleanup_free_ char *socket_service = NULL;
         const char *name;
         const Service *s;
+        const char *socket_why = "";
         UnitView v;
         int r;
 
@@ -354,6 +355,7 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
                 socket_service = unit_socket_service_name(v.unit);
                 if (!socket_service)
                         return -ENOMEM;
+                (void) socket_unit_state(m, v.unit, &socket_why);
         }
         s = v.service;
 
@@ -401,8 +403,7 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
         if (r >= 0)
                 r = append_entry_string(reply, "Service", socket_service);
         if (r >= 0)
-                r = append_entry_string(reply, "StatusText",
-                                        s ? s->status_text : socket_unit_bind_error(m, v.unit));
+                r = append_entry_string(reply, "StatusText", s ? s->status_text : socket_why);
         if (r >= 0)
                 r = append_entry_u32(reply, "OldMainPID", (uint32_t) (s ? s->old_main_pid : 0));
         if (r >= 0) {

@@ -44,9 +44,6 @@
         "(the holder could not be found: it may be in another network namespace or owned by "     \
         "another user)"
 
-static bool is_inet(int family) {
-        return family == AF_INET || family == AF_INET6;
-}
 
 /* ---- binding ---- */
 
@@ -219,7 +216,7 @@ static int apply_tcp_options(BindCtx *c, int fd) {
 static int apply_options(BindCtx *c, int fd) {
         const BindSpec *s = c->spec;
         const SocketConfig *cfg = c->cfg;
-        bool inet = is_inet(s->family), v6 = s->family == AF_INET6;
+        bool inet = socket_family_is_inet(s->family), v6 = s->family == AF_INET6;
         bool tcp = inet && s->socktype == SOCK_STREAM;
         char what[128];
         int r;
@@ -338,10 +335,10 @@ static int bind_failed(BindCtx *c, int r) {
         else if (c->spec->family == AF_INET6)
                 port = ntohs(c->spec->addr.in6.sin6_port);
 
-        if (r == -EADDRNOTAVAIL && is_inet(c->spec->family))
+        if (r == -EADDRNOTAVAIL && socket_family_is_inet(c->spec->family))
                 hint = " — no interface of this host has that address (FreeBind=yes binds it "
                        "before it appears)";
-        else if (r == -EACCES && is_inet(c->spec->family) && port > 0 && port < 1024)
+        else if (r == -EACCES && socket_family_is_inet(c->spec->family) && port > 0 && port < 1024)
                 hint = " — ports below 1024 need CAP_NET_BIND_SERVICE (or a lower "
                        "net.ipv4.ip_unprivileged_port_start)";
         else if (r == -EACCES && c->spec->family == AF_UNIX)

@@ -27,6 +27,7 @@
 #include "common/macro.h"
 #include "common/proc-util.h"
 #include "common/socket-util.h"
+#include "common/string-table.h"
 #include "common/time-util.h"
 #include "common/user-util.h"
 #include "daemon/listener.h"
@@ -53,9 +54,6 @@ void listener_probe_host(HostInfo *ret) {
         ret->bindv6only = r < 0 ? -1 : r;
 }
 
-static bool is_inet(int family) {
-        return family == AF_INET || family == AF_INET6;
-}
 
 /* ---- reading back ---- */
 
@@ -201,7 +199,7 @@ const char *listener_describe(const char *unit, const ListenerInfo *info, char *
         } else
                 snprintf(proto, sizeof proto, "%s", p);
 
-        if (is_inet(info->family)) {
+        if (socket_family_is_inet(info->family)) {
                 uint16_t port = info->family == AF_INET ? ntohs(info->addr.in.sin_port)
                                                         : ntohs(info->addr.in6.sin6_port);
 
@@ -252,26 +250,30 @@ const char *listener_describe(const char *unit, const ListenerInfo *info, char *
 
 /* ---- the runtime object ---- */
 
-static const char *const watch_names[_LISTENER_WATCH_MAX] = {
-        [LISTENER_IDLE] = "idle",
-        [LISTENER_WATCHING] = "watching",
-        [LISTENER_PAUSED] = "paused",
-};
+DEFINE_STRING_TABLE(listener_watch, ListenerWatch,
+                    [LISTENER_IDLE] = "idle",
+                    [LISTENER_WATCHING] = "watching",
+                    [LISTENER_PAUSED] = "paused")
 
-const char *listener_watch_to_string(ListenerWatch w) {
-        return w >= 0 && w < _LISTENER_WATCH_MAX ? watch_names[w] : NULL;
+int listener_set_spec(Listener *l, const BindSpec *spec) {
+        char *fdname = unit_socket_fdname(spec->unit);
+
+        if (!fdname)
+                return -ENOMEM;
+        free(l->fdname);
+        l->fdname = fdname;
+        l->spec = *spec;
+        return 0;
 }
 
-int listener_new(Listener **ret, const BindSpec *spec, const char *fdname) {
+int listener_new(Listener **ret, const BindSpec *spec) {
         Listener *l = calloc(1, sizeof *l);
 
         if (!l)
                 return -ENOMEM;
-        l->spec = *spec;
         l->fd = -1;
         l->stall_fd = -1;
-        l->fdname = strdup(fdname);
-        if (!l->fdname)
+        if (listener_set_spec(l, spec) < 0)
                 return listener_free(l), -ENOMEM;
         *ret = l;
         return 0;

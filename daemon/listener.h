@@ -121,8 +121,12 @@ struct Listener {
 #define LISTENER_RETRY_BASE_USEC (1 * USEC_PER_SEC)
 #define LISTENER_RETRY_CAP_USEC (30 * USEC_PER_SEC)
 
-/* A new, unbound listener for spec (copied; its unit is borrowed). Returns 0 or -ENOMEM. */
-int listener_new(Listener **ret, const BindSpec *spec, const char *fdname);
+/* A new, unbound listener for spec (copied; its unit is borrowed), named in LISTEN_FDNAMES as
+ * its unit says (FileDescriptorName=, or the unit's name). Returns 0 or -ENOMEM. */
+int listener_new(Listener **ret, const BindSpec *spec);
+/* Makes l the listener of spec (a new version of its unit after a daemon-reload; the same
+ * socket): spec and fd name. Returns 0 or -ENOMEM (l unchanged). */
+int listener_set_spec(Listener *l, const BindSpec *spec);
 Listener *listener_free(Listener *l);
 static inline void listener_freep(Listener **l) {
         *l = listener_free(*l);

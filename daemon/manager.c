@@ -202,14 +202,6 @@ static void manager_log_sysctl_choice(Manager *m, const BindSpec *s) {
 }
 
 
-static int manager_new_listener(const BindSpec *spec, Listener **ret) {
-        _cleanup_free_ char *fdname = unit_socket_fdname(spec->unit);
-
-        if (!fdname)
-                return -ENOMEM;
-        return listener_new(ret, spec, fdname);
-}
-
 static int manager_open_listener(Manager *m, Listener *l, char *err, size_t errlen) {
         int r;
 
@@ -253,7 +245,7 @@ int manager_bind(Manager *m) {
 
                 if (manager_unit_failed(m, s->unit->name))
                         continue;
-                r = manager_new_listener(s, &l);
+                r = listener_new(&l, s);
                 if (r < 0)
                         return log_oom();
                 r = manager_open_listener(m, l, err, sizeof err);
@@ -295,21 +287,6 @@ int manager_bind(Manager *m) {
                                                                sizeof line));
         }
         return failed;
-}
-
-bool manager_socket_unit_retrying(Manager *m, const Unit *u) {
-        for (size_t i = 0; i < m->n_listeners; i++)
-                if (m->listeners[i]->spec.unit == u && m->listeners[i]->fd < 0 &&
-                    m->listeners[i]->bind_error)
-                        return true;
-        return false;
-}
-
-bool manager_socket_unit_bound(Manager *m, const Unit *u) {
-        for (size_t i = 0; i < m->n_listeners; i++)
-                if (m->listeners[i]->spec.unit == u && m->listeners[i]->fd >= 0)
-                        return true;
-        return false;
 }
 
 Service *manager_find_service(Manager *m, const char *name) {
@@ -911,6 +888,16 @@ static int manager_on_sigchld(sd_event_source *es, const struct signalfd_siginfo
         return 0;
 }
 
+/* Half of the fds berthd may open may be kept in fd stores: the rest is for sockets, pipes,
+ * clients and starting services. */
+static unsigned fdstore_share(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+                return UINT32_MAX;
+        return (unsigned) MIN(rl.rlim_cur / 2, (rlim_t) UINT32_MAX);
+}
+
 /* A cgroup per service where berthd can make them, so a stop stops every process; said once
  * either way. BERTH_CGROUPS=0 turns them off (tests of the fallback). */
 static void manager_setup_cgroups(Manager *m) {
@@ -976,15 +963,7 @@ int manager_run(Manager *m) {
                 if (m->listeners[i]->fd < 0 && m->listeners[i]->bind_error)
                         (void) listener_retry_bind(m->listeners[i], m->event,
                                                    m->listeners[i]->bind_error);
-        {
-                /* Half of the fds berthd may open may be kept in fd stores: the rest is for
-                 * sockets, pipes, clients and starting services. */
-                struct rlimit rl;
-                m->fdstore_budget.max = getrlimit(RLIMIT_NOFILE, &rl) >= 0 &&
-                                                        rl.rlim_cur != RLIM_INFINITY ?
-                                                (unsigned) MIN(rl.rlim_cur / 2, (rlim_t) UINT32_MAX) :
-                                                UINT32_MAX;
-        }
+        m->fdstore_budget.max = fdstore_share();
         r = manager_setup_services(m);
         if (r < 0)
                 return r;

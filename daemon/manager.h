@@ -106,9 +106,6 @@ Unit *manager_get_unit(Manager *m, const char *name);
  * -ENOENT from the operations below) when there is none. */
 Service *manager_resolve_service(Manager *m, const char *name);
 
-/* Whether socket unit u has a bound listener; whether one of its listeners waits to bind. */
-bool manager_socket_unit_bound(Manager *m, const Unit *u);
-bool manager_socket_unit_retrying(Manager *m, const Unit *u);
 
 /* daemon-reload (SPEC §6, reload.c): re-reads the unit directories, checks the whole new
  * set, and applies it: unchanged sockets keep their fds, new ones are bound, removed ones

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "common/log.h"
+#include "common/string-table.h"
 #include "common/strv.h"
 #include "daemon/reload.h"
 
@@ -19,7 +20,8 @@ int unit_failures_add(UnitFailures *f, const char *name, const char *message) {
         if (!a)
                 return -ENOMEM;
         f->items = a;
-        a[f->n] = (UnitFailure) { .name = strdup(name), .message = message ? strdup(message) : NULL };
+        a[f->n] = (UnitFailure) { .name = strdup(name),
+                                  .message = message ? strdup(message) : NULL };
         if (!a[f->n].name || (message && !a[f->n].message)) {
                 free(a[f->n].name);
                 free(a[f->n].message);
@@ -154,26 +156,16 @@ int load_diag_explain(const LoadDiag *d, Unit **units, size_t n_units, UnitFailu
 
 /* ---- the diffs ---- */
 
-static const char *const unit_change_names[_RELOAD_UNIT_CHANGE_MAX] = {
-        [RELOAD_UNIT_NEW] = "new",
-        [RELOAD_UNIT_UPDATED] = "updated",
-        [RELOAD_UNIT_KEPT] = "kept",
-        [RELOAD_UNIT_REMOVED] = "removed",
-};
+DEFINE_STRING_TABLE(reload_unit_change, ReloadUnitChange,
+                    [RELOAD_UNIT_NEW] = "new",
+                    [RELOAD_UNIT_UPDATED] = "updated",
+                    [RELOAD_UNIT_KEPT] = "kept",
+                    [RELOAD_UNIT_REMOVED] = "removed")
 
-const char *reload_unit_change_to_string(ReloadUnitChange c) {
-        return c >= 0 && c < _RELOAD_UNIT_CHANGE_MAX ? unit_change_names[c] : NULL;
-}
-
-static const char *const socket_action_names[_RELOAD_SOCKET_ACTION_MAX] = {
-        [RELOAD_SOCKET_KEEP] = "keep",
-        [RELOAD_SOCKET_REBIND] = "rebind",
-        [RELOAD_SOCKET_BIND] = "bind",
-};
-
-const char *reload_socket_action_to_string(ReloadSocketAction a) {
-        return a >= 0 && a < _RELOAD_SOCKET_ACTION_MAX ? socket_action_names[a] : NULL;
-}
+DEFINE_STRING_TABLE(reload_socket_action, ReloadSocketAction,
+                    [RELOAD_SOCKET_KEEP] = "keep",
+                    [RELOAD_SOCKET_REBIND] = "rebind",
+                    [RELOAD_SOCKET_BIND] = "bind")
 
 int reload_diff_units(Unit **old, size_t n_old, Unit **loaded, size_t n_loaded,
                       const UnitFileList *list, ReloadUnit **ret, size_t *ret_n) {
@@ -404,7 +396,7 @@ int reload_sockets(Reload *r, Listener *const *old, size_t n_old, ReloadBindFunc
                         r->listeners[j] = old[old_index[j]];
                         continue;
                 }
-                k = listener_new(&r->listeners[j], sp, "");
+                k = listener_new(&r->listeners[j], sp);
                 if (k < 0)
                         return k;
                 r->bound_new[j] = true;
@@ -449,18 +441,6 @@ int reload_take_units(Reload *r, Unit ***ret_units, size_t *ret_n, UnitFailures 
         return 0;
 }
 
-/* A kept listener now belongs to the new version of its unit. */
-static int reload_update_listener(Listener *l, const BindSpec *sp) {
-        char *fdname = unit_socket_fdname(sp->unit);
-
-        if (!fdname)
-                return -ENOMEM;
-        free(l->fdname);
-        l->fdname = fdname;
-        l->spec = *sp;
-        return 0;
-}
-
 int reload_take_listeners(Reload *r, const UnitFailures *failed, Listener ***ret, size_t *ret_n,
                           BindPlan *ret_plan) {
         Listener **ls = calloc(r->plan.n_specs + 1, sizeof(Listener *));
@@ -477,9 +457,10 @@ int reload_take_listeners(Reload *r, const UnitFailures *failed, Listener ***ret
                  * caller's to close or retire, new ones are closed. */
                 if (!l || unit_failures_find(failed, l->spec.unit->name))
                         continue;
-                if (!r->bound_new[j] && reload_update_listener(l, &r->plan.specs[j]) < 0)
+                /* A kept listener now belongs to the new version of its unit. */
+                if (!r->bound_new[j] && listener_set_spec(l, &r->plan.specs[j]) < 0)
                         k = -ENOMEM;
-                if (r->bound_new[j] && reload_update_listener(l, &r->plan.specs[j]) >= 0)
+                if (r->bound_new[j])
                         log_info("%s", listener_describe_bound(l, line, sizeof line));
                 ls[n++] = l;
                 r->listeners[j] = NULL;

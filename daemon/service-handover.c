@@ -68,18 +68,26 @@ void service_enter_draining(Service *s) {
         service_report_restart(s, 0, NULL);
 }
 
-/* HANDOVER -> RUNNING on the old process, when the successor is already gone. */
-void service_handover_failed(Service *s, const char *why) {
-        char msg[256];
+/* The handover failed: says why (also into msg, for the restart's caller), and makes the
+ * process it was replacing the main one again. Returns the successor's process group. */
+static pid_t handover_give_back(Service *s, const char *why, char *msg, size_t len) {
+        pid_t successor_pgid = s->pgid;
 
-        snprintf(msg, sizeof msg, "handover failed: %s; pid %d serves on", why,
-                 (int) s->old_main_pid);
+        snprintf(msg, len, "handover failed: %s; pid %d serves on", why, (int) s->old_main_pid);
         log_warning("%s: %s", service_name(s), msg);
-        if (s->pgid > 0 && s->unit->service.kill_mode != KILL_NONE)
-                service_send(s, -s->pgid, SIGKILL); /* its strays; reaped as orphans */
         s->main_pid = s->old_main_pid;
         s->pgid = s->old_pgid;
         s->old_main_pid = s->old_pgid = 0;
+        return successor_pgid;
+}
+
+/* HANDOVER -> RUNNING on the old process, when the successor is already gone. */
+void service_handover_failed(Service *s, const char *why) {
+        char msg[256];
+        pid_t pgid = handover_give_back(s, why, msg, sizeof msg);
+
+        if (pgid > 0 && s->unit->service.kill_mode != KILL_NONE)
+                service_send(s, -pgid, SIGKILL); /* its strays; reaped as orphans */
         service_disarm(s);
         service_set_state(s, SERVICE_RUNNING);
         service_report_restart(s, -EIO, msg);
@@ -92,14 +100,8 @@ void service_enter_handover_abort(Service *s, const char *why) {
         const ServiceConfig *c = &s->unit->service;
         char msg[256];
 
-        snprintf(msg, sizeof msg, "handover failed: %s; pid %d serves on", why,
-                 (int) s->old_main_pid);
-        log_warning("%s: %s", service_name(s), msg);
         s->failed_pid = s->main_pid;
-        s->failed_pgid = s->pgid;
-        s->main_pid = s->old_main_pid;
-        s->pgid = s->old_pgid;
-        s->old_main_pid = s->old_pgid = 0;
+        s->failed_pgid = handover_give_back(s, why, msg, sizeof msg);
         log_info("%s: stopping the failed successor %d with SIG%s (SIGKILL after %llums)",
                  service_name(s), (int) s->failed_pid, sigabbrev_np(c->kill_signal) ?: "?",
                  (unsigned long long) (c->timeout_stop_usec / USEC_PER_MSEC));

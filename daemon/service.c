@@ -9,64 +9,45 @@
 #include <sys/wait.h>
 
 #include "common/log.h"
+#include "common/string-table.h"
 #include "daemon/service-internal.h"
 
-static const char *const state_names[_SERVICE_STATE_MAX] = {
-        [SERVICE_DEAD] = "dead",
-        [SERVICE_START_PRE] = "start-pre",
-        [SERVICE_START] = "start",
-        [SERVICE_RUNNING] = "running",
-        [SERVICE_HANDOVER] = "handover",
-        [SERVICE_DRAINING] = "draining",
-        [SERVICE_HANDOVER_ABORT] = "handover-abort",
-        [SERVICE_STOP] = "stop",
-        [SERVICE_STOP_SIGTERM] = "stop-sigterm",
-        [SERVICE_STOP_SIGKILL] = "stop-sigkill",
-        [SERVICE_AUTO_RESTART] = "auto-restart",
-        [SERVICE_BACKOFF] = "backoff",
-        [SERVICE_FAILED] = "failed",
-};
+DEFINE_STRING_TABLE(service_state, ServiceState,
+                    [SERVICE_DEAD] = "dead",
+                    [SERVICE_START_PRE] = "start-pre",
+                    [SERVICE_START] = "start",
+                    [SERVICE_RUNNING] = "running",
+                    [SERVICE_HANDOVER] = "handover",
+                    [SERVICE_DRAINING] = "draining",
+                    [SERVICE_HANDOVER_ABORT] = "handover-abort",
+                    [SERVICE_STOP] = "stop",
+                    [SERVICE_STOP_SIGTERM] = "stop-sigterm",
+                    [SERVICE_STOP_SIGKILL] = "stop-sigkill",
+                    [SERVICE_AUTO_RESTART] = "auto-restart",
+                    [SERVICE_BACKOFF] = "backoff",
+                    [SERVICE_FAILED] = "failed")
 
-const char *service_state_to_string(ServiceState st) {
-        return st >= 0 && st < _SERVICE_STATE_MAX ? state_names[st] : NULL;
-}
+DEFINE_STRING_TABLE(service_result, ServiceResult,
+                    [SERVICE_SUCCESS] = "success",
+                    [SERVICE_FAILURE_EXIT_CODE] = "exit-code",
+                    [SERVICE_FAILURE_SIGNAL] = "signal",
+                    [SERVICE_FAILURE_CORE_DUMP] = "core-dump",
+                    [SERVICE_FAILURE_TIMEOUT] = "timeout",
+                    [SERVICE_FAILURE_RESOURCES] = "resources",
+                    [SERVICE_FAILURE_PROTOCOL] = "protocol",
+                    [SERVICE_FAILURE_WATCHDOG] = "watchdog")
 
-static const char *const result_names[_SERVICE_RESULT_MAX] = {
-        [SERVICE_SUCCESS] = "success",
-        [SERVICE_FAILURE_EXIT_CODE] = "exit-code",
-        [SERVICE_FAILURE_SIGNAL] = "signal",
-        [SERVICE_FAILURE_CORE_DUMP] = "core-dump",
-        [SERVICE_FAILURE_TIMEOUT] = "timeout",
-        [SERVICE_FAILURE_RESOURCES] = "resources",
-        [SERVICE_FAILURE_PROTOCOL] = "protocol",
-        [SERVICE_FAILURE_WATCHDOG] = "watchdog",
-};
+DEFINE_STRING_TABLE(service_intent, ServiceIntent,
+                    [SERVICE_INTENT_NONE] = "none",
+                    [SERVICE_INTENT_STOP] = "stop",
+                    [SERVICE_INTENT_RESTART] = "restart")
 
-const char *service_result_to_string(ServiceResult r) {
-        return r >= 0 && r < _SERVICE_RESULT_MAX ? result_names[r] : NULL;
-}
-
-static const char *const intent_names[_SERVICE_INTENT_MAX] = {
-        [SERVICE_INTENT_NONE] = "none",
-        [SERVICE_INTENT_STOP] = "stop",
-        [SERVICE_INTENT_RESTART] = "restart",
-};
-
-const char *service_intent_to_string(ServiceIntent i) {
-        return i >= 0 && i < _SERVICE_INTENT_MAX ? intent_names[i] : NULL;
-}
-
-static const char *const role_names[_NOTIFY_ROLE_MAX] = {
-        [NOTIFY_ROLE_MAIN] = "the main process",
-        [NOTIFY_ROLE_CONTROL] = "a control process",
-        [NOTIFY_ROLE_OLD_MAIN] = "the process being replaced",
-        [NOTIFY_ROLE_FAILED] = "a successor that failed its handover",
-        [NOTIFY_ROLE_OTHER] = "another process of the service",
-};
-
-const char *notify_role_to_string(NotifyRole r) {
-        return r >= 0 && r < _NOTIFY_ROLE_MAX ? role_names[r] : NULL;
-}
+DEFINE_STRING_TABLE(notify_role, NotifyRole,
+                    [NOTIFY_ROLE_MAIN] = "the main process",
+                    [NOTIFY_ROLE_CONTROL] = "a control process",
+                    [NOTIFY_ROLE_OLD_MAIN] = "the process being replaced",
+                    [NOTIFY_ROLE_FAILED] = "a successor that failed its handover",
+                    [NOTIFY_ROLE_OTHER] = "another process of the service")
 
 /* Arms a timer usec from now; USEC_INFINITY disarms it. */
 void service_arm(Service *s, ServiceTimer t, usec_t usec) {
@@ -138,15 +119,16 @@ void service_set_state(Service *s, ServiceState st) {
                 service_arm_watchdog(s);
 
         if (old != st) {
+                const char *from = service_state_to_string(old), *to = service_state_to_string(st);
                 pid_t pid = s->main_pid ?: s->control_pid;
+
                 if (pid > 0)
-                        log_info("%s: %s -> %s (pid %d)", service_name(s), state_names[old],
-                                 state_names[st], (int) pid);
+                        log_info("%s: %s -> %s (pid %d)", service_name(s), from, to, (int) pid);
                 else if (st == SERVICE_FAILED || (st == SERVICE_DEAD && s->result != SERVICE_SUCCESS))
-                        log_info("%s: %s -> %s (result: %s)", service_name(s), state_names[old],
-                                 state_names[st], result_names[s->result]);
+                        log_info("%s: %s -> %s (result: %s)", service_name(s), from, to,
+                                 service_result_to_string(s->result));
                 else
-                        log_info("%s: %s -> %s", service_name(s), state_names[old], state_names[st]);
+                        log_info("%s: %s -> %s", service_name(s), from, to);
         }
         if (s->ctx.on_state)
                 s->ctx.on_state(s, s->ctx.userdata);
@@ -510,7 +492,8 @@ int service_reload(Service *s, char *err, size_t errlen) {
         const ServiceConfig *c = &s->unit->service;
 
         if (!service_state_serves(s->state) || s->main_pid <= 0) {
-                snprintf(err, errlen, "%s is not running (%s)", service_name(s), state_names[s->state]);
+                snprintf(err, errlen, "%s is not running (%s)", service_name(s),
+                         service_state_to_string(s->state));
                 return -ENOTCONN;
         }
         if (s->control_pid > 0) {
@@ -523,7 +506,8 @@ int service_reload(Service *s, char *err, size_t errlen) {
                 log_info("%s: reloading with ExecReload=", service_name(s));
                 int r = service_spawn_reload(s);
                 if (r < 0)
-                        snprintf(err, errlen, "%s: ExecReload= could not be started", service_name(s));
+                        snprintf(err, errlen, "%s: ExecReload= could not be started",
+                                 service_name(s));
                 return r;
         }
         log_info("%s: reloading with SIG%s to pid %d", service_name(s),
@@ -587,7 +571,7 @@ void service_enter_dead(Service *s, ServiceResult r) {
         if (s->restart_done) {
                 char msg[128];
                 snprintf(msg, sizeof msg, "%s did not start: %s", service_name(s),
-                         result_names[s->result]);
+                         service_result_to_string(s->result));
                 service_report_restart(s, -EIO, msg);
         }
         /* An explicit stop releases the fd store; restarts and crashes keep it. */
@@ -762,7 +746,8 @@ void service_on_timer(Service *s, ServiceTimer t) {
         switch (s->state) {
         case SERVICE_START_PRE:
         case SERVICE_START:
-                log_warning("%s: start timed out after TimeoutStartSec=, stopping", service_name(s));
+                log_warning("%s: start timed out after TimeoutStartSec=, stopping",
+                            service_name(s));
                 service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_TIMEOUT);
                 break;
         case SERVICE_HANDOVER:
@@ -791,7 +776,8 @@ void service_on_timer(Service *s, ServiceTimer t) {
         case SERVICE_STOP_SIGTERM:
                 log_warning("%s: still running %llums after SIG%s (TimeoutStopSec=), sending "
                             "SIGKILL",
-                            service_name(s), (unsigned long long) (c->timeout_stop_usec / USEC_PER_MSEC),
+                            service_name(s),
+                            (unsigned long long) (c->timeout_stop_usec / USEC_PER_MSEC),
                             sigabbrev_np(c->kill_signal) ?: "?");
                 service_enter_signal(s, SERVICE_STOP_SIGKILL, SERVICE_FAILURE_TIMEOUT);
                 break;

@@ -110,7 +110,7 @@ static void check_sockets(const BindPlan *old_plan, const BindPlan *plan) {
         bool taken[64] = {};
 
         for (size_t i = 0; i < n_old; i++)
-                if (listener_new(&old[i], &old_plan->specs[i], "x") < 0)
+                if (listener_new(&old[i], &old_plan->specs[i]) < 0)
                         abort();
         if (reload_diff_sockets(old, n_old, plan, &actions, &index) < 0)
                 abort();

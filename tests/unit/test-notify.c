@@ -8,6 +8,7 @@
 #include "common/macro.h"
 #include "daemon/notify-parse.h"
 #include "daemon/notify.h"
+#include "tests/unit/test-util.h"
 
 typedef struct Row {
         NotifyAccess access;
@@ -97,11 +98,5 @@ static Suite *suite(void) {
 }
 
 int main(void) {
-        SRunner *sr = srunner_create(suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return test_run_suite(suite());
 }

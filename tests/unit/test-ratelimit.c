@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "common/ratelimit.h"
+#include "tests/unit/test-util.h"
 
 START_TEST(test_burst_then_summary) {
         RateLimit rl = { .interval = 10 * USEC_PER_SEC, .burst = 3 };
@@ -55,11 +56,5 @@ static Suite *suite(void) {
 }
 
 int main(void) {
-        SRunner *sr = srunner_create(suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return test_run_suite(suite());
 }

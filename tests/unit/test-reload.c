@@ -11,6 +11,7 @@
 #include "daemon/listener.h"
 #include "daemon/reload.h"
 #include "daemon/unit-file.h"
+#include "tests/unit/test-util.h"
 
 static Unit *unit(const char *name, const char *text) {
         char path[128];
@@ -125,7 +126,7 @@ START_TEST(test_diff_sockets) {
         plan_add(&old_plan, o_gone);
         ck_assert_uint_eq(old_plan.n_specs, 4);
         for (size_t i = 0; i < 4; i++)
-                ck_assert_int_eq(listener_new(&old[i], &old_plan.specs[i], "x"), 0);
+                ck_assert_int_eq(listener_new(&old[i], &old_plan.specs[i]), 0);
         plan_add(&plan, n_keep);
         plan_add(&plan, n_opts);
         plan_add(&plan, n_move);
@@ -205,11 +206,5 @@ static Suite *suite(void) {
 }
 
 int main(void) {
-        SRunner *sr = srunner_create(suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return test_run_suite(suite());
 }

@@ -16,6 +16,7 @@
 #include "daemon/notify-parse.h"
 #include "daemon/service.h"
 #include "daemon/unit-file.h"
+#include "tests/unit/test-util.h"
 
 /* ---- the recording ops ---- */
 
@@ -559,11 +560,5 @@ static Suite *suite(void) {
 }
 
 int main(void) {
-        SRunner *sr = srunner_create(suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return test_run_suite(suite());
 }
