@@ -19,8 +19,11 @@
  * unprivileged uid at most CONTROL_CLIENTS_PER_UID_MAX; CONTROL_AUTH_TIMEOUT_USEC to
  * authenticate; CONTROL_WQUEUE_MAX unread replies; unit names of UNIT_NAME_MAX bytes; replies
  * of BERTH_CONTROL_MESSAGE_MAX. sd-bus drops a connection that sends garbage or a malformed
- * message. It also bounds what a client sends, but only at its own limit of 128 MiB per
- * message, which it buffers whole before any handler can look at it. */
+ * message, but bounds what a client sends only at its own limit of 128 MiB per message, which
+ * it buffers whole before any handler can look at it. So sd-bus never reads a client's socket:
+ * berthd reads it, passes the bytes through the gate (control-gate.h), which drops a
+ * connection whose message claims more than BERTH_CONTROL_MESSAGE_MAX, and writes what passed
+ * into a socket pair that sd-bus reads. Replies go straight to the client. */
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -35,6 +38,7 @@
 
 #include "common/control-interface.h"
 #include "common/log.h"
+#include "common/ratelimit.h"
 #include "common/time-util.h"
 #include "daemon/control-bus.h"
 #include "daemon/control.h"
@@ -42,6 +46,28 @@
 
 bool control_uid_is_privileged(uid_t uid) {
         return uid == 0 || uid == geteuid();
+}
+
+/* Logs what a client made berthd do to it (refused, dropped), at most
+ * CONTROL_REFUSAL_LOG_BURST lines per CONTROL_REFUSAL_LOG_USEC, so a client that connects in
+ * a loop cannot flood the log. what is a sentence without its full stop. */
+static void control_log_limited(Control *c, const char *what) {
+        unsigned suppressed = 0;
+
+        if (!ratelimit_below(&c->refusal_log, time_now(CLOCK_MONOTONIC), &suppressed))
+                return;
+        if (suppressed > 0)
+                log_warning("%u more control connections were refused or dropped and not "
+                            "logged.", suppressed);
+        log_warning("%s.", what);
+}
+
+static void control_log_refusal(Control *c, const struct ucred *uc, const char *why) {
+        char what[512];
+
+        snprintf(what, sizeof what, "Refused a control connection from uid %u (pid %d): %s",
+                 (unsigned) uc->uid, (int) uc->pid, why);
+        control_log_limited(c, what);
 }
 
 /* ---- pending calls ---- */
@@ -91,8 +117,12 @@ static ControlClient *control_client_free(ControlClient *cl) {
                 if (p->client == cl)
                         control_pending_forget_client(p);
         sd_event_source_disable_unref(cl->timer_source);
+        sd_event_source_disable_unref(cl->in_source);
+        sd_event_source_disable_unref(cl->out_source);
         /* Closed, never flushed: a client that does not read must not block berthd. */
         sd_bus_close_unref(cl->bus);
+        safe_close(cl->fd);
+        safe_close(cl->gate_fd);
         free(cl->groups);
         free(cl);
         return NULL;
@@ -264,17 +294,205 @@ bool control_client_in_group(const ControlClient *cl, gid_t gid) {
         return false;
 }
 
-/* Takes fd (consumed in every case). */
-static int control_client_new(Control *c, int fd, const struct ucred *uc) {
-        _cleanup_close_ int fd_close = fd;
+/* ---- the gate: a client's bytes, checked, to sd-bus ---- */
+
+static void control_client_drop(ControlClient *cl, const char *why) {
+        char what[512];
+
+        snprintf(what, sizeof what, "Dropped control client %" PRIu64 " (uid %u, pid %d): %s",
+                 cl->number, (unsigned) cl->ucred.uid, (int) cl->ucred.pid, why);
+        control_log_limited(cl->control, what);
+        control_client_kill(cl);
+}
+
+/* Writes what passed the gate to sd-bus's end. 1: all written; 0: the rest waits for
+ * gate_fd to be writable; <0: an error. After the client's end of stream, once everything is
+ * written, sd-bus gets the end of stream too. */
+static int control_gate_flush(ControlClient *cl) {
+        while (cl->buffer_start < cl->buffer_end) {
+                ssize_t n = send(cl->gate_fd, cl->buffer + cl->buffer_start,
+                                 cl->buffer_end - cl->buffer_start, MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN)
+                                return 0;
+                        return -errno;
+                }
+                cl->buffer_start += (size_t) n;
+        }
+        cl->buffer_start = cl->buffer_end = 0;
+        if (cl->eof)
+                (void) shutdown(cl->gate_fd, SHUT_WR);
+        return 1;
+}
+
+/* Reads the client while the buffer is empty, or waits for sd-bus to take what it holds. */
+static void control_gate_arm(ControlClient *cl, bool flushed) {
+        int r = sd_event_source_set_enabled(cl->in_source,
+                                            flushed && !cl->eof ? SD_EVENT_ON : SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(cl->out_source,
+                                                flushed ? SD_EVENT_OFF : SD_EVENT_ON);
+        if (r < 0) {
+                log_warning_errno(r, "Control client %" PRIu64 ": cannot watch its connection: "
+                                  "%m, disconnecting it", cl->number);
+                control_client_kill(cl);
+        }
+}
+
+static void control_gate_pass(ControlClient *cl) {
+        int r = control_gate_flush(cl);
+
+        if (r < 0) {
+                log_debug_errno(r, "Control client %" PRIu64 ": cannot pass its bytes on: %m, "
+                                "disconnecting it", cl->number);
+                control_client_kill(cl);
+                return;
+        }
+        control_gate_arm(cl, r > 0);
+}
+
+/* Closes the fds a client sent along: no call takes one. sd-bus, missing them, refuses the
+ * message that announced them. */
+static void close_passed_fds(struct msghdr *mh) {
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+                if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+                        continue;
+                size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                for (size_t i = 0; i < n; i++) {
+                        int fd;
+                        memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+                        safe_close(fd);
+                }
+        }
+}
+
+static int control_client_on_readable(sd_event_source *s, int fd, uint32_t revents,
+                                      void *userdata) {
+        ControlClient *cl = userdata;
+        union {
+                struct cmsghdr align;
+                uint8_t buf[CMSG_SPACE(sizeof(int) * CONTROL_FDS_MAX)];
+        } control;
+        struct iovec iov = { .iov_base = cl->buffer, .iov_len = sizeof cl->buffer };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+                             .msg_controllen = sizeof control };
+        char why[256];
+        ssize_t n;
+        int r;
+
+        if (cl->dead)
+                return 0;
+        n = recvmsg(cl->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                        return 0;
+                log_debug_errno(errno, "Control client %" PRIu64 ": cannot read: %m, "
+                                "disconnecting it", cl->number);
+                control_client_kill(cl);
+                return 0;
+        }
+        close_passed_fds(&mh);
+        if (n == 0)
+                cl->eof = true; /* hung up: sd-bus sees the end after what passed */
+        else {
+                r = control_gate_feed(&cl->gate, cl->buffer, (size_t) n, why, sizeof why);
+                if (r < 0) {
+                        control_client_drop(cl, why);
+                        return 0;
+                }
+                cl->buffer_start = 0;
+                cl->buffer_end = (size_t) n;
+        }
+        control_gate_pass(cl);
+        return 0;
+}
+
+static int control_client_on_writable(sd_event_source *s, int fd, uint32_t revents,
+                                      void *userdata) {
+        ControlClient *cl = userdata;
+
+        if (!cl->dead)
+                control_gate_pass(cl);
+        return 0;
+}
+
+/* The fds a client needs besides its own: the gate's socket pair, and a spare that becomes
+ * the duplicate of the client's fd sd-bus writes to. Made before accept(), so that running
+ * out of fds leaves the client waiting in the queue instead of accepting it only to drop it. */
+typedef struct ControlFds {
+        int pair[2]; /* [0]: the gate writes; [1]: sd-bus reads */
+        int spare;
+} ControlFds;
+
+#define CONTROL_FDS_NULL ((ControlFds) { .pair = { -1, -1 }, .spare = -1 })
+
+static void control_fds_close(ControlFds *f) {
+        safe_close(f->pair[0]);
+        safe_close(f->pair[1]);
+        safe_close(f->spare);
+        *f = CONTROL_FDS_NULL;
+}
+
+static int control_fds_reserve(ControlFds *f, int listen_fd) {
+        int size = CONTROL_GATE_PAIR_BUFFER;
+
+        if (f->pair[0] < 0 &&
+            socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, f->pair) < 0) {
+                f->pair[0] = f->pair[1] = -1;
+                return -errno;
+        }
+        /* What waits in the pair is bounded too, if only in kernel memory. */
+        (void) setsockopt(f->pair[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+        if (f->spare < 0) {
+                f->spare = fcntl(listen_fd, F_DUPFD_CLOEXEC, 3);
+                if (f->spare < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
+/* Sets up the gate of a new client from the reserved fds (consumed): returns sd-bus's input
+ * and output fds. */
+static int control_gate_open(ControlClient *cl, sd_event *e, ControlFds *f, int *ret_bus_in,
+                             int *ret_bus_out) {
+        int r;
+
+        /* The spare becomes the duplicate in place: no new fd is needed. */
+        if (dup3(cl->fd, f->spare, O_CLOEXEC) < 0) {
+                r = -errno;
+                control_fds_close(f);
+                return r;
+        }
+        cl->gate_fd = TAKE_FD(f->pair[0]);
+        *ret_bus_in = TAKE_FD(f->pair[1]);
+        *ret_bus_out = TAKE_FD(f->spare);
+        control_gate_init(&cl->gate, BERTH_CONTROL_MESSAGE_MAX);
+        r = sd_event_add_io(e, &cl->in_source, cl->fd, EPOLLIN, control_client_on_readable, cl);
+        if (r >= 0)
+                r = sd_event_add_io(e, &cl->out_source, cl->gate_fd, EPOLLOUT,
+                                    control_client_on_writable, cl);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(cl->out_source, SD_EVENT_OFF);
+        return r;
+}
+
+/* Takes fd and the reserved fds (consumed in every case). */
+static int control_client_new(Control *c, int fd, ControlFds *fds, const struct ucred *uc) {
+        _cleanup_close_ int bus_in = -1, bus_out = -1;
         ControlClient *cl;
         char description[64];
         int r;
 
         cl = calloc(1, sizeof *cl);
-        if (!cl)
+        if (!cl) {
+                safe_close(fd);
+                control_fds_close(fds);
                 return log_oom();
-        *cl = (ControlClient) { .control = c, .ucred = *uc, .number = ++c->n_accepted };
+        }
+        *cl = (ControlClient) { .control = c, .ucred = *uc, .number = ++c->n_accepted,
+                                .fd = fd, .gate_fd = -1 };
         c->clients[c->n_clients++] = cl;
         r = control_client_read_groups(cl, fd);
         if (r < 0)
@@ -282,17 +500,26 @@ static int control_client_new(Control *c, int fd, const struct ucred *uc) {
                 log_debug_errno(r, "Failed to read the groups of control client %" PRIu64
                                 ": %m, ignoring", cl->number);
 
+        r = control_gate_open(cl, c->manager->event, fds, &bus_in, &bus_out);
+        if (r < 0)
+                goto fail;
         r = sd_bus_new(&cl->bus);
         if (r < 0)
                 goto fail;
-        r = sd_bus_set_fd(cl->bus, fd, fd);
+        r = sd_bus_set_fd(cl->bus, bus_in, bus_out);
         if (r < 0)
                 goto fail;
-        TAKE_FD(fd_close); /* the bus owns it now */
+        TAKE_FD(bus_in); /* the bus owns them now */
+        TAKE_FD(bus_out);
         snprintf(description, sizeof description, "control-client-%" PRIu64, cl->number);
         r = sd_bus_set_description(cl->bus, description);
         if (r >= 0)
                 r = sd_bus_set_server(cl->bus, 1, c->server_id);
+        if (r >= 0)
+                /* sd-bus reads the gate's socket pair, whose peer is berthd itself, so it
+                 * cannot check the uid a client names in EXTERNAL: the uid that counts is the
+                 * one read at accept(). */
+                r = sd_bus_set_anonymous(cl->bus, 1);
         if (r >= 0)
                 r = sd_bus_negotiate_fds(cl->bus, 1); /* GetSocketFds */
         if (r >= 0)
@@ -362,26 +589,6 @@ static const char *control_refusal(Control *c, const struct ucred *uc, char *buf
         return NULL;
 }
 
-/* Logs a refused connection, at most once per CONTROL_REFUSAL_LOG_USEC, so a client that
- * connects in a loop cannot flood the log. */
-static void control_log_refusal(Control *c, const struct ucred *uc, const char *why) {
-        usec_t now = time_now(CLOCK_MONOTONIC);
-
-        if (c->refusal_logged != 0 && now - c->refusal_logged < CONTROL_REFUSAL_LOG_USEC) {
-                c->n_refusals_unlogged++;
-                return;
-        }
-        if (c->n_refusals_unlogged > 0)
-                log_warning("Refused a control connection from uid %u (pid %d): %s (and %u more "
-                            "refused since the last message).", (unsigned) uc->uid,
-                            (int) uc->pid, why, c->n_refusals_unlogged);
-        else
-                log_warning("Refused a control connection from uid %u (pid %d): %s.",
-                            (unsigned) uc->uid, (int) uc->pid, why);
-        c->refusal_logged = now;
-        c->n_refusals_unlogged = 0;
-}
-
 /* Out of fds or memory: stop accepting for a moment instead of spinning on a listening socket
  * that stays readable, as OpenBSD's httpd does. */
 static void control_pause_accept(Control *c, int error) {
@@ -412,6 +619,7 @@ static int control_on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static int control_on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        _cleanup_(control_fds_close) ControlFds fds = CONTROL_FDS_NULL;
         Control *c = userdata;
 
         for (unsigned n = 0; n < CONTROL_ACCEPT_BATCH; n++) {
@@ -419,7 +627,13 @@ static int control_on_accept(sd_event_source *s, int fd, uint32_t revents, void 
                 struct ucred uc = { .pid = 0, .uid = (uid_t) -1, .gid = (gid_t) -1 };
                 socklen_t len = sizeof uc;
                 char why[256];
+                int r;
 
+                r = control_fds_reserve(&fds, c->fd);
+                if (r < 0) {
+                        control_pause_accept(c, -r);
+                        return 0;
+                }
                 cfd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
                 if (cfd < 0) {
                         if (errno == EAGAIN || errno == EINTR)
@@ -444,7 +658,7 @@ static int control_on_accept(sd_event_source *s, int fd, uint32_t revents, void 
                         control_log_refusal(c, &uc, why);
                         continue;
                 }
-                (void) control_client_new(c, TAKE_FD(cfd), &uc);
+                (void) control_client_new(c, TAKE_FD(cfd), &fds, &uc);
         }
         return 0;
 }
@@ -518,6 +732,8 @@ int control_new(Control **ret, Manager *m, const char *path) {
                 return log_oom();
         c->manager = m;
         c->fd = -1;
+        c->refusal_log = (RateLimit) { .interval = CONTROL_REFUSAL_LOG_USEC,
+                                       .burst = CONTROL_REFUSAL_LOG_BURST };
         c->path = strdup(path);
         if (!c->path)
                 return log_oom();

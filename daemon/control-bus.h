@@ -13,6 +13,8 @@
 
 #include "common/control-interface.h"
 #include "common/macro.h"
+#include "common/ratelimit.h"
+#include "daemon/control-gate.h"
 
 typedef struct Manager Manager;
 typedef struct Control Control;
@@ -27,9 +29,12 @@ typedef struct Control Control;
 #define CONTROL_ACCEPT_BATCH 16        /* accept() calls per wakeup */
 #define CONTROL_WQUEUE_MAX 8           /* replies a client may leave unread */
 #define CONTROL_DRAIN_MAX 1024         /* messages a client may send along with "BEGIN" */
-#define CONTROL_REFUSAL_LOG_USEC USEC_PER_SEC
+#define CONTROL_REFUSAL_LOG_USEC (10 * USEC_PER_SEC)
+#define CONTROL_REFUSAL_LOG_BURST 20   /* refused or dropped clients logged per interval */
 #define CONTROL_ERROR_MAX 1024         /* the manager's one-line messages */
 #define CONTROL_FDS_MAX 253            /* SCM_MAX_FD: fds one sendmsg() may carry */
+#define CONTROL_GATE_BUFFER (16 * 1024) /* bytes read from a client at a time */
+#define CONTROL_GATE_PAIR_BUFFER (256 * 1024) /* SO_SNDBUF of the gate's end of the pair */
 #define CONTROL_REPLY_MAX (BERTH_CONTROL_MESSAGE_MAX - 64 * 1024) /* room for the framing */
 
 /* One ListUnits entry: name, type, load state, state, main pid, since, restarts, last exit,
@@ -58,15 +63,24 @@ struct Control {
         size_t n_clients;
         uint64_t n_accepted; /* numbers the clients in debug messages */
 
-        usec_t refusal_logged; /* CLOCK_MONOTONIC of the last refusal logged */
-        unsigned n_refusals_unlogged;
+        RateLimit refusal_log;
 
         ControlPending *pending; /* RestartUnit calls waiting for their outcome */
 };
 
 struct ControlClient {
         Control *control; /* borrowed */
-        sd_bus *bus;      /* owns the connection's fd */
+        /* The client's bytes come in on fd, pass the gate, and go out on gate_fd to sd-bus,
+         * which reads the other end of that socket pair and writes its replies straight to
+         * the client (a duplicate of fd). */
+        sd_bus *bus;      /* owns its ends: the pair's other end and the duplicate */
+        int fd;
+        int gate_fd;
+        sd_event_source *in_source;  /* io: fd readable */
+        sd_event_source *out_source; /* io: gate_fd writable, while buffer holds bytes */
+        ControlGate gate;
+        uint8_t buffer[CONTROL_GATE_BUFFER]; /* passed the gate, not yet written to gate_fd */
+        size_t buffer_start, buffer_end;
         sd_event_source *timer_source; /* the authentication deadline */
         struct ucred ucred;            /* the peer, at connect() */
         gid_t *groups;                 /* its supplementary groups (SO_PEERGROUPS), at connect() */
@@ -74,6 +88,7 @@ struct ControlClient {
         uint64_t number;
         bool running; /* authenticated, and what it sent with "BEGIN" processed */
         bool dead;
+        bool eof; /* the client hung up; sd-bus is told once the buffer is written */
 };
 
 /* A RestartUnit call waiting for the outcome that manager_unit_restart_async() reports. The

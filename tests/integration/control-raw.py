@@ -374,16 +374,46 @@ class ControlRaw(harness.TestCase):
             self.assertTrue(authenticate(s))
             s.sendall(struct.pack("<cBBBIII", b"l", 1, 0, 1, 0xfffffff0, 1, 0))
             self.assertTrue(closed_by_peer(s))
-        # A header that claims 100 MiB, 1 MiB of it, then the client goes.
+        # A header that claims 100 MiB, then as much of it as berthd takes: it drops the
+        # connection at the header, before sd-bus buffers any of the body, so the client
+        # gets no further than what the kernel's socket buffers hold.
         before = self.settled_fd_count()
         with connect(self.path) as s:
             self.assertTrue(authenticate(s))
             msg = method_call(1, "GetUnit", b"s", ["idle.service"])
             head = bytearray(msg[:16])
             struct.pack_into("<I", head, 4, 100 << 20)
-            s.sendall(bytes(head) + msg[16:] + b"\0" * (1 << 20))
+            s.sendall(bytes(head) + msg[16:])
+            sent, chunk = 0, b"\0" * (64 << 10)
+            s.settimeout(10)
+            try:
+                while sent < (100 << 20):
+                    sent += s.send(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.assertLess(sent, 16 << 20)
+        self.b.wait_log(r"Dropped control client \d+ \(uid 0, pid \d+\): message 1 claims "
+                        r"104857\d+ bytes, at most 1048576")
         self.assert_alive()
         harness.wait_for(lambda: self.b.fd_count() <= before, what="the client's fd to close")
+        # A message of exactly 1 MiB passes and gets its answer (an error: no such unit);
+        # one byte more is dropped.
+        n = (1 << 20) - len(method_call(1, "GetUnit", b"s", [""]))
+        with connect(self.path) as s:
+            self.assertTrue(authenticate(s))
+            msg = method_call(1, "GetUnit", b"s", ["x" * n])
+            self.assertEqual(len(msg), 1 << 20)
+            s.sendall(msg)
+            mtype, _, _ = read_message(s)
+            self.assertEqual(mtype, 3)
+        with connect(self.path) as s:
+            self.assertTrue(authenticate(s))
+            try:
+                s.sendall(method_call(1, "GetUnit", b"s", ["x" * (n + 1)]))
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.assertTrue(closed_by_peer(s))
+        self.b.wait_log(r"message 1 claims 1048577 bytes, at most 1048576")
         # A body that contradicts its signature: a string longer than the body.
         with connect(self.path) as s:
             self.assertTrue(authenticate(s))
