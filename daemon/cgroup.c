@@ -182,6 +182,102 @@ int cgroup_setup(char **ret_root, char *err, size_t errlen) {
         return 0;
 }
 
+/* Whether the word is one of the blank-separated words in the file dir/name. */
+static bool file_has_word(const char *dir, const char *name, const char *word) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        char w[64];
+
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+                return false;
+        f = fopen(path, "re");
+        if (!f)
+                return false;
+        while (fscanf(f, "%63s", w) == 1)
+                if (streq(w, word))
+                        return true;
+        return false;
+}
+
+/* Enables controller for the children of dir, if it is not already. */
+static int cgroup_enable(const char *dir, const char *controller, char *why, size_t len) {
+        _cleanup_free_ char *file = NULL;
+        char text[64];
+        int r;
+
+        if (file_has_word(dir, "cgroup.subtree_control", controller))
+                return 0;
+        if (!file_has_word(dir, "cgroup.controllers", controller))
+                return errbuf_set(why, len, -EOPNOTSUPP, "the %s controller is not available in "
+                                  "%s (cgroup.controllers: it is bound to cgroup v1 or not "
+                                  "delegated to berthd)", controller, dir);
+        if (asprintf(&file, "%s/cgroup.subtree_control", dir) < 0)
+                return -ENOMEM;
+        snprintf(text, sizeof text, "+%s", controller);
+        r = write_file(file, text);
+        if (r < 0)
+                return errbuf_set(why, len, r, "cannot enable the %s controller in %s%s: %m",
+                                  controller, dir,
+                                  r == -EBUSY ? " (it holds processes itself, berthd among them)"
+                                              : "");
+        return 0;
+}
+
+int cgroup_apply_limits(const char *root, const char *path, const CGroupWrite *w, size_t n,
+                        CGroupReportFunc report, void *userdata) {
+        _cleanup_free_ char *parent = strdup(root);
+        int applied = 0;
+
+        if (!parent)
+                return -ENOMEM;
+        *strrchr(parent, '/') = 0; /* root is never "/": it is berth-PID under a mount */
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *file = NULL;
+                char why[512];
+                int r;
+
+                r = cgroup_enable(parent, w[i].controller, why, sizeof why);
+                if (r >= 0)
+                        r = cgroup_enable(root, w[i].controller, why, sizeof why);
+                if (r >= 0) {
+                        if (asprintf(&file, "%s/%s", path, w[i].file) < 0)
+                                return -ENOMEM;
+                        r = write_file(file, w[i].value);
+                        if (r < 0)
+                                errbuf_set(why, sizeof why, r, "cannot write '%s' to %s: %m",
+                                           w[i].value, file);
+                }
+                if (r < 0)
+                        report(userdata, &w[i], why);
+                else
+                        applied++;
+        }
+        return applied;
+}
+
+/* A number from a /proc/sys file, or 0. */
+static uint64_t read_sysctl(const char *path) {
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        unsigned long long v;
+
+        return f && fscanf(f, "%llu", &v) == 1 ? (uint64_t) v : 0;
+}
+
+uint64_t cgroup_memory_total(void) {
+        long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+        return pages > 0 && size > 0 ? (uint64_t) pages * (uint64_t) size : 0;
+}
+
+uint64_t cgroup_tasks_total(void) {
+        uint64_t pid_max = read_sysctl("/proc/sys/kernel/pid_max");
+        uint64_t threads = read_sysctl("/proc/sys/kernel/threads-max");
+
+        if (pid_max == 0 || (threads > 0 && threads < pid_max))
+                return threads;
+        return pid_max;
+}
+
 /* Signals each pid listed in file (one per line). Returns how many. */
 static int kill_listed(const char *file, int sig) {
         _cleanup_fclose_ FILE *f = fopen(file, "re");

@@ -7,7 +7,10 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include "daemon/cgroup-limits.h"
 
 /* Finds berthd's own cgroup in a writable cgroup2 hierarchy, checks that a process can be
  * moved into a child cgroup there (a child process tries), and creates berth-PID in it for
@@ -20,6 +23,18 @@ int cgroup_setup(char **ret_root, char *err, size_t errlen);
 int cgroup_create(const char *root, const char *name, char **ret_path);
 /* Removes an empty service cgroup. Returns 0 or a negative errno (-EBUSY: not empty). */
 int cgroup_remove(const char *path);
+
+/* Applies the resource limits in w (cgroup-limits.h) to the service cgroup at path, a child
+ * of root (from cgroup_setup()): enables each controller for root's children first, in root's
+ * parent and in root, where it is available. Each write that cannot be done is told through
+ * report, with why; the others are done all the same. Returns how many were applied. */
+typedef void (*CGroupReportFunc)(void *userdata, const CGroupWrite *w, const char *why);
+int cgroup_apply_limits(const char *root, const char *path, const CGroupWrite *w, size_t n,
+                        CGroupReportFunc report, void *userdata);
+/* What percentages of cgroup-limits.h are of: the machine's memory in bytes, and its task
+ * limit (the smaller of kernel.pid_max and kernel.threads-max). */
+uint64_t cgroup_memory_total(void);
+uint64_t cgroup_tasks_total(void);
 
 /* Sends sig to every process in the cgroup at path: cgroup.kill for SIGKILL where the kernel
  * has it, else each pid in cgroup.procs (bounded passes). Returns how many were signalled (1

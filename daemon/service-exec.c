@@ -131,6 +131,35 @@ static int service_collect_fds(Service *s, int **ret_fds, char ***ret_names, siz
         return 0;
 }
 
+static void exec_report_limit(void *userdata, const CGroupWrite *w, const char *why) {
+        Service *s = userdata;
+
+        if (!s->limits_told)
+                log_warning("%s: %s= is not applied: %s.", s->unit->name, w->key, why);
+}
+
+/* The resource keys, written into the service's cgroup before each start (a daemon-reload may
+ * have changed them); what cannot be applied is said at the first start. */
+static void exec_apply_limits(Service *s) {
+        const CGroupLimits *l = &s->unit->service.limits;
+        CGroupWrite w[CGROUP_WRITES_MAX];
+        size_t n;
+
+        if (!cgroup_limits_any(l))
+                return;
+        if (!s->cgroup) {
+                if (!s->limits_told)
+                        log_warning("%s: its resource keys (TasksMax=, MemoryMax=, ...) are not "
+                                    "applied: it has no cgroup.", s->unit->name);
+                s->limits_told = true;
+                return;
+        }
+        n = cgroup_limits_writes(l, cgroup_memory_total(), cgroup_tasks_total(), w);
+        if (cgroup_apply_limits(s->ctx.cgroup_root, s->cgroup, w, n, exec_report_limit, s) < 0)
+                log_oom();
+        s->limits_told = true;
+}
+
 /* The run's INVOCATION_ID= (new at each start), and the service's cgroup, made on first use.
  * Without a cgroup the service runs all the same: its processes are found by the id. */
 static int exec_prepare_run(Service *s, char **ret_procs) {
@@ -152,6 +181,7 @@ static int exec_prepare_run(Service *s, char **ret_procs) {
                                           "processes are found by INVOCATION_ID= instead",
                                           s->unit->name, s->ctx.cgroup_root);
         }
+        exec_apply_limits(s);
         if (s->cgroup && asprintf(ret_procs, "%s/cgroup.procs", s->cgroup) < 0)
                 return -ENOMEM;
         return 0;

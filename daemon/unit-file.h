@@ -9,6 +9,7 @@
 
 #include "common/address.h"
 #include "common/macro.h"
+#include "daemon/cgroup-limits.h"
 
 /* Caps on user-controlled sizes. */
 #define UNIT_NAME_MAX 255
@@ -207,6 +208,7 @@ typedef struct ServiceConfig {
         bool notify_access_set;     /* else: main for Type=notify, none otherwise */
         unsigned fd_store_max;
         usec_t watchdog_usec;       /* 0: off */
+        CGroupLimits limits;        /* TasksMax=, MemoryMax=, ... (cgroup-limits.h) */
         usec_t log_rate_limit_interval_usec; /* LogRateLimitIntervalSec=; 0: no limit */
         unsigned log_rate_limit_burst;       /* LogRateLimitBurst=; 0: no limit */
         StdInput std_input;

@@ -12,6 +12,7 @@
 
 #include "common/macro.h"
 #include "common/parse-util.h"
+#include "daemon/cgroup-limits.h"
 #include "daemon/unit-file.h"
 #include "daemon/unit-load.h"
 #include "daemon/unit-values.h"
@@ -65,6 +66,38 @@ int value_sec(LoadContext *c, const ConfigItem *it, const char *value, unsigned 
                 t = 0;
         *(usec_t *) data = t;
         return 0;
+}
+
+int value_cgroup(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                 void *data) {
+        int r;
+
+        if (!*value) {
+                load_reset_default(c, it);
+                return 0;
+        }
+        switch (it->arg) {
+        case CGROUP_VALUE_BYTES:
+        case CGROUP_VALUE_TASKS:
+                r = cgroup_limit_parse(value, it->arg == CGROUP_VALUE_BYTES, data);
+                if (r < 0)
+                        load_invalid(c, line, it->key, value,
+                                     it->arg == CGROUP_VALUE_BYTES
+                                             ? "bytes (such as 512M or 2G), a percentage of "
+                                               "the memory, or infinity"
+                                             : "a number of tasks, a percentage of the "
+                                               "system's, or infinity");
+                return 0;
+        case CGROUP_VALUE_QUOTA:
+                if (cgroup_cpu_quota_parse(value, data) < 0)
+                        load_invalid(c, line, it->key, value,
+                                     "a percentage above 0 (such as 20% or 150%)");
+                return 0;
+        default:
+                if (cgroup_weight_parse(value, data) < 0)
+                        load_invalid(c, line, it->key, value, "a weight from 1 to 10000");
+                return 0;
+        }
 }
 
 /* Unsigned int; arg is the minimum (0 or 1). */

@@ -27,6 +27,14 @@ enum {
         ENUM_STD_OUTPUT,
 };
 
+/* ConfigItem.arg of value_cgroup(): which kind of resource value. */
+enum {
+        CGROUP_VALUE_BYTES,   /* CGroupLimit: bytes, percent of memory, infinity */
+        CGROUP_VALUE_TASKS,   /* CGroupLimit: a count, percent of the system's, infinity */
+        CGROUP_VALUE_QUOTA,   /* uint64_t: CPUQuota= percent */
+        CGROUP_VALUE_WEIGHT,  /* uint64_t: 1..10000 */
+};
+
 /* ConfigItem.arg of value_word_list(): what each word must be. */
 enum {
         WORDS_GROUPS,
@@ -53,6 +61,9 @@ int value_backlog(LoadContext *c, const ConfigItem *it, const char *value, unsig
 /* uint64_t: bytes, 1 to 2G, with an optional K, M or G suffix. */
 int value_buffer_size(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                       void *data);
+/* A resource-control value (cgroup-limits.h); arg is a CGROUP_VALUE_* kind. */
+int value_cgroup(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                 void *data);
 /* mode_t: octal; arg is the largest mode allowed. */
 int value_mode(LoadContext *c, const ConfigItem *it, const char *value, unsigned line, void *data);
 /* int: a signal by name or number. */
