@@ -483,12 +483,21 @@ static void manager_on_service_state(Service *s, void *userdata) {
 }
 
 /* The service pid belongs to, for notify. */
+/* A pid known by number first; else its process group, looked up once (a sender that
+ * belongs to no service costs one getpgid(), not one per service). */
 static Service *manager_find_pid(pid_t pid, NotifyRole *ret_role, void *userdata) {
         Manager *m = userdata;
+        pid_t g;
 
         for (size_t i = 0; i < m->n_services; i++)
-                if (service_owns_pid(m->services[i], pid, ret_role))
+                if (service_is_pid_of(m->services[i], pid, ret_role))
                         return m->services[i];
+        g = pid > 0 ? getpgid(pid) : -1;
+        for (size_t i = 0; g > 0 && i < m->n_services; i++)
+                if (service_owns_pgid(m->services[i], g)) {
+                        *ret_role = NOTIFY_ROLE_OTHER;
+                        return m->services[i];
+                }
         return NULL;
 }
 

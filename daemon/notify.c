@@ -20,6 +20,13 @@
 /* The kernel passes at most SCM_MAX_FD (253) fds in one message. */
 #define NOTIFY_FDS_MAX 253
 
+/* Dropped or refused datagrams berthd reads per interval. Past that it stops reading the
+ * socket until the interval ends: a local user who floods it costs berthd a bounded share of
+ * a CPU, and the services' own messages wait (their senders block on the full queue) for at
+ * most the rest of the interval, behind the queued datagrams. */
+#define NOTIFY_DROPS_BURST 1000
+#define NOTIFY_DROPS_INTERVAL_USEC USEC_PER_SEC
+
 /* Warnings about dropped or refused datagrams: at most this many per interval, then one line
  * when the limit is hit and a count when the next interval begins, so that a flood from a
  * local user costs a few lines, not one per datagram. */
@@ -48,6 +55,43 @@ _printf_(2, 3) static void notify_warn(Notify *n, const char *fmt, ...) {
         log_warning("%s", buf);
 }
 
+/* Counts a dropped datagram; past the budget, rests the socket. */
+static void notify_count_drop(Notify *n) {
+        usec_t now = time_now(CLOCK_MONOTONIC);
+        unsigned unused;
+        int r;
+
+        n->n_dropped++;
+        if (!n->io_source || !n->resume_source ||
+            ratelimit_below(&n->drop_limit, now, &unused))
+                return;
+        /* Its own limit: the warnings it rests for have used theirs up. */
+        if (ratelimit_below(&n->rest_log_limit, now, &unused))
+                log_warning("notify: more than %d datagrams dropped within %llums: not reading "
+                            "the notify socket for %llums (said at most once per %llus)",
+                            NOTIFY_DROPS_BURST,
+                    (unsigned long long) (NOTIFY_DROPS_INTERVAL_USEC / USEC_PER_MSEC),
+                            (unsigned long long) ((ratelimit_end(&n->drop_limit) - now) /
+                                                  USEC_PER_MSEC),
+                            (unsigned long long) (NOTIFY_WARN_INTERVAL_USEC / USEC_PER_SEC));
+        r = sd_event_source_set_time(n->resume_source, ratelimit_end(&n->drop_limit));
+        if (r >= 0)
+                r = sd_event_source_set_enabled(n->resume_source, SD_EVENT_ONESHOT);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(n->io_source, SD_EVENT_OFF);
+        if (r < 0)
+                log_warning_errno(r, "notify: cannot rest the socket: %m, reading on");
+}
+
+static int notify_on_resume(sd_event_source *s, uint64_t usec, void *userdata) {
+        Notify *n = userdata;
+        int r = sd_event_source_set_enabled(n->io_source, SD_EVENT_ON);
+
+        if (r < 0)
+                log_error_errno(r, "notify: cannot watch the socket again: %m");
+        return 0;
+}
+
 static void close_fds(int *fds, size_t n) {
         for (size_t i = 0; i < n; i++)
                 safe_close(fds[i]);
@@ -57,6 +101,7 @@ static int notify_on_io(sd_event_source *es, int fd, uint32_t revents, void *use
         Notify *n = userdata;
 
         for (unsigned batch = 0; batch < NOTIFY_BATCH_MAX; batch++) {
+                usec_t now = time_now(CLOCK_MONOTONIC);
                 char buf[NOTIFY_BUFFER_MAX + 1], err[512], comm[PROC_COMM_MAX];
                 union {
                         struct cmsghdr align;
@@ -97,7 +142,9 @@ static int notify_on_io(sd_event_source *es, int fd, uint32_t revents, void *use
                 }
 
                 pid_t pid = cred ? cred->pid : 0;
-                if (proc_read_comm(pid, comm, sizeof comm) < 0)
+                /* The name is for a warning: not read when none would be logged. */
+                if (ratelimit_exhausted(&n->warn_limit, now) ||
+                    proc_read_comm(pid, comm, sizeof comm) < 0)
                         snprintf(comm, sizeof comm, "?");
                 if (!cred || pid <= 0) {
                         /* pid 0: the sender is in a PID namespace we cannot see into. */
@@ -135,10 +182,13 @@ static int notify_on_io(sd_event_source *es, int fd, uint32_t revents, void *use
                 }
                 notify_dispatch(n, pid, &msg, fds, n_fds);
                 notify_message_done(&msg);
-                continue;
+                goto next;
         drop:
-                n->n_dropped++;
+                notify_count_drop(n);
                 close_fds(fds, n_fds);
+        next:
+                if (sd_event_source_get_enabled(n->io_source, NULL) == 0)
+                        break; /* resting */
         }
         return 0;
 }
@@ -179,7 +229,7 @@ void notify_dispatch(Notify *n, pid_t pid, const NotifyMessage *msg, int *fds, s
                             access == NOTIFY_ACCESS_NONE ? " (set NotifyAccess=main in the unit)"
                                                          : "");
         }
-        n->n_dropped++;
+        notify_count_drop(n);
         close_fds(fds, n_fds);
 }
 
@@ -195,6 +245,9 @@ int notify_new(Notify **ret, sd_event *event, const char *path, NotifyFindFunc f
         n->fd = -1;
         n->warn_limit = (RateLimit) { .interval = NOTIFY_WARN_INTERVAL_USEC,
                                       .burst = NOTIFY_WARN_BURST };
+        n->drop_limit = (RateLimit) { .interval = NOTIFY_DROPS_INTERVAL_USEC,
+                                      .burst = NOTIFY_DROPS_BURST };
+        n->rest_log_limit = (RateLimit) { .interval = NOTIFY_WARN_INTERVAL_USEC, .burst = 1 };
         n->find = find;
         n->userdata = userdata;
         if (strlen(path) >= sizeof sa.sun_path)
@@ -230,6 +283,12 @@ int notify_new(Notify **ret, sd_event *event, const char *path, NotifyFindFunc f
                 return log_error_errno(r, "notify: cannot watch the socket: %m");
         /* Readiness before output and children: READY=1 then exit must be seen in order. */
         (void) sd_event_source_set_priority(n->io_source, SD_EVENT_PRIORITY_IMPORTANT - 1);
+        r = sd_event_add_time(event, &n->resume_source, CLOCK_MONOTONIC, 0, 0, notify_on_resume,
+                              n);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(n->resume_source, SD_EVENT_OFF);
+        if (r < 0)
+                return log_error_errno(r, "notify: cannot make its timer: %m");
         *ret = TAKE_PTR(n);
         return 0;
 }
@@ -238,6 +297,7 @@ Notify *notify_free(Notify *n) {
         if (!n)
                 return NULL;
         sd_event_source_disable_unref(n->io_source);
+        sd_event_source_disable_unref(n->resume_source);
         safe_close(n->fd);
         if (n->path)
                 (void) unlink(n->path);

@@ -27,6 +27,9 @@ typedef struct Notify {
         void *userdata;
         unsigned long n_dropped; /* bad or refused datagrams, for tests and status */
         RateLimit warn_limit;    /* on the warnings about them */
+        RateLimit drop_limit;    /* on reading them: past it, the socket rests */
+        RateLimit rest_log_limit; /* on saying so */
+        sd_event_source *resume_source; /* timer: read again after a rest */
 } Notify;
 
 /* Creates the socket at path (a stale socket there is replaced) and watches it on event.

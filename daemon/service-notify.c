@@ -19,9 +19,7 @@ NotifyAccess service_notify_access(const Service *s) {
                        NOTIFY_ACCESS_NONE;
 }
 
-bool service_owns_pid(const Service *s, pid_t pid, NotifyRole *ret_role) {
-        pid_t g;
-
+bool service_is_pid_of(const Service *s, pid_t pid, NotifyRole *ret_role) {
         if (pid <= 0)
                 return false;
         if (pid == s->main_pid)
@@ -32,13 +30,22 @@ bool service_owns_pid(const Service *s, pid_t pid, NotifyRole *ret_role) {
                 return *ret_role = NOTIFY_ROLE_OLD_MAIN, true;
         if (pid == s->failed_pid)
                 return *ret_role = NOTIFY_ROLE_FAILED, true;
-        if (!service_is_active(s))
-                return false;
-        g = s->ctx.ops->pgid_of((Service *) s, pid);
-        if (g > 0 && (g == s->pgid || g == s->old_pgid || g == s->failed_pgid ||
-                      g == s->control_pid))
-                return *ret_role = NOTIFY_ROLE_OTHER, true;
         return false;
+}
+
+bool service_owns_pgid(const Service *s, pid_t g) {
+        return g > 0 && service_is_active(s) &&
+               (g == s->pgid || g == s->old_pgid || g == s->failed_pgid || g == s->control_pid);
+}
+
+bool service_owns_pid(const Service *s, pid_t pid, NotifyRole *ret_role) {
+        if (service_is_pid_of(s, pid, ret_role))
+                return true;
+        if (pid <= 0 || !service_is_active(s) ||
+            !service_owns_pgid(s, s->ctx.ops->pgid_of((Service *) s, pid)))
+                return false;
+        *ret_role = NOTIFY_ROLE_OTHER;
+        return true;
 }
 
 /* READY=1 from the main process. */

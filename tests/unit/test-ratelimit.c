@@ -27,6 +27,26 @@ START_TEST(test_burst_then_summary) {
 }
 END_TEST
 
+START_TEST(test_budget) {
+        RateLimit rl = { .interval = USEC_PER_SEC, .burst = 100 };
+        usec_t t = 50 * USEC_PER_SEC;
+        unsigned s;
+
+        ck_assert(!ratelimit_exhausted(&rl, t));
+        ck_assert(ratelimit_below_n(&rl, t, 60, &s));
+        ck_assert(!ratelimit_exhausted(&rl, t + 1));
+        /* room for 40: 60 more pass, and fill it */
+        ck_assert(ratelimit_below_n(&rl, t + 2, 60, &s));
+        ck_assert(ratelimit_exhausted(&rl, t + 3));
+        ck_assert(!ratelimit_below_n(&rl, t + 4, 1, &s));
+        ck_assert_uint_eq(ratelimit_end(&rl), t + USEC_PER_SEC);
+        ck_assert(!ratelimit_exhausted(&rl, t + USEC_PER_SEC));
+        ck_assert(ratelimit_below_n(&rl, t + USEC_PER_SEC, 1000, &s));
+        ck_assert_uint_eq(s, 1);
+        ck_assert(ratelimit_exhausted(&rl, t + USEC_PER_SEC + 1));
+}
+END_TEST
+
 START_TEST(test_take_and_off) {
         RateLimit rl = { .interval = USEC_PER_SEC, .burst = 1 };
         RateLimit off = { .interval = 0, .burst = 1 };
@@ -51,6 +71,7 @@ static Suite *suite(void) {
 
         tcase_add_test(tc, test_burst_then_summary);
         tcase_add_test(tc, test_take_and_off);
+        tcase_add_test(tc, test_budget);
         suite_add_tcase(s, tc);
         return s;
 }
