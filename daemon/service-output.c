@@ -12,6 +12,12 @@
 /* At most this many pipes per service still held open by its processes. */
 #define SERVICE_STREAMS_MAX 256
 
+/* While LogRateLimit*= holds a service's lines back, berthd reads each of its pipes at most
+ * this fast; a process that writes faster waits on its writes, as it would on a slow
+ * journald. So a flood costs berthd a bounded share of a CPU, and the lines it keeps for
+ * `berthctl logs` stay the latest. */
+#define OUTPUT_HELD_BYTES_PER_SEC (4U << 20)
+
 struct OutputStream {
         Service *service; /* borrowed: the owner */
         pid_t pid;        /* the process whose lines these are */
@@ -19,6 +25,8 @@ struct OutputStream {
         sd_event_source *source;
         char buf[SERVICE_LINE_MAX];
         size_t len;
+        RateLimit read_limit;          /* bytes, while the service's lines are held back */
+        sd_event_source *resume_source; /* timer: read again after a rest */
         OutputStream *next;
 };
 
@@ -130,6 +138,7 @@ void service_output_free(OutputStream *o) {
                 }
         s->n_streams--;
         sd_event_source_disable_unref(o->source);
+        sd_event_source_disable_unref(o->resume_source);
         safe_close(o->fd);
         free(o);
 }
@@ -138,12 +147,50 @@ void service_output_set_pid(OutputStream *o, pid_t pid) {
         o->pid = pid;
 }
 
+static int output_on_resume(sd_event_source *es, uint64_t usec, void *userdata) {
+        OutputStream *o = userdata;
+        int r = sd_event_source_set_enabled(o->source, SD_EVENT_ON);
+
+        if (r < 0)
+                log_error_errno(r, "%s: cannot watch the output of pid %d again: %m",
+                                o->service->unit->name, (int) o->pid);
+        return 0;
+}
+
+/* Whether the stream may read n more bytes now; if not, it rests until it may. */
+static bool output_may_read(OutputStream *o, size_t n) {
+        Service *s = o->service;
+        usec_t now = s->ctx.ops->now(s, CLOCK_MONOTONIC);
+        unsigned unused;
+        int r;
+
+        if (!ratelimit_exhausted(&s->log_limit, now) ||
+            ratelimit_below_n(&o->read_limit, now, (unsigned) n, &unused))
+                return true;
+        if (!o->resume_source) {
+                r = sd_event_add_time(s->ctx.event, &o->resume_source, CLOCK_MONOTONIC, 0, 0,
+                                      output_on_resume, o);
+                if (r < 0)
+                        return true; /* without the timer, read on rather than stop */
+        }
+        r = sd_event_source_set_time(o->resume_source, ratelimit_end(&o->read_limit));
+        if (r >= 0)
+                r = sd_event_source_set_enabled(o->resume_source, SD_EVENT_ONESHOT);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(o->source, SD_EVENT_OFF);
+        return r < 0;
+}
+
 static int output_on_event(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
         OutputStream *o = userdata;
 
         /* Bounded: at most 16 reads per wakeup, so one chatty process cannot starve others. */
         for (int i = 0; i < 16; i++) {
-                ssize_t n = read(fd, o->buf + o->len, sizeof o->buf - o->len);
+                ssize_t n;
+
+                if (!output_may_read(o, sizeof o->buf - o->len))
+                        return 0;
+                n = read(fd, o->buf + o->len, sizeof o->buf - o->len);
                 if (n < 0 && (errno == EAGAIN || errno == EINTR))
                         return 0;
                 if (n < 0)
@@ -194,6 +241,8 @@ int service_output_new(Service *s, OutputStream **ret_stream) {
         (void) sd_event_source_set_priority(o->source, SD_EVENT_PRIORITY_IMPORTANT);
         o->service = s;
         o->fd = p[0];
+        o->read_limit = (RateLimit) { .interval = USEC_PER_SEC,
+                                      .burst = OUTPUT_HELD_BYTES_PER_SEC };
         o->next = s->streams;
         s->streams = o;
         s->n_streams++;
