@@ -525,9 +525,17 @@ static int manager_give_listeners(Manager *m, Service *svc, const Unit *socket_u
 }
 
 static int manager_link_service(Manager *m, Service *svc, Unit *u) {
+        const UnitFailure *socket_failed;
+        const Unit *socket_unit;
         int r;
 
-        svc->socket_activated = false;
+        /* A socket unit that failed to load is not among the units; its service waits all
+         * the same (the loop below finds those that loaded). */
+        svc->socket_activated = unit_socket_activated(u->name, NULL, 0, &m->failures,
+                                                      &socket_unit, &socket_failed);
+        if (socket_failed)
+                log_warning("%s: not started: its socket unit %s failed to load.", u->name,
+                            socket_failed->name);
         for (size_t k = 0; k < m->n_units; k++) {
                 Unit *su = m->units[k];
                 _cleanup_free_ char *target = NULL;

@@ -77,16 +77,19 @@ void plan_print(FILE *f, Unit **units, size_t n_units, const BindPlan *plan,
         }
         for (size_t i = 0; i < n_units; i++) {
                 Unit *u = units[i];
-                bool activated = false;
+                const UnitFailure *socket_failed;
+                const Unit *socket_unit;
+                bool activated;
 
                 if (u->type != UNIT_SERVICE)
                         continue;
-                for (size_t k = 0; k < n_units && !activated; k++) {
-                        _cleanup_free_ char *svc = NULL;
-                        if (units[k]->type != UNIT_SOCKET)
-                                continue;
-                        svc = unit_socket_service_name(units[k]);
-                        activated = svc && streq(svc, u->name);
+                activated = unit_socket_activated(u->name, units, n_units, failures,
+                                                  &socket_unit, &socket_failed);
+                if (socket_failed) {
+                        fprintf(f, "%s: not started: its socket unit %s failed to load (%s)\n",
+                                u->name, socket_failed->name,
+                                socket_failed->message ?: "see above");
+                        continue;
                 }
                 fprintf(f, "%s: %s\n", u->name,
                         u->is_template ? "template, one instance per connection" :

@@ -47,6 +47,36 @@ void unit_failures_done(UnitFailures *f) {
         *f = (UnitFailures) {};
 }
 
+bool unit_socket_activated(const char *svc, Unit **units, size_t n_units,
+                           const UnitFailures *f, const Unit **ret_unit,
+                           const UnitFailure **ret_failure) {
+        const char *suffix = endswith(svc, ".service");
+
+        *ret_unit = NULL;
+        *ret_failure = NULL;
+        for (size_t k = 0; k < n_units; k++) {
+                _cleanup_free_ char *target = NULL;
+
+                if (units[k]->type != UNIT_SOCKET)
+                        continue;
+                target = unit_socket_service_name(units[k]);
+                if (target && streq(target, svc)) {
+                        *ret_unit = units[k];
+                        return true;
+                }
+        }
+        for (size_t i = 0; suffix && f && i < f->n; i++) {
+                const char *s = endswith(f->items[i].name, ".socket");
+
+                if (s && s - f->items[i].name == suffix - svc &&
+                    strncmp(f->items[i].name, svc, (size_t) (suffix - svc)) == 0) {
+                        *ret_failure = &f->items[i];
+                        return true;
+                }
+        }
+        return false;
+}
+
 static bool unit_suffix(const char *s, size_t len) {
         static const char *const suffixes[] = { ".socket", ".service" };
 

@@ -34,6 +34,14 @@ int unit_failures_add(UnitFailures *f, const char *name, const char *message);
 const UnitFailure *unit_failures_find(const UnitFailures *f, const char *name);
 void unit_failures_done(UnitFailures *f);
 
+/* Whether a socket unit activates the service unit svc: one among units whose service it is
+ * (in *ret_unit, the first), or, failing that, one that failed to load (not among units, so
+ * only its name tells: NAME.socket for NAME.service; in *ret_failure). A service whose socket
+ * failed still waits for it: it is not started at berthd's start without its socket. */
+bool unit_socket_activated(const char *svc, Unit **units, size_t n_units,
+                           const UnitFailures *f, const Unit **ret_unit,
+                           const UnitFailure **ret_failure);
+
 /* The unit a diagnostic's file belongs to: "web.socket" for ".../web.socket" and for
  * ".../web.socket.d/10-x.conf". Returns false when the path names no unit. */
 bool unit_name_of_path(const char *path, char *buf, size_t buflen);

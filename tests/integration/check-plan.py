@@ -71,6 +71,25 @@ class CheckPlan(harness.TestCase):
         self.assertIn("TCP 127.0.0.1:18083", r.stdout)
         self.assertRegex(r.stdout, r"FAILED: .* [1-9][0-9]* errors?")
 
+    def test_service_of_a_failed_socket_waits(self):
+        """A socket unit that fails to load (here: an invalid Backlog=)
+        leaves its service waiting, not started at berthd's start; the plan says why, and so
+        does berthd, which indeed does not start it."""
+        d = self.units({"net.socket": "[Socket]\nListenStream=127.0.0.1:%d\nBacklog=lots\n"
+                                      % harness.free_port(),
+                        "net.service": "[Service]\nExecStart=/bin/sleep 100\n",
+                        "other.service": "[Service]\nExecStart=/bin/sleep 100\n"})
+        p = harness.run_check(d)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("net.service: not started: its socket unit net.socket failed to load (",
+                      p.stdout)
+        self.assertNotIn("net.service: no socket, started at berthd start", p.stdout)
+        b = self.berthd(d)
+        b.wait_log(r"net\.service: not started: its socket unit net\.socket failed to load")
+        b.wait_log(r"other\.service: dead -> running")
+        self.assertEqual(b.stop(), 0)
+        self.assertEqual(b.count_log(r"net\.service: dead ->"), 0)
+
     def test_missing_service(self):
         d = self.units({"lonely.socket": "[Socket]\nListenStream=127.0.0.1:18084\n"})
         r = harness.run_check(d)
