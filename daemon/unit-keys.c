@@ -46,10 +46,17 @@ static int key_trigger_limit_burst(LoadContext *c, const ConfigItem *it, const c
         return value_unsigned(c, it, value, line, data);
 }
 
+/* Also a boolean, as systemd reads it: yes is ipv6-only, no is both. */
 static int key_bind_ipv6_only(LoadContext *c, const ConfigItem *it, const char *value,
                               unsigned line, void *data) {
         unsigned before = c->n_errors;
-        int r = value_enum(c, it, value, line, data);
+        bool b;
+        int r = 0;
+
+        if (bind_ipv6_only_from_string(value) < 0 && parse_boolean(value, &b) >= 0)
+                *(BindIPv6Only *) data = b ? BIND_IPV6_ONLY_IPV6_ONLY : BIND_IPV6_ONLY_BOTH;
+        else
+                r = value_enum(c, it, value, line, data);
 
         if (r >= 0 && c->n_errors == before)
                 c->u->socket.bind_ipv6_only_origin = *value ? (UnitOrigin) { c->file, line }
@@ -279,6 +286,11 @@ static const ConfigItem config_items[] = {
         { U, "Description", value_string, FIELD(description), 0 },
         { U, "StartLimitIntervalSec", value_sec, FIELD(start_limit_interval_usec), SEC_ANY },
         { U, "StartLimitBurst", value_unsigned, FIELD(start_limit_burst), 0 },
+        /* systemd's older name, and the older place in [Service]; all still read */
+        { U, "StartLimitInterval", value_sec, FIELD(start_limit_interval_usec), SEC_ANY },
+        { SE, "StartLimitIntervalSec", value_sec, FIELD(start_limit_interval_usec), SEC_ANY },
+        { SE, "StartLimitInterval", value_sec, FIELD(start_limit_interval_usec), SEC_ANY },
+        { SE, "StartLimitBurst", value_unsigned, FIELD(start_limit_burst), 0 },
         { U, "Documentation", key_ignore, NOFIELD, 0 },
         { U, "After", key_dependency, NOFIELD, 0 },
         { U, "Before", key_dependency, NOFIELD, 0 },

@@ -127,8 +127,8 @@ int value_fd_store_max(LoadContext *c, const ConfigItem *it, const char *value, 
                 load_reset_default(c, it);
                 return 0;
         }
-        if (parse_unsigned(value, &v) < 0 || v > UNIT_LIST_MAX) {
-                snprintf(expected, sizeof expected, "a number from 0 to %u", UNIT_LIST_MAX);
+        if (parse_unsigned(value, &v) < 0 || v > FD_STORE_MAX_MAX) {
+                snprintf(expected, sizeof expected, "a number from 0 to %u", FD_STORE_MAX_MAX);
                 load_invalid(c, line, it->key, value, expected);
                 return 0;
         }

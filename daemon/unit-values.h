@@ -52,7 +52,9 @@ int value_sec(LoadContext *c, const ConfigItem *it, const char *value, unsigned 
 /* unsigned; arg is the minimum (0 or 1). */
 int value_unsigned(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                    void *data);
-/* unsigned, 0 to UNIT_LIST_MAX. */
+/* unsigned, 0 to FD_STORE_MAX_MAX: no process can hold more fds than fs.nr_open's default
+ * allows. (The fd store budget bounds what the stores hold together at run time.) */
+#define FD_STORE_MAX_MAX (1U << 20)
 int value_fd_store_max(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                        void *data);
 /* int, 0 to INT_MAX. */

@@ -1059,7 +1059,7 @@ START_TEST(test_service_errors) {
                                 "StandardInput=tty\n"             /* 17 */
                                 "StandardOutput=file:/var/log/x\n" /* 18 */
                                 "Handover=later\n"                /* 19 */
-                                "FileDescriptorStoreMax=100000\n" /* 20 */
+                                "FileDescriptorStoreMax=2000000\n" /* 20 */
                                 "ReloadSignal=65\n"               /* 21 */
                                 "NoNewPrivileges=perhaps\n");     /* 22 */
         for (unsigned line = 3; line <= 22; line++) {
@@ -1102,6 +1102,29 @@ START_TEST(test_messages_are_one_line) {
                         ck_assert_msg((unsigned char) *p >= 0x20 && *p != 0x7f, "%s", diags[i].msg);
         assert_diag(LOG_ERR, "/test/main", 3, "'1\\nX=2'");
         assert_diag(LOG_ERR, "/test/main", 4, "'a\\x1b[31m'");
+}
+END_TEST
+
+/* Values systemd accepts that Debian's units use (issue 10, item 5). */
+START_TEST(test_systemd_value_forms) {
+        _cleanup_(unit_freep) Unit *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+
+        /* gpsd.socket */
+        a = load_ok("a.socket", "[Socket]\nListenStream=[::1]:1\nBindIPv6Only=yes\n");
+        ck_assert_int_eq(a->socket.bind_ipv6_only, BIND_IPV6_ONLY_IPV6_ONLY);
+        b = load_ok("b.socket", "[Socket]\nListenStream=[::1]:1\nBindIPv6Only=false\n");
+        ck_assert_int_eq(b->socket.bind_ipv6_only, BIND_IPV6_ONLY_BOTH);
+        /* systemd-journald.service: 4224; docker.service: the limits in [Service] */
+        c = load_ok("c.service", "[Service]\nExecStart=/bin/x\nFileDescriptorStoreMax=4224\n"
+                                 "StartLimitBurst=3\nStartLimitInterval=60s\n");
+        ck_assert_uint_eq(c->service.fd_store_max, 4224);
+        ck_assert_uint_eq(c->start_limit_burst, 3);
+        ck_assert_uint_eq(c->start_limit_interval_usec, 60 * USEC_PER_SEC);
+        /* the old name in [Unit] */
+        d = load_ok("d.service", "[Unit]\nStartLimitInterval=7\n[Service]\nExecStart=/bin/x\n"
+                                 "StartLimitIntervalSec=9\n");
+        ck_assert_uint_eq(d->start_limit_interval_usec, 9 * USEC_PER_SEC);
+        ck_assert_uint_eq(count_level(LOG_WARNING), 0);
 }
 END_TEST
 
@@ -1314,6 +1337,7 @@ static Suite *unit_file_suite(void) {
         tcase_add_test(tc, test_word_list_bad_quoting);
         tcase_add_test(tc, test_messages_are_one_line);
         tcase_add_test(tc, test_timeout_sec_sets_both);
+        tcase_add_test(tc, test_systemd_value_forms);
         tcase_add_test(tc, test_template);
         tcase_add_test(tc, test_wrong_section_for_type);
         tcase_add_test(tc, test_unit_names);
