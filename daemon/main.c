@@ -15,6 +15,7 @@
 #include "common/strv.h"
 #include "daemon/adhoc.h"
 #include "daemon/manager.h"
+#include "daemon/specifier.h"
 #include "daemon/spawn.h"
 
 #define UNIT_DIRS_MAX 64
@@ -351,6 +352,10 @@ static int run(int argc, char **argv) {
         r = default_dirs(&a, &def_units, &def_runtime);
         if (r < 0)
                 return r;
+        /* %t, %S, ... in the units: the system's directories, or the user's with --user. */
+        static SpecifierEnv spec_env;
+        spec_env.user_mode = a.user;
+        specifier_set_env(&spec_env);
         if (a.n_unit_dirs == 0)
                 a.unit_dirs[a.n_unit_dirs++] = def_units;
         a.unit_dirs[a.n_unit_dirs] = NULL;

@@ -11,6 +11,7 @@
 
 #include "common/macro.h"
 #include "common/parse-util.h"
+#include "daemon/specifier.h"
 #include "daemon/unit-exec.h"
 #include "daemon/unit-file.h"
 #include "daemon/unit-load.h"
@@ -122,6 +123,28 @@ static int exec_words_append(LoadContext *c, const ConfigItem *it, const char *v
         return 0;
 }
 
+/* Expands the specifiers of one word of a command, in place, as systemd does word by word.
+ * Returns 0, 1 when reported as invalid, or -ENOMEM. */
+static int exec_word_expand(LoadContext *c, const ConfigItem *it, unsigned line, char **word) {
+        char why[256], q[QUOTE_SIZE];
+        char *expanded;
+        int r;
+
+        if (!specifier_any(*word))
+                return 0;
+        r = specifier_expand(*word, c->u->name, &expanded, why, sizeof why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                report(c, LOG_ERR, line, "Invalid command line in %s=: '%s' (%s)", it->key,
+                       cut(*word, q), why);
+                return 1;
+        }
+        free(*word);
+        *word = expanded;
+        return 0;
+}
+
 int exec_command_parse(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                        void *data) {
         ExecCommand **list = data;
@@ -159,12 +182,6 @@ int exec_command_parse(LoadContext *c, const ConfigItem *it, const char *value, 
                        "the prefixes)", it->key, cut(value, q));
                 return 0;
         }
-        if (!path_is_absolute(f) && strchr(f, '/')) {
-                report(c, LOG_ERR, line,
-                       "Invalid command in %s=: '%s' (expected an absolute path, or a bare "
-                       "name looked up in PATH)", it->key, cut(f, q));
-                return 0;
-        }
         exec_prefixes_warn(c, it, line, &x);
 
         path = strdup(f);
@@ -182,6 +199,18 @@ int exec_command_parse(LoadContext *c, const ConfigItem *it, const char *value, 
         if (n_argv == 0) {
                 report(c, LOG_ERR, line, "Invalid command line in %s=: '%s' (the '@' prefix needs "
                        "the argv[0] word after the path)", it->key, cut(value, q));
+                return 0;
+        }
+
+        r = exec_word_expand(c, it, line, &path);
+        for (size_t i = 0; r == 0 && argv[i]; i++)
+                r = exec_word_expand(c, it, line, &argv[i]);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (!path_is_absolute(path) && strchr(path, '/')) {
+                report(c, LOG_ERR, line,
+                       "Invalid command in %s=: '%s' (expected an absolute path, or a bare "
+                       "name looked up in PATH)", it->key, cut(path, q));
                 return 0;
         }
 

@@ -14,6 +14,7 @@
 #include "common/address.h"
 #include "common/macro.h"
 #include "common/parse-util.h"
+#include "daemon/specifier.h"
 #include "daemon/unit-exec.h"
 #include "daemon/unit-file.h"
 #include "daemon/unit-keys.h"
@@ -608,14 +609,46 @@ int unit_keys_section(LoadContext *c, const char *name, unsigned line) {
         return 0;
 }
 
+/* The keys whose values systemd expands specifiers in before it reads them (load-fragment.c;
+ * the Exec*= commands expand theirs word by word, in unit-exec.c). */
+static const char *const specifier_keys[] = {
+        "Description", "ListenStream", "ListenDatagram", "ListenSequentialPacket", "ListenFIFO",
+        "ListenSpecial", "ListenNetlink", "ListenMessageQueue", "Service", "FileDescriptorName",
+        "SocketUser", "SocketGroup", "Symlinks", "User", "Group", "SupplementaryGroups",
+        "WorkingDirectory", "Environment", "EnvironmentFile", "Sockets", "BindToDevice",
+};
+
+static bool key_expands_specifiers(const char *key) {
+        for (size_t i = 0; i < ELEMENTSOF(specifier_keys); i++)
+                if (streq(specifier_keys[i], key))
+                        return true;
+        return false;
+}
+
 int unit_keys_assign(LoadContext *c, const char *key, const char *value, unsigned line) {
         if (c->section == SECTION_IGNORED || c->section == SECTION_NONE)
                 return 0;
 
         for (size_t i = 0; i < ELEMENTSOF(config_items); i++) {
                 const ConfigItem *it = &config_items[i];
-                if (it->section == c->section && streq(it->key, key))
-                        return it->parse(c, it, value, line, field(c, it->offset));
+                _cleanup_free_ char *expanded = NULL;
+                char why[256], q[QUOTE_SIZE];
+                int r;
+
+                if (it->section != c->section || !streq(it->key, key))
+                        continue;
+                if (key_expands_specifiers(key) && specifier_any(value)) {
+                        r = specifier_expand(value, c->u->name, &expanded, why, sizeof why);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0) {
+                                report(c, LOG_ERR, line, "Invalid value for %s=: '%s' (%s)", key,
+                                       cut(value, q), why);
+                                return 0;
+                        }
+                        value = expanded;
+                }
+                return it->parse(c, it, value, line, field(c, it->offset));
         }
         for (size_t i = 0; i < ELEMENTSOF(unsupported_prefixes); i++)
                 if (unsupported_prefixes[i].section == c->section &&

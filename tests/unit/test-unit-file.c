@@ -1128,6 +1128,25 @@ START_TEST(test_systemd_value_forms) {
 }
 END_TEST
 
+/* Specifiers expand where systemd expands them: each command word, Environment=, listen
+ * addresses; an unknown one is an error at its line. */
+START_TEST(test_specifiers) {
+        _cleanup_(unit_freep) Unit *u = NULL, *s = NULL;
+
+        u = load_ok("web@one.service", "[Service]\nExecStart=/bin/echo %n %i '%p x' %%\n"
+                                       "Environment=NAME=%N\n");
+        ck_assert_str_eq(u->service.exec_start[0].argv[1], "web@one.service");
+        ck_assert_str_eq(u->service.exec_start[0].argv[2], "one");
+        ck_assert_str_eq(u->service.exec_start[0].argv[3], "web x");
+        ck_assert_str_eq(u->service.exec_start[0].argv[4], "%");
+        ck_assert_str_eq(u->service.environment[0], "NAME=web@one");
+        s = load_ok("web.socket", "[Socket]\nListenStream=%t/web.sock\n");
+        ck_assert_str_eq(s->socket.listens[0].text, "/run/web.sock");
+        load_bad("x.service", "[Service]\nExecStart=/bin/echo %q\n");
+        assert_diag(LOG_ERR, "/test/main", 2, "unknown specifier '%q'");
+}
+END_TEST
+
 START_TEST(test_timeout_sec_sets_both) {
         _cleanup_(unit_freep) Unit *u = NULL;
 
@@ -1338,6 +1357,7 @@ static Suite *unit_file_suite(void) {
         tcase_add_test(tc, test_messages_are_one_line);
         tcase_add_test(tc, test_timeout_sec_sets_both);
         tcase_add_test(tc, test_systemd_value_forms);
+        tcase_add_test(tc, test_specifiers);
         tcase_add_test(tc, test_template);
         tcase_add_test(tc, test_wrong_section_for_type);
         tcase_add_test(tc, test_unit_names);
