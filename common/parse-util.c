@@ -366,7 +366,7 @@ int parse_rlimit(const char *s, uint64_t *ret_soft, uint64_t *ret_hard) {
         return 0;
 }
 
-static int unhex(char c) {
+int unhex(char c) {
         if (c >= '0' && c <= '9')
                 return c - '0';
         if (c >= 'a' && c <= 'f')

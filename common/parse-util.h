@@ -24,6 +24,9 @@ int parse_sec(const char *s, usec_t *ret);
  * optional B for bytes); components add up ("1G 512M"). */
 int parse_size(const char *s, uint64_t *ret);
 
+/* The value of a hex digit, or -EINVAL. */
+int unhex(char c);
+
 /* Decimal, digits only (no sign, no blanks). */
 int parse_unsigned(const char *s, unsigned *ret);
 int parse_uint64(const char *s, uint64_t *ret);

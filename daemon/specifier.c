@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/macro.h"
+#include "common/parse-util.h"
 #include "daemon/specifier.h"
 
 static const SpecifierEnv *current_env;
@@ -22,16 +23,6 @@ const SpecifierEnv *specifier_get_env(void) {
         return current_env ?: &system_env;
 }
 
-static int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 char *unit_name_unescape(const char *s, size_t n) {
         char *out = malloc(n + 1), *o = out;
 
@@ -41,8 +32,8 @@ char *unit_name_unescape(const char *s, size_t n) {
                 if (s[i] == '-')
                         *o++ = '/';
                 else if (s[i] == '\\' && i + 3 < n && s[i + 1] == 'x' &&
-                         hexval(s[i + 2]) >= 0 && hexval(s[i + 3]) >= 0) {
-                        *o++ = (char) (hexval(s[i + 2]) << 4 | hexval(s[i + 3]));
+                         unhex(s[i + 2]) >= 0 && unhex(s[i + 3]) >= 0) {
+                        *o++ = (char) (unhex(s[i + 2]) << 4 | unhex(s[i + 3]));
                         i += 3;
                 } else if (s[i] == '\\') {
                         free(out);
