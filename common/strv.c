@@ -50,3 +50,17 @@ int strv_extend(char ***l, const char *s) {
 int strv_extend_unique(char ***l, const char *s) {
         return strv_contains(*l, s) ? 0 : strv_extend(l, s);
 }
+
+void strv_remove(char **l, const char *s) {
+        char **w = l;
+
+        if (!l)
+                return;
+        for (char **r = l; *r; r++) {
+                if (streq(*r, s))
+                        free(*r);
+                else
+                        *w++ = *r;
+        }
+        *w = NULL;
+}

@@ -29,3 +29,5 @@ int strv_consume(char ***l, char *s);
 
 /* strv_extend() unless *l already contains s. Returns 0 or -ENOMEM. */
 int strv_extend_unique(char ***l, const char *s);
+/* Removes (and frees) every entry equal to s; keeps the order of the rest. */
+void strv_remove(char **l, const char *s);

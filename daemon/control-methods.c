@@ -251,11 +251,14 @@ static bool unit_view(Manager *m, const char *name, UnitView *ret) {
         } else if (v.failed) {
                 v.state = "failed";
                 v.result = "resources";
+        } else if (v.unit->is_template) {
+                v.state = "dead"; /* nothing of its own: its instances are units */
+                v.result = "success";
         } else if (v.unit->type == UNIT_SOCKET) {
                 v.state = socket_unit_state(m, v.unit, NULL);
                 v.result = "success";
         } else {
-                v.state = "dead"; /* a template: instances are per connection */
+                v.state = "dead";
                 v.result = "success";
         }
         v.state = strna(v.state);

@@ -68,6 +68,7 @@ Manager *manager_free(Manager *m) {
         unit_array_free(m->units, m->n_units);
         unit_failures_done(&m->failures);
         strv_free(m->unit_dirs);
+        strv_free(m->instances);
         free(m->runtime_dir);
         sd_event_unref(m->event);
         free(m);
@@ -104,8 +105,8 @@ static int manager_check_units(Manager *m, Unit **units, size_t n, BindPlan *pla
                 _cleanup_free_ char *svc = NULL;
                 char msg[2 * UNIT_NAME_MAX + 256];
 
-                if (u->type != UNIT_SOCKET)
-                        continue;
+                if (u->type != UNIT_SOCKET || u->is_template)
+                        continue; /* a template binds nothing: its instances do */
                 svc = unit_socket_service_name(u);
                 if (!svc)
                         return -ENOMEM;
@@ -126,7 +127,8 @@ static int manager_check_units(Manager *m, Unit **units, size_t n, BindPlan *pla
         for (size_t i = 0; i < n; i++) {
                 Unit *u = units[i];
 
-                if (u->type != UNIT_SOCKET || unit_failures_find(failed, u->name))
+                if (u->type != UNIT_SOCKET || u->is_template ||
+                    unit_failures_find(failed, u->name))
                         continue;
                 r = bind_plan_add_unit(plan, u, &m->host, diag, userdata);
                 if (r < 0)
@@ -308,19 +310,66 @@ Service *manager_resolve_service(Manager *m, const char *name) {
 
 typedef enum UnitAction { ACTION_START, ACTION_STOP, ACTION_RESTART, ACTION_RELOAD } UnitAction;
 
+/* NAME@INST.socket or .service, not loaded, whose template is: made from it by a
+ * daemon-reload that includes it from now on. Returns 1 when the instance is loaded now, 0
+ * when name is no such instance, or a negative errno with err set. */
+static int manager_instantiate(Manager *m, const char *name, char *err, size_t errlen) {
+        _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
+        const char *at = strchr(name, '@'), *dot = strrchr(name, '.');
+        _cleanup_free_ char *template = NULL;
+        Unit *t;
+        int r;
+
+        if (!at || !dot || dot <= at + 1 || manager_get_unit(m, name) ||
+            unit_name_to_type(name) < 0 ||
+            asprintf(&template, "%.*s%s", (int) (at - name + 1), name, dot) < 0)
+                return 0;
+        t = manager_get_unit(m, template);
+        if (!t || !t->is_template || (t->type == UNIT_SOCKET && t->socket.accept))
+                return 0;
+        if (strv_extend_unique(&m->instances, name) < 0) {
+                snprintf(err, errlen, "out of memory");
+                return -ENOMEM;
+        }
+        log_info("%s: made from %s", name, template);
+        r = manager_daemon_reload(m, &errors, &warnings);
+        if (!manager_get_unit(m, name)) {
+                const char *why = manager_unit_load_error(m, name);
+                strv_remove(m->instances, name);
+                snprintf(err, errlen, "%s: cannot be made from %s: %s", name, template,
+                         why ?: errors && errors[0] ? errors[0] :
+                         r < 0 ? strerror(-r) : "it did not load");
+                return -EINVAL;
+        }
+        return 1;
+}
+
 static int manager_unit_action(Manager *m, const char *name, UnitAction a, char *err,
                                size_t errlen) {
         static const char *const verbs[] = { "start", "stop", "restart", "reload" };
         Service *s = manager_resolve_service(m, name);
         int r;
 
+        if (!s && a == ACTION_START) {
+                r = manager_instantiate(m, name, err, errlen);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        Unit *u = manager_get_unit(m, name);
+                        if (u && u->type == UNIT_SOCKET)
+                                return 0; /* listening: its service starts on demand */
+                        s = manager_resolve_service(m, name);
+                }
+        }
         if (!s) {
                 Unit *u = manager_get_unit(m, name);
                 const char *why = manager_unit_load_error(m, name) ?:
                                   u ? manager_unit_load_error(m, u->name) : NULL;
                 if (u && u->is_template)
-                        snprintf(err, errlen, "%s is a template: it runs one instance per "
-                                 "connection and cannot be %sed by name", name, verbs[a]);
+                        snprintf(err, errlen, "%s is a template: %s an instance of it "
+                                 "(NAME@INSTANCE%s)", name,
+                                 a == ACTION_START ? "start" : "name",
+                                 u->type == UNIT_SOCKET ? ".socket" : ".service");
                 else if (why)
                         snprintf(err, errlen, "%s failed to load: %s", name, why);
                 else
@@ -791,7 +840,7 @@ static int manager_reload_run(Manager *m, Reload *r, bool *swapped) {
         log_info("daemon-reload: reading %s%s", m->unit_dirs[0],
                  m->unit_dirs[0] && m->unit_dirs[1] ? " and more" : "");
         listener_probe_host(&m->host);
-        k = reload_load(r, m->unit_dirs, m->units, m->n_units);
+        k = reload_load(r, m->unit_dirs, m->instances, m->units, m->n_units);
         if (k >= 0)
                 k = reload_check(r, manager_reload_check, m);
         if (k >= 0)

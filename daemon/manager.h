@@ -29,6 +29,7 @@ typedef struct Manager {
         sd_event_source *sigterm_source, *sigint_source, *sighup_source, *sigchld_source;
 
         char **unit_dirs;
+        char **instances; /* NAME@INST.socket/.service asked for by name: made from templates */
         char *runtime_dir;
         bool user_mode;
         bool units_given; /* manager_set_units(): no directories to read */

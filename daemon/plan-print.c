@@ -57,6 +57,14 @@ void plan_print(FILE *f, Unit **units, size_t n_units, const BindPlan *plan,
                 n_socket_units++;
                 _cleanup_free_ char *svc = unit_socket_service_name(u);
                 _cleanup_free_ char *fdname = unit_socket_fdname(u);
+                if (u->is_template && !failed) {
+                        fprintf(f, "%s: template%s; `berthctl start %.*sINSTANCE.socket` makes "
+                                "an instance, which binds its own addresses\n", u->name,
+                                u->socket.accept ? " with Accept=yes (per-connection "
+                                                   "instances are not run yet)" : "",
+                                (int) (strchr(u->name, '@') - u->name + 1), u->name);
+                        continue;
+                }
                 fprintf(f, "%s -> %s (fd name \"%s\")%s\n", u->name, strna(svc), strna(fdname),
                         failed ? "  [FAILED: not loaded, see above]" : "");
                 if (failed)
@@ -92,7 +100,10 @@ void plan_print(FILE *f, Unit **units, size_t n_units, const BindPlan *plan,
                         continue;
                 }
                 fprintf(f, "%s: %s\n", u->name,
-                        u->is_template ? "template, one instance per connection" :
+                        u->is_template ? (socket_unit && socket_unit->socket.accept ?
+                                          "template, one instance per connection" :
+                                          "template, one instance per instance of its socket, or "
+                                          "`berthctl start` NAME@INSTANCE.service") :
                         activated ? (u->wanted_by ? "socket-activated, started at berthd start "
                                                     "([Install] WantedBy=)" :
                                                     "socket-activated, started on the first "

@@ -332,14 +332,16 @@ LoadDiag *reload_diag(Reload *r) {
         return &r->diag;
 }
 
-int reload_load(Reload *r, char *const *dirs, Unit **old, size_t n_old) {
+int reload_load(Reload *r, char *const *dirs, char *const *instances, Unit **old,
+                size_t n_old) {
         size_t n_bad = 0;
         int k;
 
-        k = unit_dir_enumerate(dirs, NULL, NULL, &r->list);
+        k = unit_dir_enumerate_full(dirs, instances, UNIT_DIR_UNITS_MAX, load_diag_on_diag,
+                                    &r->diag, &r->list);
         if (k >= 0)
-                k = unit_dir_load(dirs, load_diag_on_diag, &r->diag, &r->loaded, &r->n_loaded,
-                                  &n_bad);
+                k = unit_file_list_load(&r->list, load_diag_on_diag, &r->diag, &r->loaded,
+                                        &r->n_loaded, &n_bad);
         if (k >= 0)
                 k = reload_diff_units(old, n_old, r->loaded, r->n_loaded, &r->list, &r->units,
                                       &r->n_units);

@@ -83,9 +83,11 @@ static inline void reload_freep(Reload **r) {
 /* Its diagnostics: errors and warnings so far; log_prefix "daemon-reload: ". */
 LoadDiag *reload_diag(Reload *r);
 
-/* Phase 1: reads dirs and decides which version of each unit applies, against the units
- * loaded now (old, borrowed). Returns 0 or a negative errno. */
-int reload_load(Reload *r, char *const *dirs, Unit **old, size_t n_old);
+/* Phase 1: reads dirs (with the instances asked for, unit-dir.h) and decides which version
+ * of each unit applies, against the units loaded now (old, borrowed). Returns 0 or a negative
+ * errno. */
+int reload_load(Reload *r, char *const *dirs, char *const *instances, Unit **old,
+                size_t n_old);
 /* Phase 2: checks the whole set with check; a new version that fails gives way to its old
  * one and the set is checked again, until it is stable. */
 int reload_check(Reload *r, ReloadCheckFunc check, void *userdata);

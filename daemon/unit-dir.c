@@ -16,6 +16,7 @@
 #include <syslog.h>
 
 #include "common/macro.h"
+#include "common/strv.h"
 #include "daemon/unit-dir.h"
 
 /* Files of any kind collected before picking winners; bounds the work for huge directories. */
@@ -298,55 +299,225 @@ void unit_file_list_done(UnitFileList *l) {
         l->n_entries = 0;
 }
 
-/* Picks the winners of one unit's records [i, j) (sorted) into e. Returns 1 when the unit is
- * listed, 0 when it is masked or has no main file, or -ENOMEM. */
-static int pick_unit(Collector *c, Record *rec, size_t n, UnitFileEntry *e) {
-        size_t n_dropins = 0, k = 0;
+/* One name's drop-ins: per file name, the highest-priority directory's (NULL when that one
+ * masks it). Drop-in directories of names that have no unit file of their own apply to
+ * others: NAME@.socket.d/ to every instance, foo-.service.d/ to every foo-*.service. */
+typedef struct DropinSet {
+        const char *unit; /* borrowed from the records */
+        char **confs, **paths;
+        size_t n;
+} DropinSet;
 
-        if (rec[0].conf) {
-                unit_diagf(c->diag, c->userdata, LOG_WARNING, rec[0].path, 0,
-                        "Drop-in for '%s', which has no unit file, ignoring", rec[0].unit);
-                return 0;
+static void dropin_set_done(DropinSet *d) {
+        for (size_t i = 0; i < d->n; i++) {
+                free(d->confs[i]);
+                free(d->paths[i]);
         }
-        if (rec[0].masked)
+        free(d->confs);
+        free(d->paths);
+}
+
+/* The drop-ins of the records [0, n) of one unit (sorted: main file first). */
+static int dropin_set_make(Record *rec, size_t n, DropinSet *d) {
+        *d = (DropinSet) { .unit = rec[0].unit };
+        d->confs = calloc(n + 1, sizeof(char *));
+        d->paths = calloc(n + 1, sizeof(char *));
+        if (!d->confs || !d->paths)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (!rec[i].conf || (i > 0 && streq_ptr(rec[i].conf, rec[i - 1].conf)))
+                        continue;
+                /* The first of each file name is the highest-priority directory's. */
+                d->confs[d->n] = TAKE_PTR(rec[i].conf);
+                d->paths[d->n++] = rec[i].masked ? NULL : TAKE_PTR(rec[i].path);
+        }
+        return 0;
+}
+
+static int dropin_set_cmp(const void *key, const void *elem) {
+        return strcmp(key, ((const DropinSet *) elem)->unit);
+}
+
+/* Whether a drop-in directory without a unit file of its own applies to other units: a
+ * template's or an instance's (NAME@.socket.d, NAME@INST.socket.d), or a prefix's
+ * (foo-.service.d). */
+static bool dropin_name_applies_to_others(const char *unit) {
+        const char *dot = strrchr(unit, '.');
+
+        return strchr(unit, '@') || (dot && dot > unit && dot[-1] == '-');
+}
+
+/* The names whose drop-ins apply to unit, most specific first: itself, its template, then
+ * the prefixes of its name that end in '-', longest first. Returns how many (at most max). */
+static size_t dropin_names(const char *unit, char **names, size_t max) {
+        const char *dot = strrchr(unit, '.'), *at = strchr(unit, '@');
+        size_t n = 0, stem = dot ? (size_t) (dot - unit) : strlen(unit);
+        size_t prefix = at && (size_t) (at - unit) < stem ? (size_t) (at - unit) : stem;
+
+        if (!dot)
                 return 0;
+        names[n++] = strdup(unit);
+        if (at && at + 1 < dot && n < max &&
+            asprintf(&names[n], "%.*s%s", (int) (at - unit + 1), unit, dot) >= 0)
+                n++;
+        for (size_t k = prefix; k > 0 && n < max; k--)
+                if (unit[k - 1] == '-' && k < stem &&
+                    asprintf(&names[n], "%.*s%s", (int) k, unit, dot) >= 0)
+                        n++;
+        return n;
+}
 
+/* Gives e its drop-ins: of every name that applies, by file name, the most specific name's
+ * (and there the highest-priority directory's); a masked one hides the file name from the
+ * less specific names too. Sorted by file name, as systemd applies them. */
+static int entry_merge_dropins(UnitFileEntry *e, const DropinSet *sets, size_t n_sets,
+                               UnitDiagFunc diag, void *userdata) {
+        char *names[64] = {}, **confs = NULL, **paths = NULL;
+        size_t n_names = dropin_names(e->name, names, ELEMENTSOF(names)), n = 0, cap = 0;
+        int r = 0;
+
+        for (size_t i = 0; i < n_names && r >= 0; i++) {
+                const DropinSet *d = names[i] ? bsearch(names[i], sets, n_sets,
+                                                        sizeof(DropinSet), dropin_set_cmp)
+                                              : NULL;
+                for (size_t k = 0; d && k < d->n; k++) {
+                        bool seen = false;
+                        for (size_t j = 0; j < n && !seen; j++)
+                                seen = streq(confs[j], d->confs[k]);
+                        if (seen)
+                                continue;
+                        if (n >= cap) {
+                                size_t ncap = MAX(cap * 2, (size_t) 8);
+                                char **c = reallocarray(confs, ncap, sizeof(char *));
+                                char **p = c ? reallocarray(paths, ncap, sizeof(char *)) : NULL;
+                                if (c)
+                                        confs = c;
+                                if (!p) {
+                                        r = -ENOMEM;
+                                        break;
+                                }
+                                paths = p;
+                                cap = ncap;
+                        }
+                        confs[n] = d->confs[k];
+                        paths[n++] = d->paths[k];
+                }
+        }
+        for (size_t i = 0; i < n_names; i++)
+                free(names[i]);
+        if (r < 0)
+                goto finish;
+        /* Sorted by file name; a simple insertion sort: at most a few hundred. */
         for (size_t i = 1; i < n; i++)
-                if (rec[i].conf && !streq_ptr(rec[i].conf, rec[i - 1].conf) && !rec[i].masked)
-                        n_dropins++;
-
-        *e = (UnitFileEntry) {};
-        e->name = TAKE_PTR(rec[0].unit);
-        e->path = TAKE_PTR(rec[0].path);
-        if (n_dropins > UNIT_DIR_DROPINS_MAX) {
-                unit_diagf(c->diag, c->userdata, LOG_ERR, e->path, 0,
-                        "Too many drop-ins for %s (%zu, at most %u)", e->name, n_dropins,
+                for (size_t j = i; j > 0 && strcmp(confs[j - 1], confs[j]) > 0; j--) {
+                        char *t = confs[j];
+                        confs[j] = confs[j - 1];
+                        confs[j - 1] = t;
+                        t = paths[j];
+                        paths[j] = paths[j - 1];
+                        paths[j - 1] = t;
+                }
+        size_t n_live = 0;
+        for (size_t i = 0; i < n; i++)
+                n_live += paths[i] != NULL;
+        if (n_live > UNIT_DIR_DROPINS_MAX) {
+                unit_diagf(diag, userdata, LOG_ERR, e->path, 0,
+                        "Too many drop-ins for %s (%zu, at most %u)", e->name, n_live,
                         UNIT_DIR_DROPINS_MAX);
                 e->invalid = true;
-                return 1;
+                goto finish;
         }
-        e->dropins = calloc(n_dropins + 1, sizeof(char *));
-        if (!e->dropins)
+        e->dropins = calloc(n_live + 1, sizeof(char *));
+        if (!e->dropins) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (size_t i = 0, k = 0; i < n; i++)
+                if (paths[i] && !(e->dropins[k++] = strdup(paths[i]))) {
+                        r = -ENOMEM;
+                        break;
+                }
+finish:
+        free(confs);
+        free(paths);
+        return r;
+}
+
+static int entry_add(UnitFileList *l, size_t *cap, UnitFileEntry *e) {
+        if (l->n_entries >= *cap) {
+                size_t ncap = MAX(*cap * 2, (size_t) 16);
+                UnitFileEntry *t = reallocarray(l->entries, ncap, sizeof(UnitFileEntry));
+                if (!t) {
+                        entry_done(e);
+                        return -ENOMEM;
+                }
+                l->entries = t;
+                *cap = ncap;
+        }
+        l->entries[l->n_entries++] = *e;
+        return 0;
+}
+
+static int entry_cmp(const void *key, const void *elem) {
+        return strcmp(key, ((const UnitFileEntry *) elem)->name);
+}
+
+static int entry_sort_cmp(const void *a, const void *b) {
+        return strcmp(((const UnitFileEntry *) a)->name, ((const UnitFileEntry *) b)->name);
+}
+
+/* NAME@INST.TYPE -> NAME@.TYPE, or NULL when name is no instance. */
+static char *template_of(const char *name) {
+        const char *at = strchr(name, '@'), *dot = strrchr(name, '.');
+        char *t;
+
+        if (!at || !dot || dot <= at + 1)
+                return NULL;
+        if (asprintf(&t, "%.*s%s", (int) (at - name + 1), name, dot) < 0)
+                return NULL;
+        return t;
+}
+
+/* Adds the instance name, made from its template's file, unless it has a file of its own or
+ * no template. l is sorted on entry. Returns 1 when added, 0 when not, or -ENOMEM. */
+static int entry_add_instance(UnitFileList *l, size_t *cap, const char *name) {
+        _cleanup_free_ char *template = template_of(name);
+        const UnitFileEntry *t;
+        UnitFileEntry e = {};
+
+        if (!template || unit_name_to_type(name) < 0 ||
+            bsearch(name, l->entries, l->n_entries, sizeof(UnitFileEntry), entry_cmp))
+                return 0;
+        t = bsearch(template, l->entries, l->n_entries, sizeof(UnitFileEntry), entry_cmp);
+        if (!t || t->invalid)
+                return 0;
+        e.name = strdup(name);
+        e.path = strdup(t->path);
+        if (!e.name || !e.path) {
+                entry_done(&e);
                 return -ENOMEM;
-        for (size_t i = 1; i < n; i++)
-                /* The first of each file name is the highest-priority directory's. */
-                if (rec[i].conf && !streq_ptr(rec[i].conf, rec[i - 1].conf) && !rec[i].masked)
-                        e->dropins[k++] = TAKE_PTR(rec[i].path);
-        return 1;
+        }
+        return entry_add(l, cap, &e) < 0 ? -ENOMEM : 1;
 }
 
 int unit_dir_enumerate(char *const *dirs, UnitDiagFunc diag, void *userdata, UnitFileList *ret) {
-        return unit_dir_enumerate_max(dirs, UNIT_DIR_UNITS_MAX, diag, userdata, ret);
+        return unit_dir_enumerate_full(dirs, NULL, UNIT_DIR_UNITS_MAX, diag, userdata, ret);
 }
 
 int unit_dir_enumerate_max(char *const *dirs, size_t max_units, UnitDiagFunc diag, void *userdata,
                            UnitFileList *ret) {
+        return unit_dir_enumerate_full(dirs, NULL, max_units, diag, userdata, ret);
+}
+
+int unit_dir_enumerate_full(char *const *dirs, char *const *instances, size_t max_units,
+                            UnitDiagFunc diag, void *userdata, UnitFileList *ret) {
         Collector c = {
                 .diag = diag,
                 .userdata = userdata,
         };
         UnitFileList l = {};
-        size_t cap = 0;
+        DropinSet *sets = NULL;
+        size_t cap = 0, n_sets = 0;
         int r = 0;
 
         for (size_t i = 0; dirs && dirs[i]; i++) {
@@ -356,18 +527,38 @@ int unit_dir_enumerate_max(char *const *dirs, size_t max_units, UnitDiagFunc dia
         }
         if (c.n_records > 0)
                 qsort(c.records, c.n_records, sizeof(Record), record_cmp);
+        sets = calloc(c.n_records + 1, sizeof(DropinSet));
+        if (!sets) {
+                r = -ENOMEM;
+                goto fail;
+        }
 
         for (size_t i = 0, j; i < c.n_records; i = j) {
-                UnitFileEntry e;
+                Record *rec = &c.records[i];
+                UnitFileEntry e = {};
 
-                for (j = i + 1; j < c.n_records && streq(c.records[j].unit, c.records[i].unit); j++)
+                for (j = i + 1; j < c.n_records && streq(c.records[j].unit, rec->unit); j++)
                         ;
-                r = pick_unit(&c, &c.records[i], j - i, &e);
+                if (rec->conf && !dropin_name_applies_to_others(rec->unit))
+                        unit_diagf(diag, userdata, LOG_WARNING, rec->path, 0,
+                                "Drop-in for '%s', which has no unit file, ignoring",
+                                rec->unit);
+                bool has_main = !rec->conf;
+                r = dropin_set_make(rec, j - i, &sets[n_sets++]);
                 if (r < 0)
                         goto fail;
-                if (r == 0)
+                if (!has_main)
                         continue;
-                if (l.n_entries >= max_units && !e.invalid) {
+                if (rec->masked)
+                        continue;
+                e.name = strdup(rec->unit);
+                e.path = TAKE_PTR(rec->path);
+                if (!e.name) {
+                        entry_done(&e);
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                if (l.n_entries >= max_units) {
                         /* Listed, so that it is refused by name, never silently left out. */
                         unit_diagf(diag, userdata, LOG_ERR, e.path, 0,
                                 "%s is not loaded: the unit directories hold more than %zu "
@@ -375,25 +566,82 @@ int unit_dir_enumerate_max(char *const *dirs, size_t max_units, UnitDiagFunc dia
                                 max_units);
                         e.invalid = true;
                 }
-                if (l.n_entries >= cap) {
-                        size_t ncap = MAX(cap * 2, (size_t) 16);
-                        UnitFileEntry *t = reallocarray(l.entries, ncap, sizeof(UnitFileEntry));
-                        if (!t) {
-                                entry_done(&e);
+                r = entry_add(&l, &cap, &e);
+                if (r < 0)
+                        goto fail;
+        }
+
+        /* Instances asked for by name (berthctl start NAME@INST.socket), from their
+         * templates, with the service each one activates by default. */
+        for (size_t i = 0; instances && instances[i]; i++) {
+                const char *const *name = (const char *const *) &instances[i];
+                _cleanup_free_ char *svc = NULL;
+                const char *suffix = endswith(*name, ".socket");
+
+                r = entry_add_instance(&l, &cap, *name);
+                if (r > 0)
+                        qsort(l.entries, l.n_entries, sizeof(UnitFileEntry), entry_sort_cmp);
+                if (r < 0 || !suffix)
+                        continue;
+                if (asprintf(&svc, "%.*s.service", (int) (suffix - *name), *name) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                r = entry_add_instance(&l, &cap, svc);
+                if (r > 0)
+                        qsort(l.entries, l.n_entries, sizeof(UnitFileEntry), entry_sort_cmp);
+                if (r < 0)
+                        goto fail;
+        }
+        if (r < 0)
+                goto fail;
+        /* Socket instances with a file of their own activate their service instance too,
+         * made from its template where it has no file. */
+        {
+                _cleanup_strv_free_ char **services = NULL;
+
+                for (size_t i = 0; i < l.n_entries; i++) {
+                        const char *name = l.entries[i].name;
+                        const char *suffix = endswith(name, ".socket");
+                        char *svc;
+
+                        if (!suffix || !strchr(name, '@') || endswith(name, "@.socket"))
+                                continue;
+                        if (asprintf(&svc, "%.*s.service", (int) (suffix - name), name) < 0 ||
+                            strv_consume(&services, svc) < 0) {
                                 r = -ENOMEM;
                                 goto fail;
                         }
-                        l.entries = t;
-                        cap = ncap;
                 }
-                l.entries[l.n_entries++] = e;
+                STRV_FOREACH(svc, services) {
+                        r = entry_add_instance(&l, &cap, *svc);
+                        if (r < 0)
+                                goto fail;
+                        if (r > 0) /* bsearch() needs them sorted for the next one */
+                                qsort(l.entries, l.n_entries, sizeof(UnitFileEntry),
+                                      entry_sort_cmp);
+                }
         }
 
+        for (size_t i = 0; i < l.n_entries; i++) {
+                if (l.entries[i].invalid)
+                        continue;
+                r = entry_merge_dropins(&l.entries[i], sets, n_sets, diag, userdata);
+                if (r < 0)
+                        goto fail;
+        }
+
+        for (size_t i = 0; i < n_sets; i++)
+                dropin_set_done(&sets[i]);
+        free(sets);
         collector_done(&c);
         *ret = l;
         return 0;
 
 fail:
+        for (size_t i = 0; i < n_sets; i++)
+                dropin_set_done(&sets[i]);
+        free(sets);
         collector_done(&c);
         unit_file_list_done(&l);
         return r;
@@ -416,23 +664,17 @@ void unit_array_free(Unit **units, size_t n) {
         free(units);
 }
 
-int unit_dir_load(char *const *dirs, UnitDiagFunc diag, void *userdata, Unit ***ret_units,
-                  size_t *ret_n, size_t *ret_n_failed) {
-        UnitFileList l = {};
+int unit_file_list_load(const UnitFileList *l, UnitDiagFunc diag, void *userdata,
+                        Unit ***ret_units, size_t *ret_n, size_t *ret_n_failed) {
         Unit **units = NULL;
         size_t n = 0, n_failed = 0;
         int r;
 
-        r = unit_dir_enumerate(dirs, diag, userdata, &l);
-        if (r < 0)
-                return r;
-        units = calloc(l.n_entries + 1, sizeof(Unit *));
-        if (!units) {
-                r = -ENOMEM;
-                goto finish;
-        }
-        for (size_t i = 0; i < l.n_entries; i++) {
-                const UnitFileEntry *e = &l.entries[i];
+        units = calloc(l->n_entries + 1, sizeof(Unit *));
+        if (!units)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n_entries; i++) {
+                const UnitFileEntry *e = &l->entries[i];
                 Unit *u;
 
                 if (e->invalid) {
@@ -441,22 +683,31 @@ int unit_dir_load(char *const *dirs, UnitDiagFunc diag, void *userdata, Unit ***
                 }
                 /* A bad unit is reported and counted; it never stops the others. */
                 r = unit_file_load(e->name, e->path, e->dropins, diag, userdata, &u);
-                if (r < 0)
-                        goto finish;
+                if (r < 0) {
+                        unit_array_free(units, n);
+                        return r;
+                }
                 if (r == UNIT_FILE_E_INVALID) {
                         n_failed++;
                         continue;
                 }
                 units[n++] = u;
         }
-
-        *ret_units = TAKE_PTR(units);
+        *ret_units = units;
         *ret_n = n;
         *ret_n_failed = n_failed;
-        r = 0;
+        return 0;
+}
 
-finish:
-        unit_array_free(units, n);
+int unit_dir_load(char *const *dirs, UnitDiagFunc diag, void *userdata, Unit ***ret_units,
+                  size_t *ret_n, size_t *ret_n_failed) {
+        UnitFileList l = {};
+        int r;
+
+        r = unit_dir_enumerate(dirs, diag, userdata, &l);
+        if (r >= 0)
+                r = unit_file_list_load(&l, diag, userdata, ret_units, ret_n, ret_n_failed);
         unit_file_list_done(&l);
         return r;
 }
+

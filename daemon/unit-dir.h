@@ -36,7 +36,17 @@ int unit_dir_enumerate(char *const *dirs, UnitDiagFunc diag, void *userdata, Uni
 /* The same with another cap on the number of units (tests). */
 int unit_dir_enumerate_max(char *const *dirs, size_t max_units, UnitDiagFunc diag, void *userdata,
                            UnitFileList *ret);
+/* The same, with instances: names (NAME@INST.socket, NAME@INST.service) made from their
+ * templates' files where they have none of their own; for a socket instance also the
+ * service instance it activates by default. Drop-ins of the template (NAME@.socket.d/) apply
+ * to each instance before its own, and so do those of the name's prefixes (foo-.service.d/
+ * to foo-bar.service), as in systemd. */
+int unit_dir_enumerate_full(char *const *dirs, char *const *instances, size_t max_units,
+                            UnitDiagFunc diag, void *userdata, UnitFileList *ret);
 void unit_file_list_done(UnitFileList *l);
+/* Loads every unit of l, as unit_dir_load() does. */
+int unit_file_list_load(const UnitFileList *l, UnitDiagFunc diag, void *userdata,
+                        Unit ***ret_units, size_t *ret_n, size_t *ret_n_failed);
 
 /* Enumerates and loads every unit. Bad units are reported and left out; the rest load.
  * Returns 0 with a malloc'ed array of Unit* in name order (*ret_units, *ret_n), and the number

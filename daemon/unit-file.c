@@ -91,9 +91,8 @@ UnitType unit_name_to_type(const char *name) {
 
         at = memchr(name, '@', prefix);
         if (at) {
-                /* NAME@.service (template) or NAME@INSTANCE.service; berth instantiates only
-                 * services. */
-                if (t != UNIT_SERVICE || at == name ||
+                /* NAME@.TYPE (a template) or NAME@INSTANCE.TYPE. */
+                if (at == name ||
                     memchr(at + 1, '@', (size_t) (suffix - at - 1)))
                         return _UNIT_TYPE_INVALID;
         }
@@ -236,7 +235,7 @@ static int unit_new(const char *name, UnitType type, Unit **ret) {
         u->name = strdup(name);
         if (!u->name)
                 return -ENOMEM;
-        u->is_template = type == UNIT_SERVICE && endswith(name, "@.service") != NULL;
+        u->is_template = endswith(name, "@.service") || endswith(name, "@.socket");
         *ret = TAKE_PTR(u);
         return 0;
 }
@@ -248,7 +247,7 @@ static void unit_verify(LoadContext *c) {
         if (u->type == UNIT_SOCKET) {
                 SocketConfig *s = &u->socket;
 
-                if (s->n_listens == 0)
+                if (s->n_listens == 0 && !u->is_template)
                         load_report(c, LOG_ERR, u->path, 0,
                                     "Socket unit has no ListenStream=, ListenDatagram= or "
                                     "ListenSequentialPacket= setting");

@@ -637,6 +637,8 @@ int unit_keys_assign(LoadContext *c, const char *key, const char *value, unsigne
 
                 if (it->section != c->section || !streq(it->key, key))
                         continue;
+                if (key_expands_specifiers(key) && specifier_any(value) && c->u->is_template)
+                        return 0; /* it means something only in an instance: read there */
                 if (key_expands_specifiers(key) && specifier_any(value)) {
                         r = specifier_expand(value, c->u->name, &expanded, why, sizeof why);
                         if (r == -ENOMEM)

@@ -361,6 +361,68 @@ START_TEST(test_not_a_directory) {
 }
 END_TEST
 
+/* at() into a buffer: nothing to free. */
+static const char *ab(char buf[static 256], const char *rel) {
+        snprintf(buf, 256, "%s/%s", root, rel);
+        return buf;
+}
+
+/* Drop-ins of a template apply to its instances, and those of a name's prefixes ending in '-'
+ * to every unit of that prefix, the more specific first; a masked one hides the file name. */
+START_TEST(test_template_and_prefix_dropins) {
+        _cleanup_free_ char *d = at("u");
+        char *dirs[] = { d, NULL };
+        UnitFileList l = {};
+        char i1[] = "web@one.socket", i2[] = "web@two.socket", i3[] = "nope@x.socket";
+        char *instances[] = { i1, i2, i3, NULL };
+        char b[6][256];
+
+        mkdir_rel("u");
+        write_rel("u/foo-bar-baz.service", GOOD_SERVICE);
+        write_rel("u/web@.socket", GOOD_SOCKET);
+        write_rel("u/web@.service", GOOD_SERVICE);
+        write_rel("u/web@two.socket", GOOD_SOCKET);
+        mkdir_rel("u/foo-.service.d");
+        write_rel("u/foo-.service.d/10-a.conf", "");
+        write_rel("u/foo-.service.d/30-c.conf", "");
+        mkdir_rel("u/foo-bar-.service.d");
+        write_rel("u/foo-bar-.service.d/10-a.conf", "");
+        write_rel("u/foo-bar-.service.d/20-b.conf", "");
+        mkdir_rel("u/foo-bar-baz.service.d");
+        ck_assert_int_eq(symlink("/dev/null", ab(b[0], "u/foo-bar-baz.service.d/30-c.conf")), 0);
+        mkdir_rel("u/web@.socket.d");
+        write_rel("u/web@.socket.d/10-t.conf", "");
+        mkdir_rel("u/web@one.socket.d");
+        write_rel("u/web@one.socket.d/20-i.conf", "");
+
+        ck_assert_int_eq(unit_dir_enumerate_full(dirs, instances, 100, collect, NULL, &l), 0);
+        ck_assert_uint_eq(l.n_entries, 7);
+        ck_assert_str_eq(l.entries[0].name, "foo-bar-baz.service");
+        assert_strv(l.entries[0].dropins, (const char *const[]) {
+                ab(b[1], "u/foo-bar-.service.d/10-a.conf"),
+                ab(b[2], "u/foo-bar-.service.d/20-b.conf"),
+                NULL });
+        ck_assert_str_eq(l.entries[1].name, "web@.service");
+        ck_assert_str_eq(l.entries[2].name, "web@.socket");
+        assert_strv(l.entries[2].dropins, (const char *const[]) {
+                ab(b[3], "u/web@.socket.d/10-t.conf"), NULL });
+        /* made from the template, with its own drop-ins after the template's */
+        ck_assert_str_eq(l.entries[3].name, "web@one.service");
+        ck_assert_str_eq(l.entries[3].path, ab(b[4], "u/web@.service"));
+        ck_assert_str_eq(l.entries[4].name, "web@one.socket");
+        ck_assert_str_eq(l.entries[4].path, ab(b[5], "u/web@.socket"));
+        assert_strv(l.entries[4].dropins, (const char *const[]) {
+                ab(b[0], "u/web@.socket.d/10-t.conf"),
+                ab(b[1], "u/web@one.socket.d/20-i.conf"), NULL });
+        ck_assert_str_eq(l.entries[5].name, "web@two.service");
+        /* a file of its own wins over the template */
+        ck_assert_str_eq(l.entries[6].name, "web@two.socket");
+        ck_assert_str_eq(l.entries[6].path, ab(b[2], "u/web@two.socket"));
+        ck_assert_ptr_null(find_diag(LOG_WARNING, "no unit file"));
+        unit_file_list_done(&l);
+}
+END_TEST
+
 static Suite *unit_dir_suite(void) {
         Suite *s = suite_create("unit-dir");
         TCase *tc = tcase_create("dirs");
@@ -377,6 +439,7 @@ static Suite *unit_dir_suite(void) {
         tcase_add_test(tc, test_too_many_units);
         tcase_add_test(tc, test_empty_and_missing);
         tcase_add_test(tc, test_not_a_directory);
+        tcase_add_test(tc, test_template_and_prefix_dropins);
         suite_add_tcase(s, tc);
         return s;
 }
