@@ -343,6 +343,7 @@ static int unit_load(const char *name, const char *const *paths, const char *con
                         return r;
         }
 
+        unit_keys_finish(&c);
         unit_verify(&c);
         if (c.n_errors > 0)
                 return UNIT_FILE_E_INVALID;

@@ -259,18 +259,100 @@ static int key_ignore(LoadContext *c, const ConfigItem *it, const char *value, u
         return 0;
 }
 
+/* Quiet (berthd -v shows it): with every socket bound before any service runs and each
+ * service started on demand, there is nothing to order and nothing to pull in. */
 static int key_dependency(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                           void *data) {
-        report(c, LOG_WARNING, line,
-               "%s= has no effect in berth (it has no unit dependencies or ordering), ignoring",
+        report(c, LOG_DEBUG, line,
+               "%s= accepted; it has no effect: berth binds every socket before any service "
+               "runs and starts each service on demand, so there is nothing to order",
                it->key);
         return 0;
 }
 
+/* Keys that protect the system from the service: berth runs it without them, which its author
+ * did not mean, so this is said, once per unit, naming them all. */
+static const char *const sandboxing_prefixes[] = {
+        "Protect", "Private", "Restrict", "SystemCall", "Capability", "AmbientCapabilities",
+        "SecureBits", "ReadWritePaths", "ReadOnlyPaths", "InaccessiblePaths", "ExecPaths",
+        "NoExecPaths", "LockPersonality", "MemoryDenyWriteExecute", "DynamicUser",
+        "RootDirectory", "RootImage", "DevicePolicy", "DeviceAllow", "SELinuxContext",
+        "AppArmorProfile", "SmackProcessLabel", "KeyringMode", "Personality",
+        "TemporaryFileSystem", "BindPaths", "BindReadOnlyPaths", "IPAddressDeny",
+        "IPAddressAllow", "RemoveIPC", "ProcSubset", "NetworkNamespacePath",
+};
+
+static bool key_is_sandboxing(const char *key) {
+        for (size_t i = 0; i < ELEMENTSOF(sandboxing_prefixes); i++)
+                if (startswith(key, sandboxing_prefixes[i]))
+                        return true;
+        return false;
+}
+
+/* What berth does instead of what an unsupported key asks for; NULL: nothing to say. */
+static const struct {
+        const char *key;
+        const char *instead;
+} unsupported_instead[] = {
+        { "ExecStartPost", "the command is not run" },
+        { "ExecStopPost", "the command is not run" },
+        { "ExecCondition", "the service starts without the check" },
+        { "PIDFile", "berth follows the process it started, or MAINPID=" },
+        { "GuessMainPID", "berth follows the process it started, or MAINPID=" },
+        { "RemainAfterExit", "the service is dead once its processes exit" },
+        { "SuccessExitStatus", "only exit status 0 is a success" },
+        { "RestartPreventExitStatus", "Restart= alone decides" },
+        { "RestartForceExitStatus", "Restart= alone decides" },
+        { "RuntimeMaxSec", "the service runs without a time limit" },
+        { "TimeoutAbortSec", "a watchdog timeout is handled as a stop, TimeoutStopSec=" },
+        { "OOMScoreAdjust", "the service keeps berthd's OOM score" },
+        { "Nice", "the service runs at berthd's priority" },
+        { "CPUAffinity", "the service may run on any CPU" },
+        { "RuntimeDirectory", "the directory is not created; create it in ExecStartPre=" },
+        { "StateDirectory", "the directory is not created; create it in ExecStartPre=" },
+        { "CacheDirectory", "the directory is not created; create it in ExecStartPre=" },
+        { "LogsDirectory", "the directory is not created; create it in ExecStartPre=" },
+        { "ConfigurationDirectory", "the directory is not created" },
+        { "SyslogIdentifier", "lines are logged under the unit's name" },
+        { "LogLevelMax", "every line of output is logged" },
+        { "PAMName", "no PAM session is opened" },
+        { "IgnoreSIGPIPE", "SIGPIPE has its default action in the service" },
+        { "UtmpIdentifier", "no utmp record is written" },
+};
+
 static int key_unsupported(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                            void *data) {
-        report(c, LOG_WARNING, line, "%s= is not supported by berth, ignoring", it->key);
+        const char *key = it->key;
+
+        if (key_is_sandboxing(key)) {
+                size_t n = strlen(c->sandboxing);
+
+                if (n == 0)
+                        c->sandboxing_origin = (UnitOrigin) { c->file, line };
+                if (!strstr(c->sandboxing, key) && n + strlen(key) + 8 < sizeof c->sandboxing)
+                        snprintf(c->sandboxing + n, sizeof c->sandboxing - n, "%s%s=",
+                                 n ? ", " : "", key);
+                else if (!endswith(c->sandboxing, ", ...") && !strstr(c->sandboxing, key))
+                        strcpy(c->sandboxing + sizeof c->sandboxing - 6, ", ...");
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(unsupported_instead); i++)
+                if (streq(unsupported_instead[i].key, key)) {
+                        report(c, LOG_WARNING, line, "%s= is not supported by berth (%s), "
+                               "ignoring", key, unsupported_instead[i].instead);
+                        return 0;
+                }
+        report(c, LOG_WARNING, line, "%s= is not supported by berth, ignoring", key);
         return 0;
+}
+
+void unit_keys_finish(LoadContext *c) {
+        if (c->sandboxing[0])
+                load_report(c, LOG_WARNING, c->sandboxing_origin.file,
+                            c->sandboxing_origin.line,
+                            "Sandboxing not supported by berth: %s (the service runs with less "
+                            "protection than the unit asks for), ignoring",
+                            c->sandboxing);
 }
 
 /* ---- the table ---- */
@@ -655,9 +737,8 @@ int unit_keys_assign(LoadContext *c, const char *key, const char *value, unsigne
         for (size_t i = 0; i < ELEMENTSOF(unsupported_prefixes); i++)
                 if (unsupported_prefixes[i].section == c->section &&
                     startswith(key, unsupported_prefixes[i].prefix)) {
-                        report(c, LOG_WARNING, line, "%s= is not supported by berth, ignoring",
-                               key);
-                        return 0;
+                        const ConfigItem it = { .section = c->section, .key = key };
+                        return key_unsupported(c, &it, value, line, NULL);
                 }
         report(c, LOG_WARNING, line, "Unknown key '%s=' in section [%s], ignoring", key,
                section_name(c->section));

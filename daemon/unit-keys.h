@@ -15,6 +15,9 @@ int unit_keys_section(LoadContext *c, const char *name, unsigned line);
  * warns about a key berth does not implement or does not know. Returns 0, also when the value
  * was invalid (reported and counted in c), or a negative errno on allocation failure. */
 int unit_keys_assign(LoadContext *c, const char *key, const char *value, unsigned line);
+/* After the last file of a unit: says once what was gathered across its files (the
+ * sandboxing keys berth does not apply). */
+void unit_keys_finish(LoadContext *c);
 
 /* Free the lists of ListenStream= and the other listen keys, and of EnvironmentFile=, leaving
  * them empty. */

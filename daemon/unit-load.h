@@ -41,6 +41,9 @@ typedef struct LoadContext {
         unsigned n_errors;
         UnitOrigin service_origin; /* Service=, for the Accept=yes check */
         bool trigger_limit_burst_set;
+        /* Sandboxing keys berth does not apply, told once per unit (unit_keys_finish()). */
+        char sandboxing[256];
+        UnitOrigin sandboxing_origin;
 } LoadContext;
 
 typedef struct ConfigItem ConfigItem;

@@ -511,9 +511,29 @@ START_TEST(test_dependencies_warn) {
         ck_assert_int_eq(load("web.service", "[Unit]\nDocumentation=man:x(1)\nAfter=a.service\n"
                                              "Requires=b.service\n[Service]\nExecStart=/bin/x\n",
                               &u), 0);
+        /* Accepted quietly: only berthd -v shows them. */
         ck_assert_uint_eq(n_diags, 2);
-        assert_diag(LOG_WARNING, "/test/main", 3, "After=");
-        assert_diag(LOG_WARNING, "/test/main", 4, "Requires=");
+        ck_assert_uint_eq(count_level(LOG_WARNING), 0);
+        assert_diag(LOG_DEBUG, "/test/main", 3, "After= accepted; it has no effect");
+        assert_diag(LOG_DEBUG, "/test/main", 4, "Requires=");
+}
+END_TEST
+
+/* Sandboxing keys: one warning per unit, naming them all, at the first one's line; other
+ * unsupported keys say what berth does instead. */
+START_TEST(test_sandboxing_once) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        ck_assert_int_eq(load("web.service", "[Service]\nExecStart=/bin/x\n"
+                                             "ProtectSystem=strict\nPrivateTmp=yes\n"
+                                             "SystemCallFilter=@system-service\n"
+                                             "ProtectSystem=full\nPIDFile=/run/x.pid\n", &u), 0);
+        ck_assert_uint_eq(count_level(LOG_WARNING), 2);
+        assert_diag(LOG_WARNING, "/test/main", 3, "Sandboxing not supported by berth: "
+                    "ProtectSystem=, PrivateTmp=, SystemCallFilter= (the service runs with less "
+                    "protection than the unit asks for)");
+        assert_diag(LOG_WARNING, "/test/main", 7, "PIDFile= is not supported by berth (berth "
+                    "follows the process it started, or MAINPID=), ignoring");
 }
 END_TEST
 
@@ -1359,6 +1379,7 @@ static Suite *unit_file_suite(void) {
         tcase_add_test(tc, test_timeout_sec_sets_both);
         tcase_add_test(tc, test_systemd_value_forms);
         tcase_add_test(tc, test_specifiers);
+        tcase_add_test(tc, test_sandboxing_once);
         tcase_add_test(tc, test_template);
         tcase_add_test(tc, test_wrong_section_for_type);
         tcase_add_test(tc, test_unit_names);
