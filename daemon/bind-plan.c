@@ -324,18 +324,24 @@ static void explain(const BindSpec *a, const BindSpec *b, char *buf, size_t len)
                 wide = b, narrow = a;
         sockaddr_format(&wide->addr, sa, sizeof sa);
         sockaddr_format(&narrow->addr, sb, sizeof sb);
+        /* The narrow side may be a wildcard itself (0.0.0.0 beside a dual-stack [::]): then
+         * it is no single address the wide one includes, but the same ones. */
+        Coverage cn = coverage_of(narrow);
+        bool narrow_wild = cn.v4 == COVER_ALL || cn.v6 == COVER_ALL;
+        char tail[ADDRESS_FORMAT_MAX + 64];
+
+        snprintf(tail, sizeof tail, narrow_wild ? "the addresses %s takes" : "%s among them",
+                 sb);
         if (wide->family == AF_INET6 && wide->v6only == 0 &&
-            (narrow->family == AF_INET || coverage_of(narrow).v4 != COVER_NONE))
+            (narrow->family == AF_INET || cn.v4 != COVER_NONE))
                 snprintf(buf, len,
                          "%s %s is dual-stack (IPV6_V6ONLY=0), so it also takes every IPv4 "
-                         "address on %s port %u, including %s",
-                         proto_name(wide), sa, proto_name(wide), spec_port(wide), sb);
-        else if (wide->family == AF_INET)
-                snprintf(buf, len, "%s %s takes every IPv4 address on port %u, including %s",
-                         proto_name(wide), sa, spec_port(wide), sb);
+                         "address on %s port %u: %s",
+                         proto_name(wide), sa, proto_name(wide), spec_port(wide), tail);
         else
-                snprintf(buf, len, "%s %s takes every IPv6 address on port %u, including %s",
-                         proto_name(wide), sa, spec_port(wide), sb);
+                snprintf(buf, len, "%s %s takes every %s address on %s port %u: %s",
+                         proto_name(wide), sa, wide->family == AF_INET ? "IPv4" : "IPv6",
+                         proto_name(wide), spec_port(wide), tail);
 }
 
 static void fix_hint(const BindSpec *earlier, const BindSpec *later, char *buf, size_t len) {
@@ -356,8 +362,15 @@ static void fix_hint(const BindSpec *earlier, const BindSpec *later, char *buf, 
                               du->name);
         if (n < 0 || (size_t) n >= len)
                 return;
-        snprintf(buf + n, len - n,
-                 ", or set ReusePort=yes in both units if they are meant to share the port");
+        if (earlier->socktype == SOCK_DGRAM)
+                /* SO_REUSEPORT would let both bind, and then the kernel hands each datagram to
+                 * one of them: two services would each see some of the traffic. */
+                snprintf(buf + n, len - n, " (ReusePort=yes in both would not fix it: the "
+                         "kernel would split the datagrams between them)");
+        else
+                snprintf(buf + n, len - n,
+                         ", or set ReusePort=yes in both units if they are the same program "
+                         "meant to share the connections");
 }
 
 int bind_plan_check_overlap(const BindPlan *plan, UnitDiagFunc diag, void *userdata,

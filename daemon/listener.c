@@ -96,6 +96,17 @@ int listener_read_back(int fd, ListenerInfo *ret) {
 
 /* The host part to connect to, for a hint: a loopback address the socket accepts when it is a
  * wildcard, else its own address. url: brackets and %25 for IPv6 as in a URL. */
+/* Ports that usually speak HTTP (IANA's http, https, http-alt and the common development
+ * ports): a curl hint there; a plain nc hint elsewhere (ssh, smtp, databases...). */
+static bool port_speaks_http(uint16_t port) {
+        static const uint16_t ports[] = { 80, 443, 591, 3000, 4443, 5000, 8000, 8008, 8080,
+                                          8081, 8082, 8083, 8088, 8443, 8888, 9000 };
+        for (size_t i = 0; i < ELEMENTSOF(ports); i++)
+                if (ports[i] == port)
+                        return true;
+        return false;
+}
+
 static void hint_host(const ListenerInfo *info, bool url, char *buf, size_t buflen) {
         char ip[INET6_ADDRSTRLEN] = "", scope[IF_NAMESIZE + 8] = "";
 
@@ -203,12 +214,15 @@ const char *listener_describe(const char *unit, const ListenerInfo *info, char *
                 uint16_t port = info->family == AF_INET ? ntohs(info->addr.in.sin_port)
                                                         : ntohs(info->addr.in6.sin6_port);
 
-                if (info->socktype == SOCK_STREAM) {
+                if (info->socktype == SOCK_STREAM && port_speaks_http(port)) {
                         bool tls = port == 443 || port == 8443;
 
                         hint_host(info, /* url= */ true, host, sizeof host);
                         snprintf(hint, sizeof hint, "curl %shttp%s://%s:%u/", tls ? "-k " : "",
                                  tls ? "s" : "", host, port);
+                } else if (info->socktype == SOCK_STREAM) {
+                        hint_host(info, /* url= */ false, host, sizeof host);
+                        snprintf(hint, sizeof hint, "nc %s %u", host, port);
                 } else if (info->socktype == SOCK_DGRAM) {
                         hint_host(info, /* url= */ false, host, sizeof host);
                         snprintf(hint, sizeof hint, "nc -u %s %u", host, port);

@@ -240,6 +240,25 @@ static int adhoc_setup(Manager *m, const Args *a) {
         return 0;
 }
 
+/* Drops "." components and repeated or trailing slashes in place ("/a/./b/." -> "/a/b"), so
+ * that messages name files as a user would ("--units ." gives "/cwd/x.socket"). */
+static void path_drop_dots(char *p) {
+        char *w = p;
+
+        for (const char *r = p; *r;) {
+                if (r[0] == '/' && (r[1] == '/' || (r[1] == '.' && (r[2] == '/' || !r[2])))) {
+                        r += r[1] == '/' ? 1 : 2;
+                        continue;
+                }
+                *w++ = *r++;
+        }
+        if (w > p + 1 && w[-1] == '/')
+                w--;
+        if (w == p)
+                *w++ = '/';
+        *w = 0;
+}
+
 /* path made absolute against the working directory (not resolved: no symlinks followed,
  * nothing need exist). Returns 0 and the malloc'ed path in *ret, or a negative errno after
  * logging. */
@@ -247,18 +266,19 @@ static int absolute_path(const char *path, char **ret) {
         _cleanup_free_ char *cwd = NULL;
         char *p;
 
-        if (path[0] == '/') {
+        if (path[0] == '/')
                 p = strdup(path);
-                if (!p)
-                        return log_oom();
-                *ret = p;
-                return 0;
+        else {
+                cwd = getcwd(NULL, 0);
+                if (!cwd)
+                        return log_error_errno(errno, "Failed to get the current directory: "
+                                               "%m");
+                if (asprintf(&p, "%s/%s", cwd, path) < 0)
+                        p = NULL;
         }
-        cwd = getcwd(NULL, 0);
-        if (!cwd)
-                return log_error_errno(errno, "Failed to get the current directory: %m");
-        if (asprintf(&p, "%s/%s", cwd, startswith(path, "./") ?: path) < 0)
+        if (!p)
                 return log_oom();
+        path_drop_dots(p);
         *ret = p;
         return 0;
 }

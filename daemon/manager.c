@@ -112,12 +112,19 @@ static int manager_check_units(Manager *m, Unit **units, size_t n, BindPlan *pla
                         return -ENOMEM;
                 if (unit_array_find(units, n, svc))
                         continue;
-                snprintf(msg, sizeof msg,
-                         "%s: its service %s does not exist (expected %s in a unit directory%s); "
-                         "%s is not loaded",
-                         u->name, svc, svc,
-                         u->socket.accept ? ", a template for Accept=yes" : ", or set Service=",
-                         u->name);
+                /* The diagnostics of this load name the units that failed to parse. */
+                const LoadDiag *ld = diag == load_diag_on_diag ? userdata : NULL;
+                if (ld && strv_contains(ld->error_units, svc))
+                        snprintf(msg, sizeof msg,
+                                 "its service %s failed to load (its error is above), so "
+                                 "%s is not loaded either", svc, u->name);
+                else
+                        snprintf(msg, sizeof msg,
+                                 "its service %s does not exist (expected %s in a unit "
+                                 "directory%s); %s is not loaded", svc, svc,
+                                 u->socket.accept ? ", a template for Accept=yes"
+                                                  : ", or set Service=",
+                                 u->name);
                 if (diag)
                         diag(LOG_ERR, u->path, 0, msg, userdata);
                 if (unit_failures_add(failed, u->name, NULL) < 0)

@@ -46,7 +46,7 @@ class BindAndHold(harness.TestCase):
 
         # one line per socket, with reach and hint, read back from the kernel
         b.wait_log(rf"v4\.socket: listening on 127\.0\.0\.1:{p1} .*loopback only, this "
-                   rf"machine only.*curl http://127\.0\.0\.1:{p1}/")
+                   rf"machine only — try: nc 127\.0\.0\.1 {p1}$")
         b.wait_log(rf"v6\.socket: listening on \[::1\]:{p2} .*loopback only")
         b.wait_log(rf"any\.socket: listening on \[::\]:{p4} .*dual-stack.*all interfaces, "
                    r"reachable from other machines")

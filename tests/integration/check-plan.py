@@ -1,5 +1,6 @@
 """berthd --check: validates offline, prints the plan, exits non-zero on any error."""
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -89,6 +90,23 @@ class CheckPlan(harness.TestCase):
         b.wait_log(r"other\.service: dead -> running")
         self.assertEqual(b.stop(), 0)
         self.assertEqual(b.count_log(r"net\.service: dead ->"), 0)
+
+    def test_messages(self):
+        """Issue 10 item 10: a socket whose service failed to load says so (not "does not
+        exist"); no message names its unit twice; `--units .` names files without "./"."""
+        d = self.units({"a.socket": "[Socket]\nListenStream=127.0.0.1:%d\n" % harness.free_port(),
+                        "a.service": "[Service]\nExecStart=/bin/echo %q\n"})
+        p = subprocess.run([harness.BERTHD, "--check", "--units", "."], cwd=d,
+                           capture_output=True, text=True, timeout=harness.DEFAULT_TIMEOUT)
+        out = p.stdout + p.stderr
+        self.assertEqual(p.returncode, 1, out)
+        self.assertIn("%s/a.socket: its service a.service failed to load (its error is above), "
+                      "so a.socket is not loaded either" % os.path.realpath(d), out)
+        self.assertIn("%s/a.service:2: Invalid command line in ExecStart=" % os.path.realpath(d),
+                      out)
+        self.assertNotIn("does not exist", out)
+        self.assertNotIn("a.socket: a.socket:", out)
+        self.assertNotIn("/./", out)
 
     def test_missing_service(self):
         d = self.units({"lonely.socket": "[Socket]\nListenStream=127.0.0.1:18084\n"})

@@ -94,10 +94,10 @@ static const OverlapRow rows[] = {
         { S("127.0.0.1:80"), BOTH, 0, S("127.0.0.2:80"), BOTH, 0, 0, false, NULL },
         { S("127.0.0.1:80"), BOTH, 0, S("127.0.0.1:81"), BOTH, 0, 0, false, NULL },
         /* wildcard v4 and a specific v4, both orders */
-        { S("0.0.0.0:80"), BOTH, 0, S("127.0.0.1:80"), BOTH, 0, 0, true, "TCP 0.0.0.0:80 takes every IPv4 address on port 80, including 127.0.0.1:80" },
+        { S("0.0.0.0:80"), BOTH, 0, S("127.0.0.1:80"), BOTH, 0, 0, true, "TCP 0.0.0.0:80 takes every IPv4 address on TCP port 80: 127.0.0.1:80 among them" },
         { S("127.0.0.1:80"), BOTH, 0, S("0.0.0.0:80"), BOTH, 0, 0, true, "takes every IPv4 address" },
         /* dual-stack [::] and v4 */
-        { S("[::]:80"), BOTH, 0, S("127.0.0.1:80"), BOTH, 0, 0, true, "TCP [::]:80 is dual-stack (IPV6_V6ONLY=0), so it also takes every IPv4 address on TCP port 80, including 127.0.0.1:80" },
+        { S("[::]:80"), BOTH, 0, S("127.0.0.1:80"), BOTH, 0, 0, true, "TCP [::]:80 is dual-stack (IPV6_V6ONLY=0), so it also takes every IPv4 address on TCP port 80: 127.0.0.1:80 among them" },
         { S("[::]:80"), BOTH, 0, S("0.0.0.0:80"), BOTH, 0, 0, true, "dual-stack" },
         { S("80"), BOTH, 0, S("0.0.0.0:80"), BOTH, 0, 0, true, "dual-stack" },
         { S("*:80"), BOTH, 0, S("127.0.0.1:80"), BOTH, 0, 0, true, "dual-stack" },
@@ -107,7 +107,7 @@ static const OverlapRow rows[] = {
         { S("[::]:80"), V6ONLY, 0, S("0.0.0.0:80"), BOTH, 0, 0, false, NULL },
         { S("80"), V6ONLY, 0, S("0.0.0.0:80"), BOTH, 0, 1, false, NULL },
         /* v6-only and v6 */
-        { S("[::]:80"), V6ONLY, 0, S("[::1]:80"), BOTH, 0, 0, true, "takes every IPv6 address on port 80, including [::1]:80" },
+        { S("[::]:80"), V6ONLY, 0, S("[::1]:80"), BOTH, 0, 0, true, "takes every IPv6 address on TCP port 80: [::1]:80 among them" },
         { S("[::1]:80"), BOTH, 0, S("[::1]:80"), BOTH, 0, 0, true, "both bind TCP [::1]:80" },
         { S("[::1]:80"), BOTH, 0, S("127.0.0.1:80"), BOTH, 0, 0, false, NULL },
         /* separate and v4 / v6 */
@@ -137,6 +137,10 @@ static const OverlapRow rows[] = {
         { S("0.0.0.0:80"), BOTH, 1, S("0.0.0.0:80"), BOTH, 1, 0, false, NULL },
         { S("[::]:80"), BOTH, 1, S("127.0.0.1:80"), BOTH, 1, 0, false, NULL },
         { S("0.0.0.0:80"), BOTH, 1, S("0.0.0.0:80"), BOTH, 0, 0, true, "ReusePort=yes in both units" },
+        /* two wildcards: the same addresses, not one among them (issue 10 item 10) */
+        { S("[::]:80"), BOTH, 0, S("0.0.0.0:80"), BOTH, 0, 0, true, "takes every IPv4 address on TCP port 80: the addresses 0.0.0.0:80 takes. Fix:" },
+        /* UDP: ReusePort= would split the datagrams between two services, so it is no fix */
+        { D("127.0.0.1:53"), BOTH, 0, D("127.0.0.1:53"), BOTH, 0, 0, true, "both bind UDP 127.0.0.1:53. Fix: give one of them another port (ReusePort=yes in both would not fix it: the kernel would split the datagrams between them)" },
         /* port 0: the kernel picks, never an overlap */
         { S("127.0.0.1:0"), BOTH, 0, S("127.0.0.1:0"), BOTH, 0, 0, false, NULL },
 };

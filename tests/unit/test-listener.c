@@ -1046,10 +1046,26 @@ START_TEST(test_describe) {
         describe_fd(fd, line, sizeof line);
         snprintf(want, sizeof want,
                  "web.socket: listening on 127.0.0.1:%u (TCP, IPv4) — loopback only, this "
-                 "machine only — try: curl http://127.0.0.1:%u/",
+                 "machine only — try: nc 127.0.0.1 %u",
                  port, port);
         ck_assert_str_eq(line, want);
         close(fd);
+
+        /* A port that usually speaks HTTP gets a curl hint: the first of them free here. */
+        static const uint16_t http_ports[] = { 8008, 8888, 9000, 591, 4443, 8088 };
+        for (size_t i = 0; i < ELEMENTSOF(http_ports); i++) {
+                ts_inet(&t, "127.0.0.1", http_ports[i], SOCK_STREAM, -1);
+                if (listener_bind(&t.spec, &fd, err, sizeof err) < 0)
+                        continue;
+                describe_fd(fd, line, sizeof line);
+                snprintf(want, sizeof want,
+                         "web.socket: listening on 127.0.0.1:%u (TCP, IPv4) — loopback only, "
+                         "this machine only — try: curl http://127.0.0.1:%u/",
+                         http_ports[i], http_ports[i]);
+                ck_assert_str_eq(line, want);
+                close(fd);
+                break;
+        }
 
         ts_inet(&t, "0.0.0.0", 0, SOCK_DGRAM, -1);
         ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
@@ -1070,7 +1086,7 @@ START_TEST(test_describe) {
                 snprintf(want, sizeof want,
                          "web.socket: listening on [::]:%u (TCP, dual-stack: takes IPv4 and IPv6, "
                          "IPV6_V6ONLY=0) — all interfaces, reachable from other machines — try: "
-                         "curl http://127.0.0.1:%u/",
+                         "nc 127.0.0.1 %u",
                          port, port);
                 ck_assert_str_eq(line, want);
                 close(fd);
@@ -1081,7 +1097,7 @@ START_TEST(test_describe) {
                 describe_fd(fd, line, sizeof line);
                 snprintf(want, sizeof want,
                          "web.socket: listening on [::]:%u (TCP, IPv6 only, IPV6_V6ONLY=1) — all "
-                         "interfaces, reachable from other machines — try: curl http://[::1]:%u/",
+                         "interfaces, reachable from other machines — try: nc ::1 %u",
                          port, port);
                 ck_assert_str_eq(line, want);
                 close(fd);
@@ -1092,7 +1108,7 @@ START_TEST(test_describe) {
                 describe_fd(fd, line, sizeof line);
                 snprintf(want, sizeof want,
                          "web.socket: listening on [::1]:%u (TCP, IPv6, IPV6_V6ONLY=1) — loopback "
-                         "only, this machine only — try: curl http://[::1]:%u/",
+                         "only, this machine only — try: nc ::1 %u",
                          port, port);
                 ck_assert_str_eq(line, want);
                 close(fd);
