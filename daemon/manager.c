@@ -134,9 +134,23 @@ static int manager_check_units(Manager *m, Unit **units, size_t n, BindPlan *pla
         for (size_t i = 0; i < n; i++) {
                 Unit *u = units[i];
 
+                char why[1024], msg[UNIT_NAME_MAX + 1100];
+
                 if (u->type != UNIT_SOCKET || u->is_template ||
                     unit_failures_find(failed, u->name))
                         continue;
+                /* A socket whose conditions fail is skipped: not bound, as systemd leaves it
+                 * inactive; a failed assertion is an error. */
+                r = conditions_test(u->conditions, u->n_conditions, why, sizeof why);
+                if (r <= 0) {
+                        snprintf(msg, sizeof msg, "%s: %s", r == 0 ? "skipped, not bound" :
+                                 "cannot start", why);
+                        if (diag)
+                                diag(r == 0 ? LOG_NOTICE : LOG_ERR, u->path, 0, msg, userdata);
+                        if (r < 0 && unit_failures_add(failed, u->name, msg) < 0)
+                                return -ENOMEM;
+                        continue;
+                }
                 r = bind_plan_add_unit(plan, u, &m->host, diag, userdata);
                 if (r < 0)
                         return r;

@@ -69,6 +69,11 @@ void plan_print(FILE *f, Unit **units, size_t n_units, const BindPlan *plan,
                         failed ? "  [FAILED: not loaded, see above]" : "");
                 if (failed)
                         continue;
+                char why[1024];
+                if (conditions_test(u->conditions, u->n_conditions, why, sizeof why) == 0) {
+                        fprintf(f, "  skipped, not bound: %s\n", why);
+                        continue;
+                }
                 for (size_t k = 0; k < plan->n_specs; k++) {
                         const BindSpec *s = &plan->specs[k];
                         char d[ADDRESS_FORMAT_MAX + 128], opts[512];
@@ -93,6 +98,12 @@ void plan_print(FILE *f, Unit **units, size_t n_units, const BindPlan *plan,
                         continue;
                 activated = unit_socket_activated(u->name, units, n_units, failures,
                                                   &socket_unit, &socket_failed);
+                char why[1024];
+                if (!u->is_template &&
+                    conditions_test(u->conditions, u->n_conditions, why, sizeof why) == 0) {
+                        fprintf(f, "%s: skipped, not started: %s\n", u->name, why);
+                        continue;
+                }
                 if (socket_failed) {
                         fprintf(f, "%s: not started: its socket unit %s failed to load (%s)\n",
                                 u->name, socket_failed->name,

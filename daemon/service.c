@@ -76,7 +76,7 @@ static bool service_watch_wanted(const Service *s) {
         switch (s->state) {
         case SERVICE_DEAD:
         case SERVICE_FAILED:
-                return s->socket_activated && !s->shutting_down;
+                return s->socket_activated && !s->shutting_down && !s->condition_failed;
         case SERVICE_START_PRE:
         case SERVICE_START:
         case SERVICE_RUNNING:
@@ -417,12 +417,37 @@ void service_shutdown(Service *s) {
         (void) service_stop(s);
 }
 
+/* Condition*= skips a start, as in systemd; Assert*= fails it. While they do not hold, a
+ * socket-activated service's sockets are not watched (a client would trigger it again and
+ * again); an explicit start tests them again. Returns 1 to go on, 0 skipped, or -EBADMSG. */
+static int service_conditions(Service *s) {
+        char why[1024];
+        int r = conditions_test(s->unit->conditions, s->unit->n_conditions, why, sizeof why);
+
+        s->condition_failed = r <= 0;
+        if (r == 0)
+                log_info("%s: skipped, not started: %s%s", service_name(s), why,
+                         s->socket_activated ? "; its sockets stay bound, and clients wait "
+                                               "until `berthctl start` finds it met" : "");
+        else if (r < 0)
+                log_error("%s: cannot start: %s", service_name(s), why);
+        if (r <= 0)
+                service_update_watch(s);
+        return r;
+}
+
 int service_start(Service *s) {
+        int r;
+
         switch (s->state) {
         case SERVICE_DEAD:
         case SERVICE_FAILED:
         case SERVICE_AUTO_RESTART:
         case SERVICE_BACKOFF:
+                /* Condition*= skips the start, as in systemd; Assert*= fails it. */
+                r = service_conditions(s);
+                if (r <= 0)
+                        return r;
                 service_disarm(s);
                 service_enter_start(s, false);
                 return 0;
@@ -817,6 +842,8 @@ void service_on_trigger(Service *s, Listener *l) {
                 return;
         log_info("%s: a client is waiting on %s, starting", service_name(s),
                  l && l->have_info ? sockaddr_format(&l->info.addr, a, sizeof a) : "its socket");
+        if (service_conditions(s) <= 0)
+                return;
         service_enter_start(s, true);
 }
 
@@ -910,7 +937,7 @@ Service *service_free(Service *s) {
 }
 
 int service_begin(Service *s) {
-        if (s->start_at_boot)
+        if (s->start_at_boot && service_conditions(s) > 0)
                 service_enter_start(s, true);
         else
                 service_update_watch(s);

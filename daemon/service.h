@@ -172,6 +172,7 @@ struct Service {
         pid_t old_main_pid, old_pgid;       /* HANDOVER, DRAINING: the process replaced */
         pid_t failed_pid, failed_pgid;      /* HANDOVER_ABORT: the successor that failed */
         char *cgroup;                       /* its cgroup's directory, or NULL */
+        bool condition_failed;              /* its Condition*= or Assert*= did not hold */
         bool limits_told;                   /* resource keys it could not apply, said once */
         char invocation_id[33];             /* INVOCATION_ID= of this run; "" before a start */
         size_t control_index; /* which ExecStartPre=/ExecStop= runs */

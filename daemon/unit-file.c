@@ -137,6 +137,7 @@ Unit *unit_free(Unit *u) {
         strv_free(u->dropins);
         free(u->description);
         strv_free(u->wanted_by);
+        condition_list_free(&u->conditions, &u->n_conditions);
 
         socket_config_listens_free(&u->socket);
         free(u->socket.service);

@@ -10,6 +10,7 @@
 #include "common/address.h"
 #include "common/macro.h"
 #include "daemon/cgroup-limits.h"
+#include "daemon/condition.h"
 
 /* Caps on user-controlled sizes. */
 #define UNIT_NAME_MAX 255
@@ -230,6 +231,9 @@ typedef struct Unit {
         unsigned start_limit_burst;       /* default 5 */
         /* [Install] */
         char **wanted_by;
+        /* [Unit] Condition*=, Assert*= (condition.h), in file order */
+        Condition *conditions;
+        size_t n_conditions;
         SocketConfig socket;   /* UNIT_SOCKET */
         ServiceConfig service; /* UNIT_SERVICE */
 } Unit;

@@ -631,7 +631,6 @@ static const struct {
         SectionKind section;
         const char *prefix;
 } unsupported_prefixes[] = {
-        { U, "Condition" }, { U, "Assert" },
         { SE, "Limit" }, { SE, "Protect" }, { SE, "Private" }, { SE, "Restrict" },
         { SE, "Memory" }, { SE, "CPU" }, { SE, "IO" }, { SE, "Startup" }, { SE, "Device" },
         { SE, "IP" }, { SE, "Socket" }, { SE, "Bind" }, { SE, "Temporary" }, { SE, "Mount" },
@@ -707,15 +706,80 @@ static bool key_expands_specifiers(const char *key) {
         return false;
 }
 
+/* Condition*= and Assert*= in [Unit]: "|" (triggering), then "!" (negated), then the
+ * parameter, specifiers expanded; an empty value drops the conditions set so far. A kind
+ * berth does not know counts as met, with a warning. Returns 1 when key was one. */
+static int key_condition(LoadContext *c, const char *key, const char *value, unsigned line) {
+        const char *kind = startswith(key, "Condition");
+        bool assertion = false;
+        _cleanup_free_ char *param = NULL;
+        char why[256], q[QUOTE_SIZE];
+        Condition cond = {};
+        Unit *u = c->u;
+        int r;
+
+        if (!kind) {
+                kind = startswith(key, "Assert");
+                assertion = true;
+        }
+        if (!kind || c->section != SECTION_UNIT)
+                return 0;
+        cond.type = condition_type_from_string(kind);
+        if (cond.type < 0) {
+                report(c, LOG_WARNING, line, "%s= is not supported by berth (it counts as met), "
+                       "ignoring", key);
+                return 1;
+        }
+        if (!*value) {
+                condition_list_free(&u->conditions, &u->n_conditions);
+                return 1;
+        }
+        if (*value == '|') {
+                cond.trigger = true;
+                value++;
+        }
+        if (*value == '!') {
+                cond.negate = true;
+                value++;
+        }
+        if (u->is_template && specifier_any(value))
+                return 1; /* read in each instance */
+        r = specifier_expand(value, u->name, &param, why, sizeof why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !*param) {
+                report(c, LOG_ERR, line, "Invalid value for %s=: '%s' (%s)", key, cut(value, q),
+                       r < 0 ? why : "expected a value");
+                return 1;
+        }
+        if (u->n_conditions >= UNIT_LIST_MAX) {
+                report(c, LOG_ERR, line, "Too many conditions (more than %u)", UNIT_LIST_MAX);
+                return 1;
+        }
+        r = array_reserve_one(&u->conditions, u->n_conditions, sizeof(Condition));
+        if (r < 0)
+                return r;
+        cond.assertion = assertion;
+        cond.param = TAKE_PTR(param);
+        cond.file = c->file;
+        cond.line = line;
+        u->conditions[u->n_conditions++] = cond;
+        return 1;
+}
+
 int unit_keys_assign(LoadContext *c, const char *key, const char *value, unsigned line) {
+        int r;
+
         if (c->section == SECTION_IGNORED || c->section == SECTION_NONE)
                 return 0;
+        r = key_condition(c, key, value, line);
+        if (r != 0)
+                return r < 0 ? r : 0;
 
         for (size_t i = 0; i < ELEMENTSOF(config_items); i++) {
                 const ConfigItem *it = &config_items[i];
                 _cleanup_free_ char *expanded = NULL;
                 char why[256], q[QUOTE_SIZE];
-                int r;
 
                 if (it->section != c->section || !streq(it->key, key))
                         continue;

@@ -495,12 +495,18 @@ START_TEST(test_unsupported_key_warning) {
 
         ck_assert_int_eq(load("web.socket", "[Socket]\nListenStream=80\nListenFIFO=/run/x\n"
                                             "IPTTL=4\nExecStartPre=/bin/true\n"
-                                            "[Unit]\nConditionPathExists=/x\n", &u), 0);
+                                            "[Unit]\nConditionFirstBoot=yes\n"
+                                            "ConditionPathExists=/x\n", &u), 0);
         assert_diag(LOG_WARNING, "/test/main", 3,
                     "ListenFIFO= is not supported by berth, ignoring");
         assert_diag(LOG_WARNING, "/test/main", 4, "IPTTL= is not supported by berth");
         assert_diag(LOG_WARNING, "/test/main", 5, "ExecStartPre= is not supported by berth");
-        assert_diag(LOG_WARNING, "/test/main", 7, "ConditionPathExists= is not supported");
+        assert_diag(LOG_WARNING, "/test/main", 7, "ConditionFirstBoot= is not supported by berth "
+                    "(it counts as met), ignoring");
+        ck_assert_ptr_null(find_diag(LOG_WARNING, "ConditionPathExists"));
+        ck_assert_uint_eq(u->n_conditions, 1);
+        ck_assert_int_eq(u->conditions[0].type, CONDITION_PATH_EXISTS);
+        ck_assert_uint_eq(u->conditions[0].line, 8);
         ck_assert_ptr_null(find_diag(LOG_WARNING, "Unknown"));
 }
 END_TEST
