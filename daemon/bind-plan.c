@@ -316,9 +316,18 @@ static void explain(const BindSpec *a, const BindSpec *b, char *buf, size_t len)
                 snprintf(buf, len, "both bind %s %s", proto_name(a), sa);
                 return;
         }
-        /* One side is a wildcard that covers the other. */
-        if ((ca.v4 == COVER_ALL && cb.v4 != COVER_NONE) ||
-            (ca.v6 == COVER_ALL && cb.v6 != COVER_NONE))
+        if (sockaddr_equal(&a->addr, &b->addr)) {
+                snprintf(buf, len, "both bind %s %s, one dual-stack (IPV6_V6ONLY=0) and one "
+                         "IPv6 only: each takes every IPv6 address on that port",
+                         proto_name(a), sa);
+                return;
+        }
+        /* One side is a wildcard that covers the other; of two wildcards, the wider is the
+         * dual-stack one. */
+        int wa = (ca.v4 == COVER_ALL) + (ca.v6 == COVER_ALL);
+        int wb = (cb.v4 == COVER_ALL) + (cb.v6 == COVER_ALL);
+        if (wa > wb || (wa == wb && ((ca.v4 == COVER_ALL && cb.v4 != COVER_NONE) ||
+                                     (ca.v6 == COVER_ALL && cb.v6 != COVER_NONE))))
                 wide = a, narrow = b;
         else
                 wide = b, narrow = a;
@@ -349,8 +358,11 @@ static void fix_hint(const BindSpec *earlier, const BindSpec *later, char *buf, 
                 snprintf(buf, len, "give one of them another path or name");
                 return;
         }
-        bool dual = (earlier->family == AF_INET6 && earlier->v6only == 0) ||
-                    (later->family == AF_INET6 && later->v6only == 0);
+        /* IPv6 alone helps only when the other side is IPv4: two [::] share IPv6 anyway. */
+        bool dual = (earlier->family == AF_INET6 && earlier->v6only == 0 &&
+                     later->family == AF_INET) ||
+                    (later->family == AF_INET6 && later->v6only == 0 &&
+                     earlier->family == AF_INET);
         const Unit *du = earlier->family == AF_INET6 && earlier->v6only == 0 ? earlier->unit :
                                                                                 later->unit;
         int n = snprintf(buf, len, "give one of them another port");

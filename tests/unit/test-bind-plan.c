@@ -141,6 +141,10 @@ static const OverlapRow rows[] = {
         { S("[::]:80"), BOTH, 0, S("0.0.0.0:80"), BOTH, 0, 0, true, "takes every IPv4 address on TCP port 80: the addresses 0.0.0.0:80 takes. Fix:" },
         /* UDP: ReusePort= would split the datagrams between two services, so it is no fix */
         { D("127.0.0.1:53"), BOTH, 0, D("127.0.0.1:53"), BOTH, 0, 0, true, "both bind UDP 127.0.0.1:53. Fix: give one of them another port (ReusePort=yes in both would not fix it: the kernel would split the datagrams between them)" },
+        /* the same [::], dual-stack and IPv6 only (dnss and rbldnsd on 53); BindIPv6Only=
+         * is no fix there, nor for two dual-stack [::] */
+        { D("[::]:53"), BOTH, 0, D("[::]:53"), V6ONLY, 0, 0, true, "both bind UDP [::]:53, one dual-stack (IPV6_V6ONLY=0) and one IPv6 only: each takes every IPv6 address on that port. Fix: give one of them another port (" },
+        { S("[::]:22"), BOTH, 0, S("[::]:22"), BOTH, 0, 0, true, "both bind TCP [::]:22. Fix: give one of them another port, or set ReusePort=yes" },
         /* port 0: the kernel picks, never an overlap */
         { S("127.0.0.1:0"), BOTH, 0, S("127.0.0.1:0"), BOTH, 0, 0, false, NULL },
 };
