@@ -16,6 +16,7 @@
 #include "daemon/cgroup.h"
 #include "daemon/control.h"
 #include "daemon/manager.h"
+#include "daemon/socket-hook.h"
 #include "daemon/notify-parse.h"
 #include "daemon/plan-print.h"
 #include "daemon/unit-dir.h"
@@ -252,6 +253,60 @@ static void manager_drop_listeners_of(Manager *m, const Unit *u) {
         m->n_listeners = k;
 }
 
+/* A socket unit's ExecStartPre= (before its first socket is bound) or ExecStartPost= (after
+ * its last); a failure leaves the unit unbound and failed. Returns 0, or -EPROTO after
+ * logging and recording it. */
+static int manager_socket_hook(Manager *m, const Unit *u, bool post) {
+        const SocketConfig *c = &u->socket;
+        const char *key = post ? "ExecStartPost" : "ExecStartPre";
+        char err[1024], msg[UNIT_NAME_MAX + 1100];
+        int r;
+
+        if ((post ? c->n_exec_start_post : c->n_exec_start_pre) == 0)
+                return 0;
+        r = socket_hook_run(u, key, post ? c->exec_start_post : c->exec_start_pre,
+                            post ? c->n_exec_start_post : c->n_exec_start_pre, err, sizeof err);
+        if (r >= 0)
+                return 0;
+        log_error("%s: %s; its sockets are not bound, the other units go on", u->name, err);
+        snprintf(msg, sizeof msg, "%s: %s", u->path, err);
+        if (unit_failures_add(&m->failures, u->name, msg) < 0)
+                log_oom();
+        manager_drop_listeners_of(m, u);
+        return -EPROTO;
+}
+
+/* A socket unit's ExecStopPre= or ExecStopPost=, as berthd closes its sockets. */
+static void manager_socket_stop_hook(const Unit *u, bool post) {
+        const SocketConfig *c = &u->socket;
+        const char *key = post ? "ExecStopPost" : "ExecStopPre";
+        char err[1024];
+
+        if ((post ? c->n_exec_stop_post : c->n_exec_stop_pre) > 0 &&
+            socket_hook_run(u, key, post ? c->exec_stop_post : c->exec_stop_pre,
+                            post ? c->n_exec_stop_post : c->n_exec_stop_pre, err,
+                            sizeof err) < 0)
+                log_warning("%s: %s", u->name, err);
+}
+
+/* At exit: each socket unit's ExecStopPre=, its sockets closed, then its ExecStopPost=. */
+static void manager_close_sockets(Manager *m) {
+        for (size_t i = 0; i < m->n_units; i++) {
+                const Unit *u = m->units[i];
+                bool bound = false;
+
+                if (u->type != UNIT_SOCKET)
+                        continue;
+                for (size_t k = 0; k < m->n_listeners && !bound; k++)
+                        bound = m->listeners[k]->spec.unit == u;
+                if (!bound)
+                        continue;
+                manager_socket_stop_hook(u, false);
+                manager_drop_listeners_of(m, u);
+                manager_socket_stop_hook(u, true);
+        }
+}
+
 int manager_bind(Manager *m) {
         unsigned failed = 0;
 
@@ -268,6 +323,12 @@ int manager_bind(Manager *m) {
 
                 if (manager_unit_failed(m, s->unit->name))
                         continue;
+                /* The unit's first socket: its ExecStartPre= runs first. */
+                if ((i == 0 || m->plan.specs[i - 1].unit != s->unit) &&
+                    manager_socket_hook(m, s->unit, false) < 0) {
+                        failed++;
+                        continue;
+                }
                 r = listener_new(&l, s);
                 if (r < 0)
                         return log_oom();
@@ -302,6 +363,10 @@ int manager_bind(Manager *m) {
                         continue;
                 }
                 m->listeners[m->n_listeners++] = l;
+                /* Its last: ExecStartPost=. */
+                if ((i + 1 == m->plan.n_specs || m->plan.specs[i + 1].unit != s->unit) &&
+                    manager_socket_hook(m, s->unit, true) < 0)
+                        failed++;
         }
         for (size_t i = 0; i < m->n_listeners; i++) {
                 char line[ADDRESS_FORMAT_MAX + 512];
@@ -1073,5 +1138,6 @@ int manager_run(Manager *m) {
         r = sd_event_loop(m->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
+        manager_close_sockets(m);
         return m->exit_code;
 }

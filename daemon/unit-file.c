@@ -140,6 +140,10 @@ Unit *unit_free(Unit *u) {
         condition_list_free(&u->conditions, &u->n_conditions);
 
         socket_config_listens_free(&u->socket);
+        exec_command_list_free(&u->socket.exec_start_pre, &u->socket.n_exec_start_pre);
+        exec_command_list_free(&u->socket.exec_start_post, &u->socket.n_exec_start_post);
+        exec_command_list_free(&u->socket.exec_stop_pre, &u->socket.n_exec_stop_pre);
+        exec_command_list_free(&u->socket.exec_stop_post, &u->socket.n_exec_stop_post);
         free(u->socket.service);
         free(u->socket.fdname);
         free(u->socket.socket_user);

@@ -99,6 +99,11 @@ typedef struct SocketConfig {
         unsigned poll_limit_burst;           /* default 150 */
         usec_t accept_stall_usec;            /* AcceptStallSec= (berth's), default 10 s; 0 off */
         bool non_blocking;
+        /* ExecStartPre= before its sockets are bound, ExecStartPost= after; ExecStopPre=
+         * before they are closed, ExecStopPost= after; each within TimeoutSec=. */
+        struct ExecCommand *exec_start_pre, *exec_start_post, *exec_stop_pre, *exec_stop_post;
+        size_t n_exec_start_pre, n_exec_start_post, n_exec_stop_pre, n_exec_stop_post;
+        usec_t timeout_usec;                 /* default 90 s */
 } SocketConfig;
 
 typedef enum ServiceType {

@@ -76,6 +76,7 @@ void unit_defaults(Unit *u) {
         u->socket.poll_limit_interval_usec = 2 * USEC_PER_SEC;
         u->socket.poll_limit_burst = 150;
         u->socket.accept_stall_usec = 10 * USEC_PER_SEC;
+        u->socket.timeout_usec = 90 * USEC_PER_SEC;
 
         u->service.type = SERVICE_SIMPLE;
         u->service.restart = SERVICE_RESTART_NO;

@@ -494,13 +494,13 @@ START_TEST(test_unsupported_key_warning) {
         _cleanup_(unit_freep) Unit *u = NULL;
 
         ck_assert_int_eq(load("web.socket", "[Socket]\nListenStream=80\nListenFIFO=/run/x\n"
-                                            "IPTTL=4\nExecStartPre=/bin/true\n"
+                                            "IPTTL=4\nPassSecurity=yes\n"
                                             "[Unit]\nConditionFirstBoot=yes\n"
                                             "ConditionPathExists=/x\n", &u), 0);
         assert_diag(LOG_WARNING, "/test/main", 3,
                     "ListenFIFO= is not supported by berth, ignoring");
         assert_diag(LOG_WARNING, "/test/main", 4, "IPTTL= is not supported by berth");
-        assert_diag(LOG_WARNING, "/test/main", 5, "ExecStartPre= is not supported by berth");
+        assert_diag(LOG_WARNING, "/test/main", 5, "PassSecurity= is not supported by berth");
         assert_diag(LOG_WARNING, "/test/main", 7, "ConditionFirstBoot= is not supported by berth "
                     "(it counts as met), ignoring");
         ck_assert_ptr_null(find_diag(LOG_WARNING, "ConditionPathExists"));
