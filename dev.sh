@@ -14,7 +14,9 @@ build_packages=(gcc meson ninja-build pkg-config libsystemd-dev libinih-dev chec
 # What the example units in units/ run.
 example_packages=(python3 python3-systemd lighttpd gunicorn)
 # systemd: only for systemd-socket-activate, the peer the handoff tests compare against.
-test_packages=(iproute2 util-linux procps curl systemd clang libclang-rt-14-dev)
+# uuid-runtime, cups-daemon, mpd: Debian's own units run as shipped (real-units.py).
+test_packages=(iproute2 util-linux procps curl systemd clang libclang-rt-14-dev
+               uuid-runtime cups-daemon mpd)
 
 missing_packages() {
         local p
