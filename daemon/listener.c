@@ -2,7 +2,8 @@
  * read-back, its fd name, and the watch that starts its service on demand, with the trigger
  * and poll limits. Also what the host offers (IPv6, bindv6only), reading a bound socket back
  * from the kernel, and the one log line per socket (SPEC §3). Binding itself is in
- * listener-bind.c. Only the watch logs (a trigger-limit pause); the rest returns text. */
+ * listener-bind.c. Only the watch logs (a trigger-limit pause, an fd epoll refuses); the rest
+ * returns text. */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +29,7 @@
 #include "common/proc-util.h"
 #include "common/socket-util.h"
 #include "common/string-table.h"
+#include "common/strv.h"
 #include "common/time-util.h"
 #include "common/user-util.h"
 #include "daemon/listener.h"
@@ -302,18 +304,26 @@ int listener_open(Listener *l, char *err, size_t errlen) {
         if (r < 0)
                 return r;
         l->fd = fd;
-        l->have_info = listener_read_back(fd, &l->info) >= 0;
+        /* getsockname() and sock_diag say something of inet and unix sockets only. */
+        l->have_info = bind_spec_has_address(&l->spec) && listener_read_back(fd, &l->info) >= 0;
         return 0;
 }
 
 const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen) {
-        if (!l->have_info) {
-                char a[ADDRESS_FORMAT_MAX];
-                snprintf(buf, buflen, "%s: listening on %s", l->spec.unit->name,
-                         sockaddr_format(&l->spec.addr, a, sizeof a));
-                return buf;
-        }
-        return listener_describe(l->spec.unit->name, &l->info, buf, buflen);
+        char a[BIND_SPEC_DESCRIBE_MAX];
+
+        if (l->have_info)
+                return listener_describe(l->spec.unit->name, &l->info, buf, buflen);
+        snprintf(buf, buflen, "%s: listening on %s", l->spec.unit->name,
+                 bind_spec_has_address(&l->spec) ? bind_spec_name(&l->spec, a, sizeof a)
+                                                  : bind_spec_describe(&l->spec, a, sizeof a));
+        return buf;
+}
+
+const char *listener_name(const Listener *l, char *buf, size_t buflen) {
+        if (l->have_info)
+                return sockaddr_format(&l->info.addr, buf, buflen);
+        return bind_spec_name(&l->spec, buf, buflen);
 }
 
 static bool socket_options_equal(const SocketConfig *a, const SocketConfig *b) {
@@ -329,13 +339,14 @@ static bool socket_options_equal(const SocketConfig *a, const SocketConfig *b) {
                streq_ptr(a->bind_to_device, b->bind_to_device) &&
                streq_ptr(a->socket_user, b->socket_user) &&
                streq_ptr(a->socket_group, b->socket_group) && a->socket_mode == b->socket_mode &&
-               a->directory_mode == b->directory_mode;
+               a->directory_mode == b->directory_mode && a->writable == b->writable &&
+               a->mq_max_messages == b->mq_max_messages &&
+               a->mq_message_size == b->mq_message_size && strv_equal(a->symlinks, b->symlinks);
 }
 
 bool listener_same(const Listener *l, const BindSpec *s) {
-        return streq(l->spec.unit->name, s->unit->name) && l->spec.family == s->family &&
-               l->spec.socktype == s->socktype && l->spec.v6only == s->v6only &&
-               sockaddr_equal(&l->spec.addr, &s->addr) &&
+        return streq(l->spec.unit->name, s->unit->name) && l->spec.v6only == s->v6only &&
+               bind_spec_same_address(&l->spec, s) &&
                socket_options_equal(&l->spec.unit->socket, &s->unit->socket);
 }
 
@@ -402,8 +413,8 @@ static int listener_on_io(sd_event_source *es, int fd, uint32_t revents, void *u
         return 0;
 }
 
-bool listener_bind_error_is_transient(int error) {
-        return IN_SET(error, -EADDRINUSE, -EADDRNOTAVAIL);
+bool listener_bind_error_is_transient(const BindSpec *spec, int error) {
+        return bind_spec_has_address(spec) && IN_SET(error, -EADDRINUSE, -EADDRNOTAVAIL);
 }
 
 static int listener_on_retry(sd_event_source *es, uint64_t usec, void *userdata);
@@ -526,12 +537,12 @@ static int listener_on_stall_timer(sd_event_source *es, uint64_t usec, void *use
         uint64_t now[LISTENER_STALL_MAX];
         int n = sock_diag_unaccepted(l->fd, now, LISTENER_STALL_MAX);
         bool still = false;
-        char a[ADDRESS_FORMAT_MAX];
+        char a[BIND_SPEC_NAME_MAX];
 
         for (int i = 0; i < n && !still; i++)
                 for (size_t k = 0; k < l->n_stall_seen && !still; k++)
                         still = now[i] == l->stall_seen[k];
-        sockaddr_format(l->have_info ? &l->info.addr : &l->spec.addr, a, sizeof a);
+        listener_name(l, a, sizeof a);
         if (still && !l->stalled)
                 log_warning("%s: a connection to %s has waited %llus and its service has not "
                             "accepted it (AcceptStallSec=): is it stuck, or not accepting on "
@@ -583,9 +594,21 @@ int listener_set_watch(Listener *l, bool on) {
         if (l->watch == LISTENER_PAUSED)
                 return 0; /* the pause's end decides */
         if (on && !l->io_source) {
-                if (!l->event || l->fd < 0)
+                if (!l->event || l->fd < 0 || l->unpollable)
                         return 0;
                 r = sd_event_add_io(l->event, &l->io_source, l->fd, EPOLLIN, listener_on_io, l);
+                if (r == -EPERM) {
+                        char a[BIND_SPEC_NAME_MAX];
+
+                        /* epoll takes no file the kernel cannot poll (a regular file on
+                         * ext4, /dev/null): nothing there can wake berthd. */
+                        l->unpollable = true;
+                        log_warning("%s: %s cannot be watched (the kernel cannot poll it: a "
+                                    "file on an ordinary file system, or a device such as "
+                                    "/dev/null), so it does not start the service, ignoring",
+                                    l->spec.unit->name, listener_name(l, a, sizeof a));
+                        return 0;
+                }
                 if (r < 0)
                         return log_error_errno(r, "%s: cannot watch its socket fd %d: %m",
                                                l->spec.unit->name, l->fd);

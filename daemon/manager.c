@@ -251,7 +251,7 @@ int manager_bind(Manager *m) {
                 if (r < 0)
                         return log_oom();
                 r = manager_open_listener(m, l, err, sizeof err);
-                if (r < 0 && listener_bind_error_is_transient(r)) {
+                if (r < 0 && listener_bind_error_is_transient(s, r)) {
                         /* The port may be freed (orphans of an earlier berthd, a server being
                          * moved over): try again once the loop runs, and keep the unit. */
                         log_error("%s:%u: %s: %s; trying again in %llus, the other units go on",
@@ -465,9 +465,9 @@ static void manager_gc(Manager *m) {
                         m->retired[k++] = *r;
                         continue;
                 }
-                char a[ADDRESS_FORMAT_MAX];
+                char a[BIND_SPEC_NAME_MAX];
                 log_info("%s: closed %s, removed by daemon-reload", r->listener->spec.unit->name,
-                         sockaddr_format(&r->listener->spec.addr, a, sizeof a));
+                         listener_name(r->listener, a, sizeof a));
                 listener_free(r->listener);
         }
         m->n_retired = k;
@@ -701,12 +701,12 @@ static Service *manager_listener_holder(Manager *m, const Listener *l) {
 /* A listener nothing takes any more: closed now, or retired until the running service that
  * has it (holder) stops. Consumes l. */
 static int manager_retire_listener(Manager *m, Listener *l, Service *holder) {
-        char a[ADDRESS_FORMAT_MAX];
+        char a[BIND_SPEC_NAME_MAX];
 
         if (!holder || l->fd < 0) {
                 if (l->fd >= 0)
                         log_info("%s: closed %s, removed or changed by daemon-reload",
-                                 l->spec.unit->name, sockaddr_format(&l->spec.addr, a, sizeof a));
+                                 l->spec.unit->name, listener_name(l, a, sizeof a));
                 listener_free(l);
                 return 0;
         }
