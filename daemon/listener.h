@@ -5,7 +5,8 @@
  * unix socket is read back from the kernel and described in one log line. A Listener is the
  * runtime object the manager owns for each bound socket: services borrow it for the handoff,
  * it watches its fd on the event loop while its service waits for a client (on-demand start,
- * TriggerLimit*= and PollLimit*=). */
+ * TriggerLimit*= and PollLimit*=), and with RemoveOnStop=yes it removes what it made in the
+ * file system when it goes. */
 #pragma once
 
 #include <stdbool.h>
@@ -155,6 +156,13 @@ const char *listener_name(const Listener *l, char *buf, size_t buflen);
  * family and group), type, dual-stack state and options. Then a daemon-reload keeps the kernel
  * socket. */
 bool listener_same(const Listener *l, const BindSpec *spec);
+
+/* RemoveOnStop=yes, when l (bound) goes because berthd stops or a daemon-reload drops it, as
+ * systemd does when a socket unit stops: removes its unix socket file or FIFO (only while it is
+ * still the one l has), its message queue, and the unit's Symlinks= that still point to it.
+ * What a listener of live (the ones that stay; may be NULL) also has is kept. Logs what it
+ * removes. */
+void listener_remove_nodes(const Listener *l, Listener *const *live, size_t n_live);
 
 /* Whether a bind of spec that failed with error (a negative errno) is worth trying again: an
  * inet or unix address that is held, or not there yet. */

@@ -1,7 +1,7 @@
 /* Tests for daemon/listener.c: the kernel contracts berth relies on, binding with every option,
  * dual-stack behaviour in private network namespaces, the holder named on EADDRINUSE, unix
- * socket paths, FIFOs, special files, message queues and netlink sockets, Symlinks=, the one
- * log line, and fd hygiene. Units and specs are built by hand: no parser.
+ * socket paths, FIFOs, special files, message queues and netlink sockets, Symlinks= and
+ * RemoveOnStop=, the one log line, and fd hygiene. Units and specs are built by hand: no parser.
  * The holder lookup and the accept queue themselves are tested in test-sock-diag.c. */
 
 #include <arpa/inet.h>
@@ -1558,6 +1558,82 @@ START_TEST(test_symlinks) {
 }
 END_TEST
 
+/* A listener of t, bound. */
+static Listener *bound(TestSocket *t) {
+        char err[LISTENER_ERROR_MAX];
+        Listener *l = NULL;
+
+        ck_assert_int_eq(listener_new(&l, &t->spec), 0);
+        ck_assert_msg(listener_open(l, err, sizeof err) == 0, "%s", err);
+        return l;
+}
+
+START_TEST(test_remove_on_stop) {
+        char fifo[256], sock[256], link[256], other[256], name[64];
+        char *links[] = { link, NULL };
+        TestSocket a, b, u, q;
+        Listener *la, *lb, *lu, *lq;
+
+        snprintf(fifo, sizeof fifo, "%s/x.fifo", tmpdir);
+        snprintf(sock, sizeof sock, "%s/x.sock", tmpdir);
+        snprintf(link, sizeof link, "%s/link", tmpdir);
+        snprintf(other, sizeof other, "%s/other", tmpdir);
+        snprintf(name, sizeof name, "/berth-test-rm-%d", (int) getpid());
+
+        /* Without RemoveOnStop=yes, nothing goes. */
+        ts_node(&a, LISTEN_FIFO, fifo);
+        a.unit.socket.symlinks = links;
+        la = bound(&a);
+        listener_remove_nodes(la, NULL, 0);
+        ck_assert_int_eq(access(fifo, F_OK), 0);
+        ck_assert(link_to(link, fifo));
+
+        /* A listener that stays and has the same FIFO keeps it, and the link. */
+        a.unit.socket.remove_on_stop = true;
+        ts_node(&b, LISTEN_FIFO, fifo);
+        b.unit.socket.symlinks = links;
+        lb = bound(&b);
+        listener_remove_nodes(la, &lb, 1);
+        ck_assert_int_eq(access(fifo, F_OK), 0);
+        ck_assert(link_to(link, fifo));
+
+        /* Alone, it removes both. */
+        listener_remove_nodes(la, NULL, 0);
+        ck_assert_int_eq(access(fifo, F_OK), -1);
+        ck_assert_int_eq(access(link, F_OK), -1);
+        listener_free(lb);
+
+        /* A FIFO made anew at the path since is not ours, nor a link someone pointed away. */
+        listener_free(la);
+        la = bound(&a);
+        ck_assert_int_eq(unlink(fifo), 0);
+        ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+        ck_assert_int_eq(unlink(link), 0);
+        ck_assert_int_eq(symlink(other, link), 0);
+        listener_remove_nodes(la, NULL, 0);
+        ck_assert_int_eq(access(fifo, F_OK), 0);
+        ck_assert(link_to(link, other));
+        listener_free(la);
+
+        /* A unix socket file, and a message queue. */
+        ts_unix(&u, sock, SOCK_STREAM);
+        u.unit.socket.remove_on_stop = true;
+        lu = bound(&u);
+        listener_remove_nodes(lu, NULL, 0);
+        ck_assert_int_eq(access(sock, F_OK), -1);
+        listener_free(lu);
+        (void) mq_unlink(name);
+        ts_node(&q, LISTEN_MQUEUE, name);
+        q.unit.socket.socket_mode = 0600;
+        q.unit.socket.remove_on_stop = true;
+        lq = bound(&q);
+        listener_remove_nodes(lq, NULL, 0);
+        ck_assert_int_eq(mq_open(name, O_RDONLY | O_CLOEXEC), -1);
+        ck_assert_int_eq(errno, ENOENT);
+        listener_free(lq);
+}
+END_TEST
+
 START_TEST(test_listen_types_no_fd_leaks) {
         char err[LISTENER_ERROR_MAX], fifo[256], file[256], name[64];
         TestSocket t;
@@ -1641,6 +1717,7 @@ static Suite *listener_suite(void) {
         tcase_add_test(tc, test_mqueue);
         tcase_add_test(tc, test_netlink);
         tcase_add_test(tc, test_symlinks);
+        tcase_add_test(tc, test_remove_on_stop);
         tcase_add_test(tc, test_listen_types_no_fd_leaks);
         suite_add_tcase(s, tc);
 
