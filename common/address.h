@@ -4,6 +4,7 @@
 #pragma once
 
 #include <errno.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@ typedef struct SockAddr {
                 struct sockaddr_in in;
                 struct sockaddr_in6 in6;
                 struct sockaddr_un un;
+                struct sockaddr_nl nl; /* ListenNetlink=; never parsed or formatted here */
                 struct sockaddr_storage storage;
         };
         socklen_t len;

@@ -580,6 +580,38 @@ bool path_is_absolute(const char *s) {
         return s && s[0] == '/';
 }
 
+int parse_absolute_path(const char *s, char **ret) {
+        _cleanup_free_ char *t = NULL;
+        size_t n = 0;
+
+        if (!path_is_absolute(s) || strlen(s) >= PATH_MAX)
+                return -EINVAL;
+        t = malloc(strlen(s) + 1);
+        if (!t)
+                return -ENOMEM;
+        for (const char *p = s; *p;) {
+                size_t k;
+
+                p += strspn(p, "/");
+                k = strcspn(p, "/");
+                if (k == 0 || (k == 1 && p[0] == '.')) {
+                        p += k;
+                        continue;
+                }
+                if (k == 2 && p[0] == '.' && p[1] == '.')
+                        return -EINVAL;
+                t[n++] = '/';
+                memcpy(t + n, p, k);
+                n += k;
+                p += k;
+        }
+        if (n == 0)
+                return -EINVAL; /* "/": a directory, never a node berth may create */
+        t[n] = '\0';
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
 bool utf8_is_valid(const char *s) {
         const unsigned char *p = (const unsigned char *) s;
 

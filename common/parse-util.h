@@ -70,4 +70,9 @@ const char *message_quote(const char *s, size_t max, char *buf, size_t size);
 bool env_name_is_valid(const char *s);           /* [A-Za-z_][A-Za-z0-9_]*, at most 255 bytes */
 bool user_group_name_is_valid(const char *s);    /* a user/group name or a numeric id */
 bool path_is_absolute(const char *s);
+/* An absolute path as systemd reads a path in a unit (path_simplify_and_warn() with
+ * PATH_CHECK_ABSOLUTE): runs of "/" become one, "." components and a trailing "/" go; a ".."
+ * component, a relative path, "/" itself and a path of PATH_MAX bytes or more are -EINVAL.
+ * Returns 0 and the simplified copy in *ret (malloc'ed), -EINVAL, or -ENOMEM. */
+int parse_absolute_path(const char *s, char **ret);
 bool utf8_is_valid(const char *s);

@@ -2,11 +2,13 @@
  * loopback address only this machine, any other address one interface. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "common/macro.h"
+#include "common/parse-util.h"
 #include "common/socket-util.h"
 #include "common/string-table.h"
 
@@ -15,7 +17,11 @@ DEFINE_STRING_TABLE(socket_protocol, SocketProtocol,
                     [SOCKET_PROTOCOL_UDP] = "UDP",
                     [SOCKET_PROTOCOL_UNIX_STREAM] = "unix-stream",
                     [SOCKET_PROTOCOL_UNIX_DGRAM] = "unix-dgram",
-                    [SOCKET_PROTOCOL_UNIX_SEQPACKET] = "unix-seqpacket")
+                    [SOCKET_PROTOCOL_UNIX_SEQPACKET] = "unix-seqpacket",
+                    [SOCKET_PROTOCOL_NETLINK] = "netlink",
+                    [SOCKET_PROTOCOL_FIFO] = "fifo",
+                    [SOCKET_PROTOCOL_SPECIAL] = "special",
+                    [SOCKET_PROTOCOL_MQUEUE] = "mqueue")
 DEFINE_STRING_TABLE_FROM_STRING(socket_protocol, SocketProtocol)
 
 static const char *const socket_protocol_descriptions[] = {
@@ -24,7 +30,45 @@ static const char *const socket_protocol_descriptions[] = {
         [SOCKET_PROTOCOL_UNIX_STREAM] = "unix stream",
         [SOCKET_PROTOCOL_UNIX_DGRAM] = "unix datagram",
         [SOCKET_PROTOCOL_UNIX_SEQPACKET] = "unix seqpacket",
+        [SOCKET_PROTOCOL_NETLINK] = "netlink",
+        [SOCKET_PROTOCOL_FIFO] = "FIFO",
+        [SOCKET_PROTOCOL_SPECIAL] = "special file",
+        [SOCKET_PROTOCOL_MQUEUE] = "message queue",
 };
+
+/* systemd's names (socket-netlink.c), so that a unit reads the same in both. */
+DEFINE_STRING_TABLE(netlink_family, int,
+                    [NETLINK_ROUTE] = "route",
+                    [NETLINK_FIREWALL] = "firewall",
+                    [NETLINK_INET_DIAG] = "inet-diag",
+                    [NETLINK_NFLOG] = "nflog",
+                    [NETLINK_XFRM] = "xfrm",
+                    [NETLINK_SELINUX] = "selinux",
+                    [NETLINK_ISCSI] = "iscsi",
+                    [NETLINK_AUDIT] = "audit",
+                    [NETLINK_FIB_LOOKUP] = "fib-lookup",
+                    [NETLINK_CONNECTOR] = "connector",
+                    [NETLINK_NETFILTER] = "netfilter",
+                    [NETLINK_IP6_FW] = "ip6-fw",
+                    [NETLINK_DNRTMSG] = "dnrtmsg",
+                    [NETLINK_KOBJECT_UEVENT] = "kobject-uevent",
+                    [NETLINK_GENERIC] = "generic",
+                    [NETLINK_SCSITRANSPORT] = "scsitransport",
+                    [NETLINK_ECRYPTFS] = "ecryptfs",
+                    [NETLINK_RDMA] = "rdma",
+                    [NETLINK_CRYPTO] = "crypto",
+                    [NETLINK_SMC] = "smc")
+
+int netlink_family_from_string(const char *s) {
+        int i = string_table_find(netlink_family_table, ELEMENTSOF(netlink_family_table), s);
+        unsigned n;
+
+        if (i >= 0)
+                return i;
+        if (s && parse_unsigned(s, &n) >= 0 && n < NETLINK_FAMILY_MAX)
+                return (int) n;
+        return -EINVAL;
+}
 
 DEFINE_STRING_TABLE(reach, Reach,
                     [REACH_ALL] = "all interfaces",
@@ -52,6 +96,8 @@ SocketProtocol socket_protocol_from_type(int family, int socktype) {
                        socktype == SOCK_DGRAM     ? SOCKET_PROTOCOL_UNIX_DGRAM :
                        socktype == SOCK_SEQPACKET ? SOCKET_PROTOCOL_UNIX_SEQPACKET :
                                                     _SOCKET_PROTOCOL_INVALID;
+        case AF_NETLINK:
+                return socktype == SOCK_RAW ? SOCKET_PROTOCOL_NETLINK : _SOCKET_PROTOCOL_INVALID;
         default:
                 return _SOCKET_PROTOCOL_INVALID;
         }

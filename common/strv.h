@@ -14,6 +14,8 @@ char **strv_copy(char *const *l);
 
 /* True when one of l's strings equals s. */
 bool strv_contains(char *const *l, const char *s);
+/* True when a and b hold equal strings in the same order (NULL and empty are equal). */
+bool strv_equal(char *const *a, char *const *b);
 
 /* True when s equals one of the following string literals: STR_IN_SET(state, "a", "b"). */
 #define STR_IN_SET(s, ...)                                                                         \

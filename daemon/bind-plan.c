@@ -1,10 +1,12 @@
-/* bind-plan: owns the mapping from socket units to concrete sockets, the dual-stack decision
- * for each IPv6 socket, and the overlap check across all units (SPEC §3). Nothing here binds;
- * listener.c does, after the whole plan has been checked. */
+/* bind-plan: owns the mapping from socket units to concrete sockets (and to the FIFOs, special
+ * files and message queues they open), the dual-stack decision for each IPv6 socket, and the
+ * overlap check across all units (SPEC §3). Nothing here binds; listener.c does, after the
+ * whole plan has been checked. */
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <syslog.h>
+#include <sys/un.h>
 
 #include "common/address.h"
 #include "common/socket-util.h"
@@ -21,6 +23,12 @@ static int socktype_of(ListenType t) {
                 return SOCK_DGRAM;
         case LISTEN_SEQPACKET:
                 return SOCK_SEQPACKET;
+        case LISTEN_NETLINK:
+                return SOCK_RAW;
+        case LISTEN_FIFO:
+        case LISTEN_SPECIAL:
+        case LISTEN_MQUEUE:
+                return 0; /* not sockets */
         case _LISTEN_TYPE_MAX:
         case _LISTEN_TYPE_INVALID:
                 break;
@@ -102,6 +110,22 @@ static int add_concrete(BindPlan *plan, const BindSpec *tmpl, const SockAddr *sa
         return plan_append(plan, &s);
 }
 
+/* The spec of an entry without an address: a netlink socket, or what is not a socket. */
+static void spec_of_entry(BindSpec *s, const SocketListen *l) {
+        if (l->type == LISTEN_NETLINK) {
+                s->family = AF_NETLINK;
+                s->protocol = l->netlink_family;
+                s->addr.nl = (struct sockaddr_nl) {
+                        .nl_family = AF_NETLINK,
+                        .nl_groups = l->netlink_group,
+                };
+                s->addr.len = sizeof(struct sockaddr_nl);
+        } else {
+                s->family = AF_UNSPEC;
+                s->path = l->path;
+        }
+}
+
 int bind_plan_add_unit(BindPlan *plan, const Unit *u, const HostInfo *host, UnitDiagFunc diag,
                        void *userdata) {
         const SocketConfig *c = &u->socket;
@@ -119,6 +143,13 @@ int bind_plan_add_unit(BindPlan *plan, const Unit *u, const HostInfo *host, Unit
                 };
                 bool from_sysctl, skipped_v6 = false;
 
+                if (!listen_type_has_address(l->type)) {
+                        spec_of_entry(&tmpl, l);
+                        r = plan_append(plan, &tmpl);
+                        if (r != 0)
+                                break;
+                        continue;
+                }
                 switch (a->kind) {
                 case ADDRESS_UNIX_PATH:
                 case ADDRESS_UNIX_ABSTRACT:
@@ -278,11 +309,35 @@ static uint16_t spec_port(const BindSpec *s) {
         return 0;
 }
 
+#define SUN_PATH_BUF (sizeof(((struct sockaddr_un *) NULL)->sun_path) + 1)
+
+/* The path in the file system a spec creates or opens: a unix socket path, a FIFO, a special
+ * file; NULL for anything else. buf holds a unix socket path. */
+static const char *spec_file(const BindSpec *s, char buf[static SUN_PATH_BUF]) {
+        bool abstract;
+
+        if (s->family == AF_UNIX)
+                return sockaddr_unix_name(&s->addr, buf, SUN_PATH_BUF, NULL, &abstract) &&
+                                       !abstract ? buf : NULL;
+        if (s->family == AF_UNSPEC && s->listen->type != LISTEN_MQUEUE)
+                return s->path;
+        return NULL;
+}
+
 static bool specs_overlap(const BindSpec *a, const BindSpec *b) {
+        char ba[SUN_PATH_BUF], bb[SUN_PATH_BUF];
+        const char *fa = spec_file(a, ba), *fb = spec_file(b, bb);
+
+        if (fa || fb)
+                return fa && fb && streq(fa, fb); /* one node per path, whatever its type */
+        if (a->family == AF_UNSPEC || b->family == AF_UNSPEC)
+                return a->family == b->family && streq(a->path, b->path); /* message queues */
+        if (a->family == AF_NETLINK || b->family == AF_NETLINK)
+                return false; /* each netlink socket gets its own port id */
         if ((a->family == AF_UNIX) != (b->family == AF_UNIX))
                 return false;
         if (a->family == AF_UNIX)
-                /* One name per path or abstract name, whatever the socket type. */
+                /* One name per abstract name, whatever the socket type. */
                 return sockaddr_equal(&a->addr, &b->addr);
         if (a->socktype != b->socktype)
                 return false; /* TCP and UDP ports are separate */
@@ -295,7 +350,7 @@ static bool specs_overlap(const BindSpec *a, const BindSpec *b) {
 }
 
 static const char *proto_name(const BindSpec *s) {
-        return socket_type_describe(s->family, s->socktype);
+        return socket_protocol_describe(bind_spec_protocol(s)) ?: "socket";
 }
 
 /* Why a and b overlap, in words. */
@@ -304,14 +359,29 @@ static void explain(const BindSpec *a, const BindSpec *b, char *buf, size_t len)
         Coverage ca = coverage_of(a), cb = coverage_of(b);
         const BindSpec *wide = NULL, *narrow = NULL;
 
-        sockaddr_format(&a->addr, sa, sizeof sa);
-        sockaddr_format(&b->addr, sb, sizeof sb);
+        char fa[SUN_PATH_BUF];
+        const char *file = spec_file(a, fa);
 
-        if (a->family == AF_UNIX) {
+        if (a->family == AF_UNIX && b->family == AF_UNIX) {
+                sockaddr_format(&a->addr, sa, sizeof sa);
                 snprintf(buf, len, "both use the unix socket %s%s",
                          sa[0] == '@' ? "abstract name " : "path ", sa);
                 return;
         }
+        if (file) {
+                if (bind_spec_protocol(a) == bind_spec_protocol(b))
+                        snprintf(buf, len, "both use the path %s (%s)", file, proto_name(a));
+                else
+                        snprintf(buf, len, "both use the path %s (%s and %s)", file,
+                                 proto_name(a), proto_name(b));
+                return;
+        }
+        if (a->family == AF_UNSPEC) {
+                snprintf(buf, len, "both use the message queue %s", a->path);
+                return;
+        }
+        sockaddr_format(&a->addr, sa, sizeof sa);
+        sockaddr_format(&b->addr, sb, sizeof sb);
         if (sockaddr_equal(&a->addr, &b->addr) && a->v6only == b->v6only) {
                 snprintf(buf, len, "both bind %s %s", proto_name(a), sa);
                 return;
@@ -354,7 +424,7 @@ static void explain(const BindSpec *a, const BindSpec *b, char *buf, size_t len)
 }
 
 static void fix_hint(const BindSpec *earlier, const BindSpec *later, char *buf, size_t len) {
-        if (earlier->family == AF_UNIX) {
+        if (!socket_family_is_inet(earlier->family)) {
                 snprintf(buf, len, "give one of them another path or name");
                 return;
         }
@@ -400,8 +470,8 @@ int bind_plan_check_overlap(const BindPlan *plan, UnitDiagFunc diag, void *userd
                         continue;
                 for (size_t i = 0; i < j; i++) {
                         const BindSpec *a = &plan->specs[i];
-                        char why[2 * ADDRESS_FORMAT_MAX + 256], fix[2 * UNIT_NAME_MAX + 256];
-                        char sa[ADDRESS_FORMAT_MAX];
+                        char why[BIND_SPEC_NAME_MAX + 2 * ADDRESS_FORMAT_MAX + 256];
+                        char fix[2 * UNIT_NAME_MAX + 256], sa[BIND_SPEC_NAME_MAX];
 
                         if (!specs_overlap(a, b))
                                 continue;
@@ -410,7 +480,7 @@ int bind_plan_check_overlap(const BindPlan *plan, UnitDiagFunc diag, void *userd
 
                         explain(a, b, why, sizeof why);
                         fix_hint(a, b, fix, sizeof fix);
-                        sockaddr_format(&a->addr, sa, sizeof sa);
+                        bind_spec_name(a, sa, sizeof sa);
                         if (a->unit == b->unit)
                                 unit_diagf(diag, userdata, LOG_ERR, b->listen->origin.file,
                                       b->listen->origin.line,
@@ -457,23 +527,111 @@ void bind_plan_done(BindPlan *plan) {
         plan->n_specs = 0;
 }
 
-const char *bind_spec_describe(const BindSpec *s, char *buf, size_t buflen) {
-        char a[ADDRESS_FORMAT_MAX];
-        const char *stack;
+/* "kobject-uevent", or the number of a family without a name. */
+static const char *netlink_name(int family, char *buf, size_t len) {
+        const char *n = netlink_family_to_string(family);
 
-        sockaddr_format(&s->addr, a, sizeof a);
-        if (s->family == AF_INET6)
-                stack = s->v6only ? (IN6_IS_ADDR_UNSPECIFIED(&s->addr.in6.sin6_addr) ?
-                                             "IPv6 only (IPV6_V6ONLY=1)" :
-                                             "IPv6 (IPV6_V6ONLY=1)") :
-                                    (IN6_IS_ADDR_UNSPECIFIED(&s->addr.in6.sin6_addr) ?
-                                             "dual-stack: IPv4 and IPv6 (IPV6_V6ONLY=0)" :
-                                             "IPv4-mapped (IPV6_V6ONLY=0)");
-        else if (s->family == AF_INET)
-                stack = s->ipv6_fallback ? "IPv4 only: this host has no IPv6" : "IPv4";
+        if (n)
+                return n;
+        snprintf(buf, len, "%d", family);
+        return buf;
+}
+
+const char *bind_spec_name(const BindSpec *s, char *buf, size_t buflen) {
+        char nl[16];
+
+        if (s->family == AF_UNSPEC)
+                snprintf(buf, buflen, "%s", s->path);
+        else if (s->family == AF_NETLINK && s->addr.nl.nl_groups != 0)
+                snprintf(buf, buflen, "%s %u", netlink_name(s->protocol, nl, sizeof nl),
+                         s->addr.nl.nl_groups);
+        else if (s->family == AF_NETLINK)
+                snprintf(buf, buflen, "%s", netlink_name(s->protocol, nl, sizeof nl));
         else
-                stack = "unix";
-        snprintf(buf, buflen, "%s %s, %s%s", proto_name(s), a, stack,
+                sockaddr_format(&s->addr, buf, buflen);
+        return buf;
+}
+
+SocketProtocol bind_spec_protocol(const BindSpec *s) {
+        switch (s->listen->type) {
+        case LISTEN_FIFO:
+                return SOCKET_PROTOCOL_FIFO;
+        case LISTEN_SPECIAL:
+                return SOCKET_PROTOCOL_SPECIAL;
+        case LISTEN_MQUEUE:
+                return SOCKET_PROTOCOL_MQUEUE;
+        case LISTEN_STREAM:
+        case LISTEN_DATAGRAM:
+        case LISTEN_SEQPACKET:
+        case LISTEN_NETLINK:
+        case _LISTEN_TYPE_MAX:
+        case _LISTEN_TYPE_INVALID:
+                break;
+        }
+        return socket_protocol_from_type(s->family, s->socktype);
+}
+
+bool bind_spec_same_address(const BindSpec *a, const BindSpec *b) {
+        if (a->family != b->family || a->socktype != b->socktype || a->protocol != b->protocol)
+                return false;
+        if (a->family == AF_UNSPEC)
+                return a->listen->type == b->listen->type && streq(a->path, b->path);
+        return sockaddr_equal(&a->addr, &b->addr);
+}
+
+/* The dual-stack state of an inet socket, for --check. */
+static const char *stack_describe(const BindSpec *s) {
+        if (s->family == AF_INET6)
+                return s->v6only ? (IN6_IS_ADDR_UNSPECIFIED(&s->addr.in6.sin6_addr) ?
+                                            "IPv6 only (IPV6_V6ONLY=1)" :
+                                            "IPv6 (IPV6_V6ONLY=1)") :
+                                   (IN6_IS_ADDR_UNSPECIFIED(&s->addr.in6.sin6_addr) ?
+                                            "dual-stack: IPv4 and IPv6 (IPV6_V6ONLY=0)" :
+                                            "IPv4-mapped (IPV6_V6ONLY=0)");
+        if (s->family == AF_INET)
+                return s->ipv6_fallback ? "IPv4 only: this host has no IPv6" : "IPv4";
+        return "unix";
+}
+
+const char *bind_spec_describe(const BindSpec *s, char *buf, size_t buflen) {
+        const SocketConfig *c = &s->unit->socket;
+        char a[ADDRESS_FORMAT_MAX], nl[16];
+
+        switch (s->listen->type) {
+        case LISTEN_FIFO:
+                snprintf(buf, buflen, "FIFO %s (mode %04o)", s->path,
+                         (unsigned) (c->socket_mode & 07777));
+                return buf;
+        case LISTEN_SPECIAL:
+                snprintf(buf, buflen, "special file %s, %s", s->path,
+                         c->writable ? "read-write" : "read-only");
+                return buf;
+        case LISTEN_MQUEUE:
+                if (c->mq_max_messages > 0 && c->mq_message_size > 0)
+                        snprintf(buf, buflen, "message queue %s (mode %04o, at most %u messages "
+                                 "of %u bytes)", s->path, (unsigned) (c->socket_mode & 0777),
+                                 c->mq_max_messages, c->mq_message_size);
+                else
+                        snprintf(buf, buflen, "message queue %s (mode %04o)", s->path,
+                                 (unsigned) (c->socket_mode & 0777));
+                return buf;
+        case LISTEN_NETLINK:
+                if (s->addr.nl.nl_groups != 0)
+                        snprintf(buf, buflen, "netlink %s, group %u",
+                                 netlink_name(s->protocol, nl, sizeof nl), s->addr.nl.nl_groups);
+                else
+                        snprintf(buf, buflen, "netlink %s",
+                                 netlink_name(s->protocol, nl, sizeof nl));
+                return buf;
+        case LISTEN_STREAM:
+        case LISTEN_DATAGRAM:
+        case LISTEN_SEQPACKET:
+        case _LISTEN_TYPE_MAX:
+        case _LISTEN_TYPE_INVALID:
+                break;
+        }
+        sockaddr_format(&s->addr, a, sizeof a);
+        snprintf(buf, buflen, "%s %s, %s%s", proto_name(s), a, stack_describe(s),
                  s->v6only_from_sysctl ? ", from net.ipv6.bindv6only" : "");
         return buf;
 }

@@ -1,12 +1,15 @@
-/* bind-plan: turns socket units into the concrete sockets to bind, and checks every pair for
- * overlap before anything is bound (SPEC §3). Pure apart from name resolution: no sd-event,
- * no logging; diagnostics go to the sink. */
+/* bind-plan: turns socket units into the concrete sockets to bind (and the FIFOs, special files
+ * and message queues to open), and checks every pair for overlap before anything is bound
+ * (SPEC §3). Pure apart from name resolution: no sd-event, no logging; diagnostics go to the
+ * sink. */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "common/address.h"
+#include "common/socket-util.h"
 #include "daemon/unit-file.h"
 
 /* What the host offers, read once by the caller (listener_probe_host()) so the plan stays
@@ -16,13 +19,17 @@ typedef struct HostInfo {
         int bindv6only;     /* net.ipv6.bindv6only: 0 or 1 (-1 unknown, treated as 0) */
 } HostInfo;
 
-/* One socket to bind. unit, listen and config are borrowed from the Unit. */
+/* One socket to bind, or one FIFO, special file or message queue to open: what the listen entry
+ * becomes. unit, listen and path are borrowed from the Unit. */
 typedef struct BindSpec {
         const Unit *unit;
         const SocketListen *listen;
-        SockAddr addr;
-        int family;       /* AF_INET, AF_INET6, AF_UNIX */
-        int socktype;     /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+        SockAddr addr;    /* sockets; netlink: nl_groups */
+        int family;       /* AF_INET, AF_INET6, AF_UNIX, AF_NETLINK; AF_UNSPEC for what is not a
+                           * socket: a FIFO, a special file, a message queue */
+        int socktype;     /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW (netlink); 0 */
+        int protocol;     /* netlink: its family (NETLINK_ROUTE ...); else 0 */
+        const char *path; /* FIFO, special file: its path; message queue: its name; else NULL */
         int v6only;       /* AF_INET6: 0 or 1, set explicitly; -1 for other families */
         bool ipv6_fallback; /* a wildcard that fell back to IPv4 (no IPv6 on the host) */
         bool v6only_from_sysctl; /* BindIPv6Only=default read the sysctl */
@@ -43,7 +50,9 @@ int bind_plan_add_unit(BindPlan *plan, const Unit *u, const HostInfo *host, Unit
  * class (TCP: stream; UDP: datagram; seqpacket), the same port, and address sets that
  * intersect (a dual-stack [::] covers every IPv4 address; 0.0.0.0 covers every IPv4 address;
  * [::] v6-only covers every IPv6 address), unless both set ReusePort=yes. Unix paths and
- * abstract names overlap when equal.
+ * abstract names overlap when equal. A path in the file system is one node: unix socket
+ * paths, FIFOs and special files overlap when their paths are equal; message queues when their
+ * names are. Netlink sockets never overlap (the kernel gives each its own port id).
  * For each conflict the later unit (in the plan's order, which is lexical) is reported
  * through diag with both units, files, lines and addresses, why, and how to fix it, and its
  * name is added to *ret_failed (a NULL-terminated, malloc'ed strv; may be NULL when none).
@@ -56,6 +65,29 @@ void bind_plan_remove_unit(BindPlan *plan, const char *unit_name);
 
 void bind_plan_done(BindPlan *plan);
 
-/* Describes how a spec will be bound, for --check: "TCP [::]:8080 dual-stack (IPV6_V6ONLY=0)".
- * Returns buf. */
+/* Describes how a spec will be bound, for --check and the log: "TCP [::]:8080, dual-stack: IPv4
+ * and IPv6 (IPV6_V6ONLY=0)", "FIFO /run/x (mode 0666)", "special file /dev/kmsg, read-only",
+ * "netlink kobject-uevent, group 1", "message queue /name (mode 0666)". Returns buf. */
+#define BIND_SPEC_DESCRIBE_MAX (PATH_MAX + 128)
 const char *bind_spec_describe(const BindSpec *s, char *buf, size_t buflen);
+
+/* What a spec is bound to, in one word: its address ("[::]:8080", "/run/app.sock"), the path of
+ * a FIFO or special file, the name of a message queue, or a netlink family and group as a unit
+ * writes them ("kobject-uevent 1"). Returns buf. */
+#define BIND_SPEC_NAME_MAX PATH_MAX
+const char *bind_spec_name(const BindSpec *s, char *buf, size_t buflen);
+
+/* Whether a spec is a socket (not a FIFO, special file or message queue). */
+static inline bool bind_spec_is_socket(const BindSpec *s) {
+        return s->family != AF_UNSPEC;
+}
+/* Whether a spec is an inet or unix socket: one with an address to read back and ask
+ * sock_diag about. */
+static inline bool bind_spec_has_address(const BindSpec *s) {
+        return socket_family_is_inet(s->family) || s->family == AF_UNIX;
+}
+/* The protocol of a spec, for the control interface: TCP ... netlink, fifo, special, mqueue. */
+SocketProtocol bind_spec_protocol(const BindSpec *s);
+/* Whether a and b are bound to the same thing: family, type, protocol and address, or the same
+ * kind of entry with the same path or name. (Not the dual-stack state or options.) */
+bool bind_spec_same_address(const BindSpec *a, const BindSpec *b);

@@ -268,14 +268,9 @@ static bool unit_view(Manager *m, const char *name, UnitView *ret) {
         return true;
 }
 
-/* The canonical address of a listener, as the kernel reports it. */
-static const char *listener_address(const Listener *l, char *buf, size_t len) {
-        return sockaddr_format(l->have_info ? &l->info.addr : &l->spec.addr, buf, len);
-}
-
 /* The canonical addresses a unit listens on: a socket unit's own, or a service's sockets. */
 static int append_listen(sd_bus_message *reply, Manager *m, const UnitView *v) {
-        char buf[ADDRESS_FORMAT_MAX];
+        char buf[BIND_SPEC_NAME_MAX];
         int r = sd_bus_message_open_container(reply, 'a', "s");
 
         if (v->unit && v->unit->type == UNIT_SOCKET)
@@ -283,11 +278,11 @@ static int append_listen(sd_bus_message *reply, Manager *m, const UnitView *v) {
                         const Listener *l = m->listeners[i];
 
                         if (l->spec.unit == v->unit && l->fd >= 0)
-                                r = append_string(reply, listener_address(l, buf, sizeof buf));
+                                r = append_string(reply, listener_name(l, buf, sizeof buf));
                 }
         else if (v->service)
                 for (size_t i = 0; r >= 0 && i < v->service->n_listeners; i++)
-                        r = append_string(reply, listener_address(v->service->listeners[i], buf,
+                        r = append_string(reply, listener_name(v->service->listeners[i], buf,
                                                                   sizeof buf));
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
@@ -439,6 +434,9 @@ static const char *stack_name(int family, int v6only) {
                 return "ipv4";
         case AF_UNIX:
                 return "unix";
+        case AF_UNSPEC:  /* a FIFO, special file or message queue */
+        case AF_NETLINK:
+                return "none";
         default:
                 return "unknown";
         }
@@ -466,16 +464,17 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
                         .reach = REACH_LOCAL,
                 };
                 unsigned queued = 0, backlog = 0;
-                char addr[ADDRESS_FORMAT_MAX];
-                bool read_back = false;
+                bool addressed = bind_spec_has_address(&l->spec), read_back = false;
+                char addr[BIND_SPEC_NAME_MAX];
 
                 if (l->fd < 0 && !l->bind_error)
                         continue;
                 /* Read back now: the backlog and the reach may have changed since the bind. A
-                 * socket that waits to bind is listed with reach "retrying". */
-                if (l->fd >= 0)
+                 * socket that waits to bind is listed with reach "retrying". What has no
+                 * address (a FIFO, a netlink socket, ...) has no queue to ask about. */
+                if (l->fd >= 0 && addressed)
                         read_back = listener_read_back(l->fd, &info) >= 0;
-                if (l->fd >= 0 && info.socktype != SOCK_DGRAM &&
+                if (l->fd >= 0 && addressed && info.socktype != SOCK_DGRAM &&
                     sock_diag_queue(l->fd, &queued, &backlog) < 0) {
                         queued = 0;
                         backlog = info.backlog > 0 ? (unsigned) info.backlog : 0;
@@ -489,10 +488,12 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
                 if (r >= 0)
                         r = append_string(reply, l->spec.unit->name);
                 if (r >= 0)
-                        r = append_string(reply, sockaddr_format(&info.addr, addr, sizeof addr));
-                const char *proto = socket_protocol_to_string(
-                        socket_protocol_from_type(info.family, info.socktype));
+                        r = append_string(reply, addressed ?
+                                                  sockaddr_format(&info.addr, addr, sizeof addr) :
+                                                  bind_spec_name(&l->spec, addr, sizeof addr));
+                const char *proto = socket_protocol_to_string(bind_spec_protocol(&l->spec));
                 const char *reach = l->fd < 0 ? "retrying" :
+                                    !addressed ? reach_to_string(REACH_LOCAL) :
                                     read_back  ? reach_to_string(info.reach) :
                                                  NULL;
                 if (r >= 0)

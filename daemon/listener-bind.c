@@ -4,16 +4,21 @@
  * symlink is ever followed for what we create or replace, a path is removed only when it is a
  * stale socket, mode and owner are in place before anyone can connect), and explains
  * failures: which step, which address, which errno, and for EADDRINUSE which process holds
- * the port (asked of sock-diag). Nothing here logs: messages go back to the caller as text. */
+ * the port (asked of sock-diag). It also opens what a socket unit holds that is not an inet or
+ * unix socket, as systemd's socket.c does: FIFOs (made with the same care as unix paths),
+ * special files, POSIX message queues and netlink sockets; and it makes the Symlinks= of a
+ * unit. Nothing here logs: messages go back to the caller as text. */
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <mqueue.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,6 +34,7 @@
 #include "common/macro.h"
 #include "common/proc-util.h"
 #include "common/socket-util.h"
+#include "common/strv.h"
 #include "common/time-util.h"
 #include "common/user-util.h"
 #include "daemon/listener.h"
@@ -51,12 +57,26 @@ typedef struct BindCtx {
         const BindSpec *spec;
         const SocketConfig *cfg;
         const char *proto;
-        char addr[ADDRESS_FORMAT_MAX];
+        char addr[BIND_SPEC_NAME_MAX];
         char *err;
         size_t errlen;
-        /* A non-fatal note for the caller, returned in err on success. */
-        char warning[ADDRESS_FORMAT_MAX + 512];
+        /* Non-fatal notes for the caller, returned in err on success. */
+        char warning[LISTENER_ERROR_MAX];
 } BindCtx;
+
+/* Adds a non-fatal note (each ends in ", ignoring") to what the caller gets back. */
+_printf_(2, 3) static void add_warning(BindCtx *c, const char *fmt, ...) {
+        size_t n = strlen(c->warning);
+        va_list ap;
+
+        if (n > 0 && n + 2 < sizeof c->warning) {
+                memcpy(c->warning + n, "; ", 3);
+                n += 2;
+        }
+        va_start(ap, fmt);
+        (void) vsnprintf(c->warning + n, sizeof c->warning - n, fmt, ap);
+        va_end(ap);
+}
 
 static int set_int(BindCtx *c, int fd, int level, int name, int value, const char *what) {
         int r;
@@ -110,10 +130,9 @@ static int set_buffer(BindCtx *c, int fd, int opt, int opt_force, uint64_t size,
                 return errbuf_set(c->err, c->errlen, r, "cannot set %s on %s %s: %s", what, c->proto,
                             c->addr, strerror(-r));
         }
-        snprintf(c->warning, sizeof c->warning,
-                 "%s=%" PRIu64 " on %s %s: the kernel capped the buffer at %d bytes (%s); raise "
-                 "%s or give berthd CAP_NET_ADMIN to exceed it, ignoring",
-                 key, size, c->proto, c->addr, got / 2, sysctl, sysctl);
+        add_warning(c, "%s=%" PRIu64 " on %s %s: the kernel capped the buffer at %d bytes (%s); "
+                    "raise %s or give berthd CAP_NET_ADMIN to exceed it, ignoring",
+                    key, size, c->proto, c->addr, got / 2, sysctl, sysctl);
         return 0;
 }
 
@@ -282,7 +301,7 @@ static int apply_options(BindCtx *c, int fd) {
                         return r;
         }
 
-        if (s->family == AF_UNIX && cfg->pass_credentials) {
+        if ((s->family == AF_UNIX || s->family == AF_NETLINK) && cfg->pass_credentials) {
                 r = set_int(c, fd, SOL_SOCKET, SO_PASSCRED, 1,
                             "PassCredentials=yes (SO_PASSCRED)");
                 if (r < 0)
@@ -385,21 +404,21 @@ static int resolve_owner(BindCtx *c, uid_t *ret_uid, gid_t *ret_gid) {
 /* Opens the directory that will hold path (O_PATH), creating missing components with
  * DirectoryMode=. Existing components before the last may be symlinks (/var/run is one on most
  * hosts); a component we create is opened with O_NOFOLLOW, so a symlink swapped in after our
- * mkdir is refused; the final parent may never be a symlink. On success *ret_base points into
- * path. */
-static int open_parent(BindCtx *c, const char *path, int *ret_dirfd, const char **ret_base) {
+ * mkdir is refused; the final parent may never be a symlink. what names the node in messages
+ * (a socket, a FIFO, a symlink). On success *ret_base points into path. */
+static int open_parent(BindCtx *c, const char *path, const char *what, int *ret_dirfd,
+                       const char **ret_base) {
         _cleanup_close_ int fd = -1;
-        char dir[sizeof(((struct sockaddr_un *) NULL)->sun_path) + 1];
-        char shown[sizeof dir];
+        char dir[PATH_MAX], shown[PATH_MAX];
         const char *slash = strrchr(path, '/'), *p;
         size_t dirlen, shown_len = 0;
 
-        if (path[0] != '/' || !slash)
+        if (path[0] != '/' || !slash || strlen(path) >= sizeof dir)
                 return errbuf_set(c->err, c->errlen, -EINVAL,
-                            "unix socket path '%s' is not absolute", path);
+                            "'%s' is not an absolute path", path);
         if (slash[1] == '\0')
                 return errbuf_set(c->err, c->errlen, -EINVAL,
-                            "unix socket path '%s' names a directory, not a socket", path);
+                            "'%s' names a directory, not a file for %s", path, what);
         dirlen = (size_t) (slash - path);
         memcpy(dir, path, dirlen);
         dir[dirlen] = '\0';
@@ -411,7 +430,7 @@ static int open_parent(BindCtx *c, const char *path, int *ret_dirfd, const char 
 
         p = dir;
         for (;;) {
-                char comp[sizeof dir];
+                char comp[NAME_MAX + 1];
                 size_t n;
                 bool last, created = false;
                 int nfd, r;
@@ -420,6 +439,10 @@ static int open_parent(BindCtx *c, const char *path, int *ret_dirfd, const char 
                 if (!*p)
                         break;
                 n = strcspn(p, "/");
+                if (n >= sizeof comp)
+                        return errbuf_set(c->err, c->errlen, -ENAMETOOLONG,
+                                          "'%s' has a component longer than %d bytes", path,
+                                          NAME_MAX);
                 memcpy(comp, p, n);
                 comp[n] = '\0';
                 p += n;
@@ -436,7 +459,7 @@ static int open_parent(BindCtx *c, const char *path, int *ret_dirfd, const char 
                                 r = -errno;
                                 return errbuf_set(c->err, c->errlen, r,
                                             "cannot create directory '%s' for %s: %s", shown,
-                                            c->addr, strerror(-r));
+                                            what, strerror(-r));
                         }
                         if (created) {
                                 /* mkdir's mode went through the umask: set it exactly. */
@@ -465,13 +488,13 @@ static int open_parent(BindCtx *c, const char *path, int *ret_dirfd, const char 
                                 return errbuf_set(c->err, c->errlen, -ELOOP,
                                             "'%s' is a symlink, refusing to create %s in it "
                                             "(write the real directory in the unit)",
-                                            shown, c->addr);
+                                            shown, what);
                         if (r == -ENOTDIR)
                                 return errbuf_set(c->err, c->errlen, r,
                                             "'%s' is not a directory, cannot create %s", shown,
-                                            c->addr);
+                                            what);
                         return errbuf_set(c->err, c->errlen, r, "cannot open directory '%s' for %s: %s",
-                                    shown, c->addr, strerror(-r));
+                                    shown, what, strerror(-r));
                 }
                 safe_close(fd);
                 fd = nfd;
@@ -566,6 +589,14 @@ static int clear_existing(BindCtx *c, int dirfd, const char *base, const char *p
                     strerror(-r));
 }
 
+/* A chown() of path to SocketUser=/SocketGroup= failed with r. */
+static int owner_failed(BindCtx *c, const char *path, int r) {
+        return errbuf_set(c->err, c->errlen, r,
+                          "cannot give '%s' to SocketUser=%s SocketGroup=%s: %s%s", path,
+                          strna(c->cfg->socket_user), strna(c->cfg->socket_group), strerror(-r),
+                          r == -EPERM ? " (changing the owner needs CAP_CHOWN)" : "");
+}
+
 /* After bind(): checks that dirfd/base is the file our socket (borrowed fd) was bound to (nobody
  * swapped a directory on the way), then gives it its owner and mode. *ret_ours says whether the
  * file was found to be ours, so that the caller may remove it on failure. Returns 0 or a
@@ -599,14 +630,8 @@ static int finish_path(BindCtx *c, int fd, int dirfd, const char *base, const ch
         *ret_ours = true;
 
         if (uid != (uid_t) -1 || gid != (gid_t) -1) {
-                if (fchownat(opath, "", uid, gid, AT_EMPTY_PATH) < 0) {
-                        r = -errno;
-                        return errbuf_set(c->err, c->errlen, r,
-                                    "cannot give '%s' to SocketUser=%s SocketGroup=%s: %s%s",
-                                    path, strna(c->cfg->socket_user), strna(c->cfg->socket_group),
-                                    strerror(-r),
-                                    r == -EPERM ? " (changing the owner needs CAP_CHOWN)" : "");
-                }
+                if (fchownat(opath, "", uid, gid, AT_EMPTY_PATH) < 0)
+                        return owner_failed(c, path, -errno);
         }
 
         /* chmod() has no "do not follow" form on Linux; through the O_PATH fd it cannot be
@@ -636,7 +661,7 @@ static int bind_unix_path(BindCtx *c, const char *path, int *ret_fd) {
         if (r < 0)
                 return r;
 
-        r = open_parent(c, path, &dirfd, &base);
+        r = open_parent(c, path, c->addr, &dirfd, &base);
         if (r < 0)
                 return r;
 
@@ -676,48 +701,324 @@ static int bind_unix_path(BindCtx *c, const char *path, int *ret_fd) {
         return 0;
 }
 
-int listener_bind(const BindSpec *spec, int *ret_fd, char *err, size_t errlen) {
+/* ---- what is not an inet or unix socket ---- */
+
+/* A FIFO or message queue that berthd did not create now is used only when it is berthd's or
+ * SocketUser='s: systemd refuses one that another user made. */
+static int check_owner(BindCtx *c, const struct stat *st, uid_t uid) {
+        if (st->st_uid == geteuid() || (uid != (uid_t) -1 && st->st_uid == uid))
+                return 0;
+        return errbuf_set(c->err, c->errlen, -EPERM,
+                          "%s %s exists and belongs to uid %u, neither berthd's nor "
+                          "SocketUser=, refusing to use it",
+                          c->proto, c->addr, (unsigned) st->st_uid);
+}
+
+/* Gives fd (borrowed: a FIFO or message queue) SocketUser=/SocketGroup= (uid, gid; -1 to keep)
+ * and SocketMode=. */
+static int set_owner_mode(BindCtx *c, int fd, uid_t uid, gid_t gid, mode_t mode) {
+        int r;
+
+        if ((uid != (uid_t) -1 || gid != (gid_t) -1) && fchown(fd, uid, gid) < 0)
+                return owner_failed(c, c->addr, -errno);
+        if (fchmod(fd, mode) < 0) {
+                r = -errno;
+                return errbuf_set(c->err, c->errlen, r, "cannot set SocketMode=%04o on %s %s: %s",
+                                  (unsigned) mode, c->proto, c->addr, strerror(-r));
+        }
+        return 0;
+}
+
+/* ListenFIFO=: parents made with DirectoryMode=, the FIFO made (or an existing one reused, never
+ * anything else at the path), opened read-write so that it never sees end-of-file, owner and
+ * mode applied. It is made with mode 0600 and given SocketMode= once its owner is in place, so
+ * that nobody opens it in between (systemd makes it with SocketMode= at once). */
+static int open_fifo(BindCtx *c, int *ret_fd) {
+        _cleanup_close_ int dirfd = -1, fd = -1;
+        const char *path = c->spec->path, *base = NULL;
+        uid_t uid = (uid_t) -1;
+        gid_t gid = (gid_t) -1;
+        struct stat st, opened;
+        bool created;
+        mode_t old;
+        int r;
+
+        r = resolve_owner(c, &uid, &gid);
+        if (r >= 0)
+                r = open_parent(c, path, c->addr, &dirfd, &base);
+        if (r < 0)
+                return r;
+
+        old = umask(0077);
+        created = mkfifoat(dirfd, base, 0600) >= 0;
+        r = created || errno == EEXIST ? 0 : -errno;
+        umask(old);
+        if (r < 0)
+                return errbuf_set(c->err, c->errlen, r, "cannot create FIFO %s: %s", path,
+                                  strerror(-r));
+        if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                r = -errno;
+                return errbuf_set(c->err, c->errlen, r, "cannot check FIFO %s: %s", path,
+                                  strerror(-r));
+        }
+        if (!S_ISFIFO(st.st_mode))
+                return errbuf_set(c->err, c->errlen, -EEXIST,
+                                  "'%s' exists and is not a FIFO (it is %s), refusing to replace "
+                                  "it", path, file_type_name(st.st_mode));
+        if (!created) {
+                r = check_owner(c, &st, uid);
+                if (r < 0)
+                        return r;
+        }
+
+        fd = openat(dirfd, base, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0 || fstat(fd, &opened) < 0) {
+                r = -errno;
+                return errbuf_set(c->err, c->errlen, r, "cannot open FIFO %s: %s", path,
+                                  strerror(-r));
+        }
+        if (opened.st_dev != st.st_dev || opened.st_ino != st.st_ino)
+                return errbuf_set(c->err, c->errlen, -ESTALE,
+                                  "FIFO %s was replaced while berthd opened it, refusing to go on",
+                                  path);
+        r = set_owner_mode(c, fd, uid, gid, c->cfg->socket_mode & 07777);
+        if (r < 0) {
+                if (created)
+                        (void) unlinkat(dirfd, base, 0);
+                return r;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* ListenSpecial=: an existing character device or file (in /proc or /sys, say), opened as
+ * systemd opens it: read-only unless Writable=yes, and never through a symlink. */
+static int open_special(BindCtx *c, int *ret_fd) {
         _cleanup_close_ int fd = -1;
-        _cleanup_free_ BindCtx *c = NULL;
+        const char *path = c->spec->path;
+        struct stat st;
+        int r;
+
+        fd = open(path, (c->cfg->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY |
+                                O_NONBLOCK | O_NOFOLLOW);
+        if (fd < 0) {
+                r = -errno;
+                if (r == -ENOENT)
+                        return errbuf_set(c->err, c->errlen, r,
+                                          "cannot open special file %s: it does not exist "
+                                          "(ListenSpecial= opens a file, it creates none)", path);
+                if (r == -ELOOP)
+                        return errbuf_set(c->err, c->errlen, r,
+                                          "special file %s is a symlink, refusing to follow it "
+                                          "(write the real path in the unit)", path);
+                return errbuf_set(c->err, c->errlen, r, "cannot open special file %s %s: %s",
+                                  path, c->cfg->writable ? "read-write" : "read-only",
+                                  strerror(-r));
+        }
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                return errbuf_set(c->err, c->errlen, r, "cannot check special file %s: %s", path,
+                                  strerror(-r));
+        }
+        if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+                return errbuf_set(c->err, c->errlen, -EEXIST,
+                                  "special file %s is %s: ListenSpecial= opens character devices "
+                                  "and files such as those in /proc and /sys%s",
+                                  path, file_type_name(st.st_mode),
+                                  S_ISFIFO(st.st_mode) ? " (a FIFO wants ListenFIFO=)" : "");
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* ListenMessageQueue=: a POSIX message queue, made with SocketMode= and, when both are set,
+ * MessageQueueMaxMessages= and MessageQueueMessageSize= (an existing queue keeps its own).
+ * Opened read-only, as systemd opens it: the service receives. */
+static int open_mqueue(BindCtx *c, int *ret_fd) {
+        _cleanup_close_ int fd = -1;
+        const char *name = c->spec->path;
+        const int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC;
+        struct mq_attr attr = {
+                .mq_maxmsg = c->cfg->mq_max_messages,
+                .mq_msgsize = c->cfg->mq_message_size,
+        };
+        bool with_attr = attr.mq_maxmsg > 0 && attr.mq_msgsize > 0, created = true;
+        struct stat st;
+        mode_t old;
+        int r;
+
+        /* Made with mode 0600 and given SocketMode= after, as a FIFO is. */
+        old = umask(0077);
+        fd = mq_open(name, flags | O_CREAT | O_EXCL, 0600, with_attr ? &attr : NULL);
+        umask(old);
+        if (fd < 0 && errno == EEXIST) {
+                created = false;
+                fd = mq_open(name, flags);
+        }
+        if (fd < 0) {
+                r = -errno;
+                if (r == -EINVAL && with_attr)
+                        return errbuf_set(c->err, c->errlen, r,
+                                          "cannot create message queue %s with "
+                                          "MessageQueueMaxMessages=%u and "
+                                          "MessageQueueMessageSize=%u: more than the kernel "
+                                          "allows (fs.mqueue.msg_max and "
+                                          "fs.mqueue.msgsize_max without CAP_SYS_RESOURCE)",
+                                          name, c->cfg->mq_max_messages,
+                                          c->cfg->mq_message_size);
+                if (r == -ENOSYS)
+                        return errbuf_set(c->err, c->errlen, r,
+                                          "cannot create message queue %s: this kernel has no "
+                                          "POSIX message queues", name);
+                return errbuf_set(c->err, c->errlen, r, "cannot open message queue %s: %s%s",
+                                  name, strerror(-r),
+                                  r == -ENOSPC || r == -EMFILE ? " (fs.mqueue.queues_max, or "
+                                                                 "RLIMIT_MSGQUEUE)" : "");
+        }
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                return errbuf_set(c->err, c->errlen, r, "cannot check message queue %s: %s",
+                                  name, strerror(-r));
+        }
+        if (!created) {
+                r = check_owner(c, &st, (uid_t) -1);
+                if (r < 0)
+                        return r;
+        }
+        /* SocketUser= and SocketGroup= are for file system nodes, as in systemd. */
+        r = set_owner_mode(c, fd, (uid_t) -1, (gid_t) -1, c->cfg->socket_mode & 0777);
+        if (r < 0) {
+                if (created)
+                        (void) mq_unlink(name);
+                return r;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* ListenNetlink=: a raw netlink socket of the family, bound to its multicast groups, with the
+ * options that apply to it (ReceiveBuffer=, SendBuffer=, PassCredentials=). */
+static int bind_netlink(BindCtx *c, int *ret_fd) {
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, c->spec->protocol);
+        if (fd < 0) {
+                r = -errno;
+                return errbuf_set(c->err, c->errlen, r, "cannot create netlink socket %s: %s%s",
+                                  c->addr, strerror(-r),
+                                  r == -EPROTONOSUPPORT ? " (this kernel has no such netlink "
+                                                          "family, or its module is not loaded)"
+                                                        : "");
+        }
+        r = apply_options(c, fd);
+        if (r < 0)
+                return r;
+        if (bind(fd, &c->spec->addr.sa, c->spec->addr.len) < 0) {
+                r = -errno;
+                return errbuf_set(c->err, c->errlen, r, "cannot bind netlink socket %s: %s%s",
+                                  c->addr, strerror(-r),
+                                  r == -EPERM ? " (joining these multicast groups needs a "
+                                                "capability, such as CAP_NET_ADMIN, or "
+                                                "CAP_AUDIT_READ for audit)" : "");
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* ---- Symlinks= ---- */
+
+/* Makes link a symlink to target: an existing symlink is made to point there (atomically,
+ * through a temporary name and rename()), anything else is left alone. Parents are made with
+ * DirectoryMode=. Returns 0, or a negative errno with the message in c->err. */
+static int make_symlink(BindCtx *c, const char *target, const char *link) {
+        _cleanup_close_ int dirfd = -1;
+        char now[PATH_MAX], tmp[NAME_MAX + 1];
+        const char *base = NULL;
+        struct stat st;
+        ssize_t n;
+        int r;
+
+        r = open_parent(c, link, link, &dirfd, &base);
+        if (r < 0)
+                return r;
+        if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                if (errno != ENOENT || symlinkat(target, dirfd, base) < 0) {
+                        r = -errno;
+                        return errbuf_set(c->err, c->errlen, r, "cannot create it: %s",
+                                          strerror(-r));
+                }
+                return 0;
+        }
+        if (!S_ISLNK(st.st_mode))
+                return errbuf_set(c->err, c->errlen, -EEXIST,
+                                  "'%s' exists and is not a symlink (it is %s), refusing to "
+                                  "replace it", link, file_type_name(st.st_mode));
+        n = readlinkat(dirfd, base, now, sizeof now - 1);
+        if (n >= 0 && (size_t) n == strlen(target) && memcmp(now, target, (size_t) n) == 0)
+                return 0; /* already ours */
+
+        /* Another target, or a dangling link left behind: replace it, never leaving the name
+         * missing in between. */
+        snprintf(tmp, sizeof tmp, ".#berth-%d-%.200s", (int) getpid(), base);
+        (void) unlinkat(dirfd, tmp, 0);
+        if (symlinkat(target, dirfd, tmp) < 0 || renameat(dirfd, tmp, dirfd, base) < 0) {
+                r = -errno;
+                (void) unlinkat(dirfd, tmp, 0);
+                return errbuf_set(c->err, c->errlen, r, "cannot replace the old symlink: %s",
+                                  strerror(-r));
+        }
+        return 0;
+}
+
+/* Symlinks= of the unit, when spec is what they link to (the unit's one unix socket path or
+ * FIFO, at target). A failure is a warning, as in systemd: the socket works without them. */
+static void make_symlinks(BindCtx *c, const char *target) {
+        if (!c->cfg->symlinks || unit_socket_symlink_target(c->spec->unit) != c->spec->listen)
+                return;
+        STRV_FOREACH(link, c->cfg->symlinks) {
+                char why[LISTENER_ERROR_MAX] = "";
+                BindCtx l = *c;
+
+                l.err = why;
+                l.errlen = sizeof why;
+                if (make_symlink(&l, target, *link) < 0)
+                        add_warning(c, "Symlinks=: cannot make %s point to %s: %s, ignoring",
+                                    *link, target, why);
+        }
+}
+
+/* ---- binding ---- */
+
+/* Checks that spec is an inet or unix socket berth binds, and binds it. */
+static int bind_socket(BindCtx *c, int *ret_fd) {
+        _cleanup_close_ int fd = -1;
+        const BindSpec *spec = c->spec;
         char name[sizeof(spec->addr.un.sun_path) + 1];
         bool abstract = false;
         int r;
 
-        if (err && errlen > 0)
-                err[0] = '\0';
-        if (!spec || !spec->unit || !ret_fd)
-                return errbuf_set(err, errlen, -EINVAL, "invalid bind request");
-
-        c = calloc(1, sizeof *c);
-        if (!c)
-                return errbuf_set(err, errlen, -ENOMEM, "out of memory");
-        c->spec = spec;
-        c->cfg = &spec->unit->socket;
-        c->err = err;
-        c->errlen = errlen;
-        c->proto = socket_type_describe(spec->family, spec->socktype);
-        sockaddr_format(&spec->addr, c->addr, sizeof c->addr);
-
         if (spec->addr.sa.sa_family != spec->family ||
             (spec->family != AF_INET && spec->family != AF_INET6 && spec->family != AF_UNIX))
-                return errbuf_set(err, errlen, -EAFNOSUPPORT, "cannot bind %s %s: address family %d",
-                            c->proto, c->addr, spec->family);
+                return errbuf_set(c->err, c->errlen, -EAFNOSUPPORT,
+                                  "cannot bind %s %s: address family %d", c->proto, c->addr,
+                                  spec->family);
         if (spec->socktype != SOCK_STREAM && spec->socktype != SOCK_DGRAM &&
             spec->socktype != SOCK_SEQPACKET)
-                return errbuf_set(err, errlen, -EPROTONOSUPPORT, "cannot bind %s: socket type %d",
-                            c->addr, spec->socktype);
+                return errbuf_set(c->err, c->errlen, -EPROTONOSUPPORT,
+                                  "cannot bind %s: socket type %d", c->addr, spec->socktype);
         if (spec->socktype == SOCK_SEQPACKET && spec->family != AF_UNIX)
-                return errbuf_set(err, errlen, -EPROTONOSUPPORT,
-                            "cannot bind %s: ListenSequentialPacket= is for unix sockets only",
-                            c->addr);
+                return errbuf_set(c->err, c->errlen, -EPROTONOSUPPORT,
+                                  "cannot bind %s: ListenSequentialPacket= is for unix sockets "
+                                  "only", c->addr);
 
         if (spec->family == AF_UNIX) {
                 if (!sockaddr_unix_name(&spec->addr, name, sizeof name, NULL, &abstract))
-                        return errbuf_set(err, errlen, -EINVAL, "cannot bind an unnamed unix socket");
+                        return errbuf_set(c->err, c->errlen, -EINVAL,
+                                          "cannot bind an unnamed unix socket");
                 if (!abstract) {
                         r = bind_unix_path(c, name, ret_fd);
-                        if (r >= 0 && err && errlen > 0)
-                                snprintf(err, errlen, "%s", c->warning);
+                        if (r >= 0)
+                                make_symlinks(c, name);
                         return r;
                 }
         }
@@ -725,9 +1026,9 @@ int listener_bind(const BindSpec *spec, int *ret_fd, char *err, size_t errlen) {
         fd = socket(spec->family, spec->socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0) {
                 r = -errno;
-                return errbuf_set(err, errlen, r, "cannot create %s socket for %s: %s%s", c->proto,
-                            c->addr, strerror(-r),
-                            r == -EAFNOSUPPORT ? " (IPv6 is disabled on this host)" : "");
+                return errbuf_set(c->err, c->errlen, r, "cannot create %s socket for %s: %s%s",
+                                  c->proto, c->addr, strerror(-r),
+                                  r == -EAFNOSUPPORT ? " (IPv6 is disabled on this host)" : "");
         }
 
         r = apply_options(c, fd);
@@ -741,9 +1042,59 @@ int listener_bind(const BindSpec *spec, int *ret_fd, char *err, size_t errlen) {
         if (r < 0)
                 return r;
 
-        if (err && errlen > 0)
-                snprintf(err, errlen, "%s", c->warning);
         *ret_fd = TAKE_FD(fd);
         return 0;
 }
 
+int listener_bind(const BindSpec *spec, int *ret_fd, char *err, size_t errlen) {
+        _cleanup_free_ BindCtx *c = NULL;
+        int fd = -1, r = -EINVAL;
+
+        if (err && errlen > 0)
+                err[0] = '\0';
+        if (!spec || !spec->unit || !spec->listen || !ret_fd)
+                return errbuf_set(err, errlen, -EINVAL, "invalid bind request");
+
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return errbuf_set(err, errlen, -ENOMEM, "out of memory");
+        c->spec = spec;
+        c->cfg = &spec->unit->socket;
+        c->err = err;
+        c->errlen = errlen;
+        c->proto = socket_protocol_describe(bind_spec_protocol(spec)) ?: "socket";
+        bind_spec_name(spec, c->addr, sizeof c->addr);
+
+        switch (spec->listen->type) {
+        case LISTEN_FIFO:
+                r = open_fifo(c, &fd);
+                if (r >= 0)
+                        make_symlinks(c, spec->path);
+                break;
+        case LISTEN_SPECIAL:
+                r = open_special(c, &fd);
+                break;
+        case LISTEN_MQUEUE:
+                r = open_mqueue(c, &fd);
+                break;
+        case LISTEN_NETLINK:
+                r = bind_netlink(c, &fd);
+                break;
+        case LISTEN_STREAM:
+        case LISTEN_DATAGRAM:
+        case LISTEN_SEQPACKET:
+                r = bind_socket(c, &fd);
+                break;
+        case _LISTEN_TYPE_MAX:
+        case _LISTEN_TYPE_INVALID:
+                r = errbuf_set(err, errlen, -EINVAL, "invalid listen type %d",
+                               (int) spec->listen->type);
+                break;
+        }
+        if (r < 0)
+                return r;
+        if (err && errlen > 0)
+                snprintf(err, errlen, "%s", c->warning);
+        *ret_fd = fd;
+        return 0;
+}

@@ -1,14 +1,16 @@
 /* listener: the runtime socket object (see listener.h): a bound socket with its spec, its
  * read-back, its fd name, and the watch that starts its service on demand, with the trigger
- * and poll limits. Also what the host offers (IPv6, bindv6only), reading a bound socket back
- * from the kernel, and the one log line per socket (SPEC §3). Binding itself is in
- * listener-bind.c. Only the watch logs (a trigger-limit pause); the rest returns text. */
+ * and poll limits; and what RemoveOnStop= removes when it goes. Also what the host offers
+ * (IPv6, bindv6only), reading a bound socket back from the kernel, and the one log line per
+ * socket (SPEC §3). Binding itself is in listener-bind.c. Only the watch (a trigger-limit
+ * pause, an fd epoll refuses) and the removal log; the rest returns text. */
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <mqueue.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,6 +30,7 @@
 #include "common/proc-util.h"
 #include "common/socket-util.h"
 #include "common/string-table.h"
+#include "common/strv.h"
 #include "common/time-util.h"
 #include "common/user-util.h"
 #include "daemon/listener.h"
@@ -316,18 +319,26 @@ int listener_open(Listener *l, char *err, size_t errlen) {
         if (r < 0)
                 return r;
         l->fd = fd;
-        l->have_info = listener_read_back(fd, &l->info) >= 0;
+        /* getsockname() and sock_diag say something of inet and unix sockets only. */
+        l->have_info = bind_spec_has_address(&l->spec) && listener_read_back(fd, &l->info) >= 0;
         return 0;
 }
 
 const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen) {
-        if (!l->have_info) {
-                char a[ADDRESS_FORMAT_MAX];
-                snprintf(buf, buflen, "%s: listening on %s", l->spec.unit->name,
-                         sockaddr_format(&l->spec.addr, a, sizeof a));
-                return buf;
-        }
-        return listener_describe(l->spec.unit->name, &l->info, buf, buflen);
+        char a[BIND_SPEC_DESCRIBE_MAX];
+
+        if (l->have_info)
+                return listener_describe(l->spec.unit->name, &l->info, buf, buflen);
+        snprintf(buf, buflen, "%s: listening on %s", l->spec.unit->name,
+                 bind_spec_has_address(&l->spec) ? bind_spec_name(&l->spec, a, sizeof a)
+                                                  : bind_spec_describe(&l->spec, a, sizeof a));
+        return buf;
+}
+
+const char *listener_name(const Listener *l, char *buf, size_t buflen) {
+        if (l->have_info)
+                return sockaddr_format(&l->info.addr, buf, buflen);
+        return bind_spec_name(&l->spec, buf, buflen);
 }
 
 static bool socket_options_equal(const SocketConfig *a, const SocketConfig *b) {
@@ -343,14 +354,116 @@ static bool socket_options_equal(const SocketConfig *a, const SocketConfig *b) {
                streq_ptr(a->bind_to_device, b->bind_to_device) &&
                streq_ptr(a->socket_user, b->socket_user) &&
                streq_ptr(a->socket_group, b->socket_group) && a->socket_mode == b->socket_mode &&
-               a->directory_mode == b->directory_mode;
+               a->directory_mode == b->directory_mode && a->writable == b->writable &&
+               a->mq_max_messages == b->mq_max_messages &&
+               a->mq_message_size == b->mq_message_size && strv_equal(a->symlinks, b->symlinks);
 }
 
 bool listener_same(const Listener *l, const BindSpec *s) {
-        return streq(l->spec.unit->name, s->unit->name) && l->spec.family == s->family &&
-               l->spec.socktype == s->socktype && l->spec.v6only == s->v6only &&
-               sockaddr_equal(&l->spec.addr, &s->addr) &&
+        return streq(l->spec.unit->name, s->unit->name) && l->spec.v6only == s->v6only &&
+               bind_spec_same_address(&l->spec, s) &&
                socket_options_equal(&l->spec.unit->socket, &s->unit->socket);
+}
+
+/* ---- RemoveOnStop= ---- */
+
+/* The path l made in the file system: its unix socket path or FIFO, into buf; else NULL. */
+static const char *listener_file(const Listener *l, char *buf, size_t buflen) {
+        bool abstract;
+
+        if (l->spec.listen->type == LISTEN_FIFO)
+                return l->spec.path;
+        if (l->spec.family == AF_UNIX &&
+            sockaddr_unix_name(&l->spec.addr, buf, buflen, NULL, &abstract) && !abstract)
+                return buf;
+        return NULL;
+}
+
+/* Whether k (bound) has path as its unix path, FIFO or one of its Symlinks=, or name as its
+ * message queue (mqueue). */
+static bool listener_has_node(const Listener *k, const char *path, bool mqueue) {
+        char buf[sizeof(k->spec.addr.un.sun_path) + 1];
+        const char *f;
+
+        if (k->fd < 0)
+                return false;
+        if (mqueue)
+                return k->spec.listen->type == LISTEN_MQUEUE && streq(k->spec.path, path);
+        f = listener_file(k, buf, sizeof buf);
+        if (!f)
+                return false;
+        return streq(f, path) ||
+               (unit_socket_symlink_target(k->spec.unit) == k->spec.listen &&
+                strv_contains(k->spec.unit->socket.symlinks, path));
+}
+
+static bool node_in_use(const Listener *l, Listener *const *live, size_t n_live,
+                        const char *path, bool mqueue) {
+        for (size_t i = 0; i < n_live; i++)
+                if (live[i] != l && listener_has_node(live[i], path, mqueue))
+                        return true;
+        return false;
+}
+
+/* Whether the file at path is the one l's fd (borrowed) was made as: for a FIFO the same inode,
+ * for a unix socket the inode sock_diag names (else at least a socket). */
+static bool file_is_ours(const Listener *l, const char *path) {
+        struct stat st, mine;
+        dev_t dev;
+        ino_t ino;
+
+        if (lstat(path, &st) < 0)
+                return false;
+        if (l->spec.listen->type == LISTEN_FIFO)
+                return S_ISFIFO(st.st_mode) && fstat(l->fd, &mine) >= 0 &&
+                       mine.st_dev == st.st_dev && mine.st_ino == st.st_ino;
+        if (sock_diag_unix_file(l->fd, &dev, &ino) >= 0)
+                return dev == st.st_dev && ino == st.st_ino;
+        return S_ISSOCK(st.st_mode);
+}
+
+void listener_remove_nodes(const Listener *l, Listener *const *live, size_t n_live) {
+        const SocketConfig *sc = &l->spec.unit->socket;
+        char buf[sizeof(l->spec.addr.un.sun_path) + 1], now[PATH_MAX];
+        const char *file, *name = l->spec.unit->name;
+
+        if (!sc->remove_on_stop || l->fd < 0)
+                return;
+        if (l->spec.listen->type == LISTEN_MQUEUE &&
+            !node_in_use(l, live, n_live, l->spec.path, true)) {
+                if (mq_unlink(l->spec.path) >= 0)
+                        log_info("%s: removed message queue %s (RemoveOnStop=yes)", name,
+                                 l->spec.path);
+                else if (errno != ENOENT)
+                        log_warning_errno(errno, "%s: cannot remove message queue %s: %m, "
+                                          "ignoring", name, l->spec.path);
+                return;
+        }
+        file = listener_file(l, buf, sizeof buf);
+        if (!file)
+                return;
+        if (!node_in_use(l, live, n_live, file, false) && file_is_ours(l, file)) {
+                if (unlink(file) >= 0)
+                        log_info("%s: removed %s (RemoveOnStop=yes)", name, file);
+                else if (errno != ENOENT)
+                        log_warning_errno(errno, "%s: cannot remove %s: %m, ignoring", name,
+                                          file);
+        }
+        if (unit_socket_symlink_target(l->spec.unit) != l->spec.listen)
+                return;
+        STRV_FOREACH(link, sc->symlinks) {
+                ssize_t n = readlink(*link, now, sizeof now - 1);
+
+                /* Only a link that still points to the node: anything else is someone's. */
+                if (n < 0 || (size_t) n != strlen(file) || memcmp(now, file, (size_t) n) != 0 ||
+                    node_in_use(l, live, n_live, *link, false))
+                        continue;
+                if (unlink(*link) >= 0)
+                        log_info("%s: removed symlink %s (RemoveOnStop=yes)", name, *link);
+                else if (errno != ENOENT)
+                        log_warning_errno(errno, "%s: cannot remove symlink %s: %m, ignoring",
+                                          name, *link);
+        }
 }
 
 /* The one place the io source is switched: on while WATCHING. */
@@ -416,8 +529,8 @@ static int listener_on_io(sd_event_source *es, int fd, uint32_t revents, void *u
         return 0;
 }
 
-bool listener_bind_error_is_transient(int error) {
-        return IN_SET(error, -EADDRINUSE, -EADDRNOTAVAIL);
+bool listener_bind_error_is_transient(const BindSpec *spec, int error) {
+        return bind_spec_has_address(spec) && IN_SET(error, -EADDRINUSE, -EADDRNOTAVAIL);
 }
 
 static int listener_on_retry(sd_event_source *es, uint64_t usec, void *userdata);
@@ -540,12 +653,12 @@ static int listener_on_stall_timer(sd_event_source *es, uint64_t usec, void *use
         uint64_t now[LISTENER_STALL_MAX];
         int n = sock_diag_unaccepted(l->fd, now, LISTENER_STALL_MAX);
         bool still = false;
-        char a[ADDRESS_FORMAT_MAX];
+        char a[BIND_SPEC_NAME_MAX];
 
         for (int i = 0; i < n && !still; i++)
                 for (size_t k = 0; k < l->n_stall_seen && !still; k++)
                         still = now[i] == l->stall_seen[k];
-        sockaddr_format(l->have_info ? &l->info.addr : &l->spec.addr, a, sizeof a);
+        listener_name(l, a, sizeof a);
         if (still && !l->stalled)
                 log_warning("%s: a connection to %s has waited %llus and its service has not "
                             "accepted it (AcceptStallSec=): is it stuck, or not accepting on "
@@ -597,9 +710,21 @@ int listener_set_watch(Listener *l, bool on) {
         if (l->watch == LISTENER_PAUSED)
                 return 0; /* the pause's end decides */
         if (on && !l->io_source) {
-                if (!l->event || l->fd < 0)
+                if (!l->event || l->fd < 0 || l->unpollable)
                         return 0;
                 r = sd_event_add_io(l->event, &l->io_source, l->fd, EPOLLIN, listener_on_io, l);
+                if (r == -EPERM) {
+                        char a[BIND_SPEC_NAME_MAX];
+
+                        /* epoll takes no file the kernel cannot poll (a regular file on
+                         * ext4, /dev/null): nothing there can wake berthd. */
+                        l->unpollable = true;
+                        log_warning("%s: %s cannot be watched (the kernel cannot poll it: a "
+                                    "file on an ordinary file system, or a device such as "
+                                    "/dev/null), so it does not start the service, ignoring",
+                                    l->spec.unit->name, listener_name(l, a, sizeof a));
+                        return 0;
+                }
                 if (r < 0)
                         return log_error_errno(r, "%s: cannot watch its socket fd %d: %m",
                                                l->spec.unit->name, l->fd);

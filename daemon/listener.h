@@ -1,10 +1,12 @@
 /* listener: berth's sockets (SPEC §3). listener_bind() (listener-bind.c) creates and binds one
- * socket per BindSpec with every option of its unit; on EADDRINUSE it names the holder, found
- * by sock-diag; errors come back as text for the caller to log with the unit's name. The
- * result is read back from the kernel and described in one log line. A Listener is the
+ * socket per BindSpec with every option of its unit (or opens the FIFO, special file, message
+ * queue or netlink socket the spec names); on EADDRINUSE it names the holder, found by
+ * sock-diag; errors come back as text for the caller to log with the unit's name. An inet or
+ * unix socket is read back from the kernel and described in one log line. A Listener is the
  * runtime object the manager owns for each bound socket: services borrow it for the handoff,
- * and it watches its fd on the event loop while its service waits for a client (on-demand
- * start, TriggerLimit*= and PollLimit*=). */
+ * it watches its fd on the event loop while its service waits for a client (on-demand start,
+ * TriggerLimit*= and PollLimit*=), and with RemoveOnStop=yes it removes what it made in the
+ * file system when it goes. */
 #pragma once
 
 #include <stdbool.h>
@@ -33,6 +35,13 @@ int listener_sysctl_bindv6only(void);
  * Unix paths: parent directories created with DirectoryMode=, symlinks never followed, an
  * existing path removed only when it is a stale socket (connect() gets ECONNREFUSED), owner
  * (SocketUser=/SocketGroup=) and mode (SocketMode=) applied without a race.
+ * Other entries: a FIFO is made the same way (an existing FIFO of berthd's or SocketUser='s is
+ * reused, anything else refused) and opened read-write; a special file (a character device or
+ * a file, never a symlink) opened read-only, or read-write with Writable=yes; a message queue
+ * made with SocketMode= and the MessageQueue*= sizes and opened read-only; a netlink socket
+ * bound to its groups, with ReceiveBuffer=, SendBuffer= and PassCredentials=. The unit's
+ * Symlinks= are made once the unix path or FIFO they point to exists; a failure there is a
+ * warning.
  * Returns 0 and the new fd in *ret_fd (owned by the caller), or a negative errno with a
  * one-line message in err: which step failed and why; for an option that needs a privilege,
  * which option and which capability; for EADDRINUSE, the holder from sock_diag_find_holder()
@@ -42,7 +51,7 @@ int listener_sysctl_bindv6only(void);
  * Unix paths are bound under a temporary umask(0777): call it from one thread only. */
 int listener_bind(const BindSpec *spec, int *ret_fd, char *err, size_t errlen);
 
-/* Information read back from a bound socket (borrowed fd). */
+/* Information read back from a bound inet or unix socket (borrowed fd). */
 typedef struct ListenerInfo {
         SockAddr addr;   /* getsockname() */
         int family, socktype, protocol;
@@ -88,7 +97,8 @@ struct Listener {
         BindSpec spec;      /* borrows spec.unit and spec.listen from the unit that asked */
         int fd;             /* owned; -1 until bound or adopted */
         ListenerInfo info;  /* read back from the kernel once bound */
-        bool have_info;
+        bool have_info;     /* an inet or unix socket, read back */
+        bool unpollable;    /* epoll refused its fd (a regular file): it cannot be watched */
         char *fdname;       /* its name in LISTEN_FDNAMES */
 
         /* On-demand activation: the owner is the service its socket unit activates. */
@@ -133,17 +143,30 @@ static inline void listener_freep(Listener **l) {
 }
 
 /* Binds l (listener_bind()) and reads it back. Returns 0, or a negative errno with the reason
- * in err; on success err may hold one warning to log. */
+ * in err; on success err may hold warnings to log. */
 int listener_open(Listener *l, char *err, size_t errlen);
-/* The log line for a bound listener (listener_describe()). */
+/* The log line for a bound listener (listener_describe(), or bind_spec_describe() for what has
+ * no address to read back: "dm.socket: listening on FIFO /run/dm (mode 0600)"). */
 const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen);
+/* What l is bound to, in one word: the address the kernel reports, else bind_spec_name(). At
+ * least BIND_SPEC_NAME_MAX bytes hold any. Returns buf. */
+const char *listener_name(const Listener *l, char *buf, size_t buflen);
 
-/* Whether l, bound as it is, is what spec asks for: same unit, address, type, dual-stack
- * state and options. Then a daemon-reload keeps the kernel socket. */
+/* Whether l, bound as it is, is what spec asks for: same unit, address (or path, name, netlink
+ * family and group), type, dual-stack state and options. Then a daemon-reload keeps the kernel
+ * socket. */
 bool listener_same(const Listener *l, const BindSpec *spec);
 
-/* Whether a bind that failed with error (a negative errno) is worth trying again. */
-bool listener_bind_error_is_transient(int error);
+/* RemoveOnStop=yes, when l (bound) goes because berthd stops or a daemon-reload drops it, as
+ * systemd does when a socket unit stops: removes its unix socket file or FIFO (only while it is
+ * still the one l has), its message queue, and the unit's Symlinks= that still point to it.
+ * What a listener of live (the ones that stay; may be NULL) also has is kept. Logs what it
+ * removes. */
+void listener_remove_nodes(const Listener *l, Listener *const *live, size_t n_live);
+
+/* Whether a bind of spec that failed with error (a negative errno) is worth trying again: an
+ * inet or unix address that is held, or not there yet. */
+bool listener_bind_error_is_transient(const BindSpec *spec, int error);
 /* Keeps err as why l is not bound, and tries again on event, with back-off, until it binds
  * (then it logs its line and watches as its owner wants). Returns 0 or a negative errno. */
 int listener_retry_bind(Listener *l, sd_event *event, const char *err);

@@ -43,6 +43,14 @@ static void manager_free_listeners(Manager *m) {
         m->n_listeners = 0;
 }
 
+/* berthd stops, and every socket with it: RemoveOnStop= removes what they made. */
+static void manager_remove_nodes(Manager *m) {
+        for (size_t i = 0; i < m->n_listeners; i++)
+                listener_remove_nodes(m->listeners[i], NULL, 0);
+        for (size_t i = 0; i < m->n_retired; i++)
+                listener_remove_nodes(m->retired[i].listener, NULL, 0);
+}
+
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
@@ -60,6 +68,7 @@ Manager *manager_free(Manager *m) {
         if (m->cgroup_root)
                 (void) cgroup_remove(m->cgroup_root); /* empty once every service is gone */
         free(m->cgroup_root);
+        manager_remove_nodes(m);
         manager_free_listeners(m);
         for (size_t i = 0; i < m->n_retired; i++)
                 listener_free(m->retired[i].listener);
@@ -239,12 +248,14 @@ static int manager_open_listener(Manager *m, Listener *l, char *err, size_t errl
         return r;
 }
 
-/* Drops the listeners of a unit that failed midway. */
+/* Drops the listeners of a unit that failed midway (and with RemoveOnStop=yes what they made,
+ * as systemd does when a socket unit fails to start). */
 static void manager_drop_listeners_of(Manager *m, const Unit *u) {
         size_t k = 0;
 
         for (size_t i = 0; i < m->n_listeners; i++) {
                 if (m->listeners[i]->spec.unit == u) {
+                        listener_remove_nodes(m->listeners[i], NULL, 0);
                         listener_free(m->listeners[i]);
                         continue;
                 }
@@ -333,7 +344,7 @@ int manager_bind(Manager *m) {
                 if (r < 0)
                         return log_oom();
                 r = manager_open_listener(m, l, err, sizeof err);
-                if (r < 0 && listener_bind_error_is_transient(r)) {
+                if (r < 0 && listener_bind_error_is_transient(s, r)) {
                         /* The port may be freed (orphans of an earlier berthd, a server being
                          * moved over): try again once the loop runs, and keep the unit. */
                         log_error("%s:%u: %s: %s; trying again in %llus, the other units go on",
@@ -551,9 +562,10 @@ static void manager_gc(Manager *m) {
                         m->retired[k++] = *r;
                         continue;
                 }
-                char a[ADDRESS_FORMAT_MAX];
+                char a[BIND_SPEC_NAME_MAX];
                 log_info("%s: closed %s, removed by daemon-reload", r->listener->spec.unit->name,
-                         sockaddr_format(&r->listener->spec.addr, a, sizeof a));
+                         listener_name(r->listener, a, sizeof a));
+                listener_remove_nodes(r->listener, m->listeners, m->n_listeners);
                 listener_free(r->listener);
         }
         m->n_retired = k;
@@ -785,14 +797,16 @@ static Service *manager_listener_holder(Manager *m, const Listener *l) {
 }
 
 /* A listener nothing takes any more: closed now, or retired until the running service that
- * has it (holder) stops. Consumes l. */
+ * has it (holder) stops. What it made in the file system goes with it (RemoveOnStop=), unless
+ * a listener of the new set (m->listeners) has it too. Consumes l. */
 static int manager_retire_listener(Manager *m, Listener *l, Service *holder) {
-        char a[ADDRESS_FORMAT_MAX];
+        char a[BIND_SPEC_NAME_MAX];
 
         if (!holder || l->fd < 0) {
                 if (l->fd >= 0)
                         log_info("%s: closed %s, removed or changed by daemon-reload",
-                                 l->spec.unit->name, sockaddr_format(&l->spec.addr, a, sizeof a));
+                                 l->spec.unit->name, listener_name(l, a, sizeof a));
+                listener_remove_nodes(l, m->listeners, m->n_listeners);
                 listener_free(l);
                 return 0;
         }
@@ -838,33 +852,33 @@ static int manager_swap_units(Manager *m, Reload *r) {
  * while a running service has them. */
 static int manager_swap_listeners(Manager *m, Reload *r) {
         _cleanup_free_ Service **holders = calloc(m->n_listeners + 1, sizeof(Service *));
-        Listener **ls = NULL;
+        Listener **old = m->listeners, **ls = NULL;
+        size_t n_old = m->n_listeners, n = 0;
         BindPlan plan = {};
-        size_t n = 0;
         int k;
 
         if (!holders)
                 return -ENOMEM;
         k = reload_take_listeners(r, &m->failures, &ls, &n, &plan);
-        for (size_t i = 0; i < m->n_listeners; i++) {
+        for (size_t i = 0; i < n_old; i++) {
                 bool kept = false;
                 for (size_t j = 0; j < n && !kept; j++)
-                        kept = ls[j] == m->listeners[i];
+                        kept = ls[j] == old[i];
                 if (kept)
-                        m->listeners[i] = NULL;
+                        old[i] = NULL;
                 else
-                        holders[i] = manager_listener_holder(m, m->listeners[i]);
+                        holders[i] = manager_listener_holder(m, old[i]);
         }
         /* Services let go of every old listener before any is freed; relink gives them the
-         * new set. */
+         * new set. The new set is in place first: what it has, a retired listener keeps. */
         for (size_t i = 0; i < m->n_services; i++)
                 service_clear_listeners(m->services[i]);
-        for (size_t i = 0; i < m->n_listeners; i++)
-                if (m->listeners[i] && manager_retire_listener(m, m->listeners[i], holders[i]) < 0)
-                        k = -ENOMEM;
-        free(m->listeners);
         m->listeners = ls;
         m->n_listeners = n;
+        for (size_t i = 0; i < n_old; i++)
+                if (old[i] && manager_retire_listener(m, old[i], holders[i]) < 0)
+                        k = -ENOMEM;
+        free(old);
         bind_plan_done(&m->plan);
         m->plan = plan;
         return k;

@@ -4,9 +4,16 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "common/strv.h"
 #include "daemon/plan-print.h"
 
-static void describe_options(const SocketConfig *c, int socktype, char *buf, size_t len) {
+/* The options that apply to spec, as written in its unit. */
+static void describe_options(const BindSpec *spec, char *buf, size_t len) {
+        const SocketConfig *c = &spec->unit->socket;
+        bool sock = bind_spec_has_address(spec), inet = socket_family_is_inet(spec->family);
+        /* What RemoveOnStop= removes: a unix socket file, a FIFO, a message queue. */
+        bool node = (spec->family == AF_UNIX && spec->addr.un.sun_path[0] != '\0') ||
+                    IN_SET(spec->listen->type, LISTEN_FIFO, LISTEN_MQUEUE);
         size_t n = 0;
         buf[0] = 0;
 
@@ -22,23 +29,30 @@ static void describe_options(const SocketConfig *c, int socktype, char *buf, siz
                 }                                                                                  \
         } while (0)
 
-        if (socktype != SOCK_DGRAM) {
+        if (sock && spec->socktype != SOCK_DGRAM) {
                 OPT(c->backlog >= 0, "Backlog=%d", c->backlog);
                 OPT(c->backlog < 0, "Backlog=somaxconn");
         }
         OPT(c->accept, "Accept=yes");
-        OPT(c->reuse_port, "ReusePort=yes");
-        OPT(c->free_bind, "FreeBind=yes");
-        OPT(c->transparent, "Transparent=yes");
-        OPT(c->no_delay, "NoDelay=yes");
-        OPT(c->keep_alive, "KeepAlive=yes");
-        OPT(c->defer_accept_usec > 0, "DeferAcceptSec=%llus",
+        OPT(inet && c->reuse_port, "ReusePort=yes");
+        OPT(inet && c->free_bind, "FreeBind=yes");
+        OPT(inet && c->transparent, "Transparent=yes");
+        OPT(inet && c->no_delay, "NoDelay=yes");
+        OPT(inet && c->keep_alive, "KeepAlive=yes");
+        OPT(inet && c->defer_accept_usec > 0, "DeferAcceptSec=%llus",
             (unsigned long long) (c->defer_accept_usec / USEC_PER_SEC));
-        OPT(c->receive_buffer > 0, "ReceiveBuffer=%llu", (unsigned long long) c->receive_buffer);
-        OPT(c->send_buffer > 0, "SendBuffer=%llu", (unsigned long long) c->send_buffer);
-        OPT(c->bind_to_device, "BindToDevice=%s", c->bind_to_device);
-        OPT(c->pass_credentials, "PassCredentials=yes");
+        OPT(bind_spec_is_socket(spec) && c->receive_buffer > 0, "ReceiveBuffer=%llu",
+            (unsigned long long) c->receive_buffer);
+        OPT(bind_spec_is_socket(spec) && c->send_buffer > 0, "SendBuffer=%llu",
+            (unsigned long long) c->send_buffer);
+        OPT(inet && c->bind_to_device, "BindToDevice=%s", c->bind_to_device);
+        OPT(c->pass_credentials && (spec->family == AF_UNIX || spec->family == AF_NETLINK),
+            "PassCredentials=yes");
         OPT(c->non_blocking, "NonBlocking=yes");
+        OPT(node && c->remove_on_stop, "RemoveOnStop=yes");
+        if (c->symlinks && unit_socket_symlink_target(spec->unit) == spec->listen)
+                STRV_FOREACH(l, c->symlinks)
+                        OPT(true, "symlink %s", *l);
 #undef OPT
 }
 
@@ -76,15 +90,16 @@ void plan_print(FILE *f, Unit **units, size_t n_units, const BindPlan *plan,
                 }
                 for (size_t k = 0; k < plan->n_specs; k++) {
                         const BindSpec *s = &plan->specs[k];
-                        char d[ADDRESS_FORMAT_MAX + 128], opts[512];
+                        char d[BIND_SPEC_DESCRIBE_MAX], opts[4096];
 
                         if (s->unit != u)
                                 continue;
                         n_sockets++;
-                        describe_options(&u->socket, s->socktype, opts, sizeof opts);
-                        fprintf(f, "  %s=%s (%s:%u)\n    bind %s%s%s\n",
+                        describe_options(s, opts, sizeof opts);
+                        fprintf(f, "  %s=%s (%s:%u)\n    %s %s%s%s\n",
                                 listen_type_to_string(s->listen->type), s->listen->text,
                                 strempty(s->listen->origin.file), s->listen->origin.line,
+                                bind_spec_is_socket(s) ? "bind" : "open",
                                 bind_spec_describe(s, d, sizeof d), opts[0] ? "; " : "", opts);
                 }
         }

@@ -270,8 +270,7 @@ int reload_diff_sockets(Listener *const *old, size_t n_old, const BindPlan *plan
                         continue;
                 for (size_t k = 0; k < n_old; k++)
                         if (!taken[k] && streq(old[k]->spec.unit->name, sp->unit->name) &&
-                            old[k]->spec.socktype == sp->socktype &&
-                            sockaddr_equal(&old[k]->spec.addr, &sp->addr)) {
+                            bind_spec_same_address(&old[k]->spec, sp)) {
                                 actions[j] = RELOAD_SOCKET_REBIND;
                                 index[j] = k;
                                 taken[k] = true;
@@ -420,7 +419,7 @@ int reload_sockets(Reload *r, Listener *const *old, size_t n_old, ReloadBindFunc
                 return k;
         for (size_t j = 0; j < r->plan.n_specs; j++) {
                 const BindSpec *sp = &r->plan.specs[j];
-                char err[LISTENER_ERROR_MAX] = "", a[ADDRESS_FORMAT_MAX];
+                char err[LISTENER_ERROR_MAX] = "", a[BIND_SPEC_NAME_MAX];
 
                 if (unit_failures_find(&r->failed, sp->unit->name))
                         continue;
@@ -438,7 +437,7 @@ int reload_sockets(Reload *r, Listener *const *old, size_t n_old, ReloadBindFunc
                         Listener *o = old[old_index[j]];
                         log_info("daemon-reload: %s: the options of %s changed; closing the old "
                                  "socket to bind the new one",
-                                 sp->unit->name, sockaddr_format(&sp->addr, a, sizeof a));
+                                 sp->unit->name, bind_spec_name(sp, a, sizeof a));
                         o->fd = safe_close(o->fd);
                         err[0] = 0;
                         k = bind(r->listeners[j], err, sizeof err, userdata);

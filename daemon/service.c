@@ -836,12 +836,12 @@ void service_on_timer(Service *s, ServiceTimer t) {
 /* ---- sockets and activation ---- */
 
 void service_on_trigger(Service *s, Listener *l) {
-        char a[ADDRESS_FORMAT_MAX];
+        char a[BIND_SPEC_NAME_MAX];
 
         if (!IN_SET(s->state, SERVICE_DEAD, SERVICE_FAILED) || s->shutting_down)
                 return;
         log_info("%s: a client is waiting on %s, starting", service_name(s),
-                 l && l->have_info ? sockaddr_format(&l->info.addr, a, sizeof a) : "its socket");
+                 l ? listener_name(l, a, sizeof a) : "its socket");
         if (service_conditions(s) <= 0)
                 return;
         service_enter_start(s, true);

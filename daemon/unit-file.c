@@ -29,7 +29,11 @@ DEFINE_STRING_TABLE(unit_type, UnitType, [UNIT_SOCKET] = "socket", [UNIT_SERVICE
 DEFINE_STRING_TABLE(listen_type, ListenType,
              [LISTEN_STREAM] = "ListenStream",
              [LISTEN_DATAGRAM] = "ListenDatagram",
-             [LISTEN_SEQPACKET] = "ListenSequentialPacket")
+             [LISTEN_SEQPACKET] = "ListenSequentialPacket",
+             [LISTEN_FIFO] = "ListenFIFO",
+             [LISTEN_SPECIAL] = "ListenSpecial",
+             [LISTEN_NETLINK] = "ListenNetlink",
+             [LISTEN_MQUEUE] = "ListenMessageQueue")
 DEFINE_STRING_TABLE(bind_ipv6_only, BindIPv6Only,
              [BIND_IPV6_ONLY_BOTH] = "both",
              [BIND_IPV6_ONLY_IPV6_ONLY] = "ipv6-only",
@@ -149,6 +153,7 @@ Unit *unit_free(Unit *u) {
         free(u->socket.socket_user);
         free(u->socket.socket_group);
         free(u->socket.bind_to_device);
+        strv_free(u->socket.symlinks);
 
         exec_command_list_free(&u->service.exec_start, &u->service.n_exec_start);
         exec_command_list_free(&u->service.exec_start_pre, &u->service.n_exec_start_pre);
@@ -245,35 +250,87 @@ static int unit_new(const char *name, UnitType type, Unit **ret) {
         return 0;
 }
 
+/* The entry Symlinks= points to: the one unix socket path or FIFO of the unit, as systemd's
+ * socket_find_symlink_target(). NULL when there is none, or more than one. */
+const SocketListen *unit_socket_symlink_target(const Unit *u) {
+        const SocketListen *found = NULL;
+
+        for (size_t i = 0; i < u->socket.n_listens; i++) {
+                const SocketListen *l = &u->socket.listens[i];
+
+                if (l->type != LISTEN_FIFO && !(listen_type_has_address(l->type) &&
+                                                l->address.kind == ADDRESS_UNIX_PATH))
+                        continue;
+                if (found)
+                        return NULL;
+                found = l;
+        }
+        return found;
+}
+
+static bool socket_has_listen(const SocketConfig *s, ListenType t) {
+        for (size_t i = 0; i < s->n_listens; i++)
+                if (s->listens[i].type == t)
+                        return true;
+        return false;
+}
+
+/* The socket checks that need every file read. */
+static void socket_verify(LoadContext *c) {
+        Unit *u = c->u;
+        SocketConfig *s = &u->socket;
+
+        if (s->n_listens == 0 && !u->is_template)
+                load_report(c, LOG_ERR, u->path, 0,
+                            "Socket unit has no Listen setting (ListenStream=, ListenDatagram=, "
+                            "ListenSequentialPacket=, ListenFIFO=, ListenSpecial=, "
+                            "ListenNetlink= or ListenMessageQueue=)");
+        if (s->accept && s->service)
+                load_report(c, LOG_ERR, c->service_origin.file, c->service_origin.line,
+                            "Service= cannot be used with Accept=yes: each connection "
+                            "starts an instance of the template NAME@.service");
+        for (size_t i = 0; s->accept && i < s->n_listens; i++) {
+                const SocketListen *l = &s->listens[i];
+                char q[QUOTE_SIZE];
+
+                if (l->type == LISTEN_STREAM || l->type == LISTEN_SEQPACKET)
+                        continue;
+                load_report(c, LOG_ERR, l->origin.file, l->origin.line,
+                            "Accept=yes needs stream or sequential packet sockets, but "
+                            "%s=%s cannot accept connections",
+                            listen_type_to_string(l->type), cut(l->text, q));
+                break;
+        }
+        /* A template's entries may be read in its instances only (specifiers). */
+        if (s->symlinks && !u->is_template && !unit_socket_symlink_target(u))
+                load_report(c, LOG_ERR, c->symlinks_origin.file, c->symlinks_origin.line,
+                            "Symlinks= needs exactly one unix socket path or FIFO to link to "
+                            "(such as ListenStream=/run/app.sock or ListenFIFO=/run/app.fifo), "
+                            "and this unit has none or more than one");
+        if (s->writable && !u->is_template && !socket_has_listen(s, LISTEN_SPECIAL))
+                load_report(c, LOG_WARNING, c->writable_origin.file, c->writable_origin.line,
+                            "Writable= applies to ListenSpecial= only, and this unit has none, "
+                            "ignoring");
+        if ((s->mq_max_messages > 0) != (s->mq_message_size > 0))
+                load_report(c, LOG_WARNING, c->mq_origin.file, c->mq_origin.line,
+                            "MessageQueueMaxMessages= and MessageQueueMessageSize= take effect "
+                            "only together (as in systemd): the kernel's defaults apply to "
+                            "both, ignoring");
+        else if (s->mq_max_messages > 0 && !u->is_template &&
+                 !socket_has_listen(s, LISTEN_MQUEUE))
+                load_report(c, LOG_WARNING, c->mq_origin.file, c->mq_origin.line,
+                            "MessageQueueMaxMessages= and MessageQueueMessageSize= apply to "
+                            "ListenMessageQueue= only, and this unit has none, ignoring");
+        if (!c->trigger_limit_burst_set)
+                s->trigger_limit_burst = s->accept ? 200 : 20;
+}
+
 /* Checks that need every file read: what a whole unit must have. */
 static void unit_verify(LoadContext *c) {
         Unit *u = c->u;
 
         if (u->type == UNIT_SOCKET) {
-                SocketConfig *s = &u->socket;
-
-                if (s->n_listens == 0 && !u->is_template)
-                        load_report(c, LOG_ERR, u->path, 0,
-                                    "Socket unit has no ListenStream=, ListenDatagram= or "
-                                    "ListenSequentialPacket= setting");
-                if (s->accept && s->service)
-                        load_report(c, LOG_ERR, c->service_origin.file, c->service_origin.line,
-                                    "Service= cannot be used with Accept=yes: each connection "
-                                    "starts an instance of the template NAME@.service");
-                if (s->accept)
-                        for (size_t i = 0; i < s->n_listens; i++)
-                                if (s->listens[i].type == LISTEN_DATAGRAM) {
-                                        char q[QUOTE_SIZE];
-                                        load_report(c, LOG_ERR, s->listens[i].origin.file,
-                                                    s->listens[i].origin.line,
-                                                    "Accept=yes needs stream or sequential "
-                                                    "packet sockets, but ListenDatagram=%s "
-                                                    "cannot accept connections",
-                                                    cut(s->listens[i].text, q));
-                                        break;
-                                }
-                if (!c->trigger_limit_burst_set)
-                        s->trigger_limit_burst = s->accept ? 200 : 20;
+                socket_verify(c);
         } else {
                 ServiceConfig *s = &u->service;
 

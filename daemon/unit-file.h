@@ -40,13 +40,24 @@ typedef enum UnitType {
         _UNIT_TYPE_INVALID = -EINVAL,
 } UnitType;
 
+/* Every Listen type of systemd.socket(5). The first three take a listen address; the others
+ * a path, a name or a netlink family (SocketListen). */
 typedef enum ListenType {
         LISTEN_STREAM,
         LISTEN_DATAGRAM,
         LISTEN_SEQPACKET,
+        LISTEN_FIFO,
+        LISTEN_SPECIAL,
+        LISTEN_NETLINK,
+        LISTEN_MQUEUE,
         _LISTEN_TYPE_MAX,
         _LISTEN_TYPE_INVALID = -EINVAL,
 } ListenType;
+
+/* Whether entries of type t hold a ListenAddress (stream, datagram, seqpacket). */
+static inline bool listen_type_has_address(ListenType t) {
+        return t == LISTEN_STREAM || t == LISTEN_DATAGRAM || t == LISTEN_SEQPACKET;
+}
 
 typedef enum BindIPv6Only {
         BIND_IPV6_ONLY_BOTH,     /* absent key, or "both" */
@@ -65,8 +76,12 @@ typedef struct UnitOrigin {
 
 typedef struct SocketListen {
         ListenType type;
-        ListenAddress address;
-        char *text; /* as written, owned */
+        ListenAddress address;  /* stream, datagram, seqpacket */
+        char *path;             /* FIFO, special: an absolute path, simplified; message queue:
+                                 * "/name". Owned; NULL for the other types */
+        int netlink_family;     /* netlink: the protocol, NETLINK_ROUTE ... */
+        unsigned netlink_group; /* netlink: nl_groups as written (a bit mask, as in systemd) */
+        char *text;             /* as written, owned */
         UnitOrigin origin;
 } SocketListen;
 
@@ -81,9 +96,13 @@ typedef struct SocketConfig {
         char *service;             /* Service=, or NULL for the default NAME.service */
         char *fdname;              /* FileDescriptorName=, or NULL for the unit's name */
         char *socket_user, *socket_group;
-        mode_t socket_mode;        /* default 0666 */
+        mode_t socket_mode;        /* default 0666; also FIFOs and message queues */
         mode_t directory_mode;     /* default 0755 */
         bool remove_on_stop;
+        char **symlinks;           /* Symlinks=: absolute paths, to the one unix path or FIFO */
+        bool writable;             /* Writable=: ListenSpecial= opens read-write */
+        unsigned mq_max_messages;  /* MessageQueueMaxMessages=; 0: unset */
+        unsigned mq_message_size;  /* MessageQueueMessageSize=; 0: unset */
         bool reuse_port, free_bind, transparent, no_delay, keep_alive, pass_credentials;
         usec_t keep_alive_time_usec;     /* 0: unset */
         usec_t keep_alive_interval_usec; /* 0: unset */
@@ -270,8 +289,12 @@ char *unit_socket_service_name(const Unit *u);
  * the ".socket" suffix, as systemd does. Returns a malloc'ed string or NULL. */
 char *unit_socket_fdname(const Unit *u);
 
+/* The entry Symlinks= links to: the unit's one unix socket path or FIFO (borrowed), or NULL when
+ * it has none or more than one (then Symlinks= is an error). */
+const SocketListen *unit_socket_symlink_target(const Unit *u);
+
 const char *unit_type_to_string(UnitType t);
-const char *listen_type_to_string(ListenType t);    /* "ListenStream" ... */
+const char *listen_type_to_string(ListenType t);    /* "ListenStream" ... "ListenFIFO" ... */
 const char *bind_ipv6_only_to_string(BindIPv6Only b);
 BindIPv6Only bind_ipv6_only_from_string(const char *s);
 const char *service_type_to_string(ServiceType t);

@@ -6,6 +6,7 @@
  * warning saying so instead of "unknown key". Sections not for the unit's type and unknown ones
  * are skipped whole with a warning, X- sections silently. Pure: no logging. */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "common/address.h"
 #include "common/macro.h"
 #include "common/parse-util.h"
+#include "common/socket-util.h"
 #include "daemon/specifier.h"
 #include "daemon/unit-exec.h"
 #include "daemon/unit-file.h"
@@ -24,8 +26,10 @@
 /* ---- the lists the keys fill ---- */
 
 void socket_config_listens_free(SocketConfig *s) {
-        for (size_t i = 0; i < s->n_listens; i++)
+        for (size_t i = 0; i < s->n_listens; i++) {
+                free(s->listens[i].path);
                 free(s->listens[i].text);
+        }
         free(s->listens);
         s->listens = NULL;
         s->n_listens = 0;
@@ -96,12 +100,109 @@ static int key_timeout_sec(LoadContext *c, const ConfigItem *it, const char *val
         return r;
 }
 
+/* ListenNetlink=: "FAMILY [GROUP]", the family by name or number, as systemd's
+ * socket_address_parse_netlink() reads it. */
+static int parse_netlink(const char *value, int *ret_family, unsigned *ret_group) {
+        size_t n = strcspn(value, " \t");
+        const char *rest = value + n + strspn(value + n, " \t");
+        unsigned group = 0;
+        char family[32];
+        int f;
+
+        if (n == 0 || n >= sizeof family)
+                return -EINVAL;
+        memcpy(family, value, n);
+        family[n] = '\0';
+        f = netlink_family_from_string(family);
+        if (f < 0 || (*rest && parse_unsigned(rest, &group) < 0))
+                return -EINVAL;
+        *ret_family = f;
+        *ret_group = group;
+        return 0;
+}
+
+/* A POSIX message queue name: one leading '/', and a name mq_open() takes. */
+static bool mqueue_name_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        return s[0] == '/' && n >= 2 && n <= NAME_MAX + 1 && !strchr(s + 1, '/') &&
+               !streq(s, "/.") && !streq(s, "/..");
+}
+
+/* Parses value as an entry of it->arg's type into *l (l->path malloc'ed). Returns 0, 1 when
+ * the value is invalid (reported), or -ENOMEM. */
+static int listen_parse(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                        SocketListen *l) {
+        char err[ADDRESS_ERROR_MAX] = "", q[QUOTE_SIZE];
+        int r;
+
+        switch (l->type) {
+        case LISTEN_STREAM:
+        case LISTEN_DATAGRAM:
+        case LISTEN_SEQPACKET:
+                r = address_parse(value, &l->address, err, sizeof err);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        report(c, LOG_ERR, line, "Invalid address in %s='%s': %s", it->key,
+                               cut(value, q), err[0] ? err : "not a listen address");
+                        return 1;
+                }
+                if (l->type == LISTEN_SEQPACKET && !address_is_unix(&l->address)) {
+                        report(c, LOG_ERR, line,
+                               "Invalid address in %s='%s': sequential packet sockets are unix "
+                               "only; write a path such as /run/app.sock or an abstract name "
+                               "such as @app", it->key, cut(value, q));
+                        return 1;
+                }
+                return 0;
+        case LISTEN_FIFO:
+        case LISTEN_SPECIAL:
+                r = parse_absolute_path(value, &l->path);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        load_invalid(c, line, it->key, value,
+                                     l->type == LISTEN_FIFO
+                                             ? "an absolute path without '..', such as "
+                                               "/run/app.fifo"
+                                             : "the absolute path of an existing file, such as "
+                                               "/dev/kmsg");
+                        return 1;
+                }
+                return 0;
+        case LISTEN_MQUEUE:
+                if (!mqueue_name_is_valid(value)) {
+                        load_invalid(c, line, it->key, value,
+                                     "a message queue name: '/' and then up to 255 characters "
+                                     "without '/', such as /app");
+                        return 1;
+                }
+                l->path = strdup(value);
+                return l->path ? 0 : -ENOMEM;
+        case LISTEN_NETLINK:
+                if (parse_netlink(value, &l->netlink_family, &l->netlink_group) < 0) {
+                        load_invalid(c, line, it->key, value,
+                                     "a netlink family (route, audit, kobject-uevent, generic, "
+                                     "..., or a number below 32) and an optional multicast "
+                                     "group number, such as 'kobject-uevent 1'");
+                        return 1;
+                }
+                return 0;
+        case _LISTEN_TYPE_MAX:
+        case _LISTEN_TYPE_INVALID:
+                break;
+        }
+        return -EINVAL;
+}
+
 static int key_listen(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                       void *data) {
         SocketConfig *s = &c->u->socket;
-        char err[ADDRESS_ERROR_MAX] = "", q[QUOTE_SIZE];
-        ListenAddress a;
-        char *text;
+        SocketListen l = {
+                .type = (ListenType) it->arg,
+                .origin = { c->file, line },
+        };
         int r;
 
         if (!*value) {
@@ -114,35 +215,39 @@ static int key_listen(LoadContext *c, const ConfigItem *it, const char *value, u
                        UNIT_LISTEN_MAX, it->key);
                 return 0;
         }
-        r = address_parse(value, &a, err, sizeof err);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                report(c, LOG_ERR, line, "Invalid address in %s='%s': %s", it->key,
-                       cut(value, q), err[0] ? err : "not a listen address");
-                return 0;
+        r = listen_parse(c, it, value, line, &l);
+        if (r == 0) {
+                l.text = strdup(value);
+                if (!l.text || array_reserve_one(&s->listens, s->n_listens,
+                                                 sizeof(SocketListen)) < 0)
+                        r = -ENOMEM;
         }
-        if (it->arg == LISTEN_SEQPACKET && !address_is_unix(&a)) {
-                report(c, LOG_ERR, line,
-                       "Invalid address in %s='%s': sequential packet sockets are unix only; "
-                       "write a path such as /run/app.sock or an abstract name such as @app",
-                       it->key, cut(value, q));
-                return 0;
+        if (r != 0) {
+                free(l.path);
+                free(l.text);
+                return r < 0 ? r : 0;
         }
-        text = strdup(value);
-        if (!text)
-                return -ENOMEM;
-        if (array_reserve_one(&s->listens, s->n_listens, sizeof(SocketListen)) < 0) {
-                free(text);
-                return -ENOMEM;
-        }
-        s->listens[s->n_listens++] = (SocketListen) {
-                .type = (ListenType) it->arg,
-                .address = a,
-                .text = text,
-                .origin = { c->file, line },
-        };
+        s->listens[s->n_listens++] = l;
         return 0;
+}
+
+/* Symlinks=, Writable= and MessageQueue*=: their lines, for the checks of the whole unit. */
+static int key_symlinks(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                        void *data) {
+        c->symlinks_origin = (UnitOrigin) { c->file, line };
+        return value_word_list(c, it, value, line, data);
+}
+
+static int key_writable(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                        void *data) {
+        c->writable_origin = (UnitOrigin) { c->file, line };
+        return value_bool(c, it, value, line, data);
+}
+
+static int key_mq_attribute(LoadContext *c, const ConfigItem *it, const char *value,
+                            unsigned line, void *data) {
+        c->mq_origin = (UnitOrigin) { c->file, line };
+        return value_unsigned(c, it, value, line, data);
 }
 
 static int key_socket_service(LoadContext *c, const ConfigItem *it, const char *value,
@@ -417,6 +522,10 @@ static const ConfigItem config_items[] = {
         { SO, "ListenStream", key_listen, NOFIELD, LISTEN_STREAM },
         { SO, "ListenDatagram", key_listen, NOFIELD, LISTEN_DATAGRAM },
         { SO, "ListenSequentialPacket", key_listen, NOFIELD, LISTEN_SEQPACKET },
+        { SO, "ListenFIFO", key_listen, NOFIELD, LISTEN_FIFO },
+        { SO, "ListenSpecial", key_listen, NOFIELD, LISTEN_SPECIAL },
+        { SO, "ListenNetlink", key_listen, NOFIELD, LISTEN_NETLINK },
+        { SO, "ListenMessageQueue", key_listen, NOFIELD, LISTEN_MQUEUE },
         { SO, "BindIPv6Only", key_bind_ipv6_only, FIELD(socket.bind_ipv6_only),
           ENUM_BIND_IPV6_ONLY },
         { SO, "Backlog", value_backlog, FIELD(socket.backlog), 0 },
@@ -428,6 +537,10 @@ static const ConfigItem config_items[] = {
         { SO, "SocketMode", value_mode, FIELD(socket.socket_mode), 07777 },
         { SO, "DirectoryMode", value_mode, FIELD(socket.directory_mode), 07777 },
         { SO, "RemoveOnStop", value_bool, FIELD(socket.remove_on_stop), 0 },
+        { SO, "Symlinks", key_symlinks, FIELD(socket.symlinks), WORDS_PATHS },
+        { SO, "Writable", key_writable, FIELD(socket.writable), 0 },
+        { SO, "MessageQueueMaxMessages", key_mq_attribute, FIELD(socket.mq_max_messages), 1 },
+        { SO, "MessageQueueMessageSize", key_mq_attribute, FIELD(socket.mq_message_size), 1 },
         { SO, "ReusePort", value_bool, FIELD(socket.reuse_port), 0 },
         { SO, "FreeBind", value_bool, FIELD(socket.free_bind), 0 },
         { SO, "Transparent", value_bool, FIELD(socket.transparent), 0 },
@@ -453,14 +566,8 @@ static const ConfigItem config_items[] = {
         { SO, "AcceptStallSec", value_sec, FIELD(socket.accept_stall_usec), SEC_INFINITY_IS_ZERO },
         { SO, "NonBlocking", value_bool, FIELD(socket.non_blocking), 0 },
         /* systemd.socket(5) keys berth does not implement. */
-        { SO, "ListenFIFO", key_unsupported, NOFIELD, 0 },
-        { SO, "ListenSpecial", key_unsupported, NOFIELD, 0 },
-        { SO, "ListenNetlink", key_unsupported, NOFIELD, 0 },
-        { SO, "ListenMessageQueue", key_unsupported, NOFIELD, 0 },
         { SO, "ListenUSBFunction", key_unsupported, NOFIELD, 0 },
         { SO, "SocketProtocol", key_unsupported, NOFIELD, 0 },
-        { SO, "Symlinks", key_unsupported, NOFIELD, 0 },
-        { SO, "Writable", key_unsupported, NOFIELD, 0 },
         { SO, "FlushPending", key_unsupported, NOFIELD, 0 },
         { SO, "Priority", key_unsupported, NOFIELD, 0 },
         { SO, "Mark", key_unsupported, NOFIELD, 0 },
@@ -474,8 +581,6 @@ static const ConfigItem config_items[] = {
         { SO, "Timestamping", key_unsupported, NOFIELD, 0 },
         { SO, "TCPCongestion", key_unsupported, NOFIELD, 0 },
         { SO, "PipeSize", key_unsupported, NOFIELD, 0 },
-        { SO, "MessageQueueMaxMessages", key_unsupported, NOFIELD, 0 },
-        { SO, "MessageQueueMessageSize", key_unsupported, NOFIELD, 0 },
         { SO, "SmackLabel", key_unsupported, NOFIELD, 0 },
         { SO, "SmackLabelIPIn", key_unsupported, NOFIELD, 0 },
         { SO, "SmackLabelIPOut", key_unsupported, NOFIELD, 0 },

@@ -40,6 +40,7 @@ typedef struct LoadContext {
         SectionKind section;
         unsigned n_errors;
         UnitOrigin service_origin; /* Service=, for the Accept=yes check */
+        UnitOrigin symlinks_origin, writable_origin, mq_origin; /* for unit_verify() */
         bool trigger_limit_burst_set;
         /* Sandboxing keys berth does not apply, told once per unit (unit_keys_finish()). */
         char sandboxing[256];

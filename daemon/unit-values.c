@@ -375,7 +375,9 @@ int value_ifname(LoadContext *c, const ConfigItem *it, const char *value, unsign
         return value_string(c, it, value, line, data);
 }
 
-typedef bool (*WordCheck)(const char *w);
+/* Checks one word of a list: returns 0 (it may replace *w with its canonical form), -EINVAL
+ * when the word is not valid, or -ENOMEM. */
+typedef int (*WordCheck)(char **w);
 
 /* Any unit name, of any type (WantedBy=multi-user.target). */
 static bool unit_name_is_valid_any(const char *name) {
@@ -393,14 +395,26 @@ static bool unit_name_is_valid_any(const char *name) {
         return true;
 }
 
-static bool check_user_group(const char *w) {
-        return user_group_name_is_valid(w);
+static int check_user_group(char **w) {
+        return user_group_name_is_valid(*w) ? 0 : -EINVAL;
 }
-static bool check_socket_name(const char *w) {
-        return unit_name_to_type(w) == UNIT_SOCKET;
+static int check_socket_name(char **w) {
+        return unit_name_to_type(*w) == UNIT_SOCKET ? 0 : -EINVAL;
 }
-static bool check_unit_name(const char *w) {
-        return unit_name_is_valid_any(w);
+static int check_unit_name(char **w) {
+        return unit_name_is_valid_any(*w) ? 0 : -EINVAL;
+}
+/* Simplified as systemd simplifies paths ("//" and "/./" go), so that equal paths compare
+ * equal. */
+static int check_absolute_path(char **w) {
+        char *p;
+        int r = parse_absolute_path(*w, &p);
+
+        if (r < 0)
+                return r;
+        free(*w);
+        *w = p;
+        return 0;
 }
 
 static const struct {
@@ -412,6 +426,8 @@ static const struct {
                             "socket unit names such as web.socket, separated by blanks" },
         [WORDS_UNITS] = { check_unit_name,
                           "unit names such as multi-user.target, separated by blanks" },
+        [WORDS_PATHS] = { check_absolute_path,
+                          "absolute paths without '..', separated by blanks" },
 };
 
 /* A list of words (arg: index into word_checks); empty resets. */
@@ -440,8 +456,11 @@ int value_word_list(LoadContext *c, const ConfigItem *it, const char *value, uns
                         load_invalid(c, line, it->key, value, word_checks[it->arg].expected);
                         return 0;
                 }
-                if (!word_checks[it->arg].check(w)) {
+                r = word_checks[it->arg].check(&w);
+                if (r < 0) {
                         free(w);
+                        if (r == -ENOMEM)
+                                return r;
                         load_invalid(c, line, it->key, value, word_checks[it->arg].expected);
                         return 0;
                 }

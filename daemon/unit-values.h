@@ -40,6 +40,7 @@ enum {
         WORDS_GROUPS,
         WORDS_SOCKETS,
         WORDS_UNITS,
+        WORDS_PATHS,   /* absolute paths, simplified */
 };
 
 /* char *: a copy of value, or NULL for "". */

@@ -65,10 +65,28 @@ static void check_unit(const Unit *u) {
                 if (u->socket.n_listens == 0 || u->socket.n_listens > UNIT_LISTEN_MAX)
                         abort();
                 for (size_t i = 0; i < u->socket.n_listens; i++) {
-                        if (!u->socket.listens[i].text)
+                        const SocketListen *l = &u->socket.listens[i];
+
+                        if (!l->text || !listen_type_to_string(l->type))
                                 abort();
-                        check_origin(&u->socket.listens[i].origin);
+                        /* FIFO, special file, message queue: a path or name; else none. */
+                        if ((l->type == LISTEN_FIFO || l->type == LISTEN_SPECIAL ||
+                             l->type == LISTEN_MQUEUE) != (l->path != NULL))
+                                abort();
+                        if (l->path && (l->path[0] != '/' || strstr(l->path, "//")))
+                                abort();
+                        if (l->type == LISTEN_MQUEUE && strchr(l->path + 1, '/'))
+                                abort();
+                        if (l->type == LISTEN_NETLINK &&
+                            (l->netlink_family < 0 || l->netlink_family >= 32))
+                                abort();
+                        check_origin(&l->origin);
                 }
+                STRV_FOREACH(link, u->socket.symlinks)
+                        if ((*link)[0] != '/')
+                                abort();
+                if (u->socket.symlinks && !unit_socket_symlink_target(u))
+                        abort();
                 if (u->socket.max_connections == 0 || u->socket.backlog < -1)
                         abort();
                 if (!svc || !fdname || unit_name_to_type(svc) != UNIT_SERVICE)

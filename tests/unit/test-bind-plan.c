@@ -1,4 +1,5 @@
-/* bind-plan: the dual-stack decision per socket, and the overlap matrix across units. */
+/* bind-plan: the dual-stack decision per socket, the overlap matrix across units (sockets,
+ * FIFOs, special files, message queues, netlink), and what --check says of each spec. */
 #include <check.h>
 #include <stdio.h>
 #include <syslog.h>
@@ -7,7 +8,7 @@
 #include "daemon/bind-plan.h"
 #include "tests/unit/test-util.h"
 
-#define MAX_LISTENS 4
+#define MAX_LISTENS 8
 
 typedef struct TestUnit {
         Unit unit;
@@ -15,10 +16,10 @@ typedef struct TestUnit {
         char file[64];
 } TestUnit;
 
-/* "ListenStream=127.0.0.1:80" or "ListenDatagram=..." */
+/* "ListenStream=127.0.0.1:80", "ListenFIFO=/run/x", "ListenNetlink=kobject-uevent 1", ... */
 static void add_listen(TestUnit *t, const char *assignment) {
         SocketListen *l = &t->listens[t->unit.socket.n_listens];
-        char err[ADDRESS_ERROR_MAX];
+        char err[ADDRESS_ERROR_MAX], family[32];
         const char *v;
 
         ck_assert_uint_lt(t->unit.socket.n_listens, MAX_LISTENS);
@@ -28,9 +29,25 @@ static void add_listen(TestUnit *t, const char *assignment) {
                 l->type = LISTEN_DATAGRAM;
         else if ((v = startswith(assignment, "ListenSequentialPacket=")))
                 l->type = LISTEN_SEQPACKET;
+        else if ((v = startswith(assignment, "ListenFIFO=")))
+                l->type = LISTEN_FIFO;
+        else if ((v = startswith(assignment, "ListenSpecial=")))
+                l->type = LISTEN_SPECIAL;
+        else if ((v = startswith(assignment, "ListenMessageQueue=")))
+                l->type = LISTEN_MQUEUE;
+        else if ((v = startswith(assignment, "ListenNetlink=")))
+                l->type = LISTEN_NETLINK;
         else
                 ck_abort_msg("bad assignment %s", assignment);
-        ck_assert_msg(address_parse(v, &l->address, err, sizeof err) == 0, "%s: %s", v, err);
+        if (l->type == LISTEN_NETLINK) {
+                ck_assert_int_ge(sscanf(v, "%31s %u", family, &l->netlink_group), 1);
+                l->netlink_family = netlink_family_from_string(family);
+                ck_assert_int_ge(l->netlink_family, 0);
+        } else if (!listen_type_has_address(l->type))
+                l->path = (char *) v;
+        else
+                ck_assert_msg(address_parse(v, &l->address, err, sizeof err) == 0, "%s: %s", v,
+                              err);
         l->text = (char *) v;
         l->origin.file = t->file;
         l->origin.line = t->unit.socket.n_listens + 2;
@@ -45,6 +62,7 @@ static void test_unit_init(TestUnit *t, const char *name, BindIPv6Only policy, b
         t->unit.socket.bind_ipv6_only = policy;
         t->unit.socket.reuse_port = reuse;
         t->unit.socket.backlog = -1;
+        t->unit.socket.socket_mode = 0666;
         snprintf(t->file, sizeof t->file, "/units/%s", name);
 }
 
@@ -83,6 +101,10 @@ typedef struct OverlapRow {
 
 #define S(x) "ListenStream=" x
 #define D(x) "ListenDatagram=" x
+#define F(x) "ListenFIFO=" x
+#define SP(x) "ListenSpecial=" x
+#define MQ(x) "ListenMessageQueue=" x
+#define NL(x) "ListenNetlink=" x
 #define BOTH BIND_IPV6_ONLY_BOTH
 #define V6ONLY BIND_IPV6_ONLY_IPV6_ONLY
 #define SEP BIND_IPV6_ONLY_SEPARATE
@@ -147,6 +169,25 @@ static const OverlapRow rows[] = {
         { S("[::]:22"), BOTH, 0, S("[::]:22"), BOTH, 0, 0, true, "both bind TCP [::]:22. Fix: give one of them another port, or set ReusePort=yes" },
         /* port 0: the kernel picks, never an overlap */
         { S("127.0.0.1:0"), BOTH, 0, S("127.0.0.1:0"), BOTH, 0, 0, false, NULL },
+        /* one node per path in the file system, whatever makes or opens it */
+        { F("/run/x"), BOTH, 0, F("/run/x"), BOTH, 0, 0, true, "both use the path /run/x (FIFO)" },
+        { F("/run/x"), BOTH, 0, F("/run/y"), BOTH, 0, 0, false, NULL },
+        { F("/run/x"), BOTH, 0, S("/run/x"), BOTH, 0, 0, true,
+          "both use the path /run/x (FIFO and unix stream)" },
+        { D("/run/x"), BOTH, 0, F("/run/x"), BOTH, 0, 0, true, "(unix datagram and FIFO)" },
+        { SP("/dev/kmsg"), BOTH, 0, SP("/dev/kmsg"), BOTH, 0, 0, true,
+          "both use the path /dev/kmsg (special file)" },
+        { SP("/run/x"), BOTH, 0, F("/run/x"), BOTH, 0, 0, true, "(special file and FIFO)" },
+        { F("/run/x"), BOTH, 0, S("@/run/x"), BOTH, 0, 0, false, NULL },
+        { F("/run/x"), BOTH, 0, MQ("/x"), BOTH, 0, 0, false, NULL },
+        /* message queues: one namespace of their own */
+        { MQ("/q"), BOTH, 0, MQ("/q"), BOTH, 0, 0, true, "both use the message queue /q" },
+        { MQ("/q"), BOTH, 0, MQ("/r"), BOTH, 0, 0, false, NULL },
+        { MQ("/run"), BOTH, 0, F("/run"), BOTH, 0, 0, false, NULL },
+        /* netlink: every socket gets its own port id, so never an overlap */
+        { NL("kobject-uevent 1"), BOTH, 0, NL("kobject-uevent 1"), BOTH, 0, 0, false, NULL },
+        { NL("route"), BOTH, 0, NL("route"), BOTH, 0, 0, false, NULL },
+        { NL("route"), BOTH, 0, S("0.0.0.0:0"), BOTH, 0, 0, false, NULL },
 };
 
 START_TEST(test_overlap_matrix) {
@@ -180,6 +221,9 @@ START_TEST(test_overlap_matrix) {
                 ck_assert_msg(strstr(d.text, "Fix: "), "%s", d.text);
                 ck_assert_msg(strstr(d.text, "b.socket is not loaded; a.socket keeps"), "%s",
                               d.text);
+                if (strchr("/@", strchr(r->a, '=')[1]))
+                        ck_assert_msg(strstr(d.text, "give one of them another path or name"),
+                                      "%s", d.text);
         } else
                 ck_assert_ptr_null(failed);
 
@@ -190,6 +234,19 @@ START_TEST(test_overlap_matrix) {
 }
 END_TEST
 
+/* Two entries of one unit that overlap: the unit fails, and the message names both lines. */
+static const struct {
+        const char *listens[3];
+        const char *why;
+} within_rows[] = {
+        { { S("127.0.0.1:80"), S("0.0.0.0:80"), NULL },
+          "/units/dup.socket:3: ListenStream=0.0.0.0:80 in dup.socket overlaps "
+          "ListenStream=127.0.0.1:80 at line 2 of the same unit" },
+        { { F("/run/dm"), MQ("/dm"), F("/run/dm") },
+          "/units/dup.socket:4: ListenFIFO=/run/dm in dup.socket overlaps ListenFIFO=/run/dm at "
+          "line 2 of the same unit: both use the path /run/dm (FIFO)" },
+};
+
 START_TEST(test_overlap_within_one_unit) {
         TestUnit a;
         BindPlan plan = {};
@@ -197,12 +254,12 @@ START_TEST(test_overlap_within_one_unit) {
         char **failed = NULL;
 
         test_unit_init(&a, "dup.socket", BOTH, false);
-        add_listen(&a, S("127.0.0.1:80"));
-        add_listen(&a, S("0.0.0.0:80"));
+        for (size_t i = 0; i < 3 && within_rows[_i].listens[i]; i++)
+                add_listen(&a, within_rows[_i].listens[i]);
         ck_assert_int_eq(bind_plan_add_unit(&plan, &a.unit, &host_v6, collect, &d), 0);
         ck_assert_int_eq(bind_plan_check_overlap(&plan, collect, &d, &failed), 1);
         ck_assert_str_eq(failed[0], "dup.socket");
-        ck_assert_msg(strstr(d.text, "at line 2 of the same unit"), "%s", d.text);
+        ck_assert_msg(strstr(d.text, within_rows[_i].why), "%s", d.text);
         free(failed[0]);
         free(failed);
         bind_plan_done(&plan);
@@ -264,6 +321,13 @@ static const PolicyRow policy_rows[] = {
         /* a host without IPv6: the wildcard falls back to IPv4, and says so */
         { S("8080"), BOTH, { false, -1 }, "TCP 0.0.0.0:8080, IPv4 only: this host has no IPv6" },
         { S("localhost:8080"), BOTH, { false, -1 }, "TCP 127.0.0.1:8080, IPv4" },
+        /* what is not a socket, and netlink: no address, no dual-stack state */
+        { F("/run/x"), BOTH, { true, 0 }, "FIFO /run/x (mode 0666)" },
+        { SP("/dev/kmsg"), BOTH, { true, 0 }, "special file /dev/kmsg, read-only" },
+        { NL("kobject-uevent 1"), BOTH, { true, 0 }, "netlink kobject-uevent, group 1" },
+        { NL("route"), BOTH, { true, 0 }, "netlink route" },
+        { NL("31 4"), BOTH, { true, 0 }, "netlink 31, group 4" },
+        { MQ("/name"), BOTH, { true, 0 }, "message queue /name (mode 0666)" },
 };
 
 START_TEST(test_policy) {
@@ -286,6 +350,82 @@ START_TEST(test_policy) {
                         ck_assert_int_eq(plan.specs[i].v6only, -1);
         }
         ck_assert_str_eq(got, r->expect);
+        bind_plan_done(&plan);
+}
+END_TEST
+
+/* Each entry becomes one spec, in the order of the lines, whatever its type: so the fds reach
+ * the service in that order, as from systemd. */
+START_TEST(test_listen_types_in_order) {
+        static const struct {
+                const char *listen;
+                int family, socktype, protocol;
+                SocketProtocol proto;
+                const char *name;
+        } want[] = {
+                { F("/run/a"), AF_UNSPEC, 0, 0, SOCKET_PROTOCOL_FIFO, "/run/a" },
+                { S("127.0.0.1:80"), AF_INET, SOCK_STREAM, 0, SOCKET_PROTOCOL_TCP, "127.0.0.1:80" },
+                { MQ("/q"), AF_UNSPEC, 0, 0, SOCKET_PROTOCOL_MQUEUE, "/q" },
+                { SP("/dev/rfkill"), AF_UNSPEC, 0, 0, SOCKET_PROTOCOL_SPECIAL, "/dev/rfkill" },
+                { NL("kobject-uevent 1"), AF_NETLINK, SOCK_RAW, 15, SOCKET_PROTOCOL_NETLINK,
+                  "kobject-uevent 1" },
+                { NL("audit"), AF_NETLINK, SOCK_RAW, 9, SOCKET_PROTOCOL_NETLINK, "audit" },
+                { D("/run/d"), AF_UNIX, SOCK_DGRAM, 0, SOCKET_PROTOCOL_UNIX_DGRAM, "/run/d" },
+        };
+        TestUnit a;
+        BindPlan plan = {};
+        Diags d = {};
+        char buf[BIND_SPEC_NAME_MAX];
+
+        test_unit_init(&a, "all.socket", BOTH, false);
+        for (size_t i = 0; i < ELEMENTSOF(want); i++)
+                add_listen(&a, want[i].listen);
+        ck_assert_int_eq(bind_plan_add_unit(&plan, &a.unit, &host_v6, collect, &d), 0);
+        ck_assert_uint_eq(plan.n_specs, ELEMENTSOF(want));
+        for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+                const BindSpec *sp = &plan.specs[i];
+
+                ck_assert_ptr_eq(sp->listen, &a.listens[i]);
+                ck_assert_int_eq(sp->family, want[i].family);
+                ck_assert_int_eq(sp->socktype, want[i].socktype);
+                ck_assert_int_eq(sp->protocol, want[i].protocol);
+                ck_assert_int_eq(bind_spec_protocol(sp), want[i].proto);
+                ck_assert_str_eq(bind_spec_name(sp, buf, sizeof buf), want[i].name);
+                ck_assert(bind_spec_is_socket(sp) == (want[i].family != AF_UNSPEC));
+                ck_assert(bind_spec_has_address(sp) ==
+                          (want[i].family == AF_INET || want[i].family == AF_UNIX));
+                ck_assert(bind_spec_same_address(sp, sp));
+        }
+        ck_assert_uint_eq(plan.specs[4].addr.nl.nl_groups, 1);
+        /* Same kind, other path, name or family: another thing. */
+        ck_assert(!bind_spec_same_address(&plan.specs[0], &plan.specs[2]));
+        ck_assert(!bind_spec_same_address(&plan.specs[4], &plan.specs[5]));
+        ck_assert_int_eq(bind_plan_check_overlap(&plan, collect, &d, NULL), 0);
+        bind_plan_done(&plan);
+}
+END_TEST
+
+START_TEST(test_describe_options) {
+        TestUnit a;
+        BindPlan plan = {};
+        Diags d = {};
+        char buf[BIND_SPEC_DESCRIBE_MAX];
+
+        test_unit_init(&a, "o.socket", BOTH, false);
+        a.unit.socket.socket_mode = 0600;
+        a.unit.socket.writable = true;
+        a.unit.socket.mq_max_messages = 10;
+        a.unit.socket.mq_message_size = 128;
+        add_listen(&a, F("/run/o"));
+        add_listen(&a, SP("/dev/o"));
+        add_listen(&a, MQ("/o"));
+        ck_assert_int_eq(bind_plan_add_unit(&plan, &a.unit, &host_v6, collect, &d), 0);
+        ck_assert_str_eq(bind_spec_describe(&plan.specs[0], buf, sizeof buf),
+                         "FIFO /run/o (mode 0600)");
+        ck_assert_str_eq(bind_spec_describe(&plan.specs[1], buf, sizeof buf),
+                         "special file /dev/o, read-write");
+        ck_assert_str_eq(bind_spec_describe(&plan.specs[2], buf, sizeof buf),
+                         "message queue /o (mode 0600, at most 10 messages of 128 bytes)");
         bind_plan_done(&plan);
 }
 END_TEST
@@ -331,12 +471,14 @@ static Suite *suite(void) {
         TCase *tc = tcase_create("overlap");
 
         tcase_add_loop_test(tc, test_overlap_matrix, 0, ELEMENTSOF(rows));
-        tcase_add_test(tc, test_overlap_within_one_unit);
+        tcase_add_loop_test(tc, test_overlap_within_one_unit, 0, ELEMENTSOF(within_rows));
         tcase_add_test(tc, test_failed_unit_does_not_block_later_ones);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("policy");
         tcase_add_loop_test(tc, test_policy, 0, ELEMENTSOF(policy_rows));
+        tcase_add_test(tc, test_listen_types_in_order);
+        tcase_add_test(tc, test_describe_options);
         tcase_add_test(tc, test_no_ipv6_refuses_explicit_v6);
         tcase_add_test(tc, test_unresolvable_host);
         suite_add_tcase(s, tc);

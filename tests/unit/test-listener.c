@@ -1,6 +1,7 @@
 /* Tests for daemon/listener.c: the kernel contracts berth relies on, binding with every option,
  * dual-stack behaviour in private network namespaces, the holder named on EADDRINUSE, unix
- * socket paths, the one log line, and fd hygiene. Units and specs are built by hand: no parser.
+ * socket paths, FIFOs, special files, message queues and netlink sockets, Symlinks= and
+ * RemoveOnStop=, the one log line, and fd hygiene. Units and specs are built by hand: no parser.
  * The holder lookup and the accept queue themselves are tested in test-sock-diag.c. */
 
 #include <arpa/inet.h>
@@ -10,6 +11,8 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
+#include <linux/netlink.h>
+#include <mqueue.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -83,6 +86,31 @@ static void ts_unix(TestSocket *t, const char *path, int socktype) {
         t->spec.addr = a;
         t->listen.address.kind = path[0] == '@' ? ADDRESS_UNIX_ABSTRACT : ADDRESS_UNIX_PATH;
         t->listen.address.sockaddr = a;
+}
+
+/* An entry without an address: a FIFO, special file or message queue (path), by hand. */
+static void ts_node(TestSocket *t, ListenType type, const char *path) {
+        ts_init(t, AF_UNSPEC, 0);
+        t->listen.type = type;
+        t->listen.path = (char *) path;
+        t->spec.path = path;
+}
+
+static void ts_netlink(TestSocket *t, int family, unsigned groups) {
+        ts_init(t, AF_NETLINK, SOCK_RAW);
+        t->listen.type = LISTEN_NETLINK;
+        t->listen.netlink_family = family;
+        t->listen.netlink_group = groups;
+        t->spec.protocol = family;
+        t->spec.addr.nl = (struct sockaddr_nl) { .nl_family = AF_NETLINK, .nl_groups = groups };
+        t->spec.addr.len = sizeof(struct sockaddr_nl);
+}
+
+/* Whether fd (borrowed) has data to read within timeout_ms. */
+static bool readable(int fd, int timeout_ms) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+
+        return poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
 }
 
 static int get_opt(int fd, int level, int name) {
@@ -1264,6 +1292,397 @@ START_TEST(test_no_fd_leaks) {
 }
 END_TEST
 
+/* ---- (e) FIFOs, special files, message queues, netlink, Symlinks=, RemoveOnStop= ---- */
+
+START_TEST(test_fifo) {
+        char dir[256], path[300], err[LISTENER_ERROR_MAX];
+        TestSocket t;
+        struct stat st, again;
+        mode_t old = umask(0022);
+        int fd, fd2, w;
+
+        snprintf(dir, sizeof dir, "%s/a/b", tmpdir);
+        snprintf(path, sizeof path, "%s/x.fifo", dir);
+        ts_node(&t, LISTEN_FIFO, path);
+        t.unit.socket.socket_mode = 0620;
+        t.unit.socket.directory_mode = 0750;
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_str_eq(err, "");
+        ck_assert_int_eq(lstat(path, &st), 0);
+        ck_assert(S_ISFIFO(st.st_mode));
+        ck_assert_int_eq(st.st_mode & 07777, 0620); /* exactly, whatever the umask */
+        ck_assert_int_eq(st.st_uid, geteuid());
+        ck_assert_int_eq(lstat(dir, &again), 0);
+        ck_assert_int_eq(again.st_mode & 07777, 0750);
+
+        /* Read-write (it never sees end-of-file), non-blocking, close-on-exec. */
+        ck_assert_int_eq(fcntl(fd, F_GETFL) & (O_ACCMODE | O_NONBLOCK), O_RDWR | O_NONBLOCK);
+        ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+        ck_assert(!readable(fd, 0));
+        w = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        ck_assert_int_ge(w, 0);
+        ck_assert_int_eq(write(w, "x", 1), 1);
+        ck_assert(readable(fd, 2000));
+        close(w);
+
+        /* An existing FIFO of ours is reused, and gets SocketMode= again. */
+        ck_assert_int_eq(chmod(path, 0600), 0);
+        ck_assert_msg(listener_bind(&t.spec, &fd2, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(lstat(path, &again), 0);
+        ck_assert_int_eq(again.st_ino, st.st_ino);
+        ck_assert_int_eq(again.st_mode & 07777, 0620);
+        close(fd2);
+        close(fd);
+        umask(old);
+}
+END_TEST
+
+START_TEST(test_fifo_refuses_other_files) {
+        char path[256], target[256], err[LISTENER_ERROR_MAX];
+        TestSocket t;
+        struct stat st;
+        int fd = -1;
+
+        snprintf(path, sizeof path, "%s/file", tmpdir);
+        write_file(path, "keep me\n");
+        ts_node(&t, LISTEN_FIFO, path);
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EEXIST);
+        ck_assert_msg(strstr(err, "exists and is not a FIFO (it is a regular file), refusing to "
+                                  "replace it"), "%s", err);
+        ck_assert(file_has(path, "keep me\n"));
+
+        /* A symlink, even to a FIFO, is not followed. */
+        snprintf(target, sizeof target, "%s/real.fifo", tmpdir);
+        ck_assert_int_eq(mkfifo(target, 0600), 0);
+        snprintf(path, sizeof path, "%s/link.fifo", tmpdir);
+        ck_assert_int_eq(symlink(target, path), 0);
+        ts_node(&t, LISTEN_FIFO, path);
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EEXIST);
+        ck_assert_msg(strstr(err, "(it is a symlink)"), "%s", err);
+        ck_assert_int_eq(lstat(path, &st), 0);
+        ck_assert(S_ISLNK(st.st_mode));
+
+        /* Another user's FIFO is not taken over. */
+        if (geteuid() == 0 && getpwnam("nobody")) {
+                snprintf(path, sizeof path, "%s/theirs.fifo", tmpdir);
+                ck_assert_int_eq(mkfifo(path, 0666), 0);
+                ck_assert_int_eq(chown(path, getpwnam("nobody")->pw_uid, (gid_t) -1), 0);
+                ts_node(&t, LISTEN_FIFO, path);
+                ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EPERM);
+                ck_assert_msg(strstr(err, "neither berthd's nor SocketUser=, refusing"), "%s",
+                              err);
+                /* Unless it is SocketUser='s, as after a restart. */
+                t.unit.socket.socket_user = (char *) "nobody";
+                ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+                ck_assert_int_eq(lstat(path, &st), 0);
+                ck_assert_int_eq(st.st_uid, getpwnam("nobody")->pw_uid);
+                close(fd);
+        }
+}
+END_TEST
+
+START_TEST(test_special) {
+        char path[256], fifo[256], link[256], err[LISTENER_ERROR_MAX];
+        TestSocket t;
+        int fd = -1;
+
+        snprintf(path, sizeof path, "%s/special", tmpdir);
+        write_file(path, "data\n");
+        ts_node(&t, LISTEN_SPECIAL, path);
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(fcntl(fd, F_GETFL) & (O_ACCMODE | O_NONBLOCK), O_RDONLY | O_NONBLOCK);
+        ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+        close(fd);
+        t.unit.socket.writable = true;
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDWR);
+        ck_assert(file_has(path, "data\n")); /* opened, never truncated */
+        close(fd);
+
+        /* A character device. */
+        ts_node(&t, LISTEN_SPECIAL, "/dev/null");
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        close(fd);
+
+        /* Nothing is created; FIFOs, directories and symlinks are refused, as by systemd. */
+        fd = -1;
+        snprintf(path, sizeof path, "%s/missing", tmpdir);
+        ts_node(&t, LISTEN_SPECIAL, path);
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -ENOENT);
+        ck_assert_msg(strstr(err, "does not exist (ListenSpecial= opens a file, it creates none)"),
+                      "%s", err);
+        ck_assert_int_eq(access(path, F_OK), -1);
+        snprintf(fifo, sizeof fifo, "%s/a.fifo", tmpdir);
+        ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+        ts_node(&t, LISTEN_SPECIAL, fifo);
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EEXIST);
+        ck_assert_msg(strstr(err, "is a FIFO: ListenSpecial= opens character devices and files"),
+                      "%s", err);
+        ck_assert_msg(strstr(err, "(a FIFO wants ListenFIFO=)"), "%s", err);
+        ts_node(&t, LISTEN_SPECIAL, tmpdir);
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EEXIST);
+        ck_assert_msg(strstr(err, "is a directory"), "%s", err);
+        snprintf(link, sizeof link, "%s/null-link", tmpdir);
+        ck_assert_int_eq(symlink("/dev/null", link), 0);
+        ts_node(&t, LISTEN_SPECIAL, link);
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -ELOOP);
+        ck_assert_msg(strstr(err, "is a symlink, refusing to follow it"), "%s", err);
+        ck_assert_int_eq(fd, -1);
+}
+END_TEST
+
+START_TEST(test_mqueue) {
+        char name[64], err[LISTENER_ERROR_MAX];
+        struct mq_attr attr;
+        TestSocket t;
+        struct stat st;
+        int fd, fd2, w;
+
+        snprintf(name, sizeof name, "/berth-test-%d", (int) getpid());
+        (void) mq_unlink(name);
+        ts_node(&t, LISTEN_MQUEUE, name);
+        t.unit.socket.socket_mode = 0640;
+        t.unit.socket.mq_max_messages = 4;
+        t.unit.socket.mq_message_size = 64;
+        if (listener_bind(&t.spec, &fd, err, sizeof err) == -ENOSYS) {
+                printf("SKIP: no POSIX message queues: %s\n", err);
+                return;
+        }
+        ck_assert_msg(fd >= 0, "%s", err);
+        ck_assert_int_eq(fstat(fd, &st), 0);
+        ck_assert_int_eq(st.st_mode & 0777, 0640);
+        ck_assert_int_eq(mq_getattr(fd, &attr), 0);
+        ck_assert_int_eq(attr.mq_maxmsg, 4);
+        ck_assert_int_eq(attr.mq_msgsize, 64);
+        /* Read-only, as systemd opens it: the service receives. */
+        ck_assert_int_eq(fcntl(fd, F_GETFL) & (O_ACCMODE | O_NONBLOCK), O_RDONLY | O_NONBLOCK);
+        ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+
+        w = mq_open(name, O_WRONLY | O_CLOEXEC);
+        ck_assert_int_ge(w, 0);
+        ck_assert(!readable(fd, 0));
+        ck_assert_int_eq(mq_send(w, "hi", 2, 0), 0);
+        ck_assert(readable(fd, 2000));
+        close(w);
+
+        /* An existing queue is reused, with its own sizes. */
+        t.unit.socket.mq_max_messages = 2;
+        ck_assert_msg(listener_bind(&t.spec, &fd2, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(mq_getattr(fd2, &attr), 0);
+        ck_assert_int_eq(attr.mq_maxmsg, 4);
+        ck_assert_int_eq(attr.mq_curmsgs, 1);
+        close(fd2);
+        close(fd);
+        ck_assert_int_eq(mq_unlink(name), 0);
+
+        /* Sizes beyond what the kernel takes, even from root: said, with the sysctls. */
+        t.unit.socket.mq_max_messages = 1;
+        t.unit.socket.mq_message_size = 1U << 30;
+        fd = -1;
+        ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EINVAL);
+        ck_assert_msg(strstr(err, "MessageQueueMessageSize=1073741824"), "%s", err);
+        ck_assert_msg(strstr(err, "fs.mqueue.msgsize_max"), "%s", err);
+        ck_assert_int_eq(fd, -1);
+        ck_assert_int_eq(mq_unlink(name), -1);
+}
+END_TEST
+
+START_TEST(test_netlink) {
+        char err[LISTENER_ERROR_MAX];
+        struct sockaddr_nl nl;
+        socklen_t len = sizeof nl;
+        TestSocket t;
+        int fd = -1;
+
+        ts_netlink(&t, NETLINK_ROUTE, 0);
+        t.unit.socket.receive_buffer = 1 << 16;
+        t.unit.socket.pass_credentials = true;
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(get_opt(fd, SOL_SOCKET, SO_DOMAIN), AF_NETLINK);
+        ck_assert_int_eq(get_opt(fd, SOL_SOCKET, SO_TYPE), SOCK_RAW);
+        ck_assert_int_eq(get_opt(fd, SOL_SOCKET, SO_PROTOCOL), NETLINK_ROUTE);
+        ck_assert_int_ge(get_opt(fd, SOL_SOCKET, SO_RCVBUF), 1 << 16);
+        ck_assert_int_eq(get_opt(fd, SOL_SOCKET, SO_PASSCRED), 1);
+        ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+        ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+        close(fd);
+
+        /* The group is bound: the kernel's uevents, as systemd-udevd-kernel.socket asks. */
+        ts_netlink(&t, NETLINK_KOBJECT_UEVENT, 1);
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(getsockname(fd, (struct sockaddr *) &nl, &len), 0);
+        ck_assert_uint_eq(nl.nl_groups, 1);
+        close(fd);
+
+        /* A family the kernel does not have. */
+        fd = -1;
+        ts_netlink(&t, 31, 0);
+        ck_assert_int_lt(listener_bind(&t.spec, &fd, err, sizeof err), 0);
+        ck_assert_msg(strstr(err, "cannot create netlink socket 31"), "%s", err);
+        ck_assert_int_eq(fd, -1);
+}
+END_TEST
+
+static bool link_to(const char *link, const char *target) {
+        char buf[PATH_MAX];
+        ssize_t n = readlink(link, buf, sizeof buf - 1);
+
+        if (n < 0)
+                return false;
+        buf[n] = '\0';
+        return streq(buf, target);
+}
+
+START_TEST(test_symlinks) {
+        char path[256], l1[256], l2[256], l3[256], sock[256], err[LISTENER_ERROR_MAX];
+        char *links[4] = { l1, l2, l3, NULL };
+        TestSocket t;
+        int fd;
+
+        snprintf(path, sizeof path, "%s/x.fifo", tmpdir);
+        snprintf(l1, sizeof l1, "%s/new/dir/link1", tmpdir);   /* parents made */
+        snprintf(l2, sizeof l2, "%s/stale-link", tmpdir);      /* points elsewhere: replaced */
+        snprintf(l3, sizeof l3, "%s/a-file", tmpdir);          /* not a link: left alone */
+        ck_assert_int_eq(symlink("/nowhere", l2), 0);
+        write_file(l3, "mine\n");
+        ts_node(&t, LISTEN_FIFO, path);
+        t.unit.socket.symlinks = links;
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert(link_to(l1, path));
+        ck_assert(link_to(l2, path));
+        ck_assert(file_has(l3, "mine\n"));
+        /* The one that failed is a warning, saying what berth does. */
+        ck_assert_msg(strstr(err, "exists and is not a symlink (it is a regular file)"), "%s",
+                      err);
+        ck_assert_msg(strstr(err, ", ignoring"), "%s", err);
+        close(fd);
+
+        /* Again: the links are there already, nothing to say about them. */
+        links[2] = NULL;
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_str_eq(err, "");
+        close(fd);
+
+        /* To a unix socket path too. */
+        snprintf(sock, sizeof sock, "%s/x.sock", tmpdir);
+        ts_unix(&t, sock, SOCK_DGRAM);
+        t.unit.socket.symlinks = links;
+        ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert(link_to(l1, sock));
+        ck_assert(link_to(l2, sock));
+        close(fd);
+}
+END_TEST
+
+/* A listener of t, bound. */
+static Listener *bound(TestSocket *t) {
+        char err[LISTENER_ERROR_MAX];
+        Listener *l = NULL;
+
+        ck_assert_int_eq(listener_new(&l, &t->spec), 0);
+        ck_assert_msg(listener_open(l, err, sizeof err) == 0, "%s", err);
+        return l;
+}
+
+START_TEST(test_remove_on_stop) {
+        char fifo[256], sock[256], link[256], other[256], name[64];
+        char *links[] = { link, NULL };
+        TestSocket a, b, u, q;
+        Listener *la, *lb, *lu, *lq;
+
+        snprintf(fifo, sizeof fifo, "%s/x.fifo", tmpdir);
+        snprintf(sock, sizeof sock, "%s/x.sock", tmpdir);
+        snprintf(link, sizeof link, "%s/link", tmpdir);
+        snprintf(other, sizeof other, "%s/other", tmpdir);
+        snprintf(name, sizeof name, "/berth-test-rm-%d", (int) getpid());
+
+        /* Without RemoveOnStop=yes, nothing goes. */
+        ts_node(&a, LISTEN_FIFO, fifo);
+        a.unit.socket.symlinks = links;
+        la = bound(&a);
+        listener_remove_nodes(la, NULL, 0);
+        ck_assert_int_eq(access(fifo, F_OK), 0);
+        ck_assert(link_to(link, fifo));
+
+        /* A listener that stays and has the same FIFO keeps it, and the link. */
+        a.unit.socket.remove_on_stop = true;
+        ts_node(&b, LISTEN_FIFO, fifo);
+        b.unit.socket.symlinks = links;
+        lb = bound(&b);
+        listener_remove_nodes(la, &lb, 1);
+        ck_assert_int_eq(access(fifo, F_OK), 0);
+        ck_assert(link_to(link, fifo));
+
+        /* Alone, it removes both. */
+        listener_remove_nodes(la, NULL, 0);
+        ck_assert_int_eq(access(fifo, F_OK), -1);
+        ck_assert_int_eq(access(link, F_OK), -1);
+        listener_free(lb);
+
+        /* A FIFO made anew at the path since is not ours, nor a link someone pointed away. */
+        listener_free(la);
+        la = bound(&a);
+        ck_assert_int_eq(unlink(fifo), 0);
+        ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+        ck_assert_int_eq(unlink(link), 0);
+        ck_assert_int_eq(symlink(other, link), 0);
+        listener_remove_nodes(la, NULL, 0);
+        ck_assert_int_eq(access(fifo, F_OK), 0);
+        ck_assert(link_to(link, other));
+        listener_free(la);
+
+        /* A unix socket file, and a message queue. */
+        ts_unix(&u, sock, SOCK_STREAM);
+        u.unit.socket.remove_on_stop = true;
+        lu = bound(&u);
+        listener_remove_nodes(lu, NULL, 0);
+        ck_assert_int_eq(access(sock, F_OK), -1);
+        listener_free(lu);
+        (void) mq_unlink(name);
+        ts_node(&q, LISTEN_MQUEUE, name);
+        q.unit.socket.socket_mode = 0600;
+        q.unit.socket.remove_on_stop = true;
+        lq = bound(&q);
+        listener_remove_nodes(lq, NULL, 0);
+        ck_assert_int_eq(mq_open(name, O_RDONLY | O_CLOEXEC), -1);
+        ck_assert_int_eq(errno, ENOENT);
+        listener_free(lq);
+}
+END_TEST
+
+START_TEST(test_listen_types_no_fd_leaks) {
+        char err[LISTENER_ERROR_MAX], fifo[256], file[256], name[64];
+        TestSocket t;
+        int before, fd;
+
+        snprintf(fifo, sizeof fifo, "%s/leak.fifo", tmpdir);
+        snprintf(file, sizeof file, "%s/leak-file", tmpdir);
+        snprintf(name, sizeof name, "/berth-test-leak-%d", (int) getpid());
+        write_file(file, "x");
+        before = count_fds();
+        for (int i = 0; i < 50; i++) {
+                ts_node(&t, LISTEN_FIFO, fifo);
+                ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+                close(fd);
+                ts_node(&t, LISTEN_FIFO, file);
+                ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EEXIST);
+                ts_node(&t, LISTEN_SPECIAL, fifo);
+                ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EEXIST);
+                ts_node(&t, LISTEN_MQUEUE, name);
+                t.unit.socket.socket_mode = 0600;
+                if (listener_bind(&t.spec, &fd, err, sizeof err) == 0)
+                        close(fd);
+                ts_netlink(&t, NETLINK_ROUTE, 0);
+                ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
+                close(fd);
+                ts_netlink(&t, 31, 0);
+                ck_assert_int_lt(listener_bind(&t.spec, &fd, err, sizeof err), 0);
+        }
+        (void) mq_unlink(name);
+        ck_assert_int_eq(count_fds(), before);
+}
+END_TEST
+
 static Suite *listener_suite(void) {
         Suite *s = suite_create("listener");
         TCase *tc;
@@ -1303,6 +1722,19 @@ static Suite *listener_suite(void) {
         tcase_add_test(tc, test_unix_owner);
         tcase_add_test(tc, test_unix_abstract);
         tcase_add_test(tc, test_unix_seqpacket);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("listen-types");
+        tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_fifo);
+        tcase_add_test(tc, test_fifo_refuses_other_files);
+        tcase_add_test(tc, test_special);
+        tcase_add_test(tc, test_mqueue);
+        tcase_add_test(tc, test_netlink);
+        tcase_add_test(tc, test_symlinks);
+        tcase_add_test(tc, test_remove_on_stop);
+        tcase_add_test(tc, test_listen_types_no_fd_leaks);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("options");

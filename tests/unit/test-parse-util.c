@@ -1,6 +1,7 @@
 /* Tests for common/parse-util.c: one table per parser (input, expected return, expected value),
  * as systemd's table-driven parser tests. */
 #include <check.h>
+#include <limits.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -394,6 +395,47 @@ START_TEST(test_names) {
 }
 END_TEST
 
+START_TEST(test_parse_absolute_path) {
+        static const struct {
+                const char *in, *out; /* out NULL: -EINVAL */
+        } rows[] = {
+                { "/run/x", "/run/x" },
+                { "//run///x//", "/run/x" },
+                { "/run/./x/.", "/run/x" },
+                { "/./run", "/run" },
+                { "/run/.x/..y", "/run/.x/..y" },
+                { "/run/../x", NULL },
+                { "/..", NULL },
+                { "/", NULL },
+                { "//./", NULL },
+                { "run/x", NULL },
+                { "", NULL },
+                { "./x", NULL },
+        };
+        _cleanup_free_ char *toolong = malloc(PATH_MAX + 1);
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                char *p = (char *) 0x1;
+                int r = parse_absolute_path(rows[i].in, &p);
+
+                if (!rows[i].out) {
+                        ck_assert_msg(r == -EINVAL, "%s: %d", rows[i].in, r);
+                        ck_assert_ptr_eq(p, (char *) 0x1); /* untouched */
+                        continue;
+                }
+                ck_assert_msg(r == 0, "%s: %d", rows[i].in, r);
+                ck_assert_str_eq(p, rows[i].out);
+                free(p);
+        }
+        ck_assert_ptr_nonnull(toolong);
+        memset(toolong, 'a', PATH_MAX);
+        toolong[0] = '/';
+        toolong[PATH_MAX] = '\0';
+        ck_assert_int_eq(parse_absolute_path(toolong, &(char *) { NULL }), -EINVAL);
+        ck_assert_int_eq(parse_absolute_path(NULL, &(char *) { NULL }), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_message_quote) {
         static const struct {
                 const char *in;
@@ -430,6 +472,7 @@ static Suite *parse_util_suite(void) {
         tcase_add_test(tc, test_parse_rlimit);
         tcase_add_test(tc, test_extract_word);
         tcase_add_test(tc, test_names);
+        tcase_add_test(tc, test_parse_absolute_path);
         tcase_add_test(tc, test_message_quote);
         suite_add_tcase(s, tc);
         return s;

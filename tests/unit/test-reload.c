@@ -155,6 +155,68 @@ START_TEST(test_diff_sockets) {
 }
 END_TEST
 
+/* Every listen type keeps its fd across a reload when its entry is unchanged; another path,
+ * name, family or group is another thing to open; other options reopen the same one. */
+START_TEST(test_diff_listen_types) {
+        static const struct {
+                const char *old, *new;
+                ReloadSocketAction action;
+        } rows[] = {
+                { "ListenFIFO=/run/a\n", "ListenFIFO=/run/a\n", RELOAD_SOCKET_KEEP },
+                { "ListenFIFO=/run/a\n", "ListenFIFO=/run//a\n", RELOAD_SOCKET_KEEP },
+                { "ListenFIFO=/run/a\n", "ListenFIFO=/run/b\n", RELOAD_SOCKET_BIND },
+                { "ListenFIFO=/run/a\n", "ListenFIFO=/run/a\nSocketMode=0600\n",
+                  RELOAD_SOCKET_REBIND },
+                { "ListenFIFO=/run/a\n", "ListenFIFO=/run/a\nSymlinks=/run/l\n",
+                  RELOAD_SOCKET_REBIND },
+                { "ListenFIFO=/run/a\n", "ListenSpecial=/run/a\n", RELOAD_SOCKET_BIND },
+                { "ListenSpecial=/dev/kmsg\n", "ListenSpecial=/dev/kmsg\n", RELOAD_SOCKET_KEEP },
+                { "ListenSpecial=/dev/kmsg\n", "ListenSpecial=/dev/kmsg\nWritable=yes\n",
+                  RELOAD_SOCKET_REBIND },
+                { "ListenMessageQueue=/q\n", "ListenMessageQueue=/q\n", RELOAD_SOCKET_KEEP },
+                { "ListenMessageQueue=/q\n", "ListenMessageQueue=/r\n", RELOAD_SOCKET_BIND },
+                { "ListenMessageQueue=/q\n", "ListenMessageQueue=/q\n"
+                  "MessageQueueMaxMessages=4\nMessageQueueMessageSize=16\n",
+                  RELOAD_SOCKET_REBIND },
+                { "ListenNetlink=kobject-uevent 1\n", "ListenNetlink=15 1\n",
+                  RELOAD_SOCKET_KEEP },
+                { "ListenNetlink=kobject-uevent 1\n", "ListenNetlink=kobject-uevent 2\n",
+                  RELOAD_SOCKET_BIND },
+                { "ListenNetlink=kobject-uevent 1\n", "ListenNetlink=audit 1\n",
+                  RELOAD_SOCKET_BIND },
+                { "ListenNetlink=route\n", "ListenNetlink=route\nReceiveBuffer=1M\n",
+                  RELOAD_SOCKET_REBIND },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                _cleanup_free_ char *ot = NULL, *nt = NULL;
+                _cleanup_free_ ReloadSocketAction *actions = NULL;
+                _cleanup_free_ ssize_t *index = NULL;
+                BindPlan old_plan = {}, plan = {};
+                Listener *old = NULL;
+                Unit *o, *n;
+
+                ck_assert_int_ge(asprintf(&ot, "[Socket]\n%s", rows[i].old), 0);
+                ck_assert_int_ge(asprintf(&nt, "[Socket]\n%s", rows[i].new), 0);
+                o = unit("x.socket", ot);
+                n = unit("x.socket", nt);
+                plan_add(&old_plan, o);
+                plan_add(&plan, n);
+                ck_assert_int_eq(listener_new(&old, &old_plan.specs[0]), 0);
+                ck_assert_int_eq(reload_diff_sockets(&old, 1, &plan, &actions, &index), 0);
+                ck_assert_msg(actions[0] == rows[i].action, "row %zu (%s -> %s): %s", i,
+                              rows[i].old, rows[i].new,
+                              reload_socket_action_to_string(actions[0]));
+                ck_assert_int_eq(index[0], rows[i].action == RELOAD_SOCKET_BIND ? -1 : 0);
+                listener_free(old);
+                bind_plan_done(&old_plan);
+                bind_plan_done(&plan);
+                unit_free(o);
+                unit_free(n);
+        }
+}
+END_TEST
+
 /* ---- failures and their messages ---- */
 
 START_TEST(test_failures_explained) {
@@ -200,6 +262,7 @@ static Suite *suite(void) {
         tcase_add_loop_test(tc, test_unit_name_of_path, 0, ELEMENTSOF(name_rows));
         tcase_add_test(tc, test_diff_units);
         tcase_add_test(tc, test_diff_sockets);
+        tcase_add_test(tc, test_diff_listen_types);
         tcase_add_test(tc, test_failures_explained);
         suite_add_tcase(s, tc);
         return s;

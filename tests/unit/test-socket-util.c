@@ -1,7 +1,9 @@
-/* Tests for common/socket-util.c: the protocol and reach tables, each name round-tripping
- * through its from_string(), the reach of addresses by rule, and getsockopt_int(). */
+/* Tests for common/socket-util.c: the protocol, netlink family and reach tables, each name
+ * round-tripping through its from_string(), the reach of addresses by rule, and
+ * getsockopt_int(). */
 #include <check.h>
 #include <errno.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -26,6 +28,7 @@ static const struct {
         { AF_UNIX, SOCK_DGRAM, SOCKET_PROTOCOL_UNIX_DGRAM, "unix-dgram", "unix datagram" },
         { AF_UNIX, SOCK_SEQPACKET, SOCKET_PROTOCOL_UNIX_SEQPACKET, "unix-seqpacket",
           "unix seqpacket" },
+        { AF_NETLINK, SOCK_RAW, SOCKET_PROTOCOL_NETLINK, "netlink", "netlink" },
         /* What berth does not bind. */
         { AF_INET, SOCK_SEQPACKET, _SOCKET_PROTOCOL_INVALID, NULL, NULL },
         { AF_INET, SOCK_RAW, _SOCKET_PROTOCOL_INVALID, NULL, NULL },
@@ -48,7 +51,8 @@ START_TEST(test_protocol_row) {
 END_TEST
 
 START_TEST(test_protocol_tables) {
-        /* Every value has both names; the two forms differ only for unix sockets. */
+        /* Every value has both names. Those of what is not a socket come from the listen type
+         * (bind_spec_protocol()), never from a family and type. */
         for (SocketProtocol p = 0; p < _SOCKET_PROTOCOL_MAX; p++) {
                 ck_assert_ptr_nonnull(socket_protocol_to_string(p));
                 ck_assert_ptr_nonnull(socket_protocol_describe(p));
@@ -61,6 +65,59 @@ START_TEST(test_protocol_tables) {
         ck_assert_int_eq(socket_protocol_from_string("unix stream"), _SOCKET_PROTOCOL_INVALID);
         ck_assert_int_eq(socket_protocol_from_string(""), _SOCKET_PROTOCOL_INVALID);
         ck_assert_int_eq(socket_protocol_from_string(NULL), _SOCKET_PROTOCOL_INVALID);
+        ck_assert_str_eq(socket_protocol_to_string(SOCKET_PROTOCOL_FIFO), "fifo");
+        ck_assert_str_eq(socket_protocol_describe(SOCKET_PROTOCOL_FIFO), "FIFO");
+        ck_assert_str_eq(socket_protocol_to_string(SOCKET_PROTOCOL_SPECIAL), "special");
+        ck_assert_str_eq(socket_protocol_describe(SOCKET_PROTOCOL_SPECIAL), "special file");
+        ck_assert_str_eq(socket_protocol_to_string(SOCKET_PROTOCOL_MQUEUE), "mqueue");
+        ck_assert_str_eq(socket_protocol_describe(SOCKET_PROTOCOL_MQUEUE), "message queue");
+}
+END_TEST
+
+/* systemd's names (socket-netlink.c), the kernel's numbers (linux/netlink.h). */
+static const struct {
+        const char *name;
+        int family;
+} netlink_rows[] = {
+        { "route", NETLINK_ROUTE },
+        { "firewall", NETLINK_FIREWALL },
+        { "inet-diag", NETLINK_INET_DIAG },
+        { "nflog", NETLINK_NFLOG },
+        { "xfrm", NETLINK_XFRM },
+        { "selinux", NETLINK_SELINUX },
+        { "iscsi", NETLINK_ISCSI },
+        { "audit", NETLINK_AUDIT },
+        { "fib-lookup", NETLINK_FIB_LOOKUP },
+        { "connector", NETLINK_CONNECTOR },
+        { "netfilter", NETLINK_NETFILTER },
+        { "ip6-fw", NETLINK_IP6_FW },
+        { "dnrtmsg", NETLINK_DNRTMSG },
+        { "kobject-uevent", NETLINK_KOBJECT_UEVENT },
+        { "generic", NETLINK_GENERIC },
+        { "scsitransport", NETLINK_SCSITRANSPORT },
+        { "ecryptfs", NETLINK_ECRYPTFS },
+        { "rdma", NETLINK_RDMA },
+        { "crypto", NETLINK_CRYPTO },
+        { "smc", NETLINK_SMC },
+};
+
+START_TEST(test_netlink_families) {
+        for (size_t i = 0; i < ELEMENTSOF(netlink_rows); i++) {
+                ck_assert_int_eq(netlink_family_from_string(netlink_rows[i].name),
+                                 netlink_rows[i].family);
+                ck_assert_str_eq(netlink_family_to_string(netlink_rows[i].family),
+                                 netlink_rows[i].name);
+        }
+        /* A number, as systemd takes one, up to the kernel's MAX_LINKS. */
+        ck_assert_int_eq(netlink_family_from_string("15"), NETLINK_KOBJECT_UEVENT);
+        ck_assert_int_eq(netlink_family_from_string("31"), 31);
+        ck_assert_ptr_null(netlink_family_to_string(31));
+        ck_assert_int_eq(netlink_family_from_string("32"), -EINVAL);
+        ck_assert_int_eq(netlink_family_from_string("-1"), -EINVAL);
+        ck_assert_int_eq(netlink_family_from_string("Route"), -EINVAL);
+        ck_assert_int_eq(netlink_family_from_string(""), -EINVAL);
+        ck_assert_int_eq(netlink_family_from_string(NULL), -EINVAL);
+        ck_assert_ptr_null(netlink_family_to_string(-1));
 }
 END_TEST
 
@@ -142,6 +199,7 @@ static Suite *socket_util_suite(void) {
         tc = tcase_create("protocol");
         tcase_add_loop_test(tc, test_protocol_row, 0, (int) ELEMENTSOF(protocol_rows));
         tcase_add_test(tc, test_protocol_tables);
+        tcase_add_test(tc, test_netlink_families);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("reach");

@@ -78,6 +78,23 @@ START_TEST(test_contains) {
 }
 END_TEST
 
+START_TEST(test_equal) {
+        char *ab[] = { (char *) "a", (char *) "b", NULL };
+        char *ab2[] = { (char *) "a", (char *) "b", NULL };
+        char *ba[] = { (char *) "b", (char *) "a", NULL };
+        char *a[] = { (char *) "a", NULL };
+        char *none[] = { NULL };
+
+        ck_assert(strv_equal(ab, ab2));
+        ck_assert(!strv_equal(ab, ba)); /* order counts */
+        ck_assert(!strv_equal(ab, a));
+        ck_assert(!strv_equal(a, ab));
+        ck_assert(strv_equal(NULL, none)); /* NULL is the empty list */
+        ck_assert(strv_equal(NULL, NULL));
+        ck_assert(!strv_equal(NULL, a));
+}
+END_TEST
+
 START_TEST(test_extend) {
         _cleanup_strv_free_ char **l = NULL;
         char word[] = "b";
@@ -116,6 +133,7 @@ static Suite *strv_suite(void) {
         tcase_add_test(tc, test_free);
         tcase_add_test(tc, test_copy);
         tcase_add_test(tc, test_contains);
+        tcase_add_test(tc, test_equal);
         tcase_add_test(tc, test_extend);
         tcase_add_test(tc, test_consume);
         suite_add_tcase(s, tc);

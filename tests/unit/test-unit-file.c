@@ -493,12 +493,12 @@ END_TEST
 START_TEST(test_unsupported_key_warning) {
         _cleanup_(unit_freep) Unit *u = NULL;
 
-        ck_assert_int_eq(load("web.socket", "[Socket]\nListenStream=80\nListenFIFO=/run/x\n"
+        ck_assert_int_eq(load("web.socket", "[Socket]\nListenStream=80\nListenUSBFunction=/x\n"
                                             "IPTTL=4\nPassSecurity=yes\n"
                                             "[Unit]\nConditionFirstBoot=yes\n"
                                             "ConditionPathExists=/x\n", &u), 0);
         assert_diag(LOG_WARNING, "/test/main", 3,
-                    "ListenFIFO= is not supported by berth, ignoring");
+                    "ListenUSBFunction= is not supported by berth, ignoring");
         assert_diag(LOG_WARNING, "/test/main", 4, "IPTTL= is not supported by berth");
         assert_diag(LOG_WARNING, "/test/main", 5, "PassSecurity= is not supported by berth");
         assert_diag(LOG_WARNING, "/test/main", 7, "ConditionFirstBoot= is not supported by berth "
@@ -682,6 +682,153 @@ START_TEST(test_lexer_many_entries_in_order) {
 }
 END_TEST
 
+/* ---- every Listen type ---- */
+
+START_TEST(test_listen_types) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+        const SocketListen *l;
+
+        /* Every type, interleaved: the entries (and so the fds) keep the order of the lines. */
+        u = load_ok("dm.socket", "[Socket]\n"
+                                 "ListenFIFO=/run/dm//server.fifo\n"            /* 2 */
+                                 "ListenStream=127.0.0.1:8080\n"                /* 3 */
+                                 "ListenSpecial=/dev/./kmsg\n"                  /* 4 */
+                                 "ListenNetlink=kobject-uevent 1\n"             /* 5 */
+                                 "ListenMessageQueue=/dm-queue\n"               /* 6 */
+                                 "ListenNetlink=route\n"                        /* 7 */
+                                 "ListenNetlink=31 4\n"                         /* 8 */
+                                 "ListenDatagram=@dm.dgram\n"                   /* 9 */
+                                 "Writable=yes\n"
+                                 "MessageQueueMaxMessages=10\n"
+                                 "MessageQueueMessageSize=128\n"
+                                 "Symlinks=/run/dm-link //run/./dm-alias/\n"
+                                 "Symlinks=/dev/dm\n"
+                                 "RemoveOnStop=yes\n");
+        ck_assert_uint_eq(u->socket.n_listens, 8);
+        l = u->socket.listens;
+        ck_assert_int_eq(l[0].type, LISTEN_FIFO);
+        ck_assert_str_eq(l[0].path, "/run/dm/server.fifo"); /* simplified, as systemd does */
+        ck_assert_str_eq(l[0].text, "/run/dm//server.fifo");
+        ck_assert_uint_eq(l[0].origin.line, 2);
+        ck_assert_int_eq(l[1].type, LISTEN_STREAM);
+        ck_assert_ptr_null(l[1].path);
+        ck_assert_int_eq(l[2].type, LISTEN_SPECIAL);
+        ck_assert_str_eq(l[2].path, "/dev/kmsg");
+        ck_assert_int_eq(l[3].type, LISTEN_NETLINK);
+        ck_assert_int_eq(l[3].netlink_family, 15); /* NETLINK_KOBJECT_UEVENT */
+        ck_assert_uint_eq(l[3].netlink_group, 1);
+        ck_assert_int_eq(l[4].type, LISTEN_MQUEUE);
+        ck_assert_str_eq(l[4].path, "/dm-queue");
+        ck_assert_uint_eq(l[4].origin.line, 6);
+        ck_assert_int_eq(l[5].netlink_family, 0); /* NETLINK_ROUTE */
+        ck_assert_uint_eq(l[5].netlink_group, 0);
+        ck_assert_int_eq(l[6].netlink_family, 31);
+        ck_assert_uint_eq(l[6].netlink_group, 4);
+        ck_assert_int_eq(l[7].type, LISTEN_DATAGRAM);
+        ck_assert_uint_eq(l[7].origin.line, 9);
+        ck_assert(u->socket.writable);
+        ck_assert_uint_eq(u->socket.mq_max_messages, 10);
+        ck_assert_uint_eq(u->socket.mq_message_size, 128);
+        ck_assert(u->socket.remove_on_stop);
+        assert_argv(u->socket.symlinks,
+                    (const char *const[]) { "/run/dm-link", "/run/dm-alias", "/dev/dm", NULL });
+        /* The one node in the file system is the FIFO: what Symlinks= links to. */
+        ck_assert_ptr_eq(unit_socket_symlink_target(u), &l[0]);
+        ck_assert_str_eq(listen_type_to_string(LISTEN_MQUEUE), "ListenMessageQueue");
+}
+END_TEST
+
+START_TEST(test_listen_types_reset) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        /* An empty assignment of any Listen key resets the entries of every type. */
+        u = load_ok("x.socket", "[Socket]\nListenFIFO=/run/a\nListenStream=80\n"
+                                "ListenMessageQueue=\nListenNetlink=audit 1\nSymlinks=/run/l\n"
+                                "Symlinks=\nMessageQueueMaxMessages=5\n"
+                                "MessageQueueMaxMessages=\n");
+        ck_assert_uint_eq(u->socket.n_listens, 1);
+        ck_assert_int_eq(u->socket.listens[0].type, LISTEN_NETLINK);
+        ck_assert_int_eq(u->socket.listens[0].netlink_family, 9); /* NETLINK_AUDIT */
+        ck_assert_ptr_null(u->socket.symlinks);
+        ck_assert_uint_eq(u->socket.mq_max_messages, 0);
+}
+END_TEST
+
+/* A unit made of one line, that must fail at line 2 with a message containing piece. */
+static const struct {
+        const char *line, *piece;
+} listen_errors[] = {
+        { "ListenFIFO=run/x", "Invalid value for ListenFIFO=: 'run/x' (expected an absolute path" },
+        { "ListenFIFO=/run/../x", "ListenFIFO=: '/run/../x'" },
+        { "ListenFIFO=/", "ListenFIFO=: '/'" },
+        { "ListenSpecial=dev/kmsg", "ListenSpecial=: 'dev/kmsg' (expected the absolute path of" },
+        { "ListenMessageQueue=queue", "ListenMessageQueue=: 'queue' (expected a message queue" },
+        { "ListenMessageQueue=/a/b", "ListenMessageQueue=: '/a/b'" },
+        { "ListenMessageQueue=/", "ListenMessageQueue=: '/'" },
+        { "ListenMessageQueue=/..", "ListenMessageQueue=: '/..'" },
+        { "ListenNetlink=nosuchfamily", "ListenNetlink=: 'nosuchfamily' (expected a netlink" },
+        { "ListenNetlink=route x", "ListenNetlink=: 'route x'" },
+        { "ListenNetlink=route 1 2", "ListenNetlink=: 'route 1 2'" },
+        { "ListenNetlink=32", "ListenNetlink=: '32'" },
+        { "ListenNetlink=route -1", "ListenNetlink=: 'route -1'" },
+        { "Symlinks=/run/a relative", "Symlinks=: '/run/a relative' (expected absolute paths" },
+        { "MessageQueueMaxMessages=0", "MessageQueueMaxMessages=: '0' (expected a positive" },
+        { "MessageQueueMessageSize=big", "MessageQueueMessageSize=: 'big'" },
+        { "Writable=maybe", "Writable=: 'maybe' (expected yes or no)" },
+};
+
+START_TEST(test_listen_types_errors) {
+        _cleanup_free_ char *text = NULL;
+
+        ck_assert_int_ge(asprintf(&text, "[Socket]\n%s\nListenStream=80\n",
+                                  listen_errors[_i].line), 0);
+        load_bad("x.socket", text);
+        assert_diag(LOG_ERR, "/test/main", 2, listen_errors[_i].piece);
+}
+END_TEST
+
+START_TEST(test_listen_types_unit_checks) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        /* Symlinks= links to the one unix socket path or FIFO; inet sockets do not count. */
+        u = load_ok("log.socket", "[Socket]\nListenDatagram=/run/log.sock\nListenStream=514\n"
+                                  "ListenNetlink=audit 1\nSymlinks=/dev/log\n");
+        ck_assert_ptr_eq(unit_socket_symlink_target(u), &u->socket.listens[0]);
+        u = unit_free(u);
+        u = load_ok("f.socket", "[Socket]\nListenFIFO=/run/f\nListenStream=@abstract\n"
+                                "Symlinks=/run/g\n");
+        ck_assert_ptr_eq(unit_socket_symlink_target(u), &u->socket.listens[0]);
+
+        load_bad("n.socket", "[Socket]\nListenStream=80\nSymlinks=/dev/log\n");
+        assert_diag(LOG_ERR, "/test/main", 3, "Symlinks= needs exactly one unix socket path or "
+                                              "FIFO");
+        diags_clear();
+        load_bad("t.socket", "[Socket]\nListenFIFO=/run/a\nSymlinks=/run/l\n"
+                             "ListenStream=/run/b.sock\n");
+        assert_diag(LOG_ERR, "/test/main", 3, "none or more than one");
+
+        /* Accept=yes takes stream and seqpacket sockets only, as systemd. */
+        diags_clear();
+        load_bad("a.socket", "[Socket]\nListenStream=80\nListenFIFO=/run/a\nAccept=yes\n");
+        assert_diag(LOG_ERR, "/test/main", 3, "ListenFIFO=/run/a cannot accept connections");
+
+        /* What applies to one type only, without it: a warning that says so. */
+        diags_clear();
+        u = unit_free(u);
+        ck_assert_int_eq(load("w.socket", "[Socket]\nListenStream=80\nWritable=yes\n"
+                                          "MessageQueueMessageSize=64\n", &u), 0);
+        assert_diag(LOG_WARNING, "/test/main", 3, "Writable= applies to ListenSpecial= only");
+        assert_diag(LOG_WARNING, "/test/main", 4, "take effect only together");
+        diags_clear();
+        u = unit_free(u);
+        ck_assert_int_eq(load("m.socket", "[Socket]\nListenStream=80\n"
+                                          "MessageQueueMaxMessages=8\n"
+                                          "MessageQueueMessageSize=64\n", &u), 0);
+        assert_diag(LOG_WARNING, "/test/main", 4, "apply to ListenMessageQueue= only");
+        ck_assert_uint_eq(n_diags, 1);
+}
+END_TEST
+
 /* ---- keys into fields ---- */
 
 START_TEST(test_socket_defaults) {
@@ -820,7 +967,7 @@ END_TEST
 
 START_TEST(test_socket_errors) {
         load_bad("web.socket", "[Socket]\nAccept=no\n");
-        assert_diag(LOG_ERR, "/test/main", 0, "no ListenStream=");
+        assert_diag(LOG_ERR, "/test/main", 0, "no Listen setting (ListenStream=");
 
         diags_clear();
         load_bad("web.socket", "[Socket]\nListenSequentialPacket=127.0.0.1:80\n");
@@ -1373,6 +1520,10 @@ static Suite *unit_file_suite(void) {
         tcase_add_test(tc, test_socket_keys);
         tcase_add_test(tc, test_socket_accept);
         tcase_add_test(tc, test_socket_errors);
+        tcase_add_test(tc, test_listen_types);
+        tcase_add_test(tc, test_listen_types_reset);
+        tcase_add_loop_test(tc, test_listen_types_errors, 0, ELEMENTSOF(listen_errors));
+        tcase_add_test(tc, test_listen_types_unit_checks);
         tcase_add_test(tc, test_scalar_reset);
         tcase_add_test(tc, test_service_defaults);
         tcase_add_test(tc, test_service_keys);
