@@ -928,7 +928,43 @@ static int manager_relink(Manager *m) {
 
 /* Runs the phases; returns < 0 on a failure before the swap (nothing changed) and sets
  * *swapped once the manager holds the new set. */
+/* The hooks of the socket units a reload adds or removes (those it keeps, or changes, keep
+ * running: their sockets are the same objects, or rebound in place). */
+typedef struct ReloadHooks {
+        Manager *m;
+        char **started; /* new socket units whose ExecStartPre= passed: ExecStartPost= next */
+        bool oom;
+} ReloadHooks;
+
+static void reload_hook_start_pre(Reload *r, const Unit *u, void *userdata) {
+        ReloadHooks *h = userdata;
+        char err[1024], msg[UNIT_NAME_MAX + 1100];
+
+        if (u->type != UNIT_SOCKET || u->is_template)
+                return;
+        if (u->socket.n_exec_start_pre > 0 &&
+            socket_hook_run(u, "ExecStartPre", u->socket.exec_start_pre,
+                            u->socket.n_exec_start_pre, err, sizeof err) < 0) {
+                snprintf(msg, sizeof msg, "%s: %s; its sockets are not bound", u->name, err);
+                h->oom = h->oom || reload_fail_unit(r, u->name, msg) < 0;
+                return;
+        }
+        if (u->socket.n_exec_start_post > 0)
+                h->oom = h->oom || strv_extend(&h->started, u->name) < 0;
+}
+
+static void reload_hook_stop_pre(Reload *r, const Unit *u, void *userdata) {
+        if (u->type == UNIT_SOCKET && !u->is_template)
+                manager_socket_stop_hook(u, false);
+}
+
+static void reload_hook_stop_post(Reload *r, const Unit *u, void *userdata) {
+        if (u->type == UNIT_SOCKET && !u->is_template)
+                manager_socket_stop_hook(u, true);
+}
+
 static int manager_reload_run(Manager *m, Reload *r, bool *swapped) {
+        ReloadHooks hooks = { .m = m };
         int k;
 
         if (m->units_given) {
@@ -943,16 +979,33 @@ static int manager_reload_run(Manager *m, Reload *r, bool *swapped) {
         k = reload_load(r, m->unit_dirs, m->instances, m->units, m->n_units);
         if (k >= 0)
                 k = reload_check(r, manager_reload_check, m);
+        if (k >= 0) {
+                reload_foreach_change(r, RELOAD_UNIT_NEW, reload_hook_start_pre, &hooks);
+                /* Removed units: ExecStopPre= while their sockets are still open. */
+                reload_foreach_change(r, RELOAD_UNIT_REMOVED, reload_hook_stop_pre, NULL);
+                k = hooks.oom ? -ENOMEM : 0;
+        }
         if (k >= 0)
                 k = reload_sockets(r, m->listeners, m->n_listeners, manager_reload_bind, m);
         if (k >= 0)
                 k = manager_swap_units(m, r);
-        if (k < 0)
+        if (k < 0) {
+                strv_free(hooks.started);
                 return k;
+        }
         *swapped = true;
         k = manager_swap_listeners(m, r);
         if (k >= 0)
                 k = manager_relink(m);
+        /* After the swap: ExecStopPost= of the removed (their old units live until the gc),
+         * ExecStartPost= of the added. */
+        reload_foreach_change(r, RELOAD_UNIT_REMOVED, reload_hook_stop_post, NULL);
+        STRV_FOREACH(name, hooks.started) {
+                Unit *u = manager_get_unit(m, *name);
+                if (u && !manager_unit_failed(m, *name))
+                        (void) manager_socket_hook(m, u, true);
+        }
+        strv_free(hooks.started);
         return k;
 }
 

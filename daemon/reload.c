@@ -404,6 +404,17 @@ static int reload_bind_failed(Reload *r, size_t j, const char *err) {
         return unit_failures_add(&r->failed, sp->unit->name, NULL);
 }
 
+void reload_foreach_change(Reload *r, int change, ReloadUnitFunc fn, void *userdata) {
+        for (size_t i = 0; i < r->n_units; i++)
+                if ((int) r->units[i].change == change)
+                        fn(r, r->units[i].unit ?: r->units[i].old, userdata);
+}
+
+int reload_fail_unit(Reload *r, const char *name, const char *message) {
+        load_diag_on_diag(LOG_ERR, NULL, 0, message, &r->diag);
+        return unit_failures_add(&r->failed, name, message);
+}
+
 int reload_sockets(Reload *r, Listener *const *old, size_t n_old, ReloadBindFunc bind,
                    void *userdata) {
         _cleanup_free_ ReloadSocketAction *actions = NULL;

@@ -91,6 +91,13 @@ int reload_load(Reload *r, char *const *dirs, char *const *instances, Unit **old
 /* Phase 2: checks the whole set with check; a new version that fails gives way to its old
  * one and the set is checked again, until it is stable. */
 int reload_check(Reload *r, ReloadCheckFunc check, void *userdata);
+/* Between phases 2 and 3: the units of this reload that changed as change says (the unit
+ * that applies, or for a removed one the old), to fn in name order. */
+typedef void (*ReloadUnitFunc)(Reload *r, const Unit *u, void *userdata);
+void reload_foreach_change(Reload *r, int change, ReloadUnitFunc fn, void *userdata);
+/* Fails a unit of the new set before its sockets are bound (a socket unit's ExecStartPre=
+ * failed): its sockets are not bound, and message is its reason. Returns 0 or -ENOMEM. */
+int reload_fail_unit(Reload *r, const char *name, const char *message);
 /* Phase 3: keeps each listener of old (borrowed) that is the same socket, binds the rest
  * with bind; a unit whose socket fails to bind fails. */
 int reload_sockets(Reload *r, Listener *const *old, size_t n_old, ReloadBindFunc bind,

@@ -47,10 +47,37 @@ class SocketHooks(harness.TestCase):
         self.assertIn("ExecStartPre=/bin/false exited with status 1", r.stdout + r.stderr)
         with open(log) as f:
             self.assertEqual(f.read().split(), ["pre", "0", "post", "1"])
-        self.assertEqual(b.stop(), 0)
+
+        # A reload that adds a unit with hooks runs them; one that removes a unit runs its
+        # stop hooks; a failing ExecStartPre= of an added unit leaves it unbound.
+        later, later_bad = harness.free_port(), harness.free_port()
+        added = os.path.join(self.dir, "added.log")
+        self.units({
+            "later.socket": "[Socket]\nListenStream=127.0.0.1:%d\n"
+                            "ExecStartPre=/bin/sh -c 'echo added-pre >> %s'\n"
+                            "ExecStartPost=/bin/sh -c 'echo added-post >> %s'\n"
+                            % (later, added, added),
+            "later.service": "[Service]\nExecStart=/bin/sleep 600\n",
+            "laterbad.socket": "[Socket]\nListenStream=127.0.0.1:%d\n"
+                               "ExecStartPre=/bin/sh -c 'exit 3'\n" % later_bad,
+            "laterbad.service": "[Service]\nExecStart=/bin/sleep 600\n",
+        })
+        os.unlink(os.path.join(d, "good.socket"))
+        os.unlink(os.path.join(d, "good.service"))
+        r = self.berthctl(b, "daemon-reload")
+        self.assertNotEqual(r.returncode, 0)  # laterbad's hook failed: an error is told
+        self.assertIn("laterbad.socket: ExecStartPre=/bin/sh exited with status 3",
+                      r.stdout + r.stderr)
+        with open(added) as f:
+            self.assertEqual(f.read().split(), ["added-pre", "added-post"])
+        self.assertTrue(harness.ss_has(["-ltn"], "127.0.0.1:%d" % later))
+        self.assertFalse(harness.ss_has(["-ltn"], "127.0.0.1:%d" % later_bad))
+        self.assertFalse(harness.ss_has(["-ltn"], "127.0.0.1:%d" % port))
         with open(log) as f:
             self.assertEqual(f.read().split(),
                              ["pre", "0", "post", "1", "stop-pre", "1", "stop-post", "0"])
+        os.unlink(log)
+        self.assertFalse(os.path.exists(log))  # good.socket is gone: no hook at exit
 
 
 if __name__ == "__main__":
