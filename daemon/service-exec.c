@@ -187,6 +187,40 @@ static int exec_prepare_run(Service *s, char **ret_procs) {
         return 0;
 }
 
+/* The file of StandardOutput=file:/append:/truncate: (or StandardError=), opened by berthd
+ * (as systemd's manager does, with its privileges) for the child to write. Returns the fd,
+ * -1 when kind is no file, or a negative errno below -1 (logged). */
+static int exec_open_output(Service *s, StdOutput kind, const char *path) {
+        int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, fd;
+
+        switch (kind) {
+        case STD_OUTPUT_FILE:
+                break;
+        case STD_OUTPUT_APPEND:
+                flags |= O_APPEND;
+                break;
+        case STD_OUTPUT_TRUNCATE:
+                flags |= O_TRUNC;
+                break;
+        case STD_OUTPUT_LOG:
+        case STD_OUTPUT_INHERIT:
+        case STD_OUTPUT_NULL:
+        case STD_OUTPUT_SOCKET:
+        case _STD_OUTPUT_MAX:
+        case _STD_OUTPUT_INVALID:
+        default:
+                return -1;
+        }
+        fd = open(path, flags, 0666);
+        if (fd < 0) {
+                int r = -errno;
+                log_error_errno(r, "%s: cannot open '%s' for its output: %m", s->unit->name,
+                                path);
+                return r < -1 ? r : -EIO;
+        }
+        return fd;
+}
+
 static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const *extra_env,
                       pid_t *ret_pid) {
         const ServiceConfig *c = &s->unit->service;
@@ -198,7 +232,8 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         char *more[5] = {};
         size_t n_more = 0, n_fds = 0;
         OutputStream *stream = NULL;
-        int out = -1, r;
+        _cleanup_close_ int out_file = -1, err_file = -1;
+        int out = -1, r, stdout_fd, stderr_fd;
 
         r = exec_prepare_run(s, &procs);
         if (r < 0)
@@ -229,11 +264,27 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 return log_error_errno(r, "%s: cannot expand the command line of %s:%u: %m",
                                        s->unit->name, strempty(cmd->origin.file),
                                        cmd->origin.line);
+        out_file = exec_open_output(s, c->std_output, c->std_output_path);
+        if (out_file < -1)
+                return out_file;
+        /* Both to the same file: one open file, as systemd shares it. */
+        if (c->std_error == c->std_output && streq_ptr(c->std_error_path, c->std_output_path) &&
+            out_file >= 0)
+                err_file = fcntl(out_file, F_DUPFD_CLOEXEC, 3);
+        else
+                err_file = exec_open_output(s, c->std_error, c->std_error_path);
+        if (err_file < -1)
+                return err_file;
         if (c->std_output == STD_OUTPUT_LOG || c->std_error == STD_OUTPUT_LOG) {
                 out = service_output_new(s, &stream);
                 if (out < 0)
                         return out;
         }
+        stdout_fd = c->std_output == STD_OUTPUT_LOG ? out :
+                    c->std_output == STD_OUTPUT_INHERIT ? STDOUT_FILENO : out_file;
+        /* StandardError=inherit is "the same as standard output", as in systemd. */
+        stderr_fd = c->std_error == STD_OUTPUT_LOG ? out :
+                    c->std_error == STD_OUTPUT_INHERIT ? stdout_fd : err_file;
 
         SpawnParams p = {
                 .path = cmd->path,
@@ -248,10 +299,8 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                  * its accept() block, and strand what it has accepted. */
                 .keep_file_status = main && s->old_main_pid > 0,
                 .stdin_fd = -1,
-                .stdout_fd = c->std_output == STD_OUTPUT_LOG ? out :
-                             c->std_output == STD_OUTPUT_INHERIT ? STDOUT_FILENO : -1,
-                .stderr_fd = c->std_error == STD_OUTPUT_LOG ? out :
-                             c->std_error == STD_OUTPUT_INHERIT ? STDERR_FILENO : -1,
+                .stdout_fd = stdout_fd,
+                .stderr_fd = stderr_fd,
                 .user = c->user,
                 .group = c->group,
                 .supplementary_groups = c->supplementary_groups,

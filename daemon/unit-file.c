@@ -163,6 +163,8 @@ Unit *unit_free(Unit *u) {
         free(u->service.group);
         strv_free(u->service.supplementary_groups);
         free(u->service.working_directory);
+        free(u->service.std_output_path);
+        free(u->service.std_error_path);
         strv_free(u->service.environment);
         service_config_environment_files_free(&u->service);
         strv_free(u->service.sockets);

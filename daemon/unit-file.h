@@ -182,6 +182,9 @@ typedef enum StdOutput {
         STD_OUTPUT_INHERIT,
         STD_OUTPUT_NULL,
         STD_OUTPUT_SOCKET,
+        STD_OUTPUT_FILE,     /* file:PATH, written from its start */
+        STD_OUTPUT_APPEND,   /* append:PATH */
+        STD_OUTPUT_TRUNCATE, /* truncate:PATH, emptied first */
         _STD_OUTPUT_MAX,
         _STD_OUTPUT_INVALID = -EINVAL,
 } StdOutput;
@@ -238,6 +241,7 @@ typedef struct ServiceConfig {
         unsigned log_rate_limit_burst;       /* LogRateLimitBurst=; 0: no limit */
         StdInput std_input;
         StdOutput std_output, std_error;
+        char *std_output_path, *std_error_path; /* for file:, append:, truncate: */
         Handover handover;
         bool non_blocking;          /* NonBlocking= may sit in [Service] as in systemd */
         bool non_blocking_set;

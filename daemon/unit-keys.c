@@ -69,6 +69,45 @@ static int key_bind_ipv6_only(LoadContext *c, const ConfigItem *it, const char *
         return r;
 }
 
+/* StandardOutput=/StandardError=: an enum, or file:, append:, truncate: and an absolute
+ * path (specifiers expanded), as in systemd.exec(5). */
+static int key_std_output(LoadContext *c, const ConfigItem *it, const char *value,
+                          unsigned line, void *data) {
+        static const struct { const char *prefix; StdOutput kind; } files[] = {
+                { "file:", STD_OUTPUT_FILE },
+                { "append:", STD_OUTPUT_APPEND },
+                { "truncate:", STD_OUTPUT_TRUNCATE },
+        };
+        bool err = streq(it->key, "StandardError");
+        char **path = err ? &c->u->service.std_error_path : &c->u->service.std_output_path;
+        _cleanup_free_ char *expanded = NULL;
+        char why[256], q[QUOTE_SIZE];
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                const char *p = startswith(value, files[i].prefix);
+                int r;
+
+                if (!p)
+                        continue;
+                if (c->u->is_template && specifier_any(p))
+                        return 0; /* read in each instance */
+                r = specifier_expand(p, c->u->name, &expanded, why, sizeof why);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 || expanded[0] != '/') {
+                        report(c, LOG_ERR, line, "Invalid value for %s=: '%s' (%s)", it->key,
+                               cut(value, q), r < 0 ? why : "expected an absolute path after "
+                                                            "the colon");
+                        return 0;
+                }
+                free(*path);
+                *path = TAKE_PTR(expanded);
+                *(StdOutput *) data = files[i].kind;
+                return 0;
+        }
+        return value_enum(c, it, value, line, data);
+}
+
 static int key_notify_access(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                              void *data) {
         unsigned before = c->n_errors;
@@ -647,8 +686,8 @@ static const ConfigItem config_items[] = {
         { SE, "CPUWeight", value_cgroup, FIELD(service.limits.cpu_weight), CGROUP_VALUE_WEIGHT },
         { SE, "IOWeight", value_cgroup, FIELD(service.limits.io_weight), CGROUP_VALUE_WEIGHT },
         { SE, "StandardInput", value_enum, FIELD(service.std_input), ENUM_STD_INPUT },
-        { SE, "StandardOutput", value_enum, FIELD(service.std_output), ENUM_STD_OUTPUT },
-        { SE, "StandardError", value_enum, FIELD(service.std_error), ENUM_STD_OUTPUT },
+        { SE, "StandardOutput", key_std_output, FIELD(service.std_output), ENUM_STD_OUTPUT },
+        { SE, "StandardError", key_std_output, FIELD(service.std_error), ENUM_STD_OUTPUT },
         { SE, "NonBlocking", key_service_non_blocking, FIELD(service.non_blocking), 0 },
         { SE, "Handover", value_enum, FIELD(service.handover), ENUM_HANDOVER },
         /* systemd.service(5) and systemd.exec(5) keys berth does not implement; more by prefix

@@ -310,7 +310,8 @@ static const EnumSpec enum_specs[] = {
         [ENUM_HANDOVER] = { handover_from_string_int, "stop-first or overlap" },
         [ENUM_STD_INPUT] = { std_input_from_string_int, "null or socket" },
         [ENUM_STD_OUTPUT] = { std_output_from_string_int,
-                              "journal, journal+console, inherit, null or socket" },
+                              "journal, journal+console, inherit, null, socket, file:PATH, "
+                              "append:PATH or truncate:PATH" },
 };
 
 /* Enum fields are stored as the enum type, which is int-sized. */

@@ -1230,7 +1230,7 @@ START_TEST(test_service_errors) {
                                 "Sockets=web.service\n"           /* 15 */
                                 "NotifyAccess=some\n"             /* 16 */
                                 "StandardInput=tty\n"             /* 17 */
-                                "StandardOutput=file:/var/log/x\n" /* 18 */
+                                "StandardOutput=file:var/log/x\n" /* 18 */
                                 "Handover=later\n"                /* 19 */
                                 "FileDescriptorStoreMax=2000000\n" /* 20 */
                                 "ReloadSignal=65\n"               /* 21 */
@@ -1245,7 +1245,8 @@ START_TEST(test_service_errors) {
         }
         assert_diag(LOG_ERR, "/test/main", 3, "Type=forking is not supported by berth");
         assert_diag(LOG_ERR, "/test/main", 17, "StandardInput=tty is not supported by berth");
-        assert_diag(LOG_ERR, "/test/main", 18, "StandardOutput=file:/var/log/x is not supported");
+        assert_diag(LOG_ERR, "/test/main", 18, "'file:var/log/x' (expected an absolute path after "
+                    "the colon)");
 }
 END_TEST
 
