@@ -338,7 +338,10 @@ static bool environ_has(int pid, const char *want) {
         return false;
 }
 
-int invocation_kill(const char *id, int sig) {
+/* Calls fn for every process whose environment holds INVOCATION_ID=id, except berthd
+ * (bounded by the pids in /proc). Returns how many fn counted, or a negative errno. */
+static int invocation_foreach(const char *id, int (*fn)(pid_t pid, void *userdata),
+                              void *userdata) {
         _cleanup_free_ char *want = NULL;
         DIR *d;
         struct dirent *de;
@@ -354,9 +357,55 @@ int invocation_kill(const char *id, int sig) {
                 int pid = atoi(de->d_name);
                 if (pid <= 0 || pid == getpid() || !environ_has(pid, want))
                         continue;
-                if (kill(pid, sig) >= 0)
-                        n++;
+                n += fn(pid, userdata);
         }
         closedir(d);
         return n;
+}
+
+static int kill_one(pid_t pid, void *userdata) {
+        return kill(pid, *(int *) userdata) >= 0;
+}
+
+int invocation_kill(const char *id, int sig) {
+        return invocation_foreach(id, kill_one, &sig);
+}
+
+typedef struct PidList {
+        pid_t *pids;
+        size_t n, max;
+} PidList;
+
+static int list_one(pid_t pid, void *userdata) {
+        PidList *l = userdata;
+
+        if (l->n < l->max)
+                l->pids[l->n] = pid;
+        l->n++;
+        return 1;
+}
+
+int invocation_pids(const char *id, pid_t *pids, size_t max) {
+        PidList l = { pids, 0, max };
+        int r = invocation_foreach(id, list_one, &l);
+        return r < 0 ? r : (int) l.n;
+}
+
+int cgroup_pids(const char *path, pid_t *pids, size_t max) {
+        _cleanup_free_ char *file = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        size_t n = 0;
+        int pid;
+
+        if (asprintf(&file, "%s/cgroup.procs", path) < 0)
+                return -ENOMEM;
+        f = fopen(file, "re");
+        if (!f)
+                return -errno;
+        while (n < CGROUP_PROCS_MAX && fscanf(f, "%d", &pid) == 1) {
+                if (n < max)
+                        pids[n] = pid;
+                n++;
+        }
+        return (int) n;
 }

@@ -44,3 +44,8 @@ int cgroup_kill(const char *path, int sig);
 /* Sends sig to every process whose environment holds INVOCATION_ID=id, except berthd itself
  * (bounded by the pids in /proc). Returns how many were signalled, or a negative errno. */
 int invocation_kill(const char *id, int sig);
+
+/* The processes of a service: in its cgroup, or with its INVOCATION_ID=. The first max go to
+ * pids; returns how many there are in all, or a negative errno. */
+int cgroup_pids(const char *path, pid_t *pids, size_t max);
+int invocation_pids(const char *id, pid_t *pids, size_t max);

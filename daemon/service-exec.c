@@ -403,6 +403,55 @@ static void exec_watch(Service *s, bool on) {
                 }
 }
 
+/* Type=forking's main process: PIDFile= (a process of the service's, alive), or with
+ * GuessMainPID= the one process of the service left. */
+static pid_t exec_forking_main_pid(Service *s, char *why, size_t whylen) {
+        const ServiceConfig *c = &s->unit->service;
+        pid_t pids[2];
+        int n;
+
+        n = s->cgroup ? cgroup_pids(s->cgroup, pids, ELEMENTSOF(pids))
+                      : invocation_pids(s->invocation_id, pids, ELEMENTSOF(pids));
+        if (c->pid_file) {
+                _cleanup_fclose_ FILE *f = fopen(c->pid_file, "re");
+                int pid = 0;
+
+                if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 1) {
+                        snprintf(why, whylen, "PIDFile=%s holds no pid%s%s", c->pid_file,
+                                 f ? "" : ": ", f ? "" : strerror(errno));
+                        return -ENOENT;
+                }
+                /* Only a process of this service: a stale file may name anybody. */
+                bool ours = false;
+                pid_t all[64];
+                int k = s->cgroup ? cgroup_pids(s->cgroup, all, ELEMENTSOF(all))
+                                  : invocation_pids(s->invocation_id, all, ELEMENTSOF(all));
+                for (int i = 0; i < k && i < (int) ELEMENTSOF(all); i++)
+                        ours = ours || all[i] == pid;
+                if (!ours) {
+                        snprintf(why, whylen, "PIDFile=%s names pid %d, which is not a process "
+                                 "of this service", c->pid_file, pid);
+                        return -ESRCH;
+                }
+                snprintf(why, whylen, "from PIDFile=%s", c->pid_file);
+                return pid;
+        }
+        if (!c->guess_main_pid) {
+                snprintf(why, whylen, "no PIDFile=, and GuessMainPID=no");
+                return -ENOENT;
+        }
+        if (n == 1) {
+                snprintf(why, whylen, "the one process of it left");
+                return pids[0];
+        }
+        if (n <= 0)
+                snprintf(why, whylen, "no process of it is left");
+        else
+                snprintf(why, whylen, "%d processes of it are left, and no PIDFile= says which "
+                         "is the main one", n);
+        return -ENOENT;
+}
+
 static pid_t exec_pgid_of(Service *s, pid_t pid) {
         pid_t g = getpgid(pid);
         return g < 0 ? -errno : g;
@@ -425,5 +474,6 @@ const ServiceOps service_ops_default = {
         .now = exec_now,
         .watch = exec_watch,
         .pgid_of = exec_pgid_of,
+        .forking_main_pid = exec_forking_main_pid,
         .done = exec_done,
 };

@@ -252,8 +252,10 @@ static void service_spawn_main(Service *s) {
                 return;
         }
         s->main_pid = s->pgid = pid;
-        if (c->type == SERVICE_ONESHOT || c->type == SERVICE_NOTIFY) {
-                /* oneshot: until it exits; notify: until READY=1. */
+        if (c->type == SERVICE_ONESHOT || c->type == SERVICE_NOTIFY ||
+            c->type == SERVICE_FORKING) {
+                /* oneshot: until it exits; notify: until READY=1; forking: until the first
+                 * process exits, having left its daemon. */
                 service_set_state(s, SERVICE_START);
                 service_arm(s, SERVICE_TIMER_STATE, c->timeout_start_usec);
         } else
@@ -636,10 +638,38 @@ static void log_exit(Service *s, const char *what, const siginfo_t *si) {
                             si->si_code == CLD_DUMPED ? " (core dumped)" : "");
 }
 
+/* Type=forking: the first process exited. Success, and a daemon left to follow, is
+ * readiness. */
+static void service_on_forked(Service *s, ServiceResult r) {
+        char why[512] = "";
+        pid_t m, g;
+
+        if (r != SERVICE_SUCCESS) {
+                service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
+                return;
+        }
+        m = s->ctx.ops->forking_main_pid ? s->ctx.ops->forking_main_pid(s, why, sizeof why)
+                                         : -EOPNOTSUPP;
+        if (m <= 0) {
+                log_warning("%s: its first process exited, but its main process is unknown: %s",
+                            service_name(s), why[0] ? why : "not supported here");
+                service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_PROTOCOL);
+                return;
+        }
+        s->main_pid = m;
+        g = s->ctx.ops->pgid_of(s, m);
+        if (g > 0)
+                s->pgid = g;
+        log_info("%s: the main process is now pid %d (%s)", service_name(s), (int) m, why);
+        service_enter_running(s);
+}
+
 static void service_on_main_exit(Service *s, ServiceResult r) {
         switch (s->state) {
         case SERVICE_START:
-                if (s->unit->service.type != SERVICE_ONESHOT)
+                if (s->unit->service.type == SERVICE_FORKING)
+                        service_on_forked(s, r);
+                else if (s->unit->service.type != SERVICE_ONESHOT)
                         service_enter_signal(s, SERVICE_STOP_SIGTERM,
                                              r == SERVICE_SUCCESS ? SERVICE_FAILURE_PROTOCOL : r);
                 else if (r == SERVICE_SUCCESS) {

@@ -114,6 +114,10 @@ typedef struct ServiceOps {
         void (*watch)(Service *s, bool on);
         /* The process group of pid, or a negative errno. */
         pid_t (*pgid_of)(Service *s, pid_t pid);
+        /* Type=forking, once its first process exited: the daemon it left, from PIDFile= or
+         * (GuessMainPID=) the one process of the service left; or a negative errno with why.
+         * NULL: not supported. */
+        pid_t (*forking_main_pid)(Service *s, char *why, size_t whylen);
         /* Frees what the ops keep in the service (event sources). */
         void (*done)(Service *s);
 } ServiceOps;

@@ -44,6 +44,7 @@ DEFINE_STRING_TABLE(service_type, ServiceType,
              [SERVICE_SIMPLE] = "simple",
              [SERVICE_EXEC] = "exec",
              [SERVICE_NOTIFY] = "notify",
+             [SERVICE_FORKING] = "forking",
              [SERVICE_ONESHOT] = "oneshot")
 DEFINE_STRING_TABLE_FROM_STRING(service_type, ServiceType)
 DEFINE_STRING_TABLE(service_restart, ServiceRestart,
@@ -164,6 +165,7 @@ Unit *unit_free(Unit *u) {
         strv_free(u->service.supplementary_groups);
         free(u->service.working_directory);
         free(u->service.std_output_path);
+        free(u->service.pid_file);
         free(u->service.std_error_path);
         strv_free(u->service.environment);
         service_config_environment_files_free(&u->service);

@@ -129,6 +129,7 @@ typedef enum ServiceType {
         SERVICE_SIMPLE,
         SERVICE_EXEC,
         SERVICE_NOTIFY,
+        SERVICE_FORKING, /* started once its first process exits; main: PIDFile= or a guess */
         SERVICE_ONESHOT,
         _SERVICE_TYPE_MAX,
         _SERVICE_TYPE_INVALID = -EINVAL,
@@ -242,6 +243,8 @@ typedef struct ServiceConfig {
         StdInput std_input;
         StdOutput std_output, std_error;
         char *std_output_path, *std_error_path; /* for file:, append:, truncate: */
+        char *pid_file;             /* PIDFile=, for Type=forking */
+        bool guess_main_pid;        /* GuessMainPID=, default yes */
         Handover handover;
         bool non_blocking;          /* NonBlocking= may sit in [Service] as in systemd */
         bool non_blocking_set;

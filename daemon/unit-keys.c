@@ -108,6 +108,29 @@ static int key_std_output(LoadContext *c, const ConfigItem *it, const char *valu
         return value_enum(c, it, value, line, data);
 }
 
+/* PIDFile=: an absolute path, specifiers expanded (as systemd; a relative one is under
+ * /run). */
+static int key_pid_file(LoadContext *c, const ConfigItem *it, const char *value,
+                        unsigned line, void *data) {
+        char **p = data;
+        char *v;
+
+        if (!*value) {
+                free(*p);
+                *p = NULL;
+                return 0;
+        }
+        if (value[0] == '/')
+                v = strdup(value);
+        else if (asprintf(&v, "/run/%s", value) < 0)
+                v = NULL;
+        if (!v)
+                return -ENOMEM;
+        free(*p);
+        *p = v;
+        return 0;
+}
+
 static int key_notify_access(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                              void *data) {
         unsigned before = c->n_errors;
@@ -441,8 +464,6 @@ static const struct {
         { "ExecStartPost", "the command is not run" },
         { "ExecStopPost", "the command is not run" },
         { "ExecCondition", "the service starts without the check" },
-        { "PIDFile", "berth follows the process it started, or MAINPID=" },
-        { "GuessMainPID", "berth follows the process it started, or MAINPID=" },
         { "RemainAfterExit", "the service is dead once its processes exit" },
         { "SuccessExitStatus", "only exit status 0 is a success" },
         { "RestartPreventExitStatus", "Restart= alone decides" },
@@ -695,9 +716,9 @@ static const ConfigItem config_items[] = {
         { SE, "ExecStartPost", key_unsupported, NOFIELD, 0 },
         { SE, "ExecStopPost", key_unsupported, NOFIELD, 0 },
         { SE, "ExecCondition", key_unsupported, NOFIELD, 0 },
-        { SE, "PIDFile", key_unsupported, NOFIELD, 0 },
+        { SE, "PIDFile", key_pid_file, FIELD(service.pid_file), 0 },
         { SE, "RemainAfterExit", key_unsupported, NOFIELD, 0 },
-        { SE, "GuessMainPID", key_unsupported, NOFIELD, 0 },
+        { SE, "GuessMainPID", value_bool, FIELD(service.guess_main_pid), 0 },
         { SE, "BusName", key_unsupported, NOFIELD, 0 },
         { SE, "RestartSteps", key_unsupported, NOFIELD, 0 },
         { SE, "RestartMaxDelaySec", key_unsupported, NOFIELD, 0 },
@@ -845,6 +866,7 @@ static const char *const specifier_keys[] = {
         "ListenSpecial", "ListenNetlink", "ListenMessageQueue", "Service", "FileDescriptorName",
         "SocketUser", "SocketGroup", "Symlinks", "User", "Group", "SupplementaryGroups",
         "WorkingDirectory", "Environment", "EnvironmentFile", "Sockets", "BindToDevice",
+        "PIDFile",
 };
 
 static bool key_expands_specifiers(const char *key) {

@@ -211,7 +211,6 @@ typedef struct Unsupported {
 } Unsupported;
 
 static const Unsupported unsupported_values[] = {
-        { "Type", "forking" },
         { "Type", "dbus" },
         { "Type", "idle" },
         { "Type", "notify-reload" },
@@ -223,8 +222,7 @@ static const Unsupported unsupported_values[] = {
         { "StandardInput", "file:" },
         { "StandardInput", "fd:" },
         { "StandardOutput", "tty" },
-        { "StandardOutput", "file:" },
-        { "StandardOutput", "append:" },
+
         { "StandardOutput", "truncate:" },
         { "StandardOutput", "fd:" },
         { "StandardError", "tty" },
@@ -302,7 +300,8 @@ static int std_output_from_string_int(const char *s) {
 static const EnumSpec enum_specs[] = {
         [ENUM_BIND_IPV6_ONLY] = { bind_ipv6_only_from_string_int,
                                   "both, ipv6-only, separate or default" },
-        [ENUM_SERVICE_TYPE] = { service_type_from_string_int, "simple, exec, notify or oneshot" },
+        [ENUM_SERVICE_TYPE] = { service_type_from_string_int,
+                                "simple, exec, notify, oneshot or forking" },
         [ENUM_RESTART] = { service_restart_from_string_int,
                            "no, on-success, on-failure, on-abnormal, on-abort or always" },
         [ENUM_KILL_MODE] = { kill_mode_from_string_int, "control-group, mixed, process or none" },

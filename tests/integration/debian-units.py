@@ -23,9 +23,6 @@ EXPECTED_FAILURES = {
     "syslog.socket": ("its service syslog.service does not exist",
                       "Debian ships no syslog.service beside it"),
     "avahi-daemon.socket": ("Type=dbus is not supported", "issue 11: service types"),
-    "gpsd.socket": ("Type=forking is not supported", "issue 11: service types"),
-    "iscsid.socket": ("Type=forking is not supported", "issue 11: service types"),
-    "spice-vdagentd.socket": ("Type=forking is not supported", "issue 11: service types"),
 }
 
 # The overlaps between packages, all units in one directory: (port, the two units).
