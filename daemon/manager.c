@@ -64,6 +64,7 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_services; i++)
                 service_free(m->services[i]);
         free(m->services);
+        service_exec_shutdown(); /* before the event loop it is attached to goes */
         notify_free(m->notify);
         if (m->cgroup_root)
                 (void) cgroup_remove(m->cgroup_root); /* empty once every service is gone */

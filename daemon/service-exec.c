@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <time.h>
 
+#include <systemd/sd-bus.h>
 #include <systemd/sd-id128.h>
 
 #include "common/env-util.h"
@@ -457,7 +458,97 @@ static pid_t exec_pgid_of(Service *s, pid_t pid) {
         return g < 0 ? -errno : g;
 }
 
+/* ---- Type=dbus: BusName= on the system bus ---- */
+
+/* One connection for every Type=dbus service, made on first use; NULL (and said once) when
+ * no system bus is reachable. */
+static sd_bus *system_bus;
+static bool system_bus_tried;
+
+void service_exec_shutdown(void) {
+        system_bus = sd_bus_flush_close_unref(system_bus);
+        system_bus_tried = false;
+}
+
+static sd_bus *exec_system_bus(Service *s) {
+        sd_bus *bus = NULL;
+        int r;
+
+        if (system_bus_tried)
+                return system_bus;
+        system_bus_tried = true;
+        r = sd_bus_open_system(&bus);
+        if (r >= 0)
+                r = sd_bus_attach_event(bus, s->ctx.event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0) {
+                log_warning_errno(r, "No system bus reachable (%m): Type=dbus services are "
+                                  "treated as Type=simple.");
+                bus = sd_bus_flush_close_unref(bus);
+        }
+        system_bus = bus;
+        return bus;
+}
+
+typedef struct BusWatch {
+        sd_bus_slot *match, *call;
+} BusWatch;
+
+static int exec_on_name_owner(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Service *s = userdata;
+        const char *name, *old, *new;
+
+        if (sd_bus_message_read(m, "sss", &name, &old, &new) >= 0 && new[0])
+                service_on_bus_name(s);
+        return 0;
+}
+
+static int exec_on_get_owner(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        if (!sd_bus_message_is_method_error(m, NULL))
+                service_on_bus_name(userdata);
+        return 0;
+}
+
+static int exec_watch_bus_name(Service *s, bool on) {
+        const char *name = s->unit->service.bus_name;
+        BusWatch *w = s->bus_name_slot;
+        _cleanup_free_ char *match = NULL;
+        sd_bus *bus;
+        int r;
+
+        if (w) {
+                sd_bus_slot_unref(w->match);
+                sd_bus_slot_unref(w->call);
+                free(w);
+                s->bus_name_slot = NULL;
+        }
+        if (!on || !name)
+                return 0;
+        bus = exec_system_bus(s);
+        if (!bus)
+                return 0;
+        w = calloc(1, sizeof *w);
+        if (!w || asprintf(&match, "type='signal',sender='org.freedesktop.DBus',"
+                           "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+                           "arg0='%s'", name) < 0) {
+                free(w);
+                return -ENOMEM;
+        }
+        s->bus_name_slot = w;
+        /* The match first, then the owner now: a name taken in between is seen either way. */
+        r = sd_bus_add_match_async(bus, &w->match, match, exec_on_name_owner, NULL, s);
+        if (r >= 0)
+                r = sd_bus_call_method_async(bus, &w->call, "org.freedesktop.DBus",
+                                             "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                             "GetNameOwner", exec_on_get_owner, s, "s", name);
+        if (r < 0) {
+                (void) exec_watch_bus_name(s, false);
+                return r;
+        }
+        return 1;
+}
+
 static void exec_done(Service *s) {
+        (void) exec_watch_bus_name(s, false);
         for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++)
                 s->timer_sources[t] = sd_event_source_disable_unref(s->timer_sources[t]);
         if (s->cgroup)
@@ -475,5 +566,6 @@ const ServiceOps service_ops_default = {
         .watch = exec_watch,
         .pgid_of = exec_pgid_of,
         .forking_main_pid = exec_forking_main_pid,
+        .watch_bus_name = exec_watch_bus_name,
         .done = exec_done,
 };

@@ -57,6 +57,8 @@ void service_arm(Service *s, ServiceTimer t, usec_t usec) {
 
 void service_disarm(Service *s) {
         service_arm(s, SERVICE_TIMER_STATE, USEC_INFINITY);
+        if (s->bus_name_slot && s->ctx.ops->watch_bus_name)
+                (void) s->ctx.ops->watch_bus_name(s, false);
 }
 
 void service_send(Service *s, pid_t pid, int sig) {
@@ -237,6 +239,25 @@ void service_enter_running(Service *s) {
         service_report_restart(s, 0, NULL);
 }
 
+/* Type=dbus: watches for BusName=; false when there is no system bus (then it is simple). */
+static bool service_watch_bus_name(Service *s) {
+        int r = s->ctx.ops->watch_bus_name ? s->ctx.ops->watch_bus_name(s, true) : 0;
+
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot watch the system bus for %s: %m; treating it "
+                                  "as Type=simple", service_name(s),
+                                  s->unit->service.bus_name);
+        return r > 0;
+}
+
+void service_on_bus_name(Service *s) {
+        if (s->state != SERVICE_START || s->unit->service.type != SERVICE_DBUS)
+                return;
+        log_info("%s: %s appeared on the system bus", service_name(s),
+                 s->unit->service.bus_name);
+        service_enter_running(s);
+}
+
 /* Spawns ExecStart= number exec_index, or ends a oneshot that ran them all. */
 static void service_spawn_main(Service *s) {
         const ServiceConfig *c = &s->unit->service;
@@ -252,8 +273,12 @@ static void service_spawn_main(Service *s) {
                 return;
         }
         s->main_pid = s->pgid = pid;
+        if (c->type == SERVICE_DBUS && !service_watch_bus_name(s)) {
+                service_enter_running(s);
+                return;
+        }
         if (c->type == SERVICE_ONESHOT || c->type == SERVICE_NOTIFY ||
-            c->type == SERVICE_FORKING) {
+            c->type == SERVICE_FORKING || c->type == SERVICE_DBUS) {
                 /* oneshot: until it exits; notify: until READY=1; forking: until the first
                  * process exits, having left its daemon. */
                 service_set_state(s, SERVICE_START);

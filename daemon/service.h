@@ -118,12 +118,19 @@ typedef struct ServiceOps {
          * (GuessMainPID=) the one process of the service left; or a negative errno with why.
          * NULL: not supported. */
         pid_t (*forking_main_pid)(Service *s, char *why, size_t whylen);
+        /* Type=dbus: watch the system bus for BusName= (on), calling service_on_bus_name()
+         * when it has an owner, or stop watching. Returns 1 when watching, 0 when there is no
+         * system bus to watch (the service is then treated as simple), or a negative errno.
+         * NULL: no bus. */
+        int (*watch_bus_name)(Service *s, bool on);
         /* Frees what the ops keep in the service (event sources). */
         void (*done)(Service *s);
 } ServiceOps;
 
 /* The real ops: spawn (service-exec.c), kill(2), sd-event timers on ctx.event. */
 extern const ServiceOps service_ops_default;
+/* Drops what the real ops share between services (the system bus of Type=dbus). */
+void service_exec_shutdown(void);
 
 /* The fds every service together may keep in the fd store: a share of berthd's RLIMIT_NOFILE,
  * so that one service's store cannot leave berthd unable to start the others. */
@@ -177,6 +184,7 @@ struct Service {
         pid_t failed_pid, failed_pgid;      /* HANDOVER_ABORT: the successor that failed */
         char *cgroup;                       /* its cgroup's directory, or NULL */
         bool condition_failed;              /* its Condition*= or Assert*= did not hold */
+        void *bus_name_slot;                /* the ops' watch of BusName= (an sd_bus_slot) */
         bool limits_told;                   /* resource keys it could not apply, said once */
         char invocation_id[33];             /* INVOCATION_ID= of this run; "" before a start */
         size_t control_index; /* which ExecStartPre=/ExecStop= runs */
@@ -270,6 +278,8 @@ int service_set_restart_done(Service *s, ServiceRestartDone done, void *userdata
 
 /* A child of ours changed state: returns true when pid was this service's. */
 bool service_on_child(Service *s, const siginfo_t *si);
+/* Type=dbus: its BusName= has an owner on the system bus. */
+void service_on_bus_name(Service *s);
 /* One of its timers fired. */
 void service_on_timer(Service *s, ServiceTimer t);
 

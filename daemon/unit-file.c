@@ -45,6 +45,7 @@ DEFINE_STRING_TABLE(service_type, ServiceType,
              [SERVICE_EXEC] = "exec",
              [SERVICE_NOTIFY] = "notify",
              [SERVICE_FORKING] = "forking",
+             [SERVICE_DBUS] = "dbus",
              [SERVICE_ONESHOT] = "oneshot")
 DEFINE_STRING_TABLE_FROM_STRING(service_type, ServiceType)
 DEFINE_STRING_TABLE(service_restart, ServiceRestart,
@@ -166,6 +167,7 @@ Unit *unit_free(Unit *u) {
         free(u->service.working_directory);
         free(u->service.std_output_path);
         free(u->service.pid_file);
+        free(u->service.bus_name);
         free(u->service.std_error_path);
         strv_free(u->service.environment);
         service_config_environment_files_free(&u->service);
@@ -345,6 +347,10 @@ static void unit_verify(LoadContext *c) {
                                     s->exec_start[1].origin.line,
                                     "More than one ExecStart= command, which only Type=oneshot "
                                     "services may have (an empty ExecStart= resets the list)");
+                if (s->type == SERVICE_DBUS && !s->bus_name)
+                        load_report(c, LOG_ERR, u->path, 0,
+                                    "Type=dbus needs BusName=: the name whose appearance on the "
+                                    "system bus means the service is ready");
                 if (s->type == SERVICE_ONESHOT &&
                     (s->restart == SERVICE_RESTART_ALWAYS ||
                      s->restart == SERVICE_RESTART_ON_SUCCESS))

@@ -130,6 +130,7 @@ typedef enum ServiceType {
         SERVICE_EXEC,
         SERVICE_NOTIFY,
         SERVICE_FORKING, /* started once its first process exits; main: PIDFile= or a guess */
+        SERVICE_DBUS,    /* started once BusName= appears on the system bus */
         SERVICE_ONESHOT,
         _SERVICE_TYPE_MAX,
         _SERVICE_TYPE_INVALID = -EINVAL,
@@ -244,6 +245,7 @@ typedef struct ServiceConfig {
         StdOutput std_output, std_error;
         char *std_output_path, *std_error_path; /* for file:, append:, truncate: */
         char *pid_file;             /* PIDFile=, for Type=forking */
+        char *bus_name;             /* BusName=, for Type=dbus */
         bool guess_main_pid;        /* GuessMainPID=, default yes */
         Handover handover;
         bool non_blocking;          /* NonBlocking= may sit in [Service] as in systemd */

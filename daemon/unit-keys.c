@@ -719,7 +719,7 @@ static const ConfigItem config_items[] = {
         { SE, "PIDFile", key_pid_file, FIELD(service.pid_file), 0 },
         { SE, "RemainAfterExit", key_unsupported, NOFIELD, 0 },
         { SE, "GuessMainPID", value_bool, FIELD(service.guess_main_pid), 0 },
-        { SE, "BusName", key_unsupported, NOFIELD, 0 },
+        { SE, "BusName", value_string, FIELD(service.bus_name), 0 },
         { SE, "RestartSteps", key_unsupported, NOFIELD, 0 },
         { SE, "RestartMaxDelaySec", key_unsupported, NOFIELD, 0 },
         { SE, "RestartPreventExitStatus", key_unsupported, NOFIELD, 0 },

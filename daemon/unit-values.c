@@ -211,7 +211,6 @@ typedef struct Unsupported {
 } Unsupported;
 
 static const Unsupported unsupported_values[] = {
-        { "Type", "dbus" },
         { "Type", "idle" },
         { "Type", "notify-reload" },
         { "Restart", "on-watchdog" },
@@ -301,7 +300,7 @@ static const EnumSpec enum_specs[] = {
         [ENUM_BIND_IPV6_ONLY] = { bind_ipv6_only_from_string_int,
                                   "both, ipv6-only, separate or default" },
         [ENUM_SERVICE_TYPE] = { service_type_from_string_int,
-                                "simple, exec, notify, oneshot or forking" },
+                                "simple, exec, notify, oneshot, forking or dbus" },
         [ENUM_RESTART] = { service_restart_from_string_int,
                            "no, on-success, on-failure, on-abnormal, on-abort or always" },
         [ENUM_KILL_MODE] = { kill_mode_from_string_int, "control-group, mixed, process or none" },

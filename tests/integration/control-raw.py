@@ -60,7 +60,7 @@ class Writer:
 
 
 def method_call(serial, member, sig=b"", args=(), path=b"/org/berth/Manager",
-                interface=b"org.berth.Manager1"):
+                interface=b"org.berth.Manager1", destination=None):
     body = Writer()
     for t, v in zip(sig.decode(), args):
         if t == "s":
@@ -86,6 +86,8 @@ def method_call(serial, member, sig=b"", args=(), path=b"/org/berth/Manager",
     field(1, b"o", path)
     field(2, b"s", interface)
     field(3, b"s", member.encode())
+    if destination:
+        field(6, b"s", destination)
     if sig:
         field(8, b"g", sig)
     head = struct.pack("<cBBBIII", b"l", 1, 0, 1, len(body.b), serial, len(fields.b))

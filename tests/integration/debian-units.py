@@ -6,8 +6,7 @@ real overlaps between packages, each reported naming both units; the user units 
 --user.
 
 A few do not load yet, each for a reason named here: syslog.socket has no service in Debian
-(systemd's syslog.socket is for whatever syslog daemon is installed), and the service types
-that the second part of the compatibility work builds (issue 11)."""
+(systemd's syslog.socket is for whatever syslog daemon is installed)."""
 import os
 import re
 import shutil
@@ -22,7 +21,6 @@ CORPUS = os.path.join(harness.SOURCE_ROOT, "tests", "data", "debian-units")
 EXPECTED_FAILURES = {
     "syslog.socket": ("its service syslog.service does not exist",
                       "Debian ships no syslog.service beside it"),
-    "avahi-daemon.socket": ("Type=dbus is not supported", "issue 11: service types"),
 }
 
 # The overlaps between packages, all units in one directory: (port, the two units).

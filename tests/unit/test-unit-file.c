@@ -1215,7 +1215,7 @@ END_TEST
 START_TEST(test_service_errors) {
         load_bad("web.service", "[Service]\n"
                                 "ExecStart=/bin/x\n"
-                                "Type=dbus\n"                     /* 3 */
+                                "Type=idle\n"                     /* 3 */
                                 "Restart=sometimes\n"             /* 4 */
                                 "RestartSec=5 parsecs\n"          /* 5 */
                                 "KillSignal=SIGFOO\n"             /* 6 */
@@ -1243,7 +1243,7 @@ START_TEST(test_service_errors) {
                         dump_diags();
                 ck_assert_msg(found, "no error for line %u", line);
         }
-        assert_diag(LOG_ERR, "/test/main", 3, "Type=dbus is not supported by berth");
+        assert_diag(LOG_ERR, "/test/main", 3, "Type=idle is not supported by berth");
         assert_diag(LOG_ERR, "/test/main", 17, "StandardInput=tty is not supported by berth");
         assert_diag(LOG_ERR, "/test/main", 18, "'file:var/log/x' (expected an absolute path after "
                     "the colon)");
@@ -1467,7 +1467,8 @@ START_TEST(test_tables) {
         ck_assert_str_eq(service_restart_to_string(SERVICE_RESTART_ON_ABNORMAL), "on-abnormal");
         ck_assert_str_eq(handover_to_string(HANDOVER_STOP_FIRST), "stop-first");
         ck_assert_int_eq(service_type_from_string("forking"), SERVICE_FORKING);
-        ck_assert_int_eq(service_type_from_string("dbus"), _SERVICE_TYPE_INVALID);
+        ck_assert_int_eq(service_type_from_string("dbus"), SERVICE_DBUS);
+        ck_assert_int_eq(service_type_from_string("idle"), _SERVICE_TYPE_INVALID);
         ck_assert_int_eq(handover_from_string(NULL), _HANDOVER_INVALID);
         ck_assert_ptr_null(kill_mode_to_string(-1));
 }
