@@ -14,9 +14,10 @@ build_packages=(gcc meson ninja-build pkg-config libsystemd-dev libinih-dev chec
 # What the example units in units/ run.
 example_packages=(python3 python3-systemd lighttpd gunicorn)
 # systemd: only for systemd-socket-activate, the peer the handoff tests compare against.
-# uuid-runtime, cups-daemon, mpd: Debian's own units run as shipped (real-units.py).
+# uuid-runtime, cups-daemon, mpd, uwsgi-core: Debian's own units run as shipped
+# (real-units.py); dbus-daemon: a private bus for Type=dbus (dbus-type.py).
 test_packages=(iproute2 util-linux procps curl systemd clang libclang-rt-14-dev
-               uuid-runtime cups-daemon mpd)
+               uuid-runtime cups-daemon mpd uwsgi-core dbus-daemon)
 
 missing_packages() {
         local p

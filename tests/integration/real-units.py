@@ -1,7 +1,8 @@
 """Debian's own units, run as shipped (issue 10's acceptance), each served through berth's
-socket: uuidd (uuid-runtime), cups (cups-daemon) in a private network namespace, and mpd's
-user unit under `berthd --user`, where %t is $XDG_RUNTIME_DIR (a drop-in moves its TCP port
-6600 to a free loopback port, and hands mpd the environment systemd's user manager would). The unit files
+socket: uuidd (uuid-runtime), cups (cups-daemon) in a private network namespace, the
+template uwsgi-app@.socket (uwsgi-core) instantiated with `berthctl start`, and mpd's user
+unit under `berthd --user`, where %t is $XDG_RUNTIME_DIR (a drop-in moves its TCP port 6600
+to a free loopback port, and hands mpd the environment systemd's user manager would). The unit files
 come from tests/data/debian-units/ untouched; the programs from Debian's packages, which the
 README's test command installs."""
 import os
@@ -89,6 +90,44 @@ class RealUnits(harness.TestCase):
         self.assertIn("Server: CUPS/", p.stdout)
         b.wait_log(r"cups\.service: READY=1 from pid \d+")
         self.assertEqual(b.count_log(r"cups\.service: dead -> start"), 1)
+        self.assertEqual(b.stop(), 0)
+
+    def test_uwsgi_template_instance(self):
+        """uwsgi-app@.socket, a template, instantiated with `berthctl start`: uwsgi takes the
+        socket from LISTEN_FDS and answers HTTP on it. Its service asks for DynamicUser=
+        (not supported: berth warns) with User=www-%i, so the test makes that user, and the
+        app's ini file the unit names, and removes both after."""
+        if not harness.is_root():
+            self.skipTest("needs root: the instance runs as www-berthtest, its socket is "
+                          "www-data's")
+        if not have("/usr/bin/uwsgi"):
+            self.skipTest("uwsgi is not installed (Debian package uwsgi-core)")
+        sock = "/var/run/uwsgi/berthtest.socket"
+        if served(sock):
+            self.skipTest("something already serves %s" % sock)
+        if subprocess.run(["id", "www-berthtest"], capture_output=True).returncode != 0:
+            subprocess.run(["useradd", "-r", "-M", "-s", "/usr/sbin/nologin", "-g", "www-data",
+                            "www-berthtest"], check=True)
+            self.addCleanup(subprocess.run, ["userdel", "www-berthtest"])
+        ini = "/etc/uwsgi/apps-available/berthtest.ini"
+        os.makedirs(os.path.dirname(ini), exist_ok=True)
+        with open(ini, "w") as f:
+            f.write("[uwsgi]\nprotocol = http\nroute = .* return:200\n")
+        self.addCleanup(os.unlink, ini)
+        d = self.copy("uwsgi-core", "uwsgi-app@.socket", "uwsgi-app@.service")
+        # A runtime directory www-berthtest can reach: uwsgi sends READY=1 to NOTIFY_SOCKET.
+        top, _ = self.berthctl_for_others()
+        b = self.berthd(d, runtime_dir=os.path.join(top, "run"))
+        r = self.berthctl(b, "start", "uwsgi-app@berthtest.socket")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        b.wait_log(r"uwsgi-app@berthtest\.socket: listening on %s" % sock)
+        self.assertEqual(b.count_log(r"uwsgi-app@berthtest\.service: dead -> "), 0)
+        p = subprocess.run(["curl", "-s", "-m", "20", "-o", "/dev/null", "-w", "%{http_code}",
+                            "--unix-socket", sock, "http://localhost/"], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(p.stdout, "200", p.stderr)
+        b.wait_log(r"uwsgi-app@berthtest\.service: READY=1 from pid \d+")
+        self.assertEqual(b.count_log(r"uwsgi-app@berthtest\.service: dead -> start"), 1)
         self.assertEqual(b.stop(), 0)
 
     def test_mpd_user_unit(self):
