@@ -4,6 +4,7 @@
  * the clocks and watches the service's sockets through its Listeners. The state machine in
  * service.c knows none of this. */
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -15,9 +16,11 @@
 
 #include "common/env-util.h"
 #include "common/log.h"
+#include "common/user-util.h"
 #include "common/time-util.h"
 #include "daemon/cgroup.h"
 #include "daemon/service.h"
+#include "daemon/specifier.h"
 #include "daemon/spawn.h"
 
 #define ENV_FILE_MAX (1U << 20)
@@ -79,6 +82,28 @@ static int service_build_env(Service *s, char *const *extra, char ***ret) {
                         v = SPAWN_DEFAULT_PATH;
                 if (v && asprintf(&env[n++], "%s=%s", passed[i], v) < 0)
                         return -ENOMEM;
+        }
+        /* User=: $USER, $LOGNAME, $HOME and $SHELL of that user, as systemd sets them (before
+         * Environment=, which may override them). */
+        if (c->user) {
+                _cleanup_free_ char *buf = NULL;
+                struct passwd pw;
+                uint32_t id;
+
+                r = parse_user_id(c->user, &id) ? user_lookup(NULL, id, &pw, &buf)
+                                                : user_lookup(c->user, 0, &pw, &buf);
+                if (r > 0) {
+                        char *vars[] = { NULL, NULL, NULL, NULL, NULL };
+                        bool ok = asprintf(&vars[0], "USER=%s", pw.pw_name) >= 0 &&
+                                  asprintf(&vars[1], "LOGNAME=%s", pw.pw_name) >= 0 &&
+                                  asprintf(&vars[2], "HOME=%s", pw.pw_dir) >= 0 &&
+                                  asprintf(&vars[3], "SHELL=%s", pw.pw_shell) >= 0;
+                        r = ok ? env_merge_into(&env, vars) : -ENOMEM;
+                        for (size_t i = 0; i < 4; i++)
+                                free(vars[i]);
+                        if (r < 0)
+                                return r;
+                }
         }
         if (c->environment && (r = env_merge_into(&env, c->environment)) < 0)
                 return r;
@@ -305,13 +330,17 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 .user = c->user,
                 .group = c->group,
                 .supplementary_groups = c->supplementary_groups,
-                .working_directory = c->working_directory,
+                /* Without WorkingDirectory=, / (the user's home with --user), as in systemd,
+                 * never berthd's own. */
+                .working_directory = c->working_directory ?:
+                                     (specifier_get_env()->user_mode ? "~" : "/"),
                 .working_directory_optional = c->working_directory_optional,
                 .umask = c->umask,
                 .set_limit_nofile = c->limit_nofile_set,
                 .limit_nofile_soft = c->limit_nofile_soft,
                 .limit_nofile_hard = c->limit_nofile_hard,
                 .no_new_privileges = c->no_new_privileges,
+                .ignore_sigpipe = c->ignore_sigpipe,
                 .cgroup_procs = procs,
                 .log_name = s->unit->name,
         };

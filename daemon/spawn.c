@@ -580,6 +580,10 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
         for (int sig = 1; sig < _NSIG; sig++)
                 if (sig != SIGKILL && sig != SIGSTOP)
                         (void) sigaction(sig, &sa, NULL);
+        if (p->ignore_sigpipe) {
+                struct sigaction ign = { .sa_handler = SIG_IGN };
+                (void) sigaction(SIGPIPE, &ign, NULL);
+        }
         if (sigemptyset(&ss) < 0 || sigprocmask(SIG_SETMASK, &ss, NULL) < 0)
                 child_fail(errfd, SPAWN_STEP_SIGNALS, errno);
 

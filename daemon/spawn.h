@@ -56,6 +56,7 @@ typedef struct SpawnParams {
         bool set_limit_nofile;
         uint64_t limit_nofile_soft, limit_nofile_hard; /* UINT64_MAX = infinity */
         bool no_new_privileges;
+        bool ignore_sigpipe;      /* IgnoreSIGPIPE=: SIGPIPE ignored, as systemd's default */
         /* A cgroup.procs file the child moves itself into first thing, or NULL. */
         const char *cgroup_procs;
         const char *log_name;     /* first word of every message, e.g. the unit; NULL = path */

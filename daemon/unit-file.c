@@ -124,12 +124,8 @@ char *unit_socket_service_name(const Unit *u) {
 }
 
 char *unit_socket_fdname(const Unit *u) {
-        const char *suffix;
-
-        if (u->socket.fdname)
-                return strdup(u->socket.fdname);
-        suffix = endswith(u->name, ".socket");
-        return strndup(u->name, suffix ? (size_t) (suffix - u->name) : strlen(u->name));
+        /* Without FileDescriptorName=, the socket unit's full name, as systemd passes it. */
+        return strdup(u->socket.fdname ?: u->name);
 }
 
 /* ---- construction and destruction ---- */

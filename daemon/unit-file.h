@@ -247,6 +247,7 @@ typedef struct ServiceConfig {
         char *pid_file;             /* PIDFile=, for Type=forking */
         char *bus_name;             /* BusName=, for Type=dbus */
         bool guess_main_pid;        /* GuessMainPID=, default yes */
+        bool ignore_sigpipe;        /* IgnoreSIGPIPE=, default yes */
         Handover handover;
         bool non_blocking;          /* NonBlocking= may sit in [Service] as in systemd */
         bool non_blocking_set;
@@ -294,8 +295,8 @@ UnitType unit_name_to_type(const char *name);
 /* The service a socket unit activates: Service=, else NAME.service (NAME@.service when
  * Accept=yes). Returns a malloc'ed string or NULL on OOM. */
 char *unit_socket_service_name(const Unit *u);
-/* The fd name a socket unit's fds carry: FileDescriptorName=, else the unit's name without
- * the ".socket" suffix, as systemd does. Returns a malloc'ed string or NULL. */
+/* The fd name a socket unit's fds carry: FileDescriptorName=, else the unit's full name
+ * ("web.socket"), as systemd does. Returns a malloc'ed string or NULL. */
 char *unit_socket_fdname(const Unit *u);
 
 /* The entry Symlinks= links to: the unit's one unix socket path or FIFO (borrowed), or NULL when

@@ -481,7 +481,6 @@ static const struct {
         { "SyslogIdentifier", "lines are logged under the unit's name" },
         { "LogLevelMax", "every line of output is logged" },
         { "PAMName", "no PAM session is opened" },
-        { "IgnoreSIGPIPE", "SIGPIPE has its default action in the service" },
         { "UtmpIdentifier", "no utmp record is written" },
 };
 
@@ -780,7 +779,7 @@ static const ConfigItem config_items[] = {
         { SE, "SendSIGHUP", key_unsupported, NOFIELD, 0 },
         { SE, "WatchdogSignal", key_unsupported, NOFIELD, 0 },
         { SE, "KeyringMode", key_unsupported, NOFIELD, 0 },
-        { SE, "IgnoreSIGPIPE", key_unsupported, NOFIELD, 0 },
+        { SE, "IgnoreSIGPIPE", value_bool, FIELD(service.ignore_sigpipe), 0 },
         { SE, "UtmpIdentifier", key_unsupported, NOFIELD, 0 },
         { SE, "UtmpMode", key_unsupported, NOFIELD, 0 },
         { SE, "SetCredential", key_unsupported, NOFIELD, 0 },

@@ -334,7 +334,7 @@ class ControlRaw(harness.TestCase):
         self.assertIn("too long", r["message"])
         # Fds come over SCM_RIGHTS; busctl shows their number.
         out = self.call("GetSocketFds", "s", "pinned.socket").stdout
-        self.assertRegex(out, r'^ahas 1 \d+ 1 "pinned"')
+        self.assertRegex(out, r'^ahas 1 \d+ 1 "pinned.socket"')
 
     # ---- hostile and careless clients ----
 

@@ -23,7 +23,7 @@ if "conn" in fds:
     c.sendall(b"echo " + line)
     print("resumed", flush=True)
 else:
-    s = socket.socket(fileno=fds["web"])
+    s = socket.socket(fileno=fds["web.socket"])
     c, _ = s.accept()
     daemon.notify("FDSTORE=1\nFDNAME=conn", fds=[c.fileno()])
     c.sendall(b"hello from %d\n" % os.getpid())
@@ -60,7 +60,7 @@ class FdStore(harness.TestCase):
         second = f.readline()
         self.assertTrue(second.startswith(b"resumed by "), second)
         self.assertNotEqual(first.split()[-1], second.split()[-1], "a new process resumed it")
-        b.wait_log(r"web\.service\[\d+\]: names web:conn")
+        b.wait_log(r"web\.service\[\d+\]: names web\.socket:conn")
         c.sendall(b"same conversation\n")
         self.assertEqual(f.readline(), b"echo same conversation\n")
         # berthctl status lists the store by name

@@ -122,8 +122,9 @@ class Handoff(harness.TestCase):
                              "fd %d: stdio must not be a listening socket" % f["fd"])
             self.assertFalse(f["cloexec"], "fd %d: stdio must survive exec" % f["fd"])
         self.assertEqual(r["signals"]["blocked"], [], "the signal mask must be empty")
-        self.assertEqual(r["signals"]["dispositions"], {},
-                         "every signal must have its default disposition")
+        self.assertEqual(r["signals"]["dispositions"], {"SIGPIPE": "ignore"},
+                         "every signal must have its default disposition but SIGPIPE, which "
+                         "is ignored (IgnoreSIGPIPE=yes, systemd's default)")
         self.assertEqual(r["pgid"], r["pid"], "the service must lead its own process group")
         self.assertEqual(r["ppid"], berthd_pid, "the service must be berthd's child")
 
@@ -162,7 +163,7 @@ class Handoff(harness.TestCase):
             [("AF_INET", "SOCK_DGRAM", f"127.0.0.1:{q}"),
              ("AF_INET", "SOCK_STREAM", f"127.0.0.1:{p}"),
              ("AF_INET6", "SOCK_STREAM", f"[::1]:{p}")],
-            ["extra", "web", "web"], nonblock=True, berthd_pid=b.proc.pid)
+            ["extra.socket", "web", "web"], nonblock=True, berthd_pid=b.proc.pid)
         self.assertEqual(r["argv"][1:], ["--as", "probe"])
         self.assertEqual(r["environ"].get("PROBE_SERVE"), "1")
 
@@ -174,7 +175,7 @@ class Handoff(harness.TestCase):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
             u.settimeout(10)
             u.sendto(b"ping", ("127.0.0.1", q))
-            self.assertEqual(u.recv(256).decode().strip(), f"probe pid {r['pid']} fdname extra")
+            self.assertEqual(u.recv(256).decode().strip(), f"probe pid {r['pid']} fdname extra.socket")
         self.assertEqual(b.stop(), 0)
 
     def test_blocking_unless_nonblocking(self):
@@ -192,10 +193,10 @@ class Handoff(harness.TestCase):
         harness.connect("::1", p2, socket.AF_INET6).close()
         r = wait_report(plain_report, alive=lambda: b.proc.poll() is None, describe=b.log)
         self.assert_common_handoff(r, [("AF_INET", "SOCK_STREAM", f"127.0.0.1:{p1}")],
-                                   ["plain"], nonblock=False, berthd_pid=b.proc.pid)
+                                   ["plain.socket"], nonblock=False, berthd_pid=b.proc.pid)
         r = wait_report(nb_report, alive=lambda: b.proc.poll() is None, describe=b.log)
         self.assert_common_handoff(r, [("AF_INET6", "SOCK_STREAM", f"[::1]:{p2}")],
-                                   ["nb"], nonblock=True, berthd_pid=b.proc.pid)
+                                   ["nb.socket"], nonblock=True, berthd_pid=b.proc.pid)
         self.assertEqual(b.stop(), 0)
 
     def run_under_ssa(self, port, report):

@@ -189,7 +189,7 @@ class ListenTypes(harness.TestCase):
         entries = report["entries"]
         n = 5 if netlink else 4
         self.assertEqual(report["fds"], str(n))
-        self.assertEqual(report["names"], ":".join(["lt"] * n))
+        self.assertEqual(report["names"], ":".join(["lt.socket"] * n))
         self.assertEqual(len(entries), n, entries)
         # fd 3: the TCP listener, the first line
         self.assertEqual((entries[0]["kind"], entries[0]["family"], entries[0]["type"]),

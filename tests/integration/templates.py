@@ -61,7 +61,7 @@ class Templates(harness.TestCase):
 
         # The instance with a file of its own.
         harness.connect("127.0.0.1", own).close()
-        b.wait_log(r"web@own\.service\[\d+\]: instance own \(hello\) fds web@own$")
+        b.wait_log(r"web@own\.service\[\d+\]: instance own \(hello\) fds web@own\.socket$")
         self.assertEqual(b.stop(), 0)
 
     def test_unknown_template(self):

@@ -856,7 +856,7 @@ START_TEST(test_socket_defaults) {
         svc = unit_socket_service_name(u);
         fdname = unit_socket_fdname(u);
         ck_assert_str_eq(svc, "web.service");
-        ck_assert_str_eq(fdname, "web");
+        ck_assert_str_eq(fdname, "web.socket"); /* systemd's default: the full name */
 }
 END_TEST
 
