@@ -214,11 +214,12 @@ static int exec_prepare_run(Service *s, char **ret_procs) {
 }
 
 /* The file of StandardOutput=file:/append:/truncate: (or StandardError=), opened by berthd
- * (as systemd's manager does, with its privileges) for the child to write. Returns the fd,
- * -1 when kind is no file, or a negative errno below -1 (logged). */
-static int exec_open_output(Service *s, StdOutput kind, const char *path) {
-        int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, fd;
+ * (as systemd's manager does, with its privileges) for the child to write, in *ret_fd (-1
+ * when kind is no file). Returns 0, or a negative errno (logged). */
+static int exec_open_output(Service *s, StdOutput kind, const char *path, int *ret_fd) {
+        int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY;
 
+        *ret_fd = -1;
         switch (kind) {
         case STD_OUTPUT_FILE:
                 break;
@@ -235,16 +236,13 @@ static int exec_open_output(Service *s, StdOutput kind, const char *path) {
         case _STD_OUTPUT_MAX:
         case _STD_OUTPUT_INVALID:
         default:
-                return -1;
+                return 0;
         }
-        fd = open(path, flags, 0666);
-        if (fd < 0) {
-                int r = -errno;
-                log_error_errno(r, "%s: cannot open '%s' for its output: %m", s->unit->name,
-                                path);
-                return r < -1 ? r : -EIO;
-        }
-        return fd;
+        *ret_fd = open(path, flags, 0666);
+        if (*ret_fd < 0)
+                return log_error_errno(errno, "%s: cannot open '%s' for its output: %m",
+                                       s->unit->name, path);
+        return 0;
 }
 
 static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const *extra_env,
@@ -290,17 +288,17 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 return log_error_errno(r, "%s: cannot expand the command line of %s:%u: %m",
                                        s->unit->name, strempty(cmd->origin.file),
                                        cmd->origin.line);
-        out_file = exec_open_output(s, c->std_output, c->std_output_path);
-        if (out_file < -1)
-                return out_file;
+        r = exec_open_output(s, c->std_output, c->std_output_path, &out_file);
+        if (r < 0)
+                return r;
         /* Both to the same file: one open file, as systemd shares it. */
         if (c->std_error == c->std_output && streq_ptr(c->std_error_path, c->std_output_path) &&
             out_file >= 0)
                 err_file = fcntl(out_file, F_DUPFD_CLOEXEC, 3);
         else
-                err_file = exec_open_output(s, c->std_error, c->std_error_path);
-        if (err_file < -1)
-                return err_file;
+                r = exec_open_output(s, c->std_error, c->std_error_path, &err_file);
+        if (r < 0)
+                return r;
         if (c->std_output == STD_OUTPUT_LOG || c->std_error == STD_OUTPUT_LOG) {
                 out = service_output_new(s, &stream);
                 if (out < 0)
@@ -437,9 +435,10 @@ static void exec_watch(Service *s, bool on) {
  * GuessMainPID= the one process of the service left. */
 static pid_t exec_forking_main_pid(Service *s, char *why, size_t whylen) {
         const ServiceConfig *c = &s->unit->service;
-        pid_t pids[2];
+        pid_t pids[256];
         int n;
 
+        /* One look at the service's processes serves both the check and the guess. */
         n = s->cgroup ? cgroup_pids(s->cgroup, pids, ELEMENTSOF(pids))
                       : invocation_pids(s->invocation_id, pids, ELEMENTSOF(pids));
         if (c->pid_file) {
@@ -453,11 +452,8 @@ static pid_t exec_forking_main_pid(Service *s, char *why, size_t whylen) {
                 }
                 /* Only a process of this service: a stale file may name anybody. */
                 bool ours = false;
-                pid_t all[64];
-                int k = s->cgroup ? cgroup_pids(s->cgroup, all, ELEMENTSOF(all))
-                                  : invocation_pids(s->invocation_id, all, ELEMENTSOF(all));
-                for (int i = 0; i < k && i < (int) ELEMENTSOF(all); i++)
-                        ours = ours || all[i] == pid;
+                for (int i = 0; i < n && i < (int) ELEMENTSOF(pids); i++)
+                        ours = ours || pids[i] == pid;
                 if (!ours) {
                         snprintf(why, whylen, "PIDFile=%s names pid %d, which is not a process "
                                  "of this service", c->pid_file, pid);

@@ -70,7 +70,7 @@ static int key_bind_ipv6_only(LoadContext *c, const ConfigItem *it, const char *
 }
 
 /* StandardOutput=/StandardError=: an enum, or file:, append:, truncate: and an absolute
- * path (specifiers expanded), as in systemd.exec(5). */
+ * path, as in systemd.exec(5). */
 static int key_std_output(LoadContext *c, const ConfigItem *it, const char *value,
                           unsigned line, void *data) {
         static const struct { const char *prefix; StdOutput kind; } files[] = {
@@ -80,28 +80,24 @@ static int key_std_output(LoadContext *c, const ConfigItem *it, const char *valu
         };
         bool err = streq(it->key, "StandardError");
         char **path = err ? &c->u->service.std_error_path : &c->u->service.std_output_path;
-        _cleanup_free_ char *expanded = NULL;
-        char why[256], q[QUOTE_SIZE];
+        char q[QUOTE_SIZE];
 
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 const char *p = startswith(value, files[i].prefix);
-                int r;
+                char *copy;
 
                 if (!p)
                         continue;
-                if (c->u->is_template && specifier_any(p))
-                        return 0; /* read in each instance */
-                r = specifier_expand(p, c->u->name, &expanded, why, sizeof why);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0 || expanded[0] != '/') {
-                        report(c, LOG_ERR, line, "Invalid value for %s=: '%s' (%s)", it->key,
-                               cut(value, q), r < 0 ? why : "expected an absolute path after "
-                                                            "the colon");
+                if (p[0] != '/') {
+                        report(c, LOG_ERR, line, "Invalid value for %s=: '%s' (expected an "
+                               "absolute path after the colon)", it->key, cut(value, q));
                         return 0;
                 }
+                copy = strdup(p);
+                if (!copy)
+                        return -ENOMEM;
                 free(*path);
-                *path = TAKE_PTR(expanded);
+                *path = copy;
                 *(StdOutput *) data = files[i].kind;
                 return 0;
         }
@@ -865,10 +861,13 @@ static const char *const specifier_keys[] = {
         "ListenSpecial", "ListenNetlink", "ListenMessageQueue", "Service", "FileDescriptorName",
         "SocketUser", "SocketGroup", "Symlinks", "User", "Group", "SupplementaryGroups",
         "WorkingDirectory", "Environment", "EnvironmentFile", "Sockets", "BindToDevice",
-        "PIDFile",
+        "PIDFile", "StandardOutput", "StandardError",
 };
 
-static bool key_expands_specifiers(const char *key) {
+static bool key_expands_specifiers(const LoadContext *c, const char *key) {
+        if (c->section == SECTION_UNIT &&
+            (startswith(key, "Condition") || startswith(key, "Assert")))
+                return true;
         for (size_t i = 0; i < ELEMENTSOF(specifier_keys); i++)
                 if (streq(specifier_keys[i], key))
                         return true;
@@ -876,13 +875,12 @@ static bool key_expands_specifiers(const char *key) {
 }
 
 /* Condition*= and Assert*= in [Unit]: "|" (triggering), then "!" (negated), then the
- * parameter, specifiers expanded; an empty value drops the conditions set so far. A kind
+ * parameter (specifiers already expanded); an empty value drops the conditions set so far. A kind
  * berth does not know counts as met, with a warning. Returns 1 when key was one. */
 static int key_condition(LoadContext *c, const char *key, const char *value, unsigned line) {
         const char *kind = startswith(key, "Condition");
         bool assertion = false;
-        _cleanup_free_ char *param = NULL;
-        char why[256], q[QUOTE_SIZE];
+        char q[QUOTE_SIZE];
         Condition cond = {};
         Unit *u = c->u;
         int r;
@@ -911,14 +909,9 @@ static int key_condition(LoadContext *c, const char *key, const char *value, uns
                 cond.negate = true;
                 value++;
         }
-        if (u->is_template && specifier_any(value))
-                return 1; /* read in each instance */
-        r = specifier_expand(value, u->name, &param, why, sizeof why);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0 || !*param) {
-                report(c, LOG_ERR, line, "Invalid value for %s=: '%s' (%s)", key, cut(value, q),
-                       r < 0 ? why : "expected a value");
+        if (!*value) {
+                report(c, LOG_ERR, line, "Invalid value for %s=: '%s' (expected a value)", key,
+                       cut(value, q));
                 return 1;
         }
         if (u->n_conditions >= UNIT_LIST_MAX) {
@@ -929,7 +922,9 @@ static int key_condition(LoadContext *c, const char *key, const char *value, uns
         if (r < 0)
                 return r;
         cond.assertion = assertion;
-        cond.param = TAKE_PTR(param);
+        cond.param = strdup(value);
+        if (!cond.param)
+                return -ENOMEM;
         cond.file = c->file;
         cond.line = line;
         u->conditions[u->n_conditions++] = cond;
@@ -937,35 +932,34 @@ static int key_condition(LoadContext *c, const char *key, const char *value, uns
 }
 
 int unit_keys_assign(LoadContext *c, const char *key, const char *value, unsigned line) {
+        _cleanup_free_ char *expanded = NULL;
+        char why[256], q[QUOTE_SIZE];
         int r;
 
         if (c->section == SECTION_IGNORED || c->section == SECTION_NONE)
                 return 0;
+        if (key_expands_specifiers(c, key) && specifier_any(value)) {
+                if (c->u->is_template)
+                        return 0; /* it means something only in an instance: read there */
+                r = specifier_expand(value, c->u->name, &expanded, why, sizeof why);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        report(c, LOG_ERR, line, "Invalid value for %s=: '%s' (%s)", key,
+                               cut(value, q), why);
+                        return 0;
+                }
+                value = expanded;
+        }
         r = key_condition(c, key, value, line);
         if (r != 0)
                 return r < 0 ? r : 0;
 
         for (size_t i = 0; i < ELEMENTSOF(config_items); i++) {
                 const ConfigItem *it = &config_items[i];
-                _cleanup_free_ char *expanded = NULL;
-                char why[256], q[QUOTE_SIZE];
 
-                if (it->section != c->section || !streq(it->key, key))
-                        continue;
-                if (key_expands_specifiers(key) && specifier_any(value) && c->u->is_template)
-                        return 0; /* it means something only in an instance: read there */
-                if (key_expands_specifiers(key) && specifier_any(value)) {
-                        r = specifier_expand(value, c->u->name, &expanded, why, sizeof why);
-                        if (r == -ENOMEM)
-                                return r;
-                        if (r < 0) {
-                                report(c, LOG_ERR, line, "Invalid value for %s=: '%s' (%s)", key,
-                                       cut(value, q), why);
-                                return 0;
-                        }
-                        value = expanded;
-                }
-                return it->parse(c, it, value, line, field(c, it->offset));
+                if (it->section == c->section && streq(it->key, key))
+                        return it->parse(c, it, value, line, field(c, it->offset));
         }
         for (size_t i = 0; i < ELEMENTSOF(unsupported_prefixes); i++)
                 if (unsupported_prefixes[i].section == c->section &&
