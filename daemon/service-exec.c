@@ -19,6 +19,7 @@
 #include "common/user-util.h"
 #include "common/time-util.h"
 #include "daemon/cgroup.h"
+#include "daemon/notify.h"
 #include "daemon/service.h"
 #include "daemon/specifier.h"
 #include "daemon/spawn.h"
@@ -265,9 +266,13 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         snprintf(inv, sizeof inv, "INVOCATION_ID=%s", s->invocation_id);
         more[n_more++] = inv;
 
-        /* Every process may notify (NotifyAccess= decides what counts); the main process
-         * learns its watchdog interval. */
-        if (s->ctx.notify_path) {
+        /* $NOTIFY_SOCKET only for a process NotifyAccess= lets notify, as systemd passes it
+         * (service.c, service_exec_needs_notify_socket()): none for none, the main process for
+         * main, control processes too for exec and all. The main process learns its watchdog
+         * interval. */
+        if (s->ctx.notify_path &&
+            notify_access_allows(service_notify_access(s),
+                                 main ? NOTIFY_ROLE_MAIN : NOTIFY_ROLE_CONTROL)) {
                 snprintf(notify, sizeof notify, "NOTIFY_SOCKET=%s", s->ctx.notify_path);
                 more[n_more++] = notify;
         }

@@ -57,6 +57,7 @@ typedef struct SpawnFailure {
 } SpawnFailure;
 
 #define LISTEN_PID_PREFIX "LISTEN_PID="
+#define EXEC_PID_PREFIX "SYSTEMD_EXEC_PID="
 #define LISTEN_PID_DIGITS 20
 
 /* Everything the child needs, computed in the parent. */
@@ -66,6 +67,7 @@ typedef struct SpawnPlan {
                                    * owned below */
         char *listen_fds, *listen_fdnames, *listen_pid; /* owned; listen_pid has room for
                                                          * LISTEN_PID_DIGITS digits */
+        char *exec_pid;           /* owned: SYSTEMD_EXEC_PID=, filled in by the child */
         int *fd_keep;             /* n_fds + 5 ints: the fds the child keeps, sorted there */
         int *fd_src;              /* 3 + n_fds ints: the source of each target fd */
 
@@ -78,7 +80,9 @@ typedef struct SpawnPlan {
         char *home;               /* working directory "~", resolved */
         const char *cwd;          /* borrowed from p or home */
 
-        int devnull;              /* when a stdio fd is -1 */
+        /* When a stdio fd is -1: stdin reads /dev/null (opened read-only, as systemd does),
+         * stdout and stderr write it. */
+        int devnull_in, devnull_out;
         int error_pipe[2];
 } SpawnPlan;
 
@@ -88,12 +92,14 @@ static void spawn_plan_done(SpawnPlan *plan) {
         free(plan->listen_fds);
         free(plan->listen_fdnames);
         free(plan->listen_pid);
+        free(plan->exec_pid);
         free(plan->fd_keep);
         free(plan->fd_src);
         free(plan->gids);
         free(plan->user_name);
         free(plan->home);
-        plan->devnull = safe_close(plan->devnull);
+        plan->devnull_in = safe_close(plan->devnull_in);
+        plan->devnull_out = safe_close(plan->devnull_out);
         plan->error_pipe[0] = safe_close(plan->error_pipe[0]);
         plan->error_pipe[1] = safe_close(plan->error_pipe[1]);
 }
@@ -280,21 +286,31 @@ static bool fd_name_is_valid(const char *s) {
         return n > 0 && n <= SPAWN_FDNAME_MAX;
 }
 
-static bool is_listen_variable(const char *e) {
+/* The variables spawn sets itself: never passed through from p->envp. */
+static bool is_spawn_variable(const char *e) {
         return startswith(e, "LISTEN_FDS=") || startswith(e, "LISTEN_FDNAMES=") ||
-               startswith(e, "LISTEN_PID=") || startswith(e, "LISTEN_PIDFDID=");
+               startswith(e, "LISTEN_PID=") || startswith(e, "LISTEN_PIDFDID=") ||
+               startswith(e, EXEC_PID_PREFIX);
 }
 
 static int spawn_build_environment(const SpawnParams *p, SpawnPlan *plan, const char *name,
                                    char *err, size_t errlen) {
         size_t n = 0, n_in = strv_length(p->envp);
 
-        plan->envp = calloc(n_in + 4, sizeof(char *));
+        plan->envp = calloc(n_in + 5, sizeof(char *));
         if (!plan->envp)
                 return -ENOMEM;
         for (size_t i = 0; i < n_in; i++)
-                if (!is_listen_variable(p->envp[i]))
+                if (!is_spawn_variable(p->envp[i]))
                         plan->envp[n++] = p->envp[i];
+
+        /* Every process learns its own pid as $SYSTEMD_EXEC_PID, as systemd sets it (execute.c,
+         * build_environment()): filled in by the child. */
+        plan->exec_pid = calloc(1, strlen(EXEC_PID_PREFIX) + LISTEN_PID_DIGITS + 1);
+        if (!plan->exec_pid)
+                return -ENOMEM;
+        strcpy(plan->exec_pid, EXEC_PID_PREFIX);
+        plan->envp[n++] = plan->exec_pid;
 
         if (p->n_fds == 0)
                 return 0;
@@ -511,7 +527,9 @@ static int arrange_fds(const SpawnParams *p, SpawnPlan *plan, int errfd) {
         int *src = plan->fd_src, *keep = plan->fd_keep;
 
         for (size_t t = 0; t < n_targets; t++)
-                src[t] = t < 3 ? (stdio[t] >= 0 ? stdio[t] : plan->devnull) : p->fds[t - 3];
+                src[t] = t >= 3 ? p->fds[t - 3] :
+                         stdio[t] >= 0 ? stdio[t] :
+                         t == 0 ? plan->devnull_in : plan->devnull_out;
 
         /* The fds to keep, sorted (insertion: no allocation here) and distinct. */
         keep[n_keep++] = errfd;
@@ -556,7 +574,7 @@ static int arrange_fds(const SpawnParams *p, SpawnPlan *plan, int errfd) {
                 /* A source that nothing later needs goes now, so each move above reuses the
                  * one spare fd: above the targets it is freed, inside them its slot is filled
                  * later anyway. */
-                if (from != errfd && from != plan->devnull &&
+                if (from != errfd && from != plan->devnull_in && from != plan->devnull_out &&
                     !fd_is_source(src, n_targets, t + 1, from))
                         (void) close(from);
         }
@@ -655,6 +673,7 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
 
         if (plan->listen_pid)
                 format_pid(plan->listen_pid + strlen(LISTEN_PID_PREFIX), getpid());
+        format_pid(plan->exec_pid + strlen(EXEC_PID_PREFIX), getpid());
 
         execve(plan->exec_path, p->argv, plan->envp);
         child_fail(errfd, SPAWN_STEP_EXEC, errno);
@@ -781,12 +800,13 @@ static int spawn_prepare(const SpawnParams *p, SpawnPlan *plan, const char *name
         if (!plan->fd_keep || !plan->fd_src)
                 return -ENOMEM;
 
-        if (p->stdin_fd < 0 || p->stdout_fd < 0 || p->stderr_fd < 0) {
-                plan->devnull = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-                if (plan->devnull < 0)
-                        return errbuf_set(err, errlen, -errno, "%s: cannot open /dev/null: %m",
-                                           name);
-        }
+        if (p->stdin_fd < 0)
+                plan->devnull_in = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (p->stdout_fd < 0 || p->stderr_fd < 0)
+                plan->devnull_out = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if ((p->stdin_fd < 0 && plan->devnull_in < 0) ||
+            ((p->stdout_fd < 0 || p->stderr_fd < 0) && plan->devnull_out < 0))
+                return errbuf_set(err, errlen, -errno, "%s: cannot open /dev/null: %m", name);
 
         if (pipe2(plan->error_pipe, O_CLOEXEC) < 0)
                 return errbuf_set(err, errlen, -errno, "%s: cannot create a pipe: %m", name);
@@ -795,7 +815,8 @@ static int spawn_prepare(const SpawnParams *p, SpawnPlan *plan, const char *name
 
 int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen) {
         _cleanup_(spawn_plan_done) SpawnPlan plan = {
-                .devnull = -1,
+                .devnull_in = -1,
+                .devnull_out = -1,
                 .error_pipe = { -1, -1 },
         };
         const char *name = p->log_name ?: strna(p->path);
