@@ -375,16 +375,17 @@ static int argv_push_consume(Argv *a, char *w) {
 }
 
 /* Splits value at whitespace as systemd's extract_first_word(EXTRACT_UNQUOTE|EXTRACT_RELAX):
- * quotes group and are removed, a backslash makes the next character literal, and an
- * unterminated quote or a trailing backslash is accepted as written. */
+ * quotes group and are removed, a backslash makes the next character literal (inside either
+ * kind of quotes too), an unterminated quote ends the word at the end of the value, and a
+ * trailing backslash goes. */
 static int argv_push_split(Argv *a, const char *value) {
         const char *p = value;
 
         for (;;) {
                 _cleanup_free_ char *w = NULL;
                 size_t n = 0;
-                bool started = false;
                 char quote = 0;
+                int r;
 
                 p += strspn(p, WHITESPACE);
                 if (*p == '\0')
@@ -400,35 +401,42 @@ static int argv_push_split(Argv *a, const char *value) {
 
                         if (!quote && strchr(WHITESPACE, c))
                                 break;
-                        started = true;
-                        if (quote == '\'') {
-                                if (c == '\'')
-                                        quote = 0;
-                                else
-                                        w[n++] = c;
-                        } else if (c == '\\') {
-                                if (p[1] == '\0')
-                                        w[n++] = c;
-                                else
+                        if (c == '\\') {
+                                if (p[1] != '\0')
                                         w[n++] = *++p;
-                        } else if (quote == '"' && c == '"')
+                        } else if (quote && c == quote)
                                 quote = 0;
                         else if (!quote && (c == '\'' || c == '"'))
                                 quote = c;
                         else
                                 w[n++] = c;
                 }
-                if (!started)
-                        return 0;
                 w[n] = '\0';
 
-                int r = argv_push_consume(a, TAKE_PTR(w));
+                r = argv_push_consume(a, TAKE_PTR(w));
                 if (r < 0)
                         return r;
         }
 }
 
-/* Expands ${NAME} and $$ in word; everything else is copied. Returns a new string in *ret. */
+/* The value of the len-byte name in env (the last entry wins), or NULL, as systemd's
+ * strv_env_get_n(): the name is not checked, so one that cannot be set finds nothing. */
+static const char *env_get_n(char *const *env, const char *name, size_t len) {
+        const char *found = NULL;
+
+        if (len == 0 || !env)
+                return NULL;
+        for (char *const *e = env; *e; e++)
+                if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
+                        found = *e + len + 1;
+        return found;
+}
+
+/* Expands word as systemd's replace_env() without its extensions: "$$" is '$'; "${" up to the
+ * first '}' is replaced by the value of what it encloses (nothing when unset, whatever it
+ * holds), but a ':' before that '}' leaves "${...:" as written (systemd's "${A:-x}" is not
+ * supported there), as does an unclosed "${"; any other '$' stays. Returns a new string in
+ * *ret. */
 static int expand_braces(const char *word, char *const *env, char **ret) {
         char *buf = NULL;
         size_t size = 0;
@@ -439,32 +447,30 @@ static int expand_braces(const char *word, char *const *env, char **ret) {
                 return -ENOMEM;
 
         for (const char *p = word; *p;) {
+                size_t len;
+
                 if (p[0] == '$' && p[1] == '$') {
                         fputc('$', s);
                         p += 2;
                         continue;
                 }
-                if (p[0] == '$' && p[1] == '{') {
-                        const char *close = strchr(p + 2, '}');
-                        size_t len = close ? (size_t) (close - p - 2) : 0;
-
-                        if (close && len > 0 && len <= 255) {
-                                char name[256];
-
-                                memcpy(name, p + 2, len);
-                                name[len] = '\0';
-                                if (env_name_is_valid(name)) {
-                                        fputs(strempty(env_get(env, name)), s);
-                                        p = close + 1;
-                                        continue;
-                                }
-                        }
-                        /* Not ours: keep "${" and go on after it. */
-                        fputs("${", s);
-                        p += 2;
+                if (p[0] != '$' || p[1] != '{') {
+                        /* A '$' before anything else stays, and so does that character. */
+                        fputc(*p++, s);
+                        if (p[-1] == '$' && *p)
+                                fputc(*p++, s);
                         continue;
                 }
-                fputc(*p++, s);
+                len = strcspn(p + 2, "}:");
+                if (p[2 + len] == '}') {
+                        fputs(strempty(env_get_n(env, p + 2, len)), s);
+                        p += 2 + len + 1;
+                } else {
+                        /* ':' (kept, and what follows is read afresh) or the end. */
+                        len += p[2 + len] == ':';
+                        fwrite(p, 1, 2 + len, s);
+                        p += 2 + len;
+                }
         }
 
         if (fclose(s) != 0 || !buf) {
@@ -484,8 +490,12 @@ int exec_expand(char *const *argv, char *const *env, char ***ret_argv) {
                 const char *word = argv[i];
                 char *w;
 
-                if (word[0] == '$' && env_name_is_valid(word + 1)) {
-                        const char *value = env_get(env, word + 1);
+                /* A word that starts with '$' but not "${" or "$$" is one variable: split into
+                 * words, or none when unset or not a valid name ("$A.x", "$A$B", "$1"), as
+                 * systemd's replace_env_argv(). */
+                if (word[0] == '$' && word[1] != '{' && word[1] != '$') {
+                        const char *value = env_name_is_valid(word + 1) ? env_get(env, word + 1)
+                                                                        : NULL;
 
                         if (i > 0) {
                                 r = value ? argv_push_split(&a, value) : 0;

@@ -64,14 +64,18 @@ int env_merge(char *const *base, char *const *overrides, char ***ret);
 /* The value of name in env (the last entry wins), or NULL. Borrowed from env. */
 const char *env_get(char *const *env, const char *name);
 
-/* systemd's ExecStart= expansion over an already split argv, with values from env:
- *   - a word that is exactly "$NAME" (valid name) becomes the value split at whitespace into
- *     zero or more words; quotes in the value group ('a b' "c d"), and a backslash makes the
- *     next character literal; an unset or blank variable gives no word at all;
- *   - "${NAME}" anywhere in a word is replaced by the value as-is (unset: empty);
+/* systemd 252's ExecStart= expansion (replace_env_argv()) over an already split argv, with
+ * values from env:
+ *   - a word that starts with '$' but not with "${" or "$$" is one variable: "$NAME" (valid
+ *     name) becomes the value split at whitespace into zero or more words (quotes in the value
+ *     group, 'a b' "c d", and a backslash makes the next character literal, in quotes too; an
+ *     open quote ends at the end, a trailing backslash goes); an unset or blank variable gives
+ *     no word at all, and so does a word that is no valid name: "$A.x", "$A$B", "$1", "$";
+ *   - elsewhere, "${" up to the first '}' is replaced by the value of what it encloses, as-is
+ *     (unset, or not a name: empty), so "${A}x" is A's value then x;
  *   - "$$" is a literal '$';
- *   - anything else is kept as written: "$" before something else, "a$NAME" (braceless inside
- *     a word), "${NAME:-x}", "${bad name}" and an unclosed "${".
+ *   - anything else is kept as written: "a$NAME" (braceless inside a word), "${NAME:-x}" (a
+ *     ':' before the '}'), an unclosed "${".
  * argv[0] is never split: "$NAME" there is replaced by the value as one word.
  * Returns 0 and a new argv in *ret_argv (caller frees), -E2BIG past EXEC_EXPAND_ARGS_MAX words
  * or EXEC_EXPAND_BYTES_MAX bytes, or -ENOMEM. */

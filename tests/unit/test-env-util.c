@@ -60,13 +60,26 @@ static const ExpandRow expand_rows[] = {
         { { "cmd", "$V" }, { "V=  a\tb\n c  " }, 0, "cmd\na\nb\nc" },
         { { "cmd", "$V" }, { "V=a\\ b \"c d\"e 'f \"g' \"\"" }, 0, "cmd\na b\nc de\nf \"g\n" },
         { { "cmd", "$V" }, { "V='unterminated quote" }, 0, "cmd\nunterminated quote" },
-        { { "cmd", "$V" }, { "V=trailing\\" }, 0, "cmd\ntrailing\\" },
+        /* EXTRACT_RELAX: a trailing backslash goes; a backslash escapes in quotes too. */
+        { { "cmd", "$V" }, { "V=trailing\\" }, 0, "cmd\ntrailing" },
+        { { "cmd", "$V" }, { "V='a\\'b' \"c\\\"d\"" }, 0, "cmd\na'b\nc\"d" },
         /* The last assignment wins. */
         { { "cmd", "$V", "${V}" }, { "V=1", "V=2" }, 0, "cmd\n2\n2" },
-        /* Kept as written: braceless inside a word, other syntaxes, bad names. */
-        { { "cmd", "a$ONE", "${ONE:-x}", "${", "${}", "$", "$1", "${bad name}", "$-x" },
-          { "ONE=one" }, 0, "cmd\na$ONE\n${ONE:-x}\n${\n${}\n$\n$1\n${bad name}\n$-x" },
+        /* Kept as written: braceless inside a word, "${A:-x}", an unclosed "${". */
+        { { "cmd", "a$ONE", "${ONE:-x}", "${", "x$", "a$$b$" }, { "ONE=one" }, 0,
+          "cmd\na$ONE\n${ONE:-x}\n${\nx$\na$b$" },
         { { "cmd", "${ONE}${ONE", "${ONE}}" }, { "ONE=one" }, 0, "cmd\none${ONE\none}" },
+        /* systemd 252's replace_env_argv() table (issue 11, item 15b). A word that starts
+         * with '$' (not "${" or "$$") is one variable: no word when it is not a valid name. */
+        { { "cmd", "$A$B", "$A.x", "$", "$1", "$-x", "end" }, { "A=a", "B=b" }, 0, "cmd\nend" },
+        /* ${...} inside a word: substituted, what follows stays. */
+        { { "cmd", "${A}x", "${A}$B", "${A}.${B}", "x${A}" }, { "A=a b", "B=b" }, 0,
+          "cmd\na bx\na b$B\na b.b\nxa b" },
+        /* ${...} that is not a name: looked up all the same, so empty. */
+        { { "cmd", "<${}>", "<${bad name}>", "<${A${B}}>" }, { "A=a", "B=b" }, 0,
+          "cmd\n<>\n<>\n<}>" },
+        /* A ':' leaves "${...:" as written and reads on after it. */
+        { { "cmd", "${A:-x}${B}", "${A:}" }, { "A=a", "B=b" }, 0, "cmd\n${A:-x}b\n${A:}" },
         /* argv[0] is never split. */
         { { "$PROG", "$PROG" }, { "PROG=/bin/my prog" }, 0, "/bin/my prog\n/bin/my\nprog" },
         { { "$UNSET", "x" }, {}, 0, "\nx" },
