@@ -81,8 +81,8 @@ static void exec_prefixes_warn(LoadContext *c, const ConfigItem *it, unsigned li
 }
 
 /* One word of a command line, as systemd's extract_first_word_and_warn(): a word with a bad
- * escape ("e\\ f", "\\d") is read again keeping the escape as written, with a warning, so
- * ExecStart=/bin/echo e\\ f passes the one word "e\\ f", as systemd does. Returns what
+ * escape ("e\ f", "\d") is read again keeping the escape as written, with a warning, so
+ * ExecStart=/bin/echo e\ f passes the one word "e\ f", as systemd does. Returns what
  * extract_word() returns; bad quoting stays -EINVAL. */
 static int exec_extract_word(LoadContext *c, const ConfigItem *it, unsigned line, const char **p,
                              char **ret) {
