@@ -66,6 +66,12 @@ static int env_merge_into(char ***env, char *const *more) {
         return 0;
 }
 
+static void exec_env_file_warn(const char *msg, void *userdata) {
+        Service *s = userdata;
+
+        log_warning("%s: %s", s->unit->name, msg);
+}
+
 /* The environment a process of this service gets: PATH, LANG and TZ from berthd, then
  * Environment=, then EnvironmentFile= (which wins, as in systemd), then extra. */
 static int service_build_env(Service *s, char *const *extra, char ***ret) {
@@ -112,15 +118,26 @@ static int service_build_env(Service *s, char *const *extra, char ***ret) {
                 const EnvironmentFile *ef = &c->environment_files[i];
                 _cleanup_free_ char *text = NULL;
                 _cleanup_strv_free_ char **fenv = NULL;
-                char err[512];
+                char err[ENV_ERROR_MAX] = "out of memory";
 
                 r = read_file(ef->path, &text);
-                if (r == -ENOENT && ef->optional)
+                if (r < 0 && ef->optional) {
+                        /* "-": as systemd, a file that cannot be loaded is skipped. */
+                        if (r != -ENOENT)
+                                log_warning_errno(r, "%s: cannot read EnvironmentFile=-%s: %m, "
+                                                  "ignoring", s->unit->name, ef->path);
                         continue;
+                }
                 if (r < 0)
                         return log_error_errno(r, "%s: cannot read EnvironmentFile='%s': %m",
                                                s->unit->name, ef->path);
-                r = env_file_parse(text, ef->path, &fenv, err, sizeof err);
+                r = env_file_parse(text, ef->path, exec_env_file_warn, s, &fenv, err,
+                                   sizeof err);
+                if (r < 0 && ef->optional) {
+                        log_warning("%s: %s, ignoring EnvironmentFile=-%s", s->unit->name,
+                                    err, ef->path);
+                        continue;
+                }
                 if (r < 0) {
                         log_error("%s: %s", s->unit->name, err);
                         return r;

@@ -104,24 +104,81 @@ static void spawn_plan_done(SpawnPlan *plan) {
         plan->error_pipe[1] = safe_close(plan->error_pipe[1]);
 }
 
-/* The RLIMIT_NOFILE berthd started with, before spawn_raise_limit_nofile(). */
-static struct rlimit nofile_before;
-static bool nofile_saved;
+/* systemd's default hard RLIMIT_NOFILE for system services (HIGH_RLIMIT_NOFILE, the upper half
+ * of DefaultLimitNOFILE=1024:524288), and the soft one (FD_SETSIZE: select() chokes above). */
+#define NOFILE_DEFAULT_HARD 524288U
+#define NOFILE_DEFAULT_SOFT 1024U
 
-int spawn_raise_limit_nofile(void) {
+/* What a service gets without LimitNOFILE=, set by spawn_raise_limit_nofile(). */
+static struct rlimit nofile_default;
+static bool nofile_default_set;
+/* fs.nr_open: the kernel refuses a larger RLIMIT_NOFILE, even to root. */
+static rlim_t nofile_nr_open = 1024 * 1024;
+
+static rlim_t read_nr_open(void) {
+        unsigned long long v = 0;
+        FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+
+        if (!f)
+                return 1024 * 1024; /* the kernel's default */
+        if (fscanf(f, "%llu", &v) != 1 || v == 0)
+                v = 1024 * 1024;
+        fclose(f);
+        return (rlim_t) v;
+}
+
+int spawn_raise_limit_nofile(bool user_mode) {
         struct rlimit rl;
 
         if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
                 return -errno;
+        nofile_nr_open = read_nr_open();
+
+        /* As systemd's fallback_rlimit_nofile(): from the limits we were started with, the soft
+         * one at most FD_SETSIZE; the system manager raises the hard one to 524288 (never
+         * lowering it, never past fs.nr_open), the user manager keeps it. */
+        nofile_default = (struct rlimit) {
+                .rlim_cur = MIN(rl.rlim_cur, (rlim_t) NOFILE_DEFAULT_SOFT),
+                .rlim_max = user_mode ? rl.rlim_max
+                                      : MIN(nofile_nr_open,
+                                            MAX(rl.rlim_max, (rlim_t) NOFILE_DEFAULT_HARD)),
+        };
+        nofile_default.rlim_cur = MIN(nofile_default.rlim_cur, nofile_default.rlim_max);
+        nofile_default_set = true;
+
         if (rl.rlim_cur >= rl.rlim_max)
                 return 0;
-        nofile_before = rl;
-        nofile_saved = true;
         rl.rlim_cur = rl.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
-                nofile_saved = false;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
                 return -errno;
-        }
+        return 0;
+}
+
+/* Sets RLIMIT_NOFILE to want or, when that is not allowed, as close to it as allowed, as
+ * systemd's setrlimit_closest(): first capped by fs.nr_open (so infinity gives nr_open where
+ * the hard limit may be raised), then by the hard limit we have. Never fails with EPERM for a
+ * limit that is merely too high. System calls only. Returns 0 or a negative errno. */
+static int setrlimit_nofile_closest(struct rlimit want) {
+        struct rlimit highest;
+
+        if (setrlimit(RLIMIT_NOFILE, &want) >= 0)
+                return 0;
+        if (errno != EPERM)
+                return -errno;
+        want.rlim_cur = MIN(want.rlim_cur, nofile_nr_open);
+        want.rlim_max = MIN(want.rlim_max, nofile_nr_open);
+        if (setrlimit(RLIMIT_NOFILE, &want) >= 0)
+                return 0;
+        if (errno != EPERM)
+                return -errno;
+        if (getrlimit(RLIMIT_NOFILE, &highest) < 0)
+                return -errno;
+        if (highest.rlim_max == RLIM_INFINITY)
+                return -EPERM;
+        want.rlim_cur = MIN(want.rlim_cur, highest.rlim_max);
+        want.rlim_max = MIN(want.rlim_max, highest.rlim_max);
+        if (setrlimit(RLIMIT_NOFILE, &want) < 0)
+                return -errno;
         return 0;
 }
 
@@ -643,16 +700,19 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
         }
 
         /* Before dropping privileges: raising the hard limit needs CAP_SYS_RESOURCE. */
-        if (p->set_limit_nofile) {
-                struct rlimit rl = {
-                        .rlim_cur = to_rlim(p->limit_nofile_soft),
-                        .rlim_max = to_rlim(p->limit_nofile_hard),
-                };
+        if (p->set_limit_nofile || nofile_default_set) {
+                struct rlimit rl = nofile_default;
+                int r;
 
-                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-                        child_fail(errfd, SPAWN_STEP_RLIMIT, errno);
-        } else if (nofile_saved && setrlimit(RLIMIT_NOFILE, &nofile_before) < 0)
-                child_fail(errfd, SPAWN_STEP_RLIMIT, errno);
+                if (p->set_limit_nofile)
+                        rl = (struct rlimit) {
+                                .rlim_cur = to_rlim(p->limit_nofile_soft),
+                                .rlim_max = to_rlim(p->limit_nofile_hard),
+                        };
+                r = setrlimit_nofile_closest(rl);
+                if (r < 0)
+                        child_fail(errfd, SPAWN_STEP_RLIMIT, -r);
+        }
 
         if (plan->set_groups && setgroups(plan->n_gids, plan->gids) < 0)
                 child_fail(errfd, SPAWN_STEP_GROUPS, errno);
@@ -709,10 +769,10 @@ static int spawn_failure_message(const SpawnParams *p, const SpawnPlan *plan, co
                                    "%s: cannot close inherited file descriptors: %m", name);
         case SPAWN_STEP_RLIMIT:
                 if (!p->set_limit_nofile)
-                        return errbuf_set(err, errlen, r, "%s: cannot restore the file limit "
-                                          "berthd started with (%llu:%llu): %m", name,
-                                          (unsigned long long) nofile_before.rlim_cur,
-                                          (unsigned long long) nofile_before.rlim_max);
+                        return errbuf_set(err, errlen, r, "%s: cannot set the default file "
+                                          "limit (%llu:%llu): %m", name,
+                                          (unsigned long long) nofile_default.rlim_cur,
+                                          (unsigned long long) nofile_default.rlim_max);
                 format_limit(soft, sizeof soft, p->limit_nofile_soft);
                 format_limit(hard, sizeof hard, p->limit_nofile_hard);
                 return errbuf_set(err, errlen, r, "%s: cannot set LimitNOFILE=%s:%s: %m", name,

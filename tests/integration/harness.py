@@ -30,6 +30,15 @@ def is_root():
     return os.geteuid() == 0
 
 
+def has_cap_sys_resource():
+    """Whether this process (and so a berthd it starts) may raise a hard rlimit."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) & (1 << 24))
+    return False
+
+
 def free_port(family=socket.AF_INET, socktype=socket.SOCK_STREAM):
     """A port that is free on loopback in both families right now."""
     for _ in range(100):
