@@ -190,7 +190,7 @@ char *exec_dir_path(const char *root, const char *name) {
         char *p;
         size_t n = strlen(root);
 
-        while (n > 1 && root[n - 1] == '/')
+        while (n > 0 && root[n - 1] == '/')
                 n--;
         if (asprintf(&p, "%.*s/%s", (int) n, root, name) < 0)
                 return NULL;
