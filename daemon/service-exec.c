@@ -564,6 +564,22 @@ static int exec_dynamic_user_acquire(Service *s) {
                 u->uid = pw.pw_uid;
                 u->gid = pw.pw_gid;
         } else {
+                /* systemd keeps a dynamic user's state, cache and logs under
+                 * /var/lib/private/ and friends (mode 0700), which only the service's own
+                 * mount namespace opens again: without one the service could not reach
+                 * them, and a uid handed out again later would own the files. */
+                if (c->dirs.names[EXEC_DIR_STATE] || c->dirs.names[EXEC_DIR_CACHE] ||
+                    c->dirs.names[EXEC_DIR_LOGS]) {
+                        free(u);
+                        return log_error_errno(-EOPNOTSUPP, "%s:%u: %s: DynamicUser=yes with "
+                                               "StateDirectory=, CacheDirectory= or "
+                                               "LogsDirectory= is not supported by berth (it "
+                                               "sets up no mount namespace to keep them "
+                                               "private); it is not started. Give it a User= "
+                                               "that exists, or drop the directory",
+                                               strempty(c->dynamic_user_origin.file),
+                                               c->dynamic_user_origin.line, s->unit->name);
+                }
                 if (!dynamic_user_name_is_valid(name)) {
                         free(u);
                         return log_error_errno(-EINVAL, "%s: DynamicUser=yes: '%s' is not a "

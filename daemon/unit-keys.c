@@ -573,21 +573,6 @@ static int key_unsupported(LoadContext *c, const ConfigItem *it, const char *val
 }
 
 void unit_keys_finish(LoadContext *c) {
-        const ServiceConfig *s = &c->u->service;
-
-        /* systemd keeps a dynamic user's state, cache and logs under /var/lib/private/ and
-         * friends (mode 0700), which only the service's mount namespace opens up again:
-         * without one the service could not reach them, and a uid handed out again later
-         * would own the files. */
-        if (c->u->type == UNIT_SERVICE && s->dynamic_user &&
-            (s->dirs.names[EXEC_DIR_STATE] || s->dirs.names[EXEC_DIR_CACHE] ||
-             s->dirs.names[EXEC_DIR_LOGS]))
-                load_report(c, LOG_ERR, s->dynamic_user_origin.file, s->dynamic_user_origin.line,
-                            "DynamicUser=yes together with StateDirectory=, CacheDirectory= or "
-                            "LogsDirectory= is not supported by berth: systemd keeps those "
-                            "under a 'private' directory that only the service's own mount "
-                            "namespace opens, which berth does not set up. Give the service a "
-                            "User= instead, or drop the directory");
         if (c->sandboxing[0])
                 load_report(c, LOG_WARNING, c->sandboxing_origin.file,
                             c->sandboxing_origin.line,
