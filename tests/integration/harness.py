@@ -329,6 +329,22 @@ class TestCase(unittest.TestCase):
         self.addCleanup(b.close)
         return b
 
+    def berthd_in_netns(self, unit_dir=None, **kw):
+        """berthd (and so its services) in a network namespace of their own, loopback up: for
+        real daemons that bind fixed ports too. b.proc.pid is berthd's pid in it, for
+        `nsenter -t PID -n` clients. Needs root."""
+        global BERTHD
+        wrapper = os.path.join(self.dir, "berthd-netns")
+        with open(wrapper, "w") as f:
+            f.write('#!/bin/sh\nexec unshare -n -- /bin/sh -c \'ip link set lo up && exec "$@"\' '
+                    'sh %s "$@"\n' % BERTHD)
+        os.chmod(wrapper, 0o755)
+        real, BERTHD = BERTHD, wrapper
+        try:
+            return self.berthd(unit_dir, **kw)
+        finally:
+            BERTHD = real
+
     def executable(self, var):
         """The program that environment variable var names (meson sets BERTHCTL, LOADGEN,
         BENCH_SERVER and BERTH_PROBE); skips the test, saying which, when it is missing."""

@@ -71,16 +71,7 @@ class RealUnits(harness.TestCase):
             self.skipTest("a cupsd already serves /run/cups/cups.sock here")
         d = self.copy("cups-daemon", "cups.socket", "cups.service")
         # berthd, and so cupsd, in a network namespace of their own with loopback up.
-        wrapper = os.path.join(self.dir, "berthd-netns")
-        with open(wrapper, "w") as f:
-            f.write('#!/bin/sh\nexec unshare -n -- /bin/sh -c \'ip link set lo up && exec "$@"\' '
-                    'sh %s "$@"\n' % harness.BERTHD)
-        os.chmod(wrapper, 0o755)
-        real, harness.BERTHD = harness.BERTHD, wrapper
-        try:
-            b = self.berthd(d)
-        finally:
-            harness.BERTHD = real
+        b = self.berthd_in_netns(d)
         b.wait_log(r"cups\.socket: listening on /run/cups/cups\.sock")
         self.assertEqual(b.count_log(r"cups\.service: dead -> "), 0)
         p = subprocess.run(["nsenter", "-t", str(b.proc.pid), "-n", "curl", "-s", "-D", "-",

@@ -39,16 +39,7 @@ class SshSocket(harness.TestCase):
         for n in ("ssh.socket", "ssh.service"):
             shutil.copy(os.path.join(UNITS, n), d)
 
-        wrapper = os.path.join(self.dir, "berthd-netns")
-        with open(wrapper, "w") as f:
-            f.write('#!/bin/sh\nexec unshare -n -- /bin/sh -c \'ip link set lo up && exec "$@"\' '
-                    'sh %s "$@"\n' % harness.BERTHD)
-        os.chmod(wrapper, 0o755)
-        real, harness.BERTHD = harness.BERTHD, wrapper
-        try:
-            b = self.berthd(d)
-        finally:
-            harness.BERTHD = real
+        b = self.berthd_in_netns(d)
         b.wait_log(r"ssh\.socket: listening on 127\.0\.0\.1:%d" % port)
 
         def keyscan():
