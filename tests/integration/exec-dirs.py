@@ -118,6 +118,29 @@ class ExecDirs(harness.TestCase):
         self.assertEqual(b.count_log(r"run found"), 2)
         self.assertEqual(b.stop(), 0)
 
+    def test_preserve_on_auto_restart(self):
+        """Restart= restarts count as restarts: Preserve=restart keeps the directory, no
+        empties it."""
+        if not harness.is_root():
+            self.skipTest("needs root: the runtime directories go under /run")
+        crash = ("/bin/sh -c 'if [ -e \"$RUNTIME_DIRECTORY/mark\" ]; then echo run found; exec "
+                 "sleep 600; fi; echo run fresh; touch \"$RUNTIME_DIRECTORY/mark\"; exit 3'")
+        names = {p: self.unique() for p in ("no", "restart")}
+        d = self.units({
+            "crash-%s.service" % p: "[Service]\nRuntimeDirectory=%s\nRestart=on-failure\n"
+                                    "RestartSec=0\nRuntimeDirectoryPreserve=%s\nExecStart=%s\n"
+                                    % (n, p, crash)
+            for p, n in names.items()
+        })
+        b = self.berthd(d)
+        b.wait_log(r"crash-restart\.service\[\d+\]: run found")
+        b.wait_log_count(r"crash-no\.service\[\d+\]: run fresh", 2)
+        r = self.berthctl(b, "stop", "crash-no.service")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(b.count_log(r"crash-no\.service\[\d+\]: run found"), 0)
+        self.assertEqual(b.count_log(r"crash-restart\.service\[\d+\]: run fresh"), 1)
+        self.assertEqual(b.stop(), 0)
+
     def test_user_mode(self):
         """--user: under $XDG_RUNTIME_DIR, and systemd 252's $XDG_CONFIG_HOME for state and
         logs; %S and %t name the same roots."""
