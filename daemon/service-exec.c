@@ -358,7 +358,7 @@ static int exec_dirs_owner(Service *s, uid_t *ret_uid, gid_t *ret_gid) {
 
         *ret_uid = geteuid();
         *ret_gid = getegid();
-        if (s->dynamic_user) {
+        if (s->dynamic_user && s->dynamic_user->lock_fd >= 0) {
                 *ret_uid = s->dynamic_user->uid;
                 *ret_gid = s->dynamic_user->gid;
                 return 0;
@@ -531,7 +531,7 @@ static int dynamic_uid_try(uid_t uid, const char *name) {
 static int exec_dynamic_user_acquire(Service *s) {
         const ServiceConfig *c = &s->unit->service;
         _cleanup_free_ char *name = NULL, *buf = NULL;
-        struct DynamicUser *u;
+        _cleanup_free_ struct DynamicUser *u = NULL;
         unsigned long seed;
         struct passwd pw;
         int r, fd = -EBUSY;
@@ -546,10 +546,10 @@ static int exec_dynamic_user_acquire(Service *s) {
         name = c->user ? strdup(c->user) : dynamic_user_name_from_unit(s->unit->name);
         if (!name)
                 return -ENOMEM;
-        for (u = dynamic_users; u; u = u->next)
-                if (streq(u->name, name)) {
-                        u->n_ref++;
-                        s->dynamic_user = u;
+        for (struct DynamicUser *i = dynamic_users; i; i = i->next)
+                if (streq(i->name, name)) {
+                        i->n_ref++;
+                        s->dynamic_user = i;
                         return 0;
                 }
         u = calloc(1, sizeof *u);
@@ -558,6 +558,10 @@ static int exec_dynamic_user_acquire(Service *s) {
         u->lock_fd = -1;
         u->n_ref = 1;
         r = c->user ? user_lookup(c->user, 0, &pw, &buf) : 0;
+        if (r < 0) {
+                return log_error_errno(r, "%s: DynamicUser=yes: cannot look up user '%s': %m; "
+                                       "it is not started", s->unit->name, c->user);
+        }
         if (r > 0) {
                 log_info("%s: DynamicUser=yes: user '%s' exists, so it is used as is, as "
                          "systemd does", s->unit->name, c->user);
@@ -570,7 +574,6 @@ static int exec_dynamic_user_acquire(Service *s) {
                  * them, and a uid handed out again later would own the files. */
                 if (c->dirs.names[EXEC_DIR_STATE] || c->dirs.names[EXEC_DIR_CACHE] ||
                     c->dirs.names[EXEC_DIR_LOGS]) {
-                        free(u);
                         return log_error_errno(-EOPNOTSUPP, "%s:%u: %s: DynamicUser=yes with "
                                                "StateDirectory=, CacheDirectory= or "
                                                "LogsDirectory= is not supported by berth (it "
@@ -581,7 +584,6 @@ static int exec_dynamic_user_acquire(Service *s) {
                                                c->dynamic_user_origin.line, s->unit->name);
                 }
                 if (!dynamic_user_name_is_valid(name)) {
-                        free(u);
                         return log_error_errno(-EINVAL, "%s: DynamicUser=yes: '%s' is not a "
                                                "valid user name", s->unit->name, name);
                 }
@@ -595,7 +597,6 @@ static int exec_dynamic_user_acquire(Service *s) {
                         fd = dynamic_uid_try(u->uid, name);
                 }
                 if (fd < 0) {
-                        free(u);
                         return log_error_errno(fd, "%s: DynamicUser=yes: no free uid in %u-%u "
                                                "for '%s' (%s): it is not started",
                                                s->unit->name, DYNAMIC_UID_MIN, DYNAMIC_UID_MAX,
@@ -608,8 +609,7 @@ static int exec_dynamic_user_acquire(Service *s) {
         }
         u->name = TAKE_PTR(name);
         u->next = dynamic_users;
-        dynamic_users = u;
-        s->dynamic_user = u;
+        dynamic_users = s->dynamic_user = TAKE_PTR(u);
         return 0;
 }
 
