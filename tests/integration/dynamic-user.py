@@ -1,7 +1,8 @@
 """DynamicUser=yes (issue 11, item 13): never root. Each service gets a uid (and the gid of the
 same number) from systemd's dynamic range 61184-65519, picked from a hash of its user name (so
 a restart gets the same one while it is free) and locked under /run/berth/dynamic-uid/; two
-units get two uids; the uid is given back when the service stops. Its RuntimeDirectory= is
+units get two uids, but share one when they name the same User=, as in systemd; the uid is
+given back when the last service using it stops. Its RuntimeDirectory= is
 owned by that uid. A dynamic uid with StateDirectory= is refused at start (berth has no mount
 namespace to hide /var/lib/private/ behind), naming file:line, while the other units run."""
 import json
@@ -37,6 +38,9 @@ class DynamicUser(harness.TestCase):
                              % (rt, out, probe),
             "dyn-b.service": "[Service]\nDynamicUser=yes\n"
                              "Environment=PROBE_OUT=%s/b-%%%%p.json\nExecStart=%s\n" % (out, probe),
+            # The same user name: one uid, shared, as in systemd.
+            "dyn-c.service": "[Service]\nDynamicUser=yes\nUser=berthdyn\nExecStart=%s\n" % probe,
+            "dyn-d.service": "[Service]\nDynamicUser=yes\nUser=berthdyn\nExecStart=%s\n" % probe,
             "bad.service": "[Service]\nDynamicUser=yes\nStateDirectory=bad\nExecStart=%s\n"
                            % probe,
         })
@@ -62,6 +66,24 @@ class DynamicUser(harness.TestCase):
             ids[n] = (r["uid"], pid)
         self.assertNotEqual(ids["a"][0], ids["b"][0])
         self.assertEqual(os.stat("/run/" + rt).st_uid, ids["a"][0])
+
+        shared = int(b.wait_log(r"dyn-[cd]\.service: DynamicUser=yes: runs as uid (\d+) "
+                                r"and gid \d+ \('berthdyn'\)").group(1))
+        for n in ("c", "d"):
+            pid = int(b.wait_log(r"dyn-%s\.service: dead -> running \(pid (\d+)\)" % n).group(1))
+            with open("/proc/%d/status" % pid) as f:
+                uids = [l.split()[1:] for l in f if l.startswith("Uid:")][0]
+            self.assertEqual(uids, [str(shared)] * 4)
+        self.assertEqual(b.count_log(r"runs as uid \d+ and gid \d+ \('berthdyn'\)"), 1)
+        self.assertNotIn(shared, (ids["a"][0], ids["b"][0]))
+        r = self.berthctl(b, "stop", "dyn-c.service")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        b.wait_log(r"dyn-c\.service: \S+ -> dead")
+        self.assertTrue(os.path.exists("%s/%d" % (LOCK_DIR, shared)))  # dyn-d still has it
+        r = self.berthctl(b, "stop", "dyn-d.service")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        b.wait_log(r"DynamicUser=: uid %d of 'berthdyn' released" % shared)
+        self.assertFalse(os.path.exists("%s/%d" % (LOCK_DIR, shared)))
 
         # A restart asks for the same name, so it gets the same uid (it was freed and is free).
         r = self.berthctl(b, "restart", "dyn-b.service")
