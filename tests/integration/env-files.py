@@ -21,7 +21,10 @@ LAST=ok
 """
 
 SHOW = ("/bin/sh -c 'echo env GOOD=$GOOD EXPORTED=$EXPORTED SPACED=$SPACED LAST=$LAST "
-        "X=$X Y=$Y Z=$Z; for a; do echo \"arg [$a]\"; done' sh e\\ f \\d+ '\\;'")
+        "X=$X Y=$Y Z=$Z; for a; do echo \"arg [$a]\"; done; exec sleep 600' "
+        "sh e\\ f \\d+ '\\;'")
+# The service stays up (sleep): one start only, so each warning is logged once. A service that
+# exited would be started again by the client's connection, still queued on the socket.
 
 
 class EnvFiles(harness.TestCase):
