@@ -4,53 +4,16 @@ O_NONBLOCK cleared unless NonBlocking=yes, LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES 
 accepts, an empty signal mask, default dispositions and its own process group. berth-probe
 reports what it was handed; the same probe under systemd-socket-activate is the reference for
 everything both support."""
-import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-SSA = shutil.which("systemd-socket-activate") or "/usr/bin/systemd-socket-activate"
-
-
-def probe_path():
-    """build/tests/probe/berth-probe: from BERTH_PROBE (meson passes it), else next to the
-    berthd under test, else in the source tree's build/."""
-    candidates = [os.environ.get("BERTH_PROBE", "")]
-    if harness.BERTHD:
-        candidates.append(os.path.join(os.path.dirname(harness.BERTHD), "tests", "probe",
-                                       "berth-probe"))
-    candidates.append(os.path.join(harness.SOURCE_ROOT, "build", "tests", "probe",
-                                   "berth-probe"))
-    for c in candidates:
-        if c and os.access(c, os.X_OK):
-            return c
-    return None
-
-
-def wait_report(path, alive=None, describe=lambda: "", timeout=harness.DEFAULT_TIMEOUT):
-    """Polls for the probe's report (it appears whole, by rename) and returns it parsed.
-    alive() returning False ends the wait early; describe() adds context to a failure."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with open(path) as f:
-                return json.load(f)
-        except FileNotFoundError:
-            pass
-        if alive is not None and not alive():
-            raise AssertionError("the process that should start the probe is gone; no report "
-                                 "at %s\n%s" % (path, describe()))
-        if time.monotonic() > deadline:
-            raise AssertionError("no probe report at %s within %.0fs\n%s" % (
-                path, timeout, describe()))
-        time.sleep(0.02)
+from probe_report import Ssa, probe_path, wait_report  # noqa: E402
 
 
 def http_get(host, port, family):
@@ -201,43 +164,16 @@ class Handoff(harness.TestCase):
 
     def run_under_ssa(self, port, report):
         """The reference: the same probe under systemd-socket-activate, started by a client."""
-        if not os.access(SSA, os.X_OK):
+        if not Ssa.available():
             self.skipTest("systemd-socket-activate is not installed (Debian: systemd)")
-        log = tempfile.TemporaryFile(mode="w+")
-        self.addCleanup(log.close)
-        proc = subprocess.Popen(
-            [SSA, "-l", f"127.0.0.1:{port}", "-l", f"[::1]:{port}", "--fdname=web:web",
-             "-E", f"PROBE_OUT={report}", "-E", "PROBE_SERVE=1", self.probe, "--as", "ssa"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-
-        def stop():
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-        self.addCleanup(stop)
-
-        def describe():
-            log.seek(0)
-            return "systemd-socket-activate log:\n" + log.read()
-        # it logs "Listening on ..." once bound; connect until it is
-        deadline = time.monotonic() + harness.DEFAULT_TIMEOUT
-        while True:
-            try:
-                c = harness.connect("127.0.0.1", port)
-                break
-            except ConnectionRefusedError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    self.fail("systemd-socket-activate did not listen\n" + describe())
-                time.sleep(0.02)
-        c.close()  # the probe serves one connection at a time: do not leave it waiting
-        r = wait_report(report, alive=lambda: proc.poll() is None, describe=describe)
+        ssa = Ssa([self.probe, "--as", "ssa"], [f"127.0.0.1:{port}", f"[::1]:{port}"],
+                  setenv=[f"PROBE_OUT={report}", "PROBE_SERVE=1"], fdnames=["web", "web"])
+        self.addCleanup(ssa.stop)
+        ssa.connect_once(port)
+        r = wait_report(report, alive=ssa.alive, describe=ssa.describe)
         self.assertEqual(http_get("::1", port, socket.AF_INET6),
                          f"probe pid {r['pid']} fdname web")
-        stop()
+        ssa.stop()
         return r
 
     def test_agrees_with_systemd_socket_activate(self):

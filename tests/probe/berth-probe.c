@@ -15,6 +15,11 @@
  * "%p" in PROBE_OUT is replaced by the pid, so each start of a restarted service can keep its own
  * report.
  *
+ * Besides RLIMIT_NOFILE (kept as "rlimit_nofile"), "rlimits" lists every resource limit, and
+ * "directories" gives the owner and mode of each path in $RUNTIME_DIRECTORY, $STATE_DIRECTORY,
+ * $CACHE_DIRECTORY, $LOGS_DIRECTORY and $CONFIGURATION_DIRECTORY (colon-separated, as systemd
+ * sets them), so RuntimeDirectory= and friends can be compared too.
+ *
  * State is captured before anything can change it: sd_listen_fds() sets FD_CLOEXEC on the fds it
  * accepts, so the fd flags are read first. */
 #include <arpa/inet.h>
@@ -43,6 +48,7 @@
 
 #define PROBE_MAX_FDS 4096
 #define PROBE_MAX_GROUPS 256
+#define PROBE_MAX_DIRS 32
 
 extern char **environ;
 
@@ -273,6 +279,33 @@ static void signal_name(int sig, char *buf, size_t size) {
                 snprintf(buf, size, "%d", sig);
 }
 
+static const struct {
+        int resource;
+        const char *name;
+} probe_rlimits[] = {
+        { RLIMIT_CPU, "CPU" },         { RLIMIT_FSIZE, "FSIZE" },
+        { RLIMIT_DATA, "DATA" },       { RLIMIT_STACK, "STACK" },
+        { RLIMIT_CORE, "CORE" },       { RLIMIT_RSS, "RSS" },
+        { RLIMIT_NPROC, "NPROC" },     { RLIMIT_NOFILE, "NOFILE" },
+        { RLIMIT_MEMLOCK, "MEMLOCK" }, { RLIMIT_AS, "AS" },
+        { RLIMIT_LOCKS, "LOCKS" },     { RLIMIT_SIGPENDING, "SIGPENDING" },
+        { RLIMIT_MSGQUEUE, "MSGQUEUE" }, { RLIMIT_NICE, "NICE" },
+        { RLIMIT_RTPRIO, "RTPRIO" },   { RLIMIT_RTTIME, "RTTIME" },
+};
+
+static const char *const probe_dir_vars[] = {
+        "RUNTIME_DIRECTORY", "STATE_DIRECTORY", "CACHE_DIRECTORY", "LOGS_DIRECTORY",
+        "CONFIGURATION_DIRECTORY",
+};
+
+/* One path of a $*_DIRECTORY variable and what stat() said of it. */
+typedef struct ProbeDir {
+        const char *var;
+        char path[PATH_MAX];
+        int error;      /* 0, or the errno of stat() */
+        struct stat st;
+} ProbeDir;
+
 /* The captured state: everything is read into this before the report is written. */
 typedef struct Report {
         pid_t pid, ppid, pgid, sid;
@@ -289,11 +322,34 @@ typedef struct Report {
         struct sigaction actions[_NSIG];
         bool action_ok[_NSIG];
         struct rlimit nofile;
+        struct rlimit rlimits[ELEMENTSOF(probe_rlimits)];
+        bool rlimit_ok[ELEMENTSOF(probe_rlimits)];
+        ProbeDir dirs[PROBE_MAX_DIRS];
+        int n_dirs;
         int no_new_privs;
         char *listen_pid, *listen_fds, *listen_fdnames; /* copies of the environment */
         int sd_n;
         char **sd_names;
 } Report;
+
+/* Splits each $*_DIRECTORY variable at ':' and stats every path, at most PROBE_MAX_DIRS. */
+static void capture_dirs(Report *r) {
+        for (size_t i = 0; i < ELEMENTSOF(probe_dir_vars); i++) {
+                const char *v = getenv(probe_dir_vars[i]);
+
+                while (v && *v && r->n_dirs < PROBE_MAX_DIRS) {
+                        size_t len = strcspn(v, ":");
+                        ProbeDir *d = &r->dirs[r->n_dirs++];
+
+                        d->var = probe_dir_vars[i];
+                        snprintf(d->path, sizeof d->path, "%.*s", (int) len, v);
+                        d->error = stat(d->path, &d->st) < 0 ? errno : 0;
+                        v += len;
+                        if (*v == ':')
+                                v++;
+                }
+        }
+}
 
 static void capture(Report *r) {
         r->n_fds = collect_fds(r->fds, PROBE_MAX_FDS, &r->fds_truncated);
@@ -318,7 +374,10 @@ static void capture(Report *r) {
 
         if (getrlimit(RLIMIT_NOFILE, &r->nofile) < 0)
                 r->nofile = (struct rlimit) {};
+        for (size_t i = 0; i < ELEMENTSOF(probe_rlimits); i++)
+                r->rlimit_ok[i] = getrlimit(probe_rlimits[i].resource, &r->rlimits[i]) == 0;
         r->no_new_privs = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+        capture_dirs(r);
 
         r->listen_pid = getenv("LISTEN_PID") ? strdup(getenv("LISTEN_PID")) : NULL;
         r->listen_fds = getenv("LISTEN_FDS") ? strdup(getenv("LISTEN_FDS")) : NULL;
@@ -348,6 +407,40 @@ static void write_report(FILE *f, const Report *r, char **argv) {
         fprintf(f, "],\n  \"rlimit_nofile\": [%llu, %llu],\n  \"no_new_privs\": %d,\n",
                 (unsigned long long) r->nofile.rlim_cur, (unsigned long long) r->nofile.rlim_max,
                 r->no_new_privs);
+
+        fputs("  \"rlimits\": {", f);
+        for (size_t i = 0; i < ELEMENTSOF(probe_rlimits); i++) {
+                fprintf(f, "%s\"%s\": ", i ? ", " : "", probe_rlimits[i].name);
+                /* RLIM_INFINITY as the string "infinity": a JSON number would be 2^64-1 */
+                if (!r->rlimit_ok[i]) {
+                        fputs("null", f);
+                        continue;
+                }
+                fputc('[', f);
+                for (int j = 0; j < 2; j++) {
+                        rlim_t v = j ? r->rlimits[i].rlim_max : r->rlimits[i].rlim_cur;
+
+                        if (v == RLIM_INFINITY)
+                                fprintf(f, "%s\"infinity\"", j ? ", " : "");
+                        else
+                                fprintf(f, "%s%llu", j ? ", " : "", (unsigned long long) v);
+                }
+                fputc(']', f);
+        }
+        fputs("},\n  \"directories\": [", f);
+        for (int i = 0; i < r->n_dirs; i++) {
+                const ProbeDir *d = &r->dirs[i];
+
+                fprintf(f, "%s\n    {\"var\": \"%s\", \"path\": ", i ? "," : "", d->var);
+                json_string(f, d->path);
+                if (d->error)
+                        fprintf(f, ", \"error\": \"%s\"}", strerror(d->error));
+                else
+                        fprintf(f, ", \"mode\": \"%04o\", \"uid\": %u, \"gid\": %u, \"dir\": %s}",
+                                (unsigned) (d->st.st_mode & 07777), d->st.st_uid, d->st.st_gid,
+                                S_ISDIR(d->st.st_mode) ? "true" : "false");
+        }
+        fputs(r->n_dirs ? "\n  ],\n" : "],\n", f);
 
         fputs("  \"LISTEN_PID\": ", f);
         json_string(f, r->listen_pid);
