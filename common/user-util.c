@@ -1,5 +1,6 @@
 /* See user-util.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -118,4 +119,33 @@ int user_resolve(const char *name, uid_t *ret_uid, gid_t *ret_gid) {
         *ret_uid = pw.pw_uid;
         *ret_gid = pw.pw_gid;
         return 0;
+}
+
+static bool is_nologin_shell(const char *shell) {
+        static const char *const nologin[] = { "/bin/nologin", "/sbin/nologin",
+                                               "/usr/bin/nologin", "/usr/sbin/nologin",
+                                               "/bin/false", "/usr/bin/false",
+                                               "/bin/true", "/usr/bin/true" };
+
+        for (size_t i = 0; i < sizeof nologin / sizeof nologin[0]; i++)
+                if (strcmp(shell, nologin[i]) == 0)
+                        return true;
+        return false;
+}
+
+void user_clean_home_shell(const struct passwd *pw, const char **ret_home,
+                           const char **ret_shell) {
+        const char *home = pw->pw_dir, *shell = pw->pw_shell;
+
+        if (pw->pw_uid == 0) {
+                *ret_home = "/root";
+                *ret_shell = access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh";
+                return;
+        }
+        if (pw->pw_uid == 65534) {
+                *ret_home = *ret_shell = NULL;
+                return;
+        }
+        *ret_home = home && home[0] == '/' && home[strspn(home, "/")] != '\0' ? home : NULL;
+        *ret_shell = shell && shell[0] == '/' && !is_nologin_shell(shell) ? shell : NULL;
 }

@@ -25,3 +25,11 @@ int group_resolve(const char *name, gid_t *ret);
 /* A user name or number to a uid, and its primary group in *ret_gid (for a number with no
  * passwd entry: the same number). Returns 0, -ESRCH for an unknown name, or a negative errno. */
 int user_resolve(const char *name, uid_t *ret_uid, gid_t *ret_gid);
+
+/* The $HOME and $SHELL a service running as pw gets, by systemd 252's USER_CREDS_CLEAN rules
+ * (src/basic/user-util.c, get_user_creds() and synthesize_user_creds()): root has /root and
+ * /bin/bash (/bin/sh without it); nobody (65534) has neither; anyone else has no home that is
+ * empty, "/" or relative, and no shell that is empty, relative or a nologin shell. NULL for
+ * "not set". */
+void user_clean_home_shell(const struct passwd *pw, const char **ret_home,
+                           const char **ret_shell);

@@ -96,7 +96,7 @@ static int service_build_env(Service *s, char *const *base, char *const *extra, 
                         return -ENOMEM;
         }
         /* User=: $USER, $LOGNAME, $HOME and $SHELL of that user, as systemd sets them (before
-         * Environment=, which may override them). */
+         * Environment=, which may override them): no home or shell that means none. */
         if (c->user) {
                 _cleanup_free_ char *buf = NULL;
                 struct passwd pw;
@@ -106,10 +106,15 @@ static int service_build_env(Service *s, char *const *base, char *const *extra, 
                                                 : user_lookup(c->user, 0, &pw, &buf);
                 if (r > 0) {
                         char *vars[] = { NULL, NULL, NULL, NULL, NULL };
-                        bool ok = asprintf(&vars[0], "USER=%s", pw.pw_name) >= 0 &&
-                                  asprintf(&vars[1], "LOGNAME=%s", pw.pw_name) >= 0 &&
-                                  asprintf(&vars[2], "HOME=%s", pw.pw_dir) >= 0 &&
-                                  asprintf(&vars[3], "SHELL=%s", pw.pw_shell) >= 0;
+                        const char *home, *shell;
+                        size_t k = 2;
+                        bool ok;
+
+                        user_clean_home_shell(&pw, &home, &shell);
+                        ok = asprintf(&vars[0], "USER=%s", pw.pw_name) >= 0 &&
+                             asprintf(&vars[1], "LOGNAME=%s", pw.pw_name) >= 0 &&
+                             (!home || asprintf(&vars[k++], "HOME=%s", home) >= 0) &&
+                             (!shell || asprintf(&vars[k++], "SHELL=%s", shell) >= 0);
                         r = ok ? env_merge_into(&env, vars) : -ENOMEM;
                         for (size_t i = 0; i < 4; i++)
                                 free(vars[i]);

@@ -6,11 +6,7 @@ Where systemd-socket-activate can express a case, the same probe runs under it a
 reports are compared: fds, LISTEN_*, the Environment= variables, ids. Everything else a
 systemd service sees comes from systemd as PID 1, which cannot run here: those values are pinned
 below, each with the systemd source file and function it comes from. tests/compat/run runs the
-same probe under a real systemd in a container and prints the differences.
-
-A test marked expectedFailure pins systemd's behaviour where berth does not follow it yet,
-because another part of issue 11 is being built in parallel: remove the marker when that part
-lands (its comment says which)."""
+same probe under a real systemd in a container and prints the differences."""
 import os
 import re
 import resource
@@ -157,19 +153,16 @@ class Differential(harness.TestCase):
             "env.HOME": None,
         })
 
-    @unittest.expectedFailure  # until issue 11 item 14 lands
     def test_stdin_is_dev_null_read_only(self):
         got, _, _ = self.run_berth()
         # src/core/execute.c setup_input(): EXEC_INPUT_NULL is open_null_as(O_RDONLY, 0)
         self.assertEqual(got["stdin"], "/dev/null r")
 
-    @unittest.expectedFailure  # until issue 11 item 14 lands
     def test_systemd_exec_pid(self):
         got, _, _ = self.run_berth()
         # src/core/execute.c build_environment(): SYSTEMD_EXEC_PID= the pid that execs
         self.assertEqual(got.get("env.SYSTEMD_EXEC_PID"), "<the probe's pid>")
 
-    @unittest.expectedFailure  # until issue 11 item 14 lands
     def test_no_notify_socket_without_notify_access(self):
         got, _, _ = self.run_berth()
         # src/core/service.c service_spawn() passes NOTIFY_SOCKET only when
@@ -205,7 +198,6 @@ class Differential(harness.TestCase):
             "id.groups": " ".join(str(g) for g in groups),
         })
 
-    @unittest.expectedFailure  # until issue 11 item 2 lands whole (HOME/SHELL of placeholders)
     def test_user_nobody_has_no_home_or_shell(self):
         if not harness.is_root():
             self.skipTest("needs root for User=nobody")
@@ -228,21 +220,16 @@ class Differential(harness.TestCase):
     def nofile(self, got):
         return [int(x) if x != "infinity" else x for x in got["rlimit.NOFILE"].split(":")]
 
-    @unittest.expectedFailure  # until issue 11 item 6 lands
     def test_nofile_default_soft_1024(self):
         got, _, _ = self.run_berth()
         self.assertEqual(self.nofile(got)[0], SYSTEMD_NOFILE_SOFT)
 
-    # Without CAP_SYS_RESOURCE, systemd's hard limit is clamped to the one berthd has, which
-    # berth passes on already.
-    @(unittest.expectedFailure if can_raise_nofile() else lambda f: f)
-    # until issue 11 item 6 lands (or berth documents its own hard limit)
+    # Without CAP_SYS_RESOURCE, systemd's hard limit is clamped to the one berthd has.
     def test_nofile_default_hard(self):
         got, _, b = self.run_berth()
         hard = resource.prlimit(b.proc.pid, resource.RLIMIT_NOFILE)[1]
         self.assertEqual(self.nofile(got)[1], closest_nofile(SYSTEMD_NOFILE_HARD, hard))
 
-    @unittest.expectedFailure  # until issue 11 item 6 lands
     def test_nofile_infinity_is_clamped(self):
         got, _, b = self.run_berth("LimitNOFILE=infinity\n")
         # setrlimit(infinity) fails with EPERM (above fs.nr_open, or without
@@ -252,7 +239,6 @@ class Differential(harness.TestCase):
         want = closest_nofile("infinity", hard)
         self.assertEqual(self.nofile(got), [want, want])
 
-    @unittest.expectedFailure  # until issue 11 item 6 lands
     def test_nofile_above_berthd_hard_limit(self):
         def lower(b):
             # berthd's children inherit this; lowering needs no privilege
@@ -264,7 +250,6 @@ class Differential(harness.TestCase):
 
     # -- pinned: what systemd ignores with a warning ------------------------------------------
 
-    @unittest.expectedFailure  # until issue 11 item 5 lands
     def test_environment_invalid_word_ignored(self):
         # src/core/load-fragment.c config_parse_environ(): a word that is not a valid
         # assignment is logged ("Invalid environment assignment, ignoring") and skipped; the
@@ -273,7 +258,6 @@ class Differential(harness.TestCase):
         self.assertFields(got, {"env.GOOD": "1", "env.ALSO": "2", "env.1BAD": None})
         b.wait_log(r"web\.service:\d+.*notcomment")
 
-    @unittest.expectedFailure  # until issue 11 item 4 lands
     def test_environment_file_bad_lines_skipped(self):
         envfile = os.path.join(self.out, "env")
         with open(envfile, "w") as f:
