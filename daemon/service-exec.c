@@ -16,6 +16,7 @@
 
 #include "common/env-util.h"
 #include "common/log.h"
+#include "common/strv.h"
 #include "common/user-util.h"
 #include "common/time-util.h"
 #include "daemon/cgroup.h"
@@ -258,6 +259,7 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         OutputStream *stream = NULL;
         _cleanup_close_ int out_file = -1, err_file = -1;
         int out = -1, r, stdout_fd, stderr_fd;
+        bool privileged = cmd->full_privileges || cmd->no_setuid;
 
         r = exec_prepare_run(s, &procs);
         if (r < 0)
@@ -283,7 +285,12 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 return r;
         if (main && (r = service_collect_fds(s, &fds, &names, &n_fds)) < 0)
                 return r;
-        r = exec_expand(cmd->argv, env, &argv);
+        /* ":": the words as written, $VAR and all. */
+        if (cmd->no_env_expand) {
+                argv = strv_copy(cmd->argv);
+                r = argv ? 0 : -ENOMEM;
+        } else
+                r = exec_expand(cmd->argv, env, &argv);
         if (r < 0)
                 return log_error_errno(r, "%s: cannot expand the command line of %s:%u: %m",
                                        s->unit->name, strempty(cmd->origin.file),
@@ -325,9 +332,10 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 .stdin_fd = -1,
                 .stdout_fd = stdout_fd,
                 .stderr_fd = stderr_fd,
-                .user = c->user,
-                .group = c->group,
-                .supplementary_groups = c->supplementary_groups,
+                /* "+" and "!": berthd's own credentials, as systemd's manager has them. */
+                .user = privileged ? NULL : c->user,
+                .group = privileged ? NULL : c->group,
+                .supplementary_groups = privileged ? NULL : c->supplementary_groups,
                 /* Without WorkingDirectory=, / (the user's home with --user), as in systemd,
                  * never berthd's own. */
                 .working_directory = c->working_directory ?:
@@ -337,7 +345,8 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 .set_limit_nofile = c->limit_nofile_set,
                 .limit_nofile_soft = c->limit_nofile_soft,
                 .limit_nofile_hard = c->limit_nofile_hard,
-                .no_new_privileges = c->no_new_privileges,
+                /* "+" skips the sandboxing too; "!" only the credentials. */
+                .no_new_privileges = c->no_new_privileges && !cmd->full_privileges,
                 .ignore_sigpipe = c->ignore_sigpipe,
                 .cgroup_procs = procs,
                 .log_name = s->unit->name,
