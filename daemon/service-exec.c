@@ -254,7 +254,7 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         _cleanup_free_ char **names = NULL;
         _cleanup_free_ char *procs = NULL;
         char err[SPAWN_ERROR_MAX], notify[sizeof(struct sockaddr_un) + 32], wd[64], inv[64];
-        char *more[5] = {};
+        char *more[8] = {};
         size_t n_more = 0, n_fds = 0;
         OutputStream *stream = NULL;
         _cleanup_close_ int out_file = -1, err_file = -1;

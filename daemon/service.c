@@ -438,11 +438,43 @@ static void service_control_done(Service *s, ServiceState st, ServiceResult r) {
         }
 }
 
-/* Runs the next control command of the current state, or moves on. Hooks get $MAINPID while
- * there is a main process, and the main process's environment. */
+/* What a control command gets on top of the service's environment, as systemd's
+ * service_spawn() sets it: $MAINPID while there is a main process; in ExecStopPost=,
+ * $SERVICE_RESULT, and $EXIT_CODE and $EXIT_STATUS of the main process when it exited. */
+typedef struct ControlEnv {
+        char vars[4][64];
+        char *list[5]; /* NULL-terminated, into vars */
+} ControlEnv;
+
+static char *const *service_control_env(Service *s, ControlEnv *e) {
+        size_t n = 0;
+
+        if (s->main_pid > 0)
+                snprintf(e->vars[n++], sizeof e->vars[0], "MAINPID=%d", (int) s->main_pid);
+        if (s->state == SERVICE_STOP_POST) {
+                snprintf(e->vars[n++], sizeof e->vars[0], "SERVICE_RESULT=%s",
+                         service_result_to_string(s->result));
+                if (s->main_exited && s->last_exit_code == CLD_EXITED) {
+                        snprintf(e->vars[n++], sizeof e->vars[0], "EXIT_CODE=exited");
+                        snprintf(e->vars[n++], sizeof e->vars[0], "EXIT_STATUS=%d",
+                                 s->last_exit_status);
+                } else if (s->main_exited) {
+                        snprintf(e->vars[n++], sizeof e->vars[0], "EXIT_CODE=%s",
+                                 s->last_exit_code == CLD_DUMPED ? "dumped" : "killed");
+                        snprintf(e->vars[n++], sizeof e->vars[0], "EXIT_STATUS=%s",
+                                 sigabbrev_np(s->last_exit_status) ?: "?");
+                }
+        }
+        for (size_t i = 0; i < n; i++)
+                e->list[i] = e->vars[i];
+        e->list[n] = NULL;
+        return n > 0 ? e->list : NULL;
+}
+
+/* Runs the next control command of the current state, or moves on. */
 static void service_run_next_control(Service *s) {
-        char mainpid[32], *extra[] = { mainpid, NULL };
         const ExecCommand *cmds;
+        ControlEnv env;
         usec_t timeout;
         size_t n;
         pid_t pid;
@@ -453,9 +485,8 @@ static void service_run_next_control(Service *s) {
                         service_control_done(s, s->state, SERVICE_SUCCESS);
                         return;
                 }
-                snprintf(mainpid, sizeof mainpid, "MAINPID=%d", (int) s->main_pid);
                 if (s->ctx.ops->spawn(s, &cmds[s->control_index], false,
-                                      s->main_pid > 0 ? extra : NULL, &pid) >= 0)
+                                      service_control_env(s, &env), &pid) >= 0)
                         break;
                 if (!cmds[s->control_index].ignore_failure) {
                         service_control_done(s, s->state, SERVICE_FAILURE_RESOURCES);
@@ -469,12 +500,12 @@ static void service_run_next_control(Service *s) {
 
 static int service_spawn_reload(Service *s) {
         const ServiceConfig *c = &s->unit->service;
-        char mainpid[32], *extra[] = { mainpid, NULL };
+        ControlEnv env;
         pid_t pid;
         int r;
 
-        snprintf(mainpid, sizeof mainpid, "MAINPID=%d", (int) s->main_pid);
-        r = s->ctx.ops->spawn(s, &c->exec_reload[s->reload_index], false, extra, &pid);
+        r = s->ctx.ops->spawn(s, &c->exec_reload[s->reload_index], false,
+                              service_control_env(s, &env), &pid);
         if (r < 0)
                 return r;
         s->control_pid = pid;

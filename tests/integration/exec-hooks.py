@@ -1,6 +1,7 @@
 """ExecCondition=, ExecStartPost=, ExecStopPost= and the command prefixes (systemd.service(5)):
 the hooks run in systemd's order (condition, pre, main, post once the main process is ready;
-stop-post after it stopped, also after a crash), get $MAINPID while there is a main process;
+stop-post after it stopped, also after a crash), get $MAINPID while there is a main process,
+and ExecStopPost= $SERVICE_RESULT, $EXIT_CODE and $EXIT_STATUS;
 the service counts as started only after ExecStartPost= succeeded, and its failure stops it;
 ExecCondition= exiting 1..254 skips the start without a failure, 255 fails it. "+" runs a
 command with berthd's credentials instead of User=, "!" too, "!!" has no effect (as systemd on
@@ -51,7 +52,8 @@ class ExecHooks(harness.TestCase):
                            "ExecStartPre=%s\nExecStart=/usr/bin/python3 %s %s\n"
                            "ExecStartPost=%s\nExecStopPost=%s\n"
                            % (log, flag, hook("pre"), main, log, hook("post"),
-                              hook("stoppost")),
+                              "/bin/sh -c 'echo stoppost $$SERVICE_RESULT $$EXIT_CODE "
+                              "$$EXIT_STATUS >> %s'" % log),
             "fail255.service": "[Service]\nExecCondition=/bin/sh -c 'exit 255'\n"
                                "ExecStart=/bin/sleep 600\n",
             "postfail.service": "[Service]\nExecStart=/bin/sleep 600\n"
@@ -68,7 +70,7 @@ class ExecHooks(harness.TestCase):
             b.wait_log(r"web\.service: skipped, not started: ExecCondition= exited with "
                        r"status 1")
             b.wait_log(r"web\.service: stop-post -> dead \(result: exec-condition\)")
-        self.assertEqual(lines(log), ["condition", "stoppost"])
+        self.assertEqual(lines(log), ["condition", "stoppost exec-condition"])
         # The skip stops the watch: a client does not run the check again.
         with harness.connect("127.0.0.1", port):
             pass
@@ -94,7 +96,7 @@ class ExecHooks(harness.TestCase):
         # A crash: stop-post runs (no main pid any more), then the service is failed.
         os.kill(pid, 9)
         b.wait_log(r"web\.service: stop-post -> failed \(result: signal\)")
-        self.assertEqual(lines(log)[4:], ["stoppost"])
+        self.assertEqual(lines(log)[4:], ["stoppost signal killed KILL"])
         self.assertEqual(b.stop(), 0)
 
     def test_prefixes(self):
