@@ -509,6 +509,9 @@ static int service_spawn_reload(Service *s) {
         if (r < 0)
                 return r;
         s->control_pid = pid;
+        /* Each within TimeoutStartSec=; in the handover states the timer is theirs. */
+        if (s->state == SERVICE_RUNNING)
+                service_arm(s, SERVICE_TIMER_STATE, c->timeout_start_usec);
         return 0;
 }
 
@@ -1036,6 +1039,8 @@ static void service_on_reload_exit(Service *s, ServiceResult r) {
         const ServiceConfig *c = &s->unit->service;
         char msg[128];
 
+        if (s->state == SERVICE_RUNNING)
+                service_arm(s, SERVICE_TIMER_STATE, USEC_INFINITY);
         if (r == SERVICE_SUCCESS && s->reload_index + 1 < c->n_exec_reload) {
                 s->reload_index++;
                 if (service_spawn_reload(s) >= 0)
@@ -1228,8 +1233,19 @@ void service_on_timer(Service *s, ServiceTimer t) {
                 s->active_since = 0;
                 service_enter_start(s, true);
                 break;
-        case SERVICE_DEAD:
         case SERVICE_RUNNING:
+                /* ExecReload= took longer than TimeoutStartSec=, as systemd times it: it is
+                 * killed and the reload fails; the service runs on. */
+                if (s->control_pid > 0) {
+                        char msg[160];
+                        snprintf(msg, sizeof msg, "%s: ExecReload= (pid %d) timed out after "
+                                 "TimeoutStartSec=", service_name(s), (int) s->control_pid);
+                        log_warning("%s; killing it, the service runs on", msg);
+                        service_send(s, -s->control_pid, SIGKILL);
+                        service_report_reload(s, -ETIMEDOUT, msg);
+                }
+                break;
+        case SERVICE_DEAD:
         case SERVICE_FAILED:
         case _SERVICE_STATE_MAX:
         case _SERVICE_STATE_INVALID:
