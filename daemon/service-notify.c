@@ -76,8 +76,9 @@ static void service_on_mainpid(Service *s, pid_t pid, pid_t mainpid) {
 }
 
 static void service_extend_timeout(Service *s, usec_t usec) {
-        if (!IN_SET(s->state, SERVICE_START_PRE, SERVICE_START, SERVICE_HANDOVER, SERVICE_STOP,
-                    SERVICE_STOP_SIGTERM))
+        if (!IN_SET(s->state, SERVICE_CONDITION, SERVICE_START_PRE, SERVICE_START,
+                    SERVICE_START_POST, SERVICE_RELOAD, SERVICE_HANDOVER, SERVICE_STOP,
+                    SERVICE_STOP_SIGTERM, SERVICE_STOP_POST))
                 return;
         /* Only ever later: EXTEND_TIMEOUT_USEC= never shortens the timeout in force. */
         if (s->timer_due[SERVICE_TIMER_STATE] < service_now(s) + usec)
