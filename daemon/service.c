@@ -1118,7 +1118,13 @@ bool service_on_child(Service *s, const siginfo_t *si) {
         if (pid <= 0)
                 return false;
         if (pid == s->main_pid) {
+                const ServiceConfig *c = &s->unit->service;
+
                 log_exit(s, "main", si);
+                /* "-": its failure is ignored (for forking, the prefix of the first process
+                 * holds for the daemon it left, as in systemd). */
+                if (c->exec_start[MIN(s->exec_index, c->n_exec_start - 1)].ignore_failure)
+                        r = SERVICE_SUCCESS;
                 s->main_pid = 0;
                 s->last_exit_code = si->si_code;
                 s->last_exit_status = si->si_status;

@@ -3,7 +3,8 @@ systemd 252's is_clean_exit() and service_shall_restart()): a Java service that 
 with SuccessExitStatus=143 ended cleanly (dead, not failed, and Restart=on-failure does not
 restart it); a listed signal is clean too; a status in RestartPreventExitStatus= is never
 restarted, one in RestartForceExitStatus= always is, even with Restart=no; a word that is
-neither a status nor a signal is skipped with a warning naming file:line."""
+neither a status nor a signal is skipped with a warning naming file:line. The "-" prefix of
+ExecStart= makes any end of the main process clean."""
 import os
 
 import harness
@@ -21,6 +22,8 @@ class ExitStatus(harness.TestCase):
                             "RestartSec=0\nSuccessExitStatus=143 NOTASTATUS\n",
             "usr1.service": "[Service]\nExecStart=/bin/sh -c 'kill -USR1 $$$$'\n"
                             "Restart=on-failure\nRestartSec=0\nSuccessExitStatus=SIGUSR1\n",
+            "dash.service": "[Service]\nExecStart=-/bin/sh -c 'exit 7'\nRestart=on-failure\n"
+                            "RestartSec=0\n",
             "prevent.service": "[Service]\nExecStart=/bin/sh -c 'exit 3'\nRestart=always\n"
                                "RestartSec=0\nRestartPreventExitStatus=3\n",
             "force.service": "[Service]\nExecStart=%s\nRestartSec=0\n"
@@ -38,6 +41,8 @@ class ExitStatus(harness.TestCase):
         b.wait_log(r"java\.service: running -> dead$")
         b.wait_log(r"usr1\.service: main process \d+ was killed by SIGUSR1")
         b.wait_log(r"usr1\.service: running -> dead$")
+        b.wait_log(r"dash\.service: main process \d+ exited with status 7")
+        b.wait_log(r"dash\.service: running -> dead$")
         b.wait_log(r"prevent\.service: not restarted: its exit is in RestartPreventExitStatus=")
         b.wait_log(r"prevent\.service: running -> failed \(result: exit-code\)")
         b.wait_log(r"force\.service: restarted whatever Restart= says: its exit is in "
@@ -48,7 +53,7 @@ class ExitStatus(harness.TestCase):
         b.wait_log(r"plain\.service: .*backing off")
 
         # Restarts: none for the clean ones and the prevented one; one forced.
-        for name in ("java", "usr1", "prevent"):
+        for name in ("java", "usr1", "dash", "prevent"):
             self.assertEqual(b.count_log(r"%s\.service: restarting" % name), 0, name)
             self.assertEqual(b.count_log(r"%s\.service: main process" % name), 1, name)
         self.assertEqual(b.count_log(r"force\.service: restarting"), 1)

@@ -137,6 +137,7 @@ typedef enum Kind {
         NRELOADCMD, /* Type=notify-reload with ExecReload= */
         EXITS,    /* Restart=on-failure and the exit status keys */
         FORCE,    /* Restart=no, RestartForceExitStatus= */
+        DASH,     /* ExecStart=-..., Restart=on-failure */
         _KIND_MAX,
 } Kind;
 
@@ -171,6 +172,7 @@ static const char *const unit_texts[_KIND_MAX] = {
         [EXITS] = "[Service]\nExecStart=/bin/main\nRestart=on-failure\nRestartSec=1\n"
                   "SuccessExitStatus=143 SIGUSR1\nRestartPreventExitStatus=3 SIGABRT\n"
                   "TimeoutStopSec=3\n",
+        [DASH] = "[Service]\nExecStart=-/bin/main\nRestart=on-failure\nTimeoutStopSec=3\n",
         [FORCE] = "[Service]\nExecStart=/bin/main\nRestartSec=1\n"
                   "RestartForceExitStatus=0 SIGUSR2\nTimeoutStopSec=3\n",
 };
@@ -630,6 +632,8 @@ static const Row rows[] = {
           AR, "kill -100 KILL; killall KILL; timer 1000ms" },
         { "RestartForceExitStatus=: an operator stop still stops", FORCE, false, "start stop",
           TERM, "term-main", D, "kill -100 KILL; killall KILL; timer off" },
+        { "ExecStart=-: a failure is ignored", DASH, false, "start", RUN, "exit-main-1", D,
+          "kill -100 KILL; killall KILL" },
         { "RestartForceExitStatus=: not listed, Restart=no", FORCE, false, "start", RUN,
           "exit-main-1", F, "kill -100 KILL; killall KILL" },
 };
