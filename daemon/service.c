@@ -391,15 +391,10 @@ static void service_control_done(Service *s, ServiceState st, ServiceResult r) {
                         service_enter_controls(s, SERVICE_START_PRE);
                         return;
                 }
-                if (r == SERVICE_SKIP_CONDITION) {
-                        /* As Condition*=: its sockets are not watched until an operator's
-                         * start, or a client would run the check again and again. */
+                /* As Condition*=: its sockets are not watched until an operator's start, or
+                 * a client would run the check again and again. */
+                if (r == SERVICE_SKIP_CONDITION)
                         s->condition_failed = true;
-                        log_info("%s: skipped, not started: ExecCondition= exited with status "
-                                 "%d%s", service_name(s), s->last_exit_status,
-                                 s->socket_activated ? "; its sockets stay bound, and clients "
-                                 "wait until `berthctl start` finds it met" : "");
-                }
                 service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
                 return;
         case SERVICE_START_PRE:
@@ -1075,7 +1070,10 @@ static void service_on_control_exit(Service *s, ServiceResult r, const siginfo_t
                 /* ExecCondition= exiting 1..254 skips the start; 255 and signals fail it. */
                 if (s->state == SERVICE_CONDITION && r == SERVICE_FAILURE_EXIT_CODE &&
                     si->si_status < 255) {
-                        s->last_exit_status = si->si_status;
+                        log_info("%s: skipped, not started: ExecCondition= exited with status "
+                                 "%d%s", service_name(s), si->si_status,
+                                 s->socket_activated ? "; its sockets stay bound, and clients "
+                                 "wait until `berthctl start` finds it met" : "");
                         r = SERVICE_SKIP_CONDITION;
                 }
                 if (r != SERVICE_SUCCESS) {
