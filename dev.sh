@@ -15,9 +15,11 @@ build_packages=(gcc meson ninja-build pkg-config libsystemd-dev libinih-dev chec
 example_packages=(python3 python3-systemd lighttpd gunicorn)
 # systemd: only for systemd-socket-activate, the peer the handoff tests compare against.
 # uuid-runtime, cups-daemon, mpd, uwsgi-core: Debian's own units run as shipped
-# (real-units.py); dbus-daemon: a private bus for Type=dbus (dbus-type.py).
+# (real-units.py); openssh-server, openssh-client: ssh.socket as shipped, read with
+# ssh-keyscan (ssh-socket.py); dbus-daemon: a private bus for Type=dbus (dbus-type.py).
 test_packages=(iproute2 util-linux procps curl systemd clang libclang-rt-14-dev
-               uuid-runtime cups-daemon mpd uwsgi-core dbus-daemon)
+               uuid-runtime cups-daemon mpd uwsgi-core dbus-daemon openssh-server
+               openssh-client)
 
 missing_packages() {
         local p
@@ -41,9 +43,25 @@ ensure_packages() {
         fi
         echo ">>> apt-get install $missing"
         export DEBIAN_FRONTEND=noninteractive
+        # The packages' scripts must start no daemon on this machine (sshd, cupsd, mpd...):
+        # invoke-rc.d and deb-systemd-invoke ask policy-rc.d, and 101 means "not allowed". One
+        # already there is left as it is; ours goes right after the install, or by the trap
+        # when the install fails or is interrupted.
+        local own_policy=
+        if [ ! -e /usr/sbin/policy-rc.d ]; then
+                printf '#!/bin/sh\n# dev.sh: no daemon starts while it installs packages\nexit 101\n' \
+                        >/usr/sbin/policy-rc.d
+                chmod 755 /usr/sbin/policy-rc.d
+                own_policy=1
+                trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+        fi
         apt-get update -qq
         # shellcheck disable=SC2086
         apt-get install -y -qq --no-install-recommends $missing
+        if [ -n "$own_policy" ]; then
+                rm -f /usr/sbin/policy-rc.d
+                trap - EXIT
+        fi
 }
 
 # build DIR [meson options...]; CC in the environment picks the compiler of a new DIR.

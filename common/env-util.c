@@ -86,109 +86,114 @@ int env_merge(char *const *base, char *const *overrides, char ***ret) {
 
 /* ---- EnvironmentFile= ---- */
 
+/* systemd's NEWLINE: a carriage return ends a line too. */
+#define NEWLINES "\n\r"
+
 typedef struct EnvFileParser {
         const char *p;          /* next character */
         unsigned line;          /* line of *p */
         const char *path;
         char *value;            /* scratch, as large as the whole text */
         size_t n_value;
-        char *err;
-        size_t errlen;
+        EnvWarnFunc warn;
+        void *userdata;
 } EnvFileParser;
 
+_printf_(3, 4) static void env_file_warn(EnvFileParser *f, unsigned line, const char *fmt, ...) {
+        char msg[ENV_ERROR_MAX], body[ENV_ERROR_MAX - 64];
+        va_list ap;
+
+        if (!f->warn)
+                return;
+        va_start(ap, fmt);
+        (void) vsnprintf(body, sizeof body, fmt, ap);
+        va_end(ap);
+        (void) snprintf(msg, sizeof msg, "%s:%u: %s", f->path, line, body);
+        f->warn(msg, f->userdata);
+}
+
+/* Reads a quoted string whose opening quote was just consumed, appending to f->value. In double
+ * quotes, a backslash escapes as in the shell. The end of the text ends the string, as in
+ * systemd, which keeps what it read. Returns false when the text ended first. */
+static bool env_file_read_quoted(EnvFileParser *f, char quote) {
+        for (;;) {
+                char c = *f->p;
+
+                if (c == '\0')
+                        return false;
+                f->p++;
+                if (c == quote)
+                        return true;
+                if (c == '\n')
+                        f->line++;
+                if (quote == '\'' || c != '\\') {
+                        f->value[f->n_value++] = c;
+                        continue;
+                }
+
+                c = *f->p;
+                if (c == '\0')
+                        return false; /* the backslash goes */
+                f->p++;
+                if (c == '\n') {
+                        /* A continuation: both characters go. */
+                        f->line++;
+                        continue;
+                }
+                /* As the shell: only these lose their backslash. The escaped pair never
+                 * outgrows the two input bytes it came from. */
+                if (!strchr("\"\\`$", c))
+                        f->value[f->n_value++] = '\\';
+                f->value[f->n_value++] = c;
+        }
+}
+
 /* Reads the value that starts at f->p into f->value, up to the end of its (logical) line.
- * start_line names the line of the assignment in messages. */
-static int env_file_read_value(EnvFileParser *f, unsigned start_line) {
+ * Returns false when a quote was still open at the end of the text. */
+static bool env_file_read_value(EnvFileParser *f) {
         /* Where the trailing run of unquoted, unescaped whitespace begins, if one is open. */
         size_t trailing = SIZE_MAX;
         bool quotes_allowed = true; /* at the value's start, or right after a closing quote */
 
         f->n_value = 0;
-        f->p += strspn(f->p, BLANKS "\r");
 
         for (;;) {
                 char c = *f->p;
 
-                if (c == '\0' || c == '\n')
+                if (c == '\0' || strchr(NEWLINES, c))
                         break;
                 f->p++;
 
-                if (quotes_allowed && strchr(BLANKS "\r", c))
+                if (quotes_allowed && strchr(BLANKS, c))
                         continue;
 
-                if (quotes_allowed && c == '\'') {
-                        for (;;) {
-                                c = *f->p;
-                                if (c == '\0')
-                                        return errbuf_set(f->err, f->errlen, -EINVAL,
-                                                         "%s:%u: unterminated single quote",
-                                                         f->path, start_line);
-                                f->p++;
-                                if (c == '\'')
-                                        break;
-                                if (c == '\n')
-                                        f->line++;
-                                f->value[f->n_value++] = c;
-                        }
+                if (quotes_allowed && (c == '\'' || c == '"')) {
                         trailing = SIZE_MAX;
+                        if (!env_file_read_quoted(f, c)) {
+                                f->value[f->n_value] = '\0';
+                                return false;
+                        }
                         continue;
                 }
 
-                if (quotes_allowed && c == '"') {
-                        for (;;) {
-                                c = *f->p;
-                                if (c == '\0')
-                                        return errbuf_set(f->err, f->errlen, -EINVAL,
-                                                         "%s:%u: unterminated double quote",
-                                                         f->path, start_line);
-                                f->p++;
-                                if (c == '"')
-                                        break;
-                                if (c == '\n')
-                                        f->line++;
-                                if (c != '\\') {
-                                        f->value[f->n_value++] = c;
-                                        continue;
-                                }
-
-                                c = *f->p;
-                                if (c == '\0')
-                                        return errbuf_set(f->err, f->errlen, -EINVAL,
-                                                         "%s:%u: unterminated double quote",
-                                                         f->path, start_line);
-                                f->p++;
-                                if (c == '\n') {
-                                        /* A continuation: both characters go. */
-                                        f->line++;
-                                        continue;
-                                }
-                                /* As the shell: only these lose their backslash. The escaped
-                                 * pair never outgrows the two input bytes it came from. */
-                                if (!strchr("\"\\`$", c))
-                                        f->value[f->n_value++] = '\\';
-                                f->value[f->n_value++] = c;
-                        }
+                if (c == '\\') {
+                        /* An escaped character is never trailing whitespace; an escaped line
+                         * end (\n or \r) goes with its backslash. */
                         trailing = SIZE_MAX;
+                        c = *f->p;
+                        if (c == '\0')
+                                break;
+                        f->p++;
+                        if (c == '\n')
+                                f->line++;
+                        else if (c != '\r')
+                                f->value[f->n_value++] = c;
+                        quotes_allowed = false;
                         continue;
                 }
 
                 quotes_allowed = false;
-
-                if (c == '\\') {
-                        c = *f->p;
-                        if (c == '\0')
-                                break; /* A backslash at the very end: nothing to escape. */
-                        f->p++;
-                        if (c == '\n') {
-                                f->line++;
-                                continue;
-                        }
-                        f->value[f->n_value++] = c;
-                        trailing = SIZE_MAX;
-                        continue;
-                }
-
-                if (strchr(BLANKS "\r", c)) {
+                if (strchr(BLANKS, c)) {
                         if (trailing == SIZE_MAX)
                                 trailing = f->n_value;
                 } else
@@ -199,15 +204,15 @@ static int env_file_read_value(EnvFileParser *f, unsigned start_line) {
         if (trailing != SIZE_MAX)
                 f->n_value = trailing;
         f->value[f->n_value] = '\0';
-        return 0;
+        return true;
 }
 
-int env_file_parse(const char *text, const char *path, char ***ret_env, char *err, size_t errlen) {
+int env_file_parse(const char *text, const char *path, EnvWarnFunc warn, void *userdata,
+                   char ***ret_env, char *err, size_t errlen) {
         _cleanup_free_ char *value = NULL;
         _cleanup_strv_free_ char **l = NULL;
         size_t size, n = 0;
         EnvFileParser f;
-        int r;
 
         if (!path)
                 path = "<environment>";
@@ -228,12 +233,12 @@ int env_file_parse(const char *text, const char *path, char ***ret_env, char *er
                 .line = 1,
                 .path = path,
                 .value = value,
-                .err = err,
-                .errlen = errlen,
+                .warn = warn,
+                .userdata = userdata,
         };
 
         for (;;) {
-                const char *key, *eq, *end;
+                const char *key, *end;
                 unsigned start_line;
                 size_t key_len;
                 char *a;
@@ -251,52 +256,68 @@ int env_file_parse(const char *text, const char *path, char ***ret_env, char *er
 
                 /* A comment runs to the end of its line, backslash or not (systemd >= 254). */
                 if (*f.p == '#' || *f.p == ';') {
-                        f.p += strcspn(f.p, "\n");
+                        f.p += strcspn(f.p, NEWLINES);
                         continue;
                 }
 
+                /* The name runs to the first '=' on the line; as in systemd, its first
+                 * character belongs to it whatever it is, so "=x" has no '=' to split at. */
                 start_line = f.line;
                 key = f.p;
-                end = key + strcspn(key, "=\n");
-                eq = *end == '=' ? end : NULL;
-                while (end > key && strchr(BLANKS "\r", end[-1]))
+                end = key + 1 + strcspn(key + 1, "=" NEWLINES);
+                if (*end != '=') {
+                        /* systemd skips such a line silently; berth says so. */
+                        env_file_warn(&f, start_line, "expected NAME=value, got \"%.*s\", "
+                                      "ignoring", (int) MIN((size_t) (end - key), (size_t) 200),
+                                      key);
+                        f.p = end;
+                        continue;
+                }
+                f.p = end + 1;
+                while (end > key && strchr(BLANKS, end[-1]))
                         end--;
                 key_len = (size_t) (end - key);
 
-                if (key_len > 7 && strncmp(key, "export", 6) == 0 && strchr(BLANKS, key[6])) {
-                        const char *rest = key + 6 + strspn(key + 6, BLANKS);
+                /* The value is read whatever the name, so a bad line is skipped whole. */
+                f.p += strspn(f.p, BLANKS);
+                if (!env_file_read_value(&f))
+                        env_file_warn(&f, start_line, "unterminated quote in the value of "
+                                      "\"%.*s\", taking the rest of the file",
+                                      (int) MIN(key_len, (size_t) 200), key);
 
-                        return errbuf_set(err, errlen, -EINVAL,
-                                         "%s:%u: \"export\" is shell syntax, not supported in "
-                                         "environment files: write \"%.*s\"",
-                                         path, start_line,
-                                         (int) MIN(strcspn(rest, "\r\n"), (size_t) 200), rest);
-                }
-                if (!eq)
-                        return errbuf_set(err, errlen, -EINVAL,
-                                         "%s:%u: expected NAME=value, got \"%.*s\"", path,
-                                         start_line, (int) MIN(key_len, (size_t) 200), key);
-
-                /* Check the name in place, without copying it. */
-                memcpy(value, key, key_len);
-                value[key_len] = '\0';
-                if (!env_name_is_valid(value))
-                        return errbuf_set(err, errlen, -EINVAL,
-                                         "%s:%u: invalid variable name \"%.*s\" (allowed: letters, "
-                                         "digits and '_', not starting with a digit)",
-                                         path, start_line, (int) MIN(key_len, (size_t) 200), key);
-
-                f.p = eq + 1;
-                r = env_file_read_value(&f, start_line);
-                if (r < 0)
-                        return r;
+                /* As systemd: text that is not UTF-8 fails the whole file. */
                 if (!utf8_is_valid(value))
                         return errbuf_set(err, errlen, -EINVAL,
                                          "%s:%u: the value of %.*s is not valid UTF-8", path,
-                                         start_line, (int) key_len, key);
-
+                                         start_line, (int) MIN(key_len, (size_t) 200), key);
                 if (asprintf(&a, "%.*s=%s", (int) key_len, key, value) < 0)
                         return -ENOMEM;
+                a[key_len] = '\0';
+                if (!utf8_is_valid(a)) {
+                        free(a);
+                        return errbuf_set(err, errlen, -EINVAL,
+                                         "%s:%u: a variable name is not valid UTF-8", path,
+                                         start_line);
+                }
+                if (!env_name_is_valid(a)) {
+                        const char *rest = NULL;
+
+                        if (key_len > 7 && strncmp(a, "export", 6) == 0 && strchr(BLANKS, a[6]))
+                                rest = a + 6 + strspn(a + 6, BLANKS);
+                        if (rest && env_name_is_valid(rest))
+                                env_file_warn(&f, start_line, "\"export\" is shell syntax, not "
+                                              "supported in environment files (write "
+                                              "\"%s=...\"), ignoring", rest);
+                        else
+                                env_file_warn(&f, start_line, "invalid variable name \"%.*s\" "
+                                              "(allowed: letters, digits and '_', not "
+                                              "starting with a digit), ignoring",
+                                              (int) MIN(key_len, (size_t) 200), a);
+                        free(a);
+                        continue;
+                }
+                a[key_len] = '=';
+
                 if (env_find(l, n, a, key_len) == SIZE_MAX) {
                         char **grown;
 
@@ -354,16 +375,17 @@ static int argv_push_consume(Argv *a, char *w) {
 }
 
 /* Splits value at whitespace as systemd's extract_first_word(EXTRACT_UNQUOTE|EXTRACT_RELAX):
- * quotes group and are removed, a backslash makes the next character literal, and an
- * unterminated quote or a trailing backslash is accepted as written. */
+ * quotes group and are removed, a backslash makes the next character literal (inside either
+ * kind of quotes too), an unterminated quote ends the word at the end of the value, and a
+ * trailing backslash goes. */
 static int argv_push_split(Argv *a, const char *value) {
         const char *p = value;
 
         for (;;) {
                 _cleanup_free_ char *w = NULL;
                 size_t n = 0;
-                bool started = false;
                 char quote = 0;
+                int r;
 
                 p += strspn(p, WHITESPACE);
                 if (*p == '\0')
@@ -379,35 +401,42 @@ static int argv_push_split(Argv *a, const char *value) {
 
                         if (!quote && strchr(WHITESPACE, c))
                                 break;
-                        started = true;
-                        if (quote == '\'') {
-                                if (c == '\'')
-                                        quote = 0;
-                                else
-                                        w[n++] = c;
-                        } else if (c == '\\') {
-                                if (p[1] == '\0')
-                                        w[n++] = c;
-                                else
+                        if (c == '\\') {
+                                if (p[1] != '\0')
                                         w[n++] = *++p;
-                        } else if (quote == '"' && c == '"')
+                        } else if (quote && c == quote)
                                 quote = 0;
                         else if (!quote && (c == '\'' || c == '"'))
                                 quote = c;
                         else
                                 w[n++] = c;
                 }
-                if (!started)
-                        return 0;
                 w[n] = '\0';
 
-                int r = argv_push_consume(a, TAKE_PTR(w));
+                r = argv_push_consume(a, TAKE_PTR(w));
                 if (r < 0)
                         return r;
         }
 }
 
-/* Expands ${NAME} and $$ in word; everything else is copied. Returns a new string in *ret. */
+/* The value of the len-byte name in env (the last entry wins), or NULL, as systemd's
+ * strv_env_get_n(): the name is not checked, so one that cannot be set finds nothing. */
+static const char *env_get_n(char *const *env, const char *name, size_t len) {
+        const char *found = NULL;
+
+        if (len == 0 || !env)
+                return NULL;
+        for (char *const *e = env; *e; e++)
+                if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
+                        found = *e + len + 1;
+        return found;
+}
+
+/* Expands word as systemd's replace_env() without its extensions: "$$" is '$'; "${" up to the
+ * first '}' is replaced by the value of what it encloses (nothing when unset, whatever it
+ * holds), but a ':' before that '}' leaves "${...:" as written (systemd's "${A:-x}" is not
+ * supported there), as does an unclosed "${"; any other '$' stays. Returns a new string in
+ * *ret. */
 static int expand_braces(const char *word, char *const *env, char **ret) {
         char *buf = NULL;
         size_t size = 0;
@@ -418,32 +447,30 @@ static int expand_braces(const char *word, char *const *env, char **ret) {
                 return -ENOMEM;
 
         for (const char *p = word; *p;) {
+                size_t len;
+
                 if (p[0] == '$' && p[1] == '$') {
                         fputc('$', s);
                         p += 2;
                         continue;
                 }
-                if (p[0] == '$' && p[1] == '{') {
-                        const char *close = strchr(p + 2, '}');
-                        size_t len = close ? (size_t) (close - p - 2) : 0;
-
-                        if (close && len > 0 && len <= 255) {
-                                char name[256];
-
-                                memcpy(name, p + 2, len);
-                                name[len] = '\0';
-                                if (env_name_is_valid(name)) {
-                                        fputs(strempty(env_get(env, name)), s);
-                                        p = close + 1;
-                                        continue;
-                                }
-                        }
-                        /* Not ours: keep "${" and go on after it. */
-                        fputs("${", s);
-                        p += 2;
+                if (p[0] != '$' || p[1] != '{') {
+                        /* A '$' before anything else stays, and so does that character. */
+                        fputc(*p++, s);
+                        if (p[-1] == '$' && *p)
+                                fputc(*p++, s);
                         continue;
                 }
-                fputc(*p++, s);
+                len = strcspn(p + 2, "}:");
+                if (p[2 + len] == '}') {
+                        fputs(strempty(env_get_n(env, p + 2, len)), s);
+                        p += 2 + len + 1;
+                } else {
+                        /* ':' (kept, and what follows is read afresh) or the end. */
+                        len += p[2 + len] == ':';
+                        fwrite(p, 1, 2 + len, s);
+                        p += 2 + len;
+                }
         }
 
         if (fclose(s) != 0 || !buf) {
@@ -463,8 +490,12 @@ int exec_expand(char *const *argv, char *const *env, char ***ret_argv) {
                 const char *word = argv[i];
                 char *w;
 
-                if (word[0] == '$' && env_name_is_valid(word + 1)) {
-                        const char *value = env_get(env, word + 1);
+                /* A word that starts with '$' but not "${" or "$$" is one variable: split into
+                 * words, or none when unset or not a valid name ("$A.x", "$A$B", "$1"), as
+                 * systemd's replace_env_argv(). */
+                if (word[0] == '$' && word[1] != '{' && word[1] != '$') {
+                        const char *value = env_name_is_valid(word + 1) ? env_get(env, word + 1)
+                                                                        : NULL;
 
                         if (i > 0) {
                                 r = value ? argv_push_split(&a, value) : 0;

@@ -24,9 +24,14 @@
 /* Room for any message env_file_parse() writes, plus the path. */
 #define ENV_ERROR_MAX 512
 
-/* Parses the text of an EnvironmentFile= (systemd's syntax):
+/* Receives one warning of env_file_parse(), "PATH:LINE: ...", borrowed for the call. */
+typedef void (*EnvWarnFunc)(const char *msg, void *userdata);
+
+/* Parses the text of an EnvironmentFile= as systemd 252's load_env_file() and the
+ * strv_env_clean_with_callback() that execute.c runs on its result:
  *   - "NAME=value" assignments, one per line; blanks around NAME and before the value are
- *     ignored, and so is trailing whitespace of an unquoted value;
+ *     ignored, and so is trailing whitespace of an unquoted value; a carriage return ends a
+ *     line as a newline does;
  *   - blank lines, and comments: '#' or ';' as the first non-blank character of a line;
  *   - 'single quotes' keep everything literally (newlines too);
  *   - "double quotes" keep everything but \" \\ \` \$ (unescaped) and backslash-newline
@@ -34,16 +39,21 @@
  *   - outside quotes, a backslash makes the next character literal, and a trailing backslash
  *     continues the value on the next line;
  *   - quotes are recognized at the start of the value and right after a closing quote, so
- *     "a" 'b' gives ab and x "y" gives x "y" (as systemd).
- * Unlike systemd, which skips such lines with a warning, a line without '=', an invalid name,
- * a value that is not UTF-8, an unterminated quote and shell's "export NAME=value" are errors
- * (-EINVAL), with "PATH:LINE: ..." in err: a variable that silently goes missing is worse.
+ *     "a" 'b' gives ab and x "y" gives x "y" (as systemd);
+ *   - a quote still open at the end of the text takes the rest of the text (as systemd), with
+ *     a warning.
+ * Lines systemd skips are skipped, each with one warning through warn (which may be NULL):
+ * a line without '=' (systemd skips it silently), an invalid name such as "1A" or "A B", and
+ * shell's "export NAME=value" (systemd 252 has no "export": the name "export NAME" is
+ * invalid). Text that is not UTF-8 fails the file, as in systemd: -EINVAL with
+ * "PATH:LINE: ..." in err.
  * A name assigned twice keeps its first position and its last value.
- * text is NUL-terminated (the caller refuses files holding NUL bytes); path is only used in
- * messages (NULL reads "<environment>"). Returns 0 and the block in *ret_env (possibly
- * empty, never NULL), -E2BIG when text exceeds ENV_FILE_SIZE_MAX or holds more than
- * ENV_ENTRIES_MAX names, -EINVAL as above, or -ENOMEM. err may be NULL. */
-int env_file_parse(const char *text, const char *path, char ***ret_env, char *err, size_t errlen);
+ * text is NUL-terminated; path is only used in messages (NULL reads "<environment>"). Returns
+ * 0 and the block in *ret_env (possibly empty, never NULL), -E2BIG when text exceeds
+ * ENV_FILE_SIZE_MAX or holds more than ENV_ENTRIES_MAX names, -EINVAL as above, or -ENOMEM.
+ * err may be NULL. */
+int env_file_parse(const char *text, const char *path, EnvWarnFunc warn, void *userdata,
+                   char ***ret_env, char *err, size_t errlen);
 
 /* Returns a new block holding base and then overrides, where a later assignment of a name
  * replaces the earlier one in place: one entry per name, in order of first appearance.
@@ -54,14 +64,18 @@ int env_merge(char *const *base, char *const *overrides, char ***ret);
 /* The value of name in env (the last entry wins), or NULL. Borrowed from env. */
 const char *env_get(char *const *env, const char *name);
 
-/* systemd's ExecStart= expansion over an already split argv, with values from env:
- *   - a word that is exactly "$NAME" (valid name) becomes the value split at whitespace into
- *     zero or more words; quotes in the value group ('a b' "c d"), and a backslash makes the
- *     next character literal; an unset or blank variable gives no word at all;
- *   - "${NAME}" anywhere in a word is replaced by the value as-is (unset: empty);
+/* systemd 252's ExecStart= expansion (replace_env_argv()) over an already split argv, with
+ * values from env:
+ *   - a word that starts with '$' but not with "${" or "$$" is one variable: "$NAME" (valid
+ *     name) becomes the value split at whitespace into zero or more words (quotes in the value
+ *     group, 'a b' "c d", and a backslash makes the next character literal, in quotes too; an
+ *     open quote ends at the end, a trailing backslash goes); an unset or blank variable gives
+ *     no word at all, and so does a word that is no valid name: "$A.x", "$A$B", "$1", "$";
+ *   - elsewhere, "${" up to the first '}' is replaced by the value of what it encloses, as-is
+ *     (unset, or not a name: empty), so "${A}x" is A's value then x;
  *   - "$$" is a literal '$';
- *   - anything else is kept as written: "$" before something else, "a$NAME" (braceless inside
- *     a word), "${NAME:-x}", "${bad name}" and an unclosed "${".
+ *   - anything else is kept as written: "a$NAME" (braceless inside a word), "${NAME:-x}" (a
+ *     ':' before the '}'), an unclosed "${".
  * argv[0] is never split: "$NAME" there is replaced by the value as one word.
  * Returns 0 and a new argv in *ret_argv (caller frees), -E2BIG past EXEC_EXPAND_ARGS_MAX words
  * or EXEC_EXPAND_BYTES_MAX bytes, or -ENOMEM. */

@@ -416,7 +416,7 @@ static int unescape_one(const char **p, char *out) {
         case 't': out[0] = '\t'; n = 1; s++; break;
         case 'v': out[0] = '\v'; n = 1; s++; break;
         case 's': out[0] = ' '; n = 1; s++; break;
-        case '\\': case '"': case '\'': case ' ': case '\t': case ';':
+        case '\\': case '"': case '\'':
                 out[0] = *s;
                 n = 1;
                 s++;
@@ -490,13 +490,28 @@ int extract_word(const char **p, char **ret, ExtractFlags flags) {
                 if (!quote && strchr(WHITESPACE, *s))
                         break;
 
-                if (*s == '\\') {
+                if (*s == '\\' && (flags & EXTRACT_SEPARATOR) && !quote && s == start &&
+                    s[1] == ';' && (s[2] == '\0' || strchr(WHITESPACE, s[2]))) {
+                        /* A lone "\;" is a literal ';' word (systemd's config_parse_exec()). */
+                        tmp[0] = ';';
+                        n = 1;
+                        s += 2;
+                } else if (*s == '\\') {
                         int k;
                         s++;
                         k = unescape_one(&s, tmp);
-                        if (k < 0)
+                        if (k < 0 && !(flags & EXTRACT_UNESCAPE_RELAX))
                                 return k;
-                        n = (size_t) k;
+                        if (k < 0 && *s == '\0' && quote)
+                                return k; /* a trailing backslash inside quotes */
+                        if (k < 0) {
+                                /* Kept as written: the backslash, and what follows it. */
+                                tmp[0] = '\\';
+                                n = 1;
+                                if (*s != '\0')
+                                        tmp[n++] = *s++;
+                        } else
+                                n = (size_t) k;
                 } else if (quote && *s == quote) {
                         quote = 0;
                         s++;

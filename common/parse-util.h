@@ -47,14 +47,19 @@ int parse_rlimit(const char *s, uint64_t *ret_soft, uint64_t *ret_hard);
 /* Word splitting as systemd's extract_first_word(EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE):
  * words are separated by blanks; double and single quotes group (and may start or end mid-word:
  * a"b c"d is one word); backslash escapes \a \b \f \n \r \t \v \\ \" \' \s \xNN \NNN (octal)
- * \uXXXX \UXXXXXXXX are decoded inside and outside quotes, and a backslash before a blank or
- * ';' makes it literal. $VAR and ${VAR} are left as written.
+ * \uXXXX \UXXXXXXXX are decoded inside and outside quotes (systemd's cunescape_one(): nothing
+ * else, so "\ " and "\;" are bad escapes). $VAR and ${VAR} are left as written.
+ * With EXTRACT_UNESCAPE_RELAX (systemd's retry in extract_first_word_and_warn()), a bad escape
+ * is kept as written, backslash and all, and so is a trailing backslash outside quotes.
+ * With EXTRACT_SEPARATOR, a lone "\;" is the word ";" (systemd's config_parse_exec()).
  * Returns 1 and a malloc'ed word in *ret (advancing *p), 0 at the end of the input (*ret is set
  * to NULL), EXTRACT_WORD_SEPARATOR when flags has EXTRACT_SEPARATOR and the word is a lone,
  * unquoted, unescaped ';' (systemd's command separator; *ret is NULL), -EINVAL on an unfinished
- * quote, a trailing backslash or a bad escape (including ones decoding to NUL), or -ENOMEM. */
+ * quote, a trailing backslash or a bad escape (including ones decoding to NUL), or -ENOMEM. On
+ * failure *p is left where it was. */
 typedef enum ExtractFlags {
         EXTRACT_SEPARATOR = 1 << 0,
+        EXTRACT_UNESCAPE_RELAX = 1 << 1,
 } ExtractFlags;
 #define EXTRACT_WORD_SEPARATOR 2
 int extract_word(const char **p, char **ret, ExtractFlags flags);

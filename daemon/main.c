@@ -359,8 +359,8 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return r;
 
-        /* Room for every socket and fd store; services keep the limits we were given. */
-        r = spawn_raise_limit_nofile();
+        /* Room for every socket and fd store; services get systemd's default limits. */
+        r = spawn_raise_limit_nofile(a.user);
         if (r < 0)
                 log_warning_errno(r, "Failed to raise RLIMIT_NOFILE to its hard limit: %m, "
                                   "ignoring");

@@ -3,10 +3,12 @@
  * through spawn, signals processes with kill(2), runs the service's timers on sd-event, reads
  * the clocks and watches the service's sockets through its Listeners. The state machine in
  * service.c knows none of this. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
@@ -20,6 +22,8 @@
 #include "common/user-util.h"
 #include "common/time-util.h"
 #include "daemon/cgroup.h"
+#include "daemon/exec-dirs.h"
+#include "daemon/notify.h"
 #include "daemon/service.h"
 #include "daemon/specifier.h"
 #include "daemon/spawn.h"
@@ -66,9 +70,16 @@ static int env_merge_into(char ***env, char *const *more) {
         return 0;
 }
 
-/* The environment a process of this service gets: PATH, LANG and TZ from berthd, then
- * Environment=, then EnvironmentFile= (which wins, as in systemd), then extra. */
-static int service_build_env(Service *s, char *const *extra, char ***ret) {
+static void exec_env_file_warn(const char *msg, void *userdata) {
+        Service *s = userdata;
+
+        log_warning("%s: %s", s->unit->name, msg);
+}
+
+/* The environment a process of this service gets: PATH, LANG and TZ from berthd, User='s
+ * variables, base, then Environment=, then EnvironmentFile= (which wins, as in systemd), then
+ * extra. */
+static int service_build_env(Service *s, char *const *base, char *const *extra, char ***ret) {
         static const char *const passed[] = { "PATH", "LANG", "TZ" };
         const ServiceConfig *c = &s->unit->service;
         _cleanup_strv_free_ char **env = calloc(ELEMENTSOF(passed) + 1, sizeof(char *));
@@ -106,21 +117,34 @@ static int service_build_env(Service *s, char *const *extra, char ***ret) {
                                 return r;
                 }
         }
+        if (base && (r = env_merge_into(&env, base)) < 0)
+                return r;
         if (c->environment && (r = env_merge_into(&env, c->environment)) < 0)
                 return r;
         for (size_t i = 0; i < c->n_environment_files; i++) {
                 const EnvironmentFile *ef = &c->environment_files[i];
                 _cleanup_free_ char *text = NULL;
                 _cleanup_strv_free_ char **fenv = NULL;
-                char err[512];
+                char err[ENV_ERROR_MAX] = "out of memory";
 
                 r = read_file(ef->path, &text);
-                if (r == -ENOENT && ef->optional)
+                if (r < 0 && ef->optional) {
+                        /* "-": as systemd, a file that cannot be loaded is skipped. */
+                        if (r != -ENOENT)
+                                log_warning_errno(r, "%s: cannot read EnvironmentFile=-%s: %m, "
+                                                  "ignoring", s->unit->name, ef->path);
                         continue;
+                }
                 if (r < 0)
                         return log_error_errno(r, "%s: cannot read EnvironmentFile='%s': %m",
                                                s->unit->name, ef->path);
-                r = env_file_parse(text, ef->path, &fenv, err, sizeof err);
+                r = env_file_parse(text, ef->path, exec_env_file_warn, s, &fenv, err,
+                                   sizeof err);
+                if (r < 0 && ef->optional) {
+                        log_warning("%s: %s, ignoring EnvironmentFile=-%s", s->unit->name,
+                                    err, ef->path);
+                        continue;
+                }
                 if (r < 0) {
                         log_error("%s: %s", s->unit->name, err);
                         return r;
@@ -187,6 +211,414 @@ static void exec_apply_limits(Service *s) {
         s->limits_told = true;
 }
 
+/* A DynamicUser= uid in use, shared by the services that ask for the same user name (as in systemd). */
+struct DynamicUser {
+        char *name;
+        uid_t uid;
+        gid_t gid;
+        int lock_fd;       /* -1: an existing user, used as is */
+        unsigned n_ref;
+        struct DynamicUser *next;
+};
+
+/* ---- RuntimeDirectory= and its siblings ---- */
+
+/* Bounds of the walks below: a tree deeper than this is left as it is (and said). */
+#define DIR_DEPTH_MAX 128
+
+static const char *exec_getenv(const char *name) {
+        return getenv(name);
+}
+
+typedef struct TreeOp {
+        /* Called for each entry, before its children (pre) or after them (post). */
+        int (*pre)(int at, const char *name, const struct stat *st, const struct TreeOp *op);
+        int (*post)(int at, const char *name, const struct stat *st, const struct TreeOp *op);
+        uid_t uid;
+        gid_t gid;
+        mode_t mask;
+} TreeOp;
+
+/* Walks name in at and, when it is a directory, everything below it, never following a
+ * symlink, at most DIR_DEPTH_MAX levels deep. */
+static int tree_walk(int at, const char *name, const TreeOp *op, unsigned depth) {
+        struct stat st;
+        DIR *d;
+        int fd, r;
+
+        if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        r = op->pre ? op->pre(at, name, &st, op) : 0;
+        if (r < 0)
+                return r;
+        if (!S_ISDIR(st.st_mode))
+                return op->post ? op->post(at, name, &st, op) : 0;
+        if (depth >= DIR_DEPTH_MAX)
+                return -ELOOP;
+        fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        for (struct dirent *e; (e = readdir(d));) {
+                if (streq(e->d_name, ".") || streq(e->d_name, ".."))
+                        continue;
+                r = tree_walk(dirfd(d), e->d_name, op, depth + 1);
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        return r >= 0 && op->post ? op->post(at, name, &st, op) : r;
+}
+
+/* chown, and chmod to drop what mask does not allow, as systemd's path_chown_recursive(). */
+static int tree_chown_one(int at, const char *name, const struct stat *st, const TreeOp *op) {
+        if (fchownat(at, name, op->uid, op->gid, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (!S_ISLNK(st->st_mode) && (st->st_mode & 07777 & ~op->mask) &&
+            fchmodat(at, name, st->st_mode & 07777 & op->mask, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+static int tree_remove_one(int at, const char *name, const struct stat *st, const TreeOp *op) {
+        if (unlinkat(at, name, S_ISDIR(st->st_mode) ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+/* mkdir -p of path's parents, mode 0755 (they stay berthd's). */
+static int mkdir_parents(const char *path) {
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *slash = strchr(p + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+                *slash = '\0';
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *slash = '/';
+        }
+        return 0;
+}
+
+/* One directory of kind t, as systemd's setup_exec_directory() makes it: parents 0755, the
+ * directory itself with its mode, and (system mode, but never the configuration directory)
+ * owned by uid:gid with everything in it when its owner is not that already. */
+static int exec_make_dir(Service *s, ExecDirType t, const char *path, bool chown_it, uid_t uid,
+                         gid_t gid) {
+        mode_t mode = s->unit->service.dirs.mode[t];
+        mode_t mask = s->unit->service.dynamic_user ? 01777 : 07777;
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r;
+
+        r = mkdir_parents(path);
+        if (r < 0)
+                return r;
+        if (mkdir(path, mode) < 0) {
+                if (errno != EEXIST)
+                        return -errno;
+                if (t == EXEC_DIR_CONFIGURATION) {
+                        /* Not the service's to write: its owner and mode are left alone. */
+                        if (stat(path, &st) < 0)
+                                return -errno;
+                        if ((st.st_mode ^ mode) & 07777)
+                                log_warning("%s: %s '%s' already exists with mode %04o, not "
+                                            "%s=%04o, ignoring", s->unit->name,
+                                            exec_dir_type_to_string(t), path,
+                                            (unsigned) (st.st_mode & 07777),
+                                            "ConfigurationDirectoryMode", (unsigned) mode);
+                        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+                }
+        }
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        /* mkdir() took the umask off; the mode is what the unit says. */
+        if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0)
+                return -errno;
+        if (!chown_it || t == EXEC_DIR_CONFIGURATION || (st.st_uid == uid && st.st_gid == gid))
+                return 0;
+        return tree_walk(fd, ".", &(TreeOp) { .pre = tree_chown_one, .uid = uid, .gid = gid,
+                                              .mask = mask }, 0);
+}
+
+/* Who the service's directories belong to: its DynamicUser= uid, User= (and Group=), else
+ * berthd's own user. Returns 0, or a negative errno (logged). */
+static int exec_dirs_owner(Service *s, uid_t *ret_uid, gid_t *ret_gid) {
+        const ServiceConfig *c = &s->unit->service;
+        int r;
+
+        *ret_uid = geteuid();
+        *ret_gid = getegid();
+        if (s->dynamic_user && s->dynamic_user->lock_fd >= 0) {
+                *ret_uid = s->dynamic_user->uid;
+                *ret_gid = s->dynamic_user->gid;
+                return 0;
+        }
+        if (c->user) {
+                r = user_resolve(c->user, ret_uid, ret_gid);
+                if (r < 0)
+                        return log_error_errno(r, "%s: cannot look up User='%s' for its "
+                                               "directories: %s", s->unit->name, c->user,
+                                               r == -ESRCH ? "no such user" : "%m");
+        }
+        if (c->group) {
+                r = group_resolve(c->group, ret_gid);
+                if (r < 0)
+                        return log_error_errno(r, "%s: cannot look up Group='%s' for its "
+                                               "directories: %s", s->unit->name, c->group,
+                                               r == -ESRCH ? "no such group" : "%m");
+        }
+        return 0;
+}
+
+/* Creates the service's directories (before each of its processes, as systemd does) and
+ * appends $RUNTIME_DIRECTORY and friends to *env. Returns 0, or a negative errno (logged). */
+static int exec_setup_dirs(Service *s, char ***env) {
+        const ExecDirs *d = &s->unit->service.dirs;
+        bool user_mode = specifier_get_env()->user_mode;
+        uid_t uid;
+        gid_t gid;
+        int r;
+
+        if (!exec_dirs_any(d))
+                return 0;
+        r = exec_dirs_owner(s, &uid, &gid);
+        if (r < 0)
+                return r;
+        for (ExecDirType t = 0; t < _EXEC_DIR_TYPE_MAX; t++) {
+                _cleanup_free_ char *root = NULL, *var = NULL;
+
+                if (!d->names[t] || !d->names[t][0])
+                        continue;
+                r = exec_dir_root(t, user_mode, exec_getenv, &root);
+                if (r == -ENXIO)
+                        return log_error_errno(r, "%s: no place for its %s=: %s is not set",
+                                               s->unit->name, exec_dir_type_to_string(t),
+                                               t == EXEC_DIR_RUNTIME ? "$XDG_RUNTIME_DIR"
+                                                                     : "$HOME");
+                if (r < 0)
+                        return r;
+                STRV_FOREACH(n, d->names[t]) {
+                        _cleanup_free_ char *path = exec_dir_path(root, *n);
+
+                        if (!path)
+                                return -ENOMEM;
+                        /* An unprivileged manager cannot give files away, as in systemd. */
+                        r = exec_make_dir(s, t, path, !user_mode && geteuid() == 0, uid, gid);
+                        if (r < 0)
+                                return log_error_errno(r, "%s: cannot set up %s '%s': %m",
+                                                       s->unit->name,
+                                                       exec_dir_type_to_string(t), path);
+                }
+                r = exec_dirs_env(d, t, root, &var);
+                if (r < 0)
+                        return r;
+                r = strv_consume(env, TAKE_PTR(var));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The run is over: RuntimeDirectory= goes, unless RuntimeDirectoryPreserve= keeps it. */
+static void exec_remove_runtime_dirs(Service *s, bool restarting) {
+        const ExecDirs *d = &s->unit->service.dirs;
+        _cleanup_free_ char *root = NULL;
+
+        if (!d->names[EXEC_DIR_RUNTIME] || !exec_dirs_remove_runtime(d->runtime_preserve,
+                                                                     restarting))
+                return;
+        if (exec_dir_root(EXEC_DIR_RUNTIME, specifier_get_env()->user_mode, exec_getenv,
+                          &root) < 0)
+                return;
+        STRV_FOREACH(n, d->names[EXEC_DIR_RUNTIME]) {
+                _cleanup_free_ char *path = exec_dir_path(root, *n);
+                int r;
+
+                if (!path) {
+                        log_oom();
+                        return;
+                }
+                r = tree_walk(AT_FDCWD, path, &(TreeOp) { .post = tree_remove_one }, 0);
+                if (r < 0)
+                        log_warning_errno(r, "%s: cannot remove RuntimeDirectory= '%s': %m, "
+                                          "ignoring", s->unit->name, path);
+        }
+}
+
+/* ---- DynamicUser= ---- */
+
+/* Where the uids berthd hands out are locked, one file per uid (flock()ed while in use, and
+ * holding the user's name): the same for every berthd on the host, so two never hand out the
+ * same uid. systemd's own are in /run/systemd/dynamic-uid/, and visible through getpwuid()
+ * where nss-systemd is set up, which the check below consults. */
+#define DYNAMIC_UID_DIR "/run/berth/dynamic-uid"
+#define DYNAMIC_UID_TRIES 64
+
+static struct DynamicUser *dynamic_users;
+
+static void dynamic_user_unref(struct DynamicUser *u) {
+        char path[sizeof DYNAMIC_UID_DIR + 16];
+
+        if (!u || --u->n_ref > 0)
+                return;
+        for (struct DynamicUser **p = &dynamic_users; *p; p = &(*p)->next)
+                if (*p == u) {
+                        *p = u->next;
+                        break;
+                }
+        if (u->lock_fd >= 0) {
+                /* Unlinked while still locked: a berthd that opened it just before sees a
+                 * file with no link once it has the lock, and tries again. */
+                snprintf(path, sizeof path, DYNAMIC_UID_DIR "/%u", (unsigned) u->uid);
+                (void) unlink(path);
+                log_info("DynamicUser=: uid %u of '%s' released", (unsigned) u->uid, u->name);
+                safe_close(u->lock_fd);
+        }
+        free(u->name);
+        free(u);
+}
+
+/* Locks uid for name. Returns the lock fd, -EBUSY when the uid is taken (locked by someone,
+ * or in the user or group database), or another negative errno. */
+static int dynamic_uid_try(uid_t uid, const char *name) {
+        char path[sizeof DYNAMIC_UID_DIR + 16], *buf = NULL;
+        _cleanup_close_ int fd = -1;
+        struct passwd pw;
+        struct group gr;
+        struct stat st;
+        int r;
+
+        snprintf(path, sizeof path, DYNAMIC_UID_DIR "/%u", (unsigned) uid);
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_nlink == 0)
+                return -EBUSY; /* released and unlinked under us: try another */
+        r = user_lookup(NULL, uid, &pw, &buf);
+        free(buf);
+        buf = NULL;
+        if (r == 0) {
+                r = group_lookup(NULL, (gid_t) uid, &gr, &buf);
+                free(buf);
+        }
+        if (r != 0) {
+                (void) unlink(path);
+                return r < 0 ? r : -EBUSY;
+        }
+        if (ftruncate(fd, 0) < 0 || dprintf(fd, "%s\n", name) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+/* The uid (and gid of the same number) of a DynamicUser= service for this run: a hash of its
+ * user name first, so it keeps its uid while that is free, then others of the range; or the
+ * user of that name when one exists, as systemd does. Never root by accident: any failure
+ * fails the start. Returns 0 or a negative errno (logged). */
+static int exec_dynamic_user_acquire(Service *s) {
+        const ServiceConfig *c = &s->unit->service;
+        _cleanup_free_ char *name = NULL, *buf = NULL;
+        _cleanup_free_ struct DynamicUser *u = NULL;
+        unsigned long seed;
+        struct passwd pw;
+        int r, fd = -EBUSY;
+
+        if (!c->dynamic_user || s->dynamic_user)
+                return 0;
+        if (specifier_get_env()->user_mode || geteuid() != 0)
+                return log_error_errno(-EPERM, "%s: DynamicUser=yes needs berthd in system mode, "
+                                       "as root, to switch to a uid of its own; it is not "
+                                       "started (it would otherwise run as berthd's user)",
+                                       s->unit->name);
+        name = c->user ? strdup(c->user) : dynamic_user_name_from_unit(s->unit->name);
+        if (!name)
+                return -ENOMEM;
+        for (struct DynamicUser *i = dynamic_users; i; i = i->next)
+                if (streq(i->name, name)) {
+                        i->n_ref++;
+                        s->dynamic_user = i;
+                        return 0;
+                }
+        u = calloc(1, sizeof *u);
+        if (!u)
+                return -ENOMEM;
+        u->lock_fd = -1;
+        u->n_ref = 1;
+        r = c->user ? user_lookup(c->user, 0, &pw, &buf) : 0;
+        if (r < 0) {
+                return log_error_errno(r, "%s: DynamicUser=yes: cannot look up user '%s': %m; "
+                                       "it is not started", s->unit->name, c->user);
+        }
+        if (r > 0) {
+                log_info("%s: DynamicUser=yes: user '%s' exists, so it is used as is, as "
+                         "systemd does", s->unit->name, c->user);
+                u->uid = pw.pw_uid;
+                u->gid = pw.pw_gid;
+        } else {
+                /* systemd keeps a dynamic user's state, cache and logs under
+                 * /var/lib/private/ and friends (mode 0700), which only the service's own
+                 * mount namespace opens again: without one the service could not reach
+                 * them, and a uid handed out again later would own the files. */
+                if (c->dirs.names[EXEC_DIR_STATE] || c->dirs.names[EXEC_DIR_CACHE] ||
+                    c->dirs.names[EXEC_DIR_LOGS]) {
+                        return log_error_errno(-EOPNOTSUPP, "%s:%u: %s: DynamicUser=yes with "
+                                               "StateDirectory=, CacheDirectory= or "
+                                               "LogsDirectory= is not supported by berth (it "
+                                               "sets up no mount namespace to keep them "
+                                               "private); it is not started. Give it a User= "
+                                               "that exists, or drop the directory",
+                                               strempty(c->dynamic_user_origin.file),
+                                               c->dynamic_user_origin.line, s->unit->name);
+                }
+                if (!dynamic_user_name_is_valid(name)) {
+                        return log_error_errno(-EINVAL, "%s: DynamicUser=yes: '%s' is not a "
+                                               "valid user name", s->unit->name, name);
+                }
+                if (mkdir("/run/berth", 0755) < 0 && errno != EEXIST)
+                        fd = -errno;
+                else if (mkdir(DYNAMIC_UID_DIR, 0755) < 0 && errno != EEXIST)
+                        fd = -errno;
+                seed = (unsigned long) time_now(CLOCK_MONOTONIC) ^ (unsigned long) getpid();
+                for (unsigned i = 0; i < DYNAMIC_UID_TRIES && fd == -EBUSY; i++) {
+                        u->uid = dynamic_uid_candidate(name, i, seed);
+                        fd = dynamic_uid_try(u->uid, name);
+                }
+                if (fd < 0) {
+                        return log_error_errno(fd, "%s: DynamicUser=yes: no free uid in %u-%u "
+                                               "for '%s' (%s): it is not started",
+                                               s->unit->name, DYNAMIC_UID_MIN, DYNAMIC_UID_MAX,
+                                               name, fd == -EBUSY ? "all tried are taken" : "%m");
+                }
+                u->gid = (gid_t) u->uid;
+                u->lock_fd = fd;
+                log_info("%s: DynamicUser=yes: runs as uid %u and gid %u ('%s')", s->unit->name,
+                         (unsigned) u->uid, (unsigned) u->gid, name);
+        }
+        u->name = TAKE_PTR(name);
+        u->next = dynamic_users;
+        dynamic_users = s->dynamic_user = TAKE_PTR(u);
+        return 0;
+}
+
+static void exec_run_over(Service *s, bool restarting) {
+        exec_remove_runtime_dirs(s, restarting);
+        dynamic_user_unref(s->dynamic_user);
+        s->dynamic_user = NULL;
+}
+
 /* The run's INVOCATION_ID= (new at each start), and the service's cgroup, made on first use.
  * Without a cgroup the service runs all the same: its processes are found by the id. */
 static int exec_prepare_run(Service *s, char **ret_procs) {
@@ -249,11 +681,12 @@ static int exec_open_output(Service *s, StdOutput kind, const char *path, int *r
 static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const *extra_env,
                       pid_t *ret_pid) {
         const ServiceConfig *c = &s->unit->service;
-        _cleanup_strv_free_ char **env = NULL, **argv = NULL;
+        _cleanup_strv_free_ char **env = NULL, **argv = NULL, **base = NULL;
         _cleanup_free_ int *fds = NULL;
         _cleanup_free_ char **names = NULL;
         _cleanup_free_ char *procs = NULL;
         char err[SPAWN_ERROR_MAX], notify[sizeof(struct sockaddr_un) + 32], wd[64], inv[64];
+        char dyn_uid[16], dyn_gid[16];
         char *more[8] = {};
         size_t n_more = 0, n_fds = 0;
         OutputStream *stream = NULL;
@@ -267,9 +700,13 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         snprintf(inv, sizeof inv, "INVOCATION_ID=%s", s->invocation_id);
         more[n_more++] = inv;
 
-        /* Every process may notify (NotifyAccess= decides what counts); the main process
-         * learns its watchdog interval. */
-        if (s->ctx.notify_path) {
+        /* $NOTIFY_SOCKET only for a process NotifyAccess= lets notify, as systemd passes it
+         * (service.c, service_exec_needs_notify_socket()): none for none, the main process for
+         * main, control processes too for exec and all. The main process learns its watchdog
+         * interval. */
+        if (s->ctx.notify_path &&
+            notify_access_allows(service_notify_access(s),
+                                 main ? NOTIFY_ROLE_MAIN : NOTIFY_ROLE_CONTROL)) {
                 snprintf(notify, sizeof notify, "NOTIFY_SOCKET=%s", s->ctx.notify_path);
                 more[n_more++] = notify;
         }
@@ -280,7 +717,24 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         }
         for (char *const *e = extra_env; e && *e && n_more < ELEMENTSOF(more) - 1; e++)
                 more[n_more++] = *e;
-        r = service_build_env(s, more, &env);
+        /* DynamicUser= first: its uid owns the directories. */
+        r = exec_dynamic_user_acquire(s);
+        if (r < 0)
+                return r;
+        if (s->dynamic_user && s->dynamic_user->lock_fd >= 0) {
+                snprintf(dyn_uid, sizeof dyn_uid, "%u", (unsigned) s->dynamic_user->uid);
+                snprintf(dyn_gid, sizeof dyn_gid, "%u", (unsigned) s->dynamic_user->gid);
+                char *user = NULL, *logname = NULL;
+                if (asprintf(&user, "USER=%s", s->dynamic_user->name) < 0 ||
+                    strv_consume(&base, user) < 0 ||
+                    asprintf(&logname, "LOGNAME=%s", s->dynamic_user->name) < 0 ||
+                    strv_consume(&base, logname) < 0)
+                        return -ENOMEM;
+        }
+        r = exec_setup_dirs(s, &base);
+        if (r < 0)
+                return r;
+        r = service_build_env(s, base, more, &env);
         if (r < 0)
                 return r;
         if (main && (r = service_collect_fds(s, &fds, &names, &n_fds)) < 0)
@@ -332,9 +786,12 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 .stdin_fd = -1,
                 .stdout_fd = stdout_fd,
                 .stderr_fd = stderr_fd,
-                /* "+" and "!": berthd's own credentials, as systemd's manager has them. */
-                .user = privileged ? NULL : c->user,
-                .group = privileged ? NULL : c->group,
+                /* "+" and "!": berthd's own credentials, as systemd's manager has them (with
+                 * DynamicUser=, the user is allocated all the same, and not switched to). */
+                .user = privileged ? NULL :
+                        s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_uid : c->user,
+                .group = privileged ? NULL :
+                         s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_gid : c->group,
                 .supplementary_groups = privileged ? NULL : c->supplementary_groups,
                 /* Without WorkingDirectory=, / (the user's home with --user), as in systemd,
                  * never berthd's own. */
@@ -583,6 +1040,8 @@ static int exec_watch_bus_name(Service *s, bool on) {
 
 static void exec_done(Service *s) {
         (void) exec_watch_bus_name(s, false);
+        dynamic_user_unref(s->dynamic_user);
+        s->dynamic_user = NULL;
         for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++)
                 s->timer_sources[t] = sd_event_source_disable_unref(s->timer_sources[t]);
         if (s->cgroup)
@@ -601,5 +1060,6 @@ const ServiceOps service_ops_default = {
         .pgid_of = exec_pgid_of,
         .forking_main_pid = exec_forking_main_pid,
         .watch_bus_name = exec_watch_bus_name,
+        .run_over = exec_run_over,
         .done = exec_done,
 };

@@ -870,6 +870,12 @@ static bool service_should_restart(Service *s, ServiceResult r) {
         return false;
 }
 
+/* The run is over: what it set up for itself goes (ServiceOps.run_over). */
+static void service_run_over(Service *s, bool restarting) {
+        if (s->ctx.ops->run_over)
+                s->ctx.ops->run_over(s, restarting);
+}
+
 void service_enter_dead(Service *s, ServiceResult r) {
         bool stopped = s->intent == SERVICE_INTENT_STOP;
 
@@ -886,16 +892,19 @@ void service_enter_dead(Service *s, ServiceResult r) {
 
         if (s->intent == SERVICE_INTENT_RESTART && !s->shutting_down) {
                 s->result = SERVICE_SUCCESS;
+                service_run_over(s, true);
                 service_set_state(s, SERVICE_DEAD);
                 service_enter_start(s, false);
                 return;
         }
         if (service_should_restart(s, s->result)) {
+                service_run_over(s, true);
                 service_set_state(s, SERVICE_AUTO_RESTART);
                 service_arm(s, SERVICE_TIMER_STATE, s->unit->service.restart_usec);
                 return;
         }
         service_disarm(s);
+        service_run_over(s, false);
         if (s->result == SERVICE_SKIP_CONDITION)
                 service_report_restart(s, 0, NULL); /* done, as systemd's job is */
         if (s->restart_waiter.done) {

@@ -129,6 +129,10 @@ typedef struct ServiceOps {
          * system bus to watch (the service is then treated as simple), or a negative errno.
          * NULL: no bus. */
         int (*watch_bus_name)(Service *s, bool on);
+        /* A run is over (dead, failed, or about to start again when restarting): removes its
+         * RuntimeDirectory= unless RuntimeDirectoryPreserve= keeps it, and gives back its
+         * DynamicUser= uid. NULL: nothing to do. */
+        void (*run_over)(Service *s, bool restarting);
         /* Frees what the ops keep in the service (event sources). */
         void (*done)(Service *s);
 } ServiceOps;
@@ -197,6 +201,7 @@ struct Service {
         char *cgroup;                       /* its cgroup's directory, or NULL */
         bool condition_failed;              /* its Condition*= or Assert*= did not hold */
         void *bus_name_slot;                /* the ops' watch of BusName= (an sd_bus_slot) */
+        struct DynamicUser *dynamic_user;   /* the ops' DynamicUser= uid of this run, or NULL */
         bool limits_told;                   /* resource keys it could not apply, said once */
         char invocation_id[33];             /* INVOCATION_ID= of this run; "" before a start */
         size_t control_index; /* which command of the state's list (ExecCondition=,

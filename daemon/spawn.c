@@ -57,6 +57,7 @@ typedef struct SpawnFailure {
 } SpawnFailure;
 
 #define LISTEN_PID_PREFIX "LISTEN_PID="
+#define EXEC_PID_PREFIX "SYSTEMD_EXEC_PID="
 #define LISTEN_PID_DIGITS 20
 
 /* Everything the child needs, computed in the parent. */
@@ -66,6 +67,7 @@ typedef struct SpawnPlan {
                                    * owned below */
         char *listen_fds, *listen_fdnames, *listen_pid; /* owned; listen_pid has room for
                                                          * LISTEN_PID_DIGITS digits */
+        char *exec_pid;           /* owned: SYSTEMD_EXEC_PID=, filled in by the child */
         int *fd_keep;             /* n_fds + 5 ints: the fds the child keeps, sorted there */
         int *fd_src;              /* 3 + n_fds ints: the source of each target fd */
 
@@ -78,7 +80,9 @@ typedef struct SpawnPlan {
         char *home;               /* working directory "~", resolved */
         const char *cwd;          /* borrowed from p or home */
 
-        int devnull;              /* when a stdio fd is -1 */
+        /* When a stdio fd is -1: stdin reads /dev/null (opened read-only, as systemd does),
+         * stdout and stderr write it. */
+        int devnull_in, devnull_out;
         int error_pipe[2];
 } SpawnPlan;
 
@@ -88,34 +92,93 @@ static void spawn_plan_done(SpawnPlan *plan) {
         free(plan->listen_fds);
         free(plan->listen_fdnames);
         free(plan->listen_pid);
+        free(plan->exec_pid);
         free(plan->fd_keep);
         free(plan->fd_src);
         free(plan->gids);
         free(plan->user_name);
         free(plan->home);
-        plan->devnull = safe_close(plan->devnull);
+        plan->devnull_in = safe_close(plan->devnull_in);
+        plan->devnull_out = safe_close(plan->devnull_out);
         plan->error_pipe[0] = safe_close(plan->error_pipe[0]);
         plan->error_pipe[1] = safe_close(plan->error_pipe[1]);
 }
 
-/* The RLIMIT_NOFILE berthd started with, before spawn_raise_limit_nofile(). */
-static struct rlimit nofile_before;
-static bool nofile_saved;
+/* systemd's default hard RLIMIT_NOFILE for system services (HIGH_RLIMIT_NOFILE, the upper half
+ * of DefaultLimitNOFILE=1024:524288), and the soft one (FD_SETSIZE: select() chokes above). */
+#define NOFILE_DEFAULT_HARD 524288U
+#define NOFILE_DEFAULT_SOFT 1024U
 
-int spawn_raise_limit_nofile(void) {
+/* What a service gets without LimitNOFILE=, set by spawn_raise_limit_nofile(). */
+static struct rlimit nofile_default;
+static bool nofile_default_set;
+/* fs.nr_open: the kernel refuses a larger RLIMIT_NOFILE, even to root. */
+static rlim_t nofile_nr_open = 1024 * 1024;
+
+static rlim_t read_nr_open(void) {
+        unsigned long long v = 0;
+        FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+
+        if (!f)
+                return 1024 * 1024; /* the kernel's default */
+        if (fscanf(f, "%llu", &v) != 1 || v == 0)
+                v = 1024 * 1024;
+        fclose(f);
+        return (rlim_t) v;
+}
+
+int spawn_raise_limit_nofile(bool user_mode) {
         struct rlimit rl;
 
         if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
                 return -errno;
+        nofile_nr_open = read_nr_open();
+
+        /* As systemd's fallback_rlimit_nofile(): from the limits we were started with, the soft
+         * one at most FD_SETSIZE; the system manager raises the hard one to 524288 (never
+         * lowering it, never past fs.nr_open), the user manager keeps it. */
+        nofile_default = (struct rlimit) {
+                .rlim_cur = MIN(rl.rlim_cur, (rlim_t) NOFILE_DEFAULT_SOFT),
+                .rlim_max = user_mode ? rl.rlim_max
+                                      : MIN(nofile_nr_open,
+                                            MAX(rl.rlim_max, (rlim_t) NOFILE_DEFAULT_HARD)),
+        };
+        nofile_default.rlim_cur = MIN(nofile_default.rlim_cur, nofile_default.rlim_max);
+        nofile_default_set = true;
+
         if (rl.rlim_cur >= rl.rlim_max)
                 return 0;
-        nofile_before = rl;
-        nofile_saved = true;
         rl.rlim_cur = rl.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
-                nofile_saved = false;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
                 return -errno;
-        }
+        return 0;
+}
+
+/* Sets RLIMIT_NOFILE to want or, when that is not allowed, as close to it as allowed, as
+ * systemd's setrlimit_closest(): first capped by fs.nr_open (so infinity gives nr_open where
+ * the hard limit may be raised), then by the hard limit we have. Never fails with EPERM for a
+ * limit that is merely too high. System calls only. Returns 0 or a negative errno. */
+static int setrlimit_nofile_closest(struct rlimit want) {
+        struct rlimit highest;
+
+        if (setrlimit(RLIMIT_NOFILE, &want) >= 0)
+                return 0;
+        if (errno != EPERM)
+                return -errno;
+        want.rlim_cur = MIN(want.rlim_cur, nofile_nr_open);
+        want.rlim_max = MIN(want.rlim_max, nofile_nr_open);
+        if (setrlimit(RLIMIT_NOFILE, &want) >= 0)
+                return 0;
+        if (errno != EPERM)
+                return -errno;
+        if (getrlimit(RLIMIT_NOFILE, &highest) < 0)
+                return -errno;
+        if (highest.rlim_max == RLIM_INFINITY)
+                return -EPERM;
+        want.rlim_cur = MIN(want.rlim_cur, highest.rlim_max);
+        want.rlim_max = MIN(want.rlim_max, highest.rlim_max);
+        if (setrlimit(RLIMIT_NOFILE, &want) < 0)
+                return -errno;
         return 0;
 }
 
@@ -280,21 +343,31 @@ static bool fd_name_is_valid(const char *s) {
         return n > 0 && n <= SPAWN_FDNAME_MAX;
 }
 
-static bool is_listen_variable(const char *e) {
+/* The variables spawn sets itself: never passed through from p->envp. */
+static bool is_spawn_variable(const char *e) {
         return startswith(e, "LISTEN_FDS=") || startswith(e, "LISTEN_FDNAMES=") ||
-               startswith(e, "LISTEN_PID=") || startswith(e, "LISTEN_PIDFDID=");
+               startswith(e, "LISTEN_PID=") || startswith(e, "LISTEN_PIDFDID=") ||
+               startswith(e, EXEC_PID_PREFIX);
 }
 
 static int spawn_build_environment(const SpawnParams *p, SpawnPlan *plan, const char *name,
                                    char *err, size_t errlen) {
         size_t n = 0, n_in = strv_length(p->envp);
 
-        plan->envp = calloc(n_in + 4, sizeof(char *));
+        plan->envp = calloc(n_in + 5, sizeof(char *));
         if (!plan->envp)
                 return -ENOMEM;
         for (size_t i = 0; i < n_in; i++)
-                if (!is_listen_variable(p->envp[i]))
+                if (!is_spawn_variable(p->envp[i]))
                         plan->envp[n++] = p->envp[i];
+
+        /* Every process learns its own pid as $SYSTEMD_EXEC_PID, as systemd sets it (execute.c,
+         * build_environment()): filled in by the child. */
+        plan->exec_pid = calloc(1, strlen(EXEC_PID_PREFIX) + LISTEN_PID_DIGITS + 1);
+        if (!plan->exec_pid)
+                return -ENOMEM;
+        strcpy(plan->exec_pid, EXEC_PID_PREFIX);
+        plan->envp[n++] = plan->exec_pid;
 
         if (p->n_fds == 0)
                 return 0;
@@ -511,7 +584,9 @@ static int arrange_fds(const SpawnParams *p, SpawnPlan *plan, int errfd) {
         int *src = plan->fd_src, *keep = plan->fd_keep;
 
         for (size_t t = 0; t < n_targets; t++)
-                src[t] = t < 3 ? (stdio[t] >= 0 ? stdio[t] : plan->devnull) : p->fds[t - 3];
+                src[t] = t >= 3 ? p->fds[t - 3] :
+                         stdio[t] >= 0 ? stdio[t] :
+                         t == 0 ? plan->devnull_in : plan->devnull_out;
 
         /* The fds to keep, sorted (insertion: no allocation here) and distinct. */
         keep[n_keep++] = errfd;
@@ -556,7 +631,7 @@ static int arrange_fds(const SpawnParams *p, SpawnPlan *plan, int errfd) {
                 /* A source that nothing later needs goes now, so each move above reuses the
                  * one spare fd: above the targets it is freed, inside them its slot is filled
                  * later anyway. */
-                if (from != errfd && from != plan->devnull &&
+                if (from != errfd && from != plan->devnull_in && from != plan->devnull_out &&
                     !fd_is_source(src, n_targets, t + 1, from))
                         (void) close(from);
         }
@@ -625,16 +700,19 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
         }
 
         /* Before dropping privileges: raising the hard limit needs CAP_SYS_RESOURCE. */
-        if (p->set_limit_nofile) {
-                struct rlimit rl = {
-                        .rlim_cur = to_rlim(p->limit_nofile_soft),
-                        .rlim_max = to_rlim(p->limit_nofile_hard),
-                };
+        if (p->set_limit_nofile || nofile_default_set) {
+                struct rlimit rl = nofile_default;
+                int r;
 
-                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-                        child_fail(errfd, SPAWN_STEP_RLIMIT, errno);
-        } else if (nofile_saved && setrlimit(RLIMIT_NOFILE, &nofile_before) < 0)
-                child_fail(errfd, SPAWN_STEP_RLIMIT, errno);
+                if (p->set_limit_nofile)
+                        rl = (struct rlimit) {
+                                .rlim_cur = to_rlim(p->limit_nofile_soft),
+                                .rlim_max = to_rlim(p->limit_nofile_hard),
+                        };
+                r = setrlimit_nofile_closest(rl);
+                if (r < 0)
+                        child_fail(errfd, SPAWN_STEP_RLIMIT, -r);
+        }
 
         if (plan->set_groups && setgroups(plan->n_gids, plan->gids) < 0)
                 child_fail(errfd, SPAWN_STEP_GROUPS, errno);
@@ -655,6 +733,7 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
 
         if (plan->listen_pid)
                 format_pid(plan->listen_pid + strlen(LISTEN_PID_PREFIX), getpid());
+        format_pid(plan->exec_pid + strlen(EXEC_PID_PREFIX), getpid());
 
         execve(plan->exec_path, p->argv, plan->envp);
         child_fail(errfd, SPAWN_STEP_EXEC, errno);
@@ -690,10 +769,10 @@ static int spawn_failure_message(const SpawnParams *p, const SpawnPlan *plan, co
                                    "%s: cannot close inherited file descriptors: %m", name);
         case SPAWN_STEP_RLIMIT:
                 if (!p->set_limit_nofile)
-                        return errbuf_set(err, errlen, r, "%s: cannot restore the file limit "
-                                          "berthd started with (%llu:%llu): %m", name,
-                                          (unsigned long long) nofile_before.rlim_cur,
-                                          (unsigned long long) nofile_before.rlim_max);
+                        return errbuf_set(err, errlen, r, "%s: cannot set the default file "
+                                          "limit (%llu:%llu): %m", name,
+                                          (unsigned long long) nofile_default.rlim_cur,
+                                          (unsigned long long) nofile_default.rlim_max);
                 format_limit(soft, sizeof soft, p->limit_nofile_soft);
                 format_limit(hard, sizeof hard, p->limit_nofile_hard);
                 return errbuf_set(err, errlen, r, "%s: cannot set LimitNOFILE=%s:%s: %m", name,
@@ -781,12 +860,13 @@ static int spawn_prepare(const SpawnParams *p, SpawnPlan *plan, const char *name
         if (!plan->fd_keep || !plan->fd_src)
                 return -ENOMEM;
 
-        if (p->stdin_fd < 0 || p->stdout_fd < 0 || p->stderr_fd < 0) {
-                plan->devnull = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-                if (plan->devnull < 0)
-                        return errbuf_set(err, errlen, -errno, "%s: cannot open /dev/null: %m",
-                                           name);
-        }
+        if (p->stdin_fd < 0)
+                plan->devnull_in = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (p->stdout_fd < 0 || p->stderr_fd < 0)
+                plan->devnull_out = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if ((p->stdin_fd < 0 && plan->devnull_in < 0) ||
+            ((p->stdout_fd < 0 || p->stderr_fd < 0) && plan->devnull_out < 0))
+                return errbuf_set(err, errlen, -errno, "%s: cannot open /dev/null: %m", name);
 
         if (pipe2(plan->error_pipe, O_CLOEXEC) < 0)
                 return errbuf_set(err, errlen, -errno, "%s: cannot create a pipe: %m", name);
@@ -795,7 +875,8 @@ static int spawn_prepare(const SpawnParams *p, SpawnPlan *plan, const char *name
 
 int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen) {
         _cleanup_(spawn_plan_done) SpawnPlan plan = {
-                .devnull = -1,
+                .devnull_in = -1,
+                .devnull_out = -1,
                 .error_pipe = { -1, -1 },
         };
         const char *name = p->log_name ?: strna(p->path);

@@ -63,11 +63,15 @@ typedef struct SpawnParams {
 } SpawnParams;
 
 /* Raises this process's soft RLIMIT_NOFILE to its hard limit, as systemd does for itself (a
- * supervisor holding every socket and fd store needs the room), and remembers the limits it
- * had: a process spawned without set_limit_nofile gets those back, so that raising berthd's
- * limit changes nothing for its services (select() users among them). Returns 0 or a negative
- * errno. */
-int spawn_raise_limit_nofile(void);
+ * supervisor holding every socket and fd store needs the room), and sets what a process
+ * spawned without set_limit_nofile gets, from the limits we had before, as systemd's
+ * DefaultLimitNOFILE= default (fallback_rlimit_nofile()): the soft limit at most 1024, so
+ * that select() users keep working, and the hard one raised to 524288 (never lowered, never
+ * past fs.nr_open) unless user_mode, which keeps it. Until it is called, spawned processes
+ * keep our limits. Every limit is applied as systemd's setrlimit_closest(): one that is not
+ * allowed (infinity, or above our hard limit without CAP_SYS_RESOURCE) is lowered to the
+ * closest allowed, never an error. Returns 0 or a negative errno. */
+int spawn_raise_limit_nofile(bool user_mode);
 
 /* Forks and executes p->path. In the child, in this order: signal dispositions reset to
  * SIG_DFL and the signal mask emptied; setsid(); stdio and the fds set up at 0..3+n_fds-1

@@ -10,6 +10,7 @@
 
 #include "common/macro.h"
 #include "common/parse-util.h"
+#include "daemon/exec-dirs.h"
 #include "daemon/specifier.h"
 
 static const SpecifierEnv *current_env;
@@ -113,28 +114,14 @@ static void os_release(const char *key, char *buf, size_t len) {
         }
 }
 
-/* $VAR if set and absolute, else home + rest (user mode's XDG defaults). */
-static int xdg_dir(const char *var, const char *rest, char *buf, size_t len) {
-        const char *v = getenv(var), *home;
-
-        if (v && v[0] == '/') {
-                snprintf(buf, len, "%s", v);
-                return 0;
-        }
-        if (!rest)
-                return -ENXIO;
-        home = getenv("HOME");
-        if (!home || home[0] != '/')
-                return -ENXIO;
-        snprintf(buf, len, "%s/%s", home, rest);
-        return 0;
+static const char *getenv_value(const char *name) {
+        return getenv(name);
 }
 
 /* One specifier's value into buf (len bytes). Returns 0, or a negative errno with why. */
 static int specifier_value(char c, const NameParts *np, char *buf, size_t len, char *why,
                            size_t whylen) {
         const SpecifierEnv *env = specifier_get_env();
-        const char *dir = NULL;
         struct utsname u;
         _cleanup_free_ char *tmp = NULL;
         int r;
@@ -181,42 +168,29 @@ static int specifier_value(char c, const NameParts *np, char *buf, size_t len, c
                 snprintf(buf, len, "%s%s", c == 'f' && tmp[0] != '/' ? "/" : "", tmp);
                 return 0;
         }
-        case 't':
-                dir = env->runtime_dir;
-                if (!dir && env->user_mode) {
-                        r = xdg_dir("XDG_RUNTIME_DIR", NULL, buf, len);
-                        if (r < 0) {
-                                snprintf(why, whylen, "%%t: $XDG_RUNTIME_DIR is not set");
-                                return -EBADMSG;
-                        }
+        case 't': case 'S': case 'C': case 'L': case 'E': {
+                /* The roots RuntimeDirectory= and its siblings go under (exec-dirs.h), so
+                 * that %S/foo is $STATE_DIRECTORY of StateDirectory=foo. */
+                ExecDirType t = c == 't' ? EXEC_DIR_RUNTIME : c == 'S' ? EXEC_DIR_STATE :
+                                c == 'C' ? EXEC_DIR_CACHE : c == 'L' ? EXEC_DIR_LOGS :
+                                EXEC_DIR_CONFIGURATION;
+                const char *set[] = { env->runtime_dir, env->state_dir, env->cache_dir,
+                                      env->logs_dir, env->config_dir };
+
+                if (set[t]) {
+                        snprintf(buf, len, "%s", set[t]);
                         return 0;
                 }
-                snprintf(buf, len, "%s", dir ?: "/run");
+                r = exec_dir_root(t, env->user_mode, getenv_value, &tmp);
+                if (r == -ENXIO) {
+                        snprintf(why, whylen, "%%%c: %s is not set", c,
+                                 c == 't' ? "$XDG_RUNTIME_DIR" : "$HOME");
+                        return -EBADMSG;
+                }
+                if (r < 0)
+                        return r;
+                snprintf(buf, len, "%s", tmp);
                 return 0;
-        case 'S': case 'C': case 'L': case 'E': {
-                static const struct { char c; const char *sys, *var, *rest; } d[] = {
-                        { 'S', "/var/lib", "XDG_STATE_HOME", ".local/state" },
-                        { 'C', "/var/cache", "XDG_CACHE_HOME", ".cache" },
-                        { 'L', "/var/log", NULL, ".local/state/log" },
-                        { 'E', "/etc", "XDG_CONFIG_HOME", ".config" },
-                };
-                const char *set = c == 'S' ? env->state_dir : c == 'C' ? env->cache_dir :
-                                  c == 'L' ? env->logs_dir : env->config_dir;
-                for (size_t i = 0; i < ELEMENTSOF(d); i++) {
-                        if (d[i].c != c)
-                                continue;
-                        if (set)
-                                snprintf(buf, len, "%s", set);
-                        else if (!env->user_mode)
-                                snprintf(buf, len, "%s", d[i].sys);
-                        else if (xdg_dir(d[i].var ?: "BERTH_NO_SUCH_VARIABLE", d[i].rest, buf,
-                                         len) < 0) {
-                                snprintf(why, whylen, "%%%c: $HOME is not set", c);
-                                return -EBADMSG;
-                        }
-                        return 0;
-                }
-                return -EBADMSG;
         }
         case 'T': case 'V': {
                 const char *t = getenv("TMPDIR");

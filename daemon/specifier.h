@@ -10,9 +10,10 @@
 
 typedef struct SpecifierEnv {
         bool user_mode;
-        /* NULL: the system mode's /run, /var/lib, /var/cache, /var/log, /etc, or in user
-         * mode $XDG_RUNTIME_DIR, $XDG_STATE_HOME, $XDG_CACHE_HOME, ~/.local/state/log,
-         * $XDG_CONFIG_HOME (with the XDG defaults). */
+        /* NULL: the roots of RuntimeDirectory= and its siblings (exec_dir_root()): the
+         * system mode's /run, /var/lib, /var/cache, /var/log, /etc, or in user mode, as
+         * systemd 252, $XDG_RUNTIME_DIR, $XDG_CONFIG_HOME, $XDG_CACHE_HOME,
+         * $XDG_CONFIG_HOME/log, $XDG_CONFIG_HOME (with the XDG defaults). */
         const char *runtime_dir, *state_dir, *cache_dir, *logs_dir, *config_dir;
 } SpecifierEnv;
 

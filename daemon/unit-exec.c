@@ -63,6 +63,25 @@ static const char *exec_prefixes_parse(const char *word, ExecPrefixes *ret) {
         return f;
 }
 
+/* One word of a command line, as systemd's extract_first_word_and_warn(): a word with a bad
+ * escape ("e\ f", "\d") is read again keeping the escape as written, with a warning, so
+ * ExecStart=/bin/echo e\ f passes the one word "e\ f", as systemd does. Returns what
+ * extract_word() returns; bad quoting stays -EINVAL. */
+static int exec_extract_word(LoadContext *c, const ConfigItem *it, unsigned line, const char **p,
+                             char **ret) {
+        char q[QUOTE_SIZE];
+        int r;
+
+        r = extract_word(p, ret, EXTRACT_SEPARATOR);
+        if (r != -EINVAL)
+                return r;
+        r = extract_word(p, ret, EXTRACT_SEPARATOR | EXTRACT_UNESCAPE_RELAX);
+        if (r == 1)
+                report(c, LOG_WARNING, line, "Unknown escape sequence in %s= word '%s' (kept as "
+                       "written), ignoring", it->key, cut(*ret, q));
+        return r;
+}
+
 /* Appends the words left at *p (the rest of the command line value) to *argv, which has
  * *n_argv words. Returns 0; UNIT_FILE_E_INVALID when the line is invalid (reported, and *argv
  * may hold some of the words); or -ENOMEM. */
@@ -74,7 +93,7 @@ static int exec_words_append(LoadContext *c, const ConfigItem *it, const char *v
         for (;;) {
                 char *w;
 
-                r = extract_word(p, &w, EXTRACT_SEPARATOR);
+                r = exec_extract_word(c, it, line, p, &w);
                 if (r == 0)
                         break;
                 if (r == -ENOMEM)
@@ -150,7 +169,7 @@ int exec_command_parse(LoadContext *c, const ConfigItem *it, const char *value, 
                 return 0;
         }
 
-        r = extract_word(&p, &first, EXTRACT_SEPARATOR);
+        r = exec_extract_word(c, it, line, &p, &first);
         if (r == -ENOMEM)
                 return r;
         if (r < 0 || r == 0 || r == EXTRACT_WORD_SEPARATOR) {

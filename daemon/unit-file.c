@@ -185,6 +185,7 @@ Unit *unit_free(Unit *u) {
         strv_free(u->service.environment);
         service_config_environment_files_free(&u->service);
         strv_free(u->service.sockets);
+        exec_dirs_done(&u->service.dirs);
 
         free(u);
         return NULL;

@@ -11,6 +11,7 @@
 #include "common/macro.h"
 #include "daemon/cgroup-limits.h"
 #include "daemon/condition.h"
+#include "daemon/exec-dirs.h"
 
 /* Caps on user-controlled sizes. */
 #define UNIT_NAME_MAX 255
@@ -280,6 +281,9 @@ typedef struct ServiceConfig {
         char *bus_name;             /* BusName=, for Type=dbus */
         bool guess_main_pid;        /* GuessMainPID=, default yes */
         bool ignore_sigpipe;        /* IgnoreSIGPIPE=, default yes */
+        ExecDirs dirs;              /* RuntimeDirectory= and its siblings (exec-dirs.h) */
+        bool dynamic_user;          /* DynamicUser=: a uid of its own, allocated per run */
+        UnitOrigin dynamic_user_origin;
         Handover handover;
         bool non_blocking;          /* NonBlocking= may sit in [Service] as in systemd */
         bool non_blocking_set;

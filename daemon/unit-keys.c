@@ -392,6 +392,77 @@ static int key_working_directory(LoadContext *c, const ConfigItem *it, const cha
         return 0;
 }
 
+/* RuntimeDirectory= and its siblings (arg: the ExecDirType): blank-separated names, each
+ * checked as systemd checks it. As in systemd, an invalid name is left out with a warning and
+ * the others are kept. */
+static int key_exec_directory(LoadContext *c, const ConfigItem *it, const char *value,
+                              unsigned line, void *data) {
+        ExecDirs *d = &c->u->service.dirs;
+        ExecDirType t = (ExecDirType) it->arg;
+        const char *p = value;
+        char q[QUOTE_SIZE];
+        int r;
+
+        if (!*value) {
+                exec_dirs_clear(d, t);
+                return 0;
+        }
+        for (;;) {
+                _cleanup_free_ char *w = NULL;
+                const char *why;
+                char *name;
+
+                r = extract_word(&p, &w, 0);
+                if (r == 0)
+                        return 0;
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        report(c, LOG_WARNING, line, "Invalid syntax in %s='%s', ignoring",
+                               it->key, cut(value, q));
+                        return 0;
+                }
+                r = exec_dir_name_parse(w, &name, &why);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        report(c, LOG_WARNING, line, "Invalid name '%s' in %s=: %s, ignoring",
+                               cut(w, q), it->key, why);
+                        continue;
+                }
+                r = exec_dirs_add(d, t, name);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        report(c, LOG_ERR, line, "Too many entries in %s= (more than %u)",
+                               it->key, EXEC_DIRS_MAX);
+                        return 0;
+                }
+        }
+}
+
+/* RuntimeDirectoryPreserve=: no, yes or restart; an invalid value is ignored with a warning,
+ * as in systemd. */
+static int key_exec_preserve(LoadContext *c, const ConfigItem *it, const char *value,
+                             unsigned line, void *data) {
+        ExecPreserve p = *value ? exec_preserve_from_string(value) : EXEC_PRESERVE_NO;
+        char q[QUOTE_SIZE];
+
+        if (p < 0) {
+                report(c, LOG_WARNING, line, "Invalid value for %s=: '%s' (expected no, yes or "
+                       "restart), ignoring", it->key, cut(value, q));
+                return 0;
+        }
+        *(ExecPreserve *) data = p;
+        return 0;
+}
+
+static int key_dynamic_user(LoadContext *c, const ConfigItem *it, const char *value,
+                            unsigned line, void *data) {
+        c->u->service.dynamic_user_origin = (UnitOrigin) { c->file, line };
+        return value_bool(c, it, value, line, data);
+}
+
 static int key_limit_nofile(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                             void *data) {
         ServiceConfig *s = &c->u->service;
@@ -438,7 +509,7 @@ static int key_dependency(LoadContext *c, const ConfigItem *it, const char *valu
 static const char *const sandboxing_prefixes[] = {
         "Protect", "Private", "Restrict", "SystemCall", "Capability", "AmbientCapabilities",
         "SecureBits", "ReadWritePaths", "ReadOnlyPaths", "InaccessiblePaths", "ExecPaths",
-        "NoExecPaths", "LockPersonality", "MemoryDenyWriteExecute", "DynamicUser",
+        "NoExecPaths", "LockPersonality", "MemoryDenyWriteExecute",
         "RootDirectory", "RootImage", "DevicePolicy", "DeviceAllow", "SELinuxContext",
         "AppArmorProfile", "SmackProcessLabel", "KeyringMode", "Personality",
         "TemporaryFileSystem", "BindPaths", "BindReadOnlyPaths", "IPAddressDeny",
@@ -463,11 +534,6 @@ static const struct {
         { "OOMScoreAdjust", "the service keeps berthd's OOM score" },
         { "Nice", "the service runs at berthd's priority" },
         { "CPUAffinity", "the service may run on any CPU" },
-        { "RuntimeDirectory", "the directory is not created; create it in ExecStartPre=" },
-        { "StateDirectory", "the directory is not created; create it in ExecStartPre=" },
-        { "CacheDirectory", "the directory is not created; create it in ExecStartPre=" },
-        { "LogsDirectory", "the directory is not created; create it in ExecStartPre=" },
-        { "ConfigurationDirectory", "the directory is not created" },
         { "SyslogIdentifier", "lines are logged under the unit's name" },
         { "LogLevelMax", "every line of output is logged" },
         { "PAMName", "no PAM session is opened" },
@@ -733,7 +799,7 @@ static const ConfigItem config_items[] = {
         { SE, "ExitType", key_unsupported, NOFIELD, 0 },
         { SE, "RootDirectory", key_unsupported, NOFIELD, 0 },
         { SE, "RootImage", key_unsupported, NOFIELD, 0 },
-        { SE, "DynamicUser", key_unsupported, NOFIELD, 0 },
+        { SE, "DynamicUser", key_dynamic_user, FIELD(service.dynamic_user), 0 },
         { SE, "PassEnvironment", key_unsupported, NOFIELD, 0 },
         { SE, "UnsetEnvironment", key_unsupported, NOFIELD, 0 },
         { SE, "SyslogIdentifier", key_unsupported, NOFIELD, 0 },
@@ -758,14 +824,6 @@ static const ConfigItem config_items[] = {
         { SE, "LockPersonality", key_unsupported, NOFIELD, 0 },
         { SE, "Slice", key_unsupported, NOFIELD, 0 },
         { SE, "Delegate", key_unsupported, NOFIELD, 0 },
-        { SE, "RuntimeDirectory", key_unsupported, NOFIELD, 0 },
-        { SE, "StateDirectory", key_unsupported, NOFIELD, 0 },
-        { SE, "CacheDirectory", key_unsupported, NOFIELD, 0 },
-        { SE, "LogsDirectory", key_unsupported, NOFIELD, 0 },
-        { SE, "ConfigurationDirectory", key_unsupported, NOFIELD, 0 },
-        { SE, "RuntimeDirectoryMode", key_unsupported, NOFIELD, 0 },
-        { SE, "RuntimeDirectoryPreserve", key_unsupported, NOFIELD, 0 },
-        { SE, "StateDirectoryMode", key_unsupported, NOFIELD, 0 },
         { SE, "PAMName", key_unsupported, NOFIELD, 0 },
         { SE, "KillSignal2", key_unsupported, NOFIELD, 0 },
         { SE, "FinalKillSignal", key_unsupported, NOFIELD, 0 },
@@ -775,6 +833,20 @@ static const ConfigItem config_items[] = {
         { SE, "WatchdogSignal", key_unsupported, NOFIELD, 0 },
         { SE, "KeyringMode", key_unsupported, NOFIELD, 0 },
         { SE, "IgnoreSIGPIPE", value_bool, FIELD(service.ignore_sigpipe), 0 },
+        { SE, "RuntimeDirectory", key_exec_directory, NOFIELD, EXEC_DIR_RUNTIME },
+        { SE, "StateDirectory", key_exec_directory, NOFIELD, EXEC_DIR_STATE },
+        { SE, "CacheDirectory", key_exec_directory, NOFIELD, EXEC_DIR_CACHE },
+        { SE, "LogsDirectory", key_exec_directory, NOFIELD, EXEC_DIR_LOGS },
+        { SE, "ConfigurationDirectory", key_exec_directory, NOFIELD, EXEC_DIR_CONFIGURATION },
+        { SE, "RuntimeDirectoryMode", value_mode, FIELD(service.dirs.mode[EXEC_DIR_RUNTIME]),
+          07777 },
+        { SE, "StateDirectoryMode", value_mode, FIELD(service.dirs.mode[EXEC_DIR_STATE]), 07777 },
+        { SE, "CacheDirectoryMode", value_mode, FIELD(service.dirs.mode[EXEC_DIR_CACHE]), 07777 },
+        { SE, "LogsDirectoryMode", value_mode, FIELD(service.dirs.mode[EXEC_DIR_LOGS]), 07777 },
+        { SE, "ConfigurationDirectoryMode", value_mode,
+          FIELD(service.dirs.mode[EXEC_DIR_CONFIGURATION]), 07777 },
+        { SE, "RuntimeDirectoryPreserve", key_exec_preserve,
+          FIELD(service.dirs.runtime_preserve), 0 },
         { SE, "UtmpIdentifier", key_unsupported, NOFIELD, 0 },
         { SE, "UtmpMode", key_unsupported, NOFIELD, 0 },
         { SE, "SetCredential", key_unsupported, NOFIELD, 0 },
@@ -860,7 +932,8 @@ static const char *const specifier_keys[] = {
         "ListenSpecial", "ListenNetlink", "ListenMessageQueue", "Service", "FileDescriptorName",
         "SocketUser", "SocketGroup", "Symlinks", "User", "Group", "SupplementaryGroups",
         "WorkingDirectory", "Environment", "EnvironmentFile", "Sockets", "BindToDevice",
-        "PIDFile", "StandardOutput", "StandardError",
+        "PIDFile", "StandardOutput", "StandardError", "RuntimeDirectory", "StateDirectory",
+        "CacheDirectory", "LogsDirectory", "ConfigurationDirectory",
 };
 
 static bool key_expands_specifiers(const LoadContext *c, const char *key) {

@@ -89,6 +89,7 @@ void unit_defaults(Unit *u) {
         u->service.umask = 0022;
         u->service.guess_main_pid = true;
         u->service.ignore_sigpipe = true;
+        exec_dirs_defaults(&u->service.dirs);
         u->service.limit_nofile_soft = UINT64_MAX;
         u->service.limit_nofile_hard = UINT64_MAX;
         u->service.notify_access = NOTIFY_ACCESS_NONE;

@@ -559,9 +559,12 @@ int value_word_list(LoadContext *c, const ConfigItem *it, const char *value, uns
         return 0;
 }
 
+/* Environment=, as systemd's config_parse_environ(): word by word, a word that is not a valid
+ * assignment is skipped with a warning, and bad quoting skips the rest of the line with a
+ * warning (the words before it stay). Neither fails the unit. A later assignment of a variable
+ * replaces the earlier one in place. */
 int value_environment(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                       void *data) {
-        _cleanup_strv_free_ char **words = NULL;
         char ***env = data;
         const char *p = value;
         char q[QUOTE_SIZE];
@@ -571,47 +574,41 @@ int value_environment(LoadContext *c, const ConfigItem *it, const char *value, u
                 *env = strv_free(*env);
                 return 0;
         }
-        /* Check the whole line first, so a bad word leaves the list untouched. */
         for (;;) {
-                char *w, *eq;
+                _cleanup_free_ char *w = NULL;
+                bool replaced = false;
+                char *eq;
+                size_t k;
 
                 r = extract_word(&p, &w, 0);
                 if (r == 0)
-                        break;
+                        return 0;
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        report(c, LOG_ERR, line, "Invalid quoting in %s=: '%s'", it->key,
-                               cut(value, q));
+                        report(c, LOG_WARNING, line, "Invalid quoting or escape in %s= (the rest of "
+                               "the line is skipped): '%s', ignoring", it->key, cut(p, q));
                         return 0;
                 }
                 eq = strchr(w, '=');
                 if (eq)
                         *eq = '\0';
-                if (!eq || !env_name_is_valid(w)) {
+                if (!eq || !env_name_is_valid(w) || !utf8_is_valid(eq + 1)) {
                         if (eq)
                                 *eq = '=';
-                        report(c, LOG_ERR, line,
+                        report(c, LOG_WARNING, line,
                                "Invalid environment assignment in %s=: '%s' (expected VAR=value, "
-                               "VAR made of letters, digits and '_')", it->key, cut(w, q));
-                        free(w);
-                        return 0;
+                               "VAR made of letters, digits and '_'), ignoring", it->key,
+                               cut(w, q));
+                        continue;
                 }
                 *eq = '=';
-                r = strv_consume(&words, w);
-                if (r < 0)
-                        return r;
-        }
+                k = (size_t) (eq - w) + 1;
 
-        STRV_FOREACH(w, words) {
-                size_t k = (size_t) (strchr(*w, '=') - *w) + 1;
-                bool replaced = false;
-
-                /* A later assignment of the same variable replaces the earlier one in place. */
                 STRV_FOREACH(e, *env)
-                        if (strncmp(*e, *w, k) == 0) {
+                        if (strncmp(*e, w, k) == 0) {
                                 free(*e);
-                                *e = TAKE_PTR(*w);
+                                *e = TAKE_PTR(w);
                                 replaced = true;
                                 break;
                         }
@@ -622,9 +619,8 @@ int value_environment(LoadContext *c, const ConfigItem *it, const char *value, u
                                it->key, UNIT_LIST_MAX);
                         return 0;
                 }
-                r = strv_consume(env, TAKE_PTR(*w));
+                r = strv_consume(env, TAKE_PTR(w));
                 if (r < 0)
                         return r;
         }
-        return 0;
 }

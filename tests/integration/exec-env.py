@@ -1,7 +1,8 @@
-"""What a service sees of itself, as systemd gives it (issue 11, items 1-3 and 7): User= sets
-$USER, $LOGNAME, $HOME and $SHELL of that user (Environment= may override them); SIGPIPE is
-ignored unless IgnoreSIGPIPE=no; without WorkingDirectory= the working directory is /, never
-berthd's own."""
+"""What a service sees of itself, as systemd gives it (issue 11, items 1-3, 7 and 14): User=
+sets $USER, $LOGNAME, $HOME and $SHELL of that user (Environment= may override them); SIGPIPE
+is ignored unless IgnoreSIGPIPE=no; without WorkingDirectory= the working directory is /, never
+berthd's own; $NOTIFY_SOCKET only for the processes NotifyAccess= lets notify; every process
+has $SYSTEMD_EXEC_PID (its own pid); stdin is /dev/null opened read-only."""
 import os
 import pwd
 
@@ -41,6 +42,37 @@ class ExecEnv(harness.TestCase):
         fields = dict(kv.split("=", 1) for kv in m.group(1).split())
         self.assertEqual(fields["home"], "/elsewhere")
         self.assertFalse(int(fields["sigpipe"], 16) & (1 << 12), fields)
+        self.assertEqual(b.stop(), 0)
+
+    def test_notify_socket_exec_pid_stdin(self):
+        # $$$$ (systemd's escape for $$) is the shell berthd exec'd; fdinfo's flags are octal,
+        # the access mode in the low two bits (0 = O_RDONLY).
+        show = ("/bin/sh -c 'echo %s notify=${NOTIFY_SOCKET:+yes} execpid=$SYSTEMD_EXEC_PID "
+                "self=$$$$ stdin=$(readlink /proc/$$$$/fd/0) "
+                "stdinflags=$(sed -n \"s/^flags:[[:space:]]*//p\" /proc/$$$$/fdinfo/0)'")
+        units = {}
+        # name: (NotifyAccess= line, ExecStartPre sees NOTIFY_SOCKET, ExecStart sees it),
+        # after systemd's service.c, service_exec_needs_notify_socket().
+        cases = {
+            "nonotify": ("", False, False),  # Type=simple: NotifyAccess=none by default
+            "none": ("NotifyAccess=none\n", False, False),
+            "main": ("NotifyAccess=main\n", False, True),
+            "exec": ("NotifyAccess=exec\n", True, True),
+            "all": ("NotifyAccess=all\n", True, True),
+        }
+        for name, (line, _, _) in cases.items():
+            units["%s.service" % name] = ("[Service]\n%sExecStartPre=%s\nExecStart=%s\n"
+                                          % (line, show % "pre", show % "main"))
+        b = self.berthd(self.units(units))
+        for name, (_, pre, main) in cases.items():
+            for role, want in (("pre", pre), ("main", main)):
+                m = b.wait_log(r"%s\.service\[(\d+)\]: %s (.*)$" % (name, role))
+                fields = dict(kv.split("=", 1) for kv in m.group(2).split(" ") if "=" in kv)
+                self.assertEqual(fields["notify"], "yes" if want else "", (name, role, fields))
+                self.assertEqual(fields["execpid"], fields["self"], (name, role, fields))
+                self.assertEqual(fields["execpid"], m.group(1))
+                self.assertEqual(fields["stdin"], "/dev/null")
+                self.assertEqual(int(fields["stdinflags"], 8) & 3, os.O_RDONLY, fields)
         self.assertEqual(b.stop(), 0)
 
 

@@ -30,6 +30,15 @@ def is_root():
     return os.geteuid() == 0
 
 
+def has_cap_sys_resource():
+    """Whether this process (and so a berthd it starts) may raise a hard rlimit."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) & (1 << 24))
+    return False
+
+
 def free_port(family=socket.AF_INET, socktype=socket.SOCK_STREAM):
     """A port that is free on loopback in both families right now."""
     for _ in range(100):
@@ -319,6 +328,22 @@ class TestCase(unittest.TestCase):
         b = Berthd(unit_dir or self.dir, **kw)
         self.addCleanup(b.close)
         return b
+
+    def berthd_in_netns(self, unit_dir=None, **kw):
+        """berthd (and so its services) in a network namespace of their own, loopback up: for
+        real daemons that bind fixed ports too. b.proc.pid is berthd's pid in it, for
+        `nsenter -t PID -n` clients. Needs root."""
+        global BERTHD
+        wrapper = os.path.join(self.dir, "berthd-netns")
+        with open(wrapper, "w") as f:
+            f.write('#!/bin/sh\nexec unshare -n -- /bin/sh -c \'ip link set lo up && exec "$@"\' '
+                    'sh %s "$@"\n' % BERTHD)
+        os.chmod(wrapper, 0o755)
+        real, BERTHD = BERTHD, wrapper
+        try:
+            return self.berthd(unit_dir, **kw)
+        finally:
+            BERTHD = real
 
     def executable(self, var):
         """The program that environment variable var names (meson sets BERTHCTL, LOADGEN,

@@ -71,16 +71,7 @@ class RealUnits(harness.TestCase):
             self.skipTest("a cupsd already serves /run/cups/cups.sock here")
         d = self.copy("cups-daemon", "cups.socket", "cups.service")
         # berthd, and so cupsd, in a network namespace of their own with loopback up.
-        wrapper = os.path.join(self.dir, "berthd-netns")
-        with open(wrapper, "w") as f:
-            f.write('#!/bin/sh\nexec unshare -n -- /bin/sh -c \'ip link set lo up && exec "$@"\' '
-                    'sh %s "$@"\n' % harness.BERTHD)
-        os.chmod(wrapper, 0o755)
-        real, harness.BERTHD = harness.BERTHD, wrapper
-        try:
-            b = self.berthd(d)
-        finally:
-            harness.BERTHD = real
+        b = self.berthd_in_netns(d)
         b.wait_log(r"cups\.socket: listening on /run/cups/cups\.sock")
         self.assertEqual(b.count_log(r"cups\.service: dead -> "), 0)
         p = subprocess.run(["nsenter", "-t", str(b.proc.pid), "-n", "curl", "-s", "-D", "-",
@@ -95,8 +86,9 @@ class RealUnits(harness.TestCase):
     def test_uwsgi_template_instance(self):
         """uwsgi-app@.socket, a template, instantiated with `berthctl start`: uwsgi takes the
         socket from LISTEN_FDS and answers HTTP on it. Its service asks for DynamicUser=
-        (not supported: berth warns) with User=www-%i, so the test makes that user, and the
-        app's ini file the unit names, and removes both after."""
+        with User=www-%i, an existing user then (as in systemd), so the test makes that user,
+        and the app's ini file the unit names, and removes both after, with the
+        StateDirectory=uwsgi/%i berth makes."""
         if not harness.is_root():
             self.skipTest("needs root: the instance runs as www-berthtest, its socket is "
                           "www-data's")
@@ -109,6 +101,8 @@ class RealUnits(harness.TestCase):
             subprocess.run(["useradd", "-r", "-M", "-s", "/usr/sbin/nologin", "-g", "www-data",
                             "www-berthtest"], check=True)
             self.addCleanup(subprocess.run, ["userdel", "www-berthtest"])
+        if not os.path.exists("/var/lib/uwsgi/berthtest"):
+            self.addCleanup(shutil.rmtree, "/var/lib/uwsgi/berthtest", True)
         ini = "/etc/uwsgi/apps-available/berthtest.ini"
         os.makedirs(os.path.dirname(ini), exist_ok=True)
         with open(ini, "w") as f:

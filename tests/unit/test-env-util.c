@@ -60,13 +60,26 @@ static const ExpandRow expand_rows[] = {
         { { "cmd", "$V" }, { "V=  a\tb\n c  " }, 0, "cmd\na\nb\nc" },
         { { "cmd", "$V" }, { "V=a\\ b \"c d\"e 'f \"g' \"\"" }, 0, "cmd\na b\nc de\nf \"g\n" },
         { { "cmd", "$V" }, { "V='unterminated quote" }, 0, "cmd\nunterminated quote" },
-        { { "cmd", "$V" }, { "V=trailing\\" }, 0, "cmd\ntrailing\\" },
+        /* EXTRACT_RELAX: a trailing backslash goes; a backslash escapes in quotes too. */
+        { { "cmd", "$V" }, { "V=trailing\\" }, 0, "cmd\ntrailing" },
+        { { "cmd", "$V" }, { "V='a\\'b' \"c\\\"d\"" }, 0, "cmd\na'b\nc\"d" },
         /* The last assignment wins. */
         { { "cmd", "$V", "${V}" }, { "V=1", "V=2" }, 0, "cmd\n2\n2" },
-        /* Kept as written: braceless inside a word, other syntaxes, bad names. */
-        { { "cmd", "a$ONE", "${ONE:-x}", "${", "${}", "$", "$1", "${bad name}", "$-x" },
-          { "ONE=one" }, 0, "cmd\na$ONE\n${ONE:-x}\n${\n${}\n$\n$1\n${bad name}\n$-x" },
+        /* Kept as written: braceless inside a word, "${A:-x}", an unclosed "${". */
+        { { "cmd", "a$ONE", "${ONE:-x}", "${", "x$", "a$$b$" }, { "ONE=one" }, 0,
+          "cmd\na$ONE\n${ONE:-x}\n${\nx$\na$b$" },
         { { "cmd", "${ONE}${ONE", "${ONE}}" }, { "ONE=one" }, 0, "cmd\none${ONE\none}" },
+        /* systemd 252's replace_env_argv() table (issue 11, item 15b). A word that starts
+         * with '$' (not "${" or "$$") is one variable: no word when it is not a valid name. */
+        { { "cmd", "$A$B", "$A.x", "$", "$1", "$-x", "end" }, { "A=a", "B=b" }, 0, "cmd\nend" },
+        /* ${...} inside a word: substituted, what follows stays. */
+        { { "cmd", "${A}x", "${A}$B", "${A}.${B}", "x${A}" }, { "A=a b", "B=b" }, 0,
+          "cmd\na bx\na b$B\na b.b\nxa b" },
+        /* ${...} that is not a name: looked up all the same, so empty. */
+        { { "cmd", "<${}>", "<${bad name}>", "<${A${B}}>" }, { "A=a", "B=b" }, 0,
+          "cmd\n<>\n<>\n<}>" },
+        /* A ':' leaves "${...:" as written and reads on after it. */
+        { { "cmd", "${A:-x}${B}", "${A:}" }, { "A=a", "B=b" }, 0, "cmd\n${A:-x}b\n${A:}" },
         /* argv[0] is never split. */
         { { "$PROG", "$PROG" }, { "PROG=/bin/my prog" }, 0, "/bin/my prog\n/bin/my\nprog" },
         { { "$UNSET", "x" }, {}, 0, "\nx" },
@@ -136,91 +149,122 @@ END_TEST
 typedef struct FileRow {
         const char *text;
         int ret;
-        const char *expect; /* on success: the block joined by '\n'; else the exact message */
+        const char *expect;   /* on success: the block joined by '\n'; else the exact message */
+        const char *warnings; /* the warnings joined by '\n' ("" for none) */
 } FileRow;
 
+#define NAME_RULE "(allowed: letters, digits and '_', not starting with a digit), ignoring"
+
 static const FileRow file_rows[] = {
-        { "", 0, "" },
-        { "\n\n  \n", 0, "" },
-        { "A=1\nB=2\n", 0, "A=1\nB=2" },
-        { "A=1", 0, "A=1" },
-        { "A=", 0, "A=" },
-        { "A=\nB=x", 0, "A=\nB=x" },
+        { "", 0, "", "" },
+        { "\n\n  \n", 0, "", "" },
+        { "A=1\nB=2\n", 0, "A=1\nB=2", "" },
+        { "A=1", 0, "A=1", "" },
+        { "A=", 0, "A=", "" },
+        { "A=\nB=x", 0, "A=\nB=x", "" },
         /* Comments only at the start of a line; blanks around names and values. */
         { "# comment\n; another\n  # indented\nA=1 # not a comment\nB=x;y", 0,
-          "A=1 # not a comment\nB=x;y" },
-        { "  A = spaced value  \t\n", 0, "A=spaced value" },
-        { "\tA\t=\tv", 0, "A=v" },
+          "A=1 # not a comment\nB=x;y", "" },
+        { "  A = spaced value  \t\n", 0, "A=spaced value", "" },
+        { "\tA\t=\tv", 0, "A=v", "" },
         /* Single quotes: literal, newlines too. */
-        { "A='x y  '\nB='a\\nb\\'", 0, "A=x y  \nB=a\\nb\\" },
-        { "A='multi\nline'\nB=2", 0, "A=multi\nline\nB=2" },
+        { "A='x y  '\nB='a\\nb\\'", 0, "A=x y  \nB=a\\nb\\", "" },
+        { "A='multi\nline'\nB=2", 0, "A=multi\nline\nB=2", "" },
         /* Double quotes: \" \\ \` \$ unescaped, others kept, backslash-newline removed. */
-        { "A=\"say \\\"hi\\\" \\\\ \\` \\$HOME \\n \\x\"", 0, "A=say \"hi\" \\ ` $HOME \\n \\x" },
-        { "A=\"line1 \\\nline2\"", 0, "A=line1 line2" },
-        { "A=\"a\nb\"", 0, "A=a\nb" },
-        { "A=\"\"", 0, "A=" },
+        { "A=\"say \\\"hi\\\" \\\\ \\` \\$HOME \\n \\x\"", 0, "A=say \"hi\" \\ ` $HOME \\n \\x",
+          "" },
+        { "A=\"line1 \\\nline2\"", 0, "A=line1 line2", "" },
+        { "A=\"a\nb\"", 0, "A=a\nb", "" },
+        { "A=\"\"", 0, "A=", "" },
         /* Quotes only at the start of the value or right after a closing quote. */
-        { "A=\"a\" 'b'  \"c\"", 0, "A=abc" },
-        { "A=x \"y\" 'z'", 0, "A=x \"y\" 'z'" },
-        { "A=\"x\"y z", 0, "A=xy z" },
+        { "A=\"a\" 'b'  \"c\"", 0, "A=abc", "" },
+        { "A=x \"y\" 'z'", 0, "A=x \"y\" 'z'", "" },
+        { "A=\"x\"y z", 0, "A=xy z", "" },
+        { "A=\\\"q\\\"", 0, "A=\"q\"", "" },
         /* Outside quotes: backslash escapes and continues. */
-        { "A=a\\\nb\nB=c", 0, "A=ab\nB=c" },
-        { "A=one \\\n  two", 0, "A=one   two" },
-        { "A=\\ x\\ ", 0, "A= x " },
-        { "A=\\\"q\\\"", 0, "A=\"q\"" },
-        { "A=x\\", 0, "A=x" },
+        { "A=a\\\nb\nB=c", 0, "A=ab\nB=c", "" },
+        { "A=one \\\n  two", 0, "A=one   two", "" },
+        { "A=\\ x\\ ", 0, "A= x ", "" },
+        { "A=x\\", 0, "A=x", "" },
+        { "A=x \\", 0, "A=x ", "" },
         /* A comment never continues, backslash or not (systemd >= 254). */
-        { "# comment \\\nA=1", 0, "A=1" },
-        /* CRLF line ends. */
-        { "A=1\r\nB=\"2\"\r\n", 0, "A=1\nB=2" },
+        { "# comment \\\nA=1", 0, "A=1", "" },
+        /* CRLF line ends; a lone CR ends a line too, as systemd's NEWLINE. */
+        { "A=1\r\nB=\"2\"\r\n", 0, "A=1\nB=2", "" },
+        { "A=1\rB=2\r# c\rC=3", 0, "A=1\nB=2\nC=3", "" },
+        { "A=x\\\r\nB=1", 0, "A=x\nB=1", "" },
         /* One entry per name: first position, last value. */
-        { "A=1\nB=2\nA=3", 0, "A=3\nB=2" },
-        { "_x9=ok\nlower=yes", 0, "_x9=ok\nlower=yes" },
-        { "U=h\xc3\xa9llo", 0, "U=h\xc3\xa9llo" },
-        { "A=a=b=c", 0, "A=a=b=c" },
-
-        /* Errors name path:line. */
-        { "1A=x", -EINVAL, "/etc/app.env:1: invalid variable name \"1A\" (allowed: letters, "
-                           "digits and '_', not starting with a digit)" },
-        { "A=1\n\n# c\nB-C=2", -EINVAL, "/etc/app.env:4: invalid variable name \"B-C\" "
-                                        "(allowed: letters, digits and '_', not starting with "
-                                        "a digit)" },
-        { "A B=1", -EINVAL, "/etc/app.env:1: invalid variable name \"A B\" (allowed: letters, "
-                            "digits and '_', not starting with a digit)" },
-        { "=1", -EINVAL, "/etc/app.env:1: invalid variable name \"\" (allowed: letters, "
-                         "digits and '_', not starting with a digit)" },
-        { "A=1\nFOO\n", -EINVAL, "/etc/app.env:2: expected NAME=value, got \"FOO\"" },
-        { "export A=1", -EINVAL, "/etc/app.env:1: \"export\" is shell syntax, not supported in "
-                                 "environment files: write \"A=1\"" },
-        { "A=1\nexport\tB=\"x y\"\r\n", -EINVAL,
-          "/etc/app.env:2: \"export\" is shell syntax, not supported in environment files: "
-          "write \"B=\"x y\"\"" },
-        { "A='a\nb'\nB C=1", -EINVAL, "/etc/app.env:3: invalid variable name \"B C\" "
-                                      "(allowed: letters, digits and '_', not starting with a "
-                                      "digit)" },
-        { "A=\"a\\\nb\"\nB C=1", -EINVAL, "/etc/app.env:3: invalid variable name \"B C\" "
-                                          "(allowed: letters, digits and '_', not starting "
-                                          "with a digit)" },
-        { "A=x\\\ny\nB C=1", -EINVAL, "/etc/app.env:3: invalid variable name \"B C\" "
-                                      "(allowed: letters, digits and '_', not starting with a "
-                                      "digit)" },
-        { "B=1\nA='open", -EINVAL, "/etc/app.env:2: unterminated single quote" },
-        { "A=\"open\nmore", -EINVAL, "/etc/app.env:1: unterminated double quote" },
-        { "A=\"open\\", -EINVAL, "/etc/app.env:1: unterminated double quote" },
-        { "A=\xff", -EINVAL, "/etc/app.env:1: the value of A is not valid UTF-8" },
+        { "A=1\nB=2\nA=3", 0, "A=3\nB=2", "" },
+        { "_x9=ok\nlower=yes", 0, "_x9=ok\nlower=yes", "" },
+        { "U=h\xc3\xa9llo", 0, "U=h\xc3\xa9llo", "" },
+        { "A=a=b=c", 0, "A=a=b=c", "" },
         /* "export" alone is a fine name. */
-        { "export=1", 0, "export=1" },
+        { "export=1", 0, "export=1", "" },
+
+        /* Lines systemd skips: skipped, with one warning each naming path:line. */
+        { "1A=x\nB=1", 0, "B=1", "/etc/app.env:1: invalid variable name \"1A\" " NAME_RULE },
+        { "A=1\n\n# c\nB-C=2", 0, "A=1",
+          "/etc/app.env:4: invalid variable name \"B-C\" " NAME_RULE },
+        { "A B=1", 0, "", "/etc/app.env:1: invalid variable name \"A B\" " NAME_RULE },
+        { "BAD LINE\nA=1\nFOO\n", 0, "A=1",
+          "/etc/app.env:1: expected NAME=value, got \"BAD LINE\", ignoring\n"
+          "/etc/app.env:3: expected NAME=value, got \"FOO\", ignoring" },
+        /* The first character is part of the name, '=' or not (systemd's PRE_KEY). */
+        { "=1\nA=2", 0, "A=2", "/etc/app.env:1: expected NAME=value, got \"=1\", ignoring" },
+        { "==1", 0, "", "/etc/app.env:1: invalid variable name \"=\" " NAME_RULE },
+        { "export A=1\nB=2", 0, "B=2",
+          "/etc/app.env:1: \"export\" is shell syntax, not supported in environment files "
+          "(write \"A=...\"), ignoring" },
+        { "A=1\nexport\tB=\"x\ny\"\r\nC=3", 0, "A=1\nC=3",
+          "/etc/app.env:2: \"export\" is shell syntax, not supported in environment files "
+          "(write \"B=...\"), ignoring" },
+        { "export 1B=2", 0, "", "/etc/app.env:1: invalid variable name \"export 1B\" " NAME_RULE },
+        /* A bad line's quoted value is skipped whole, and lines still count. */
+        { "A='a\nb'\nB C=1\nD=4", 0, "A=a\nb\nD=4",
+          "/etc/app.env:3: invalid variable name \"B C\" " NAME_RULE },
+        { "X Y=\"a\\\nb\"\nB C=1", 0, "",
+          "/etc/app.env:1: invalid variable name \"X Y\" " NAME_RULE "\n"
+          "/etc/app.env:3: invalid variable name \"B C\" " NAME_RULE },
+        { "A=x\\\ny\nB C=1", 0, "A=xy", "/etc/app.env:3: invalid variable name \"B C\" " NAME_RULE },
+        /* A quote open at the end takes the rest of the file, as systemd. */
+        { "B=1\nA='open\nC=2", 0, "B=1\nA=open\nC=2",
+          "/etc/app.env:2: unterminated quote in the value of \"A\", taking the rest of the "
+          "file" },
+        { "A=\"open\\", 0, "A=open",
+          "/etc/app.env:1: unterminated quote in the value of \"A\", taking the rest of the "
+          "file" },
+
+        /* Not UTF-8: the file fails, as in systemd. */
+        { "A=\xff", -EINVAL, "/etc/app.env:1: the value of A is not valid UTF-8", "" },
+        { "B=1\n\xff=1", -EINVAL, "/etc/app.env:2: a variable name is not valid UTF-8", "" },
 };
+
+typedef struct Warnings {
+        char buf[2048];
+        size_t n;
+} Warnings;
+
+static void collect_warning(const char *msg, void *userdata) {
+        Warnings *w = userdata;
+
+        w->n += (size_t) snprintf(w->buf + w->n, sizeof w->buf - w->n, "%s%s", w->n ? "\n" : "",
+                                  msg);
+        ck_assert_uint_lt(w->n, sizeof w->buf);
+}
 
 START_TEST(test_file_row) {
         const FileRow *row = &file_rows[_i];
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *joined = NULL;
         char err[ENV_ERROR_MAX] = "";
+        Warnings w = {};
         int r;
 
-        r = env_file_parse(row->text, "/etc/app.env", &env, err, sizeof err);
+        r = env_file_parse(row->text, "/etc/app.env", collect_warning, &w, &env, err,
+                           sizeof err);
         ck_assert_msg(r == row->ret, "row %d: got %d (%s), expected %d", _i, r, err, row->ret);
+        ck_assert_msg(streq(w.buf, row->warnings), "row %d: warnings\n%s\nexpected\n%s", _i,
+                      w.buf, row->warnings);
         if (r < 0) {
                 ck_assert_ptr_null(env);
                 ck_assert_msg(streq(err, row->expect), "row %d: got\n%s\nexpected\n%s", _i, err,
@@ -245,11 +289,11 @@ START_TEST(test_file_caps) {
         ck_assert_ptr_nonnull(text);
         memset(text, '#', ENV_FILE_SIZE_MAX + 1);
         text[ENV_FILE_SIZE_MAX + 1] = '\0';
-        ck_assert_int_eq(env_file_parse(text, "/big.env", &env, err, sizeof err), -E2BIG);
+        ck_assert_int_eq(env_file_parse(text, "/big.env", NULL, NULL, &env, err, sizeof err), -E2BIG);
         ck_assert_str_eq(err, "/big.env: file is larger than 1048576 bytes");
         /* At the cap: a comment, fine. */
         text[ENV_FILE_SIZE_MAX] = '\0';
-        ck_assert_int_eq(env_file_parse(text, "/big.env", &env, err, sizeof err), 0);
+        ck_assert_int_eq(env_file_parse(text, "/big.env", NULL, NULL, &env, err, sizeof err), 0);
         ck_assert_uint_eq(strv_length(env), 0);
         env = strv_free(env);
 
@@ -257,12 +301,12 @@ START_TEST(test_file_caps) {
         for (unsigned i = 0; i < ENV_ENTRIES_MAX; i++)
                 len += (size_t) sprintf(text + len, "V%u=%u\n", i, i);
         len += (size_t) sprintf(text + len, "V0=again\n");
-        ck_assert_int_eq(env_file_parse(text, "/many.env", &env, err, sizeof err), 0);
+        ck_assert_int_eq(env_file_parse(text, "/many.env", NULL, NULL, &env, err, sizeof err), 0);
         ck_assert_uint_eq(strv_length(env), ENV_ENTRIES_MAX);
         ck_assert_str_eq(env[0], "V0=again");
         env = strv_free(env);
         sprintf(text + len, "EXTRA=1\n");
-        ck_assert_int_eq(env_file_parse(text, "/many.env", &env, err, sizeof err), -E2BIG);
+        ck_assert_int_eq(env_file_parse(text, "/many.env", NULL, NULL, &env, err, sizeof err), -E2BIG);
         ck_assert_str_eq(err, "/many.env:4098: more than 4096 variables");
         ck_assert_ptr_null(env);
 }
@@ -271,14 +315,23 @@ END_TEST
 START_TEST(test_file_path_and_err) {
         _cleanup_strv_free_ char **env = NULL;
         char err[ENV_ERROR_MAX];
+        Warnings w = {};
         char tiny[8];
 
-        ck_assert_int_eq(env_file_parse("1=x", NULL, &env, err, sizeof err), -EINVAL);
-        ck_assert_ptr_nonnull(strstr(err, "<environment>:1: invalid variable name"));
+        ck_assert_int_eq(env_file_parse("1=x", NULL, collect_warning, &w, &env, err, sizeof err),
+                         0);
+        ck_assert_ptr_nonnull(strstr(w.buf, "<environment>:1: invalid variable name"));
+        env = strv_free(env);
+        /* Without a warn function: still skipped. */
+        ck_assert_int_eq(env_file_parse("1=x\nA=1", "/p", NULL, NULL, &env, NULL, 0), 0);
+        ck_assert_str_eq(env[0], "A=1");
+        ck_assert_ptr_null(env[1]);
+        env = strv_free(env);
         /* err may be NULL or small: still the right code, and a terminated string. */
-        ck_assert_int_eq(env_file_parse("1=x", "/p", &env, NULL, 0), -EINVAL);
-        ck_assert_int_eq(env_file_parse("1=x", "/p", &env, tiny, sizeof tiny), -EINVAL);
-        ck_assert_str_eq(tiny, "/p:1: i");
+        ck_assert_int_eq(env_file_parse("A=\xff", "/p", NULL, NULL, &env, NULL, 0), -EINVAL);
+        ck_assert_int_eq(env_file_parse("A=\xff", "/p", NULL, NULL, &env, tiny, sizeof tiny),
+                         -EINVAL);
+        ck_assert_str_eq(tiny, "/p:1: t");
         ck_assert_ptr_null(env);
 }
 END_TEST

@@ -308,7 +308,9 @@ START_TEST(test_extract_word) {
                 { "''", 0, 0, W("") },
                 { "\"it's\"", 0, 0, W("it's") },
                 { "'say \"hi\"'", 0, 0, W("say \"hi\"") },
-                { "a\\ b", 0, 0, W("a b") },
+                /* Only cunescape_one()'s escapes: "\\ " is a bad one, as in systemd. */
+                { "a\\ b", 0, -EINVAL, W(NULL) },
+                { "x \\;", 0, -EINVAL, W("x") },
                 { "\"a\\\"b\"", 0, 0, W("a\"b") },
                 { "'a\\'b'", 0, 0, W("a'b") },
                 { "\\n\\t\\\\", 0, 0, W("\n\t\\") },
@@ -338,6 +340,18 @@ START_TEST(test_extract_word) {
                 { "\\u0000", 0, -EINVAL, W(NULL) },
                 { "\\ud800", 0, -EINVAL, W(NULL) },
                 { "\\U00110000", 0, -EINVAL, W(NULL) },
+                /* EXTRACT_UNESCAPE_RELAX: bad escapes kept as written (systemd's retry). */
+                { "e\\ f g", EXTRACT_UNESCAPE_RELAX, 0, W("e\\ f", "g") },
+                { "\\q \\x4 \\d+", EXTRACT_UNESCAPE_RELAX, 0, W("\\q", "\\x4", "\\d+") },
+                { "\\x00 a\\;b", EXTRACT_UNESCAPE_RELAX, 0, W("\\x00", "a\\;b") },
+                { "'a\\ b' \\n", EXTRACT_UNESCAPE_RELAX, 0, W("a\\ b", "\n") },
+                { "trailing\\", EXTRACT_UNESCAPE_RELAX, 0, W("trailing\\") },
+                { "\"open\\", EXTRACT_UNESCAPE_RELAX, -EINVAL, W(NULL) },
+                { "\"open", EXTRACT_UNESCAPE_RELAX, -EINVAL, W(NULL) },
+                /* A lone "\\;" with EXTRACT_SEPARATOR is the word ";", nothing else is. */
+                { "a \\;", EXTRACT_SEPARATOR, 0, W("a", ";") },
+                { "\\;x", EXTRACT_SEPARATOR, -EINVAL, W(NULL) },
+                { "\\;x", EXTRACT_SEPARATOR | EXTRACT_UNESCAPE_RELAX, 0, W("\\;x") },
         };
         for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
                 char **words = NULL;

@@ -803,6 +803,91 @@ START_TEST(test_working_directory_optional) {
 }
 END_TEST
 
+/* Whether this process may raise its hard RLIMIT_NOFILE (CAP_SYS_RESOURCE): tried in a child. */
+static bool can_raise_hard_nofile(void) {
+        pid_t pid = fork();
+
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                struct rlimit rl;
+
+                if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY)
+                        _exit(1);
+                rl.rlim_max++;
+                _exit(setrlimit(RLIMIT_NOFILE, &rl) == 0 ? 0 : 1);
+        }
+        return wait_exit_status(pid) == 0;
+}
+
+/* LimitNOFILE= and its default as systemd (issue 11, item 6): without the key, soft at most
+ * 1024 and hard raised to 524288 (never past fs.nr_open) where allowed; a limit that is not
+ * allowed is lowered to the closest one allowed, never EPERM. Runs from 256:512. */
+START_TEST(test_limit_nofile_closest) {
+        static const struct {
+                bool set;
+                uint64_t soft, hard;
+        } rows[] = {
+                { false, 0, 0 },
+                { true, UINT64_MAX, UINT64_MAX },
+                { true, 100000, 100000 },
+                { true, 128, 4096 },
+                { true, 300, 300 },
+        };
+        struct rlimit low = { .rlim_cur = 256, .rlim_max = 512 };
+        unsigned long long nr_open = 0;
+        char dir[64], expect[5][64];
+        bool priv;
+        FILE *f;
+
+        f = fopen("/proc/sys/fs/nr_open", "re");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(fscanf(f, "%llu", &nr_open), 1);
+        fclose(f);
+        /* check runs each test in a child of its own: lowering the limits here is undone. */
+        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+        priv = can_raise_hard_nofile();
+        ck_assert_int_eq(spawn_raise_limit_nofile(false), 0);
+
+        if (priv) {
+                snprintf(expect[0], sizeof expect[0], "nofile=256:%llu", MIN(nr_open, 524288ULL));
+                snprintf(expect[1], sizeof expect[1], "nofile=%llu:%llu", nr_open, nr_open);
+                snprintf(expect[2], sizeof expect[2], "nofile=100000:100000");
+                snprintf(expect[3], sizeof expect[3], "nofile=128:4096");
+        } else {
+                snprintf(expect[0], sizeof expect[0], "nofile=256:512");
+                snprintf(expect[1], sizeof expect[1], "nofile=512:512");
+                snprintf(expect[2], sizeof expect[2], "nofile=512:512");
+                snprintf(expect[3], sizeof expect[3], "nofile=128:512");
+        }
+        snprintf(expect[4], sizeof expect[4], "nofile=300:300");
+
+        tmpdir_make(dir, sizeof dir);
+        for (size_t i = 0; i <= ELEMENTSOF(rows); i++) {
+                _cleanup_free_ char *report = NULL;
+                bool user_mode = i == ELEMENTSOF(rows);
+                SpawnParams p = {
+                        .envp = environ,
+                        .stdin_fd = -1,
+                        .stdout_fd = -1,
+                        .stderr_fd = -1,
+                        .set_limit_nofile = !user_mode && rows[i].set,
+                        .limit_nofile_soft = user_mode ? 0 : rows[i].soft,
+                        .limit_nofile_hard = user_mode ? 0 : rows[i].hard,
+                };
+
+                if (user_mode) {
+                        /* The user manager keeps the hard limit it was started with. */
+                        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+                        ck_assert_int_eq(spawn_raise_limit_nofile(true), 0);
+                }
+                report = run_probe(&p, dir, NULL, NULL);
+                ck_assert_ptr_nonnull(report);
+                ASSERT_REPORT(report, "%s", user_mode ? "nofile=256:512" : expect[i]);
+        }
+        tmpdir_remove(dir);
+}
+END_TEST
+
 START_TEST(test_errors) {
         char dir[64], path[PATH_MAX], path_var[PATH_MAX + 8], err[SPAWN_ERROR_MAX];
         int fd = -1;
@@ -1061,6 +1146,7 @@ static Suite *spawn_suite(void) {
 
         tc = tcase_create("errors");
         tcase_add_test(tc, test_errors);
+        tcase_add_test(tc, test_limit_nofile_closest);
         tcase_add_test(tc, test_path_lookup);
         suite_add_tcase(s, tc);
 

@@ -49,7 +49,9 @@ START_TEST(test_directories) {
         ck_assert_int_eq(unsetenv("XDG_STATE_HOME"), 0);
         specifier_set_env(&user);
         expect("a.socket", "%t/mpd/socket", "/run/user/1000/mpd/socket");
-        expect("a.socket", "%E %S", "/home/u/.config /home/u/.local/state");
+        /* systemd 252's user manager: state and logs under $XDG_CONFIG_HOME */
+        expect("a.socket", "%E %S %L %C", "/home/u/.config /home/u/.config /home/u/.config/log "
+               "/home/u/.cache");
         ck_assert_int_eq(unsetenv("XDG_RUNTIME_DIR"), 0);
         expect_error("%t/x", "$XDG_RUNTIME_DIR is not set");
         specifier_set_env(NULL);
