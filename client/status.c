@@ -199,15 +199,18 @@ static void rows_write_json(const BusRow *rows, size_t n, const char *const *nam
         fputs(n > 0 ? "\n]\n" : "]\n", stdout);
 }
 
-/* systemctl's ACTIVE column from berth's state: active, activating, deactivating, inactive or
- * failed. A service that hands over to a successor serves throughout: active. */
+/* systemctl's ACTIVE column from berth's state: active, reloading, activating, deactivating,
+ * inactive or failed. A service that hands over to a successor serves throughout: active. */
 static const char *active_state(const char *state) {
         if (STR_IN_SET(state, "running", "listening", "handover", "draining", "handover-abort",
                        "stalled", "not-accepting"))
                 return "active";
-        if (STR_IN_SET(state, "start-pre", "start", "auto-restart", "backoff", "retrying"))
+        if (streq(state, "reload"))
+                return "reloading";
+        if (STR_IN_SET(state, "condition", "start-pre", "start", "start-post", "auto-restart",
+                       "backoff", "retrying"))
                 return "activating";
-        if (STR_IN_SET(state, "stop", "stop-sigterm", "stop-sigkill"))
+        if (STR_IN_SET(state, "stop", "stop-sigterm", "stop-sigkill", "stop-post"))
                 return "deactivating";
         if (streq(state, "failed"))
                 return "failed";
@@ -217,7 +220,7 @@ static const char *active_state(const char *state) {
 static const char *state_color(const char *state, const char *load_state) {
         if (streq(state, "failed") || streq(load_state, "failed"))
                 return ANSI_RED;
-        if (streq(active_state(state), "active"))
+        if (STR_IN_SET(active_state(state), "active", "reloading"))
                 return ANSI_GREEN;
         if (STR_IN_SET(state, "auto-restart", "backoff"))
                 return ANSI_YELLOW;
@@ -226,7 +229,8 @@ static const char *state_color(const char *state, const char *load_state) {
 
 /* What `status` exits with for a unit in this state: 0 when it serves. */
 static bool unit_is_active(const char *state, const char *load_state) {
-        return !streq(load_state, "failed") && streq(active_state(state), "active");
+        return !streq(load_state, "failed") &&
+               STR_IN_SET(active_state(state), "active", "reloading");
 }
 
 static int list_units_rows(sd_bus *bus, sd_bus_message **ret_reply, BusRow **ret_rows,
@@ -480,7 +484,8 @@ static void status_print_unit(sd_bus *bus, const StatusOptions *o, const UnitPro
         if (result[0] && !streq(result, "success"))
                 snprintf(result_text, sizeof result_text, " (Result: %s)", result);
         /* Since is when the processes started: shown while they exist. */
-        if (since > 0 && STR_IN_SET(active_state(state), "active", "activating", "deactivating"))
+        if (since > 0 &&
+            STR_IN_SET(active_state(state), "active", "reloading", "activating", "deactivating"))
                 status_line("Active:", "%s%s%s%s%s since %s; %s", ansi(color),
                             active_state(state), state_text, result_text,
                             color ? ansi(ANSI_NORMAL) : "", format_timestamp(b1, sizeof b1, since),

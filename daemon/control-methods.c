@@ -528,7 +528,7 @@ static int action_error(int r, const char *err, sd_bus_error *error) {
 
 typedef int (*UnitActionFunc)(Manager *m, const char *name, char *err, size_t errlen);
 
-/* StartUnit, StopUnit, ReloadUnit: answered once the action is under way. */
+/* StartUnit, StopUnit: answered once the action is under way. */
 static int control_unit_action(sd_bus_message *msg, ControlClient *cl, const char *verb,
                                UnitActionFunc action, sd_bus_error *error) {
         char err[CONTROL_ERROR_MAX] = "";
@@ -552,8 +552,8 @@ static int control_method_stop_unit(sd_bus_message *msg, void *userdata, sd_bus_
         return control_unit_action(msg, userdata, "stop", manager_unit_stop, error);
 }
 
-static void control_on_restart_done(Service *s, int error, const char *message,
-                                    void *userdata) {
+/* A RestartUnit or ReloadUnit is over: answers the call. */
+static void control_on_done(Service *s, int error, const char *message, void *userdata) {
         ControlPending *p = userdata;
         int r = 0;
 
@@ -565,29 +565,32 @@ static void control_on_restart_done(Service *s, int error, const char *message,
                                 p->call, BERTH_ERROR_FAILED, "%s",
                                 message && utf8_is_valid(message) ? message : strerror(-error));
                 if (r < 0)
-                        log_debug_errno(r, "Failed to answer a RestartUnit call: %m, ignoring");
+                        log_debug_errno(r, "Failed to answer a %s call: %m, ignoring",
+                                        sd_bus_message_get_member(p->call));
         }
         control_pending_free(p);
 }
 
-/* RestartUnit: answered once the new process is ready, or has failed (with Handover=overlap
- * the old one then serves on), so that `berthctl restart` reports how it went. */
-static int control_method_restart_unit(sd_bus_message *msg, void *userdata,
-                                       sd_bus_error *error) {
-        ControlClient *cl = userdata;
+typedef int (*UnitAsyncFunc)(Manager *m, const char *name, ServiceRestartDone done,
+                             void *userdata, char *err, size_t errlen);
+
+/* RestartUnit, ReloadUnit: answered once the action is over, so that `berthctl restart`
+ * reports how it went (the new process ready, or failed: with Handover=overlap the old one
+ * then serves on), and `berthctl reload` returns once the service says it reloaded. */
+static int control_unit_action_async(sd_bus_message *msg, ControlClient *cl, const char *verb,
+                                     UnitAsyncFunc action, sd_bus_error *error) {
         char err[CONTROL_ERROR_MAX] = "";
         ControlPending *p;
         const char *name;
         int r;
 
-        r = read_unit_name(msg, cl, "restart", &name, error);
+        r = read_unit_name(msg, cl, verb, &name, error);
         if (r < 0)
                 return r;
         p = control_pending_new(cl, msg);
         if (!p)
                 return -ENOMEM;
-        r = manager_unit_restart_async(cl->control->manager, name, control_on_restart_done, p,
-                                       err, sizeof err);
+        r = action(cl->control->manager, name, control_on_done, p, err, sizeof err);
         if (r < 0) {
                 /* done() is not called on an error: p is still ours. */
                 control_pending_free(p);
@@ -597,8 +600,15 @@ static int control_method_restart_unit(sd_bus_message *msg, void *userdata,
         return 1;
 }
 
+static int control_method_restart_unit(sd_bus_message *msg, void *userdata,
+                                       sd_bus_error *error) {
+        return control_unit_action_async(msg, userdata, "restart", manager_unit_restart_async,
+                                         error);
+}
+
 static int control_method_reload_unit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return control_unit_action(msg, userdata, "reload", manager_unit_reload, error);
+        return control_unit_action_async(msg, userdata, "reload", manager_unit_reload_async,
+                                         error);
 }
 
 /* Joins lines with "\n" into one error message of at most CONTROL_REPLY_MAX bytes. */

@@ -407,6 +407,7 @@ Service *manager_resolve_service(Manager *m, const char *name) {
 }
 
 typedef enum UnitAction { ACTION_START, ACTION_STOP, ACTION_RESTART, ACTION_RELOAD } UnitAction;
+static const char *const verbs[] = { "start", "stop", "restart", "reload" };
 
 /* NAME@INST.socket or .service, not loaded, whose template is: made from it by a
  * daemon-reload that includes it from now on. Returns 1 when the instance is loaded now, 0
@@ -444,7 +445,6 @@ static int manager_instantiate(Manager *m, const char *name, char *err, size_t e
 
 static int manager_unit_action(Manager *m, const char *name, UnitAction a, char *err,
                                size_t errlen) {
-        static const char *const verbs[] = { "start", "stop", "restart", "reload" };
         Service *s = manager_resolve_service(m, name);
         int r;
 
@@ -514,23 +514,36 @@ int manager_unit_restart(Manager *m, const char *name, char *err, size_t errlen)
         return manager_unit_action(m, name, ACTION_RESTART, err, errlen);
 }
 
-int manager_unit_reload(Manager *m, const char *name, char *err, size_t errlen) {
-        return manager_unit_action(m, name, ACTION_RELOAD, err, errlen);
+/* An action whose caller is told when it is over, through set_done. */
+static int manager_unit_action_async(Manager *m, const char *name, UnitAction a,
+                                     int (*set_done)(Service *s, ServiceRestartDone done,
+                                                     void *userdata),
+                                     ServiceRestartDone done, void *userdata, char *err,
+                                     size_t errlen) {
+        Service *s = manager_resolve_service(m, name);
+        int r;
+
+        if (s && set_done(s, done, userdata) < 0) {
+                snprintf(err, errlen, "%s: a %s is already in progress", s->unit->name,
+                         verbs[a]);
+                return -EBUSY;
+        }
+        r = manager_unit_action(m, name, a, err, errlen);
+        if (r < 0 && s)
+                (void) set_done(s, NULL, NULL);
+        return r;
 }
 
 int manager_unit_restart_async(Manager *m, const char *name, ServiceRestartDone done,
                                void *userdata, char *err, size_t errlen) {
-        Service *s = manager_resolve_service(m, name);
-        int r;
+        return manager_unit_action_async(m, name, ACTION_RESTART, service_set_restart_done, done,
+                                         userdata, err, errlen);
+}
 
-        if (s && service_set_restart_done(s, done, userdata) < 0) {
-                snprintf(err, errlen, "%s: a restart is already in progress", s->unit->name);
-                return -EBUSY;
-        }
-        r = manager_unit_action(m, name, ACTION_RESTART, err, errlen);
-        if (r < 0 && s)
-                (void) service_set_restart_done(s, NULL, NULL);
-        return r;
+int manager_unit_reload_async(Manager *m, const char *name, ServiceRestartDone done,
+                              void *userdata, char *err, size_t errlen) {
+        return manager_unit_action_async(m, name, ACTION_RELOAD, service_set_reload_done, done,
+                                         userdata, err, errlen);
 }
 
 /* ---- the gc of what a daemon-reload left behind ---- */

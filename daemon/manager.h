@@ -122,7 +122,6 @@ int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings);
 int manager_unit_start(Manager *m, const char *name, char *err, size_t errlen);
 int manager_unit_stop(Manager *m, const char *name, char *err, size_t errlen);
 int manager_unit_restart(Manager *m, const char *name, char *err, size_t errlen);
-int manager_unit_reload(Manager *m, const char *name, char *err, size_t errlen);
 
 /* Restarts and tells done() once the new process is ready (error 0), or has failed (a negative
  * errno and a message; with Handover=overlap the old process then serves on). done() is not
@@ -130,3 +129,8 @@ int manager_unit_reload(Manager *m, const char *name, char *err, size_t errlen);
  * -EBUSY otherwise. */
 int manager_unit_restart_async(Manager *m, const char *name, ServiceRestartDone done,
                                void *userdata, char *err, size_t errlen);
+/* Reloads and tells done() once the reload is over: ExecReload= ran, READY=1 ended a
+ * Type=notify-reload reload, or at once for a bare ReloadSignal=; or it failed. As above:
+ * done() is not called when this returns an error; one report pending per service. */
+int manager_unit_reload_async(Manager *m, const char *name, ServiceRestartDone done,
+                              void *userdata, char *err, size_t errlen);

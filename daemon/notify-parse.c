@@ -219,6 +219,16 @@ static int parse_usec(const KeyParser *kp, const char *v, size_t n, NotifyMessag
         return 0;
 }
 
+/* MONOTONIC_USEC=: systemd warns about a bad value and reads the rest of the message, so a
+ * bad value is dropped here (the field stays unset), never the datagram. */
+static int parse_monotonic(const KeyParser *kp, const char *v, size_t n, NotifyMessage *m,
+                           ErrorBuffer *e) {
+        uint64_t x;
+
+        m->monotonic_usec = parse_decimal(v, n, &x) >= 0 && x != UINT64_MAX ? x : UINT64_MAX;
+        return 0;
+}
+
 static int parse_fdname(const KeyParser *kp, const char *v, size_t n, NotifyMessage *m,
                         ErrorBuffer *e) {
         char q[QUOTE_SIZE];
@@ -261,6 +271,7 @@ static const KeyParser key_table[] = {
         { "EXTEND_TIMEOUT_USEC", parse_usec, offsetof(NotifyMessage, extend_timeout_usec) },
         { "WATCHDOG_USEC", parse_usec, offsetof(NotifyMessage, watchdog_usec) },
         { "FDNAME", parse_fdname, 0 },
+        { "MONOTONIC_USEC", parse_monotonic, 0 },
 };
 
 static const KeyParser *key_parser_find(const char *k, size_t n) {

@@ -12,7 +12,7 @@
  *    runs to the end of the line and may contain '=' and blanks, which are kept.
  *  - A key given twice: the last assignment wins. (systemd reads the first one of a valued key;
  *    berth's choice lets a client correct itself within one datagram.)
- *  - Unknown keys (MONOTONIC_USEC=, NOTIFYACCESS=, X_FOO=...) are allowed: their names are
+ *  - Unknown keys (NOTIFYACCESS=, X_FOO=...) are allowed: their names are
  *    collected for a debug log and otherwise ignored.
  *
  * The known keys, and what happens to their values:
@@ -38,6 +38,10 @@
  *   EXTEND_TIMEOUT_USEC, WATCHDOG_USEC
  *           decimal digits, a uint64_t below UINT64_MAX (UINT64_MAX means unset here, so it is
  *           refused rather than silently read as "unset"). Unset: UINT64_MAX.
+ *   MONOTONIC_USEC
+ *           decimal digits, CLOCK_MONOTONIC in µs, sent with RELOADING=1 (Type=notify-reload).
+ *           A value that is not a number below UINT64_MAX leaves it unset and is not refused:
+ *           systemd ignores such a value with a warning and reads the rest. Unset: UINT64_MAX.
  *   FDNAME  1..NOTIFY_FDNAME_MAX printable ASCII bytes (0x20..0x7e), no ':' (the separator of
  *           $LISTEN_FDNAMES). Refused otherwise; systemd also takes an empty name, berth does
  *           not. Unset: NULL.
@@ -74,6 +78,7 @@ typedef struct NotifyMessage {
         int errno_value;              /* ERRNO=, -1 unset */
         uint64_t extend_timeout_usec; /* EXTEND_TIMEOUT_USEC=, UINT64_MAX unset */
         uint64_t watchdog_usec;       /* WATCHDOG_USEC=, UINT64_MAX unset */
+        uint64_t monotonic_usec;      /* MONOTONIC_USEC=, UINT64_MAX unset */
         char *fdname;                 /* FDNAME=, owned, or NULL */
         char **unknown;               /* names of unknown keys, owned strv, or NULL */
 } NotifyMessage;
@@ -82,7 +87,7 @@ typedef struct NotifyMessage {
 #define NOTIFY_MESSAGE_INIT                                                                        \
         {                                                                                          \
                 .fdpoll = -1, .errno_value = -1, .extend_timeout_usec = UINT64_MAX,                \
-                .watchdog_usec = UINT64_MAX,                                                       \
+                .watchdog_usec = UINT64_MAX, .monotonic_usec = UINT64_MAX,                         \
         }
 
 /* Parses the len bytes at buf (not NUL-terminated; buf may be NULL when len is 0).

@@ -17,8 +17,8 @@
 #include <systemd/sd-id128.h>
 
 #include "common/env-util.h"
-#include "common/strv.h"
 #include "common/log.h"
+#include "common/strv.h"
 #include "common/user-util.h"
 #include "common/time-util.h"
 #include "daemon/cgroup.h"
@@ -692,11 +692,12 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         _cleanup_free_ char *procs = NULL;
         char err[SPAWN_ERROR_MAX], notify[sizeof(struct sockaddr_un) + 32], wd[64], inv[64];
         char dyn_uid[16], dyn_gid[16];
-        char *more[5] = {};
+        char *more[8] = {};
         size_t n_more = 0, n_fds = 0;
         OutputStream *stream = NULL;
         _cleanup_close_ int out_file = -1, err_file = -1;
         int out = -1, r, stdout_fd, stderr_fd;
+        bool privileged = cmd->full_privileges || cmd->no_setuid;
 
         r = exec_prepare_run(s, &procs);
         if (r < 0)
@@ -743,7 +744,12 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 return r;
         if (main && (r = service_collect_fds(s, &fds, &names, &n_fds)) < 0)
                 return r;
-        r = exec_expand(cmd->argv, env, &argv);
+        /* ":": the words as written, $VAR and all. */
+        if (cmd->no_env_expand) {
+                argv = strv_copy(cmd->argv);
+                r = argv ? 0 : -ENOMEM;
+        } else
+                r = exec_expand(cmd->argv, env, &argv);
         if (r < 0)
                 return log_error_errno(r, "%s: cannot expand the command line of %s:%u: %m",
                                        s->unit->name, strempty(cmd->origin.file),
@@ -785,9 +791,13 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 .stdin_fd = -1,
                 .stdout_fd = stdout_fd,
                 .stderr_fd = stderr_fd,
-                .user = s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_uid : c->user,
-                .group = s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_gid : c->group,
-                .supplementary_groups = c->supplementary_groups,
+                /* "+" and "!": berthd's own credentials, as systemd's manager has them (with
+                 * DynamicUser=, the user is allocated all the same, and not switched to). */
+                .user = privileged ? NULL :
+                        s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_uid : c->user,
+                .group = privileged ? NULL :
+                         s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_gid : c->group,
+                .supplementary_groups = privileged ? NULL : c->supplementary_groups,
                 /* Without WorkingDirectory=, / (the user's home with --user), as in systemd,
                  * never berthd's own. */
                 .working_directory = c->working_directory ?:
@@ -797,7 +807,8 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 .set_limit_nofile = c->limit_nofile_set,
                 .limit_nofile_soft = c->limit_nofile_soft,
                 .limit_nofile_hard = c->limit_nofile_hard,
-                .no_new_privileges = c->no_new_privileges,
+                /* "+" skips the sandboxing too; "!" only the credentials. */
+                .no_new_privileges = c->no_new_privileges && !cmd->full_privileges,
                 .ignore_sigpipe = c->ignore_sigpipe,
                 .cgroup_procs = procs,
                 .log_name = s->unit->name,

@@ -47,7 +47,7 @@ void service_enter_handover(Service *s) {
         }
         s->main_pid = s->pgid = pid;
         service_set_state(s, SERVICE_HANDOVER);
-        if (c->type == SERVICE_NOTIFY)
+        if (service_type_is_notify(c->type))
                 service_arm(s, SERVICE_TIMER_STATE, c->timeout_start_usec);
         else
                 service_enter_draining(s); /* simple and exec are ready once exec'ed */
@@ -142,9 +142,13 @@ void service_on_old_exit(Service *s) {
                 service_enter_signal(s, s->state, s->result);
                 break;
         case SERVICE_DEAD:
+        case SERVICE_CONDITION:
         case SERVICE_START_PRE:
         case SERVICE_START:
+        case SERVICE_START_POST:
         case SERVICE_RUNNING:
+        case SERVICE_RELOAD:
+        case SERVICE_STOP_POST:
         case SERVICE_HANDOVER_ABORT:
         case SERVICE_STOP:
         case SERVICE_AUTO_RESTART:
@@ -170,9 +174,13 @@ void service_on_failed_exit(Service *s) {
                 service_enter_signal(s, s->state, s->result);
                 break;
         case SERVICE_DEAD:
+        case SERVICE_CONDITION:
         case SERVICE_START_PRE:
         case SERVICE_START:
+        case SERVICE_START_POST:
         case SERVICE_RUNNING:
+        case SERVICE_RELOAD:
+        case SERVICE_STOP_POST:
         case SERVICE_HANDOVER:
         case SERVICE_DRAINING:
         case SERVICE_STOP:

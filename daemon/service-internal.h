@@ -24,12 +24,18 @@ void service_send(Service *s, pid_t pid, int sig);          /* pid < 0: a group 
 /* KillSignal= (or sig) to one process, or its group under KillMode=control-group or for
  * SIGKILL; SIGCONT after anything but SIGKILL. */
 void service_kill_one(Service *s, pid_t pid, pid_t pgid, int sig);
+void service_enter_start_post(Service *s);
 void service_enter_running(Service *s);
 void service_enter_signal(Service *s, ServiceState st, ServiceResult r);
 void service_enter_stop(Service *s, ServiceResult r);
 void service_enter_dead(Service *s, ServiceResult r);
 void service_on_watchdog(Service *s);
 void service_report_restart(Service *s, int error, const char *message);
+void service_report_reload(Service *s, int error, const char *message);
+/* Type=notify-reload and RELOADING=1 (monotonic_usec: its MONOTONIC_USEC=, or USEC_INFINITY;
+ * ready: READY=1 came with it), and READY=1 ending a reload. */
+void service_on_reloading(Service *s, pid_t pid, usec_t monotonic_usec, bool ready);
+void service_on_reload_ready(Service *s, pid_t pid);
 int service_apply_next_unit(Service *s);
 
 /* service-handover.c */

@@ -14,7 +14,7 @@ NotifyAccess service_notify_access(const Service *s) {
         if (c->notify_access_set)
                 return c->notify_access;
         /* A unit that asks for readiness, a watchdog or an fd store means to notify. */
-        return c->type == SERVICE_NOTIFY || c->watchdog_usec > 0 || c->fd_store_max > 0 ?
+        return service_type_is_notify(c->type) || c->watchdog_usec > 0 || c->fd_store_max > 0 ?
                        NOTIFY_ACCESS_MAIN :
                        NOTIFY_ACCESS_NONE;
 }
@@ -48,13 +48,14 @@ bool service_owns_pid(const Service *s, pid_t pid, NotifyRole *ret_role) {
         return true;
 }
 
-/* READY=1 from the main process. */
+/* READY=1 from the process in charge. */
 static void service_on_ready(Service *s, pid_t pid) {
-        if (s->unit->service.type != SERVICE_NOTIFY)
+        service_on_reload_ready(s, pid); /* any type: a reload it announced is over */
+        if (!service_type_is_notify(s->unit->service.type))
                 return;
         if (s->state == SERVICE_START) {
                 log_info("%s: READY=1 from pid %d", service_name(s), (int) pid);
-                service_enter_running(s);
+                service_enter_start_post(s);
         } else if (s->state == SERVICE_HANDOVER) {
                 log_info("%s: READY=1 from pid %d", service_name(s), (int) pid);
                 service_enter_draining(s);
@@ -75,8 +76,9 @@ static void service_on_mainpid(Service *s, pid_t pid, pid_t mainpid) {
 }
 
 static void service_extend_timeout(Service *s, usec_t usec) {
-        if (!IN_SET(s->state, SERVICE_START_PRE, SERVICE_START, SERVICE_HANDOVER, SERVICE_STOP,
-                    SERVICE_STOP_SIGTERM))
+        if (!IN_SET(s->state, SERVICE_CONDITION, SERVICE_START_PRE, SERVICE_START,
+                    SERVICE_START_POST, SERVICE_RELOAD, SERVICE_HANDOVER, SERVICE_STOP,
+                    SERVICE_STOP_SIGTERM, SERVICE_STOP_POST))
                 return;
         /* Only ever later: EXTEND_TIMEOUT_USEC= never shortens the timeout in force. */
         if (s->timer_due[SERVICE_TIMER_STATE] < service_now(s) + usec)
@@ -101,8 +103,10 @@ void service_on_notify(Service *s, NotifyRole role, pid_t pid, const NotifyMessa
                 s->status_errno = m->errno_value;
         if (m->mainpid > 0 && in_charge)
                 service_on_mainpid(s, pid, m->mainpid);
-        if (m->reloading)
-                log_info("%s: reloading (RELOADING=1 from pid %d)", service_name(s), (int) pid);
+        if (m->reloading && in_charge)
+                service_on_reloading(s, pid, m->monotonic_usec == UINT64_MAX ? USEC_INFINITY :
+                                                                                m->monotonic_usec,
+                                     m->ready);
         if (m->stopping)
                 log_info("%s: stopping (STOPPING=1 from pid %d)", service_name(s), (int) pid);
         if (m->ready && in_charge)

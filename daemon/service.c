@@ -14,15 +14,19 @@
 
 DEFINE_STRING_TABLE(service_state, ServiceState,
                     [SERVICE_DEAD] = "dead",
+                    [SERVICE_CONDITION] = "condition",
                     [SERVICE_START_PRE] = "start-pre",
                     [SERVICE_START] = "start",
+                    [SERVICE_START_POST] = "start-post",
                     [SERVICE_RUNNING] = "running",
+                    [SERVICE_RELOAD] = "reload",
                     [SERVICE_HANDOVER] = "handover",
                     [SERVICE_DRAINING] = "draining",
                     [SERVICE_HANDOVER_ABORT] = "handover-abort",
                     [SERVICE_STOP] = "stop",
                     [SERVICE_STOP_SIGTERM] = "stop-sigterm",
                     [SERVICE_STOP_SIGKILL] = "stop-sigkill",
+                    [SERVICE_STOP_POST] = "stop-post",
                     [SERVICE_AUTO_RESTART] = "auto-restart",
                     [SERVICE_BACKOFF] = "backoff",
                     [SERVICE_FAILED] = "failed")
@@ -35,7 +39,8 @@ DEFINE_STRING_TABLE(service_result, ServiceResult,
                     [SERVICE_FAILURE_TIMEOUT] = "timeout",
                     [SERVICE_FAILURE_RESOURCES] = "resources",
                     [SERVICE_FAILURE_PROTOCOL] = "protocol",
-                    [SERVICE_FAILURE_WATCHDOG] = "watchdog")
+                    [SERVICE_FAILURE_WATCHDOG] = "watchdog",
+                    [SERVICE_SKIP_CONDITION] = "exec-condition")
 
 DEFINE_STRING_TABLE(service_intent, ServiceIntent,
                     [SERVICE_INTENT_NONE] = "none",
@@ -69,6 +74,10 @@ void service_send(Service *s, pid_t pid, int sig) {
 
 static void service_spawn_main(Service *s);
 static void service_run_next_control(Service *s);
+static void service_enter_controls(Service *s, ServiceState st);
+static const ExecCommand *service_control_commands(Service *s, ServiceState st, size_t *ret_n,
+                                                   usec_t *ret_timeout);
+static void service_control_done(Service *s, ServiceState st, ServiceResult r);
 
 /* ---- the transition ---- */
 
@@ -79,15 +88,19 @@ static bool service_watch_wanted(const Service *s) {
         case SERVICE_DEAD:
         case SERVICE_FAILED:
                 return s->socket_activated && !s->shutting_down && !s->condition_failed;
+        case SERVICE_CONDITION:
         case SERVICE_START_PRE:
         case SERVICE_START:
+        case SERVICE_START_POST:
         case SERVICE_RUNNING:
+        case SERVICE_RELOAD:
         case SERVICE_HANDOVER:
         case SERVICE_DRAINING:
         case SERVICE_HANDOVER_ABORT:
         case SERVICE_STOP:
         case SERVICE_STOP_SIGTERM:
         case SERVICE_STOP_SIGKILL:
+        case SERVICE_STOP_POST:
         case SERVICE_AUTO_RESTART:
         case SERVICE_BACKOFF:
                 return false;
@@ -100,7 +113,8 @@ static bool service_watch_wanted(const Service *s) {
 
 /* States in which a ready main process serves, and so owes WATCHDOG=1. */
 bool service_state_serves(ServiceState st) {
-        return IN_SET(st, SERVICE_RUNNING, SERVICE_DRAINING, SERVICE_HANDOVER_ABORT);
+        return IN_SET(st, SERVICE_RUNNING, SERVICE_RELOAD, SERVICE_DRAINING,
+                      SERVICE_HANDOVER_ABORT);
 }
 
 void service_arm_watchdog(Service *s) {
@@ -132,6 +146,13 @@ void service_set_state(Service *s, ServiceState st) {
                 else
                         log_info("%s: %s -> %s", service_name(s), from, to);
         }
+        /* A reload ends with the service: whoever waits for it learns it failed. */
+        if (s->reload_waiter.done && !service_state_serves(st)) {
+                char msg[128];
+                snprintf(msg, sizeof msg, "%s stopped before its reload completed (%s)",
+                         service_name(s), service_state_to_string(st));
+                service_report_reload(s, -EIO, msg);
+        }
         if (s->ctx.on_state)
                 s->ctx.on_state(s, s->ctx.userdata);
 }
@@ -148,21 +169,36 @@ bool service_is_inactive(const Service *s) {
         return !service_is_active(s) && IN_SET(s->state, SERVICE_DEAD, SERVICE_FAILED);
 }
 
-void service_report_restart(Service *s, int error, const char *message) {
-        ServiceRestartDone cb = s->restart_done;
+static void waiter_report(Service *s, ServiceWaiter *w, int error, const char *message) {
+        ServiceWaiter x = *w;
 
-        if (!cb)
+        if (!x.done)
                 return;
-        s->restart_done = NULL;
-        cb(s, error, message, s->restart_done_userdata);
+        *w = (ServiceWaiter) {};
+        x.done(s, error, message, x.userdata);
+}
+
+static int waiter_set(ServiceWaiter *w, ServiceRestartDone done, void *userdata) {
+        if (w->done && done)
+                return -EBUSY;
+        *w = (ServiceWaiter) { done, userdata };
+        return 0;
+}
+
+void service_report_restart(Service *s, int error, const char *message) {
+        waiter_report(s, &s->restart_waiter, error, message);
+}
+
+void service_report_reload(Service *s, int error, const char *message) {
+        waiter_report(s, &s->reload_waiter, error, message);
 }
 
 int service_set_restart_done(Service *s, ServiceRestartDone done, void *userdata) {
-        if (s->restart_done && done)
-                return -EBUSY;
-        s->restart_done = done;
-        s->restart_done_userdata = userdata;
-        return 0;
+        return waiter_set(&s->restart_waiter, done, userdata);
+}
+
+int service_set_reload_done(Service *s, ServiceRestartDone done, void *userdata) {
+        return waiter_set(&s->reload_waiter, done, userdata);
 }
 
 /* ---- start ---- */
@@ -222,14 +258,35 @@ static void service_enter_start(Service *s, bool limited) {
         s->invocation_id[0] = 0; /* a new run: its processes get a new INVOCATION_ID= */
         s->active_since = now;
         s->since_realtime = s->ctx.ops->now(s, CLOCK_REALTIME);
-        s->control_index = 0;
         s->exec_index = 0;
-        if (s->unit->service.n_exec_start_pre > 0) {
-                service_set_state(s, SERVICE_START_PRE);
-                service_run_next_control(s);
+        s->pgid = 0;
+        s->main_exited = false;
+        s->stop_post_ran = false;
+        service_enter_controls(s, s->unit->service.n_exec_condition > 0 ? SERVICE_CONDITION :
+                                                                         SERVICE_START_PRE);
+}
+
+/* Runs the control commands of state st (CONDITION, START_PRE, START_POST, STOP or
+ * STOP_POST) in that state; with none, goes straight on to what follows them. */
+static void service_enter_controls(Service *s, ServiceState st) {
+        size_t n;
+        usec_t timeout;
+
+        (void) service_control_commands(s, st, &n, &timeout);
+        s->control_index = 0;
+        if (n == 0) {
+                service_control_done(s, st, SERVICE_SUCCESS);
                 return;
         }
-        service_spawn_main(s);
+        service_set_state(s, st);
+        service_run_next_control(s);
+}
+
+/* The main process started (exec'ed, READY=1, forked, its bus name, or a oneshot done):
+ * ExecStartPost=, then running. Until ExecStartPost= succeeded it has not started. */
+void service_enter_start_post(Service *s) {
+        service_disarm(s);
+        service_enter_controls(s, SERVICE_START_POST);
 }
 
 /* The main process is ready. */
@@ -264,20 +321,20 @@ static void service_spawn_main(Service *s) {
         pid_t pid;
 
         if (s->exec_index >= c->n_exec_start) {
-                service_enter_dead(s, SERVICE_SUCCESS);
+                service_enter_start_post(s); /* a oneshot ran them all */
                 return;
         }
         s->watchdog_usec = c->watchdog_usec;
         if (s->ctx.ops->spawn(s, &c->exec_start[s->exec_index], true, NULL, &pid) < 0) {
-                service_enter_dead(s, SERVICE_FAILURE_RESOURCES);
+                service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_RESOURCES);
                 return;
         }
         s->main_pid = s->pgid = pid;
         if (c->type == SERVICE_DBUS && !service_watch_bus_name(s)) {
-                service_enter_running(s);
+                service_enter_start_post(s);
                 return;
         }
-        if (c->type == SERVICE_ONESHOT || c->type == SERVICE_NOTIFY ||
+        if (c->type == SERVICE_ONESHOT || service_type_is_notify(c->type) ||
             c->type == SERVICE_FORKING || c->type == SERVICE_DBUS) {
                 /* oneshot: until it exits; notify: until READY=1; forking: until the first
                  * process exits, having left its daemon. */
@@ -285,58 +342,171 @@ static void service_spawn_main(Service *s) {
                 service_arm(s, SERVICE_TIMER_STATE, c->timeout_start_usec);
         } else
                 /* simple and exec: spawn returns once execve() succeeded. */
-                service_enter_running(s);
+                service_enter_start_post(s);
 }
 
 /* ---- control processes ---- */
 
-/* Runs the next ExecStartPre= (in START_PRE) or ExecStop= (in STOP), or moves on. */
-static void service_run_next_control(Service *s) {
-        const ServiceConfig *c = &s->unit->service;
-        bool pre = s->state == SERVICE_START_PRE;
-        const ExecCommand *cmds = pre ? c->exec_start_pre : c->exec_stop;
-        size_t n = pre ? c->n_exec_start_pre : c->n_exec_stop;
-        char mainpid[32], *extra[] = { mainpid, NULL };
-        pid_t pid;
+/* The control commands each state runs: where its list and their number are in
+ * ServiceConfig (count 0: none), and whether TimeoutStopSec= bounds each (else
+ * TimeoutStartSec=). */
+static const struct {
+        size_t list, count;
+        bool stop;
+} control_lists[_SERVICE_STATE_MAX] = {
+        [SERVICE_CONDITION] = { offsetof(ServiceConfig, exec_condition),
+                                offsetof(ServiceConfig, n_exec_condition), false },
+        [SERVICE_START_PRE] = { offsetof(ServiceConfig, exec_start_pre),
+                                offsetof(ServiceConfig, n_exec_start_pre), false },
+        [SERVICE_START_POST] = { offsetof(ServiceConfig, exec_start_post),
+                                 offsetof(ServiceConfig, n_exec_start_post), false },
+        [SERVICE_STOP] = { offsetof(ServiceConfig, exec_stop),
+                           offsetof(ServiceConfig, n_exec_stop), true },
+        [SERVICE_STOP_POST] = { offsetof(ServiceConfig, exec_stop_post),
+                                offsetof(ServiceConfig, n_exec_stop_post), true },
+};
 
-        for (;;) {
-                if (s->control_index >= n) {
-                        s->control_pid = 0;
-                        if (pre)
-                                service_spawn_main(s);
-                        else
-                                service_enter_signal(s, SERVICE_STOP_SIGTERM, s->result);
+/* The control commands of state st, how many, and the timeout of each. */
+static const ExecCommand *service_control_commands(Service *s, ServiceState st, size_t *ret_n,
+                                                   usec_t *ret_timeout) {
+        const ServiceConfig *c = &s->unit->service;
+        const uint8_t *base = (const uint8_t *) c;
+
+        *ret_timeout = control_lists[st].stop ? c->timeout_stop_usec : c->timeout_start_usec;
+        if (control_lists[st].count == 0) {
+                *ret_n = 0;
+                return NULL;
+        }
+        *ret_n = *(const size_t *) (base + control_lists[st].count);
+        return *(ExecCommand *const *) (base + control_lists[st].list);
+}
+
+/* The control commands of state st are done, with r (a failure stops the list, unless "-"):
+ * what follows them. */
+static void service_control_done(Service *s, ServiceState st, ServiceResult r) {
+        s->control_pid = 0;
+        switch (st) {
+        case SERVICE_CONDITION:
+                if (r == SERVICE_SUCCESS) {
+                        service_enter_controls(s, SERVICE_START_PRE);
                         return;
                 }
-                snprintf(mainpid, sizeof mainpid, "MAINPID=%d", (int) s->main_pid);
+                /* As Condition*=: its sockets are not watched until an operator's start, or
+                 * a client would run the check again and again. */
+                if (r == SERVICE_SKIP_CONDITION)
+                        s->condition_failed = true;
+                service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
+                return;
+        case SERVICE_START_PRE:
+                if (r == SERVICE_SUCCESS)
+                        service_spawn_main(s);
+                else
+                        service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
+                return;
+        case SERVICE_START_POST:
+                if (r != SERVICE_SUCCESS)
+                        service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
+                else if (s->unit->service.type == SERVICE_ONESHOT)
+                        service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_SUCCESS);
+                else
+                        service_enter_running(s);
+                return;
+        case SERVICE_STOP:
+        case SERVICE_STOP_POST: /* stop_post_ran: this ends the run */
+                service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
+                return;
+        case SERVICE_DEAD:
+        case SERVICE_START:
+        case SERVICE_RUNNING:
+        case SERVICE_RELOAD:
+        case SERVICE_HANDOVER:
+        case SERVICE_DRAINING:
+        case SERVICE_HANDOVER_ABORT:
+        case SERVICE_STOP_SIGTERM:
+        case SERVICE_STOP_SIGKILL:
+        case SERVICE_AUTO_RESTART:
+        case SERVICE_BACKOFF:
+        case SERVICE_FAILED:
+        case _SERVICE_STATE_MAX:
+        case _SERVICE_STATE_INVALID:
+                break;
+        }
+}
+
+/* What a control command gets on top of the service's environment, as systemd's
+ * service_spawn() sets it: $MAINPID while there is a main process; in ExecStopPost=,
+ * $SERVICE_RESULT, and $EXIT_CODE and $EXIT_STATUS of the main process when it exited. */
+typedef struct ControlEnv {
+        char vars[4][64];
+        char *list[5]; /* NULL-terminated, into vars */
+} ControlEnv;
+
+static char *const *service_control_env(Service *s, ControlEnv *e) {
+        size_t n = 0;
+
+        if (s->main_pid > 0)
+                snprintf(e->vars[n++], sizeof e->vars[0], "MAINPID=%d", (int) s->main_pid);
+        if (s->state == SERVICE_STOP_POST) {
+                snprintf(e->vars[n++], sizeof e->vars[0], "SERVICE_RESULT=%s",
+                         service_result_to_string(s->result));
+                if (s->main_exited && s->last_exit_code == CLD_EXITED) {
+                        snprintf(e->vars[n++], sizeof e->vars[0], "EXIT_CODE=exited");
+                        snprintf(e->vars[n++], sizeof e->vars[0], "EXIT_STATUS=%d",
+                                 s->last_exit_status);
+                } else if (s->main_exited) {
+                        snprintf(e->vars[n++], sizeof e->vars[0], "EXIT_CODE=%s",
+                                 s->last_exit_code == CLD_DUMPED ? "dumped" : "killed");
+                        snprintf(e->vars[n++], sizeof e->vars[0], "EXIT_STATUS=%s",
+                                 sigabbrev_np(s->last_exit_status) ?: "?");
+                }
+        }
+        for (size_t i = 0; i < n; i++)
+                e->list[i] = e->vars[i];
+        e->list[n] = NULL;
+        return n > 0 ? e->list : NULL;
+}
+
+/* Runs the next control command of the current state, or moves on. */
+static void service_run_next_control(Service *s) {
+        const ExecCommand *cmds;
+        ControlEnv env;
+        usec_t timeout;
+        size_t n;
+        pid_t pid;
+
+        cmds = service_control_commands(s, s->state, &n, &timeout);
+        for (;;) {
+                if (s->control_index >= n) {
+                        service_control_done(s, s->state, SERVICE_SUCCESS);
+                        return;
+                }
                 if (s->ctx.ops->spawn(s, &cmds[s->control_index], false,
-                                      s->main_pid > 0 ? extra : NULL, &pid) >= 0)
+                                      service_control_env(s, &env), &pid) >= 0)
                         break;
                 if (!cmds[s->control_index].ignore_failure) {
-                        if (pre)
-                                service_enter_dead(s, SERVICE_FAILURE_RESOURCES);
-                        else
-                                service_enter_signal(s, SERVICE_STOP_SIGTERM,
-                                                     SERVICE_FAILURE_RESOURCES);
+                        service_control_done(s, s->state, SERVICE_FAILURE_RESOURCES);
                         return;
                 }
                 s->control_index++;
         }
         s->control_pid = pid;
-        service_arm(s, SERVICE_TIMER_STATE, pre ? c->timeout_start_usec : c->timeout_stop_usec);
+        service_arm(s, SERVICE_TIMER_STATE, timeout);
 }
 
 static int service_spawn_reload(Service *s) {
         const ServiceConfig *c = &s->unit->service;
-        char mainpid[32], *extra[] = { mainpid, NULL };
+        ControlEnv env;
         pid_t pid;
         int r;
 
-        snprintf(mainpid, sizeof mainpid, "MAINPID=%d", (int) s->main_pid);
-        r = s->ctx.ops->spawn(s, &c->exec_reload[s->reload_index], false, extra, &pid);
+        r = s->ctx.ops->spawn(s, &c->exec_reload[s->reload_index], false,
+                              service_control_env(s, &env), &pid);
         if (r < 0)
                 return r;
         s->control_pid = pid;
+        /* Each within TimeoutStartSec=; in the handover states the timer is theirs. */
+        if (s->state == SERVICE_RUNNING)
+                service_arm(s, SERVICE_TIMER_STATE, c->timeout_start_usec);
         return 0;
 }
 
@@ -379,6 +549,13 @@ void service_enter_signal(Service *s, ServiceState st, ServiceResult r) {
                         service_send(s, -s->pgid, SIGKILL);
                 if (IN_SET(c->kill_mode, KILL_CONTROL_GROUP, KILL_MIXED))
                         s->ctx.ops->kill_all(s, SIGKILL);
+                /* ExecStopPost= once per run, after a stop or a failure alike; then what it
+                 * left is killed too, on the way here again. */
+                if (!s->stop_post_ran && c->n_exec_stop_post > 0) {
+                        s->stop_post_ran = true;
+                        service_enter_controls(s, SERVICE_STOP_POST);
+                        return;
+                }
                 service_enter_dead(s, s->result);
                 return;
         }
@@ -393,9 +570,7 @@ void service_enter_stop(Service *s, ServiceResult r) {
         if (s->result == SERVICE_SUCCESS)
                 s->result = r;
         if (c->n_exec_stop > 0 && s->main_pid > 0) {
-                s->control_index = 0;
-                service_set_state(s, SERVICE_STOP);
-                service_run_next_control(s);
+                service_enter_controls(s, SERVICE_STOP);
                 return;
         }
         service_enter_signal(s, SERVICE_STOP_SIGTERM, s->result);
@@ -413,11 +588,15 @@ static int service_stop_now(Service *s) {
                 service_disarm(s);
                 service_set_state(s, SERVICE_DEAD);
                 return 0;
+        case SERVICE_CONDITION:
         case SERVICE_START_PRE:
+        case SERVICE_START_POST:
+                /* As systemd: a start in progress is killed, without ExecStop=. */
                 service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_SUCCESS);
                 return 0;
         case SERVICE_START:
         case SERVICE_RUNNING:
+        case SERVICE_RELOAD:
         case SERVICE_HANDOVER:
         case SERVICE_DRAINING:
         case SERVICE_HANDOVER_ABORT:
@@ -426,6 +605,7 @@ static int service_stop_now(Service *s) {
         case SERVICE_STOP:
         case SERVICE_STOP_SIGTERM:
         case SERVICE_STOP_SIGKILL:
+        case SERVICE_STOP_POST:
                 return 0;
         case _SERVICE_STATE_MAX:
         case _SERVICE_STATE_INVALID:
@@ -478,9 +658,12 @@ int service_start(Service *s) {
                 service_disarm(s);
                 service_enter_start(s, false);
                 return 0;
+        case SERVICE_CONDITION:
         case SERVICE_START_PRE:
         case SERVICE_START:
+        case SERVICE_START_POST:
         case SERVICE_RUNNING:
+        case SERVICE_RELOAD:
         case SERVICE_HANDOVER:
         case SERVICE_DRAINING:
         case SERVICE_HANDOVER_ABORT:
@@ -488,6 +671,7 @@ int service_start(Service *s) {
         case SERVICE_STOP:
         case SERVICE_STOP_SIGTERM:
         case SERVICE_STOP_SIGKILL:
+        case SERVICE_STOP_POST:
                 return -EBUSY;
         case _SERVICE_STATE_MAX:
         case _SERVICE_STATE_INVALID:
@@ -503,6 +687,7 @@ int service_restart(Service *s) {
 
         switch (s->state) {
         case SERVICE_RUNNING:
+        case SERVICE_RELOAD: /* the reload is cut short: its caller is told it failed */
                 if (overlap && s->main_pid > 0) {
                         service_enter_handover(s);
                         return 0;
@@ -520,11 +705,14 @@ int service_restart(Service *s) {
                         return 0;
                 }
                 break;
+        case SERVICE_CONDITION:
         case SERVICE_START_PRE:
         case SERVICE_START:
+        case SERVICE_START_POST:
         case SERVICE_STOP:
         case SERVICE_STOP_SIGTERM:
         case SERVICE_STOP_SIGKILL:
+        case SERVICE_STOP_POST:
                 break;
         case SERVICE_DEAD:
         case SERVICE_FAILED:
@@ -540,40 +728,128 @@ int service_restart(Service *s) {
         return service_stop_now(s);
 }
 
+/* Type=notify-reload: ReloadSignal= to the main process, then RELOADING=1 (stamped after
+ * reload_begin_usec) and READY=1 within TimeoutStartSec=, as systemd 253 times it. */
+static void service_enter_reload_signal(Service *s) {
+        const ServiceConfig *c = &s->unit->service;
+
+        log_info("%s: reloading with SIG%s to pid %d, waiting for RELOADING=1 and READY=1",
+                 service_name(s), sigabbrev_np(c->reload_signal) ?: "?", (int) s->main_pid);
+        s->reload_notified = false;
+        s->ctx.ops->kill(s, s->main_pid, c->reload_signal);
+        service_set_state(s, SERVICE_RELOAD);
+        service_arm(s, SERVICE_TIMER_STATE, c->timeout_start_usec);
+}
+
+/* The reload is over: back to running, and its caller told. */
+static void service_reload_finish(Service *s, int error, const char *message) {
+        if (s->state == SERVICE_RELOAD) {
+                service_disarm(s);
+                service_set_state(s, SERVICE_RUNNING);
+        }
+        service_report_reload(s, error, message);
+}
+
 int service_reload(Service *s, char *err, size_t errlen) {
         const ServiceConfig *c = &s->unit->service;
+        int r;
 
         if (!service_state_serves(s->state) || s->main_pid <= 0) {
                 snprintf(err, errlen, "%s is not running (%s)", service_name(s),
                          service_state_to_string(s->state));
                 return -ENOTCONN;
         }
+        if (s->state == SERVICE_RELOAD) {
+                snprintf(err, errlen, "%s: a reload is in progress", service_name(s));
+                return -EBUSY;
+        }
         if (s->control_pid > 0) {
                 snprintf(err, errlen, "%s: a control process (pid %d) is still running",
                          service_name(s), (int) s->control_pid);
                 return -EBUSY;
         }
+        if (c->type == SERVICE_NOTIFY_RELOAD && s->state != SERVICE_RUNNING) {
+                snprintf(err, errlen, "%s: a handover is in progress (%s)", service_name(s),
+                         service_state_to_string(s->state));
+                return -EBUSY;
+        }
+        /* Before ExecReload=, as systemd: RELOADING=1 must come from a reload begun since. */
+        s->reload_begin_usec = service_now(s);
         if (c->n_exec_reload > 0) {
                 s->reload_index = 0;
                 log_info("%s: reloading with ExecReload=", service_name(s));
-                int r = service_spawn_reload(s);
+                r = service_spawn_reload(s);
                 if (r < 0)
                         snprintf(err, errlen, "%s: ExecReload= could not be started",
                                  service_name(s));
                 return r;
         }
+        if (c->type == SERVICE_NOTIFY_RELOAD) {
+                service_enter_reload_signal(s);
+                return 0;
+        }
         log_info("%s: reloading with SIG%s to pid %d", service_name(s),
                  sigabbrev_np(c->reload_signal) ?: "?", (int) s->main_pid);
         s->ctx.ops->kill(s, s->main_pid, c->reload_signal);
+        service_report_reload(s, 0, NULL);
         return 0;
+}
+
+/* RELOADING=1 from the process in charge: in RELOAD, the answer to our signal when it is
+ * stamped after the reload began; while running, a reload of its own, until READY=1. */
+void service_on_reloading(Service *s, pid_t pid, usec_t monotonic_usec, bool ready) {
+        if (s->state == SERVICE_RELOAD && !s->reload_notified &&
+            monotonic_usec != USEC_INFINITY && monotonic_usec >= s->reload_begin_usec) {
+                log_info("%s: reloading (RELOADING=1 from pid %d)", service_name(s), (int) pid);
+                s->reload_notified = true;
+                return;
+        }
+        if (s->state == SERVICE_RELOAD && !s->reload_notified) {
+                log_warning("%s: RELOADING=1 from pid %d without a MONOTONIC_USEC= since the "
+                            "reload began, ignoring", service_name(s), (int) pid);
+                return;
+        }
+        log_info("%s: reloading (RELOADING=1 from pid %d)", service_name(s), (int) pid);
+        if (s->state == SERVICE_RUNNING && !ready) {
+                s->reload_notified = true;
+                service_set_state(s, SERVICE_RELOAD);
+                service_arm(s, SERVICE_TIMER_STATE, s->unit->service.timeout_start_usec);
+        }
+}
+
+/* READY=1 from the process in charge, in RELOAD: the reload is done, if it said RELOADING=1. */
+void service_on_reload_ready(Service *s, pid_t pid) {
+        if (s->state != SERVICE_RELOAD || !s->reload_notified)
+                return;
+        log_info("%s: reloaded (READY=1 from pid %d)", service_name(s), (int) pid);
+        service_reload_finish(s, 0, NULL);
 }
 
 /* ---- the end of a run: dead, failed, or a restart ---- */
 
 static bool service_should_restart(Service *s, ServiceResult r) {
-        if (s->intent != SERVICE_INTENT_NONE || s->shutting_down)
+        const ServiceConfig *c = &s->unit->service;
+
+        if (s->intent != SERVICE_INTENT_NONE || s->shutting_down || r == SERVICE_SKIP_CONDITION)
                 return false;
-        switch (s->unit->service.restart) {
+        /* As systemd's service_shall_restart(): the main process's exit decides first,
+         * whatever Restart= says. RestartForceExitStatus= still counts toward the start
+         * limit, as every automatic start does. */
+        if (s->main_exited &&
+            exit_status_set_test(&c->restart_prevent_status, s->last_exit_code,
+                                 s->last_exit_status)) {
+                log_info("%s: not restarted: its exit is in RestartPreventExitStatus=",
+                         service_name(s));
+                return false;
+        }
+        if (s->main_exited &&
+            exit_status_set_test(&c->restart_force_status, s->last_exit_code,
+                                 s->last_exit_status)) {
+                log_info("%s: restarted whatever Restart= says: its exit is in "
+                         "RestartForceExitStatus=", service_name(s));
+                return true;
+        }
+        switch (c->restart) {
         case SERVICE_RESTART_NO:
                 return false;
         case SERVICE_RESTART_ON_SUCCESS:
@@ -629,7 +905,9 @@ void service_enter_dead(Service *s, ServiceResult r) {
         }
         service_disarm(s);
         service_run_over(s, false);
-        if (s->restart_done) {
+        if (s->result == SERVICE_SKIP_CONDITION)
+                service_report_restart(s, 0, NULL); /* done, as systemd's job is */
+        if (s->restart_waiter.done) {
                 char msg[128];
                 snprintf(msg, sizeof msg, "%s did not start: %s", service_name(s),
                          service_result_to_string(s->result));
@@ -638,22 +916,38 @@ void service_enter_dead(Service *s, ServiceResult r) {
         /* An explicit stop releases the fd store; restarts and crashes keep it. */
         if (stopped && !s->shutting_down)
                 service_release_fd_store(s);
-        service_set_state(s, s->result == SERVICE_SUCCESS || s->intent != SERVICE_INTENT_NONE ?
+        service_set_state(s, IN_SET(s->result, SERVICE_SUCCESS, SERVICE_SKIP_CONDITION) ||
+                                             s->intent != SERVICE_INTENT_NONE ?
                                      SERVICE_DEAD :
                                      SERVICE_FAILED);
 }
 
 /* ---- processes exiting, by role ---- */
 
-static ServiceResult result_of(const siginfo_t *si) {
+bool service_exit_is_clean(const Service *s, int code, int status) {
+        const ServiceConfig *c = &s->unit->service;
+
+        switch (code) {
+        case CLD_EXITED:
+                return status == 0 || exit_status_set_test(&c->success_status, code, status);
+        case CLD_KILLED:
+                /* A daemon without handlers for them dies of these when asked to stop; a
+                 * oneshot command killed by them did not finish (systemd's EXIT_CLEAN_DAEMON
+                 * and EXIT_CLEAN_COMMAND). */
+                return (c->type != SERVICE_ONESHOT &&
+                        IN_SET(status, SIGHUP, SIGINT, SIGTERM, SIGPIPE)) ||
+                       exit_status_set_test(&c->success_status, code, status);
+        default:
+                return false; /* a core dump never is */
+        }
+}
+
+static ServiceResult result_of(const Service *s, const siginfo_t *si) {
+        if (service_exit_is_clean(s, si->si_code, si->si_status))
+                return SERVICE_SUCCESS;
         switch (si->si_code) {
         case CLD_EXITED:
-                return si->si_status == 0 ? SERVICE_SUCCESS : SERVICE_FAILURE_EXIT_CODE;
-        case CLD_KILLED:
-                /* systemd's clean signals: a service stopped with them exited cleanly. */
-                if (IN_SET(si->si_status, SIGHUP, SIGINT, SIGTERM, SIGPIPE))
-                        return SERVICE_SUCCESS;
-                return SERVICE_FAILURE_SIGNAL;
+                return SERVICE_FAILURE_EXIT_CODE;
         case CLD_DUMPED:
                 return SERVICE_FAILURE_CORE_DUMP;
         default:
@@ -715,10 +1009,12 @@ static void service_on_main_exit(Service *s, ServiceResult r) {
         case SERVICE_HANDOVER:
                 service_handover_failed(s, "the new process exited before READY=1");
                 break;
+        case SERVICE_START_POST:
         case SERVICE_RUNNING:
+        case SERVICE_RELOAD:
         case SERVICE_DRAINING:
         case SERVICE_HANDOVER_ABORT:
-                /* Stray members of its group, and any other process, go with it. */
+                /* Stray members of its group, a hook, and any other process go with it. */
                 service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
                 break;
         case SERVICE_STOP:
@@ -730,7 +1026,9 @@ static void service_on_main_exit(Service *s, ServiceResult r) {
                 service_enter_signal(s, s->state, s->result);
                 break;
         case SERVICE_DEAD:
+        case SERVICE_CONDITION:
         case SERVICE_START_PRE:
+        case SERVICE_STOP_POST:
         case SERVICE_AUTO_RESTART:
         case SERVICE_BACKOFF:
         case SERVICE_FAILED:
@@ -740,15 +1038,55 @@ static void service_on_main_exit(Service *s, ServiceResult r) {
         }
 }
 
-static void service_on_control_exit(Service *s, ServiceResult r) {
+/* ExecReload= number reload_index exited with r. */
+static void service_on_reload_exit(Service *s, ServiceResult r) {
         const ServiceConfig *c = &s->unit->service;
+        char msg[128];
+
+        if (s->state == SERVICE_RUNNING)
+                service_arm(s, SERVICE_TIMER_STATE, USEC_INFINITY);
+        if (r == SERVICE_SUCCESS && s->reload_index + 1 < c->n_exec_reload) {
+                s->reload_index++;
+                if (service_spawn_reload(s) >= 0)
+                        return;
+                r = SERVICE_FAILURE_RESOURCES;
+        }
+        if (r == SERVICE_SUCCESS && c->type == SERVICE_NOTIFY_RELOAD &&
+            s->state == SERVICE_RUNNING && s->main_pid > 0) {
+                service_enter_reload_signal(s);
+                return;
+        }
+        snprintf(msg, sizeof msg, "%s: ExecReload= failed (%s)", service_name(s),
+                 service_result_to_string(r));
+        service_report_reload(s, r == SERVICE_SUCCESS ? 0 : -EIO,
+                              r == SERVICE_SUCCESS ? NULL : msg);
+}
+
+static void service_on_control_exit(Service *s, ServiceResult r, const siginfo_t *si) {
+        const ExecCommand *cmds;
+        usec_t timeout;
+        size_t n;
 
         s->control_pid = 0;
         switch (s->state) {
+        case SERVICE_CONDITION:
         case SERVICE_START_PRE:
-                if (r != SERVICE_SUCCESS &&
-                    !c->exec_start_pre[s->control_index].ignore_failure) {
-                        service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
+        case SERVICE_START_POST:
+        case SERVICE_STOP_POST:
+                cmds = service_control_commands(s, s->state, &n, &timeout);
+                if (s->control_index < n && cmds[s->control_index].ignore_failure)
+                        r = SERVICE_SUCCESS;
+                /* ExecCondition= exiting 1..254 skips the start; 255 and signals fail it. */
+                if (s->state == SERVICE_CONDITION && r == SERVICE_FAILURE_EXIT_CODE &&
+                    si->si_status < 255) {
+                        log_info("%s: skipped, not started: ExecCondition= exited with status "
+                                 "%d%s", service_name(s), si->si_status,
+                                 s->socket_activated ? "; its sockets stay bound, and clients "
+                                 "wait until `berthctl start` finds it met" : "");
+                        r = SERVICE_SKIP_CONDITION;
+                }
+                if (r != SERVICE_SUCCESS) {
+                        service_control_done(s, s->state, r);
                         break;
                 }
                 s->control_index++;
@@ -765,14 +1103,11 @@ static void service_on_control_exit(Service *s, ServiceResult r) {
         case SERVICE_RUNNING:
         case SERVICE_DRAINING:
         case SERVICE_HANDOVER_ABORT:
-                /* ExecReload= finished; the next one may run. */
-                if (s->reload_index + 1 < c->n_exec_reload && r == SERVICE_SUCCESS) {
-                        s->reload_index++;
-                        (void) service_spawn_reload(s);
-                }
+                service_on_reload_exit(s, r);
                 break;
         case SERVICE_DEAD:
         case SERVICE_START:
+        case SERVICE_RELOAD:
         case SERVICE_HANDOVER:
         case SERVICE_AUTO_RESTART:
         case SERVICE_BACKOFF:
@@ -784,16 +1119,23 @@ static void service_on_control_exit(Service *s, ServiceResult r) {
 }
 
 bool service_on_child(Service *s, const siginfo_t *si) {
-        ServiceResult r = result_of(si);
+        ServiceResult r = result_of(s, si);
         pid_t pid = si->si_pid;
 
         if (pid <= 0)
                 return false;
         if (pid == s->main_pid) {
+                const ServiceConfig *c = &s->unit->service;
+
                 log_exit(s, "main", si);
+                /* "-": its failure is ignored (for forking, the prefix of the first process
+                 * holds for the daemon it left, as in systemd). */
+                if (c->exec_start[MIN(s->exec_index, c->n_exec_start - 1)].ignore_failure)
+                        r = SERVICE_SUCCESS;
                 s->main_pid = 0;
                 s->last_exit_code = si->si_code;
                 s->last_exit_status = si->si_status;
+                s->main_exited = true;
                 service_on_main_exit(s, r);
         } else if (pid == s->old_main_pid) {
                 log_exit(s, "replaced", si);
@@ -803,7 +1145,7 @@ bool service_on_child(Service *s, const siginfo_t *si) {
                 service_on_failed_exit(s);
         } else if (pid == s->control_pid) {
                 log_exit(s, "control", si);
-                service_on_control_exit(s, r);
+                service_on_control_exit(s, r, si);
         } else
                 return false;
         if (s->ctx.on_state)
@@ -833,14 +1175,25 @@ void service_on_timer(Service *s, ServiceTimer t) {
                 return;
         }
         switch (s->state) {
+        case SERVICE_CONDITION:
         case SERVICE_START_PRE:
         case SERVICE_START:
-                log_warning("%s: start timed out after TimeoutStartSec=, stopping",
-                            service_name(s));
+        case SERVICE_START_POST:
+                log_warning("%s: start timed out after TimeoutStartSec= (%s), stopping",
+                            service_name(s), service_state_to_string(s->state));
                 service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_TIMEOUT);
                 break;
+        case SERVICE_RELOAD: {
+                char msg[160];
+                /* As systemd: the reload failed, the service serves on. */
+                snprintf(msg, sizeof msg, "%s: no %s within TimeoutStartSec= of the reload",
+                         service_name(s), s->reload_notified ? "READY=1" : "RELOADING=1");
+                log_warning("%s, it runs on", msg);
+                service_reload_finish(s, -ETIMEDOUT, msg);
+                break;
+        }
         case SERVICE_HANDOVER:
-                if (c->type == SERVICE_NOTIFY)
+                if (service_type_is_notify(c->type))
                         service_enter_handover_abort(s, "the new process was not ready within "
                                                         "TimeoutStartSec=");
                 else
@@ -875,6 +1228,11 @@ void service_on_timer(Service *s, ServiceTimer t) {
                           service_name(s));
                 service_enter_dead(s, SERVICE_FAILURE_TIMEOUT);
                 break;
+        case SERVICE_STOP_POST:
+                log_warning("%s: ExecStopPost= timed out after TimeoutStopSec=, sending SIGKILL",
+                            service_name(s));
+                service_enter_signal(s, SERVICE_STOP_SIGKILL, SERVICE_FAILURE_TIMEOUT);
+                break;
         case SERVICE_AUTO_RESTART:
                 s->n_restarts++;
                 log_info("%s: restarting (restart %u, Restart=%s)", service_name(s), s->n_restarts,
@@ -888,8 +1246,19 @@ void service_on_timer(Service *s, ServiceTimer t) {
                 s->active_since = 0;
                 service_enter_start(s, true);
                 break;
-        case SERVICE_DEAD:
         case SERVICE_RUNNING:
+                /* ExecReload= took longer than TimeoutStartSec=, as systemd times it: it is
+                 * killed and the reload fails; the service runs on. */
+                if (s->control_pid > 0) {
+                        char msg[160];
+                        snprintf(msg, sizeof msg, "%s: ExecReload= (pid %d) timed out after "
+                                 "TimeoutStartSec=", service_name(s), (int) s->control_pid);
+                        log_warning("%s; killing it, the service runs on", msg);
+                        service_send(s, -s->control_pid, SIGKILL);
+                        service_report_reload(s, -ETIMEDOUT, msg);
+                }
+                break;
+        case SERVICE_DEAD:
         case SERVICE_FAILED:
         case _SERVICE_STATE_MAX:
         case _SERVICE_STATE_INVALID:
@@ -989,6 +1358,7 @@ Service *service_free(Service *s) {
         if (!s)
                 return NULL;
         service_report_restart(s, -ECANCELED, "the service was removed");
+        service_report_reload(s, -ECANCELED, "the service was removed");
         free(s->listeners);
         service_release_fd_store(s);
         if (s->ctx.ops->done)

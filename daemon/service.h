@@ -26,10 +26,14 @@ typedef struct Service Service;
 
 typedef enum ServiceState {
         SERVICE_DEAD,           /* not running; its sockets are watched if it has any */
+        SERVICE_CONDITION,      /* ExecCondition= running */
         SERVICE_START_PRE,      /* ExecStartPre= running */
         SERVICE_START,          /* the main process starts: until READY=1 (notify) or exit
                                  * (oneshot) */
+        SERVICE_START_POST,     /* ExecStartPost= running; the main process is up */
         SERVICE_RUNNING,
+        SERVICE_RELOAD,         /* Type=notify-reload: ReloadSignal= sent (or RELOADING=1
+                                 * came unasked); until RELOADING=1 then READY=1 */
         SERVICE_HANDOVER,       /* Handover=overlap: a successor starts while the old main
                                  * process serves */
         SERVICE_DRAINING,       /* the successor is ready and serves; the old process got
@@ -39,6 +43,7 @@ typedef enum ServiceState {
         SERVICE_STOP,           /* ExecStop= running */
         SERVICE_STOP_SIGTERM,   /* KillSignal= sent; SIGKILL after TimeoutStopSec= */
         SERVICE_STOP_SIGKILL,
+        SERVICE_STOP_POST,      /* ExecStopPost= running; every other process is gone */
         SERVICE_AUTO_RESTART,   /* waiting RestartSec= before the next start */
         SERVICE_BACKOFF,        /* over the start limit: waiting, exponentially longer */
         SERVICE_FAILED,         /* ended in failure and Restart= says no; sockets watched */
@@ -55,6 +60,7 @@ typedef enum ServiceResult {
         SERVICE_FAILURE_RESOURCES, /* could not be spawned */
         SERVICE_FAILURE_PROTOCOL,  /* Type=notify: exited before READY=1 */
         SERVICE_FAILURE_WATCHDOG,  /* missed WATCHDOG=1 within WatchdogSec= */
+        SERVICE_SKIP_CONDITION,    /* ExecCondition= exited 1..254: not started, not failed */
         _SERVICE_RESULT_MAX,
         _SERVICE_RESULT_INVALID = -EINVAL,
 } ServiceResult;
@@ -172,6 +178,12 @@ typedef struct ServiceLogLine {
 
 typedef void (*ServiceRestartDone)(Service *s, int error, const char *message, void *userdata);
 
+/* A caller waiting for a restart or a reload to be over: told once, then forgotten. */
+typedef struct ServiceWaiter {
+        ServiceRestartDone done; /* NULL: nobody waits */
+        void *userdata;
+} ServiceWaiter;
+
 struct Service {
         ServiceContext ctx;
         Unit *unit;       /* borrowed from the manager */
@@ -192,10 +204,15 @@ struct Service {
         struct DynamicUser *dynamic_user;   /* the ops' DynamicUser= uid of this run, or NULL */
         bool limits_told;                   /* resource keys it could not apply, said once */
         char invocation_id[33];             /* INVOCATION_ID= of this run; "" before a start */
-        size_t control_index; /* which ExecStartPre=/ExecStop= runs */
+        size_t control_index; /* which command of the state's list (ExecCondition=,
+                               * ExecStartPre=, ExecStartPost=, ExecStop=, ExecStopPost=) runs */
+        bool stop_post_ran;   /* ExecStopPost= ran in this run (or is running) */
         size_t exec_index;    /* which ExecStart= runs (Type=oneshot may have several) */
         size_t reload_index;  /* which ExecReload= runs */
         int last_exit_code, last_exit_status; /* CLD_EXITED/KILLED/DUMPED and status */
+        bool main_exited;     /* the main process of this run exited: last_exit_* are its */
+        usec_t reload_begin_usec; /* CLOCK_MONOTONIC when the reload in progress was asked */
+        bool reload_notified;     /* RELOAD: RELOADING=1 came; READY=1 ends the reload */
         usec_t active_since;  /* CLOCK_MONOTONIC of the last start */
         usec_t since_realtime; /* CLOCK_REALTIME of the last start, for status */
         unsigned n_restarts;
@@ -231,9 +248,9 @@ struct Service {
         int status_errno;        /* ERRNO=, or -1 */
         usec_t watchdog_usec;    /* in force: WatchdogSec=, or WATCHDOG_USEC= */
 
-        /* A restart's caller, told once the new process is ready or has failed. */
-        ServiceRestartDone restart_done;
-        void *restart_done_userdata;
+        /* A restart's caller, told once the new process is ready or has failed; a reload's,
+         * once ExecReload= ran, READY=1 ended a notify-reload, or the reload failed. */
+        ServiceWaiter restart_waiter, reload_waiter;
 
         /* The fd store (service-fdstore.c). */
         StoredFd **fd_store;
@@ -274,13 +291,22 @@ void service_shutdown(Service *s);
 /* Handover=overlap on a running service: a successor, then the old one drains; else stops it
  * if it runs, then starts it. */
 int service_restart(Service *s);
-/* ExecReload= as a control process, or ReloadSignal= to the main process. -ENOTCONN when it
- * is not running, -EBUSY when a control process already runs. */
+/* ExecReload= as a control process, then (Type=notify-reload) ReloadSignal= to the main
+ * process and RELOADING=1 and READY=1 from it; or ReloadSignal= alone. -ENOTCONN when it is
+ * not running, -EBUSY when a control process or another reload already runs. */
 int service_reload(Service *s, char *err, size_t errlen);
+/* Asks to be told when the reload about to be requested is over (at once for a bare
+ * ReloadSignal=). -EBUSY when another caller waits already. */
+int service_set_reload_done(Service *s, ServiceRestartDone done, void *userdata);
 /* Asks to be told when the restart about to be requested is over. -EBUSY when another one
  * waits already. */
 int service_set_restart_done(Service *s, ServiceRestartDone done, void *userdata);
 
+/* Whether a process of the service that ended with code (CLD_EXITED, CLD_KILLED, CLD_DUMPED)
+ * and status ended cleanly, as systemd 252's is_clean_exit() decides it with the service's
+ * SuccessExitStatus=: status 0 or one listed; a signal listed; or for any type but oneshot
+ * SIGHUP, SIGINT, SIGTERM or SIGPIPE. A core dump never is. The one place this is decided. */
+bool service_exit_is_clean(const Service *s, int code, int status);
 /* A child of ours changed state: returns true when pid was this service's. */
 bool service_on_child(Service *s, const siginfo_t *si);
 /* Type=dbus: its BusName= has an owner on the system bus. */

@@ -1,8 +1,7 @@
 /* unit-exec: ExecStart= and the other command-line keys, to ExecCommand lists. A command line
  * is split into words with systemd's quoting and escapes (common/parse-util's extract_word());
- * the first word may carry systemd's prefixes ("-", "@", ":", "+", "!", "!!"), of which berth
- * implements "-" and "@" and warns about the rest; $VAR and ${VAR} stay verbatim for spawn
- * time. A lone ";", systemd's separator of several commands on one line, is an error. Pure: no
+ * the first word may carry systemd's prefixes ("-", "@", ":", "+", "!", "!!"), which become
+ * flags of the ExecCommand; $VAR and ${VAR} stay verbatim for spawn time. A lone ";", systemd's separator of several commands on one line, is an error. Pure: no
  * logging. */
 #include <errno.h>
 #include <stdlib.h>
@@ -30,10 +29,11 @@ void exec_command_list_free(ExecCommand **list, size_t *n) {
 typedef struct ExecPrefixes {
         bool ignore; /* "-": the command's failure is ignored */
         bool argv0;  /* "@": the second word is argv[0] */
-        bool noenv;  /* ":", not implemented */
-        bool plus;   /* "+", not implemented */
-        bool excl;   /* "!", not implemented */
-        bool excl2;  /* "!!", not implemented */
+        bool noenv;  /* ":": no $VAR expansion */
+        bool plus;   /* "+": full privileges */
+        bool excl;   /* "!": no User=, Group=, SupplementaryGroups= */
+        bool excl2;  /* "!!": "!" where ambient capabilities are missing, which berth, like
+                      * systemd on any kernel since 4.3, takes as never: no effect */
 } ExecPrefixes;
 
 /* Reads the prefixes at the start of word, as systemd: each at most once, in any order.
@@ -61,23 +61,6 @@ static const char *exec_prefixes_parse(const char *word, ExecPrefixes *ret) {
         }
         *ret = x;
         return f;
-}
-
-/* Warns about the prefixes berth accepts but does not implement. */
-static void exec_prefixes_warn(LoadContext *c, const ConfigItem *it, unsigned line,
-                               const ExecPrefixes *x) {
-        if (x->noenv)
-                report(c, LOG_WARNING, line, "The ':' prefix in %s= is not supported by berth "
-                       "($VAR will be expanded), ignoring", it->key);
-        if (x->plus)
-                report(c, LOG_WARNING, line,
-                       "The '+' prefix in %s= is not supported by berth, ignoring", it->key);
-        if (x->excl)
-                report(c, LOG_WARNING, line,
-                       "The '!' prefix in %s= is not supported by berth, ignoring", it->key);
-        if (x->excl2)
-                report(c, LOG_WARNING, line,
-                       "The '!!' prefix in %s= is not supported by berth, ignoring", it->key);
 }
 
 /* One word of a command line, as systemd's extract_first_word_and_warn(): a word with a bad
@@ -201,7 +184,6 @@ int exec_command_parse(LoadContext *c, const ConfigItem *it, const char *value, 
                        "the prefixes)", it->key, cut(value, q));
                 return 0;
         }
-        exec_prefixes_warn(c, it, line, &x);
 
         path = strdup(f);
         if (!path)
@@ -240,6 +222,9 @@ int exec_command_parse(LoadContext *c, const ConfigItem *it, const char *value, 
                 .path = TAKE_PTR(path),
                 .argv = TAKE_PTR(argv),
                 .ignore_failure = x.ignore,
+                .no_env_expand = x.noenv,
+                .full_privileges = x.plus,
+                .no_setuid = x.excl,
                 .origin = { c->file, line },
         };
         return 0;

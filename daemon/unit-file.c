@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 
 #include "common/macro.h"
@@ -46,7 +47,8 @@ DEFINE_STRING_TABLE(service_type, ServiceType,
              [SERVICE_NOTIFY] = "notify",
              [SERVICE_FORKING] = "forking",
              [SERVICE_DBUS] = "dbus",
-             [SERVICE_ONESHOT] = "oneshot")
+             [SERVICE_ONESHOT] = "oneshot",
+             [SERVICE_NOTIFY_RELOAD] = "notify-reload")
 DEFINE_STRING_TABLE_FROM_STRING(service_type, ServiceType)
 DEFINE_STRING_TABLE(service_restart, ServiceRestart,
              [SERVICE_RESTART_NO] = "no",
@@ -123,6 +125,18 @@ char *unit_socket_service_name(const Unit *u) {
         return s;
 }
 
+bool exit_status_set_test(const ExitStatusSet *x, int code, int status) {
+        if (code == CLD_EXITED)
+                return status >= 0 && status <= 255 && (x->status[status / 64] >> (status % 64)) & 1;
+        if (code == CLD_KILLED || code == CLD_DUMPED)
+                return status >= 1 && status <= 64 && (x->signals >> (status - 1)) & 1;
+        return false;
+}
+
+bool exit_status_set_is_empty(const ExitStatusSet *x) {
+        return !(x->status[0] | x->status[1] | x->status[2] | x->status[3] | x->signals);
+}
+
 char *unit_socket_fdname(const Unit *u) {
         /* Without FileDescriptorName=, the socket unit's full name, as systemd passes it. */
         return strdup(u->socket.fdname ?: u->name);
@@ -157,6 +171,9 @@ Unit *unit_free(Unit *u) {
         exec_command_list_free(&u->service.exec_start_pre, &u->service.n_exec_start_pre);
         exec_command_list_free(&u->service.exec_reload, &u->service.n_exec_reload);
         exec_command_list_free(&u->service.exec_stop, &u->service.n_exec_stop);
+        exec_command_list_free(&u->service.exec_condition, &u->service.n_exec_condition);
+        exec_command_list_free(&u->service.exec_start_post, &u->service.n_exec_start_post);
+        exec_command_list_free(&u->service.exec_stop_post, &u->service.n_exec_stop_post);
         free(u->service.user);
         free(u->service.group);
         strv_free(u->service.supplementary_groups);

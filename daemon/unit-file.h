@@ -133,6 +133,8 @@ typedef enum ServiceType {
         SERVICE_FORKING, /* started once its first process exits; main: PIDFile= or a guess */
         SERVICE_DBUS,    /* started once BusName= appears on the system bus */
         SERVICE_ONESHOT,
+        SERVICE_NOTIFY_RELOAD, /* notify, and a reload is ReloadSignal= then RELOADING=1 and
+                                * READY=1 */
         _SERVICE_TYPE_MAX,
         _SERVICE_TYPE_INVALID = -EINVAL,
 } ServiceType;
@@ -198,8 +200,29 @@ typedef struct ExecCommand {
         char *path;       /* argv[0] after prefixes; absolute, or a bare name looked up in PATH */
         char **argv;      /* NULL-terminated, owned */
         bool ignore_failure; /* "-" prefix */
+        bool no_env_expand;  /* ":" prefix: $VAR and ${VAR} are passed as written */
+        bool full_privileges; /* "+": no User=, Group=, SupplementaryGroups=, NoNewPrivileges= */
+        bool no_setuid;       /* "!": no User=, Group=, SupplementaryGroups=; the rest applies */
         UnitOrigin origin;
 } ExecCommand;
+
+/* A set of exit statuses (0..255) and signals (1..64), as SuccessExitStatus= and friends hold
+ * them. Bits: status[n / 64] >> (n % 64), signals >> (sig - 1). */
+typedef struct ExitStatusSet {
+        uint64_t status[4];
+        uint64_t signals;
+} ExitStatusSet;
+
+/* Whether a process that ended with code (CLD_EXITED, CLD_KILLED, CLD_DUMPED) and status is in
+ * the set: an exit status for CLD_EXITED, a signal for the others (as systemd's
+ * exit_status_set_test()). */
+bool exit_status_set_test(const ExitStatusSet *x, int code, int status);
+bool exit_status_set_is_empty(const ExitStatusSet *x);
+
+/* Type=notify and Type=notify-reload: started at READY=1. */
+static inline bool service_type_is_notify(ServiceType t) {
+        return t == SERVICE_NOTIFY || t == SERVICE_NOTIFY_RELOAD;
+}
 
 typedef struct EnvironmentFile {
         char *path;
@@ -215,6 +238,12 @@ typedef struct ServiceConfig {
         size_t n_exec_reload;
         ExecCommand *exec_stop;
         size_t n_exec_stop;
+        ExecCommand *exec_condition;  /* before ExecStartPre=; exit 1..254 skips the start */
+        size_t n_exec_condition;
+        ExecCommand *exec_start_post; /* after the main process started; then it is running */
+        size_t n_exec_start_post;
+        ExecCommand *exec_stop_post;  /* after it stopped, also after a failure */
+        size_t n_exec_stop_post;
         ServiceType type;
         ServiceRestart restart;
         usec_t restart_usec;        /* default 100ms */
@@ -223,6 +252,9 @@ typedef struct ServiceConfig {
         int kill_signal;            /* default SIGTERM */
         KillMode kill_mode;
         int reload_signal;          /* default SIGHUP */
+        ExitStatusSet success_status;         /* SuccessExitStatus=: clean, besides 0 */
+        ExitStatusSet restart_prevent_status; /* RestartPreventExitStatus=: never restart */
+        ExitStatusSet restart_force_status;   /* RestartForceExitStatus=: always restart */
         char *user, *group;
         char **supplementary_groups;
         char *working_directory;    /* "~" allowed; "-" prefix sets working_directory_optional */

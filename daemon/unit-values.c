@@ -204,6 +204,85 @@ int value_signal(LoadContext *c, const ConfigItem *it, const char *value, unsign
         return 0;
 }
 
+/* systemd's names of exit statuses (src/shared/exit-status.c): libc, LSB, BSD (sysexits.h)
+ * and systemd's own. */
+static const struct {
+        const char *name;
+        uint8_t status;
+} exit_status_names[] = {
+        { "SUCCESS", 0 }, { "FAILURE", 1 },
+        { "INVALIDARGUMENT", 2 }, { "NOTIMPLEMENTED", 3 }, { "NOPERMISSION", 4 },
+        { "NOTINSTALLED", 5 }, { "NOTCONFIGURED", 6 }, { "NOTRUNNING", 7 },
+        { "USAGE", 64 }, { "DATAERR", 65 }, { "NOINPUT", 66 }, { "NOUSER", 67 },
+        { "NOHOST", 68 }, { "UNAVAILABLE", 69 }, { "SOFTWARE", 70 }, { "OSERR", 71 },
+        { "OSFILE", 72 }, { "CANTCREAT", 73 }, { "IOERR", 74 }, { "TEMPFAIL", 75 },
+        { "PROTOCOL", 76 }, { "NOPERM", 77 }, { "CONFIG", 78 },
+        { "CHDIR", 200 }, { "NICE", 201 }, { "FDS", 202 }, { "EXEC", 203 }, { "MEMORY", 204 },
+        { "LIMITS", 205 }, { "OOM_ADJUST", 206 }, { "SIGNAL_MASK", 207 }, { "STDIN", 208 },
+        { "STDOUT", 209 }, { "CHROOT", 210 }, { "IOPRIO", 211 }, { "TIMERSLACK", 212 },
+        { "SECUREBITS", 213 }, { "SETSCHEDULER", 214 }, { "CPUAFFINITY", 215 },
+        { "GROUP", 216 }, { "USER", 217 }, { "CAPABILITIES", 218 }, { "CGROUP", 219 },
+        { "SETSID", 220 }, { "CONFIRM", 221 }, { "STDERR", 222 }, { "PAM", 224 },
+        { "NETWORK", 225 }, { "NAMESPACE", 226 }, { "NO_NEW_PRIVILEGES", 227 },
+        { "SECCOMP", 228 }, { "SELINUX_CONTEXT", 229 }, { "PERSONALITY", 230 },
+        { "APPARMOR", 231 }, { "ADDRESS_FAMILIES", 232 }, { "RUNTIME_DIRECTORY", 233 },
+        { "CHOWN", 235 }, { "SMACK_PROCESS_LABEL", 236 }, { "KEYRING", 237 },
+        { "STATE_DIRECTORY", 238 }, { "CACHE_DIRECTORY", 239 }, { "LOGS_DIRECTORY", 240 },
+        { "CONFIGURATION_DIRECTORY", 241 }, { "NUMA_POLICY", 242 }, { "CREDENTIALS", 243 },
+        { "BPF", 245 }, { "EXCEPTION", 255 },
+};
+
+/* An exit status: a number 0..255 or one of systemd's names. Returns it, or -EINVAL. */
+static int exit_status_from_string(const char *s) {
+        unsigned v;
+
+        for (size_t i = 0; i < ELEMENTSOF(exit_status_names); i++)
+                if (streq(s, exit_status_names[i].name))
+                        return exit_status_names[i].status;
+        if (parse_unsigned(s, &v) < 0 || v > 255)
+                return -EINVAL;
+        return (int) v;
+}
+
+/* SuccessExitStatus=, RestartPreventExitStatus=, RestartForceExitStatus=: words, each an exit
+ * status (a number or a name) or a signal (SIGTERM, TERM); a number is an exit status, as in
+ * systemd. An empty value empties the set. A word that is neither is skipped with a warning,
+ * as systemd does (config_parse_set_status()). */
+int value_exit_status(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                      void *data) {
+        ExitStatusSet *x = data;
+        const char *p = value;
+        char q[QUOTE_SIZE];
+
+        if (!*value) {
+                *x = (ExitStatusSet) {};
+                return 0;
+        }
+        for (;;) {
+                _cleanup_free_ char *w = NULL;
+                int r = extract_word(&p, &w, 0), sig;
+
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        report(c, LOG_WARNING, line, "Invalid value for %s=: '%s' (bad quoting), "
+                               "ignoring", it->key, cut(value, q));
+                        return 0;
+                }
+                if (r == 0)
+                        return 0;
+                r = exit_status_from_string(w);
+                if (r >= 0)
+                        x->status[r / 64] |= UINT64_C(1) << (r % 64);
+                else if (parse_signal(w, &sig) >= 0 && sig <= 64)
+                        x->signals |= UINT64_C(1) << (sig - 1);
+                else
+                        report(c, LOG_WARNING, line, "Invalid word in %s=: '%s' (expected an exit "
+                               "status 0..255, a name such as TEMPFAIL, or a signal such as "
+                               "SIGTERM), ignoring", it->key, cut(w, q));
+        }
+}
+
 /* Values systemd knows but berth does not implement, per key. */
 typedef struct Unsupported {
         const char *key;
@@ -212,7 +291,6 @@ typedef struct Unsupported {
 
 static const Unsupported unsupported_values[] = {
         { "Type", "idle" },
-        { "Type", "notify-reload" },
         { "Restart", "on-watchdog" },
         { "StandardInput", "tty" },
         { "StandardInput", "tty-force" },
@@ -300,7 +378,7 @@ static const EnumSpec enum_specs[] = {
         [ENUM_BIND_IPV6_ONLY] = { bind_ipv6_only_from_string_int,
                                   "both, ipv6-only, separate or default" },
         [ENUM_SERVICE_TYPE] = { service_type_from_string_int,
-                                "simple, exec, notify, oneshot, forking or dbus" },
+                                "simple, exec, notify, notify-reload, oneshot, forking or dbus" },
         [ENUM_RESTART] = { service_restart_from_string_int,
                            "no, on-success, on-failure, on-abnormal, on-abort or always" },
         [ENUM_KILL_MODE] = { kill_mode_from_string_int, "control-group, mixed, process or none" },

@@ -74,6 +74,9 @@ int value_signal(LoadContext *c, const ConfigItem *it, const char *value, unsign
                  void *data);
 /* An enum field (int-sized); arg is an ENUM_* index. A systemd value berth lacks is reported as
  * such. */
+/* SuccessExitStatus= and friends: data is an ExitStatusSet; words add to it, empty resets. */
+int value_exit_status(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                      void *data);
 int value_enum(LoadContext *c, const ConfigItem *it, const char *value, unsigned line, void *data);
 /* char *: FileDescriptorName=, up to 255 printable ASCII characters without ':'. */
 int value_fdname(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,

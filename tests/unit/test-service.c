@@ -114,6 +114,10 @@ static void on_restart_done(Service *s, int error, const char *message, void *us
         record("report %s", error == 0 ? "ready" : "failed");
 }
 
+static void on_reload_done(Service *s, int error, const char *message, void *userdata) {
+        record("report %s", error == 0 ? "reloaded" : "reload failed");
+}
+
 /* ---- the units ---- */
 
 typedef enum Kind {
@@ -128,6 +132,12 @@ typedef enum Kind {
         WATCHDOG, /* Type=notify, WatchdogSec=2 */
         SOCKET,   /* socket-activated simple, start limit 2 in 10s */
         RELOADCMD, /* ExecReload= */
+        HOOKS,    /* ExecCondition=, ExecStartPre=, ExecStartPost=, ExecStopPost= */
+        NRELOAD,  /* Type=notify-reload */
+        NRELOADCMD, /* Type=notify-reload with ExecReload= */
+        EXITS,    /* Restart=on-failure and the exit status keys */
+        FORCE,    /* Restart=no, RestartForceExitStatus= */
+        DASH,     /* ExecStart=-..., Restart=on-failure */
         _KIND_MAX,
 } Kind;
 
@@ -152,6 +162,19 @@ static const char *const unit_texts[_KIND_MAX] = {
                    "[Service]\nExecStart=/bin/main\nTimeoutStopSec=3\n",
         [RELOADCMD] = "[Service]\nExecStart=/bin/main\nExecReload=/bin/reload\n"
                       "TimeoutStopSec=3\n",
+        [HOOKS] = "[Service]\nExecCondition=/bin/cond\nExecStartPre=/bin/pre\n"
+                  "ExecStart=/bin/main\nExecStartPost=/bin/post\nExecStopPost=/bin/stoppost\n"
+                  "TimeoutStartSec=5\nTimeoutStopSec=3\n",
+        [NRELOAD] = "[Service]\nType=notify-reload\nExecStart=/bin/main\nTimeoutStartSec=5\n"
+                    "TimeoutStopSec=3\nReloadSignal=SIGUSR2\n",
+        [NRELOADCMD] = "[Service]\nType=notify-reload\nExecStart=/bin/main\n"
+                       "ExecReload=/bin/reload\nTimeoutStartSec=5\nTimeoutStopSec=3\n",
+        [EXITS] = "[Service]\nExecStart=/bin/main\nRestart=on-failure\nRestartSec=1\n"
+                  "SuccessExitStatus=143 SIGUSR1\nRestartPreventExitStatus=3 SIGABRT\n"
+                  "TimeoutStopSec=3\n",
+        [DASH] = "[Service]\nExecStart=-/bin/main\nRestart=on-failure\nTimeoutStopSec=3\n",
+        [FORCE] = "[Service]\nExecStart=/bin/main\nRestartSec=1\n"
+                  "RestartForceExitStatus=0 SIGUSR2\nTimeoutStopSec=3\n",
 };
 
 static Unit *load_unit(Kind k) {
@@ -207,8 +230,35 @@ static void apply(Service *s, const char *ev) {
                 (void) service_set_restart_done(s, on_restart_done, NULL);
                 if (service_restart(s) < 0)
                         (void) service_set_restart_done(s, NULL, NULL);
-        } else if (streq(ev, "reload"))
-                (void) service_reload(s, err, sizeof err);
+        } else if (streq(ev, "reload")) {
+                (void) service_set_reload_done(s, on_reload_done, NULL);
+                if (service_reload(s, err, sizeof err) < 0)
+                        (void) service_set_reload_done(s, NULL, NULL);
+        } else if (streq(ev, "exit-main-3"))
+                child_exit(s, s->main_pid, CLD_EXITED, 3);
+        else if (streq(ev, "exit-main-143"))
+                child_exit(s, s->main_pid, CLD_EXITED, 143);
+        else if (streq(ev, "usr1-main"))
+                child_exit(s, s->main_pid, CLD_KILLED, SIGUSR1);
+        else if (streq(ev, "usr2-main"))
+                child_exit(s, s->main_pid, CLD_KILLED, SIGUSR2);
+        else if (streq(ev, "abrt-main"))
+                child_exit(s, s->main_pid, CLD_DUMPED, SIGABRT);
+        else if (streq(ev, "exit-control-255"))
+                child_exit(s, s->control_pid, CLD_EXITED, 255);
+        else if (streq(ev, "reloading")) {
+                char t[64];
+                snprintf(t, sizeof t, "RELOADING=1\nMONOTONIC_USEC=%llu",
+                         (unsigned long long) fake.now);
+                notify(s, NOTIFY_ROLE_MAIN, s->main_pid, t);
+        } else if (streq(ev, "reloading-stale"))
+                notify(s, NOTIFY_ROLE_MAIN, s->main_pid, "RELOADING=1\nMONOTONIC_USEC=1");
+        else if (streq(ev, "reloading-ready")) {
+                char t[64];
+                snprintf(t, sizeof t, "RELOADING=1\nREADY=1\nMONOTONIC_USEC=%llu",
+                         (unsigned long long) fake.now);
+                notify(s, NOTIFY_ROLE_MAIN, s->main_pid, t);
+        }
         else if (streq(ev, "spawnfail"))
                 fake.fail_spawn = true;
         else if (streq(ev, "later"))
@@ -272,6 +322,10 @@ typedef struct Row {
 } Row;
 
 #define D SERVICE_DEAD
+#define COND SERVICE_CONDITION
+#define POST SERVICE_START_POST
+#define RL SERVICE_RELOAD
+#define SPOST SERVICE_STOP_POST
 #define PRE_ SERVICE_START_PRE
 #define ST SERVICE_START
 #define RUN SERVICE_RUNNING
@@ -295,9 +349,9 @@ static const Row rows[] = {
         { "dead: restart starts", SIMPLE, false, "", D, "restart", RUN,
           "spawn main 100; report ready" },
         { "dead: a spawn failure fails it", SIMPLE, false, "spawnfail", D, "start", F,
-          "spawn main failed" },
+          "spawn main failed; killall KILL" },
         { "dead: a failed on-demand service watches again", SIMPLE, true, "begin spawnfail", D,
-          "trigger", F, "spawn main failed" },
+          "trigger", F, "spawn main failed; killall KILL" },
         { "dead: shutdown stops watching", SIMPLE, true, "begin", D, "shutdown", D,
           "watch off" },
         { "dead: reload refused", SIMPLE, false, "", D, "reload", D, "" },
@@ -331,8 +385,10 @@ static const Row rows[] = {
           "start", ST, "" },
         { "oneshot: the next ExecStart=", ONESHOT, false, "start", ST, "exit-main-0", ST,
           "spawn b 101; timer 5000ms" },
-        { "oneshot: all done", ONESHOT, false, "start exit-main-0", ST, "exit-main-0", D,
-          "timer off" },
+        { "oneshot: all done; what it left is killed", ONESHOT, false, "start exit-main-0", ST,
+          "exit-main-0", D, "timer off; kill -101 KILL; killall KILL" },
+        { "oneshot: SIGTERM is no clean end for a command", ONESHOT, false, "start", ST,
+          "term-main", F, "kill -100 KILL; killall KILL; timer off" },
         { "oneshot: a failure stops", ONESHOT, false, "start", ST, "exit-main-1", F,
           "kill -100 KILL; killall KILL; timer off" },
         /* running */
@@ -348,9 +404,11 @@ static const Row rows[] = {
           "kill -100 TERM; kill -100 CONT; killall TERM; timer 3000ms" },
         { "running: operator start is a no-op", SIMPLE, false, "start", RUN, "start", RUN, "" },
         { "running: reload signals the main process", SIMPLE, false, "start", RUN, "reload",
-          RUN, "kill 100 HUP" },
+          RUN, "kill 100 HUP; report reloaded" },
         { "running: ExecReload= as a control process", RELOADCMD, false, "start", RUN,
-          "reload", RUN, "spawn reload 101" },
+          "reload", RUN, "spawn reload 101; timer 90000ms" },
+        { "running: ExecReload= past TimeoutStartSec= is killed, it runs on", RELOADCMD, false,
+          "start reload", RUN, "timeout", RUN, "kill -101 KILL; report reload failed" },
         { "running: a crash with Restart=always waits RestartSec=", ALWAYS, false, "start", RUN,
           "exit-main-1", AR, "kill -100 KILL; killall KILL; timer 1000ms" },
         { "running: shutdown stops without restart", ALWAYS, false, "start", RUN, "shutdown",
@@ -473,7 +531,111 @@ static const Row rows[] = {
           "kill -100 TERM; kill 100 CONT; kill -101 TERM; "
           "kill -101 CONT; killall TERM; timer 4000ms" },
         { "overlap: reload while draining reaches the new process", OVERLAP, false,
-          "start ready restart ready", DR, "reload", DR, "kill 101 HUP" },
+          "start ready restart ready", DR, "reload", DR, "kill 101 HUP; report reloaded" },
+        /* ExecCondition=, ExecStartPost=, ExecStopPost= */
+        { "condition: ExecCondition= runs first", HOOKS, false, "", D, "start", COND,
+          "spawn cond 100; timer 5000ms" },
+        { "condition: success goes on to ExecStartPre=", HOOKS, false, "start", COND,
+          "exit-control-0", PRE_, "spawn pre 101; timer 5000ms" },
+        { "condition: exit 1..254 skips, ExecStopPost= runs, not failed", HOOKS, false, "start",
+          COND, "exit-control-1", SPOST, "killall KILL; spawn stoppost 101; timer 3000ms" },
+        { "condition: the skip ends dead, its sockets unwatched", HOOKS, true,
+          "begin trigger exit-control-1", SPOST, "exit-control-0", D,
+          "killall KILL; timer off" },
+        { "condition: exit 255 is a failure", HOOKS, false, "start", COND, "exit-control-255",
+          SPOST, "killall KILL; spawn stoppost 101; timer 3000ms" },
+        { "condition: the failure ends failed", HOOKS, false, "start exit-control-255", SPOST,
+          "exit-control-0", F, "killall KILL; timer off" },
+        { "condition: stop kills it", HOOKS, false, "start", COND, "stop", TERM,
+          "kill -100 TERM; killall TERM; timer 3000ms" },
+        { "condition: timeout", HOOKS, false, "start", COND, "timeout", TERM,
+          "kill -100 TERM; killall TERM; timer 3000ms" },
+        { "start-post: after the main process started", HOOKS, false,
+          "start exit-control-0", PRE_, "exit-control-0", POST,
+          "spawn main 102; timer off; spawn post 103; timer 5000ms" },
+        { "start-post: its success is the start", HOOKS, false,
+          "restart exit-control-0 exit-control-0", POST, "exit-control-0", RUN,
+          "timer off; report ready" },
+        { "start-post: its failure stops the main process", HOOKS, false,
+          "start exit-control-0 exit-control-0", POST, "exit-control-1", TERM,
+          "kill -102 TERM; kill -102 CONT; killall TERM; timer 3000ms" },
+        { "start-post: the main process dies", HOOKS, false,
+          "start exit-control-0 exit-control-0", POST, "exit-main-1", TERM,
+          "kill -103 TERM; kill -102 TERM; kill -102 CONT; killall TERM; timer 3000ms" },
+        { "start-post: a start is on its way", HOOKS, false,
+          "start exit-control-0 exit-control-0", POST, "start", POST, "" },
+        { "stop-post: after the stop", HOOKS, false,
+          "start exit-control-0 exit-control-0 exit-control-0 stop", TERM, "term-main", SPOST,
+          "kill -102 KILL; killall KILL; spawn stoppost 104; timer 3000ms" },
+        { "stop-post: then dead", HOOKS, false,
+          "start exit-control-0 exit-control-0 exit-control-0 stop term-main", SPOST,
+          "exit-control-0", D, "kill -102 KILL; killall KILL; timer off" },
+        { "stop-post: after a crash too, then failed", HOOKS, false,
+          "start exit-control-0 exit-control-0 exit-control-0 exit-main-1", SPOST,
+          "exit-control-0", F, "kill -102 KILL; killall KILL; timer off" },
+        { "stop-post: a timeout kills it", HOOKS, false,
+          "start exit-control-0 exit-control-0 exit-control-0 stop term-main", SPOST,
+          "timeout", KILL, "kill -104 KILL; kill -102 KILL; killall KILL; timer 3000ms" },
+        { "stop-post: start waits", HOOKS, false,
+          "start exit-control-0 exit-control-0 exit-control-0 stop term-main", SPOST,
+          "start", SPOST, "" },
+        /* Type=notify-reload */
+        { "notify-reload: READY=1 runs it", NRELOAD, false, "start", ST, "ready", RUN,
+          "timer off" },
+        { "notify-reload: reload sends ReloadSignal= and waits", NRELOAD, false, "start ready",
+          RUN, "reload", RL, "kill 100 USR2; timer 5000ms" },
+        { "notify-reload: RELOADING=1 then", NRELOAD, false, "start ready reload", RL,
+          "reloading", RL, "" },
+        { "notify-reload: READY=1 ends the reload", NRELOAD, false,
+          "start ready reload reloading", RL, "ready", RUN, "timer off; report reloaded" },
+        { "notify-reload: READY=1 alone is not the answer", NRELOAD, false,
+          "start ready reload", RL, "ready", RL, "" },
+        { "notify-reload: a RELOADING=1 from before the reload is not", NRELOAD, false,
+          "start ready reload reloading-stale", RL, "ready", RL, "" },
+        { "notify-reload: both at once", NRELOAD, false, "start ready reload", RL,
+          "reloading-ready", RUN, "timer off; report reloaded" },
+        { "notify-reload: timeout fails the reload, it serves on", NRELOAD, false,
+          "start ready reload", RL, "timeout", RUN, "report reload failed" },
+        { "notify-reload: a second reload is refused", NRELOAD, false, "start ready reload", RL,
+          "reload", RL, "" },
+        { "notify-reload: the main process dies", NRELOAD, false, "start ready reload", RL,
+          "exit-main-1", F, "kill -100 KILL; killall KILL; timer off; report reload failed" },
+        { "notify-reload: stop", NRELOAD, false, "start ready reload", RL, "stop", TERM,
+          "kill -100 TERM; kill -100 CONT; killall TERM; report reload failed; timer 3000ms" },
+        { "notify-reload: restart", NRELOAD, false, "start ready reload", RL, "restart", TERM,
+          "kill -100 TERM; kill -100 CONT; killall TERM; report reload failed; timer 3000ms" },
+        { "notify-reload: its own RELOADING=1 while running", NRELOAD, false, "start ready", RUN,
+          "reloading", RL, "timer 5000ms" },
+        { "notify-reload: ExecReload= first, then the signal", NRELOADCMD, false,
+          "start ready reload", RUN, "exit-control-0", RL,
+          "timer off; kill 100 HUP; timer 5000ms" },
+        { "notify-reload: a failed ExecReload= fails the reload", NRELOADCMD, false,
+          "start ready reload", RUN, "exit-control-1", RUN, "timer off; report reload failed" },
+        { "ExecReload=: its end ends the reload", RELOADCMD, false, "start reload", RUN,
+          "exit-control-0", RUN, "timer off; report reloaded" },
+        /* exit statuses */
+        { "SuccessExitStatus=: a listed status is clean", EXITS, false, "start", RUN,
+          "exit-main-143", D, "kill -100 KILL; killall KILL" },
+        { "SuccessExitStatus=: a listed signal is clean", EXITS, false, "start", RUN,
+          "usr1-main", D, "kill -100 KILL; killall KILL" },
+        { "SIGTERM is clean for a daemon", EXITS, false, "start", RUN, "term-main", D,
+          "kill -100 KILL; killall KILL" },
+        { "Restart=on-failure restarts another status", EXITS, false, "start", RUN,
+          "exit-main-1", AR, "kill -100 KILL; killall KILL; timer 1000ms" },
+        { "RestartPreventExitStatus=: no restart, failed", EXITS, false, "start", RUN,
+          "exit-main-3", F, "kill -100 KILL; killall KILL" },
+        { "RestartPreventExitStatus=: a listed signal, core dumped", EXITS, false, "start", RUN,
+          "abrt-main", F, "kill -100 KILL; killall KILL" },
+        { "RestartForceExitStatus=: restarts with Restart=no", FORCE, false, "start", RUN,
+          "exit-main-0", AR, "kill -100 KILL; killall KILL; timer 1000ms" },
+        { "RestartForceExitStatus=: a listed signal", FORCE, false, "start", RUN, "usr2-main",
+          AR, "kill -100 KILL; killall KILL; timer 1000ms" },
+        { "RestartForceExitStatus=: an operator stop still stops", FORCE, false, "start stop",
+          TERM, "term-main", D, "kill -100 KILL; killall KILL; timer off" },
+        { "ExecStart=-: a failure is ignored", DASH, false, "start", RUN, "exit-main-1", D,
+          "kill -100 KILL; killall KILL" },
+        { "RestartForceExitStatus=: not listed, Restart=no", FORCE, false, "start", RUN,
+          "exit-main-1", F, "kill -100 KILL; killall KILL" },
 };
 
 START_TEST(test_transition) {

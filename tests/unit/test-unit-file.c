@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -1148,10 +1149,12 @@ START_TEST(test_exec_prefixes) {
                                 "ExecStart=+/bin/true\n"
                                 "ExecStart=!!/bin/true\n"
                                 "ExecStart=:/bin/echo $X\n"
-                                "ExecStart=\"/bin/with space\" 'a b'\n", &u);
+                                "ExecStart=\"/bin/with space\" 'a b'\n"
+                                "ExecStart=!/bin/true\n"
+                                "ExecStart=:-+/bin/true\n", &u);
         ck_assert_int_eq(r, 0);
         s = &u->service;
-        ck_assert_uint_eq(s->n_exec_start, 7);
+        ck_assert_uint_eq(s->n_exec_start, 9);
         ck_assert(s->exec_start[0].ignore_failure);
         ck_assert_str_eq(s->exec_start[0].path, "/bin/false");
         ck_assert_str_eq(s->exec_start[1].path, "/bin/busybox");
@@ -1163,10 +1166,16 @@ START_TEST(test_exec_prefixes) {
         assert_argv(s->exec_start[5].argv, (const char *const[]) { "/bin/echo", "$X", NULL });
         assert_argv(s->exec_start[6].argv,
                     (const char *const[]) { "/bin/with space", "a b", NULL });
-        assert_diag(LOG_WARNING, "/test/main", 6, "'+' prefix");
-        assert_diag(LOG_WARNING, "/test/main", 7, "'!!' prefix");
-        assert_diag(LOG_WARNING, "/test/main", 8, "':' prefix");
-        ck_assert_uint_eq(n_diags, 3);
+        /* The prefixes are flags, without a word about them. */
+        ck_assert(s->exec_start[3].full_privileges && !s->exec_start[3].no_setuid);
+        /* "!!": ambient capabilities exist, so it has no effect (as in systemd). */
+        ck_assert(!s->exec_start[4].full_privileges && !s->exec_start[4].no_setuid);
+        ck_assert(s->exec_start[5].no_env_expand && !s->exec_start[5].ignore_failure);
+        ck_assert(!s->exec_start[6].no_env_expand);
+        ck_assert(s->exec_start[7].no_setuid && !s->exec_start[7].full_privileges);
+        ck_assert(s->exec_start[8].no_env_expand && s->exec_start[8].ignore_failure &&
+                  s->exec_start[8].full_privileges);
+        ck_assert_uint_eq(n_diags, 0);
 }
 END_TEST
 
@@ -1350,6 +1359,83 @@ START_TEST(test_specifiers) {
         ck_assert_str_eq(s->socket.listens[0].text, "/run/web.sock");
         load_bad("x.service", "[Service]\nExecStart=/bin/echo %q\n");
         assert_diag(LOG_ERR, "/test/main", 2, "unknown specifier '%q'");
+}
+END_TEST
+
+/* SuccessExitStatus= and friends, as systemd's config_parse_set_status(): input, then the
+ * statuses and signals it must hold, and the number of warnings (a bad word is skipped). */
+static const struct {
+        const char *value;
+        int statuses[4], signals[4]; /* -1 ends each list */
+        unsigned warnings;
+} exit_status_rows[] = {
+        { "143", { 143, -1 }, { -1 }, 0 },
+        { "1 2 SIGKILL", { 1, 2, -1 }, { SIGKILL, -1 }, 0 },
+        { "TEMPFAIL SIGUSR1 USR2", { 75, -1 }, { SIGUSR1, SIGUSR2, -1 }, 0 },
+        { "EXCEPTION INVALIDARGUMENT", { 255, 2, -1 }, { -1 }, 0 },
+        { "0 255", { 0, 255, -1 }, { -1 }, 0 },
+        { "256 nope SIGNOPE", { -1 }, { -1 }, 3 }, /* not a status, not a signal */
+        { "9 bad 15", { 9, 15, -1 }, { -1 }, 1 },  /* numbers are statuses, not signals */
+        { "RTMIN+1", { -1 }, { 35, -1 }, 0 }, /* glibc's SIGRTMIN is 34 */
+};
+
+START_TEST(test_exit_status_sets) {
+        for (size_t i = 0; i < ELEMENTSOF(exit_status_rows); i++) {
+                _cleanup_(unit_freep) Unit *u = NULL;
+                _cleanup_free_ char *text = NULL;
+                const ExitStatusSet *x;
+                unsigned n_status = 0, n_sig = 0;
+
+                diags_clear();
+                ck_assert_int_ge(asprintf(&text, "[Service]\nExecStart=/bin/true\n"
+                                          "SuccessExitStatus=%s\n", exit_status_rows[i].value),
+                                 0);
+                ck_assert_int_eq(load("web.service", text, &u), 0);
+                ck_assert_msg(n_diags == exit_status_rows[i].warnings, "row %zu: %zu warnings", i,
+                              (size_t) n_diags);
+                x = &u->service.success_status;
+                for (const int *v = exit_status_rows[i].statuses; *v >= 0; v++, n_status++)
+                        ck_assert_msg(exit_status_set_test(x, CLD_EXITED, *v), "row %zu: %d", i,
+                                      *v);
+                for (const int *v = exit_status_rows[i].signals; *v >= 0; v++, n_sig++) {
+                        ck_assert(exit_status_set_test(x, CLD_KILLED, *v));
+                        ck_assert(exit_status_set_test(x, CLD_DUMPED, *v));
+                }
+                /* Nothing else is in it. */
+                for (int v = 0, k = 0; v < 256; v++, k = 0) {
+                        for (const int *w = exit_status_rows[i].statuses; *w >= 0; w++)
+                                k += *w == v;
+                        ck_assert_msg(exit_status_set_test(x, CLD_EXITED, v) == (k > 0),
+                                      "row %zu: status %d", i, v);
+                }
+                ck_assert_int_eq(__builtin_popcountll(x->signals), n_sig);
+                ck_assert_int_eq(exit_status_set_is_empty(x), n_status + n_sig == 0);
+        }
+}
+END_TEST
+
+/* Words add up over lines; an empty value empties the set; each key has its own set. */
+START_TEST(test_exit_status_reset) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+
+        ck_assert_int_eq(load("web.service", "[Service]\nExecStart=/bin/true\n"
+                                             "SuccessExitStatus=1\n"
+                                             "SuccessExitStatus=\n"
+                                             "SuccessExitStatus=2 SIGTERM\n"
+                                             "SuccessExitStatus=3\n"
+                                             "RestartPreventExitStatus=255\n"
+                                             "RestartForceExitStatus=SIGABRT\n", &u),
+                         0);
+        ck_assert_uint_eq(n_diags, 0);
+        ck_assert(!exit_status_set_test(&u->service.success_status, CLD_EXITED, 1));
+        ck_assert(exit_status_set_test(&u->service.success_status, CLD_EXITED, 2));
+        ck_assert(exit_status_set_test(&u->service.success_status, CLD_EXITED, 3));
+        ck_assert(exit_status_set_test(&u->service.success_status, CLD_KILLED, SIGTERM));
+        ck_assert(!exit_status_set_test(&u->service.success_status, CLD_EXITED, SIGTERM));
+        ck_assert(exit_status_set_test(&u->service.restart_prevent_status, CLD_EXITED, 255));
+        ck_assert(!exit_status_set_test(&u->service.restart_prevent_status, CLD_EXITED, 2));
+        ck_assert(exit_status_set_test(&u->service.restart_force_status, CLD_DUMPED, SIGABRT));
+        ck_assert(exit_status_set_is_empty(&u->service.restart_force_status) == false);
 }
 END_TEST
 
@@ -1568,6 +1654,8 @@ static Suite *unit_file_suite(void) {
         tcase_add_test(tc, test_service_errors);
         tcase_add_test(tc, test_word_list_bad_quoting);
         tcase_add_test(tc, test_messages_are_one_line);
+        tcase_add_test(tc, test_exit_status_sets);
+        tcase_add_test(tc, test_exit_status_reset);
         tcase_add_test(tc, test_environment_invalid_words);
         tcase_add_test(tc, test_timeout_sec_sets_both);
         tcase_add_test(tc, test_systemd_value_forms);
