@@ -651,14 +651,19 @@ static int exec_prepare_run(Service *s, char **ret_procs) {
         return 0;
 }
 
-/* The file of StandardOutput=file:/append:/truncate: (or StandardError=), opened by berthd
- * (as systemd's manager does, with its privileges) for the child to write, in *ret_fd (-1
- * when kind is no file). Returns 0, or a negative errno (logged). */
+/* The file of StandardOutput=file:/append:/truncate:/tty (or StandardError=), opened by
+ * berthd (as systemd's manager does, with its privileges) for the child to write, in *ret_fd
+ * (-1 when kind is no file). Returns 0, or a negative errno (logged). */
 static int exec_open_output(Service *s, StdOutput kind, const char *path, int *ret_fd) {
         int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY;
 
         *ret_fd = -1;
         switch (kind) {
+        case STD_OUTPUT_TTY:
+                /* A terminal is written, never made the controlling one (O_NOCTTY). */
+                path = s->unit->service.tty_path ?: "/dev/console";
+                flags = O_WRONLY | O_CLOEXEC | O_NOCTTY;
+                break;
         case STD_OUTPUT_FILE:
                 break;
         case STD_OUTPUT_APPEND:

@@ -179,6 +179,7 @@ Unit *unit_free(Unit *u) {
         strv_free(u->service.supplementary_groups);
         free(u->service.working_directory);
         free(u->service.std_output_path);
+        free(u->service.tty_path);
         free(u->service.pid_file);
         free(u->service.bus_name);
         free(u->service.std_error_path);

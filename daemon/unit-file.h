@@ -190,6 +190,7 @@ typedef enum StdOutput {
         STD_OUTPUT_FILE,     /* file:PATH, written from its start */
         STD_OUTPUT_APPEND,   /* append:PATH */
         STD_OUTPUT_TRUNCATE, /* truncate:PATH, emptied first */
+        STD_OUTPUT_TTY,      /* TTYPath= (default /dev/console), write-only */
         _STD_OUTPUT_MAX,
         _STD_OUTPUT_INVALID = -EINVAL,
 } StdOutput;
@@ -277,6 +278,7 @@ typedef struct ServiceConfig {
         StdInput std_input;
         StdOutput std_output, std_error;
         char *std_output_path, *std_error_path; /* for file:, append:, truncate: */
+        char *tty_path;             /* TTYPath=, for tty; NULL: /dev/console */
         char *pid_file;             /* PIDFile=, for Type=forking */
         char *bus_name;             /* BusName=, for Type=dbus */
         bool guess_main_pid;        /* GuessMainPID=, default yes */

@@ -127,6 +127,16 @@ static int key_pid_file(LoadContext *c, const ConfigItem *it, const char *value,
         return 0;
 }
 
+/* TTYPath=: an absolute path (systemd's default, /dev/console, when empty). */
+static int key_tty_path(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                        void *data) {
+        if (*value && !path_is_absolute(value)) {
+                load_invalid(c, line, it->key, value, "an absolute path, such as /dev/tty1");
+                return 0;
+        }
+        return value_string(c, it, value, line, data);
+}
+
 static int key_notify_access(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                              void *data) {
         unsigned before = c->n_errors;
@@ -809,7 +819,7 @@ static const ConfigItem config_items[] = {
         { SE, "LogLevelMax", key_unsupported, NOFIELD, 0 },
         { SE, "StandardInputText", key_unsupported, NOFIELD, 0 },
         { SE, "StandardInputData", key_unsupported, NOFIELD, 0 },
-        { SE, "TTYPath", key_unsupported, NOFIELD, 0 },
+        { SE, "TTYPath", key_tty_path, FIELD(service.tty_path), 0 },
         { SE, "Nice", key_unsupported, NOFIELD, 0 },
         { SE, "CPUAffinity", key_unsupported, NOFIELD, 0 },
         { SE, "CapabilityBoundingSet", key_unsupported, NOFIELD, 0 },
@@ -932,7 +942,7 @@ static const char *const specifier_keys[] = {
         "ListenSpecial", "ListenNetlink", "ListenMessageQueue", "Service", "FileDescriptorName",
         "SocketUser", "SocketGroup", "Symlinks", "User", "Group", "SupplementaryGroups",
         "WorkingDirectory", "Environment", "EnvironmentFile", "Sockets", "BindToDevice",
-        "PIDFile", "StandardOutput", "StandardError", "RuntimeDirectory", "StateDirectory",
+        "PIDFile", "TTYPath", "StandardOutput", "StandardError", "RuntimeDirectory", "StateDirectory",
         "CacheDirectory", "LogsDirectory", "ConfigurationDirectory",
 };
 

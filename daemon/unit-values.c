@@ -298,14 +298,7 @@ static const Unsupported unsupported_values[] = {
         { "StandardInput", "data" },
         { "StandardInput", "file:" },
         { "StandardInput", "fd:" },
-        { "StandardOutput", "tty" },
-
-        { "StandardOutput", "truncate:" },
         { "StandardOutput", "fd:" },
-        { "StandardError", "tty" },
-        { "StandardError", "file:" },
-        { "StandardError", "append:" },
-        { "StandardError", "truncate:" },
         { "StandardError", "fd:" },
 };
 
@@ -371,6 +364,8 @@ static int std_output_from_string_int(const char *s) {
                 return STD_OUTPUT_NULL;
         if (streq(s, "socket"))
                 return STD_OUTPUT_SOCKET;
+        if (streq(s, "tty"))
+                return STD_OUTPUT_TTY;
         return -EINVAL;
 }
 

@@ -1,7 +1,10 @@
 """StandardOutput=/StandardError= file:, append: and truncate: (systemd.exec(5)): the service's
 output goes to the file, written from its start, appended, or after emptying it; both to the
-same file share one open file; StandardError=inherit goes wherever standard output goes."""
+same file share one open file; StandardError=inherit goes wherever standard output goes;
+tty writes the terminal TTYPath= names, without making it the controlling terminal."""
 import os
+import select
+import time
 
 import harness
 
@@ -54,6 +57,31 @@ class OutputFiles(harness.TestCase):
         # in the log only trunc's standard error, which it left at journal
         self.assertEqual(b.count_log(r"\[\d+\]: (out|err)-"), 1)
         self.assertEqual(b.count_log(r"trunc\.service\[\d+\]: err-"), 1)
+        self.assertEqual(b.stop(), 0)
+
+    def test_tty(self):
+        master, slave = os.openpty()
+        self.addCleanup(os.close, master)
+        self.addCleanup(os.close, slave)
+        tty = os.ttyname(slave)
+        # field 7 of /proc/PID/stat is the controlling terminal's device number, 0 for none
+        d = self.units({"t.service": "[Service]\nType=oneshot\nStandardOutput=tty\n"
+                                     "StandardError=tty\nTTYPath=%s\nExecStart=/bin/sh -c "
+                                     "'echo out-tty ctty=$(cut -d\" \" -f7 /proc/$$$$/stat); "
+                                     "echo err-tty >&2'\n" % tty})
+        b = self.berthd(d)
+        b.wait_log(r"t\.service: \S+ -> dead")
+        text, deadline = b"", time.monotonic() + harness.DEFAULT_TIMEOUT
+        while b"err-tty" not in text and time.monotonic() < deadline:
+            if select.select([master], [], [], 1.0)[0]:
+                text += os.read(master, 4096)
+        self.assertIn(b"out-tty ctty=0", text)
+        self.assertIn(b"err-tty", text)
+        self.assertEqual(b.count_log(r"t\.service\[\d+\]"), 0)
+        p = harness.run_check(self.units({"r.service": "[Service]\nExecStart=/bin/true\n"
+                                                       "TTYPath=tty1\n"}, subdir="rel"))
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("r.service:3: Invalid value for TTYPath=: 'tty1'", p.stdout + p.stderr)
         self.assertEqual(b.stop(), 0)
 
     def test_bad_path(self):
