@@ -406,10 +406,11 @@ static void service_control_done(Service *s, ServiceState st, ServiceResult r) {
         case SERVICE_START_POST:
                 if (r != SERVICE_SUCCESS)
                         service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
-                else if (s->unit->service.type == SERVICE_ONESHOT)
+                else if (s->unit->service.type == SERVICE_ONESHOT &&
+                         !s->unit->service.remain_after_exit)
                         service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_SUCCESS);
                 else
-                        service_enter_running(s);
+                        service_enter_running(s); /* RemainAfterExit=: with no main process */
                 return;
         case SERVICE_STOP:
         case SERVICE_STOP_POST: /* stop_post_ran: this ends the run */
@@ -569,7 +570,9 @@ void service_enter_stop(Service *s, ServiceResult r) {
 
         if (s->result == SERVICE_SUCCESS)
                 s->result = r;
-        if (c->n_exec_stop > 0 && s->main_pid > 0) {
+        /* With RemainAfterExit=, a service that remains gets its ExecStop= too. */
+        if (c->n_exec_stop > 0 &&
+            (s->main_pid > 0 || (c->remain_after_exit && s->state == SERVICE_RUNNING))) {
                 service_enter_controls(s, SERVICE_STOP);
                 return;
         }
@@ -1009,8 +1012,17 @@ static void service_on_main_exit(Service *s, ServiceResult r) {
         case SERVICE_HANDOVER:
                 service_handover_failed(s, "the new process exited before READY=1");
                 break;
-        case SERVICE_START_POST:
         case SERVICE_RUNNING:
+                /* RemainAfterExit=: a clean exit leaves it running (systemd's "exited"), what
+                 * the process left behind too, until it is stopped. */
+                if (r == SERVICE_SUCCESS && s->unit->service.remain_after_exit) {
+                        log_info("%s: the main process exited; the service remains active "
+                                 "(RemainAfterExit=yes)", service_name(s));
+                        break;
+                }
+                service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
+                break;
+        case SERVICE_START_POST:
         case SERVICE_RELOAD:
         case SERVICE_DRAINING:
         case SERVICE_HANDOVER_ABORT:

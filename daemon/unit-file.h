@@ -282,6 +282,8 @@ typedef struct ServiceConfig {
         char *pid_file;             /* PIDFile=, for Type=forking */
         char *bus_name;             /* BusName=, for Type=dbus */
         bool guess_main_pid;        /* GuessMainPID=, default yes */
+        bool remain_after_exit;     /* RemainAfterExit=: running once its main process exited
+                                     * cleanly, until stopped */
         bool ignore_sigpipe;        /* IgnoreSIGPIPE=, default yes */
         ExecDirs dirs;              /* RuntimeDirectory= and its siblings (exec-dirs.h) */
         bool dynamic_user;          /* DynamicUser=: a uid of its own, allocated per run */

@@ -538,7 +538,6 @@ static const struct {
         const char *key;
         const char *instead;
 } unsupported_instead[] = {
-        { "RemainAfterExit", "the service is dead once its processes exit" },
         { "RuntimeMaxSec", "the service runs without a time limit" },
         { "TimeoutAbortSec", "a watchdog timeout is handled as a stop, TimeoutStopSec=" },
         { "OOMScoreAdjust", "the service keeps berthd's OOM score" },
@@ -790,7 +789,7 @@ static const ConfigItem config_items[] = {
         /* systemd.service(5) and systemd.exec(5) keys berth does not implement; more by prefix
          * below. */
         { SE, "PIDFile", key_pid_file, FIELD(service.pid_file), 0 },
-        { SE, "RemainAfterExit", key_unsupported, NOFIELD, 0 },
+        { SE, "RemainAfterExit", value_bool, FIELD(service.remain_after_exit), 0 },
         { SE, "GuessMainPID", value_bool, FIELD(service.guess_main_pid), 0 },
         { SE, "BusName", value_string, FIELD(service.bus_name), 0 },
         { SE, "RestartSteps", key_unsupported, NOFIELD, 0 },

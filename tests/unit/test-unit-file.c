@@ -534,13 +534,12 @@ START_TEST(test_sandboxing_once) {
         ck_assert_int_eq(load("web.service", "[Service]\nExecStart=/bin/x\n"
                                              "ProtectSystem=strict\nPrivateTmp=yes\n"
                                              "SystemCallFilter=@system-service\n"
-                                             "ProtectSystem=full\nRemainAfterExit=yes\n", &u), 0);
+                                             "ProtectSystem=full\nRuntimeMaxSec=5\n", &u), 0);
         ck_assert_uint_eq(count_level(LOG_WARNING), 2);
         assert_diag(LOG_WARNING, "/test/main", 3, "Sandboxing not supported by berth: "
                     "ProtectSystem=, PrivateTmp=, SystemCallFilter= (the service runs with less "
                     "protection than the unit asks for)");
-        assert_diag(LOG_WARNING, "/test/main", 7, "RemainAfterExit= is not supported by berth "
-                    "(the service is dead once its processes exit), ignoring");
+        assert_diag(LOG_WARNING, "/test/main", 7, "RuntimeMaxSec= is not supported by berth");
 }
 END_TEST
 
