@@ -570,9 +570,9 @@ void service_enter_stop(Service *s, ServiceResult r) {
 
         if (s->result == SERVICE_SUCCESS)
                 s->result = r;
-        /* With RemainAfterExit=, a service that remains gets its ExecStop= too. */
-        if (c->n_exec_stop > 0 &&
-            (s->main_pid > 0 || (c->remain_after_exit && s->state == SERVICE_RUNNING))) {
+        /* As systemd: a service that started runs its ExecStop= also when its main process
+         * ended on its own (with no $MAINPID then), or remained after it (RemainAfterExit=). */
+        if (c->n_exec_stop > 0 && (s->main_pid > 0 || s->state == SERVICE_RUNNING)) {
                 service_enter_controls(s, SERVICE_STOP);
                 return;
         }
@@ -1020,7 +1020,7 @@ static void service_on_main_exit(Service *s, ServiceResult r) {
                                  "(RemainAfterExit=yes)", service_name(s));
                         break;
                 }
-                service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
+                service_enter_stop(s, r);
                 break;
         case SERVICE_START_POST:
         case SERVICE_RELOAD:

@@ -1,7 +1,8 @@
 """RemainAfterExit=yes (systemd.service(5)): a oneshot that ran its commands, or a service whose
 main process exited cleanly, stays running, without a main process, until it is stopped; the
 stop runs ExecStop= and ends what the process left behind. Without it, the service is dead;
-with a failing exit it fails, as before."""
+with a failing exit it fails, as before. And as in systemd, a service that started runs its
+ExecStop= also when its main process ended on its own, without $MAINPID."""
 import os
 
 import harness
@@ -24,12 +25,16 @@ class RemainAfterExit(harness.TestCase):
                               "ExecStart=/bin/sh -c 'sleep 600 & echo $! > %s; exit 0'\n" % left,
             "bad.service": "[Service]\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'exit 3'\n",
             "plain.service": "[Service]\nType=oneshot\nExecStart=/bin/true\n",
+            "crash.service": "[Service]\nExecStart=/bin/sh -c 'exit 3'\n"
+                             "ExecStop=/bin/sh -c 'echo crash-stop mainpid=[$MAINPID]'\n",
         })
         b = self.berthd(d)
         b.wait_log(r"once\.service: start-post -> running|once\.service: \S+ -> running")
         b.wait_log(r"simple\.service: the main process exited; the service remains active")
         b.wait_log(r"bad\.service: \S+ -> failed")
         b.wait_log(r"plain\.service: \S+ -> dead")
+        b.wait_log(r"crash\.service\[\d+\]: crash-stop mainpid=\[\]$")
+        b.wait_log(r"crash\.service: \S+ -> failed")
         # a round trip through berthd's loop: every exit above has been handled
         self.assertIn("running", self.state(b, "once.service"))
         self.assertIn("running", self.state(b, "simple.service"))
