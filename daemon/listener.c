@@ -319,9 +319,20 @@ int listener_open(Listener *l, char *err, size_t errlen) {
         if (r < 0)
                 return r;
         l->fd = fd;
+        r = listener_read_filter(fd);
+        l->filter_insns = r > 0 ? (unsigned) r : 0;
         /* getsockname() and sock_diag say something of inet and unix sockets only. */
         l->have_info = bind_spec_has_address(&l->spec) && listener_read_back(fd, &l->info) >= 0;
         return 0;
+}
+
+int listener_read_filter(int fd) {
+        socklen_t len = 0;
+
+        /* With no room for the program, the kernel reports its length in optlen. */
+        if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, NULL, &len) < 0)
+                return -errno;
+        return (int) MIN(len, (socklen_t) INT_MAX);
 }
 
 const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen) {
@@ -356,7 +367,9 @@ static bool socket_options_equal(const SocketConfig *a, const SocketConfig *b) {
                streq_ptr(a->socket_group, b->socket_group) && a->socket_mode == b->socket_mode &&
                a->directory_mode == b->directory_mode && a->writable == b->writable &&
                a->mq_max_messages == b->mq_max_messages &&
-               a->mq_message_size == b->mq_message_size && strv_equal(a->symlinks, b->symlinks);
+               a->mq_message_size == b->mq_message_size && strv_equal(a->symlinks, b->symlinks) &&
+               ip_prefix_list_equal(&a->ip_address_allow, &b->ip_address_allow) &&
+               ip_prefix_list_equal(&a->ip_address_deny, &b->ip_address_deny);
 }
 
 bool listener_same(const Listener *l, const BindSpec *s) {
