@@ -3,7 +3,8 @@
  * locked on loopback TCP listeners (IPv4, IPv6 only, and dual-stack bound to an IPv4-mapped
  * address), with clients bound to 127.0.0.1, 127.0.0.2 and ::1 before they connect. A client
  * the filter drops never completes its handshake (its SYN is dropped); one it lets through
- * connects at once. Each case is also checked against ip_filter_allows(), the reference. */
+ * connects at once. Each case is also checked against ip_filter_allows(), the reference. The
+ * same on a dual-stack UDP socket: denied datagrams never arrive. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
@@ -282,6 +283,80 @@ START_TEST(test_kernel_table) {
 }
 END_TEST
 
+static int udp_from(const char *source) {
+        SockAddr s = make_inet(source, 0);
+        int fd = socket(s.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(bind(fd, &s.sa, s.len), 0);
+        return fd;
+}
+
+/* On UDP the filter sees the datagram from its UDP header on too: the source address must come
+ * from the network header. Denied datagrams never arrive; a last allowed one fences the rest. */
+START_TEST(test_kernel_udp) {
+        static const struct { const char *source, *to, *payload; } sends[] = {
+                { "127.0.0.1", "127.0.0.1", "denied-v4" },
+                { "::ffff:127.0.0.2", "::ffff:127.0.0.1", "allowed-mapped" },
+                { "::1", "::1", "denied-v6" },
+                { "127.0.0.2", "127.0.0.1", "fence" },
+        };
+        IPPrefixList allow = {}, deny = {};
+        struct sock_filter *prog = NULL;
+        struct sock_fprog fprog;
+        int fd, one = 1, zero = 0;
+        SockAddr any = make_inet("::", 0);
+        size_t n;
+        char got[4][32] = {};
+        size_t n_got = 0;
+
+        if (!have_ipv6() || geteuid() != 0) {
+                printf("SKIP: test_kernel_udp: needs root and IPv6 for a network namespace\n");
+                return;
+        }
+        /* In a namespace of its own (loopback up): the dual-stack socket may be bound to [::]. */
+        ck_assert_int_eq(enter_netns(), 0);
+        ck_assert_int_eq(ip_prefix_list_parse(&allow, "127.0.0.2", NULL, NULL), 0);
+        ck_assert_int_eq(ip_prefix_list_parse(&deny, "any", NULL, NULL), 0);
+        ck_assert_int_eq(ip_filter_compile(&allow, &deny, &prog, &n), 0);
+        fprog = (struct sock_fprog) { .len = (unsigned short) n, .filter = prog };
+        fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero), 0);
+        ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog), 0);
+        ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, &one, sizeof one), 0);
+        ck_assert_int_eq(bind(fd, &any.sa, any.len), 0);
+
+        for (size_t i = 0; i < ELEMENTSOF(sends); i++) {
+                SockAddr to = make_inet(sends[i].to, port_of(fd));
+                int c = udp_from(sends[i].source);
+
+                ck_assert_int_eq(sendto(c, sends[i].payload, strlen(sends[i].payload), 0,
+                                        &to.sa, to.len),
+                                 (ssize_t) strlen(sends[i].payload));
+                close(c);
+        }
+        /* Everything that arrives, up to the fence (5 s at most). */
+        while (n_got < ELEMENTSOF(got)) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                ssize_t k;
+
+                ck_assert_int_eq(poll(&p, 1, 5000), 1);
+                k = recv(fd, got[n_got], sizeof got[n_got] - 1, MSG_DONTWAIT);
+                ck_assert_int_gt(k, 0);
+                if (streq(got[n_got++], "fence"))
+                        break;
+        }
+        ck_assert_uint_eq(n_got, 2);
+        ck_assert_str_eq(got[0], "allowed-mapped");
+        ck_assert_str_eq(got[1], "fence");
+        close(fd);
+        free(prog);
+        ip_prefix_list_clear(&allow);
+        ip_prefix_list_clear(&deny);
+}
+END_TEST
+
 static Suite *ip_filter_suite(void) {
         Suite *s = suite_create("ip-filter");
         TCase *tc = tcase_create("core");
@@ -289,6 +364,7 @@ static Suite *ip_filter_suite(void) {
         tcase_add_test(tc, test_parse_table);
         tcase_add_test(tc, test_parse_cap);
         tcase_add_test(tc, test_kernel_table);
+        tcase_add_test(tc, test_kernel_udp);
         tcase_set_timeout(tc, 120);
         suite_add_tcase(s, tc);
         return s;
