@@ -378,44 +378,39 @@ static int emit_section(Program *prog, int family, const IPPrefixList *allow,
 
 int ip_filter_compile(const IPPrefixList *allow, const IPPrefixList *deny,
                       struct sock_filter **ret, size_t *ret_n) {
-        _cleanup_free_ struct sock_filter *insns = NULL;
-        Program prog = {};
-        size_t ja4, ja6;
-        int r;
-
         /* The version from the first byte of the IP header, then a jump to its section. */
-        struct sock_filter head[] = {
+        static const struct sock_filter head[] = {
                 BPF_STMT(BPF_LD | BPF_B | BPF_ABS, (uint32_t) SKF_NET_OFF),
                 BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 4),
                 BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 4, 0, 1),
-                BPF_STMT(BPF_JMP | BPF_JA, 0), /* to the IPv4 section */
+                BPF_STMT(BPF_JMP | BPF_JA, 0), /* HEAD_JA4: to the IPv4 section */
                 BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 1),
-                BPF_STMT(BPF_JMP | BPF_JA, 0), /* to the IPv6 section */
+                BPF_STMT(BPF_JMP | BPF_JA, 0), /* HEAD_JA6: to the IPv6 section */
                 BPF_STMT(BPF_RET | BPF_K, ACCEPT_ALL),
-                /* IPv4: the source address into X, once. */
+                /* HEAD_V4: the IPv4 section starts with the source address into X, once. */
                 BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t) (SKF_NET_OFF + 12)),
                 BPF_STMT(BPF_MISC | BPF_TAX, 0),
         };
-        ja4 = 3;
-        ja6 = 5;
+        enum { HEAD_JA4 = 3, HEAD_JA6 = 5, HEAD_V4 = 7 };
+        Program prog = {};
+        int r = 0;
 
-        for (size_t i = 0; i < ELEMENTSOF(head); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(head) && r >= 0; i++)
                 r = emit(&prog, head[i]);
-                if (r < 0)
-                        goto fail;
+        if (r >= 0) {
+                /* BPF_JA jumps k instructions past the next one. */
+                prog.insns[HEAD_JA4].k = HEAD_V4 - (HEAD_JA4 + 1);
+                r = emit_section(&prog, AF_INET, allow, deny);
         }
-        prog.insns[ja4].k = (uint32_t) (ELEMENTSOF(head) - 2 - (ja4 + 1));
-        r = emit_section(&prog, AF_INET, allow, deny);
-        if (r < 0)
-                goto fail;
-        prog.insns[ja6].k = (uint32_t) (prog.n - (ja6 + 1));
-        r = emit_section(&prog, AF_INET6, allow, deny);
-        if (r < 0)
-                goto fail;
+        if (r >= 0) {
+                prog.insns[HEAD_JA6].k = (uint32_t) (prog.n - (HEAD_JA6 + 1));
+                r = emit_section(&prog, AF_INET6, allow, deny);
+        }
+        if (r < 0) {
+                free(prog.insns);
+                return r;
+        }
         *ret = prog.insns;
         *ret_n = prog.n;
         return 0;
-fail:
-        insns = prog.insns;
-        return r;
 }
