@@ -4,7 +4,8 @@ long-running service, where berthd never sees a connection, and the service cann
 A denied client's SYN is dropped: its connect does not complete within its timeout. berthd runs
 in a network namespace of its own so that its sockets can be dual-stack ([::]:PORT) and the
 clients (run there with nsenter) can come from 127.0.0.1, 127.0.0.2, ::1 and IPv4-mapped
-sources."""
+sources. The filter holds across a daemon-reload and a restart of the service (the socket is
+kept); new rules bind the socket again."""
 import json
 import os
 import subprocess
@@ -144,6 +145,13 @@ class IPFilter(harness.TestCase):
         self.assertEqual(b.count_log(r"web\.socket: listening on"), 1)
         self.assertEqual(b.count_log(r"web\.service\[\d+\]: detach:"), 1)
         self.assertTrue(harness.pid_alive(pid))
+
+        # A restart hands the same socket, filter and all, to a new process.
+        p = self.berthctl(b, "restart", "web.service")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        b.wait_log_count(r"web\.service\[\d+\]: detach: EPERM", 2)
+        self.assert_served(b, port, [V4_2, MAPPED_2], [V4_1, V6])
+        self.assertEqual(b.count_log(r"web\.socket: listening on"), 1)
 
         # New rules cannot go on a locked filter: the socket is bound again with them. (Here
         # on a socket no service has had yet: berthd cannot yet bind a socket again with new
