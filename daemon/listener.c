@@ -367,15 +367,23 @@ static bool socket_options_equal(const SocketConfig *a, const SocketConfig *b) {
                streq_ptr(a->socket_group, b->socket_group) && a->socket_mode == b->socket_mode &&
                a->directory_mode == b->directory_mode && a->writable == b->writable &&
                a->mq_max_messages == b->mq_max_messages &&
-               a->mq_message_size == b->mq_message_size && strv_equal(a->symlinks, b->symlinks) &&
-               ip_prefix_list_equal(&a->ip_address_allow, &b->ip_address_allow) &&
-               ip_prefix_list_equal(&a->ip_address_deny, &b->ip_address_deny);
+               a->mq_message_size == b->mq_message_size && strv_equal(a->symlinks, b->symlinks);
+}
+
+/* The socket filter of an inet socket is locked: other rules need another socket. */
+static bool ip_filters_equal(const BindSpec *a, const BindSpec *b) {
+        const SocketConfig *x = &a->unit->socket, *y = &b->unit->socket;
+
+        return !socket_family_is_inet(a->family) ||
+               (ip_prefix_list_equal(&x->ip_address_allow, &y->ip_address_allow) &&
+                ip_prefix_list_equal(&x->ip_address_deny, &y->ip_address_deny));
 }
 
 bool listener_same(const Listener *l, const BindSpec *s) {
         return streq(l->spec.unit->name, s->unit->name) && l->spec.v6only == s->v6only &&
                bind_spec_same_address(&l->spec, s) &&
-               socket_options_equal(&l->spec.unit->socket, &s->unit->socket);
+               socket_options_equal(&l->spec.unit->socket, &s->unit->socket) &&
+               ip_filters_equal(&l->spec, s);
 }
 
 /* ---- RemoveOnStop= ---- */
