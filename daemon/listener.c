@@ -709,8 +709,10 @@ void listener_set_serving(Listener *l, bool serving) {
                 listener_stall_watch(l);
                 return;
         }
-        if (l->stall_io_source)
-                (void) sd_event_source_set_enabled(l->stall_io_source, SD_EVENT_OFF);
+        /* The duplicate goes too: it would keep the kernel socket after l closes its fd (a
+         * daemon-reload binding it again with new options would find its port held). */
+        l->stall_io_source = sd_event_source_disable_unref(l->stall_io_source);
+        l->stall_fd = safe_close(l->stall_fd);
         if (l->stall_timer_source)
                 (void) sd_event_source_set_enabled(l->stall_timer_source, SD_EVENT_OFF);
         l->stalled = false;
