@@ -92,7 +92,7 @@ class IPFilter(harness.TestCase):
             self.assertEqual(got[case], "timeout", "%s should be dropped: %r" % (case, got))
 
     def test_long_running_service(self):
-        port, port6, port_late = harness.free_port(), harness.free_port(), harness.free_port()
+        port, port6 = harness.free_port(), harness.free_port()
         d = self.units({
             # dual-stack [::]:port in the namespace
             "web.socket": "[Socket]\nListenStream=%d\nIPAddressDeny=any\n"
@@ -100,9 +100,6 @@ class IPFilter(harness.TestCase):
             "web.service": self.service(),
             "six.socket": "[Socket]\nListenStream=%d\nIPAddressDeny=::1/128\n" % port6,
             "six.service": self.service(),
-            "late.socket": "[Socket]\nListenStream=%d\nIPAddressDeny=any\n"
-                           "IPAddressAllow=127.0.0.2\n" % port_late,
-            "late.service": self.service(),
         })
         r = harness.run_check(d)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -153,16 +150,18 @@ class IPFilter(harness.TestCase):
         self.assert_served(b, port, [V4_2, MAPPED_2], [V4_1, V6])
         self.assertEqual(b.count_log(r"web\.socket: listening on"), 1)
 
-        # New rules cannot go on a locked filter: the socket is bound again with them. (Here
-        # on a socket no service has had yet: berthd cannot yet bind a socket again with new
-        # options once its service has run, whatever the options.)
-        self.units({"late.socket": "[Socket]\nListenStream=%d\nIPAddressDeny=any\n"
-                                   "IPAddressAllow=::1\n" % port_late})
+        # New rules cannot go on a locked filter: the socket is bound again with them, once no
+        # process holds the old one (the kernel keeps a socket while a service has it).
+        p = self.berthctl(b, "stop", "web.service")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        b.wait_log(r"web\.service: \S+ -> dead")
+        self.units({"web.socket": "[Socket]\nListenStream=%d\nIPAddressDeny=any\n"
+                                  "IPAddressAllow=::1\n" % port})
         p = self.berthctl(b, "daemon-reload")
         self.assertEqual(p.returncode, 0, p.stderr)
         b.wait_log_count(r"daemon-reload: done", 2)
-        self.assertEqual(b.count_log(r"late\.socket: listening on"), 2)
-        self.assert_served(b, port_late, [V6], [V4_1, V4_2])
+        self.assertEqual(b.count_log(r"web\.socket: listening on"), 2)
+        self.assert_served(b, port, [V6], [V4_1, V4_2, MAPPED_2])
         self.assertEqual(b.stop(), 0)
 
     def test_unfiltered_and_unix(self):
