@@ -27,12 +27,12 @@ static const char *const list_units_fields[] = {
 };
 static const char *const list_sockets_fields[] = {
         "unit", "address", "protocol", "stack", "reach", "backlog", "queued", "service",
-        "service_state",
+        "service_state", "filter",
 };
 enum { LU_NAME, LU_TYPE, LU_LOAD, LU_STATE, LU_PID, LU_SINCE, LU_RESTARTS, LU_LAST_EXIT,
        LU_DESCRIPTION };
 enum { LS_UNIT, LS_ADDRESS, LS_PROTOCOL, LS_STACK, LS_REACH, LS_BACKLOG, LS_QUEUED, LS_SERVICE,
-       LS_SERVICE_STATE };
+       LS_SERVICE_STATE, LS_FILTER };
 
 /* Any value as one line of text, for a table cell or a status line. Returns buf, or the
  * borrowed string itself. */
@@ -316,13 +316,13 @@ int verb_list_units(sd_bus *bus, const StatusOptions *o, char **args, size_t n) 
 
 int verb_list_sockets(sd_bus *bus, const StatusOptions *o, char **args, size_t n) {
         static const char *const headers[] = {
-                "ADDRESS", "PROTO", "STACK", "REACH", ">BACKLOG", ">QUEUED", "UNIT", "SERVICE",
-                "STATE",
+                "ADDRESS", "PROTO", "STACK", "REACH", "FILTER", ">BACKLOG", ">QUEUED", "UNIT",
+                "SERVICE", "STATE",
         };
         /* The fields of ListSockets in the order of the headers: the address first, as ss. */
         static const size_t columns[] = {
-                LS_ADDRESS, LS_PROTOCOL, LS_STACK, LS_REACH, LS_BACKLOG, LS_QUEUED, LS_UNIT,
-                LS_SERVICE, LS_SERVICE_STATE,
+                LS_ADDRESS, LS_PROTOCOL, LS_STACK, LS_REACH, LS_FILTER, LS_BACKLOG, LS_QUEUED,
+                LS_UNIT, LS_SERVICE, LS_SERVICE_STATE,
         };
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -355,8 +355,13 @@ int verb_list_sockets(sd_bus *bus, const StatusOptions *o, char **args, size_t n
 
                 for (size_t c = 0; r >= 0 && c < ELEMENTSOF(headers); c++) {
                         char buf[64];
-                        r = table_add(t, bus_value_text(row_get(&rows[i], columns[c]), buf,
-                                                        sizeof buf),
+                        const char *text = bus_value_text(row_get(&rows[i], columns[c]), buf,
+                                                          sizeof buf);
+
+                        /* FILTER: "ip", or "-" (also from a berthd that does not send it). */
+                        if (columns[c] == LS_FILTER && !text[0])
+                                text = "-";
+                        r = table_add(t, text,
                                       columns[c] == LS_SERVICE_STATE ? state_color(state, "")
                                                                      : NULL);
                 }
@@ -513,6 +518,13 @@ static void status_print_unit(sd_bus *bus, const StatusOptions *o, const UnitPro
                 status_line(i == 0 ? "Listen:" : "", "%s", listen[i]);
         if (status_text[0])
                 status_line("Status:", "\"%s\"", status_text);
+        /* A socket unit's source filter, as the unit has it. */
+        const char *const *allow = unit_prop_strv(p, "IPAddressAllow");
+        const char *const *deny = unit_prop_strv(p, "IPAddressDeny");
+        for (size_t i = 0; allow && allow[i]; i++)
+                status_line(i == 0 ? "IP allow:" : "", "%s", allow[i]);
+        for (size_t i = 0; deny && deny[i]; i++)
+                status_line(i == 0 ? "IP deny:" : "", "%s", deny[i]);
         const char *const *stored = unit_prop_strv(p, "StoredFds");
         for (size_t i = 0; stored && stored[i]; i++)
                 status_line(i == 0 ? "Stored fds:" : "", "%s", stored[i]);

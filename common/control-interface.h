@@ -20,13 +20,16 @@
  *       sockets), Service s (a socket's service), StatusText s (STATUS=, may be ""),
  *       LoadError s (why it failed to load, may be ""), OldMainPID u (during a
  *       Handover=overlap: the process being replaced, else 0), StoredFds as (the fd store,
- *       by FDNAME=)
- *   ListSockets() -> a(sssssuuss)
+ *       by FDNAME=), IPAddressAllow as and IPAddressDeny as (a socket unit's rules, canonical
+ *       prefixes such as "127.0.0.0/8"; empty for a service)
+ *   ListSockets() -> a(sssssuusss)
  *       unit, address (canonical, read back with getsockname), protocol ("TCP", "UDP",
  *       "unix-stream", "unix-dgram", "unix-seqpacket"), stack ("dual-stack", "ipv6-only",
  *       "ipv4", "unix"; IPV6_V6ONLY read back), reach ("all interfaces", "loopback only",
  *       "one interface", "local"), backlog, queued (connections waiting in the accept queue),
- *       service, service state
+ *       service, service state, filter ("ip": a locked IPAddressAllow=/IPAddressDeny= socket
+ *       filter is attached, read back from the kernel; "": none). Fields are only ever added at
+ *       the end: clients read rows by their signature.
  *   StartUnit(s) (priv), StopUnit(s) (priv), RestartUnit(s) (priv), ReloadUnit(s) (priv)
  *       A socket unit name acts on its service. Errors below.
  *   Reload() -> as (priv)                 daemon-reload; returns the warnings. On an error in

@@ -41,6 +41,9 @@ typedef struct Control Control;
  * description. control-interface.h's signature line reads "ssssuttus", which does not match
  * its own field list (restarts is a count, last exit a string); this follows the fields. */
 #define LIST_UNITS_ENTRY "ssssutuss"
+/* One ListSockets entry: unit, address, protocol, stack, reach, backlog, queued, service,
+ * service state, filter. */
+#define LIST_SOCKETS_ENTRY "sssssuusss"
 
 typedef struct ControlClient ControlClient;
 typedef struct ControlPending ControlPending;

@@ -108,6 +108,22 @@ static int append_entry_strv(sd_bus_message *reply, const char *key, char *const
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
+/* An IPAddressAllow=/IPAddressDeny= list as "as" of canonical prefixes ("127.0.0.0/8"). */
+static int append_entry_prefixes(sd_bus_message *reply, const char *key, const IPPrefixList *l) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char **v = NULL;
+        size_t n = l ? l->n : 0;
+
+        text = malloc(n * IP_PREFIX_FORMAT_MAX + 1);
+        v = calloc(n + 1, sizeof(char *));
+        if (!text || !v)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                v[i] = (char *) ip_prefix_format(&l->items[i], text + i * IP_PREFIX_FORMAT_MAX,
+                                                 IP_PREFIX_FORMAT_MAX);
+        return append_entry_strv(reply, key, v);
+}
+
 static int append_entry_u32(sd_bus_message *reply, const char *key, uint32_t value) {
         return sd_bus_message_append(reply, "{sv}", key, "u", value);
 }
@@ -416,6 +432,15 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
                 if (r >= 0)
                         r = append_entry_strv(reply, "StoredFds", names);
         }
+        if (r >= 0) {
+                const SocketConfig *sc = v.unit && v.unit->type == UNIT_SOCKET ? &v.unit->socket
+                                                                               : NULL;
+                r = append_entry_prefixes(reply, "IPAddressAllow",
+                                          sc ? &sc->ip_address_allow : NULL);
+                if (r >= 0)
+                        r = append_entry_prefixes(reply, "IPAddressDeny",
+                                                  sc ? &sc->ip_address_deny : NULL);
+        }
         if (r >= 0)
                 r = append_entry_string(reply, "LoadError",
                                         strempty(manager_unit_load_error(m, v.name)));
@@ -450,7 +475,7 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
 
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(sssssuuss)");
+                r = sd_bus_message_open_container(reply, 'a', "(" LIST_SOCKETS_ENTRY ")");
         for (size_t i = 0; r >= 0 && i < m->n_listeners; i++) {
                 const Listener *l = m->listeners[i];
                 _cleanup_free_ char *svc = NULL;
@@ -484,7 +509,7 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
                         return -ENOMEM;
                 s = manager_find_service(m, svc);
 
-                r = sd_bus_message_open_container(reply, 'r', "sssssuuss");
+                r = sd_bus_message_open_container(reply, 'r', LIST_SOCKETS_ENTRY);
                 if (r >= 0)
                         r = append_string(reply, l->spec.unit->name);
                 if (r >= 0)
@@ -507,6 +532,8 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
                         r = append_string(reply, l->stalled ? "not-accepting" :
                                           s ? service_state_to_string(s->state) :
                                           manager_unit_failed(m, svc) ? "failed" : "dead");
+                if (r >= 0)
+                        r = append_string(reply, l->filter_insns > 0 ? "ip" : "");
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
         }
@@ -1020,7 +1047,7 @@ const sd_bus_vtable control_vtable[] = {
                                 SD_BUS_RESULT("a{sv}", properties), control_method_get_unit,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListSockets", SD_BUS_NO_ARGS,
-                                SD_BUS_RESULT("a(sssssuuss)", sockets),
+                                SD_BUS_RESULT("a(" LIST_SOCKETS_ENTRY ")", sockets),
                                 control_method_list_sockets, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StartUnit", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
                                 control_method_start_unit, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -37,6 +37,7 @@
 #include "common/strv.h"
 #include "common/time-util.h"
 #include "common/user-util.h"
+#include "daemon/ip-filter.h"
 #include "daemon/listener.h"
 #include "daemon/sock-diag.h"
 
@@ -187,6 +188,33 @@ static int set_bind_to_device(BindCtx *c, int fd) {
         return 0;
 }
 
+/* IPAddressAllow=, IPAddressDeny=: the compiled filter, attached before bind() so that no
+ * packet arrives unfiltered, then locked (SO_LOCK_FILTER) so that the service the socket is
+ * passed to cannot detach or replace it. Connections accepted from the socket inherit it. */
+static int attach_ip_filter(BindCtx *c, int fd) {
+        const SocketConfig *cfg = c->cfg;
+        _cleanup_free_ struct sock_filter *prog = NULL;
+        struct sock_fprog fprog;
+        size_t n;
+        int r;
+
+        r = ip_filter_compile(&cfg->ip_address_allow, &cfg->ip_address_deny, &prog, &n);
+        if (r < 0)
+                return errbuf_set(c->err, c->errlen, r,
+                                  "cannot compile the IPAddressAllow=/IPAddressDeny= filter for "
+                                  "%s %s: %s", c->proto, c->addr, strerror(-r));
+        fprog = (struct sock_fprog) { .len = (unsigned short) n, .filter = prog };
+        if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) < 0) {
+                r = -errno;
+                return errbuf_set(c->err, c->errlen, r,
+                                  "cannot attach the IPAddressAllow=/IPAddressDeny= filter "
+                                  "(SO_ATTACH_FILTER) to %s %s: %s", c->proto, c->addr,
+                                  strerror(-r));
+        }
+        return set_int(c, fd, SOL_SOCKET, SO_LOCK_FILTER, 1,
+                       "SO_LOCK_FILTER (for IPAddressAllow=/IPAddressDeny=)");
+}
+
 /* The TCP options: keep-alive, TCP_NODELAY, TCP_DEFER_ACCEPT. */
 static int apply_tcp_options(BindCtx *c, int fd) {
         const SocketConfig *cfg = c->cfg;
@@ -284,6 +312,12 @@ static int apply_options(BindCtx *c, int fd) {
 
         if (inet && cfg->bind_to_device && cfg->bind_to_device[0]) {
                 r = set_bind_to_device(c, fd);
+                if (r < 0)
+                        return r;
+        }
+
+        if (inet && socket_config_has_ip_filter(cfg)) {
+                r = attach_ip_filter(c, fd);
                 if (r < 0)
                         return r;
         }

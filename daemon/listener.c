@@ -319,9 +319,20 @@ int listener_open(Listener *l, char *err, size_t errlen) {
         if (r < 0)
                 return r;
         l->fd = fd;
+        r = listener_read_filter(fd);
+        l->filter_insns = r > 0 ? (unsigned) r : 0;
         /* getsockname() and sock_diag say something of inet and unix sockets only. */
         l->have_info = bind_spec_has_address(&l->spec) && listener_read_back(fd, &l->info) >= 0;
         return 0;
+}
+
+int listener_read_filter(int fd) {
+        socklen_t len = 0;
+
+        /* With no room for the program, the kernel reports its length in optlen. */
+        if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, NULL, &len) < 0)
+                return -errno;
+        return (int) MIN(len, (socklen_t) INT_MAX);
 }
 
 const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen) {
@@ -359,10 +370,20 @@ static bool socket_options_equal(const SocketConfig *a, const SocketConfig *b) {
                a->mq_message_size == b->mq_message_size && strv_equal(a->symlinks, b->symlinks);
 }
 
+/* The socket filter of an inet socket is locked: other rules need another socket. */
+static bool ip_filters_equal(const BindSpec *a, const BindSpec *b) {
+        const SocketConfig *x = &a->unit->socket, *y = &b->unit->socket;
+
+        return !socket_family_is_inet(a->family) ||
+               (ip_prefix_list_equal(&x->ip_address_allow, &y->ip_address_allow) &&
+                ip_prefix_list_equal(&x->ip_address_deny, &y->ip_address_deny));
+}
+
 bool listener_same(const Listener *l, const BindSpec *s) {
         return streq(l->spec.unit->name, s->unit->name) && l->spec.v6only == s->v6only &&
                bind_spec_same_address(&l->spec, s) &&
-               socket_options_equal(&l->spec.unit->socket, &s->unit->socket);
+               socket_options_equal(&l->spec.unit->socket, &s->unit->socket) &&
+               ip_filters_equal(&l->spec, s);
 }
 
 /* ---- RemoveOnStop= ---- */
@@ -688,8 +709,10 @@ void listener_set_serving(Listener *l, bool serving) {
                 listener_stall_watch(l);
                 return;
         }
-        if (l->stall_io_source)
-                (void) sd_event_source_set_enabled(l->stall_io_source, SD_EVENT_OFF);
+        /* The duplicate goes too: it would keep the kernel socket after l closes its fd (a
+         * daemon-reload binding it again with new options would find its port held). */
+        l->stall_io_source = sd_event_source_disable_unref(l->stall_io_source);
+        l->stall_fd = safe_close(l->stall_fd);
         if (l->stall_timer_source)
                 (void) sd_event_source_set_enabled(l->stall_timer_source, SD_EVENT_OFF);
         l->stalled = false;

@@ -100,6 +100,9 @@ struct Listener {
         bool have_info;     /* an inet or unix socket, read back */
         bool unpollable;    /* epoll refused its fd (a regular file): it cannot be watched */
         char *fdname;       /* its name in LISTEN_FDNAMES */
+        /* The socket filter (IPAddressAllow=, IPAddressDeny=) the kernel reports on fd after
+         * the bind, in instructions; 0: none. Locked: it stays as long as the fd. */
+        unsigned filter_insns;
 
         /* On-demand activation: the owner is the service its socket unit activates. */
         sd_event *event;    /* borrowed */
@@ -145,6 +148,9 @@ static inline void listener_freep(Listener **l) {
 /* Binds l (listener_bind()) and reads it back. Returns 0, or a negative errno with the reason
  * in err; on success err may hold warnings to log. */
 int listener_open(Listener *l, char *err, size_t errlen);
+/* The length in instructions of the classic BPF filter attached to fd (borrowed), read back
+ * with SO_GET_FILTER: 0 when there is none. Returns it or a negative errno. */
+int listener_read_filter(int fd);
 /* The log line for a bound listener (listener_describe(), or bind_spec_describe() for what has
  * no address to read back: "dm.socket: listening on FIFO /run/dm (mode 0600)"). */
 const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen);

@@ -48,6 +48,16 @@ static void describe_options(const BindSpec *spec, char *buf, size_t len) {
         OPT(inet && c->bind_to_device, "BindToDevice=%s", c->bind_to_device);
         OPT(c->pass_credentials && (spec->family == AF_UNIX || spec->family == AF_NETLINK),
             "PassCredentials=yes");
+        if (socket_config_has_ip_filter(c)) {
+                char allow[1024], deny[1024];
+
+                OPT(inet && c->ip_address_allow.n > 0, "IPAddressAllow=%s",
+                    ip_prefix_list_format(&c->ip_address_allow, allow, sizeof allow));
+                OPT(inet && c->ip_address_deny.n > 0, "IPAddressDeny=%s",
+                    ip_prefix_list_format(&c->ip_address_deny, deny, sizeof deny));
+                OPT(inet, "a locked socket filter drops what they deny");
+                OPT(!inet, "IPAddressAllow=/IPAddressDeny= do not apply (not an IP socket)");
+        }
         OPT(c->non_blocking, "NonBlocking=yes");
         OPT(node && c->remove_on_stop, "RemoveOnStop=yes");
         if (c->symlinks && unit_socket_symlink_target(spec->unit) == spec->listen)

@@ -166,6 +166,8 @@ Unit *unit_free(Unit *u) {
         free(u->socket.socket_group);
         free(u->socket.bind_to_device);
         strv_free(u->socket.symlinks);
+        ip_prefix_list_clear(&u->socket.ip_address_allow);
+        ip_prefix_list_clear(&u->socket.ip_address_deny);
 
         exec_command_list_free(&u->service.exec_start, &u->service.n_exec_start);
         exec_command_list_free(&u->service.exec_start_pre, &u->service.n_exec_start_pre);

@@ -12,6 +12,7 @@
 #include "daemon/cgroup-limits.h"
 #include "daemon/condition.h"
 #include "daemon/exec-dirs.h"
+#include "daemon/ip-filter.h"
 
 /* Caps on user-controlled sizes. */
 #define UNIT_NAME_MAX 255
@@ -119,6 +120,8 @@ typedef struct SocketConfig {
         unsigned poll_limit_burst;           /* default 150 */
         usec_t accept_stall_usec;            /* AcceptStallSec= (berth's), default 10 s; 0 off */
         bool non_blocking;
+        /* IPAddressAllow=, IPAddressDeny=: a locked socket filter on its inet sockets. */
+        IPPrefixList ip_address_allow, ip_address_deny;
         /* ExecStartPre= before its sockets are bound, ExecStartPost= after; ExecStopPre=
          * before they are closed, ExecStopPost= after; each within TimeoutSec=. */
         struct ExecCommand *exec_start_pre, *exec_start_post, *exec_stop_pre, *exec_stop_post;
@@ -335,6 +338,10 @@ UnitType unit_name_to_type(const char *name);
 /* The service a socket unit activates: Service=, else NAME.service (NAME@.service when
  * Accept=yes). Returns a malloc'ed string or NULL on OOM. */
 char *unit_socket_service_name(const Unit *u);
+/* Whether the unit has IPAddressAllow= or IPAddressDeny= rules for its inet sockets. */
+static inline bool socket_config_has_ip_filter(const SocketConfig *c) {
+        return c->ip_address_allow.n > 0 || c->ip_address_deny.n > 0;
+}
 /* The fd name a socket unit's fds carry: FileDescriptorName=, else the unit's full name
  * ("web.socket"), as systemd does. Returns a malloc'ed string or NULL. */
 char *unit_socket_fdname(const Unit *u);

@@ -498,6 +498,29 @@ static int key_limit_nofile(LoadContext *c, const ConfigItem *it, const char *va
         return 0;
 }
 
+/* IPAddressAllow=, IPAddressDeny=: a word that is not an address, a prefix or a keyword is
+ * skipped with a warning, as systemd's config_parse_in_addr_prefixes() does. */
+typedef struct IPWordWarning {
+        LoadContext *c;
+        const char *key;
+        unsigned line;
+} IPWordWarning;
+
+static void ip_word_warning(const char *word, const char *why, void *userdata) {
+        IPWordWarning *w = userdata;
+        char q[QUOTE_SIZE];
+
+        report(w->c, LOG_WARNING, w->line, "Invalid prefix in %s=: '%s' (%s), ignoring", w->key,
+               cut(word, q), why);
+}
+
+static int key_ip_address_access(LoadContext *c, const ConfigItem *it, const char *value,
+                                 unsigned line, void *data) {
+        IPWordWarning w = { c, it->key, line };
+
+        return ip_prefix_list_parse(data, value, ip_word_warning, &w);
+}
+
 static int key_ignore(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                       void *data) {
         return 0;
@@ -689,6 +712,8 @@ static const ConfigItem config_items[] = {
         { SO, "PollLimitBurst", value_unsigned, FIELD(socket.poll_limit_burst), 0 },
         { SO, "AcceptStallSec", value_sec, FIELD(socket.accept_stall_usec), SEC_INFINITY_IS_ZERO },
         { SO, "NonBlocking", value_bool, FIELD(socket.non_blocking), 0 },
+        { SO, "IPAddressAllow", key_ip_address_access, FIELD(socket.ip_address_allow), 0 },
+        { SO, "IPAddressDeny", key_ip_address_access, FIELD(socket.ip_address_deny), 0 },
         /* systemd.socket(5) keys berth does not implement. */
         { SO, "ListenUSBFunction", key_unsupported, NOFIELD, 0 },
         { SO, "SocketProtocol", key_unsupported, NOFIELD, 0 },

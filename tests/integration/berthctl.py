@@ -440,7 +440,7 @@ class Berthctl(harness.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         socks = json.loads(p.stdout)
         fields = ["unit", "address", "protocol", "stack", "reach", "backlog", "queued",
-                  "service", "service_state"]
+                  "service", "service_state", "filter"]
         for s in socks:
             self.assertEqual(list(s), fields)
         hold = [s for s in socks if s["unit"] == "hold.socket"]
@@ -466,13 +466,14 @@ class Berthctl(harness.TestCase):
         p = self.ctl(b, "list-sockets")
         self.assertEqual(p.returncode, 0)
         lines = p.stdout.splitlines()
-        self.assertRegex(lines[0], r"^ADDRESS +PROTO +STACK +REACH +BACKLOG +QUEUED +UNIT "
+        self.assertRegex(lines[0], r"^ADDRESS +PROTO +STACK +REACH +FILTER +BACKLOG +QUEUED "
+                                   r"+UNIT "
                                    r"+SERVICE +STATE$")
         self.assertEqual(lines[-1], "%d sockets listed." % len(socks))
-        self.assert_aligned(lines[:-2], ["ADDRESS", "PROTO", "STACK", "REACH", "UNIT",
+        self.assert_aligned(lines[:-2], ["ADDRESS", "PROTO", "STACK", "REACH", "FILTER", "UNIT",
                                          "SERVICE", "STATE"])
         row = next(r for r in lines if r.startswith("127.0.0.1:%d " % ports["hold"]))
-        self.assertRegex(row, r"^127\.0\.0\.1:%d +TCP +ipv4 +loopback only +16 +5 +"
+        self.assertRegex(row, r"^127\.0\.0\.1:%d +TCP +ipv4 +loopback only +- +16 +5 +"
                               r"hold\.socket +hold\.service +running$" % ports["hold"])
         # Numbers are right-aligned: they end where their header ends.
         end = lines[0].index("QUEUED") + len("QUEUED")

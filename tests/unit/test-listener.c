@@ -1050,6 +1050,59 @@ START_TEST(test_options_bind_to_device) {
 }
 END_TEST
 
+/* IPAddressAllow=/IPAddressDeny=: the filter is on the inet socket, locked, and read back; a
+ * unix socket gets none. New rules make another socket (the filter cannot change), on inet
+ * sockets only. */
+START_TEST(test_options_ip_filter) {
+        char err[LISTENER_ERROR_MAX], path[PATH_MAX];
+        _cleanup_(listener_freep) Listener *l = NULL, *u = NULL;
+        IPPrefixList allow = {}, deny = {}, other = {};
+        TestSocket t, t2, x, x2;
+        int fd = -1;
+
+        ck_assert_int_eq(ip_prefix_list_parse(&allow, "127.0.0.2", NULL, NULL), 0);
+        ck_assert_int_eq(ip_prefix_list_parse(&deny, "any", NULL, NULL), 0);
+        ck_assert_int_eq(ip_prefix_list_parse(&other, "::1", NULL, NULL), 0);
+
+        ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
+        t.unit.socket.ip_address_allow = allow;
+        t.unit.socket.ip_address_deny = deny;
+        ck_assert_int_eq(listener_new(&l, &t.spec), 0);
+        ck_assert_msg(listener_open(l, err, sizeof err) == 0, "%s", err);
+        ck_assert_uint_gt(l->filter_insns, 0);
+        ck_assert_int_eq(listener_read_filter(l->fd), (int) l->filter_insns);
+        ck_assert_int_eq(setsockopt(l->fd, SOL_SOCKET, SO_DETACH_FILTER, &(int) { 0 },
+                                    sizeof(int)), -1);
+        ck_assert_int_eq(errno, EPERM);
+
+        ts_inet(&t2, "127.0.0.1", 0, SOCK_STREAM, -1);
+        t2.unit.socket.ip_address_allow = allow;
+        t2.unit.socket.ip_address_deny = deny;
+        ck_assert(listener_same(l, &t2.spec));
+        t2.unit.socket.ip_address_allow = other;
+        ck_assert(!listener_same(l, &t2.spec));
+
+        snprintf(path, sizeof path, "%s/f.sock", tmpdir);
+        ts_unix(&x, path, SOCK_STREAM);
+        x.unit.socket.ip_address_deny = deny;
+        ck_assert_int_eq(listener_new(&u, &x.spec), 0);
+        ck_assert_msg(listener_open(u, err, sizeof err) == 0, "%s", err);
+        ck_assert_uint_eq(u->filter_insns, 0);
+        ts_unix(&x2, path, SOCK_STREAM);
+        ck_assert(listener_same(u, &x2.spec));
+
+        /* Without rules, no filter. */
+        ts_inet(&t2, "127.0.0.1", 0, SOCK_STREAM, -1);
+        ck_assert_msg(listener_bind(&t2.spec, &fd, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(listener_read_filter(fd), 0);
+        close(fd);
+
+        ip_prefix_list_clear(&allow);
+        ip_prefix_list_clear(&deny);
+        ip_prefix_list_clear(&other);
+}
+END_TEST
+
 /* ---- (f) the log line ---- */
 
 static void describe_fd(int fd, char *buf, size_t buflen) {
@@ -1747,6 +1800,7 @@ static Suite *listener_suite(void) {
         tcase_add_test(tc, test_options_free_bind);
         tcase_add_test(tc, test_options_transparent);
         tcase_add_test(tc, test_options_bind_to_device);
+        tcase_add_test(tc, test_options_ip_filter);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("describe");

@@ -1319,6 +1319,39 @@ START_TEST(test_environment_invalid_words) {
 }
 END_TEST
 
+/* IPAddressAllow=/IPAddressDeny=: lists that add up, an empty value resets, invalid words are
+ * skipped with a warning naming file:line (systemd's config_parse_in_addr_prefixes()); in
+ * [Service] they are sandboxing berth does not do. */
+START_TEST(test_ip_address_access) {
+        _cleanup_(unit_freep) Unit *u = NULL, *s = NULL;
+        char buf[256];
+        int r;
+
+        r = load("web.socket", "[Socket]\n"
+                               "ListenStream=80\n"
+                               "IPAddressDeny=10.0.0.0/8\n"
+                               "IPAddressDeny=\n"
+                               "IPAddressDeny=any\n"
+                               "IPAddressAllow=127.0.0.2 bad/8 ::1 1.2.3.4/40\n"
+                               "IPAddressAllow=localhost\n", &u);
+        ck_assert_int_eq(r, 0);
+        ck_assert_uint_eq(count_level(LOG_ERR), 0);
+        ck_assert_uint_eq(count_level(LOG_WARNING), 2);
+        assert_diag(LOG_WARNING, "/test/main", 6, "Invalid prefix in IPAddressAllow=: 'bad/8'");
+        assert_diag(LOG_WARNING, "/test/main", 6, "'1.2.3.4/40'");
+        ck_assert_str_eq(ip_prefix_list_format(&u->socket.ip_address_deny, buf, sizeof buf),
+                         "0.0.0.0/0 ::/0");
+        ck_assert_str_eq(ip_prefix_list_format(&u->socket.ip_address_allow, buf, sizeof buf),
+                         "127.0.0.2/32 ::1/128 127.0.0.0/8");
+        ck_assert(socket_config_has_ip_filter(&u->socket));
+
+        r = load("web.service", "[Service]\nExecStart=/bin/x\nIPAddressDeny=any\n", &s);
+        ck_assert_int_eq(r, 0);
+        assert_diag(LOG_WARNING, "/test/main", 3, "Sandboxing not supported by berth: "
+                    "IPAddressDeny=");
+}
+END_TEST
+
 /* Values systemd accepts that Debian's units use (issue 10, item 5). */
 START_TEST(test_systemd_value_forms) {
         _cleanup_(unit_freep) Unit *a = NULL, *b = NULL, *c = NULL, *d = NULL;
@@ -1656,6 +1689,7 @@ static Suite *unit_file_suite(void) {
         tcase_add_test(tc, test_exit_status_sets);
         tcase_add_test(tc, test_exit_status_reset);
         tcase_add_test(tc, test_environment_invalid_words);
+        tcase_add_test(tc, test_ip_address_access);
         tcase_add_test(tc, test_timeout_sec_sets_both);
         tcase_add_test(tc, test_systemd_value_forms);
         tcase_add_test(tc, test_specifiers);
