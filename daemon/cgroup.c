@@ -109,26 +109,39 @@ static int cgroup_probe_move(const char *probe) {
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EACCES;
 }
 
-/* Removes what berthds that are gone left under root: berth-PID directories whose PID does not
- * exist, with their (empty) service cgroups. A service's processes may still have been dying
- * when such a berthd exited; by now they are gone. Bounded; errors are ignored (a directory
- * that is not empty stays). */
+/* The prefix of this berthd's cgroup directory: "berth-" and the inode of its pid namespace,
+ * then "-". A pid means something only in its namespace: a berthd that is PID 1 of a
+ * container must not take the host's berthds for gone, nor they it. */
+static void cgroup_name_prefix(char *buf, size_t size) {
+        struct stat st;
+
+        if (stat("/proc/self/ns/pid", &st) < 0)
+                st.st_ino = 0;
+        snprintf(buf, size, "berth-%llu-", (unsigned long long) st.st_ino);
+}
+
+/* Removes what berthds of this pid namespace that are gone left under root: berth-NS-PID
+ * directories whose PID does not exist, with their (empty) service cgroups. A service's
+ * processes may still have been dying when such a berthd exited; by now they are gone.
+ * Bounded; errors are ignored (a directory that is not empty stays). */
 static void cgroup_remove_stale(const char *root) {
         DIR *d = opendir(root);
         struct dirent *de;
         unsigned n = 0;
+        char prefix[48];
 
         if (!d)
                 return;
+        cgroup_name_prefix(prefix, sizeof prefix);
         while ((de = readdir(d)) && n++ < 4096) {
                 _cleanup_free_ char *dir = NULL;
                 char *end;
                 long pid;
                 DIR *sub;
 
-                if (strncmp(de->d_name, "berth-", 6) != 0)
+                if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
                         continue;
-                pid = strtol(de->d_name + 6, &end, 10);
+                pid = strtol(de->d_name + strlen(prefix), &end, 10);
                 if (*end || pid <= 0 || pid == getpid() || kill((pid_t) pid, 0) == 0 ||
                     errno != ESRCH)
                         continue;
@@ -149,7 +162,7 @@ static void cgroup_remove_stale(const char *root) {
 }
 
 int cgroup_setup(char **ret_root, char *err, size_t errlen) {
-        char mnt[PATH_MAX], self[PATH_MAX], name[32];
+        char mnt[PATH_MAX], self[PATH_MAX], name[64];
         _cleanup_free_ char *root = NULL, *probe = NULL;
         char *mine = NULL;
         int r;
@@ -174,7 +187,8 @@ int cgroup_setup(char **ret_root, char *err, size_t errlen) {
         cgroup_remove_stale(root);
         /* One directory per berthd: two of them (system and --user, or tests side by side)
          * must never share, let alone kill, a service's cgroup. */
-        snprintf(name, sizeof name, "berth-%d", (int) getpid());
+        cgroup_name_prefix(name, sizeof name);
+        snprintf(name + strlen(name), sizeof name - strlen(name), "%d", (int) getpid());
         r = cgroup_create(root, name, &mine);
         if (r < 0)
                 return errbuf_set(err, errlen, r, "cannot create a cgroup under %s: %m", root);
