@@ -47,8 +47,11 @@ typedef struct Manager {
         char *cgroup_root;       /* where services' cgroups go, or NULL (cgroup.h) */
         FdStoreBudget fdstore_budget; /* the fd stores' share of RLIMIT_NOFILE */
         struct Control *control; /* the control socket and its clients; owned */
-        Service **services;      /* one per loaded, non-template service unit; owned */
+        Service **services;      /* one per loaded, non-template service unit, and one per
+                                  * live Accept=yes instance; owned */
         size_t n_services;
+        AcceptSocket **accepts;  /* one per Accept=yes socket unit ever set up; owned */
+        size_t n_accepts;
 
         /* What a daemon-reload replaced but something still uses: units a running service
          * was started with, and listeners a running service still holds. Freed by the gc. */
