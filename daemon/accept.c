@@ -1,6 +1,7 @@
 /* accept: per-connection services (Accept=yes). See accept.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,6 +264,25 @@ static void accept_read_peer(int fd, int family, AcceptPeer *p) {
         }
 }
 
+/* Whether berthd has the fds to start an instance (the connection, the output pipe, what
+ * spawning takes for a moment): tried by taking them and giving them back. Without them a
+ * connection is better left waiting in the queue than accepted only to be dropped. Returns 0
+ * or the errno (EMFILE, ENFILE). */
+static int accept_fd_headroom(int fd) {
+        int spare[ACCEPT_FD_HEADROOM], n = 0, r = 0;
+
+        for (; n < ACCEPT_FD_HEADROOM; n++) {
+                spare[n] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                if (spare[n] < 0) {
+                        r = errno;
+                        break;
+                }
+        }
+        while (n > 0)
+                safe_close(spare[--n]);
+        return r;
+}
+
 void accept_on_trigger(Listener *l, void *owner) {
         AcceptSocket *a = owner;
 
@@ -273,6 +293,11 @@ void accept_on_trigger(Listener *l, void *owner) {
                 bool keyed;
                 int fd, r;
 
+                r = accept_fd_headroom(l->fd);
+                if (r != 0) {
+                        accept_pause(a, l, r);
+                        return;
+                }
                 p.remote.len = sizeof p.remote.storage;
                 fd = accept4(l->fd, &p.remote.sa, &p.remote.len, SOCK_CLOEXEC | SOCK_NONBLOCK);
                 if (fd < 0) {

@@ -22,6 +22,9 @@
 #include "daemon/unit-file.h"
 
 #define ACCEPT_BATCH 64 /* connections accepted per wakeup, at most */
+/* fds berthd must have free before it accepts: the connection, its output pipe, and what
+ * spawning the instance opens for a moment (/dev/null twice, the error pipe, cgroup.procs). */
+#define ACCEPT_FD_HEADROOM 8
 #define ACCEPT_PAUSE_USEC (250 * USEC_PER_MSEC) /* after EMFILE, ENFILE, ENOBUFS or ENOMEM */
 /* "4294967295-" and two "[IPv6]:65535" parts, or "N-PID-UID", with room to spare. */
 #define ACCEPT_INSTANCE_MAX 160
