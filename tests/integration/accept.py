@@ -2,7 +2,9 @@
 named as systemd names it (NAME@N-LOCAL:PORT-REMOTE:PORT.service), with the connection as fd 3
 (LISTEN_FDS=1, LISTEN_FDNAMES=connection) or, inetd style, on stdin and stdout; REMOTE_ADDR
 and REMOTE_PORT (IPv4-mapped as IPv4). MaxConnections= and MaxConnectionsPerSource= close the
-connections over the limit at once; instances stop with berthd; ListenDatagram= is refused."""
+connections over the limit at once; instances stop with berthd; list-units counts them on their
+template's row; ListenDatagram= is refused."""
+import json
 import os
 import re
 import socket
@@ -146,6 +148,34 @@ class Accept(harness.TestCase):
         harness.wait_for(lambda: held_instances(marker) == 1, what="a new instance")
         self.assertEqual(b.stop(), 0)
         self.assertEqual(held_instances(marker), 0, "instances stop with berthd")
+
+    def test_list_units_grouping(self):
+        port = harness.free_port()
+        marker = "berth-accept-list-%d" % port
+        b = self.berthd(self.units({
+            "many.socket": "[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n" % port,
+            "many@.service": "[Service]\nExecStart=/bin/sh -c 'cat >/dev/null; : %s'\n"
+                             "StandardInput=socket\n" % marker,
+        }))
+        clients = [client("127.0.0.1", port) for _ in range(12)]
+        self.addCleanup(lambda: [c.close() for c in clients])
+        harness.wait_for(lambda: held_instances(marker) == 12, what="12 instances")
+        p = self.berthctl(b, "list-units", "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = json.loads(p.stdout)
+        names = [r["name"] for r in rows]
+        # the instances are counted on their template's row, not listed one by one
+        self.assertEqual(sorted(names), ["many.socket", "many@.service"], names)
+        t = [r for r in rows if r["name"] == "many@.service"][0]
+        self.assertEqual((t["state"], t["last_exit"]), ("running", "12 instances"))
+        p = self.berthctl(b, "status", "many.socket")
+        self.assertIn("Accepted: 12; Connected: 12; Refused: 0", p.stdout)
+        # one instance by its name
+        m = b.wait_log(r"(many@0-\S+\.service): dead -> running \(pid (\d+)\)")
+        p = self.berthctl(b, "status", m.group(1))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("Main PID: %s" % m.group(2), " ".join(p.stdout.split()))
+        self.assertEqual(b.stop(), 0)
 
     def test_max_connections_per_source(self):
         port = harness.free_port(socket.AF_INET6)
