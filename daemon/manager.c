@@ -67,6 +67,8 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_accepts; i++)
                 accept_socket_free(m->accepts[i]);
         free(m->accepts);
+        free(m->given_template_name);
+        free(m->given_template_text);
         service_exec_shutdown(); /* before the event loop it is attached to goes */
         notify_free(m->notify);
         if (m->cgroup_root)
@@ -87,6 +89,21 @@ Manager *manager_free(Manager *m) {
         sd_event_unref(m->event);
         free(m);
         return NULL;
+}
+
+int manager_set_template_text(Manager *m, const char *name, const char *text) {
+        char *n = strdup(name), *t = strdup(text);
+
+        if (!n || !t) {
+                free(n);
+                free(t);
+                return -ENOMEM;
+        }
+        free(m->given_template_name);
+        free(m->given_template_text);
+        m->given_template_name = n;
+        m->given_template_text = t;
+        return 0;
 }
 
 void manager_set_units(Manager *m, Unit **units, size_t n) {
@@ -807,7 +824,12 @@ static int manager_accept_spawn(AcceptSocket *a, int fd, const AcceptPeer *peer,
         if (asprintf(&name, "%.*s%s.service", (int) (strchr(tname, '@') - tname + 1), tname,
                      instance) < 0)
                 return log_oom();
-        r = unit_file_load(name, t->path, t->dropins, manager_instance_diag, NULL, &u);
+        if (m->given_template_text && streq(m->given_template_name, tname))
+                r = unit_file_load_strings(name, (const char *const[]) { t->path },
+                                           (const char *const[]) { m->given_template_text }, 1,
+                                           manager_instance_diag, NULL, &u);
+        else
+                r = unit_file_load(name, t->path, t->dropins, manager_instance_diag, NULL, &u);
         if (r == -ENOMEM)
                 return log_oom();
         if (r != 0) {
