@@ -177,6 +177,35 @@ class Accept(harness.TestCase):
         self.assertIn("Main PID: %s" % m.group(2), " ".join(p.stdout.split()))
         self.assertEqual(b.stop(), 0)
 
+    def test_reload_keeps_instances_removal_stops_them(self):
+        port = harness.free_port()
+        marker = "berth-accept-reload-%d" % port
+        d = self.units({
+            "r.socket": "[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n" % port,
+            "r@.service": "[Service]\nExecStart=/bin/sh -c 'cat >/dev/null; : %s'\n"
+                          "StandardInput=socket\n" % marker,
+        })
+        b = self.berthd(d)
+        clients = [client("127.0.0.1", port) for _ in range(3)]
+        self.addCleanup(lambda: [c.close() for c in clients])
+        harness.wait_for(lambda: held_instances(marker) == 3, what="3 instances")
+        p = self.berthctl(b, "daemon-reload")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(held_instances(marker), 3, "a daemon-reload keeps the instances")
+        # the socket goes on accepting, and N goes on counting
+        clients.append(client("127.0.0.1", port))
+        b.wait_log(r"r@3-127\.0\.0\.1:%d-\S+\.service: dead -> running" % port)
+        self.assertIn("Accepted: 4; Connected: 4; Refused: 0",
+                      self.berthctl(b, "status", "r.socket").stdout)
+        # the socket unit removed: its instances stop, and their clients see the end
+        os.unlink(os.path.join(d, "r.socket"))
+        p = self.berthctl(b, "daemon-reload")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        harness.wait_for(lambda: held_instances(marker) == 0, what="the instances to stop")
+        for c in clients:
+            self.assertEqual(c.recv(16), b"")
+        self.assertEqual(b.stop(), 0)
+
     def test_max_connections_per_source(self):
         port = harness.free_port(socket.AF_INET6)
         marker = "berth-accept-src-%d" % port
