@@ -94,7 +94,8 @@ START_TEST(test_unix) {
 END_TEST
 
 START_TEST(test_source_keys) {
-        AcceptPeer a = { .remote = sa4("127.0.0.1", 1) }, b = { .remote = sa6("::ffff:127.0.0.1", 2) },
+        AcceptPeer a = { .remote = sa4("127.0.0.1", 1) },
+                   b = { .remote = sa6("::ffff:127.0.0.1", 2) },
                    c = { .remote = sa4("127.0.0.2", 1) }, d = { .remote = sa6("::1", 1) };
         AcceptSourceKey ka, kb, kc, kd;
 
