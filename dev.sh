@@ -16,10 +16,11 @@ example_packages=(python3 python3-systemd lighttpd gunicorn)
 # systemd: only for systemd-socket-activate, the peer the handoff tests compare against.
 # uuid-runtime, cups-daemon, mpd, uwsgi-core: Debian's own units run as shipped
 # (real-units.py); openssh-server, openssh-client: ssh.socket as shipped, read with
-# ssh-keyscan (ssh-socket.py); dbus-daemon: a private bus for Type=dbus (dbus-type.py).
+# ssh-keyscan (ssh-socket.py); dbus-daemon: a private bus for Type=dbus (dbus-type.py);
+# micro-httpd, gophernicus: Accept=yes units as shipped (accept-debian.py).
 test_packages=(iproute2 util-linux procps curl systemd clang libclang-rt-14-dev
                uuid-runtime cups-daemon mpd uwsgi-core dbus-daemon openssh-server
-               openssh-client)
+               openssh-client micro-httpd gophernicus)
 
 missing_packages() {
         local p

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <syslog.h>
 
 #include "common/macro.h"
@@ -31,9 +32,19 @@ int adhoc_unit_name(const char *command, char **ret) {
         return 0;
 }
 
-/* Writes s as one double-quoted word of systemd's syntax. In ExecStart= a '$' is doubled, so
- * the command runs exactly as typed. (berth expands no %-specifiers; when it does, '%' is to
- * be doubled here as well.) */
+int adhoc_service_name(const AdhocArgs *a, char **ret) {
+        _cleanup_free_ char *base = NULL;
+        int r = adhoc_unit_name(a->command[0], &base);
+
+        if (r < 0)
+                return r;
+        if (asprintf(ret, "%s%s.service", base, a->accept ? "@" : "") < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* Writes s as one double-quoted word of systemd's syntax. In ExecStart= a '$' is doubled, and
+ * '%' everywhere (berth expands specifiers), so the command runs exactly as typed. */
 static void put_quoted(FILE *f, const char *s, bool exec_line) {
         fputc('"', f);
         for (; *s; s++)
@@ -50,6 +61,9 @@ static void put_quoted(FILE *f, const char *s, bool exec_line) {
                 case '$':
                         fputs(exec_line ? "$$" : "$", f);
                         break;
+                case '%':
+                        fputs("%%", f); /* a specifier otherwise: CMD runs as typed */
+                        break;
                 default:
                         fputc(*s, f);
                 }
@@ -57,15 +71,22 @@ static void put_quoted(FILE *f, const char *s, bool exec_line) {
 }
 
 static void write_socket(FILE *f, const AdhocArgs *a) {
+        const char *key = a->socktype == SOCK_DGRAM     ? "ListenDatagram" :
+                          a->socktype == SOCK_SEQPACKET ? "ListenSequentialPacket" :
+                                                          "ListenStream";
+
         fputs("[Socket]\n", f);
         for (size_t i = 0; i < a->n_listen; i++)
-                fprintf(f, "ListenStream=%s\n", a->listen[i]);
+                fprintf(f, "%s=%s\n", key, a->listen[i]);
+        if (a->accept)
+                fputs("Accept=yes\n", f);
         if (a->fdname)
                 fprintf(f, "FileDescriptorName=%s\n", a->fdname);
 }
 
 static void write_service(FILE *f, const AdhocArgs *a) {
-        fputs("[Service]\nRestart=on-failure\nExecStart=", f);
+        fputs(a->accept ? "[Service]\nExecStart=" : "[Service]\nRestart=on-failure\nExecStart=",
+              f);
         for (char *const *arg = a->command; *arg; arg++) {
                 if (arg != a->command)
                         fputc(' ', f);
@@ -77,7 +98,10 @@ static void write_service(FILE *f, const AdhocArgs *a) {
                 put_quoted(f, a->setenv[i], /* exec_line= */ false);
                 fputc('\n', f);
         }
-        fputs("[Install]\nWantedBy=multi-user.target\n", f);
+        if (a->inetd)
+                fputs("StandardInput=socket\n", f);
+        if (!a->accept)
+                fputs("[Install]\nWantedBy=multi-user.target\n", f);
 }
 
 /* What write() writes, as a malloc'ed string in *ret. */
@@ -140,10 +164,9 @@ int adhoc_units(const AdhocArgs *a, UnitDiagFunc diag, void *userdata, Unit ***r
                 sock_name = NULL;
                 return -ENOMEM;
         }
-        if (asprintf(&svc_name, "%s.service", base) < 0) {
-                svc_name = NULL;
-                return -ENOMEM;
-        }
+        r = adhoc_service_name(a, &svc_name);
+        if (r < 0)
+                return r;
         r = adhoc_socket_text(a, &sock_text);
         if (r < 0)
                 return r;
@@ -154,14 +177,15 @@ int adhoc_units(const AdhocArgs *a, UnitDiagFunc diag, void *userdata, Unit ***r
         units = calloc(2, sizeof(Unit *));
         if (!units)
                 return -ENOMEM;
-        /* Sorted by name: NAME.service < NAME.socket. */
+        /* Sorted by name: NAME.service < NAME.socket < NAME@.service. */
+        size_t svc = a->accept ? 1 : 0;
         r = unit_file_load_strings(svc_name, path, (const char *const[]) { svc_text }, 1, diag,
-                                   userdata, &units[0]);
+                                   userdata, &units[svc]);
         if (r == 0)
                 r = unit_file_load_strings(sock_name, path, (const char *const[]) { sock_text },
-                                           1, diag, userdata, &units[1]);
+                                           1, diag, userdata, &units[1 - svc]);
         if (r != 0) {
-                unit_free(units[0]);
+                unit_free(units[svc]);
                 return r;
         }
         *ret = TAKE_PTR(units);

@@ -244,14 +244,32 @@ static void format_last_exit(const Service *s, char *buf, size_t len) {
         }
 }
 
+/* The Accept=yes socket whose instances the template service t makes, or NULL. */
+static const AcceptSocket *template_accept(Manager *m, const Unit *t) {
+        for (size_t i = 0; t && t->is_template && t->type == UNIT_SERVICE && i < m->n_accepts;
+             i++) {
+                const Unit *su = manager_get_unit(m, m->accepts[i]->name);
+                _cleanup_free_ char *svc = su ? unit_socket_service_name(su) : NULL;
+                if (svc && streq(svc, t->name))
+                        return m->accepts[i];
+        }
+        return NULL;
+}
+
 /* Fills *ret for the unit called name. Returns false when there is no such unit. */
 static bool unit_view(Manager *m, const char *name, UnitView *ret) {
         UnitView v = { .name = name };
+        const AcceptSocket *a;
 
         v.unit = manager_get_unit(m, name);
         v.failed = manager_unit_failed(m, name);
-        if (!v.unit && !v.failed)
-                return false;
+        if (!v.unit && !v.failed) {
+                /* A live Accept=yes instance: not among the units, with a unit of its own. */
+                Service *s = manager_find_service(m, name);
+                if (!s || !s->own_unit)
+                        return false;
+                v.unit = s->own_unit;
+        }
 
         if (v.unit)
                 v.type = v.unit->type == UNIT_SOCKET ? "socket" : "service";
@@ -268,8 +286,14 @@ static bool unit_view(Manager *m, const char *name, UnitView *ret) {
                 v.state = "failed";
                 v.result = "resources";
         } else if (v.unit->is_template) {
-                v.state = "dead"; /* nothing of its own: its instances are units */
+                /* Nothing of its own: its instances are units. Those of an Accept=yes socket
+                 * are counted here, not listed one by one. */
+                a = template_accept(m, v.unit);
+                v.state = a && a->n_connections > 0 ? "running" : "dead";
                 v.result = "success";
+                if (a)
+                        snprintf(v.last_exit, sizeof v.last_exit, "%u instance%s",
+                                 a->n_connections, a->n_connections == 1 ? "" : "s");
         } else if (v.unit->type == UNIT_SOCKET) {
                 v.state = socket_unit_state(m, v.unit, NULL);
                 v.result = "success";
@@ -279,7 +303,8 @@ static bool unit_view(Manager *m, const char *name, UnitView *ret) {
         }
         v.state = strna(v.state);
         v.result = strna(v.result);
-        format_last_exit(v.service, v.last_exit, sizeof v.last_exit);
+        if (v.service)
+                format_last_exit(v.service, v.last_exit, sizeof v.last_exit);
         *ret = v;
         return true;
 }
@@ -357,6 +382,7 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
         const char *name;
         const Service *s;
         const char *socket_why = "";
+        char accept_text[128];
         UnitView v;
         int r;
 
@@ -370,6 +396,15 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
                 if (!socket_service)
                         return -ENOMEM;
                 (void) socket_unit_state(m, v.unit, &socket_why);
+                /* Accept=yes: its connections, as systemctl status shows them. */
+                for (size_t i = 0; !socket_why[0] && i < m->n_accepts; i++)
+                        if (streq(m->accepts[i]->name, v.unit->name)) {
+                                const AcceptSocket *a = m->accepts[i];
+                                snprintf(accept_text, sizeof accept_text,
+                                         "Accepted: %u; Connected: %u; Refused: %u",
+                                         a->n_accepted, a->n_connections, a->n_refused);
+                                socket_why = accept_text;
+                        }
         }
         s = v.service;
 

@@ -523,20 +523,26 @@ static bool listener_trigger_limited(Listener *l) {
                     "TriggerLimitIntervalSec=): pausing for %llums; connections wait",
                     l->spec.unit->name, burst, (unsigned long long) (interval / USEC_PER_MSEC),
                     (unsigned long long) (left / USEC_PER_MSEC));
-        int r = l->pause_source ? sd_event_source_set_time_relative(l->pause_source, left) :
+        if (listener_pause(l, left) < 0) {
+                log_warning("%s: cannot arm the trigger-limit pause; not pausing",
+                            l->spec.unit->name);
+                return false;
+        }
+        return true;
+}
+
+int listener_pause(Listener *l, usec_t usec) {
+        int r = l->pause_source ? sd_event_source_set_time_relative(l->pause_source, usec) :
                                   sd_event_add_time_relative(l->event, &l->pause_source,
-                                                             CLOCK_MONOTONIC, left,
+                                                             CLOCK_MONOTONIC, usec,
                                                              10 * USEC_PER_MSEC,
                                                              listener_on_pause_end, l);
         if (r >= 0)
                 r = sd_event_source_set_enabled(l->pause_source, SD_EVENT_ONESHOT);
-        if (r < 0) {
-                log_warning_errno(r, "%s: cannot arm the trigger-limit pause: %m; not pausing",
-                                  l->spec.unit->name);
-                return false;
-        }
+        if (r < 0)
+                return r;
         listener_set_state(l, LISTENER_PAUSED);
-        return true;
+        return 0;
 }
 
 static int listener_on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {

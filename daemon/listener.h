@@ -186,4 +186,8 @@ void listener_set_owner(Listener *l, sd_event *event, ListenerTriggerFunc f, voi
  * errno (logged). */
 int listener_set_watch(Listener *l, bool on);
 
+/* Not watched for usec, then watched again (as its owner wants): a TriggerLimitBurst= pause,
+ * or an accept that ran out of fds. Returns 0 or a negative errno (nothing changed). */
+int listener_pause(Listener *l, usec_t usec);
+
 const char *listener_watch_to_string(ListenerWatch w);

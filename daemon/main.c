@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -34,13 +35,15 @@ typedef struct Args {
         const char *setenv[ADHOC_ENV_MAX];
         size_t n_setenv;
         const char *fdname;
-        bool accept;
+        bool accept, inetd;
+        int socktype;
         char **command;
 } Args;
 
 static void help(void) {
         printf("Usage: berthd [OPTIONS]\n"
-               "       berthd -l ADDR [-l ADDR...] [--fdname NAME] [-E VAR=VALUE]... -- CMD [ARG...]\n"
+               "       berthd -l ADDR [-l ADDR...] [--fdname NAME] [-E VAR=VALUE]...\n"
+               "              [--accept [--inetd]] [--datagram|--seqpacket] -- CMD [ARG...]\n"
                "\n"
                "Binds the sockets that unit files declare, with an explicit IPv4/IPv6 policy,\n"
                "and holds them for the services they activate.\n"
@@ -56,6 +59,10 @@ static void help(void) {
                "  -l, --listen ADDR  ad-hoc mode: hold ADDR (any berth address) and run CMD on\n"
                "                     it, restarted on failure; the unit is named after CMD\n"
                "      --fdname NAME  ad-hoc mode: the name in LISTEN_FDNAMES\n"
+               "  -a, --accept       ad-hoc mode: one instance of CMD per connection\n"
+               "      --inetd        ad-hoc mode, with --accept: the connection on stdin/stdout\n"
+               "      --datagram     ad-hoc mode: datagram sockets (ListenDatagram=)\n"
+               "      --seqpacket    ad-hoc mode: sequential packet sockets\n"
                "  -E, --setenv VAR=VALUE  ad-hoc mode: set VAR for CMD\n"
                "  -v, --verbose      log debug messages\n"
                "  -h, --help         show this help\n"
@@ -71,7 +78,9 @@ static int parse_args(int argc, char **argv, Args *a) {
                 ARG_CHECK,
                 ARG_VERSION,
                 ARG_FDNAME,
-                ARG_ACCEPT,
+                ARG_INETD,
+                ARG_DATAGRAM,
+                ARG_SEQPACKET,
         };
         static const struct option options[] = {
                 { "units", required_argument, NULL, ARG_UNITS },
@@ -81,7 +90,10 @@ static int parse_args(int argc, char **argv, Args *a) {
                 { "listen", required_argument, NULL, 'l' },
                 { "setenv", required_argument, NULL, 'E' },
                 { "fdname", required_argument, NULL, ARG_FDNAME },
-                { "accept", no_argument, NULL, ARG_ACCEPT },
+                { "accept", no_argument, NULL, 'a' },
+                { "inetd", no_argument, NULL, ARG_INETD },
+                { "datagram", no_argument, NULL, ARG_DATAGRAM },
+                { "seqpacket", no_argument, NULL, ARG_SEQPACKET },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -90,7 +102,7 @@ static int parse_args(int argc, char **argv, Args *a) {
         int c;
 
         /* "+": stop at the first non-option, so CMD's own options stay CMD's. */
-        while ((c = getopt_long(argc, argv, "+hvl:E:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+hval:E:", options, NULL)) >= 0)
                 switch (c) {
                 case ARG_UNITS:
                         if (a->n_unit_dirs >= UNIT_DIRS_MAX) {
@@ -126,8 +138,19 @@ static int parse_args(int argc, char **argv, Args *a) {
                 case ARG_FDNAME:
                         a->fdname = optarg;
                         break;
-                case ARG_ACCEPT:
+                case 'a':
                         a->accept = true;
+                        break;
+                case ARG_INETD:
+                        a->inetd = true;
+                        break;
+                case ARG_DATAGRAM:
+                case ARG_SEQPACKET:
+                        if (a->socktype != 0) {
+                                log_error("--datagram and --seqpacket cannot be combined.");
+                                return -EINVAL;
+                        }
+                        a->socktype = c == ARG_DATAGRAM ? SOCK_DGRAM : SOCK_SEQPACKET;
                         break;
                 case 'v':
                         log_set_max_level(LOG_DEBUG);
@@ -144,7 +167,8 @@ static int parse_args(int argc, char **argv, Args *a) {
                 default:
                         return -EINVAL;
                 }
-        if (a->n_listen > 0 || a->n_setenv > 0 || a->fdname || a->accept) {
+        if (a->n_listen > 0 || a->n_setenv > 0 || a->fdname || a->accept || a->inetd ||
+            a->socktype != 0) {
                 if (optind >= argc) {
                         log_error("Ad-hoc mode needs a command: berthd -l ADDR -- CMD [ARG...]");
                         return -EINVAL;
@@ -153,10 +177,15 @@ static int parse_args(int argc, char **argv, Args *a) {
                         log_error("Ad-hoc mode needs at least one -l ADDR.");
                         return -EINVAL;
                 }
-                if (a->accept) {
-                        log_error("--accept (one instance per connection) is not implemented "
-                                  "yet; run without it to pass the listening socket to CMD.");
-                        return -EOPNOTSUPP;
+                if (a->accept && a->socktype == SOCK_DGRAM) {
+                        log_error("Datagram sockets do not accept connections: --datagram and "
+                                  "--accept cannot be combined.");
+                        return -EINVAL;
+                }
+                if (a->inetd && !a->accept) {
+                        log_error("--inetd needs --accept: berth passes the connection of an "
+                                  "instance on stdin and stdout, never a listening socket.");
+                        return -EINVAL;
                 }
                 if (a->n_unit_dirs > 0) {
                         log_error("Ad-hoc mode (-l) and --units cannot be combined.");
@@ -220,8 +249,12 @@ static int adhoc_setup(Manager *m, const Args *a) {
                 .setenv = a->setenv,
                 .n_setenv = a->n_setenv,
                 .fdname = a->fdname,
+                .accept = a->accept,
+                .inetd = a->inetd,
+                .socktype = a->socktype,
                 .command = a->command,
         };
+        _cleanup_free_ char *svc_name = NULL, *svc_text = NULL;
         Unit **units = NULL;
         size_t n = 0;
         int r;
@@ -234,9 +267,15 @@ static int adhoc_setup(Manager *m, const Args *a) {
                                        "a file name or a path to one.", a->command[0]);
         if (r < 0)
                 return log_error_errno(r, "Failed to make the ad-hoc units: %m");
-        log_info("Ad-hoc mode: running '%s' as %s on %s.", a->command[0], units[0]->name,
-                 units[1]->name);
+        size_t svc = units[0]->type == UNIT_SERVICE ? 0 : 1;
+        log_info("Ad-hoc mode: running '%s' as %s on %s.", a->command[0], units[svc]->name,
+                 units[1 - svc]->name);
         manager_set_units(m, units, n);
+        /* An instance per connection is made from the template's text. */
+        if (a->accept && (adhoc_service_name(&args, &svc_name) < 0 ||
+                          adhoc_service_text(&args, &svc_text) < 0 ||
+                          manager_set_template_text(m, svc_name, svc_text) < 0))
+                return log_oom();
         return 0;
 }
 

@@ -64,6 +64,11 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_services; i++)
                 service_free(m->services[i]);
         free(m->services);
+        for (size_t i = 0; i < m->n_accepts; i++)
+                accept_socket_free(m->accepts[i]);
+        free(m->accepts);
+        free(m->given_template_name);
+        free(m->given_template_text);
         service_exec_shutdown(); /* before the event loop it is attached to goes */
         notify_free(m->notify);
         if (m->cgroup_root)
@@ -84,6 +89,21 @@ Manager *manager_free(Manager *m) {
         sd_event_unref(m->event);
         free(m);
         return NULL;
+}
+
+int manager_set_template_text(Manager *m, const char *name, const char *text) {
+        char *n = strdup(name), *t = strdup(text);
+
+        if (!n || !t) {
+                free(n);
+                free(t);
+                return -ENOMEM;
+        }
+        free(m->given_template_name);
+        free(m->given_template_text);
+        m->given_template_name = n;
+        m->given_template_text = t;
+        return 0;
 }
 
 void manager_set_units(Manager *m, Unit **units, size_t n) {
@@ -588,7 +608,8 @@ static void manager_gc(Manager *m) {
         for (size_t i = 0; i < m->n_services; i++) {
                 Service *svc = m->services[i];
                 if (svc->removed && service_is_inactive(svc)) {
-                        log_info("%s: removed by daemon-reload", svc->unit->name);
+                        if (!svc->own_unit)
+                                log_info("%s: removed by daemon-reload", svc->unit->name);
                         service_free(svc);
                         continue;
                 }
@@ -633,8 +654,13 @@ static bool manager_all_inactive(Manager *m) {
 }
 
 /* After every transition of a service: finish a shutdown, or collect what it let go. */
+static void manager_instance_over(Manager *m, Service *s);
+
 static void manager_on_service_state(Service *s, void *userdata) {
         Manager *m = userdata;
+
+        if (s && s->accept && service_is_inactive(s))
+                manager_instance_over(m, s);
 
         if (m->exiting && m->event && manager_all_inactive(m))
                 (void) sd_event_exit(m->event, m->exit_code);
@@ -757,13 +783,117 @@ static int manager_add_service(Manager *m, Unit *u, Service **ret) {
         return 0;
 }
 
-static void manager_warn_accept(Manager *m) {
-        for (size_t i = 0; i < m->n_units; i++)
-                if (m->units[i]->type == UNIT_SOCKET && m->units[i]->socket.accept &&
-                    !manager_unit_failed(m, m->units[i]->name))
-                        log_warning("%s: Accept=yes: per-connection instances are not "
-                                    "implemented yet; the socket is held, but nothing serves it",
-                                    m->units[i]->name);
+/* ---- Accept=yes: an instance per connection (accept.c) ---- */
+
+static void manager_instance_diag(int level, const char *file, unsigned line, const char *msg,
+                                  void *userdata) {
+        log_full_errno(level, 0, "%s:%u: %s", strempty(file), line, msg);
+}
+
+/* The connection's instance is over: its slot at the socket is free, the connection closed,
+ * and the service goes at the next gc. Once. */
+static void manager_instance_over(Manager *m, Service *s) {
+        accept_connection_done(s->accept, &s->peer);
+        s->accept = NULL;
+        s->connection_fd = safe_close(s->connection_fd);
+        s->removed = true;
+        manager_gc_later(m);
+}
+
+/* Makes NAME@INSTANCE.service from the template (its files, read again: keys with specifiers
+ * mean something only in an instance) and starts it with the connection. */
+static int manager_accept_spawn(AcceptSocket *a, int fd, const AcceptPeer *peer,
+                                const char *instance, void *userdata) {
+        Manager *m = userdata;
+        _cleanup_close_ int cfd = fd;
+        _cleanup_free_ char *tname = NULL, *name = NULL;
+        _cleanup_(unit_freep) Unit *u = NULL;
+        const Unit *su = manager_get_unit(m, a->name), *t;
+        Service *svc = NULL;
+        int r;
+
+        tname = su ? unit_socket_service_name(su) : NULL;
+        if (!tname)
+                return log_oom();
+        t = manager_get_unit(m, tname);
+        if (!t || !t->path) {
+                log_error("%s: its template %s is not loaded; closing the connection", a->name,
+                          tname);
+                return -ENOENT;
+        }
+        if (asprintf(&name, "%.*s%s.service", (int) (strchr(tname, '@') - tname + 1), tname,
+                     instance) < 0)
+                return log_oom();
+        if (m->given_template_text && streq(m->given_template_name, tname))
+                r = unit_file_load_strings(name, (const char *const[]) { t->path },
+                                           (const char *const[]) { m->given_template_text }, 1,
+                                           manager_instance_diag, NULL, &u);
+        else
+                r = unit_file_load(name, t->path, t->dropins, manager_instance_diag, NULL, &u);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r != 0) {
+                log_error("%s: cannot make %s from %s (see above); closing the connection",
+                          a->name, name, tname);
+                return -EINVAL;
+        }
+        r = manager_add_service(m, u, &svc);
+        if (r < 0)
+                return r;
+        svc->own_unit = TAKE_PTR(u);
+        svc->connection_fd = TAKE_FD(cfd);
+        svc->accept = a;
+        svc->peer = *peer;
+        (void) accept_remote_env(peer, svc->remote_addr, svc->remote_port);
+        r = service_start(svc);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot start: %m", svc->unit->name);
+        /* Skipped by a condition, or failed at once: over already. */
+        if (svc->accept && service_is_inactive(svc) && svc->state == SERVICE_DEAD &&
+            svc->invocation_id[0] == 0)
+                manager_instance_over(m, svc);
+        return 0;
+}
+
+static AcceptSocket *manager_find_accept(Manager *m, const char *name) {
+        for (size_t i = 0; i < m->n_accepts; i++)
+                if (streq(m->accepts[i]->name, name))
+                        return m->accepts[i];
+        return NULL;
+}
+
+/* Every Accept=yes socket unit accepts on its listeners; after a daemon-reload, with its new
+ * configuration (its live instances stay counted). */
+static int manager_setup_accepts(Manager *m) {
+        for (size_t i = 0; i < m->n_units; i++) {
+                const Unit *u = m->units[i];
+                AcceptSocket *a;
+
+                if (u->type != UNIT_SOCKET || !u->socket.accept || u->is_template ||
+                    manager_unit_failed(m, u->name))
+                        continue;
+                a = manager_find_accept(m, u->name);
+                if (!a) {
+                        AcceptSocket **arr = realloc(m->accepts,
+                                                     (m->n_accepts + 1) * sizeof *arr);
+                        if (!arr)
+                                return log_oom();
+                        m->accepts = arr;
+                        if (accept_socket_new(&a, u->name, &u->socket, manager_accept_spawn,
+                                              m) < 0)
+                                return log_oom();
+                        m->accepts[m->n_accepts++] = a;
+                }
+                a->cfg = &u->socket;
+                for (size_t k = 0; k < m->n_listeners; k++) {
+                        Listener *l = m->listeners[k];
+                        if (l->spec.unit != u)
+                                continue;
+                        listener_set_owner(l, m->event, accept_on_trigger, a);
+                        (void) listener_set_watch(l, true);
+                }
+        }
+        return 0;
 }
 
 /* Creates the runtime service of every loaded service unit and gives it its listeners. */
@@ -782,8 +912,7 @@ static int manager_setup_services(Manager *m) {
                 if (r < 0)
                         return r;
         }
-        manager_warn_accept(m);
-        return 0;
+        return manager_setup_accepts(m);
 }
 
 /* ---- daemon-reload: the transaction runs in reload.c; the hand-over is here ---- */
@@ -908,6 +1037,16 @@ static int manager_relink(Manager *m) {
                 Service *svc = m->services[i];
                 Unit *u = manager_get_unit(m, svc->unit->name);
 
+                if (svc->own_unit) {
+                        /* An instance runs with the unit it was made with, while its socket
+                         * stays. */
+                        if (svc->accept && (!manager_get_unit(m, svc->accept->name) ||
+                                            manager_unit_failed(m, svc->accept->name))) {
+                                svc->removed = true;
+                                (void) service_stop(svc);
+                        }
+                        continue;
+                }
                 if (!u || u->type != UNIT_SERVICE || manager_unit_failed(m, u->name)) {
                         if (!svc->removed)
                                 log_info("%s: its unit is gone, stopping it", svc->unit->name);
@@ -1034,7 +1173,8 @@ int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings) 
         d = reload_diag(r);
         k = manager_reload_run(m, r, &swapped);
         if (swapped) {
-                manager_warn_accept(m);
+                if (manager_setup_accepts(m) < 0)
+                        k = k < 0 ? k : -ENOMEM;
                 manager_gc_later(m);
                 m->n_reloads++;
         }

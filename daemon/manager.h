@@ -47,8 +47,13 @@ typedef struct Manager {
         char *cgroup_root;       /* where services' cgroups go, or NULL (cgroup.h) */
         FdStoreBudget fdstore_budget; /* the fd stores' share of RLIMIT_NOFILE */
         struct Control *control; /* the control socket and its clients; owned */
-        Service **services;      /* one per loaded, non-template service unit; owned */
+        Service **services;      /* one per loaded, non-template service unit, and one per
+                                  * live Accept=yes instance; owned */
         size_t n_services;
+        AcceptSocket **accepts;  /* one per Accept=yes socket unit ever set up; owned */
+        size_t n_accepts;
+        /* Ad-hoc mode's template (--accept): no file to read again for each instance. */
+        char *given_template_name, *given_template_text;
 
         /* What a daemon-reload replaced but something still uses: units a running service
          * was started with, and listeners a running service still holds. Freed by the gc. */
@@ -74,6 +79,9 @@ static inline void manager_freep(Manager **m) {
 /* Gives the manager units made elsewhere (ad-hoc mode) instead of unit directories: takes
  * ownership of the array and the units. manager_load() then checks and plans them. */
 void manager_set_units(Manager *m, Unit **units, size_t n);
+/* With manager_set_units(): the text of the template service name (a copy), that each
+ * Accept=yes instance is made from. Returns 0 or -ENOMEM. */
+int manager_set_template_text(Manager *m, const char *name, const char *text);
 
 /* Loads every unit, links sockets to services and checks the plan for overlaps. Logs every
  * diagnostic as "file:line: message". Bad units are left out, with the reason kept; the rest

@@ -171,7 +171,12 @@ static int service_collect_fds(Service *s, int **ret_fds, char ***ret_names, siz
 
         if (!fds || !names)
                 return -ENOMEM;
-        for (size_t i = 0; i < s->n_listeners; i++) {
+        /* An Accept=yes instance gets its connection alone, as systemd passes it. */
+        if (s->connection_fd >= 0) {
+                fds[n] = s->connection_fd;
+                names[n++] = (char *) "connection";
+        }
+        for (size_t i = 0; s->connection_fd < 0 && i < s->n_listeners; i++) {
                 if (s->listeners[i]->fd < 0)
                         continue; /* not bound yet (retrying): the next start gets it */
                 fds[n] = s->listeners[i]->fd;
@@ -697,11 +702,11 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         _cleanup_free_ char *procs = NULL;
         char err[SPAWN_ERROR_MAX], notify[sizeof(struct sockaddr_un) + 32], wd[64], inv[64];
         char dyn_uid[16], dyn_gid[16];
-        char *more[8] = {};
+        char *more[10] = {};
         size_t n_more = 0, n_fds = 0;
         OutputStream *stream = NULL;
         _cleanup_close_ int out_file = -1, err_file = -1;
-        int out = -1, r, stdout_fd, stderr_fd;
+        int out = -1, r, stdin_fd, stdout_fd, stderr_fd;
         bool privileged = cmd->full_privileges || cmd->no_setuid;
 
         r = exec_prepare_run(s, &procs);
@@ -725,6 +730,10 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                          (unsigned long long) s->watchdog_usec);
                 more[n_more++] = wd;
         }
+        if (s->remote_addr[0])
+                more[n_more++] = s->remote_addr;
+        if (s->remote_port[0])
+                more[n_more++] = s->remote_port;
         for (char *const *e = extra_env; e && *e && n_more < ELEMENTSOF(more) - 1; e++)
                 more[n_more++] = *e;
         /* DynamicUser= first: its uid owns the directories. */
@@ -775,10 +784,15 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 if (out < 0)
                         return out;
         }
+        /* StandardInput=socket and StandardOutput=socket: an instance's connection. */
+        stdin_fd = c->std_input == STD_INPUT_SOCKET ? s->connection_fd : -1;
         stdout_fd = c->std_output == STD_OUTPUT_LOG ? out :
-                    c->std_output == STD_OUTPUT_INHERIT ? STDOUT_FILENO : out_file;
+                    c->std_output == STD_OUTPUT_SOCKET ? s->connection_fd :
+                    c->std_output == STD_OUTPUT_INHERIT ?
+                    (stdin_fd >= 0 ? stdin_fd : STDOUT_FILENO) : out_file;
         /* StandardError=inherit is "the same as standard output", as in systemd. */
         stderr_fd = c->std_error == STD_OUTPUT_LOG ? out :
+                    c->std_error == STD_OUTPUT_SOCKET ? s->connection_fd :
                     c->std_error == STD_OUTPUT_INHERIT ? stdout_fd : err_file;
 
         SpawnParams p = {
@@ -793,7 +807,7 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                  * mode it set: flipping O_NONBLOCK (shared by every copy) under it would make
                  * its accept() block, and strand what it has accepted. */
                 .keep_file_status = main && s->old_main_pid > 0,
-                .stdin_fd = -1,
+                .stdin_fd = stdin_fd,
                 .stdout_fd = stdout_fd,
                 .stderr_fd = stderr_fd,
                 /* "+" and "!": berthd's own credentials, as systemd's manager has them (with

@@ -833,7 +833,9 @@ void service_on_reload_ready(Service *s, pid_t pid) {
 static bool service_should_restart(Service *s, ServiceResult r) {
         const ServiceConfig *c = &s->unit->service;
 
-        if (s->intent != SERVICE_INTENT_NONE || s->shutting_down || r == SERVICE_SKIP_CONDITION)
+        /* An instance serves one connection: there is nothing to restart it for. */
+        if (s->intent != SERVICE_INTENT_NONE || s->shutting_down || r == SERVICE_SKIP_CONDITION ||
+            s->accept)
                 return false;
         /* As systemd's service_shall_restart(): the main process's exit decides first,
          * whatever Restart= says. RestartForceExitStatus= still counts toward the start
@@ -1355,6 +1357,7 @@ int service_new(Service **ret, const ServiceContext *ctx, Unit *u) {
         s->unit = u;
         s->state = SERVICE_DEAD;
         s->status_errno = -1;
+        s->connection_fd = -1;
         for (size_t i = 0; i < _SERVICE_TIMER_MAX; i++)
                 s->timer_due[i] = USEC_INFINITY;
         if (u->start_limit_burst > 0) {
@@ -1378,6 +1381,8 @@ Service *service_free(Service *s) {
         free(s->status_text);
         service_log_done(s);
         free(s->start_times);
+        safe_close(s->connection_fd);
+        unit_free(s->own_unit);
         free(s);
         return NULL;
 }

@@ -18,6 +18,7 @@
 #include <systemd/sd-event.h>
 
 #include "common/ratelimit.h"
+#include "daemon/accept.h"
 #include "daemon/listener.h"
 #include "daemon/unit-file.h"
 
@@ -193,6 +194,15 @@ struct Service {
         ServiceIntent intent;
         bool shutting_down; /* berthd exits: stop, never start again */
         bool removed;       /* the manager's: its unit is gone, freed once inactive */
+
+        /* Accept=yes: the instance of one connection, with a unit of its own (owned), made
+         * from the template. The connection is its fd 3 (LISTEN_FDNAMES=connection), and its
+         * stdin/stdout with StandardInput=socket; closed once the instance is over. */
+        Unit *own_unit;
+        int connection_fd;     /* owned; -1 for any other service */
+        AcceptSocket *accept;  /* the socket it came from (manager's), or NULL */
+        AcceptPeer peer;
+        char remote_addr[ACCEPT_REMOTE_ADDR_MAX], remote_port[ACCEPT_REMOTE_PORT_MAX];
 
         pid_t main_pid, control_pid;
         pid_t pgid;           /* the main process's group: its pid, kept after it exits */

@@ -357,6 +357,13 @@ static void unit_verify(LoadContext *c) {
         } else {
                 ServiceConfig *s = &u->service;
 
+                /* As systemd's service_fix_stdio(): with StandardInput=socket, output left
+                 * as it is (inherit) goes to the same socket. */
+                if (s->std_input == STD_INPUT_SOCKET && !c->std_output_set)
+                        s->std_output = STD_OUTPUT_SOCKET;
+                if (s->std_input == STD_INPUT_SOCKET && !c->std_error_set &&
+                    s->std_output == STD_OUTPUT_SOCKET)
+                        s->std_error = STD_OUTPUT_SOCKET;
                 if (s->n_exec_start == 0)
                         load_report(c, LOG_ERR, u->path, 0, "Service has no ExecStart= setting");
                 else if (s->n_exec_start > 1 && s->type != SERVICE_ONESHOT)

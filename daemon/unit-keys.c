@@ -82,6 +82,8 @@ static int key_std_output(LoadContext *c, const ConfigItem *it, const char *valu
         char **path = err ? &c->u->service.std_error_path : &c->u->service.std_output_path;
         char q[QUOTE_SIZE];
 
+        *(err ? &c->std_error_set : &c->std_output_set) = *value != '\0';
+
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 const char *p = startswith(value, files[i].prefix);
                 char *copy;

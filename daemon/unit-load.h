@@ -42,6 +42,7 @@ typedef struct LoadContext {
         UnitOrigin service_origin; /* Service=, for the Accept=yes check */
         UnitOrigin symlinks_origin, writable_origin, mq_origin; /* for unit_verify() */
         bool trigger_limit_burst_set;
+        bool std_output_set, std_error_set; /* for StandardInput=socket's default */
         /* Sandboxing keys berth does not apply, told once per unit (unit_keys_finish()). */
         char sandboxing[256];
         UnitOrigin sandboxing_origin;
