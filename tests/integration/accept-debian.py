@@ -62,11 +62,7 @@ class AcceptDebian(harness.TestCase):
             os.makedirs(os.path.join(d, name + ".socket.d"))
             with open(os.path.join(d, name + ".socket.d", "port.conf"), "w") as f:
                 f.write("[Socket]\nListenStream=\nListenStream=127.0.0.1:%d\n" % port)
-        # No cgroups: on a host shared with other berthds in other pid namespaces, one that
-        # starts removes the cgroup root of this one as stale whenever no instance runs
-        # (cgroup.c, cgroup_remove_stale()), and the next spawn fails; that is not what this
-        # test is about.
-        b = self.berthd(d, env={"BERTH_CGROUPS": "0"})
+        b = self.berthd(d)
 
         bad = self.serve(ports["micro-httpd"], b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n",
                          lambda r: r.startswith(b"HTTP/1.0 200 ") and r.endswith(b"</html>\n"))

@@ -187,8 +187,29 @@ class IPFilter(harness.TestCase):
         self.assertEqual(rows["u.socket"]["filter"], "")
         self.assertEqual(b.stop(), 0)
 
-    # Accept=yes (issue 12 item 1) is built elsewhere: once it is on main, the same rules on an
-    # Accept=yes socket go here, through assert_served() with an instance that greets.
+    def test_accept_yes(self):
+        """The same rules on an Accept=yes socket: a denied client never reaches accept(), so
+        no instance starts for it; an allowed one gets an instance (inetd style), which sees
+        its address in $REMOTE_ADDR (IPv4-mapped printed as IPv4)."""
+        port = harness.free_port()
+        d = self.units({
+            "greet.socket": "[Socket]\nListenStream=%d\nAccept=yes\nIPAddressDeny=any\n"
+                            "IPAddressAllow=127.0.0.2\n" % port,
+            "greet@.service": "[Service]\nStandardInput=socket\n"
+                              "ExecStart=/bin/sh -c 'echo hello $REMOTE_ADDR'\n",
+        })
+        b = self.berthd_in_netns(d)
+        b.wait_log(r"listening on \[::\]:%d " % port)
+        got = self.clients(b, port, V4_2, MAPPED_2, V4_1, MAPPED_1, V6)
+        self.assertEqual(got[V4_2], "hello 127.0.0.2", got)
+        self.assertEqual(got[MAPPED_2], "hello 127.0.0.2", got)
+        for case in (V4_1, MAPPED_1, V6):
+            self.assertEqual(got[case], "timeout", "%s should be dropped: %r" % (case, got))
+        # two instances, both for 127.0.0.2; none for a denied source
+        self.assertEqual(b.count_log(r"greet@\d+-[^ ]*-127\.0\.0\.2:\d+\.service: \S+ -> "
+                                     r"running"), 2)
+        self.assertEqual(b.count_log(r"greet@\d+-[^ ]*-(127\.0\.0\.1|::1):\d+\.service"), 0)
+        self.assertEqual(b.stop(), 0)
 
 
 if __name__ == "__main__":
