@@ -463,10 +463,42 @@ static int manager_instantiate(Manager *m, const char *name, char *err, size_t e
         return 1;
 }
 
+static AcceptSocket *manager_find_accept(Manager *m, const char *name);
+
+/* berthctl stop of an Accept=yes socket, or of its template: every live instance of it stops
+ * (the socket stays bound, and a new connection gets a new instance). Returns the number of
+ * instances told to stop, or -ENOENT when name is no such socket or template. */
+static int manager_stop_instances(Manager *m, const char *name) {
+        AcceptSocket *a = manager_find_accept(m, name);
+        unsigned n = 0;
+
+        for (size_t i = 0; !a && i < m->n_accepts; i++) {
+                const Unit *su = manager_get_unit(m, m->accepts[i]->name);
+                _cleanup_free_ char *tname = su ? unit_socket_service_name(su) : NULL;
+
+                if (tname && streq(tname, name))
+                        a = m->accepts[i];
+        }
+        if (!a)
+                return -ENOENT;
+        for (size_t i = 0; i < m->n_services; i++) {
+                Service *svc = m->services[i];
+
+                if (svc->accept == a && !service_is_inactive(svc) && service_stop(svc) >= 0)
+                        n++;
+        }
+        log_info("%s: stop requested: %u instance%s told to stop; the socket stays bound",
+                 a->name, n, n == 1 ? "" : "s");
+        return (int) n;
+}
+
 static int manager_unit_action(Manager *m, const char *name, UnitAction a, char *err,
                                size_t errlen) {
         Service *s = manager_resolve_service(m, name);
         int r;
+
+        if (!s && a == ACTION_STOP && manager_stop_instances(m, name) >= 0)
+                return 0;
 
         if (!s && a == ACTION_START) {
                 r = manager_instantiate(m, name, err, errlen);

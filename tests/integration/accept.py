@@ -206,6 +206,33 @@ class Accept(harness.TestCase):
             self.assertEqual(c.recv(16), b"")
         self.assertEqual(b.stop(), 0)
 
+    def test_stop_socket_stops_instances(self):
+        """berthctl stop of an Accept=yes socket (or of its template) stops every live
+        instance; the socket stays bound and the next connection gets a new instance."""
+        port = harness.free_port()
+        marker = "berth-accept-stop-%d" % port
+        d = self.units({
+            "t.socket": "[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n" % port,
+            "t@.service": "[Service]\nExecStart=/bin/sh -c 'cat >/dev/null; : %s'\n"
+                          "StandardInput=socket\n" % marker,
+        })
+        b = self.berthd(d)
+        clients = [client("127.0.0.1", port) for _ in range(3)]
+        self.addCleanup(lambda: [c.close() for c in clients])
+        harness.wait_for(lambda: held_instances(marker) == 3, what="3 instances")
+        p = self.berthctl(b, "stop", "t.socket")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        b.wait_log(r"t\.socket: stop requested: 3 instances told to stop")
+        harness.wait_for(lambda: held_instances(marker) == 0, what="the instances to stop")
+        for c in clients:
+            self.assertEqual(c.recv(16), b"")
+        clients.append(client("127.0.0.1", port))
+        harness.wait_for(lambda: held_instances(marker) == 1, what="a new instance")
+        p = self.berthctl(b, "stop", "t@.service")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        harness.wait_for(lambda: held_instances(marker) == 0, what="the instance to stop")
+        self.assertEqual(b.stop(), 0)
+
     def test_max_connections_per_source(self):
         port = harness.free_port(socket.AF_INET6)
         marker = "berth-accept-src-%d" % port
