@@ -87,6 +87,14 @@ int cgroup_create(const char *root, const char *name, char **ret_path) {
         return 0;
 }
 
+int cgroup_recreate(const char *root, const char *path) {
+        if (mkdir(root, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
 int cgroup_remove(const char *path) {
         return rmdir(path) < 0 ? -errno : 0;
 }

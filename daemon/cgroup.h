@@ -23,6 +23,9 @@ int cgroup_setup(char **ret_root, char *err, size_t errlen);
 int cgroup_create(const char *root, const char *name, char **ret_path);
 /* Removes an empty service cgroup. Returns 0 or a negative errno (-EBUSY: not empty). */
 int cgroup_remove(const char *path);
+/* Makes root and the service cgroup path under it again, after someone removed them. Returns
+ * 0 or a negative errno. */
+int cgroup_recreate(const char *root, const char *path);
 
 /* Applies the resource limits in w (cgroup-limits.h) to the service cgroup at path, a child
  * of root (from cgroup_setup()): enables each controller for root's children first, in root's

@@ -650,6 +650,16 @@ static int exec_prepare_run(Service *s, char **ret_procs) {
                                           "processes are found by INVOCATION_ID= instead",
                                           s->unit->name, s->ctx.cgroup_root);
         }
+        /* Someone removed it (rmdir of an empty cgroup always works): make it again, or
+         * every start would fail to join it. */
+        if (s->cgroup && access(s->cgroup, F_OK) < 0 && errno == ENOENT) {
+                log_warning("%s: its cgroup %s is gone; making it again", s->unit->name,
+                            s->cgroup);
+                r = cgroup_recreate(s->ctx.cgroup_root, s->cgroup);
+                if (r < 0)
+                        log_warning_errno(r, "%s: cannot make %s again: %m", s->unit->name,
+                                          s->cgroup);
+        }
         exec_apply_limits(s);
         if (s->cgroup && asprintf(ret_procs, "%s/cgroup.procs", s->cgroup) < 0)
                 return -ENOMEM;
