@@ -216,11 +216,23 @@ static int add_gid(SpawnPlan *plan, size_t max, gid_t g) {
         return 0;
 }
 
+/* The kernel's NGROUPS_MAX, read once: glibc's sysconf() opens /proc for it on every call,
+ * three system calls per spawn (Accept=yes spawns one process per connection). */
+static size_t groups_max(void) {
+        static size_t cached;
+
+        if (cached == 0) {
+                long n = sysconf(_SC_NGROUPS_MAX);
+
+                cached = n > 0 ? (size_t) n : 65536;
+        }
+        return cached;
+}
+
 static int spawn_resolve_credentials(const SpawnParams *p, SpawnPlan *plan, const char *name,
                                      char *err, size_t errlen) {
         bool privileged = geteuid() == 0;
-        long ngroups_max = sysconf(_SC_NGROUPS_MAX);
-        size_t max = ngroups_max > 0 ? (size_t) ngroups_max : 65536, room = 0;
+        size_t max = groups_max(), room = 0;
         int r;
 
         if (p->user) {
