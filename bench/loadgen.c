@@ -105,6 +105,7 @@ typedef struct Config {
         const char *path;
         const char *expect;
         bool json;
+        bool no_request; /* send nothing: connect, read until EOF (inetd-style servers) */
 } Config;
 
 typedef struct Loadgen {
@@ -319,7 +320,7 @@ static int loadgen_new(Loadgen **ret, const Config *cfg) {
                 lg->request = NULL;
                 return -ENOMEM;
         }
-        lg->request_len = (size_t) n;
+        lg->request_len = cfg->no_request ? 0 : (size_t) n;
 
         /* conns first, with fds marked unset, so loadgen_free() never closes fd 0. */
         lg->conns = calloc(cfg->concurrency, sizeof(Conn));
@@ -721,6 +722,8 @@ static void help(FILE *f) {
                 "  --path PATH           request path (default /)\n"
                 "  --expect STRING       an ok reply contains STRING (default \"200 OK\")\n"
                 "  --json                one JSON line on stdout; the summary goes to stderr\n"
+                "  --no-request          send nothing: connect, read until EOF, close (for\n"
+                "                        servers that write a reply and exit, inetd style)\n"
                 "\n"
                 "Exit status: 0 if every attempt was ok, 1 otherwise, 2 on usage errors.\n");
 }
@@ -752,6 +755,7 @@ static int parse_argv(int argc, char *argv[], Config *cfg) {
                 ARG_PATH,
                 ARG_EXPECT,
                 ARG_JSON,
+                ARG_NO_REQUEST,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -763,6 +767,7 @@ static int parse_argv(int argc, char *argv[], Config *cfg) {
                 { "path", required_argument, NULL, ARG_PATH },
                 { "expect", required_argument, NULL, ARG_EXPECT },
                 { "json", no_argument, NULL, ARG_JSON },
+                { "no-request", no_argument, NULL, ARG_NO_REQUEST },
                 {}
         };
         uint64_t u;
@@ -832,6 +837,9 @@ static int parse_argv(int argc, char *argv[], Config *cfg) {
                                 return -EINVAL;
                         }
                         cfg->expect = optarg;
+                        break;
+                case ARG_NO_REQUEST:
+                        cfg->no_request = true;
                         break;
                 case ARG_JSON:
                         cfg->json = true;

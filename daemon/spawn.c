@@ -1,12 +1,32 @@
-/* spawn: fork/exec with the LISTEN_FDS layout and credentials. See spawn.h.
+/* spawn: clone/exec with the LISTEN_FDS layout and credentials. See spawn.h.
  *
- * The work is split so that the child, between fork() and execve(), only makes system calls:
+ * The work is split so that the child, between clone() and execve(), only makes system calls:
  * spawn_prepare() resolves everything that may allocate or consult NSS (users, groups,
  * supplementary gids, the home directory, the PATH lookup, the final envp and
  * LISTEN_FDNAMES) into a SpawnPlan in the parent; spawn_child() then applies it. The only
- * thing the child writes into the plan is its own pid, into the preallocated LISTEN_PID slot.
+ * things the child writes into the plan are its own pid, into the preallocated LISTEN_PID and
+ * SYSTEMD_EXEC_PID slots, and its fd bookkeeping (fd_src, fd_keep).
  * A child that fails writes {step, errno} into a CLOEXEC pipe and _exit()s; EOF on that pipe
- * means execve() succeeded. */
+ * means execve() succeeded.
+ *
+ * The child is started with clone(CLONE_VM | CLONE_VFORK), as glibc's posix_spawn() does: it
+ * runs in our memory, on a stack of its own, while we are suspended until it called execve()
+ * or _exit(). fork() would copy our page tables and then make every page we write
+ * copy-on-write, a cost that grows with our heap (1,000 sockets, big fd stores); this one does
+ * not. Sharing memory is what makes the rules above strict:
+ *   - no malloc, no stdio, nothing that takes a libc lock: the lock may be held by us, frozen;
+ *   - no writes to our variables but through the plan prepared for it (its own locals live on
+ *     its own stack);
+ *   - errno: without CLONE_SETTLS the child uses our thread's TLS, so its errno is ours. We are
+ *     suspended and read errno only from clone()'s own return, so that is harmless;
+ *   - signals: all are blocked around clone() so that no handler of ours runs on the child's
+ *     stack in our memory; the child resets every disposition before unblocking (its
+ *     disposition table is its own: no CLONE_SIGHAND);
+ *   - credentials change through raw system calls: glibc's setgroups()/setresuid() wrappers
+ *     broadcast to every thread of a threaded process (nptl "setxid"), and in the child those
+ *     would be ours;
+ *   - the pid comes from the getpid system call, never from a libc cache.
+ * Under AddressSanitizer the child is forked instead (see SPAWN_USE_FORK). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,11 +34,13 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -194,11 +216,23 @@ static int add_gid(SpawnPlan *plan, size_t max, gid_t g) {
         return 0;
 }
 
+/* The kernel's NGROUPS_MAX, read once: glibc's sysconf() opens /proc for it on every call,
+ * three system calls per spawn (Accept=yes spawns one process per connection). */
+static size_t groups_max(void) {
+        static size_t cached;
+
+        if (cached == 0) {
+                long n = sysconf(_SC_NGROUPS_MAX);
+
+                cached = n > 0 ? (size_t) n : 65536;
+        }
+        return cached;
+}
+
 static int spawn_resolve_credentials(const SpawnParams *p, SpawnPlan *plan, const char *name,
                                      char *err, size_t errlen) {
         bool privileged = geteuid() == 0;
-        long ngroups_max = sysconf(_SC_NGROUPS_MAX);
-        size_t max = ngroups_max > 0 ? (size_t) ngroups_max : 65536, room = 0;
+        size_t max = groups_max(), room = 0;
         int r;
 
         if (p->user) {
@@ -455,6 +489,18 @@ int spawn_find_executable(const char *name, char *const *envp, char **ret_path) 
 }
 
 /* ---- Child side: system calls only ---- */
+
+/* The 32-bit-id variants where an architecture has both (i386, arm): the plain ones take
+ * 16-bit ids there. */
+#ifdef SYS_setgroups32
+#  define SYS_SETGROUPS SYS_setgroups32
+#  define SYS_SETRESGID SYS_setresgid32
+#  define SYS_SETRESUID SYS_setresuid32
+#else
+#  define SYS_SETGROUPS SYS_setgroups
+#  define SYS_SETRESGID SYS_setresgid
+#  define SYS_SETRESUID SYS_setresuid
+#endif
 
 _noreturn_ static void child_fail(int fd, SpawnStep step, int error) {
         SpawnFailure f = { .step = step, .error = error };
@@ -714,11 +760,11 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
                         child_fail(errfd, SPAWN_STEP_RLIMIT, -r);
         }
 
-        if (plan->set_groups && setgroups(plan->n_gids, plan->gids) < 0)
+        if (plan->set_groups && syscall(SYS_SETGROUPS, plan->n_gids, plan->gids) < 0)
                 child_fail(errfd, SPAWN_STEP_GROUPS, errno);
-        if (plan->change_gid && setresgid(plan->gid, plan->gid, plan->gid) < 0)
+        if (plan->change_gid && syscall(SYS_SETRESGID, plan->gid, plan->gid, plan->gid) < 0)
                 child_fail(errfd, SPAWN_STEP_GID, errno);
-        if (plan->change_uid && setresuid(plan->uid, plan->uid, plan->uid) < 0)
+        if (plan->change_uid && syscall(SYS_SETRESUID, plan->uid, plan->uid, plan->uid) < 0)
                 child_fail(errfd, SPAWN_STEP_UID, errno);
 
         (void) umask(p->umask & 0777);
@@ -731,9 +777,13 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 child_fail(errfd, SPAWN_STEP_NO_NEW_PRIVS, errno);
 
-        if (plan->listen_pid)
-                format_pid(plan->listen_pid + strlen(LISTEN_PID_PREFIX), getpid());
-        format_pid(plan->exec_pid + strlen(EXEC_PID_PREFIX), getpid());
+        {
+                pid_t self = (pid_t) syscall(SYS_getpid);
+
+                if (plan->listen_pid)
+                        format_pid(plan->listen_pid + strlen(LISTEN_PID_PREFIX), self);
+                format_pid(plan->exec_pid + strlen(EXEC_PID_PREFIX), self);
+        }
 
         execve(plan->exec_path, p->argv, plan->envp);
         child_fail(errfd, SPAWN_STEP_EXEC, errno);
@@ -873,6 +923,89 @@ static int spawn_prepare(const SpawnParams *p, SpawnPlan *plan, const char *name
         return 0;
 }
 
+#if SPAWN_USE_FORK
+
+static int spawn_start_child(const SpawnParams *p, SpawnPlan *plan, pid_t *ret_pid) {
+        pid_t pid = fork();
+
+        if (pid < 0)
+                return -errno;
+        if (pid == 0)
+                spawn_child(p, plan);
+        *ret_pid = pid;
+        return 0;
+}
+
+#else
+
+/* The child's stack: mapped on first use and kept, with a guard page below it. spawn is only
+ * called from the event loop's thread, and the stack is free again once clone() returned (the
+ * child has then exec'd or exited), so one is enough. */
+#define SPAWN_STACK_SIZE (128U * 1024U)
+static void *child_stack;
+static size_t child_stack_guard;
+
+static int child_stack_get(void **ret_top) {
+        if (!child_stack) {
+                long page = sysconf(_SC_PAGESIZE);
+                size_t guard = page > 0 ? (size_t) page : 4096U;
+                void *m = mmap(NULL, guard + SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+
+                if (m == MAP_FAILED)
+                        return -errno;
+                if (mprotect(m, guard, PROT_NONE) < 0) {
+                        int r = -errno;
+
+                        (void) munmap(m, guard + SPAWN_STACK_SIZE);
+                        return r;
+                }
+                child_stack = m;
+                child_stack_guard = guard;
+        }
+        /* Stacks grow down on every architecture Linux runs this on but hppa. */
+        *ret_top = (char *) child_stack + child_stack_guard + SPAWN_STACK_SIZE;
+        return 0;
+}
+
+typedef struct SpawnChildArgs {
+        const SpawnParams *p;
+        SpawnPlan *plan;
+} SpawnChildArgs;
+
+static int spawn_child_main(void *userdata) {
+        SpawnChildArgs *a = userdata;
+
+        spawn_child(a->p, a->plan);
+}
+
+static int spawn_start_child(const SpawnParams *p, SpawnPlan *plan, pid_t *ret_pid) {
+        SpawnChildArgs args = { .p = p, .plan = plan };
+        sigset_t all, saved;
+        void *stack = NULL;
+        pid_t pid;
+        int r;
+
+        r = child_stack_get(&stack);
+        if (r < 0)
+                return r;
+
+        /* No handler of ours may run in the child before it reset the dispositions: it would
+         * run in our memory. glibc's posix_spawn() blocks its internal signals too; we have no
+         * threads, so none of those can come. */
+        if (sigfillset(&all) < 0 || sigprocmask(SIG_SETMASK, &all, &saved) < 0)
+                return -errno;
+        pid = clone(spawn_child_main, stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+        r = pid < 0 ? -errno : 0;
+        (void) sigprocmask(SIG_SETMASK, &saved, NULL);
+        if (r < 0)
+                return r;
+        *ret_pid = pid;
+        return 0;
+}
+
+#endif
+
 int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen) {
         _cleanup_(spawn_plan_done) SpawnPlan plan = {
                 .devnull_in = -1,
@@ -882,7 +1015,7 @@ int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen
         const char *name = p->log_name ?: strna(p->path);
         SpawnFailure f;
         ssize_t n;
-        pid_t pid;
+        pid_t pid = 0;
         int r;
 
         if (err && errlen > 0)
@@ -894,11 +1027,9 @@ int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen
         if (r < 0)
                 return r;
 
-        pid = fork();
-        if (pid < 0)
-                return errbuf_set(err, errlen, -errno, "%s: cannot fork: %m", name);
-        if (pid == 0)
-                spawn_child(p, &plan);
+        r = spawn_start_child(p, &plan, &pid);
+        if (r < 0)
+                return errbuf_set(err, errlen, r, "%s: cannot start a process: %m", name);
 
         plan.error_pipe[1] = safe_close(plan.error_pipe[1]);
 

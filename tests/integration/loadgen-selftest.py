@@ -30,8 +30,10 @@ OUTCOMES = ("ok", "refused", "reset", "timeout", "short", "other")
 #   error: reads the request, replies 500                   -> short (or ok with --expect)
 #   hang:  accepts and never replies nor closes             -> timeout
 #   split: "200 OK" arrives in two writes 20 ms apart       -> ok
+#   greet: writes a line at once, reads until EOF, prints "got N" (bytes it was sent), closes
+#          (an inetd-style service)                         -> ok with --no-request
 TINY_SERVER = r'''
-import socket, sys, threading, time
+import os, socket, sys, threading, time
 mode, host = sys.argv[1], sys.argv[2]
 ls = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
 ls.bind((host, 0))
@@ -39,8 +41,21 @@ ls.listen(128)
 print("ready", ls.getsockname()[1], flush=True)
 held = []
 
+def greet(c):
+    c.sendall(b"hello from greet\n")
+    c.shutdown(socket.SHUT_WR)
+    got = 0
+    while True:
+        chunk = c.recv(4096)
+        if not chunk:
+            break
+        got += len(chunk)
+    os.write(1, b"got %d\n" % got)  # one write: the threads' lines must not interleave
+
 def serve(c):
     try:
+        if mode == "greet":
+            return greet(c)
         data = b""
         while b"\r\n\r\n" not in data:
             chunk = c.recv(4096)
@@ -134,10 +149,11 @@ class LoadgenSelftest(unittest.TestCase):
         Lines(p.stdout).wait(lambda line: line.startswith("Serving HTTP"))
         return p, port, Lines(p.stderr)
 
-    def tiny_server(self, mode, host="127.0.0.1"):
+    def tiny_server(self, mode, host="127.0.0.1", ret_lines=False):
         p = self.spawn([PYTHON, "-c", TINY_SERVER, mode, host], stdout=subprocess.PIPE)
-        line = Lines(p.stdout).wait(lambda text: text.startswith("ready "))
-        return int(line.split()[1])
+        lines = Lines(p.stdout)
+        port = int(lines.wait(lambda text: text.startswith("ready ")).split()[1])
+        return (port, lines) if ret_lines else port
 
     def loadgen(self, *args, timeout=30):
         """Runs loadgen --json; returns (exit code, parsed result, stderr)."""
@@ -236,6 +252,17 @@ class LoadgenSelftest(unittest.TestCase):
         self.assertEqual(rc, 0, res)
         self.assertOnly(res, "ok", 8)
         self.assertGreaterEqual(res["p50_ms"], 15)
+
+    def test_no_request_reads_what_the_server_says(self):
+        port, lines = self.tiny_server("greet", ret_lines=True)
+        rc, res, _ = self.loadgen("--connect", "127.0.0.1:%d" % port, "--requests", "20",
+                                  "--concurrency", "4", "--no-request", "--expect",
+                                  "hello from greet")
+        self.assertEqual(rc, 0, res)
+        self.assertOnly(res, "ok", 20)
+        # The server was sent nothing, on every connection.
+        sizes = [lines.wait(lambda text: text.startswith("got ")) for _ in range(20)]
+        self.assertEqual(sizes, ["got 0"] * 20)
 
     def test_never_replying_is_timeout(self):
         port = self.tiny_server("hang")

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -1125,6 +1126,113 @@ START_TEST(test_no_fd_leak) {
 }
 END_TEST
 
+/* The child runs in our memory (clone(CLONE_VM)), so spawning leaves our pages ours: writing
+ * them afterwards takes no copy-on-write fault, which fork() would cost for every page. */
+START_TEST(test_no_copy_on_write) {
+        const size_t size = 64U * 1024U * 1024U;
+        long page = sysconf(_SC_PAGESIZE);
+        size_t n_pages = size / (size_t) page;
+        char err[SPAWN_ERROR_MAX];
+        struct rusage before, after;
+        long faults;
+        char *mem;
+        pid_t pid;
+        int r;
+
+        if (SPAWN_USE_FORK)
+                return; /* the sanitized build forks on purpose: see spawn.h */
+
+        mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        ck_assert(mem != MAP_FAILED);
+        /* Small pages, so that a fault is a page, whatever the THP setting. */
+        (void) madvise(mem, size, MADV_NOHUGEPAGE);
+        memset(mem, 1, size);
+
+        SpawnParams p = {
+                .path = "/bin/true",
+                .argv = STRV("true"),
+                .envp = environ,
+                .stdin_fd = -1,
+                .stdout_fd = -1,
+                .stderr_fd = -1,
+        };
+        r = spawn_process(&p, &pid, err, sizeof err);
+        ck_assert_msg(r == 0, "%s", err);
+        ck_assert_int_eq(wait_exit_status(pid), 0);
+
+        ck_assert_int_eq(getrusage(RUSAGE_SELF, &before), 0);
+        for (size_t i = 0; i < n_pages; i++)
+                mem[i * (size_t) page] = 2;
+        ck_assert_int_eq(getrusage(RUSAGE_SELF, &after), 0);
+        faults = after.ru_minflt - before.ru_minflt;
+        ck_assert_msg(faults < (long) n_pages / 4,
+                      "%ld faults writing %zu pages after a spawn: they were copied on write",
+                      faults, n_pages);
+        ck_assert_int_eq(munmap(mem, size), 0);
+}
+END_TEST
+
+static bool mask_is(const sigset_t *set, const int *sigs, size_t n) {
+        for (int sig = 1; sig < SIGRTMIN; sig++) {
+                bool want = false;
+
+                for (size_t i = 0; i < n; i++)
+                        want = want || sigs[i] == sig;
+                if (!!sigismember(set, sig) != want)
+                        return false;
+        }
+        return true;
+}
+
+/* Signals are blocked around the start of the child and the child resets its dispositions:
+ * none of that may stay with us, whether the child exec'd or failed. */
+START_TEST(test_parent_signal_state_kept) {
+        const int blocked[] = { SIGTERM, SIGHUP };
+        struct sigaction sa = { .sa_handler = on_sigint }, now;
+        char err[SPAWN_ERROR_MAX];
+        sigset_t set;
+        pid_t pid;
+
+        sigemptyset(&set);
+        for (size_t i = 0; i < ELEMENTSOF(blocked); i++)
+                sigaddset(&set, blocked[i]);
+        ck_assert_int_eq(sigprocmask(SIG_SETMASK, &set, NULL), 0);
+        ck_assert_int_eq(sigaction(SIGINT, &sa, NULL), 0);
+        ck_assert(signal(SIGUSR1, SIG_IGN) != SIG_ERR);
+
+        for (int i = 0; i < 2; i++) {
+                SpawnParams p = {
+                        .path = i == 0 ? "/bin/true" : "/nonexistent/berth-nope",
+                        .argv = STRV("true"),
+                        .envp = environ,
+                        .stdin_fd = -1,
+                        .stdout_fd = -1,
+                        .stderr_fd = -1,
+                        .log_name = "web.service",
+                };
+                int r = spawn_process(&p, &pid, err, sizeof err);
+
+                if (i == 0) {
+                        ck_assert_msg(r == 0, "%s", err);
+                        ck_assert_int_eq(wait_exit_status(pid), 0);
+                } else {
+                        /* The failing step and its errno still come back. */
+                        ck_assert_int_eq(r, -ENOENT);
+                        ck_assert_str_eq(err, "web.service: cannot execute "
+                                              "'/nonexistent/berth-nope': No such file or "
+                                              "directory");
+                }
+
+                ck_assert_int_eq(sigprocmask(SIG_SETMASK, NULL, &set), 0);
+                ck_assert(mask_is(&set, blocked, ELEMENTSOF(blocked)));
+                ck_assert_int_eq(sigaction(SIGINT, NULL, &now), 0);
+                ck_assert(now.sa_handler == on_sigint);
+                ck_assert_int_eq(sigaction(SIGUSR1, NULL, &now), 0);
+                ck_assert(now.sa_handler == SIG_IGN);
+        }
+}
+END_TEST
+
 static Suite *spawn_suite(void) {
         Suite *s = suite_create("spawn");
         TCase *tc;
@@ -1152,6 +1260,8 @@ static Suite *spawn_suite(void) {
 
         tc = tcase_create("leaks");
         tcase_add_test(tc, test_no_fd_leak);
+        tcase_add_test(tc, test_no_copy_on_write);
+        tcase_add_test(tc, test_parent_signal_state_kept);
         tcase_set_timeout(tc, 120);
         suite_add_tcase(s, tc);
 
