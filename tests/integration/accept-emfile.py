@@ -2,7 +2,6 @@
 instead of spinning on a listening socket it cannot accept from (its CPU time over a window,
 read from /proc, stays under 5%), the waiting clients stay queued, and once fds free up it
 serves again by itself."""
-import os
 import resource
 import socket
 import time
@@ -10,20 +9,6 @@ import time
 import harness
 
 WINDOW = 2.0  # seconds of CPU time measured while exhausted
-
-
-def held(marker):
-    n = 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                if marker.encode() in f.read():
-                    n += 1
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return n
 
 
 class AcceptEmfile(harness.TestCase):
@@ -48,7 +33,7 @@ class AcceptEmfile(harness.TestCase):
             clients.append(c)
         b.wait_log(r"tight\.socket: cannot accept connections: Too many open files; "
                    r"pausing for \d+ms")
-        started = held(marker)
+        started = harness.processes_with(marker)
         self.assertGreater(started, 0)
         self.assertLess(started, 40)
         c0, t0 = b.cpu_seconds(), time.monotonic()
@@ -57,7 +42,8 @@ class AcceptEmfile(harness.TestCase):
         cpu = (c1 - c0) / (t1 - t0)
         print("berthd CPU while out of fds: %.1f%% (%d instances held)" % (cpu * 100, started))
         self.assertLess(cpu, 0.05)
-        self.assertEqual(held(marker), started, "no instance starts while out of fds")
+        self.assertEqual(harness.processes_with(marker), started,
+                         "no instance starts while out of fds")
         # fds free up: the held clients go, and the queued ones are served by themselves
         for c in clients[:started]:
             c.close()

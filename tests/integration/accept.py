@@ -14,24 +14,6 @@ import harness
 from probe_report import probe_path, wait_report
 
 
-def held_instances(marker):
-    """The live processes whose command line holds marker, counted from /proc."""
-    n = 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                cmd = f.read()
-            with open("/proc/%s/stat" % pid) as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if marker.encode() in cmd and state != "Z":
-            n += 1
-    return n
-
-
 def closed_by_server(s):
     """Whether the server closed s (EOF or reset), without waiting."""
     s.setblocking(False)
@@ -55,6 +37,20 @@ def client(host, port, family=socket.AF_INET, source=None):
 
 
 class Accept(harness.TestCase):
+    def three_waiting_instances(self, name, port, marker):
+        """berthd with NAME.socket (Accept=yes on port) and three instances that wait for
+        their client's EOF; returns berthd, the clients and the unit directory."""
+        d = self.units({
+            "%s.socket" % name: "[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n" % port,
+            "%s@.service" % name: "[Service]\nExecStart=/bin/sh -c 'cat >/dev/null; : %s'\n"
+                                  "StandardInput=socket\n" % marker,
+        })
+        b = self.berthd(d)
+        clients = [client("127.0.0.1", port) for _ in range(3)]
+        self.addCleanup(lambda: [c.close() for c in clients])
+        harness.wait_for(lambda: harness.processes_with(marker) == 3, what="3 instances")
+        return b, clients, d
+
     def setUp(self):
         super().setUp()
         self.probe = probe_path()
@@ -130,7 +126,7 @@ class Accept(harness.TestCase):
 
         def settled():
             nonlocal most
-            n = held_instances(marker)
+            n = harness.processes_with(marker)
             most = max(most, n)
             closed = sum(closed_by_server(c) for c in clients)
             return n == 5 and closed == 15
@@ -142,12 +138,12 @@ class Accept(harness.TestCase):
         # the slots free up: the held clients go, and a new client is served
         for c in clients:
             c.close()
-        harness.wait_for(lambda: held_instances(marker) == 0, what="the instances to end")
+        harness.wait_for(lambda: harness.processes_with(marker) == 0, what="the instances to end")
         c = client("127.0.0.1", port)
         clients.append(c)
-        harness.wait_for(lambda: held_instances(marker) == 1, what="a new instance")
+        harness.wait_for(lambda: harness.processes_with(marker) == 1, what="a new instance")
         self.assertEqual(b.stop(), 0)
-        self.assertEqual(held_instances(marker), 0, "instances stop with berthd")
+        self.assertEqual(harness.processes_with(marker), 0, "instances stop with berthd")
 
     def test_list_units_grouping(self):
         port = harness.free_port()
@@ -159,7 +155,7 @@ class Accept(harness.TestCase):
         }))
         clients = [client("127.0.0.1", port) for _ in range(12)]
         self.addCleanup(lambda: [c.close() for c in clients])
-        harness.wait_for(lambda: held_instances(marker) == 12, what="12 instances")
+        harness.wait_for(lambda: harness.processes_with(marker) == 12, what="12 instances")
         p = self.berthctl(b, "list-units", "--json")
         self.assertEqual(p.returncode, 0, p.stderr)
         rows = json.loads(p.stdout)
@@ -180,18 +176,10 @@ class Accept(harness.TestCase):
     def test_reload_keeps_instances_removal_stops_them(self):
         port = harness.free_port()
         marker = "berth-accept-reload-%d" % port
-        d = self.units({
-            "r.socket": "[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n" % port,
-            "r@.service": "[Service]\nExecStart=/bin/sh -c 'cat >/dev/null; : %s'\n"
-                          "StandardInput=socket\n" % marker,
-        })
-        b = self.berthd(d)
-        clients = [client("127.0.0.1", port) for _ in range(3)]
-        self.addCleanup(lambda: [c.close() for c in clients])
-        harness.wait_for(lambda: held_instances(marker) == 3, what="3 instances")
+        b, clients, d = self.three_waiting_instances("r", port, marker)
         p = self.berthctl(b, "daemon-reload")
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(held_instances(marker), 3, "a daemon-reload keeps the instances")
+        self.assertEqual(harness.processes_with(marker), 3, "a daemon-reload keeps the instances")
         # the socket goes on accepting, and N goes on counting
         clients.append(client("127.0.0.1", port))
         b.wait_log(r"r@3-127\.0\.0\.1:%d-\S+\.service: dead -> running" % port)
@@ -201,7 +189,7 @@ class Accept(harness.TestCase):
         os.unlink(os.path.join(d, "r.socket"))
         p = self.berthctl(b, "daemon-reload")
         self.assertEqual(p.returncode, 0, p.stderr)
-        harness.wait_for(lambda: held_instances(marker) == 0, what="the instances to stop")
+        harness.wait_for(lambda: harness.processes_with(marker) == 0, what="the instances to stop")
         for c in clients:
             self.assertEqual(c.recv(16), b"")
         self.assertEqual(b.stop(), 0)
@@ -211,26 +199,18 @@ class Accept(harness.TestCase):
         instance; the socket stays bound and the next connection gets a new instance."""
         port = harness.free_port()
         marker = "berth-accept-stop-%d" % port
-        d = self.units({
-            "t.socket": "[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n" % port,
-            "t@.service": "[Service]\nExecStart=/bin/sh -c 'cat >/dev/null; : %s'\n"
-                          "StandardInput=socket\n" % marker,
-        })
-        b = self.berthd(d)
-        clients = [client("127.0.0.1", port) for _ in range(3)]
-        self.addCleanup(lambda: [c.close() for c in clients])
-        harness.wait_for(lambda: held_instances(marker) == 3, what="3 instances")
+        b, clients, _ = self.three_waiting_instances("t", port, marker)
         p = self.berthctl(b, "stop", "t.socket")
         self.assertEqual(p.returncode, 0, p.stderr)
         b.wait_log(r"t\.socket: stop requested: 3 instances told to stop")
-        harness.wait_for(lambda: held_instances(marker) == 0, what="the instances to stop")
+        harness.wait_for(lambda: harness.processes_with(marker) == 0, what="the instances to stop")
         for c in clients:
             self.assertEqual(c.recv(16), b"")
         clients.append(client("127.0.0.1", port))
-        harness.wait_for(lambda: held_instances(marker) == 1, what="a new instance")
+        harness.wait_for(lambda: harness.processes_with(marker) == 1, what="a new instance")
         p = self.berthctl(b, "stop", "t@.service")
         self.assertEqual(p.returncode, 0, p.stderr)
-        harness.wait_for(lambda: held_instances(marker) == 0, what="the instance to stop")
+        harness.wait_for(lambda: harness.processes_with(marker) == 0, what="the instance to stop")
         self.assertEqual(b.stop(), 0)
 
     def test_max_connections_per_source(self):
@@ -254,7 +234,7 @@ class Accept(harness.TestCase):
 
         def settled():
             nonlocal most
-            n = held_instances(marker)
+            n = harness.processes_with(marker)
             most = max(most, n)
             for src, g in groups.items():
                 closed[src] = sum(closed_by_server(c) for c in g)
@@ -265,7 +245,7 @@ class Accept(harness.TestCase):
         b.wait_log(r"src\.socket: refused the connection from \S+: 2 connections from there "
                    r"already \(MaxConnectionsPerSource=2\)")
         self.assertEqual(b.stop(), 0)
-        self.assertEqual(held_instances(marker), 0, "instances stop with berthd")
+        self.assertEqual(harness.processes_with(marker), 0, "instances stop with berthd")
 
     def test_datagram_refused(self):
         port, ok = harness.free_port(socket.AF_INET, socket.SOCK_DGRAM), harness.free_port()

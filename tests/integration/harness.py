@@ -204,13 +204,7 @@ class Berthd:
     def close(self):
         """Stops berthd the clean way (so its services go too), then the hard way."""
         try:
-            if self.proc.poll() is None:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+            end_process(self.proc)
             self.reader.join(5)
         finally:
             if self.proc.stdout:
@@ -223,6 +217,35 @@ class Berthd:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def end_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL after timeout seconds; reaps it."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def processes_with(marker):
+    """The live (not zombie) processes whose command line holds marker, counted from /proc."""
+    n = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmd = f.read()
+            with open("/proc/%s/stat" % pid) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if marker.encode() in cmd and state != "Z":
+            n += 1
+    return n
 
 
 def ss(*args):

@@ -99,13 +99,7 @@ class Ssa:
                 time.sleep(0.02)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        harness.end_process(self.proc)
         self.log.close()
 
 
