@@ -345,14 +345,11 @@ static int apply_options(BindCtx *c, int fd) {
         return tcp ? apply_tcp_options(c, fd) : 0;
 }
 
+/* Without Backlog=: as many as the kernel allows. listen() caps the value at the network
+ * namespace's net.core.somaxconn as it is then (systemd passes INT_MAX too), which spares a
+ * read of /proc per socket. */
 static int backlog_of(const SocketConfig *cfg) {
-        int v;
-
-        if (cfg->backlog >= 0)
-                return cfg->backlog;
-        if (proc_read_int("/proc/sys/net/core/somaxconn", &v) >= 0 && v > 0)
-                return v;
-        return SOMAXCONN;
+        return cfg->backlog >= 0 ? cfg->backlog : INT_MAX;
 }
 
 static int do_listen(BindCtx *c, int fd) {
