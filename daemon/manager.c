@@ -20,6 +20,7 @@
 #include "daemon/notify-parse.h"
 #include "daemon/plan-print.h"
 #include "daemon/unit-dir.h"
+#include "daemon/unit-index.h"
 
 int manager_new(Manager **ret, char *const *unit_dirs, const char *runtime_dir, bool user_mode) {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof *m);
@@ -67,6 +68,8 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_accepts; i++)
                 accept_socket_free(m->accepts[i]);
         free(m->accepts);
+        strmap_done(&m->accepts_by_name);
+        strmap_done(&m->services_by_name);
         free(m->given_template_name);
         free(m->given_template_text);
         service_exec_shutdown(); /* before the event loop it is attached to goes */
@@ -321,22 +324,41 @@ static void manager_socket_stop_hook(const Unit *u, bool post) {
                 log_warning("%s: %s", u->name, err);
 }
 
+static const Unit *listener_unit(const void *listeners, size_t i) {
+        return (*((Listener *const *) listeners + i))->spec.unit;
+}
+
+/* The manager's listeners grouped by unit, for the walks over every unit that need each
+ * unit's own. */
+static int manager_listener_items(Manager *m, UnitItems *ret) {
+        return unit_items_build(ret, m->listeners, m->n_listeners, listener_unit);
+}
+
 /* At exit: each socket unit's ExecStopPre=, its sockets closed, then its ExecStopPost=. */
 static void manager_close_sockets(Manager *m) {
+        _cleanup_(unit_items_done) UnitItems items = {};
+
+        if (manager_listener_items(m, &items) < 0) {
+                log_oom();
+                return;
+        }
         for (size_t i = 0; i < m->n_units; i++) {
                 const Unit *u = m->units[i];
-                bool bound = false;
 
-                if (u->type != UNIT_SOCKET)
-                        continue;
-                for (size_t k = 0; k < m->n_listeners && !bound; k++)
-                        bound = m->listeners[k]->spec.unit == u;
-                if (!bound)
+                if (u->type != UNIT_SOCKET || unit_items_first(&items, u) == SIZE_MAX)
                         continue;
                 manager_socket_stop_hook(u, false);
-                manager_drop_listeners_of(m, u);
+                UNIT_ITEMS_FOREACH(k, &items, u) {
+                        listener_remove_nodes(m->listeners[k], NULL, 0);
+                        m->listeners[k] = listener_free(m->listeners[k]);
+                }
                 manager_socket_stop_hook(u, true);
         }
+        size_t k = 0;
+        for (size_t i = 0; i < m->n_listeners; i++)
+                if (m->listeners[i])
+                        m->listeners[k++] = m->listeners[i];
+        m->n_listeners = k;
 }
 
 int manager_bind(Manager *m) {
@@ -410,10 +432,22 @@ int manager_bind(Manager *m) {
 }
 
 Service *manager_find_service(Manager *m, const char *name) {
-        for (size_t i = 0; i < m->n_services; i++)
-                if (streq(m->services[i]->unit->name, name))
-                        return m->services[i];
-        return NULL;
+        if (m->services_by_name_stale || m->services_by_name.n == 0) {
+                strmap_done(&m->services_by_name);
+                m->services_by_name_stale = false;
+                /* Backwards: the first in array order wins. */
+                for (size_t i = m->n_services; i > 0; i--)
+                        if (strmap_put(&m->services_by_name, m->services[i - 1]->unit->name,
+                                       m->services[i - 1]) < 0) {
+                                strmap_done(&m->services_by_name);
+                                m->services_by_name_stale = true;
+                                for (size_t k = 0; k < m->n_services; k++)
+                                        if (streq(m->services[k]->unit->name, name))
+                                                return m->services[k];
+                                return NULL;
+                        }
+        }
+        return strmap_get(&m->services_by_name, name);
 }
 
 Service *manager_resolve_service(Manager *m, const char *name) {
@@ -600,20 +634,24 @@ int manager_unit_reload_async(Manager *m, const char *name, ServiceRestartDone d
 
 /* ---- the gc of what a daemon-reload left behind ---- */
 
-static bool unit_in_use(Manager *m, const Unit *u) {
-        for (size_t i = 0; i < m->n_services; i++)
-                if (m->services[i]->unit == u || m->services[i]->next_unit == u)
-                        return true;
-        for (size_t i = 0; i < m->n_listeners; i++)
-                if (m->listeners[i]->spec.unit == u)
-                        return true;
-        for (size_t i = 0; i < m->n_retired; i++)
-                if (m->retired[i].listener->spec.unit == u)
-                        return true;
-        for (size_t i = 0; i < m->n_units; i++)
-                if (m->units[i] == u)
-                        return true;
-        return false;
+/* Every unit something uses: services (their unit and the next), listeners (retired too) and
+ * the loaded set. One pass, so that the gc costs about N, not N per old unit. */
+static int units_in_use(Manager *m, PtrMap *used) {
+        int r = ptrmap_reserve(used, 2 * m->n_services + m->n_listeners + m->n_retired +
+                                     m->n_units);
+
+        for (size_t i = 0; r >= 0 && i < m->n_services; i++) {
+                r = ptrmap_put(used, m->services[i]->unit, NULL);
+                if (r >= 0 && m->services[i]->next_unit)
+                        r = ptrmap_put(used, m->services[i]->next_unit, NULL);
+        }
+        for (size_t i = 0; r >= 0 && i < m->n_listeners; i++)
+                r = ptrmap_put(used, m->listeners[i]->spec.unit, NULL);
+        for (size_t i = 0; r >= 0 && i < m->n_retired; i++)
+                r = ptrmap_put(used, m->retired[i].listener->spec.unit, NULL);
+        for (size_t i = 0; r >= 0 && i < m->n_units; i++)
+                r = ptrmap_put(used, m->units[i], NULL);
+        return r;
 }
 
 /* Frees what a reload left behind once nothing uses it: retired listeners whose services no
@@ -647,11 +685,19 @@ static void manager_gc(Manager *m) {
                 }
                 m->services[k++] = svc;
         }
+        if (k < m->n_services)
+                m->services_by_name_stale = true;
         m->n_services = k;
 
+        _cleanup_(ptrmap_done) PtrMap used = {};
+        if (m->n_graveyard > 0 && units_in_use(m, &used) < 0) {
+                log_oom(); /* the graveyard waits for the next gc */
+                return;
+        }
+        m->services_by_name_stale = m->services_by_name_stale || m->n_graveyard > 0;
         k = 0;
         for (size_t i = 0; i < m->n_graveyard; i++) {
-                if (unit_in_use(m, m->graveyard[i])) {
+                if (ptrmap_contains(&used, m->graveyard[i])) {
                         m->graveyard[k++] = m->graveyard[i];
                         continue;
                 }
@@ -728,13 +774,11 @@ static void manager_on_trigger(Listener *l, void *owner) {
 
 /* Adds the listeners of one socket unit to a service, in listen order. owner: the socket
  * unit activates this service, so a client on them starts it. */
-static int manager_give_listeners(Manager *m, Service *svc, const Unit *socket_unit,
-                                  bool owner) {
-        for (size_t k = 0; k < m->n_listeners; k++) {
+static int manager_give_listeners(Manager *m, const UnitItems *items, Service *svc,
+                                  const Unit *socket_unit, bool owner) {
+        UNIT_ITEMS_FOREACH(k, items, socket_unit) {
                 Listener *l = m->listeners[k];
 
-                if (l->spec.unit != socket_unit)
-                        continue;
                 if (service_add_listener(svc, l) < 0)
                         return log_oom();
                 if (owner)
@@ -743,35 +787,51 @@ static int manager_give_listeners(Manager *m, Service *svc, const Unit *socket_u
         return 0;
 }
 
-static int manager_link_service(Manager *m, Service *svc, Unit *u) {
+/* What links services to sockets, built once per (re)link of every service. */
+typedef struct LinkIndex {
+        UnitIndex units;     /* which socket units activate which service */
+        UnitItems listeners; /* the manager's listeners by unit */
+} LinkIndex;
+
+static void link_index_done(LinkIndex *x) {
+        unit_index_done(&x->units);
+        unit_items_done(&x->listeners);
+}
+
+static int link_index_build(Manager *m, LinkIndex *x) {
+        *x = (LinkIndex) {};
+        if (unit_index_build(&x->units, m->units, m->n_units) < 0 ||
+            manager_listener_items(m, &x->listeners) < 0) {
+                link_index_done(x);
+                return log_oom();
+        }
+        return 0;
+}
+
+static int manager_link_service(Manager *m, const LinkIndex *x, Service *svc, Unit *u) {
         const UnitFailure *socket_failed;
         const Unit *socket_unit;
+        Unit *const *sockets;
+        size_t n;
         int r;
 
         /* A socket unit that failed to load is not among the units; its service waits all
          * the same (the loop below finds those that loaded). */
-        svc->socket_activated = unit_socket_activated(u->name, NULL, 0, &m->failures,
+        svc->socket_activated = unit_socket_activated(u->name, NULL, &m->failures,
                                                       &socket_unit, &socket_failed);
         if (socket_failed)
                 log_warning("%s: not started: its socket unit %s failed to load.", u->name,
                             socket_failed->name);
-        for (size_t k = 0; k < m->n_units; k++) {
-                Unit *su = m->units[k];
-                _cleanup_free_ char *target = NULL;
+        n = unit_index_activators(&x->units, u->name, &sockets);
+        for (size_t k = 0; k < n; k++) {
+                Unit *su = sockets[k];
 
-                if (su->type != UNIT_SOCKET)
-                        continue;
-                target = unit_socket_service_name(su);
-                if (!target)
-                        return log_oom();
-                if (!streq(target, u->name))
-                        continue;
                 /* A service that a socket unit names is socket-activated even when that
                  * socket failed: it waits, and is not started at boot without its socket. */
                 svc->socket_activated = true;
                 if (manager_unit_failed(m, su->name))
                         continue;
-                r = manager_give_listeners(m, svc, su, true);
+                r = manager_give_listeners(m, &x->listeners, svc, su, true);
                 if (r < 0)
                         return r;
         }
@@ -782,7 +842,7 @@ static int manager_link_service(Manager *m, Service *svc, Unit *u) {
                                     u->name, *name);
                         continue;
                 }
-                r = manager_give_listeners(m, svc, su, false);
+                r = manager_give_listeners(m, &x->listeners, svc, su, false);
                 if (r < 0)
                         return r;
         }
@@ -802,15 +862,17 @@ static int manager_add_service(Manager *m, Unit *u, Service **ret) {
                 .on_state = manager_on_service_state,
                 .userdata = m,
         };
-        Service **a, *svc;
+        Service *svc;
 
-        a = realloc(m->services, (m->n_services + 1) * sizeof(Service *));
-        if (!a)
+        if (ARRAY_RESERVE(m->services, m->n_services_allocated, m->n_services + 1) < 0)
                 return log_oom();
-        m->services = a;
         if (service_new(&svc, &ctx, u) < 0)
                 return log_oom();
         m->services[m->n_services++] = svc;
+        /* The first service of a name stays the one found by it. */
+        if (!m->services_by_name_stale && !strmap_contains(&m->services_by_name, u->name) &&
+            strmap_put(&m->services_by_name, u->name, svc) < 0)
+                m->services_by_name_stale = true;
         *ret = svc;
         return 0;
 }
@@ -888,15 +950,16 @@ static int manager_accept_spawn(AcceptSocket *a, int fd, const AcceptPeer *peer,
 }
 
 static AcceptSocket *manager_find_accept(Manager *m, const char *name) {
-        for (size_t i = 0; i < m->n_accepts; i++)
-                if (streq(m->accepts[i]->name, name))
-                        return m->accepts[i];
-        return NULL;
+        return strmap_get(&m->accepts_by_name, name);
 }
 
 /* Every Accept=yes socket unit accepts on its listeners; after a daemon-reload, with its new
  * configuration (its live instances stay counted). */
 static int manager_setup_accepts(Manager *m) {
+        _cleanup_(unit_items_done) UnitItems items = {};
+
+        if (manager_listener_items(m, &items) < 0)
+                return log_oom();
         for (size_t i = 0; i < m->n_units; i++) {
                 const Unit *u = m->units[i];
                 AcceptSocket *a;
@@ -906,21 +969,21 @@ static int manager_setup_accepts(Manager *m) {
                         continue;
                 a = manager_find_accept(m, u->name);
                 if (!a) {
-                        AcceptSocket **arr = realloc(m->accepts,
-                                                     (m->n_accepts + 1) * sizeof *arr);
-                        if (!arr)
+                        if (ARRAY_RESERVE(m->accepts, m->n_accepts_allocated,
+                                          m->n_accepts + 1) < 0)
                                 return log_oom();
-                        m->accepts = arr;
                         if (accept_socket_new(&a, u->name, &u->socket, manager_accept_spawn,
                                               m) < 0)
                                 return log_oom();
+                        if (strmap_put(&m->accepts_by_name, a->name, a) < 0) {
+                                accept_socket_free(a);
+                                return log_oom();
+                        }
                         m->accepts[m->n_accepts++] = a;
                 }
                 a->cfg = &u->socket;
-                for (size_t k = 0; k < m->n_listeners; k++) {
+                UNIT_ITEMS_FOREACH(k, &items, u) {
                         Listener *l = m->listeners[k];
-                        if (l->spec.unit != u)
-                                continue;
                         listener_set_owner(l, m->event, accept_on_trigger, a);
                         (void) listener_set_watch(l, true);
                 }
@@ -930,6 +993,10 @@ static int manager_setup_accepts(Manager *m) {
 
 /* Creates the runtime service of every loaded service unit and gives it its listeners. */
 static int manager_setup_services(Manager *m) {
+        _cleanup_(link_index_done) LinkIndex x = {};
+
+        if (link_index_build(m, &x) < 0)
+                return -ENOMEM;
         for (size_t i = 0; i < m->n_units; i++) {
                 Unit *u = m->units[i];
                 Service *svc = NULL;
@@ -940,7 +1007,7 @@ static int manager_setup_services(Manager *m) {
                 r = manager_add_service(m, u, &svc);
                 if (r < 0)
                         return r;
-                r = manager_link_service(m, svc, u);
+                r = manager_link_service(m, &x, svc, u);
                 if (r < 0)
                         return r;
         }
@@ -959,16 +1026,18 @@ static int manager_reload_bind(Listener *l, char *err, size_t errlen, void *user
 }
 
 /* The running service that still has l, if any. */
-static Service *manager_listener_holder(Manager *m, const Listener *l) {
+/* Which active service has each listener (the first in array order), in one pass. */
+static int manager_listener_holders(Manager *m, PtrMap *ret) {
         for (size_t i = 0; i < m->n_services; i++) {
                 Service *s = m->services[i];
                 if (!service_is_active(s))
                         continue;
                 for (size_t k = 0; k < s->n_listeners; k++)
-                        if (s->listeners[k] == l)
-                                return s;
+                        if (!ptrmap_contains(ret, s->listeners[k]) &&
+                            ptrmap_put(ret, s->listeners[k], s) < 0)
+                                return -ENOMEM;
         }
-        return NULL;
+        return 0;
 }
 
 /* A listener nothing takes any more: closed now, or retired until the running service that
@@ -1018,6 +1087,7 @@ static int manager_swap_units(Manager *m, Reload *r) {
         free(m->units);
         m->units = TAKE_PTR(units);
         m->n_units = n;
+        m->services_by_name_stale = true;
         unit_failures_done(&m->failures);
         m->failures = failed;
         return 0;
@@ -1027,22 +1097,26 @@ static int manager_swap_units(Manager *m, Reload *r) {
  * while a running service has them. */
 static int manager_swap_listeners(Manager *m, Reload *r) {
         _cleanup_free_ Service **holders = calloc(m->n_listeners + 1, sizeof(Service *));
+        _cleanup_(ptrmap_done) PtrMap held = {}, kept = {};
         Listener **old = m->listeners, **ls = NULL;
         size_t n_old = m->n_listeners, n = 0;
         BindPlan plan = {};
         int k;
 
-        if (!holders)
+        if (!holders || manager_listener_holders(m, &held) < 0)
                 return -ENOMEM;
         k = reload_take_listeners(r, &m->failures, &ls, &n, &plan);
+        bool by_map = true;
+        for (size_t j = 0; by_map && j < n; j++)
+                by_map = ptrmap_put(&kept, ls[j], NULL) >= 0;
         for (size_t i = 0; i < n_old; i++) {
-                bool kept = false;
-                for (size_t j = 0; j < n && !kept; j++)
-                        kept = ls[j] == old[i];
-                if (kept)
+                bool is_kept = by_map && ptrmap_contains(&kept, old[i]);
+                for (size_t j = 0; !by_map && !is_kept && j < n; j++) /* short of memory */
+                        is_kept = ls[j] == old[i];
+                if (is_kept)
                         old[i] = NULL;
                 else
-                        holders[i] = manager_listener_holder(m, old[i]);
+                        holders[i] = ptrmap_get(&held, old[i]);
         }
         /* Services let go of every old listener before any is freed; relink gives them the
          * new set. The new set is in place first: what it has, a retired listener keeps. */
@@ -1062,8 +1136,12 @@ static int manager_swap_listeners(Manager *m, Reload *r) {
 /* The same service object keeps its process and gets its new unit at its next start; new
  * units get a service; services whose unit is gone stop and go. */
 static int manager_relink(Manager *m) {
+        _cleanup_(link_index_done) LinkIndex x = {};
         size_t n_old = m->n_services;
         int k;
+
+        if (link_index_build(m, &x) < 0)
+                return -ENOMEM;
 
         for (size_t i = 0; i < n_old; i++) {
                 Service *svc = m->services[i];
@@ -1088,7 +1166,7 @@ static int manager_relink(Manager *m) {
                 }
                 svc->removed = false;
                 service_set_next_unit(svc, u);
-                k = manager_link_service(m, svc, u);
+                k = manager_link_service(m, &x, svc, u);
                 if (k < 0)
                         return k;
                 service_update_watch(svc);
@@ -1102,7 +1180,7 @@ static int manager_relink(Manager *m) {
                         continue;
                 k = manager_add_service(m, u, &svc);
                 if (k >= 0)
-                        k = manager_link_service(m, svc, u);
+                        k = manager_link_service(m, &x, svc, u);
                 if (k >= 0)
                         k = service_begin(svc);
                 if (k < 0)

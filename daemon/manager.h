@@ -10,6 +10,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "common/strmap.h"
 #include "daemon/bind-plan.h"
 #include "daemon/listener.h"
 #include "daemon/notify.h"
@@ -49,9 +50,14 @@ typedef struct Manager {
         struct Control *control; /* the control socket and its clients; owned */
         Service **services;      /* one per loaded, non-template service unit, and one per
                                   * live Accept=yes instance; owned */
-        size_t n_services;
+        size_t n_services, n_services_allocated;
         AcceptSocket **accepts;  /* one per Accept=yes socket unit ever set up; owned */
-        size_t n_accepts;
+        size_t n_accepts, n_accepts_allocated;
+        StrMap accepts_by_name;  /* their names -> AcceptSocket */
+        /* Services by unit name, the first in array order for each: rebuilt on the next
+         * lookup after the array or a service's unit may have changed. */
+        StrMap services_by_name;
+        bool services_by_name_stale;
         /* Ad-hoc mode's template (--accept): no file to read again for each instance. */
         char *given_template_name, *given_template_text;
 

@@ -11,10 +11,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/strmap.h"
 #include "daemon/bind-plan.h"
 #include "daemon/listener.h"
 #include "daemon/unit-dir.h"
 #include "daemon/unit-file.h"
+#include "daemon/unit-index.h"
 
 /* Units that failed to load or to bind, each with the message that explains it. */
 typedef struct UnitFailure {
@@ -23,8 +25,9 @@ typedef struct UnitFailure {
 } UnitFailure;
 
 typedef struct UnitFailures {
-        UnitFailure *items;
-        size_t n;
+        UnitFailure *items; /* in the order they were added */
+        size_t n, n_allocated;
+        StrMap by_name;     /* name -> index + 1 */
 } UnitFailures;
 
 /* Adds name (once; a second add keeps the first message, or fills a missing one). message
@@ -34,13 +37,13 @@ int unit_failures_add(UnitFailures *f, const char *name, const char *message);
 const UnitFailure *unit_failures_find(const UnitFailures *f, const char *name);
 void unit_failures_done(UnitFailures *f);
 
-/* Whether a socket unit activates the service unit svc: one among units whose service it is
- * (in *ret_unit, the first), or, failing that, one that failed to load (not among units, so
- * only its name tells: NAME.socket for NAME.service; in *ret_failure). A service whose socket
- * failed still waits for it: it is not started at berthd's start without its socket. */
-bool unit_socket_activated(const char *svc, Unit **units, size_t n_units,
-                           const UnitFailures *f, const Unit **ret_unit,
-                           const UnitFailure **ret_failure);
+/* Whether a socket unit activates the service unit svc: one of the index's socket units whose
+ * service it is (in *ret_unit, the first by name; x may be NULL), or, failing that, one that
+ * failed to load (not among the units, so only its name tells: NAME.socket for NAME.service;
+ * in *ret_failure). A service whose socket failed still waits for it: it is not started at
+ * berthd's start without its socket. */
+bool unit_socket_activated(const char *svc, const UnitIndex *x, const UnitFailures *f,
+                           const Unit **ret_unit, const UnitFailure **ret_failure);
 
 /* The unit a diagnostic's file belongs to: "web.socket" for ".../web.socket" and for
  * ".../web.socket.d/10-x.conf". Returns false when the path names no unit. */

@@ -651,6 +651,15 @@ static int unit_name_cmp(const void *key, const void *elem) {
         return strcmp(key, (*(Unit *const *) elem)->name);
 }
 
+static int entry_name_cmp(const void *key, const void *e) {
+        return strcmp(key, ((const UnitFileEntry *) e)->name);
+}
+
+const UnitFileEntry *unit_file_list_find(const UnitFileList *l, const char *name) {
+        return l->n_entries > 0 ? bsearch(name, l->entries, l->n_entries, sizeof *l->entries,
+                                          entry_name_cmp) : NULL;
+}
+
 Unit *unit_array_find(Unit **units, size_t n, const char *name) {
         Unit **u = n > 0 ? bsearch(name, units, n, sizeof(Unit *), unit_name_cmp) : NULL;
         return u ? *u : NULL;

@@ -44,6 +44,8 @@ int unit_dir_enumerate_max(char *const *dirs, size_t max_units, UnitDiagFunc dia
 int unit_dir_enumerate_full(char *const *dirs, char *const *instances, size_t max_units,
                             UnitDiagFunc diag, void *userdata, UnitFileList *ret);
 void unit_file_list_done(UnitFileList *l);
+/* The entry called name in l, or NULL (a binary search). */
+const UnitFileEntry *unit_file_list_find(const UnitFileList *l, const char *name);
 /* Loads every unit of l, as unit_dir_load() does. */
 int unit_file_list_load(const UnitFileList *l, UnitDiagFunc diag, void *userdata,
                         Unit ***ret_units, size_t *ret_n, size_t *ret_n_failed);
