@@ -13,6 +13,7 @@
 #include "common/control-interface.h"
 #include "common/log.h"
 #include "common/strv.h"
+#include "common/time-util.h"
 #include "daemon/cgroup.h"
 #include "daemon/control.h"
 #include "daemon/manager.h"
@@ -21,6 +22,9 @@
 #include "daemon/plan-print.h"
 #include "daemon/unit-dir.h"
 #include "daemon/unit-index.h"
+
+static void manager_reload_job_complete(Manager *m);
+static void manager_reload_job_cancel(Manager *m);
 
 int manager_new(Manager **ret, char *const *unit_dirs, const char *runtime_dir, bool user_mode) {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof *m);
@@ -60,6 +64,8 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->sigchld_source);
         sd_event_source_disable_unref(m->gc_source);
+        /* A reload in steps is cancelled first, while its callers can still be answered. */
+        manager_reload_job_cancel(m);
         control_free(m->control);
         /* Services borrow the listeners and the units: they go first. */
         for (size_t i = 0; i < m->n_services; i++)
@@ -1119,14 +1125,25 @@ static int manager_swap_listeners(Manager *m, Reload *r) {
                         holders[i] = ptrmap_get(&held, old[i]);
         }
         /* Services let go of every old listener before any is freed; relink gives them the
-         * new set. The new set is in place first: what it has, a retired listener keeps. */
+         * new set. The new set is in place first: what it has, a retired listener keeps.
+         * Watches stay as they are (most listeners go back to the same service): an old
+         * listener is closed or, held by a running service, not watched anyway; a kept one
+         * has no owner until relink gives it one, and one that gets none stops being watched
+         * (manager_reload_end()). */
         for (size_t i = 0; i < m->n_services; i++)
-                service_clear_listeners(m->services[i]);
+                service_forget_listeners(m->services[i]);
+        for (size_t j = 0; j < n; j++)
+                listener_set_owner(ls[j], m->event, NULL, NULL);
         m->listeners = ls;
         m->n_listeners = n;
-        for (size_t i = 0; i < n_old; i++)
-                if (old[i] && manager_retire_listener(m, old[i], holders[i]) < 0)
+        for (size_t i = 0; i < n_old; i++) {
+                if (!old[i])
+                        continue;
+                (void) listener_set_watch(old[i], false); /* nobody's any more */
+                listener_set_owner(old[i], m->event, NULL, NULL);
+                if (manager_retire_listener(m, old[i], holders[i]) < 0)
                         k = -ENOMEM;
+        }
         free(old);
         bind_plan_done(&m->plan);
         m->plan = plan;
@@ -1226,10 +1243,9 @@ static void reload_hook_stop_post(Reload *r, const Unit *u, void *userdata) {
                 manager_socket_stop_hook(u, true);
 }
 
-static int manager_reload_run(Manager *m, Reload *r, bool *swapped) {
-        ReloadHooks hooks = { .m = m };
-        int k;
-
+/* The first phase: lists the directories. Returns 1 when the units are to be read, 0 when
+ * there is nothing to reload (ad-hoc mode), or a negative errno. */
+static int manager_reload_begin(Manager *m, Reload *r) {
         if (m->units_given) {
                 load_diag_on_diag(LOG_ERR, NULL, 0,
                                   "ad-hoc mode has no unit files to reload; nothing changed",
@@ -1239,9 +1255,17 @@ static int manager_reload_run(Manager *m, Reload *r, bool *swapped) {
         log_info("daemon-reload: reading %s%s", m->unit_dirs[0],
                  m->unit_dirs[0] && m->unit_dirs[1] ? " and more" : "");
         listener_probe_host(&m->host);
-        k = reload_load(r, m->unit_dirs, m->instances, m->units, m->n_units);
-        if (k >= 0)
-                k = reload_check(r, manager_reload_check, m);
+        int k = reload_load_begin(r, m->unit_dirs, m->instances);
+        return k < 0 ? k : 1;
+}
+
+/* Once the units are read: checks, binds and hands over. Returns < 0 on a failure before the
+ * swap (nothing changed) and sets *swapped once the manager holds the new set. */
+static int manager_reload_apply(Manager *m, Reload *r, bool *swapped) {
+        ReloadHooks hooks = { .m = m };
+        int k;
+
+        k = reload_check(r, manager_reload_check, m);
         if (k >= 0) {
                 reload_foreach_change(r, RELOAD_UNIT_NEW, reload_hook_start_pre, &hooks);
                 /* Removed units: ExecStopPre= while their sockets are still open. */
@@ -1272,19 +1296,19 @@ static int manager_reload_run(Manager *m, Reload *r, bool *swapped) {
         return k;
 }
 
-int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings) {
-        _cleanup_(reload_freep) Reload *r = NULL;
-        bool swapped = false;
-        LoadDiag *d;
-        int k;
+/* The outcome of a reload that ran (k: what the phases returned), as manager_daemon_reload()
+ * returns it. */
+static int manager_reload_end(Manager *m, Reload *r, int k, bool swapped, char ***ret_errors,
+                              char ***ret_warnings) {
+        LoadDiag *d = reload_diag(r);
 
-        if (reload_new(&r) < 0)
-                return -ENOMEM;
-        d = reload_diag(r);
-        k = manager_reload_run(m, r, &swapped);
+        *ret_errors = *ret_warnings = NULL;
         if (swapped) {
                 if (manager_setup_accepts(m) < 0)
                         k = k < 0 ? k : -ENOMEM;
+                for (size_t i = 0; i < m->n_listeners; i++)
+                        if (!m->listeners[i]->owner)
+                                (void) listener_set_watch(m->listeners[i], false);
                 manager_gc_later(m);
                 m->n_reloads++;
         }
@@ -1294,9 +1318,9 @@ int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings) 
                 return k;
         k = d->errors ? UNIT_FILE_E_INVALID : 0;
         if (swapped)
-                log_info("daemon-reload: done, %zu unit%s, %zu socket%s%s", m->n_units,
-                         m->n_units == 1 ? "" : "s", m->n_listeners,
-                         m->n_listeners == 1 ? "" : "s",
+                log_info("daemon-reload: done, %zu unit%s (%zu read again, the others "
+                         "unchanged), %zu socket%s%s", m->n_units, m->n_units == 1 ? "" : "s",
+                         reload_n_read(r), m->n_listeners, m->n_listeners == 1 ? "" : "s",
                          k ? "; some units kept their old configuration" : "");
         *ret_errors = d->errors ?: calloc(1, sizeof(char *));
         *ret_warnings = d->warnings ?: calloc(1, sizeof(char *));
@@ -1307,6 +1331,186 @@ int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings) 
                 return -ENOMEM;
         }
         return k;
+}
+
+/* ---- daemon-reload in steps ---- */
+
+#define RELOAD_STEP_UNITS 64                      /* units read between two looks at the clock */
+#define RELOAD_STEP_USEC (5 * USEC_PER_MSEC)      /* then the loop runs */
+
+typedef struct ReloadWaiter {
+        ManagerReloadDone done;
+        void *userdata;
+} ReloadWaiter;
+
+typedef struct ReloadJob {
+        Reload *r;
+        sd_event_source *step_source;
+        ReloadWaiter *waiters, *next_waiters; /* told at the end of this one; of the next */
+        size_t n_waiters, n_next_waiters;
+        bool again;                            /* another reload was asked for meanwhile */
+} ReloadJob;
+
+static int manager_reload_job_start(Manager *m, ReloadWaiter *waiters, size_t n_waiters);
+
+static void reload_job_free(ReloadJob *j) {
+        if (!j)
+                return;
+        sd_event_source_disable_unref(j->step_source);
+        reload_free(j->r);
+        free(j->waiters);
+        free(j->next_waiters);
+        free(j);
+}
+
+static void reload_waiters_tell(Manager *m, const ReloadWaiter *w, size_t n, int k,
+                                char **errors, char **warnings) {
+        bool told = false;
+
+        for (size_t i = 0; i < n; i++)
+                if (w[i].done) {
+                        w[i].done(m, k, errors, warnings, w[i].userdata);
+                        told = true;
+                }
+        if (told)
+                return;
+        /* Nobody asks for the outcome (SIGHUP): the log says it. */
+        if (k < 0)
+                log_error_errno(k, "daemon-reload failed: %m; the old configuration stays");
+        else if (k > 0)
+                log_warning("daemon-reload: %zu error%s; those units keep their old "
+                            "configuration", strv_length(errors),
+                            strv_length(errors) == 1 ? "" : "s");
+}
+
+/* The job's units are read (k >= 0), or it failed (k < 0): the rest runs now, in one go. */
+static void manager_reload_job_finish(Manager *m, int k) {
+        ReloadJob *j = TAKE_PTR(m->reload_job);
+        _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
+        bool swapped = false;
+
+        if (k >= 0 && !m->units_given)
+                k = manager_reload_apply(m, j->r, &swapped);
+        k = manager_reload_end(m, j->r, k, swapped, &errors, &warnings);
+        reload_waiters_tell(m, j->waiters, j->n_waiters, k, errors, warnings);
+        if (j->again && manager_reload_job_start(m, j->next_waiters, j->n_next_waiters) >= 0)
+                j->next_waiters = NULL; /* the new job has them */
+        else if (j->again)
+                reload_waiters_tell(m, j->next_waiters, j->n_next_waiters, -ENOMEM, NULL, NULL);
+        reload_job_free(j);
+}
+
+/* Reads the next units; the rest of the reload once they are all read. */
+static int manager_on_reload_step(sd_event_source *es, void *userdata) {
+        Manager *m = userdata;
+        ReloadJob *j = m->reload_job;
+        usec_t start = time_now(CLOCK_MONOTONIC);
+        int k;
+
+        if (m->exiting) {
+                manager_reload_job_cancel(m);
+                return 0;
+        }
+        do
+                k = reload_load_step(j->r, m->units, m->n_units, RELOAD_STEP_UNITS);
+        while (k > 0 && time_now(CLOCK_MONOTONIC) - start < RELOAD_STEP_USEC);
+        if (k <= 0)
+                manager_reload_job_finish(m, k);
+        return 0;
+}
+
+/* Starts a job for waiters (taken, also on failure: then they are told). */
+static int manager_reload_job_start(Manager *m, ReloadWaiter *waiters, size_t n_waiters) {
+        ReloadJob *j = calloc(1, sizeof *j);
+        int k;
+
+        if (!j || reload_new(&j->r) < 0) {
+                reload_job_free(j);
+                reload_waiters_tell(m, waiters, n_waiters, -ENOMEM, NULL, NULL);
+                free(waiters);
+                return -ENOMEM;
+        }
+        j->waiters = waiters;
+        j->n_waiters = n_waiters;
+        m->reload_job = j;
+        k = manager_reload_begin(m, j->r);
+        if (k > 0) {
+                /* Below every other event: a client, a notify message or a trigger goes
+                 * first. */
+                k = sd_event_add_defer(m->event, &j->step_source, manager_on_reload_step, m);
+                if (k >= 0)
+                        k = sd_event_source_set_priority(j->step_source, SD_EVENT_PRIORITY_IDLE);
+                if (k >= 0) /* a defer source fires once unless told otherwise */
+                        k = sd_event_source_set_enabled(j->step_source, SD_EVENT_ON);
+                if (k >= 0)
+                        return 0;
+        }
+        manager_reload_job_finish(m, k); /* ad-hoc mode (k == 0), or a failure */
+        return 0;
+}
+
+int manager_daemon_reload_async(Manager *m, ManagerReloadDone done, void *userdata) {
+        ReloadJob *j = m->reload_job;
+
+        if (!m->event) {
+                _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
+                int k = manager_daemon_reload(m, &errors, &warnings);
+                reload_waiters_tell(m, &(ReloadWaiter) { done, userdata }, 1, k, errors,
+                                    warnings);
+                return 0;
+        }
+        if (j) {
+                if (ARRAY_RESERVE(j->next_waiters, j->n_next_waiters, j->n_next_waiters + 1) < 0)
+                        return -ENOMEM;
+                j->next_waiters[j->n_next_waiters++] = (ReloadWaiter) { done, userdata };
+                j->again = true;
+                return 0;
+        }
+        ReloadWaiter *w = malloc(sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        *w = (ReloadWaiter) { done, userdata };
+        return manager_reload_job_start(m, w, 1);
+}
+
+/* A reload in steps that must be over now (a synchronous reload comes): its steps run at
+ * once. */
+static void manager_reload_job_complete(Manager *m) {
+        int k = 1;
+
+        while (m->reload_job && k > 0)
+                k = reload_load_step(m->reload_job->r, m->units, m->n_units, SIZE_MAX);
+        if (m->reload_job)
+                manager_reload_job_finish(m, k);
+}
+
+/* berthd exits: nothing more is applied, and whoever waits is told. */
+static void manager_reload_job_cancel(Manager *m) {
+        ReloadJob *j = TAKE_PTR(m->reload_job);
+
+        if (!j)
+                return;
+        log_info("daemon-reload: cancelled, berthd is stopping");
+        reload_waiters_tell(m, j->waiters, j->n_waiters, -ECANCELED, NULL, NULL);
+        reload_waiters_tell(m, j->next_waiters, j->n_next_waiters, -ECANCELED, NULL, NULL);
+        reload_job_free(j);
+}
+
+int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings) {
+        _cleanup_(reload_freep) Reload *r = NULL;
+        bool swapped = false;
+        int k;
+
+        /* One reload at a time: a stepped one in progress is finished first. */
+        manager_reload_job_complete(m);
+        if (reload_new(&r) < 0)
+                return -ENOMEM;
+        k = manager_reload_begin(m, r);
+        if (k > 0)
+                k = reload_load_step(r, m->units, m->n_units, SIZE_MAX);
+        if (k >= 0 && !m->units_given)
+                k = manager_reload_apply(m, r, &swapped);
+        return manager_reload_end(m, r, k, swapped, ret_errors, ret_warnings);
 }
 
 /* ---- the event loop ---- */
@@ -1332,17 +1536,10 @@ static int manager_on_exit_signal(sd_event_source *s, const struct signalfd_sigi
 static int manager_on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si,
                                     void *userdata) {
         Manager *m = userdata;
-        _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
-        int r;
 
         log_info("Received SIGHUP: daemon-reload.");
-        r = manager_daemon_reload(m, &errors, &warnings);
-        if (r < 0)
-                log_error_errno(r, "daemon-reload failed: %m; the old configuration stays");
-        else if (r > 0)
-                log_warning("daemon-reload: %zu error%s; those units keep their old "
-                            "configuration", strv_length(errors),
-                            strv_length(errors) == 1 ? "" : "s");
+        if (manager_daemon_reload_async(m, NULL, NULL) < 0)
+                log_oom();
         return 0;
 }
 

@@ -69,6 +69,7 @@ typedef struct Manager {
         size_t n_retired;
         sd_event_source *gc_source;
         unsigned n_reloads;
+        struct ReloadJob *reload_job; /* the daemon-reload that runs in steps, or NULL */
 
         unsigned n_errors, n_warnings; /* diagnostics seen while loading */
         bool exiting;                  /* stopping every service, then exit */
@@ -130,6 +131,15 @@ Service *manager_resolve_service(Manager *m, const char *name);
  * *ret_errors holds every "file:line: message"), or a negative errno. *ret_warnings likewise
  * for warnings. Both strvs are malloc'ed (possibly empty, never NULL on return >= 0). */
 int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings);
+
+/* The same in steps (the event loop serves accepts, notify messages and control calls between
+ * them), telling done() once it is over with what manager_daemon_reload() returns and its
+ * errors and warnings (borrowed for the call). A reload asked for while one runs is done
+ * after it, once for all who asked meanwhile. done may be NULL (SIGHUP): the outcome is only
+ * logged. Without an event loop it runs at once. Returns 0 or -ENOMEM (done not called). */
+typedef void (*ManagerReloadDone)(Manager *m, int r, char **errors, char **warnings,
+                                  void *userdata);
+int manager_daemon_reload_async(Manager *m, ManagerReloadDone done, void *userdata);
 
 /* Operator actions by unit name. Return 0, or a negative errno with a one-line message in
  * err: -ENOENT no such unit, -EBUSY, -ENOTCONN not running, ... */

@@ -193,6 +193,7 @@ DEFINE_STRING_TABLE(reload_unit_change, ReloadUnitChange,
                     [RELOAD_UNIT_NEW] = "new",
                     [RELOAD_UNIT_UPDATED] = "updated",
                     [RELOAD_UNIT_KEPT] = "kept",
+                    [RELOAD_UNIT_UNCHANGED] = "unchanged",
                     [RELOAD_UNIT_REMOVED] = "removed")
 
 DEFINE_STRING_TABLE(reload_socket_action, ReloadSocketAction,
@@ -218,9 +219,10 @@ int reload_diff_units(Unit **old, size_t n_old, Unit **loaded, size_t n_loaded,
                         .name = (nu ?: ou)->name,
                         .unit = nu ?: ou,
                         .old = ou,
-                        .change = !ou ? RELOAD_UNIT_NEW :
-                                  nu  ? RELOAD_UNIT_UPDATED :
-                                        RELOAD_UNIT_KEPT,
+                        .change = !ou       ? RELOAD_UNIT_NEW :
+                                  nu == ou  ? RELOAD_UNIT_UNCHANGED :
+                                  nu        ? RELOAD_UNIT_UPDATED :
+                                              RELOAD_UNIT_KEPT,
                 };
         }
         for (size_t i = 0; i < n_old; i++) {
@@ -300,8 +302,10 @@ int reload_diff_sockets(Listener *const *old, size_t n_old, const BindPlan *plan
 struct Reload {
         LoadDiag diag;
         UnitFileList list;
-        Unit **loaded; /* the new versions read from disk; those not used are freed */
-        size_t n_loaded;
+        Unit **loaded; /* the new versions read from disk; those not used are freed; and the
+                        * unchanged units (borrowed from old), sorted by name together */
+        bool *reused;  /* per loaded: an unchanged unit, borrowed */
+        size_t n_loaded, n_read, n_bad, next_entry;
         ReloadUnit *units; /* the set that applies, with removed units last */
         size_t n_units;
         BindPlan plan;
@@ -329,8 +333,11 @@ Reload *reload_free(Reload *r) {
                         listener_free(r->listeners[j]);
         free(r->listeners);
         free(r->bound_new);
-        if (r->loaded)
-                unit_array_free(r->loaded, r->n_loaded);
+        for (size_t i = 0; i < r->n_loaded; i++)
+                if (!r->reused[i])
+                        unit_free(r->loaded[i]);
+        free(r->loaded);
+        free(r->reused);
         free(r->units);
         bind_plan_done(&r->plan);
         unit_failures_done(&r->failed);
@@ -344,20 +351,61 @@ LoadDiag *reload_diag(Reload *r) {
         return &r->diag;
 }
 
-int reload_load(Reload *r, char *const *dirs, char *const *instances, Unit **old,
-                size_t n_old) {
-        size_t n_bad = 0;
+int reload_load_begin(Reload *r, char *const *dirs, char *const *instances) {
+        int k = unit_dir_enumerate_full(dirs, instances, UNIT_DIR_UNITS_MAX, load_diag_on_diag,
+                                        &r->diag, &r->list);
+        if (k < 0)
+                return k;
+        r->loaded = calloc(r->list.n_entries + 1, sizeof(Unit *));
+        r->reused = calloc(r->list.n_entries + 1, sizeof(bool));
+        return r->loaded && r->reused ? 0 : -ENOMEM;
+}
+
+int reload_load_step(Reload *r, Unit **old, size_t n_old, size_t max) {
+        size_t done = 0;
         int k;
 
-        k = unit_dir_enumerate_full(dirs, instances, UNIT_DIR_UNITS_MAX, load_diag_on_diag,
-                                    &r->diag, &r->list);
-        if (k >= 0)
-                k = unit_file_list_load(&r->list, load_diag_on_diag, &r->diag, &r->loaded,
-                                        &r->n_loaded, &n_bad);
-        if (k >= 0)
-                k = reload_diff_units(old, n_old, r->loaded, r->n_loaded, &r->list, &r->units,
-                                      &r->n_units);
-        return k;
+        for (; r->next_entry < r->list.n_entries && done < max; r->next_entry++, done++) {
+                const UnitFileEntry *e = &r->list.entries[r->next_entry];
+                Unit *ou, *u;
+
+                if (e->invalid) {
+                        r->n_bad++;
+                        continue;
+                }
+                /* Stamped before it is read: a change during the read shows next time. */
+                uint64_t stamp = unit_entry_stamp(e);
+                ou = unit_array_find(old, n_old, e->name);
+                if (ou && unit_matches_entry(ou, e, stamp)) {
+                        r->reused[r->n_loaded] = true;
+                        r->loaded[r->n_loaded++] = ou;
+                        continue;
+                }
+                k = unit_file_load(e->name, e->path, e->dropins, load_diag_on_diag, &r->diag, &u);
+                if (k < 0)
+                        return k;
+                r->n_read++;
+                if (k == UNIT_FILE_E_INVALID) {
+                        r->n_bad++;
+                        continue;
+                }
+                u->files_stamp = stamp;
+                r->loaded[r->n_loaded++] = u;
+        }
+        if (r->next_entry < r->list.n_entries)
+                return 1;
+        return reload_diff_units(old, n_old, r->loaded, r->n_loaded, &r->list, &r->units,
+                                 &r->n_units);
+}
+
+size_t reload_n_read(Reload *r) {
+        return r->n_read;
+}
+
+int reload_load(Reload *r, char *const *dirs, char *const *instances, Unit **old,
+                size_t n_old) {
+        int k = reload_load_begin(r, dirs, instances);
+        return k < 0 ? k : reload_load_step(r, old, n_old, SIZE_MAX);
 }
 
 /* The units that apply, as an array sorted by name; removed units are not in it. */
@@ -490,7 +538,7 @@ int reload_take_units(Reload *r, Unit ***ret_units, size_t *ret_n, UnitFailures 
                 return k;
         /* The new versions that do not apply (their old ones do) go now. */
         for (size_t i = 0; i < r->n_loaded; i++)
-                if (unit_array_find(units, n, r->loaded[i]->name) != r->loaded[i])
+                if (!r->reused[i] && unit_array_find(units, n, r->loaded[i]->name) != r->loaded[i])
                         unit_free(r->loaded[i]);
         free(r->loaded);
         r->loaded = NULL;

@@ -87,10 +87,19 @@ static inline void reload_freep(Reload **r) {
 LoadDiag *reload_diag(Reload *r);
 
 /* Phase 1: reads dirs (with the instances asked for, unit-dir.h) and decides which version
- * of each unit applies, against the units loaded now (old, borrowed). Returns 0 or a negative
- * errno. */
+ * of each unit applies, against the units loaded now (old, borrowed). A unit whose files did
+ * not change since old was read (unit_matches_entry()) is not read again: old stands for it,
+ * unchanged. Returns 0 or a negative errno. */
 int reload_load(Reload *r, char *const *dirs, char *const *instances, Unit **old,
                 size_t n_old);
+/* The same in steps, so that a reload of many units lets the event loop run in between:
+ * reload_load_begin() lists the directories; each reload_load_step() reads at most max units
+ * and returns 1 while some remain, then 0 once the diff is made (or a negative errno). old
+ * must stay the same, and alive, from the first step to the last. */
+int reload_load_begin(Reload *r, char *const *dirs, char *const *instances);
+int reload_load_step(Reload *r, Unit **old, size_t n_old, size_t max);
+/* Units read from disk in this reload so far (the others were unchanged). */
+size_t reload_n_read(Reload *r);
 /* Phase 2: checks the whole set with check; a new version that fails gives way to its old
  * one and the set is checked again, until it is stable. */
 int reload_check(Reload *r, ReloadCheckFunc check, void *userdata);
@@ -121,6 +130,7 @@ typedef enum ReloadUnitChange {
         RELOAD_UNIT_UPDATED,  /* loaded before, and its new version loaded */
         RELOAD_UNIT_KEPT,     /* its new version has an error: the old one stays */
         RELOAD_UNIT_REMOVED,  /* loaded before, gone from disk */
+        RELOAD_UNIT_UNCHANGED, /* its files are as they were: the loaded unit itself, unread */
         _RELOAD_UNIT_CHANGE_MAX,
         _RELOAD_UNIT_CHANGE_INVALID = -EINVAL,
 } ReloadUnitChange;

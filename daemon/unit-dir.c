@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "common/macro.h"
 #include "common/strv.h"
@@ -28,9 +29,11 @@ typedef struct Record {
         char *path;
         size_t dir; /* priority: index in dirs */
         bool masked;
+        uint64_t stamp; /* of a main file (unit_entry_stamp()) */
 } Record;
 
 typedef struct Collector {
+        struct timespec now; /* when the listing began, for the stamps */
         UnitDiagFunc diag;
         void *userdata;
         Record *records;
@@ -62,6 +65,51 @@ static char *path_join(const char *dir, const char *name) {
 
 static bool stat_is_null(const struct stat *st) {
         return S_ISCHR(st->st_mode) && st->st_rdev == makedev(1, 3);
+}
+
+static uint64_t stamp_mix(uint64_t h, uint64_t v) {
+        return h ^ (v + UINT64_C(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2));
+}
+
+/* One file's part of a stamp, or 0 when it is "racy": modified too shortly before now. */
+static uint64_t stat_stamp(const struct stat *st, const struct timespec *now) {
+        int64_t age_usec = ((int64_t) now->tv_sec - (int64_t) st->st_mtim.tv_sec) * 1000000 +
+                           ((int64_t) now->tv_nsec - (int64_t) st->st_mtim.tv_nsec) / 1000;
+        uint64_t h = UINT64_C(14695981039346656037);
+
+        if (age_usec < (int64_t) UNIT_STAMP_RACY_USEC)
+                return 0;
+        h = stamp_mix(h, (uint64_t) st->st_dev);
+        h = stamp_mix(h, (uint64_t) st->st_ino);
+        h = stamp_mix(h, (uint64_t) st->st_size);
+        h = stamp_mix(h, (uint64_t) st->st_mtim.tv_sec);
+        h = stamp_mix(h, (uint64_t) st->st_mtim.tv_nsec);
+        h = stamp_mix(h, (uint64_t) st->st_ctim.tv_sec);
+        h = stamp_mix(h, (uint64_t) st->st_ctim.tv_nsec);
+        return h != 0 ? h : 1;
+}
+
+static struct timespec realtime_now(void) {
+        struct timespec now = {};
+        (void) clock_gettime(CLOCK_REALTIME, &now);
+        return now;
+}
+
+uint64_t unit_entry_stamp(const UnitFileEntry *e) {
+        struct timespec now = realtime_now();
+        uint64_t h = e->main_stamp;
+
+        if (h == 0)
+                return 0;
+        STRV_FOREACH(d, e->dropins) {
+                struct stat st;
+                uint64_t x;
+
+                if (h == 0 || stat(*d, &st) < 0 || (x = stat_stamp(&st, &now)) == 0)
+                        return 0;
+                h = stamp_mix(h, x);
+        }
+        return h != 0 ? h : 1;
 }
 
 static bool is_backup_name(const char *name) {
@@ -249,6 +297,7 @@ static int collect_dir(Collector *c, const char *dir, size_t prio) {
                                                   masked, false);
                                 if (r < 0)
                                         return r;
+                                c->records[c->n_records - 1].stamp = stat_stamp(&st, &c->now);
                         }
                         continue;
                 }
@@ -493,6 +542,7 @@ static int entry_add_instance(UnitFileList *l, size_t *cap, const char *name) {
                 return 0;
         e.name = strdup(name);
         e.path = strdup(t->path);
+        e.main_stamp = t->main_stamp;
         if (!e.name || !e.path) {
                 entry_done(&e);
                 return -ENOMEM;
@@ -512,6 +562,7 @@ int unit_dir_enumerate_max(char *const *dirs, size_t max_units, UnitDiagFunc dia
 int unit_dir_enumerate_full(char *const *dirs, char *const *instances, size_t max_units,
                             UnitDiagFunc diag, void *userdata, UnitFileList *ret) {
         Collector c = {
+                .now = realtime_now(),
                 .diag = diag,
                 .userdata = userdata,
         };
@@ -553,6 +604,7 @@ int unit_dir_enumerate_full(char *const *dirs, char *const *instances, size_t ma
                         continue;
                 e.name = strdup(rec->unit);
                 e.path = TAKE_PTR(rec->path);
+                e.main_stamp = rec->stamp;
                 if (!e.name) {
                         entry_done(&e);
                         r = -ENOMEM;
@@ -651,6 +703,11 @@ static int unit_name_cmp(const void *key, const void *elem) {
         return strcmp(key, (*(Unit *const *) elem)->name);
 }
 
+bool unit_matches_entry(const Unit *u, const UnitFileEntry *e, uint64_t stamp) {
+        return stamp != 0 && u->files_stamp == stamp && streq_ptr(u->path, e->path) &&
+               strv_equal(u->dropins, e->dropins);
+}
+
 static int entry_name_cmp(const void *key, const void *e) {
         return strcmp(key, ((const UnitFileEntry *) e)->name);
 }
@@ -690,7 +747,10 @@ int unit_file_list_load(const UnitFileList *l, UnitDiagFunc diag, void *userdata
                         n_failed++;
                         continue;
                 }
-                /* A bad unit is reported and counted; it never stops the others. */
+                /* A bad unit is reported and counted; it never stops the others. The stamp
+                 * is taken before the read: a change during it makes the next reload read
+                 * the unit again. */
+                uint64_t stamp = unit_entry_stamp(e);
                 r = unit_file_load(e->name, e->path, e->dropins, diag, userdata, &u);
                 if (r < 0) {
                         unit_array_free(units, n);
@@ -700,6 +760,7 @@ int unit_file_list_load(const UnitFileList *l, UnitDiagFunc diag, void *userdata
                         n_failed++;
                         continue;
                 }
+                u->files_stamp = stamp;
                 units[n++] = u;
         }
         *ret_units = units;

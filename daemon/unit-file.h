@@ -302,6 +302,8 @@ typedef struct Unit {
         bool is_template; /* "NAME@.service" */
         char *path;     /* main file */
         char **dropins; /* drop-in paths, in the order applied */
+        uint64_t files_stamp; /* what its files were when read (unit_files_stamp()); 0: unknown,
+                               * so a daemon-reload reads them again */
         /* [Unit] */
         char *description;
         usec_t start_limit_interval_usec; /* default 10s */
