@@ -61,6 +61,8 @@ unsigned fd_reserve_size(void) {
 void fd_reserve_explain(int error, char *err, size_t errlen) {
         size_t n = err ? strnlen(err, errlen) : errlen;
 
+        if (error == -EMFILE && reserve > 0)
+                n_explained++;
         if (n + 1 >= errlen)
                 return;
         if (error == -ENFILE) {
@@ -70,13 +72,12 @@ void fd_reserve_explain(int error, char *err, size_t errlen) {
         }
         if (error != -EMFILE)
                 return;
-        if (reserve > 0) {
-                n_explained++;
+        if (reserve > 0)
                 snprintf(err + n, errlen - n, " (EMFILE: berthd may open %llu files, "
                          "RLIMIT_NOFILE, and keeps %u of them for itself; raise its hard "
                          "limit, LimitNOFILE= of berthd.service)",
                          (unsigned long long) saved.rlim_cur, reserve);
-        } else
+        else
                 snprintf(err + n, errlen - n, " (EMFILE: berthd may open %llu files, "
                          "RLIMIT_NOFILE; raise its hard limit, LimitNOFILE= of "
                          "berthd.service)", fd_reserve_limit());
