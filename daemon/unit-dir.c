@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,11 @@
 #include "common/strv.h"
 #include "daemon/unit-dir.h"
 
-/* Files of any kind collected before picking winners; bounds the work for huge directories. */
-#define UNIT_DIR_RECORDS_MAX (UNIT_DIR_UNITS_MAX * 8)
+/* Files (unit files and drop-ins) collected per unit allowed, before picking winners: bounds
+ * the memory for huge directories. Past it a file is not kept, and the unit it belongs to (or,
+ * for a template's or prefix's drop-in, every unit it applies to) is refused by name: loading
+ * it without that file would load something else than what is on disk. */
+#define UNIT_DIR_FILES_PER_UNIT 8
 
 typedef struct Record {
         char *unit; /* "web.socket" */
@@ -37,7 +41,9 @@ typedef struct Collector {
         UnitDiagFunc diag;
         void *userdata;
         Record *records;
-        size_t n_records, cap_records;
+        size_t n_records, cap_records, max_records;
+        char **refused; /* names of units with a file past max_records; sorted after collecting */
+        size_t n_refused, cap_refused;
 } Collector;
 
 static void record_done(Record *r) {
@@ -50,6 +56,33 @@ static void collector_done(Collector *c) {
         for (size_t i = 0; i < c->n_records; i++)
                 record_done(&c->records[i]);
         free(c->records);
+        for (size_t i = 0; i < c->n_refused; i++)
+                free(c->refused[i]);
+        free(c->refused);
+}
+
+/* A file past the cap: reported by path, and its unit remembered to be refused. Takes unit,
+ * conf and path (also on failure). Returns 0 or -ENOMEM. */
+static int collector_refuse(Collector *c, Record *rec) {
+        int r = 0;
+
+        unit_diagf(c->diag, c->userdata, LOG_ERR, rec->path, 0,
+                "%s is not loaded: the unit directories hold more than %zu files, and this "
+                "one is past that cap", rec->unit, c->max_records);
+        if (c->n_refused >= c->cap_refused) {
+                size_t ncap = MAX(c->cap_refused * 2, (size_t) 16);
+                char **t = reallocarray(c->refused, ncap, sizeof(char *));
+                if (!t)
+                        r = -ENOMEM;
+                else {
+                        c->refused = t;
+                        c->cap_refused = ncap;
+                }
+        }
+        if (r >= 0)
+                c->refused[c->n_refused++] = TAKE_PTR(rec->unit);
+        record_done(rec);
+        return r;
 }
 
 static char *path_join(const char *dir, const char *name) {
@@ -145,13 +178,8 @@ static int collector_add(Collector *c, char *unit, char *conf, char *path, size_
                 record_done(&rec);
                 return -ENOMEM;
         }
-        if (c->n_records >= UNIT_DIR_RECORDS_MAX) {
-                record_done(&rec);
-                unit_diagf(c->diag, c->userdata, LOG_ERR, NULL, 0,
-                        "Too many files in the unit directories (more than %u)",
-                        UNIT_DIR_RECORDS_MAX);
-                return -E2BIG;
-        }
+        if (c->n_records >= c->max_records)
+                return collector_refuse(c, &rec);
         if (c->n_records >= c->cap_records) {
                 size_t ncap = MAX(c->cap_records * 2, (size_t) 32);
                 Record *t = reallocarray(c->records, ncap, sizeof(Record));
@@ -315,6 +343,15 @@ static int collect_dir(Collector *c, const char *dir, size_t prio) {
         return 0;
 }
 
+static int name_cmp(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static bool collector_refused(const Collector *c, const char *unit) {
+        return c->n_refused > 0 &&
+               bsearch(&unit, c->refused, c->n_refused, sizeof(char *), name_cmp);
+}
+
 static int record_cmp(const void *a, const void *b) {
         const Record *x = a, *y = b;
         int r;
@@ -420,12 +457,21 @@ static size_t dropin_names(const char *unit, char **names, size_t max) {
  * (and there the highest-priority directory's); a masked one hides the file name from the
  * less specific names too. Sorted by file name, as systemd applies them. */
 static int entry_merge_dropins(UnitFileEntry *e, const DropinSet *sets, size_t n_sets,
-                               UnitDiagFunc diag, void *userdata) {
+                               const Collector *coll, UnitDiagFunc diag, void *userdata) {
         char *names[64] = {}, **confs = NULL, **paths = NULL;
         size_t n_names = dropin_names(e->name, names, ELEMENTSOF(names)), n = 0, cap = 0;
         int r = 0;
 
-        for (size_t i = 0; i < n_names && r >= 0; i++) {
+        /* A file of its own past the cap was reported with the unit's name already. */
+        for (size_t i = 0; i < n_names && !e->invalid; i++)
+                if (names[i] && collector_refused(coll, names[i])) {
+                        if (i > 0)
+                                unit_diagf(diag, userdata, LOG_ERR, e->path, 0,
+                                        "%s is not loaded: a drop-in of %s that applies to it "
+                                        "is past the cap on files", e->name, names[i]);
+                        e->invalid = true;
+                }
+        for (size_t i = 0; i < n_names && r >= 0 && !e->invalid; i++) {
                 const DropinSet *d = names[i] ? bsearch(names[i], sets, n_sets,
                                                         sizeof(DropinSet), dropin_set_cmp)
                                               : NULL;
@@ -454,7 +500,7 @@ static int entry_merge_dropins(UnitFileEntry *e, const DropinSet *sets, size_t n
         }
         for (size_t i = 0; i < n_names; i++)
                 free(names[i]);
-        if (r < 0)
+        if (r < 0 || e->invalid)
                 goto finish;
         /* Sorted by file name; a simple insertion sort: at most a few hundred. */
         for (size_t i = 1; i < n; i++)
@@ -565,6 +611,9 @@ int unit_dir_enumerate_full(char *const *dirs, char *const *instances, size_t ma
                 .now = realtime_now(),
                 .diag = diag,
                 .userdata = userdata,
+                .max_records = max_units < SIZE_MAX / UNIT_DIR_FILES_PER_UNIT
+                                       ? max_units * UNIT_DIR_FILES_PER_UNIT
+                                       : SIZE_MAX,
         };
         UnitFileList l = {};
         DropinSet *sets = NULL;
@@ -578,6 +627,8 @@ int unit_dir_enumerate_full(char *const *dirs, char *const *instances, size_t ma
         }
         if (c.n_records > 0)
                 qsort(c.records, c.n_records, sizeof(Record), record_cmp);
+        if (c.n_refused > 0)
+                qsort(c.refused, c.n_refused, sizeof(char *), name_cmp);
         sets = calloc(c.n_records + 1, sizeof(DropinSet));
         if (!sets) {
                 r = -ENOMEM;
@@ -678,7 +729,7 @@ int unit_dir_enumerate_full(char *const *dirs, char *const *instances, size_t ma
         for (size_t i = 0; i < l.n_entries; i++) {
                 if (l.entries[i].invalid)
                         continue;
-                r = entry_merge_dropins(&l.entries[i], sets, n_sets, diag, userdata);
+                r = entry_merge_dropins(&l.entries[i], sets, n_sets, &c, diag, userdata);
                 if (r < 0)
                         goto fail;
         }

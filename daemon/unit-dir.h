@@ -10,7 +10,8 @@
 
 /* Units across all directories: SPEC §8 asks for 10,000 listeners, so ten times that. Past
  * the cap the first UNIT_DIR_UNITS_MAX in lexical order load and each other one is refused by
- * name. */
+ * name. Files (unit files and drop-ins) are capped at 8 per unit allowed (1,048,576): past
+ * that, each further file is refused by path and its unit by name, and the others load. */
 #define UNIT_DIR_UNITS_MAX 131072
 #define UNIT_DIR_DROPINS_MAX 256 /* drop-ins per unit */
 

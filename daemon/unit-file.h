@@ -16,7 +16,9 @@
 
 /* Caps on user-controlled sizes. */
 #define UNIT_NAME_MAX 255
-#define UNIT_LISTEN_MAX 1024      /* listen entries per socket unit */
+/* Listen entries per socket unit: as many fds as one service can be given (SPAWN_FDS_MAX);
+ * each line past it is left out with a warning. */
+#define UNIT_LISTEN_MAX 4096
 #define UNIT_LIST_MAX 4096        /* entries in any other list key */
 #define UNIT_VALUE_MAX (1U << 20) /* one logical line (after continuations) */
 
