@@ -1616,6 +1616,9 @@ static int manager_watch_signals(Manager *m) {
                 return log_error_errno(r, "Failed to watch signals: %m");
         /* Children are reaped after their output is read and after other events. */
         (void) sd_event_source_set_priority(m->sigchld_source, SD_EVENT_PRIORITY_IDLE);
+        /* A reload asked for begins before the events that came with it; its steps then run
+         * below them all (manager_on_reload_step()). */
+        (void) sd_event_source_set_priority(m->sighup_source, SD_EVENT_PRIORITY_IMPORTANT);
         return 0;
 }
 

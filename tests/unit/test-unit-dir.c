@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/macro.h"
@@ -476,6 +477,85 @@ START_TEST(test_load_100000_units) {
 }
 END_TEST
 
+/* Sets rel's mtime (and atime) to ago seconds before now: a file last written long enough ago
+ * that its times can be trusted (UNIT_STAMP_RACY_USEC). */
+static void age_rel(const char *rel, time_t ago) {
+        _cleanup_free_ char *p = at(rel);
+        struct timespec ts[2] = { { .tv_sec = time(NULL) - ago }, { .tv_sec = time(NULL) - ago } };
+        ck_assert_int_eq(utimensat(AT_FDCWD, p, ts, 0), 0);
+}
+
+/* Loads the one unit of root, with its entry and stamp. */
+static Unit *load_one(UnitFileList *l, uint64_t *ret_stamp) {
+        char *dirs[] = { root, NULL };
+        Unit **units = NULL;
+        size_t n = 0, n_failed = 0;
+
+        unit_file_list_done(l);
+        ck_assert_int_eq(unit_dir_enumerate(dirs, collect, NULL, l), 0);
+        ck_assert_uint_eq(l->n_entries, 1);
+        *ret_stamp = unit_entry_stamp(&l->entries[0]);
+        ck_assert_int_eq(unit_file_list_load(l, collect, NULL, &units, &n, &n_failed), 0);
+        ck_assert_uint_eq(n, 1);
+        Unit *u = units[0];
+        free(units);
+        return u;
+}
+
+/* What lets a daemon-reload trust a unit unread: its files, as stat() sees them, and only
+ * once they are old enough that a change within the clock's granularity cannot hide. */
+START_TEST(test_stamps) {
+        _cleanup_(unit_file_list_done) UnitFileList l = {};
+        _cleanup_(unit_freep) Unit *u = NULL, *v = NULL;
+        uint64_t stamp, again;
+
+        /* Just written: racy, never trusted. */
+        write_rel("a.service", GOOD_SERVICE);
+        u = load_one(&l, &stamp);
+        ck_assert_uint_eq(stamp, 0);
+        ck_assert_uint_eq(u->files_stamp, 0);
+        ck_assert(!unit_matches_entry(u, &l.entries[0], unit_entry_stamp(&l.entries[0])));
+        unit_free(u);
+
+        /* A minute old: stamped, and the same while nothing changes. */
+        age_rel("a.service", 60);
+        u = load_one(&l, &stamp);
+        ck_assert_uint_ne(stamp, 0);
+        ck_assert_uint_eq(u->files_stamp, stamp);
+        unit_file_list_done(&l);
+        char *dirs[] = { root, NULL };
+        ck_assert_int_eq(unit_dir_enumerate(dirs, collect, NULL, &l), 0);
+        again = unit_entry_stamp(&l.entries[0]);
+        ck_assert_uint_eq(again, stamp);
+        ck_assert(unit_matches_entry(u, &l.entries[0], again));
+
+        /* Rewritten with the same size and its old mtime put back: the ctime tells. */
+        struct stat st;
+        _cleanup_free_ char *p = at("a.service");
+        ck_assert_int_eq(stat(p, &st), 0);
+        write_rel("a.service", "[Service]\nExecStart=/bin/tru2\n");
+        ck_assert_int_eq(utimensat(AT_FDCWD, p, (struct timespec[]) { st.st_atim, st.st_mtim }, 0),
+                         0);
+        v = load_one(&l, &again);
+        ck_assert_uint_ne(again, 0);
+        ck_assert_uint_ne(again, stamp);
+        ck_assert(!unit_matches_entry(u, &l.entries[0], again));
+
+        /* A drop-in appears (old enough): other files, so not the same unit. */
+        mkdir_rel("a.service.d");
+        write_rel("a.service.d/10-x.conf", "[Service]\nUMask=0077\n");
+        age_rel("a.service.d/10-x.conf", 60);
+        unit_file_list_done(&l);
+        ck_assert_int_eq(unit_dir_enumerate(dirs, collect, NULL, &l), 0);
+        again = unit_entry_stamp(&l.entries[0]);
+        ck_assert_uint_ne(again, 0);
+        ck_assert(!unit_matches_entry(v, &l.entries[0], again));
+        /* ... and a fresh drop-in makes the whole unit racy. */
+        write_rel("a.service.d/10-x.conf", "[Service]\nUMask=0022\n");
+        ck_assert_uint_eq(unit_entry_stamp(&l.entries[0]), 0);
+}
+END_TEST
+
 START_TEST(test_empty_and_missing) {
         _cleanup_free_ char *missing = at("nope");
         char *dirs[] = { missing, NULL };
@@ -589,6 +669,7 @@ static Suite *unit_dir_suite(void) {
         tcase_add_test(tc, test_empty_and_missing);
         tcase_add_test(tc, test_not_a_directory);
         tcase_add_test(tc, test_template_and_prefix_dropins);
+        tcase_add_test(tc, test_stamps);
         suite_add_tcase(s, tc);
 
         /* Writing, loading and removing 100,000 files: seconds, more under the sanitizers. */
