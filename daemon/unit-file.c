@@ -268,6 +268,9 @@ static int load_path(LoadContext *c, const char *file) {
                         if (k == 0)
                                 break;
                         len += (size_t) k;
+                        /* All of it: what was appended after this read is as if after it. */
+                        if (len == (size_t) st.st_size)
+                                break;
                         if (len == cap) { /* it grew since the fstat(): the stream does it */
                                 free(TAKE_PTR(text));
                                 break;
