@@ -61,7 +61,23 @@ void listener_probe_host(HostInfo *ret) {
 /* ---- reading back ---- */
 
 int listener_read_back(int fd, ListenerInfo *ret) {
-        ListenerInfo info = { .v6only = -1, .backlog = -1 };
+        int family, socktype, protocol, r;
+
+        if (fd < 0 || !ret)
+                return -EINVAL;
+        r = getsockopt_int(fd, SOL_SOCKET, SO_DOMAIN, &family);
+        if (r >= 0)
+                r = getsockopt_int(fd, SOL_SOCKET, SO_TYPE, &socktype);
+        if (r >= 0)
+                r = getsockopt_int(fd, SOL_SOCKET, SO_PROTOCOL, &protocol);
+        if (r < 0)
+                return r;
+        return listener_read_back_of(fd, family, socktype, protocol, ret);
+}
+
+int listener_read_back_of(int fd, int family, int socktype, int protocol, ListenerInfo *ret) {
+        ListenerInfo info = { .family = family, .socktype = socktype, .protocol = protocol,
+                              .v6only = -1, .backlog = -1 };
         socklen_t l = sizeof info.addr.storage;
         unsigned backlog;
         int r;
@@ -71,16 +87,6 @@ int listener_read_back(int fd, ListenerInfo *ret) {
         if (getsockname(fd, &info.addr.sa, &l) < 0)
                 return -errno;
         info.addr.len = l;
-
-        r = getsockopt_int(fd, SOL_SOCKET, SO_DOMAIN, &info.family);
-        if (r < 0)
-                return r;
-        r = getsockopt_int(fd, SOL_SOCKET, SO_TYPE, &info.socktype);
-        if (r < 0)
-                return r;
-        r = getsockopt_int(fd, SOL_SOCKET, SO_PROTOCOL, &info.protocol);
-        if (r < 0)
-                return r;
         if (info.family == AF_INET6) {
                 r = getsockopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, &info.v6only);
                 if (r < 0)
@@ -88,7 +94,7 @@ int listener_read_back(int fd, ListenerInfo *ret) {
                 info.v6only = info.v6only != 0;
         }
         info.reach = reach_from_sockaddr(&info.addr);
-        if (sock_diag_queue(fd, NULL, &backlog) >= 0)
+        if (sock_diag_queue_of(fd, family, socktype, NULL, &backlog) >= 0)
                 info.backlog = backlog > INT_MAX ? INT_MAX : (int) backlog;
 
         *ret = info;
@@ -322,7 +328,11 @@ int listener_open(Listener *l, char *err, size_t errlen) {
         r = listener_read_filter(fd);
         l->filter_insns = r > 0 ? (unsigned) r : 0;
         /* getsockname() and sock_diag say something of inet and unix sockets only. */
-        l->have_info = bind_spec_has_address(&l->spec) && listener_read_back(fd, &l->info) >= 0;
+        /* The family, type and protocol are what the socket was made with; the address, the
+         * stack and the backlog are what the kernel made of the bind and the listen(). */
+        l->have_info = bind_spec_has_address(&l->spec) &&
+                       listener_read_back_of(fd, l->spec.family, l->spec.socktype,
+                                             l->spec.protocol, &l->info) >= 0;
         return 0;
 }
 

@@ -63,6 +63,9 @@ typedef struct ListenerInfo {
 /* Fills *ret from the kernel (borrowed fd). backlog is the listen() backlog the kernel applied
  * (TCP and unix stream/seqpacket listeners), else -1. Returns 0 or a negative errno. */
 int listener_read_back(int fd, ListenerInfo *ret);
+/* The same for a socket the caller made, so knows the family, type and protocol of (the
+ * protocol as given to socket(): 0 for the family's default). */
+int listener_read_back_of(int fd, int family, int socktype, int protocol, ListenerInfo *ret);
 
 /* The one log line for a bound socket:
  * "web.socket: listening on [::]:8080 (TCP, dual-stack: takes IPv4 and IPv6, IPV6_V6ONLY=0) —

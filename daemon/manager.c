@@ -1347,7 +1347,7 @@ typedef struct ReloadJob {
         Reload *r;
         sd_event_source *step_source;
         ReloadWaiter *waiters, *next_waiters; /* told at the end of this one; of the next */
-        size_t n_waiters, n_next_waiters;
+        size_t n_waiters, n_next_waiters, n_next_allocated;
         bool again;                            /* another reload was asked for meanwhile */
 } ReloadJob;
 
@@ -1460,7 +1460,7 @@ int manager_daemon_reload_async(Manager *m, ManagerReloadDone done, void *userda
                 return 0;
         }
         if (j) {
-                if (ARRAY_RESERVE(j->next_waiters, j->n_next_waiters, j->n_next_waiters + 1) < 0)
+                if (ARRAY_RESERVE(j->next_waiters, j->n_next_allocated, j->n_next_waiters + 1) < 0)
                         return -ENOMEM;
                 j->next_waiters[j->n_next_waiters++] = (ReloadWaiter) { done, userdata };
                 j->again = true;
@@ -1654,6 +1654,10 @@ int manager_run(Manager *m) {
         if (r < 0)
                 return r;
 
+        /* Every socket watched (or its service started) before berthd says it is ready. */
+        for (size_t i = 0; i < m->n_services; i++)
+                (void) service_begin(m->services[i]);
+
         size_t n_bound = 0;
         for (size_t i = 0; i < m->n_listeners; i++)
                 n_bound += m->listeners[i]->fd >= 0;
@@ -1662,9 +1666,6 @@ int manager_run(Manager *m) {
         r = sd_notifyf(0, "READY=1\nSTATUS=%zu sockets bound", n_bound);
         if (r < 0)
                 log_warning_errno(r, "Failed to send READY=1 to $NOTIFY_SOCKET: %m, ignoring");
-
-        for (size_t i = 0; i < m->n_services; i++)
-                (void) service_begin(m->services[i]);
 
         r = sd_event_loop(m->event);
         if (r < 0)
