@@ -68,6 +68,18 @@ void service_log_line(Service *s, pid_t pid, const char *line, size_t len) {
         service_log_write(s, pid, line, len);
         if (!copy)
                 return;
+        if (s->n_log_lines == s->n_log_alloc && s->n_log_alloc < SERVICE_LOG_LINES) {
+                /* Not wrapped yet (log_head is 0): room for more, doubling. */
+                size_t n = MIN(MAX(s->n_log_alloc * 2, (size_t) 8), (size_t) SERVICE_LOG_LINES);
+                ServiceLogLine *t = reallocarray(s->log_lines, n, sizeof *t);
+
+                if (!t) {
+                        free(copy);
+                        return;
+                }
+                s->log_lines = t;
+                s->n_log_alloc = n;
+        }
         if (s->n_log_lines < SERVICE_LOG_LINES)
                 slot = &s->log_lines[(s->log_head + s->n_log_lines++) % SERVICE_LOG_LINES];
         else {
@@ -103,7 +115,9 @@ void service_log_done(Service *s) {
                 service_output_free(s->streams);
         for (size_t i = 0; i < s->n_log_lines; i++)
                 free(s->log_lines[(s->log_head + i) % SERVICE_LOG_LINES].line);
-        s->n_log_lines = 0;
+        free(s->log_lines);
+        s->log_lines = NULL;
+        s->n_log_lines = s->n_log_alloc = s->log_head = 0;
 }
 
 /* Logs the complete lines in the stream's buffer; with all, the rest too. A line longer than

@@ -248,8 +248,11 @@ struct Service {
         /* Output (service-output.c). */
         OutputStream *streams;
         unsigned n_streams;
-        ServiceLogLine log_lines[SERVICE_LOG_LINES];
-        size_t log_head, n_log_lines;
+        /* The kept lines: a ring of at most SERVICE_LOG_LINES, allocated with the first line
+         * and grown as lines come, so that a quiet service costs nothing. While it grows,
+         * log_head is 0; it wraps once it holds SERVICE_LOG_LINES. */
+        ServiceLogLine *log_lines;
+        size_t log_head, n_log_lines, n_log_alloc;
         uint64_t log_seq;
         RateLimit log_limit;     /* LogRateLimit*=: lines written to berthd's log */
 
