@@ -272,6 +272,25 @@ DEFINE_STRING_TABLE(listener_watch, ListenerWatch,
                     [LISTENER_WATCHING] = "watching",
                     [LISTENER_PAUSED] = "paused")
 
+/* AcceptStallSec='s watch of a serving listener: a duplicate of its fd watched once for the
+ * first waiting connection, a timer, and the connections waiting at the last check. */
+struct ListenerStall {
+        int fd;
+        sd_event_source *io_source, *timer_source;
+        uint64_t seen[LISTENER_STALL_MAX];
+        size_t n_seen;
+};
+
+static ListenerStall *listener_stall_free(ListenerStall *st) {
+        if (!st)
+                return NULL;
+        sd_event_source_disable_unref(st->io_source);
+        sd_event_source_disable_unref(st->timer_source);
+        safe_close(st->fd);
+        free(st);
+        return NULL;
+}
+
 int listener_set_spec(Listener *l, const BindSpec *spec) {
         char *fdname = unit_socket_fdname(spec->unit);
 
@@ -289,7 +308,6 @@ int listener_new(Listener **ret, const BindSpec *spec) {
         if (!l)
                 return -ENOMEM;
         l->fd = -1;
-        l->stall_fd = -1;
         if (listener_set_spec(l, spec) < 0)
                 return listener_free(l), -ENOMEM;
         *ret = l;
@@ -302,9 +320,7 @@ Listener *listener_free(Listener *l) {
         sd_event_source_disable_unref(l->io_source);
         sd_event_source_disable_unref(l->pause_source);
         sd_event_source_disable_unref(l->retry_source);
-        sd_event_source_disable_unref(l->stall_io_source);
-        sd_event_source_disable_unref(l->stall_timer_source);
-        safe_close(l->stall_fd);
+        listener_stall_free(l->stall);
         free(l->bind_error);
         safe_close(l->fd);
         free(l->fdname);
@@ -628,6 +644,14 @@ static int listener_on_retry(sd_event_source *es, uint64_t usec, void *userdata)
 static int listener_on_stall_io(sd_event_source *es, int fd, uint32_t revents, void *userdata);
 static int listener_on_stall_timer(sd_event_source *es, uint64_t usec, void *userdata);
 
+static ListenerStall *listener_stall_new(void) {
+        ListenerStall *st = calloc(1, sizeof *st);
+
+        if (st)
+                st->fd = -1;
+        return st;
+}
+
 static bool listener_stall_applies(const Listener *l) {
         return l->spec.unit->socket.accept_stall_usec > 0 && l->spec.socktype == SOCK_STREAM &&
                IN_SET(l->spec.family, AF_INET, AF_INET6) && l->fd >= 0 && l->event;
@@ -637,16 +661,21 @@ static bool listener_stall_applies(const Listener *l) {
 static void listener_stall_watch(Listener *l) {
         int r = 0;
 
-        if (!l->stall_io_source) {
-                l->stall_fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 3);
-                if (l->stall_fd < 0)
+        if (!l->stall) {
+                l->stall = listener_stall_new();
+                if (!l->stall)
+                        r = -ENOMEM;
+        }
+        if (r >= 0 && !l->stall->io_source) {
+                l->stall->fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 3);
+                if (l->stall->fd < 0)
                         r = -errno;
                 if (r >= 0)
-                        r = sd_event_add_io(l->event, &l->stall_io_source, l->stall_fd, EPOLLIN,
-                                            listener_on_stall_io, l);
+                        r = sd_event_add_io(l->event, &l->stall->io_source, l->stall->fd,
+                                            EPOLLIN, listener_on_stall_io, l);
         }
         if (r >= 0)
-                r = sd_event_source_set_enabled(l->stall_io_source, SD_EVENT_ONESHOT);
+                r = sd_event_source_set_enabled(l->stall->io_source, SD_EVENT_ONESHOT);
         if (r < 0)
                 log_warning_errno(r, "%s: cannot watch %s for connections left waiting: %m, "
                                   "ignoring", l->spec.unit->name, l->spec.listen->text);
@@ -654,13 +683,14 @@ static void listener_stall_watch(Listener *l) {
 
 static void listener_stall_check_later(Listener *l) {
         usec_t usec = l->spec.unit->socket.accept_stall_usec;
-        int r = l->stall_timer_source ?
-                        sd_event_source_set_time_relative(l->stall_timer_source, usec) :
-                        sd_event_add_time_relative(l->event, &l->stall_timer_source,
+        ListenerStall *st = l->stall;
+        int r = st->timer_source ?
+                        sd_event_source_set_time_relative(st->timer_source, usec) :
+                        sd_event_add_time_relative(l->event, &st->timer_source,
                                                    CLOCK_MONOTONIC, usec, USEC_PER_SEC,
                                                    listener_on_stall_timer, l);
         if (r >= 0)
-                r = sd_event_source_set_enabled(l->stall_timer_source, SD_EVENT_ONESHOT);
+                r = sd_event_source_set_enabled(st->timer_source, SD_EVENT_ONESHOT);
         if (r < 0)
                 log_warning_errno(r, "%s: cannot arm the AcceptStallSec= check: %m, ignoring",
                                   l->spec.unit->name);
@@ -668,23 +698,24 @@ static void listener_stall_check_later(Listener *l) {
 
 static int listener_on_stall_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
         Listener *l = userdata;
-        int n = sock_diag_unaccepted(l->fd, l->stall_seen, LISTENER_STALL_MAX);
+        int n = sock_diag_unaccepted(l->fd, l->stall->seen, LISTENER_STALL_MAX);
 
-        l->n_stall_seen = n > 0 ? (size_t) n : 0;
+        l->stall->n_seen = n > 0 ? (size_t) n : 0;
         listener_stall_check_later(l);
         return 0;
 }
 
 static int listener_on_stall_timer(sd_event_source *es, uint64_t usec, void *userdata) {
         Listener *l = userdata;
+        ListenerStall *st = l->stall;
         uint64_t now[LISTENER_STALL_MAX];
         int n = sock_diag_unaccepted(l->fd, now, LISTENER_STALL_MAX);
         bool still = false;
         char a[BIND_SPEC_NAME_MAX];
 
         for (int i = 0; i < n && !still; i++)
-                for (size_t k = 0; k < l->n_stall_seen && !still; k++)
-                        still = now[i] == l->stall_seen[k];
+                for (size_t k = 0; k < st->n_seen && !still; k++)
+                        still = now[i] == st->seen[k];
         listener_name(l, a, sizeof a);
         if (still && !l->stalled)
                 log_warning("%s: a connection to %s has waited %llus and its service has not "
@@ -697,12 +728,12 @@ static int listener_on_stall_timer(sd_event_source *es, uint64_t usec, void *use
                 log_info("%s: connections to %s are accepted again", l->spec.unit->name, a);
         l->stalled = still;
         if (n <= 0) {
-                l->n_stall_seen = 0;
+                st->n_seen = 0;
                 listener_stall_watch(l);
                 return 0;
         }
-        memcpy(l->stall_seen, now, (size_t) n * sizeof now[0]);
-        l->n_stall_seen = (size_t) n;
+        memcpy(st->seen, now, (size_t) n * sizeof now[0]);
+        st->n_seen = (size_t) n;
         listener_stall_check_later(l);
         return 0;
 }
@@ -717,12 +748,8 @@ void listener_set_serving(Listener *l, bool serving) {
         }
         /* The duplicate goes too: it would keep the kernel socket after l closes its fd (a
          * daemon-reload binding it again with new options would find its port held). */
-        l->stall_io_source = sd_event_source_disable_unref(l->stall_io_source);
-        l->stall_fd = safe_close(l->stall_fd);
-        if (l->stall_timer_source)
-                (void) sd_event_source_set_enabled(l->stall_timer_source, SD_EVENT_OFF);
+        l->stall = listener_stall_free(l->stall);
         l->stalled = false;
-        l->n_stall_seen = 0;
 }
 
 void listener_set_owner(Listener *l, sd_event *event, ListenerTriggerFunc f, void *owner) {

@@ -79,6 +79,7 @@ const char *listener_describe(const char *unit, const ListenerInfo *info, char *
 #define LISTENER_STALL_MAX 64 /* waiting connections compared per AcceptStallSec= check */
 
 typedef struct Listener Listener;
+typedef struct ListenerStall ListenerStall;
 
 /* A client is waiting on l: start the service that owns it. */
 typedef void (*ListenerTriggerFunc)(Listener *l, void *userdata);
@@ -125,10 +126,7 @@ struct Listener {
          * for that long without being accepted is told. A one-shot watch (on a duplicate of
          * fd) wakes at the first waiting connection, then a timer compares the waiting ones. */
         bool serving, stalled;
-        int stall_fd;
-        sd_event_source *stall_io_source, *stall_timer_source;
-        uint64_t stall_seen[LISTENER_STALL_MAX];
-        size_t n_stall_seen;
+        ListenerStall *stall; /* while serving with AcceptStallSec=; else NULL */
 };
 
 #define LISTENER_RETRY_BASE_USEC (1 * USEC_PER_SEC)
