@@ -144,6 +144,45 @@ char *unit_socket_fdname(const Unit *u) {
 
 /* ---- construction and destruction ---- */
 
+static void socket_config_free(SocketConfig *s) {
+        socket_config_listens_free(s);
+        exec_command_list_free(&s->exec_start_pre, &s->n_exec_start_pre);
+        exec_command_list_free(&s->exec_start_post, &s->n_exec_start_post);
+        exec_command_list_free(&s->exec_stop_pre, &s->n_exec_stop_pre);
+        exec_command_list_free(&s->exec_stop_post, &s->n_exec_stop_post);
+        free(s->service);
+        free(s->fdname);
+        free(s->socket_user);
+        free(s->socket_group);
+        free(s->bind_to_device);
+        strv_free(s->symlinks);
+        ip_prefix_list_clear(&s->ip_address_allow);
+        ip_prefix_list_clear(&s->ip_address_deny);
+}
+
+static void service_config_free(ServiceConfig *s) {
+        exec_command_list_free(&s->exec_start, &s->n_exec_start);
+        exec_command_list_free(&s->exec_start_pre, &s->n_exec_start_pre);
+        exec_command_list_free(&s->exec_reload, &s->n_exec_reload);
+        exec_command_list_free(&s->exec_stop, &s->n_exec_stop);
+        exec_command_list_free(&s->exec_condition, &s->n_exec_condition);
+        exec_command_list_free(&s->exec_start_post, &s->n_exec_start_post);
+        exec_command_list_free(&s->exec_stop_post, &s->n_exec_stop_post);
+        free(s->user);
+        free(s->group);
+        strv_free(s->supplementary_groups);
+        free(s->working_directory);
+        free(s->std_output_path);
+        free(s->tty_path);
+        free(s->pid_file);
+        free(s->bus_name);
+        free(s->std_error_path);
+        strv_free(s->environment);
+        service_config_environment_files_free(s);
+        strv_free(s->sockets);
+        exec_dirs_done(&s->dirs);
+}
+
 Unit *unit_free(Unit *u) {
         if (!u)
                 return NULL;
@@ -154,42 +193,10 @@ Unit *unit_free(Unit *u) {
         free(u->description);
         strv_free(u->wanted_by);
         condition_list_free(&u->conditions, &u->n_conditions);
-
-        socket_config_listens_free(&u->socket);
-        exec_command_list_free(&u->socket.exec_start_pre, &u->socket.n_exec_start_pre);
-        exec_command_list_free(&u->socket.exec_start_post, &u->socket.n_exec_start_post);
-        exec_command_list_free(&u->socket.exec_stop_pre, &u->socket.n_exec_stop_pre);
-        exec_command_list_free(&u->socket.exec_stop_post, &u->socket.n_exec_stop_post);
-        free(u->socket.service);
-        free(u->socket.fdname);
-        free(u->socket.socket_user);
-        free(u->socket.socket_group);
-        free(u->socket.bind_to_device);
-        strv_free(u->socket.symlinks);
-        ip_prefix_list_clear(&u->socket.ip_address_allow);
-        ip_prefix_list_clear(&u->socket.ip_address_deny);
-
-        exec_command_list_free(&u->service.exec_start, &u->service.n_exec_start);
-        exec_command_list_free(&u->service.exec_start_pre, &u->service.n_exec_start_pre);
-        exec_command_list_free(&u->service.exec_reload, &u->service.n_exec_reload);
-        exec_command_list_free(&u->service.exec_stop, &u->service.n_exec_stop);
-        exec_command_list_free(&u->service.exec_condition, &u->service.n_exec_condition);
-        exec_command_list_free(&u->service.exec_start_post, &u->service.n_exec_start_post);
-        exec_command_list_free(&u->service.exec_stop_post, &u->service.n_exec_stop_post);
-        free(u->service.user);
-        free(u->service.group);
-        strv_free(u->service.supplementary_groups);
-        free(u->service.working_directory);
-        free(u->service.std_output_path);
-        free(u->service.tty_path);
-        free(u->service.pid_file);
-        free(u->service.bus_name);
-        free(u->service.std_error_path);
-        strv_free(u->service.environment);
-        service_config_environment_files_free(&u->service);
-        strv_free(u->service.sockets);
-        exec_dirs_done(&u->service.dirs);
-
+        if (u->type == UNIT_SOCKET)
+                socket_config_free(&u->socket);
+        else
+                service_config_free(&u->service);
         free(u);
         return NULL;
 }
@@ -260,11 +267,11 @@ static int load_path(LoadContext *c, const char *file) {
 static int unit_new(const char *name, UnitType type, Unit **ret) {
         _cleanup_(unit_freep) Unit *u = NULL;
 
-        u = calloc(1, sizeof(Unit));
+        u = calloc(1, unit_size(type));
         if (!u)
                 return -ENOMEM;
-        unit_defaults(u);
         u->type = type;
+        unit_defaults(u);
         u->name = strdup(name);
         if (!u->name)
                 return -ENOMEM;

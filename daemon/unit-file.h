@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -311,9 +312,19 @@ typedef struct Unit {
         /* [Unit] Condition*=, Assert*= (condition.h), in file order */
         Condition *conditions;
         size_t n_conditions;
-        SocketConfig socket;   /* UNIT_SOCKET */
-        ServiceConfig service; /* UNIT_SERVICE */
+        /* The configuration of its type, and only that one: a Unit is allocated with room for
+         * its own type's (unit_size()), so the other one must never be touched. Last. */
+        union {
+                SocketConfig socket;   /* UNIT_SOCKET */
+                ServiceConfig service; /* UNIT_SERVICE */
+        };
 } Unit;
+
+/* The bytes a Unit of type t takes: its common part and its type's configuration. */
+static inline size_t unit_size(UnitType t) {
+        return offsetof(Unit, socket) +
+               (t == UNIT_SOCKET ? sizeof(SocketConfig) : sizeof(ServiceConfig));
+}
 
 /* Loads the unit NAME from the main file at path (may be NULL: drop-ins only is an error) and
  * the drop-ins, applied in the order given. Every problem is reported through diag.

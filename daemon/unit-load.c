@@ -62,49 +62,57 @@ void load_invalid(LoadContext *c, unsigned line, const char *key, const char *va
 
 /* ---- defaults ---- */
 
+static void socket_config_defaults(SocketConfig *s) {
+        s->bind_ipv6_only = BIND_IPV6_ONLY_BOTH;
+        s->backlog = -1;
+        s->socket_mode = 0666;
+        s->directory_mode = 0755;
+        s->max_connections = 64;
+        s->trigger_limit_interval_usec = 2 * USEC_PER_SEC;
+        s->trigger_limit_burst = 20;
+        s->poll_limit_interval_usec = 2 * USEC_PER_SEC;
+        s->poll_limit_burst = 150;
+        s->accept_stall_usec = 10 * USEC_PER_SEC;
+        s->timeout_usec = 90 * USEC_PER_SEC;
+}
+
+static void service_config_defaults(ServiceConfig *s) {
+        s->type = SERVICE_SIMPLE;
+        s->restart = SERVICE_RESTART_NO;
+        s->restart_usec = 100 * USEC_PER_MSEC;
+        s->timeout_start_usec = 90 * USEC_PER_SEC;
+        s->timeout_stop_usec = 90 * USEC_PER_SEC;
+        s->kill_signal = SIGTERM;
+        s->kill_mode = KILL_CONTROL_GROUP;
+        s->reload_signal = SIGHUP;
+        s->umask = 0022;
+        s->guess_main_pid = true;
+        s->ignore_sigpipe = true;
+        exec_dirs_defaults(&s->dirs);
+        s->limit_nofile_soft = UINT64_MAX;
+        s->limit_nofile_hard = UINT64_MAX;
+        s->notify_access = NOTIFY_ACCESS_NONE;
+        s->std_input = STD_INPUT_NULL;
+        s->std_output = STD_OUTPUT_LOG;
+        s->std_error = STD_OUTPUT_LOG;
+        s->handover = HANDOVER_STOP_FIRST;
+        /* journald's defaults, which systemd's units inherit. */
+        s->log_rate_limit_interval_usec = 30 * USEC_PER_SEC;
+        s->log_rate_limit_burst = 10000;
+}
+
 void unit_defaults(Unit *u) {
         u->start_limit_interval_usec = 10 * USEC_PER_SEC;
         u->start_limit_burst = 5;
-
-        u->socket.bind_ipv6_only = BIND_IPV6_ONLY_BOTH;
-        u->socket.backlog = -1;
-        u->socket.socket_mode = 0666;
-        u->socket.directory_mode = 0755;
-        u->socket.max_connections = 64;
-        u->socket.trigger_limit_interval_usec = 2 * USEC_PER_SEC;
-        u->socket.trigger_limit_burst = 20;
-        u->socket.poll_limit_interval_usec = 2 * USEC_PER_SEC;
-        u->socket.poll_limit_burst = 150;
-        u->socket.accept_stall_usec = 10 * USEC_PER_SEC;
-        u->socket.timeout_usec = 90 * USEC_PER_SEC;
-
-        u->service.type = SERVICE_SIMPLE;
-        u->service.restart = SERVICE_RESTART_NO;
-        u->service.restart_usec = 100 * USEC_PER_MSEC;
-        u->service.timeout_start_usec = 90 * USEC_PER_SEC;
-        u->service.timeout_stop_usec = 90 * USEC_PER_SEC;
-        u->service.kill_signal = SIGTERM;
-        u->service.kill_mode = KILL_CONTROL_GROUP;
-        u->service.reload_signal = SIGHUP;
-        u->service.umask = 0022;
-        u->service.guess_main_pid = true;
-        u->service.ignore_sigpipe = true;
-        exec_dirs_defaults(&u->service.dirs);
-        u->service.limit_nofile_soft = UINT64_MAX;
-        u->service.limit_nofile_hard = UINT64_MAX;
-        u->service.notify_access = NOTIFY_ACCESS_NONE;
-        u->service.std_input = STD_INPUT_NULL;
-        u->service.std_output = STD_OUTPUT_LOG;
-        u->service.std_error = STD_OUTPUT_LOG;
-        u->service.handover = HANDOVER_STOP_FIRST;
-        /* journald's defaults, which systemd's units inherit. */
-        u->service.log_rate_limit_interval_usec = 30 * USEC_PER_SEC;
-        u->service.log_rate_limit_burst = 10000;
+        if (u->type == UNIT_SOCKET)
+                socket_config_defaults(&u->socket);
+        else
+                service_config_defaults(&u->service);
 }
 
 /* An empty assignment sets a scalar back to its default. */
 void load_reset_default(LoadContext *c, const ConfigItem *it) {
-        Unit d = {};
+        Unit d = { .type = c->u->type };
 
         unit_defaults(&d);
         memcpy(field(c, it->offset), (uint8_t *) &d + it->offset, it->size);

@@ -84,7 +84,8 @@ static inline void *field(LoadContext *c, size_t offset) {
         return (uint8_t *) c->u + offset;
 }
 
-/* Sets every field of u to its default: what a unit without the key gets. */
+/* Sets every field of u to its default: what a unit without the key gets. u->type is set
+ * already: only its type's configuration is touched. */
 void unit_defaults(Unit *u);
 /* An empty assignment sets a scalar back to its default. */
 void load_reset_default(LoadContext *c, const ConfigItem *it);
