@@ -825,7 +825,7 @@ static void manager_instance_diag(int level, const char *file, unsigned line, co
 /* The connection's instance is over: its slot at the socket is free, the connection closed,
  * and the service goes at the next gc. Once. */
 static void manager_instance_over(Manager *m, Service *s) {
-        accept_connection_done(s->accept, &s->peer);
+        accept_connection_done(s->accept, s->peer);
         s->accept = NULL;
         s->connection_fd = safe_close(s->connection_fd);
         s->removed = true;
@@ -840,13 +840,16 @@ static int manager_accept_spawn(AcceptSocket *a, int fd, const AcceptPeer *peer,
         _cleanup_close_ int cfd = fd;
         _cleanup_free_ char *tname = NULL, *name = NULL;
         _cleanup_(unit_freep) Unit *u = NULL;
+        _cleanup_free_ AcceptPeer *p = NULL;
         const Unit *su = manager_get_unit(m, a->name), *t;
         Service *svc = NULL;
         int r;
 
+        p = malloc(sizeof *p);
         tname = su ? unit_socket_service_name(su) : NULL;
-        if (!tname)
+        if (!tname || !p)
                 return log_oom();
+        *p = *peer;
         t = manager_get_unit(m, tname);
         if (!t || !t->path) {
                 log_error("%s: its template %s is not loaded; closing the connection", a->name,
@@ -875,8 +878,7 @@ static int manager_accept_spawn(AcceptSocket *a, int fd, const AcceptPeer *peer,
         svc->own_unit = TAKE_PTR(u);
         svc->connection_fd = TAKE_FD(cfd);
         svc->accept = a;
-        svc->peer = *peer;
-        (void) accept_remote_env(peer, svc->remote_addr, svc->remote_port);
+        svc->peer = TAKE_PTR(p);
         r = service_start(svc);
         if (r < 0)
                 log_warning_errno(r, "%s: cannot start: %m", svc->unit->name);

@@ -711,6 +711,7 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         _cleanup_free_ char **names = NULL;
         _cleanup_free_ char *procs = NULL;
         char err[SPAWN_ERROR_MAX], notify[sizeof(struct sockaddr_un) + 32], wd[64], inv[64];
+        char remote_addr[ACCEPT_REMOTE_ADDR_MAX] = "", remote_port[ACCEPT_REMOTE_PORT_MAX] = "";
         char dyn_uid[16], dyn_gid[16];
         char *more[10] = {};
         size_t n_more = 0, n_fds = 0;
@@ -740,10 +741,12 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                          (unsigned long long) s->watchdog_usec);
                 more[n_more++] = wd;
         }
-        if (s->remote_addr[0])
-                more[n_more++] = s->remote_addr;
-        if (s->remote_port[0])
-                more[n_more++] = s->remote_port;
+        if (s->peer)
+                (void) accept_remote_env(s->peer, remote_addr, remote_port);
+        if (remote_addr[0])
+                more[n_more++] = remote_addr;
+        if (remote_port[0])
+                more[n_more++] = remote_port;
         for (char *const *e = extra_env; e && *e && n_more < ELEMENTSOF(more) - 1; e++)
                 more[n_more++] = *e;
         /* DynamicUser= first: its uid owns the directories. */

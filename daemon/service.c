@@ -210,6 +210,15 @@ static bool service_start_limit_hit(Service *s, usec_t now) {
 
         if (burst == 0 || interval == 0)
                 return false;
+        if (!s->start_times) {
+                /* Made at the first start: a service never started keeps none. */
+                s->start_times = calloc(burst, sizeof(usec_t));
+                if (!s->start_times) {
+                        log_oom();
+                        return false;
+                }
+                s->n_start_times = s->start_times_head = 0;
+        }
         if (s->n_start_times == burst) {
                 usec_t oldest = s->start_times[s->start_times_head];
                 if (now - oldest < interval)
@@ -1325,11 +1334,8 @@ int service_apply_next_unit(Service *s) {
         if (!u)
                 return 0;
         if (u->start_limit_burst != s->unit->start_limit_burst) {
-                usec_t *t = calloc(u->start_limit_burst ?: 1, sizeof(usec_t));
-                if (!t)
-                        return -ENOMEM;
                 free(s->start_times);
-                s->start_times = t;
+                s->start_times = NULL; /* made again, its new size, at the next start */
                 s->n_start_times = s->start_times_head = 0;
         }
         log_info("%s: now running with its reloaded unit", u->name);
@@ -1360,11 +1366,6 @@ int service_new(Service **ret, const ServiceContext *ctx, Unit *u) {
         s->connection_fd = -1;
         for (size_t i = 0; i < _SERVICE_TIMER_MAX; i++)
                 s->timer_due[i] = USEC_INFINITY;
-        if (u->start_limit_burst > 0) {
-                s->start_times = calloc(u->start_limit_burst, sizeof(usec_t));
-                if (!s->start_times)
-                        return -ENOMEM;
-        }
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -1382,6 +1383,7 @@ Service *service_free(Service *s) {
         service_log_done(s);
         free(s->start_times);
         safe_close(s->connection_fd);
+        free(s->peer);
         unit_free(s->own_unit);
         free(s);
         return NULL;

@@ -201,8 +201,7 @@ struct Service {
         Unit *own_unit;
         int connection_fd;     /* owned; -1 for any other service */
         AcceptSocket *accept;  /* the socket it came from (manager's), or NULL */
-        AcceptPeer peer;
-        char remote_addr[ACCEPT_REMOTE_ADDR_MAX], remote_port[ACCEPT_REMOTE_PORT_MAX];
+        AcceptPeer *peer;      /* both ends of the connection (owned), or NULL */
 
         pid_t main_pid, control_pid;
         pid_t pgid;           /* the main process's group: its pid, kept after it exits */
@@ -241,7 +240,8 @@ struct Service {
         sd_event_source *timer_sources[_SERVICE_TIMER_MAX];
 
         /* Start limit and back-off. */
-        usec_t *start_times;   /* ring of the last StartLimitBurst= starts */
+        usec_t *start_times;   /* ring of the last StartLimitBurst= starts; NULL before the
+                                * first */
         size_t n_start_times, start_times_head;
         unsigned backoff_level;
 
