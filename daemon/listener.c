@@ -292,14 +292,13 @@ static ListenerStall *listener_stall_free(ListenerStall *st) {
 }
 
 int listener_set_spec(Listener *l, const BindSpec *spec) {
-        char *fdname = unit_socket_fdname(spec->unit);
-
-        if (!fdname)
-                return -ENOMEM;
-        free(l->fdname);
-        l->fdname = fdname;
         l->spec = *spec;
         return 0;
+}
+
+const char *listener_fdname(const Listener *l) {
+        /* As unit_socket_fdname(), without a copy: the unit outlives its listeners. */
+        return l->spec.unit->socket.fdname ?: l->spec.unit->name;
 }
 
 int listener_new(Listener **ret, const BindSpec *spec) {
@@ -323,7 +322,6 @@ Listener *listener_free(Listener *l) {
         listener_stall_free(l->stall);
         free(l->bind_error);
         safe_close(l->fd);
-        free(l->fdname);
         free(l);
         return NULL;
 }

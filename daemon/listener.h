@@ -100,7 +100,6 @@ struct Listener {
         ListenerInfo info;  /* read back from the kernel once bound */
         bool have_info;     /* an inet or unix socket, read back */
         bool unpollable;    /* epoll refused its fd (a regular file): it cannot be watched */
-        char *fdname;       /* its name in LISTEN_FDNAMES */
         /* The socket filter (IPAddressAllow=, IPAddressDeny=) the kernel reports on fd after
          * the bind, in instructions; 0: none. Locked: it stays as long as the fd. */
         unsigned filter_insns;
@@ -136,8 +135,11 @@ struct Listener {
  * its unit says (FileDescriptorName=, or the unit's name). Returns 0 or -ENOMEM. */
 int listener_new(Listener **ret, const BindSpec *spec);
 /* Makes l the listener of spec (a new version of its unit after a daemon-reload; the same
- * socket): spec and fd name. Returns 0 or -ENOMEM (l unchanged). */
+ * socket): spec and so fd name. Returns 0. */
 int listener_set_spec(Listener *l, const BindSpec *spec);
+/* Its name in LISTEN_FDNAMES: its unit's FileDescriptorName=, else the unit's name. Borrowed
+ * from the unit. */
+const char *listener_fdname(const Listener *l);
 Listener *listener_free(Listener *l);
 static inline void listener_freep(Listener **l) {
         *l = listener_free(*l);

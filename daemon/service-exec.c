@@ -180,7 +180,7 @@ static int service_collect_fds(Service *s, int **ret_fds, char ***ret_names, siz
                 if (s->listeners[i]->fd < 0)
                         continue; /* not bound yet (retrying): the next start gets it */
                 fds[n] = s->listeners[i]->fd;
-                names[n++] = s->listeners[i]->fdname;
+                names[n++] = (char *) listener_fdname(s->listeners[i]);
         }
         for (size_t i = 0; i < s->n_fd_store; i++) {
                 fds[n] = s->fd_store[i]->fd;

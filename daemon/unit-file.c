@@ -427,9 +427,11 @@ static int unit_load(const char *name, const char *const *paths, const char *con
         u->path = strdup(paths[0]);
         if (!u->path)
                 return -ENOMEM;
-        u->dropins = calloc(n, sizeof(char *));
-        if (!u->dropins)
-                return -ENOMEM;
+        if (n > 1) {
+                u->dropins = calloc(n, sizeof(char *));
+                if (!u->dropins)
+                        return -ENOMEM;
+        }
         for (size_t i = 1; i < n; i++) {
                 u->dropins[i - 1] = strdup(paths[i] ?: "");
                 if (!u->dropins[i - 1])

@@ -302,7 +302,7 @@ typedef struct Unit {
         UnitType type;
         bool is_template; /* "NAME@.service" */
         char *path;     /* main file */
-        char **dropins; /* drop-in paths, in the order applied */
+        char **dropins; /* drop-in paths, in the order applied; NULL when none */
         /* [Unit] */
         char *description;
         usec_t start_limit_interval_usec; /* default 10s */
