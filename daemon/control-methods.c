@@ -468,8 +468,9 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
                         r = append_entry_strv(reply, "StoredFds", names);
         }
         if (r >= 0) {
-                const SocketConfig *sc = v.unit && v.unit->type == UNIT_SOCKET ? &v.unit->socket
-                                                                               : NULL;
+                const SocketOptions *sc = v.unit && v.unit->type == UNIT_SOCKET
+                                                  ? socket_config_options(&v.unit->socket)
+                                                  : NULL;
                 r = append_entry_prefixes(reply, "IPAddressAllow",
                                           sc ? &sc->ip_address_allow : NULL);
                 if (r >= 0)

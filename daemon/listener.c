@@ -366,8 +366,10 @@ const char *listener_name(const Listener *l, char *buf, size_t buflen) {
         return bind_spec_name(&l->spec, buf, buflen);
 }
 
-static bool socket_options_equal(const SocketConfig *a, const SocketConfig *b) {
-        return a->backlog == b->backlog && a->reuse_port == b->reuse_port &&
+static bool socket_options_equal(const SocketConfig *x, const SocketConfig *y) {
+        const SocketOptions *a = socket_config_options(x), *b = socket_config_options(y);
+
+        return x->backlog == y->backlog && a->reuse_port == b->reuse_port &&
                a->free_bind == b->free_bind && a->transparent == b->transparent &&
                a->no_delay == b->no_delay && a->keep_alive == b->keep_alive &&
                a->pass_credentials == b->pass_credentials &&
@@ -386,7 +388,8 @@ static bool socket_options_equal(const SocketConfig *a, const SocketConfig *b) {
 
 /* The socket filter of an inet socket is locked: other rules need another socket. */
 static bool ip_filters_equal(const BindSpec *a, const BindSpec *b) {
-        const SocketConfig *x = &a->unit->socket, *y = &b->unit->socket;
+        const SocketOptions *x = socket_config_options(&a->unit->socket),
+                            *y = socket_config_options(&b->unit->socket);
 
         return !socket_family_is_inet(a->family) ||
                (ip_prefix_list_equal(&x->ip_address_allow, &y->ip_address_allow) &&
@@ -429,7 +432,7 @@ static bool listener_has_node(const Listener *k, const char *path, bool mqueue) 
                 return false;
         return streq(f, path) ||
                (unit_socket_symlink_target(k->spec.unit) == k->spec.listen &&
-                strv_contains(k->spec.unit->socket.symlinks, path));
+                strv_contains(socket_config_options(&k->spec.unit->socket)->symlinks, path));
 }
 
 static bool node_in_use(const Listener *l, Listener *const *live, size_t n_live,
@@ -458,7 +461,7 @@ static bool file_is_ours(const Listener *l, const char *path) {
 }
 
 void listener_remove_nodes(const Listener *l, Listener *const *live, size_t n_live) {
-        const SocketConfig *sc = &l->spec.unit->socket;
+        const SocketOptions *sc = socket_config_options(&l->spec.unit->socket);
         char buf[sizeof(l->spec.addr.un.sun_path) + 1], now[PATH_MAX];
         const char *file, *name = l->spec.unit->name;
 

@@ -144,6 +144,18 @@ char *unit_socket_fdname(const Unit *u) {
 
 /* ---- construction and destruction ---- */
 
+static void socket_options_free(SocketOptions *o) {
+        if (!o)
+                return;
+        free(o->socket_user);
+        free(o->socket_group);
+        free(o->bind_to_device);
+        strv_free(o->symlinks);
+        ip_prefix_list_clear(&o->ip_address_allow);
+        ip_prefix_list_clear(&o->ip_address_deny);
+        free(o);
+}
+
 static void socket_config_free(SocketConfig *s) {
         socket_config_listens_free(s);
         exec_command_list_free(&s->exec_start_pre, &s->n_exec_start_pre);
@@ -152,22 +164,29 @@ static void socket_config_free(SocketConfig *s) {
         exec_command_list_free(&s->exec_stop_post, &s->n_exec_stop_post);
         free(s->service);
         free(s->fdname);
-        free(s->socket_user);
-        free(s->socket_group);
-        free(s->bind_to_device);
-        strv_free(s->symlinks);
-        ip_prefix_list_clear(&s->ip_address_allow);
-        ip_prefix_list_clear(&s->ip_address_deny);
+        socket_options_free(s->options);
+}
+
+static void service_hooks_free(ServiceHooks *h) {
+        if (!h)
+                return;
+        exec_command_list_free(&h->exec_start_pre, &h->n_exec_start_pre);
+        exec_command_list_free(&h->exec_reload, &h->n_exec_reload);
+        exec_command_list_free(&h->exec_stop, &h->n_exec_stop);
+        exec_command_list_free(&h->exec_condition, &h->n_exec_condition);
+        exec_command_list_free(&h->exec_start_post, &h->n_exec_start_post);
+        exec_command_list_free(&h->exec_stop_post, &h->n_exec_stop_post);
+        free(h);
 }
 
 static void service_config_free(ServiceConfig *s) {
         exec_command_list_free(&s->exec_start, &s->n_exec_start);
-        exec_command_list_free(&s->exec_start_pre, &s->n_exec_start_pre);
-        exec_command_list_free(&s->exec_reload, &s->n_exec_reload);
-        exec_command_list_free(&s->exec_stop, &s->n_exec_stop);
-        exec_command_list_free(&s->exec_condition, &s->n_exec_condition);
-        exec_command_list_free(&s->exec_start_post, &s->n_exec_start_post);
-        exec_command_list_free(&s->exec_stop_post, &s->n_exec_stop_post);
+        service_hooks_free(s->hooks);
+        free(s->exit_status);
+        free(s->limits);
+        if (s->dirs)
+                exec_dirs_done(s->dirs);
+        free(s->dirs);
         free(s->user);
         free(s->group);
         strv_free(s->supplementary_groups);
@@ -180,7 +199,6 @@ static void service_config_free(ServiceConfig *s) {
         strv_free(s->environment);
         service_config_environment_files_free(s);
         strv_free(s->sockets);
-        exec_dirs_done(&s->dirs);
 }
 
 Unit *unit_free(Unit *u) {
@@ -309,6 +327,7 @@ static bool socket_has_listen(const SocketConfig *s, ListenType t) {
 static void socket_verify(LoadContext *c) {
         Unit *u = c->u;
         SocketConfig *s = &u->socket;
+        const SocketOptions *o = socket_config_options(s);
 
         if (s->n_listens == 0 && !u->is_template)
                 load_report(c, LOG_ERR, u->path, 0,
@@ -332,21 +351,21 @@ static void socket_verify(LoadContext *c) {
                 break;
         }
         /* A template's entries may be read in its instances only (specifiers). */
-        if (s->symlinks && !u->is_template && !unit_socket_symlink_target(u))
+        if (o->symlinks && !u->is_template && !unit_socket_symlink_target(u))
                 load_report(c, LOG_ERR, c->symlinks_origin.file, c->symlinks_origin.line,
                             "Symlinks= needs exactly one unix socket path or FIFO to link to "
                             "(such as ListenStream=/run/app.sock or ListenFIFO=/run/app.fifo), "
                             "and this unit has none or more than one");
-        if (s->writable && !u->is_template && !socket_has_listen(s, LISTEN_SPECIAL))
+        if (o->writable && !u->is_template && !socket_has_listen(s, LISTEN_SPECIAL))
                 load_report(c, LOG_WARNING, c->writable_origin.file, c->writable_origin.line,
                             "Writable= applies to ListenSpecial= only, and this unit has none, "
                             "ignoring");
-        if ((s->mq_max_messages > 0) != (s->mq_message_size > 0))
+        if ((o->mq_max_messages > 0) != (o->mq_message_size > 0))
                 load_report(c, LOG_WARNING, c->mq_origin.file, c->mq_origin.line,
                             "MessageQueueMaxMessages= and MessageQueueMessageSize= take effect "
                             "only together (as in systemd): the kernel's defaults apply to "
                             "both, ignoring");
-        else if (s->mq_max_messages > 0 && !u->is_template &&
+        else if (o->mq_max_messages > 0 && !u->is_template &&
                  !socket_has_listen(s, LISTEN_MQUEUE))
                 load_report(c, LOG_WARNING, c->mq_origin.file, c->mq_origin.line,
                             "MessageQueueMaxMessages= and MessageQueueMessageSize= apply to "

@@ -2,6 +2,7 @@
  * the unit's errors, and the defaults a unit starts from and an empty assignment restores.
  * Pure: no logging; everything goes to the caller's UnitDiagFunc. */
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,11 +63,51 @@ void load_invalid(LoadContext *c, unsigned line, const char *key, const char *va
 
 /* ---- defaults ---- */
 
+const SocketOptions socket_options_defaults = {
+        .socket_mode = 0666,
+        .directory_mode = 0755,
+};
+const ServiceHooks service_hooks_none = {};
+const ServiceExitStatus service_exit_status_none = {};
+const CGroupLimits cgroup_limits_none = {};
+
+/* The groups: where the Unit points to each, its size and what it starts as. */
+static const struct {
+        size_t pointer;
+        size_t size;
+        const void *defaults;
+} unit_groups[_UNIT_GROUP_MAX] = {
+        [UNIT_GROUP_SOCKET_OPTIONS] = { offsetof(Unit, socket.options),
+                                        sizeof(SocketOptions), &socket_options_defaults },
+        [UNIT_GROUP_SERVICE_HOOKS] = { offsetof(Unit, service.hooks),
+                                       sizeof(ServiceHooks), &service_hooks_none },
+        [UNIT_GROUP_EXIT_STATUS] = { offsetof(Unit, service.exit_status),
+                                     sizeof(ServiceExitStatus), &service_exit_status_none },
+        [UNIT_GROUP_LIMITS] = { offsetof(Unit, service.limits),
+                                sizeof(CGroupLimits), &cgroup_limits_none },
+        [UNIT_GROUP_DIRS] = { offsetof(Unit, service.dirs), sizeof(ExecDirs),
+                              &exec_dirs_none },
+};
+
+void *field(LoadContext *c, UnitGroup g, size_t offset) {
+        void **group;
+
+        if (g == UNIT_GROUP_NONE)
+                return (uint8_t *) c->u + offset;
+        /* The group is of the unit's type: its keys sit in its type's section only. */
+        group = (void **) ((uint8_t *) c->u + unit_groups[g].pointer);
+        if (!*group) {
+                *group = malloc(unit_groups[g].size);
+                if (!*group)
+                        return NULL;
+                memcpy(*group, unit_groups[g].defaults, unit_groups[g].size);
+        }
+        return (uint8_t *) *group + offset;
+}
+
 static void socket_config_defaults(SocketConfig *s) {
         s->bind_ipv6_only = BIND_IPV6_ONLY_BOTH;
         s->backlog = -1;
-        s->socket_mode = 0666;
-        s->directory_mode = 0755;
         s->max_connections = 64;
         s->trigger_limit_interval_usec = 2 * USEC_PER_SEC;
         s->trigger_limit_burst = 20;
@@ -88,7 +129,6 @@ static void service_config_defaults(ServiceConfig *s) {
         s->umask = 0022;
         s->guess_main_pid = true;
         s->ignore_sigpipe = true;
-        exec_dirs_defaults(&s->dirs);
         s->limit_nofile_soft = UINT64_MAX;
         s->limit_nofile_hard = UINT64_MAX;
         s->notify_access = NOTIFY_ACCESS_NONE;
@@ -113,7 +153,15 @@ void unit_defaults(Unit *u) {
 /* An empty assignment sets a scalar back to its default. */
 void load_reset_default(LoadContext *c, const ConfigItem *it) {
         Unit d = { .type = c->u->type };
+        void *f = field(c, it->group, it->offset);
+        const void *def;
 
-        unit_defaults(&d);
-        memcpy(field(c, it->offset), (uint8_t *) &d + it->offset, it->size);
+        if (!f)
+                return; /* not reached: the group is there (see unit-load.h) */
+        if (it->group == UNIT_GROUP_NONE) {
+                unit_defaults(&d);
+                def = (const uint8_t *) &d + it->offset;
+        } else
+                def = (const uint8_t *) unit_groups[it->group].defaults + it->offset;
+        memcpy(f, def, it->size);
 }
