@@ -1,6 +1,6 @@
 /* listener: the runtime socket object (see listener.h): a bound socket with its spec, its
- * read-back, its fd name, and the watch that starts its service on demand, with the trigger
- * and poll limits; and what RemoveOnStop= removes when it goes. Also what the host offers
+ * read-back, its fd name, and the watch that starts its service on demand (one epoll set per
+ * event loop, shared by every listener), with the trigger and poll limits; and what RemoveOnStop= removes when it goes. Also what the host offers
  * (IPv6, bindv6only), reading a bound socket back from the kernel, and the one log line per
  * socket (SPEC §3). Binding itself is in listener-bind.c. Only the watch (a trigger-limit
  * pause, an fd epoll refuses) and the removal log; the rest returns text. */
@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -313,10 +314,12 @@ int listener_new(Listener **ret, const BindSpec *spec) {
         return 0;
 }
 
+static void listener_unwatch(Listener *l);
+
 Listener *listener_free(Listener *l) {
         if (!l)
                 return NULL;
-        sd_event_source_disable_unref(l->io_source);
+        listener_unwatch(l);
         sd_event_source_disable_unref(l->pause_source);
         sd_event_source_disable_unref(l->retry_source);
         listener_stall_free(l->stall);
@@ -504,38 +507,168 @@ void listener_remove_nodes(const Listener *l, Listener *const *live, size_t n_li
         }
 }
 
-/* The one place the io source is switched: on while WATCHING. */
-static void listener_set_state(Listener *l, ListenerWatch w) {
+/* ---- the watch ---- */
+
+/* One epoll instance of our own per event loop holds the fd of every listener waiting for a
+ * client, and one sd-event source watches it: a listener costs no event source of its own
+ * (an sd_event_source is some 300 bytes; SPEC §8 allows a kilobyte per socket). Each wakeup
+ * dispatches one listener, so a callback that frees another listener never leaves a stale
+ * event behind; the epoll instance is level-triggered and wakes again for the rest. A
+ * listener is in the epoll set exactly while WATCHING, as sd-event would have it. */
+typedef struct ListenerWatcher {
+        sd_event *event;         /* borrowed */
+        int epoll_fd;
+        sd_event_source *source;
+        unsigned n_listeners;    /* that joined: the watcher goes with the last */
+        struct ListenerWatcher *next;
+} ListenerWatcher;
+
+static ListenerWatcher *listener_watchers;
+
+static void listener_on_io(Listener *l);
+
+static int listener_watcher_on_event(sd_event_source *es, int fd, uint32_t revents,
+                                     void *userdata) {
+        struct epoll_event ev;
+
+        if (epoll_wait(fd, &ev, 1, 0) == 1)
+                listener_on_io(ev.data.ptr);
+        return 0;
+}
+
+static ListenerWatcher *listener_watcher_find(sd_event *event) {
+        for (ListenerWatcher *w = listener_watchers; w; w = w->next)
+                if (w->event == event)
+                        return w;
+        return NULL;
+}
+
+/* The watcher of l's event loop, made when l is the first to join it. */
+static int listener_watcher_join(Listener *l, ListenerWatcher **ret) {
+        ListenerWatcher *w = listener_watcher_find(l->event);
+        int r;
+
+        if (l->joined) {
+                *ret = w;
+                return 0;
+        }
+        if (!w) {
+                w = calloc(1, sizeof *w);
+                if (!w)
+                        return -ENOMEM;
+                w->event = l->event;
+                w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+                if (w->epoll_fd < 0) {
+                        r = -errno;
+                        free(w);
+                        return r;
+                }
+                r = sd_event_add_io(l->event, &w->source, w->epoll_fd, EPOLLIN,
+                                    listener_watcher_on_event, w);
+                if (r < 0) {
+                        safe_close(w->epoll_fd);
+                        free(w);
+                        return r;
+                }
+                w->next = listener_watchers;
+                listener_watchers = w;
+        }
+        w->n_listeners++;
+        l->joined = true;
+        *ret = w;
+        return 0;
+}
+
+/* Puts l's fd in its watcher's epoll set (on) or takes it out. Returns 0 or a negative errno
+ * (-EPERM: epoll takes no file the kernel cannot poll). */
+static int listener_epoll(Listener *l, bool on) {
+        ListenerWatcher *w = NULL;
+        int r;
+
+        if (on == l->in_epoll)
+                return 0;
+        if (on) {
+                struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
+
+                r = listener_watcher_join(l, &w);
+                if (r < 0)
+                        return r;
+                if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, l->fd, &ev) < 0)
+                        return -errno;
+        } else {
+                w = listener_watcher_find(l->event);
+                if (w && epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, l->fd, NULL) < 0)
+                        return -errno;
+        }
+        l->in_epoll = on;
+        return 0;
+}
+
+/* Leaves the watcher for good (l goes): its fd out of the epoll set first, before it is
+ * closed (a duplicate of it, AcceptStallSec='s, would keep it there). */
+static void listener_unwatch(Listener *l) {
+        ListenerWatcher *w;
+
+        (void) listener_epoll(l, false);
+        if (!l->joined)
+                return;
+        l->joined = false;
+        w = listener_watcher_find(l->event);
+        if (!w || --w->n_listeners > 0)
+                return;
+        for (ListenerWatcher **p = &listener_watchers; *p; p = &(*p)->next)
+                if (*p == w) {
+                        *p = w->next;
+                        break;
+                }
+        sd_event_source_disable_unref(w->source);
+        safe_close(w->epoll_fd);
+        free(w);
+}
+
+/* The one place the watch is switched: in the epoll set while WATCHING. Returns what
+ * listener_epoll() does. */
+static int listener_set_state(Listener *l, ListenerWatch w) {
         l->watch = w;
-        if (l->io_source)
-                (void) sd_event_source_set_enabled(l->io_source,
-                                                   w == LISTENER_WATCHING ? SD_EVENT_ON :
-                                                                            SD_EVENT_OFF);
+        if (!l->event || l->fd < 0 || l->unpollable)
+                return 0;
+        return listener_epoll(l, w == LISTENER_WATCHING);
 }
 
 static int listener_on_pause_end(sd_event_source *es, uint64_t usec, void *userdata) {
         Listener *l = userdata;
 
         l->trigger_count = 0;
-        listener_set_state(l, l->want_watch ? LISTENER_WATCHING : LISTENER_IDLE);
+        (void) listener_set_state(l, l->want_watch ? LISTENER_WATCHING : LISTENER_IDLE);
         return 0;
+}
+
+/* At most burst events within interval (a window from the first): true, with the time left
+ * in the window, once more come. */
+static bool listener_window_full(usec_t *start, unsigned *count, usec_t interval,
+                                 unsigned burst, usec_t *ret_left) {
+        usec_t now = time_now(CLOCK_MONOTONIC);
+
+        if (now - *start >= interval) {
+                *start = now;
+                *count = 0;
+        }
+        if (burst == 0 || ++*count <= burst)
+                return false;
+        *ret_left = interval - (now - *start);
+        return true;
 }
 
 /* TriggerLimitBurst= within TriggerLimitIntervalSec=: past it, the socket pauses for the rest
  * of the interval and recovers by itself (systemd would leave it dead). */
 static bool listener_trigger_limited(Listener *l) {
         const SocketConfig *sc = &l->spec.unit->socket;
-        usec_t now = time_now(CLOCK_MONOTONIC), interval = sc->trigger_limit_interval_usec;
+        usec_t interval = sc->trigger_limit_interval_usec, left;
         unsigned burst = sc->trigger_limit_burst;
 
-        if (now - l->trigger_window_start >= interval) {
-                l->trigger_window_start = now;
-                l->trigger_count = 0;
-        }
-        if (burst == 0 || ++l->trigger_count <= burst)
+        if (!listener_window_full(&l->trigger_window_start, &l->trigger_count, interval, burst,
+                                  &left))
                 return false;
-
-        usec_t left = interval - (now - l->trigger_window_start);
         log_warning("%s: triggered %u times within %llums (TriggerLimitBurst=, "
                     "TriggerLimitIntervalSec=): pausing for %llums; connections wait",
                     l->spec.unit->name, burst, (unsigned long long) (interval / USEC_PER_MSEC),
@@ -558,19 +691,29 @@ int listener_pause(Listener *l, usec_t usec) {
                 r = sd_event_source_set_enabled(l->pause_source, SD_EVENT_ONESHOT);
         if (r < 0)
                 return r;
-        listener_set_state(l, LISTENER_PAUSED);
+        (void) listener_set_state(l, LISTENER_PAUSED);
         return 0;
 }
 
-static int listener_on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
-        Listener *l = userdata;
+/* PollLimitIntervalSec=, PollLimitBurst=: past them the socket pauses for the rest of the
+ * interval, as sd-event's rate limit of an event source would have it (not logged). */
+static bool listener_poll_limited(Listener *l) {
+        const SocketConfig *sc = &l->spec.unit->socket;
+        usec_t left;
 
-        if (listener_trigger_limited(l))
-                return 0;
-        listener_set_state(l, LISTENER_IDLE);
+        if (sc->poll_limit_interval_usec == 0 ||
+            !listener_window_full(&l->poll_window_start, &l->poll_count,
+                                  sc->poll_limit_interval_usec, sc->poll_limit_burst, &left))
+                return false;
+        return listener_pause(l, left) >= 0;
+}
+
+static void listener_on_io(Listener *l) {
+        if (listener_poll_limited(l) || listener_trigger_limited(l))
+                return;
+        (void) listener_set_state(l, LISTENER_IDLE);
         if (l->on_trigger)
                 l->on_trigger(l, l->owner);
-        return 0;
 }
 
 bool listener_bind_error_is_transient(const BindSpec *spec, int error) {
@@ -754,42 +897,39 @@ void listener_set_serving(Listener *l, bool serving) {
 }
 
 void listener_set_owner(Listener *l, sd_event *event, ListenerTriggerFunc f, void *owner) {
+        if (l->event != event)
+                listener_unwatch(l); /* it joins the new loop's watch when watched */
         l->event = event;
         l->on_trigger = f;
         l->owner = owner;
 }
 
 int listener_set_watch(Listener *l, bool on) {
-        const SocketConfig *sc = &l->spec.unit->socket;
         int r;
 
         l->want_watch = on;
         if (l->watch == LISTENER_PAUSED)
                 return 0; /* the pause's end decides */
-        if (on && !l->io_source) {
-                if (!l->event || l->fd < 0 || l->unpollable)
-                        return 0;
-                r = sd_event_add_io(l->event, &l->io_source, l->fd, EPOLLIN, listener_on_io, l);
-                if (r == -EPERM) {
-                        char a[BIND_SPEC_NAME_MAX];
+        if (on && (!l->event || l->fd < 0 || l->unpollable))
+                return 0;
+        r = listener_set_state(l, on ? LISTENER_WATCHING : LISTENER_IDLE);
+        if (r == -EPERM) {
+                char a[BIND_SPEC_NAME_MAX];
 
-                        /* epoll takes no file the kernel cannot poll (a regular file on
-                         * ext4, /dev/null): nothing there can wake berthd. */
-                        l->unpollable = true;
-                        log_warning("%s: %s cannot be watched (the kernel cannot poll it: a "
-                                    "file on an ordinary file system, or a device such as "
-                                    "/dev/null), so it does not start the service, ignoring",
-                                    l->spec.unit->name, listener_name(l, a, sizeof a));
-                        return 0;
-                }
-                if (r < 0)
-                        return log_error_errno(r, "%s: cannot watch its socket fd %d: %m",
-                                               l->spec.unit->name, l->fd);
-                if (sc->poll_limit_interval_usec > 0 && sc->poll_limit_burst > 0)
-                        (void) sd_event_source_set_ratelimit(l->io_source,
-                                                             sc->poll_limit_interval_usec,
-                                                             sc->poll_limit_burst);
+                /* epoll takes no file the kernel cannot poll (a regular file on ext4,
+                 * /dev/null): nothing there can wake berthd. */
+                l->unpollable = true;
+                l->watch = LISTENER_IDLE;
+                log_warning("%s: %s cannot be watched (the kernel cannot poll it: a file on an "
+                            "ordinary file system, or a device such as /dev/null), so it does "
+                            "not start the service, ignoring",
+                            l->spec.unit->name, listener_name(l, a, sizeof a));
+                return 0;
         }
-        listener_set_state(l, on ? LISTENER_WATCHING : LISTENER_IDLE);
+        if (r < 0) {
+                l->watch = LISTENER_IDLE;
+                return log_error_errno(r, "%s: cannot watch its socket fd %d: %m",
+                                       l->spec.unit->name, l->fd);
+        }
         return 0;
 }

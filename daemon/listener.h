@@ -106,14 +106,15 @@ struct Listener {
 
         /* On-demand activation: the owner is the service its socket unit activates. */
         sd_event *event;    /* borrowed */
-        sd_event_source *io_source;    /* EPOLLIN, enabled while WATCHING */
-        sd_event_source *pause_source; /* ends a trigger-limit pause */
+        sd_event_source *pause_source; /* ends a trigger-limit or poll-limit pause */
         ListenerWatch watch;
         bool want_watch;    /* what the owner asked for; a pause defers it */
+        bool joined;        /* counted by its event loop's epoll watch (listener.c) */
+        bool in_epoll;      /* its fd is in that watch: while WATCHING */
         ListenerTriggerFunc on_trigger;
         void *owner;
-        usec_t trigger_window_start;
-        unsigned trigger_count;
+        usec_t trigger_window_start, poll_window_start;
+        unsigned trigger_count, poll_count;
 
         /* A bind that failed for a reason that may pass (the port is held, the address is
          * not there yet) is tried again, 1 s after, then doubling up to 30 s. */

@@ -1288,6 +1288,104 @@ START_TEST(test_read_back_reach) {
 }
 END_TEST
 
+/* ---- the watch ---- */
+
+typedef struct Triggers {
+        unsigned n;
+        Listener *last;
+        Listener *to_free; /* freed by the next trigger */
+        bool rewatch;      /* watched again at once, its client left waiting */
+} Triggers;
+
+static void on_trigger_record(Listener *l, void *userdata) {
+        Triggers *t = userdata;
+
+        t->n++;
+        t->last = l;
+        t->to_free = listener_free(t->to_free);
+        if (t->rewatch)
+                ck_assert_int_eq(listener_set_watch(l, true), 0);
+}
+
+/* Turns the loop until t saw n triggers, at most 100 times 20 ms. */
+static void run_until(sd_event *e, const Triggers *t, unsigned n) {
+        for (unsigned i = 0; i < 100 && t->n < n; i++)
+                ck_assert_int_ge(sd_event_run(e, 20 * USEC_PER_MSEC), 0);
+}
+
+static uint16_t listener_port(const Listener *l) {
+        ck_assert(l->have_info);
+        return ntohs(l->info.addr.in.sin_port);
+}
+
+/* Listeners share one epoll watch of their event loop: a waiting client triggers its own
+ * listener once, which is then no longer watched; a trigger may free another listener that
+ * is ready too; PollLimitBurst= pauses a listener that keeps waking. */
+START_TEST(test_watch) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        char err[LISTENER_ERROR_MAX];
+        TestSocket a, b;
+        Listener *la = NULL, *lb = NULL;
+        Triggers ta = {}, tb = {};
+        int c1, c2;
+
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        ts_inet(&a, "127.0.0.1", 0, SOCK_STREAM, -1);
+        ts_inet(&b, "127.0.0.1", 0, SOCK_STREAM, -1);
+        ck_assert_int_eq(listener_new(&la, &a.spec), 0);
+        ck_assert_int_eq(listener_new(&lb, &b.spec), 0);
+        ck_assert_int_eq(listener_open(la, err, sizeof err), 0);
+        ck_assert_int_eq(listener_open(lb, err, sizeof err), 0);
+        listener_set_owner(la, e, on_trigger_record, &ta);
+        listener_set_owner(lb, e, on_trigger_record, &tb);
+        ck_assert_int_eq(listener_set_watch(la, true), 0);
+        ck_assert_int_eq(listener_set_watch(lb, true), 0);
+        ck_assert_int_eq(la->watch, LISTENER_WATCHING);
+
+        c1 = connect_to("127.0.0.1", listener_port(la), SOCK_STREAM);
+        ck_assert_int_ge(c1, 0);
+        run_until(e, &ta, 1);
+        ck_assert_uint_eq(ta.n, 1);
+        ck_assert_ptr_eq(ta.last, la);
+        ck_assert_uint_eq(tb.n, 0);
+        ck_assert_int_eq(la->watch, LISTENER_IDLE);
+        ck_assert_int_eq(lb->watch, LISTENER_WATCHING);
+        /* Its client still waits, but it is not watched: nothing more. */
+        ck_assert_int_ge(sd_event_run(e, 50 * USEC_PER_MSEC), 0);
+        ck_assert_uint_eq(ta.n, 1);
+
+        /* Both ready; whichever comes first, b's trigger frees a and nothing touches it
+         * after. */
+        ck_assert_int_eq(listener_set_watch(la, true), 0);
+        tb.to_free = la;
+        c2 = connect_to("127.0.0.1", listener_port(lb), SOCK_STREAM);
+        ck_assert_int_ge(c2, 0);
+        run_until(e, &tb, 1);
+        ck_assert_uint_eq(tb.n, 1);
+        ck_assert_ptr_null(tb.to_free);
+        ck_assert_uint_le(ta.n, 2);
+        for (unsigned i = 0; i < 5; i++)
+                ck_assert_int_ge(sd_event_run(e, 10 * USEC_PER_MSEC), 0);
+        ck_assert_uint_le(ta.n, 2);
+
+        /* Woken at once again and again (its client never accepted): two wake-ups, then a
+         * pause for the rest of PollLimitIntervalSec=. */
+        b.unit.socket.poll_limit_interval_usec = 10 * USEC_PER_SEC;
+        b.unit.socket.poll_limit_burst = 2;
+        tb.rewatch = true;
+        ck_assert_int_eq(listener_set_watch(lb, true), 0);
+        run_until(e, &tb, 3);
+        for (unsigned i = 0; i < 5; i++)
+                ck_assert_int_ge(sd_event_run(e, 10 * USEC_PER_MSEC), 0);
+        ck_assert_uint_eq(tb.n, 3);
+        ck_assert_int_eq(lb->watch, LISTENER_PAUSED);
+
+        listener_free(lb);
+        close(c1);
+        close(c2);
+}
+END_TEST
+
 /* ---- (g) fds ---- */
 
 START_TEST(test_no_fd_leaks) {
@@ -1810,6 +1908,10 @@ static Suite *listener_suite(void) {
         tcase_add_test(tc, test_describe);
         tcase_add_test(tc, test_describe_by_hand);
         tcase_add_test(tc, test_read_back_reach);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("watch");
+        tcase_add_test(tc, test_watch);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("fds");
