@@ -780,8 +780,8 @@ bool sockaddr_equal(const SockAddr *a, const SockAddr *b) {
         case AF_UNSPEC:
                 return true;
         default:
-                return a->len == b->len && a->len <= sizeof(a->storage) &&
-                       memcmp(&a->storage, &b->storage, a->len) == 0;
+                return a->len == b->len && a->len <= sizeof(a->raw) &&
+                       memcmp(a->raw, b->raw, a->len) == 0;
         }
 }
 
@@ -854,9 +854,9 @@ static int resolve_hostname(const ListenAddress *a, SockAddr **ret, char *err, s
                 bool dup = false;
 
                 if ((i->ai_family != AF_INET && i->ai_family != AF_INET6) ||
-                    i->ai_addrlen > sizeof(sa.storage) || !i->ai_addr)
+                    i->ai_addrlen > sizeof(sa.raw) || !i->ai_addr)
                         continue;
-                memcpy(&sa.storage, i->ai_addr, i->ai_addrlen);
+                memcpy(sa.raw, i->ai_addr, i->ai_addrlen);
                 sa.len = i->ai_addrlen;
                 sockaddr_set_port(&sa, a->port);
                 for (size_t j = 0; j < n && !dup; j++)

@@ -63,7 +63,7 @@ void listener_probe_host(HostInfo *ret) {
 
 int listener_read_back(int fd, ListenerInfo *ret) {
         ListenerInfo info = { .v6only = -1, .backlog = -1 };
-        socklen_t l = sizeof info.addr.storage;
+        socklen_t l = sizeof info.addr.raw;
         unsigned backlog;
         int r;
 

@@ -447,7 +447,7 @@ START_TEST(test_sockaddr_format) {
         ck_assert_str_eq(sockaddr_format(&sa, buf, sizeof(buf)), "(unnamed)");
         /* A length beyond sun_path is clamped, never read past. */
         sa = make_un("\0x", 2, false);
-        sa.len = sizeof(sa.storage);
+        sa.len = sizeof(sa.raw) + 8;
         ck_assert_uint_eq(strlen(sockaddr_format(&sa, buf, sizeof(buf))),
                           sizeof(sa.un.sun_path));
 
