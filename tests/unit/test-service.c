@@ -749,7 +749,7 @@ START_TEST(test_log_ring) {
         log_set_max_level(LOG_WARNING);
         u = load_unit(SIMPLE);
         ck_assert_int_eq(service_new(&s, &ctx, u), 0);
-        ck_assert_ptr_null(s->log_lines);
+        ck_assert_ptr_null(s->log);
         check_lines(s, 0, 0, 1, 0);
         for (unsigned i = 1; i <= 2 * SERVICE_LOG_LINES + 50; i++) {
                 int k = snprintf(line, sizeof line, "line %u", i);
