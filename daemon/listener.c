@@ -338,8 +338,6 @@ int listener_open(Listener *l, char *err, size_t errlen) {
         l->fd = fd;
         r = listener_read_filter(fd);
         l->filter_insns = r > 0 ? (unsigned) r : 0;
-        /* getsockname() and sock_diag say something of inet and unix sockets only. */
-        l->have_info = bind_spec_has_address(&l->spec) && listener_read_back(fd, &l->info) >= 0;
         return 0;
 }
 
@@ -352,11 +350,14 @@ int listener_read_filter(int fd) {
         return (int) MIN(len, (socklen_t) INT_MAX);
 }
 
+/* What the kernel says of l's socket is read when asked, not kept: getsockname() and sock_diag
+ * say something of inet and unix sockets only. */
 const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen) {
         char a[BIND_SPEC_DESCRIBE_MAX];
+        ListenerInfo info;
 
-        if (l->have_info)
-                return listener_describe(l->spec.unit->name, &l->info, buf, buflen);
+        if (l->fd >= 0 && bind_spec_has_address(&l->spec) && listener_read_back(l->fd, &info) >= 0)
+                return listener_describe(l->spec.unit->name, &info, buf, buflen);
         snprintf(buf, buflen, "%s: listening on %s", l->spec.unit->name,
                  bind_spec_has_address(&l->spec) ? bind_spec_name(&l->spec, a, sizeof a)
                                                   : bind_spec_describe(&l->spec, a, sizeof a));
@@ -364,8 +365,10 @@ const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen)
 }
 
 const char *listener_name(const Listener *l, char *buf, size_t buflen) {
-        if (l->have_info)
-                return sockaddr_format(&l->info.addr, buf, buflen);
+        SockAddr a = { .len = sizeof a.raw };
+
+        if (l->fd >= 0 && bind_spec_has_address(&l->spec) && getsockname(l->fd, &a.sa, &a.len) >= 0)
+                return sockaddr_format(&a, buf, buflen);
         return bind_spec_name(&l->spec, buf, buflen);
 }
 

@@ -97,8 +97,6 @@ typedef enum ListenerWatch {
 struct Listener {
         BindSpec spec;      /* borrows spec.unit and spec.listen from the unit that asked */
         int fd;             /* owned; -1 until bound or adopted */
-        ListenerInfo info;  /* read back from the kernel once bound */
-        bool have_info;     /* an inet or unix socket, read back */
         bool unpollable;    /* epoll refused its fd (a regular file): it cannot be watched */
         /* The socket filter (IPAddressAllow=, IPAddressDeny=) the kernel reports on fd after
          * the bind, in instructions; 0: none. Locked: it stays as long as the fd. */
@@ -155,8 +153,8 @@ int listener_read_filter(int fd);
 /* The log line for a bound listener (listener_describe(), or bind_spec_describe() for what has
  * no address to read back: "dm.socket: listening on FIFO /run/dm (mode 0600)"). */
 const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen);
-/* What l is bound to, in one word: the address the kernel reports, else bind_spec_name(). At
- * least BIND_SPEC_NAME_MAX bytes hold any. Returns buf. */
+/* What l is bound to, in one word: the address the kernel reports (asked now), else
+ * bind_spec_name(). At least BIND_SPEC_NAME_MAX bytes hold any. Returns buf. */
 const char *listener_name(const Listener *l, char *buf, size_t buflen);
 
 /* Whether l, bound as it is, is what spec asks for: same unit, address (or path, name, netlink
