@@ -1,9 +1,10 @@
-/* listener: the runtime socket object (see listener.h): a bound socket with its spec, its
- * read-back, its fd name, and the watch that starts its service on demand (one epoll set per
- * event loop, shared by every listener), with the trigger and poll limits; and what RemoveOnStop= removes when it goes. Also what the host offers
- * (IPv6, bindv6only), reading a bound socket back from the kernel, and the one log line per
- * socket (SPEC §3). Binding itself is in listener-bind.c. Only the watch (a trigger-limit
- * pause, an fd epoll refuses) and the removal log; the rest returns text. */
+/* listener: the runtime socket object (see listener.h): a bound socket with its spec, its fd
+ * name, and the watch that starts its service on demand (one epoll set per event loop, shared
+ * by every listener), with the trigger and poll limits; and what RemoveOnStop= removes when it
+ * goes. Also what the host offers (IPv6, bindv6only), reading a bound socket back from the
+ * kernel, and the one log line per socket (SPEC §3). Binding itself is in listener-bind.c.
+ * Only the watch (a trigger-limit pause, an fd epoll refuses) and the removal log; the rest
+ * returns text. */
 
 #include <arpa/inet.h>
 #include <errno.h>

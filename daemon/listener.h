@@ -97,18 +97,18 @@ typedef enum ListenerWatch {
 struct Listener {
         BindSpec spec;      /* borrows spec.unit and spec.listen from the unit that asked */
         int fd;             /* owned; -1 until bound or adopted */
-        bool unpollable;    /* epoll refused its fd (a regular file): it cannot be watched */
         /* The socket filter (IPAddressAllow=, IPAddressDeny=) the kernel reports on fd after
          * the bind, in instructions; 0: none. Locked: it stays as long as the fd. */
         unsigned filter_insns;
+        bool unpollable;    /* epoll refused its fd (a regular file): it cannot be watched */
 
         /* On-demand activation: the owner is the service its socket unit activates. */
-        sd_event *event;    /* borrowed */
-        sd_event_source *pause_source; /* ends a trigger-limit or poll-limit pause */
-        ListenerWatch watch;
         bool want_watch;    /* what the owner asked for; a pause defers it */
         bool joined;        /* counted by its event loop's epoll watch (listener.c) */
         bool in_epoll;      /* its fd is in that watch: while WATCHING */
+        ListenerWatch watch;
+        sd_event *event;    /* borrowed */
+        sd_event_source *pause_source; /* ends a trigger-limit or poll-limit pause */
         ListenerTriggerFunc on_trigger;
         void *owner;
         usec_t trigger_window_start, poll_window_start;
@@ -116,8 +116,8 @@ struct Listener {
 
         /* A bind that failed for a reason that may pass (the port is held, the address is
          * not there yet) is tried again, 1 s after, then doubling up to 30 s. */
-        sd_event_source *retry_source;
         unsigned n_retries;
+        sd_event_source *retry_source;
         char *bind_error;   /* why the last bind failed; NULL while bound */
 
         /* AcceptStallSec=: while its service serves, a connection that waits in the queue

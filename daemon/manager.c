@@ -290,7 +290,7 @@ static void manager_drop_listeners_of(Manager *m, const Unit *u) {
  * its last); a failure leaves the unit unbound and failed. Returns 0, or -EPROTO after
  * logging and recording it. */
 static int manager_socket_hook(Manager *m, const Unit *u, bool post) {
-        const SocketConfig *c = &u->socket;
+        const SocketHooks *c = socket_config_hooks(&u->socket);
         const char *key = post ? "ExecStartPost" : "ExecStartPre";
         char err[1024], msg[UNIT_NAME_MAX + 1100];
         int r;
@@ -311,7 +311,7 @@ static int manager_socket_hook(Manager *m, const Unit *u, bool post) {
 
 /* A socket unit's ExecStopPre= or ExecStopPost=, as berthd closes its sockets. */
 static void manager_socket_stop_hook(const Unit *u, bool post) {
-        const SocketConfig *c = &u->socket;
+        const SocketHooks *c = socket_config_hooks(&u->socket);
         const char *key = post ? "ExecStopPost" : "ExecStopPre";
         char err[1024];
 
@@ -1135,14 +1135,15 @@ static void reload_hook_start_pre(Reload *r, const Unit *u, void *userdata) {
 
         if (u->type != UNIT_SOCKET || u->is_template)
                 return;
-        if (u->socket.n_exec_start_pre > 0 &&
-            socket_hook_run(u, "ExecStartPre", u->socket.exec_start_pre,
-                            u->socket.n_exec_start_pre, err, sizeof err) < 0) {
+        if (socket_config_hooks(&u->socket)->n_exec_start_pre > 0 &&
+            socket_hook_run(u, "ExecStartPre", socket_config_hooks(&u->socket)->exec_start_pre,
+                            socket_config_hooks(&u->socket)->n_exec_start_pre, err,
+                            sizeof err) < 0) {
                 snprintf(msg, sizeof msg, "%s: %s; its sockets are not bound", u->name, err);
                 h->oom = h->oom || reload_fail_unit(r, u->name, msg) < 0;
                 return;
         }
-        if (u->socket.n_exec_start_post > 0)
+        if (socket_config_hooks(&u->socket)->n_exec_start_post > 0)
                 h->oom = h->oom || strv_extend(&h->started, u->name) < 0;
 }
 

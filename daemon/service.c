@@ -941,17 +941,18 @@ void service_enter_dead(Service *s, ServiceResult r) {
 
 bool service_exit_is_clean(const Service *s, int code, int status) {
         const ServiceConfig *c = &s->unit->service;
+        const ExitStatusSet *success = &service_config_exit_status(c)->success;
 
         switch (code) {
         case CLD_EXITED:
-                return status == 0 || exit_status_set_test(&service_config_exit_status(c)->success, code, status);
+                return status == 0 || exit_status_set_test(success, code, status);
         case CLD_KILLED:
                 /* A daemon without handlers for them dies of these when asked to stop; a
                  * oneshot command killed by them did not finish (systemd's EXIT_CLEAN_DAEMON
                  * and EXIT_CLEAN_COMMAND). */
                 return (c->type != SERVICE_ONESHOT &&
                         IN_SET(status, SIGHUP, SIGINT, SIGTERM, SIGPIPE)) ||
-                       exit_status_set_test(&service_config_exit_status(c)->success, code, status);
+                       exit_status_set_test(success, code, status);
         default:
                 return false; /* a core dump never is */
         }

@@ -158,10 +158,15 @@ static void socket_options_free(SocketOptions *o) {
 
 static void socket_config_free(SocketConfig *s) {
         socket_config_listens_free(s);
-        exec_command_list_free(&s->exec_start_pre, &s->n_exec_start_pre);
-        exec_command_list_free(&s->exec_start_post, &s->n_exec_start_post);
-        exec_command_list_free(&s->exec_stop_pre, &s->n_exec_stop_pre);
-        exec_command_list_free(&s->exec_stop_post, &s->n_exec_stop_post);
+        if (s->hooks) {
+                SocketHooks *h = s->hooks;
+
+                exec_command_list_free(&h->exec_start_pre, &h->n_exec_start_pre);
+                exec_command_list_free(&h->exec_start_post, &h->n_exec_start_post);
+                exec_command_list_free(&h->exec_stop_pre, &h->n_exec_stop_pre);
+                exec_command_list_free(&h->exec_stop_post, &h->n_exec_stop_post);
+                free(h);
+        }
         free(s->service);
         free(s->fdname);
         socket_options_free(s->options);

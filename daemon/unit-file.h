@@ -133,16 +133,24 @@ typedef struct SocketConfig {
         usec_t poll_limit_interval_usec;     /* default 2s */
         unsigned poll_limit_burst;           /* default 150 */
         usec_t accept_stall_usec;            /* AcceptStallSec= (berth's), default 10 s; 0 off */
-        /* ExecStartPre= before its sockets are bound, ExecStartPost= after; ExecStopPre=
-         * before they are closed, ExecStopPost= after; each within TimeoutSec=. */
+        struct SocketHooks *hooks;           /* NULL: none (socket_config_hooks()) */
+} SocketConfig;
+
+/* ExecStartPre= before a socket unit's sockets are bound, ExecStartPost= after; ExecStopPre=
+ * before they are closed, ExecStopPost= after; each within TimeoutSec=. */
+typedef struct SocketHooks {
         struct ExecCommand *exec_start_pre, *exec_start_post, *exec_stop_pre, *exec_stop_post;
         size_t n_exec_start_pre, n_exec_start_post, n_exec_stop_pre, n_exec_stop_post;
         usec_t timeout_usec;                 /* default 90 s */
-} SocketConfig;
+} SocketHooks;
 
 extern const SocketOptions socket_options_defaults;
+extern const SocketHooks socket_hooks_none;
 static inline const SocketOptions *socket_config_options(const SocketConfig *c) {
         return c->options ?: &socket_options_defaults;
+}
+static inline const SocketHooks *socket_config_hooks(const SocketConfig *c) {
+        return c->hooks ?: &socket_hooks_none;
 }
 
 typedef enum ServiceType {

@@ -617,6 +617,8 @@ void unit_keys_finish(LoadContext *c) {
 #define GFIELD(g, T, f) g, offsetof(T, f), sizeof(((T *) 0)->f)
 #define SOCKET_OPTION(f) GFIELD(UNIT_GROUP_SOCKET_OPTIONS, SocketOptions, f)
 #define HOOK(f) GFIELD(UNIT_GROUP_SERVICE_HOOKS, ServiceHooks, f), offsetof(ServiceHooks, n_##f)
+#define SOCKET_HOOK_FIELD(f) GFIELD(UNIT_GROUP_SOCKET_HOOKS, SocketHooks, f)
+#define SOCKET_HOOK(f) SOCKET_HOOK_FIELD(f), offsetof(SocketHooks, n_##f)
 #define EXIT_STATUS(f) GFIELD(UNIT_GROUP_EXIT_STATUS, ServiceExitStatus, f)
 #define LIMIT(f) GFIELD(UNIT_GROUP_LIMITS, CGroupLimits, f)
 #define DIRS(f) GFIELD(UNIT_GROUP_DIRS, ExecDirs, f)
@@ -744,15 +746,11 @@ static const ConfigItem config_items[] = {
         { SO, "SmackLabelIPIn", key_unsupported, NOFIELD, 0 },
         { SO, "SmackLabelIPOut", key_unsupported, NOFIELD, 0 },
         { SO, "SELinuxContextFromNet", key_unsupported, NOFIELD, 0 },
-        { SO, "ExecStartPre", exec_command_parse, FIELD(socket.exec_start_pre),
-          offsetof(Unit, socket.n_exec_start_pre) },
-        { SO, "ExecStartPost", exec_command_parse, FIELD(socket.exec_start_post),
-          offsetof(Unit, socket.n_exec_start_post) },
-        { SO, "ExecStopPre", exec_command_parse, FIELD(socket.exec_stop_pre),
-          offsetof(Unit, socket.n_exec_stop_pre) },
-        { SO, "ExecStopPost", exec_command_parse, FIELD(socket.exec_stop_post),
-          offsetof(Unit, socket.n_exec_stop_post) },
-        { SO, "TimeoutSec", value_sec, FIELD(socket.timeout_usec), SEC_ZERO_IS_INFINITY },
+        { SO, "ExecStartPre", exec_command_parse, SOCKET_HOOK(exec_start_pre) },
+        { SO, "ExecStartPost", exec_command_parse, SOCKET_HOOK(exec_start_post) },
+        { SO, "ExecStopPre", exec_command_parse, SOCKET_HOOK(exec_stop_pre) },
+        { SO, "ExecStopPost", exec_command_parse, SOCKET_HOOK(exec_stop_post) },
+        { SO, "TimeoutSec", value_sec, SOCKET_HOOK_FIELD(timeout_usec), SEC_ZERO_IS_INFINITY },
         { SO, "DeferTrigger", key_unsupported, NOFIELD, 0 },
         { SO, "DeferTriggerMaxSec", key_unsupported, NOFIELD, 0 },
         { SO, "User", key_unsupported, NOFIELD, 0 },
@@ -875,7 +873,8 @@ static const ConfigItem config_items[] = {
         { SE, "StateDirectory", key_exec_directory, GROUP(UNIT_GROUP_DIRS), EXEC_DIR_STATE },
         { SE, "CacheDirectory", key_exec_directory, GROUP(UNIT_GROUP_DIRS), EXEC_DIR_CACHE },
         { SE, "LogsDirectory", key_exec_directory, GROUP(UNIT_GROUP_DIRS), EXEC_DIR_LOGS },
-        { SE, "ConfigurationDirectory", key_exec_directory, GROUP(UNIT_GROUP_DIRS), EXEC_DIR_CONFIGURATION },
+        { SE, "ConfigurationDirectory", key_exec_directory, GROUP(UNIT_GROUP_DIRS),
+          EXEC_DIR_CONFIGURATION },
         { SE, "RuntimeDirectoryMode", value_mode, DIRS(mode[EXEC_DIR_RUNTIME]),
           07777 },
         { SE, "StateDirectoryMode", value_mode, DIRS(mode[EXEC_DIR_STATE]), 07777 },

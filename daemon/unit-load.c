@@ -67,6 +67,9 @@ const SocketOptions socket_options_defaults = {
         .socket_mode = 0666,
         .directory_mode = 0755,
 };
+const SocketHooks socket_hooks_none = {
+        .timeout_usec = 90 * USEC_PER_SEC,
+};
 const ServiceHooks service_hooks_none = {};
 const ServiceExitStatus service_exit_status_none = {};
 const CGroupLimits cgroup_limits_none = {};
@@ -79,6 +82,8 @@ static const struct {
 } unit_groups[_UNIT_GROUP_MAX] = {
         [UNIT_GROUP_SOCKET_OPTIONS] = { offsetof(Unit, socket.options),
                                         sizeof(SocketOptions), &socket_options_defaults },
+        [UNIT_GROUP_SOCKET_HOOKS] = { offsetof(Unit, socket.hooks), sizeof(SocketHooks),
+                                      &socket_hooks_none },
         [UNIT_GROUP_SERVICE_HOOKS] = { offsetof(Unit, service.hooks),
                                        sizeof(ServiceHooks), &service_hooks_none },
         [UNIT_GROUP_EXIT_STATUS] = { offsetof(Unit, service.exit_status),
@@ -114,7 +119,6 @@ static void socket_config_defaults(SocketConfig *s) {
         s->poll_limit_interval_usec = 2 * USEC_PER_SEC;
         s->poll_limit_burst = 150;
         s->accept_stall_usec = 10 * USEC_PER_SEC;
-        s->timeout_usec = 90 * USEC_PER_SEC;
 }
 
 static void service_config_defaults(ServiceConfig *s) {

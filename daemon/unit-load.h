@@ -59,6 +59,7 @@ typedef int (*ParseFunc)(LoadContext *c, const ConfigItem *it, const char *value
 typedef enum UnitGroup {
         UNIT_GROUP_NONE,
         UNIT_GROUP_SOCKET_OPTIONS,
+        UNIT_GROUP_SOCKET_HOOKS,
         UNIT_GROUP_SERVICE_HOOKS,
         UNIT_GROUP_EXIT_STATUS,
         UNIT_GROUP_LIMITS,

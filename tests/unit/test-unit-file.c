@@ -861,6 +861,7 @@ START_TEST(test_socket_defaults) {
 END_TEST
 
 START_TEST(test_socket_keys) {
+        const SocketOptions *o;
         _cleanup_(unit_freep) Unit *u = NULL;
         _cleanup_free_ char *svc = NULL, *fdname = NULL;
 
@@ -918,20 +919,21 @@ START_TEST(test_socket_keys) {
         ck_assert_int_eq(u->socket.backlog, 2048);
         ck_assert_str_eq(u->socket.service, "other.service");
         ck_assert_str_eq(u->socket.fdname, "http");
-        ck_assert_str_eq(socket_config_options(&u->socket)->socket_user, "www-data");
-        ck_assert_str_eq(socket_config_options(&u->socket)->socket_group, "1000");
-        ck_assert_uint_eq(socket_config_options(&u->socket)->socket_mode, 0600);
-        ck_assert_uint_eq(socket_config_options(&u->socket)->directory_mode, 0750);
-        ck_assert(socket_config_options(&u->socket)->remove_on_stop && socket_config_options(&u->socket)->reuse_port && socket_config_options(&u->socket)->free_bind);
-        ck_assert(socket_config_options(&u->socket)->transparent && socket_config_options(&u->socket)->no_delay && socket_config_options(&u->socket)->keep_alive);
-        ck_assert_uint_eq(socket_config_options(&u->socket)->keep_alive_time_usec, 120 * USEC_PER_SEC);
-        ck_assert_uint_eq(socket_config_options(&u->socket)->keep_alive_interval_usec, 75 * USEC_PER_SEC);
-        ck_assert_uint_eq(socket_config_options(&u->socket)->keep_alive_probes, 9);
-        ck_assert_uint_eq(socket_config_options(&u->socket)->defer_accept_usec, 3 * USEC_PER_SEC);
-        ck_assert_uint_eq(socket_config_options(&u->socket)->receive_buffer, 4 << 20);
-        ck_assert_uint_eq(socket_config_options(&u->socket)->send_buffer, 65536);
-        ck_assert_str_eq(socket_config_options(&u->socket)->bind_to_device, "eth0");
-        ck_assert(socket_config_options(&u->socket)->pass_credentials);
+        o = socket_config_options(&u->socket);
+        ck_assert_str_eq(o->socket_user, "www-data");
+        ck_assert_str_eq(o->socket_group, "1000");
+        ck_assert_uint_eq(o->socket_mode, 0600);
+        ck_assert_uint_eq(o->directory_mode, 0750);
+        ck_assert(o->remove_on_stop && o->reuse_port && o->free_bind);
+        ck_assert(o->transparent && o->no_delay && o->keep_alive);
+        ck_assert_uint_eq(o->keep_alive_time_usec, 120 * USEC_PER_SEC);
+        ck_assert_uint_eq(o->keep_alive_interval_usec, 75 * USEC_PER_SEC);
+        ck_assert_uint_eq(o->keep_alive_probes, 9);
+        ck_assert_uint_eq(o->defer_accept_usec, 3 * USEC_PER_SEC);
+        ck_assert_uint_eq(o->receive_buffer, 4 << 20);
+        ck_assert_uint_eq(o->send_buffer, 65536);
+        ck_assert_str_eq(o->bind_to_device, "eth0");
+        ck_assert(o->pass_credentials);
         ck_assert_uint_eq(u->socket.max_connections, 100);
         ck_assert_uint_eq(u->socket.max_connections_per_source, 10);
         ck_assert_uint_eq(u->socket.trigger_limit_interval_usec, 5 * USEC_PER_SEC);
@@ -1022,6 +1024,8 @@ START_TEST(test_key_groups) {
 
         plain = load_ok("a.socket", "[Socket]\nListenStream=1\nAccept=yes\nBacklog=4\n");
         ck_assert_ptr_null(plain->socket.options);
+        ck_assert_ptr_null(plain->socket.hooks);
+        ck_assert_uint_eq(socket_config_hooks(&plain->socket)->timeout_usec, 90 * USEC_PER_SEC);
         ck_assert_uint_eq(socket_config_options(&plain->socket)->socket_mode, 0666);
         ck_assert_uint_eq(socket_config_options(&plain->socket)->directory_mode, 0755);
         ck_assert(!socket_config_has_ip_filter(&plain->socket));
@@ -1042,6 +1046,13 @@ START_TEST(test_key_groups) {
         ck_assert(sock->socket.options->reuse_port);
         ck_assert_uint_eq(sock->socket.options->socket_mode, 0666);
         ck_assert_uint_eq(sock->socket.options->directory_mode, 0755);
+        ck_assert_ptr_null(sock->socket.hooks);
+        unit_free(sock);
+        sock = load_ok("c.socket", "[Socket]\nListenStream=1\nExecStopPost=/bin/x\n");
+        ck_assert_ptr_null(sock->socket.options);
+        ck_assert_uint_eq(sock->socket.hooks->n_exec_stop_post, 1);
+        ck_assert_uint_eq(sock->socket.hooks->n_exec_start_pre, 0);
+        ck_assert_uint_eq(sock->socket.hooks->timeout_usec, 90 * USEC_PER_SEC);
 
         svc = load_ok("b.service", "[Service]\nExecStart=/bin/b\nExecStop=/bin/stop\n"
                                    "RuntimeDirectoryMode=0700\nTasksMax=10\n"
@@ -1373,6 +1384,7 @@ END_TEST
  * skipped with a warning naming file:line (systemd's config_parse_in_addr_prefixes()); in
  * [Service] they are sandboxing berth does not do. */
 START_TEST(test_ip_address_access) {
+        const SocketOptions *o;
         _cleanup_(unit_freep) Unit *u = NULL, *s = NULL;
         char buf[256];
         int r;
@@ -1389,9 +1401,10 @@ START_TEST(test_ip_address_access) {
         ck_assert_uint_eq(count_level(LOG_WARNING), 2);
         assert_diag(LOG_WARNING, "/test/main", 6, "Invalid prefix in IPAddressAllow=: 'bad/8'");
         assert_diag(LOG_WARNING, "/test/main", 6, "'1.2.3.4/40'");
-        ck_assert_str_eq(ip_prefix_list_format(&socket_config_options(&u->socket)->ip_address_deny, buf, sizeof buf),
+        o = socket_config_options(&u->socket);
+        ck_assert_str_eq(ip_prefix_list_format(&o->ip_address_deny, buf, sizeof buf),
                          "0.0.0.0/0 ::/0");
-        ck_assert_str_eq(ip_prefix_list_format(&socket_config_options(&u->socket)->ip_address_allow, buf, sizeof buf),
+        ck_assert_str_eq(ip_prefix_list_format(&o->ip_address_allow, buf, sizeof buf),
                          "127.0.0.2/32 ::1/128 127.0.0.0/8");
         ck_assert(socket_config_has_ip_filter(&u->socket));
 
@@ -1498,6 +1511,7 @@ END_TEST
 
 /* Words add up over lines; an empty value empties the set; each key has its own set. */
 START_TEST(test_exit_status_reset) {
+        const ServiceExitStatus *x;
         _cleanup_(unit_freep) Unit *u = NULL;
 
         ck_assert_int_eq(load("web.service", "[Service]\nExecStart=/bin/true\n"
@@ -1509,15 +1523,16 @@ START_TEST(test_exit_status_reset) {
                                              "RestartForceExitStatus=SIGABRT\n", &u),
                          0);
         ck_assert_uint_eq(n_diags, 0);
-        ck_assert(!exit_status_set_test(&service_config_exit_status(&u->service)->success, CLD_EXITED, 1));
-        ck_assert(exit_status_set_test(&service_config_exit_status(&u->service)->success, CLD_EXITED, 2));
-        ck_assert(exit_status_set_test(&service_config_exit_status(&u->service)->success, CLD_EXITED, 3));
-        ck_assert(exit_status_set_test(&service_config_exit_status(&u->service)->success, CLD_KILLED, SIGTERM));
-        ck_assert(!exit_status_set_test(&service_config_exit_status(&u->service)->success, CLD_EXITED, SIGTERM));
-        ck_assert(exit_status_set_test(&service_config_exit_status(&u->service)->restart_prevent, CLD_EXITED, 255));
-        ck_assert(!exit_status_set_test(&service_config_exit_status(&u->service)->restart_prevent, CLD_EXITED, 2));
-        ck_assert(exit_status_set_test(&service_config_exit_status(&u->service)->restart_force, CLD_DUMPED, SIGABRT));
-        ck_assert(exit_status_set_is_empty(&service_config_exit_status(&u->service)->restart_force) == false);
+        x = service_config_exit_status(&u->service);
+        ck_assert(!exit_status_set_test(&x->success, CLD_EXITED, 1));
+        ck_assert(exit_status_set_test(&x->success, CLD_EXITED, 2));
+        ck_assert(exit_status_set_test(&x->success, CLD_EXITED, 3));
+        ck_assert(exit_status_set_test(&x->success, CLD_KILLED, SIGTERM));
+        ck_assert(!exit_status_set_test(&x->success, CLD_EXITED, SIGTERM));
+        ck_assert(exit_status_set_test(&x->restart_prevent, CLD_EXITED, 255));
+        ck_assert(!exit_status_set_test(&x->restart_prevent, CLD_EXITED, 2));
+        ck_assert(exit_status_set_test(&x->restart_force, CLD_DUMPED, SIGABRT));
+        ck_assert(exit_status_set_is_empty(&x->restart_force) == false);
 }
 END_TEST
 
