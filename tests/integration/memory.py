@@ -18,14 +18,6 @@ RELOAD_GROWTH = 1.3
 LOAD_TIMEOUT = 120
 
 
-def rss_anon_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1])
-    raise AssertionError("no RssAnon in /proc/%d/status" % pid)
-
-
 def sanitized(pid):
     with open("/proc/%d/maps" % pid) as f:
         return "libasan" in f.read()
@@ -47,7 +39,7 @@ class Memory(harness.TestCase):
         round since READY=1)."""
         p = self.berthctl(b, "list-sockets")
         self.assertEqual(p.returncode, 0, p.stderr)
-        return rss_anon_kb(b.proc.pid)
+        return harness.status_kib(b.proc.pid, "RssAnon")
 
     def test_per_pair_and_reload(self):
         small = self.berthd(self.pairs(SMALL, "small"), timeout=LOAD_TIMEOUT)
