@@ -132,6 +132,22 @@ static inline size_t strv_length(char *const *l) {
 
 #define STRV_FOREACH(s, l) for (char **s = (l); s && *s; s++)
 
+/* Makes room for need elements of size bytes in *p, which holds *allocated: doubles at least,
+ * so that n appends cost about n copies, not n^2 / 2. Returns 0 or -ENOMEM (*p untouched). */
+static inline int array_reserve(void **p, size_t *allocated, size_t need, size_t size) {
+        if (need <= *allocated)
+                return 0;
+        size_t n = MAX(MAX(need, *allocated * 2), (size_t) 8);
+        void *q = n <= SIZE_MAX / size ? realloc(*p, n * size) : NULL;
+        if (!q)
+                return -ENOMEM;
+        *p = q;
+        *allocated = n;
+        return 0;
+}
+#define ARRAY_RESERVE(p, allocated, need)                                                          \
+        array_reserve((void **) &(p), &(allocated), (need), sizeof(*(p)))
+
 /* Microseconds, as systemd counts time. */
 typedef uint64_t usec_t;
 #define USEC_INFINITY ((usec_t) UINT64_MAX)

@@ -10,6 +10,7 @@
 
 #include "common/address.h"
 #include "common/socket-util.h"
+#include "common/strmap.h"
 #include "common/strv.h"
 #include "daemon/bind-plan.h"
 
@@ -456,27 +457,82 @@ static void fix_hint(const BindSpec *earlier, const BindSpec *later, char *buf, 
                          "meant to share the connections");
 }
 
+/* Specs that may overlap share a key: the same path or name, or for inet sockets the same
+ * socket type and port. Different keys never overlap; equal keys (or a hash collision) are
+ * compared in full. No key: a spec that overlaps nothing (netlink, port 0). */
+typedef struct SpecKey {
+        uint64_t key;
+        size_t index;
+} SpecKey;
+
+static bool spec_key(const BindSpec *s, uint64_t *ret) {
+        char buf[SUN_PATH_BUF];
+        const char *file = spec_file(s, buf);
+        bool abstract;
+
+        if (file)
+                *ret = strmap_hash(file) ^ 'F';
+        else if (s->family == AF_UNSPEC)
+                *ret = strmap_hash(s->path) ^ 'Q';
+        else if (s->family == AF_NETLINK)
+                return false;
+        else if (s->family == AF_UNIX)
+                /* Abstract or unnamed: by name when it has one, else all together. */
+                *ret = strmap_hash(sockaddr_unix_name(&s->addr, buf, sizeof buf, NULL,
+                                                      &abstract) ? buf : "") ^ 'A';
+        else if (spec_port(s) == 0)
+                return false;
+        else
+                *ret = ((uint64_t) s->socktype << 16 | spec_port(s)) * UINT64_C(0x9e3779b97f4a7c15);
+        return true;
+}
+
+static int spec_key_cmp(const void *a, const void *b) {
+        const SpecKey *x = a, *y = b;
+        if (x->key != y->key)
+                return x->key < y->key ? -1 : 1;
+        return x->index < y->index ? -1 : x->index > y->index;
+}
+
 int bind_plan_check_overlap(const BindPlan *plan, UnitDiagFunc diag, void *userdata,
                             char ***ret_failed) {
         _cleanup_strv_free_ char **failed = NULL;
+        _cleanup_free_ SpecKey *keys = calloc(plan->n_specs + 1, sizeof *keys);
+        _cleanup_free_ size_t *pos = calloc(plan->n_specs + 1, sizeof *pos);
+        _cleanup_free_ size_t *start = calloc(plan->n_specs + 1, sizeof *start);
+        _cleanup_(ptrmap_done) PtrMap failed_units = {};
+        size_t n_keys = 0;
         int conflicts = 0;
+
+        if (!keys || !pos || !start)
+                return -ENOMEM;
+        for (size_t j = 0; j < plan->n_specs; j++) {
+                pos[j] = SIZE_MAX;
+                if (spec_key(&plan->specs[j], &keys[n_keys].key))
+                        keys[n_keys++].index = j;
+        }
+        qsort(keys, n_keys, sizeof *keys, spec_key_cmp);
+        for (size_t p = 0; p < n_keys; p++) {
+                pos[keys[p].index] = p;
+                start[p] = p > 0 && keys[p - 1].key == keys[p].key ? start[p - 1] : p;
+        }
 
         /* Units are contiguous in the plan and in lexical order, so a unit's fate is decided
          * by earlier units only: walk it in order and compare each spec with the earlier
-         * specs whose units are still loaded. */
+         * specs of its key (in plan order too) whose units are still loaded. */
         for (size_t j = 0; j < plan->n_specs; j++) {
                 const BindSpec *b = &plan->specs[j];
 
-                if (strv_contains(failed, b->unit->name))
+                if (pos[j] == SIZE_MAX || ptrmap_contains(&failed_units, b->unit))
                         continue;
-                for (size_t i = 0; i < j; i++) {
-                        const BindSpec *a = &plan->specs[i];
+                for (size_t p = start[pos[j]]; p < pos[j]; p++) {
+                        const BindSpec *a = &plan->specs[keys[p].index];
                         char why[BIND_SPEC_NAME_MAX + 2 * ADDRESS_FORMAT_MAX + 256];
                         char fix[2 * UNIT_NAME_MAX + 256], sa[BIND_SPEC_NAME_MAX];
 
                         if (!specs_overlap(a, b))
                                 continue;
-                        if (a->unit != b->unit && strv_contains(failed, a->unit->name))
+                        if (a->unit != b->unit && ptrmap_contains(&failed_units, a->unit))
                                 continue;
 
                         explain(a, b, why, sizeof why);
@@ -501,7 +557,8 @@ int bind_plan_check_overlap(const BindPlan *plan, UnitDiagFunc diag, void *userd
                                       a->listen->text, a->unit->name,
                                       strempty(a->listen->origin.file), a->listen->origin.line,
                                       why, fix, b->unit->name, a->unit->name, sa);
-                        if (strv_extend(&failed, b->unit->name) < 0)
+                        if (strv_extend(&failed, b->unit->name) < 0 ||
+                            ptrmap_put(&failed_units, b->unit, NULL) < 0)
                                 return -ENOMEM;
                         conflicts++;
                         break;

@@ -530,13 +530,16 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
 
                 if (l->fd < 0 && !l->bind_error)
                         continue;
-                /* Read back now: the backlog and the reach may have changed since the bind. A
-                 * socket that waits to bind is listed with reach "retrying". What has no
-                 * address (a FIFO, a netlink socket, ...) has no queue to ask about. */
+                /* The address, stack and reach were read back at the bind and cannot change;
+                 * the queue and the backlog (a service may listen() again) are asked now, in
+                 * one call for TCP. A socket that waits to bind is listed with reach
+                 * "retrying". What has no address (a FIFO, a netlink socket, ...) has no queue
+                 * to ask about. */
                 if (l->fd >= 0 && addressed)
-                        read_back = listener_read_back(l->fd, &info) >= 0;
+                        read_back = listener_info(l, &info) >= 0;
                 if (l->fd >= 0 && addressed && info.socktype != SOCK_DGRAM &&
-                    sock_diag_queue(l->fd, &queued, &backlog) < 0) {
+                    sock_diag_queue_of(l->fd, info.family, info.socktype, &queued,
+                                       &backlog) < 0) {
                         queued = 0;
                         backlog = info.backlog > 0 ? (unsigned) info.backlog : 0;
                 }
@@ -698,32 +701,25 @@ static char *join_lines(char *const *lines) {
         return s;
 }
 
-static int control_method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        ControlClient *cl = userdata;
-        _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
+/* The answer to a Reload call: the warnings, or the errors as one RELOAD_FAILED error. */
+static int control_reload_reply(sd_bus_message *call, int r, char **errors, char **warnings) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         size_t size = 0;
-        int r;
 
-        r = check_privileged(cl, msg, "daemon-reload", NULL, error);
         if (r < 0)
-                return r;
-        log_info("daemon-reload requested by uid %u (pid %d).", (unsigned) cl->ucred.uid,
-                 (int) cl->ucred.pid);
-        r = manager_daemon_reload(cl->control->manager, &errors, &warnings);
-        if (r < 0)
-                return sd_bus_error_setf(error, BERTH_ERROR_FAILED, "daemon-reload failed: %s",
-                                         strerror(-r));
+                return sd_bus_reply_method_errorf(call, BERTH_ERROR_FAILED,
+                                                  "daemon-reload failed: %s", strerror(-r));
         if (r == UNIT_FILE_E_INVALID) {
                 _cleanup_free_ char *joined = join_lines(errors);
                 _cleanup_free_ char *text = joined ? utf8_make_valid(joined) : NULL;
 
                 if (!text)
                         return -ENOMEM;
-                return sd_bus_error_set(error, BERTH_ERROR_RELOAD_FAILED, text);
+                return sd_bus_reply_method_errorf(call, BERTH_ERROR_RELOAD_FAILED, "%s", text);
         }
 
-        r = sd_bus_message_new_method_return(msg, &reply);
+        r = sd_bus_message_new_method_return(call, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "s");
         STRV_FOREACH(w, warnings) {
@@ -741,6 +737,40 @@ static int control_method_reload(sd_bus_message *msg, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
         return sd_bus_message_send(reply);
+}
+
+static void control_on_reload_done(Manager *m, int r, char **errors, char **warnings,
+                                   void *userdata) {
+        ControlPending *p = userdata;
+
+        if (p->call) {
+                r = control_reload_reply(p->call, r, errors, warnings);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to answer a Reload call: %m, ignoring");
+        }
+        control_pending_free(p);
+}
+
+/* Reload: answered once the reload is over; it runs in steps, so that berthd serves meanwhile. */
+static int control_method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ControlClient *cl = userdata;
+        ControlPending *p;
+        int r;
+
+        r = check_privileged(cl, msg, "daemon-reload", NULL, error);
+        if (r < 0)
+                return r;
+        log_info("daemon-reload requested by uid %u (pid %d).", (unsigned) cl->ucred.uid,
+                 (int) cl->ucred.pid);
+        p = control_pending_new(cl, msg);
+        if (!p)
+                return -ENOMEM;
+        r = manager_daemon_reload_async(cl->control->manager, control_on_reload_done, p);
+        if (r < 0) {
+                control_pending_free(p); /* done() is not called on an error */
+                return r;
+        }
+        return 1;
 }
 
 /* Whether st grants the caller the bits asked for, by the owner, primary group or other class

@@ -37,6 +37,7 @@
 #include "common/strv.h"
 #include "common/time-util.h"
 #include "common/user-util.h"
+#include "daemon/fd-reserve.h"
 #include "daemon/ip-filter.h"
 #include "daemon/listener.h"
 #include "daemon/sock-diag.h"
@@ -345,14 +346,11 @@ static int apply_options(BindCtx *c, int fd) {
         return tcp ? apply_tcp_options(c, fd) : 0;
 }
 
+/* Without Backlog=: as many as the kernel allows. listen() caps the value at the network
+ * namespace's net.core.somaxconn as it is then (systemd passes INT_MAX too), which spares a
+ * read of /proc per socket. */
 static int backlog_of(const SocketConfig *cfg) {
-        int v;
-
-        if (cfg->backlog >= 0)
-                return cfg->backlog;
-        if (proc_read_int("/proc/sys/net/core/somaxconn", &v) >= 0 && v > 0)
-                return v;
-        return SOMAXCONN;
+        return cfg->backlog >= 0 ? cfg->backlog : INT_MAX;
 }
 
 static int do_listen(BindCtx *c, int fd) {
@@ -647,6 +645,13 @@ static int finish_path(BindCtx *c, int fd, int dirfd, const char *base, const ch
 
         *ret_ours = false;
         opath = openat(dirfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (opath < 0 && IN_SET(errno, EMFILE, ENFILE, ENOMEM)) {
+                /* Out of fds, not a swapped path: say so (fd_reserve_explain() adds which
+                 * limit). */
+                r = -errno;
+                return errbuf_set(c->err, c->errlen, r, "cannot open '%s' to check it after "
+                                  "bind: %s", path, strerror(-r));
+        }
         if (opath < 0 || fstat(opath, &st) < 0 || !S_ISSOCK(st.st_mode))
                 return errbuf_set(c->err, c->errlen, -ESTALE,
                             "'%s' is not the socket just bound (was a directory on its path "
@@ -1125,8 +1130,11 @@ int listener_bind(const BindSpec *spec, int *ret_fd, char *err, size_t errlen) {
                                (int) spec->listen->type);
                 break;
         }
-        if (r < 0)
+        if (r < 0) {
+                /* Which limit, so that running out of fds at start says what to raise. */
+                fd_reserve_explain(r, err, errlen);
                 return r;
+        }
         if (err && errlen > 0)
                 snprintf(err, errlen, "%s", c->warning);
         *ret_fd = fd;

@@ -63,7 +63,23 @@ void listener_probe_host(HostInfo *ret) {
 /* ---- reading back ---- */
 
 int listener_read_back(int fd, ListenerInfo *ret) {
-        ListenerInfo info = { .v6only = -1, .backlog = -1 };
+        int family, socktype, protocol, r;
+
+        if (fd < 0 || !ret)
+                return -EINVAL;
+        r = getsockopt_int(fd, SOL_SOCKET, SO_DOMAIN, &family);
+        if (r >= 0)
+                r = getsockopt_int(fd, SOL_SOCKET, SO_TYPE, &socktype);
+        if (r >= 0)
+                r = getsockopt_int(fd, SOL_SOCKET, SO_PROTOCOL, &protocol);
+        if (r < 0)
+                return r;
+        return listener_read_back_of(fd, family, socktype, protocol, ret);
+}
+
+int listener_read_back_of(int fd, int family, int socktype, int protocol, ListenerInfo *ret) {
+        ListenerInfo info = { .family = family, .socktype = socktype, .protocol = protocol,
+                              .v6only = -1, .backlog = -1 };
         socklen_t l = sizeof info.addr.raw;
         unsigned backlog;
         int r;
@@ -73,16 +89,6 @@ int listener_read_back(int fd, ListenerInfo *ret) {
         if (getsockname(fd, &info.addr.sa, &l) < 0)
                 return -errno;
         info.addr.len = l;
-
-        r = getsockopt_int(fd, SOL_SOCKET, SO_DOMAIN, &info.family);
-        if (r < 0)
-                return r;
-        r = getsockopt_int(fd, SOL_SOCKET, SO_TYPE, &info.socktype);
-        if (r < 0)
-                return r;
-        r = getsockopt_int(fd, SOL_SOCKET, SO_PROTOCOL, &info.protocol);
-        if (r < 0)
-                return r;
         if (info.family == AF_INET6) {
                 r = getsockopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, &info.v6only);
                 if (r < 0)
@@ -90,7 +96,7 @@ int listener_read_back(int fd, ListenerInfo *ret) {
                 info.v6only = info.v6only != 0;
         }
         info.reach = reach_from_sockaddr(&info.addr);
-        if (sock_diag_queue(fd, NULL, &backlog) >= 0)
+        if (sock_diag_queue_of(fd, family, socktype, NULL, &backlog) >= 0)
                 info.backlog = backlog > INT_MAX ? INT_MAX : (int) backlog;
 
         *ret = info;
@@ -330,6 +336,62 @@ Listener *listener_free(Listener *l) {
         return NULL;
 }
 
+static uint16_t sockaddr_port(const SockAddr *a) {
+        return a->sa.sa_family == AF_INET ? ntohs(a->in.sin_port) :
+               a->sa.sa_family == AF_INET6 ? ntohs(a->in6.sin6_port) : 0;
+}
+
+/* l's address as the spec has it, with port. */
+static SockAddr listener_addr(const Listener *l, uint16_t port) {
+        SockAddr a = l->spec.addr;
+
+        if (a.sa.sa_family == AF_INET)
+                a.in.sin_port = htons(port);
+        else if (a.sa.sa_family == AF_INET6)
+                a.in6.sin6_port = htons(port);
+        return a;
+}
+
+/* Reads l back once bound, and keeps what the kernel decided. The family, type and protocol
+ * are what the socket was made with; the address is the spec's but for the port, and the
+ * stack and the backlog are what the kernel made of the bind and the listen(). An address
+ * that is not the spec's (never seen) is read back each time it is asked for instead. */
+static void listener_keep_info(Listener *l) {
+        ListenerInfo info;
+        SockAddr expect;
+
+        l->have_info = false;
+        if (!bind_spec_has_address(&l->spec) ||
+            listener_read_back_of(l->fd, l->spec.family, l->spec.socktype, l->spec.protocol,
+                                  &info) < 0)
+                return;
+        expect = listener_addr(l, sockaddr_port(&info.addr));
+        if (!sockaddr_equal(&expect, &info.addr))
+                return;
+        l->have_info = true;
+        l->info_port = sockaddr_port(&info.addr);
+        l->info_v6only = (int8_t) info.v6only;
+        l->info_backlog = info.backlog;
+}
+
+int listener_info(const Listener *l, ListenerInfo *ret) {
+        if (l->fd < 0 || !bind_spec_has_address(&l->spec))
+                return -ENOTCONN;
+        if (!l->have_info)
+                return listener_read_back_of(l->fd, l->spec.family, l->spec.socktype,
+                                             l->spec.protocol, ret);
+        *ret = (ListenerInfo) {
+                .addr = listener_addr(l, l->info_port),
+                .family = l->spec.family,
+                .socktype = l->spec.socktype,
+                .protocol = l->spec.protocol,
+                .v6only = l->info_v6only,
+                .backlog = l->info_backlog,
+        };
+        ret->reach = reach_from_sockaddr(&ret->addr);
+        return 0;
+}
+
 int listener_open(Listener *l, char *err, size_t errlen) {
         int fd, r;
 
@@ -339,6 +401,7 @@ int listener_open(Listener *l, char *err, size_t errlen) {
         l->fd = fd;
         r = listener_read_filter(fd);
         l->filter_insns = r > 0 ? (unsigned) r : 0;
+        listener_keep_info(l);
         return 0;
 }
 
@@ -351,13 +414,11 @@ int listener_read_filter(int fd) {
         return (int) MIN(len, (socklen_t) INT_MAX);
 }
 
-/* What the kernel says of l's socket is read when asked, not kept: getsockname() and sock_diag
- * say something of inet and unix sockets only. */
 const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen) {
         char a[BIND_SPEC_DESCRIBE_MAX];
         ListenerInfo info;
 
-        if (l->fd >= 0 && bind_spec_has_address(&l->spec) && listener_read_back(l->fd, &info) >= 0)
+        if (listener_info(l, &info) >= 0)
                 return listener_describe(l->spec.unit->name, &info, buf, buflen);
         snprintf(buf, buflen, "%s: listening on %s", l->spec.unit->name,
                  bind_spec_has_address(&l->spec) ? bind_spec_name(&l->spec, a, sizeof a)
@@ -366,10 +427,10 @@ const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen)
 }
 
 const char *listener_name(const Listener *l, char *buf, size_t buflen) {
-        SockAddr a = { .len = sizeof a.raw };
+        ListenerInfo info;
 
-        if (l->fd >= 0 && bind_spec_has_address(&l->spec) && getsockname(l->fd, &a.sa, &a.len) >= 0)
-                return sockaddr_format(&a, buf, buflen);
+        if (listener_info(l, &info) >= 0)
+                return sockaddr_format(&info.addr, buf, buflen);
         return bind_spec_name(&l->spec, buf, buflen);
 }
 

@@ -63,6 +63,9 @@ typedef struct ListenerInfo {
 /* Fills *ret from the kernel (borrowed fd). backlog is the listen() backlog the kernel applied
  * (TCP and unix stream/seqpacket listeners), else -1. Returns 0 or a negative errno. */
 int listener_read_back(int fd, ListenerInfo *ret);
+/* The same for a socket the caller made, so knows the family, type and protocol of (the
+ * protocol as given to socket(): 0 for the family's default). */
+int listener_read_back_of(int fd, int family, int socktype, int protocol, ListenerInfo *ret);
 
 /* The one log line for a bound socket:
  * "web.socket: listening on [::]:8080 (TCP, dual-stack: takes IPv4 and IPv6, IPV6_V6ONLY=0) —
@@ -101,6 +104,13 @@ struct Listener {
          * the bind, in instructions; 0: none. Locked: it stays as long as the fd. */
         unsigned filter_insns;
         bool unpollable;    /* epoll refused its fd (a regular file): it cannot be watched */
+        /* What the kernel made of the bind of an inet or unix socket, read back once bound:
+         * the port (the one asked for, or the one it picked for port 0), IPV6_V6ONLY and the
+         * backlog of the listen(). The rest of what it says is the spec's: listener_info(). */
+        bool have_info;
+        int8_t info_v6only;
+        uint16_t info_port;
+        int info_backlog;
 
         /* On-demand activation: the owner is the service its socket unit activates. */
         bool want_watch;    /* what the owner asked for; a pause defers it */
@@ -153,6 +163,10 @@ int listener_read_filter(int fd);
 /* The log line for a bound listener (listener_describe(), or bind_spec_describe() for what has
  * no address to read back: "dm.socket: listening on FIFO /run/dm (mode 0600)"). */
 const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen);
+/* What the kernel says of l's socket (bound, inet or unix), as listener_read_back() would,
+ * from what was read back once bound. Returns 0, -ENOTCONN when it is not bound or has no
+ * address, or a negative errno. */
+int listener_info(const Listener *l, ListenerInfo *ret);
 /* What l is bound to, in one word: the address the kernel reports (asked now), else
  * bind_spec_name(). At least BIND_SPEC_NAME_MAX bytes hold any. Returns buf. */
 const char *listener_name(const Listener *l, char *buf, size_t buflen);

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/strv.h"
 #include "daemon/adhoc.h"
+#include "daemon/fd-reserve.h"
 #include "daemon/manager.h"
 #include "daemon/specifier.h"
 #include "daemon/spawn.h"
@@ -381,6 +382,30 @@ static int block_signals(void) {
         return 0;
 }
 
+/* Binds the units' sockets with room kept under RLIMIT_NOFILE for what berthd makes after
+ * (fd-reserve.h): out of fds, the sockets past the limit fail one by one and berthd runs with
+ * the others. Returns manager_bind()'s result. */
+static int bind_with_reserve(Manager *m) {
+        unsigned long long limit;
+        unsigned reserve, n_emfile;
+        int r;
+
+        r = fd_reserve_begin();
+        if (r < 0)
+                log_warning_errno(r, "Failed to keep file descriptors for berthd while binding: "
+                                  "%m, ignoring");
+        limit = fd_reserve_limit();
+        reserve = fd_reserve_size();
+        r = manager_bind(m);
+        n_emfile = fd_reserve_end();
+        if (n_emfile > 0)
+                log_error("%u socket%s not bound: berthd may open %llu files (RLIMIT_NOFILE) and "
+                          "keeps %u for itself; the other units go on. Raise berthd's hard "
+                          "limit (LimitNOFILE= of berthd.service) to bind them all.", n_emfile,
+                          n_emfile == 1 ? " is" : "s are", limit, reserve);
+        return r;
+}
+
 /* Arguments, signals, then the manager. Returns the exit status (>= 0), or a negative errno
  * after logging (exit 1). */
 static int run(int argc, char **argv) {
@@ -449,7 +474,7 @@ static int run(int argc, char **argv) {
                 log_warning_errno(errno, "Failed to create the runtime directory '%s': %m, "
                                   "ignoring", m->runtime_dir);
 
-        r = manager_bind(m);
+        r = bind_with_reserve(m);
         if (r < 0)
                 return r;
         return manager_run(m);

@@ -14,6 +14,7 @@
 #include "common/control-interface.h"
 #include "common/log.h"
 #include "common/strv.h"
+#include "common/time-util.h"
 #include "daemon/cgroup.h"
 #include "daemon/control.h"
 #include "daemon/manager.h"
@@ -21,6 +22,10 @@
 #include "daemon/notify-parse.h"
 #include "daemon/plan-print.h"
 #include "daemon/unit-dir.h"
+#include "daemon/unit-index.h"
+
+static void manager_reload_job_complete(Manager *m);
+static void manager_reload_job_cancel(Manager *m);
 
 int manager_new(Manager **ret, char *const *unit_dirs, const char *runtime_dir, bool user_mode) {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof *m);
@@ -60,6 +65,8 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->sigchld_source);
         sd_event_source_disable_unref(m->gc_source);
+        /* A reload in steps is cancelled first, while its callers can still be answered. */
+        manager_reload_job_cancel(m);
         control_free(m->control);
         /* Services borrow the listeners and the units: they go first. */
         for (size_t i = 0; i < m->n_services; i++)
@@ -68,6 +75,8 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_accepts; i++)
                 accept_socket_free(m->accepts[i]);
         free(m->accepts);
+        strmap_done(&m->accepts_by_name);
+        strmap_done(&m->services_by_name);
         free(m->given_template_name);
         free(m->given_template_text);
         service_exec_shutdown(); /* before the event loop it is attached to goes */
@@ -322,22 +331,41 @@ static void manager_socket_stop_hook(const Unit *u, bool post) {
                 log_warning("%s: %s", u->name, err);
 }
 
+static const Unit *listener_unit(const void *listeners, size_t i) {
+        return (*((Listener *const *) listeners + i))->spec.unit;
+}
+
+/* The manager's listeners grouped by unit, for the walks over every unit that need each
+ * unit's own. */
+static int manager_listener_items(Manager *m, UnitItems *ret) {
+        return unit_items_build(ret, m->listeners, m->n_listeners, listener_unit);
+}
+
 /* At exit: each socket unit's ExecStopPre=, its sockets closed, then its ExecStopPost=. */
 static void manager_close_sockets(Manager *m) {
+        _cleanup_(unit_items_done) UnitItems items = {};
+
+        if (manager_listener_items(m, &items) < 0) {
+                log_oom();
+                return;
+        }
         for (size_t i = 0; i < m->n_units; i++) {
                 const Unit *u = m->units[i];
-                bool bound = false;
 
-                if (u->type != UNIT_SOCKET)
-                        continue;
-                for (size_t k = 0; k < m->n_listeners && !bound; k++)
-                        bound = m->listeners[k]->spec.unit == u;
-                if (!bound)
+                if (u->type != UNIT_SOCKET || unit_items_first(&items, u) == SIZE_MAX)
                         continue;
                 manager_socket_stop_hook(u, false);
-                manager_drop_listeners_of(m, u);
+                UNIT_ITEMS_FOREACH(k, &items, u) {
+                        listener_remove_nodes(m->listeners[k], NULL, 0);
+                        m->listeners[k] = listener_free(m->listeners[k]);
+                }
                 manager_socket_stop_hook(u, true);
         }
+        size_t k = 0;
+        for (size_t i = 0; i < m->n_listeners; i++)
+                if (m->listeners[i])
+                        m->listeners[k++] = m->listeners[i];
+        m->n_listeners = k;
 }
 
 int manager_bind(Manager *m) {
@@ -411,10 +439,22 @@ int manager_bind(Manager *m) {
 }
 
 Service *manager_find_service(Manager *m, const char *name) {
-        for (size_t i = 0; i < m->n_services; i++)
-                if (streq(m->services[i]->unit->name, name))
-                        return m->services[i];
-        return NULL;
+        if (m->services_by_name_stale || m->services_by_name.n == 0) {
+                strmap_done(&m->services_by_name);
+                m->services_by_name_stale = false;
+                /* Backwards: the first in array order wins. */
+                for (size_t i = m->n_services; i > 0; i--)
+                        if (strmap_put(&m->services_by_name, m->services[i - 1]->unit->name,
+                                       m->services[i - 1]) < 0) {
+                                strmap_done(&m->services_by_name);
+                                m->services_by_name_stale = true;
+                                for (size_t k = 0; k < m->n_services; k++)
+                                        if (streq(m->services[k]->unit->name, name))
+                                                return m->services[k];
+                                return NULL;
+                        }
+        }
+        return strmap_get(&m->services_by_name, name);
 }
 
 Service *manager_resolve_service(Manager *m, const char *name) {
@@ -601,20 +641,24 @@ int manager_unit_reload_async(Manager *m, const char *name, ServiceRestartDone d
 
 /* ---- the gc of what a daemon-reload left behind ---- */
 
-static bool unit_in_use(Manager *m, const Unit *u) {
-        for (size_t i = 0; i < m->n_services; i++)
-                if (m->services[i]->unit == u || m->services[i]->next_unit == u)
-                        return true;
-        for (size_t i = 0; i < m->n_listeners; i++)
-                if (m->listeners[i]->spec.unit == u)
-                        return true;
-        for (size_t i = 0; i < m->n_retired; i++)
-                if (m->retired[i].listener->spec.unit == u)
-                        return true;
-        for (size_t i = 0; i < m->n_units; i++)
-                if (m->units[i] == u)
-                        return true;
-        return false;
+/* Every unit something uses: services (their unit and the next), listeners (retired too) and
+ * the loaded set. One pass, so that the gc costs about N, not N per old unit. */
+static int units_in_use(Manager *m, PtrMap *used) {
+        int r = ptrmap_reserve(used, 2 * m->n_services + m->n_listeners + m->n_retired +
+                                     m->n_units);
+
+        for (size_t i = 0; r >= 0 && i < m->n_services; i++) {
+                r = ptrmap_put(used, m->services[i]->unit, NULL);
+                if (r >= 0 && m->services[i]->next_unit)
+                        r = ptrmap_put(used, m->services[i]->next_unit, NULL);
+        }
+        for (size_t i = 0; r >= 0 && i < m->n_listeners; i++)
+                r = ptrmap_put(used, m->listeners[i]->spec.unit, NULL);
+        for (size_t i = 0; r >= 0 && i < m->n_retired; i++)
+                r = ptrmap_put(used, m->retired[i].listener->spec.unit, NULL);
+        for (size_t i = 0; r >= 0 && i < m->n_units; i++)
+                r = ptrmap_put(used, m->units[i], NULL);
+        return r;
 }
 
 /* Frees what a reload left behind once nothing uses it: retired listeners whose services no
@@ -648,11 +692,19 @@ static void manager_gc(Manager *m) {
                 }
                 m->services[k++] = svc;
         }
+        if (k < m->n_services)
+                m->services_by_name_stale = true;
         m->n_services = k;
 
+        _cleanup_(ptrmap_done) PtrMap used = {};
+        if (m->n_graveyard > 0 && units_in_use(m, &used) < 0) {
+                log_oom(); /* the graveyard waits for the next gc */
+                return;
+        }
+        m->services_by_name_stale = m->services_by_name_stale || m->n_graveyard > 0;
         k = 0;
         for (size_t i = 0; i < m->n_graveyard; i++) {
-                if (unit_in_use(m, m->graveyard[i])) {
+                if (ptrmap_contains(&used, m->graveyard[i])) {
                         m->graveyard[k++] = m->graveyard[i];
                         continue;
                 }
@@ -734,13 +786,11 @@ static void manager_on_trigger(Listener *l, void *owner) {
 
 /* Adds the listeners of one socket unit to a service, in listen order. owner: the socket
  * unit activates this service, so a client on them starts it. */
-static int manager_give_listeners(Manager *m, Service *svc, const Unit *socket_unit,
-                                  bool owner) {
-        for (size_t k = 0; k < m->n_listeners; k++) {
+static int manager_give_listeners(Manager *m, const UnitItems *items, Service *svc,
+                                  const Unit *socket_unit, bool owner) {
+        UNIT_ITEMS_FOREACH(k, items, socket_unit) {
                 Listener *l = m->listeners[k];
 
-                if (l->spec.unit != socket_unit)
-                        continue;
                 if (service_add_listener(svc, l) < 0)
                         return log_oom();
                 if (owner)
@@ -749,35 +799,51 @@ static int manager_give_listeners(Manager *m, Service *svc, const Unit *socket_u
         return 0;
 }
 
-static int manager_link_service(Manager *m, Service *svc, Unit *u) {
+/* What links services to sockets, built once per (re)link of every service. */
+typedef struct LinkIndex {
+        UnitIndex units;     /* which socket units activate which service */
+        UnitItems listeners; /* the manager's listeners by unit */
+} LinkIndex;
+
+static void link_index_done(LinkIndex *x) {
+        unit_index_done(&x->units);
+        unit_items_done(&x->listeners);
+}
+
+static int link_index_build(Manager *m, LinkIndex *x) {
+        *x = (LinkIndex) {};
+        if (unit_index_build(&x->units, m->units, m->n_units) < 0 ||
+            manager_listener_items(m, &x->listeners) < 0) {
+                link_index_done(x);
+                return log_oom();
+        }
+        return 0;
+}
+
+static int manager_link_service(Manager *m, const LinkIndex *x, Service *svc, Unit *u) {
         const UnitFailure *socket_failed;
         const Unit *socket_unit;
+        Unit *const *sockets;
+        size_t n;
         int r;
 
         /* A socket unit that failed to load is not among the units; its service waits all
          * the same (the loop below finds those that loaded). */
-        svc->socket_activated = unit_socket_activated(u->name, NULL, 0, &m->failures,
+        svc->socket_activated = unit_socket_activated(u->name, NULL, &m->failures,
                                                       &socket_unit, &socket_failed);
         if (socket_failed)
                 log_warning("%s: not started: its socket unit %s failed to load.", u->name,
                             socket_failed->name);
-        for (size_t k = 0; k < m->n_units; k++) {
-                Unit *su = m->units[k];
-                _cleanup_free_ char *target = NULL;
+        n = unit_index_activators(&x->units, u->name, &sockets);
+        for (size_t k = 0; k < n; k++) {
+                Unit *su = sockets[k];
 
-                if (su->type != UNIT_SOCKET)
-                        continue;
-                target = unit_socket_service_name(su);
-                if (!target)
-                        return log_oom();
-                if (!streq(target, u->name))
-                        continue;
                 /* A service that a socket unit names is socket-activated even when that
                  * socket failed: it waits, and is not started at boot without its socket. */
                 svc->socket_activated = true;
                 if (manager_unit_failed(m, su->name))
                         continue;
-                r = manager_give_listeners(m, svc, su, true);
+                r = manager_give_listeners(m, &x->listeners, svc, su, true);
                 if (r < 0)
                         return r;
         }
@@ -788,7 +854,7 @@ static int manager_link_service(Manager *m, Service *svc, Unit *u) {
                                     u->name, *name);
                         continue;
                 }
-                r = manager_give_listeners(m, svc, su, false);
+                r = manager_give_listeners(m, &x->listeners, svc, su, false);
                 if (r < 0)
                         return r;
         }
@@ -808,15 +874,17 @@ static int manager_add_service(Manager *m, Unit *u, Service **ret) {
                 .on_state = manager_on_service_state,
                 .userdata = m,
         };
-        Service **a, *svc;
+        Service *svc;
 
-        a = realloc(m->services, (m->n_services + 1) * sizeof(Service *));
-        if (!a)
+        if (ARRAY_RESERVE(m->services, m->n_services_allocated, m->n_services + 1) < 0)
                 return log_oom();
-        m->services = a;
         if (service_new(&svc, &ctx, u) < 0)
                 return log_oom();
         m->services[m->n_services++] = svc;
+        /* The first service of a name stays the one found by it. */
+        if (!m->services_by_name_stale && !strmap_contains(&m->services_by_name, u->name) &&
+            strmap_put(&m->services_by_name, u->name, svc) < 0)
+                m->services_by_name_stale = true;
         *ret = svc;
         return 0;
 }
@@ -896,15 +964,16 @@ static int manager_accept_spawn(AcceptSocket *a, int fd, const AcceptPeer *peer,
 }
 
 static AcceptSocket *manager_find_accept(Manager *m, const char *name) {
-        for (size_t i = 0; i < m->n_accepts; i++)
-                if (streq(m->accepts[i]->name, name))
-                        return m->accepts[i];
-        return NULL;
+        return strmap_get(&m->accepts_by_name, name);
 }
 
 /* Every Accept=yes socket unit accepts on its listeners; after a daemon-reload, with its new
  * configuration (its live instances stay counted). */
 static int manager_setup_accepts(Manager *m) {
+        _cleanup_(unit_items_done) UnitItems items = {};
+
+        if (manager_listener_items(m, &items) < 0)
+                return log_oom();
         for (size_t i = 0; i < m->n_units; i++) {
                 const Unit *u = m->units[i];
                 AcceptSocket *a;
@@ -914,21 +983,21 @@ static int manager_setup_accepts(Manager *m) {
                         continue;
                 a = manager_find_accept(m, u->name);
                 if (!a) {
-                        AcceptSocket **arr = realloc(m->accepts,
-                                                     (m->n_accepts + 1) * sizeof *arr);
-                        if (!arr)
+                        if (ARRAY_RESERVE(m->accepts, m->n_accepts_allocated,
+                                          m->n_accepts + 1) < 0)
                                 return log_oom();
-                        m->accepts = arr;
                         if (accept_socket_new(&a, u->name, &u->socket, manager_accept_spawn,
                                               m) < 0)
                                 return log_oom();
+                        if (strmap_put(&m->accepts_by_name, a->name, a) < 0) {
+                                accept_socket_free(a);
+                                return log_oom();
+                        }
                         m->accepts[m->n_accepts++] = a;
                 }
                 a->cfg = &u->socket;
-                for (size_t k = 0; k < m->n_listeners; k++) {
+                UNIT_ITEMS_FOREACH(k, &items, u) {
                         Listener *l = m->listeners[k];
-                        if (l->spec.unit != u)
-                                continue;
                         listener_set_owner(l, m->event, accept_on_trigger, a);
                         (void) listener_set_watch(l, true);
                 }
@@ -938,6 +1007,10 @@ static int manager_setup_accepts(Manager *m) {
 
 /* Creates the runtime service of every loaded service unit and gives it its listeners. */
 static int manager_setup_services(Manager *m) {
+        _cleanup_(link_index_done) LinkIndex x = {};
+
+        if (link_index_build(m, &x) < 0)
+                return -ENOMEM;
         for (size_t i = 0; i < m->n_units; i++) {
                 Unit *u = m->units[i];
                 Service *svc = NULL;
@@ -948,7 +1021,7 @@ static int manager_setup_services(Manager *m) {
                 r = manager_add_service(m, u, &svc);
                 if (r < 0)
                         return r;
-                r = manager_link_service(m, svc, u);
+                r = manager_link_service(m, &x, svc, u);
                 if (r < 0)
                         return r;
         }
@@ -967,16 +1040,18 @@ static int manager_reload_bind(Listener *l, char *err, size_t errlen, void *user
 }
 
 /* The running service that still has l, if any. */
-static Service *manager_listener_holder(Manager *m, const Listener *l) {
+/* Which active service has each listener (the first in array order), in one pass. */
+static int manager_listener_holders(Manager *m, PtrMap *ret) {
         for (size_t i = 0; i < m->n_services; i++) {
                 Service *s = m->services[i];
                 if (!service_is_active(s))
                         continue;
                 for (size_t k = 0; k < s->n_listeners; k++)
-                        if (s->listeners[k] == l)
-                                return s;
+                        if (!ptrmap_contains(ret, s->listeners[k]) &&
+                            ptrmap_put(ret, s->listeners[k], s) < 0)
+                                return -ENOMEM;
         }
-        return NULL;
+        return 0;
 }
 
 /* A listener nothing takes any more: closed now, or retired until the running service that
@@ -1026,6 +1101,7 @@ static int manager_swap_units(Manager *m, Reload *r) {
         free(m->units);
         m->units = TAKE_PTR(units);
         m->n_units = n;
+        m->services_by_name_stale = true;
         unit_failures_done(&m->failures);
         m->failures = failed;
         return 0;
@@ -1035,32 +1111,47 @@ static int manager_swap_units(Manager *m, Reload *r) {
  * while a running service has them. */
 static int manager_swap_listeners(Manager *m, Reload *r) {
         _cleanup_free_ Service **holders = calloc(m->n_listeners + 1, sizeof(Service *));
+        _cleanup_(ptrmap_done) PtrMap held = {}, kept = {};
         Listener **old = m->listeners, **ls = NULL;
         size_t n_old = m->n_listeners, n = 0;
         BindPlan plan = {};
         int k;
 
-        if (!holders)
+        if (!holders || manager_listener_holders(m, &held) < 0)
                 return -ENOMEM;
         k = reload_take_listeners(r, &m->failures, &ls, &n, &plan);
+        bool by_map = true;
+        for (size_t j = 0; by_map && j < n; j++)
+                by_map = ptrmap_put(&kept, ls[j], NULL) >= 0;
         for (size_t i = 0; i < n_old; i++) {
-                bool kept = false;
-                for (size_t j = 0; j < n && !kept; j++)
-                        kept = ls[j] == old[i];
-                if (kept)
+                bool is_kept = by_map && ptrmap_contains(&kept, old[i]);
+                for (size_t j = 0; !by_map && !is_kept && j < n; j++) /* short of memory */
+                        is_kept = ls[j] == old[i];
+                if (is_kept)
                         old[i] = NULL;
                 else
-                        holders[i] = manager_listener_holder(m, old[i]);
+                        holders[i] = ptrmap_get(&held, old[i]);
         }
         /* Services let go of every old listener before any is freed; relink gives them the
-         * new set. The new set is in place first: what it has, a retired listener keeps. */
+         * new set. The new set is in place first: what it has, a retired listener keeps.
+         * Watches stay as they are (most listeners go back to the same service): an old
+         * listener is closed or, held by a running service, not watched anyway; a kept one
+         * has no owner until relink gives it one, and one that gets none stops being watched
+         * (manager_reload_end()). */
         for (size_t i = 0; i < m->n_services; i++)
-                service_clear_listeners(m->services[i]);
+                service_forget_listeners(m->services[i]);
+        for (size_t j = 0; j < n; j++)
+                listener_set_owner(ls[j], m->event, NULL, NULL);
         m->listeners = ls;
         m->n_listeners = n;
-        for (size_t i = 0; i < n_old; i++)
-                if (old[i] && manager_retire_listener(m, old[i], holders[i]) < 0)
+        for (size_t i = 0; i < n_old; i++) {
+                if (!old[i])
+                        continue;
+                (void) listener_set_watch(old[i], false); /* nobody's any more */
+                listener_set_owner(old[i], m->event, NULL, NULL);
+                if (manager_retire_listener(m, old[i], holders[i]) < 0)
                         k = -ENOMEM;
+        }
         free(old);
         bind_plan_done(&m->plan);
         m->plan = plan;
@@ -1070,8 +1161,12 @@ static int manager_swap_listeners(Manager *m, Reload *r) {
 /* The same service object keeps its process and gets its new unit at its next start; new
  * units get a service; services whose unit is gone stop and go. */
 static int manager_relink(Manager *m) {
+        _cleanup_(link_index_done) LinkIndex x = {};
         size_t n_old = m->n_services;
         int k;
+
+        if (link_index_build(m, &x) < 0)
+                return -ENOMEM;
 
         for (size_t i = 0; i < n_old; i++) {
                 Service *svc = m->services[i];
@@ -1096,7 +1191,7 @@ static int manager_relink(Manager *m) {
                 }
                 svc->removed = false;
                 service_set_next_unit(svc, u);
-                k = manager_link_service(m, svc, u);
+                k = manager_link_service(m, &x, svc, u);
                 if (k < 0)
                         return k;
                 service_update_watch(svc);
@@ -1110,7 +1205,7 @@ static int manager_relink(Manager *m) {
                         continue;
                 k = manager_add_service(m, u, &svc);
                 if (k >= 0)
-                        k = manager_link_service(m, svc, u);
+                        k = manager_link_service(m, &x, svc, u);
                 if (k >= 0)
                         k = service_begin(svc);
                 if (k < 0)
@@ -1157,10 +1252,9 @@ static void reload_hook_stop_post(Reload *r, const Unit *u, void *userdata) {
                 manager_socket_stop_hook(u, true);
 }
 
-static int manager_reload_run(Manager *m, Reload *r, bool *swapped) {
-        ReloadHooks hooks = { .m = m };
-        int k;
-
+/* The first phase: lists the directories. Returns 1 when the units are to be read, 0 when
+ * there is nothing to reload (ad-hoc mode), or a negative errno. */
+static int manager_reload_begin(Manager *m, Reload *r) {
         if (m->units_given) {
                 load_diag_on_diag(LOG_ERR, NULL, 0,
                                   "ad-hoc mode has no unit files to reload; nothing changed",
@@ -1170,9 +1264,17 @@ static int manager_reload_run(Manager *m, Reload *r, bool *swapped) {
         log_info("daemon-reload: reading %s%s", m->unit_dirs[0],
                  m->unit_dirs[0] && m->unit_dirs[1] ? " and more" : "");
         listener_probe_host(&m->host);
-        k = reload_load(r, m->unit_dirs, m->instances, m->units, m->n_units);
-        if (k >= 0)
-                k = reload_check(r, manager_reload_check, m);
+        int k = reload_load_begin(r, m->unit_dirs, m->instances);
+        return k < 0 ? k : 1;
+}
+
+/* Once the units are read: checks, binds and hands over. Returns < 0 on a failure before the
+ * swap (nothing changed) and sets *swapped once the manager holds the new set. */
+static int manager_reload_apply(Manager *m, Reload *r, bool *swapped) {
+        ReloadHooks hooks = { .m = m };
+        int k;
+
+        k = reload_check(r, manager_reload_check, m);
         if (k >= 0) {
                 reload_foreach_change(r, RELOAD_UNIT_NEW, reload_hook_start_pre, &hooks);
                 /* Removed units: ExecStopPre= while their sockets are still open. */
@@ -1203,19 +1305,19 @@ static int manager_reload_run(Manager *m, Reload *r, bool *swapped) {
         return k;
 }
 
-int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings) {
-        _cleanup_(reload_freep) Reload *r = NULL;
-        bool swapped = false;
-        LoadDiag *d;
-        int k;
+/* The outcome of a reload that ran (k: what the phases returned), as manager_daemon_reload()
+ * returns it. */
+static int manager_reload_end(Manager *m, Reload *r, int k, bool swapped, char ***ret_errors,
+                              char ***ret_warnings) {
+        LoadDiag *d = reload_diag(r);
 
-        if (reload_new(&r) < 0)
-                return -ENOMEM;
-        d = reload_diag(r);
-        k = manager_reload_run(m, r, &swapped);
+        *ret_errors = *ret_warnings = NULL;
         if (swapped) {
                 if (manager_setup_accepts(m) < 0)
                         k = k < 0 ? k : -ENOMEM;
+                for (size_t i = 0; i < m->n_listeners; i++)
+                        if (!m->listeners[i]->owner)
+                                (void) listener_set_watch(m->listeners[i], false);
                 manager_gc_later(m);
                 m->n_reloads++;
         }
@@ -1225,9 +1327,9 @@ int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings) 
                 return k;
         k = d->errors ? UNIT_FILE_E_INVALID : 0;
         if (swapped)
-                log_info("daemon-reload: done, %zu unit%s, %zu socket%s%s", m->n_units,
-                         m->n_units == 1 ? "" : "s", m->n_listeners,
-                         m->n_listeners == 1 ? "" : "s",
+                log_info("daemon-reload: done, %zu unit%s (%zu read again, the others "
+                         "unchanged), %zu socket%s%s", m->n_units, m->n_units == 1 ? "" : "s",
+                         reload_n_read(r), m->n_listeners, m->n_listeners == 1 ? "" : "s",
                          k ? "; some units kept their old configuration" : "");
         *ret_errors = d->errors ?: calloc(1, sizeof(char *));
         *ret_warnings = d->warnings ?: calloc(1, sizeof(char *));
@@ -1238,6 +1340,186 @@ int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings) 
                 return -ENOMEM;
         }
         return k;
+}
+
+/* ---- daemon-reload in steps ---- */
+
+#define RELOAD_STEP_UNITS 64                      /* units read between two looks at the clock */
+#define RELOAD_STEP_USEC (5 * USEC_PER_MSEC)      /* then the loop runs */
+
+typedef struct ReloadWaiter {
+        ManagerReloadDone done;
+        void *userdata;
+} ReloadWaiter;
+
+typedef struct ReloadJob {
+        Reload *r;
+        sd_event_source *step_source;
+        ReloadWaiter *waiters, *next_waiters; /* told at the end of this one; of the next */
+        size_t n_waiters, n_next_waiters, n_next_allocated;
+        bool again;                            /* another reload was asked for meanwhile */
+} ReloadJob;
+
+static int manager_reload_job_start(Manager *m, ReloadWaiter *waiters, size_t n_waiters);
+
+static void reload_job_free(ReloadJob *j) {
+        if (!j)
+                return;
+        sd_event_source_disable_unref(j->step_source);
+        reload_free(j->r);
+        free(j->waiters);
+        free(j->next_waiters);
+        free(j);
+}
+
+static void reload_waiters_tell(Manager *m, const ReloadWaiter *w, size_t n, int k,
+                                char **errors, char **warnings) {
+        bool told = false;
+
+        for (size_t i = 0; i < n; i++)
+                if (w[i].done) {
+                        w[i].done(m, k, errors, warnings, w[i].userdata);
+                        told = true;
+                }
+        if (told)
+                return;
+        /* Nobody asks for the outcome (SIGHUP): the log says it. */
+        if (k < 0)
+                log_error_errno(k, "daemon-reload failed: %m; the old configuration stays");
+        else if (k > 0)
+                log_warning("daemon-reload: %zu error%s; those units keep their old "
+                            "configuration", strv_length(errors),
+                            strv_length(errors) == 1 ? "" : "s");
+}
+
+/* The job's units are read (k >= 0), or it failed (k < 0): the rest runs now, in one go. */
+static void manager_reload_job_finish(Manager *m, int k) {
+        ReloadJob *j = TAKE_PTR(m->reload_job);
+        _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
+        bool swapped = false;
+
+        if (k >= 0 && !m->units_given)
+                k = manager_reload_apply(m, j->r, &swapped);
+        k = manager_reload_end(m, j->r, k, swapped, &errors, &warnings);
+        reload_waiters_tell(m, j->waiters, j->n_waiters, k, errors, warnings);
+        if (j->again && manager_reload_job_start(m, j->next_waiters, j->n_next_waiters) >= 0)
+                j->next_waiters = NULL; /* the new job has them */
+        else if (j->again)
+                reload_waiters_tell(m, j->next_waiters, j->n_next_waiters, -ENOMEM, NULL, NULL);
+        reload_job_free(j);
+}
+
+/* Reads the next units; the rest of the reload once they are all read. */
+static int manager_on_reload_step(sd_event_source *es, void *userdata) {
+        Manager *m = userdata;
+        ReloadJob *j = m->reload_job;
+        usec_t start = time_now(CLOCK_MONOTONIC);
+        int k;
+
+        if (m->exiting) {
+                manager_reload_job_cancel(m);
+                return 0;
+        }
+        do
+                k = reload_load_step(j->r, m->units, m->n_units, RELOAD_STEP_UNITS);
+        while (k > 0 && time_now(CLOCK_MONOTONIC) - start < RELOAD_STEP_USEC);
+        if (k <= 0)
+                manager_reload_job_finish(m, k);
+        return 0;
+}
+
+/* Starts a job for waiters (taken, also on failure: then they are told). */
+static int manager_reload_job_start(Manager *m, ReloadWaiter *waiters, size_t n_waiters) {
+        ReloadJob *j = calloc(1, sizeof *j);
+        int k;
+
+        if (!j || reload_new(&j->r) < 0) {
+                reload_job_free(j);
+                reload_waiters_tell(m, waiters, n_waiters, -ENOMEM, NULL, NULL);
+                free(waiters);
+                return -ENOMEM;
+        }
+        j->waiters = waiters;
+        j->n_waiters = n_waiters;
+        m->reload_job = j;
+        k = manager_reload_begin(m, j->r);
+        if (k > 0) {
+                /* Below every other event: a client, a notify message or a trigger goes
+                 * first. */
+                k = sd_event_add_defer(m->event, &j->step_source, manager_on_reload_step, m);
+                if (k >= 0)
+                        k = sd_event_source_set_priority(j->step_source, SD_EVENT_PRIORITY_IDLE);
+                if (k >= 0) /* a defer source fires once unless told otherwise */
+                        k = sd_event_source_set_enabled(j->step_source, SD_EVENT_ON);
+                if (k >= 0)
+                        return 0;
+        }
+        manager_reload_job_finish(m, k); /* ad-hoc mode (k == 0), or a failure */
+        return 0;
+}
+
+int manager_daemon_reload_async(Manager *m, ManagerReloadDone done, void *userdata) {
+        ReloadJob *j = m->reload_job;
+
+        if (!m->event) {
+                _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
+                int k = manager_daemon_reload(m, &errors, &warnings);
+                reload_waiters_tell(m, &(ReloadWaiter) { done, userdata }, 1, k, errors,
+                                    warnings);
+                return 0;
+        }
+        if (j) {
+                if (ARRAY_RESERVE(j->next_waiters, j->n_next_allocated, j->n_next_waiters + 1) < 0)
+                        return -ENOMEM;
+                j->next_waiters[j->n_next_waiters++] = (ReloadWaiter) { done, userdata };
+                j->again = true;
+                return 0;
+        }
+        ReloadWaiter *w = malloc(sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        *w = (ReloadWaiter) { done, userdata };
+        return manager_reload_job_start(m, w, 1);
+}
+
+/* A reload in steps that must be over now (a synchronous reload comes): its steps run at
+ * once. */
+static void manager_reload_job_complete(Manager *m) {
+        int k = 1;
+
+        while (m->reload_job && k > 0)
+                k = reload_load_step(m->reload_job->r, m->units, m->n_units, SIZE_MAX);
+        if (m->reload_job)
+                manager_reload_job_finish(m, k);
+}
+
+/* berthd exits: nothing more is applied, and whoever waits is told. */
+static void manager_reload_job_cancel(Manager *m) {
+        ReloadJob *j = TAKE_PTR(m->reload_job);
+
+        if (!j)
+                return;
+        log_info("daemon-reload: cancelled, berthd is stopping");
+        reload_waiters_tell(m, j->waiters, j->n_waiters, -ECANCELED, NULL, NULL);
+        reload_waiters_tell(m, j->next_waiters, j->n_next_waiters, -ECANCELED, NULL, NULL);
+        reload_job_free(j);
+}
+
+int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings) {
+        _cleanup_(reload_freep) Reload *r = NULL;
+        bool swapped = false;
+        int k;
+
+        /* One reload at a time: a stepped one in progress is finished first. */
+        manager_reload_job_complete(m);
+        if (reload_new(&r) < 0)
+                return -ENOMEM;
+        k = manager_reload_begin(m, r);
+        if (k > 0)
+                k = reload_load_step(r, m->units, m->n_units, SIZE_MAX);
+        if (k >= 0 && !m->units_given)
+                k = manager_reload_apply(m, r, &swapped);
+        return manager_reload_end(m, r, k, swapped, ret_errors, ret_warnings);
 }
 
 /* ---- the event loop ---- */
@@ -1263,17 +1545,10 @@ static int manager_on_exit_signal(sd_event_source *s, const struct signalfd_sigi
 static int manager_on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si,
                                     void *userdata) {
         Manager *m = userdata;
-        _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
-        int r;
 
         log_info("Received SIGHUP: daemon-reload.");
-        r = manager_daemon_reload(m, &errors, &warnings);
-        if (r < 0)
-                log_error_errno(r, "daemon-reload failed: %m; the old configuration stays");
-        else if (r > 0)
-                log_warning("daemon-reload: %zu error%s; those units keep their old "
-                            "configuration", strv_length(errors),
-                            strv_length(errors) == 1 ? "" : "s");
+        if (manager_daemon_reload_async(m, NULL, NULL) < 0)
+                log_oom();
         return 0;
 }
 
@@ -1350,6 +1625,9 @@ static int manager_watch_signals(Manager *m) {
                 return log_error_errno(r, "Failed to watch signals: %m");
         /* Children are reaped after their output is read and after other events. */
         (void) sd_event_source_set_priority(m->sigchld_source, SD_EVENT_PRIORITY_IDLE);
+        /* A reload asked for begins before the events that came with it; its steps then run
+         * below them all (manager_on_reload_step()). */
+        (void) sd_event_source_set_priority(m->sighup_source, SD_EVENT_PRIORITY_IMPORTANT);
         return 0;
 }
 
@@ -1385,6 +1663,10 @@ int manager_run(Manager *m) {
         if (r < 0)
                 return r;
 
+        /* Every socket watched (or its service started) before berthd says it is ready. */
+        for (size_t i = 0; i < m->n_services; i++)
+                (void) service_begin(m->services[i]);
+
         size_t n_bound = 0;
         for (size_t i = 0; i < m->n_listeners; i++)
                 n_bound += m->listeners[i]->fd >= 0;
@@ -1393,9 +1675,6 @@ int manager_run(Manager *m) {
         r = sd_notifyf(0, "READY=1\nSTATUS=%zu sockets bound", n_bound);
         if (r < 0)
                 log_warning_errno(r, "Failed to send READY=1 to $NOTIFY_SOCKET: %m, ignoring");
-
-        for (size_t i = 0; i < m->n_services; i++)
-                (void) service_begin(m->services[i]);
 
         r = sd_event_loop(m->event);
         if (r < 0)

@@ -10,6 +10,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "common/strmap.h"
 #include "daemon/bind-plan.h"
 #include "daemon/listener.h"
 #include "daemon/notify.h"
@@ -49,9 +50,14 @@ typedef struct Manager {
         struct Control *control; /* the control socket and its clients; owned */
         Service **services;      /* one per loaded, non-template service unit, and one per
                                   * live Accept=yes instance; owned */
-        size_t n_services;
+        size_t n_services, n_services_allocated;
         AcceptSocket **accepts;  /* one per Accept=yes socket unit ever set up; owned */
-        size_t n_accepts;
+        size_t n_accepts, n_accepts_allocated;
+        StrMap accepts_by_name;  /* their names -> AcceptSocket */
+        /* Services by unit name, the first in array order for each: rebuilt on the next
+         * lookup after the array or a service's unit may have changed. */
+        StrMap services_by_name;
+        bool services_by_name_stale;
         /* Ad-hoc mode's template (--accept): no file to read again for each instance. */
         char *given_template_name, *given_template_text;
 
@@ -63,6 +69,7 @@ typedef struct Manager {
         size_t n_retired;
         sd_event_source *gc_source;
         unsigned n_reloads;
+        struct ReloadJob *reload_job; /* the daemon-reload that runs in steps, or NULL */
 
         unsigned n_errors, n_warnings; /* diagnostics seen while loading */
         bool exiting;                  /* stopping every service, then exit */
@@ -124,6 +131,15 @@ Service *manager_resolve_service(Manager *m, const char *name);
  * *ret_errors holds every "file:line: message"), or a negative errno. *ret_warnings likewise
  * for warnings. Both strvs are malloc'ed (possibly empty, never NULL on return >= 0). */
 int manager_daemon_reload(Manager *m, char ***ret_errors, char ***ret_warnings);
+
+/* The same in steps (the event loop serves accepts, notify messages and control calls between
+ * them), telling done() once it is over with what manager_daemon_reload() returns and its
+ * errors and warnings (borrowed for the call). A reload asked for while one runs is done
+ * after it, once for all who asked meanwhile. done may be NULL (SIGHUP): the outcome is only
+ * logged. Without an event loop it runs at once. Returns 0 or -ENOMEM (done not called). */
+typedef void (*ManagerReloadDone)(Manager *m, int r, char **errors, char **warnings,
+                                  void *userdata);
+int manager_daemon_reload_async(Manager *m, ManagerReloadDone done, void *userdata);
 
 /* Operator actions by unit name. Return 0, or a negative errno with a one-line message in
  * err: -ENOENT no such unit, -EBUSY, -ENOTCONN not running, ... */

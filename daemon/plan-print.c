@@ -67,9 +67,21 @@ static void describe_options(const BindSpec *spec, char *buf, size_t len) {
 #undef OPT
 }
 
+static const Unit *spec_unit(const void *specs, size_t i) {
+        return ((const BindSpec *) specs)[i].unit;
+}
+
 void plan_print(FILE *f, Unit **units, size_t n_units, const BindPlan *plan,
                 const UnitFailures *failures, unsigned n_errors, unsigned n_warnings) {
         size_t n_sockets = 0, n_services = 0, n_socket_units = 0;
+        _cleanup_(unit_index_done) UnitIndex index = {};
+        _cleanup_(unit_items_done) UnitItems specs = {};
+
+        if (unit_index_build(&index, units, n_units) < 0 ||
+            unit_items_build(&specs, plan->specs, plan->n_specs, spec_unit) < 0) {
+                fprintf(f, "out of memory\n");
+                return;
+        }
 
         for (size_t i = 0; i < n_units; i++) {
                 Unit *u = units[i];
@@ -99,12 +111,10 @@ void plan_print(FILE *f, Unit **units, size_t n_units, const BindPlan *plan,
                         fprintf(f, "  skipped, not bound: %s\n", why);
                         continue;
                 }
-                for (size_t k = 0; k < plan->n_specs; k++) {
+                UNIT_ITEMS_FOREACH(k, &specs, u) {
                         const BindSpec *s = &plan->specs[k];
                         char d[BIND_SPEC_DESCRIBE_MAX], opts[4096];
 
-                        if (s->unit != u)
-                                continue;
                         n_sockets++;
                         describe_options(s, opts, sizeof opts);
                         fprintf(f, "  %s=%s (%s:%u)\n    %s %s%s%s\n",
@@ -122,7 +132,7 @@ void plan_print(FILE *f, Unit **units, size_t n_units, const BindPlan *plan,
 
                 if (u->type != UNIT_SERVICE)
                         continue;
-                activated = unit_socket_activated(u->name, units, n_units, failures,
+                activated = unit_socket_activated(u->name, &index, failures,
                                                   &socket_unit, &socket_failed);
                 char why[1024];
                 if (!u->is_template &&

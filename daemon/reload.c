@@ -16,13 +16,19 @@ int unit_failures_add(UnitFailures *f, const char *name, const char *message) {
                         return -ENOMEM;
                 return 0;
         }
-        a = realloc(f->items, (f->n + 1) * sizeof *a);
-        if (!a)
-                return -ENOMEM;
-        f->items = a;
+        if (f->n == f->n_allocated) {
+                size_t k = MAX(f->n_allocated * 2, (size_t) 8);
+                a = reallocarray(f->items, k, sizeof *a);
+                if (!a)
+                        return -ENOMEM;
+                f->items = a;
+                f->n_allocated = k;
+        }
+        a = f->items;
         a[f->n] = (UnitFailure) { .name = strdup(name),
                                   .message = message ? strdup(message) : NULL };
-        if (!a[f->n].name || (message && !a[f->n].message)) {
+        if (!a[f->n].name || (message && !a[f->n].message) ||
+            strmap_put(&f->by_name, a[f->n].name, (void *) (uintptr_t) (f->n + 1)) < 0) {
                 free(a[f->n].name);
                 free(a[f->n].message);
                 return -ENOMEM;
@@ -32,10 +38,8 @@ int unit_failures_add(UnitFailures *f, const char *name, const char *message) {
 }
 
 const UnitFailure *unit_failures_find(const UnitFailures *f, const char *name) {
-        for (size_t i = 0; i < f->n; i++)
-                if (streq(f->items[i].name, name))
-                        return &f->items[i];
-        return NULL;
+        uintptr_t i = (uintptr_t) strmap_get(&f->by_name, name);
+        return i > 0 ? &f->items[i - 1] : NULL;
 }
 
 void unit_failures_done(UnitFailures *f) {
@@ -44,37 +48,32 @@ void unit_failures_done(UnitFailures *f) {
                 free(f->items[i].message);
         }
         free(f->items);
+        strmap_done(&f->by_name);
         *f = (UnitFailures) {};
 }
 
-bool unit_socket_activated(const char *svc, Unit **units, size_t n_units,
-                           const UnitFailures *f, const Unit **ret_unit,
-                           const UnitFailure **ret_failure) {
+bool unit_socket_activated(const char *svc, const UnitIndex *x, const UnitFailures *f,
+                           const Unit **ret_unit, const UnitFailure **ret_failure) {
         const char *suffix = endswith(svc, ".service");
+        Unit *const *sockets;
 
         *ret_unit = NULL;
         *ret_failure = NULL;
-        for (size_t k = 0; k < n_units; k++) {
-                _cleanup_free_ char *target = NULL;
-
-                if (units[k]->type != UNIT_SOCKET)
-                        continue;
-                target = unit_socket_service_name(units[k]);
-                if (target && streq(target, svc)) {
-                        *ret_unit = units[k];
-                        return true;
+        if (unit_index_activators(x, svc, &sockets) > 0) {
+                *ret_unit = sockets[0];
+                return true;
+        }
+        if (suffix && f && f->n > 0) {
+                /* NAME.socket for NAME.service: one lookup, no walk. */
+                char socket[UNIT_NAME_MAX + sizeof ".socket"];
+                size_t len = (size_t) (suffix - svc);
+                if (len <= UNIT_NAME_MAX) {
+                        memcpy(socket, svc, len);
+                        strcpy(socket + len, ".socket");
+                        *ret_failure = unit_failures_find(f, socket);
                 }
         }
-        for (size_t i = 0; suffix && f && i < f->n; i++) {
-                const char *s = endswith(f->items[i].name, ".socket");
-
-                if (s && s - f->items[i].name == suffix - svc &&
-                    strncmp(f->items[i].name, svc, (size_t) (suffix - svc)) == 0) {
-                        *ret_failure = &f->items[i];
-                        return true;
-                }
-        }
-        return false;
+        return *ret_failure != NULL;
 }
 
 static bool unit_suffix(const char *s, size_t len) {
@@ -169,11 +168,15 @@ int load_diag_explain(const LoadDiag *d, Unit **units, size_t n_units, UnitFailu
                 if (r < 0)
                         return r;
         }
+        /* The first error about each unit. */
+        _cleanup_(strmap_done) StrMap first = {};
+        for (size_t i = n; i > 0; i--)
+                if (strmap_put(&first, d->error_units[i - 1], d->errors[i - 1]) < 0)
+                        return -ENOMEM;
         for (size_t k = 0; k < f->n; k++) {
-                for (size_t i = 0; i < n && !f->items[k].message; i++)
-                        if (streq(d->error_units[i], f->items[k].name) &&
-                            !(f->items[k].message = strdup(d->errors[i])))
-                                return -ENOMEM;
+                const char *e = f->items[k].message ? NULL : strmap_get(&first, f->items[k].name);
+                if (e && !(f->items[k].message = strdup(e)))
+                        return -ENOMEM;
                 if (!f->items[k].message &&
                     asprintf(&f->items[k].message, "%s failed to load; see berthd's log",
                              f->items[k].name) < 0) {
@@ -190,6 +193,7 @@ DEFINE_STRING_TABLE(reload_unit_change, ReloadUnitChange,
                     [RELOAD_UNIT_NEW] = "new",
                     [RELOAD_UNIT_UPDATED] = "updated",
                     [RELOAD_UNIT_KEPT] = "kept",
+                    [RELOAD_UNIT_UNCHANGED] = "unchanged",
                     [RELOAD_UNIT_REMOVED] = "removed")
 
 DEFINE_STRING_TABLE(reload_socket_action, ReloadSocketAction,
@@ -215,16 +219,14 @@ int reload_diff_units(Unit **old, size_t n_old, Unit **loaded, size_t n_loaded,
                         .name = (nu ?: ou)->name,
                         .unit = nu ?: ou,
                         .old = ou,
-                        .change = !ou ? RELOAD_UNIT_NEW :
-                                  nu  ? RELOAD_UNIT_UPDATED :
-                                        RELOAD_UNIT_KEPT,
+                        .change = !ou       ? RELOAD_UNIT_NEW :
+                                  nu == ou  ? RELOAD_UNIT_UNCHANGED :
+                                  nu        ? RELOAD_UNIT_UPDATED :
+                                              RELOAD_UNIT_KEPT,
                 };
         }
         for (size_t i = 0; i < n_old; i++) {
-                bool on_disk = false;
-                for (size_t k = 0; k < list->n_entries && !on_disk; k++)
-                        on_disk = streq(list->entries[k].name, old[i]->name);
-                if (!on_disk)
+                if (!unit_file_list_find(list, old[i]->name))
                         a[n++] = (ReloadUnit) { .name = old[i]->name, .old = old[i],
                                                 .change = RELOAD_UNIT_REMOVED };
         }
@@ -246,15 +248,28 @@ int reload_diff_sockets(Listener *const *old, size_t n_old, const BindPlan *plan
         _cleanup_free_ ReloadSocketAction *actions = calloc(plan->n_specs + 1, sizeof *actions);
         _cleanup_free_ ssize_t *index = calloc(plan->n_specs + 1, sizeof *index);
         _cleanup_free_ bool *taken = calloc(n_old + 1, sizeof *taken);
+        /* A listener is kept or rebound only by its own unit: the old listeners of each unit
+         * name, in order (head: name -> index + 1; next: index + 1 or 0). */
+        _cleanup_free_ size_t *next = calloc(n_old + 1, sizeof *next);
+        _cleanup_(strmap_done) StrMap head = {};
 
-        if (!actions || !index || !taken)
+        if (!actions || !index || !taken || !next)
                 return -ENOMEM;
+        for (size_t k = n_old; k > 0; k--) {
+                const char *name = old[k - 1]->spec.unit->name;
+                next[k - 1] = (size_t) (uintptr_t) strmap_get(&head, name);
+                if (strmap_put(&head, name, (void *) (uintptr_t) k) < 0)
+                        return -ENOMEM;
+        }
+#define FOREACH_OLD(k, sp)                                                                         \
+        for (size_t k = (size_t) (uintptr_t) strmap_get(&head, (sp)->unit->name) - 1;              \
+             k != SIZE_MAX; k = next[k] - 1)
         for (size_t j = 0; j < plan->n_specs; j++) {
                 const BindSpec *sp = &plan->specs[j];
 
                 actions[j] = RELOAD_SOCKET_BIND;
                 index[j] = -1;
-                for (size_t k = 0; k < n_old; k++)
+                FOREACH_OLD(k, sp)
                         if (!taken[k] && listener_same(old[k], sp)) {
                                 actions[j] = RELOAD_SOCKET_KEEP;
                                 index[j] = k;
@@ -268,15 +283,15 @@ int reload_diff_sockets(Listener *const *old, size_t n_old, const BindPlan *plan
 
                 if (actions[j] != RELOAD_SOCKET_BIND)
                         continue;
-                for (size_t k = 0; k < n_old; k++)
-                        if (!taken[k] && streq(old[k]->spec.unit->name, sp->unit->name) &&
-                            bind_spec_same_address(&old[k]->spec, sp)) {
+                FOREACH_OLD(k, sp)
+                        if (!taken[k] && bind_spec_same_address(&old[k]->spec, sp)) {
                                 actions[j] = RELOAD_SOCKET_REBIND;
                                 index[j] = k;
                                 taken[k] = true;
                                 break;
                         }
         }
+#undef FOREACH_OLD
         *ret_actions = TAKE_PTR(actions);
         *ret_old_index = TAKE_PTR(index);
         return 0;
@@ -287,8 +302,10 @@ int reload_diff_sockets(Listener *const *old, size_t n_old, const BindPlan *plan
 struct Reload {
         LoadDiag diag;
         UnitFileList list;
-        Unit **loaded; /* the new versions read from disk; those not used are freed */
-        size_t n_loaded;
+        Unit **loaded; /* the new versions read from disk; those not used are freed; and the
+                        * unchanged units (borrowed from old), sorted by name together */
+        bool *reused;  /* per loaded: an unchanged unit, borrowed */
+        size_t n_loaded, n_read, n_bad, next_entry;
         ReloadUnit *units; /* the set that applies, with removed units last */
         size_t n_units;
         BindPlan plan;
@@ -316,8 +333,11 @@ Reload *reload_free(Reload *r) {
                         listener_free(r->listeners[j]);
         free(r->listeners);
         free(r->bound_new);
-        if (r->loaded)
-                unit_array_free(r->loaded, r->n_loaded);
+        for (size_t i = 0; i < r->n_loaded; i++)
+                if (!r->reused[i])
+                        unit_free(r->loaded[i]);
+        free(r->loaded);
+        free(r->reused);
         free(r->units);
         bind_plan_done(&r->plan);
         unit_failures_done(&r->failed);
@@ -331,20 +351,61 @@ LoadDiag *reload_diag(Reload *r) {
         return &r->diag;
 }
 
-int reload_load(Reload *r, char *const *dirs, char *const *instances, Unit **old,
-                size_t n_old) {
-        size_t n_bad = 0;
+int reload_load_begin(Reload *r, char *const *dirs, char *const *instances) {
+        int k = unit_dir_enumerate_full(dirs, instances, UNIT_DIR_UNITS_MAX, load_diag_on_diag,
+                                        &r->diag, &r->list);
+        if (k < 0)
+                return k;
+        r->loaded = calloc(r->list.n_entries + 1, sizeof(Unit *));
+        r->reused = calloc(r->list.n_entries + 1, sizeof(bool));
+        return r->loaded && r->reused ? 0 : -ENOMEM;
+}
+
+int reload_load_step(Reload *r, Unit **old, size_t n_old, size_t max) {
+        size_t done = 0;
         int k;
 
-        k = unit_dir_enumerate_full(dirs, instances, UNIT_DIR_UNITS_MAX, load_diag_on_diag,
-                                    &r->diag, &r->list);
-        if (k >= 0)
-                k = unit_file_list_load(&r->list, load_diag_on_diag, &r->diag, &r->loaded,
-                                        &r->n_loaded, &n_bad);
-        if (k >= 0)
-                k = reload_diff_units(old, n_old, r->loaded, r->n_loaded, &r->list, &r->units,
-                                      &r->n_units);
-        return k;
+        for (; r->next_entry < r->list.n_entries && done < max; r->next_entry++, done++) {
+                const UnitFileEntry *e = &r->list.entries[r->next_entry];
+                Unit *ou, *u;
+
+                if (e->invalid) {
+                        r->n_bad++;
+                        continue;
+                }
+                /* Stamped before it is read: a change during the read shows next time. */
+                uint64_t stamp = unit_entry_stamp(e);
+                ou = unit_array_find(old, n_old, e->name);
+                if (ou && unit_matches_entry(ou, e, stamp)) {
+                        r->reused[r->n_loaded] = true;
+                        r->loaded[r->n_loaded++] = ou;
+                        continue;
+                }
+                k = unit_file_load(e->name, e->path, e->dropins, load_diag_on_diag, &r->diag, &u);
+                if (k < 0)
+                        return k;
+                r->n_read++;
+                if (k == UNIT_FILE_E_INVALID) {
+                        r->n_bad++;
+                        continue;
+                }
+                u->files_stamp = stamp;
+                r->loaded[r->n_loaded++] = u;
+        }
+        if (r->next_entry < r->list.n_entries)
+                return 1;
+        return reload_diff_units(old, n_old, r->loaded, r->n_loaded, &r->list, &r->units,
+                                 &r->n_units);
+}
+
+size_t reload_n_read(Reload *r) {
+        return r->n_read;
+}
+
+int reload_load(Reload *r, char *const *dirs, char *const *instances, Unit **old,
+                size_t n_old) {
+        int k = reload_load_begin(r, dirs, instances);
+        return k < 0 ? k : reload_load_step(r, old, n_old, SIZE_MAX);
 }
 
 /* The units that apply, as an array sorted by name; removed units are not in it. */
@@ -363,6 +424,11 @@ static int reload_unit_array(Reload *r, Unit ***ret, size_t *ret_n) {
 }
 
 int reload_check(Reload *r, ReloadCheckFunc check, void *userdata) {
+        _cleanup_(strmap_done) StrMap by_name = {}; /* name -> index + 1 in r->units */
+
+        for (size_t j = 0; j < r->n_units; j++)
+                if (strmap_put(&by_name, r->units[j].name, (void *) (uintptr_t) (j + 1)) < 0)
+                        return -ENOMEM;
         /* Bounded: each round but the last falls back at least one unit. */
         for (size_t round = 0; round <= r->n_units; round++) {
                 _cleanup_free_ Unit **units = NULL;
@@ -378,10 +444,11 @@ int reload_check(Reload *r, ReloadCheckFunc check, void *userdata) {
                                   round == 0 ? load_diag_on_diag : NULL, &r->diag, userdata);
                 if (k < 0)
                         return k;
-                for (size_t i = 0; i < r->failed.n; i++)
-                        for (size_t j = 0; j < r->n_units; j++)
-                                if (streq(r->units[j].name, r->failed.items[i].name))
-                                        changed = reload_unit_fall_back(&r->units[j]) || changed;
+                for (size_t i = 0; i < r->failed.n; i++) {
+                        uintptr_t j = (uintptr_t) strmap_get(&by_name, r->failed.items[i].name);
+                        if (j > 0)
+                                changed = reload_unit_fall_back(&r->units[j - 1]) || changed;
+                }
                 if (!changed)
                         break;
         }
@@ -471,7 +538,7 @@ int reload_take_units(Reload *r, Unit ***ret_units, size_t *ret_n, UnitFailures 
                 return k;
         /* The new versions that do not apply (their old ones do) go now. */
         for (size_t i = 0; i < r->n_loaded; i++)
-                if (unit_array_find(units, n, r->loaded[i]->name) != r->loaded[i])
+                if (!r->reused[i] && unit_array_find(units, n, r->loaded[i]->name) != r->loaded[i])
                         unit_free(r->loaded[i]);
         free(r->loaded);
         r->loaded = NULL;

@@ -11,10 +11,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/strmap.h"
 #include "daemon/bind-plan.h"
 #include "daemon/listener.h"
 #include "daemon/unit-dir.h"
 #include "daemon/unit-file.h"
+#include "daemon/unit-index.h"
 
 /* Units that failed to load or to bind, each with the message that explains it. */
 typedef struct UnitFailure {
@@ -23,8 +25,9 @@ typedef struct UnitFailure {
 } UnitFailure;
 
 typedef struct UnitFailures {
-        UnitFailure *items;
-        size_t n;
+        UnitFailure *items; /* in the order they were added */
+        size_t n, n_allocated;
+        StrMap by_name;     /* name -> index + 1 */
 } UnitFailures;
 
 /* Adds name (once; a second add keeps the first message, or fills a missing one). message
@@ -34,13 +37,13 @@ int unit_failures_add(UnitFailures *f, const char *name, const char *message);
 const UnitFailure *unit_failures_find(const UnitFailures *f, const char *name);
 void unit_failures_done(UnitFailures *f);
 
-/* Whether a socket unit activates the service unit svc: one among units whose service it is
- * (in *ret_unit, the first), or, failing that, one that failed to load (not among units, so
- * only its name tells: NAME.socket for NAME.service; in *ret_failure). A service whose socket
- * failed still waits for it: it is not started at berthd's start without its socket. */
-bool unit_socket_activated(const char *svc, Unit **units, size_t n_units,
-                           const UnitFailures *f, const Unit **ret_unit,
-                           const UnitFailure **ret_failure);
+/* Whether a socket unit activates the service unit svc: one of the index's socket units whose
+ * service it is (in *ret_unit, the first by name; x may be NULL), or, failing that, one that
+ * failed to load (not among the units, so only its name tells: NAME.socket for NAME.service;
+ * in *ret_failure). A service whose socket failed still waits for it: it is not started at
+ * berthd's start without its socket. */
+bool unit_socket_activated(const char *svc, const UnitIndex *x, const UnitFailures *f,
+                           const Unit **ret_unit, const UnitFailure **ret_failure);
 
 /* The unit a diagnostic's file belongs to: "web.socket" for ".../web.socket" and for
  * ".../web.socket.d/10-x.conf". Returns false when the path names no unit. */
@@ -84,10 +87,19 @@ static inline void reload_freep(Reload **r) {
 LoadDiag *reload_diag(Reload *r);
 
 /* Phase 1: reads dirs (with the instances asked for, unit-dir.h) and decides which version
- * of each unit applies, against the units loaded now (old, borrowed). Returns 0 or a negative
- * errno. */
+ * of each unit applies, against the units loaded now (old, borrowed). A unit whose files did
+ * not change since old was read (unit_matches_entry()) is not read again: old stands for it,
+ * unchanged. Returns 0 or a negative errno. */
 int reload_load(Reload *r, char *const *dirs, char *const *instances, Unit **old,
                 size_t n_old);
+/* The same in steps, so that a reload of many units lets the event loop run in between:
+ * reload_load_begin() lists the directories; each reload_load_step() reads at most max units
+ * and returns 1 while some remain, then 0 once the diff is made (or a negative errno). old
+ * must stay the same, and alive, from the first step to the last. */
+int reload_load_begin(Reload *r, char *const *dirs, char *const *instances);
+int reload_load_step(Reload *r, Unit **old, size_t n_old, size_t max);
+/* Units read from disk in this reload so far (the others were unchanged). */
+size_t reload_n_read(Reload *r);
 /* Phase 2: checks the whole set with check; a new version that fails gives way to its old
  * one and the set is checked again, until it is stable. */
 int reload_check(Reload *r, ReloadCheckFunc check, void *userdata);
@@ -118,6 +130,7 @@ typedef enum ReloadUnitChange {
         RELOAD_UNIT_UPDATED,  /* loaded before, and its new version loaded */
         RELOAD_UNIT_KEPT,     /* its new version has an error: the old one stays */
         RELOAD_UNIT_REMOVED,  /* loaded before, gone from disk */
+        RELOAD_UNIT_UNCHANGED, /* its files are as they were: the loaded unit itself, unread */
         _RELOAD_UNIT_CHANGE_MAX,
         _RELOAD_UNIT_CHANGE_INVALID = -EINVAL,
 } ReloadUnitChange;

@@ -1322,6 +1322,10 @@ int service_add_listener(Service *s, Listener *l) {
 
 void service_clear_listeners(Service *s) {
         s->ctx.ops->watch(s, false);
+        service_forget_listeners(s);
+}
+
+void service_forget_listeners(Service *s) {
         free(s->listeners);
         s->listeners = NULL;
         s->n_listeners = 0;

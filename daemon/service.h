@@ -289,6 +289,10 @@ int service_add_listener(Service *s, Listener *l);
 /* Drops every socket (daemon-reload gives the new set with service_add_listener(), then
  * service_update_watch()). */
 void service_clear_listeners(Service *s);
+/* The same without touching their watch: a daemon-reload gives back the same listeners,
+ * mostly, and a watch turned off and on again costs two epoll_ctl() calls per socket. The
+ * caller settles the watch of each listener afterwards (service_update_watch()). */
+void service_forget_listeners(Service *s);
 /* Applies the watch rule for the current state (after the sockets changed). */
 void service_update_watch(Service *s);
 /* Switches to the unit a daemon-reload loaded: now when not running, else at the next start. */

@@ -722,6 +722,12 @@ int sock_diag_queue(int fd, unsigned *ret_waiting, unsigned *ret_backlog) {
         r = getsockopt_int(fd, SOL_SOCKET, SO_TYPE, &type);
         if (r < 0)
                 return r;
+        return sock_diag_queue_of(fd, family, type, ret_waiting, ret_backlog);
+}
+
+int sock_diag_queue_of(int fd, int family, int type, unsigned *ret_waiting,
+                       unsigned *ret_backlog) {
+        int r;
 
         if ((family == AF_INET || family == AF_INET6) && type == SOCK_STREAM) {
                 struct tcp_info ti = {};

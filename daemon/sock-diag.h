@@ -26,6 +26,10 @@ int sock_diag_find_holder(const SockAddr *addr, int socktype, char *buf, size_t 
  * Returns 0, -EINVAL when the socket is not listening, -EOPNOTSUPP for other sockets, or another
  * negative errno. Either pointer may be NULL. */
 int sock_diag_queue(int fd, unsigned *ret_waiting, unsigned *ret_backlog);
+/* The same for a socket whose family and type the caller knows (they never change): two
+ * syscalls fewer, which counts when listing 10,000 sockets. */
+int sock_diag_queue_of(int fd, int family, int type, unsigned *ret_waiting,
+                       unsigned *ret_backlog);
 
 /* The connections a TCP listener (borrowed fd) has queued and nobody has accepted yet (they
  * have no file: inode 0), each as a fingerprint of its remote address and port, at most max.

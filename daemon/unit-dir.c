@@ -8,19 +8,24 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "common/macro.h"
 #include "common/strv.h"
 #include "daemon/unit-dir.h"
 
-/* Files of any kind collected before picking winners; bounds the work for huge directories. */
-#define UNIT_DIR_RECORDS_MAX (UNIT_DIR_UNITS_MAX * 8)
+/* Files (unit files and drop-ins) collected per unit allowed, before picking winners: bounds
+ * the memory for huge directories. Past it a file is not kept, and the unit it belongs to (or,
+ * for a template's or prefix's drop-in, every unit it applies to) is refused by name: loading
+ * it without that file would load something else than what is on disk. */
+#define UNIT_DIR_FILES_PER_UNIT 8
 
 typedef struct Record {
         char *unit; /* "web.socket" */
@@ -28,13 +33,17 @@ typedef struct Record {
         char *path;
         size_t dir; /* priority: index in dirs */
         bool masked;
+        uint64_t stamp; /* of a main file (unit_entry_stamp()) */
 } Record;
 
 typedef struct Collector {
+        struct timespec now; /* when the listing began, for the stamps */
         UnitDiagFunc diag;
         void *userdata;
         Record *records;
-        size_t n_records, cap_records;
+        size_t n_records, cap_records, max_records;
+        char **refused; /* names of units with a file past max_records; sorted after collecting */
+        size_t n_refused, cap_refused;
 } Collector;
 
 static void record_done(Record *r) {
@@ -47,6 +56,33 @@ static void collector_done(Collector *c) {
         for (size_t i = 0; i < c->n_records; i++)
                 record_done(&c->records[i]);
         free(c->records);
+        for (size_t i = 0; i < c->n_refused; i++)
+                free(c->refused[i]);
+        free(c->refused);
+}
+
+/* A file past the cap: reported by path, and its unit remembered to be refused. Takes unit,
+ * conf and path (also on failure). Returns 0 or -ENOMEM. */
+static int collector_refuse(Collector *c, Record *rec) {
+        int r = 0;
+
+        unit_diagf(c->diag, c->userdata, LOG_ERR, rec->path, 0,
+                "%s is not loaded: the unit directories hold more than %zu files, and this "
+                "one is past that cap", rec->unit, c->max_records);
+        if (c->n_refused >= c->cap_refused) {
+                size_t ncap = MAX(c->cap_refused * 2, (size_t) 16);
+                char **t = reallocarray(c->refused, ncap, sizeof(char *));
+                if (!t)
+                        r = -ENOMEM;
+                else {
+                        c->refused = t;
+                        c->cap_refused = ncap;
+                }
+        }
+        if (r >= 0)
+                c->refused[c->n_refused++] = TAKE_PTR(rec->unit);
+        record_done(rec);
+        return r;
 }
 
 static char *path_join(const char *dir, const char *name) {
@@ -62,6 +98,51 @@ static char *path_join(const char *dir, const char *name) {
 
 static bool stat_is_null(const struct stat *st) {
         return S_ISCHR(st->st_mode) && st->st_rdev == makedev(1, 3);
+}
+
+static uint64_t stamp_mix(uint64_t h, uint64_t v) {
+        return h ^ (v + UINT64_C(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2));
+}
+
+/* One file's part of a stamp, or 0 when it is "racy": modified too shortly before now. */
+static uint64_t stat_stamp(const struct stat *st, const struct timespec *now) {
+        int64_t age_usec = ((int64_t) now->tv_sec - (int64_t) st->st_mtim.tv_sec) * 1000000 +
+                           ((int64_t) now->tv_nsec - (int64_t) st->st_mtim.tv_nsec) / 1000;
+        uint64_t h = UINT64_C(14695981039346656037);
+
+        if (age_usec < (int64_t) UNIT_STAMP_RACY_USEC)
+                return 0;
+        h = stamp_mix(h, (uint64_t) st->st_dev);
+        h = stamp_mix(h, (uint64_t) st->st_ino);
+        h = stamp_mix(h, (uint64_t) st->st_size);
+        h = stamp_mix(h, (uint64_t) st->st_mtim.tv_sec);
+        h = stamp_mix(h, (uint64_t) st->st_mtim.tv_nsec);
+        h = stamp_mix(h, (uint64_t) st->st_ctim.tv_sec);
+        h = stamp_mix(h, (uint64_t) st->st_ctim.tv_nsec);
+        return h != 0 ? h : 1;
+}
+
+static struct timespec realtime_now(void) {
+        struct timespec now = {};
+        (void) clock_gettime(CLOCK_REALTIME, &now);
+        return now;
+}
+
+uint64_t unit_entry_stamp(const UnitFileEntry *e) {
+        struct timespec now = realtime_now();
+        uint64_t h = e->main_stamp;
+
+        if (h == 0)
+                return 0;
+        STRV_FOREACH(d, e->dropins) {
+                struct stat st;
+                uint64_t x;
+
+                if (h == 0 || stat(*d, &st) < 0 || (x = stat_stamp(&st, &now)) == 0)
+                        return 0;
+                h = stamp_mix(h, x);
+        }
+        return h != 0 ? h : 1;
 }
 
 static bool is_backup_name(const char *name) {
@@ -97,13 +178,8 @@ static int collector_add(Collector *c, char *unit, char *conf, char *path, size_
                 record_done(&rec);
                 return -ENOMEM;
         }
-        if (c->n_records >= UNIT_DIR_RECORDS_MAX) {
-                record_done(&rec);
-                unit_diagf(c->diag, c->userdata, LOG_ERR, NULL, 0,
-                        "Too many files in the unit directories (more than %u)",
-                        UNIT_DIR_RECORDS_MAX);
-                return -E2BIG;
-        }
+        if (c->n_records >= c->max_records)
+                return collector_refuse(c, &rec);
         if (c->n_records >= c->cap_records) {
                 size_t ncap = MAX(c->cap_records * 2, (size_t) 32);
                 Record *t = reallocarray(c->records, ncap, sizeof(Record));
@@ -249,6 +325,7 @@ static int collect_dir(Collector *c, const char *dir, size_t prio) {
                                                   masked, false);
                                 if (r < 0)
                                         return r;
+                                c->records[c->n_records - 1].stamp = stat_stamp(&st, &c->now);
                         }
                         continue;
                 }
@@ -264,6 +341,15 @@ static int collect_dir(Collector *c, const char *dir, size_t prio) {
                                 "ignoring");
         }
         return 0;
+}
+
+static int name_cmp(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static bool collector_refused(const Collector *c, const char *unit) {
+        return c->n_refused > 0 &&
+               bsearch(&unit, c->refused, c->n_refused, sizeof(char *), name_cmp);
 }
 
 static int record_cmp(const void *a, const void *b) {
@@ -371,12 +457,21 @@ static size_t dropin_names(const char *unit, char **names, size_t max) {
  * (and there the highest-priority directory's); a masked one hides the file name from the
  * less specific names too. Sorted by file name, as systemd applies them. */
 static int entry_merge_dropins(UnitFileEntry *e, const DropinSet *sets, size_t n_sets,
-                               UnitDiagFunc diag, void *userdata) {
+                               const Collector *coll, UnitDiagFunc diag, void *userdata) {
         char *names[64] = {}, **confs = NULL, **paths = NULL;
         size_t n_names = dropin_names(e->name, names, ELEMENTSOF(names)), n = 0, cap = 0;
         int r = 0;
 
-        for (size_t i = 0; i < n_names && r >= 0; i++) {
+        /* A file of its own past the cap was reported with the unit's name already. */
+        for (size_t i = 0; i < n_names && !e->invalid; i++)
+                if (names[i] && collector_refused(coll, names[i])) {
+                        if (i > 0)
+                                unit_diagf(diag, userdata, LOG_ERR, e->path, 0,
+                                        "%s is not loaded: a drop-in of %s that applies to it "
+                                        "is past the cap on files", e->name, names[i]);
+                        e->invalid = true;
+                }
+        for (size_t i = 0; i < n_names && r >= 0 && !e->invalid; i++) {
                 const DropinSet *d = names[i] ? bsearch(names[i], sets, n_sets,
                                                         sizeof(DropinSet), dropin_set_cmp)
                                               : NULL;
@@ -405,7 +500,7 @@ static int entry_merge_dropins(UnitFileEntry *e, const DropinSet *sets, size_t n
         }
         for (size_t i = 0; i < n_names; i++)
                 free(names[i]);
-        if (r < 0)
+        if (r < 0 || e->invalid)
                 goto finish;
         /* Sorted by file name; a simple insertion sort: at most a few hundred. */
         for (size_t i = 1; i < n; i++)
@@ -493,6 +588,7 @@ static int entry_add_instance(UnitFileList *l, size_t *cap, const char *name) {
                 return 0;
         e.name = strdup(name);
         e.path = strdup(t->path);
+        e.main_stamp = t->main_stamp;
         if (!e.name || !e.path) {
                 entry_done(&e);
                 return -ENOMEM;
@@ -512,8 +608,12 @@ int unit_dir_enumerate_max(char *const *dirs, size_t max_units, UnitDiagFunc dia
 int unit_dir_enumerate_full(char *const *dirs, char *const *instances, size_t max_units,
                             UnitDiagFunc diag, void *userdata, UnitFileList *ret) {
         Collector c = {
+                .now = realtime_now(),
                 .diag = diag,
                 .userdata = userdata,
+                .max_records = max_units < SIZE_MAX / UNIT_DIR_FILES_PER_UNIT
+                                       ? max_units * UNIT_DIR_FILES_PER_UNIT
+                                       : SIZE_MAX,
         };
         UnitFileList l = {};
         DropinSet *sets = NULL;
@@ -527,6 +627,8 @@ int unit_dir_enumerate_full(char *const *dirs, char *const *instances, size_t ma
         }
         if (c.n_records > 0)
                 qsort(c.records, c.n_records, sizeof(Record), record_cmp);
+        if (c.n_refused > 0)
+                qsort(c.refused, c.n_refused, sizeof(char *), name_cmp);
         sets = calloc(c.n_records + 1, sizeof(DropinSet));
         if (!sets) {
                 r = -ENOMEM;
@@ -553,6 +655,7 @@ int unit_dir_enumerate_full(char *const *dirs, char *const *instances, size_t ma
                         continue;
                 e.name = strdup(rec->unit);
                 e.path = TAKE_PTR(rec->path);
+                e.main_stamp = rec->stamp;
                 if (!e.name) {
                         entry_done(&e);
                         r = -ENOMEM;
@@ -626,7 +729,7 @@ int unit_dir_enumerate_full(char *const *dirs, char *const *instances, size_t ma
         for (size_t i = 0; i < l.n_entries; i++) {
                 if (l.entries[i].invalid)
                         continue;
-                r = entry_merge_dropins(&l.entries[i], sets, n_sets, diag, userdata);
+                r = entry_merge_dropins(&l.entries[i], sets, n_sets, &c, diag, userdata);
                 if (r < 0)
                         goto fail;
         }
@@ -649,6 +752,20 @@ fail:
 
 static int unit_name_cmp(const void *key, const void *elem) {
         return strcmp(key, (*(Unit *const *) elem)->name);
+}
+
+bool unit_matches_entry(const Unit *u, const UnitFileEntry *e, uint64_t stamp) {
+        return stamp != 0 && u->files_stamp == stamp && streq_ptr(u->path, e->path) &&
+               strv_equal(u->dropins, e->dropins);
+}
+
+static int entry_name_cmp(const void *key, const void *e) {
+        return strcmp(key, ((const UnitFileEntry *) e)->name);
+}
+
+const UnitFileEntry *unit_file_list_find(const UnitFileList *l, const char *name) {
+        return l->n_entries > 0 ? bsearch(name, l->entries, l->n_entries, sizeof *l->entries,
+                                          entry_name_cmp) : NULL;
 }
 
 Unit *unit_array_find(Unit **units, size_t n, const char *name) {
@@ -681,7 +798,10 @@ int unit_file_list_load(const UnitFileList *l, UnitDiagFunc diag, void *userdata
                         n_failed++;
                         continue;
                 }
-                /* A bad unit is reported and counted; it never stops the others. */
+                /* A bad unit is reported and counted; it never stops the others. The stamp
+                 * is taken before the read: a change during it makes the next reload read
+                 * the unit again. */
+                uint64_t stamp = unit_entry_stamp(e);
                 r = unit_file_load(e->name, e->path, e->dropins, diag, userdata, &u);
                 if (r < 0) {
                         unit_array_free(units, n);
@@ -691,6 +811,7 @@ int unit_file_list_load(const UnitFileList *l, UnitDiagFunc diag, void *userdata
                         n_failed++;
                         continue;
                 }
+                u->files_stamp = stamp;
                 units[n++] = u;
         }
         *ret_units = units;

@@ -10,7 +10,8 @@
 
 /* Units across all directories: SPEC §8 asks for 10,000 listeners, so ten times that. Past
  * the cap the first UNIT_DIR_UNITS_MAX in lexical order load and each other one is refused by
- * name. */
+ * name. Files (unit files and drop-ins) are capped at 8 per unit allowed (1,048,576): past
+ * that, each further file is refused by path and its unit by name, and the others load. */
 #define UNIT_DIR_UNITS_MAX 131072
 #define UNIT_DIR_DROPINS_MAX 256 /* drop-ins per unit */
 
@@ -22,6 +23,7 @@ typedef struct UnitFileEntry {
                          * file name in an earlier directory masks the same name later */
         bool invalid;   /* found but unusable (e.g. too many drop-ins): already reported as an
                          * error; unit_dir_load() counts it as failed without loading it */
+        uint64_t main_stamp; /* the main file's stamp when listed (unit_entry_stamp()) */
 } UnitFileEntry;
 
 typedef struct UnitFileList {
@@ -44,6 +46,19 @@ int unit_dir_enumerate_max(char *const *dirs, size_t max_units, UnitDiagFunc dia
 int unit_dir_enumerate_full(char *const *dirs, char *const *instances, size_t max_units,
                             UnitDiagFunc diag, void *userdata, UnitFileList *ret);
 void unit_file_list_done(UnitFileList *l);
+/* The entry called name in l, or NULL (a binary search). */
+const UnitFileEntry *unit_file_list_find(const UnitFileList *l, const char *name);
+/* What the files of e are now: a hash of each file's device, inode, size, mtime and ctime
+ * (the main file's as it was listed, the drop-ins' now), never 0. 0 when a file cannot be
+ * stat'ed, or was modified less than UNIT_STAMP_RACY_USEC before it was looked at: a file
+ * changed again within the clock's granularity could keep its times, so such a unit is read
+ * again by the next daemon-reload instead of being trusted unchanged (git's "racy" rule). */
+#define UNIT_STAMP_RACY_USEC (2 * USEC_PER_SEC)
+uint64_t unit_entry_stamp(const UnitFileEntry *e);
+/* Whether u can stand for the entry e unread: the same files, unchanged since u was read
+ * (stamp: unit_entry_stamp(e)). */
+bool unit_matches_entry(const Unit *u, const UnitFileEntry *e, uint64_t stamp);
+
 /* Loads every unit of l, as unit_dir_load() does. */
 int unit_file_list_load(const UnitFileList *l, UnitDiagFunc diag, void *userdata,
                         Unit ***ret_units, size_t *ret_n, size_t *ret_n_failed);

@@ -256,6 +256,8 @@ static int load_one(LoadContext *c, const char *file, FILE *f, const char *text)
         return 0;
 }
 
+#define UNIT_FILE_SLURP_MAX (1 << 20)
+
 static int load_path(LoadContext *c, const char *file) {
         _cleanup_close_ int fd = -1;
         struct stat st;
@@ -274,12 +276,50 @@ static int load_path(LoadContext *c, const char *file) {
                 load_report(c, LOG_ERR, file, 0, "Not a regular file, refusing to read it");
                 return 0;
         }
-        f = fdopen(fd, "r");
-        if (!f)
-                return -errno;
-        fd = -1; /* owned by f now */
-        r = load_one(c, file, f, NULL);
-        fclose(f);
+        /* An ordinary unit file is read in one go and lexed from memory: no stdio buffer, two
+         * syscalls fewer per file, which counts with thousands of units. A big one (or one
+         * with a NUL byte, which ends a line but not the file) goes through a FILE. */
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        if (st.st_size >= 0 && st.st_size < UNIT_FILE_SLURP_MAX) {
+                size_t cap = (size_t) st.st_size + 1;
+                text = malloc(cap + 1);
+                if (!text)
+                        return -ENOMEM;
+                for (;;) {
+                        ssize_t k = read(fd, text + len, cap - len);
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k < 0) {
+                                load_report(c, LOG_ERR, file, 0, "Failed to read unit file: %s",
+                                            strerror(errno));
+                                return 0;
+                        }
+                        if (k == 0)
+                                break;
+                        len += (size_t) k;
+                        /* All of it: what was appended after this read is as if after it. */
+                        if (len == (size_t) st.st_size)
+                                break;
+                        if (len == cap) { /* it grew since the fstat(): the stream does it */
+                                free(TAKE_PTR(text));
+                                break;
+                        }
+                }
+        }
+        if (text && !memchr(text, '\0', len)) {
+                text[len] = '\0';
+                r = load_one(c, file, NULL, text);
+        } else {
+                if (lseek(fd, 0, SEEK_SET) < 0)
+                        return -errno;
+                f = fdopen(fd, "r");
+                if (!f)
+                        return -errno;
+                fd = -1; /* owned by f now */
+                r = load_one(c, file, f, NULL);
+                fclose(f);
+        }
         if (r == -EIO) {
                 load_report(c, LOG_ERR, file, 0, "Failed to read unit file");
                 return 0;

@@ -17,7 +17,9 @@
 
 /* Caps on user-controlled sizes. */
 #define UNIT_NAME_MAX 255
-#define UNIT_LISTEN_MAX 1024      /* listen entries per socket unit */
+/* Listen entries per socket unit: as many fds as one service can be given (SPAWN_FDS_MAX);
+ * each line past it is left out with a warning. */
+#define UNIT_LISTEN_MAX 4096
 #define UNIT_LIST_MAX 4096        /* entries in any other list key */
 #define UNIT_VALUE_MAX (1U << 20) /* one logical line (after continuations) */
 
@@ -354,6 +356,8 @@ typedef struct Unit {
         bool is_template; /* "NAME@.service" */
         char *path;     /* main file */
         char **dropins; /* drop-in paths, in the order applied; NULL when none */
+        uint64_t files_stamp; /* what its files were when read (unit_files_stamp()); 0: unknown,
+                               * so a daemon-reload reads them again */
         /* [Unit] */
         char *description;
         usec_t start_limit_interval_usec; /* default 10s */

@@ -273,6 +273,7 @@ static int key_listen(LoadContext *c, const ConfigItem *it, const char *value, u
                 .type = (ListenType) it->arg,
                 .origin = { c->file, line },
         };
+        char q[QUOTE_SIZE];
         int r;
 
         if (!*value) {
@@ -280,9 +281,13 @@ static int key_listen(LoadContext *c, const ConfigItem *it, const char *value, u
                 socket_config_listens_free(s);
                 return 0;
         }
+        /* As systemd treats a line it cannot use: this line is left out and the rest of the
+         * unit loads. The entries within the cap are bound, so the unit is not lost for one
+         * line too many; each line past it is named. */
         if (s->n_listens >= UNIT_LISTEN_MAX) {
-                report(c, LOG_ERR, line, "Too many listen entries (more than %u) at %s=",
-                       UNIT_LISTEN_MAX, it->key);
+                report(c, LOG_WARNING, line, "Too many listen entries in this unit (more than "
+                       "%u), %s=%s is not bound, ignoring", UNIT_LISTEN_MAX, it->key,
+                       cut(value, q));
                 return 0;
         }
         r = listen_parse(c, it, value, line, &l);

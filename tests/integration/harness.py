@@ -231,8 +231,10 @@ def end_process(proc, timeout=10):
 
 
 def processes_with(marker):
-    """The live (not zombie) processes whose command line holds marker, counted from /proc."""
-    n = 0
+    """The live (not zombie) processes whose command line holds marker, counted from /proc;
+    a child of such a process is not counted (a shell's fork before it execs a command has
+    the shell's command line), so the count is that of instances, however they fork."""
+    parents = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -240,12 +242,12 @@ def processes_with(marker):
             with open("/proc/%s/cmdline" % pid, "rb") as f:
                 cmd = f.read()
             with open("/proc/%s/stat" % pid) as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
+                fields = f.read().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             continue
-        if marker.encode() in cmd and state != "Z":
-            n += 1
-    return n
+        if marker.encode() in cmd and fields[0] != "Z":
+            parents[pid] = fields[1]
+    return sum(1 for ppid in parents.values() if ppid not in parents)
 
 
 def ss(*args):

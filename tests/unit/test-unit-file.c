@@ -829,6 +829,38 @@ START_TEST(test_listen_types_unit_checks) {
 }
 END_TEST
 
+/* Past UNIT_LISTEN_MAX entries each further line is left out with a warning naming it, and the
+ * rest of the unit loads: the entries within the cap and every other key, even after them. */
+START_TEST(test_listen_cap) {
+        _cleanup_(unit_freep) Unit *u = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+        char last[64];
+
+        ck_assert_ptr_nonnull(f);
+        fputs("[Socket]\n", f);
+        for (unsigned i = 0; i < UNIT_LISTEN_MAX; i++)
+                fprintf(f, "ListenStream=127.0.0.1:%u\n", 10000 + i);
+        /* Lines UNIT_LISTEN_MAX + 2 and + 3: one too many of each kind. */
+        fputs("ListenStream=127.0.0.1:9\nListenDatagram=/run/over.sock\nBacklog=7\n", f);
+        ck_assert_int_eq(fclose(f), 0);
+
+        ck_assert_int_eq(load("many.socket", text, &u), 0);
+        ck_assert_uint_eq(u->socket.n_listens, UNIT_LISTEN_MAX);
+        snprintf(last, sizeof last, "127.0.0.1:%u", 10000 + UNIT_LISTEN_MAX - 1);
+        ck_assert_str_eq(u->socket.listens[UNIT_LISTEN_MAX - 1].text, last);
+        ck_assert_int_eq(u->socket.backlog, 7);
+        ck_assert_uint_eq(count_level(LOG_ERR), 0);
+        ck_assert_uint_eq(count_level(LOG_WARNING), 2);
+        assert_diag(LOG_WARNING, "/test/main", UNIT_LISTEN_MAX + 2,
+                    "ListenStream=127.0.0.1:9 is not bound");
+        assert_diag(LOG_WARNING, "/test/main", UNIT_LISTEN_MAX + 3,
+                    "ListenDatagram=/run/over.sock is not bound");
+        ck_assert_ptr_nonnull(find_diag(LOG_WARNING, "more than 4096"));
+}
+END_TEST
+
 /* ---- keys into fields ---- */
 
 START_TEST(test_socket_defaults) {
@@ -1742,6 +1774,7 @@ static Suite *unit_file_suite(void) {
         tcase_add_test(tc, test_listen_types_reset);
         tcase_add_loop_test(tc, test_listen_types_errors, 0, ELEMENTSOF(listen_errors));
         tcase_add_test(tc, test_listen_types_unit_checks);
+        tcase_add_test(tc, test_listen_cap);
         tcase_add_test(tc, test_scalar_reset);
         tcase_add_test(tc, test_key_groups);
         tcase_add_test(tc, test_service_defaults);

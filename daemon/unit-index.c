@@ -1,0 +1,112 @@
+/* unit-index: see unit-index.h. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "common/macro.h"
+#include "daemon/unit-index.h"
+
+typedef struct Pair {
+        char *service;
+        Unit *socket;
+} Pair;
+
+static int pair_cmp(const void *a, const void *b) {
+        const Pair *x = a, *y = b;
+        int c = strcmp(x->service, y->service);
+        return c != 0 ? c : strcmp(x->socket->name, y->socket->name);
+}
+
+int unit_index_build(UnitIndex *x, Unit *const *units, size_t n) {
+        _cleanup_free_ Pair *pairs = calloc(n + 1, sizeof *pairs);
+        size_t k = 0;
+
+        *x = (UnitIndex) {};
+        if (!pairs)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (units[i]->type != UNIT_SOCKET)
+                        continue;
+                pairs[k].socket = units[i];
+                pairs[k].service = unit_socket_service_name(units[i]);
+                if (!pairs[k].service)
+                        goto oom;
+                k++;
+        }
+        qsort(pairs, k, sizeof *pairs, pair_cmp);
+        x->services = calloc(k + 1, sizeof(char *));
+        x->sockets = calloc(k + 1, sizeof(Unit *));
+        if (!x->services || !x->sockets)
+                goto oom;
+        for (size_t i = 0; i < k; i++) {
+                x->services[i] = pairs[i].service;
+                x->sockets[i] = pairs[i].socket;
+        }
+        x->n = k;
+        return 0;
+oom:
+        for (size_t i = 0; i < k; i++)
+                free(pairs[i].service);
+        free(x->services);
+        free(x->sockets);
+        *x = (UnitIndex) {};
+        return -ENOMEM;
+}
+
+size_t unit_index_activators(const UnitIndex *x, const char *service, Unit *const **ret) {
+        size_t lo = 0, hi = x ? x->n : 0;
+
+        /* The first entry not below service. */
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(x->services[mid], service) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        size_t end = lo;
+        while (x && end < x->n && streq(x->services[end], service))
+                end++;
+        *ret = end > lo ? &x->sockets[lo] : NULL;
+        return end - lo;
+}
+
+void unit_index_done(UnitIndex *x) {
+        for (size_t i = 0; i < x->n; i++)
+                free(x->services[i]);
+        free(x->services);
+        free(x->sockets);
+        *x = (UnitIndex) {};
+}
+
+int unit_items_build(UnitItems *g, const void *items, size_t n, UnitOfFunc unit_of) {
+        *g = (UnitItems) {};
+        g->next = calloc(n + 1, sizeof(size_t));
+        if (!g->next || ptrmap_reserve(&g->head, n) < 0)
+                goto oom;
+        /* Backwards, so that each unit's list ends up in item order. */
+        for (size_t i = n; i > 0; i--) {
+                const Unit *u = unit_of(items, i - 1);
+                g->next[i - 1] = (size_t) (uintptr_t) ptrmap_get(&g->head, u);
+                if (ptrmap_put(&g->head, u, (void *) (uintptr_t) i) < 0)
+                        goto oom;
+        }
+        return 0;
+oom:
+        unit_items_done(g);
+        return -ENOMEM;
+}
+
+size_t unit_items_first(const UnitItems *g, const Unit *u) {
+        size_t i = (size_t) (uintptr_t) ptrmap_get(&g->head, u);
+        return i > 0 ? i - 1 : SIZE_MAX;
+}
+
+size_t unit_items_next(const UnitItems *g, size_t i) {
+        return g->next[i] > 0 ? g->next[i] - 1 : SIZE_MAX;
+}
+
+void unit_items_done(UnitItems *g) {
+        ptrmap_done(&g->head);
+        free(g->next);
+        *g = (UnitItems) {};
+}
