@@ -1288,6 +1288,53 @@ START_TEST(test_read_back_reach) {
 }
 END_TEST
 
+/* ---- what is kept of the read-back ---- */
+
+static void assert_info_kept(const TestSocket *t) {
+        char err[LISTENER_ERROR_MAX], a[ADDRESS_FORMAT_MAX], b[ADDRESS_FORMAT_MAX];
+        _cleanup_(listener_freep) Listener *l = NULL;
+        ListenerInfo kept, now;
+
+        ck_assert_int_eq(listener_new(&l, &t->spec), 0);
+        ck_assert_int_eq(listener_info(l, &kept), -ENOTCONN);
+        ck_assert_int_eq(listener_open(l, err, sizeof err), 0);
+        ck_assert(l->have_info);
+        ck_assert_int_eq(listener_info(l, &kept), 0);
+        /* As a read-back at the bind: the family, type and protocol the socket was made
+         * with (protocol 0: the default), the rest from the kernel. */
+        ck_assert_int_eq(listener_read_back_of(l->fd, t->spec.family, t->spec.socktype,
+                                               t->spec.protocol, &now),
+                         0);
+        ck_assert_msg(sockaddr_equal(&kept.addr, &now.addr), "%s != %s",
+                      sockaddr_format(&kept.addr, a, sizeof a),
+                      sockaddr_format(&now.addr, b, sizeof b));
+        ck_assert_uint_eq(kept.addr.len, now.addr.len);
+        ck_assert_int_eq(kept.family, now.family);
+        ck_assert_int_eq(kept.socktype, now.socktype);
+        ck_assert_int_eq(kept.protocol, now.protocol);
+        ck_assert_int_eq(kept.v6only, now.v6only);
+        ck_assert_int_eq(kept.backlog, now.backlog);
+        ck_assert_int_eq(kept.reach, now.reach);
+        ck_assert_str_eq(listener_name(l, a, sizeof a), sockaddr_format(&now.addr, b, sizeof b));
+}
+
+/* A listener keeps a few bytes of what the kernel said at the bind, and says the same as a
+ * read-back now: the port the kernel picked for port 0, the stack, the backlog. */
+START_TEST(test_info_kept) {
+        char path[256];
+        TestSocket t;
+
+        ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
+        t.unit.socket.backlog = 17;
+        assert_info_kept(&t);
+        ts_inet(&t, "127.0.0.1", 0, SOCK_DGRAM, -1);
+        assert_info_kept(&t);
+        snprintf(path, sizeof path, "%s/kept.sock", tmpdir);
+        ts_unix(&t, path, SOCK_STREAM);
+        assert_info_kept(&t);
+}
+END_TEST
+
 /* ---- the watch ---- */
 
 typedef struct Triggers {
@@ -1911,6 +1958,8 @@ static Suite *listener_suite(void) {
         suite_add_tcase(s, tc);
 
         tc = tcase_create("watch");
+        tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+        tcase_add_test(tc, test_info_kept);
         tcase_add_test(tc, test_watch);
         suite_add_tcase(s, tc);
 
