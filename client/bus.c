@@ -360,11 +360,17 @@ static int unit_property_read(sd_bus_message *m, UnitProperty *ret) {
         if (r >= 0)
                 r = sd_bus_message_exit_container(m);
         if (r < 0) {
-                free(v.strv);
+                bus_value_done(&v);
                 return r;
         }
         *ret = (UnitProperty) { .key = key, .value = v };
         return 1;
+}
+
+void bus_value_done(BusValue *v) {
+        if (v->type == 'a')
+                free(v->strv);
+        *v = (BusValue) {};
 }
 
 int unit_properties_read(sd_bus_message *m, UnitProperties *ret) {
@@ -382,7 +388,7 @@ int unit_properties_read(sd_bus_message *m, UnitProperties *ret) {
                 if (prop.value.type && p.n < UNIT_PROPERTIES_MAX)
                         p.props[p.n++] = prop;
                 else
-                        free(prop.value.strv);
+                        bus_value_done(&prop.value);
         }
         if (r > 0)
                 r = sd_bus_message_skip(m, NULL);
@@ -398,7 +404,7 @@ int unit_properties_read(sd_bus_message *m, UnitProperties *ret) {
 
 void unit_properties_done(UnitProperties *p) {
         for (size_t i = 0; i < p->n; i++)
-                free(p->props[i].value.strv);
+                bus_value_done(&p->props[i].value);
         p->n = 0;
 }
 

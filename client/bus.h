@@ -54,14 +54,21 @@ int unit_resolve(sd_bus *bus, const char *name, char **ret_name, sd_bus_message 
 /* One value of a reply, whatever its D-Bus type. */
 #define BUS_STRV_MAX 4096
 
+/* One value; which member holds it, type says (16 bytes: a list of 10,000 rows holds 100,000
+ * of them). */
 typedef struct BusValue {
-        char type;          /* a D-Bus basic type code, or 'a' for an array of strings */
-        const char *str;    /* 's', 'o', 'g' */
-        uint64_t u;         /* unsigned types and 'b' */
-        int64_t i;          /* signed types */
-        double d;           /* 'd' */
-        const char **strv;  /* 'a': owned array (NULL-terminated) of borrowed strings */
+        char type;                  /* a D-Bus basic type code, or 'a' for an array of strings */
+        union {
+                const char *str;    /* 's', 'o', 'g' */
+                uint64_t u;         /* unsigned types and 'b' */
+                int64_t i;          /* signed types */
+                double d;           /* 'd' */
+                const char **strv;  /* 'a': owned array (NULL-terminated) of borrowed strings */
+        };
 } BusValue;
+
+/* Frees what v owns (the array of an 'a'), and empties it. */
+void bus_value_done(BusValue *v);
 
 /* True for the type codes of D-Bus basic types. */
 bool bus_type_is_basic(char t);

@@ -210,16 +210,31 @@ static size_t text_width(const char *s) {
         return w;
 }
 
+/* n spaces, without a format to parse: a table of 10,000 rows has 100,000 cells. */
+static void put_spaces(FILE *f, size_t n) {
+        static const char spaces[] = "                                                        ";
+
+        while (n > 0) {
+                size_t k = MIN(n, sizeof spaces - 1);
+                fwrite(spaces, 1, k, f);
+                n -= k;
+        }
+}
+
 static void print_cell(FILE *f, const char *text, const char *color, size_t width, bool right,
                        bool last) {
         size_t pad = width - MIN(width, text_width(text));
 
         if (right)
-                fprintf(f, "%*s", (int) pad, "");
-        if (text[0])
-                fprintf(f, "%s%s%s", ansi(color), text, color ? ansi(ANSI_NORMAL) : "");
+                put_spaces(f, pad);
+        if (text[0]) {
+                fputs(ansi(color), f);
+                fputs(text, f);
+                if (color)
+                        fputs(ansi(ANSI_NORMAL), f);
+        }
         if (!right && !last)
-                fprintf(f, "%*s", (int) pad, "");
+                put_spaces(f, pad);
 }
 
 void table_print(const Table *t, FILE *f, bool header) {

@@ -100,16 +100,17 @@ static const char *snake_case(const char *name, char *buf, size_t buflen) {
 }
 
 /* The rows of an array of structs of basic types (ListUnits, ListSockets). Strings are
- * borrowed from the message. */
+ * borrowed from the message. One allocation holds the rows and, after them, their values: as
+ * many per row as the struct has fields (10,000 sockets are 100,000 values). */
 typedef struct BusRow {
-        BusValue v[ROW_FIELDS_MAX];
+        const BusValue *v;
         size_t n;
 } BusRow;
 
 static int bus_rows_read(sd_bus_message *m, BusRow **ret, size_t *ret_n) {
-        _cleanup_free_ BusRow *rows = NULL;
+        _cleanup_free_ BusValue *values = NULL;
         _cleanup_free_ char *inner = NULL;
-        size_t n = 0, allocated = 0, l;
+        size_t n = 0, allocated = 0, l, nf;
         const char *contents;
         char t;
         int r;
@@ -122,7 +123,8 @@ static int bus_rows_read(sd_bus_message *m, BusRow **ret, size_t *ret_n) {
         l = strlen(contents);
         if (l < 3 || l - 2 > ROW_FIELDS_MAX)
                 return -EBADMSG;
-        inner = strndup(contents + 1, l - 2);
+        nf = l - 2;
+        inner = strndup(contents + 1, nf);
         if (!inner)
                 return -ENOMEM;
         for (const char *c = inner; *c; c++)
@@ -134,17 +136,11 @@ static int bus_rows_read(sd_bus_message *m, BusRow **ret, size_t *ret_n) {
                 r = sd_bus_message_enter_container(m, SD_BUS_TYPE_STRUCT, inner);
                 if (r <= 0)
                         break;
-                if (n == allocated) {
-                        size_t na = MAX(allocated * 2, (size_t) 32);
-                        BusRow *nr = realloc(rows, na * sizeof *nr);
-                        if (!nr)
-                                return -ENOMEM;
-                        rows = nr;
-                        allocated = na;
-                }
-                rows[n] = (BusRow) { .n = l - 2 };
-                for (size_t i = 0; r >= 0 && i < l - 2; i++) {
-                        r = bus_value_read_basic(m, inner[i], &rows[n].v[i]);
+                if (ARRAY_RESERVE(values, allocated, (n + 1) * nf) < 0)
+                        return -ENOMEM;
+                for (size_t i = 0; r >= 0 && i < nf; i++) {
+                        values[n * nf + i] = (BusValue) {};
+                        r = bus_value_read_basic(m, inner[i], &values[n * nf + i]);
                         if (r == 0)
                                 r = -EBADMSG;
                 }
@@ -158,7 +154,16 @@ static int bus_rows_read(sd_bus_message *m, BusRow **ret, size_t *ret_n) {
                 r = sd_bus_message_exit_container(m);
         if (r < 0)
                 return r;
-        *ret = TAKE_PTR(rows);
+
+        BusRow *rows = malloc(n * (sizeof(BusRow) + nf * sizeof(BusValue)) + 1);
+        if (!rows)
+                return -ENOMEM;
+        BusValue *v = (BusValue *) (rows + n);
+        if (n > 0)
+                memcpy(v, values, n * nf * sizeof(BusValue));
+        for (size_t i = 0; i < n; i++)
+                rows[i] = (BusRow) { .v = v + i * nf, .n = nf };
+        *ret = rows;
         *ret_n = n;
         return 0;
 }

@@ -509,6 +509,10 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
+        /* Every TCP listener's queue in one go (else one call per socket, below). */
+        _cleanup_(tcp_queues_freep) TcpQueues *queues = NULL;
+        (void) tcp_queues_dump(&queues);
+
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(" LIST_SOCKETS_ENTRY ")");
@@ -537,7 +541,10 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
                  * to ask about. */
                 if (l->fd >= 0 && addressed)
                         read_back = listener_info(l, &info) >= 0;
-                if (l->fd >= 0 && addressed && info.socktype != SOCK_DGRAM &&
+                bool dumped = queues && info.socktype == SOCK_STREAM && read_back &&
+                              socket_family_is_inet(info.family) &&
+                              tcp_queues_find(queues, &info.addr, &queued, &backlog) >= 0;
+                if (l->fd >= 0 && addressed && info.socktype != SOCK_DGRAM && !dumped &&
                     sock_diag_queue_of(l->fd, info.family, info.socktype, &queued,
                                        &backlog) < 0) {
                         queued = 0;

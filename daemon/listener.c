@@ -399,7 +399,9 @@ int listener_open(Listener *l, char *err, size_t errlen) {
         if (r < 0)
                 return r;
         l->fd = fd;
-        r = listener_read_filter(fd);
+        /* A new socket has a filter only when the bind attached one: read back what the
+         * kernel holds then, and spare the call for every other socket. */
+        r = socket_config_has_ip_filter(&l->spec.unit->socket) ? listener_read_filter(fd) : 0;
         l->filter_insns = r > 0 ? (unsigned) r : 0;
         listener_keep_info(l);
         return 0;

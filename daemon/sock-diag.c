@@ -638,6 +638,111 @@ typedef struct RqLen {
         uint32_t rqueue, wqueue;
 } RqLen;
 
+/* ---- every TCP listener's queue ---- */
+
+typedef struct TcpQueue {
+        uint8_t family;
+        uint16_t port;    /* network order */
+        uint8_t addr[16]; /* 4 bytes for AF_INET */
+        unsigned waiting, backlog;
+        unsigned count;   /* listeners with this address */
+} TcpQueue;
+
+struct TcpQueues {
+        TcpQueue *items; /* sorted by tcp_queue_cmp() once dumped */
+        size_t n, allocated;
+        bool oom;
+};
+
+static int tcp_queue_cmp(const void *a, const void *b) {
+        const TcpQueue *x = a, *y = b;
+        if (x->family != y->family)
+                return x->family < y->family ? -1 : 1;
+        if (x->port != y->port)
+                return x->port < y->port ? -1 : 1;
+        return memcmp(x->addr, y->addr, sizeof x->addr);
+}
+
+static int tcp_queue_on_message(const struct nlmsghdr *h, void *userdata) {
+        TcpQueues *q = userdata;
+        const struct inet_diag_msg *d = NLMSG_DATA(h);
+
+        if (h->nlmsg_len < NLMSG_LENGTH(sizeof *d) || d->idiag_state != TCP_LISTEN ||
+            (d->idiag_family != AF_INET && d->idiag_family != AF_INET6))
+                return 0;
+        if (ARRAY_RESERVE(q->items, q->allocated, q->n + 1) < 0) {
+                q->oom = true;
+                return 0;
+        }
+        TcpQueue *t = &q->items[q->n++];
+        /* For a listener the kernel reports the accept queue and the backlog here. */
+        *t = (TcpQueue) { .family = d->idiag_family, .port = d->id.idiag_sport,
+                          .waiting = d->idiag_rqueue, .backlog = d->idiag_wqueue, .count = 1 };
+        memcpy(t->addr, d->id.idiag_src, d->idiag_family == AF_INET ? 4 : 16);
+        return 0;
+}
+
+int tcp_queues_dump(TcpQueues **ret) {
+        TcpQueues *q = calloc(1, sizeof *q);
+        int r = 0;
+
+        if (!q)
+                return -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < 2; i++)
+                r = inet_diag_dump(i == 0 ? AF_INET : AF_INET6, IPPROTO_TCP, 1U << TCP_LISTEN,
+                                   tcp_queue_on_message, q);
+        if (r >= 0 && q->oom)
+                r = -ENOMEM;
+        if (r < 0) {
+                tcp_queues_free(q);
+                return r;
+        }
+        qsort(q->items, q->n, sizeof *q->items, tcp_queue_cmp);
+        /* One entry per address, counting the listeners that share it. */
+        size_t k = 0;
+        for (size_t i = 0; i < q->n; i++) {
+                if (k > 0 && tcp_queue_cmp(&q->items[k - 1], &q->items[i]) == 0) {
+                        q->items[k - 1].count++;
+                        continue;
+                }
+                q->items[k++] = q->items[i];
+        }
+        q->n = k;
+        *ret = q;
+        return 0;
+}
+
+int tcp_queues_find(const TcpQueues *q, const SockAddr *addr, unsigned *ret_waiting,
+                    unsigned *ret_backlog) {
+        TcpQueue key = { .family = (uint8_t) addr->sa.sa_family };
+
+        if (addr->sa.sa_family == AF_INET) {
+                key.port = addr->in.sin_port;
+                memcpy(key.addr, &addr->in.sin_addr, 4);
+        } else if (addr->sa.sa_family == AF_INET6) {
+                key.port = addr->in6.sin6_port;
+                memcpy(key.addr, &addr->in6.sin6_addr, 16);
+        } else
+                return -ENOENT;
+        const TcpQueue *t = q->n > 0 ? bsearch(&key, q->items, q->n, sizeof *q->items,
+                                               tcp_queue_cmp) : NULL;
+        if (!t)
+                return -ENOENT;
+        if (t->count > 1)
+                return -ENOTUNIQ;
+        *ret_waiting = t->waiting;
+        *ret_backlog = t->backlog;
+        return 0;
+}
+
+TcpQueues *tcp_queues_free(TcpQueues *q) {
+        if (q) {
+                free(q->items);
+                free(q);
+        }
+        return NULL;
+}
+
 static int rqlen_on_message(const struct nlmsghdr *h, void *userdata) {
         RqLen *q = userdata;
         const struct unix_diag_msg *d = NLMSG_DATA(h);

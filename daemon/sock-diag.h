@@ -31,6 +31,20 @@ int sock_diag_queue(int fd, unsigned *ret_waiting, unsigned *ret_backlog);
 int sock_diag_queue_of(int fd, int family, int type, unsigned *ret_waiting,
                        unsigned *ret_backlog);
 
+/* The accept queues of every TCP listener of this network namespace, from one sock_diag dump
+ * per family: what lets `berthctl list-sockets` show 10,000 sockets without a call per socket. */
+typedef struct TcpQueues TcpQueues;
+int tcp_queues_dump(TcpQueues **ret);
+/* The queue of the listener bound to addr (as getsockname() gives it): 0; -ENOENT when the dump
+ * has none; -ENOTUNIQ when it has several (ReusePort=, or another process's): ask the socket
+ * itself (sock_diag_queue_of()). */
+int tcp_queues_find(const TcpQueues *q, const SockAddr *addr, unsigned *ret_waiting,
+                    unsigned *ret_backlog);
+TcpQueues *tcp_queues_free(TcpQueues *q);
+static inline void tcp_queues_freep(TcpQueues **q) {
+        *q = tcp_queues_free(*q);
+}
+
 /* The connections a TCP listener (borrowed fd) has queued and nobody has accepted yet (they
  * have no file: inode 0), each as a fingerprint of its remote address and port, at most max.
  * Returns how many, -EOPNOTSUPP for other sockets, or another negative errno. */

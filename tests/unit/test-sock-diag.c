@@ -239,6 +239,45 @@ START_TEST(test_queue_tcp) {
 }
 END_TEST
 
+/* Every listener's queue from one dump, by address: the same numbers as the socket's own. */
+START_TEST(test_queues_dump) {
+        _cleanup_(tcp_queues_freep) TcpQueues *q = NULL;
+        _cleanup_close_ int fd = -1, six = -1, c = -1, r1 = -1, r2 = -1;
+        unsigned waiting = 99, backlog = 0;
+        int one = 1;
+
+        SockAddr a = make_inet("127.0.0.1", 0);
+        fd = bind_socket(&a, SOCK_STREAM, 7);
+        a = make_inet("127.0.0.1", port_of(fd));
+        c = connect_to(&a, SOCK_STREAM);
+        wait_queued(fd);
+        SockAddr a6 = make_inet("::1", 0);
+        six = bind_socket(&a6, SOCK_STREAM, 9);
+        a6 = make_inet("::1", port_of(six));
+        /* Two listeners on one address (SO_REUSEPORT): the dump cannot tell them apart. */
+        SockAddr ra = make_inet("127.0.0.1", port_of(six));
+        r1 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        r2 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ck_assert_int_eq(setsockopt(r1, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one), 0);
+        ck_assert_int_eq(setsockopt(r2, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one), 0);
+        ck_assert_int_eq(bind(r1, &ra.sa, ra.len), 0);
+        ck_assert_int_eq(bind(r2, &ra.sa, ra.len), 0);
+        ck_assert_int_eq(listen(r1, 3), 0);
+        ck_assert_int_eq(listen(r2, 3), 0);
+
+        ck_assert_int_eq(tcp_queues_dump(&q), 0);
+        ck_assert_int_eq(tcp_queues_find(q, &a, &waiting, &backlog), 0);
+        ck_assert_uint_eq(waiting, 1);
+        ck_assert_uint_eq(backlog, 7);
+        ck_assert_int_eq(tcp_queues_find(q, &a6, &waiting, &backlog), 0);
+        ck_assert_uint_eq(waiting, 0);
+        ck_assert_uint_eq(backlog, 9);
+        ck_assert_int_eq(tcp_queues_find(q, &ra, &waiting, &backlog), -ENOTUNIQ);
+        SockAddr none = make_inet("127.0.0.2", port_of(fd));
+        ck_assert_int_eq(tcp_queues_find(q, &none, &waiting, &backlog), -ENOENT);
+}
+END_TEST
+
 START_TEST(test_queue_unix) {
         static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
 
@@ -342,6 +381,7 @@ static Suite *sock_diag_suite(void) {
         tc = tcase_create("queue");
         tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
         tcase_add_test(tc, test_queue_tcp);
+        tcase_add_test(tc, test_queues_dump);
         tcase_add_test(tc, test_queue_unix);
         tcase_add_test(tc, test_queue_not_a_listener);
         suite_add_tcase(s, tc);
