@@ -434,7 +434,7 @@ static int parse_bracketed(Parser *p, ListenAddress *a) {
                 *a = (ListenAddress) { .kind = ADDRESS_ANY_IPV6, .port = port };
         } else {
                 *a = (ListenAddress) { .kind = ADDRESS_IP, .port = port };
-                memcpy(a->host, ifname, sizeof(ifname));
+                memcpy(a->ifname, ifname, sizeof(ifname));
         }
         sockaddr_set_in6(&a->sockaddr, &addr, port, scope_id);
         return 0;
@@ -510,11 +510,11 @@ static int parse_host_port(Parser *p, size_t host_len, const char *port_text, Li
                 return r;
         if (is_localhost(host, host_len)) {
                 *a = (ListenAddress) { .kind = ADDRESS_LOCALHOST, .port = port };
+                a->sockaddr.sa.sa_family = AF_UNSPEC;
         } else {
                 *a = (ListenAddress) { .kind = ADDRESS_HOSTNAME, .port = port };
                 memcpy(a->host, hostbuf, host_len + 1);
         }
-        a->sockaddr.sa.sa_family = AF_UNSPEC;
         return 0;
 }
 
@@ -699,9 +699,10 @@ const char *address_format(const ListenAddress *a, char *buf, size_t buflen) {
                 if (a->sockaddr.sa.sa_family != AF_INET && a->sockaddr.sa.sa_family != AF_INET6)
                         buf_append(buf, buflen, &pos, "(invalid)");
                 else
-                        format_inet(&a->sockaddr, strnlen(a->host, sizeof(a->host)) < IF_NAMESIZE
-                                                          ? a->host
-                                                          : NULL,
+                        format_inet(&a->sockaddr,
+                                    strnlen(a->ifname, sizeof(a->ifname)) < sizeof(a->ifname)
+                                            ? a->ifname
+                                            : NULL,
                                     /* lookup= */ false, buf, buflen);
                 break;
         case ADDRESS_LOCALHOST:
@@ -780,8 +781,8 @@ bool sockaddr_equal(const SockAddr *a, const SockAddr *b) {
         case AF_UNSPEC:
                 return true;
         default:
-                return a->len == b->len && a->len <= sizeof(a->storage) &&
-                       memcmp(&a->storage, &b->storage, a->len) == 0;
+                return a->len == b->len && a->len <= sizeof(a->raw) &&
+                       memcmp(a->raw, b->raw, a->len) == 0;
         }
 }
 
@@ -854,9 +855,9 @@ static int resolve_hostname(const ListenAddress *a, SockAddr **ret, char *err, s
                 bool dup = false;
 
                 if ((i->ai_family != AF_INET && i->ai_family != AF_INET6) ||
-                    i->ai_addrlen > sizeof(sa.storage) || !i->ai_addr)
+                    i->ai_addrlen > sizeof(sa.raw) || !i->ai_addr)
                         continue;
-                memcpy(&sa.storage, i->ai_addr, i->ai_addrlen);
+                memcpy(sa.raw, i->ai_addr, i->ai_addrlen);
                 sa.len = i->ai_addrlen;
                 sockaddr_set_port(&sa, a->port);
                 for (size_t j = 0; j < n && !dup; j++)
@@ -916,6 +917,15 @@ int address_resolve(const ListenAddress *a, SockAddr **ret, char *err, size_t er
         default:
                 return errbuf_set(err, errlen, -EINVAL, "invalid address kind %d", (int) a->kind);
         }
+}
+
+bool address_equal(const ListenAddress *a, const ListenAddress *b) {
+        if (a->kind != b->kind || a->port != b->port)
+                return false;
+        if (a->kind == ADDRESS_HOSTNAME)
+                return strncmp(a->host, b->host, sizeof(a->host)) == 0;
+        return a->sockaddr.len == b->sockaddr.len && sockaddr_equal(&a->sockaddr, &b->sockaddr) &&
+               strncmp(a->ifname, b->ifname, sizeof(a->ifname)) == 0;
 }
 
 bool address_is_inet(const ListenAddress *a) {

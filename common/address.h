@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <linux/netlink.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,7 +21,9 @@ typedef struct SockAddr {
                 struct sockaddr_in6 in6;
                 struct sockaddr_un un;
                 struct sockaddr_nl nl; /* ListenNetlink=; never parsed or formatted here */
-                struct sockaddr_storage storage;
+                /* Room for any of them, for getsockname(), accept() and getaddrinfo() results:
+                 * the largest, sockaddr_un (no sockaddr_storage: 20 bytes less in each copy). */
+                uint8_t raw[sizeof(struct sockaddr_un)];
         };
         socklen_t len;
 } SockAddr;
@@ -42,15 +45,23 @@ typedef enum AddressKind {
 #define ADDRESS_TEXT_MAX 1024
 #define ADDRESS_HOST_MAX 253
 
-/* A parsed listen address. Fixed size, no heap: copy it by assignment. */
+/* A parsed listen address. Fixed size, no heap: copy it by assignment. A host name and a
+ * socket address are never both there, so they share their bytes: read each for its kinds
+ * only (address_equal() compares what is there). */
 typedef struct ListenAddress {
         AddressKind kind;
         uint16_t port;          /* inet kinds; 0 means "the kernel picks" */
-        SockAddr sockaddr;      /* ADDRESS_ANY_IPV4/ANY_IPV6/IP/UNIX_*: the address to bind.
-                                 * For ADDRESS_WILDCARD: [::]:port. Unused for LOCALHOST and
-                                 * HOSTNAME (see address_resolve()). */
-        char host[ADDRESS_HOST_MAX + 1]; /* ADDRESS_HOSTNAME: the name, lower-cased;
-                                  * ADDRESS_IP with a scope: the interface name as written */
+        union {
+                struct {
+                        /* Every kind but LOCALHOST and HOSTNAME: the address to bind. For
+                         * ADDRESS_WILDCARD: [::]:port. LOCALHOST: AF_UNSPEC (see
+                         * address_resolve()). */
+                        SockAddr sockaddr;
+                        char ifname[IF_NAMESIZE]; /* ADDRESS_IP with a scope: the interface
+                                                   * name as written; else "" */
+                };
+                char host[ADDRESS_HOST_MAX + 1]; /* ADDRESS_HOSTNAME: the name, lower-cased */
+        };
 } ListenAddress;
 
 /* Room for any message address_parse() writes. */
@@ -93,6 +104,8 @@ bool sockaddr_unix_name(const SockAddr *a, char *buf, size_t buflen, size_t *ret
  * message in err). Caller frees *ret. */
 int address_resolve(const ListenAddress *a, SockAddr **ret, char *err, size_t errlen);
 
+/* The same kind, port, and address (or host name). */
+bool address_equal(const ListenAddress *a, const ListenAddress *b);
 bool address_is_inet(const ListenAddress *a);
 bool address_is_unix(const ListenAddress *a);
 

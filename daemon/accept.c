@@ -254,7 +254,7 @@ static void accept_pause(AcceptSocket *a, Listener *l, int error) {
 }
 
 static void accept_read_peer(int fd, int family, AcceptPeer *p) {
-        p->local.len = sizeof p->local.storage;
+        p->local.len = sizeof p->local.raw;
         if (getsockname(fd, &p->local.sa, &p->local.len) < 0)
                 p->local.sa.sa_family = (sa_family_t) family;
         if (family == AF_UNIX) {
@@ -298,7 +298,7 @@ void accept_on_trigger(Listener *l, void *owner) {
                         accept_pause(a, l, r);
                         return;
                 }
-                p.remote.len = sizeof p.remote.storage;
+                p.remote.len = sizeof p.remote.raw;
                 fd = accept4(l->fd, &p.remote.sa, &p.remote.len, SOCK_CLOEXEC | SOCK_NONBLOCK);
                 if (fd < 0) {
                         if (IN_SET(errno, EMFILE, ENFILE, ENOBUFS, ENOMEM)) {

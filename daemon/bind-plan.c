@@ -344,7 +344,8 @@ static bool specs_overlap(const BindSpec *a, const BindSpec *b) {
                 return false; /* TCP and UDP ports are separate */
         if (spec_port(a) == 0 || spec_port(b) == 0 || spec_port(a) != spec_port(b))
                 return false; /* port 0: the kernel picks a free one */
-        if (a->unit->socket.reuse_port && b->unit->socket.reuse_port)
+        if (socket_config_options(&a->unit->socket)->reuse_port &&
+            socket_config_options(&b->unit->socket)->reuse_port)
                 return false;
         Coverage ca = coverage_of(a), cb = coverage_of(b);
         return coverage_intersects(&ca, &cb);
@@ -651,7 +652,7 @@ static const char *stack_describe(const BindSpec *s) {
 }
 
 const char *bind_spec_describe(const BindSpec *s, char *buf, size_t buflen) {
-        const SocketConfig *c = &s->unit->socket;
+        const SocketOptions *c = socket_config_options(&s->unit->socket);
         char a[ADDRESS_FORMAT_MAX], nl[16];
 
         switch (s->listen->type) {

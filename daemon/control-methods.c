@@ -468,8 +468,9 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
                         r = append_entry_strv(reply, "StoredFds", names);
         }
         if (r >= 0) {
-                const SocketConfig *sc = v.unit && v.unit->type == UNIT_SOCKET ? &v.unit->socket
-                                                                               : NULL;
+                const SocketOptions *sc = v.unit && v.unit->type == UNIT_SOCKET
+                                                  ? socket_config_options(&v.unit->socket)
+                                                  : NULL;
                 r = append_entry_prefixes(reply, "IPAddressAllow",
                                           sc ? &sc->ip_address_allow : NULL);
                 if (r >= 0)
@@ -538,11 +539,8 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
                  * one call for TCP. A socket that waits to bind is listed with reach
                  * "retrying". What has no address (a FIFO, a netlink socket, ...) has no queue
                  * to ask about. */
-                if (l->fd >= 0 && addressed && l->have_info) {
-                        info = l->info;
-                        read_back = true;
-                } else if (l->fd >= 0 && addressed)
-                        read_back = listener_read_back(l->fd, &info) >= 0;
+                if (l->fd >= 0 && addressed)
+                        read_back = listener_info(l, &info) >= 0;
                 bool dumped = queues && info.socktype == SOCK_STREAM && read_back &&
                               socket_family_is_inet(info.family) &&
                               tcp_queues_find(queues, &info.addr, &queued, &backlog) >= 0;

@@ -47,10 +47,13 @@ ExecPreserve exec_preserve_from_string(const char *s) {
         return b ? EXEC_PRESERVE_YES : EXEC_PRESERVE_NO;
 }
 
+const ExecDirs exec_dirs_none = {
+        .mode = { [0 ... _EXEC_DIR_TYPE_MAX - 1] = 0755 },
+        .runtime_preserve = EXEC_PRESERVE_NO,
+};
+
 void exec_dirs_defaults(ExecDirs *d) {
-        for (ExecDirType t = 0; t < _EXEC_DIR_TYPE_MAX; t++)
-                d->mode[t] = 0755;
-        d->runtime_preserve = EXEC_PRESERVE_NO;
+        *d = exec_dirs_none;
 }
 
 void exec_dirs_clear(ExecDirs *d, ExecDirType t) {

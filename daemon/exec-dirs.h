@@ -51,6 +51,8 @@ const char *exec_dir_env_name(ExecDirType t);
 const char *exec_preserve_to_string(ExecPreserve p);
 ExecPreserve exec_preserve_from_string(const char *s);
 
+/* No directories, every mode 0755, RuntimeDirectoryPreserve=no. */
+extern const ExecDirs exec_dirs_none;
 void exec_dirs_defaults(ExecDirs *d);
 void exec_dirs_done(ExecDirs *d);
 bool exec_dirs_any(const ExecDirs *d);

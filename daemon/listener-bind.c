@@ -57,7 +57,7 @@
 
 typedef struct BindCtx {
         const BindSpec *spec;
-        const SocketConfig *cfg;
+        const SocketOptions *cfg; /* its unit's (socket_config_options()) */
         const char *proto;
         char addr[BIND_SPEC_NAME_MAX];
         char *err;
@@ -193,7 +193,7 @@ static int set_bind_to_device(BindCtx *c, int fd) {
  * packet arrives unfiltered, then locked (SO_LOCK_FILTER) so that the service the socket is
  * passed to cannot detach or replace it. Connections accepted from the socket inherit it. */
 static int attach_ip_filter(BindCtx *c, int fd) {
-        const SocketConfig *cfg = c->cfg;
+        const SocketOptions *cfg = c->cfg;
         _cleanup_free_ struct sock_filter *prog = NULL;
         struct sock_fprog fprog;
         size_t n;
@@ -218,7 +218,7 @@ static int attach_ip_filter(BindCtx *c, int fd) {
 
 /* The TCP options: keep-alive, TCP_NODELAY, TCP_DEFER_ACCEPT. */
 static int apply_tcp_options(BindCtx *c, int fd) {
-        const SocketConfig *cfg = c->cfg;
+        const SocketOptions *cfg = c->cfg;
         char what[128];
         int r;
 
@@ -263,7 +263,7 @@ static int apply_tcp_options(BindCtx *c, int fd) {
 
 static int apply_options(BindCtx *c, int fd) {
         const BindSpec *s = c->spec;
-        const SocketConfig *cfg = c->cfg;
+        const SocketOptions *cfg = c->cfg;
         bool inet = socket_family_is_inet(s->family), v6 = s->family == AF_INET6;
         bool tcp = inet && s->socktype == SOCK_STREAM;
         char what[128];
@@ -317,7 +317,7 @@ static int apply_options(BindCtx *c, int fd) {
                         return r;
         }
 
-        if (inet && socket_config_has_ip_filter(cfg)) {
+        if (inet && socket_config_has_ip_filter(&c->spec->unit->socket)) {
                 r = attach_ip_filter(c, fd);
                 if (r < 0)
                         return r;
@@ -358,7 +358,7 @@ static int do_listen(BindCtx *c, int fd) {
 
         if (c->spec->socktype == SOCK_DGRAM)
                 return 0;
-        backlog = backlog_of(c->cfg);
+        backlog = backlog_of(&c->spec->unit->socket);
         if (listen(fd, backlog) >= 0)
                 return 0;
         r = -errno;
@@ -1098,7 +1098,7 @@ int listener_bind(const BindSpec *spec, int *ret_fd, char *err, size_t errlen) {
         if (!c)
                 return errbuf_set(err, errlen, -ENOMEM, "out of memory");
         c->spec = spec;
-        c->cfg = &spec->unit->socket;
+        c->cfg = socket_config_options(&spec->unit->socket);
         c->err = err;
         c->errlen = errlen;
         c->proto = socket_protocol_describe(bind_spec_protocol(spec)) ?: "socket";

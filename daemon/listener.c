@@ -1,9 +1,10 @@
-/* listener: the runtime socket object (see listener.h): a bound socket with its spec, its
- * read-back, its fd name, and the watch that starts its service on demand, with the trigger
- * and poll limits; and what RemoveOnStop= removes when it goes. Also what the host offers
- * (IPv6, bindv6only), reading a bound socket back from the kernel, and the one log line per
- * socket (SPEC §3). Binding itself is in listener-bind.c. Only the watch (a trigger-limit
- * pause, an fd epoll refuses) and the removal log; the rest returns text. */
+/* listener: the runtime socket object (see listener.h): a bound socket with its spec, its fd
+ * name, and the watch that starts its service on demand (one epoll set per event loop, shared
+ * by every listener), with the trigger and poll limits; and what RemoveOnStop= removes when it
+ * goes. Also what the host offers (IPv6, bindv6only), reading a bound socket back from the
+ * kernel, and the one log line per socket (SPEC §3). Binding itself is in listener-bind.c.
+ * Only the watch (a trigger-limit pause, an fd epoll refuses) and the removal log; the rest
+ * returns text. */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -78,7 +80,7 @@ int listener_read_back(int fd, ListenerInfo *ret) {
 int listener_read_back_of(int fd, int family, int socktype, int protocol, ListenerInfo *ret) {
         ListenerInfo info = { .family = family, .socktype = socktype, .protocol = protocol,
                               .v6only = -1, .backlog = -1 };
-        socklen_t l = sizeof info.addr.storage;
+        socklen_t l = sizeof info.addr.raw;
         unsigned backlog;
         int r;
 
@@ -278,15 +280,33 @@ DEFINE_STRING_TABLE(listener_watch, ListenerWatch,
                     [LISTENER_WATCHING] = "watching",
                     [LISTENER_PAUSED] = "paused")
 
-int listener_set_spec(Listener *l, const BindSpec *spec) {
-        char *fdname = unit_socket_fdname(spec->unit);
+/* AcceptStallSec='s watch of a serving listener: a duplicate of its fd watched once for the
+ * first waiting connection, a timer, and the connections waiting at the last check. */
+struct ListenerStall {
+        int fd;
+        sd_event_source *io_source, *timer_source;
+        uint64_t seen[LISTENER_STALL_MAX];
+        size_t n_seen;
+};
 
-        if (!fdname)
-                return -ENOMEM;
-        free(l->fdname);
-        l->fdname = fdname;
+static ListenerStall *listener_stall_free(ListenerStall *st) {
+        if (!st)
+                return NULL;
+        sd_event_source_disable_unref(st->io_source);
+        sd_event_source_disable_unref(st->timer_source);
+        safe_close(st->fd);
+        free(st);
+        return NULL;
+}
+
+int listener_set_spec(Listener *l, const BindSpec *spec) {
         l->spec = *spec;
         return 0;
+}
+
+const char *listener_fdname(const Listener *l) {
+        /* As unit_socket_fdname(), without a copy: the unit outlives its listeners. */
+        return l->spec.unit->socket.fdname ?: l->spec.unit->name;
 }
 
 int listener_new(Listener **ret, const BindSpec *spec) {
@@ -295,27 +315,81 @@ int listener_new(Listener **ret, const BindSpec *spec) {
         if (!l)
                 return -ENOMEM;
         l->fd = -1;
-        l->stall_fd = -1;
         if (listener_set_spec(l, spec) < 0)
                 return listener_free(l), -ENOMEM;
         *ret = l;
         return 0;
 }
 
+static void listener_unwatch(Listener *l);
+
 Listener *listener_free(Listener *l) {
         if (!l)
                 return NULL;
-        sd_event_source_disable_unref(l->io_source);
+        listener_unwatch(l);
         sd_event_source_disable_unref(l->pause_source);
         sd_event_source_disable_unref(l->retry_source);
-        sd_event_source_disable_unref(l->stall_io_source);
-        sd_event_source_disable_unref(l->stall_timer_source);
-        safe_close(l->stall_fd);
+        listener_stall_free(l->stall);
         free(l->bind_error);
         safe_close(l->fd);
-        free(l->fdname);
         free(l);
         return NULL;
+}
+
+static uint16_t sockaddr_port(const SockAddr *a) {
+        return a->sa.sa_family == AF_INET ? ntohs(a->in.sin_port) :
+               a->sa.sa_family == AF_INET6 ? ntohs(a->in6.sin6_port) : 0;
+}
+
+/* l's address as the spec has it, with port. */
+static SockAddr listener_addr(const Listener *l, uint16_t port) {
+        SockAddr a = l->spec.addr;
+
+        if (a.sa.sa_family == AF_INET)
+                a.in.sin_port = htons(port);
+        else if (a.sa.sa_family == AF_INET6)
+                a.in6.sin6_port = htons(port);
+        return a;
+}
+
+/* Reads l back once bound, and keeps what the kernel decided. The family, type and protocol
+ * are what the socket was made with; the address is the spec's but for the port, and the
+ * stack and the backlog are what the kernel made of the bind and the listen(). An address
+ * that is not the spec's (never seen) is read back each time it is asked for instead. */
+static void listener_keep_info(Listener *l) {
+        ListenerInfo info;
+        SockAddr expect;
+
+        l->have_info = false;
+        if (!bind_spec_has_address(&l->spec) ||
+            listener_read_back_of(l->fd, l->spec.family, l->spec.socktype, l->spec.protocol,
+                                  &info) < 0)
+                return;
+        expect = listener_addr(l, sockaddr_port(&info.addr));
+        if (!sockaddr_equal(&expect, &info.addr))
+                return;
+        l->have_info = true;
+        l->info_port = sockaddr_port(&info.addr);
+        l->info_v6only = (int8_t) info.v6only;
+        l->info_backlog = info.backlog;
+}
+
+int listener_info(const Listener *l, ListenerInfo *ret) {
+        if (l->fd < 0 || !bind_spec_has_address(&l->spec))
+                return -ENOTCONN;
+        if (!l->have_info)
+                return listener_read_back_of(l->fd, l->spec.family, l->spec.socktype,
+                                             l->spec.protocol, ret);
+        *ret = (ListenerInfo) {
+                .addr = listener_addr(l, l->info_port),
+                .family = l->spec.family,
+                .socktype = l->spec.socktype,
+                .protocol = l->spec.protocol,
+                .v6only = l->info_v6only,
+                .backlog = l->info_backlog,
+        };
+        ret->reach = reach_from_sockaddr(&ret->addr);
+        return 0;
 }
 
 int listener_open(Listener *l, char *err, size_t errlen) {
@@ -329,12 +403,7 @@ int listener_open(Listener *l, char *err, size_t errlen) {
          * kernel holds then, and spare the call for every other socket. */
         r = socket_config_has_ip_filter(&l->spec.unit->socket) ? listener_read_filter(fd) : 0;
         l->filter_insns = r > 0 ? (unsigned) r : 0;
-        /* getsockname() and sock_diag say something of inet and unix sockets only. */
-        /* The family, type and protocol are what the socket was made with; the address, the
-         * stack and the backlog are what the kernel made of the bind and the listen(). */
-        l->have_info = bind_spec_has_address(&l->spec) &&
-                       listener_read_back_of(fd, l->spec.family, l->spec.socktype,
-                                             l->spec.protocol, &l->info) >= 0;
+        listener_keep_info(l);
         return 0;
 }
 
@@ -349,9 +418,10 @@ int listener_read_filter(int fd) {
 
 const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen) {
         char a[BIND_SPEC_DESCRIBE_MAX];
+        ListenerInfo info;
 
-        if (l->have_info)
-                return listener_describe(l->spec.unit->name, &l->info, buf, buflen);
+        if (listener_info(l, &info) >= 0)
+                return listener_describe(l->spec.unit->name, &info, buf, buflen);
         snprintf(buf, buflen, "%s: listening on %s", l->spec.unit->name,
                  bind_spec_has_address(&l->spec) ? bind_spec_name(&l->spec, a, sizeof a)
                                                   : bind_spec_describe(&l->spec, a, sizeof a));
@@ -359,13 +429,17 @@ const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen)
 }
 
 const char *listener_name(const Listener *l, char *buf, size_t buflen) {
-        if (l->have_info)
-                return sockaddr_format(&l->info.addr, buf, buflen);
+        ListenerInfo info;
+
+        if (listener_info(l, &info) >= 0)
+                return sockaddr_format(&info.addr, buf, buflen);
         return bind_spec_name(&l->spec, buf, buflen);
 }
 
-static bool socket_options_equal(const SocketConfig *a, const SocketConfig *b) {
-        return a->backlog == b->backlog && a->reuse_port == b->reuse_port &&
+static bool socket_options_equal(const SocketConfig *x, const SocketConfig *y) {
+        const SocketOptions *a = socket_config_options(x), *b = socket_config_options(y);
+
+        return x->backlog == y->backlog && a->reuse_port == b->reuse_port &&
                a->free_bind == b->free_bind && a->transparent == b->transparent &&
                a->no_delay == b->no_delay && a->keep_alive == b->keep_alive &&
                a->pass_credentials == b->pass_credentials &&
@@ -384,7 +458,8 @@ static bool socket_options_equal(const SocketConfig *a, const SocketConfig *b) {
 
 /* The socket filter of an inet socket is locked: other rules need another socket. */
 static bool ip_filters_equal(const BindSpec *a, const BindSpec *b) {
-        const SocketConfig *x = &a->unit->socket, *y = &b->unit->socket;
+        const SocketOptions *x = socket_config_options(&a->unit->socket),
+                            *y = socket_config_options(&b->unit->socket);
 
         return !socket_family_is_inet(a->family) ||
                (ip_prefix_list_equal(&x->ip_address_allow, &y->ip_address_allow) &&
@@ -427,7 +502,7 @@ static bool listener_has_node(const Listener *k, const char *path, bool mqueue) 
                 return false;
         return streq(f, path) ||
                (unit_socket_symlink_target(k->spec.unit) == k->spec.listen &&
-                strv_contains(k->spec.unit->socket.symlinks, path));
+                strv_contains(socket_config_options(&k->spec.unit->socket)->symlinks, path));
 }
 
 static bool node_in_use(const Listener *l, Listener *const *live, size_t n_live,
@@ -456,7 +531,7 @@ static bool file_is_ours(const Listener *l, const char *path) {
 }
 
 void listener_remove_nodes(const Listener *l, Listener *const *live, size_t n_live) {
-        const SocketConfig *sc = &l->spec.unit->socket;
+        const SocketOptions *sc = socket_config_options(&l->spec.unit->socket);
         char buf[sizeof(l->spec.addr.un.sun_path) + 1], now[PATH_MAX];
         const char *file, *name = l->spec.unit->name;
 
@@ -499,38 +574,168 @@ void listener_remove_nodes(const Listener *l, Listener *const *live, size_t n_li
         }
 }
 
-/* The one place the io source is switched: on while WATCHING. */
-static void listener_set_state(Listener *l, ListenerWatch w) {
+/* ---- the watch ---- */
+
+/* One epoll instance of our own per event loop holds the fd of every listener waiting for a
+ * client, and one sd-event source watches it: a listener costs no event source of its own
+ * (an sd_event_source is some 300 bytes; SPEC §8 allows a kilobyte per socket). Each wakeup
+ * dispatches one listener, so a callback that frees another listener never leaves a stale
+ * event behind; the epoll instance is level-triggered and wakes again for the rest. A
+ * listener is in the epoll set exactly while WATCHING, as sd-event would have it. */
+typedef struct ListenerWatcher {
+        sd_event *event;         /* borrowed */
+        int epoll_fd;
+        sd_event_source *source;
+        unsigned n_listeners;    /* that joined: the watcher goes with the last */
+        struct ListenerWatcher *next;
+} ListenerWatcher;
+
+static ListenerWatcher *listener_watchers;
+
+static void listener_on_io(Listener *l);
+
+static int listener_watcher_on_event(sd_event_source *es, int fd, uint32_t revents,
+                                     void *userdata) {
+        struct epoll_event ev;
+
+        if (epoll_wait(fd, &ev, 1, 0) == 1)
+                listener_on_io(ev.data.ptr);
+        return 0;
+}
+
+static ListenerWatcher *listener_watcher_find(sd_event *event) {
+        for (ListenerWatcher *w = listener_watchers; w; w = w->next)
+                if (w->event == event)
+                        return w;
+        return NULL;
+}
+
+/* The watcher of l's event loop, made when l is the first to join it. */
+static int listener_watcher_join(Listener *l, ListenerWatcher **ret) {
+        ListenerWatcher *w = listener_watcher_find(l->event);
+        int r;
+
+        if (l->joined) {
+                *ret = w;
+                return 0;
+        }
+        if (!w) {
+                w = calloc(1, sizeof *w);
+                if (!w)
+                        return -ENOMEM;
+                w->event = l->event;
+                w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+                if (w->epoll_fd < 0) {
+                        r = -errno;
+                        free(w);
+                        return r;
+                }
+                r = sd_event_add_io(l->event, &w->source, w->epoll_fd, EPOLLIN,
+                                    listener_watcher_on_event, w);
+                if (r < 0) {
+                        safe_close(w->epoll_fd);
+                        free(w);
+                        return r;
+                }
+                w->next = listener_watchers;
+                listener_watchers = w;
+        }
+        w->n_listeners++;
+        l->joined = true;
+        *ret = w;
+        return 0;
+}
+
+/* Puts l's fd in its watcher's epoll set (on) or takes it out. Returns 0 or a negative errno
+ * (-EPERM: epoll takes no file the kernel cannot poll). */
+static int listener_epoll(Listener *l, bool on) {
+        ListenerWatcher *w = NULL;
+        int r;
+
+        if (on == l->in_epoll)
+                return 0;
+        if (on) {
+                struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
+
+                r = listener_watcher_join(l, &w);
+                if (r < 0)
+                        return r;
+                if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, l->fd, &ev) < 0)
+                        return -errno;
+        } else {
+                w = listener_watcher_find(l->event);
+                if (w && epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, l->fd, NULL) < 0)
+                        return -errno;
+        }
+        l->in_epoll = on;
+        return 0;
+}
+
+/* Leaves the watcher for good (l goes): its fd out of the epoll set first, before it is
+ * closed (a duplicate of it, AcceptStallSec='s, would keep it there). */
+static void listener_unwatch(Listener *l) {
+        ListenerWatcher *w;
+
+        (void) listener_epoll(l, false);
+        if (!l->joined)
+                return;
+        l->joined = false;
+        w = listener_watcher_find(l->event);
+        if (!w || --w->n_listeners > 0)
+                return;
+        for (ListenerWatcher **p = &listener_watchers; *p; p = &(*p)->next)
+                if (*p == w) {
+                        *p = w->next;
+                        break;
+                }
+        sd_event_source_disable_unref(w->source);
+        safe_close(w->epoll_fd);
+        free(w);
+}
+
+/* The one place the watch is switched: in the epoll set while WATCHING. Returns what
+ * listener_epoll() does. */
+static int listener_set_state(Listener *l, ListenerWatch w) {
         l->watch = w;
-        if (l->io_source)
-                (void) sd_event_source_set_enabled(l->io_source,
-                                                   w == LISTENER_WATCHING ? SD_EVENT_ON :
-                                                                            SD_EVENT_OFF);
+        if (!l->event || l->fd < 0 || l->unpollable)
+                return 0;
+        return listener_epoll(l, w == LISTENER_WATCHING);
 }
 
 static int listener_on_pause_end(sd_event_source *es, uint64_t usec, void *userdata) {
         Listener *l = userdata;
 
         l->trigger_count = 0;
-        listener_set_state(l, l->want_watch ? LISTENER_WATCHING : LISTENER_IDLE);
+        (void) listener_set_state(l, l->want_watch ? LISTENER_WATCHING : LISTENER_IDLE);
         return 0;
+}
+
+/* At most burst events within interval (a window from the first): true, with the time left
+ * in the window, once more come. */
+static bool listener_window_full(usec_t *start, unsigned *count, usec_t interval,
+                                 unsigned burst, usec_t *ret_left) {
+        usec_t now = time_now(CLOCK_MONOTONIC);
+
+        if (now - *start >= interval) {
+                *start = now;
+                *count = 0;
+        }
+        if (burst == 0 || ++*count <= burst)
+                return false;
+        *ret_left = interval - (now - *start);
+        return true;
 }
 
 /* TriggerLimitBurst= within TriggerLimitIntervalSec=: past it, the socket pauses for the rest
  * of the interval and recovers by itself (systemd would leave it dead). */
 static bool listener_trigger_limited(Listener *l) {
         const SocketConfig *sc = &l->spec.unit->socket;
-        usec_t now = time_now(CLOCK_MONOTONIC), interval = sc->trigger_limit_interval_usec;
+        usec_t interval = sc->trigger_limit_interval_usec, left;
         unsigned burst = sc->trigger_limit_burst;
 
-        if (now - l->trigger_window_start >= interval) {
-                l->trigger_window_start = now;
-                l->trigger_count = 0;
-        }
-        if (burst == 0 || ++l->trigger_count <= burst)
+        if (!listener_window_full(&l->trigger_window_start, &l->trigger_count, interval, burst,
+                                  &left))
                 return false;
-
-        usec_t left = interval - (now - l->trigger_window_start);
         log_warning("%s: triggered %u times within %llums (TriggerLimitBurst=, "
                     "TriggerLimitIntervalSec=): pausing for %llums; connections wait",
                     l->spec.unit->name, burst, (unsigned long long) (interval / USEC_PER_MSEC),
@@ -553,19 +758,29 @@ int listener_pause(Listener *l, usec_t usec) {
                 r = sd_event_source_set_enabled(l->pause_source, SD_EVENT_ONESHOT);
         if (r < 0)
                 return r;
-        listener_set_state(l, LISTENER_PAUSED);
+        (void) listener_set_state(l, LISTENER_PAUSED);
         return 0;
 }
 
-static int listener_on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
-        Listener *l = userdata;
+/* PollLimitIntervalSec=, PollLimitBurst=: past them the socket pauses for the rest of the
+ * interval, as sd-event's rate limit of an event source would have it (not logged). */
+static bool listener_poll_limited(Listener *l) {
+        const SocketConfig *sc = &l->spec.unit->socket;
+        usec_t left;
 
-        if (listener_trigger_limited(l))
-                return 0;
-        listener_set_state(l, LISTENER_IDLE);
+        if (sc->poll_limit_interval_usec == 0 ||
+            !listener_window_full(&l->poll_window_start, &l->poll_count,
+                                  sc->poll_limit_interval_usec, sc->poll_limit_burst, &left))
+                return false;
+        return listener_pause(l, left) >= 0;
+}
+
+static void listener_on_io(Listener *l) {
+        if (listener_poll_limited(l) || listener_trigger_limited(l))
+                return;
+        (void) listener_set_state(l, LISTENER_IDLE);
         if (l->on_trigger)
                 l->on_trigger(l, l->owner);
-        return 0;
 }
 
 bool listener_bind_error_is_transient(const BindSpec *spec, int error) {
@@ -640,6 +855,14 @@ static int listener_on_retry(sd_event_source *es, uint64_t usec, void *userdata)
 static int listener_on_stall_io(sd_event_source *es, int fd, uint32_t revents, void *userdata);
 static int listener_on_stall_timer(sd_event_source *es, uint64_t usec, void *userdata);
 
+static ListenerStall *listener_stall_new(void) {
+        ListenerStall *st = calloc(1, sizeof *st);
+
+        if (st)
+                st->fd = -1;
+        return st;
+}
+
 static bool listener_stall_applies(const Listener *l) {
         return l->spec.unit->socket.accept_stall_usec > 0 && l->spec.socktype == SOCK_STREAM &&
                IN_SET(l->spec.family, AF_INET, AF_INET6) && l->fd >= 0 && l->event;
@@ -649,16 +872,21 @@ static bool listener_stall_applies(const Listener *l) {
 static void listener_stall_watch(Listener *l) {
         int r = 0;
 
-        if (!l->stall_io_source) {
-                l->stall_fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 3);
-                if (l->stall_fd < 0)
+        if (!l->stall) {
+                l->stall = listener_stall_new();
+                if (!l->stall)
+                        r = -ENOMEM;
+        }
+        if (r >= 0 && !l->stall->io_source) {
+                l->stall->fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 3);
+                if (l->stall->fd < 0)
                         r = -errno;
                 if (r >= 0)
-                        r = sd_event_add_io(l->event, &l->stall_io_source, l->stall_fd, EPOLLIN,
-                                            listener_on_stall_io, l);
+                        r = sd_event_add_io(l->event, &l->stall->io_source, l->stall->fd,
+                                            EPOLLIN, listener_on_stall_io, l);
         }
         if (r >= 0)
-                r = sd_event_source_set_enabled(l->stall_io_source, SD_EVENT_ONESHOT);
+                r = sd_event_source_set_enabled(l->stall->io_source, SD_EVENT_ONESHOT);
         if (r < 0)
                 log_warning_errno(r, "%s: cannot watch %s for connections left waiting: %m, "
                                   "ignoring", l->spec.unit->name, l->spec.listen->text);
@@ -666,13 +894,14 @@ static void listener_stall_watch(Listener *l) {
 
 static void listener_stall_check_later(Listener *l) {
         usec_t usec = l->spec.unit->socket.accept_stall_usec;
-        int r = l->stall_timer_source ?
-                        sd_event_source_set_time_relative(l->stall_timer_source, usec) :
-                        sd_event_add_time_relative(l->event, &l->stall_timer_source,
+        ListenerStall *st = l->stall;
+        int r = st->timer_source ?
+                        sd_event_source_set_time_relative(st->timer_source, usec) :
+                        sd_event_add_time_relative(l->event, &st->timer_source,
                                                    CLOCK_MONOTONIC, usec, USEC_PER_SEC,
                                                    listener_on_stall_timer, l);
         if (r >= 0)
-                r = sd_event_source_set_enabled(l->stall_timer_source, SD_EVENT_ONESHOT);
+                r = sd_event_source_set_enabled(st->timer_source, SD_EVENT_ONESHOT);
         if (r < 0)
                 log_warning_errno(r, "%s: cannot arm the AcceptStallSec= check: %m, ignoring",
                                   l->spec.unit->name);
@@ -680,23 +909,24 @@ static void listener_stall_check_later(Listener *l) {
 
 static int listener_on_stall_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
         Listener *l = userdata;
-        int n = sock_diag_unaccepted(l->fd, l->stall_seen, LISTENER_STALL_MAX);
+        int n = sock_diag_unaccepted(l->fd, l->stall->seen, LISTENER_STALL_MAX);
 
-        l->n_stall_seen = n > 0 ? (size_t) n : 0;
+        l->stall->n_seen = n > 0 ? (size_t) n : 0;
         listener_stall_check_later(l);
         return 0;
 }
 
 static int listener_on_stall_timer(sd_event_source *es, uint64_t usec, void *userdata) {
         Listener *l = userdata;
+        ListenerStall *st = l->stall;
         uint64_t now[LISTENER_STALL_MAX];
         int n = sock_diag_unaccepted(l->fd, now, LISTENER_STALL_MAX);
         bool still = false;
         char a[BIND_SPEC_NAME_MAX];
 
         for (int i = 0; i < n && !still; i++)
-                for (size_t k = 0; k < l->n_stall_seen && !still; k++)
-                        still = now[i] == l->stall_seen[k];
+                for (size_t k = 0; k < st->n_seen && !still; k++)
+                        still = now[i] == st->seen[k];
         listener_name(l, a, sizeof a);
         if (still && !l->stalled)
                 log_warning("%s: a connection to %s has waited %llus and its service has not "
@@ -709,12 +939,12 @@ static int listener_on_stall_timer(sd_event_source *es, uint64_t usec, void *use
                 log_info("%s: connections to %s are accepted again", l->spec.unit->name, a);
         l->stalled = still;
         if (n <= 0) {
-                l->n_stall_seen = 0;
+                st->n_seen = 0;
                 listener_stall_watch(l);
                 return 0;
         }
-        memcpy(l->stall_seen, now, (size_t) n * sizeof now[0]);
-        l->n_stall_seen = (size_t) n;
+        memcpy(st->seen, now, (size_t) n * sizeof now[0]);
+        st->n_seen = (size_t) n;
         listener_stall_check_later(l);
         return 0;
 }
@@ -729,51 +959,44 @@ void listener_set_serving(Listener *l, bool serving) {
         }
         /* The duplicate goes too: it would keep the kernel socket after l closes its fd (a
          * daemon-reload binding it again with new options would find its port held). */
-        l->stall_io_source = sd_event_source_disable_unref(l->stall_io_source);
-        l->stall_fd = safe_close(l->stall_fd);
-        if (l->stall_timer_source)
-                (void) sd_event_source_set_enabled(l->stall_timer_source, SD_EVENT_OFF);
+        l->stall = listener_stall_free(l->stall);
         l->stalled = false;
-        l->n_stall_seen = 0;
 }
 
 void listener_set_owner(Listener *l, sd_event *event, ListenerTriggerFunc f, void *owner) {
+        if (l->event != event)
+                listener_unwatch(l); /* it joins the new loop's watch when watched */
         l->event = event;
         l->on_trigger = f;
         l->owner = owner;
 }
 
 int listener_set_watch(Listener *l, bool on) {
-        const SocketConfig *sc = &l->spec.unit->socket;
         int r;
 
         l->want_watch = on;
         if (l->watch == LISTENER_PAUSED)
                 return 0; /* the pause's end decides */
-        if (on && !l->io_source) {
-                if (!l->event || l->fd < 0 || l->unpollable)
-                        return 0;
-                r = sd_event_add_io(l->event, &l->io_source, l->fd, EPOLLIN, listener_on_io, l);
-                if (r == -EPERM) {
-                        char a[BIND_SPEC_NAME_MAX];
+        if (on && (!l->event || l->fd < 0 || l->unpollable))
+                return 0;
+        r = listener_set_state(l, on ? LISTENER_WATCHING : LISTENER_IDLE);
+        if (r == -EPERM) {
+                char a[BIND_SPEC_NAME_MAX];
 
-                        /* epoll takes no file the kernel cannot poll (a regular file on
-                         * ext4, /dev/null): nothing there can wake berthd. */
-                        l->unpollable = true;
-                        log_warning("%s: %s cannot be watched (the kernel cannot poll it: a "
-                                    "file on an ordinary file system, or a device such as "
-                                    "/dev/null), so it does not start the service, ignoring",
-                                    l->spec.unit->name, listener_name(l, a, sizeof a));
-                        return 0;
-                }
-                if (r < 0)
-                        return log_error_errno(r, "%s: cannot watch its socket fd %d: %m",
-                                               l->spec.unit->name, l->fd);
-                if (sc->poll_limit_interval_usec > 0 && sc->poll_limit_burst > 0)
-                        (void) sd_event_source_set_ratelimit(l->io_source,
-                                                             sc->poll_limit_interval_usec,
-                                                             sc->poll_limit_burst);
+                /* epoll takes no file the kernel cannot poll (a regular file on ext4,
+                 * /dev/null): nothing there can wake berthd. */
+                l->unpollable = true;
+                l->watch = LISTENER_IDLE;
+                log_warning("%s: %s cannot be watched (the kernel cannot poll it: a file on an "
+                            "ordinary file system, or a device such as /dev/null), so it does "
+                            "not start the service, ignoring",
+                            l->spec.unit->name, listener_name(l, a, sizeof a));
+                return 0;
         }
-        listener_set_state(l, on ? LISTENER_WATCHING : LISTENER_IDLE);
+        if (r < 0) {
+                l->watch = LISTENER_IDLE;
+                return log_error_errno(r, "%s: cannot watch its socket fd %d: %m",
+                                       l->spec.unit->name, l->fd);
+        }
         return 0;
 }

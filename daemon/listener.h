@@ -82,6 +82,7 @@ const char *listener_describe(const char *unit, const ListenerInfo *info, char *
 #define LISTENER_STALL_MAX 64 /* waiting connections compared per AcceptStallSec= check */
 
 typedef struct Listener Listener;
+typedef struct ListenerStall ListenerStall;
 
 /* A client is waiting on l: start the service that owns it. */
 typedef void (*ListenerTriggerFunc)(Listener *l, void *userdata);
@@ -99,39 +100,41 @@ typedef enum ListenerWatch {
 struct Listener {
         BindSpec spec;      /* borrows spec.unit and spec.listen from the unit that asked */
         int fd;             /* owned; -1 until bound or adopted */
-        ListenerInfo info;  /* read back from the kernel once bound */
-        bool have_info;     /* an inet or unix socket, read back */
-        bool unpollable;    /* epoll refused its fd (a regular file): it cannot be watched */
-        char *fdname;       /* its name in LISTEN_FDNAMES */
         /* The socket filter (IPAddressAllow=, IPAddressDeny=) the kernel reports on fd after
          * the bind, in instructions; 0: none. Locked: it stays as long as the fd. */
         unsigned filter_insns;
+        bool unpollable;    /* epoll refused its fd (a regular file): it cannot be watched */
+        /* What the kernel made of the bind of an inet or unix socket, read back once bound:
+         * the port (the one asked for, or the one it picked for port 0), IPV6_V6ONLY and the
+         * backlog of the listen(). The rest of what it says is the spec's: listener_info(). */
+        bool have_info;
+        int8_t info_v6only;
+        uint16_t info_port;
+        int info_backlog;
 
         /* On-demand activation: the owner is the service its socket unit activates. */
-        sd_event *event;    /* borrowed */
-        sd_event_source *io_source;    /* EPOLLIN, enabled while WATCHING */
-        sd_event_source *pause_source; /* ends a trigger-limit pause */
-        ListenerWatch watch;
         bool want_watch;    /* what the owner asked for; a pause defers it */
+        bool joined;        /* counted by its event loop's epoll watch (listener.c) */
+        bool in_epoll;      /* its fd is in that watch: while WATCHING */
+        ListenerWatch watch;
+        sd_event *event;    /* borrowed */
+        sd_event_source *pause_source; /* ends a trigger-limit or poll-limit pause */
         ListenerTriggerFunc on_trigger;
         void *owner;
-        usec_t trigger_window_start;
-        unsigned trigger_count;
+        usec_t trigger_window_start, poll_window_start;
+        unsigned trigger_count, poll_count;
 
         /* A bind that failed for a reason that may pass (the port is held, the address is
          * not there yet) is tried again, 1 s after, then doubling up to 30 s. */
-        sd_event_source *retry_source;
         unsigned n_retries;
+        sd_event_source *retry_source;
         char *bind_error;   /* why the last bind failed; NULL while bound */
 
         /* AcceptStallSec=: while its service serves, a connection that waits in the queue
          * for that long without being accepted is told. A one-shot watch (on a duplicate of
          * fd) wakes at the first waiting connection, then a timer compares the waiting ones. */
         bool serving, stalled;
-        int stall_fd;
-        sd_event_source *stall_io_source, *stall_timer_source;
-        uint64_t stall_seen[LISTENER_STALL_MAX];
-        size_t n_stall_seen;
+        ListenerStall *stall; /* while serving with AcceptStallSec=; else NULL */
 };
 
 #define LISTENER_RETRY_BASE_USEC (1 * USEC_PER_SEC)
@@ -141,8 +144,11 @@ struct Listener {
  * its unit says (FileDescriptorName=, or the unit's name). Returns 0 or -ENOMEM. */
 int listener_new(Listener **ret, const BindSpec *spec);
 /* Makes l the listener of spec (a new version of its unit after a daemon-reload; the same
- * socket): spec and fd name. Returns 0 or -ENOMEM (l unchanged). */
+ * socket): spec and so fd name. Returns 0. */
 int listener_set_spec(Listener *l, const BindSpec *spec);
+/* Its name in LISTEN_FDNAMES: its unit's FileDescriptorName=, else the unit's name. Borrowed
+ * from the unit. */
+const char *listener_fdname(const Listener *l);
 Listener *listener_free(Listener *l);
 static inline void listener_freep(Listener **l) {
         *l = listener_free(*l);
@@ -157,8 +163,12 @@ int listener_read_filter(int fd);
 /* The log line for a bound listener (listener_describe(), or bind_spec_describe() for what has
  * no address to read back: "dm.socket: listening on FIFO /run/dm (mode 0600)"). */
 const char *listener_describe_bound(const Listener *l, char *buf, size_t buflen);
-/* What l is bound to, in one word: the address the kernel reports, else bind_spec_name(). At
- * least BIND_SPEC_NAME_MAX bytes hold any. Returns buf. */
+/* What the kernel says of l's socket (bound, inet or unix), as listener_read_back() would,
+ * from what was read back once bound. Returns 0, -ENOTCONN when it is not bound or has no
+ * address, or a negative errno. */
+int listener_info(const Listener *l, ListenerInfo *ret);
+/* What l is bound to, in one word: the address the kernel reports (asked now), else
+ * bind_spec_name(). At least BIND_SPEC_NAME_MAX bytes hold any. Returns buf. */
 const char *listener_name(const Listener *l, char *buf, size_t buflen);
 
 /* Whether l, bound as it is, is what spec asks for: same unit, address (or path, name, netlink

@@ -10,6 +10,7 @@
 /* The options that apply to spec, as written in its unit. */
 static void describe_options(const BindSpec *spec, char *buf, size_t len) {
         const SocketConfig *c = &spec->unit->socket;
+        const SocketOptions *o = socket_config_options(c);
         bool sock = bind_spec_has_address(spec), inet = socket_family_is_inet(spec->family);
         /* What RemoveOnStop= removes: a unix socket file, a FIFO, a message queue. */
         bool node = (spec->family == AF_UNIX && spec->addr.un.sun_path[0] != '\0') ||
@@ -34,34 +35,34 @@ static void describe_options(const BindSpec *spec, char *buf, size_t len) {
                 OPT(c->backlog < 0, "Backlog=somaxconn");
         }
         OPT(c->accept, "Accept=yes");
-        OPT(inet && c->reuse_port, "ReusePort=yes");
-        OPT(inet && c->free_bind, "FreeBind=yes");
-        OPT(inet && c->transparent, "Transparent=yes");
-        OPT(inet && c->no_delay, "NoDelay=yes");
-        OPT(inet && c->keep_alive, "KeepAlive=yes");
-        OPT(inet && c->defer_accept_usec > 0, "DeferAcceptSec=%llus",
-            (unsigned long long) (c->defer_accept_usec / USEC_PER_SEC));
-        OPT(bind_spec_is_socket(spec) && c->receive_buffer > 0, "ReceiveBuffer=%llu",
-            (unsigned long long) c->receive_buffer);
-        OPT(bind_spec_is_socket(spec) && c->send_buffer > 0, "SendBuffer=%llu",
-            (unsigned long long) c->send_buffer);
-        OPT(inet && c->bind_to_device, "BindToDevice=%s", c->bind_to_device);
-        OPT(c->pass_credentials && (spec->family == AF_UNIX || spec->family == AF_NETLINK),
+        OPT(inet && o->reuse_port, "ReusePort=yes");
+        OPT(inet && o->free_bind, "FreeBind=yes");
+        OPT(inet && o->transparent, "Transparent=yes");
+        OPT(inet && o->no_delay, "NoDelay=yes");
+        OPT(inet && o->keep_alive, "KeepAlive=yes");
+        OPT(inet && o->defer_accept_usec > 0, "DeferAcceptSec=%llus",
+            (unsigned long long) (o->defer_accept_usec / USEC_PER_SEC));
+        OPT(bind_spec_is_socket(spec) && o->receive_buffer > 0, "ReceiveBuffer=%llu",
+            (unsigned long long) o->receive_buffer);
+        OPT(bind_spec_is_socket(spec) && o->send_buffer > 0, "SendBuffer=%llu",
+            (unsigned long long) o->send_buffer);
+        OPT(inet && o->bind_to_device, "BindToDevice=%s", o->bind_to_device);
+        OPT(o->pass_credentials && (spec->family == AF_UNIX || spec->family == AF_NETLINK),
             "PassCredentials=yes");
         if (socket_config_has_ip_filter(c)) {
                 char allow[1024], deny[1024];
 
-                OPT(inet && c->ip_address_allow.n > 0, "IPAddressAllow=%s",
-                    ip_prefix_list_format(&c->ip_address_allow, allow, sizeof allow));
-                OPT(inet && c->ip_address_deny.n > 0, "IPAddressDeny=%s",
-                    ip_prefix_list_format(&c->ip_address_deny, deny, sizeof deny));
+                OPT(inet && o->ip_address_allow.n > 0, "IPAddressAllow=%s",
+                    ip_prefix_list_format(&o->ip_address_allow, allow, sizeof allow));
+                OPT(inet && o->ip_address_deny.n > 0, "IPAddressDeny=%s",
+                    ip_prefix_list_format(&o->ip_address_deny, deny, sizeof deny));
                 OPT(inet, "a locked socket filter drops what they deny");
                 OPT(!inet, "IPAddressAllow=/IPAddressDeny= do not apply (not an IP socket)");
         }
         OPT(c->non_blocking, "NonBlocking=yes");
-        OPT(node && c->remove_on_stop, "RemoveOnStop=yes");
-        if (c->symlinks && unit_socket_symlink_target(spec->unit) == spec->listen)
-                STRV_FOREACH(l, c->symlinks)
+        OPT(node && o->remove_on_stop, "RemoveOnStop=yes");
+        if (o->symlinks && unit_socket_symlink_target(spec->unit) == spec->listen)
+                STRV_FOREACH(l, o->symlinks)
                         OPT(true, "symlink %s", *l);
 #undef OPT
 }

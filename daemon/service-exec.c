@@ -180,7 +180,7 @@ static int service_collect_fds(Service *s, int **ret_fds, char ***ret_names, siz
                 if (s->listeners[i]->fd < 0)
                         continue; /* not bound yet (retrying): the next start gets it */
                 fds[n] = s->listeners[i]->fd;
-                names[n++] = s->listeners[i]->fdname;
+                names[n++] = (char *) listener_fdname(s->listeners[i]);
         }
         for (size_t i = 0; i < s->n_fd_store; i++) {
                 fds[n] = s->fd_store[i]->fd;
@@ -202,7 +202,7 @@ static void exec_report_limit(void *userdata, const CGroupWrite *w, const char *
 /* The resource keys, written into the service's cgroup before each start (a daemon-reload may
  * have changed them); what cannot be applied is said at the first start. */
 static void exec_apply_limits(Service *s) {
-        const CGroupLimits *l = &s->unit->service.limits;
+        const CGroupLimits *l = service_config_limits(&s->unit->service);
         CGroupWrite w[CGROUP_WRITES_MAX];
         size_t n;
 
@@ -321,7 +321,7 @@ static int mkdir_parents(const char *path) {
  * owned by uid:gid with everything in it when its owner is not that already. */
 static int exec_make_dir(Service *s, ExecDirType t, const char *path, bool chown_it, uid_t uid,
                          gid_t gid) {
-        mode_t mode = s->unit->service.dirs.mode[t];
+        mode_t mode = service_config_dirs(&s->unit->service)->mode[t];
         mode_t mask = s->unit->service.dynamic_user ? 01777 : 07777;
         _cleanup_close_ int fd = -1;
         struct stat st;
@@ -393,7 +393,7 @@ static int exec_dirs_owner(Service *s, uid_t *ret_uid, gid_t *ret_gid) {
 /* Creates the service's directories (before each of its processes, as systemd does) and
  * appends $RUNTIME_DIRECTORY and friends to *env. Returns 0, or a negative errno (logged). */
 static int exec_setup_dirs(Service *s, char ***env) {
-        const ExecDirs *d = &s->unit->service.dirs;
+        const ExecDirs *d = service_config_dirs(&s->unit->service);
         bool user_mode = specifier_get_env()->user_mode;
         uid_t uid;
         gid_t gid;
@@ -441,7 +441,7 @@ static int exec_setup_dirs(Service *s, char ***env) {
 
 /* The run is over: RuntimeDirectory= goes, unless RuntimeDirectoryPreserve= keeps it. */
 static void exec_remove_runtime_dirs(Service *s, bool restarting) {
-        const ExecDirs *d = &s->unit->service.dirs;
+        const ExecDirs *d = service_config_dirs(&s->unit->service);
         _cleanup_free_ char *root = NULL;
 
         if (!d->names[EXEC_DIR_RUNTIME] || !exec_dirs_remove_runtime(d->runtime_preserve,
@@ -582,8 +582,10 @@ static int exec_dynamic_user_acquire(Service *s) {
                  * /var/lib/private/ and friends (mode 0700), which only the service's own
                  * mount namespace opens again: without one the service could not reach
                  * them, and a uid handed out again later would own the files. */
-                if (c->dirs.names[EXEC_DIR_STATE] || c->dirs.names[EXEC_DIR_CACHE] ||
-                    c->dirs.names[EXEC_DIR_LOGS]) {
+                const ExecDirs *d = service_config_dirs(c);
+
+                if (d->names[EXEC_DIR_STATE] || d->names[EXEC_DIR_CACHE] ||
+                    d->names[EXEC_DIR_LOGS]) {
                         return log_error_errno(-EOPNOTSUPP, "%s:%u: %s: DynamicUser=yes with "
                                                "StateDirectory=, CacheDirectory= or "
                                                "LogsDirectory= is not supported by berth (it "
@@ -711,6 +713,7 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         _cleanup_free_ char **names = NULL;
         _cleanup_free_ char *procs = NULL;
         char err[SPAWN_ERROR_MAX], notify[sizeof(struct sockaddr_un) + 32], wd[64], inv[64];
+        char remote_addr[ACCEPT_REMOTE_ADDR_MAX] = "", remote_port[ACCEPT_REMOTE_PORT_MAX] = "";
         char dyn_uid[16], dyn_gid[16];
         char *more[10] = {};
         size_t n_more = 0, n_fds = 0;
@@ -740,10 +743,12 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                          (unsigned long long) s->watchdog_usec);
                 more[n_more++] = wd;
         }
-        if (s->remote_addr[0])
-                more[n_more++] = s->remote_addr;
-        if (s->remote_port[0])
-                more[n_more++] = s->remote_port;
+        if (s->peer)
+                (void) accept_remote_env(s->peer, remote_addr, remote_port);
+        if (remote_addr[0])
+                more[n_more++] = remote_addr;
+        if (remote_port[0])
+                more[n_more++] = remote_port;
         for (char *const *e = extra_env; e && *e && n_more < ELEMENTSOF(more) - 1; e++)
                 more[n_more++] = *e;
         /* DynamicUser= first: its uid owns the directories. */

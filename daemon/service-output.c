@@ -46,14 +46,15 @@ static void service_log_suppressed(Service *s, unsigned n) {
  * of one burst, one line when the limit is hit, and one summary. */
 static void service_log_write(Service *s, pid_t pid, const char *line, size_t len) {
         const ServiceConfig *c = &s->unit->service;
+        RateLimit *limit = &s->log->limit;
         unsigned suppressed;
 
-        s->log_limit.interval = c->log_rate_limit_interval_usec;
-        s->log_limit.burst = c->log_rate_limit_burst;
-        if (ratelimit_below(&s->log_limit, s->ctx.ops->now(s, CLOCK_MONOTONIC), &suppressed)) {
+        limit->interval = c->log_rate_limit_interval_usec;
+        limit->burst = c->log_rate_limit_burst;
+        if (ratelimit_below(limit, s->ctx.ops->now(s, CLOCK_MONOTONIC), &suppressed)) {
                 service_log_suppressed(s, suppressed);
                 log_info("%s[%d]: %.*s", s->unit->name, (int) pid, (int) len, line);
-        } else if (s->log_limit.suppressed == 1)
+        } else if (limit->suppressed == 1)
                 log_warning("%s: more than %u lines of output within %llus "
                             "(LogRateLimitBurst=, LogRateLimitIntervalSec=): not logging more "
                             "until the interval ends", s->unit->name, c->log_rate_limit_burst,
@@ -61,37 +62,67 @@ static void service_log_write(Service *s, pid_t pid, const char *line, size_t le
                                                   USEC_PER_SEC));
 }
 
-void service_log_line(Service *s, pid_t pid, const char *line, size_t len) {
-        char *copy = strndup(line, len);
-        ServiceLogLine *slot;
+/* Room for one more kept line: the log made, or grown (doubling) while it has not wrapped
+ * (its head is 0 then). Returns false on OOM. */
+static bool service_log_reserve(Service *s) {
+        ServiceLog *log = s->log;
+        unsigned n;
 
+        if (log && (log->n < log->n_alloc || log->n_alloc == SERVICE_LOG_LINES))
+                return true;
+        n = log ? MIN(log->n_alloc * 2, (unsigned) SERVICE_LOG_LINES) : 4;
+        log = realloc(log, sizeof *log + n * sizeof log->lines[0]);
+        if (!log)
+                return false;
+        if (!s->log)
+                *log = (ServiceLog) {};
+        log->n_alloc = n;
+        s->log = log;
+        return true;
+}
+
+void service_log_line(Service *s, pid_t pid, const char *line, size_t len) {
+        bool room = service_log_reserve(s);
+        ServiceLog *log = s->log;
+        ServiceLogLine *slot;
+        char *copy;
+
+        if (!log) {
+                log_info("%s[%d]: %.*s", s->unit->name, (int) pid, (int) len, line);
+                return;
+        }
         service_log_write(s, pid, line, len);
+        copy = room ? strndup(line, len) : NULL;
         if (!copy)
                 return;
-        if (s->n_log_lines < SERVICE_LOG_LINES)
-                slot = &s->log_lines[(s->log_head + s->n_log_lines++) % SERVICE_LOG_LINES];
+        if (log->n < SERVICE_LOG_LINES)
+                slot = &log->lines[(log->head + log->n++) % SERVICE_LOG_LINES];
         else {
-                slot = &s->log_lines[s->log_head];
+                slot = &log->lines[log->head];
                 free(slot->line);
-                s->log_head = (s->log_head + 1) % SERVICE_LOG_LINES;
+                log->head = (log->head + 1) % SERVICE_LOG_LINES;
         }
         *slot = (ServiceLogLine) { .seq = ++s->log_seq, .pid = pid, .line = copy };
 }
 
 uint64_t service_log_foreach(const Service *s, uint64_t after, unsigned max,
                              void (*fn)(const ServiceLogLine *l, void *userdata), void *userdata) {
+        const ServiceLog *log = s->log;
+
+        if (!log)
+                return s->log_seq;
         /* With max, the newest max lines after `after`. */
         if (max > 0) {
-                size_t newer = 0;
-                for (size_t i = 0; i < s->n_log_lines; i++)
-                        if (s->log_lines[(s->log_head + i) % SERVICE_LOG_LINES].seq > after)
+                unsigned newer = 0;
+                for (unsigned i = 0; i < log->n; i++)
+                        if (log->lines[(log->head + i) % SERVICE_LOG_LINES].seq > after)
                                 newer++;
                 if (newer > max)
-                        after = s->log_lines[(s->log_head + s->n_log_lines - max - 1) %
-                                             SERVICE_LOG_LINES].seq;
+                        after = log->lines[(log->head + log->n - max - 1) % SERVICE_LOG_LINES]
+                                        .seq;
         }
-        for (size_t i = 0; i < s->n_log_lines; i++) {
-                const ServiceLogLine *l = &s->log_lines[(s->log_head + i) % SERVICE_LOG_LINES];
+        for (unsigned i = 0; i < log->n; i++) {
+                const ServiceLogLine *l = &log->lines[(log->head + i) % SERVICE_LOG_LINES];
                 if (l->seq > after)
                         fn(l, userdata);
         }
@@ -101,9 +132,12 @@ uint64_t service_log_foreach(const Service *s, uint64_t after, unsigned max,
 void service_log_done(Service *s) {
         while (s->streams)
                 service_output_free(s->streams);
-        for (size_t i = 0; i < s->n_log_lines; i++)
-                free(s->log_lines[(s->log_head + i) % SERVICE_LOG_LINES].line);
-        s->n_log_lines = 0;
+        if (!s->log)
+                return;
+        for (unsigned i = 0; i < s->log->n; i++)
+                free(s->log->lines[(s->log->head + i) % SERVICE_LOG_LINES].line);
+        free(s->log);
+        s->log = NULL;
 }
 
 /* Logs the complete lines in the stream's buffer; with all, the rest too. A line longer than
@@ -130,7 +164,8 @@ void service_output_free(OutputStream *o) {
 
         output_flush(o, true);
         /* The stream ended: say now what the limit held back, not at some later line. */
-        service_log_suppressed(s, ratelimit_take_suppressed(&s->log_limit));
+        if (s->log)
+                service_log_suppressed(s, ratelimit_take_suppressed(&s->log->limit));
         for (OutputStream **p = &s->streams; *p; p = &(*p)->next)
                 if (*p == o) {
                         *p = o->next;
@@ -164,7 +199,7 @@ static bool output_may_read(OutputStream *o, size_t n) {
         unsigned unused;
         int r;
 
-        if (!ratelimit_exhausted(&s->log_limit, now) ||
+        if (!s->log || !ratelimit_exhausted(&s->log->limit, now) ||
             ratelimit_below_n(&o->read_limit, now, (unsigned) n, &unused))
                 return true;
         if (!o->resume_source) {

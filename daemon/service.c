@@ -210,6 +210,15 @@ static bool service_start_limit_hit(Service *s, usec_t now) {
 
         if (burst == 0 || interval == 0)
                 return false;
+        if (!s->start_times) {
+                /* Made at the first start: a service never started keeps none. */
+                s->start_times = calloc(burst, sizeof(usec_t));
+                if (!s->start_times) {
+                        log_oom();
+                        return false;
+                }
+                s->n_start_times = s->start_times_head = 0;
+        }
         if (s->n_start_times == burst) {
                 usec_t oldest = s->start_times[s->start_times_head];
                 if (now - oldest < interval)
@@ -262,8 +271,8 @@ static void service_enter_start(Service *s, bool limited) {
         s->pgid = 0;
         s->main_exited = false;
         s->stop_post_ran = false;
-        service_enter_controls(s, s->unit->service.n_exec_condition > 0 ? SERVICE_CONDITION :
-                                                                         SERVICE_START_PRE);
+        service_enter_controls(s, service_config_hooks(&s->unit->service)->n_exec_condition > 0 ?
+                                          SERVICE_CONDITION : SERVICE_START_PRE);
 }
 
 /* Runs the control commands of state st (CONDITION, START_PRE, START_POST, STOP or
@@ -348,29 +357,29 @@ static void service_spawn_main(Service *s) {
 /* ---- control processes ---- */
 
 /* The control commands each state runs: where its list and their number are in
- * ServiceConfig (count 0: none), and whether TimeoutStopSec= bounds each (else
+ * ServiceHooks (count 0: none), and whether TimeoutStopSec= bounds each (else
  * TimeoutStartSec=). */
 static const struct {
         size_t list, count;
         bool stop;
 } control_lists[_SERVICE_STATE_MAX] = {
-        [SERVICE_CONDITION] = { offsetof(ServiceConfig, exec_condition),
-                                offsetof(ServiceConfig, n_exec_condition), false },
-        [SERVICE_START_PRE] = { offsetof(ServiceConfig, exec_start_pre),
-                                offsetof(ServiceConfig, n_exec_start_pre), false },
-        [SERVICE_START_POST] = { offsetof(ServiceConfig, exec_start_post),
-                                 offsetof(ServiceConfig, n_exec_start_post), false },
-        [SERVICE_STOP] = { offsetof(ServiceConfig, exec_stop),
-                           offsetof(ServiceConfig, n_exec_stop), true },
-        [SERVICE_STOP_POST] = { offsetof(ServiceConfig, exec_stop_post),
-                                offsetof(ServiceConfig, n_exec_stop_post), true },
+        [SERVICE_CONDITION] = { offsetof(ServiceHooks, exec_condition),
+                                offsetof(ServiceHooks, n_exec_condition), false },
+        [SERVICE_START_PRE] = { offsetof(ServiceHooks, exec_start_pre),
+                                offsetof(ServiceHooks, n_exec_start_pre), false },
+        [SERVICE_START_POST] = { offsetof(ServiceHooks, exec_start_post),
+                                 offsetof(ServiceHooks, n_exec_start_post), false },
+        [SERVICE_STOP] = { offsetof(ServiceHooks, exec_stop),
+                           offsetof(ServiceHooks, n_exec_stop), true },
+        [SERVICE_STOP_POST] = { offsetof(ServiceHooks, exec_stop_post),
+                                offsetof(ServiceHooks, n_exec_stop_post), true },
 };
 
 /* The control commands of state st, how many, and the timeout of each. */
 static const ExecCommand *service_control_commands(Service *s, ServiceState st, size_t *ret_n,
                                                    usec_t *ret_timeout) {
         const ServiceConfig *c = &s->unit->service;
-        const uint8_t *base = (const uint8_t *) c;
+        const uint8_t *base = (const uint8_t *) service_config_hooks(c);
 
         *ret_timeout = control_lists[st].stop ? c->timeout_stop_usec : c->timeout_start_usec;
         if (control_lists[st].count == 0) {
@@ -500,7 +509,7 @@ static int service_spawn_reload(Service *s) {
         pid_t pid;
         int r;
 
-        r = s->ctx.ops->spawn(s, &c->exec_reload[s->reload_index], false,
+        r = s->ctx.ops->spawn(s, &service_config_hooks(c)->exec_reload[s->reload_index], false,
                               service_control_env(s, &env), &pid);
         if (r < 0)
                 return r;
@@ -552,7 +561,7 @@ void service_enter_signal(Service *s, ServiceState st, ServiceResult r) {
                         s->ctx.ops->kill_all(s, SIGKILL);
                 /* ExecStopPost= once per run, after a stop or a failure alike; then what it
                  * left is killed too, on the way here again. */
-                if (!s->stop_post_ran && c->n_exec_stop_post > 0) {
+                if (!s->stop_post_ran && service_config_hooks(c)->n_exec_stop_post > 0) {
                         s->stop_post_ran = true;
                         service_enter_controls(s, SERVICE_STOP_POST);
                         return;
@@ -572,7 +581,8 @@ void service_enter_stop(Service *s, ServiceResult r) {
                 s->result = r;
         /* As systemd: a service that started runs its ExecStop= also when its main process
          * ended on its own (with no $MAINPID then), or remained after it (RemainAfterExit=). */
-        if (c->n_exec_stop > 0 && (s->main_pid > 0 || s->state == SERVICE_RUNNING)) {
+        if (service_config_hooks(c)->n_exec_stop > 0 &&
+            (s->main_pid > 0 || s->state == SERVICE_RUNNING)) {
                 service_enter_controls(s, SERVICE_STOP);
                 return;
         }
@@ -778,7 +788,7 @@ int service_reload(Service *s, char *err, size_t errlen) {
         }
         /* Before ExecReload=, as systemd: RELOADING=1 must come from a reload begun since. */
         s->reload_begin_usec = service_now(s);
-        if (c->n_exec_reload > 0) {
+        if (service_config_hooks(c)->n_exec_reload > 0) {
                 s->reload_index = 0;
                 log_info("%s: reloading with ExecReload=", service_name(s));
                 r = service_spawn_reload(s);
@@ -841,14 +851,14 @@ static bool service_should_restart(Service *s, ServiceResult r) {
          * whatever Restart= says. RestartForceExitStatus= still counts toward the start
          * limit, as every automatic start does. */
         if (s->main_exited &&
-            exit_status_set_test(&c->restart_prevent_status, s->last_exit_code,
+            exit_status_set_test(&service_config_exit_status(c)->restart_prevent, s->last_exit_code,
                                  s->last_exit_status)) {
                 log_info("%s: not restarted: its exit is in RestartPreventExitStatus=",
                          service_name(s));
                 return false;
         }
         if (s->main_exited &&
-            exit_status_set_test(&c->restart_force_status, s->last_exit_code,
+            exit_status_set_test(&service_config_exit_status(c)->restart_force, s->last_exit_code,
                                  s->last_exit_status)) {
                 log_info("%s: restarted whatever Restart= says: its exit is in "
                          "RestartForceExitStatus=", service_name(s));
@@ -931,17 +941,18 @@ void service_enter_dead(Service *s, ServiceResult r) {
 
 bool service_exit_is_clean(const Service *s, int code, int status) {
         const ServiceConfig *c = &s->unit->service;
+        const ExitStatusSet *success = &service_config_exit_status(c)->success;
 
         switch (code) {
         case CLD_EXITED:
-                return status == 0 || exit_status_set_test(&c->success_status, code, status);
+                return status == 0 || exit_status_set_test(success, code, status);
         case CLD_KILLED:
                 /* A daemon without handlers for them dies of these when asked to stop; a
                  * oneshot command killed by them did not finish (systemd's EXIT_CLEAN_DAEMON
                  * and EXIT_CLEAN_COMMAND). */
                 return (c->type != SERVICE_ONESHOT &&
                         IN_SET(status, SIGHUP, SIGINT, SIGTERM, SIGPIPE)) ||
-                       exit_status_set_test(&c->success_status, code, status);
+                       exit_status_set_test(success, code, status);
         default:
                 return false; /* a core dump never is */
         }
@@ -1059,7 +1070,7 @@ static void service_on_reload_exit(Service *s, ServiceResult r) {
 
         if (s->state == SERVICE_RUNNING)
                 service_arm(s, SERVICE_TIMER_STATE, USEC_INFINITY);
-        if (r == SERVICE_SUCCESS && s->reload_index + 1 < c->n_exec_reload) {
+        if (r == SERVICE_SUCCESS && s->reload_index + 1 < service_config_hooks(c)->n_exec_reload) {
                 s->reload_index++;
                 if (service_spawn_reload(s) >= 0)
                         return;
@@ -1329,11 +1340,8 @@ int service_apply_next_unit(Service *s) {
         if (!u)
                 return 0;
         if (u->start_limit_burst != s->unit->start_limit_burst) {
-                usec_t *t = calloc(u->start_limit_burst ?: 1, sizeof(usec_t));
-                if (!t)
-                        return -ENOMEM;
                 free(s->start_times);
-                s->start_times = t;
+                s->start_times = NULL; /* made again, its new size, at the next start */
                 s->n_start_times = s->start_times_head = 0;
         }
         log_info("%s: now running with its reloaded unit", u->name);
@@ -1364,11 +1372,6 @@ int service_new(Service **ret, const ServiceContext *ctx, Unit *u) {
         s->connection_fd = -1;
         for (size_t i = 0; i < _SERVICE_TIMER_MAX; i++)
                 s->timer_due[i] = USEC_INFINITY;
-        if (u->start_limit_burst > 0) {
-                s->start_times = calloc(u->start_limit_burst, sizeof(usec_t));
-                if (!s->start_times)
-                        return -ENOMEM;
-        }
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -1386,6 +1389,7 @@ Service *service_free(Service *s) {
         service_log_done(s);
         free(s->start_times);
         safe_close(s->connection_fd);
+        free(s->peer);
         unit_free(s->own_unit);
         free(s);
         return NULL;

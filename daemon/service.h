@@ -185,6 +185,16 @@ typedef struct ServiceWaiter {
         void *userdata;
 } ServiceWaiter;
 
+/* What a service keeps of its output (service-output.c): made with its first line, so a
+ * quiet service costs nothing. */
+typedef struct ServiceLog {
+        RateLimit limit;       /* LogRateLimit*=: lines written to berthd's log */
+        unsigned head, n;      /* the ring: the oldest kept line, and how many */
+        unsigned n_alloc;      /* room in lines[], grown as lines come up to
+                                * SERVICE_LOG_LINES; head stays 0 until the ring wraps */
+        ServiceLogLine lines[];
+} ServiceLog;
+
 struct Service {
         ServiceContext ctx;
         Unit *unit;       /* borrowed from the manager */
@@ -198,34 +208,34 @@ struct Service {
         /* Accept=yes: the instance of one connection, with a unit of its own (owned), made
          * from the template. The connection is its fd 3 (LISTEN_FDNAMES=connection), and its
          * stdin/stdout with StandardInput=socket; closed once the instance is over. */
-        Unit *own_unit;
         int connection_fd;     /* owned; -1 for any other service */
+        Unit *own_unit;
         AcceptSocket *accept;  /* the socket it came from (manager's), or NULL */
-        AcceptPeer peer;
-        char remote_addr[ACCEPT_REMOTE_ADDR_MAX], remote_port[ACCEPT_REMOTE_PORT_MAX];
+        AcceptPeer *peer;      /* both ends of the connection (owned), or NULL */
 
         pid_t main_pid, control_pid;
         pid_t pgid;           /* the main process's group: its pid, kept after it exits */
         pid_t old_main_pid, old_pgid;       /* HANDOVER, DRAINING: the process replaced */
         pid_t failed_pid, failed_pgid;      /* HANDOVER_ABORT: the successor that failed */
+        int last_exit_code, last_exit_status; /* CLD_EXITED/KILLED/DUMPED and status */
         char *cgroup;                       /* its cgroup's directory, or NULL */
-        bool condition_failed;              /* its Condition*= or Assert*= did not hold */
         void *bus_name_slot;                /* the ops' watch of BusName= (an sd_bus_slot) */
         struct DynamicUser *dynamic_user;   /* the ops' DynamicUser= uid of this run, or NULL */
-        bool limits_told;                   /* resource keys it could not apply, said once */
-        char invocation_id[33];             /* INVOCATION_ID= of this run; "" before a start */
-        size_t control_index; /* which command of the state's list (ExecCondition=,
-                               * ExecStartPre=, ExecStartPost=, ExecStop=, ExecStopPost=) runs */
-        bool stop_post_ran;   /* ExecStopPost= ran in this run (or is running) */
-        size_t exec_index;    /* which ExecStart= runs (Type=oneshot may have several) */
-        size_t reload_index;  /* which ExecReload= runs */
-        int last_exit_code, last_exit_status; /* CLD_EXITED/KILLED/DUMPED and status */
-        bool main_exited;     /* the main process of this run exited: last_exit_* are its */
+        unsigned control_index; /* which command of the state's list (ExecCondition=,
+                                 * ExecStartPre=, ExecStartPost=, ExecStop=, ExecStopPost=)
+                                 * runs */
+        unsigned exec_index;    /* which ExecStart= runs (Type=oneshot may have several) */
+        unsigned reload_index;  /* which ExecReload= runs */
+        unsigned n_restarts;
+        bool condition_failed;  /* its Condition*= or Assert*= did not hold */
+        bool limits_told;       /* resource keys it could not apply, said once */
+        bool stop_post_ran;     /* ExecStopPost= ran in this run (or is running) */
+        bool main_exited;       /* the main process of this run exited: last_exit_* are its */
+        bool reload_notified;   /* RELOAD: RELOADING=1 came; READY=1 ends the reload */
+        char invocation_id[33]; /* INVOCATION_ID= of this run; "" before a start */
         usec_t reload_begin_usec; /* CLOCK_MONOTONIC when the reload in progress was asked */
-        bool reload_notified;     /* RELOAD: RELOADING=1 came; READY=1 ends the reload */
         usec_t active_since;  /* CLOCK_MONOTONIC of the last start */
         usec_t since_realtime; /* CLOCK_REALTIME of the last start, for status */
-        unsigned n_restarts;
 
         /* Its sockets, borrowed from the manager, in unit order. It is activated by those
          * whose owner it is. */
@@ -235,23 +245,22 @@ struct Service {
         bool socket_activated; /* a socket unit names it */
         bool start_at_boot;    /* no socket, or [Install] WantedBy= */
 
+        /* Start limit and back-off. */
+        unsigned n_start_times, start_times_head;
+        unsigned backoff_level;
+        usec_t *start_times;   /* ring of the last StartLimitBurst= starts; NULL before the
+                                * first */
+
         /* When each timer fires (CLOCK_MONOTONIC), USEC_INFINITY when disarmed; and the
          * default ops' event sources. */
         usec_t timer_due[_SERVICE_TIMER_MAX];
         sd_event_source *timer_sources[_SERVICE_TIMER_MAX];
 
-        /* Start limit and back-off. */
-        usec_t *start_times;   /* ring of the last StartLimitBurst= starts */
-        size_t n_start_times, start_times_head;
-        unsigned backoff_level;
-
         /* Output (service-output.c). */
         OutputStream *streams;
         unsigned n_streams;
-        ServiceLogLine log_lines[SERVICE_LOG_LINES];
-        size_t log_head, n_log_lines;
-        uint64_t log_seq;
-        RateLimit log_limit;     /* LogRateLimit*=: lines written to berthd's log */
+        ServiceLog *log;         /* NULL before its first line */
+        uint64_t log_seq;        /* the last line's: 1, 2, ... */
 
         /* Readiness and status (notify). */
         char *status_text;       /* STATUS=, or NULL */

@@ -72,7 +72,7 @@ int socket_hook_run(const Unit *u, const char *key, const ExecCommand *cmds, siz
                                 c->path, strerror(errno));
                         _exit(127);
                 }
-                status = wait_within(pid, u->socket.timeout_usec);
+                status = wait_within(pid, socket_config_hooks(&u->socket)->timeout_usec);
                 if (status == -ETIMEDOUT) {
                         if (c->ignore_failure)
                                 continue;

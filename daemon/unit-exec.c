@@ -150,7 +150,7 @@ static int exec_word_expand(LoadContext *c, const ConfigItem *it, unsigned line,
 int exec_command_parse(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                        void *data) {
         ExecCommand **list = data;
-        size_t *n = field(c, (size_t) it->arg);
+        size_t *n = field(c, it->group, (size_t) it->arg); /* there: data is */
         _cleanup_free_ char *first = NULL, *path = NULL;
         _cleanup_strv_free_ char **argv = NULL;
         ExecPrefixes x;

@@ -144,6 +144,68 @@ char *unit_socket_fdname(const Unit *u) {
 
 /* ---- construction and destruction ---- */
 
+static void socket_options_free(SocketOptions *o) {
+        if (!o)
+                return;
+        free(o->socket_user);
+        free(o->socket_group);
+        free(o->bind_to_device);
+        strv_free(o->symlinks);
+        ip_prefix_list_clear(&o->ip_address_allow);
+        ip_prefix_list_clear(&o->ip_address_deny);
+        free(o);
+}
+
+static void socket_config_free(SocketConfig *s) {
+        socket_config_listens_free(s);
+        if (s->hooks) {
+                SocketHooks *h = s->hooks;
+
+                exec_command_list_free(&h->exec_start_pre, &h->n_exec_start_pre);
+                exec_command_list_free(&h->exec_start_post, &h->n_exec_start_post);
+                exec_command_list_free(&h->exec_stop_pre, &h->n_exec_stop_pre);
+                exec_command_list_free(&h->exec_stop_post, &h->n_exec_stop_post);
+                free(h);
+        }
+        free(s->service);
+        free(s->fdname);
+        socket_options_free(s->options);
+}
+
+static void service_hooks_free(ServiceHooks *h) {
+        if (!h)
+                return;
+        exec_command_list_free(&h->exec_start_pre, &h->n_exec_start_pre);
+        exec_command_list_free(&h->exec_reload, &h->n_exec_reload);
+        exec_command_list_free(&h->exec_stop, &h->n_exec_stop);
+        exec_command_list_free(&h->exec_condition, &h->n_exec_condition);
+        exec_command_list_free(&h->exec_start_post, &h->n_exec_start_post);
+        exec_command_list_free(&h->exec_stop_post, &h->n_exec_stop_post);
+        free(h);
+}
+
+static void service_config_free(ServiceConfig *s) {
+        exec_command_list_free(&s->exec_start, &s->n_exec_start);
+        service_hooks_free(s->hooks);
+        free(s->exit_status);
+        free(s->limits);
+        if (s->dirs)
+                exec_dirs_done(s->dirs);
+        free(s->dirs);
+        free(s->user);
+        free(s->group);
+        strv_free(s->supplementary_groups);
+        free(s->working_directory);
+        free(s->std_output_path);
+        free(s->tty_path);
+        free(s->pid_file);
+        free(s->bus_name);
+        free(s->std_error_path);
+        strv_free(s->environment);
+        service_config_environment_files_free(s);
+        strv_free(s->sockets);
+}
+
 Unit *unit_free(Unit *u) {
         if (!u)
                 return NULL;
@@ -154,42 +216,10 @@ Unit *unit_free(Unit *u) {
         free(u->description);
         strv_free(u->wanted_by);
         condition_list_free(&u->conditions, &u->n_conditions);
-
-        socket_config_listens_free(&u->socket);
-        exec_command_list_free(&u->socket.exec_start_pre, &u->socket.n_exec_start_pre);
-        exec_command_list_free(&u->socket.exec_start_post, &u->socket.n_exec_start_post);
-        exec_command_list_free(&u->socket.exec_stop_pre, &u->socket.n_exec_stop_pre);
-        exec_command_list_free(&u->socket.exec_stop_post, &u->socket.n_exec_stop_post);
-        free(u->socket.service);
-        free(u->socket.fdname);
-        free(u->socket.socket_user);
-        free(u->socket.socket_group);
-        free(u->socket.bind_to_device);
-        strv_free(u->socket.symlinks);
-        ip_prefix_list_clear(&u->socket.ip_address_allow);
-        ip_prefix_list_clear(&u->socket.ip_address_deny);
-
-        exec_command_list_free(&u->service.exec_start, &u->service.n_exec_start);
-        exec_command_list_free(&u->service.exec_start_pre, &u->service.n_exec_start_pre);
-        exec_command_list_free(&u->service.exec_reload, &u->service.n_exec_reload);
-        exec_command_list_free(&u->service.exec_stop, &u->service.n_exec_stop);
-        exec_command_list_free(&u->service.exec_condition, &u->service.n_exec_condition);
-        exec_command_list_free(&u->service.exec_start_post, &u->service.n_exec_start_post);
-        exec_command_list_free(&u->service.exec_stop_post, &u->service.n_exec_stop_post);
-        free(u->service.user);
-        free(u->service.group);
-        strv_free(u->service.supplementary_groups);
-        free(u->service.working_directory);
-        free(u->service.std_output_path);
-        free(u->service.tty_path);
-        free(u->service.pid_file);
-        free(u->service.bus_name);
-        free(u->service.std_error_path);
-        strv_free(u->service.environment);
-        service_config_environment_files_free(&u->service);
-        strv_free(u->service.sockets);
-        exec_dirs_done(&u->service.dirs);
-
+        if (u->type == UNIT_SOCKET)
+                socket_config_free(&u->socket);
+        else
+                service_config_free(&u->service);
         free(u);
         return NULL;
 }
@@ -300,11 +330,11 @@ static int load_path(LoadContext *c, const char *file) {
 static int unit_new(const char *name, UnitType type, Unit **ret) {
         _cleanup_(unit_freep) Unit *u = NULL;
 
-        u = calloc(1, sizeof(Unit));
+        u = calloc(1, unit_size(type));
         if (!u)
                 return -ENOMEM;
-        unit_defaults(u);
         u->type = type;
+        unit_defaults(u);
         u->name = strdup(name);
         if (!u->name)
                 return -ENOMEM;
@@ -342,6 +372,7 @@ static bool socket_has_listen(const SocketConfig *s, ListenType t) {
 static void socket_verify(LoadContext *c) {
         Unit *u = c->u;
         SocketConfig *s = &u->socket;
+        const SocketOptions *o = socket_config_options(s);
 
         if (s->n_listens == 0 && !u->is_template)
                 load_report(c, LOG_ERR, u->path, 0,
@@ -365,21 +396,21 @@ static void socket_verify(LoadContext *c) {
                 break;
         }
         /* A template's entries may be read in its instances only (specifiers). */
-        if (s->symlinks && !u->is_template && !unit_socket_symlink_target(u))
+        if (o->symlinks && !u->is_template && !unit_socket_symlink_target(u))
                 load_report(c, LOG_ERR, c->symlinks_origin.file, c->symlinks_origin.line,
                             "Symlinks= needs exactly one unix socket path or FIFO to link to "
                             "(such as ListenStream=/run/app.sock or ListenFIFO=/run/app.fifo), "
                             "and this unit has none or more than one");
-        if (s->writable && !u->is_template && !socket_has_listen(s, LISTEN_SPECIAL))
+        if (o->writable && !u->is_template && !socket_has_listen(s, LISTEN_SPECIAL))
                 load_report(c, LOG_WARNING, c->writable_origin.file, c->writable_origin.line,
                             "Writable= applies to ListenSpecial= only, and this unit has none, "
                             "ignoring");
-        if ((s->mq_max_messages > 0) != (s->mq_message_size > 0))
+        if ((o->mq_max_messages > 0) != (o->mq_message_size > 0))
                 load_report(c, LOG_WARNING, c->mq_origin.file, c->mq_origin.line,
                             "MessageQueueMaxMessages= and MessageQueueMessageSize= take effect "
                             "only together (as in systemd): the kernel's defaults apply to "
                             "both, ignoring");
-        else if (s->mq_max_messages > 0 && !u->is_template &&
+        else if (o->mq_max_messages > 0 && !u->is_template &&
                  !socket_has_listen(s, LISTEN_MQUEUE))
                 load_report(c, LOG_WARNING, c->mq_origin.file, c->mq_origin.line,
                             "MessageQueueMaxMessages= and MessageQueueMessageSize= apply to "
@@ -460,9 +491,11 @@ static int unit_load(const char *name, const char *const *paths, const char *con
         u->path = strdup(paths[0]);
         if (!u->path)
                 return -ENOMEM;
-        u->dropins = calloc(n, sizeof(char *));
-        if (!u->dropins)
-                return -ENOMEM;
+        if (n > 1) {
+                u->dropins = calloc(n, sizeof(char *));
+                if (!u->dropins)
+                        return -ENOMEM;
+        }
         for (size_t i = 1; i < n; i++) {
                 u->dropins[i - 1] = strdup(paths[i] ?: "");
                 if (!u->dropins[i - 1])

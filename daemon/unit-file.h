@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -89,47 +90,70 @@ typedef struct SocketListen {
         UnitOrigin origin;
 } SocketListen;
 
+/* Groups of keys most units never set live in allocations of their own, made by the loader
+ * when one of their keys is assigned: a unit without any pays one pointer per group. Read
+ * them through the accessors (socket_config_options(), service_config_hooks() ...), which
+ * give the defaults when the group was never set. */
+
+/* The socket options of a socket unit. Unset numbers are 0. */
+typedef struct SocketOptions {
+        char *socket_user, *socket_group;
+        mode_t socket_mode;        /* default 0666; also FIFOs and message queues */
+        mode_t directory_mode;     /* default 0755 */
+        char **symlinks;           /* Symlinks=: absolute paths, to the one unix path or FIFO */
+        unsigned mq_max_messages;  /* MessageQueueMaxMessages=; 0: unset */
+        unsigned mq_message_size;  /* MessageQueueMessageSize=; 0: unset */
+        bool remove_on_stop;
+        bool writable;             /* Writable=: ListenSpecial= opens read-write */
+        bool reuse_port, free_bind, transparent, no_delay, keep_alive, pass_credentials;
+        unsigned keep_alive_probes;      /* 0: unset */
+        usec_t keep_alive_time_usec;     /* 0: unset */
+        usec_t keep_alive_interval_usec; /* 0: unset */
+        usec_t defer_accept_usec;        /* 0: unset */
+        uint64_t receive_buffer, send_buffer; /* 0: unset; bytes (K, M, G suffixes, 1024-based) */
+        char *bind_to_device;
+        /* IPAddressAllow=, IPAddressDeny=: a locked socket filter on its inet sockets. */
+        IPPrefixList ip_address_allow, ip_address_deny;
+} SocketOptions;
+
 /* Unset numbers are 0 / USEC_INFINITY as noted; tristates are -1 when unset. */
 typedef struct SocketConfig {
         SocketListen *listens;
         size_t n_listens;
         BindIPv6Only bind_ipv6_only;
-        UnitOrigin bind_ipv6_only_origin;
         int backlog;               /* -1: the kernel's somaxconn */
-        bool accept;
+        UnitOrigin bind_ipv6_only_origin;
         char *service;             /* Service=, or NULL for the default NAME.service */
         char *fdname;              /* FileDescriptorName=, or NULL for the unit's name */
-        char *socket_user, *socket_group;
-        mode_t socket_mode;        /* default 0666; also FIFOs and message queues */
-        mode_t directory_mode;     /* default 0755 */
-        bool remove_on_stop;
-        char **symlinks;           /* Symlinks=: absolute paths, to the one unix path or FIFO */
-        bool writable;             /* Writable=: ListenSpecial= opens read-write */
-        unsigned mq_max_messages;  /* MessageQueueMaxMessages=; 0: unset */
-        unsigned mq_message_size;  /* MessageQueueMessageSize=; 0: unset */
-        bool reuse_port, free_bind, transparent, no_delay, keep_alive, pass_credentials;
-        usec_t keep_alive_time_usec;     /* 0: unset */
-        usec_t keep_alive_interval_usec; /* 0: unset */
-        unsigned keep_alive_probes;      /* 0: unset */
-        usec_t defer_accept_usec;        /* 0: unset */
-        uint64_t receive_buffer, send_buffer; /* 0: unset; bytes (K, M, G suffixes, 1024-based) */
-        char *bind_to_device;
+        SocketOptions *options;    /* NULL: the defaults (socket_config_options()) */
+        bool accept;
+        bool non_blocking;
         unsigned max_connections;          /* default 64 */
         unsigned max_connections_per_source; /* 0: unset (no limit) */
-        usec_t trigger_limit_interval_usec;  /* default 2s */
         unsigned trigger_limit_burst;        /* default 20 (200 with Accept=yes, as systemd) */
+        usec_t trigger_limit_interval_usec;  /* default 2s */
         usec_t poll_limit_interval_usec;     /* default 2s */
         unsigned poll_limit_burst;           /* default 150 */
         usec_t accept_stall_usec;            /* AcceptStallSec= (berth's), default 10 s; 0 off */
-        bool non_blocking;
-        /* IPAddressAllow=, IPAddressDeny=: a locked socket filter on its inet sockets. */
-        IPPrefixList ip_address_allow, ip_address_deny;
-        /* ExecStartPre= before its sockets are bound, ExecStartPost= after; ExecStopPre=
-         * before they are closed, ExecStopPost= after; each within TimeoutSec=. */
+        struct SocketHooks *hooks;           /* NULL: none (socket_config_hooks()) */
+} SocketConfig;
+
+/* ExecStartPre= before a socket unit's sockets are bound, ExecStartPost= after; ExecStopPre=
+ * before they are closed, ExecStopPost= after; each within TimeoutSec=. */
+typedef struct SocketHooks {
         struct ExecCommand *exec_start_pre, *exec_start_post, *exec_stop_pre, *exec_stop_post;
         size_t n_exec_start_pre, n_exec_start_post, n_exec_stop_pre, n_exec_stop_post;
         usec_t timeout_usec;                 /* default 90 s */
-} SocketConfig;
+} SocketHooks;
+
+extern const SocketOptions socket_options_defaults;
+extern const SocketHooks socket_hooks_none;
+static inline const SocketOptions *socket_config_options(const SocketConfig *c) {
+        return c->options ?: &socket_options_defaults;
+}
+static inline const SocketHooks *socket_config_hooks(const SocketConfig *c) {
+        return c->hooks ?: &socket_hooks_none;
+}
 
 typedef enum ServiceType {
         SERVICE_SIMPLE,
@@ -235,9 +259,8 @@ typedef struct EnvironmentFile {
         bool optional; /* "-" prefix */
 } EnvironmentFile;
 
-typedef struct ServiceConfig {
-        ExecCommand *exec_start;
-        size_t n_exec_start;       /* 1, or more for Type=oneshot */
+/* The commands of a service besides ExecStart=. */
+typedef struct ServiceHooks {
         ExecCommand *exec_start_pre;
         size_t n_exec_start_pre;
         ExecCommand *exec_reload;
@@ -250,6 +273,24 @@ typedef struct ServiceConfig {
         size_t n_exec_start_post;
         ExecCommand *exec_stop_post;  /* after it stopped, also after a failure */
         size_t n_exec_stop_post;
+} ServiceHooks;
+
+/* The exit status keys; empty sets by default. */
+typedef struct ServiceExitStatus {
+        ExitStatusSet success;         /* SuccessExitStatus=: clean, besides 0 */
+        ExitStatusSet restart_prevent; /* RestartPreventExitStatus=: never restart */
+        ExitStatusSet restart_force;   /* RestartForceExitStatus=: always restart */
+} ServiceExitStatus;
+
+typedef struct ServiceConfig {
+        ExecCommand *exec_start;
+        size_t n_exec_start;       /* 1, or more for Type=oneshot */
+        ServiceHooks *hooks;             /* NULL: none (service_config_hooks()) */
+        ServiceExitStatus *exit_status;  /* NULL: empty sets (service_config_exit_status()) */
+        CGroupLimits *limits;       /* TasksMax=, MemoryMax=, ... (cgroup-limits.h); NULL: none
+                                     * (service_config_limits()) */
+        ExecDirs *dirs;             /* RuntimeDirectory= and its siblings (exec-dirs.h); NULL:
+                                     * none (service_config_dirs()) */
         ServiceType type;
         ServiceRestart restart;
         usec_t restart_usec;        /* default 100ms */
@@ -258,52 +299,63 @@ typedef struct ServiceConfig {
         int kill_signal;            /* default SIGTERM */
         KillMode kill_mode;
         int reload_signal;          /* default SIGHUP */
-        ExitStatusSet success_status;         /* SuccessExitStatus=: clean, besides 0 */
-        ExitStatusSet restart_prevent_status; /* RestartPreventExitStatus=: never restart */
-        ExitStatusSet restart_force_status;   /* RestartForceExitStatus=: always restart */
+        mode_t umask;               /* default 0022 */
         char *user, *group;
         char **supplementary_groups;
         char *working_directory;    /* "~" allowed; "-" prefix sets working_directory_optional */
-        bool working_directory_optional;
         char **environment;         /* "VAR=value" entries, in order; later ones win */
         EnvironmentFile *environment_files;
         size_t n_environment_files;
-        mode_t umask;               /* default 0022 */
         uint64_t limit_nofile_soft, limit_nofile_hard; /* UINT64_MAX: unset or infinity */
-        bool limit_nofile_set;
-        bool no_new_privileges;
         char **sockets;             /* Sockets=: socket unit names */
         NotifyAccess notify_access;
-        bool notify_access_set;     /* else: main for Type=notify, none otherwise */
         unsigned fd_store_max;
         usec_t watchdog_usec;       /* 0: off */
-        CGroupLimits limits;        /* TasksMax=, MemoryMax=, ... (cgroup-limits.h) */
         usec_t log_rate_limit_interval_usec; /* LogRateLimitIntervalSec=; 0: no limit */
         unsigned log_rate_limit_burst;       /* LogRateLimitBurst=; 0: no limit */
         StdInput std_input;
         StdOutput std_output, std_error;
+        Handover handover;
         char *std_output_path, *std_error_path; /* for file:, append:, truncate: */
         char *tty_path;             /* TTYPath=, for tty; NULL: /dev/console */
         char *pid_file;             /* PIDFile=, for Type=forking */
         char *bus_name;             /* BusName=, for Type=dbus */
+        UnitOrigin dynamic_user_origin;
+        bool working_directory_optional;
+        bool limit_nofile_set;
+        bool no_new_privileges;
+        bool notify_access_set;     /* else: main for Type=notify, none otherwise */
         bool guess_main_pid;        /* GuessMainPID=, default yes */
         bool remain_after_exit;     /* RemainAfterExit=: running once its main process exited
                                      * cleanly, until stopped */
         bool ignore_sigpipe;        /* IgnoreSIGPIPE=, default yes */
-        ExecDirs dirs;              /* RuntimeDirectory= and its siblings (exec-dirs.h) */
         bool dynamic_user;          /* DynamicUser=: a uid of its own, allocated per run */
-        UnitOrigin dynamic_user_origin;
-        Handover handover;
         bool non_blocking;          /* NonBlocking= may sit in [Service] as in systemd */
         bool non_blocking_set;
 } ServiceConfig;
+
+extern const ServiceHooks service_hooks_none;
+extern const ServiceExitStatus service_exit_status_none;
+extern const CGroupLimits cgroup_limits_none;
+static inline const ServiceHooks *service_config_hooks(const ServiceConfig *c) {
+        return c->hooks ?: &service_hooks_none;
+}
+static inline const ServiceExitStatus *service_config_exit_status(const ServiceConfig *c) {
+        return c->exit_status ?: &service_exit_status_none;
+}
+static inline const CGroupLimits *service_config_limits(const ServiceConfig *c) {
+        return c->limits ?: &cgroup_limits_none;
+}
+static inline const ExecDirs *service_config_dirs(const ServiceConfig *c) {
+        return c->dirs ?: &exec_dirs_none;
+}
 
 typedef struct Unit {
         char *name;     /* "web.socket", "web.service", "echo@.service" */
         UnitType type;
         bool is_template; /* "NAME@.service" */
         char *path;     /* main file */
-        char **dropins; /* drop-in paths, in the order applied */
+        char **dropins; /* drop-in paths, in the order applied; NULL when none */
         uint64_t files_stamp; /* what its files were when read (unit_files_stamp()); 0: unknown,
                                * so a daemon-reload reads them again */
         /* [Unit] */
@@ -315,9 +367,19 @@ typedef struct Unit {
         /* [Unit] Condition*=, Assert*= (condition.h), in file order */
         Condition *conditions;
         size_t n_conditions;
-        SocketConfig socket;   /* UNIT_SOCKET */
-        ServiceConfig service; /* UNIT_SERVICE */
+        /* The configuration of its type, and only that one: a Unit is allocated with room for
+         * its own type's (unit_size()), so the other one must never be touched. Last. */
+        union {
+                SocketConfig socket;   /* UNIT_SOCKET */
+                ServiceConfig service; /* UNIT_SERVICE */
+        };
 } Unit;
+
+/* The bytes a Unit of type t takes: its common part and its type's configuration. */
+static inline size_t unit_size(UnitType t) {
+        return offsetof(Unit, socket) +
+               (t == UNIT_SOCKET ? sizeof(SocketConfig) : sizeof(ServiceConfig));
+}
 
 /* Loads the unit NAME from the main file at path (may be NULL: drop-ins only is an error) and
  * the drop-ins, applied in the order given. Every problem is reported through diag.
@@ -344,7 +406,8 @@ UnitType unit_name_to_type(const char *name);
 char *unit_socket_service_name(const Unit *u);
 /* Whether the unit has IPAddressAllow= or IPAddressDeny= rules for its inet sockets. */
 static inline bool socket_config_has_ip_filter(const SocketConfig *c) {
-        return c->ip_address_allow.n > 0 || c->ip_address_deny.n > 0;
+        return c->options &&
+               (c->options->ip_address_allow.n > 0 || c->options->ip_address_deny.n > 0);
 }
 /* The fd name a socket unit's fds carry: FileDescriptorName=, else the unit's full name
  * ("web.socket"), as systemd does. Returns a malloc'ed string or NULL. */

@@ -414,7 +414,7 @@ static int key_working_directory(LoadContext *c, const ConfigItem *it, const cha
  * the others are kept. */
 static int key_exec_directory(LoadContext *c, const ConfigItem *it, const char *value,
                               unsigned line, void *data) {
-        ExecDirs *d = &c->u->service.dirs;
+        ExecDirs *d = data;
         ExecDirType t = (ExecDirType) it->arg;
         const char *p = value;
         char q[QUOTE_SIZE];
@@ -616,8 +616,18 @@ void unit_keys_finish(LoadContext *c) {
 
 /* ---- the table ---- */
 
-#define FIELD(f) offsetof(Unit, f), sizeof(((Unit *) 0)->f)
-#define NOFIELD 0, 0
+#define FIELD(f) UNIT_GROUP_NONE, offsetof(Unit, f), sizeof(((Unit *) 0)->f)
+#define NOFIELD UNIT_GROUP_NONE, 0, 0
+/* A field of a group (unit-load.h), and the count of a list in the same place. */
+#define GFIELD(g, T, f) g, offsetof(T, f), sizeof(((T *) 0)->f)
+#define SOCKET_OPTION(f) GFIELD(UNIT_GROUP_SOCKET_OPTIONS, SocketOptions, f)
+#define HOOK(f) GFIELD(UNIT_GROUP_SERVICE_HOOKS, ServiceHooks, f), offsetof(ServiceHooks, n_##f)
+#define SOCKET_HOOK_FIELD(f) GFIELD(UNIT_GROUP_SOCKET_HOOKS, SocketHooks, f)
+#define SOCKET_HOOK(f) SOCKET_HOOK_FIELD(f), offsetof(SocketHooks, n_##f)
+#define EXIT_STATUS(f) GFIELD(UNIT_GROUP_EXIT_STATUS, ServiceExitStatus, f)
+#define LIMIT(f) GFIELD(UNIT_GROUP_LIMITS, CGroupLimits, f)
+#define DIRS(f) GFIELD(UNIT_GROUP_DIRS, ExecDirs, f)
+#define GROUP(g) g, 0, 0 /* the group itself */
 #define U SECTION_UNIT
 #define SO SECTION_SOCKET
 #define SE SECTION_SERVICE
@@ -686,29 +696,29 @@ static const ConfigItem config_items[] = {
         { SO, "Accept", value_bool, FIELD(socket.accept), 0 },
         { SO, "Service", key_socket_service, FIELD(socket.service), 0 },
         { SO, "FileDescriptorName", value_fdname, FIELD(socket.fdname), 0 },
-        { SO, "SocketUser", value_user, FIELD(socket.socket_user), 0 },
-        { SO, "SocketGroup", value_user, FIELD(socket.socket_group), 0 },
-        { SO, "SocketMode", value_mode, FIELD(socket.socket_mode), 07777 },
-        { SO, "DirectoryMode", value_mode, FIELD(socket.directory_mode), 07777 },
-        { SO, "RemoveOnStop", value_bool, FIELD(socket.remove_on_stop), 0 },
-        { SO, "Symlinks", key_symlinks, FIELD(socket.symlinks), WORDS_PATHS },
-        { SO, "Writable", key_writable, FIELD(socket.writable), 0 },
-        { SO, "MessageQueueMaxMessages", key_mq_attribute, FIELD(socket.mq_max_messages), 1 },
-        { SO, "MessageQueueMessageSize", key_mq_attribute, FIELD(socket.mq_message_size), 1 },
-        { SO, "ReusePort", value_bool, FIELD(socket.reuse_port), 0 },
-        { SO, "FreeBind", value_bool, FIELD(socket.free_bind), 0 },
-        { SO, "Transparent", value_bool, FIELD(socket.transparent), 0 },
-        { SO, "NoDelay", value_bool, FIELD(socket.no_delay), 0 },
-        { SO, "KeepAlive", value_bool, FIELD(socket.keep_alive), 0 },
-        { SO, "KeepAliveTimeSec", value_sec, FIELD(socket.keep_alive_time_usec), SEC_FINITE },
-        { SO, "KeepAliveIntervalSec", value_sec, FIELD(socket.keep_alive_interval_usec),
+        { SO, "SocketUser", value_user, SOCKET_OPTION(socket_user), 0 },
+        { SO, "SocketGroup", value_user, SOCKET_OPTION(socket_group), 0 },
+        { SO, "SocketMode", value_mode, SOCKET_OPTION(socket_mode), 07777 },
+        { SO, "DirectoryMode", value_mode, SOCKET_OPTION(directory_mode), 07777 },
+        { SO, "RemoveOnStop", value_bool, SOCKET_OPTION(remove_on_stop), 0 },
+        { SO, "Symlinks", key_symlinks, SOCKET_OPTION(symlinks), WORDS_PATHS },
+        { SO, "Writable", key_writable, SOCKET_OPTION(writable), 0 },
+        { SO, "MessageQueueMaxMessages", key_mq_attribute, SOCKET_OPTION(mq_max_messages), 1 },
+        { SO, "MessageQueueMessageSize", key_mq_attribute, SOCKET_OPTION(mq_message_size), 1 },
+        { SO, "ReusePort", value_bool, SOCKET_OPTION(reuse_port), 0 },
+        { SO, "FreeBind", value_bool, SOCKET_OPTION(free_bind), 0 },
+        { SO, "Transparent", value_bool, SOCKET_OPTION(transparent), 0 },
+        { SO, "NoDelay", value_bool, SOCKET_OPTION(no_delay), 0 },
+        { SO, "KeepAlive", value_bool, SOCKET_OPTION(keep_alive), 0 },
+        { SO, "KeepAliveTimeSec", value_sec, SOCKET_OPTION(keep_alive_time_usec), SEC_FINITE },
+        { SO, "KeepAliveIntervalSec", value_sec, SOCKET_OPTION(keep_alive_interval_usec),
           SEC_FINITE },
-        { SO, "KeepAliveProbes", value_unsigned, FIELD(socket.keep_alive_probes), 0 },
-        { SO, "DeferAcceptSec", value_sec, FIELD(socket.defer_accept_usec), SEC_FINITE },
-        { SO, "ReceiveBuffer", value_buffer_size, FIELD(socket.receive_buffer), 0 },
-        { SO, "SendBuffer", value_buffer_size, FIELD(socket.send_buffer), 0 },
-        { SO, "BindToDevice", value_ifname, FIELD(socket.bind_to_device), 0 },
-        { SO, "PassCredentials", value_bool, FIELD(socket.pass_credentials), 0 },
+        { SO, "KeepAliveProbes", value_unsigned, SOCKET_OPTION(keep_alive_probes), 0 },
+        { SO, "DeferAcceptSec", value_sec, SOCKET_OPTION(defer_accept_usec), SEC_FINITE },
+        { SO, "ReceiveBuffer", value_buffer_size, SOCKET_OPTION(receive_buffer), 0 },
+        { SO, "SendBuffer", value_buffer_size, SOCKET_OPTION(send_buffer), 0 },
+        { SO, "BindToDevice", value_ifname, SOCKET_OPTION(bind_to_device), 0 },
+        { SO, "PassCredentials", value_bool, SOCKET_OPTION(pass_credentials), 0 },
         { SO, "MaxConnections", value_unsigned, FIELD(socket.max_connections), 1 },
         { SO, "MaxConnectionsPerSource", value_unsigned,
           FIELD(socket.max_connections_per_source), 0 },
@@ -719,8 +729,8 @@ static const ConfigItem config_items[] = {
         { SO, "PollLimitBurst", value_unsigned, FIELD(socket.poll_limit_burst), 0 },
         { SO, "AcceptStallSec", value_sec, FIELD(socket.accept_stall_usec), SEC_INFINITY_IS_ZERO },
         { SO, "NonBlocking", value_bool, FIELD(socket.non_blocking), 0 },
-        { SO, "IPAddressAllow", key_ip_address_access, FIELD(socket.ip_address_allow), 0 },
-        { SO, "IPAddressDeny", key_ip_address_access, FIELD(socket.ip_address_deny), 0 },
+        { SO, "IPAddressAllow", key_ip_address_access, SOCKET_OPTION(ip_address_allow), 0 },
+        { SO, "IPAddressDeny", key_ip_address_access, SOCKET_OPTION(ip_address_deny), 0 },
         /* systemd.socket(5) keys berth does not implement. */
         { SO, "ListenUSBFunction", key_unsupported, NOFIELD, 0 },
         { SO, "SocketProtocol", key_unsupported, NOFIELD, 0 },
@@ -741,15 +751,11 @@ static const ConfigItem config_items[] = {
         { SO, "SmackLabelIPIn", key_unsupported, NOFIELD, 0 },
         { SO, "SmackLabelIPOut", key_unsupported, NOFIELD, 0 },
         { SO, "SELinuxContextFromNet", key_unsupported, NOFIELD, 0 },
-        { SO, "ExecStartPre", exec_command_parse, FIELD(socket.exec_start_pre),
-          offsetof(Unit, socket.n_exec_start_pre) },
-        { SO, "ExecStartPost", exec_command_parse, FIELD(socket.exec_start_post),
-          offsetof(Unit, socket.n_exec_start_post) },
-        { SO, "ExecStopPre", exec_command_parse, FIELD(socket.exec_stop_pre),
-          offsetof(Unit, socket.n_exec_stop_pre) },
-        { SO, "ExecStopPost", exec_command_parse, FIELD(socket.exec_stop_post),
-          offsetof(Unit, socket.n_exec_stop_post) },
-        { SO, "TimeoutSec", value_sec, FIELD(socket.timeout_usec), SEC_ZERO_IS_INFINITY },
+        { SO, "ExecStartPre", exec_command_parse, SOCKET_HOOK(exec_start_pre) },
+        { SO, "ExecStartPost", exec_command_parse, SOCKET_HOOK(exec_start_post) },
+        { SO, "ExecStopPre", exec_command_parse, SOCKET_HOOK(exec_stop_pre) },
+        { SO, "ExecStopPost", exec_command_parse, SOCKET_HOOK(exec_stop_post) },
+        { SO, "TimeoutSec", value_sec, SOCKET_HOOK_FIELD(timeout_usec), SEC_ZERO_IS_INFINITY },
         { SO, "DeferTrigger", key_unsupported, NOFIELD, 0 },
         { SO, "DeferTriggerMaxSec", key_unsupported, NOFIELD, 0 },
         { SO, "User", key_unsupported, NOFIELD, 0 },
@@ -759,18 +765,12 @@ static const ConfigItem config_items[] = {
         /* [Service] */
         { SE, "ExecStart", exec_command_parse, FIELD(service.exec_start),
           offsetof(Unit, service.n_exec_start) },
-        { SE, "ExecStartPre", exec_command_parse, FIELD(service.exec_start_pre),
-          offsetof(Unit, service.n_exec_start_pre) },
-        { SE, "ExecReload", exec_command_parse, FIELD(service.exec_reload),
-          offsetof(Unit, service.n_exec_reload) },
-        { SE, "ExecStop", exec_command_parse, FIELD(service.exec_stop),
-          offsetof(Unit, service.n_exec_stop) },
-        { SE, "ExecCondition", exec_command_parse, FIELD(service.exec_condition),
-          offsetof(Unit, service.n_exec_condition) },
-        { SE, "ExecStartPost", exec_command_parse, FIELD(service.exec_start_post),
-          offsetof(Unit, service.n_exec_start_post) },
-        { SE, "ExecStopPost", exec_command_parse, FIELD(service.exec_stop_post),
-          offsetof(Unit, service.n_exec_stop_post) },
+        { SE, "ExecStartPre", exec_command_parse, HOOK(exec_start_pre) },
+        { SE, "ExecReload", exec_command_parse, HOOK(exec_reload) },
+        { SE, "ExecStop", exec_command_parse, HOOK(exec_stop) },
+        { SE, "ExecCondition", exec_command_parse, HOOK(exec_condition) },
+        { SE, "ExecStartPost", exec_command_parse, HOOK(exec_start_post) },
+        { SE, "ExecStopPost", exec_command_parse, HOOK(exec_stop_post) },
         { SE, "Type", value_enum, FIELD(service.type), ENUM_SERVICE_TYPE },
         { SE, "Restart", value_enum, FIELD(service.restart), ENUM_RESTART },
         { SE, "RestartSec", value_sec, FIELD(service.restart_usec), SEC_ANY },
@@ -782,10 +782,10 @@ static const ConfigItem config_items[] = {
         { SE, "KillSignal", value_signal, FIELD(service.kill_signal), 0 },
         { SE, "KillMode", value_enum, FIELD(service.kill_mode), ENUM_KILL_MODE },
         { SE, "ReloadSignal", value_signal, FIELD(service.reload_signal), 0 },
-        { SE, "SuccessExitStatus", value_exit_status, FIELD(service.success_status), 0 },
+        { SE, "SuccessExitStatus", value_exit_status, EXIT_STATUS(success), 0 },
         { SE, "RestartPreventExitStatus", value_exit_status,
-          FIELD(service.restart_prevent_status), 0 },
-        { SE, "RestartForceExitStatus", value_exit_status, FIELD(service.restart_force_status),
+          EXIT_STATUS(restart_prevent), 0 },
+        { SE, "RestartForceExitStatus", value_exit_status, EXIT_STATUS(restart_force),
           0 },
         { SE, "User", value_user, FIELD(service.user), 0 },
         { SE, "Group", value_user, FIELD(service.group), 0 },
@@ -805,14 +805,14 @@ static const ConfigItem config_items[] = {
           SEC_INFINITY_IS_ZERO },
         { SE, "LogRateLimitBurst", value_unsigned, FIELD(service.log_rate_limit_burst), 0 },
         /* systemd.resource-control(5): applied where the service's cgroup has the controller */
-        { SE, "TasksMax", value_cgroup, FIELD(service.limits.tasks_max), CGROUP_VALUE_TASKS },
-        { SE, "MemoryMax", value_cgroup, FIELD(service.limits.memory_max), CGROUP_VALUE_BYTES },
-        { SE, "MemoryHigh", value_cgroup, FIELD(service.limits.memory_high),
+        { SE, "TasksMax", value_cgroup, LIMIT(tasks_max), CGROUP_VALUE_TASKS },
+        { SE, "MemoryMax", value_cgroup, LIMIT(memory_max), CGROUP_VALUE_BYTES },
+        { SE, "MemoryHigh", value_cgroup, LIMIT(memory_high),
           CGROUP_VALUE_BYTES },
-        { SE, "CPUQuota", value_cgroup, FIELD(service.limits.cpu_quota_per_sec_usec),
+        { SE, "CPUQuota", value_cgroup, LIMIT(cpu_quota_per_sec_usec),
           CGROUP_VALUE_QUOTA },
-        { SE, "CPUWeight", value_cgroup, FIELD(service.limits.cpu_weight), CGROUP_VALUE_WEIGHT },
-        { SE, "IOWeight", value_cgroup, FIELD(service.limits.io_weight), CGROUP_VALUE_WEIGHT },
+        { SE, "CPUWeight", value_cgroup, LIMIT(cpu_weight), CGROUP_VALUE_WEIGHT },
+        { SE, "IOWeight", value_cgroup, LIMIT(io_weight), CGROUP_VALUE_WEIGHT },
         { SE, "StandardInput", value_enum, FIELD(service.std_input), ENUM_STD_INPUT },
         { SE, "StandardOutput", key_std_output, FIELD(service.std_output), ENUM_STD_OUTPUT },
         { SE, "StandardError", key_std_output, FIELD(service.std_error), ENUM_STD_OUTPUT },
@@ -874,20 +874,21 @@ static const ConfigItem config_items[] = {
         { SE, "WatchdogSignal", key_unsupported, NOFIELD, 0 },
         { SE, "KeyringMode", key_unsupported, NOFIELD, 0 },
         { SE, "IgnoreSIGPIPE", value_bool, FIELD(service.ignore_sigpipe), 0 },
-        { SE, "RuntimeDirectory", key_exec_directory, NOFIELD, EXEC_DIR_RUNTIME },
-        { SE, "StateDirectory", key_exec_directory, NOFIELD, EXEC_DIR_STATE },
-        { SE, "CacheDirectory", key_exec_directory, NOFIELD, EXEC_DIR_CACHE },
-        { SE, "LogsDirectory", key_exec_directory, NOFIELD, EXEC_DIR_LOGS },
-        { SE, "ConfigurationDirectory", key_exec_directory, NOFIELD, EXEC_DIR_CONFIGURATION },
-        { SE, "RuntimeDirectoryMode", value_mode, FIELD(service.dirs.mode[EXEC_DIR_RUNTIME]),
+        { SE, "RuntimeDirectory", key_exec_directory, GROUP(UNIT_GROUP_DIRS), EXEC_DIR_RUNTIME },
+        { SE, "StateDirectory", key_exec_directory, GROUP(UNIT_GROUP_DIRS), EXEC_DIR_STATE },
+        { SE, "CacheDirectory", key_exec_directory, GROUP(UNIT_GROUP_DIRS), EXEC_DIR_CACHE },
+        { SE, "LogsDirectory", key_exec_directory, GROUP(UNIT_GROUP_DIRS), EXEC_DIR_LOGS },
+        { SE, "ConfigurationDirectory", key_exec_directory, GROUP(UNIT_GROUP_DIRS),
+          EXEC_DIR_CONFIGURATION },
+        { SE, "RuntimeDirectoryMode", value_mode, DIRS(mode[EXEC_DIR_RUNTIME]),
           07777 },
-        { SE, "StateDirectoryMode", value_mode, FIELD(service.dirs.mode[EXEC_DIR_STATE]), 07777 },
-        { SE, "CacheDirectoryMode", value_mode, FIELD(service.dirs.mode[EXEC_DIR_CACHE]), 07777 },
-        { SE, "LogsDirectoryMode", value_mode, FIELD(service.dirs.mode[EXEC_DIR_LOGS]), 07777 },
+        { SE, "StateDirectoryMode", value_mode, DIRS(mode[EXEC_DIR_STATE]), 07777 },
+        { SE, "CacheDirectoryMode", value_mode, DIRS(mode[EXEC_DIR_CACHE]), 07777 },
+        { SE, "LogsDirectoryMode", value_mode, DIRS(mode[EXEC_DIR_LOGS]), 07777 },
         { SE, "ConfigurationDirectoryMode", value_mode,
-          FIELD(service.dirs.mode[EXEC_DIR_CONFIGURATION]), 07777 },
+          DIRS(mode[EXEC_DIR_CONFIGURATION]), 07777 },
         { SE, "RuntimeDirectoryPreserve", key_exec_preserve,
-          FIELD(service.dirs.runtime_preserve), 0 },
+          DIRS(runtime_preserve), 0 },
         { SE, "UtmpIdentifier", key_unsupported, NOFIELD, 0 },
         { SE, "UtmpMode", key_unsupported, NOFIELD, 0 },
         { SE, "SetCredential", key_unsupported, NOFIELD, 0 },
@@ -1071,8 +1072,14 @@ int unit_keys_assign(LoadContext *c, const char *key, const char *value, unsigne
         for (size_t i = 0; i < ELEMENTSOF(config_items); i++) {
                 const ConfigItem *it = &config_items[i];
 
-                if (it->section == c->section && streq(it->key, key))
-                        return it->parse(c, it, value, line, field(c, it->offset));
+                void *data;
+
+                if (it->section != c->section || !streq(it->key, key))
+                        continue;
+                data = field(c, it->group, it->offset);
+                if (!data)
+                        return -ENOMEM;
+                return it->parse(c, it, value, line, data);
         }
         for (size_t i = 0; i < ELEMENTSOF(unsupported_prefixes); i++)
                 if (unsupported_prefixes[i].section == c->section &&

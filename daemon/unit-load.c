@@ -2,6 +2,7 @@
  * the unit's errors, and the defaults a unit starts from and an empty assignment restores.
  * Pure: no logging; everything goes to the caller's UnitDiagFunc. */
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,50 +63,109 @@ void load_invalid(LoadContext *c, unsigned line, const char *key, const char *va
 
 /* ---- defaults ---- */
 
+const SocketOptions socket_options_defaults = {
+        .socket_mode = 0666,
+        .directory_mode = 0755,
+};
+const SocketHooks socket_hooks_none = {
+        .timeout_usec = 90 * USEC_PER_SEC,
+};
+const ServiceHooks service_hooks_none = {};
+const ServiceExitStatus service_exit_status_none = {};
+const CGroupLimits cgroup_limits_none = {};
+
+/* The groups: where the Unit points to each, its size and what it starts as. */
+static const struct {
+        size_t pointer;
+        size_t size;
+        const void *defaults;
+} unit_groups[_UNIT_GROUP_MAX] = {
+        [UNIT_GROUP_SOCKET_OPTIONS] = { offsetof(Unit, socket.options),
+                                        sizeof(SocketOptions), &socket_options_defaults },
+        [UNIT_GROUP_SOCKET_HOOKS] = { offsetof(Unit, socket.hooks), sizeof(SocketHooks),
+                                      &socket_hooks_none },
+        [UNIT_GROUP_SERVICE_HOOKS] = { offsetof(Unit, service.hooks),
+                                       sizeof(ServiceHooks), &service_hooks_none },
+        [UNIT_GROUP_EXIT_STATUS] = { offsetof(Unit, service.exit_status),
+                                     sizeof(ServiceExitStatus), &service_exit_status_none },
+        [UNIT_GROUP_LIMITS] = { offsetof(Unit, service.limits),
+                                sizeof(CGroupLimits), &cgroup_limits_none },
+        [UNIT_GROUP_DIRS] = { offsetof(Unit, service.dirs), sizeof(ExecDirs),
+                              &exec_dirs_none },
+};
+
+void *field(LoadContext *c, UnitGroup g, size_t offset) {
+        void **group;
+
+        if (g == UNIT_GROUP_NONE)
+                return (uint8_t *) c->u + offset;
+        /* The group is of the unit's type: its keys sit in its type's section only. */
+        group = (void **) ((uint8_t *) c->u + unit_groups[g].pointer);
+        if (!*group) {
+                *group = malloc(unit_groups[g].size);
+                if (!*group)
+                        return NULL;
+                memcpy(*group, unit_groups[g].defaults, unit_groups[g].size);
+        }
+        return (uint8_t *) *group + offset;
+}
+
+static void socket_config_defaults(SocketConfig *s) {
+        s->bind_ipv6_only = BIND_IPV6_ONLY_BOTH;
+        s->backlog = -1;
+        s->max_connections = 64;
+        s->trigger_limit_interval_usec = 2 * USEC_PER_SEC;
+        s->trigger_limit_burst = 20;
+        s->poll_limit_interval_usec = 2 * USEC_PER_SEC;
+        s->poll_limit_burst = 150;
+        s->accept_stall_usec = 10 * USEC_PER_SEC;
+}
+
+static void service_config_defaults(ServiceConfig *s) {
+        s->type = SERVICE_SIMPLE;
+        s->restart = SERVICE_RESTART_NO;
+        s->restart_usec = 100 * USEC_PER_MSEC;
+        s->timeout_start_usec = 90 * USEC_PER_SEC;
+        s->timeout_stop_usec = 90 * USEC_PER_SEC;
+        s->kill_signal = SIGTERM;
+        s->kill_mode = KILL_CONTROL_GROUP;
+        s->reload_signal = SIGHUP;
+        s->umask = 0022;
+        s->guess_main_pid = true;
+        s->ignore_sigpipe = true;
+        s->limit_nofile_soft = UINT64_MAX;
+        s->limit_nofile_hard = UINT64_MAX;
+        s->notify_access = NOTIFY_ACCESS_NONE;
+        s->std_input = STD_INPUT_NULL;
+        s->std_output = STD_OUTPUT_LOG;
+        s->std_error = STD_OUTPUT_LOG;
+        s->handover = HANDOVER_STOP_FIRST;
+        /* journald's defaults, which systemd's units inherit. */
+        s->log_rate_limit_interval_usec = 30 * USEC_PER_SEC;
+        s->log_rate_limit_burst = 10000;
+}
+
 void unit_defaults(Unit *u) {
         u->start_limit_interval_usec = 10 * USEC_PER_SEC;
         u->start_limit_burst = 5;
-
-        u->socket.bind_ipv6_only = BIND_IPV6_ONLY_BOTH;
-        u->socket.backlog = -1;
-        u->socket.socket_mode = 0666;
-        u->socket.directory_mode = 0755;
-        u->socket.max_connections = 64;
-        u->socket.trigger_limit_interval_usec = 2 * USEC_PER_SEC;
-        u->socket.trigger_limit_burst = 20;
-        u->socket.poll_limit_interval_usec = 2 * USEC_PER_SEC;
-        u->socket.poll_limit_burst = 150;
-        u->socket.accept_stall_usec = 10 * USEC_PER_SEC;
-        u->socket.timeout_usec = 90 * USEC_PER_SEC;
-
-        u->service.type = SERVICE_SIMPLE;
-        u->service.restart = SERVICE_RESTART_NO;
-        u->service.restart_usec = 100 * USEC_PER_MSEC;
-        u->service.timeout_start_usec = 90 * USEC_PER_SEC;
-        u->service.timeout_stop_usec = 90 * USEC_PER_SEC;
-        u->service.kill_signal = SIGTERM;
-        u->service.kill_mode = KILL_CONTROL_GROUP;
-        u->service.reload_signal = SIGHUP;
-        u->service.umask = 0022;
-        u->service.guess_main_pid = true;
-        u->service.ignore_sigpipe = true;
-        exec_dirs_defaults(&u->service.dirs);
-        u->service.limit_nofile_soft = UINT64_MAX;
-        u->service.limit_nofile_hard = UINT64_MAX;
-        u->service.notify_access = NOTIFY_ACCESS_NONE;
-        u->service.std_input = STD_INPUT_NULL;
-        u->service.std_output = STD_OUTPUT_LOG;
-        u->service.std_error = STD_OUTPUT_LOG;
-        u->service.handover = HANDOVER_STOP_FIRST;
-        /* journald's defaults, which systemd's units inherit. */
-        u->service.log_rate_limit_interval_usec = 30 * USEC_PER_SEC;
-        u->service.log_rate_limit_burst = 10000;
+        if (u->type == UNIT_SOCKET)
+                socket_config_defaults(&u->socket);
+        else
+                service_config_defaults(&u->service);
 }
 
 /* An empty assignment sets a scalar back to its default. */
 void load_reset_default(LoadContext *c, const ConfigItem *it) {
-        Unit d = {};
+        Unit d = { .type = c->u->type };
+        void *f = field(c, it->group, it->offset);
+        const void *def;
 
-        unit_defaults(&d);
-        memcpy(field(c, it->offset), (uint8_t *) &d + it->offset, it->size);
+        if (!f)
+                return; /* not reached: the group is there (see unit-load.h) */
+        if (it->group == UNIT_GROUP_NONE) {
+                unit_defaults(&d);
+                def = (const uint8_t *) &d + it->offset;
+        } else
+                def = (const uint8_t *) unit_groups[it->group].defaults + it->offset;
+        memcpy(f, def, it->size);
 }

@@ -54,11 +54,25 @@ typedef struct ConfigItem ConfigItem;
 typedef int (*ParseFunc)(LoadContext *c, const ConfigItem *it, const char *value,
                          unsigned line, void *data);
 
+/* Where a key's field is: in the Unit itself, or in one of the groups of keys most units never
+ * set (unit-file.h), allocated when one of its keys is assigned. */
+typedef enum UnitGroup {
+        UNIT_GROUP_NONE,
+        UNIT_GROUP_SOCKET_OPTIONS,
+        UNIT_GROUP_SOCKET_HOOKS,
+        UNIT_GROUP_SERVICE_HOOKS,
+        UNIT_GROUP_EXIT_STATUS,
+        UNIT_GROUP_LIMITS,
+        UNIT_GROUP_DIRS,
+        _UNIT_GROUP_MAX,
+} UnitGroup;
+
 struct ConfigItem {
         SectionKind section;
         const char *key;
         ParseFunc parse;
-        size_t offset; /* of the field in Unit */
+        UnitGroup group;
+        size_t offset; /* of the field in Unit, or in its group */
         size_t size;   /* of the field, to reset it to its default */
         long arg;      /* parser-specific */
 };
@@ -79,14 +93,15 @@ static inline const char *cut(const char *s, char buf[static QUOTE_SIZE]) {
         return message_quote(s, QUOTE_MAX, buf, QUOTE_SIZE);
 }
 
-/* The field at offset in the unit being loaded. */
-static inline void *field(LoadContext *c, size_t offset) {
-        return (uint8_t *) c->u + offset;
-}
+/* The field at offset in group g of the unit being loaded (UNIT_GROUP_NONE: the Unit itself).
+ * The group is allocated with its defaults when it is not there yet. Returns NULL on OOM. */
+void *field(LoadContext *c, UnitGroup g, size_t offset);
 
-/* Sets every field of u to its default: what a unit without the key gets. */
+/* Sets every field of u to its default: what a unit without the key gets. u->type is set
+ * already: only its type's configuration is touched. */
 void unit_defaults(Unit *u);
-/* An empty assignment sets a scalar back to its default. */
+/* An empty assignment sets a scalar back to its default. Its group is there already (the
+ * key's parser got its field). */
 void load_reset_default(LoadContext *c, const ConfigItem *it);
 
 

@@ -14,11 +14,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Longer than ADDRESS_TEXT_MAX, so the length check is reached, but bounded. */
 #define FUZZ_INPUT_MAX 4096
 
-static bool same_address(const ListenAddress *a, const ListenAddress *b) {
-        return a->kind == b->kind && a->port == b->port && a->sockaddr.len == b->sockaddr.len &&
-               sockaddr_equal(&a->sockaddr, &b->sockaddr) &&
-               strncmp(a->host, b->host, sizeof(a->host)) == 0;
-}
 
 static void check_message(const char *err) {
         size_t n = strnlen(err, ADDRESS_ERROR_MAX);
@@ -61,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
         }
         address_format(&b, buf2, sizeof(buf2));
-        if (!streq(buf, buf2) || !same_address(&a, &b)) {
+        if (!streq(buf, buf2) || !address_equal(&a, &b)) {
                 fprintf(stderr, "round trip of '%s' differs: '%s' then '%s'\n", text, buf, buf2);
                 abort();
         }

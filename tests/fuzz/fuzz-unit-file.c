@@ -82,10 +82,10 @@ static void check_unit(const Unit *u) {
                                 abort();
                         check_origin(&l->origin);
                 }
-                STRV_FOREACH(link, u->socket.symlinks)
+                STRV_FOREACH(link, socket_config_options(&u->socket)->symlinks)
                         if ((*link)[0] != '/')
                                 abort();
-                if (u->socket.symlinks && !unit_socket_symlink_target(u))
+                if (socket_config_options(&u->socket)->symlinks && !unit_socket_symlink_target(u))
                         abort();
                 if (u->socket.max_connections == 0 || u->socket.backlog < -1)
                         abort();
@@ -95,13 +95,14 @@ static void check_unit(const Unit *u) {
                         abort();
         } else {
                 const ServiceConfig *s = &u->service;
+                const ServiceHooks *h = service_config_hooks(s);
 
                 if (s->n_exec_start == 0 || (s->n_exec_start > 1 && s->type != SERVICE_ONESHOT))
                         abort();
                 check_exec(s->exec_start, s->n_exec_start);
-                check_exec(s->exec_start_pre, s->n_exec_start_pre);
-                check_exec(s->exec_reload, s->n_exec_reload);
-                check_exec(s->exec_stop, s->n_exec_stop);
+                check_exec(h->exec_start_pre, h->n_exec_start_pre);
+                check_exec(h->exec_reload, h->n_exec_reload);
+                check_exec(h->exec_stop, h->n_exec_stop);
                 if (!service_type_to_string(s->type) || !service_restart_to_string(s->restart) ||
                     !kill_mode_to_string(s->kill_mode) || !handover_to_string(s->handover) ||
                     !notify_access_to_string(s->notify_access))

@@ -102,14 +102,6 @@ SETSID_ROUNDS = 20
 LOGS_TRIES = 30
 
 
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("pid %d has no VmRSS (exited?)" % pid)
-
-
 def invocation_id(pid):
     """pid's INVOCATION_ID=, or None while it has no environment to read."""
     with open("/proc/%d/environ" % pid, "rb") as f:
@@ -168,7 +160,7 @@ class Faults(harness.TestCase):
         deadline = time.monotonic() + ATTACK_TIMEOUT + STATUS_TIMEOUT
         for _ in range(int((ATTACK_TIMEOUT + STATUS_TIMEOUT) / RSS_INTERVAL) + 1):
             try:
-                rss = rss_kib(pid)
+                rss = harness.status_kib(pid, "VmRSS")
             except (OSError, AssertionError) as e:
                 w.rss_errors.append(str(e))
                 return

@@ -273,6 +273,15 @@ def wait_for(predicate, timeout=DEFAULT_TIMEOUT, what="a condition", interval=0.
         time.sleep(interval)
 
 
+def status_kib(pid, key):
+    """A size from /proc/PID/status in KiB: key "VmRSS", "RssAnon", ..."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise AssertionError("pid %d has no %s (exited?)" % (pid, key))
+
+
 def pid_alive(pid):
     """True while pid exists and is not a zombie."""
     try:

@@ -233,9 +233,16 @@ static const ParseRow parse_rows[] = {
 static void assert_same_address(const ListenAddress *a, const ListenAddress *b, const char *in) {
         ck_assert_msg(a->kind == b->kind, "'%s': kind %d != %d", in, a->kind, b->kind);
         ck_assert_msg(a->port == b->port, "'%s': port %u != %u", in, a->port, b->port);
+        if (a->kind == ADDRESS_HOSTNAME) {
+                ck_assert_msg(streq(a->host, b->host), "'%s': host '%s' != '%s'", in, a->host,
+                              b->host);
+                return;
+        }
         ck_assert_msg(a->sockaddr.len == b->sockaddr.len, "'%s': sockaddr length differs", in);
         ck_assert_msg(sockaddr_equal(&a->sockaddr, &b->sockaddr), "'%s': sockaddr differs", in);
-        ck_assert_msg(streq(a->host, b->host), "'%s': host '%s' != '%s'", in, a->host, b->host);
+        ck_assert_msg(streq(a->ifname, b->ifname), "'%s': interface '%s' != '%s'", in, a->ifname,
+                      b->ifname);
+        ck_assert(address_equal(a, b));
 }
 
 static bool all_printable(const char *s) {
@@ -321,7 +328,7 @@ END_TEST
 
 START_TEST(test_parse_sockaddr) {
         const size_t base = offsetof(struct sockaddr_un, sun_path);
-        ListenAddress a;
+        ListenAddress a, b;
 
         ck_assert_int_eq(address_parse("/run/app.sock", &a, NULL, 0), 0);
         ck_assert_int_eq(a.sockaddr.un.sun_family, AF_UNIX);
@@ -346,11 +353,17 @@ START_TEST(test_parse_sockaddr) {
 
         ck_assert_int_eq(address_parse("[fe80::1%lo]:80", &a, NULL, 0), 0);
         ck_assert_uint_eq(a.sockaddr.in6.sin6_scope_id, if_nametoindex("lo"));
-        ck_assert_str_eq(a.host, "lo");
+        ck_assert_str_eq(a.ifname, "lo");
 
         ck_assert_int_eq(address_parse("Example.COM:443", &a, NULL, 0), 0);
         ck_assert_str_eq(a.host, "example.com");
         ck_assert_uint_eq(a.port, 443);
+        ck_assert_int_eq(address_parse("example.com:443", &b, NULL, 0), 0);
+        ck_assert(address_equal(&a, &b));
+        ck_assert_int_eq(address_parse("example.org:443", &b, NULL, 0), 0);
+        ck_assert(!address_equal(&a, &b));
+        ck_assert_int_eq(address_parse("example.com:444", &b, NULL, 0), 0);
+        ck_assert(!address_equal(&a, &b));
 }
 END_TEST
 
@@ -447,7 +460,7 @@ START_TEST(test_sockaddr_format) {
         ck_assert_str_eq(sockaddr_format(&sa, buf, sizeof(buf)), "(unnamed)");
         /* A length beyond sun_path is clamped, never read past. */
         sa = make_un("\0x", 2, false);
-        sa.len = sizeof(sa.storage);
+        sa.len = sizeof(sa.raw) + 8;
         ck_assert_uint_eq(strlen(sockaddr_format(&sa, buf, sizeof(buf))),
                           sizeof(sa.un.sun_path));
 

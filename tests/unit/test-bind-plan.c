@@ -12,6 +12,7 @@
 
 typedef struct TestUnit {
         Unit unit;
+        SocketOptions options; /* the unit's */
         SocketListen listens[MAX_LISTENS];
         char file[64];
 } TestUnit;
@@ -60,9 +61,10 @@ static void test_unit_init(TestUnit *t, const char *name, BindIPv6Only policy, b
         t->unit.name = (char *) name;
         t->unit.type = UNIT_SOCKET;
         t->unit.socket.bind_ipv6_only = policy;
-        t->unit.socket.reuse_port = reuse;
+        t->options = socket_options_defaults;
+        t->options.reuse_port = reuse;
+        t->unit.socket.options = &t->options;
         t->unit.socket.backlog = -1;
-        t->unit.socket.socket_mode = 0666;
         snprintf(t->file, sizeof t->file, "/units/%s", name);
 }
 
@@ -412,10 +414,10 @@ START_TEST(test_describe_options) {
         char buf[BIND_SPEC_DESCRIBE_MAX];
 
         test_unit_init(&a, "o.socket", BOTH, false);
-        a.unit.socket.socket_mode = 0600;
-        a.unit.socket.writable = true;
-        a.unit.socket.mq_max_messages = 10;
-        a.unit.socket.mq_message_size = 128;
+        a.options.socket_mode = 0600;
+        a.options.writable = true;
+        a.options.mq_max_messages = 10;
+        a.options.mq_message_size = 128;
         add_listen(&a, F("/run/o"));
         add_listen(&a, SP("/dev/o"));
         add_listen(&a, MQ("/o"));

@@ -217,7 +217,7 @@ START_TEST(test_keys) {
                       "%s", diags);
         ck_assert_msg(strstr(diags, "/u/x.service:3: Invalid name 'a/../b'"), "%s", diags);
         ck_assert_msg(strstr(diags, "ignoring"), "%s", diags);
-        const ExecDirs *d = &u->service.dirs;
+        const ExecDirs *d = service_config_dirs(&u->service);
         const char *runtime[] = { "sshd", "other", "more", NULL };
         ck_assert(strv_equal(d->names[EXEC_DIR_RUNTIME], (char **) runtime));
         ck_assert_str_eq(d->names[EXEC_DIR_STATE][0], "x");
@@ -235,7 +235,7 @@ START_TEST(test_keys) {
                               &u), 0);
         ck_assert_msg(strstr(diags, "/u/x.service:3: Invalid value for RuntimeDirectoryPreserve="),
                       "%s", diags);
-        ck_assert_int_eq(u->service.dirs.runtime_preserve, EXEC_PRESERVE_NO);
+        ck_assert_int_eq(service_config_dirs(&u->service)->runtime_preserve, EXEC_PRESERVE_NO);
         u = unit_free(u);
 
         /* DynamicUser= is read (no "not supported" warning), with its line for messages. */

@@ -43,6 +43,7 @@
 typedef struct TestSocket {
         char name[64];
         Unit unit;
+        SocketOptions options; /* the unit's */
         SocketListen listen;
         BindSpec spec;
 } TestSocket;
@@ -52,8 +53,8 @@ static void ts_init(TestSocket *t, int family, int socktype) {
         snprintf(t->name, sizeof t->name, "t.socket");
         t->unit.name = t->name;
         t->unit.type = UNIT_SOCKET;
-        t->unit.socket.socket_mode = 0666;
-        t->unit.socket.directory_mode = 0755;
+        t->options = socket_options_defaults;
+        t->unit.socket.options = &t->options;
         t->unit.socket.backlog = -1;
         t->unit.socket.bind_ipv6_only = BIND_IPV6_ONLY_BOTH;
         t->unit.socket.listens = &t->listen;
@@ -688,7 +689,7 @@ START_TEST(test_unix_mode) {
         for (size_t i = 0; i < ELEMENTSOF(modes); i++) {
                 snprintf(path, sizeof path, "%s/mode-%zu.sock", tmpdir, i);
                 ts_unix(&t, path, i == 2 ? SOCK_DGRAM : SOCK_STREAM);
-                t.unit.socket.socket_mode = modes[i];
+                t.options.socket_mode = modes[i];
                 ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
                 ck_assert_int_eq(lstat(path, &st), 0);
                 ck_assert(S_ISSOCK(st.st_mode));
@@ -712,7 +713,7 @@ START_TEST(test_unix_directories) {
         snprintf(b, sizeof b, "%s/b", a);
         snprintf(path, sizeof path, "%s/x.sock", b);
         ts_unix(&t, path, SOCK_STREAM);
-        t.unit.socket.directory_mode = 0751;
+        t.options.directory_mode = 0751;
         ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
         ck_assert_int_eq(lstat(a, &st), 0);
         ck_assert(S_ISDIR(st.st_mode));
@@ -745,9 +746,9 @@ START_TEST(test_unix_owner) {
         }
         snprintf(path, sizeof path, "%s/owned.sock", tmpdir);
         ts_unix(&t, path, SOCK_STREAM);
-        t.unit.socket.socket_user = (char *) "nobody";
-        t.unit.socket.socket_group = (char *) "12345";
-        t.unit.socket.socket_mode = 0660;
+        t.options.socket_user = (char *) "nobody";
+        t.options.socket_group = (char *) "12345";
+        t.options.socket_mode = 0660;
         ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
         ck_assert_int_eq(lstat(path, &st), 0);
         ck_assert_int_eq(st.st_uid, pw->pw_uid);
@@ -759,12 +760,12 @@ START_TEST(test_unix_owner) {
         snprintf(sub, sizeof sub, "%s/never", tmpdir);
         snprintf(path, sizeof path, "%s/x.sock", sub);
         ts_unix(&t, path, SOCK_STREAM);
-        t.unit.socket.socket_user = (char *) "no-such-user-berth";
+        t.options.socket_user = (char *) "no-such-user-berth";
         ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -ESRCH);
         ck_assert_msg(strstr(err, "SocketUser=no-such-user-berth") != NULL, "%s", err);
         ck_assert_int_lt(lstat(sub, &st), 0);
-        t.unit.socket.socket_user = NULL;
-        t.unit.socket.socket_group = (char *) "no-such-group-berth";
+        t.options.socket_user = NULL;
+        t.options.socket_group = (char *) "no-such-group-berth";
         ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -ESRCH);
         ck_assert_msg(strstr(err, "SocketGroup=no-such-group-berth") != NULL, "%s", err);
 }
@@ -824,13 +825,13 @@ START_TEST(test_options_tcp) {
         int fd;
 
         ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
-        t.unit.socket.reuse_port = true;
-        t.unit.socket.no_delay = true;
-        t.unit.socket.keep_alive = true;
-        t.unit.socket.keep_alive_time_usec = 30 * USEC_PER_SEC;
-        t.unit.socket.keep_alive_interval_usec = 10 * USEC_PER_SEC;
-        t.unit.socket.keep_alive_probes = 4;
-        t.unit.socket.defer_accept_usec = 5 * USEC_PER_SEC;
+        t.options.reuse_port = true;
+        t.options.no_delay = true;
+        t.options.keep_alive = true;
+        t.options.keep_alive_time_usec = 30 * USEC_PER_SEC;
+        t.options.keep_alive_interval_usec = 10 * USEC_PER_SEC;
+        t.options.keep_alive_probes = 4;
+        t.options.defer_accept_usec = 5 * USEC_PER_SEC;
         t.unit.socket.backlog = 7;
         ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
         ck_assert_int_eq(get_opt(fd, SOL_SOCKET, SO_REUSEPORT), 1);
@@ -866,8 +867,8 @@ START_TEST(test_options_buffers) {
 
         /* Above the usual net.core.rmem_max / wmem_max, so root needs the *FORCE options. */
         ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
-        t.unit.socket.receive_buffer = 48 * 1024 * 1024;
-        t.unit.socket.send_buffer = 40 * 1024 * 1024;
+        t.options.receive_buffer = 48 * 1024 * 1024;
+        t.options.send_buffer = 40 * 1024 * 1024;
         ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
         if (geteuid() == 0) {
                 ck_assert_int_ge(get_opt(fd, SOL_SOCKET, SO_RCVBUF), 48 * 1024 * 1024);
@@ -878,14 +879,14 @@ START_TEST(test_options_buffers) {
 
         /* Small values are never capped. */
         ts_inet(&t, "127.0.0.1", 0, SOCK_DGRAM, -1);
-        t.unit.socket.receive_buffer = 65536;
+        t.options.receive_buffer = 65536;
         ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
         ck_assert_int_ge(get_opt(fd, SOL_SOCKET, SO_RCVBUF), 65536);
         close(fd);
 
         /* Absurd values are refused with the option's name. */
         ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
-        t.unit.socket.receive_buffer = UINT64_C(1) << 40;
+        t.options.receive_buffer = UINT64_C(1) << 40;
         ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EINVAL);
         ck_assert_msg(strstr(err, "ReceiveBuffer=") != NULL, "%s", err);
 }
@@ -897,7 +898,7 @@ static int child_buffer_capped(void *userdata) {
         int fd;
 
         ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
-        t.unit.socket.receive_buffer = 64 * 1024 * 1024;
+        t.options.receive_buffer = 64 * 1024 * 1024;
         CHILD_CHECK(listener_bind(&t.spec, &fd, err, sizeof err) == 0);
         /* Bound, with a warning that says why the size is smaller and what to do. */
         CHILD_CHECK(strstr(err, "ReceiveBuffer=67108864") != NULL);
@@ -930,10 +931,10 @@ START_TEST(test_options_unix_and_udp) {
 
         snprintf(path, sizeof path, "%s/cred.sock", tmpdir);
         ts_unix(&t, path, SOCK_STREAM);
-        t.unit.socket.pass_credentials = true;
-        t.unit.socket.no_delay = true;    /* not for unix: skipped */
-        t.unit.socket.keep_alive = true;  /* not for unix: skipped */
-        t.unit.socket.reuse_port = true;  /* not for unix: skipped */
+        t.options.pass_credentials = true;
+        t.options.no_delay = true;    /* not for unix: skipped */
+        t.options.keep_alive = true;  /* not for unix: skipped */
+        t.options.reuse_port = true;  /* not for unix: skipped */
         t.unit.socket.backlog = 5;
         ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
         ck_assert_int_eq(get_opt(fd, SOL_SOCKET, SO_PASSCRED), 1);
@@ -942,10 +943,10 @@ START_TEST(test_options_unix_and_udp) {
         close(fd);
 
         ts_inet(&t, "127.0.0.1", 0, SOCK_DGRAM, -1);
-        t.unit.socket.no_delay = true;         /* not for UDP: skipped */
-        t.unit.socket.defer_accept_usec = 1;   /* not for UDP: skipped */
-        t.unit.socket.pass_credentials = true; /* not for inet: skipped */
-        t.unit.socket.reuse_port = true;
+        t.options.no_delay = true;         /* not for UDP: skipped */
+        t.options.defer_accept_usec = 1;   /* not for UDP: skipped */
+        t.options.pass_credentials = true; /* not for inet: skipped */
+        t.options.reuse_port = true;
         ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
         ck_assert_int_eq(get_opt(fd, SOL_SOCKET, SO_REUSEPORT), 1);
         ck_assert_int_eq(get_opt(fd, SOL_SOCKET, SO_REUSEADDR), 0);
@@ -968,7 +969,7 @@ START_TEST(test_options_free_bind) {
         ck_assert_msg(strstr(err, "cannot bind TCP 203.0.113.7:0") != NULL, "%s", err);
         ck_assert_msg(strstr(err, "FreeBind=yes") != NULL, "%s", err);
 
-        t.unit.socket.free_bind = true;
+        t.options.free_bind = true;
         ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
         ck_assert_int_eq(get_opt(fd, IPPROTO_IP, IP_FREEBIND), 1);
         ck_assert_int_eq(listener_read_back(fd, &info), 0);
@@ -977,7 +978,7 @@ START_TEST(test_options_free_bind) {
 
         if (have_ipv6()) {
                 ts_inet(&t, "2001:db8::7", 0, SOCK_STREAM, 1);
-                t.unit.socket.free_bind = true;
+                t.options.free_bind = true;
                 ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
                 close(fd);
         }
@@ -990,7 +991,7 @@ static int child_transparent_eperm(void *userdata) {
         int fd = -1;
 
         ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
-        t.unit.socket.transparent = true;
+        t.options.transparent = true;
         CHILD_CHECK(listener_bind(&t.spec, &fd, err, sizeof err) == -EPERM);
         CHILD_CHECK(strstr(err, "Transparent=yes needs CAP_NET_ADMIN") != NULL);
         CHILD_CHECK(strstr(err, "127.0.0.1:0") != NULL);
@@ -1004,7 +1005,7 @@ START_TEST(test_options_transparent) {
         int fd = -1, r;
 
         ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
-        t.unit.socket.transparent = true;
+        t.options.transparent = true;
         r = listener_bind(&t.spec, &fd, err, sizeof err);
         if (r == 0) {
                 ck_assert_int_eq(get_opt(fd, IPPROTO_IP, IP_TRANSPARENT), 1);
@@ -1028,16 +1029,16 @@ START_TEST(test_options_bind_to_device) {
         int fd = -1, r;
 
         ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
-        t.unit.socket.bind_to_device = (char *) "nosuchif0";
+        t.options.bind_to_device = (char *) "nosuchif0";
         ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -ENODEV);
         ck_assert_msg(strstr(err, "no interface named 'nosuchif0'") != NULL, "%s", err);
         ck_assert_msg(strstr(err, "BindToDevice=") != NULL, "%s", err);
 
-        t.unit.socket.bind_to_device = (char *) "averyveryverylongname";
+        t.options.bind_to_device = (char *) "averyveryverylongname";
         ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EINVAL);
         ck_assert_msg(strstr(err, "at most 15 characters") != NULL, "%s", err);
 
-        t.unit.socket.bind_to_device = (char *) "lo";
+        t.options.bind_to_device = (char *) "lo";
         r = listener_bind(&t.spec, &fd, err, sizeof err);
         if (r == -EPERM) {
                 ck_assert_msg(strstr(err, "CAP_NET_RAW") != NULL, "%s", err);
@@ -1065,8 +1066,8 @@ START_TEST(test_options_ip_filter) {
         ck_assert_int_eq(ip_prefix_list_parse(&other, "::1", NULL, NULL), 0);
 
         ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
-        t.unit.socket.ip_address_allow = allow;
-        t.unit.socket.ip_address_deny = deny;
+        t.options.ip_address_allow = allow;
+        t.options.ip_address_deny = deny;
         ck_assert_int_eq(listener_new(&l, &t.spec), 0);
         ck_assert_msg(listener_open(l, err, sizeof err) == 0, "%s", err);
         ck_assert_uint_gt(l->filter_insns, 0);
@@ -1076,15 +1077,15 @@ START_TEST(test_options_ip_filter) {
         ck_assert_int_eq(errno, EPERM);
 
         ts_inet(&t2, "127.0.0.1", 0, SOCK_STREAM, -1);
-        t2.unit.socket.ip_address_allow = allow;
-        t2.unit.socket.ip_address_deny = deny;
+        t2.options.ip_address_allow = allow;
+        t2.options.ip_address_deny = deny;
         ck_assert(listener_same(l, &t2.spec));
-        t2.unit.socket.ip_address_allow = other;
+        t2.options.ip_address_allow = other;
         ck_assert(!listener_same(l, &t2.spec));
 
         snprintf(path, sizeof path, "%s/f.sock", tmpdir);
         ts_unix(&x, path, SOCK_STREAM);
-        x.unit.socket.ip_address_deny = deny;
+        x.options.ip_address_deny = deny;
         ck_assert_int_eq(listener_new(&u, &x.spec), 0);
         ck_assert_msg(listener_open(u, err, sizeof err) == 0, "%s", err);
         ck_assert_uint_eq(u->filter_insns, 0);
@@ -1287,6 +1288,151 @@ START_TEST(test_read_back_reach) {
 }
 END_TEST
 
+/* ---- what is kept of the read-back ---- */
+
+static void assert_info_kept(const TestSocket *t) {
+        char err[LISTENER_ERROR_MAX], a[ADDRESS_FORMAT_MAX], b[ADDRESS_FORMAT_MAX];
+        _cleanup_(listener_freep) Listener *l = NULL;
+        ListenerInfo kept, now;
+
+        ck_assert_int_eq(listener_new(&l, &t->spec), 0);
+        ck_assert_int_eq(listener_info(l, &kept), -ENOTCONN);
+        ck_assert_int_eq(listener_open(l, err, sizeof err), 0);
+        ck_assert(l->have_info);
+        ck_assert_int_eq(listener_info(l, &kept), 0);
+        /* As a read-back at the bind: the family, type and protocol the socket was made
+         * with (protocol 0: the default), the rest from the kernel. */
+        ck_assert_int_eq(listener_read_back_of(l->fd, t->spec.family, t->spec.socktype,
+                                               t->spec.protocol, &now),
+                         0);
+        ck_assert_msg(sockaddr_equal(&kept.addr, &now.addr), "%s != %s",
+                      sockaddr_format(&kept.addr, a, sizeof a),
+                      sockaddr_format(&now.addr, b, sizeof b));
+        ck_assert_uint_eq(kept.addr.len, now.addr.len);
+        ck_assert_int_eq(kept.family, now.family);
+        ck_assert_int_eq(kept.socktype, now.socktype);
+        ck_assert_int_eq(kept.protocol, now.protocol);
+        ck_assert_int_eq(kept.v6only, now.v6only);
+        ck_assert_int_eq(kept.backlog, now.backlog);
+        ck_assert_int_eq(kept.reach, now.reach);
+        ck_assert_str_eq(listener_name(l, a, sizeof a), sockaddr_format(&now.addr, b, sizeof b));
+}
+
+/* A listener keeps a few bytes of what the kernel said at the bind, and says the same as a
+ * read-back now: the port the kernel picked for port 0, the stack, the backlog. */
+START_TEST(test_info_kept) {
+        char path[256];
+        TestSocket t;
+
+        ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
+        t.unit.socket.backlog = 17;
+        assert_info_kept(&t);
+        ts_inet(&t, "127.0.0.1", 0, SOCK_DGRAM, -1);
+        assert_info_kept(&t);
+        snprintf(path, sizeof path, "%s/kept.sock", tmpdir);
+        ts_unix(&t, path, SOCK_STREAM);
+        assert_info_kept(&t);
+}
+END_TEST
+
+/* ---- the watch ---- */
+
+typedef struct Triggers {
+        unsigned n;
+        Listener *last;
+        Listener *to_free; /* freed by the next trigger */
+        bool rewatch;      /* watched again at once, its client left waiting */
+} Triggers;
+
+static void on_trigger_record(Listener *l, void *userdata) {
+        Triggers *t = userdata;
+
+        t->n++;
+        t->last = l;
+        t->to_free = listener_free(t->to_free);
+        if (t->rewatch)
+                ck_assert_int_eq(listener_set_watch(l, true), 0);
+}
+
+/* Turns the loop until t saw n triggers, at most 100 times 20 ms. */
+static void run_until(sd_event *e, const Triggers *t, unsigned n) {
+        for (unsigned i = 0; i < 100 && t->n < n; i++)
+                ck_assert_int_ge(sd_event_run(e, 20 * USEC_PER_MSEC), 0);
+}
+
+static uint16_t listener_port(const Listener *l) {
+        ck_assert_int_ge(l->fd, 0);
+        return port_of(l->fd);
+}
+
+/* Listeners share one epoll watch of their event loop: a waiting client triggers its own
+ * listener once, which is then no longer watched; a trigger may free another listener that
+ * is ready too; PollLimitBurst= pauses a listener that keeps waking. */
+START_TEST(test_watch) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        char err[LISTENER_ERROR_MAX];
+        TestSocket a, b;
+        Listener *la = NULL, *lb = NULL;
+        Triggers ta = {}, tb = {};
+        int c1, c2;
+
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        ts_inet(&a, "127.0.0.1", 0, SOCK_STREAM, -1);
+        ts_inet(&b, "127.0.0.1", 0, SOCK_STREAM, -1);
+        ck_assert_int_eq(listener_new(&la, &a.spec), 0);
+        ck_assert_int_eq(listener_new(&lb, &b.spec), 0);
+        ck_assert_int_eq(listener_open(la, err, sizeof err), 0);
+        ck_assert_int_eq(listener_open(lb, err, sizeof err), 0);
+        listener_set_owner(la, e, on_trigger_record, &ta);
+        listener_set_owner(lb, e, on_trigger_record, &tb);
+        ck_assert_int_eq(listener_set_watch(la, true), 0);
+        ck_assert_int_eq(listener_set_watch(lb, true), 0);
+        ck_assert_int_eq(la->watch, LISTENER_WATCHING);
+
+        c1 = connect_to("127.0.0.1", listener_port(la), SOCK_STREAM);
+        ck_assert_int_ge(c1, 0);
+        run_until(e, &ta, 1);
+        ck_assert_uint_eq(ta.n, 1);
+        ck_assert_ptr_eq(ta.last, la);
+        ck_assert_uint_eq(tb.n, 0);
+        ck_assert_int_eq(la->watch, LISTENER_IDLE);
+        ck_assert_int_eq(lb->watch, LISTENER_WATCHING);
+        /* Its client still waits, but it is not watched: nothing more. */
+        ck_assert_int_ge(sd_event_run(e, 50 * USEC_PER_MSEC), 0);
+        ck_assert_uint_eq(ta.n, 1);
+
+        /* Both ready; whichever comes first, b's trigger frees a and nothing touches it
+         * after. */
+        ck_assert_int_eq(listener_set_watch(la, true), 0);
+        tb.to_free = la;
+        c2 = connect_to("127.0.0.1", listener_port(lb), SOCK_STREAM);
+        ck_assert_int_ge(c2, 0);
+        run_until(e, &tb, 1);
+        ck_assert_uint_eq(tb.n, 1);
+        ck_assert_ptr_null(tb.to_free);
+        ck_assert_uint_le(ta.n, 2);
+        for (unsigned i = 0; i < 5; i++)
+                ck_assert_int_ge(sd_event_run(e, 10 * USEC_PER_MSEC), 0);
+        ck_assert_uint_le(ta.n, 2);
+
+        /* Woken at once again and again (its client never accepted): two wake-ups, then a
+         * pause for the rest of PollLimitIntervalSec=. */
+        b.unit.socket.poll_limit_interval_usec = 10 * USEC_PER_SEC;
+        b.unit.socket.poll_limit_burst = 2;
+        tb.rewatch = true;
+        ck_assert_int_eq(listener_set_watch(lb, true), 0);
+        run_until(e, &tb, 3);
+        for (unsigned i = 0; i < 5; i++)
+                ck_assert_int_ge(sd_event_run(e, 10 * USEC_PER_MSEC), 0);
+        ck_assert_uint_eq(tb.n, 3);
+        ck_assert_int_eq(lb->watch, LISTENER_PAUSED);
+
+        listener_free(lb);
+        close(c1);
+        close(c2);
+}
+END_TEST
+
 /* ---- (g) fds ---- */
 
 START_TEST(test_no_fd_leaks) {
@@ -1320,7 +1466,7 @@ START_TEST(test_no_fd_leaks) {
 
                 /* Option failure after the socket exists. */
                 ts_inet(&t, "127.0.0.1", 0, SOCK_STREAM, -1);
-                t.unit.socket.bind_to_device = (char *) "nosuchif0";
+                t.options.bind_to_device = (char *) "nosuchif0";
                 ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -ENODEV);
 
                 /* Unix: created, stale-replaced on the next round, then refused on a file. */
@@ -1357,8 +1503,8 @@ START_TEST(test_fifo) {
         snprintf(dir, sizeof dir, "%s/a/b", tmpdir);
         snprintf(path, sizeof path, "%s/x.fifo", dir);
         ts_node(&t, LISTEN_FIFO, path);
-        t.unit.socket.socket_mode = 0620;
-        t.unit.socket.directory_mode = 0750;
+        t.options.socket_mode = 0620;
+        t.options.directory_mode = 0750;
         ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
         ck_assert_str_eq(err, "");
         ck_assert_int_eq(lstat(path, &st), 0);
@@ -1425,7 +1571,7 @@ START_TEST(test_fifo_refuses_other_files) {
                 ck_assert_msg(strstr(err, "neither berthd's nor SocketUser=, refusing"), "%s",
                               err);
                 /* Unless it is SocketUser='s, as after a restart. */
-                t.unit.socket.socket_user = (char *) "nobody";
+                t.options.socket_user = (char *) "nobody";
                 ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
                 ck_assert_int_eq(lstat(path, &st), 0);
                 ck_assert_int_eq(st.st_uid, getpwnam("nobody")->pw_uid);
@@ -1446,7 +1592,7 @@ START_TEST(test_special) {
         ck_assert_int_eq(fcntl(fd, F_GETFL) & (O_ACCMODE | O_NONBLOCK), O_RDONLY | O_NONBLOCK);
         ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
         close(fd);
-        t.unit.socket.writable = true;
+        t.options.writable = true;
         ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
         ck_assert_int_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDWR);
         ck_assert(file_has(path, "data\n")); /* opened, never truncated */
@@ -1494,9 +1640,9 @@ START_TEST(test_mqueue) {
         snprintf(name, sizeof name, "/berth-test-%d", (int) getpid());
         (void) mq_unlink(name);
         ts_node(&t, LISTEN_MQUEUE, name);
-        t.unit.socket.socket_mode = 0640;
-        t.unit.socket.mq_max_messages = 4;
-        t.unit.socket.mq_message_size = 64;
+        t.options.socket_mode = 0640;
+        t.options.mq_max_messages = 4;
+        t.options.mq_message_size = 64;
         if (listener_bind(&t.spec, &fd, err, sizeof err) == -ENOSYS) {
                 printf("SKIP: no POSIX message queues: %s\n", err);
                 return;
@@ -1519,7 +1665,7 @@ START_TEST(test_mqueue) {
         close(w);
 
         /* An existing queue is reused, with its own sizes. */
-        t.unit.socket.mq_max_messages = 2;
+        t.options.mq_max_messages = 2;
         ck_assert_msg(listener_bind(&t.spec, &fd2, err, sizeof err) == 0, "%s", err);
         ck_assert_int_eq(mq_getattr(fd2, &attr), 0);
         ck_assert_int_eq(attr.mq_maxmsg, 4);
@@ -1529,8 +1675,8 @@ START_TEST(test_mqueue) {
         ck_assert_int_eq(mq_unlink(name), 0);
 
         /* Sizes beyond what the kernel takes, even from root: said, with the sysctls. */
-        t.unit.socket.mq_max_messages = 1;
-        t.unit.socket.mq_message_size = 1U << 30;
+        t.options.mq_max_messages = 1;
+        t.options.mq_message_size = 1U << 30;
         fd = -1;
         ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EINVAL);
         ck_assert_msg(strstr(err, "MessageQueueMessageSize=1073741824"), "%s", err);
@@ -1548,8 +1694,8 @@ START_TEST(test_netlink) {
         int fd = -1;
 
         ts_netlink(&t, NETLINK_ROUTE, 0);
-        t.unit.socket.receive_buffer = 1 << 16;
-        t.unit.socket.pass_credentials = true;
+        t.options.receive_buffer = 1 << 16;
+        t.options.pass_credentials = true;
         ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
         ck_assert_int_eq(get_opt(fd, SOL_SOCKET, SO_DOMAIN), AF_NETLINK);
         ck_assert_int_eq(get_opt(fd, SOL_SOCKET, SO_TYPE), SOCK_RAW);
@@ -1599,7 +1745,7 @@ START_TEST(test_symlinks) {
         ck_assert_int_eq(symlink("/nowhere", l2), 0);
         write_file(l3, "mine\n");
         ts_node(&t, LISTEN_FIFO, path);
-        t.unit.socket.symlinks = links;
+        t.options.symlinks = links;
         ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
         ck_assert(link_to(l1, path));
         ck_assert(link_to(l2, path));
@@ -1619,7 +1765,7 @@ START_TEST(test_symlinks) {
         /* To a unix socket path too. */
         snprintf(sock, sizeof sock, "%s/x.sock", tmpdir);
         ts_unix(&t, sock, SOCK_DGRAM);
-        t.unit.socket.symlinks = links;
+        t.options.symlinks = links;
         ck_assert_msg(listener_bind(&t.spec, &fd, err, sizeof err) == 0, "%s", err);
         ck_assert(link_to(l1, sock));
         ck_assert(link_to(l2, sock));
@@ -1651,16 +1797,16 @@ START_TEST(test_remove_on_stop) {
 
         /* Without RemoveOnStop=yes, nothing goes. */
         ts_node(&a, LISTEN_FIFO, fifo);
-        a.unit.socket.symlinks = links;
+        a.options.symlinks = links;
         la = bound(&a);
         listener_remove_nodes(la, NULL, 0);
         ck_assert_int_eq(access(fifo, F_OK), 0);
         ck_assert(link_to(link, fifo));
 
         /* A listener that stays and has the same FIFO keeps it, and the link. */
-        a.unit.socket.remove_on_stop = true;
+        a.options.remove_on_stop = true;
         ts_node(&b, LISTEN_FIFO, fifo);
-        b.unit.socket.symlinks = links;
+        b.options.symlinks = links;
         lb = bound(&b);
         listener_remove_nodes(la, &lb, 1);
         ck_assert_int_eq(access(fifo, F_OK), 0);
@@ -1686,15 +1832,15 @@ START_TEST(test_remove_on_stop) {
 
         /* A unix socket file, and a message queue. */
         ts_unix(&u, sock, SOCK_STREAM);
-        u.unit.socket.remove_on_stop = true;
+        u.options.remove_on_stop = true;
         lu = bound(&u);
         listener_remove_nodes(lu, NULL, 0);
         ck_assert_int_eq(access(sock, F_OK), -1);
         listener_free(lu);
         (void) mq_unlink(name);
         ts_node(&q, LISTEN_MQUEUE, name);
-        q.unit.socket.socket_mode = 0600;
-        q.unit.socket.remove_on_stop = true;
+        q.options.socket_mode = 0600;
+        q.options.remove_on_stop = true;
         lq = bound(&q);
         listener_remove_nodes(lq, NULL, 0);
         ck_assert_int_eq(mq_open(name, O_RDONLY | O_CLOEXEC), -1);
@@ -1722,7 +1868,7 @@ START_TEST(test_listen_types_no_fd_leaks) {
                 ts_node(&t, LISTEN_SPECIAL, fifo);
                 ck_assert_int_eq(listener_bind(&t.spec, &fd, err, sizeof err), -EEXIST);
                 ts_node(&t, LISTEN_MQUEUE, name);
-                t.unit.socket.socket_mode = 0600;
+                t.options.socket_mode = 0600;
                 if (listener_bind(&t.spec, &fd, err, sizeof err) == 0)
                         close(fd);
                 ts_netlink(&t, NETLINK_ROUTE, 0);
@@ -1809,6 +1955,12 @@ static Suite *listener_suite(void) {
         tcase_add_test(tc, test_describe);
         tcase_add_test(tc, test_describe_by_hand);
         tcase_add_test(tc, test_read_back_reach);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("watch");
+        tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+        tcase_add_test(tc, test_info_kept);
+        tcase_add_test(tc, test_watch);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("fds");

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "common/log.h"
 #include "common/macro.h"
 #include "daemon/notify-parse.h"
 #include "daemon/service.h"
@@ -710,6 +711,68 @@ START_TEST(test_restart_reports_once) {
 }
 END_TEST
 
+/* The kept output: nothing allocated before the first line; then the last SERVICE_LOG_LINES
+ * lines, oldest first, with their sequence numbers, as the ring grows and wraps. */
+typedef struct Seen {
+        uint64_t seq[SERVICE_LOG_LINES + 1];
+        size_t n;
+} Seen;
+
+static void on_log_line(const ServiceLogLine *l, void *userdata) {
+        Seen *seen = userdata;
+        char want[32];
+
+        ck_assert_uint_lt(seen->n, ELEMENTSOF(seen->seq));
+        snprintf(want, sizeof want, "line %llu", (unsigned long long) l->seq);
+        ck_assert_str_eq(l->line, want);
+        ck_assert_int_eq(l->pid, 7);
+        seen->seq[seen->n++] = l->seq;
+}
+
+static void check_lines(Service *s, uint64_t after, unsigned max, uint64_t first, size_t n) {
+        Seen seen = {};
+
+        ck_assert_uint_eq(service_log_foreach(s, after, max, on_log_line, &seen), s->log_seq);
+        ck_assert_uint_eq(seen.n, n);
+        for (size_t i = 0; i < n; i++)
+                ck_assert_uint_eq(seen.seq[i], first + i);
+}
+
+START_TEST(test_log_ring) {
+        const ServiceContext ctx = { .ops = &fake_ops };
+        _cleanup_(service_freep) Service *s = NULL;
+        int level = log_get_max_level();
+        char line[32];
+        Unit *u;
+
+        fake_reset();
+        log_set_max_level(LOG_WARNING);
+        u = load_unit(SIMPLE);
+        ck_assert_int_eq(service_new(&s, &ctx, u), 0);
+        ck_assert_ptr_null(s->log);
+        check_lines(s, 0, 0, 1, 0);
+        for (unsigned i = 1; i <= 2 * SERVICE_LOG_LINES + 50; i++) {
+                int k = snprintf(line, sizeof line, "line %u", i);
+
+                service_log_line(s, 7, line, (size_t) k);
+                if (i == 3) {
+                        check_lines(s, 0, 0, 1, 3);
+                        check_lines(s, 1, 0, 2, 2);
+                        check_lines(s, 0, 1, 3, 1);
+                }
+                if (i == SERVICE_LOG_LINES)
+                        check_lines(s, 0, 0, 1, SERVICE_LOG_LINES);
+        }
+        check_lines(s, 0, 0, SERVICE_LOG_LINES + 51, SERVICE_LOG_LINES);
+        check_lines(s, 0, 5, 2 * SERVICE_LOG_LINES + 46, 5);
+        check_lines(s, 2 * SERVICE_LOG_LINES + 40, 0, 2 * SERVICE_LOG_LINES + 41, 10);
+        check_lines(s, 2 * SERVICE_LOG_LINES + 50, 0, 1, 0);
+        log_set_max_level(level);
+        s = service_free(s);
+        unit_free(u);
+}
+END_TEST
+
 static Suite *suite(void) {
         Suite *s = suite_create("service");
         TCase *tc = tcase_create("table");
@@ -717,6 +780,7 @@ static Suite *suite(void) {
         tcase_add_loop_test(tc, test_transition, 0, ELEMENTSOF(rows));
         tcase_add_test(tc, test_every_state_covered);
         tcase_add_test(tc, test_restart_reports_once);
+        tcase_add_test(tc, test_log_ring);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -61,7 +61,7 @@ static inline SockAddr make_unix(const char *path) {
 
 static inline uint16_t port_of(int fd) {
         SockAddr a = {};
-        socklen_t l = sizeof a.storage;
+        socklen_t l = sizeof a.raw;
 
         if (getsockname(fd, &a.sa, &l) < 0)
                 return 0;

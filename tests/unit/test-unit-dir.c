@@ -241,7 +241,7 @@ START_TEST(test_dev_null_masks) {
         ck_assert_uint_eq(n, 1);
         ck_assert_uint_eq(n_failed, 0);
         ck_assert_str_eq(units[0]->name, "keep.socket");
-        ck_assert_ptr_null(units[0]->dropins[0]);
+        ck_assert_ptr_null(units[0]->dropins);
         unit_array_free(units, n);
 }
 END_TEST

@@ -315,7 +315,7 @@ START_TEST(test_continuation) {
         assert_argv(u->service.exec_start[0].argv,
                     (const char *const[]) { "/bin/echo", "one", "two", "three four", NULL });
         ck_assert_uint_eq(u->service.exec_start[0].origin.line, 5); /* where it starts */
-        ck_assert_uint_eq(u->service.exec_start_pre[0].origin.line, 10);
+        ck_assert_uint_eq(service_config_hooks(&u->service)->exec_start_pre[0].origin.line, 10);
 }
 END_TEST
 
@@ -726,11 +726,11 @@ START_TEST(test_listen_types) {
         ck_assert_uint_eq(l[6].netlink_group, 4);
         ck_assert_int_eq(l[7].type, LISTEN_DATAGRAM);
         ck_assert_uint_eq(l[7].origin.line, 9);
-        ck_assert(u->socket.writable);
-        ck_assert_uint_eq(u->socket.mq_max_messages, 10);
-        ck_assert_uint_eq(u->socket.mq_message_size, 128);
-        ck_assert(u->socket.remove_on_stop);
-        assert_argv(u->socket.symlinks,
+        ck_assert(socket_config_options(&u->socket)->writable);
+        ck_assert_uint_eq(socket_config_options(&u->socket)->mq_max_messages, 10);
+        ck_assert_uint_eq(socket_config_options(&u->socket)->mq_message_size, 128);
+        ck_assert(socket_config_options(&u->socket)->remove_on_stop);
+        assert_argv(socket_config_options(&u->socket)->symlinks,
                     (const char *const[]) { "/run/dm-link", "/run/dm-alias", "/dev/dm", NULL });
         /* The one node in the file system is the FIFO: what Symlinks= links to. */
         ck_assert_ptr_eq(unit_socket_symlink_target(u), &l[0]);
@@ -749,8 +749,8 @@ START_TEST(test_listen_types_reset) {
         ck_assert_uint_eq(u->socket.n_listens, 1);
         ck_assert_int_eq(u->socket.listens[0].type, LISTEN_NETLINK);
         ck_assert_int_eq(u->socket.listens[0].netlink_family, 9); /* NETLINK_AUDIT */
-        ck_assert_ptr_null(u->socket.symlinks);
-        ck_assert_uint_eq(u->socket.mq_max_messages, 0);
+        ck_assert_ptr_null(socket_config_options(&u->socket)->symlinks);
+        ck_assert_uint_eq(socket_config_options(&u->socket)->mq_max_messages, 0);
 }
 END_TEST
 
@@ -875,8 +875,8 @@ START_TEST(test_socket_defaults) {
         ck_assert_ptr_null(u->socket.bind_ipv6_only_origin.file);
         ck_assert_int_eq(u->socket.backlog, -1);
         ck_assert(!u->socket.accept);
-        ck_assert_uint_eq(u->socket.socket_mode, 0666);
-        ck_assert_uint_eq(u->socket.directory_mode, 0755);
+        ck_assert_uint_eq(socket_config_options(&u->socket)->socket_mode, 0666);
+        ck_assert_uint_eq(socket_config_options(&u->socket)->directory_mode, 0755);
         ck_assert_uint_eq(u->socket.max_connections, 64);
         ck_assert_uint_eq(u->socket.max_connections_per_source, 0);
         ck_assert_uint_eq(u->socket.trigger_limit_interval_usec, 2 * USEC_PER_SEC);
@@ -893,6 +893,7 @@ START_TEST(test_socket_defaults) {
 END_TEST
 
 START_TEST(test_socket_keys) {
+        const SocketOptions *o;
         _cleanup_(unit_freep) Unit *u = NULL;
         _cleanup_free_ char *svc = NULL, *fdname = NULL;
 
@@ -950,20 +951,21 @@ START_TEST(test_socket_keys) {
         ck_assert_int_eq(u->socket.backlog, 2048);
         ck_assert_str_eq(u->socket.service, "other.service");
         ck_assert_str_eq(u->socket.fdname, "http");
-        ck_assert_str_eq(u->socket.socket_user, "www-data");
-        ck_assert_str_eq(u->socket.socket_group, "1000");
-        ck_assert_uint_eq(u->socket.socket_mode, 0600);
-        ck_assert_uint_eq(u->socket.directory_mode, 0750);
-        ck_assert(u->socket.remove_on_stop && u->socket.reuse_port && u->socket.free_bind);
-        ck_assert(u->socket.transparent && u->socket.no_delay && u->socket.keep_alive);
-        ck_assert_uint_eq(u->socket.keep_alive_time_usec, 120 * USEC_PER_SEC);
-        ck_assert_uint_eq(u->socket.keep_alive_interval_usec, 75 * USEC_PER_SEC);
-        ck_assert_uint_eq(u->socket.keep_alive_probes, 9);
-        ck_assert_uint_eq(u->socket.defer_accept_usec, 3 * USEC_PER_SEC);
-        ck_assert_uint_eq(u->socket.receive_buffer, 4 << 20);
-        ck_assert_uint_eq(u->socket.send_buffer, 65536);
-        ck_assert_str_eq(u->socket.bind_to_device, "eth0");
-        ck_assert(u->socket.pass_credentials);
+        o = socket_config_options(&u->socket);
+        ck_assert_str_eq(o->socket_user, "www-data");
+        ck_assert_str_eq(o->socket_group, "1000");
+        ck_assert_uint_eq(o->socket_mode, 0600);
+        ck_assert_uint_eq(o->directory_mode, 0750);
+        ck_assert(o->remove_on_stop && o->reuse_port && o->free_bind);
+        ck_assert(o->transparent && o->no_delay && o->keep_alive);
+        ck_assert_uint_eq(o->keep_alive_time_usec, 120 * USEC_PER_SEC);
+        ck_assert_uint_eq(o->keep_alive_interval_usec, 75 * USEC_PER_SEC);
+        ck_assert_uint_eq(o->keep_alive_probes, 9);
+        ck_assert_uint_eq(o->defer_accept_usec, 3 * USEC_PER_SEC);
+        ck_assert_uint_eq(o->receive_buffer, 4 << 20);
+        ck_assert_uint_eq(o->send_buffer, 65536);
+        ck_assert_str_eq(o->bind_to_device, "eth0");
+        ck_assert(o->pass_credentials);
         ck_assert_uint_eq(u->socket.max_connections, 100);
         ck_assert_uint_eq(u->socket.max_connections_per_source, 10);
         ck_assert_uint_eq(u->socket.trigger_limit_interval_usec, 5 * USEC_PER_SEC);
@@ -1040,9 +1042,68 @@ START_TEST(test_scalar_reset) {
                                   "SocketMode=0600\nSocketMode=\nFileDescriptorName=x\n"
                                   "FileDescriptorName=\nMaxConnections=5\nMaxConnections=\n");
         ck_assert_int_eq(u->socket.backlog, -1);
-        ck_assert_uint_eq(u->socket.socket_mode, 0666);
+        ck_assert_uint_eq(socket_config_options(&u->socket)->socket_mode, 0666);
         ck_assert_ptr_null(u->socket.fdname);
         ck_assert_uint_eq(u->socket.max_connections, 64);
+}
+END_TEST
+
+/* The groups of keys most units never set (unit-file.h): a unit without them has none
+ * allocated and reads the defaults; one key of a group brings the whole group, with the
+ * defaults for the rest, and an empty assignment restores the default. */
+START_TEST(test_key_groups) {
+        _cleanup_(unit_freep) Unit *plain = NULL, *sock = NULL, *svc = NULL, *svc2 = NULL;
+
+        plain = load_ok("a.socket", "[Socket]\nListenStream=1\nAccept=yes\nBacklog=4\n");
+        ck_assert_ptr_null(plain->socket.options);
+        ck_assert_ptr_null(plain->socket.hooks);
+        ck_assert_uint_eq(socket_config_hooks(&plain->socket)->timeout_usec, 90 * USEC_PER_SEC);
+        ck_assert_uint_eq(socket_config_options(&plain->socket)->socket_mode, 0666);
+        ck_assert_uint_eq(socket_config_options(&plain->socket)->directory_mode, 0755);
+        ck_assert(!socket_config_has_ip_filter(&plain->socket));
+        unit_free(plain);
+        plain = load_ok("a.service", "[Service]\nExecStart=/bin/a\nUser=nobody\n"
+                                     "Restart=always\n");
+        ck_assert_ptr_null(plain->service.hooks);
+        ck_assert_ptr_null(plain->service.exit_status);
+        ck_assert_ptr_null(plain->service.limits);
+        ck_assert_ptr_null(plain->service.dirs);
+        ck_assert_uint_eq(service_config_hooks(&plain->service)->n_exec_stop, 0);
+        ck_assert_uint_eq(service_config_dirs(&plain->service)->mode[EXEC_DIR_STATE], 0755);
+        ck_assert(!cgroup_limits_any(service_config_limits(&plain->service)));
+
+        sock = load_ok("b.socket", "[Socket]\nListenStream=1\nReusePort=yes\nSocketMode=0600\n"
+                                   "SocketMode=\n");
+        ck_assert_ptr_nonnull(sock->socket.options);
+        ck_assert(sock->socket.options->reuse_port);
+        ck_assert_uint_eq(sock->socket.options->socket_mode, 0666);
+        ck_assert_uint_eq(sock->socket.options->directory_mode, 0755);
+        ck_assert_ptr_null(sock->socket.hooks);
+        unit_free(sock);
+        sock = load_ok("c.socket", "[Socket]\nListenStream=1\nExecStopPost=/bin/x\n");
+        ck_assert_ptr_null(sock->socket.options);
+        ck_assert_uint_eq(sock->socket.hooks->n_exec_stop_post, 1);
+        ck_assert_uint_eq(sock->socket.hooks->n_exec_start_pre, 0);
+        ck_assert_uint_eq(sock->socket.hooks->timeout_usec, 90 * USEC_PER_SEC);
+
+        svc = load_ok("b.service", "[Service]\nExecStart=/bin/b\nExecStop=/bin/stop\n"
+                                   "RuntimeDirectoryMode=0700\nTasksMax=10\n"
+                                   "SuccessExitStatus=3\n");
+        ck_assert_uint_eq(svc->service.hooks->n_exec_stop, 1);
+        ck_assert_uint_eq(svc->service.hooks->n_exec_start_pre, 0);
+        ck_assert_uint_eq(svc->service.dirs->mode[EXEC_DIR_RUNTIME], 0700);
+        ck_assert_uint_eq(svc->service.dirs->mode[EXEC_DIR_STATE], 0755);
+        ck_assert_int_eq(svc->service.limits->tasks_max.kind, CGROUP_LIMIT_VALUE);
+        ck_assert_int_eq(svc->service.limits->memory_max.kind, CGROUP_LIMIT_UNSET);
+        ck_assert(exit_status_set_test(&svc->service.exit_status->success, CLD_EXITED, 3));
+        ck_assert(exit_status_set_is_empty(&svc->service.exit_status->restart_force));
+
+        /* The groups of a unit that fails to load go with it. */
+        svc2 = (Unit *) 0x1;
+        ck_assert_int_eq(load("c.service", "[Service]\nExecStart=/bin/c\nExecStop=/bin/d\n"
+                                           "TasksMax=x\n", &svc2),
+                         UNIT_FILE_E_INVALID);
+        svc2 = NULL;
 }
 END_TEST
 
@@ -1119,17 +1180,17 @@ START_TEST(test_service_keys) {
                                    "Handover=overlap\n");
         s = &u->service;
         ck_assert_int_eq(s->type, SERVICE_NOTIFY);
-        ck_assert_uint_eq(s->n_exec_start_pre, 1);
-        ck_assert(s->exec_start_pre[0].ignore_failure);
-        ck_assert_str_eq(s->exec_start_pre[0].path, "/bin/mkdir");
-        assert_argv(s->exec_start_pre[0].argv,
+        ck_assert_uint_eq(service_config_hooks(s)->n_exec_start_pre, 1);
+        ck_assert(service_config_hooks(s)->exec_start_pre[0].ignore_failure);
+        ck_assert_str_eq(service_config_hooks(s)->exec_start_pre[0].path, "/bin/mkdir");
+        assert_argv(service_config_hooks(s)->exec_start_pre[0].argv,
                     (const char *const[]) { "/bin/mkdir", "-p", "/run/web", NULL });
         ck_assert_str_eq(s->exec_start[0].path, "web");
         assert_argv(s->exec_start[0].argv,
                     (const char *const[]) { "web", "--port=${PORT}", "$OPTS", NULL });
-        assert_argv(s->exec_reload[0].argv,
+        assert_argv(service_config_hooks(s)->exec_reload[0].argv,
                     (const char *const[]) { "/bin/kill", "-HUP", "$MAINPID", NULL });
-        ck_assert_uint_eq(s->n_exec_stop, 1);
+        ck_assert_uint_eq(service_config_hooks(s)->n_exec_stop, 1);
         ck_assert_int_eq(s->restart, SERVICE_RESTART_ON_FAILURE);
         ck_assert_uint_eq(s->restart_usec, 1500 * USEC_PER_MSEC);
         ck_assert_uint_eq(s->timeout_start_usec, USEC_INFINITY);
@@ -1355,6 +1416,7 @@ END_TEST
  * skipped with a warning naming file:line (systemd's config_parse_in_addr_prefixes()); in
  * [Service] they are sandboxing berth does not do. */
 START_TEST(test_ip_address_access) {
+        const SocketOptions *o;
         _cleanup_(unit_freep) Unit *u = NULL, *s = NULL;
         char buf[256];
         int r;
@@ -1371,9 +1433,10 @@ START_TEST(test_ip_address_access) {
         ck_assert_uint_eq(count_level(LOG_WARNING), 2);
         assert_diag(LOG_WARNING, "/test/main", 6, "Invalid prefix in IPAddressAllow=: 'bad/8'");
         assert_diag(LOG_WARNING, "/test/main", 6, "'1.2.3.4/40'");
-        ck_assert_str_eq(ip_prefix_list_format(&u->socket.ip_address_deny, buf, sizeof buf),
+        o = socket_config_options(&u->socket);
+        ck_assert_str_eq(ip_prefix_list_format(&o->ip_address_deny, buf, sizeof buf),
                          "0.0.0.0/0 ::/0");
-        ck_assert_str_eq(ip_prefix_list_format(&u->socket.ip_address_allow, buf, sizeof buf),
+        ck_assert_str_eq(ip_prefix_list_format(&o->ip_address_allow, buf, sizeof buf),
                          "127.0.0.2/32 ::1/128 127.0.0.0/8");
         ck_assert(socket_config_has_ip_filter(&u->socket));
 
@@ -1457,7 +1520,7 @@ START_TEST(test_exit_status_sets) {
                 ck_assert_int_eq(load("web.service", text, &u), 0);
                 ck_assert_msg(n_diags == exit_status_rows[i].warnings, "row %zu: %zu warnings", i,
                               (size_t) n_diags);
-                x = &u->service.success_status;
+                x = &service_config_exit_status(&u->service)->success;
                 for (const int *v = exit_status_rows[i].statuses; *v >= 0; v++, n_status++)
                         ck_assert_msg(exit_status_set_test(x, CLD_EXITED, *v), "row %zu: %d", i,
                                       *v);
@@ -1480,6 +1543,7 @@ END_TEST
 
 /* Words add up over lines; an empty value empties the set; each key has its own set. */
 START_TEST(test_exit_status_reset) {
+        const ServiceExitStatus *x;
         _cleanup_(unit_freep) Unit *u = NULL;
 
         ck_assert_int_eq(load("web.service", "[Service]\nExecStart=/bin/true\n"
@@ -1491,15 +1555,16 @@ START_TEST(test_exit_status_reset) {
                                              "RestartForceExitStatus=SIGABRT\n", &u),
                          0);
         ck_assert_uint_eq(n_diags, 0);
-        ck_assert(!exit_status_set_test(&u->service.success_status, CLD_EXITED, 1));
-        ck_assert(exit_status_set_test(&u->service.success_status, CLD_EXITED, 2));
-        ck_assert(exit_status_set_test(&u->service.success_status, CLD_EXITED, 3));
-        ck_assert(exit_status_set_test(&u->service.success_status, CLD_KILLED, SIGTERM));
-        ck_assert(!exit_status_set_test(&u->service.success_status, CLD_EXITED, SIGTERM));
-        ck_assert(exit_status_set_test(&u->service.restart_prevent_status, CLD_EXITED, 255));
-        ck_assert(!exit_status_set_test(&u->service.restart_prevent_status, CLD_EXITED, 2));
-        ck_assert(exit_status_set_test(&u->service.restart_force_status, CLD_DUMPED, SIGABRT));
-        ck_assert(exit_status_set_is_empty(&u->service.restart_force_status) == false);
+        x = service_config_exit_status(&u->service);
+        ck_assert(!exit_status_set_test(&x->success, CLD_EXITED, 1));
+        ck_assert(exit_status_set_test(&x->success, CLD_EXITED, 2));
+        ck_assert(exit_status_set_test(&x->success, CLD_EXITED, 3));
+        ck_assert(exit_status_set_test(&x->success, CLD_KILLED, SIGTERM));
+        ck_assert(!exit_status_set_test(&x->success, CLD_EXITED, SIGTERM));
+        ck_assert(exit_status_set_test(&x->restart_prevent, CLD_EXITED, 255));
+        ck_assert(!exit_status_set_test(&x->restart_prevent, CLD_EXITED, 2));
+        ck_assert(exit_status_set_test(&x->restart_force, CLD_DUMPED, SIGABRT));
+        ck_assert(exit_status_set_is_empty(&x->restart_force) == false);
 }
 END_TEST
 
@@ -1711,6 +1776,7 @@ static Suite *unit_file_suite(void) {
         tcase_add_test(tc, test_listen_types_unit_checks);
         tcase_add_test(tc, test_listen_cap);
         tcase_add_test(tc, test_scalar_reset);
+        tcase_add_test(tc, test_key_groups);
         tcase_add_test(tc, test_service_defaults);
         tcase_add_test(tc, test_service_keys);
         tcase_add_test(tc, test_exec_prefixes);
