@@ -435,6 +435,8 @@ int manager_bind(Manager *m) {
                         log_info("%s", listener_describe_bound(m->listeners[i], line,
                                                                sizeof line));
         }
+        /* Each listener has its own copy of its spec: the plan served its purpose. */
+        bind_plan_done(&m->plan);
         return failed;
 }
 
@@ -865,7 +867,11 @@ static int manager_link_service(Manager *m, const LinkIndex *x, Service *svc, Un
 }
 
 static int manager_add_service(Manager *m, Unit *u, Service **ret) {
-        ServiceContext ctx = {
+        Service *svc;
+
+        /* One context for all: the loop, the notify socket and the cgroup root are set before
+         * the first service, and stay. */
+        m->service_ctx = (ServiceContext) {
                 .ops = &service_ops_default,
                 .event = m->event,
                 .notify_path = m->notify ? m->notify->path : NULL,
@@ -874,11 +880,9 @@ static int manager_add_service(Manager *m, Unit *u, Service **ret) {
                 .on_state = manager_on_service_state,
                 .userdata = m,
         };
-        Service *svc;
-
         if (ARRAY_RESERVE(m->services, m->n_services_allocated, m->n_services + 1) < 0)
                 return log_oom();
-        if (service_new(&svc, &ctx, u) < 0)
+        if (service_new(&svc, &m->service_ctx, u) < 0)
                 return log_oom();
         m->services[m->n_services++] = svc;
         /* The first service of a name stays the one found by it. */
@@ -1153,8 +1157,7 @@ static int manager_swap_listeners(Manager *m, Reload *r) {
                         k = -ENOMEM;
         }
         free(old);
-        bind_plan_done(&m->plan);
-        m->plan = plan;
+        bind_plan_done(&plan); /* as after the first bind: the listeners have their specs */
         return k;
 }
 

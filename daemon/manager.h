@@ -40,7 +40,7 @@ typedef struct Manager {
         UnitFailures failures; /* units that failed to load or to bind, and why */
 
         HostInfo host;
-        BindPlan plan;
+        BindPlan plan; /* from the load until the bind (and --check); empty afterwards */
         Listener **listeners; /* bound, in plan order; owned */
         size_t n_listeners;
 
@@ -48,6 +48,7 @@ typedef struct Manager {
         char *cgroup_root;       /* where services' cgroups go, or NULL (cgroup.h) */
         FdStoreBudget fdstore_budget; /* the fd stores' share of RLIMIT_NOFILE */
         struct Control *control; /* the control socket and its clients; owned */
+        ServiceContext service_ctx; /* what every service is given (borrowed by each) */
         Service **services;      /* one per loaded, non-template service unit, and one per
                                   * live Accept=yes instance; owned */
         size_t n_services, n_services_allocated;

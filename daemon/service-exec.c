@@ -216,7 +216,7 @@ static void exec_apply_limits(Service *s) {
                 return;
         }
         n = cgroup_limits_writes(l, cgroup_memory_total(), cgroup_tasks_total(), w);
-        if (cgroup_apply_limits(s->ctx.cgroup_root, s->cgroup, w, n, exec_report_limit, s) < 0)
+        if (cgroup_apply_limits(s->ctx->cgroup_root, s->cgroup, w, n, exec_report_limit, s) < 0)
                 log_oom();
         s->limits_told = true;
 }
@@ -645,19 +645,19 @@ static int exec_prepare_run(Service *s, char **ret_procs) {
                                                s->unit->name);
                 sd_id128_to_string(id, s->invocation_id);
         }
-        if (s->ctx.cgroup_root && !s->cgroup) {
-                r = cgroup_create(s->ctx.cgroup_root, s->unit->name, &s->cgroup);
+        if (s->ctx->cgroup_root && !s->cgroup) {
+                r = cgroup_create(s->ctx->cgroup_root, s->unit->name, &s->cgroup);
                 if (r < 0)
                         log_warning_errno(r, "%s: cannot create its cgroup under %s: %m; its "
                                           "processes are found by INVOCATION_ID= instead",
-                                          s->unit->name, s->ctx.cgroup_root);
+                                          s->unit->name, s->ctx->cgroup_root);
         }
         /* Someone removed it (rmdir of an empty cgroup always works): make it again, or
          * every start would fail to join it. */
         if (s->cgroup && access(s->cgroup, F_OK) < 0 && errno == ENOENT) {
                 log_warning("%s: its cgroup %s is gone; making it again", s->unit->name,
                             s->cgroup);
-                r = cgroup_recreate(s->ctx.cgroup_root, s->cgroup);
+                r = cgroup_recreate(s->ctx->cgroup_root, s->cgroup);
                 if (r < 0)
                         log_warning_errno(r, "%s: cannot make %s again: %m", s->unit->name,
                                           s->cgroup);
@@ -732,10 +732,10 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
          * (service.c, service_exec_needs_notify_socket()): none for none, the main process for
          * main, control processes too for exec and all. The main process learns its watchdog
          * interval. */
-        if (s->ctx.notify_path &&
+        if (s->ctx->notify_path &&
             notify_access_allows(service_notify_access(s),
                                  main ? NOTIFY_ROLE_MAIN : NOTIFY_ROLE_CONTROL)) {
-                snprintf(notify, sizeof notify, "NOTIFY_SOCKET=%s", s->ctx.notify_path);
+                snprintf(notify, sizeof notify, "NOTIFY_SOCKET=%s", s->ctx->notify_path);
                 more[n_more++] = notify;
         }
         if (main && s->watchdog_usec > 0) {
@@ -909,7 +909,7 @@ static void exec_arm_timer(Service *s, ServiceTimer t, usec_t usec) {
                 return;
         }
         if (!*src)
-                r = sd_event_add_time_relative(s->ctx.event, src, CLOCK_MONOTONIC, usec,
+                r = sd_event_add_time_relative(s->ctx->event, src, CLOCK_MONOTONIC, usec,
                                                USEC_PER_MSEC, exec_on_timer, s);
         else {
                 r = sd_event_source_set_time_relative(*src, usec);
@@ -1009,7 +1009,7 @@ static sd_bus *exec_system_bus(Service *s) {
         system_bus_tried = true;
         r = sd_bus_open_system(&bus);
         if (r >= 0)
-                r = sd_bus_attach_event(bus, s->ctx.event, SD_EVENT_PRIORITY_NORMAL);
+                r = sd_bus_attach_event(bus, s->ctx->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0) {
                 log_warning_errno(r, "No system bus reachable (%m): Type=dbus services are "
                                   "treated as Type=simple.");

@@ -16,8 +16,8 @@ static StoredFd *stored_fd_free(StoredFd *f) {
 }
 
 static void fdstore_remove_at(Service *s, size_t i) {
-        if (s->ctx.fdstore_budget && s->ctx.fdstore_budget->used > 0)
-                s->ctx.fdstore_budget->used--;
+        if (s->ctx->fdstore_budget && s->ctx->fdstore_budget->used > 0)
+                s->ctx->fdstore_budget->used--;
         stored_fd_free(s->fd_store[i]);
         memmove(s->fd_store + i, s->fd_store + i + 1,
                 (s->n_fd_store - i - 1) * sizeof(StoredFd *));
@@ -59,7 +59,7 @@ void service_release_fd_store(Service *s) {
 
 void service_fdstore_add(Service *s, int *fds, size_t n_fds, const char *name, bool poll) {
         unsigned max = s->unit->service.fd_store_max;
-        FdStoreBudget *budget = s->ctx.fdstore_budget;
+        FdStoreBudget *budget = s->ctx->fdstore_budget;
         size_t i = 0;
 
         for (; i < n_fds; i++) {
@@ -93,8 +93,8 @@ void service_fdstore_add(Service *s, int *fds, size_t n_fds, const char *name, b
                         log_oom();
                         break;
                 }
-                if (poll && (!s->ctx.event ||
-                             sd_event_add_io(s->ctx.event, &f->poll_source, f->fd,
+                if (poll && (!s->ctx->event ||
+                             sd_event_add_io(s->ctx->event, &f->poll_source, f->fd,
                                              EPOLLHUP | EPOLLERR, stored_fd_on_event, f) < 0))
                         log_warning("%s: cannot watch stored fd '%s', keeping it unwatched",
                                     s->unit->name, name);

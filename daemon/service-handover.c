@@ -36,7 +36,7 @@ void service_enter_handover(Service *s) {
         s->result = SERVICE_SUCCESS;
         s->exec_index = 0;
         s->watchdog_usec = c->watchdog_usec;
-        if (s->ctx.ops->spawn(s, &c->exec_start[0], true, NULL, &pid) < 0) {
+        if (s->ctx->ops->spawn(s, &c->exec_start[0], true, NULL, &pid) < 0) {
                 char msg[256];
                 snprintf(msg, sizeof msg, "handover failed: the new process could not be "
                          "started; pid %d serves on", (int) s->old_main_pid);

@@ -10,7 +10,7 @@ static inline const char *service_name(const Service *s) {
 }
 
 static inline usec_t service_now(Service *s) {
-        return s->ctx.ops->now(s, CLOCK_MONOTONIC);
+        return s->ctx->ops->now(s, CLOCK_MONOTONIC);
 }
 
 /* service.c */

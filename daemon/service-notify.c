@@ -42,7 +42,7 @@ bool service_owns_pid(const Service *s, pid_t pid, NotifyRole *ret_role) {
         if (service_is_pid_of(s, pid, ret_role))
                 return true;
         if (pid <= 0 || !service_is_active(s) ||
-            !service_owns_pgid(s, s->ctx.ops->pgid_of((Service *) s, pid)))
+            !service_owns_pgid(s, s->ctx->ops->pgid_of((Service *) s, pid)))
                 return false;
         *ret_role = NOTIFY_ROLE_OTHER;
         return true;
@@ -63,7 +63,7 @@ static void service_on_ready(Service *s, pid_t pid) {
 }
 
 static void service_on_mainpid(Service *s, pid_t pid, pid_t mainpid) {
-        pid_t g = s->ctx.ops->pgid_of(s, mainpid);
+        pid_t g = s->ctx->ops->pgid_of(s, mainpid);
 
         if (g > 0 && g == s->pgid) {
                 log_info("%s: MAINPID=%d: the main process is now pid %d", service_name(s),

@@ -51,7 +51,7 @@ static void service_log_write(Service *s, pid_t pid, const char *line, size_t le
 
         limit->interval = c->log_rate_limit_interval_usec;
         limit->burst = c->log_rate_limit_burst;
-        if (ratelimit_below(limit, s->ctx.ops->now(s, CLOCK_MONOTONIC), &suppressed)) {
+        if (ratelimit_below(limit, s->ctx->ops->now(s, CLOCK_MONOTONIC), &suppressed)) {
                 service_log_suppressed(s, suppressed);
                 log_info("%s[%d]: %.*s", s->unit->name, (int) pid, (int) len, line);
         } else if (limit->suppressed == 1)
@@ -195,7 +195,7 @@ static int output_on_resume(sd_event_source *es, uint64_t usec, void *userdata) 
 /* Whether the stream may read n more bytes now; if not, it rests until it may. */
 static bool output_may_read(OutputStream *o, size_t n) {
         Service *s = o->service;
-        usec_t now = s->ctx.ops->now(s, CLOCK_MONOTONIC);
+        usec_t now = s->ctx->ops->now(s, CLOCK_MONOTONIC);
         unsigned unused;
         int r;
 
@@ -203,7 +203,7 @@ static bool output_may_read(OutputStream *o, size_t n) {
             ratelimit_below_n(&o->read_limit, now, (unsigned) n, &unused))
                 return true;
         if (!o->resume_source) {
-                r = sd_event_add_time(s->ctx.event, &o->resume_source, CLOCK_MONOTONIC, 0, 0,
+                r = sd_event_add_time(s->ctx->event, &o->resume_source, CLOCK_MONOTONIC, 0, 0,
                                       output_on_resume, o);
                 if (r < 0)
                         return true; /* without the timer, read on rather than stop */
@@ -252,7 +252,7 @@ int service_output_new(Service *s, OutputStream **ret_stream) {
                 return log_error_errno(EMFILE, "%s: %u output pipes are still held open by its "
                                        "processes; not starting another",
                                        name, s->n_streams);
-        if (!s->ctx.event)
+        if (!s->ctx->event)
                 return log_error_errno(EINVAL, "%s: no event loop to read output with", name);
         o = calloc(1, sizeof *o);
         if (!o)
@@ -266,7 +266,7 @@ int service_output_new(Service *s, OutputStream **ret_stream) {
                 safe_close(p[1]);
                 return log_error_errno(r, "%s: cannot set up an output pipe: %m", name);
         }
-        r = sd_event_add_io(s->ctx.event, &o->source, p[0], EPOLLIN, output_on_event, o);
+        r = sd_event_add_io(s->ctx->event, &o->source, p[0], EPOLLIN, output_on_event, o);
         if (r < 0) {
                 safe_close(p[0]);
                 safe_close(p[1]);

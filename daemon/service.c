@@ -3,7 +3,7 @@
  * reports upward. Events are: a start (operator, boot, a client on a socket, a restart
  * timer), a stop or restart (operator, berthd's shutdown), a process exiting (split by its
  * role: main, the process being replaced, a failed successor, a control process), a timer,
- * and a notify message. Everything the machine does to the world goes through s->ctx.ops. */
+ * and a notify message. Everything the machine does to the world goes through s->ctx->ops. */
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -57,18 +57,18 @@ DEFINE_STRING_TABLE(notify_role, NotifyRole,
 /* Arms a timer usec from now; USEC_INFINITY disarms it. */
 void service_arm(Service *s, ServiceTimer t, usec_t usec) {
         s->timer_due[t] = usec == USEC_INFINITY ? USEC_INFINITY : service_now(s) + usec;
-        s->ctx.ops->arm_timer(s, t, usec);
+        s->ctx->ops->arm_timer(s, t, usec);
 }
 
 void service_disarm(Service *s) {
         service_arm(s, SERVICE_TIMER_STATE, USEC_INFINITY);
-        if (s->bus_name_slot && s->ctx.ops->watch_bus_name)
-                (void) s->ctx.ops->watch_bus_name(s, false);
+        if (s->bus_name_slot && s->ctx->ops->watch_bus_name)
+                (void) s->ctx->ops->watch_bus_name(s, false);
 }
 
 void service_send(Service *s, pid_t pid, int sig) {
         if (pid != 0)
-                s->ctx.ops->kill(s, pid, sig);
+                s->ctx->ops->kill(s, pid, sig);
 }
 
 
@@ -123,7 +123,7 @@ void service_arm_watchdog(Service *s) {
 }
 
 void service_update_watch(Service *s) {
-        s->ctx.ops->watch(s, service_watch_wanted(s));
+        s->ctx->ops->watch(s, service_watch_wanted(s));
 }
 
 void service_set_state(Service *s, ServiceState st) {
@@ -153,8 +153,8 @@ void service_set_state(Service *s, ServiceState st) {
                          service_name(s), service_state_to_string(st));
                 service_report_reload(s, -EIO, msg);
         }
-        if (s->ctx.on_state)
-                s->ctx.on_state(s, s->ctx.userdata);
+        if (s->ctx->on_state)
+                s->ctx->on_state(s, s->ctx->userdata);
 }
 
 bool service_is_active(const Service *s) {
@@ -266,7 +266,7 @@ static void service_enter_start(Service *s, bool limited) {
         s->result = SERVICE_SUCCESS;
         s->invocation_id[0] = 0; /* a new run: its processes get a new INVOCATION_ID= */
         s->active_since = now;
-        s->since_realtime = s->ctx.ops->now(s, CLOCK_REALTIME);
+        s->since_realtime = s->ctx->ops->now(s, CLOCK_REALTIME);
         s->exec_index = 0;
         s->pgid = 0;
         s->main_exited = false;
@@ -307,7 +307,7 @@ void service_enter_running(Service *s) {
 
 /* Type=dbus: watches for BusName=; false when there is no system bus (then it is simple). */
 static bool service_watch_bus_name(Service *s) {
-        int r = s->ctx.ops->watch_bus_name ? s->ctx.ops->watch_bus_name(s, true) : 0;
+        int r = s->ctx->ops->watch_bus_name ? s->ctx->ops->watch_bus_name(s, true) : 0;
 
         if (r < 0)
                 log_warning_errno(r, "%s: cannot watch the system bus for %s: %m; treating it "
@@ -334,7 +334,7 @@ static void service_spawn_main(Service *s) {
                 return;
         }
         s->watchdog_usec = c->watchdog_usec;
-        if (s->ctx.ops->spawn(s, &c->exec_start[s->exec_index], true, NULL, &pid) < 0) {
+        if (s->ctx->ops->spawn(s, &c->exec_start[s->exec_index], true, NULL, &pid) < 0) {
                 service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_RESOURCES);
                 return;
         }
@@ -490,7 +490,7 @@ static void service_run_next_control(Service *s) {
                         service_control_done(s, s->state, SERVICE_SUCCESS);
                         return;
                 }
-                if (s->ctx.ops->spawn(s, &cmds[s->control_index], false,
+                if (s->ctx->ops->spawn(s, &cmds[s->control_index], false,
                                       service_control_env(s, &env), &pid) >= 0)
                         break;
                 if (!cmds[s->control_index].ignore_failure) {
@@ -509,7 +509,7 @@ static int service_spawn_reload(Service *s) {
         pid_t pid;
         int r;
 
-        r = s->ctx.ops->spawn(s, &service_config_hooks(c)->exec_reload[s->reload_index], false,
+        r = s->ctx->ops->spawn(s, &service_config_hooks(c)->exec_reload[s->reload_index], false,
                               service_control_env(s, &env), &pid);
         if (r < 0)
                 return r;
@@ -544,7 +544,7 @@ static void service_kill(Service *s, int sig) {
         /* The control group is every process of the service, not only its process groups:
          * those that called setsid() too. */
         if (mode == KILL_CONTROL_GROUP)
-                s->ctx.ops->kill_all(s, sig);
+                s->ctx->ops->kill_all(s, sig);
 }
 
 void service_enter_signal(Service *s, ServiceState st, ServiceResult r) {
@@ -558,7 +558,7 @@ void service_enter_signal(Service *s, ServiceState st, ServiceResult r) {
                 if (s->pgid > 0 && c->kill_mode != KILL_NONE)
                         service_send(s, -s->pgid, SIGKILL);
                 if (IN_SET(c->kill_mode, KILL_CONTROL_GROUP, KILL_MIXED))
-                        s->ctx.ops->kill_all(s, SIGKILL);
+                        s->ctx->ops->kill_all(s, SIGKILL);
                 /* ExecStopPost= once per run, after a stop or a failure alike; then what it
                  * left is killed too, on the way here again. */
                 if (!s->stop_post_ran && service_config_hooks(c)->n_exec_stop_post > 0) {
@@ -749,7 +749,7 @@ static void service_enter_reload_signal(Service *s) {
         log_info("%s: reloading with SIG%s to pid %d, waiting for RELOADING=1 and READY=1",
                  service_name(s), sigabbrev_np(c->reload_signal) ?: "?", (int) s->main_pid);
         s->reload_notified = false;
-        s->ctx.ops->kill(s, s->main_pid, c->reload_signal);
+        s->ctx->ops->kill(s, s->main_pid, c->reload_signal);
         service_set_state(s, SERVICE_RELOAD);
         service_arm(s, SERVICE_TIMER_STATE, c->timeout_start_usec);
 }
@@ -803,7 +803,7 @@ int service_reload(Service *s, char *err, size_t errlen) {
         }
         log_info("%s: reloading with SIG%s to pid %d", service_name(s),
                  sigabbrev_np(c->reload_signal) ?: "?", (int) s->main_pid);
-        s->ctx.ops->kill(s, s->main_pid, c->reload_signal);
+        s->ctx->ops->kill(s, s->main_pid, c->reload_signal);
         service_report_reload(s, 0, NULL);
         return 0;
 }
@@ -887,8 +887,8 @@ static bool service_should_restart(Service *s, ServiceResult r) {
 
 /* The run is over: what it set up for itself goes (ServiceOps.run_over). */
 static void service_run_over(Service *s, bool restarting) {
-        if (s->ctx.ops->run_over)
-                s->ctx.ops->run_over(s, restarting);
+        if (s->ctx->ops->run_over)
+                s->ctx->ops->run_over(s, restarting);
 }
 
 void service_enter_dead(Service *s, ServiceResult r) {
@@ -992,7 +992,7 @@ static void service_on_forked(Service *s, ServiceResult r) {
                 service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
                 return;
         }
-        m = s->ctx.ops->forking_main_pid ? s->ctx.ops->forking_main_pid(s, why, sizeof why)
+        m = s->ctx->ops->forking_main_pid ? s->ctx->ops->forking_main_pid(s, why, sizeof why)
                                          : -EOPNOTSUPP;
         if (m <= 0) {
                 log_warning("%s: its first process exited, but its main process is unknown: %s",
@@ -1001,7 +1001,7 @@ static void service_on_forked(Service *s, ServiceResult r) {
                 return;
         }
         s->main_pid = m;
-        g = s->ctx.ops->pgid_of(s, m);
+        g = s->ctx->ops->pgid_of(s, m);
         if (g > 0)
                 s->pgid = g;
         log_info("%s: the main process is now pid %d (%s)", service_name(s), (int) m, why);
@@ -1173,8 +1173,8 @@ bool service_on_child(Service *s, const siginfo_t *si) {
                 service_on_control_exit(s, r, si);
         } else
                 return false;
-        if (s->ctx.on_state)
-                s->ctx.on_state(s, s->ctx.userdata);
+        if (s->ctx->on_state)
+                s->ctx->on_state(s, s->ctx->userdata);
         return true;
 }
 
@@ -1321,7 +1321,7 @@ int service_add_listener(Service *s, Listener *l) {
 }
 
 void service_clear_listeners(Service *s) {
-        s->ctx.ops->watch(s, false);
+        s->ctx->ops->watch(s, false);
         service_forget_listeners(s);
 }
 
@@ -1365,7 +1365,7 @@ int service_new(Service **ret, const ServiceContext *ctx, Unit *u) {
 
         if (!s)
                 return -ENOMEM;
-        s->ctx = *ctx;
+        s->ctx = ctx;
         s->unit = u;
         s->state = SERVICE_DEAD;
         s->status_errno = -1;
@@ -1383,8 +1383,8 @@ Service *service_free(Service *s) {
         service_report_reload(s, -ECANCELED, "the service was removed");
         free(s->listeners);
         service_release_fd_store(s);
-        if (s->ctx.ops->done)
-                s->ctx.ops->done(s);
+        if (s->ctx->ops->done)
+                s->ctx->ops->done(s);
         free(s->status_text);
         service_log_done(s);
         free(s->start_times);

@@ -138,7 +138,7 @@ typedef struct ServiceOps {
         void (*done)(Service *s);
 } ServiceOps;
 
-/* The real ops: spawn (service-exec.c), kill(2), sd-event timers on ctx.event. */
+/* The real ops: spawn (service-exec.c), kill(2), sd-event timers on ctx->event. */
 extern const ServiceOps service_ops_default;
 /* Drops what the real ops share between services (the system bus of Type=dbus). */
 void service_exec_shutdown(void);
@@ -196,7 +196,7 @@ typedef struct ServiceLog {
 } ServiceLog;
 
 struct Service {
-        ServiceContext ctx;
+        const ServiceContext *ctx; /* borrowed: one for every service of a manager */
         Unit *unit;       /* borrowed from the manager */
         Unit *next_unit;  /* after a daemon-reload: applies at the next start */
         ServiceState state;
@@ -276,7 +276,8 @@ struct Service {
         size_t n_fd_store;
 };
 
-/* Creates the runtime object of a service unit (borrowed). ctx is copied. Returns 0 or a
+/* Creates the runtime object of a service unit (borrowed). ctx is borrowed too, and must
+ * outlive the service. Returns 0 or a
  * negative errno. */
 int service_new(Service **ret, const ServiceContext *ctx, Unit *u);
 Service *service_free(Service *s);
