@@ -710,7 +710,6 @@ static char *join_lines(char *const *lines) {
 
 /* The answer to a Reload call: the warnings, or the errors as one RELOAD_FAILED error. */
 static int control_reload_reply(sd_bus_message *call, int r, char **errors, char **warnings) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         size_t size = 0;
 
