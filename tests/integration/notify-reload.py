@@ -63,6 +63,8 @@ class NotifyReload(harness.TestCase):
             self.assertRegex(st.stdout, r"(?m)^ *Active: active \(running\)", st.stdout)
         r = self.berthctl(b, "reload", "good.service")
         self.assertEqual(r.returncode, 0, r.stderr)
+        # berthctl has its answer; the log line may still be on its way to the harness.
+        b.wait_log_count(r"good\.service: reloaded \(READY=1", 2)
         self.assertEqual(b.count_log(r"good\.service: reloaded \(READY=1"), 2)
         self.assertEqual(b.stop(), 0)
 
