@@ -249,8 +249,7 @@ static size_t groups_max(void) {
 
 static int spawn_resolve_credentials(const SpawnParams *p, SpawnPlan *plan, const char *name,
                                      char *err, size_t errlen) {
-        bool privileged = geteuid() == 0;
-        size_t max = groups_max(), room = 0;
+        size_t max, room = 0;
         int r;
 
         if (p->user) {
@@ -293,11 +292,14 @@ static int spawn_resolve_credentials(const SpawnParams *p, SpawnPlan *plan, cons
         }
 
         /* Unprivileged, setgroups() always fails, even to the same list: only try when asked
-         * for explicitly. As root, any change of identity replaces the groups we hold. */
+         * for explicitly. As root, any change of identity replaces the groups we hold. Only
+         * then are our uid and the kernel's limit read: a start that keeps our identity makes
+         * no system call here. */
         plan->set_groups = p->supplementary_groups ||
-                           (privileged && (plan->change_uid || plan->change_gid));
+                           ((plan->change_uid || plan->change_gid) && geteuid() == 0);
         if (!plan->set_groups)
                 return 0;
+        max = groups_max();
 
         /* Size the list first: the user's groups (getgrouplist() says how many when the
          * buffer is too small), the supplementary ones, the primary group. */
