@@ -5,7 +5,8 @@
  * supplementary gids, the home directory, the PATH lookup, the final envp and
  * LISTEN_FDNAMES) into a SpawnPlan in the parent; spawn_child() then applies it. The only
  * things the child writes into the plan are its own pid, into the preallocated LISTEN_PID and
- * SYSTEMD_EXEC_PID slots, its fd bookkeeping (fd_src, fd_keep), and that it ran (child_ran).
+ * SYSTEMD_EXEC_PID slots, its fd bookkeeping (fd_src, fd_keep), that it ran (child_ran), and
+ * that it gave us our CPU affinity back (parent_unpinned).
  * A child that fails writes {step, errno} into a CLOEXEC pipe and _exit()s; EOF on that pipe
  * means execve() succeeded.
  *
@@ -37,7 +38,9 @@
  * the kernel killed at birth, before it ran: since Linux 6.14 (and the stable kernels that
  * took the change), a process created in a cgroup that was ever killed through cgroup.kill is
  * killed at once (cgroup_css_set_fork() compares the kill count of the parent's cgroup with
- * the target's), which is why the caller gives each run a new cgroup where it can. */
+ * the target's), which is why the caller gives each run a new cgroup where it can.
+ *
+ * An isolated start also runs its child on our CPU (see spawn_pin_here()). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -62,11 +65,13 @@
 #include "common/env-util.h"
 #include "common/macro.h"
 #include "common/errbuf.h"
+#include "common/time-util.h"
 #include "common/user-util.h"
 #include "daemon/spawn.h"
 
 /* What the child was doing when it failed. */
 typedef enum SpawnStep {
+        SPAWN_STEP_AFFINITY,
         SPAWN_STEP_SIGNALS,
         SPAWN_STEP_SESSION,
         SPAWN_STEP_CGROUP,
@@ -122,6 +127,11 @@ typedef struct SpawnPlan {
         int cgroup_fd;            /* p->cgroup, for CLONE_INTO_CGROUP; -1 when it did not open */
         bool in_cgroup;           /* the child was created in its cgroup: it does not move */
         bool child_ran;           /* set by the child first thing */
+
+        /* spawn_pin_here(): our CPU affinity, which the child gives back to itself and to us
+         * (setting parent_unpinned) when pinned is set. */
+        bool pinned, parent_unpinned;
+        cpu_set_t affinity;
 } SpawnPlan;
 
 static void spawn_plan_done(SpawnPlan *plan) {
@@ -716,6 +726,14 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
         sigset_t ss;
 
         plan->child_ran = true;
+        if (plan->pinned) {
+                /* Our affinity back, first ours, then our parent's, so that it runs wherever
+                 * it may once we have exec'd (see spawn_pin_here()). */
+                if (syscall(SYS_sched_setaffinity, 0, sizeof plan->affinity, &plan->affinity) < 0)
+                        child_fail(errfd, SPAWN_STEP_AFFINITY, errno);
+                plan->parent_unpinned = syscall(SYS_sched_setaffinity, syscall(SYS_getppid),
+                                                sizeof plan->affinity, &plan->affinity) >= 0;
+        }
 
         /* Dispositions first, while the inherited mask still blocks, so no handler of ours
          * can run in the child. Signals the kernel or libc refuse (KILL, STOP, libc's own)
@@ -826,6 +844,9 @@ static int spawn_failure_message(const SpawnParams *p, const SpawnPlan *plan, co
         char soft[32], hard[32];
 
         switch (step) {
+        case SPAWN_STEP_AFFINITY:
+                return errbuf_set(err, errlen, r, "%s: cannot set its CPU affinity back: %m",
+                                  name);
         case SPAWN_STEP_SIGNALS:
                 return errbuf_set(err, errlen, r, "%s: cannot reset the signal mask: %m", name);
         case SPAWN_STEP_SESSION:
@@ -1090,6 +1111,37 @@ static pid_t spawn_clone_into_cgroup(SpawnPlan *plan, SpawnChildArgs *args) {
 #  define SPAWN_HAVE_CLONE3 0
 #endif
 
+/* Starts this close after the last one are a burst. */
+#define SPAWN_BURST_USEC (10 * USEC_PER_MSEC)
+
+/* An isolated start runs its child on our CPU. The scheduler gives a new process the idlest
+ * CPU, and on an idle machine that CPU is asleep: waking it (an interrupt to another CPU, a
+ * deep idle state to leave, a virtual CPU for the host to run) costs more than the child's whole
+ * way to execve(), while ours is about to be free, since we wait there until that execve()
+ * (CLONE_VFORK). So we pin ourselves to it around the clone, and the child, first thing, gives
+ * itself and us our affinity back. A burst of starts is left to the scheduler, which spreads it
+ * over the CPUs: pinned, each child would start behind the one before. Returns whether we are
+ * pinned (then plan->affinity holds our affinity). */
+static bool spawn_pin_here(SpawnPlan *plan) {
+        static usec_t last;
+        usec_t now = time_now(CLOCK_MONOTONIC);
+        bool isolated = last == 0 || now - last >= SPAWN_BURST_USEC;
+        cpu_set_t here;
+        int cpu;
+
+        last = now;
+        if (!isolated)
+                return false;
+        cpu = sched_getcpu();
+        if (cpu < 0 || cpu >= CPU_SETSIZE ||
+            sched_getaffinity(0, sizeof plan->affinity, &plan->affinity) < 0 ||
+            CPU_COUNT(&plan->affinity) < 2 || !CPU_ISSET(cpu, &plan->affinity))
+                return false;
+        CPU_ZERO(&here);
+        CPU_SET(cpu, &here);
+        return sched_setaffinity(0, sizeof here, &here) >= 0;
+}
+
 static int spawn_start_child(const SpawnParams *p, SpawnPlan *plan, pid_t *ret_pid) {
         SpawnChildArgs args = { .p = p, .plan = plan };
         sigset_t all, saved;
@@ -1100,6 +1152,9 @@ static int spawn_start_child(const SpawnParams *p, SpawnPlan *plan, pid_t *ret_p
         r = child_stack_get(&stack);
         if (r < 0)
                 return r;
+
+        plan->pinned = spawn_pin_here(plan);
+        plan->parent_unpinned = false;
 
         /* No handler of ours may run in the child before it reset the dispositions: it would
          * run in our memory. glibc's posix_spawn() blocks its internal signals too; we have no
@@ -1115,6 +1170,9 @@ static int spawn_start_child(const SpawnParams *p, SpawnPlan *plan, pid_t *ret_p
                 pid = clone(spawn_child_main, stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
         r = pid < 0 ? -errno : 0;
         (void) sigprocmask(SIG_SETMASK, &saved, NULL);
+        /* No child gave it back (none ran, or it could not). */
+        if (plan->pinned && !plan->parent_unpinned)
+                (void) sched_setaffinity(0, sizeof plan->affinity, &plan->affinity);
         if (r < 0)
                 return r;
         *ret_pid = pid;

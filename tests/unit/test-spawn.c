@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -203,6 +204,18 @@ static int probe_main(const char *outfile, int argc, char **argv) {
         }
         out_printf(&o, "\n");
         out_printf(&o, "nnp=%d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+        {
+                cpu_set_t cpus;
+
+                out_printf(&o, "cpus=");
+                if (sched_getaffinity(0, sizeof cpus, &cpus) == 0)
+                        for (int c = 0, first = 1; c < CPU_SETSIZE; c++)
+                                if (CPU_ISSET(c, &cpus)) {
+                                        out_printf(&o, "%s%d", first ? "" : ",", c);
+                                        first = 0;
+                                }
+                out_printf(&o, "\n");
+        }
         {
                 _cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
                 char line[PATH_MAX];
@@ -1308,6 +1321,50 @@ START_TEST(test_cgroup) {
 }
 END_TEST
 
+static void cpus_format(const cpu_set_t *cpus, char *buf, size_t size) {
+        size_t n = 0;
+
+        buf[0] = '\0';
+        for (int c = 0; c < CPU_SETSIZE && n < size; c++)
+                if (CPU_ISSET(c, cpus))
+                        n += (size_t) snprintf(buf + n, size - n, "%s%d", n ? "," : "", c);
+}
+
+/* A start alone runs its child on our CPU, pinning us there for the clone: the child and we
+ * end with the affinity we had, in a start alone, in a burst, and when we may use one CPU only
+ * (nothing to pin then). */
+START_TEST(test_cpu_affinity) {
+        cpu_set_t all, now, one;
+        char dir[64], want[4096], got[4096];
+
+        ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
+        CPU_ZERO(&one);
+        for (int c = 0; c < CPU_SETSIZE; c++)
+                if (CPU_ISSET(c, &all)) {
+                        CPU_SET(c, &one);
+                        break;
+                }
+        tmpdir_make(dir, sizeof dir);
+
+        for (int i = 0; i < 4; i++) {
+                const cpu_set_t *mine = i < 3 ? &all : &one;
+                SpawnParams p = { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+                _cleanup_free_ char *report = NULL;
+
+                /* 0: alone (a first start), 1 and 2: a burst, 3: one CPU. */
+                ck_assert_int_eq(sched_setaffinity(0, sizeof *mine, mine), 0);
+                report = run_probe(&p, dir, NULL, NULL);
+                ck_assert_ptr_nonnull(report);
+                cpus_format(mine, want, sizeof want);
+                ASSERT_REPORT(report, "cpus=%s", want);
+                ck_assert_int_eq(sched_getaffinity(0, sizeof now, &now), 0);
+                cpus_format(&now, got, sizeof got);
+                ck_assert_str_eq(got, want);
+        }
+        tmpdir_remove(dir);
+}
+END_TEST
+
 static Suite *spawn_suite(void) {
         Suite *s = suite_create("spawn");
         TCase *tc;
@@ -1342,6 +1399,10 @@ static Suite *spawn_suite(void) {
 
         tc = tcase_create("cgroup");
         tcase_add_test(tc, test_cgroup);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("affinity");
+        tcase_add_test(tc, test_cpu_affinity);
         suite_add_tcase(s, tc);
 
         return s;
