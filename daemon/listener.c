@@ -892,13 +892,14 @@ static void listener_stall_watch(Listener *l) {
                                   "ignoring", l->spec.unit->name, l->spec.listen->text);
 }
 
-static void listener_stall_check_later(Listener *l) {
-        usec_t usec = l->spec.unit->socket.accept_stall_usec;
+/* Looks at the queue usec from now. */
+static void listener_stall_check_in(Listener *l, usec_t usec) {
         ListenerStall *st = l->stall;
         int r = st->timer_source ?
                         sd_event_source_set_time_relative(st->timer_source, usec) :
                         sd_event_add_time_relative(l->event, &st->timer_source,
-                                                   CLOCK_MONOTONIC, usec, USEC_PER_SEC,
+                                                   CLOCK_MONOTONIC, usec,
+                                                   MIN(usec, USEC_PER_SEC),
                                                    listener_on_stall_timer, l);
         if (r >= 0)
                 r = sd_event_source_set_enabled(st->timer_source, SD_EVENT_ONESHOT);
@@ -907,12 +908,15 @@ static void listener_stall_check_later(Listener *l) {
                                   l->spec.unit->name);
 }
 
+/* The first look at who waits comes a tenth of AcceptStallSec= after the wakeup, not at once:
+ * the look walks the kernel's whole TCP table (a millisecond and more on a busy host), and the
+ * wakeup comes as the service that the connection starts is on its way up, which the look
+ * would hold back. A connection is still told only once it has waited AcceptStallSec=. */
 static int listener_on_stall_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
         Listener *l = userdata;
-        int n = sock_diag_unaccepted(l->fd, l->stall->seen, LISTENER_STALL_MAX);
 
-        l->stall->n_seen = n > 0 ? (size_t) n : 0;
-        listener_stall_check_later(l);
+        l->stall->n_seen = 0;
+        listener_stall_check_in(l, l->spec.unit->socket.accept_stall_usec / 10);
         return 0;
 }
 
@@ -920,7 +924,10 @@ static int listener_on_stall_timer(sd_event_source *es, uint64_t usec, void *use
         Listener *l = userdata;
         ListenerStall *st = l->stall;
         uint64_t now[LISTENER_STALL_MAX];
-        int n = sock_diag_unaccepted(l->fd, now, LISTENER_STALL_MAX);
+        unsigned waiting = 1;
+        /* An empty queue needs no look at who waits (TCP_INFO is one system call). */
+        int n = sock_diag_queue(l->fd, &waiting, NULL) >= 0 && waiting == 0 ?
+                        0 : sock_diag_unaccepted(l->fd, now, LISTENER_STALL_MAX);
         bool still = false;
         char a[BIND_SPEC_NAME_MAX];
 
@@ -945,7 +952,7 @@ static int listener_on_stall_timer(sd_event_source *es, uint64_t usec, void *use
         }
         memcpy(st->seen, now, (size_t) n * sizeof now[0]);
         st->n_seen = (size_t) n;
-        listener_stall_check_later(l);
+        listener_stall_check_in(l, l->spec.unit->socket.accept_stall_usec);
         return 0;
 }
 

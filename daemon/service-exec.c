@@ -633,11 +633,10 @@ static void exec_run_over(Service *s, bool restarting) {
 
 /* The run's INVOCATION_ID= (new at each start), and the service's cgroup, made on first use.
  * Without a cgroup the service runs all the same: its processes are found by the id. */
-static int exec_prepare_run(Service *s, char **ret_procs) {
+static int exec_prepare_run(Service *s) {
         sd_id128_t id;
         int r;
 
-        *ret_procs = NULL;
         if (!s->invocation_id[0]) {
                 r = sd_id128_randomize(&id);
                 if (r < 0)
@@ -651,20 +650,24 @@ static int exec_prepare_run(Service *s, char **ret_procs) {
                         log_warning_errno(r, "%s: cannot create its cgroup under %s: %m; its "
                                           "processes are found by INVOCATION_ID= instead",
                                           s->unit->name, s->ctx->cgroup_root);
-        }
-        /* Someone removed it (rmdir of an empty cgroup always works): make it again, or
-         * every start would fail to join it. */
-        if (s->cgroup && access(s->cgroup, F_OK) < 0 && errno == ENOENT) {
-                log_warning("%s: its cgroup %s is gone; making it again", s->unit->name,
-                            s->cgroup);
-                r = cgroup_recreate(s->ctx->cgroup_root, s->cgroup);
-                if (r < 0)
-                        log_warning_errno(r, "%s: cannot make %s again: %m", s->unit->name,
-                                          s->cgroup);
+        } else if (s->cgroup) {
+                /* A new cgroup for each run that finds the last one empty: spawn creates the
+                 * process in it, which the kernel may refuse in a cgroup that was ever killed
+                 * through cgroup.kill, as the end of each run kills it (see spawn.c). One that
+                 * still holds processes is used as it is. */
+                r = cgroup_remove(s->cgroup);
+                if (r == -ENOENT)
+                        /* Someone removed it (rmdir of an empty cgroup always works). */
+                        log_warning("%s: its cgroup %s is gone; making it again", s->unit->name,
+                                    s->cgroup);
+                if (r >= 0 || r == -ENOENT) {
+                        r = cgroup_recreate(s->ctx->cgroup_root, s->cgroup);
+                        if (r < 0)
+                                log_warning_errno(r, "%s: cannot make %s again: %m",
+                                                  s->unit->name, s->cgroup);
+                }
         }
         exec_apply_limits(s);
-        if (s->cgroup && asprintf(ret_procs, "%s/cgroup.procs", s->cgroup) < 0)
-                return -ENOMEM;
         return 0;
 }
 
@@ -711,7 +714,6 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         _cleanup_strv_free_ char **env = NULL, **argv = NULL, **base = NULL;
         _cleanup_free_ int *fds = NULL;
         _cleanup_free_ char **names = NULL;
-        _cleanup_free_ char *procs = NULL;
         char err[SPAWN_ERROR_MAX], notify[sizeof(struct sockaddr_un) + 32], wd[64], inv[64];
         char remote_addr[ACCEPT_REMOTE_ADDR_MAX] = "", remote_port[ACCEPT_REMOTE_PORT_MAX] = "";
         char dyn_uid[16], dyn_gid[16];
@@ -722,7 +724,7 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         int out = -1, r, stdin_fd, stdout_fd, stderr_fd;
         bool privileged = cmd->full_privileges || cmd->no_setuid;
 
-        r = exec_prepare_run(s, &procs);
+        r = exec_prepare_run(s);
         if (r < 0)
                 return r;
         snprintf(inv, sizeof inv, "INVOCATION_ID=%s", s->invocation_id);
@@ -844,7 +846,7 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 /* "+" skips the sandboxing too; "!" only the credentials. */
                 .no_new_privileges = c->no_new_privileges && !cmd->full_privileges,
                 .ignore_sigpipe = c->ignore_sigpipe,
-                .cgroup_procs = procs,
+                .cgroup = s->cgroup,
                 .log_name = s->unit->name,
         };
         r = spawn_process(&p, ret_pid, err, sizeof err);

@@ -5,7 +5,8 @@
  * supplementary gids, the home directory, the PATH lookup, the final envp and
  * LISTEN_FDNAMES) into a SpawnPlan in the parent; spawn_child() then applies it. The only
  * things the child writes into the plan are its own pid, into the preallocated LISTEN_PID and
- * SYSTEMD_EXEC_PID slots, and its fd bookkeeping (fd_src, fd_keep).
+ * SYSTEMD_EXEC_PID slots, its fd bookkeeping (fd_src, fd_keep), that it ran (child_ran), and
+ * that it gave us our CPU affinity back (parent_unpinned).
  * A child that fails writes {step, errno} into a CLOEXEC pipe and _exit()s; EOF on that pipe
  * means execve() succeeded.
  *
@@ -26,7 +27,20 @@
  *     broadcast to every thread of a threaded process (nptl "setxid"), and in the child those
  *     would be ours;
  *   - the pid comes from the getpid system call, never from a libc cache.
- * Under AddressSanitizer the child is forked instead (see SPAWN_USE_FORK). */
+ * Under AddressSanitizer the child is forked instead (see SPAWN_USE_FORK).
+ *
+ * A child with a cgroup is created in it by the kernel where it can (clone3() with
+ * CLONE_INTO_CGROUP, on x86-64): moving a running process, by writing cgroup.procs, takes the
+ * cgroup core's write lock on every thread group, which waits for an RCU grace period, and the
+ * child would sleep on the way to execve() (up to milliseconds on a busy machine, on the path
+ * of every on-demand start). Where clone3() is missing or refuses the cgroup, the child moves
+ * itself in, as before: the same result, and the same error when that fails. So does a child
+ * the kernel killed at birth, before it ran: since Linux 6.14 (and the stable kernels that
+ * took the change), a process created in a cgroup that was ever killed through cgroup.kill is
+ * killed at once (cgroup_css_set_fork() compares the kill count of the parent's cgroup with
+ * the target's), which is why the caller gives each run a new cgroup where it can.
+ *
+ * An isolated start also runs its child on our CPU (see spawn_pin_here()). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -51,11 +65,13 @@
 #include "common/env-util.h"
 #include "common/macro.h"
 #include "common/errbuf.h"
+#include "common/time-util.h"
 #include "common/user-util.h"
 #include "daemon/spawn.h"
 
 /* What the child was doing when it failed. */
 typedef enum SpawnStep {
+        SPAWN_STEP_AFFINITY,
         SPAWN_STEP_SIGNALS,
         SPAWN_STEP_SESSION,
         SPAWN_STEP_CGROUP,
@@ -106,6 +122,16 @@ typedef struct SpawnPlan {
          * stdout and stderr write it. */
         int devnull_in, devnull_out;
         int error_pipe[2];
+
+        char *cgroup_procs;       /* owned: p->cgroup's cgroup.procs, or NULL */
+        int cgroup_fd;            /* p->cgroup, for CLONE_INTO_CGROUP; -1 when it did not open */
+        bool in_cgroup;           /* the child was created in its cgroup: it does not move */
+        bool child_ran;           /* set by the child first thing */
+
+        /* spawn_pin_here(): our CPU affinity, which the child gives back to itself and to us
+         * (setting parent_unpinned) when pinned is set. */
+        bool pinned, parent_unpinned;
+        cpu_set_t affinity;
 } SpawnPlan;
 
 static void spawn_plan_done(SpawnPlan *plan) {
@@ -120,6 +146,8 @@ static void spawn_plan_done(SpawnPlan *plan) {
         free(plan->gids);
         free(plan->user_name);
         free(plan->home);
+        free(plan->cgroup_procs);
+        plan->cgroup_fd = safe_close(plan->cgroup_fd);
         plan->devnull_in = safe_close(plan->devnull_in);
         plan->devnull_out = safe_close(plan->devnull_out);
         plan->error_pipe[0] = safe_close(plan->error_pipe[0]);
@@ -231,8 +259,7 @@ static size_t groups_max(void) {
 
 static int spawn_resolve_credentials(const SpawnParams *p, SpawnPlan *plan, const char *name,
                                      char *err, size_t errlen) {
-        bool privileged = geteuid() == 0;
-        size_t max = groups_max(), room = 0;
+        size_t max, room = 0;
         int r;
 
         if (p->user) {
@@ -275,11 +302,14 @@ static int spawn_resolve_credentials(const SpawnParams *p, SpawnPlan *plan, cons
         }
 
         /* Unprivileged, setgroups() always fails, even to the same list: only try when asked
-         * for explicitly. As root, any change of identity replaces the groups we hold. */
+         * for explicitly. As root, any change of identity replaces the groups we hold. Only
+         * then are our uid and the kernel's limit read: a start that keeps our identity makes
+         * no system call here. */
         plan->set_groups = p->supplementary_groups ||
-                           (privileged && (plan->change_uid || plan->change_gid));
+                           ((plan->change_uid || plan->change_gid) && geteuid() == 0);
         if (!plan->set_groups)
                 return 0;
+        max = groups_max();
 
         /* Size the list first: the user's groups (getgrouplist() says how many when the
          * buffer is too small), the supplementary ones, the primary group. */
@@ -695,6 +725,16 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
         int first_free = 3 + (int) p->n_fds;
         sigset_t ss;
 
+        plan->child_ran = true;
+        if (plan->pinned) {
+                /* Our affinity back, first ours, then our parent's, so that it runs wherever
+                 * it may once we have exec'd (see spawn_pin_here()). */
+                if (syscall(SYS_sched_setaffinity, 0, sizeof plan->affinity, &plan->affinity) < 0)
+                        child_fail(errfd, SPAWN_STEP_AFFINITY, errno);
+                plan->parent_unpinned = syscall(SYS_sched_setaffinity, syscall(SYS_getppid),
+                                                sizeof plan->affinity, &plan->affinity) >= 0;
+        }
+
         /* Dispositions first, while the inherited mask still blocks, so no handler of ours
          * can run in the child. Signals the kernel or libc refuse (KILL, STOP, libc's own)
          * fail harmlessly. */
@@ -711,9 +751,10 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
         if (setsid() < 0)
                 child_fail(errfd, SPAWN_STEP_SESSION, errno);
 
-        /* Into the service's cgroup before anything can fork: "0" is the writer itself. */
-        if (p->cgroup_procs) {
-                int fd = open(p->cgroup_procs, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        /* Into the service's cgroup before anything can fork, unless the kernel created the
+         * child there: "0" is the writer itself. */
+        if (plan->cgroup_procs && !plan->in_cgroup) {
+                int fd = open(plan->cgroup_procs, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 
                 if (fd < 0 || write(fd, "0", 1) != 1)
                         child_fail(errfd, SPAWN_STEP_CGROUP, errno);
@@ -803,13 +844,16 @@ static int spawn_failure_message(const SpawnParams *p, const SpawnPlan *plan, co
         char soft[32], hard[32];
 
         switch (step) {
+        case SPAWN_STEP_AFFINITY:
+                return errbuf_set(err, errlen, r, "%s: cannot set its CPU affinity back: %m",
+                                  name);
         case SPAWN_STEP_SIGNALS:
                 return errbuf_set(err, errlen, r, "%s: cannot reset the signal mask: %m", name);
         case SPAWN_STEP_SESSION:
                 return errbuf_set(err, errlen, r, "%s: cannot start a new session: %m", name);
         case SPAWN_STEP_CGROUP:
                 return errbuf_set(err, errlen, r, "%s: cannot join its cgroup (%s): %m", name,
-                                  p->cgroup_procs);
+                                  plan->cgroup_procs);
         case SPAWN_STEP_FDS:
                 return errbuf_set(err, errlen, r,
                                    "%s: cannot set up the file descriptors (0..%zu): %m", name,
@@ -920,6 +964,15 @@ static int spawn_prepare(const SpawnParams *p, SpawnPlan *plan, const char *name
 
         if (pipe2(plan->error_pipe, O_CLOEXEC) < 0)
                 return errbuf_set(err, errlen, -errno, "%s: cannot create a pipe: %m", name);
+
+        if (p->cgroup) {
+                if (asprintf(&plan->cgroup_procs, "%s/cgroup.procs", p->cgroup) < 0) {
+                        plan->cgroup_procs = NULL;
+                        return -ENOMEM;
+                }
+                /* When it does not open, the child's own move says why. */
+                plan->cgroup_fd = open(p->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        }
         return 0;
 }
 
@@ -979,25 +1032,147 @@ static int spawn_child_main(void *userdata) {
         spawn_child(a->p, a->plan);
 }
 
+#if defined(__x86_64__) && defined(SYS_clone3)
+#  define SPAWN_HAVE_CLONE3 1
+
+#ifndef CLONE_INTO_CGROUP
+#  define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* struct clone_args of <linux/sched.h> up to its cgroup field (CLONE_ARGS_SIZE_VER2): that
+ * header and <sched.h> define the CLONE_* flags both. */
+typedef struct SpawnCloneArgs {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+        uint64_t set_tid, set_tid_size, cgroup;
+} SpawnCloneArgs;
+
+/* clone3(), with the child on its own stack calling fn(arg) and exiting with what it returns.
+ * Neither glibc (before 2.39) nor C can do it: a child that shares our memory cannot return
+ * through syscall(), whose frame is on our stack, not on its. The system call keeps every
+ * register but rax, rcx and r11, so the child finds fn and arg where we put them. Returns the
+ * pid, or a negative errno. */
+static long clone3_call(SpawnCloneArgs *ca, int (*fn)(void *), void *arg) {
+        register long rax __asm__("rax") = SYS_clone3;
+        register int (*r12)(void *) __asm__("r12") = fn;
+        register void *r13 __asm__("r13") = arg;
+
+        __asm__ volatile("syscall\n\t"
+                         "test %%rax, %%rax\n\t"
+                         "jnz 1f\n\t"
+                         /* The child: no frame above this one, fn(arg), _exit(its value). */
+                         "xor %%ebp, %%ebp\n\t"
+                         "mov %%r13, %%rdi\n\t"
+                         "call *%%r12\n\t"
+                         "mov %%eax, %%edi\n\t"
+                         "mov %[exit], %%eax\n\t"
+                         "syscall\n\t"
+                         "hlt\n"
+                         "1:\n\t"
+                         : "+r"(rax)
+                         : "D"(ca), "S"(sizeof *ca), "r"(r12), "r"(r13), [exit] "i"(SYS_exit)
+                         : "rcx", "r11", "memory", "cc");
+        return rax;
+}
+
+/* Unset once clone3() turned out to be missing (ENOSYS, before Linux 5.3 or under a seccomp
+ * filter that hides it) or to predate CLONE_INTO_CGROUP (E2BIG, before 5.7). */
+static bool clone3_usable = true;
+
+/* The child, created in plan->cgroup_fd's cgroup. Returns its pid, or a negative errno (then
+ * no child is left). */
+static pid_t spawn_clone_into_cgroup(SpawnPlan *plan, SpawnChildArgs *args) {
+        SpawnCloneArgs ca = {
+                .flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP,
+                .exit_signal = SIGCHLD,
+                .stack = (uint64_t) (uintptr_t) ((char *) child_stack + child_stack_guard),
+                .stack_size = SPAWN_STACK_SIZE,
+                .cgroup = (uint64_t) plan->cgroup_fd,
+        };
+        long pid;
+
+        /* Read by the child: set before it exists, cleared if it never did. */
+        plan->in_cgroup = true;
+        plan->child_ran = false;
+        pid = clone3_call(&ca, spawn_child_main, args);
+        if (pid > 0 && !plan->child_ran) {
+                /* Killed at birth (see the top of this file): we are resumed once it is gone. */
+                while (waitpid((pid_t) pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                pid = -ECHILD;
+        }
+        if (pid < 0) {
+                plan->in_cgroup = false;
+                if (IN_SET(pid, -ENOSYS, -E2BIG))
+                        clone3_usable = false;
+        }
+        return (pid_t) pid;
+}
+#else
+#  define SPAWN_HAVE_CLONE3 0
+#endif
+
+/* Starts this close after the last one are a burst. */
+#define SPAWN_BURST_USEC (10 * USEC_PER_MSEC)
+
+/* An isolated start runs its child on our CPU. The scheduler gives a new process the idlest
+ * CPU, and on an idle machine that CPU is asleep: waking it (an interrupt to another CPU, a
+ * deep idle state to leave, a virtual CPU for the host to run) costs more than the child's whole
+ * way to execve(), while ours is about to be free, since we wait there until that execve()
+ * (CLONE_VFORK). So we pin ourselves to it around the clone, and the child, first thing, gives
+ * itself and us our affinity back. A burst of starts is left to the scheduler, which spreads it
+ * over the CPUs: pinned, each child would start behind the one before. Returns whether we are
+ * pinned (then plan->affinity holds our affinity). */
+static bool spawn_pin_here(SpawnPlan *plan) {
+        static usec_t last;
+        usec_t now = time_now(CLOCK_MONOTONIC);
+        bool isolated = last == 0 || now - last >= SPAWN_BURST_USEC;
+        cpu_set_t here;
+        int cpu;
+
+        last = now;
+        if (!isolated)
+                return false;
+        cpu = sched_getcpu();
+        if (cpu < 0 || cpu >= CPU_SETSIZE ||
+            sched_getaffinity(0, sizeof plan->affinity, &plan->affinity) < 0 ||
+            CPU_COUNT(&plan->affinity) < 2 || !CPU_ISSET(cpu, &plan->affinity))
+                return false;
+        CPU_ZERO(&here);
+        CPU_SET(cpu, &here);
+        return sched_setaffinity(0, sizeof here, &here) >= 0;
+}
+
 static int spawn_start_child(const SpawnParams *p, SpawnPlan *plan, pid_t *ret_pid) {
         SpawnChildArgs args = { .p = p, .plan = plan };
         sigset_t all, saved;
         void *stack = NULL;
-        pid_t pid;
+        pid_t pid = -1;
         int r;
 
         r = child_stack_get(&stack);
         if (r < 0)
                 return r;
 
+        plan->pinned = spawn_pin_here(plan);
+        plan->parent_unpinned = false;
+
         /* No handler of ours may run in the child before it reset the dispositions: it would
          * run in our memory. glibc's posix_spawn() blocks its internal signals too; we have no
          * threads, so none of those can come. */
         if (sigfillset(&all) < 0 || sigprocmask(SIG_SETMASK, &all, &saved) < 0)
                 return -errno;
-        pid = clone(spawn_child_main, stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+#if SPAWN_HAVE_CLONE3
+        /* Whatever clone3() refuses, the child then moves itself and says what failed. */
+        if (plan->cgroup_fd >= 0 && clone3_usable)
+                pid = spawn_clone_into_cgroup(plan, &args);
+#endif
+        if (pid < 0)
+                pid = clone(spawn_child_main, stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
         r = pid < 0 ? -errno : 0;
         (void) sigprocmask(SIG_SETMASK, &saved, NULL);
+        /* No child gave it back (none ran, or it could not). */
+        if (plan->pinned && !plan->parent_unpinned)
+                (void) sched_setaffinity(0, sizeof plan->affinity, &plan->affinity);
         if (r < 0)
                 return r;
         *ret_pid = pid;
@@ -1011,6 +1186,7 @@ int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen
                 .devnull_in = -1,
                 .devnull_out = -1,
                 .error_pipe = { -1, -1 },
+                .cgroup_fd = -1,
         };
         const char *name = p->log_name ?: strna(p->path);
         SpawnFailure f;

@@ -74,8 +74,10 @@ typedef struct SpawnParams {
         uint64_t limit_nofile_soft, limit_nofile_hard; /* UINT64_MAX = infinity */
         bool no_new_privileges;
         bool ignore_sigpipe;      /* IgnoreSIGPIPE=: SIGPIPE ignored, as systemd's default */
-        /* A cgroup.procs file the child moves itself into first thing, or NULL. */
-        const char *cgroup_procs;
+        /* The directory of a cgroup (v2) the child starts in, or NULL. The kernel puts it
+         * there as it creates it (clone3() with CLONE_INTO_CGROUP) where it can; otherwise
+         * the child moves itself in first thing, through the cgroup's cgroup.procs. */
+        const char *cgroup;
         const char *log_name;     /* first word of every message, e.g. the unit; NULL = path */
 } SpawnParams;
 
@@ -90,8 +92,9 @@ typedef struct SpawnParams {
  * closest allowed, never an error. Returns 0 or a negative errno. */
 int spawn_raise_limit_nofile(bool user_mode);
 
-/* Starts (clone() or fork(), see SPAWN_USE_FORK) and executes p->path. In the child, in this order: signal dispositions reset to
- * SIG_DFL and the signal mask emptied; setsid(); stdio and the fds set up at 0..3+n_fds-1
+/* Starts (clone() or fork(), see SPAWN_USE_FORK) and executes p->path. In the child, in this
+ * order: signal dispositions reset to SIG_DFL and the signal mask emptied; setsid(); moved into
+ * p->cgroup, unless it was started there; stdio and the fds set up at 0..3+n_fds-1
  * (FD_CLOEXEC cleared, O_NONBLOCK cleared unless non_blocking) and every other fd closed;
  * LimitNOFILE=; supplementary groups, gid, uid; umask; working directory; NoNewPrivileges=;
  * execve(). Users, groups, the PATH lookup, the final environment and LISTEN_FDNAMES are all

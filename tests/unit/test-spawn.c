@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 
 #include "common/env-util.h"
 #include "common/macro.h"
+#include "daemon/cgroup.h"
 #include "daemon/spawn.h"
 
 extern char **environ;
@@ -202,6 +204,28 @@ static int probe_main(const char *outfile, int argc, char **argv) {
         }
         out_printf(&o, "\n");
         out_printf(&o, "nnp=%d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+        {
+                cpu_set_t cpus;
+
+                out_printf(&o, "cpus=");
+                if (sched_getaffinity(0, sizeof cpus, &cpus) == 0)
+                        for (int c = 0, first = 1; c < CPU_SETSIZE; c++)
+                                if (CPU_ISSET(c, &cpus)) {
+                                        out_printf(&o, "%s%d", first ? "" : ",", c);
+                                        first = 0;
+                                }
+                out_printf(&o, "\n");
+        }
+        {
+                _cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+                char line[PATH_MAX];
+
+                /* The cgroup2 line, "0::/path". */
+                while (f && fgets(line, sizeof line, f))
+                        if (startswith(line, "0::"))
+                                out_printf(&o, "cgroup=%.*s\n", (int) strcspn(line + 3, "\n"),
+                                           line + 3);
+        }
         out_printf(&o, "argv=");
         for (int i = 0; i < argc; i++)
                 out_printf(&o, "%s%s", i ? "|" : "", argv[i]);
@@ -1233,6 +1257,114 @@ START_TEST(test_parent_signal_state_kept) {
 }
 END_TEST
 
+/* The cgroup a process starts in: created there by the kernel (clone3() with
+ * CLONE_INTO_CGROUP) or moved there, it is in it by the time it runs its program; also in a
+ * cgroup that was killed through cgroup.kill before, where the kernel kills a process created
+ * in it at birth (see spawn.c), and spawn moves a new one in instead. A cgroup that is not
+ * there fails the start, naming its cgroup.procs. */
+START_TEST(test_cgroup) {
+        _cleanup_free_ char *root = NULL, *cg = NULL, *kill_file = NULL, *missing = NULL;
+        char dir[64], why[256], err[SPAWN_ERROR_MAX];
+        const char *argv[] = { "/bin/true", NULL };
+        const char *base, *line;
+        pid_t pid = 0;
+        size_t len;
+        int fd;
+
+        if (cgroup_setup(&root, why, sizeof why) < 0) {
+                fprintf(stderr, "test_cgroup: skipped, no cgroup to use: %s\n", why);
+                return;
+        }
+        ck_assert_int_eq(cgroup_create(root, "svc", &cg), 0);
+        /* The end of the path /proc/PID/cgroup shows (it starts at the cgroup2 mount). */
+        base = strstr(cg, "/berth-");
+        ck_assert_ptr_nonnull(base);
+        tmpdir_make(dir, sizeof dir);
+
+        for (int killed = 0; killed <= 1; killed++) {
+                SpawnParams p = { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+                                  .cgroup = cg };
+                _cleanup_free_ char *report = NULL;
+
+                if (killed) {
+                        ck_assert_int_ge(asprintf(&kill_file, "%s/cgroup.kill", cg), 0);
+                        fd = open(kill_file, O_WRONLY | O_CLOEXEC);
+                        if (fd < 0) {
+                                fprintf(stderr, "test_cgroup: no cgroup.kill (before Linux "
+                                        "5.14), the killed case is skipped\n");
+                                break;
+                        }
+                        ck_assert_int_eq(write(fd, "1", 1), 1);
+                        close(fd);
+                }
+                report = run_probe(&p, dir, NULL, NULL);
+                ck_assert_ptr_nonnull(report);
+                line = strstr(report, "\ncgroup=");
+                ck_assert_msg(line, "no cgroup in the probe's report:%s", report);
+                line += strlen("\ncgroup=");
+                len = strcspn(line, "\n");
+                ck_assert_msg(len >= strlen(base) &&
+                              strncmp(line + len - strlen(base), base, strlen(base)) == 0,
+                              "the probe ran in %.*s, not in ...%s", (int) len, line, base);
+        }
+
+        ck_assert_int_ge(asprintf(&missing, "%s/nope", root), 0);
+        SpawnParams p = { .path = "/bin/true", .argv = (char *const *) argv, .stdin_fd = -1,
+                          .stdout_fd = -1, .stderr_fd = -1, .cgroup = missing };
+        ck_assert_int_eq(spawn_process(&p, &pid, err, sizeof err), -ENOENT);
+        ck_assert_msg(strstr(err, "cannot join its cgroup (") && strstr(err, "/nope/cgroup.procs)"),
+                      "%s", err);
+
+        ck_assert_int_eq(cgroup_remove(cg), 0);
+        ck_assert_int_eq(cgroup_remove(root), 0);
+        tmpdir_remove(dir);
+}
+END_TEST
+
+static void cpus_format(const cpu_set_t *cpus, char *buf, size_t size) {
+        size_t n = 0;
+
+        buf[0] = '\0';
+        for (int c = 0; c < CPU_SETSIZE && n < size; c++)
+                if (CPU_ISSET(c, cpus))
+                        n += (size_t) snprintf(buf + n, size - n, "%s%d", n ? "," : "", c);
+}
+
+/* A start alone runs its child on our CPU, pinning us there for the clone: the child and we
+ * end with the affinity we had, in a start alone, in a burst, and when we may use one CPU only
+ * (nothing to pin then). */
+START_TEST(test_cpu_affinity) {
+        cpu_set_t all, now, one;
+        char dir[64], want[4096], got[4096];
+
+        ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
+        CPU_ZERO(&one);
+        for (int c = 0; c < CPU_SETSIZE; c++)
+                if (CPU_ISSET(c, &all)) {
+                        CPU_SET(c, &one);
+                        break;
+                }
+        tmpdir_make(dir, sizeof dir);
+
+        for (int i = 0; i < 4; i++) {
+                const cpu_set_t *mine = i < 3 ? &all : &one;
+                SpawnParams p = { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+                _cleanup_free_ char *report = NULL;
+
+                /* 0: alone (a first start), 1 and 2: a burst, 3: one CPU. */
+                ck_assert_int_eq(sched_setaffinity(0, sizeof *mine, mine), 0);
+                report = run_probe(&p, dir, NULL, NULL);
+                ck_assert_ptr_nonnull(report);
+                cpus_format(mine, want, sizeof want);
+                ASSERT_REPORT(report, "cpus=%s", want);
+                ck_assert_int_eq(sched_getaffinity(0, sizeof now, &now), 0);
+                cpus_format(&now, got, sizeof got);
+                ck_assert_str_eq(got, want);
+        }
+        tmpdir_remove(dir);
+}
+END_TEST
+
 static Suite *spawn_suite(void) {
         Suite *s = suite_create("spawn");
         TCase *tc;
@@ -1263,6 +1395,14 @@ static Suite *spawn_suite(void) {
         tcase_add_test(tc, test_no_copy_on_write);
         tcase_add_test(tc, test_parent_signal_state_kept);
         tcase_set_timeout(tc, 120);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("cgroup");
+        tcase_add_test(tc, test_cgroup);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("affinity");
+        tcase_add_test(tc, test_cpu_affinity);
         suite_add_tcase(s, tc);
 
         return s;
