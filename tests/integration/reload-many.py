@@ -33,6 +33,12 @@ def socket_inodes(pid):
     return inodes
 
 
+def process_state(pid):
+    """The state letter of /proc/PID/stat: R, S, T (stopped) ..."""
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
 class ReloadMany(harness.TestCase):
     def test_no_change_reload_serves_meanwhile(self):
         import resource
@@ -65,6 +71,8 @@ class ReloadMany(harness.TestCase):
         # (berthd's socket listens) and queues the signal.
         os.kill(b.proc.pid, signal.SIGSTOP)
         try:
+            # kill() returns before the process stops: wait until it has.
+            harness.wait_for(lambda: process_state(b.proc.pid) == "T", what="berthd to stop")
             client = harness.connect("127.0.0.1", port, timeout=60)
             self.addCleanup(client.close)
             client.sendall(b"GET / HTTP/1.0\r\n\r\n")
