@@ -107,7 +107,8 @@ void manager_print_plan(Manager *m, FILE *f);
 int manager_bind(Manager *m);
 
 /* Runs the event loop until SIGTERM or SIGINT. The signals must be blocked already (main()).
- * Sends READY=1 first. Returns the exit code. */
+ * Sends READY=1 once every service has begun (each socket watched, or its service
+ * started). Returns the exit code. */
 int manager_run(Manager *m);
 
 /* Why a unit failed to load or to bind ("file:line: message"), or NULL when it did not. */
