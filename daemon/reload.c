@@ -352,7 +352,7 @@ LoadDiag *reload_diag(Reload *r) {
 }
 
 int reload_load_begin(Reload *r, char *const *dirs, char *const *instances) {
-        int k = unit_dir_enumerate_full(dirs, instances, UNIT_DIR_UNITS_MAX, load_diag_on_diag,
+        int k = unit_dir_enumerate_stamped(dirs, instances, UNIT_DIR_UNITS_MAX, load_diag_on_diag,
                                         &r->diag, &r->list);
         if (k < 0)
                 return k;
@@ -373,7 +373,9 @@ int reload_load_step(Reload *r, Unit **old, size_t n_old, size_t max) {
                         r->n_bad++;
                         continue;
                 }
-                /* Stamped before it is read: a change during the read shows next time. */
+                /* Its files now, against what they were when ou was read (the load stamps
+                 * each unit from the fstat() before its read: a change during the read
+                 * shows next time). */
                 uint64_t stamp = unit_entry_stamp(e);
                 ou = unit_array_find(old, n_old, e->name);
                 if (ou && unit_matches_entry(ou, e, stamp)) {
@@ -389,7 +391,6 @@ int reload_load_step(Reload *r, Unit **old, size_t n_old, size_t max) {
                         r->n_bad++;
                         continue;
                 }
-                u->files_stamp = stamp;
                 r->loaded[r->n_loaded++] = u;
         }
         if (r->next_entry < r->list.n_entries)

@@ -37,6 +37,7 @@ typedef struct Record {
 } Record;
 
 typedef struct Collector {
+        bool stamps;         /* stat() every file, for the stamps */
         struct timespec now; /* when the listing began, for the stamps */
         UnitDiagFunc diag;
         void *userdata;
@@ -100,28 +101,6 @@ static bool stat_is_null(const struct stat *st) {
         return S_ISCHR(st->st_mode) && st->st_rdev == makedev(1, 3);
 }
 
-static uint64_t stamp_mix(uint64_t h, uint64_t v) {
-        return h ^ (v + UINT64_C(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2));
-}
-
-/* One file's part of a stamp, or 0 when it is "racy": modified too shortly before now. */
-static uint64_t stat_stamp(const struct stat *st, const struct timespec *now) {
-        int64_t age_usec = ((int64_t) now->tv_sec - (int64_t) st->st_mtim.tv_sec) * 1000000 +
-                           ((int64_t) now->tv_nsec - (int64_t) st->st_mtim.tv_nsec) / 1000;
-        uint64_t h = UINT64_C(14695981039346656037);
-
-        if (age_usec < (int64_t) UNIT_STAMP_RACY_USEC)
-                return 0;
-        h = stamp_mix(h, (uint64_t) st->st_dev);
-        h = stamp_mix(h, (uint64_t) st->st_ino);
-        h = stamp_mix(h, (uint64_t) st->st_size);
-        h = stamp_mix(h, (uint64_t) st->st_mtim.tv_sec);
-        h = stamp_mix(h, (uint64_t) st->st_mtim.tv_nsec);
-        h = stamp_mix(h, (uint64_t) st->st_ctim.tv_sec);
-        h = stamp_mix(h, (uint64_t) st->st_ctim.tv_nsec);
-        return h != 0 ? h : 1;
-}
-
 static struct timespec realtime_now(void) {
         struct timespec now = {};
         (void) clock_gettime(CLOCK_REALTIME, &now);
@@ -138,9 +117,9 @@ uint64_t unit_entry_stamp(const UnitFileEntry *e) {
                 struct stat st;
                 uint64_t x;
 
-                if (h == 0 || stat(*d, &st) < 0 || (x = stat_stamp(&st, &now)) == 0)
+                if (h == 0 || stat(*d, &st) < 0 || (x = unit_stamp_file(&st, &now)) == 0)
                         return 0;
-                h = stamp_mix(h, x);
+                h = unit_stamp_mix(h, x);
         }
         return h != 0 ? h : 1;
 }
@@ -288,7 +267,12 @@ static int collect_dir(Collector *c, const char *dir, size_t prio) {
                 path = path_join(dir, name);
                 if (!path)
                         return -ENOMEM;
-                if (fstatat(dirfd(d), name, &st, 0) < 0) {
+                /* The directory tells a regular file or a directory: without stamps to take,
+                 * that is all there is to know now (the file is looked at when it is read). */
+                if (!c->stamps && (de->d_type == DT_REG || de->d_type == DT_DIR))
+                        st = (struct stat) { .st_mode = de->d_type == DT_REG ? S_IFREG
+                                                                             : S_IFDIR };
+                else if (fstatat(dirfd(d), name, &st, 0) < 0) {
                         unit_diagf(c->diag, c->userdata, LOG_WARNING, path, 0,
                                 "Cannot read unit file: %s, ignoring", strerror(errno));
                         continue;
@@ -325,7 +309,9 @@ static int collect_dir(Collector *c, const char *dir, size_t prio) {
                                                   masked, false);
                                 if (r < 0)
                                         return r;
-                                c->records[c->n_records - 1].stamp = stat_stamp(&st, &c->now);
+                                if (c->stamps)
+                                        c->records[c->n_records - 1].stamp =
+                                                unit_stamp_file(&st, &c->now);
                         }
                         continue;
                 }
@@ -605,9 +591,23 @@ int unit_dir_enumerate_max(char *const *dirs, size_t max_units, UnitDiagFunc dia
         return unit_dir_enumerate_full(dirs, NULL, max_units, diag, userdata, ret);
 }
 
+static int enumerate(char *const *dirs, char *const *instances, size_t max_units, bool stamps,
+                     UnitDiagFunc diag, void *userdata, UnitFileList *ret);
+
 int unit_dir_enumerate_full(char *const *dirs, char *const *instances, size_t max_units,
                             UnitDiagFunc diag, void *userdata, UnitFileList *ret) {
+        return enumerate(dirs, instances, max_units, false, diag, userdata, ret);
+}
+
+int unit_dir_enumerate_stamped(char *const *dirs, char *const *instances, size_t max_units,
+                               UnitDiagFunc diag, void *userdata, UnitFileList *ret) {
+        return enumerate(dirs, instances, max_units, true, diag, userdata, ret);
+}
+
+static int enumerate(char *const *dirs, char *const *instances, size_t max_units, bool stamps,
+                     UnitDiagFunc diag, void *userdata, UnitFileList *ret) {
         Collector c = {
+                .stamps = stamps,
                 .now = realtime_now(),
                 .diag = diag,
                 .userdata = userdata,
@@ -798,10 +798,7 @@ int unit_file_list_load(const UnitFileList *l, UnitDiagFunc diag, void *userdata
                         n_failed++;
                         continue;
                 }
-                /* A bad unit is reported and counted; it never stops the others. The stamp
-                 * is taken before the read: a change during it makes the next reload read
-                 * the unit again. */
-                uint64_t stamp = unit_entry_stamp(e);
+                /* A bad unit is reported and counted; it never stops the others. */
                 r = unit_file_load(e->name, e->path, e->dropins, diag, userdata, &u);
                 if (r < 0) {
                         unit_array_free(units, n);
@@ -811,7 +808,6 @@ int unit_file_list_load(const UnitFileList *l, UnitDiagFunc diag, void *userdata
                         n_failed++;
                         continue;
                 }
-                u->files_stamp = stamp;
                 units[n++] = u;
         }
         *ret_units = units;

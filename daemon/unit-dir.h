@@ -23,7 +23,7 @@ typedef struct UnitFileEntry {
                          * file name in an earlier directory masks the same name later */
         bool invalid;   /* found but unusable (e.g. too many drop-ins): already reported as an
                          * error; unit_dir_load() counts it as failed without loading it */
-        uint64_t main_stamp; /* the main file's stamp when listed (unit_entry_stamp()) */
+        uint64_t main_stamp; /* the main file's part of its stamp when listed, or 0 */
 } UnitFileEntry;
 
 typedef struct UnitFileList {
@@ -45,15 +45,17 @@ int unit_dir_enumerate_max(char *const *dirs, size_t max_units, UnitDiagFunc dia
  * to foo-bar.service), as in systemd. */
 int unit_dir_enumerate_full(char *const *dirs, char *const *instances, size_t max_units,
                             UnitDiagFunc diag, void *userdata, UnitFileList *ret);
+/* The same, and each entry gets its main file's stamp (a stat() of every file; without, a file
+ * the directory says is regular is not looked at until it is read): what a daemon-reload
+ * compares with the loaded units. */
+int unit_dir_enumerate_stamped(char *const *dirs, char *const *instances, size_t max_units,
+                               UnitDiagFunc diag, void *userdata, UnitFileList *ret);
 void unit_file_list_done(UnitFileList *l);
 /* The entry called name in l, or NULL (a binary search). */
 const UnitFileEntry *unit_file_list_find(const UnitFileList *l, const char *name);
-/* What the files of e are now: a hash of each file's device, inode, size, mtime and ctime
- * (the main file's as it was listed, the drop-ins' now), never 0. 0 when a file cannot be
- * stat'ed, or was modified less than UNIT_STAMP_RACY_USEC before it was looked at: a file
- * changed again within the clock's granularity could keep its times, so such a unit is read
- * again by the next daemon-reload instead of being trusted unchanged (git's "racy" rule). */
-#define UNIT_STAMP_RACY_USEC (2 * USEC_PER_SEC)
+/* What the files of e are now (unit-file.h's stamp): the main file's part as it was listed
+ * (by unit_dir_enumerate_stamped()), the drop-ins' now. 0 when one is racy or cannot be
+ * stat'ed, or when the listing took no stamps. */
 uint64_t unit_entry_stamp(const UnitFileEntry *e);
 /* Whether u can stand for the entry e unread: the same files, unchanged since u was read
  * (stamp: unit_entry_stamp(e)). */

@@ -256,6 +256,27 @@ static int load_one(LoadContext *c, const char *file, FILE *f, const char *text)
         return 0;
 }
 
+uint64_t unit_stamp_mix(uint64_t h, uint64_t part) {
+        return h ^ (part + UINT64_C(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2));
+}
+
+uint64_t unit_stamp_file(const struct stat *st, const struct timespec *now) {
+        int64_t age_usec = ((int64_t) now->tv_sec - (int64_t) st->st_mtim.tv_sec) * 1000000 +
+                           ((int64_t) now->tv_nsec - (int64_t) st->st_mtim.tv_nsec) / 1000;
+        uint64_t h = UINT64_C(14695981039346656037);
+
+        if (age_usec < (int64_t) UNIT_STAMP_RACY_USEC)
+                return 0;
+        h = unit_stamp_mix(h, (uint64_t) st->st_dev);
+        h = unit_stamp_mix(h, (uint64_t) st->st_ino);
+        h = unit_stamp_mix(h, (uint64_t) st->st_size);
+        h = unit_stamp_mix(h, (uint64_t) st->st_mtim.tv_sec);
+        h = unit_stamp_mix(h, (uint64_t) st->st_mtim.tv_nsec);
+        h = unit_stamp_mix(h, (uint64_t) st->st_ctim.tv_sec);
+        h = unit_stamp_mix(h, (uint64_t) st->st_ctim.tv_nsec);
+        return h != 0 ? h : 1;
+}
+
 #define UNIT_FILE_SLURP_MAX (1 << 20)
 
 static int load_path(LoadContext *c, const char *file) {
@@ -276,6 +297,11 @@ static int load_path(LoadContext *c, const char *file) {
                 load_report(c, LOG_ERR, file, 0, "Not a regular file, refusing to read it");
                 return 0;
         }
+        uint64_t part = unit_stamp_file(&st, &c->now);
+        if (part == 0)
+                c->stamp_racy = true;
+        else
+                c->stamp = file == c->u->path ? part : unit_stamp_mix(c->stamp, part);
         /* An ordinary unit file is read in one go and lexed from memory: no stdio buffer, two
          * syscalls fewer per file, which counts with thousands of units. A big one (or one
          * with a NUL byte, which ends a line but not the file) goes through a FILE. */
@@ -466,6 +492,7 @@ static int unit_load(const char *name, const char *const *paths, const char *con
         UnitType type;
         int r;
 
+        (void) clock_gettime(CLOCK_REALTIME, &c.now);
         type = unit_name_to_type(name);
         if (type < 0) {
                 char q[QUOTE_SIZE];
@@ -516,6 +543,8 @@ static int unit_load(const char *name, const char *const *paths, const char *con
         unit_verify(&c);
         if (c.n_errors > 0)
                 return UNIT_FILE_E_INVALID;
+        /* Read from files, none of them racy: a reload may keep it while they stay so. */
+        u->files_stamp = !texts && !c.stamp_racy ? (c.stamp != 0 ? c.stamp : 1) : 0;
         *ret = TAKE_PTR(u);
         return 0;
 }

@@ -381,6 +381,18 @@ static inline size_t unit_size(UnitType t) {
                (t == UNIT_SOCKET ? sizeof(SocketConfig) : sizeof(ServiceConfig));
 }
 
+/* Stamps: what a unit's files were when it was read, so that a daemon-reload can keep a unit
+ * whose files did not change without reading it again. A file's part is a hash of its device,
+ * inode, size, mtime and ctime, never 0; 0 when it was modified less than
+ * UNIT_STAMP_RACY_USEC before now: a file changed again within the clock's granularity could
+ * keep its times, so such a unit is read again by the next daemon-reload (git's "racy" rule).
+ * A unit's stamp is its main file's part mixed with each drop-in's, in order. */
+#define UNIT_STAMP_RACY_USEC (2 * USEC_PER_SEC)
+struct stat;
+struct timespec;
+uint64_t unit_stamp_file(const struct stat *st, const struct timespec *now);
+uint64_t unit_stamp_mix(uint64_t h, uint64_t part);
+
 /* Loads the unit NAME from the main file at path (may be NULL: drop-ins only is an error) and
  * the drop-ins, applied in the order given. Every problem is reported through diag.
  * Returns 0 and *ret on success; UNIT_FILE_E_INVALID when the unit has an invalid value or

@@ -5,6 +5,8 @@
  * Internal to those modules: callers use unit-file.h. Pure: no logging. */
 #pragma once
 
+#include <time.h>
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,6 +48,10 @@ typedef struct LoadContext {
         /* Sandboxing keys berth does not apply, told once per unit (unit_keys_finish()). */
         char sandboxing[256];
         UnitOrigin sandboxing_origin;
+        /* The unit's stamp (unit-file.h), from each file's fstat() before it is read. */
+        struct timespec now;
+        uint64_t stamp;
+        bool stamp_racy;
 } LoadContext;
 
 typedef struct ConfigItem ConfigItem;

@@ -492,7 +492,7 @@ static Unit *load_one(UnitFileList *l, uint64_t *ret_stamp) {
         size_t n = 0, n_failed = 0;
 
         unit_file_list_done(l);
-        ck_assert_int_eq(unit_dir_enumerate(dirs, collect, NULL, l), 0);
+        ck_assert_int_eq(unit_dir_enumerate_stamped(dirs, NULL, UNIT_DIR_UNITS_MAX, collect, NULL, l), 0);
         ck_assert_uint_eq(l->n_entries, 1);
         *ret_stamp = unit_entry_stamp(&l->entries[0]);
         ck_assert_int_eq(unit_file_list_load(l, collect, NULL, &units, &n, &n_failed), 0);
@@ -524,10 +524,17 @@ START_TEST(test_stamps) {
         ck_assert_uint_eq(u->files_stamp, stamp);
         unit_file_list_done(&l);
         char *dirs[] = { root, NULL };
-        ck_assert_int_eq(unit_dir_enumerate(dirs, collect, NULL, &l), 0);
+        ck_assert_int_eq(unit_dir_enumerate_stamped(dirs, NULL, UNIT_DIR_UNITS_MAX, collect, NULL, &l), 0);
         again = unit_entry_stamp(&l.entries[0]);
         ck_assert_uint_eq(again, stamp);
         ck_assert(unit_matches_entry(u, &l.entries[0], again));
+        /* A plain listing (a load, --check) looks at no file before it reads it: no stamp. */
+        unit_file_list_done(&l);
+        ck_assert_int_eq(unit_dir_enumerate(dirs, collect, NULL, &l), 0);
+        ck_assert_uint_eq(unit_entry_stamp(&l.entries[0]), 0);
+        unit_file_list_done(&l);
+        ck_assert_int_eq(unit_dir_enumerate_stamped(dirs, NULL, UNIT_DIR_UNITS_MAX, collect, NULL,
+                                                    &l), 0);
 
         /* Rewritten with the same size and its old mtime put back: the ctime tells. */
         struct stat st;
@@ -546,7 +553,7 @@ START_TEST(test_stamps) {
         write_rel("a.service.d/10-x.conf", "[Service]\nUMask=0077\n");
         age_rel("a.service.d/10-x.conf", 60);
         unit_file_list_done(&l);
-        ck_assert_int_eq(unit_dir_enumerate(dirs, collect, NULL, &l), 0);
+        ck_assert_int_eq(unit_dir_enumerate_stamped(dirs, NULL, UNIT_DIR_UNITS_MAX, collect, NULL, &l), 0);
         again = unit_entry_stamp(&l.entries[0]);
         ck_assert_uint_ne(again, 0);
         ck_assert(!unit_matches_entry(v, &l.entries[0], again));
