@@ -323,6 +323,10 @@ int listener_new(Listener **ret, const BindSpec *spec) {
 
 static void listener_unwatch(Listener *l);
 
+const Unit *listener_array_unit(const void *listeners, size_t i) {
+        return (*((Listener *const *) listeners + i))->spec.unit;
+}
+
 Listener *listener_free(Listener *l) {
         if (!l)
                 return NULL;

@@ -150,6 +150,8 @@ int listener_set_spec(Listener *l, const BindSpec *spec);
  * from the unit. */
 const char *listener_fdname(const Listener *l);
 Listener *listener_free(Listener *l);
+/* The unit of listeners[i] in an array of Listener * (a UnitOfFunc, unit-index.h). */
+const Unit *listener_array_unit(const void *listeners, size_t i);
 static inline void listener_freep(Listener **l) {
         *l = listener_free(*l);
 }

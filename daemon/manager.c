@@ -331,14 +331,10 @@ static void manager_socket_stop_hook(const Unit *u, bool post) {
                 log_warning("%s: %s", u->name, err);
 }
 
-static const Unit *listener_unit(const void *listeners, size_t i) {
-        return (*((Listener *const *) listeners + i))->spec.unit;
-}
-
 /* The manager's listeners grouped by unit, for the walks over every unit that need each
  * unit's own. */
 static int manager_listener_items(Manager *m, UnitItems *ret) {
-        return unit_items_build(ret, m->listeners, m->n_listeners, listener_unit);
+        return unit_items_build(ret, m->listeners, m->n_listeners, listener_array_unit);
 }
 
 /* At exit: each socket unit's ExecStopPre=, its sockets closed, then its ExecStopPost=. */
@@ -869,17 +865,6 @@ static int manager_link_service(Manager *m, const LinkIndex *x, Service *svc, Un
 static int manager_add_service(Manager *m, Unit *u, Service **ret) {
         Service *svc;
 
-        /* One context for all: the loop, the notify socket and the cgroup root are set before
-         * the first service, and stay. */
-        m->service_ctx = (ServiceContext) {
-                .ops = &service_ops_default,
-                .event = m->event,
-                .notify_path = m->notify ? m->notify->path : NULL,
-                .cgroup_root = m->cgroup_root,
-                .fdstore_budget = &m->fdstore_budget,
-                .on_state = manager_on_service_state,
-                .userdata = m,
-        };
         if (ARRAY_RESERVE(m->services, m->n_services_allocated, m->n_services + 1) < 0)
                 return log_oom();
         if (service_new(&svc, &m->service_ctx, u) < 0)
@@ -1659,6 +1644,17 @@ int manager_run(Manager *m) {
                         (void) listener_retry_bind(m->listeners[i], m->event,
                                                    m->listeners[i]->bind_error);
         m->fdstore_budget.max = fdstore_share();
+        /* One context for every service: the loop, the notify socket and the cgroup root are
+         * set now, and stay. */
+        m->service_ctx = (ServiceContext) {
+                .ops = &service_ops_default,
+                .event = m->event,
+                .notify_path = m->notify ? m->notify->path : NULL,
+                .cgroup_root = m->cgroup_root,
+                .fdstore_budget = &m->fdstore_budget,
+                .on_state = manager_on_service_state,
+                .userdata = m,
+        };
         r = manager_setup_services(m);
         if (r < 0)
                 return r;

@@ -248,28 +248,18 @@ int reload_diff_sockets(Listener *const *old, size_t n_old, const BindPlan *plan
         _cleanup_free_ ReloadSocketAction *actions = calloc(plan->n_specs + 1, sizeof *actions);
         _cleanup_free_ ssize_t *index = calloc(plan->n_specs + 1, sizeof *index);
         _cleanup_free_ bool *taken = calloc(n_old + 1, sizeof *taken);
-        /* A listener is kept or rebound only by its own unit: the old listeners of each unit
-         * name, in order (head: name -> index + 1; next: index + 1 or 0). */
-        _cleanup_free_ size_t *next = calloc(n_old + 1, sizeof *next);
-        _cleanup_(strmap_done) StrMap head = {};
+        /* A listener is kept or rebound only by its own unit: the old listeners by unit name. */
+        _cleanup_(unit_items_done) UnitItems by_unit = {};
 
-        if (!actions || !index || !taken || !next)
+        if (!actions || !index || !taken ||
+            unit_items_build(&by_unit, old, n_old, listener_array_unit) < 0)
                 return -ENOMEM;
-        for (size_t k = n_old; k > 0; k--) {
-                const char *name = old[k - 1]->spec.unit->name;
-                next[k - 1] = (size_t) (uintptr_t) strmap_get(&head, name);
-                if (strmap_put(&head, name, (void *) (uintptr_t) k) < 0)
-                        return -ENOMEM;
-        }
-#define FOREACH_OLD(k, sp)                                                                         \
-        for (size_t k = (size_t) (uintptr_t) strmap_get(&head, (sp)->unit->name) - 1;              \
-             k != SIZE_MAX; k = next[k] - 1)
         for (size_t j = 0; j < plan->n_specs; j++) {
                 const BindSpec *sp = &plan->specs[j];
 
                 actions[j] = RELOAD_SOCKET_BIND;
                 index[j] = -1;
-                FOREACH_OLD(k, sp)
+                UNIT_ITEMS_FOREACH(k, &by_unit, sp->unit)
                         if (!taken[k] && listener_same(old[k], sp)) {
                                 actions[j] = RELOAD_SOCKET_KEEP;
                                 index[j] = k;
@@ -283,7 +273,7 @@ int reload_diff_sockets(Listener *const *old, size_t n_old, const BindPlan *plan
 
                 if (actions[j] != RELOAD_SOCKET_BIND)
                         continue;
-                FOREACH_OLD(k, sp)
+                UNIT_ITEMS_FOREACH(k, &by_unit, sp->unit)
                         if (!taken[k] && bind_spec_same_address(&old[k]->spec, sp)) {
                                 actions[j] = RELOAD_SOCKET_REBIND;
                                 index[j] = k;
@@ -291,7 +281,6 @@ int reload_diff_sockets(Listener *const *old, size_t n_old, const BindPlan *plan
                                 break;
                         }
         }
-#undef FOREACH_OLD
         *ret_actions = TAKE_PTR(actions);
         *ret_old_index = TAKE_PTR(index);
         return 0;

@@ -81,13 +81,13 @@ void unit_index_done(UnitIndex *x) {
 int unit_items_build(UnitItems *g, const void *items, size_t n, UnitOfFunc unit_of) {
         *g = (UnitItems) {};
         g->next = calloc(n + 1, sizeof(size_t));
-        if (!g->next || ptrmap_reserve(&g->head, n) < 0)
+        if (!g->next || strmap_reserve(&g->head, n) < 0)
                 goto oom;
         /* Backwards, so that each unit's list ends up in item order. */
         for (size_t i = n; i > 0; i--) {
-                const Unit *u = unit_of(items, i - 1);
-                g->next[i - 1] = (size_t) (uintptr_t) ptrmap_get(&g->head, u);
-                if (ptrmap_put(&g->head, u, (void *) (uintptr_t) i) < 0)
+                const char *name = unit_of(items, i - 1)->name;
+                g->next[i - 1] = (size_t) (uintptr_t) strmap_get(&g->head, name);
+                if (strmap_put(&g->head, name, (void *) (uintptr_t) i) < 0)
                         goto oom;
         }
         return 0;
@@ -97,7 +97,7 @@ oom:
 }
 
 size_t unit_items_first(const UnitItems *g, const Unit *u) {
-        size_t i = (size_t) (uintptr_t) ptrmap_get(&g->head, u);
+        size_t i = (size_t) (uintptr_t) strmap_get(&g->head, u->name);
         return i > 0 ? i - 1 : SIZE_MAX;
 }
 
@@ -106,7 +106,7 @@ size_t unit_items_next(const UnitItems *g, size_t i) {
 }
 
 void unit_items_done(UnitItems *g) {
-        ptrmap_done(&g->head);
+        strmap_done(&g->head);
         free(g->next);
         *g = (UnitItems) {};
 }

@@ -25,16 +25,18 @@ int unit_index_build(UnitIndex *x, Unit *const *units, size_t n);
 size_t unit_index_activators(const UnitIndex *x, const char *service, Unit *const **ret);
 void unit_index_done(UnitIndex *x);
 
-/* Items (specs of a plan, listeners...) grouped by the unit each belongs to, in item order
- * within a unit, for "the listeners of this unit" without a walk over all of them. */
+/* Items (specs of a plan, listeners...) grouped by the unit each belongs to, by the unit's
+ * name, in item order within a unit, for "the listeners of this unit" without a walk over all
+ * of them. By name, so that another version of the unit (a daemon-reload's) finds them too;
+ * the units' names (borrowed) must outlive the groups. */
 typedef struct UnitItems {
-        PtrMap head;  /* unit -> index + 1 of its first item */
+        StrMap head;  /* unit name -> index + 1 of its first item */
         size_t *next; /* per item: index + 1 of the next item of the same unit, 0 at the end */
 } UnitItems;
 
 typedef const Unit *(*UnitOfFunc)(const void *items, size_t i);
 int unit_items_build(UnitItems *g, const void *items, size_t n, UnitOfFunc unit_of);
-/* The first item of u, or SIZE_MAX; the one after item i, or SIZE_MAX. */
+/* The first item of u's name, or SIZE_MAX; the one after item i, or SIZE_MAX. */
 size_t unit_items_first(const UnitItems *g, const Unit *u);
 size_t unit_items_next(const UnitItems *g, size_t i);
 void unit_items_done(UnitItems *g);
