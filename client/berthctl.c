@@ -20,6 +20,7 @@
 #include "client/status.h"
 #include "common/control-interface.h"
 #include "common/log.h"
+#include "common/time-util.h"
 #include "common/parse-util.h"
 
 #define BERTH_SYSTEM_RUNTIME_DIR "/run/berth"
@@ -42,6 +43,7 @@ typedef struct BerthctlArgs {
         bool follow;      /* logs -f */
         unsigned lines;   /* -n: log lines for status and logs */
         bool lines_set;
+        const char *binary; /* daemon-reexec --binary */
 } BerthctlArgs;
 
 static BerthctlArgs opts = { .lines = 10 };
@@ -68,7 +70,9 @@ static void help(void) {
                "\n"
                "berthd:\n"
                "  daemon-reload            re-read every unit file\n"
-               "  daemon-reexec            re-execute berthd (not implemented yet)\n"
+               "  daemon-reexec [--binary PATH]\n"
+               "                           execute berthd again (or PATH), keeping every\n"
+               "                           socket, service and fd store\n"
                "  check [DIR]              validate unit files offline (berthd --check)\n"
                "\n"
                "Options:\n"
@@ -98,6 +102,7 @@ static int parse_args(int argc, char **argv) {
                 ARG_NO_COLOR,
                 ARG_PLAIN,
                 ARG_VERSION,
+                ARG_BINARY,
         };
         static const struct option options[] = {
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
@@ -111,6 +116,7 @@ static int parse_args(int argc, char **argv) {
                 { "follow", no_argument, NULL, 'f' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
+                { "binary", required_argument, NULL, ARG_BINARY },
                 {},
         };
         int c;
@@ -143,6 +149,9 @@ static int parse_args(int argc, char **argv) {
                         break;
                 case 'f':
                         opts.follow = true;
+                        break;
+                case ARG_BINARY:
+                        opts.binary = optarg;
                         break;
                 case 'h':
                         help();
@@ -376,9 +385,94 @@ static int verb_logs(sd_bus *bus, char **args, size_t n) {
         }
 }
 
+static int runtime_control_path(char **ret) {
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+        int k;
+
+        if (opts.runtime_dir)
+                k = asprintf(ret, "%s/%s", opts.runtime_dir, BERTH_CONTROL_SOCKET);
+        else if (!opts.user)
+                k = asprintf(ret, "%s/%s", BERTH_SYSTEM_RUNTIME_DIR, BERTH_CONTROL_SOCKET);
+        else if (xdg && xdg[0] == '/')
+                k = asprintf(ret, "%s/berth/%s", xdg, BERTH_CONTROL_SOCKET);
+        else {
+                log_error("--user needs $XDG_RUNTIME_DIR; or give --runtime-dir DIR.");
+                return -EINVAL;
+        }
+        if (k < 0) {
+                *ret = NULL;
+                return log_oom();
+        }
+        return 0;
+}
+
+/* The generation of the berthd that answers at control, or a negative errno. */
+static int ping(const char *control, unsigned *ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = bus_connect_quiet(control, &bus);
+        if (r >= 0)
+                r = bus_call(bus, "Ping", BERTHCTL_ACTION_TIMEOUT_USEC, &error, &reply, NULL);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "u", ret);
+        return r < 0 ? r : 0;
+}
+
+/* berthd answers first (it tried the binary and wrote its state), then executes: the
+ * connection closes, and the new berthd answers Ping with the generation it was told. */
 static int verb_daemon_reexec(sd_bus *bus, char **args, size_t n) {
-        log_error("berthctl: daemon-reexec is not implemented yet");
-        return -EOPNOTSUPP;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *control = NULL, *binary = NULL;
+        unsigned want, got = 0;
+        usec_t deadline;
+        int r;
+
+        if (opts.binary) {
+                binary = realpath(opts.binary, NULL);
+                if (!binary)
+                        return log_error_errno(errno, "Cannot use --binary '%s': %m",
+                                               opts.binary);
+        }
+        r = bus_call(bus, "Reexecute", BERTHCTL_ACTION_TIMEOUT_USEC, &error, &reply, "s",
+                     strempty(binary));
+        if (r < 0)
+                return bus_report_error("daemon-reexec failed", NULL, &error, r);
+        r = sd_bus_message_read(reply, "u", &want);
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse berthd's reply to Reexecute: %m");
+        r = runtime_control_path(&control);
+        if (r < 0)
+                return r;
+        /* The old connection ends with the exec; then the new berthd answers. Bounded. */
+        deadline = time_now(CLOCK_MONOTONIC) + 30 * USEC_PER_SEC;
+        while (time_now(CLOCK_MONOTONIC) < deadline) {
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        break;
+                if (r == 0)
+                        (void) sd_bus_wait(bus, 100 * USEC_PER_MSEC);
+        }
+        while (time_now(CLOCK_MONOTONIC) < deadline) {
+                r = ping(control, &got);
+                if (r >= 0)
+                        break;
+                struct timespec ts = { .tv_nsec = 20 * 1000 * 1000L };
+                (void) nanosleep(&ts, NULL); /* a connect refused or cut: poll again */
+        }
+        if (r < 0)
+                return log_error_errno(r, "berthd did not answer within 30 s of its "
+                                       "daemon-reexec: %m; see its log");
+        if (got < want) {
+                log_error("berthd answers, but as it was before (generation %u, not %u): the "
+                          "new binary could not take its state over; see berthd's log", got,
+                          want);
+                return -EPROTO;
+        }
+        return BERTHCTL_EXIT_SUCCESS;
 }
 
 /* Where berthd is: next to our own executable (a build tree, or both installed in one
@@ -635,26 +729,6 @@ static const Verb verbs[] = {
         { "logs", verb_logs },
 };
 
-static int runtime_control_path(char **ret) {
-        const char *xdg = getenv("XDG_RUNTIME_DIR");
-        int k;
-
-        if (opts.runtime_dir)
-                k = asprintf(ret, "%s/%s", opts.runtime_dir, BERTH_CONTROL_SOCKET);
-        else if (!opts.user)
-                k = asprintf(ret, "%s/%s", BERTH_SYSTEM_RUNTIME_DIR, BERTH_CONTROL_SOCKET);
-        else if (xdg && xdg[0] == '/')
-                k = asprintf(ret, "%s/berth/%s", xdg, BERTH_CONTROL_SOCKET);
-        else {
-                log_error("--user needs $XDG_RUNTIME_DIR; or give --runtime-dir DIR.");
-                return -EINVAL;
-        }
-        if (k < 0) {
-                *ret = NULL;
-                return log_oom();
-        }
-        return 0;
-}
 
 /* Runs the verb: returns its exit code (>= 0), or a negative errno after logging. */
 static int run(int argc, char **argv) {
@@ -701,8 +775,6 @@ static int run(int argc, char **argv) {
                         log_error("Unknown command verb '%s'. Try 'berthctl --help'.", verb_name);
                         return -EINVAL;
                 }
-                if (verb->fn == verb_daemon_reexec)
-                        return verb_daemon_reexec(NULL, args, n);
         }
 
         r = runtime_control_path(&control);

@@ -42,9 +42,28 @@ static void report_not_running(const char *path) {
         log_error("berthd is not running: no control socket at %s", path);
 }
 
-int bus_connect(const char *path, sd_bus **ret) {
+int bus_connect_quiet(const char *path, sd_bus **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_free_ char *address = NULL;
+        _cleanup_free_ char *address = bus_address_for_path(path);
+        int r;
+
+        if (!address)
+                return -ENOMEM;
+        r = sd_bus_new(&bus);
+        if (r >= 0)
+                r = sd_bus_set_address(bus, address);
+        /* fds: GetSocketFds hands sockets over with SCM_RIGHTS. */
+        if (r >= 0)
+                r = sd_bus_negotiate_fds(bus, true);
+        if (r >= 0)
+                r = sd_bus_start(bus);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+int bus_connect(const char *path, sd_bus **ret) {
         struct stat st;
         int r;
 
@@ -52,28 +71,15 @@ int bus_connect(const char *path, sd_bus **ret) {
                 report_not_running(path);
                 return -ENOENT;
         }
-        address = bus_address_for_path(path);
-        if (!address)
-                return log_oom();
-
-        r = sd_bus_new(&bus);
-        if (r < 0)
-                return log_error_errno(r, "Failed to allocate a bus connection: %m");
-        r = sd_bus_set_address(bus, address);
-        if (r < 0)
-                return log_error_errno(r, "Invalid control socket path '%s': %m", path);
-        /* fds: GetSocketFds hands sockets over with SCM_RIGHTS. */
-        r = sd_bus_negotiate_fds(bus, true);
-        if (r < 0)
-                return log_error_errno(r, "Failed to enable fd passing: %m");
-        r = sd_bus_start(bus);
+        r = bus_connect_quiet(path, ret);
         if (IN_SET(r, -ENOENT, -ECONNREFUSED, -ENOTSOCK)) {
                 report_not_running(path);
                 return r;
         }
+        if (r == -ENOMEM)
+                return log_oom();
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to berthd at %s: %m", path);
-        *ret = TAKE_PTR(bus);
         return 0;
 }
 

@@ -27,6 +27,8 @@ enum {
  * caller owns it), or a negative errno after printing why not ("berthd is not running: no
  * control socket at ..."). */
 int bus_connect(const char *path, sd_bus **ret);
+/* The same without a word: a negative errno when it cannot connect. */
+int bus_connect_quiet(const char *path, sd_bus **ret);
 
 /* Calls member on berthd's manager object with the arguments of types. Returns >= 0 with the
  * reply in *ret_reply (the caller owns it), or a negative errno with *error set. */

@@ -723,7 +723,7 @@ static int control_listen(Control *c) {
         return 0;
 }
 
-int control_new(Control **ret, Manager *m, const char *path) {
+int control_new(Control **ret, Manager *m, const char *path, int fd) {
         _cleanup_(control_freep) Control *c = NULL;
         int r;
 
@@ -742,9 +742,19 @@ int control_new(Control **ret, Manager *m, const char *path) {
         if (r < 0)
                 return log_error_errno(r, "Failed to make a control server id: %m");
 
-        r = control_listen(c);
-        if (r < 0)
-                return r;
+        if (fd >= 0) {
+                struct stat st;
+
+                c->fd = fd; /* a daemon-reexec's: still listening at path, ours to remove */
+                if (lstat(c->path, &st) >= 0) {
+                        c->dev = st.st_dev;
+                        c->ino = st.st_ino;
+                }
+        } else {
+                r = control_listen(c);
+                if (r < 0)
+                        return r;
+        }
 
         r = sd_event_add_io(m->event, &c->accept_source, c->fd, EPOLLIN, control_on_accept, c);
         if (r >= 0)
@@ -769,6 +779,16 @@ int control_new(Control **ret, Manager *m, const char *path) {
         log_debug("Control interface on '%s'.", c->path);
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+int control_fd(const Control *c) {
+        return c->fd;
+}
+
+void control_flush(Control *c) {
+        for (size_t i = 0; i < c->n_clients; i++)
+                if (c->clients[i] && c->clients[i]->bus)
+                        (void) sd_bus_flush(c->clients[i]->bus);
 }
 
 Control *control_free(Control *c) {

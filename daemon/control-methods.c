@@ -21,6 +21,7 @@
 #include "daemon/listener.h"
 #include "daemon/sock-diag.h"
 #include "daemon/manager.h"
+#include "daemon/manager-state.h"
 
 /* ---- helpers for the methods ---- */
 
@@ -779,6 +780,38 @@ static int control_method_reload(sd_bus_message *msg, void *userdata, sd_bus_err
         return 1;
 }
 
+/* Reexecute: tries the binary and writes the state, answers, then executes (manager-state.c).
+ * The answer is the generation the new berthd will have: the caller waits for it (Ping). */
+static int control_method_reexecute(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ControlClient *cl = userdata;
+        Manager *m = cl->control->manager;
+        const char *binary;
+        char err[512];
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &binary);
+        if (r < 0)
+                return r;
+        r = check_privileged(cl, msg, "daemon-reexec", NULL, error);
+        if (r < 0)
+                return r;
+        log_info("daemon-reexec requested by uid %u (pid %d)%s%s.", (unsigned) cl->ucred.uid,
+                 (int) cl->ucred.pid, *binary ? ": " : "", binary);
+        r = manager_reexec_async(m, binary, err, sizeof err);
+        if (r < 0) {
+                log_error("daemon-reexec: %s; berthd goes on as it was.", err);
+                return sd_bus_reply_method_errorf(msg, BERTH_ERROR_FAILED, "%s", err);
+        }
+        return sd_bus_reply_method_return(msg, "u", m->generation + 1);
+}
+
+/* Ping: the generation of the berthd that answers (daemon-reexecs behind it). */
+static int control_method_ping(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        ControlClient *cl = userdata;
+
+        return sd_bus_reply_method_return(msg, "u", cl->control->manager->generation);
+}
+
 /* Whether st grants the caller the bits asked for, by the owner, primary group or other class
  * (as the kernel picks the class; supplementary groups and ACLs are not known here, so they
  * never grant). */
@@ -1131,6 +1164,11 @@ const sd_bus_vtable control_vtable[] = {
                                 control_method_reload_unit, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", warnings),
                                 control_method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Reexecute", SD_BUS_ARGS("s", binary),
+                                SD_BUS_RESULT("u", generation), control_method_reexecute,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Ping", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", generation),
+                                control_method_ping, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetUnitFiles", SD_BUS_ARGS("s", name),
                                 SD_BUS_RESULT("a(ss)", files), control_method_get_unit_files,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

@@ -9,8 +9,13 @@ typedef struct Control Control;
 /* Creates the control socket at path (mode 0666: authorization is per call), replacing a stale
  * socket left by a berthd that is gone, and accepts clients on m->event, which must exist.
  * Logs every failure. Returns 0, -EADDRINUSE when another berthd listens on path, -EEXIST when
- * path is not a socket, or another negative errno. */
-int control_new(Control **ret, Manager *m, const char *path);
+ * path is not a socket, or another negative errno. fd >= 0: the socket, already listening at
+ * path (a daemon-reexec's), taken. */
+int control_new(Control **ret, Manager *m, const char *path, int fd);
+/* Its listening socket (a daemon-reexec keeps it). */
+int control_fd(const Control *c);
+/* Writes out every answer still queued (before a daemon-reexec's exec). */
+void control_flush(Control *c);
 
 /* Disconnects every client without waiting for them, closes the socket and removes its path
  * (when it is still ours). Accepts NULL; returns NULL. */

@@ -402,13 +402,19 @@ int listener_open(Listener *l, char *err, size_t errlen) {
         r = listener_bind(&l->spec, &fd, err, errlen);
         if (r < 0)
                 return r;
+        listener_adopt(l, fd);
+        return 0;
+}
+
+void listener_adopt(Listener *l, int fd) {
+        int r;
+
         l->fd = fd;
         /* A new socket has a filter only when the bind attached one: read back what the
          * kernel holds then, and spare the call for every other socket. */
         r = socket_config_has_ip_filter(&l->spec.unit->socket) ? listener_read_filter(fd) : 0;
         l->filter_insns = r > 0 ? (unsigned) r : 0;
         listener_keep_info(l);
-        return 0;
 }
 
 int listener_read_filter(int fd) {

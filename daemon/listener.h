@@ -159,6 +159,9 @@ static inline void listener_freep(Listener **l) {
 /* Binds l (listener_bind()) and reads it back. Returns 0, or a negative errno with the reason
  * in err; on success err may hold warnings to log. */
 int listener_open(Listener *l, char *err, size_t errlen);
+/* Takes fd, a socket bound as l's spec says (by the berthd before a daemon-reexec), and reads
+ * it back as listener_open() does. */
+void listener_adopt(Listener *l, int fd);
 /* The length in instructions of the classic BPF filter attached to fd (borrowed), read back
  * with SO_GET_FILTER: 0 when there is none. Returns it or a negative errno. */
 int listener_read_filter(int fd);

@@ -1,6 +1,7 @@
 /* berthd: main() -> run(): arguments, signals, then the manager. Everything else lives in the
  * library, the ad-hoc units included (adhoc.h). */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,10 +14,13 @@
 #include "config.h"
 
 #include "common/log.h"
+#include "common/parse-util.h"
 #include "common/strv.h"
 #include "daemon/adhoc.h"
 #include "daemon/fd-reserve.h"
 #include "daemon/manager.h"
+#include "daemon/manager-state.h"
+#include "daemon/state.h"
 #include "daemon/specifier.h"
 #include "daemon/spawn.h"
 
@@ -39,6 +43,7 @@ typedef struct Args {
         bool accept, inetd;
         int socktype;
         char **command;
+        int deserialize_fd; /* daemon-reexec: the state's memfd; -1 */
 } Args;
 
 static void help(void) {
@@ -82,6 +87,8 @@ static int parse_args(int argc, char **argv, Args *a) {
                 ARG_INETD,
                 ARG_DATAGRAM,
                 ARG_SEQPACKET,
+                ARG_DESERIALIZE,
+                ARG_STATE_VERSION,
         };
         static const struct option options[] = {
                 { "units", required_argument, NULL, ARG_UNITS },
@@ -98,8 +105,11 @@ static int parse_args(int argc, char **argv, Args *a) {
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
+                { "deserialize", required_argument, NULL, ARG_DESERIALIZE },
+                { "state-version", no_argument, NULL, ARG_STATE_VERSION },
                 {},
         };
+        unsigned fd;
         int c;
 
         /* "+": stop at the first non-option, so CMD's own options stay CMD's. */
@@ -152,6 +162,7 @@ static int parse_args(int argc, char **argv, Args *a) {
                                 return -EINVAL;
                         }
                         a->socktype = c == ARG_DATAGRAM ? SOCK_DGRAM : SOCK_SEQPACKET;
+                        a->deserialize_fd = (int) fd;
                         break;
                 case 'v':
                         log_set_max_level(LOG_DEBUG);
@@ -162,6 +173,17 @@ static int parse_args(int argc, char **argv, Args *a) {
                 case ARG_VERSION:
                         printf("berthd %s\n", BERTH_VERSION);
                         return 0;
+                case ARG_STATE_VERSION:
+                        /* daemon-reexec asks before it executes this binary. */
+                        printf(STATE_MAGIC " %u\n", STATE_VERSION);
+                        return 0;
+                case ARG_DESERIALIZE:
+                        if (parse_unsigned(optarg, &fd) < 0 || fd < 3 || fd > INT_MAX) {
+                                log_error("--deserialize needs an fd number, not '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        a->deserialize_fd = (int) fd;
+                        break;
                 case '?':
                         log_error("Try 'berthd --help'.");
                         return -EINVAL;
@@ -412,7 +434,7 @@ static int run(int argc, char **argv) {
         _cleanup_(manager_freep) Manager *m = NULL;
         _cleanup_free_ char *def_units = NULL, *def_runtime = NULL, *runtime = NULL;
         _cleanup_strv_free_ char **dirs = NULL;
-        Args a = {};
+        Args a = { .deserialize_fd = -1 };
         int r;
 
         r = parse_args(argc, argv, &a);
@@ -456,6 +478,13 @@ static int run(int argc, char **argv) {
         r = manager_new(&m, dirs, runtime, a.user);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the manager: %m");
+        r = manager_set_self(m, argv);
+        if (r < 0)
+                return log_oom();
+        /* After a daemon-reexec: the state, read before anything opens an fd. Without it,
+         * berthd starts afresh (and binds what it can). */
+        if (a.deserialize_fd >= 0)
+                (void) manager_state_load(m, a.deserialize_fd);
         if (a.command) {
                 r = adhoc_setup(m, &a);
                 if (r < 0)

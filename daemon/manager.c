@@ -18,6 +18,7 @@
 #include "daemon/cgroup.h"
 #include "daemon/control.h"
 #include "daemon/manager.h"
+#include "daemon/manager-state.h"
 #include "daemon/socket-hook.h"
 #include "daemon/notify-parse.h"
 #include "daemon/plan-print.h"
@@ -37,6 +38,7 @@ int manager_new(Manager **ret, char *const *unit_dirs, const char *runtime_dir, 
         if (!m->unit_dirs || !m->runtime_dir)
                 return -ENOMEM;
         m->user_mode = user_mode;
+        m->reexec_memfd = -1;
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -65,6 +67,13 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->sigchld_source);
         sd_event_source_disable_unref(m->gc_source);
+        sd_event_source_disable_unref(m->reexec_source);
+        manager_state_done(m);
+        safe_close(m->reexec_memfd);
+        free(m->reexec_keep);
+        free(m->reexec_binary);
+        free(m->self_exe);
+        strv_free(m->self_argv);
         /* A reload in steps is cancelled first, while its callers can still be answered. */
         manager_reload_job_cancel(m);
         control_free(m->control);
@@ -380,6 +389,19 @@ int manager_bind(Manager *m) {
 
                 if (manager_unit_failed(m, s->unit->name))
                         continue;
+                /* After a daemon-reexec: the socket berthd had, already bound, hooks run. */
+                if (m->reexec_state) {
+                        r = listener_new(&l, s);
+                        if (r < 0)
+                                return log_oom();
+                        int fd = manager_state_listener_fd(m, l);
+                        if (fd >= 0) {
+                                listener_adopt(l, fd);
+                                m->listeners[m->n_listeners++] = l;
+                                continue;
+                        }
+                        l = listener_free(l);
+                }
                 /* The unit's first socket: its ExecStartPre= runs first. */
                 if ((i == 0 || m->plan.specs[i - 1].unit != s->unit) &&
                     manager_socket_hook(m, s->unit, false) < 0) {
@@ -1633,7 +1655,8 @@ int manager_run(Manager *m) {
         if (asprintf(&notify_path, "%s/notify", m->runtime_dir) < 0 ||
             asprintf(&control_path, "%s/" BERTH_CONTROL_SOCKET, m->runtime_dir) < 0)
                 return log_oom();
-        r = notify_new(&m->notify, m->event, notify_path, manager_find_pid, m);
+        r = notify_new(&m->notify, m->event, notify_path, manager_state_notify_fd(m),
+                       manager_find_pid, m);
         if (r < 0)
                 log_warning("Running without a NOTIFY_SOCKET: Type=notify services cannot "
                             "report readiness.");
@@ -1658,13 +1681,20 @@ int manager_run(Manager *m) {
         r = manager_setup_services(m);
         if (r < 0)
                 return r;
-        r = control_new(&m->control, m, control_path);
+        r = control_new(&m->control, m, control_path, manager_state_control_fd(m));
         if (r < 0)
                 return r;
 
-        /* Every socket watched (or its service started) before berthd says it is ready. */
+        /* Every socket watched (or its service started) before berthd says it is ready; after
+         * a daemon-reexec, every service as it was. */
         for (size_t i = 0; i < m->n_services; i++)
-                (void) service_begin(m->services[i]);
+                if (!manager_state_restore_service(m, m->services[i]))
+                        (void) service_begin(m->services[i]);
+        manager_state_done(m);
+        /* Children that exited while berthd executed itself: their SIGCHLD may have come
+         * before the new one watched for it. */
+        if (m->generation > 0)
+                (void) manager_on_sigchld(NULL, NULL, m);
 
         size_t n_bound = 0;
         for (size_t i = 0; i < m->n_listeners; i++)

@@ -72,6 +72,17 @@ typedef struct Manager {
         unsigned n_reloads;
         struct ReloadJob *reload_job; /* the daemon-reload that runs in steps, or NULL */
 
+        /* daemon-reexec (manager-state.c). */
+        char *self_exe;          /* the path berthd was started from, resolved at its start */
+        char **self_argv;        /* its arguments */
+        unsigned generation;     /* daemon-reexecs behind this berthd */
+        struct ManagerState *reexec_state; /* the predecessor's, while it is taken back */
+        char *reexec_binary;     /* a daemon-reexec under way: what it executes */
+        int reexec_memfd;        /* and the state it hands over; -1 */
+        int *reexec_keep;        /* the fds the state names */
+        size_t n_reexec_keep;
+        sd_event_source *reexec_source;
+
         unsigned n_errors, n_warnings; /* diagnostics seen while loading */
         bool exiting;                  /* stopping every service, then exit */
         int exit_code;

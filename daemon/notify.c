@@ -233,12 +233,39 @@ void notify_dispatch(Notify *n, pid_t pid, const NotifyMessage *msg, int *fds, s
         close_fds(fds, n_fds);
 }
 
-int notify_new(Notify **ret, sd_event *event, const char *path, NotifyFindFunc find,
+/* The socket at path: a stale one there is replaced, never a file of another kind. */
+static int notify_bind(Notify *n, const struct sockaddr_un *sa, const char *path) {
+        struct stat st;
+        int one = 1;
+
+        /* Replace only a stale socket: never a file of another kind, never through a link. */
+        if (lstat(path, &st) == 0) {
+                if (!S_ISSOCK(st.st_mode))
+                        return log_error_errno(EEXIST, "notify: '%s' exists and is not a socket, "
+                                               "refusing to replace it", path);
+                (void) unlink(path);
+        }
+        n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (n->fd < 0)
+                return log_error_errno(errno, "notify: cannot create a socket: %m");
+        /* Not SUN_LEN(): it takes the offset through a null pointer, which clang's UBSan
+         * rightly calls undefined. */
+        if (bind(n->fd, (const struct sockaddr *) sa,
+                 (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1)) < 0)
+                return log_error_errno(errno, "notify: cannot bind '%s': %m", path);
+        /* Services may run as other users: they must be able to send. */
+        if (chmod(path, 0666) < 0)
+                return log_error_errno(errno, "notify: cannot chmod '%s': %m", path);
+        if (setsockopt(n->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
+                return log_error_errno(errno, "notify: cannot set SO_PASSCRED: %m");
+        return 0;
+}
+
+int notify_new(Notify **ret, sd_event *event, const char *path, int fd, NotifyFindFunc find,
                void *userdata) {
         _cleanup_(notify_freep) Notify *n = calloc(1, sizeof *n);
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        struct stat st;
-        int one = 1, r;
+        int r;
 
         if (!n)
                 return log_oom();
@@ -258,26 +285,13 @@ int notify_new(Notify **ret, sd_event *event, const char *path, NotifyFindFunc f
                 return log_oom();
         strcpy(sa.sun_path, path);
 
-        /* Replace only a stale socket: never a file of another kind, never through a link. */
-        if (lstat(path, &st) == 0) {
-                if (!S_ISSOCK(st.st_mode))
-                        return log_error_errno(EEXIST, "notify: '%s' exists and is not a socket, "
-                                               "refusing to replace it", path);
-                (void) unlink(path);
+        if (fd >= 0)
+                n->fd = fd; /* a daemon-reexec's, bound and set up */
+        else {
+                r = notify_bind(n, &sa, path);
+                if (r < 0)
+                        return r;
         }
-        n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (n->fd < 0)
-                return log_error_errno(errno, "notify: cannot create a socket: %m");
-        /* Not SUN_LEN(): it takes the offset through a null pointer, which clang's UBSan
-         * rightly calls undefined. */
-        if (bind(n->fd, (struct sockaddr *) &sa,
-                 (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1)) < 0)
-                return log_error_errno(errno, "notify: cannot bind '%s': %m", path);
-        /* Services may run as other users: they must be able to send. */
-        if (chmod(path, 0666) < 0)
-                return log_error_errno(errno, "notify: cannot chmod '%s': %m", path);
-        if (setsockopt(n->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
-                return log_error_errno(errno, "notify: cannot set SO_PASSCRED: %m");
         r = sd_event_add_io(event, &n->io_source, n->fd, EPOLLIN, notify_on_io, n);
         if (r < 0)
                 return log_error_errno(r, "notify: cannot watch the socket: %m");

@@ -32,9 +32,10 @@ typedef struct Notify {
         sd_event_source *resume_source; /* timer: read again after a rest */
 } Notify;
 
-/* Creates the socket at path (a stale socket there is replaced) and watches it on event.
- * Returns 0 or a negative errno (logged). */
-int notify_new(Notify **ret, sd_event *event, const char *path, NotifyFindFunc find,
+/* Creates the socket at path (a stale socket there is replaced), or takes fd (>= 0: bound
+ * there already, by the berthd before a daemon-reexec), and watches it on event. Returns 0 or
+ * a negative errno (logged). */
+int notify_new(Notify **ret, sd_event *event, const char *path, int fd, NotifyFindFunc find,
                void *userdata);
 Notify *notify_free(Notify *n);
 static inline void notify_freep(Notify **n) {

@@ -81,18 +81,12 @@ static bool service_log_reserve(Service *s) {
         return true;
 }
 
-void service_log_line(Service *s, pid_t pid, const char *line, size_t len) {
-        bool room = service_log_reserve(s);
+/* Keeps a line in the ring as line number seq, the oldest one making room once it is full. */
+static void service_log_keep(Service *s, uint64_t seq, pid_t pid, const char *line, size_t len) {
         ServiceLog *log = s->log;
         ServiceLogLine *slot;
-        char *copy;
+        char *copy = strndup(line, len);
 
-        if (!log) {
-                log_info("%s[%d]: %.*s", s->unit->name, (int) pid, (int) len, line);
-                return;
-        }
-        service_log_write(s, pid, line, len);
-        copy = room ? strndup(line, len) : NULL;
         if (!copy)
                 return;
         if (log->n < SERVICE_LOG_LINES)
@@ -102,7 +96,24 @@ void service_log_line(Service *s, pid_t pid, const char *line, size_t len) {
                 free(slot->line);
                 log->head = (log->head + 1) % SERVICE_LOG_LINES;
         }
-        *slot = (ServiceLogLine) { .seq = ++s->log_seq, .pid = pid, .line = copy };
+        *slot = (ServiceLogLine) { .seq = seq, .pid = pid, .line = copy };
+}
+
+void service_log_line(Service *s, pid_t pid, const char *line, size_t len) {
+        bool room = service_log_reserve(s);
+
+        if (!s->log) {
+                log_info("%s[%d]: %.*s", s->unit->name, (int) pid, (int) len, line);
+                return;
+        }
+        service_log_write(s, pid, line, len);
+        if (room)
+                service_log_keep(s, ++s->log_seq, pid, line, len);
+}
+
+void service_log_restore(Service *s, uint64_t seq, pid_t pid, const char *line) {
+        if (service_log_reserve(s))
+                service_log_keep(s, seq, pid, line, strlen(line));
 }
 
 uint64_t service_log_foreach(const Service *s, uint64_t after, unsigned max,
@@ -243,8 +254,31 @@ static int output_on_event(sd_event_source *es, int fd, uint32_t revents, void *
         return 0;
 }
 
+/* A stream reading fd (a pipe's read end, non-blocking, owned) for s. Returns 0 or a negative
+ * errno (logged; fd is then not closed). */
+static int output_stream_add(Service *s, int fd, OutputStream **ret_stream) {
+        _cleanup_free_ OutputStream *o = calloc(1, sizeof *o);
+        int r;
+
+        if (!o)
+                return log_oom();
+        r = sd_event_add_io(s->ctx->event, &o->source, fd, EPOLLIN, output_on_event, o);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot watch an output pipe: %m", s->unit->name);
+        /* Output is read before child exits are handled, so the last lines come first. */
+        (void) sd_event_source_set_priority(o->source, SD_EVENT_PRIORITY_IMPORTANT);
+        o->service = s;
+        o->fd = fd;
+        o->read_limit = (RateLimit) { .interval = USEC_PER_SEC,
+                                      .burst = OUTPUT_HELD_BYTES_PER_SEC };
+        o->next = s->streams;
+        s->streams = o;
+        s->n_streams++;
+        *ret_stream = TAKE_PTR(o);
+        return 0;
+}
+
 int service_output_new(Service *s, OutputStream **ret_stream) {
-        _cleanup_free_ OutputStream *o = NULL;
         const char *name = s->unit->name;
         int p[2], r;
 
@@ -254,9 +288,6 @@ int service_output_new(Service *s, OutputStream **ret_stream) {
                                        name, s->n_streams);
         if (!s->ctx->event)
                 return log_error_errno(EINVAL, "%s: no event loop to read output with", name);
-        o = calloc(1, sizeof *o);
-        if (!o)
-                return log_oom();
         if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
                 return log_error_errno(errno, "%s: cannot create an output pipe: %m", name);
         /* The child's end must block: many programs do not expect EAGAIN on stdout. */
@@ -266,21 +297,33 @@ int service_output_new(Service *s, OutputStream **ret_stream) {
                 safe_close(p[1]);
                 return log_error_errno(r, "%s: cannot set up an output pipe: %m", name);
         }
-        r = sd_event_add_io(s->ctx->event, &o->source, p[0], EPOLLIN, output_on_event, o);
+        r = output_stream_add(s, p[0], ret_stream);
         if (r < 0) {
                 safe_close(p[0]);
                 safe_close(p[1]);
-                return log_error_errno(r, "%s: cannot watch an output pipe: %m", name);
+                return r;
         }
-        /* Output is read before child exits are handled, so the last lines come first. */
-        (void) sd_event_source_set_priority(o->source, SD_EVENT_PRIORITY_IMPORTANT);
-        o->service = s;
-        o->fd = p[0];
-        o->read_limit = (RateLimit) { .interval = USEC_PER_SEC,
-                                      .burst = OUTPUT_HELD_BYTES_PER_SEC };
-        o->next = s->streams;
-        s->streams = o;
-        s->n_streams++;
-        *ret_stream = TAKE_PTR(o);
         return p[1];
+}
+
+int service_output_adopt(Service *s, int fd, pid_t pid, const char *pending, size_t len) {
+        OutputStream *o;
+        int r;
+
+        if (!s->ctx->event || len > sizeof o->buf)
+                return -EINVAL;
+        r = output_stream_add(s, fd, &o);
+        if (r < 0)
+                return r;
+        o->pid = pid;
+        memcpy(o->buf, pending, len);
+        o->len = len;
+        return 0;
+}
+
+void service_output_foreach(Service *s, void (*fn)(int fd, pid_t pid, const char *pending,
+                                                   size_t len, void *userdata),
+                            void *userdata) {
+        for (OutputStream *o = s->streams; o; o = o->next)
+                fn(o->fd, o->pid, o->buf, o->len, userdata);
 }

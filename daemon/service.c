@@ -47,6 +47,10 @@ DEFINE_STRING_TABLE(service_intent, ServiceIntent,
                     [SERVICE_INTENT_STOP] = "stop",
                     [SERVICE_INTENT_RESTART] = "restart")
 
+DEFINE_STRING_TABLE_FROM_STRING(service_state, ServiceState)
+DEFINE_STRING_TABLE_FROM_STRING(service_result, ServiceResult)
+DEFINE_STRING_TABLE_FROM_STRING(service_intent, ServiceIntent)
+
 DEFINE_STRING_TABLE(notify_role, NotifyRole,
                     [NOTIFY_ROLE_MAIN] = "the main process",
                     [NOTIFY_ROLE_CONTROL] = "a control process",

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include <systemd/sd-event.h>
@@ -360,6 +361,9 @@ const char *service_state_to_string(ServiceState st);
 const char *service_result_to_string(ServiceResult r);
 const char *service_intent_to_string(ServiceIntent i);
 const char *notify_role_to_string(NotifyRole r);
+ServiceState service_state_from_string(const char *s);
+ServiceResult service_result_from_string(const char *s);
+ServiceIntent service_intent_from_string(const char *s);
 
 /* service-output.c: a pipe for the output of the process about to be spawned. Returns the
  * write end (for the child; the caller closes it) and the stream, or a negative errno. */
@@ -373,9 +377,27 @@ void service_log_line(Service *s, pid_t pid, const char *line, size_t len);
 uint64_t service_log_foreach(const Service *s, uint64_t after, unsigned max,
                              void (*fn)(const ServiceLogLine *l, void *userdata), void *userdata);
 void service_log_done(Service *s);
+/* daemon-reexec: keeps a line of the predecessor's log as number seq (not logged again); takes
+ * an output pipe's read end (owned on success) with the partial line it had read; and lists
+ * the streams (their fd stays the service's). */
+void service_log_restore(Service *s, uint64_t seq, pid_t pid, const char *line);
+int service_output_adopt(Service *s, int fd, pid_t pid, const char *pending, size_t len);
+void service_output_foreach(Service *s, void (*fn)(int fd, pid_t pid, const char *pending,
+                                                   size_t len, void *userdata),
+                            void *userdata);
 
 /* service-fdstore.c: the fd store. Takes the fds (consumed in every case). */
 void service_fdstore_add(Service *s, int *fds, size_t n_fds, const char *name, bool poll);
 void service_fdstore_remove(Service *s, const char *name);
+/* service-state.c, daemon-reexec: writes the runtime state of s as a "@service NAME" section
+ * (state.h), adding every fd it keeps to keep (their CLOEXEC is cleared by the caller); and
+ * puts a service made from the same unit by the new berthd back into that state, taking the
+ * fds (each fd must be one the caller vouched for: take_fd() says so and takes it, once).
+ * Unknown fields are logged and skipped. Returns 0 or a negative errno. */
+struct StateSection;
+int service_serialize(Service *s, FILE *f, int **keep, size_t *n_keep);
+int service_deserialize(Service *s, const struct StateSection *sec,
+                        bool (*take_fd)(int fd, void *userdata), void *userdata);
+
 /* Drops every stored fd (an explicit stop). */
 void service_release_fd_store(Service *s);

@@ -1,0 +1,38 @@
+/* manager-state: daemon-reexec, berthd's side (manager-state.c says how it goes). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct Manager Manager;
+typedef struct Listener Listener;
+typedef struct Service Service;
+typedef struct ManagerState ManagerState;
+
+/* Before the exec: tries binary (NULL: the path berthd was started from) with
+ * --state-version, then writes the whole state into a memfd. Returns 0, or a negative errno
+ * with why in err: then nothing changed. */
+int manager_reexec_prepare(Manager *m, const char *binary, char *err, size_t errlen);
+/* The exec itself (after manager_reexec_prepare()). Returns only when execve() failed: then
+ * berthd goes on as it was, with a negative errno (logged). */
+int manager_reexec_now(Manager *m);
+
+/* Prepares, then executes from an idle event (so that the caller's answer goes out first).
+ * Returns 0, or a negative errno with why in err. */
+int manager_reexec_async(Manager *m, const char *binary, char *err, size_t errlen);
+/* What a daemon-reexec executes and passes again: the path berthd was started from (read now,
+ * so that an upgraded package's binary is the one executed) and argv. Returns 0 or -ENOMEM. */
+int manager_set_self(Manager *m, char **argv);
+
+/* After the exec, in the new berthd: reads the state from fd (closed), before anything else
+ * opens an fd. Returns 0 or a negative errno (logged): then berthd starts without it. */
+int manager_state_load(Manager *m, int fd);
+/* The fd of the socket the state has for l's unit and address, taken (with its trigger
+ * counters), or -1. */
+int manager_state_listener_fd(Manager *m, Listener *l);
+int manager_state_notify_fd(Manager *m);
+int manager_state_control_fd(Manager *m);
+/* Puts s back into the state the state has for its unit: true, or false when it has none. */
+bool manager_state_restore_service(Manager *m, Service *s);
+/* Closes what nobody took, and forgets the state. */
+void manager_state_done(Manager *m);

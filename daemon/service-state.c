@@ -1,0 +1,329 @@
+/* service-state: a service's runtime state across a daemon-reexec (state.h's format). What is
+ * written is what the state machine needs to carry on: its state and processes, counters,
+ * timer deadlines (CLOCK_MONOTONIC, which an exec does not reset), STATUS=, the kept log lines,
+ * the fd store and the output pipes of its processes. The unit is the new berthd's own, read
+ * from the files as a daemon-reload would. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/string-table.h"
+#include "daemon/service-internal.h"
+#include "daemon/state.h"
+
+typedef enum FieldType { F_INT, F_UINT, F_U64, F_BOOL } FieldType;
+
+/* The plain fields, written and read by this table alone. */
+static const struct {
+        const char *key;
+        size_t offset;
+        FieldType type;
+} service_fields[] = {
+#define FIELD(k, m, t) { k, offsetof(Service, m), t }
+        FIELD("main-pid", main_pid, F_INT),
+        FIELD("control-pid", control_pid, F_INT),
+        FIELD("pgid", pgid, F_INT),
+        FIELD("old-main-pid", old_main_pid, F_INT),
+        FIELD("old-pgid", old_pgid, F_INT),
+        FIELD("failed-pid", failed_pid, F_INT),
+        FIELD("failed-pgid", failed_pgid, F_INT),
+        FIELD("last-exit-code", last_exit_code, F_INT),
+        FIELD("last-exit-status", last_exit_status, F_INT),
+        FIELD("control-index", control_index, F_UINT),
+        FIELD("exec-index", exec_index, F_UINT),
+        FIELD("reload-index", reload_index, F_UINT),
+        FIELD("n-restarts", n_restarts, F_UINT),
+        FIELD("condition-failed", condition_failed, F_BOOL),
+        FIELD("limits-told", limits_told, F_BOOL),
+        FIELD("stop-post-ran", stop_post_ran, F_BOOL),
+        FIELD("main-exited", main_exited, F_BOOL),
+        FIELD("reload-notified", reload_notified, F_BOOL),
+        FIELD("reload-begin", reload_begin_usec, F_U64),
+        FIELD("active-since", active_since, F_U64),
+        FIELD("since-realtime", since_realtime, F_U64),
+        FIELD("backoff-level", backoff_level, F_UINT),
+        FIELD("status-errno", status_errno, F_INT),
+        FIELD("watchdog-usec", watchdog_usec, F_U64),
+        FIELD("log-seq", log_seq, F_U64),
+#undef FIELD
+};
+
+static const char *const timer_keys[_SERVICE_TIMER_MAX] = {
+        [SERVICE_TIMER_STATE] = "timer-state",
+        [SERVICE_TIMER_WATCHDOG] = "timer-watchdog",
+};
+
+static int keep_fd(int fd, int **keep, size_t *n_keep) {
+        int *a = reallocarray(*keep, *n_keep + 1, sizeof *a);
+
+        if (!a)
+                return -ENOMEM;
+        a[(*n_keep)++] = fd;
+        *keep = a;
+        return 0;
+}
+
+typedef struct WriteCtx {
+        FILE *f;
+        int **keep;
+        size_t *n_keep;
+        int r;
+} WriteCtx;
+
+static void write_log_line(const ServiceLogLine *l, void *userdata) {
+        WriteCtx *w = userdata;
+        char *v = NULL;
+
+        if (asprintf(&v, "%llu %d %s", (unsigned long long) l->seq, (int) l->pid, l->line) < 0) {
+                w->r = -ENOMEM;
+                return;
+        }
+        state_write_str(w->f, "log", v);
+        free(v);
+}
+
+static void write_output(int fd, pid_t pid, const char *pending, size_t len, void *userdata) {
+        WriteCtx *w = userdata;
+        char head[64];
+        int n = snprintf(head, sizeof head, "%d %d ", fd, (int) pid);
+        _cleanup_free_ char *v = malloc((size_t) n + len);
+
+        if (!v || keep_fd(fd, w->keep, w->n_keep) < 0) {
+                w->r = -ENOMEM;
+                return;
+        }
+        memcpy(v, head, (size_t) n);
+        memcpy(v + n, pending, len);
+        state_write_mem(w->f, "output", v, (size_t) n + len);
+}
+
+int service_serialize(Service *s, FILE *f, int **keep, size_t *n_keep) {
+        WriteCtx w = { .f = f, .keep = keep, .n_keep = n_keep };
+
+        state_write_section(f, "service", s->unit->name);
+        state_write_str(f, "state", service_state_to_string(s->state));
+        state_write_str(f, "result", service_result_to_string(s->result));
+        state_write_str(f, "intent", service_intent_to_string(s->intent));
+        for (size_t i = 0; i < ELEMENTSOF(service_fields); i++) {
+                const void *p = (const uint8_t *) s + service_fields[i].offset;
+
+                switch (service_fields[i].type) {
+                case F_INT:
+                        state_writef(f, service_fields[i].key, "%d", *(const int *) p);
+                        break;
+                case F_UINT:
+                        state_writef(f, service_fields[i].key, "%u", *(const unsigned *) p);
+                        break;
+                case F_U64:
+                        state_writef(f, service_fields[i].key, "%llu",
+                                     (unsigned long long) *(const uint64_t *) p);
+                        break;
+                case F_BOOL:
+                        state_writef(f, service_fields[i].key, "%d", *(const bool *) p);
+                        break;
+                }
+        }
+        if (s->cgroup)
+                state_write_str(f, "cgroup", s->cgroup);
+        if (s->invocation_id[0])
+                state_write_str(f, "invocation-id", s->invocation_id);
+        if (s->status_text)
+                state_write_str(f, "status-text", s->status_text);
+        for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++)
+                if (s->timer_due[t] != USEC_INFINITY)
+                        state_writef(f, timer_keys[t], "%llu", (unsigned long long) s->timer_due[t]);
+        /* The start-limit ring, oldest first. */
+        for (unsigned i = 0; s->start_times && i < s->n_start_times; i++)
+                state_writef(f, "start-time", "%llu", (unsigned long long)
+                             s->start_times[(s->start_times_head + i) %
+                                            MAX(s->unit->start_limit_burst, 1u)]);
+        (void) service_log_foreach(s, 0, 0, write_log_line, &w);
+        for (size_t i = 0; i < s->n_fd_store && w.r >= 0; i++) {
+                StoredFd *sf = s->fd_store[i];
+                char *v = NULL;
+
+                if (asprintf(&v, "%d %d %s", sf->fd, sf->poll_source != NULL, sf->name) < 0 ||
+                    keep_fd(sf->fd, keep, n_keep) < 0)
+                        w.r = -ENOMEM;
+                else
+                        state_write_str(f, "fdstore", v);
+                free(v);
+        }
+        if (w.r >= 0)
+                service_output_foreach(s, write_output, &w);
+        return w.r;
+}
+
+/* ---- reading ---- */
+
+static int read_plain(Service *s, const char *key, const char *v) {
+        for (size_t i = 0; i < ELEMENTSOF(service_fields); i++) {
+                void *p = (uint8_t *) s + service_fields[i].offset;
+
+                if (!streq(key, service_fields[i].key))
+                        continue;
+                switch (service_fields[i].type) {
+                case F_INT:
+                        return state_value_int(v, p);
+                case F_UINT:
+                        return state_value_uint(v, p);
+                case F_U64:
+                        return state_value_u64(v, p);
+                case F_BOOL:
+                        return state_value_bool(v, p);
+                }
+        }
+        return -ENOENT;
+}
+
+static int read_start_time(Service *s, const char *v) {
+        unsigned burst = s->unit->start_limit_burst;
+        uint64_t t;
+
+        if (state_value_u64(v, &t) < 0)
+                return -EINVAL;
+        if (burst == 0)
+                return 0;
+        if (!s->start_times) {
+                s->start_times = calloc(burst, sizeof(usec_t));
+                if (!s->start_times)
+                        return -ENOMEM;
+                s->n_start_times = s->start_times_head = 0;
+        }
+        /* A smaller StartLimitBurst= now: the newest ones stay. */
+        if (s->n_start_times == burst) {
+                s->start_times[s->start_times_head] = t;
+                s->start_times_head = (s->start_times_head + 1) % burst;
+        } else
+                s->start_times[(s->start_times_head + s->n_start_times++) % burst] = t;
+        return 0;
+}
+
+static int read_fd_field(const char *v, int *ret_fd, const char **ret_rest,
+                         bool (*take_fd)(int fd, void *userdata), void *userdata) {
+        char word[16];
+        int fd;
+
+        if (state_value_split(v, word, sizeof word, ret_rest) < 0 ||
+            state_value_int(word, &fd) < 0 || fd < 3 || !take_fd(fd, userdata))
+                return -EBADF;
+        *ret_fd = fd;
+        return 0;
+}
+
+static int read_field(Service *s, const StateField *fl,
+                      bool (*take_fd)(int fd, void *userdata), void *userdata) {
+        const char *k = fl->key, *v = fl->value, *rest;
+        char word[32];
+        int r, fd;
+
+        r = read_plain(s, k, v);
+        if (r != -ENOENT)
+                return r;
+        if (streq(k, "state")) {
+                ServiceState st = service_state_from_string(v);
+                if (st < 0)
+                        return -EINVAL;
+                s->state = st;
+        } else if (streq(k, "result")) {
+                ServiceResult res = service_result_from_string(v);
+                if (res < 0)
+                        return -EINVAL;
+                s->result = res;
+        } else if (streq(k, "intent")) {
+                ServiceIntent i = service_intent_from_string(v);
+                if (i < 0)
+                        return -EINVAL;
+                s->intent = i;
+        } else if (streq(k, "cgroup")) {
+                char *c = strdup(v);
+                if (!c)
+                        return -ENOMEM;
+                free(s->cgroup);
+                s->cgroup = c;
+        } else if (streq(k, "invocation-id")) {
+                if (strlen(v) >= sizeof s->invocation_id)
+                        return -EINVAL;
+                strcpy(s->invocation_id, v);
+        } else if (streq(k, "status-text")) {
+                char *c = strdup(v);
+                if (!c)
+                        return -ENOMEM;
+                free(s->status_text);
+                s->status_text = c;
+        } else if (streq(k, timer_keys[SERVICE_TIMER_STATE]))
+                return state_value_u64(v, &s->timer_due[SERVICE_TIMER_STATE]);
+        else if (streq(k, timer_keys[SERVICE_TIMER_WATCHDOG]))
+                return state_value_u64(v, &s->timer_due[SERVICE_TIMER_WATCHDOG]);
+        else if (streq(k, "start-time"))
+                return read_start_time(s, v);
+        else if (streq(k, "log")) {
+                uint64_t seq;
+                int pid;
+                const char *line;
+
+                if (state_value_split(v, word, sizeof word, &rest) < 0 ||
+                    state_value_u64(word, &seq) < 0 ||
+                    state_value_split(rest, word, sizeof word, &line) < 0 ||
+                    state_value_int(word, &pid) < 0)
+                        return -EINVAL;
+                service_log_restore(s, seq, pid, line);
+        } else if (streq(k, "fdstore")) {
+                bool poll;
+
+                r = read_fd_field(v, &fd, &rest, take_fd, userdata);
+                if (r < 0)
+                        return r;
+                if (state_value_split(rest, word, sizeof word, &rest) < 0 ||
+                    state_value_bool(word, &poll) < 0) {
+                        safe_close(fd);
+                        return -EINVAL;
+                }
+                service_fdstore_add(s, &fd, 1, rest, poll);
+        } else if (streq(k, "output")) {
+                int pid;
+
+                r = read_fd_field(v, &fd, &rest, take_fd, userdata);
+                if (r < 0)
+                        return r;
+                r = state_value_split(rest, word, sizeof word, &rest) < 0 ||
+                    state_value_int(word, &pid) < 0 ? -EINVAL :
+                    service_output_adopt(s, fd, pid, rest, strlen(rest));
+                if (r < 0)
+                        safe_close(fd);
+                return r;
+        } else
+                return -ENOENT;
+        return 0;
+}
+
+int service_deserialize(Service *s, const StateSection *sec,
+                        bool (*take_fd)(int fd, void *userdata), void *userdata) {
+        usec_t now = service_now(s);
+
+        for (size_t i = 0; i < sec->n_fields; i++) {
+                const StateField *fl = &sec->fields[i];
+                int r = read_field(s, fl, take_fd, userdata);
+
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r == -ENOENT)
+                        log_warning("daemon-reexec: state line %u: %s: unknown field '%s', "
+                                    "skipped", fl->line, service_name(s), fl->key);
+                else if (r < 0)
+                        log_warning("daemon-reexec: state line %u: %s: bad %s '%s', skipped",
+                                    fl->line, service_name(s), fl->key, fl->value);
+        }
+        /* Carry on: the timers with what is left of them, the watch as the state wants it. */
+        for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++)
+                if (s->timer_due[t] != USEC_INFINITY)
+                        s->ctx->ops->arm_timer(s, t, s->timer_due[t] > now ?
+                                                             s->timer_due[t] - now : 0);
+        service_update_watch(s);
+        if (s->ctx->on_state)
+                s->ctx->on_state(s, s->ctx->userdata);
+        return 0;
+}
