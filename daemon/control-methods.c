@@ -780,7 +780,7 @@ static int control_method_reload(sd_bus_message *msg, void *userdata, sd_bus_err
         return 1;
 }
 
-/* Reexecute: tries the binary and writes the state, answers, then executes (manager-state.c).
+/* Reexecute: tries the binary, answers, then writes the state and executes (manager-state.c).
  * The answer is the generation the new berthd will have: the caller waits for it (Ping). */
 static int control_method_reexecute(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         ControlClient *cl = userdata;

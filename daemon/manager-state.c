@@ -187,9 +187,6 @@ static void reexec_reset(Manager *m) {
 }
 
 int manager_reexec_prepare(Manager *m, const char *binary, char *err, size_t errlen) {
-        _cleanup_free_ char *text = NULL;
-        size_t size = 0;
-        FILE *f;
         int r;
 
         if (!m->self_exe || !m->self_argv) {
@@ -205,13 +202,18 @@ int manager_reexec_prepare(Manager *m, const char *binary, char *err, size_t err
         if (r < 0)
                 return r;
         m->reexec_binary = strdup(binary);
-        f = open_memstream(&text, &size);
-        if (!m->reexec_binary || !f) {
-                if (f)
-                        fclose(f);
-                reexec_reset(m);
+        return m->reexec_binary ? 0 : -ENOMEM;
+}
+
+/* The state, written into a memfd at the last moment: no event may change it after. */
+static int write_state(Manager *m) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+        int r;
+
+        if (!f)
                 return -ENOMEM;
-        }
         r = manager_serialize(m, f);
         if (fclose(f) != 0 && r >= 0)
                 r = -errno;
@@ -230,14 +232,10 @@ int manager_reexec_prepare(Manager *m, const char *binary, char *err, size_t err
         }
         if (r >= 0 && lseek(m->reexec_memfd, 0, SEEK_SET) < 0)
                 r = -errno;
-        if (r < 0) {
-                snprintf(err, errlen, "cannot write berthd's state: %s", strerror(-r));
-                reexec_reset(m);
-                return r;
-        }
-        log_info("daemon-reexec: state written (%zu bytes, %zu fds kept); executing %s.", size,
-                 m->n_reexec_keep, m->reexec_binary);
-        return 0;
+        if (r >= 0)
+                log_info("daemon-reexec: state written (%zu bytes, %zu fds kept).", size,
+                         m->n_reexec_keep);
+        return r;
 }
 
 static void set_cloexec(int fd, bool on) {
@@ -255,23 +253,32 @@ int manager_reexec_now(Manager *m) {
 
         if (!m->reexec_binary)
                 return -EINVAL;
+        r = write_state(m);
+        if (r < 0) {
+                log_error_errno(r, "daemon-reexec: cannot write berthd's state: %m; berthd goes "
+                                "on as it was");
+                reexec_reset(m);
+                return r;
+        }
         argv = calloc(strv_length(m->self_argv) + 2, sizeof(char *));
-        if (!argv)
-                return -ENOMEM;
+        if (!argv) {
+                reexec_reset(m);
+                return log_oom();
+        }
         /* Its arguments again, --deserialize first (ad-hoc mode's command follows "--"). */
         STRV_FOREACH(a, m->self_argv) {
                 if (n == 1 && asprintf(&argv[n++], "--deserialize=%d", m->reexec_memfd) < 0)
-                        return -ENOMEM;
+                        goto oom;
                 if (options && startswith(*a, "--deserialize="))
                         continue;
                 if (streq(*a, "--"))
                         options = false;
                 argv[n] = strdup(*a);
                 if (!argv[n++])
-                        return -ENOMEM;
+                        goto oom;
         }
         if (n == 1 && asprintf(&argv[n++], "--deserialize=%d", m->reexec_memfd) < 0)
-                return -ENOMEM;
+                goto oom;
 
         for (size_t i = 0; i < m->n_reexec_keep; i++)
                 set_cloexec(m->reexec_keep[i], false);
@@ -288,6 +295,9 @@ int manager_reexec_now(Manager *m) {
                         m->reexec_binary);
         reexec_reset(m);
         return r;
+oom:
+        reexec_reset(m);
+        return log_oom();
 }
 
 static int on_reexec(sd_event_source *es, void *userdata) {

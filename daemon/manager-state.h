@@ -10,11 +10,11 @@ typedef struct Service Service;
 typedef struct ManagerState ManagerState;
 
 /* Before the exec: tries binary (NULL: the path berthd was started from) with
- * --state-version, then writes the whole state into a memfd. Returns 0, or a negative errno
- * with why in err: then nothing changed. */
+ * --state-version. Returns 0, or a negative errno with why in err: then nothing changed. */
 int manager_reexec_prepare(Manager *m, const char *binary, char *err, size_t errlen);
-/* The exec itself (after manager_reexec_prepare()). Returns only when execve() failed: then
- * berthd goes on as it was, with a negative errno (logged). */
+/* The exec itself (after manager_reexec_prepare()): writes the whole state into a memfd and
+ * executes. Returns only when that failed: then berthd goes on as it was, with a negative
+ * errno (logged). */
 int manager_reexec_now(Manager *m);
 
 /* Prepares, then executes from an idle event (so that the caller's answer goes out first).
