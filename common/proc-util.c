@@ -60,3 +60,42 @@ int proc_read_int(const char *path, int *ret) {
         *ret = (int) v;
         return 0;
 }
+
+int proc_parse_starttime(const char *stat, unsigned long long *ret) {
+        const char *p = stat ? strrchr(stat, ')') : NULL;
+        unsigned long long v;
+        char *end;
+
+        if (!p)
+                return -EINVAL;
+        p++;
+        /* After the ')': field 3 (the state) is the first; the start time is field 22. */
+        for (unsigned field = 3; field < 22; field++) {
+                p += strspn(p, " ");
+                if (*p == '\0')
+                        return -EINVAL;
+                p += strcspn(p, " ");
+        }
+        p += strspn(p, " ");
+        if (*p < '0' || *p > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(p, &end, 10);
+        if (errno != 0 || (*end != ' ' && *end != '\0' && *end != '\n'))
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int proc_read_starttime(pid_t pid, unsigned long long *ret) {
+        char path[64], buf[1024];
+        int r;
+
+        if (pid <= 0)
+                return -EINVAL;
+        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+        r = read_first_line(path, buf, sizeof buf);
+        if (r < 0)
+                return r;
+        return proc_parse_starttime(buf, ret);
+}

@@ -18,3 +18,12 @@ int proc_read_comm(pid_t pid, char *buf, size_t size);
  * ("/proc/sys/net/core/somaxconn"). Returns 0 with the value in *ret, -EINVAL when the first
  * line is not an int, or the negative errno of open() or read(). */
 int proc_read_int(const char *path, int *ret);
+
+/* The start time of a process (field 22 of /proc/PID/stat, in clock ticks since boot): with the
+ * pid, it names one process for good, since a pid is reused but never at the same start time.
+ * proc_parse_starttime() reads it from the text of a stat file (the command name in parentheses
+ * may hold spaces and parentheses: the fields are counted after its last ')'). Return 0, or
+ * -EINVAL for text that is not a stat line; proc_read_starttime() also the negative errno of
+ * the read (-ENOENT: no such process). */
+int proc_parse_starttime(const char *stat, unsigned long long *ret);
+int proc_read_starttime(pid_t pid, unsigned long long *ret);

@@ -389,6 +389,13 @@ static int kill_one(pid_t pid, void *userdata) {
         return kill(pid, *(int *) userdata) >= 0;
 }
 
+bool invocation_has(pid_t pid, const char *id) {
+        char want[128];
+
+        snprintf(want, sizeof want, "INVOCATION_ID=%s", id);
+        return environ_has(pid, want);
+}
+
 int invocation_kill(const char *id, int sig) {
         return invocation_foreach(id, kill_one, &sig);
 }

@@ -47,6 +47,8 @@ int cgroup_kill(const char *path, int sig);
 /* Sends sig to every process whose environment holds INVOCATION_ID=id, except berthd itself
  * (bounded by the pids in /proc). Returns how many were signalled, or a negative errno. */
 int invocation_kill(const char *id, int sig);
+/* Whether the environment of process pid holds INVOCATION_ID=id. */
+bool invocation_has(pid_t pid, const char *id);
 
 /* The processes of a service: in its cgroup, or with its INVOCATION_ID=. The first max go to
  * pids; returns how many there are in all, or a negative errno. */

@@ -503,6 +503,10 @@ static int run(int argc, char **argv) {
                 log_warning_errno(errno, "Failed to create the runtime directory '%s': %m, "
                                   "ignoring", m->runtime_dir);
 
+        /* A berthd killed outright left its services running on the ports: they go first. */
+        r = manager_stop_leftovers(m);
+        if (r < 0)
+                return r;
         r = bind_with_reserve(m);
         if (r < 0)
                 return r;

@@ -22,6 +22,8 @@
 #include "daemon/socket-hook.h"
 #include "daemon/notify-parse.h"
 #include "daemon/plan-print.h"
+#include "daemon/proc-recover.h"
+#include "daemon/proc-state.h"
 #include "daemon/unit-dir.h"
 #include "daemon/unit-index.h"
 
@@ -62,6 +64,8 @@ static void manager_remove_nodes(Manager *m) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        /* While the services it lists are there. */
+        m->proc_state = proc_state_free(m->proc_state);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sighup_source);
@@ -371,6 +375,28 @@ static void manager_close_sockets(Manager *m) {
                 if (m->listeners[i])
                         m->listeners[k++] = m->listeners[i];
         m->n_listeners = k;
+}
+
+/* The unit an Accept=yes instance (NAME@N.service) was made from, when the unit itself is not
+ * loaded. */
+static void manager_leftover_lookup(const char *unit, ProcRecoverStop *stop, void *userdata) {
+        Manager *m = userdata;
+        Unit *u = manager_get_unit(m, unit);
+        const char *at = strchr(unit, '@'), *dot = strrchr(unit, '.');
+
+        if (!u && at && dot && dot > at) {
+                _cleanup_free_ char *template = NULL;
+                if (asprintf(&template, "%.*s%s", (int) (at - unit + 1), unit, dot) >= 0)
+                        u = manager_get_unit(m, template);
+        }
+        if (!u || u->type != UNIT_SERVICE)
+                return;
+        stop->kill_signal = u->service.kill_signal;
+        stop->timeout = u->service.timeout_stop_usec;
+}
+
+int manager_stop_leftovers(Manager *m) {
+        return proc_recover(m->runtime_dir, manager_leftover_lookup, m);
 }
 
 int manager_bind(Manager *m) {
@@ -769,6 +795,7 @@ static void manager_instance_over(Manager *m, Service *s);
 static void manager_on_service_state(Service *s, void *userdata) {
         Manager *m = userdata;
 
+        proc_state_changed(m->proc_state); /* a process may have started or gone */
         if (s && s->accept && service_is_inactive(s))
                 manager_instance_over(m, s);
 
@@ -777,6 +804,28 @@ static void manager_on_service_state(Service *s, void *userdata) {
         else if (s && !service_is_active(s) && (m->n_retired > 0 || m->n_graveyard > 0 ||
                                                 s->removed))
                 manager_gc_later(m);
+}
+
+static void manager_on_service_process(Service *s, void *userdata) {
+        Manager *m = userdata;
+
+        proc_state_changed(m->proc_state);
+}
+
+/* Every process of every service, for RUNTIME/processes. */
+static void manager_collect_processes(ProcState *p, void *userdata) {
+        Manager *m = userdata;
+
+        for (size_t i = 0; i < m->n_services; i++) {
+                const Service *s = m->services[i];
+                const pid_t mains[] = { s->main_pid, s->old_main_pid, s->failed_pid };
+
+                for (size_t k = 0; k < ELEMENTSOF(mains); k++)
+                        proc_state_add(p, s->unit->name, mains[k], PROC_ROLE_MAIN,
+                                       s->invocation_id, s->cgroup);
+                proc_state_add(p, s->unit->name, s->control_pid, PROC_ROLE_CONTROL,
+                               s->invocation_id, s->cgroup);
+        }
 }
 
 /* The service pid belongs to, for notify. */
@@ -1662,6 +1711,11 @@ int manager_run(Manager *m) {
                             "report readiness.");
 
         manager_setup_cgroups(m);
+        /* Before any service starts: the next berthd finds what this one started. */
+        if (proc_state_new(&m->proc_state, m->event, m->runtime_dir, manager_collect_processes,
+                           m) < 0)
+                log_warning("A berthd started after this one is killed will not find its "
+                            "services' processes, ignoring");
         for (size_t i = 0; i < m->n_listeners; i++)
                 if (m->listeners[i]->fd < 0 && m->listeners[i]->bind_error)
                         (void) listener_retry_bind(m->listeners[i], m->event,
@@ -1676,6 +1730,7 @@ int manager_run(Manager *m) {
                 .cgroup_root = m->cgroup_root,
                 .fdstore_budget = &m->fdstore_budget,
                 .on_state = manager_on_service_state,
+                .on_process = manager_on_service_process,
                 .userdata = m,
         };
         r = manager_setup_services(m);
@@ -1708,6 +1763,8 @@ int manager_run(Manager *m) {
         r = sd_event_loop(m->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
+        /* Every service stopped: nothing for a next berthd to find. */
+        m->proc_state = proc_state_free(m->proc_state);
         manager_close_sockets(m);
         return m->exit_code;
 }

@@ -46,6 +46,7 @@ typedef struct Manager {
 
         Notify *notify;          /* the NOTIFY_SOCKET receiver; owned */
         char *cgroup_root;       /* where services' cgroups go, or NULL (cgroup.h) */
+        struct ProcState *proc_state; /* RUNTIME/processes (proc-state.h); owned, or NULL */
         FdStoreBudget fdstore_budget; /* the fd stores' share of RLIMIT_NOFILE */
         struct Control *control; /* the control socket and its clients; owned */
         ServiceContext service_ctx; /* what every service is given (borrowed by each) */
@@ -111,6 +112,11 @@ int manager_load(Manager *m);
 /* Writes the plan for --check: every socket, how it will be bound and which service it feeds,
  * then a summary line. */
 void manager_print_plan(Manager *m, FILE *f);
+
+/* Before the first bind: stops what a berthd that was killed on the same runtime directory
+ * left running (proc-recover.h), each unit by its KillSignal= and TimeoutStopSec= where it is
+ * loaded. Returns how many processes it stopped, or -EBUSY when that berthd still runs. */
+int manager_stop_leftovers(Manager *m);
 
 /* Binds every planned socket and logs one line per socket. A unit whose socket fails to bind
  * is closed and marked failed; the others stay bound. Returns the number of units that

@@ -860,6 +860,8 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         }
         if (stream)
                 service_output_set_pid(stream, *ret_pid);
+        if (s->ctx->on_process)
+                s->ctx->on_process(s, s->ctx->userdata);
         return 0;
 }
 

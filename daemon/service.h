@@ -158,6 +158,9 @@ typedef struct ServiceContext {
         FdStoreBudget *fdstore_budget; /* borrowed, shared by all services; NULL: no cap */
         /* Called after every transition, and when a process of it is gone. */
         void (*on_state)(Service *s, void *userdata);
+        /* Called when a process of it started (its pid is not yet in the Service). May be
+         * NULL. */
+        void (*on_process)(Service *s, void *userdata);
         void *userdata;
 } ServiceContext;
 

@@ -3,6 +3,7 @@
  * /proc/sys writes them. */
 #include <check.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,55 @@ START_TEST(test_read_int) {
 }
 END_TEST
 
+START_TEST(test_starttime) {
+        static const struct {
+                const char *text;
+                int ret;
+                unsigned long long value;
+        } rows[] = {
+                { "1234 (sleep) S 1 1234 1234 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 98765 "
+                  "1000 100 18446744073709551615\n", 0, 98765 },
+                /* A name with spaces and parentheses: the fields count from the last ')'. */
+                { "7 (a) b) c) R 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 42 0 0", 0, 42 },
+                { "7 (x) R 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 18446744073709551615", 0,
+                  18446744073709551615ULL },
+                { "7 (x) R 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0", -EINVAL, 0 },
+                { "7 (x) R 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 -5 1", -EINVAL, 0 },
+                { "7 (x) R 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 12x 1", -EINVAL, 0 },
+                { "7 (x) R 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 99999999999999999999", -EINVAL,
+                  0 },
+                { "no parenthesis at all", -EINVAL, 0 },
+                { "", -EINVAL, 0 },
+        };
+        unsigned long long a = 0, b = 0;
+        int status;
+        pid_t pid;
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                unsigned long long v = 7;
+                ck_assert_msg(proc_parse_starttime(rows[i].text, &v) == rows[i].ret, "row %zu", i);
+                ck_assert_msg(v == (rows[i].ret == 0 ? rows[i].value : 7), "row %zu", i);
+        }
+        ck_assert_int_eq(proc_parse_starttime(NULL, &a), -EINVAL);
+
+        /* Our own start time is stable, a child started after us no earlier; a reaped one is
+         * gone. */
+        ck_assert_int_eq(proc_read_starttime(getpid(), &a), 0);
+        ck_assert_int_eq(proc_read_starttime(getpid(), &b), 0);
+        ck_assert(a == b);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0)
+                pause();
+        ck_assert_int_eq(proc_read_starttime(pid, &b), 0);
+        ck_assert(b >= a);
+        kill(pid, SIGKILL);
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_int_eq(proc_read_starttime(pid, &b), -ENOENT);
+        ck_assert_int_eq(proc_read_starttime(0, &b), -EINVAL);
+}
+END_TEST
+
 static Suite *proc_util_suite(void) {
         Suite *s = suite_create("proc-util");
         TCase *tc = tcase_create("comm");
@@ -106,6 +156,10 @@ static Suite *proc_util_suite(void) {
 
         tc = tcase_create("int");
         tcase_add_test(tc, test_read_int);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("starttime");
+        tcase_add_test(tc, test_starttime);
         suite_add_tcase(s, tc);
         return s;
 }
