@@ -128,7 +128,9 @@ int state_parse(const char *text, size_t len, StateDoc *doc, char *err, size_t e
                                 ended = true;
                                 continue;
                         }
-                        if (!key_valid(l + 1) || (sp && unescape(sp + 1) < 0)) {
+                        /* "end" is the terminator's, never a section's kind. */
+                        if (!key_valid(l + 1) || streq(l + 1, "end") ||
+                            (sp && unescape(sp + 1) < 0)) {
                                 r = fail(err, errlen, -EINVAL, line, "bad section line");
                                 goto bad;
                         }
