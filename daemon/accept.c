@@ -264,6 +264,23 @@ static void accept_read_peer(int fd, int family, AcceptPeer *p) {
         }
 }
 
+void accept_connection_adopt(AcceptSocket *a, int fd, AcceptPeer *ret) {
+        AcceptSourceKey k;
+        AcceptPeer p = {};
+
+        p.remote.len = sizeof p.remote.raw;
+        if (getpeername(fd, &p.remote.sa, &p.remote.len) < 0 || p.remote.len == 0) {
+                p.local.len = sizeof p.local.raw;
+                (void) getsockname(fd, &p.local.sa, &p.local.len);
+                p.remote.sa.sa_family = p.local.sa.sa_family;
+        }
+        accept_read_peer(fd, p.remote.sa.sa_family, &p);
+        a->n_connections++;
+        if (accept_source_key(&p, &k) && accept_count_source(a, &k) < 0)
+                log_oom();
+        *ret = p;
+}
+
 /* Whether berthd has the fds to start an instance (the connection, the output pipe, what
  * spawning takes for a moment): tried by taking them and giving them back. Without them a
  * connection is better left waiting in the queue than accepted only to be dropped. Returns 0

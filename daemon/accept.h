@@ -95,5 +95,8 @@ AcceptSocket *accept_socket_free(AcceptSocket *a);
  * pause). For listener_set_owner(). */
 void accept_on_trigger(Listener *l, void *owner);
 
+/* daemon-reexec: a connection (fd, borrowed) the berthd before had accepted, counted again;
+ * its peer read back from the socket. */
+void accept_connection_adopt(AcceptSocket *a, int fd, AcceptPeer *ret);
 /* The instance of the connection from peer is over: its slot is free again. */
 void accept_connection_done(AcceptSocket *a, const AcceptPeer *peer);

@@ -96,14 +96,29 @@ static int manager_serialize(Manager *m, FILE *f) {
         }
         for (size_t i = 0; i < m->n_listeners && r >= 0; i++)
                 r = serialize_listener(m, f, m->listeners[i]);
+        for (size_t i = 0; i < m->n_accepts && r >= 0; i++) {
+                const AcceptSocket *a = m->accepts[i];
+
+                state_write_section(f, "accept", a->name);
+                state_writef(f, "accepted", "%u", a->n_accepted);
+                state_writef(f, "refused", "%u", a->n_refused);
+        }
         for (size_t i = 0; i < m->n_services && r >= 0; i++) {
                 Service *s = m->services[i];
 
-                /* Accept=yes instances are not carried yet: their processes go on as orphans
-                 * that berthd reaps; their sockets' listeners are carried. */
-                if (s->own_unit)
+                if (!s->own_unit) {
+                        r = service_serialize(s, f, "service", &m->reexec_keep,
+                                              &m->n_reexec_keep);
                         continue;
-                r = service_serialize(s, f, &m->reexec_keep, &m->n_reexec_keep);
+                }
+                /* An Accept=yes instance: its connection goes with it; once over, nothing. */
+                if (!s->accept || s->connection_fd < 0)
+                        continue;
+                r = service_serialize(s, f, "instance", &m->reexec_keep, &m->n_reexec_keep);
+                state_write_str(f, "socket", s->accept->name);
+                state_writef(f, "connection-fd", "%d", s->connection_fd);
+                if (r >= 0)
+                        r = keep(m, s->connection_fd);
         }
         state_write_end(f);
         return r;
@@ -387,7 +402,7 @@ static bool take_fd(int fd, void *userdata) {
 
 static int index_state(ManagerState *st) {
         static const char *const fd_keys[] = { "fd", "notify-fd", "control-fd", "fdstore",
-                                               "output" };
+                                               "output", "connection-fd" };
         int r = 0;
 
         for (size_t i = 0; i < st->doc.n_sections && r >= 0; i++) {
@@ -412,7 +427,7 @@ static int index_state(ManagerState *st) {
                                 r = -ENOMEM;
                         else if (!strmap_contains(&st->listeners, key))
                                 r = strmap_put(&st->listeners, key, (void *) sec);
-                } else
+                } else if (!streq(sec->kind, "instance") && !streq(sec->kind, "accept"))
                         log_warning("daemon-reexec: state line %u: unknown section '%s', "
                                     "skipped", sec->line, sec->kind);
         }
@@ -529,8 +544,43 @@ bool manager_state_restore_service(Manager *m, Service *s) {
 
         if (!sec)
                 return false;
-        (void) service_deserialize(s, sec, take_fd, st);
+        (void) service_deserialize(s, sec, NULL, take_fd, st);
         return true;
+}
+
+int manager_state_deserialize_service(Manager *m, Service *s, const StateSection *sec) {
+        static const char *const own[] = { "socket", "connection-fd", NULL };
+
+        return service_deserialize(s, sec, own, take_fd, m->reexec_state);
+}
+
+bool manager_state_take_fd(Manager *m, int fd) {
+        return m->reexec_state && take_fd(fd, m->reexec_state);
+}
+
+void manager_state_foreach(Manager *m, const char *kind,
+                          void (*fn)(Manager *m, const StateSection *sec)) {
+        ManagerState *st = m->reexec_state;
+
+        for (size_t i = 0; st && i < st->doc.n_sections; i++)
+                if (streq(st->doc.sections[i].kind, kind))
+                        fn(m, &st->doc.sections[i]);
+}
+
+static void restore_accept(Manager *m, const StateSection *sec) {
+        AcceptSocket *a = strmap_get(&m->accepts_by_name, sec->name);
+        const char *v;
+
+        if (!a)
+                return;
+        if ((v = state_get(sec, "accepted")))
+                (void) state_value_uint(v, &a->n_accepted);
+        if ((v = state_get(sec, "refused")))
+                (void) state_value_uint(v, &a->n_refused);
+}
+
+void manager_state_restore_accepts(Manager *m) {
+        manager_state_foreach(m, "accept", restore_accept);
 }
 
 void manager_state_done(Manager *m) {

@@ -34,5 +34,15 @@ int manager_state_notify_fd(Manager *m);
 int manager_state_control_fd(Manager *m);
 /* Puts s back into the state the state has for its unit: true, or false when it has none. */
 bool manager_state_restore_service(Manager *m, Service *s);
+/* The counters of every Accept=yes socket. */
+void manager_state_restore_accepts(Manager *m);
+/* Calls fn for each section of kind ("instance": the Accept=yes instances). */
+struct StateSection;
+void manager_state_foreach(Manager *m, const char *kind,
+                          void (*fn)(Manager *m, const struct StateSection *sec));
+/* An instance's service (its socket and connection, the caller's fields, aside). */
+int manager_state_deserialize_service(Manager *m, Service *s, const struct StateSection *sec);
+/* Whether fd is one the state names and nobody took yet: then the caller has it. */
+bool manager_state_take_fd(Manager *m, int fd);
 /* Closes what nobody took, and forgets the state. */
 void manager_state_done(Manager *m);

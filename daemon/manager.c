@@ -20,6 +20,7 @@
 #include "daemon/manager.h"
 #include "daemon/manager-state.h"
 #include "daemon/socket-hook.h"
+#include "daemon/state.h"
 #include "daemon/notify-parse.h"
 #include "daemon/plan-print.h"
 #include "daemon/proc-recover.h"
@@ -951,6 +952,10 @@ static int manager_add_service(Manager *m, Unit *u, Service **ret) {
 
 /* ---- Accept=yes: an instance per connection (accept.c) ---- */
 
+static AcceptSocket *manager_find_accept(Manager *m, const char *name) {
+        return strmap_get(&m->accepts_by_name, name);
+}
+
 static void manager_instance_diag(int level, const char *file, unsigned line, const char *msg,
                                   void *userdata) {
         log_full_errno(level, 0, "%s:%u: %s", strempty(file), line, msg);
@@ -966,8 +971,52 @@ static void manager_instance_over(Manager *m, Service *s) {
         manager_gc_later(m);
 }
 
-/* Makes NAME@INSTANCE.service from the template (its files, read again: keys with specifiers
- * mean something only in an instance) and starts it with the connection. */
+/* The unit of NAME@INSTANCE.service (name), an instance of a's template: its files read
+ * again, since keys with specifiers mean something only in an instance. Returns 0, or a
+ * negative errno (logged). */
+static int manager_make_instance(Manager *m, AcceptSocket *a, const char *name, Unit **ret) {
+        _cleanup_free_ char *tname = NULL;
+        const Unit *su = manager_get_unit(m, a->name), *t;
+        int r;
+
+        tname = su ? unit_socket_service_name(su) : NULL;
+        if (!tname)
+                return log_oom();
+        t = manager_get_unit(m, tname);
+        if (!t || !t->path)
+                return log_error_errno(ENOENT, "%s: its template %s is not loaded", a->name,
+                                       tname);
+        if (m->given_template_text && streq(m->given_template_name, tname))
+                r = unit_file_load_strings(name, (const char *const[]) { t->path },
+                                           (const char *const[]) { m->given_template_text }, 1,
+                                           manager_instance_diag, NULL, ret);
+        else
+                r = unit_file_load(name, t->path, t->dropins, manager_instance_diag, NULL, ret);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r != 0)
+                return log_error_errno(EINVAL, "%s: cannot make %s from %s (see above)", a->name,
+                                       name, tname);
+        return 0;
+}
+
+/* Adds the service of an instance (u, taken) with its connection (cfd, taken). */
+static int manager_add_instance(Manager *m, AcceptSocket *a, Unit **u, int *cfd,
+                                AcceptPeer **peer, Service **ret) {
+        Service *svc;
+        int r = manager_add_service(m, *u, &svc);
+
+        if (r < 0)
+                return r;
+        svc->own_unit = TAKE_PTR(*u);
+        svc->connection_fd = TAKE_FD(*cfd);
+        svc->accept = a;
+        svc->peer = TAKE_PTR(*peer);
+        *ret = svc;
+        return 0;
+}
+
+/* Makes NAME@INSTANCE.service from the template and starts it with the connection. */
 static int manager_accept_spawn(AcceptSocket *a, int fd, const AcceptPeer *peer,
                                 const char *instance, void *userdata) {
         Manager *m = userdata;
@@ -975,7 +1024,7 @@ static int manager_accept_spawn(AcceptSocket *a, int fd, const AcceptPeer *peer,
         _cleanup_free_ char *tname = NULL, *name = NULL;
         _cleanup_(unit_freep) Unit *u = NULL;
         _cleanup_free_ AcceptPeer *p = NULL;
-        const Unit *su = manager_get_unit(m, a->name), *t;
+        const Unit *su = manager_get_unit(m, a->name);
         Service *svc = NULL;
         int r;
 
@@ -984,35 +1033,17 @@ static int manager_accept_spawn(AcceptSocket *a, int fd, const AcceptPeer *peer,
         if (!tname || !p)
                 return log_oom();
         *p = *peer;
-        t = manager_get_unit(m, tname);
-        if (!t || !t->path) {
-                log_error("%s: its template %s is not loaded; closing the connection", a->name,
-                          tname);
-                return -ENOENT;
-        }
         if (asprintf(&name, "%.*s%s.service", (int) (strchr(tname, '@') - tname + 1), tname,
                      instance) < 0)
                 return log_oom();
-        if (m->given_template_text && streq(m->given_template_name, tname))
-                r = unit_file_load_strings(name, (const char *const[]) { t->path },
-                                           (const char *const[]) { m->given_template_text }, 1,
-                                           manager_instance_diag, NULL, &u);
-        else
-                r = unit_file_load(name, t->path, t->dropins, manager_instance_diag, NULL, &u);
-        if (r == -ENOMEM)
-                return log_oom();
-        if (r != 0) {
-                log_error("%s: cannot make %s from %s (see above); closing the connection",
-                          a->name, name, tname);
-                return -EINVAL;
+        r = manager_make_instance(m, a, name, &u);
+        if (r < 0) {
+                log_error("%s: closing the connection of %s", a->name, name);
+                return r;
         }
-        r = manager_add_service(m, u, &svc);
+        r = manager_add_instance(m, a, &u, &cfd, &p, &svc);
         if (r < 0)
                 return r;
-        svc->own_unit = TAKE_PTR(u);
-        svc->connection_fd = TAKE_FD(cfd);
-        svc->accept = a;
-        svc->peer = TAKE_PTR(p);
         r = service_start(svc);
         if (r < 0)
                 log_warning_errno(r, "%s: cannot start: %m", svc->unit->name);
@@ -1023,9 +1054,35 @@ static int manager_accept_spawn(AcceptSocket *a, int fd, const AcceptPeer *peer,
         return 0;
 }
 
-static AcceptSocket *manager_find_accept(Manager *m, const char *name) {
-        return strmap_get(&m->accepts_by_name, name);
+/* daemon-reexec: an instance as the state has it, with its connection (the state's fd). */
+static void manager_restore_instance(Manager *m, const StateSection *sec) {
+        const char *sock = state_get(sec, "socket"), *v = state_get(sec, "connection-fd");
+        _cleanup_(unit_freep) Unit *u = NULL;
+        _cleanup_free_ AcceptPeer *p = NULL;
+        _cleanup_close_ int cfd = -1;
+        AcceptSocket *a = sock ? manager_find_accept(m, sock) : NULL;
+        Service *svc;
+        int fd;
+
+        if (!a || !v || state_value_int(v, &fd) < 0 || !manager_state_take_fd(m, fd)) {
+                log_warning("daemon-reexec: state line %u: %s: its socket or connection is "
+                            "gone; berthd no longer follows it", sec->line, sec->name);
+                return;
+        }
+        cfd = fd;
+        p = calloc(1, sizeof *p);
+        if (!p) {
+                log_oom();
+                return;
+        }
+        if (manager_make_instance(m, a, sec->name, &u) < 0)
+                return;
+        accept_connection_adopt(a, cfd, p);
+        if (manager_add_instance(m, a, &u, &cfd, &p, &svc) < 0)
+                return;
+        (void) manager_state_deserialize_service(m, svc, sec);
 }
+
 
 /* Every Accept=yes socket unit accepts on its listeners; after a daemon-reload, with its new
  * configuration (its live instances stay counted). */
@@ -1745,6 +1802,8 @@ int manager_run(Manager *m) {
         for (size_t i = 0; i < m->n_services; i++)
                 if (!manager_state_restore_service(m, m->services[i]))
                         (void) service_begin(m->services[i]);
+        manager_state_restore_accepts(m);
+        manager_state_foreach(m, "instance", manager_restore_instance);
         manager_state_done(m);
         /* Children that exited while berthd executed itself: their SIGCHLD may have come
          * before the new one watched for it. */

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/string-table.h"
+#include "common/strv.h"
 #include "daemon/service-internal.h"
 #include "daemon/state.h"
 
@@ -100,10 +101,10 @@ static void write_output(int fd, pid_t pid, const char *pending, size_t len, voi
         state_write_mem(w->f, "output", v, (size_t) n + len);
 }
 
-int service_serialize(Service *s, FILE *f, int **keep, size_t *n_keep) {
+int service_serialize(Service *s, FILE *f, const char *kind, int **keep, size_t *n_keep) {
         WriteCtx w = { .f = f, .keep = keep, .n_keep = n_keep };
 
-        state_write_section(f, "service", s->unit->name);
+        state_write_section(f, kind, s->unit->name);
         state_write_str(f, "state", service_state_to_string(s->state));
         state_write_str(f, "result", service_result_to_string(s->result));
         state_write_str(f, "intent", service_intent_to_string(s->intent));
@@ -300,13 +301,17 @@ static int read_field(Service *s, const StateField *fl,
         return 0;
 }
 
-int service_deserialize(Service *s, const StateSection *sec,
+int service_deserialize(Service *s, const StateSection *sec, const char *const *own_keys,
                         bool (*take_fd)(int fd, void *userdata), void *userdata) {
         usec_t now = service_now(s);
 
         for (size_t i = 0; i < sec->n_fields; i++) {
                 const StateField *fl = &sec->fields[i];
-                int r = read_field(s, fl, take_fd, userdata);
+                int r;
+
+                if (own_keys && strv_contains((char *const *) own_keys, fl->key))
+                        continue;
+                r = read_field(s, fl, take_fd, userdata);
 
                 if (r == -ENOMEM)
                         return log_oom();

@@ -392,14 +392,15 @@ void service_output_foreach(Service *s, void (*fn)(int fd, pid_t pid, const char
 /* service-fdstore.c: the fd store. Takes the fds (consumed in every case). */
 void service_fdstore_add(Service *s, int *fds, size_t n_fds, const char *name, bool poll);
 void service_fdstore_remove(Service *s, const char *name);
-/* service-state.c, daemon-reexec: writes the runtime state of s as a "@service NAME" section
+/* service-state.c, daemon-reexec: writes the runtime state of s as a "@KIND NAME" section
  * (state.h), adding every fd it keeps to keep (their CLOEXEC is cleared by the caller); and
  * puts a service made from the same unit by the new berthd back into that state, taking the
  * fds (each fd must be one the caller vouched for: take_fd() says so and takes it, once).
- * Unknown fields are logged and skipped. Returns 0 or a negative errno. */
+ * Fields named in own_keys (NULL-terminated, or NULL) are the caller's; other unknown fields
+ * are logged and skipped. Returns 0 or a negative errno. */
 struct StateSection;
-int service_serialize(Service *s, FILE *f, int **keep, size_t *n_keep);
-int service_deserialize(Service *s, const struct StateSection *sec,
+int service_serialize(Service *s, FILE *f, const char *kind, int **keep, size_t *n_keep);
+int service_deserialize(Service *s, const struct StateSection *sec, const char *const *own_keys,
                         bool (*take_fd)(int fd, void *userdata), void *userdata);
 
 /* Drops every stored fd (an explicit stop). */

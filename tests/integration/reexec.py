@@ -7,6 +7,7 @@ log lines) is the same before and after, the handover completes, and the stored 
 goes on with its conversation. A reexec to a binary that is missing or that is not berthd
 fails, says why, and leaves berthd as it was."""
 import json
+import re
 import os
 import signal
 import subprocess
@@ -36,8 +37,8 @@ def stable(units):
 
 
 class Reexec(harness.TestCase):
-    def status(self, b):
-        r = self.berthctl(b, "status", "--json", "-n", "200")
+    def status(self, b, *units):
+        r = self.berthctl(b, "status", "--json", "-n", "200", *units)
         self.assertIn(r.returncode, (0, 3), r.stderr)
         return stable(json.loads(r.stdout))
 
@@ -46,7 +47,7 @@ class Reexec(harness.TestCase):
         script = os.path.join(self.dir, "keep.py")
         with open(script, "w") as f:
             f.write(FDSTORE)
-        wport, iport, kport, hport = (harness.free_port() for _ in range(4))
+        wport, iport, kport, hport, eport = (harness.free_port() for _ in range(5))
         d = self.units({
             "web.socket": "[Socket]\nListenStream=127.0.0.1:%d\n" % wport,
             "web.service": "[Service]\nType=notify\nExecStart=%s\n" % server,
@@ -59,6 +60,9 @@ class Reexec(harness.TestCase):
             "keep.service": "[Service]\nExecStart=/usr/bin/python3 %s\n"
                             "FileDescriptorStoreMax=4\nRestart=always\nRestartSec=0\n"
                             "NotifyAccess=all\n" % script,
+            # An Accept=yes instance holding its connection: cat echoes each line.
+            "echo.socket": "[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n" % eport,
+            "echo@.service": "[Service]\nExecStart=/bin/cat\nStandardInput=socket\n",
             # Only the first process says READY=1: the overlap a restart begins stays in
             # progress (its successor serves, never ready, for TimeoutStartSec=).
             "hand.socket": "[Socket]\nListenStream=127.0.0.1:%d\n" % hport,
@@ -75,6 +79,11 @@ class Reexec(harness.TestCase):
         self.assertTrue(f.readline().startswith(b"hello from "))
         b.wait_log(r"keep\.service: stored fd \d+ as 'conn'")
         b.wait_log(r"keep\.service\[\d+\]: stored")
+        echo = harness.connect("127.0.0.1", eport, timeout=20)
+        echo_f = echo.makefile("rb")
+        echo.sendall(b"before\n")
+        self.assertEqual(echo_f.readline(), b"before\n")
+        echo_name = b.wait_log(r"(echo@\S+\.service): dead -> running").group(1)
         harness.connect("127.0.0.1", hport, timeout=20).close()
         hand_pid = int(b.wait_log(r"hand\.service: start -> running \(pid (\d+)\)").group(1))
         b.wait_log(r"crash\.service: \S+ -> backoff")
@@ -89,12 +98,15 @@ class Reexec(harness.TestCase):
         b.wait_log(r"hand\.service\[\d+\]: bench-server: serving, never ready")
 
         before = self.status(b)
+        echo_before = self.status(b, echo_name)
         pids = {n: u.get("main_pid") for n, u in before.items()}
         for i in range(REEXECS):
             r = self.berthctl(b, "daemon-reexec")
             self.assertEqual(r.returncode, 0, "reexec %d: %s" % (i + 1, r.stdout + r.stderr))
             b.wait_log_count(r"daemon-reexec: state read", i + 1)
         after = self.status(b)
+        self.assertEqual(echo_before, self.status(b, echo_name))
+        self.assertEqual(echo_before[echo_name]["state"], "running")
         # The one backing off may have tried again meanwhile (its back-off is 1 s, then
         # doubles): it is compared by its own rules below.
         crash_before, crash_after = before.pop("crash.service"), after.pop("crash.service")
@@ -114,6 +126,12 @@ class Reexec(harness.TestCase):
         for k in harness.LOAD_FAILURES:
             self.assertEqual(res[k], 0, "%s: %s" % (k, res))
 
+        # The instance still has its connection, and berthd still follows it: it sees the end.
+        echo.sendall(b"after\n")
+        self.assertEqual(echo_f.readline(), b"after\n")
+        echo_f.close()
+        echo.close()
+        b.wait_log(re.escape(echo_name) + r": running -> dead")
         # The never-started service starts on demand, as before.
         self.assertEqual(harness.http_get(iport)[:12], b"HTTP/1.0 200")
         # The stored connection goes on: the next process of keep.service gets it back.
