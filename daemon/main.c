@@ -162,7 +162,6 @@ static int parse_args(int argc, char **argv, Args *a) {
                                 return -EINVAL;
                         }
                         a->socktype = c == ARG_DATAGRAM ? SOCK_DGRAM : SOCK_SEQPACKET;
-                        a->deserialize_fd = (int) fd;
                         break;
                 case 'v':
                         log_set_max_level(LOG_DEBUG);
