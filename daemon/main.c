@@ -44,6 +44,8 @@ typedef struct Args {
         int socktype;
         char **command;
         int deserialize_fd; /* daemon-reexec: the state's memfd; -1 */
+        int fallback_fd;    /* and the binary that wrote it, to go back to; -1 */
+        bool reexec_failed; /* that binary, back: the new one could not take the state */
 } Args;
 
 static void help(void) {
@@ -88,6 +90,8 @@ static int parse_args(int argc, char **argv, Args *a) {
                 ARG_DATAGRAM,
                 ARG_SEQPACKET,
                 ARG_DESERIALIZE,
+                ARG_REEXEC_FALLBACK,
+                ARG_REEXEC_FAILED,
                 ARG_STATE_VERSION,
         };
         static const struct option options[] = {
@@ -107,6 +111,8 @@ static int parse_args(int argc, char **argv, Args *a) {
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "deserialize", required_argument, NULL, ARG_DESERIALIZE },
                 { "state-version", no_argument, NULL, ARG_STATE_VERSION },
+                { "reexec-fallback", required_argument, NULL, ARG_REEXEC_FALLBACK },
+                { "reexec-failed", no_argument, NULL, ARG_REEXEC_FAILED },
                 {},
         };
         unsigned fd;
@@ -177,11 +183,17 @@ static int parse_args(int argc, char **argv, Args *a) {
                         printf(STATE_MAGIC " %u\n", STATE_VERSION);
                         return 0;
                 case ARG_DESERIALIZE:
+                case ARG_REEXEC_FALLBACK:
                         if (parse_unsigned(optarg, &fd) < 0 || fd < 3 || fd > INT_MAX) {
-                                log_error("--deserialize needs an fd number, not '%s'.", optarg);
+                                log_error("--%s needs an fd number, not '%s'.",
+                                          c == ARG_DESERIALIZE ? "deserialize" :
+                                          "reexec-fallback", optarg);
                                 return -EINVAL;
                         }
-                        a->deserialize_fd = (int) fd;
+                        *(c == ARG_DESERIALIZE ? &a->deserialize_fd : &a->fallback_fd) = (int) fd;
+                        break;
+                case ARG_REEXEC_FAILED:
+                        a->reexec_failed = true;
                         break;
                 case '?':
                         log_error("Try 'berthd --help'.");
@@ -433,7 +445,7 @@ static int run(int argc, char **argv) {
         _cleanup_(manager_freep) Manager *m = NULL;
         _cleanup_free_ char *def_units = NULL, *def_runtime = NULL, *runtime = NULL;
         _cleanup_strv_free_ char **dirs = NULL;
-        Args a = { .deserialize_fd = -1 };
+        Args a = { .deserialize_fd = -1, .fallback_fd = -1 };
         int r;
 
         r = parse_args(argc, argv, &a);
@@ -483,7 +495,7 @@ static int run(int argc, char **argv) {
         /* After a daemon-reexec: the state, read before anything opens an fd. Without it,
          * berthd starts afresh (and binds what it can). */
         if (a.deserialize_fd >= 0)
-                (void) manager_state_load(m, a.deserialize_fd);
+                manager_state_take_over(m, a.deserialize_fd, a.fallback_fd, a.reexec_failed);
         if (a.command) {
                 r = adhoc_setup(m, &a);
                 if (r < 0)

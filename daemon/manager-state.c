@@ -9,6 +9,7 @@
  * Before anything is written, the new binary is run once with --state-version: a binary that
  * is missing, cannot run, exits at once or cannot read this state leaves the running berthd in
  * charge, unchanged, and the caller is told why. */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/control-interface.h"
 #include "common/log.h"
 #include "common/macro.h"
 #include "common/strv.h"
@@ -44,6 +46,7 @@ struct ManagerState {
         StrMap services;   /* unit name -> its section */
         int *named;        /* every fd the state names, sorted out once taken (-1) */
         size_t n_named;
+        bool salvage;      /* no state: named holds every fd berthd was given */
 };
 
 /* ---- writing ---- */
@@ -264,7 +267,7 @@ int manager_reexec_now(Manager *m) {
         _cleanup_strv_free_ char **argv = NULL;
         bool options = true;
         size_t n = 0;
-        int r;
+        int r, self = -1;
 
         if (!m->reexec_binary)
                 return -EINVAL;
@@ -275,16 +278,30 @@ int manager_reexec_now(Manager *m) {
                 reexec_reset(m);
                 return r;
         }
-        argv = calloc(strv_length(m->self_argv) + 2, sizeof(char *));
+        /* This very binary (even if its path was replaced since), for the new one to go back
+         * to if it cannot read the state. */
+        self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+        if (self < 0 || keep(m, self) < 0) {
+                r = self < 0 ? -errno : -ENOMEM;
+                safe_close(self);
+                log_error_errno(r, "daemon-reexec: cannot open berthd's own binary: %m; berthd "
+                                "goes on as it was");
+                reexec_reset(m);
+                return r;
+        }
+        argv = calloc(strv_length(m->self_argv) + 3, sizeof(char *));
         if (!argv) {
                 reexec_reset(m);
                 return log_oom();
         }
         /* Its arguments again, --deserialize first (ad-hoc mode's command follows "--"). */
         STRV_FOREACH(a, m->self_argv) {
-                if (n == 1 && asprintf(&argv[n++], "--deserialize=%d", m->reexec_memfd) < 0)
+                if (n == 1 && (asprintf(&argv[n++], "--deserialize=%d", m->reexec_memfd) < 0 ||
+                               asprintf(&argv[n++], "--reexec-fallback=%d", self) < 0))
                         goto oom;
-                if (options && startswith(*a, "--deserialize="))
+                if (options && (startswith(*a, "--deserialize=") ||
+                                startswith(*a, "--reexec-fallback=") ||
+                                streq(*a, "--reexec-failed")))
                         continue;
                 if (streq(*a, "--"))
                         options = false;
@@ -292,7 +309,8 @@ int manager_reexec_now(Manager *m) {
                 if (!argv[n++])
                         goto oom;
         }
-        if (n == 1 && asprintf(&argv[n++], "--deserialize=%d", m->reexec_memfd) < 0)
+        if (n == 1 && (asprintf(&argv[n++], "--deserialize=%d", m->reexec_memfd) < 0 ||
+                       asprintf(&argv[n++], "--reexec-fallback=%d", self) < 0))
                 goto oom;
 
         for (size_t i = 0; i < m->n_reexec_keep; i++)
@@ -308,9 +326,11 @@ int manager_reexec_now(Manager *m) {
                 set_cloexec(m->reexec_keep[i], true);
         log_error_errno(r, "daemon-reexec: cannot execute '%s': %m; berthd goes on as it was",
                         m->reexec_binary);
+        safe_close(self);
         reexec_reset(m);
         return r;
 oom:
+        safe_close(self);
         reexec_reset(m);
         return log_oom();
 }
@@ -350,6 +370,9 @@ int manager_set_self(Manager *m, char **argv) {
         if (n <= 0)
                 return 0; /* no /proc: daemon-reexec says so when asked */
         buf[n] = '\0';
+        /* Replaced since it started (a package upgrade): the path is what counts. */
+        if (endswith(buf, " (deleted)"))
+                buf[n - strlen(" (deleted)")] = '\0';
         m->self_exe = strdup(buf);
         return m->self_exe ? 0 : -ENOMEM;
 }
@@ -441,6 +464,11 @@ int manager_state_load(Manager *m, int fd) {
         size_t len = 0, room = 0;
         int r;
 
+        /* For the tests of what follows: a berthd that cannot read the state. */
+        if (getenv("BERTH_STATE_REFUSE"))
+                return log_error_errno(EPROTONOSUPPORT, "daemon-reexec: BERTH_STATE_REFUSE is "
+                                       "set: refusing the state, as a berthd that cannot read "
+                                       "it would");
         for (;;) {
                 ssize_t n;
 
@@ -448,27 +476,21 @@ int manager_state_load(Manager *m, int fd) {
                         char *t;
 
                         room = room ? room * 2 : 65536;
-                        if (room > STATE_SIZE_MAX + 1 || !(t = realloc(text, room))) {
-                                close(fd);
+                        if (room > STATE_SIZE_MAX + 1 || !(t = realloc(text, room)))
                                 return log_error_errno(room > STATE_SIZE_MAX ? EFBIG : ENOMEM,
                                                        "daemon-reexec: cannot read the state: "
                                                        "%m");
-                        }
                         text = t;
                 }
-                n = read(fd, text + len, room - len);
+                n = pread(fd, text + len, room - len, (off_t) len);
                 if (n < 0 && errno == EINTR)
                         continue;
-                if (n < 0) {
-                        r = -errno;
-                        close(fd);
-                        return log_error_errno(r, "daemon-reexec: cannot read the state: %m");
-                }
+                if (n < 0)
+                        return log_error_errno(errno, "daemon-reexec: cannot read the state: %m");
                 if (n == 0)
                         break;
                 len += (size_t) n;
         }
-        close(fd);
 
         st = calloc(1, sizeof *st);
         if (!st)
@@ -497,6 +519,113 @@ int manager_state_load(Manager *m, int fd) {
         return 0;
 }
 
+/* The state could not be read: back to the binary that wrote it, which can. Returns only when
+ * that failed. */
+static void reexec_fallback(Manager *m, int fallback_fd) {
+        _cleanup_strv_free_ char **argv = NULL;
+        size_t n = 0;
+
+        argv = calloc(strv_length(m->self_argv) + 2, sizeof(char *));
+        if (!argv) {
+                log_oom();
+                return;
+        }
+        STRV_FOREACH(a, m->self_argv) {
+                if (n == 1 && !(argv[n++] = strdup("--reexec-failed")))
+                        return;
+                if (!startswith(*a, "--reexec-fallback=") && !(argv[n++] = strdup(*a)))
+                        return;
+        }
+        /* BERTH_STATE_REFUSE=all: the previous binary refuses too (tests of the salvage). */
+        if (!streq_ptr(getenv("BERTH_STATE_REFUSE"), "all"))
+                (void) unsetenv("BERTH_STATE_REFUSE");
+        log_warning("daemon-reexec: executing the previous binary again, with the state.");
+        fexecve(fallback_fd, argv, environ);
+        log_error_errno(errno, "daemon-reexec: cannot execute the previous binary: %m");
+}
+
+/* Neither this binary nor the one before can take the state: every fd berthd was given stays,
+ * and the sockets are found by their addresses; the services start afresh. */
+static void salvage(Manager *m, int state_fd, int fallback_fd) {
+        ManagerState *st = calloc(1, sizeof *st);
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+
+        if (!st || !d) {
+                free(st);
+                if (d)
+                        closedir(d);
+                log_oom();
+                return;
+        }
+        st->salvage = true;
+        while ((de = readdir(d))) {
+                int fd, *a;
+
+                if (state_value_int(de->d_name, &fd) < 0 || fd < 3 || fd == dirfd(d) ||
+                    fd == state_fd || fd == fallback_fd)
+                        continue;
+                a = reallocarray(st->named, st->n_named + 1, sizeof *a);
+                if (!a)
+                        break;
+                a[st->n_named++] = fd;
+                st->named = a;
+        }
+        closedir(d);
+        m->reexec_state = st;
+        m->reexec_salvage = true;
+        log_warning("daemon-reexec: the state is lost: keeping the %zu fds berthd was given, its "
+                    "sockets found by address; its services are stopped and start afresh",
+                    st->n_named);
+}
+
+void manager_state_take_over(Manager *m, int state_fd, int fallback_fd, bool failed) {
+        int r = manager_state_load(m, state_fd);
+
+        if (r < 0 && fallback_fd >= 0)
+                reexec_fallback(m, fallback_fd);
+        if (r < 0)
+                salvage(m, state_fd, fallback_fd);
+        else if (failed && m->generation > 0) {
+                /* The generation the caller waits for is not reached: it learns so. */
+                m->generation--;
+                log_error("daemon-reexec: the new binary could not take the state over; this "
+                          "berthd goes on as it was.");
+        }
+        safe_close(state_fd);
+        safe_close(fallback_fd);
+}
+
+/* Salvage: the fd of a socket of family and type bound at addr (len bytes), or -1. */
+static int find_socket(ManagerState *st, int family, int socktype, const void *addr,
+                       socklen_t len) {
+        for (size_t i = 0; i < st->n_named; i++) {
+                SockAddr sa = { .len = sizeof sa.raw };
+                int fd = st->named[i], v = 0;
+                socklen_t vl = sizeof v;
+
+                if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &vl) < 0 || v != family ||
+                    getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &vl) < 0 || v != socktype ||
+                    getsockname(fd, &sa.sa, &sa.len) < 0 || sa.len != len ||
+                    memcmp(&sa.raw, addr, len) != 0)
+                        continue;
+                (void) take_fd(fd, st);
+                return fd;
+        }
+        return -1;
+}
+
+static int find_unix(ManagerState *st, int socktype, const char *path) {
+        struct sockaddr_un un = { .sun_family = AF_UNIX };
+        size_t n = strlen(path);
+
+        if (n >= sizeof un.sun_path)
+                return -1;
+        memcpy(un.sun_path, path, n);
+        return find_socket(st, AF_UNIX, socktype, &un,
+                           (socklen_t) (offsetof(struct sockaddr_un, sun_path) + n + 1));
+}
+
 static int manager_fd(ManagerState *st, const char *key) {
         const char *v = st && st->manager ? state_get(st->manager, key) : NULL;
         int fd;
@@ -506,11 +635,23 @@ static int manager_fd(ManagerState *st, const char *key) {
         return fd;
 }
 
+static int salvage_unix(Manager *m, const char *name, int socktype) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%s/%s", m->runtime_dir, name) < 0)
+                return -1;
+        return find_unix(m->reexec_state, socktype, path);
+}
+
 int manager_state_notify_fd(Manager *m) {
+        if (m->reexec_state && m->reexec_state->salvage)
+                return salvage_unix(m, "notify", SOCK_DGRAM);
         return manager_fd(m->reexec_state, "notify-fd");
 }
 
 int manager_state_control_fd(Manager *m) {
+        if (m->reexec_state && m->reexec_state->salvage)
+                return salvage_unix(m, BERTH_CONTROL_SOCKET, SOCK_STREAM);
         return manager_fd(m->reexec_state, "control-fd");
 }
 
@@ -524,6 +665,10 @@ int manager_state_listener_fd(Manager *m, Listener *l) {
 
         if (!st)
                 return -1;
+        if (st->salvage)
+                return l->spec.family == AF_UNSPEC ? -1 :
+                       find_socket(st, l->spec.family, l->spec.socktype, &l->spec.addr.raw,
+                                   l->spec.addr.len);
         key = listener_key(l->spec.unit->name, bind_spec_name(&l->spec, name, sizeof name));
         sec = key ? strmap_get(&st->listeners, key) : NULL;
         v = sec ? state_get(sec, "fd") : NULL;

@@ -24,8 +24,14 @@ int manager_reexec_async(Manager *m, const char *binary, char *err, size_t errle
  * so that an upgraded package's binary is the one executed) and argv. Returns 0 or -ENOMEM. */
 int manager_set_self(Manager *m, char **argv);
 
-/* After the exec, in the new berthd: reads the state from fd (closed), before anything else
- * opens an fd. Returns 0 or a negative errno (logged): then berthd starts without it. */
+/* After the exec, in the new berthd, before anything else opens an fd: reads the state from
+ * state_fd. When it cannot, executes the binary that wrote it (fallback_fd, >= 0) again with
+ * the same state; if that fails too, salvages: keeps every fd it was given, finds the sockets
+ * among them by address, and stops the services' processes so that they start afresh. failed:
+ * this is that previous binary, back: the caller of daemon-reexec is told (the generation
+ * stays). Closes both fds. */
+void manager_state_take_over(Manager *m, int state_fd, int fallback_fd, bool failed);
+/* Reads the state from fd (not closed). Returns 0 or a negative errno (logged). */
 int manager_state_load(Manager *m, int fd);
 /* The fd of the socket the state has for l's unit and address, taken (with its trigger
  * counters), or -1. */

@@ -397,7 +397,7 @@ static void manager_leftover_lookup(const char *unit, ProcRecoverStop *stop, voi
 }
 
 int manager_stop_leftovers(Manager *m) {
-        return proc_recover(m->runtime_dir, manager_leftover_lookup, m);
+        return proc_recover(m->runtime_dir, m->reexec_salvage, manager_leftover_lookup, m);
 }
 
 int manager_bind(Manager *m) {

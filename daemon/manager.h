@@ -78,6 +78,7 @@ typedef struct Manager {
         char **self_argv;        /* its arguments */
         unsigned generation;     /* daemon-reexecs behind this berthd */
         struct ManagerState *reexec_state; /* the predecessor's, while it is taken back */
+        bool reexec_salvage;     /* its state was lost: sockets by address, services anew */
         char *reexec_binary;     /* a daemon-reexec under way: what it executes */
         int reexec_memfd;        /* and the state it hands over; -1 */
         int *reexec_keep;        /* the fds the state names */

@@ -268,11 +268,13 @@ static int recovery_read(Recovery *rc, const char *path) {
         return 1;
 }
 
-int proc_recover(const char *runtime_dir, ProcRecoverLookup lookup, void *userdata) {
+int proc_recover(const char *runtime_dir, bool even_own, ProcRecoverLookup lookup,
+                 void *userdata) {
         _cleanup_free_ char *path = NULL;
         Recovery rc = {};
         unsigned long long st, self;
         usec_t timeout = 0;
+        const char *who = "a berthd that died";
         size_t left;
         int r;
 
@@ -282,16 +284,24 @@ int proc_recover(const char *runtime_dir, ProcRecoverLookup lookup, void *userda
         if (r <= 0)
                 goto finish;
         if (proc_read_starttime(rc.file.owner, &st) >= 0 && st == rc.file.owner_starttime) {
-                if (rc.file.owner == getpid() && proc_read_starttime(getpid(), &self) >= 0 &&
-                    self == st)
-                        r = 0; /* our own, from before a daemon-reexec: they carry on */
+                bool own = rc.file.owner == getpid() &&
+                           proc_read_starttime(getpid(), &self) >= 0 && self == st;
+
+                /* Our own, from before a daemon-reexec: they carry on, unless the state that
+                 * follows them was lost. */
+                if (own && even_own) {
+                        who = "this berthd before a daemon-reexec that lost its state";
+                        goto stop;
+                }
+                if (own)
+                        r = 0;
                 else
                         r = log_error_errno(EBUSY, "Another berthd (pid %d) runs with the runtime "
                                             "directory '%s'; stop it or choose another "
                                             "--runtime-dir", (int) rc.file.owner, runtime_dir);
                 goto finish;
         }
-
+stop:
         for (size_t i = 0; i < rc.file.n; i++)
                 if (recovery_add(&rc, &rc.file.records[i], rc.file.records[i].pid, true) < 0) {
                         r = log_oom();
@@ -308,10 +318,10 @@ int proc_recover(const char *runtime_dir, ProcRecoverLookup lookup, void *userda
                 if (lookup)
                         lookup(t->record->unit, &stop, userdata);
                 timeout = MAX(timeout, MIN(stop.timeout, PROC_RECOVER_TERM_MAX_USEC));
-                log_warning("Found %s's %s process %d left by a berthd that died (pid %d); "
-                            "stopping it", t->record->unit,
+                log_warning("Found %s's %s process %d left by %s (pid %d); stopping it",
+                            t->record->unit,
                             t->by_record ? proc_role_to_string(t->record->role) : "other",
-                            (int) t->pid, (int) rc.file.owner);
+                            (int) t->pid, who, (int) rc.file.owner);
         }
         r = (int) rc.n;
         if (rc.n == 0)
@@ -329,8 +339,8 @@ int proc_recover(const char *runtime_dir, ProcRecoverLookup lookup, void *userda
         if (left > 0)
                 log_warning("%zu process%s left by the berthd that died did not go; their ports "
                             "are bound once they do", left, left == 1 ? "" : "es");
-        log_info("Stopped %zu process%s a berthd that died (pid %d) left running.", rc.n - left,
-                 rc.n - left == 1 ? "" : "es", (int) rc.file.owner);
+        log_info("Stopped %zu process%s %s (pid %d) left running.", rc.n - left,
+                 rc.n - left == 1 ? "" : "es", who, (int) rc.file.owner);
 finish:
         recovery_done(&rc);
         return r;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <signal.h>
+#include <stdbool.h>
 
 #include "common/macro.h"
 
@@ -32,6 +33,8 @@ typedef void (*ProcRecoverLookup)(const char *unit, ProcRecoverStop *stop, void 
 /* Reads runtime_dir/processes and stops what it names, as above; waits until they are gone or
  * the time is up. Returns how many processes it stopped (0: no file, nothing left, or the file
  * is this berthd's own after a daemon-reexec), or -EBUSY when the berthd that wrote the file is
- * still running (logged as an error: two berthds must not share a runtime directory). Any other
+ * still running (logged as an error: two berthds must not share a runtime directory). even_own:
+ * this berthd's own file too (a daemon-reexec whose state was lost). Any other
  * trouble is logged as a warning and ignored: it never keeps berthd from starting. */
-int proc_recover(const char *runtime_dir, ProcRecoverLookup lookup, void *userdata);
+int proc_recover(const char *runtime_dir, bool even_own, ProcRecoverLookup lookup,
+                 void *userdata);

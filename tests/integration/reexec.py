@@ -178,6 +178,65 @@ class Reexec(harness.TestCase):
         self.assertEqual(harness.http_get(port)[:12], b"HTTP/1.0 200")
         self.assertEqual(b.stop(), 0)
 
+    def wrapper(self, refuse):
+        """A "new binary" that is berthd, but cannot read the state (BERTH_STATE_REFUSE)."""
+        path = os.path.join(self.dir, "berthd-refuses-" + refuse)
+        with open(path, "w") as f:
+            f.write('#!/bin/sh\n[ "$1" = --state-version ] && exec %s "$@"\n'
+                    'BERTH_STATE_REFUSE=%s exec %s "$@"\n'
+                    % (harness.BERTHD, refuse, harness.BERTHD))
+        os.chmod(path, 0o755)
+        return path
+
+    def on_demand_units(self):
+        port = harness.free_port()
+        d = self.units({
+            "web.socket": "[Socket]\nListenStream=127.0.0.1:%d\n" % port,
+            "web.service": "[Service]\nType=notify\nExecStart=%s\n"
+                           % self.executable("BENCH_SERVER"),
+        }, subdir="u")
+        return d, port
+
+    def test_state_refused_previous_binary_takes_it_back(self):
+        d, port = self.on_demand_units()
+        b = self.berthd(d)
+        self.assertEqual(harness.http_get(port)[:12], b"HTTP/1.0 200")
+        pid = int(b.wait_log(r"web\.service: start -> running \(pid (\d+)\)").group(1))
+        r = self.berthctl(b, "daemon-reexec", "--binary", self.wrapper("1"))
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertIn("could not take its state over", r.stderr)
+        b.wait_log(r"daemon-reexec: executing the previous binary again")
+        b.wait_log(r"daemon-reexec: the new binary could not take the state over")
+        self.assertEqual(harness.http_get(port)[:12], b"HTTP/1.0 200")
+        st = self.status(b, "web.service")["web.service"]
+        self.assertEqual((st["state"], st["main_pid"]), ("running", pid))
+        self.assertTrue(harness.pid_alive(pid))
+        # And a reexec that works, after.
+        r = self.berthctl(b, "daemon-reexec")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.status(b, "web.service")["web.service"]["main_pid"], pid)
+        self.assertEqual(b.stop(), 0)
+
+    def test_state_lost_sockets_kept(self):
+        d, port = self.on_demand_units()
+        b = self.berthd(d)
+        load = self.load(port)
+        pid = int(b.wait_log(r"web\.service: start -> running \(pid (\d+)\)").group(1))
+        r = self.berthctl(b, "daemon-reexec", "--binary", self.wrapper("all"))
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        b.wait_log(r"daemon-reexec: the state is lost")
+        b.wait_log(r"Found web\.service's main process %d left by this berthd before a "
+                   r"daemon-reexec that lost its state" % pid)
+        # The socket was kept: the load's clients wait in its queue, then a new process serves.
+        b.wait_log(r"web\.service: dead -> start \(pid (?!%d\))\d+\)" % pid)
+        res = load.stop()
+        print("load: %s" % res)
+        self.assertGreater(res["ok"], 0, res)
+        for k in ("refused", "timeout"):
+            self.assertEqual(res[k], 0, "%s: %s" % (k, res))
+        self.assertFalse(harness.pid_alive(pid))
+        self.assertEqual(b.stop(), 0)
+
 
 if __name__ == "__main__":
     harness.main()
