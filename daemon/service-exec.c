@@ -498,6 +498,47 @@ static void dynamic_user_unref(struct DynamicUser *u) {
         free(u);
 }
 
+bool service_dynamic_user_get(const Service *s, const char **ret_name, uid_t *ret_uid,
+                              gid_t *ret_gid, int *ret_lock_fd) {
+        const struct DynamicUser *u = s->dynamic_user;
+
+        if (!u)
+                return false;
+        *ret_name = u->name;
+        *ret_uid = u->uid;
+        *ret_gid = u->gid;
+        *ret_lock_fd = u->lock_fd;
+        return true;
+}
+
+bool service_dynamic_user_share(Service *s, const char *name, uid_t uid) {
+        for (struct DynamicUser *u = dynamic_users; u; u = u->next)
+                if (streq(u->name, name) && u->uid == uid) {
+                        u->n_ref++;
+                        s->dynamic_user = u;
+                        return true;
+                }
+        return false;
+}
+
+int service_dynamic_user_adopt(Service *s, const char *name, uid_t uid, gid_t gid,
+                               int lock_fd) {
+        struct DynamicUser *u = calloc(1, sizeof *u);
+
+        if (!u || !(u->name = strdup(name))) {
+                free(u);
+                return -ENOMEM;
+        }
+        u->uid = uid;
+        u->gid = gid;
+        u->lock_fd = lock_fd;
+        u->n_ref = 1;
+        u->next = dynamic_users;
+        dynamic_users = u;
+        s->dynamic_user = u;
+        return 0;
+}
+
 /* Locks uid for name. Returns the lock fd, -EBUSY when the uid is taken (locked by someone,
  * or in the user or group database), or another negative errno. */
 static int dynamic_uid_try(uid_t uid, const char *name) {

@@ -155,6 +155,24 @@ int service_serialize(Service *s, FILE *f, const char *kind, int **keep, size_t 
         }
         if (w.r >= 0)
                 service_output_foreach(s, write_output, &w);
+        {
+                const char *name;
+                uid_t uid;
+                gid_t gid;
+                int lock_fd;
+
+                if (w.r >= 0 && service_dynamic_user_get(s, &name, &uid, &gid, &lock_fd)) {
+                        char *v = NULL;
+
+                        if (asprintf(&v, "%d %u %u %s", lock_fd, (unsigned) uid, (unsigned) gid,
+                                     name) < 0 || (lock_fd >= 0 && keep_fd(lock_fd, keep,
+                                                                           n_keep) < 0))
+                                w.r = -ENOMEM;
+                        else
+                                state_write_str(f, "dynamic-user", v);
+                        free(v);
+                }
+        }
         return w.r;
 }
 
@@ -293,6 +311,24 @@ static int read_field(Service *s, const StateField *fl,
                 r = state_value_split(rest, word, sizeof word, &rest) < 0 ||
                     state_value_int(word, &pid) < 0 ? -EINVAL :
                     service_output_adopt(s, fd, pid, rest, strlen(rest));
+                if (r < 0)
+                        safe_close(fd);
+                return r;
+        } else if (streq(k, "dynamic-user")) {
+                unsigned uid, gid;
+                const char *name;
+
+                /* "LOCKFD UID GID NAME"; the lock fd is -1 for a user that exists. Services
+                 * that share a uid name the same lock: the first takes it. */
+                if (state_value_split(v, word, sizeof word, &rest) < 0 ||
+                    state_value_int(word, &fd) < 0 || sscanf(rest, "%u %u", &uid, &gid) != 2 ||
+                    !(name = strchr(rest, ' ')) || !(name = strchr(name + 1, ' ')) || !name[1])
+                        return -EINVAL;
+                if (service_dynamic_user_share(s, name + 1, (uid_t) uid))
+                        return 0;
+                if (fd >= 0 && (fd < 3 || !take_fd(fd, userdata)))
+                        return -EBADF;
+                r = service_dynamic_user_adopt(s, name + 1, (uid_t) uid, (gid_t) gid, fd);
                 if (r < 0)
                         safe_close(fd);
                 return r;

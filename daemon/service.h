@@ -399,6 +399,13 @@ void service_fdstore_remove(Service *s, const char *name);
  * Fields named in own_keys (NULL-terminated, or NULL) are the caller's; other unknown fields
  * are logged and skipped. Returns 0 or a negative errno. */
 struct StateSection;
+/* The DynamicUser= uid of its run (its lock fd: -1 for a user that exists), if it has one;
+ * shares one another service took back already (true), or takes one back (lock_fd owned). */
+bool service_dynamic_user_share(Service *s, const char *name, uid_t uid);
+bool service_dynamic_user_get(const Service *s, const char **ret_name, uid_t *ret_uid,
+                              gid_t *ret_gid, int *ret_lock_fd);
+int service_dynamic_user_adopt(Service *s, const char *name, uid_t uid, gid_t gid,
+                               int lock_fd);
 int service_serialize(Service *s, FILE *f, const char *kind, int **keep, size_t *n_keep);
 int service_deserialize(Service *s, const struct StateSection *sec, const char *const *own_keys,
                         bool (*take_fd)(int fd, void *userdata), void *userdata);

@@ -6,6 +6,7 @@ given back when the last service using it stops. Its RuntimeDirectory= is
 owned by that uid. A dynamic uid with StateDirectory= is refused at start (berth has no mount
 namespace to hide /var/lib/private/ behind), naming file:line, while the other units run."""
 import json
+import fcntl
 import os
 import shutil
 import tempfile
@@ -76,6 +77,15 @@ class DynamicUser(harness.TestCase):
             self.assertEqual(uids, [str(shared)] * 4)
         self.assertEqual(b.count_log(r"runs as uid \d+ and gid \d+ \('berthdyn'\)"), 1)
         self.assertNotIn(shared, (ids["a"][0], ids["b"][0]))
+        # A daemon-reexec carries the uids, their locks and who shares them (what follows
+        # holds through it).
+        r = self.berthctl(b, "daemon-reexec")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        b.wait_log(r"daemon-reexec: state read")
+        for uid in (ids["a"][0], ids["b"][0], shared):
+            with open("%s/%d" % (LOCK_DIR, uid)) as lock:
+                with self.assertRaises(BlockingIOError):
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         r = self.berthctl(b, "stop", "dyn-c.service")
         self.assertEqual(r.returncode, 0, r.stderr)
         b.wait_log(r"dyn-c\.service: \S+ -> dead")
