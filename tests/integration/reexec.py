@@ -150,12 +150,7 @@ class Reexec(harness.TestCase):
         self.assertEqual(b.stop(), 0)
 
     def test_reexec_refused(self):
-        port = harness.free_port()
-        d = self.units({
-            "web.socket": "[Socket]\nListenStream=127.0.0.1:%d\n" % port,
-            "web.service": "[Service]\nType=notify\nExecStart=%s\n"
-                           % self.executable("BENCH_SERVER"),
-        }, subdir="u")
+        d, port = self.on_demand_units()
         b = self.berthd(d)
         self.assertEqual(harness.http_get(port)[:12], b"HTTP/1.0 200")
         quits = os.path.join(self.dir, "quits")
