@@ -20,6 +20,7 @@
 #include "client/status.h"
 #include "common/control-interface.h"
 #include "common/log.h"
+#include "common/strv.h"
 #include "common/time-util.h"
 #include "common/parse-util.h"
 
@@ -169,6 +170,100 @@ static int parse_args(int argc, char **argv) {
 }
 
 /* start, stop, restart, reload: each unit in turn; the first failure's exit code is ours. */
+static int runtime_control_path(char **ret) {
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+        int k;
+
+        if (opts.runtime_dir)
+                k = asprintf(ret, "%s/%s", opts.runtime_dir, BERTH_CONTROL_SOCKET);
+        else if (!opts.user)
+                k = asprintf(ret, "%s/%s", BERTH_SYSTEM_RUNTIME_DIR, BERTH_CONTROL_SOCKET);
+        else if (xdg && xdg[0] == '/')
+                k = asprintf(ret, "%s/berth/%s", xdg, BERTH_CONTROL_SOCKET);
+        else {
+                log_error("--user needs $XDG_RUNTIME_DIR; or give --runtime-dir DIR.");
+                return -EINVAL;
+        }
+        if (k < 0) {
+                *ret = NULL;
+                return log_oom();
+        }
+        return 0;
+}
+
+/* A new connection to berthd at control, once it answers Ping (with its generation), tried
+ * until deadline: while berthd executes itself (daemon-reexec) nobody answers for a moment. */
+static int reconnect(const char *control, usec_t deadline, sd_bus **ret, unsigned *ret_gen) {
+        int r = -ETIMEDOUT;
+
+        while (time_now(CLOCK_MONOTONIC) < deadline) {
+                _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                struct timespec ts = { .tv_nsec = 20 * 1000 * 1000L };
+
+                r = bus_connect_quiet(control, &bus);
+                if (r >= 0)
+                        r = bus_call(bus, "Ping", BERTHCTL_ACTION_TIMEOUT_USEC, &error, &reply,
+                                     NULL);
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "u", ret_gen);
+                if (r >= 0) {
+                        if (ret)
+                                *ret = TAKE_PTR(bus);
+                        return 0;
+                }
+                (void) nanosleep(&ts, NULL); /* a connect refused or cut: poll again */
+        }
+        return r;
+}
+
+/* The connection broke while berthd carried out verb on name: a daemon-reexec closes every
+ * client's. The action goes on in the new berthd: wait for the unit to settle, and say how. */
+static int action_after_disconnect(const char *verb, const char *name) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *control = NULL;
+        usec_t deadline = time_now(CLOCK_MONOTONIC) + BERTHCTL_ACTION_TIMEOUT_USEC;
+        unsigned gen;
+        int r;
+
+        r = runtime_control_path(&control);
+        if (r < 0)
+                return r;
+        r = reconnect(control, time_now(CLOCK_MONOTONIC) + 30 * USEC_PER_SEC, &bus, &gen);
+        if (r < 0)
+                return log_error_errno(r, "Failed to %s %s: berthd went away", verb, name);
+        while (time_now(CLOCK_MONOTONIC) < deadline) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                _cleanup_(unit_properties_done) UnitProperties p = {};
+                struct timespec ts = { .tv_nsec = 20 * 1000 * 1000L };
+                const char *state;
+
+                r = bus_call(bus, "GetUnit", BERTHCTL_QUERY_TIMEOUT_USEC, &error, &reply, "s",
+                             name);
+                if (r < 0)
+                        return bus_report_error("Failed to get unit", name, &error, r);
+                r = unit_properties_read(reply, &p);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to parse berthd's reply to GetUnit: "
+                                               "%m");
+                state = unit_prop_str(&p, "State");
+                if (STR_IN_SET(state, "failed", "backoff")) {
+                        log_error("Failed to %s %s: it is %s (berthd re-executed itself "
+                                  "meanwhile)", verb, name, state);
+                        return -EIO;
+                }
+                if (streq(state, streq(verb, "stop") ? "dead" : "running") ||
+                    (streq(state, "dead") && !streq(verb, "stop") &&
+                     streq(unit_prop_str(&p, "Result"), "success")))
+                        return BERTHCTL_EXIT_SUCCESS;
+                (void) nanosleep(&ts, NULL);
+        }
+        log_error("Failed to %s %s: it did not settle in time", verb, name);
+        return -ETIMEDOUT;
+}
+
 static int unit_action(sd_bus *bus, const char *member, const char *verb, char **args, size_t n) {
         int ret = BERTHCTL_EXIT_SUCCESS;
 
@@ -194,6 +289,11 @@ static int unit_action(sd_bus *bus, const char *member, const char *verb, char *
                         return log_oom();
 
                 r = bus_call(bus, member, BERTHCTL_ACTION_TIMEOUT_USEC, &error, NULL, "s", name);
+                if (r < 0 && bus_error_is_disconnect(&error, r)) {
+                        r = action_after_disconnect(verb, name);
+                        ret = ret ?: r;
+                        continue;
+                }
                 if (r < 0) {
                         if (asprintf(&what, "Failed to %s %s", verb, name) < 0)
                                 return log_oom();
@@ -385,42 +485,6 @@ static int verb_logs(sd_bus *bus, char **args, size_t n) {
         }
 }
 
-static int runtime_control_path(char **ret) {
-        const char *xdg = getenv("XDG_RUNTIME_DIR");
-        int k;
-
-        if (opts.runtime_dir)
-                k = asprintf(ret, "%s/%s", opts.runtime_dir, BERTH_CONTROL_SOCKET);
-        else if (!opts.user)
-                k = asprintf(ret, "%s/%s", BERTH_SYSTEM_RUNTIME_DIR, BERTH_CONTROL_SOCKET);
-        else if (xdg && xdg[0] == '/')
-                k = asprintf(ret, "%s/berth/%s", xdg, BERTH_CONTROL_SOCKET);
-        else {
-                log_error("--user needs $XDG_RUNTIME_DIR; or give --runtime-dir DIR.");
-                return -EINVAL;
-        }
-        if (k < 0) {
-                *ret = NULL;
-                return log_oom();
-        }
-        return 0;
-}
-
-/* The generation of the berthd that answers at control, or a negative errno. */
-static int ping(const char *control, unsigned *ret) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r;
-
-        r = bus_connect_quiet(control, &bus);
-        if (r >= 0)
-                r = bus_call(bus, "Ping", BERTHCTL_ACTION_TIMEOUT_USEC, &error, &reply, NULL);
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "u", ret);
-        return r < 0 ? r : 0;
-}
-
 /* berthd answers first (it tried the binary and wrote its state), then executes: the
  * connection closes, and the new berthd answers Ping with the generation it was told. */
 static int verb_daemon_reexec(sd_bus *bus, char **args, size_t n) {
@@ -456,13 +520,7 @@ static int verb_daemon_reexec(sd_bus *bus, char **args, size_t n) {
                 if (r == 0)
                         (void) sd_bus_wait(bus, 100 * USEC_PER_MSEC);
         }
-        while (time_now(CLOCK_MONOTONIC) < deadline) {
-                r = ping(control, &got);
-                if (r >= 0)
-                        break;
-                struct timespec ts = { .tv_nsec = 20 * 1000 * 1000L };
-                (void) nanosleep(&ts, NULL); /* a connect refused or cut: poll again */
-        }
+        r = reconnect(control, deadline, NULL, &got);
         if (r < 0)
                 return log_error_errno(r, "berthd did not answer within 30 s of its "
                                        "daemon-reexec: %m; see its log");

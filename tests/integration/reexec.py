@@ -192,6 +192,35 @@ class Reexec(harness.TestCase):
         }, subdir="u")
         return d, port
 
+    def test_restart_in_flight(self):
+        """A `berthctl restart` waiting for a slow start when berthd re-executes: the exec
+        cuts its connection, it reconnects, and returns once the service runs."""
+        port = harness.free_port()
+        d = self.units({
+            "slow.socket": "[Socket]\nListenStream=127.0.0.1:%d\n" % port,
+            "slow.service": "[Service]\nType=notify\nExecStart=%s\n"
+                            "Environment=BENCH_READY_DELAY_MS=1500\n"
+                            % self.executable("BENCH_SERVER"),
+        }, subdir="u")
+        b = self.berthd(d)
+        self.assertEqual(harness.http_get(port, timeout=20)[:12], b"HTTP/1.0 200")
+        first = int(b.wait_log(r"slow\.service: start -> running \(pid (\d+)\)").group(1))
+        restart = subprocess.Popen([self.executable("BERTHCTL"), "--runtime-dir",
+                                    b.runtime_dir, "restart", "slow.service"],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        self.addCleanup(restart.kill)
+        b.wait_log(r"slow\.service: \S+ -> start \(pid (?!%d\))\d+\)" % first)
+        r = self.berthctl(b, "daemon-reexec")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out, err = restart.communicate(timeout=60)
+        self.assertEqual(restart.returncode, 0, out + err)
+        st = self.status(b, "slow.service")["slow.service"]
+        self.assertEqual(st["state"], "running")
+        self.assertNotEqual(st["main_pid"], first)
+        self.assertEqual(b.count_log(r"slow\.service: start -> running"), 2)
+        self.assertEqual(b.stop(), 0)
+
     def test_state_refused_previous_binary_takes_it_back(self):
         d, port = self.on_demand_units()
         b = self.berthd(d)
