@@ -63,16 +63,23 @@ static void service_on_ready(Service *s, pid_t pid) {
 }
 
 static void service_on_mainpid(Service *s, pid_t pid, pid_t mainpid) {
-        pid_t g = s->ctx->ops->pgid_of(s, mainpid);
+        /* Held (by its pidfd) before its group is asked: the answer is then that process's,
+         * or it is gone. */
+        int r = s->ctx->ops->track ? s->ctx->ops->track(s, mainpid) : 0;
+        pid_t g = r < 0 ? r : s->ctx->ops->pgid_of(s, mainpid);
 
         if (g > 0 && g == s->pgid) {
                 log_info("%s: MAINPID=%d: the main process is now pid %d", service_name(s),
                          (int) mainpid, (int) mainpid);
                 s->main_pid = mainpid;
-        } else
+        } else if (g == -ESRCH)
+                log_warning("%s: MAINPID=%d from pid %d names no running process, ignoring",
+                            service_name(s), (int) mainpid, (int) pid);
+        else
                 log_warning("%s: MAINPID=%d from pid %d is not a process of this service, "
                             "ignoring",
                             service_name(s), (int) mainpid, (int) pid);
+        service_release_pids(s); /* the main process it replaced, or the one refused */
 }
 
 static void service_extend_timeout(Service *s, usec_t usec) {

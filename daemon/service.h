@@ -24,6 +24,7 @@
 #include "daemon/unit-file.h"
 
 struct NotifyMessage;
+struct PidRef;
 typedef struct Service Service;
 
 typedef enum ServiceState {
@@ -108,8 +109,21 @@ typedef struct ServiceOps {
          * with the pid, or a negative errno (already logged). */
         int (*spawn)(Service *s, const ExecCommand *cmd, bool main, char *const *extra_env,
                      pid_t *ret_pid);
-        /* kill(2): pid > 0 a process, pid < 0 a process group. */
+        /* As kill(2): pid > 0 a process, pid < 0 a process group; but only a process the
+         * service names, by its pidfd, and a group while it is known to be the service's
+         * (service-pids.c): a recycled pid is never signalled. */
         void (*kill)(Service *s, pid_t pid, int sig);
+        /* The service is about to name pid (MAINPID=): hold it from now (its pidfd), before
+         * anything is asked about it. Returns 0, -ESRCH when it is gone, or a negative errno.
+         * NULL: nothing to hold. */
+        int (*track)(Service *s, pid_t pid);
+        /* Lets go of what is held for the processes the service no longer names (after each
+         * transition, each child event and each MAINPID=). NULL: nothing held. */
+        void (*release)(Service *s);
+        /* Whether the process the service names by pid is still the one it named (not reaped
+         * by another, its number reused): asked of an exited child before it is reaped.
+         * NULL: always. */
+        bool (*is_current)(Service *s, pid_t pid);
         /* sig to every process of the service, also those that left its session: its cgroup,
          * or the processes with its INVOCATION_ID=. */
         void (*kill_all)(Service *s, int sig);
@@ -223,6 +237,10 @@ struct Service {
         pid_t failed_pid, failed_pgid;      /* HANDOVER_ABORT: the successor that failed */
         int last_exit_code, last_exit_status; /* CLD_EXITED/KILLED/DUMPED and status */
         char *cgroup;                       /* its cgroup's directory, or NULL */
+        /* The real ops' pidfds of the processes above and of their group leaders
+         * (service-pids.h: SERVICE_PIDFDS_MAX slots, pid 0 free), NULL while it names none:
+         * a service that does not run holds no fd. */
+        struct PidRef *pidfds;
         void *bus_name_slot;                /* the ops' watch of BusName= (an sd_bus_slot) */
         struct DynamicUser *dynamic_user;   /* the ops' DynamicUser= uid of this run, or NULL */
         unsigned control_index; /* which command of the state's list (ExecCondition=,
@@ -335,6 +353,9 @@ int service_set_restart_done(Service *s, ServiceRestartDone done, void *userdata
  * SuccessExitStatus=: status 0 or one listed; a signal listed; or for any type but oneshot
  * SIGHUP, SIGINT, SIGTERM or SIGPIPE. A core dump never is. The one place this is decided. */
 bool service_exit_is_clean(const Service *s, int code, int status);
+/* A child of ours exited and is not reaped yet: whether it is a process this service names
+ * (main, control, replaced or failed), and the very one it named. */
+bool service_names_child(Service *s, pid_t pid);
 /* A child of ours changed state: returns true when pid was this service's. */
 bool service_on_child(Service *s, const siginfo_t *si);
 /* Type=dbus: its BusName= has an owner on the system bus. */
