@@ -14,6 +14,9 @@ signal it gets.
   P dies and berthd reaps it; a stranger gets P's number and so leads a group with P's number
   while berthd still waits for C, and then sends SIGKILL to P's group after TimeoutStopSec=:
   it must not reach the stranger.
+- test_stranger_exit_not_main: the stranger with C's number exits, and berthd (the namespace's
+  init, so its parent once the hunter is gone) reaps it: that is not taken for the service's
+  main process exiting.
 - test_pid_fallback_hazard: with BERTH_PIDFD=0 (the fallback for kernels without pidfds) the
   first case does signal the stranger: what the pidfds prevent, shown to be within the test's
   reach."""
@@ -224,6 +227,22 @@ class PidReuse(harness.TestCase):
         self.assertTrue(harness.pid_alive(stranger), "the stranger with pid %d is gone" % p)
         self.assertIsNone(read(record), "the stranger with the old group leader's pid %d got "
                           "signals: %r" % (p, read(record)))
+        self.assertEqual(self.stop(b), 0)
+
+    def test_stranger_exit_not_main(self):
+        b, state = self.start("mixed", "1s")
+        _, c = self.orphan_main(b, state)
+        stranger, _ = self.hunt(b, c, "exit")
+        # The hunter is gone: berthd, the namespace's init, is the stranger's parent now, and
+        # reaps it. That is not the service's main process exiting.
+        os.kill(stranger, signal.SIGKILL)
+        harness.wait_for(lambda: not harness.pid_exists(stranger),
+                         what="berthd to reap the stranger")
+        self.assertEqual(b.count_log(r"reuse\.service: main process"), 0)
+        self.assertEqual(b.count_log(r"reuse\.service: running ->"), 0)
+        r = self.berthctl(b, "status", "reuse")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"running")
         self.assertEqual(self.stop(b), 0)
 
     def test_pid_fallback_hazard(self):
