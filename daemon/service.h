@@ -134,7 +134,8 @@ typedef struct ServiceOps {
         usec_t (*now)(Service *s, clockid_t clock);
         /* Watch the sockets it is activated by (on), or stop watching them. */
         void (*watch)(Service *s, bool on);
-        /* The process group of pid, or a negative errno. */
+        /* The process group of pid, or a negative errno: -ESRCH also when the process held
+         * for pid (track, spawn) is gone, whatever has that number now. */
         pid_t (*pgid_of)(Service *s, pid_t pid);
         /* Type=forking, once its first process exited: the daemon it left, from PIDFile= or
          * (GuessMainPID=) the one process of the service left; or a negative errno with why.

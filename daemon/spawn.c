@@ -988,7 +988,8 @@ static int spawn_start_child(const SpawnParams *p, SpawnPlan *plan, pid_t *ret_p
         if (pid == 0)
                 spawn_child(p, plan);
         *ret_pid = pid;
-        *ret_pidfd = -1; /* spawn_process() opens it: the child is ours and unreaped */
+        if (ret_pidfd)
+                *ret_pidfd = -1; /* spawn_process_pidfd() opens it: the child is unreaped */
         return 0;
 }
 
@@ -1154,7 +1155,7 @@ static int spawn_start_child(const SpawnParams *p, SpawnPlan *plan, pid_t *ret_p
         SpawnChildArgs args = { .p = p, .plan = plan };
         /* The kernel puts the child's pidfd (CLOEXEC) here as it creates it: there is no
          * moment when the child exists and we hold only its number. */
-        int pidfd = -1, *want_pidfd = pidref_supported() ? &pidfd : NULL;
+        int pidfd = -1, *want_pidfd = ret_pidfd && pidref_supported() ? &pidfd : NULL;
         sigset_t all, saved;
         void *stack = NULL;
         pid_t pid = -1;
@@ -1189,7 +1190,8 @@ static int spawn_start_child(const SpawnParams *p, SpawnPlan *plan, pid_t *ret_p
         if (r < 0)
                 return r;
         *ret_pid = pid;
-        *ret_pidfd = pidfd;
+        if (ret_pidfd)
+                *ret_pidfd = pidfd;
         return 0;
 }
 
@@ -1219,7 +1221,7 @@ int spawn_process_pidfd(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, ch
         if (r < 0)
                 return r;
 
-        r = spawn_start_child(p, &plan, &pid, &pidfd);
+        r = spawn_start_child(p, &plan, &pid, ret_pidfd ? &pidfd : NULL);
         if (r < 0)
                 return errbuf_set(err, errlen, r, "%s: cannot start a process: %m", name);
 
