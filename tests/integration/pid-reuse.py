@@ -208,7 +208,7 @@ class PidReuse(harness.TestCase):
         self.assertEqual(self.stop(b), 0)
 
     def test_group_leader_reused(self):
-        b, state = self.start("control-group", "3s")
+        b, state = self.start("control-group", "2s")
         p, c = self.orphan_main(b, state)
 
         stop = subprocess.Popen([self.executable("BERTHCTL"), "--runtime-dir", b.runtime_dir,
