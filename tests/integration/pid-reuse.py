@@ -169,6 +169,17 @@ class PidReuse(harness.TestCase):
         self.addCleanup(lambda: harness.pid_alive(outer) and os.kill(outer, signal.SIGKILL))
         return outer, record
 
+    def pidfds(self, b):
+        """How many pidfds berthd holds."""
+        fds = "/proc/%d/fd" % self.ns_init(b)
+        n = 0
+        for fd in os.listdir(fds):
+            try:
+                n += os.readlink(os.path.join(fds, fd)) == "anon_inode:[pidfd]"
+            except OSError:
+                pass
+        return n
+
     def stop(self, b):
         """Stops berthd and returns its exit code: unshare ignores SIGTERM while it waits, so
         berthd, PID 1 of the namespace, gets it directly."""
@@ -205,10 +216,11 @@ class PidReuse(harness.TestCase):
         self.assertIsNone(read(record), "the stranger with the main process's old pid %d got "
                           "signals: %r" % (c, read(record)))
         self.assertEqual(b.count_log(r"holds no pidfd"), 0)
+        self.assertEqual(self.pidfds(b), 2)  # the new run's: P and its MAINPID=
         self.assertEqual(self.stop(b), 0)
 
     def test_group_leader_reused(self):
-        b, state = self.start("control-group", "2s")
+        b, state = self.start("control-group", "3s")
         p, c = self.orphan_main(b, state)
 
         stop = subprocess.Popen([self.executable("BERTHCTL"), "--runtime-dir", b.runtime_dir,
@@ -227,6 +239,8 @@ class PidReuse(harness.TestCase):
         self.assertTrue(harness.pid_alive(stranger), "the stranger with pid %d is gone" % p)
         self.assertIsNone(read(record), "the stranger with the old group leader's pid %d got "
                           "signals: %r" % (p, read(record)))
+        # A service that runs nothing holds no pidfd.
+        self.assertEqual(self.pidfds(b), 0)
         self.assertEqual(self.stop(b), 0)
 
     def test_stranger_exit_not_main(self):
