@@ -1,8 +1,8 @@
 /* service-exec: the real ServiceOps (service_ops_default). It turns a service's unit into a
  * process (environment, sockets and fd store in LISTEN_FDS order, output pipe, credentials)
  * through spawn, signals processes through their pidfds (service-pids.c), runs the service's
- * timers on sd-event, reads the clocks and watches the service's sockets through its Listeners. The state machine in
- * service.c knows none of this. */
+ * timers on sd-event, reads the clocks and watches the service's sockets through its
+ * Listeners. The state machine in service.c knows none of this. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -985,9 +985,7 @@ static void exec_watch(Service *s, bool on) {
 static pid_t exec_forking_main_pid(Service *s, char *why, size_t whylen) {
         const ServiceConfig *c = &s->unit->service;
         pid_t pids[256];
-        int n;
-
-        int r;
+        int n, r;
 
         if (c->pid_file) {
                 _cleanup_fclose_ FILE *f = fopen(c->pid_file, "re");
