@@ -20,17 +20,26 @@ NotifyAccess service_notify_access(const Service *s) {
 }
 
 bool service_is_pid_of(const Service *s, pid_t pid, NotifyRole *ret_role) {
+        NotifyRole role;
+
         if (pid <= 0)
                 return false;
         if (pid == s->main_pid)
-                return *ret_role = NOTIFY_ROLE_MAIN, true;
-        if (pid == s->control_pid)
-                return *ret_role = NOTIFY_ROLE_CONTROL, true;
-        if (pid == s->old_main_pid)
-                return *ret_role = NOTIFY_ROLE_OLD_MAIN, true;
-        if (pid == s->failed_pid)
-                return *ret_role = NOTIFY_ROLE_FAILED, true;
-        return false;
+                role = NOTIFY_ROLE_MAIN;
+        else if (pid == s->control_pid)
+                role = NOTIFY_ROLE_CONTROL;
+        else if (pid == s->old_main_pid)
+                role = NOTIFY_ROLE_OLD_MAIN;
+        else if (pid == s->failed_pid)
+                role = NOTIFY_ROLE_FAILED;
+        else
+                return false;
+        /* By number, then by what the ops hold: not a process that only got the number of
+         * one the service named, after its own parent reaped that one. */
+        if (s->ctx->ops->is_current && !s->ctx->ops->is_current((Service *) s, pid))
+                return false;
+        *ret_role = role;
+        return true;
 }
 
 bool service_owns_pgid(const Service *s, pid_t g) {

@@ -1156,8 +1156,7 @@ static void service_on_control_exit(Service *s, ServiceResult r, const siginfo_t
 bool service_names_child(Service *s, pid_t pid) {
         NotifyRole role;
 
-        return service_is_pid_of(s, pid, &role) &&
-               (!s->ctx->ops->is_current || s->ctx->ops->is_current(s, pid));
+        return service_is_pid_of(s, pid, &role);
 }
 
 bool service_on_child(Service *s, const siginfo_t *si) {

@@ -366,8 +366,9 @@ void service_on_timer(Service *s, ServiceTimer t);
 
 /* Whether pid is one of this service's processes, and as what. */
 bool service_owns_pid(const Service *s, pid_t pid, NotifyRole *ret_role);
-/* The two halves of it: pid is one the service knows by number (main, control, ...); or the
- * process group g is one of the active service's (then as NOTIFY_ROLE_OTHER). */
+/* The two halves of it: pid is one the service knows by number (main, control, ...), and
+ * still the process it named (ServiceOps.is_current); or the process group g is one of the
+ * active service's (then as NOTIFY_ROLE_OTHER). */
 bool service_is_pid_of(const Service *s, pid_t pid, NotifyRole *ret_role);
 bool service_owns_pgid(const Service *s, pid_t g);
 /* A notify message from pid, already parsed and allowed by NotifyAccess=. Consumes fds. */

@@ -17,6 +17,8 @@ signal it gets.
 - test_stranger_exit_not_main: the stranger with C's number exits, and berthd (the namespace's
   init, so its parent once the hunter is gone) reaps it: that is not taken for the service's
   main process exiting.
+- test_stranger_notify_not_main: the stranger with C's number sends STATUS= to the notify
+  socket (NotifyAccess=all): it is not taken for the main process.
 - test_pid_fallback_hazard: with BERTH_PIDFD=0 (the fallback for kernels without pidfds) the
   first case does signal the stranger: what the pidfds prevent, shown to be within the test's
   reach."""
@@ -47,6 +49,7 @@ def publish(name, text):
         f.write(text)
     os.rename(os.path.join(d, name + ".tmp"), os.path.join(d, name))
 publish("pids", "%d %d\n" % (os.getpid(), c))
+publish("notify", os.environ["NOTIFY_SOCKET"])
 addr = os.environ["NOTIFY_SOCKET"]
 if addr.startswith("@"):
     addr = "\0" + addr[1:]
@@ -54,13 +57,17 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.sendto(b"MAINPID=%d\nREADY=1" % c, addr)
 os.waitpid(c, 0)
 publish("reaped", "%d\n" % c)
+fd = os.open(os.path.join(d, "again"), os.O_RDONLY)
+os.read(fd, 1)
+s.sendto(b"STATUS=from the first process", addr)
 while True:
     signal.pause()
 """
 
 # Run in the namespace (nsenter): forks until a child gets pid argv[1]; that child leads a
-# session of its own, records each signal it gets in argv[2], and says its pid outside the
-# namespace in argv[3]. The hunter then exits (the stranger is left to the namespace's init).
+# session of its own, records each signal it gets in argv[2], sends argv[6] to the notify
+# socket argv[5] when given, and says its pid outside the namespace in argv[3]. The hunter
+# then exits (the stranger is left to the namespace's init).
 HUNTER = r"""import os, signal, sys
 target, record, ready, tries = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 for _ in range(tries):
@@ -78,6 +85,13 @@ for _ in range(tries):
                     signal.signal(sig, on_signal)
                 except (OSError, ValueError):
                     pass
+        if len(sys.argv) > 6:
+            import socket
+            addr = sys.argv[5]
+            if addr.startswith("@"):
+                addr = "\0" + addr[1:]
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            s.sendto(sys.argv[6].encode(), addr)
         with open("/proc/self/status") as f:
             outer = [l.split()[1] for l in f if l.startswith("NSpid:")][0]
         with open(ready + ".tmp", "w") as f:
@@ -112,16 +126,17 @@ class PidReuse(harness.TestCase):
             self.skipTest("cannot set kernel.pid_max inside a new PID namespace (per "
                           "namespace since Linux 6.14): %s" % probe.stderr.strip())
 
-    def start(self, kill_mode, timeout_stop, env=None):
+    def start(self, kill_mode, timeout_stop, env=None, extra=""):
         state = os.path.join(self.dir, "state")
         os.mkdir(state)
         os.mkfifo(os.path.join(state, "release"))
+        os.mkfifo(os.path.join(state, "again"))
         script = os.path.join(self.dir, "svc.py")
         with open(script, "w") as f:
             f.write(SERVICE)
         self.units({"reuse.service": (
-            "[Service]\nType=notify\nExecStart=%s %s %s\nKillMode=%s\nTimeoutStopSec=%s\n"
-            % (sys.executable, script, state, kill_mode, timeout_stop))})
+            "[Service]\nType=notify\nExecStart=%s %s %s\nKillMode=%s\nTimeoutStopSec=%s\n%s"
+            % (sys.executable, script, state, kill_mode, timeout_stop, extra))})
         # berthd as PID 1 of a namespace with a small pid_max; the namespace (and all in it)
         # goes with it.
         wrapper = os.path.join(self.dir, "berthd-pidns")
@@ -149,8 +164,9 @@ class PidReuse(harness.TestCase):
             return int(kids[0]) if kids else None
         return harness.wait_for(child, what="unshare's child (berthd)")
 
-    def hunt(self, b, target, name):
-        """A stranger in the namespace with pid target; returns (its pid outside, record)."""
+    def hunt(self, b, target, name, notify=()):
+        """A stranger in the namespace with pid target (that sends notify: (socket, message));
+        returns (its pid outside, record)."""
         record = os.path.join(self.dir, name + ".signals")
         ready = os.path.join(self.dir, name + ".ready")
         hunter = os.path.join(self.dir, "hunter.py")
@@ -160,7 +176,7 @@ class PidReuse(harness.TestCase):
         with open(os.path.join(self.dir, name + ".hunter"), "w+") as out:
             p = subprocess.run(["nsenter", "--target", str(self.ns_init(b)), "--pid", "--",
                                 sys.executable, hunter, str(target), record, ready,
-                                str(HUNT_FORKS)], stdin=subprocess.DEVNULL, stdout=out,
+                                str(HUNT_FORKS), *notify], stdin=subprocess.DEVNULL, stdout=out,
                                stderr=out, timeout=60)
             out.seek(0)
             self.assertEqual(p.returncode, 0, "no process got pid %d in %d forks: %s" % (
@@ -203,7 +219,7 @@ class PidReuse(harness.TestCase):
         return p, c
 
     def test_main_pid_reused(self):
-        b, state = self.start("mixed", "1s")
+        b, state = self.start("mixed", "500ms")
         _, c = self.orphan_main(b, state)
         stranger, record = self.hunt(b, c, "main")
 
@@ -244,7 +260,7 @@ class PidReuse(harness.TestCase):
         self.assertEqual(self.stop(b), 0)
 
     def test_stranger_exit_not_main(self):
-        b, state = self.start("mixed", "1s")
+        b, state = self.start("mixed", "500ms")
         _, c = self.orphan_main(b, state)
         stranger, _ = self.hunt(b, c, "exit")
         # The hunter is gone: berthd, the namespace's init, is the stranger's parent now, and
@@ -259,8 +275,29 @@ class PidReuse(harness.TestCase):
         self.assertRegex(r.stdout, r"running")
         self.assertEqual(self.stop(b), 0)
 
+    def test_stranger_notify_not_main(self):
+        b, state = self.start("mixed", "500ms", extra="NotifyAccess=all\n")
+        _, c = self.orphan_main(b, state)
+        sock = read(os.path.join(state, "notify"))
+        # The stranger with C's number notifies: it is not the main process, nor of the
+        # service's process group, and so not the service's at all.
+        self.hunt(b, c, "notify", (sock, "STOPPING=1\nSTATUS=from a stranger"))
+        fifo = os.open(os.path.join(state, "again"), os.O_RDWR)
+        try:
+            os.write(fifo, b"x")
+            # Datagrams are read in order: once the first process's STATUS= shows, the
+            # stranger's was read before it.
+            status = harness.wait_for(lambda: (lambda r: r.stdout if "from the first process"
+                                               in r.stdout else None)(
+                self.berthctl(b, "status", "reuse")), what="STATUS= from the first process")
+        finally:
+            os.close(fifo)
+        self.assertNotIn("from a stranger", status)
+        self.assertEqual(b.count_log(r"STOPPING=1 from pid"), 0)
+        self.assertEqual(self.stop(b), 0)
+
     def test_pid_fallback_hazard(self):
-        b, state = self.start("mixed", "1s", env={"BERTH_PIDFD": "0"})
+        b, state = self.start("mixed", "500ms", env={"BERTH_PIDFD": "0"})
         b.wait_log(r"tracked by pid, not by pidfd \(BERTH_PIDFD=0\)")
         _, c = self.orphan_main(b, state)
         stranger, record = self.hunt(b, c, "fallback")
