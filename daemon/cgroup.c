@@ -14,6 +14,7 @@
 #include "common/errbuf.h"
 #include "common/macro.h"
 #include "daemon/cgroup.h"
+#include "daemon/pidref.h"
 
 #define CGROUP_PROCS_PASSES 16  /* re-reads of cgroup.procs while processes fork */
 #define CGROUP_PROCS_MAX 65536  /* pids signalled per pass */
@@ -300,17 +301,53 @@ uint64_t cgroup_tasks_total(void) {
         return pid_max;
 }
 
-/* Signals each pid listed in file (one per line). Returns how many. */
-static int kill_listed(const char *file, int sig) {
+/* Whether process pid is in the cgroup at path, as /proc/PID/cgroup says: its cgroup2 line
+ * ends with path's last two components (berth-NS-PID/unit.service, which only this berthd
+ * makes), so that it holds in a cgroup namespace too, where that line is relative. */
+static bool proc_in_cgroup(pid_t pid, const char *path) {
+        char file[64], line[PATH_MAX + 8];
+        const char *tail = path + strlen(path);
+        _cleanup_fclose_ FILE *f = NULL;
+        int slashes = 0;
+
+        while (tail > path)
+                if (*--tail == '/' && ++slashes == 2)
+                        break;
+        snprintf(file, sizeof file, "/proc/%d/cgroup", (int) pid);
+        f = fopen(file, "re");
+        if (!f)
+                return false;
+        while (fgets(line, sizeof line, f)) {
+                const char *cg = line + 3;
+                size_t n, k = strlen(tail);
+
+                if (strncmp(line, "0::", 3) != 0)
+                        continue;
+                n = strcspn(cg, "\n");
+                return n >= k && strncmp(cg + n - k, tail, k) == 0;
+        }
+        return false;
+}
+
+/* Signals each pid listed in file (one per line) that is, by its pidfd, still the process of
+ * path's cgroup that was listed: a pid that exited and was reused since is not. Returns how
+ * many. */
+static int kill_listed(const char *file, const char *path, int sig) {
         _cleanup_fclose_ FILE *f = fopen(file, "re");
-        unsigned n = 0;
+        unsigned n = 0, seen = 0;
         int pid;
 
         if (!f)
                 return -errno;
-        while (n < CGROUP_PROCS_MAX && fscanf(f, "%d", &pid) == 1)
-                if (pid > 0 && pid != getpid() && kill(pid, sig) >= 0)
+        while (seen++ < CGROUP_PROCS_MAX && fscanf(f, "%d", &pid) == 1) {
+                PidRef ref;
+
+                if (pid <= 0 || pid == getpid() || pidref_open(&ref, pid) < 0)
+                        continue;
+                if (proc_in_cgroup(pid, path) && pidref_alive(&ref) && pidref_kill(&ref, sig) >= 0)
                         n++;
+                pidref_done(&ref);
+        }
         return (int) n;
 }
 
@@ -330,7 +367,7 @@ int cgroup_kill(const char *path, int sig) {
                 return -ENOMEM;
         /* A process may fork while we read: read again until a pass finds nothing new. */
         for (unsigned pass = 0; pass < (sig == SIGKILL ? CGROUP_PROCS_PASSES : 1); pass++) {
-                int n = kill_listed(file, sig);
+                int n = kill_listed(file, path, sig);
                 if (n < 0)
                         return n;
                 if (n == 0)
@@ -361,8 +398,10 @@ static bool environ_has(int pid, const char *want) {
 }
 
 /* Calls fn for every process whose environment holds INVOCATION_ID=id, except berthd
- * (bounded by the pids in /proc). Returns how many fn counted, or a negative errno. */
-static int invocation_foreach(const char *id, int (*fn)(pid_t pid, void *userdata),
+ * (bounded by the pids in /proc), with a pidfd opened before its environment was read and
+ * checked unreaped after: the process that holds it. Returns how many fn counted, or a
+ * negative errno. */
+static int invocation_foreach(const char *id, int (*fn)(const PidRef *ref, void *userdata),
                               void *userdata) {
         _cleanup_free_ char *want = NULL;
         DIR *d;
@@ -377,16 +416,22 @@ static int invocation_foreach(const char *id, int (*fn)(pid_t pid, void *userdat
                 return -errno;
         while ((de = readdir(d)) && seen++ < PROC_PIDS_MAX) {
                 int pid = atoi(de->d_name);
-                if (pid <= 0 || pid == getpid() || !environ_has(pid, want))
+                PidRef ref;
+
+                /* The environment first, cheaply; then again, with the process held. */
+                if (pid <= 0 || pid == getpid() || !environ_has(pid, want) ||
+                    pidref_open(&ref, pid) < 0)
                         continue;
-                n += fn(pid, userdata);
+                if (environ_has(pid, want) && pidref_alive(&ref))
+                        n += fn(&ref, userdata);
+                pidref_done(&ref);
         }
         closedir(d);
         return n;
 }
 
-static int kill_one(pid_t pid, void *userdata) {
-        return kill(pid, *(int *) userdata) >= 0;
+static int kill_one(const PidRef *ref, void *userdata) {
+        return pidref_kill(ref, *(int *) userdata) >= 0;
 }
 
 bool invocation_has(pid_t pid, const char *id) {
@@ -405,11 +450,11 @@ typedef struct PidList {
         size_t n, max;
 } PidList;
 
-static int list_one(pid_t pid, void *userdata) {
+static int list_one(const PidRef *ref, void *userdata) {
         PidList *l = userdata;
 
         if (l->n < l->max)
-                l->pids[l->n] = pid;
+                l->pids[l->n] = ref->pid;
         l->n++;
         return 1;
 }

@@ -425,7 +425,8 @@ static bool take_fd(int fd, void *userdata) {
 
 static int index_state(ManagerState *st) {
         static const char *const fd_keys[] = { "fd", "notify-fd", "control-fd", "fdstore",
-                                               "output", "connection-fd", "dynamic-user" };
+                                               "output", "connection-fd", "dynamic-user",
+                                               "pidfd" };
         int r = 0;
 
         for (size_t i = 0; i < st->doc.n_sections && r >= 0; i++) {

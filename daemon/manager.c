@@ -1676,18 +1676,28 @@ static int manager_on_sigchld(sd_event_source *es, const struct signalfd_siginfo
 
         for (unsigned n = 0; n < 4096; n++) {
                 siginfo_t si = {};
-                bool owned = false;
+                Service *owner = NULL;
 
-                if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) < 0) {
+                /* Looked at before it is reaped: while it is a zombie, a service's pidfd of
+                 * that pid is alive only if it is this very process (service_names_child()),
+                 * not one its own parent reaped before this one got the number. */
+                if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
                         if (errno != ECHILD)
                                 log_warning_errno(errno, "waitid() failed: %m, ignoring");
                         break;
                 }
                 if (si.si_pid == 0)
                         break;
-                for (size_t i = 0; i < m->n_services && !owned; i++)
-                        owned = service_on_child(m->services[i], &si);
-                if (!owned)
+                for (size_t i = 0; i < m->n_services && !owner; i++)
+                        if (service_names_child(m->services[i], si.si_pid))
+                                owner = m->services[i];
+                if (waitid(P_PID, si.si_pid, &si, WEXITED | WNOHANG) < 0) {
+                        log_warning_errno(errno, "waitid() failed: %m, ignoring");
+                        break;
+                }
+                if (si.si_pid == 0)
+                        break;
+                if (!owner || !service_on_child(owner, &si))
                         log_debug("Reaped orphan process %d.", (int) si.si_pid);
         }
         return 0;

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -17,6 +16,7 @@
 #include "common/proc-util.h"
 #include "common/time-util.h"
 #include "daemon/cgroup.h"
+#include "daemon/pidref.h"
 #include "daemon/proc-record.h"
 #include "daemon/proc-recover.h"
 
@@ -27,8 +27,7 @@
 
 typedef struct Target {
         const ProcRecord *record; /* borrowed from the file: its unit, how it was found */
-        pid_t pid;
-        int pidfd;                /* owned; -1 without pidfd support */
+        PidRef ref;               /* owned; its fd is -1 without pidfd support (pidref.h) */
         bool by_record;           /* its own line (else: a process of the same run) */
         bool gone;
 } Target;
@@ -37,18 +36,13 @@ typedef struct Recovery {
         ProcFile file;
         Target *targets;
         size_t n, allocated;
-        bool no_pidfd; /* said once */
 } Recovery;
 
 static void recovery_done(Recovery *rc) {
         for (size_t i = 0; i < rc->n; i++)
-                safe_close(rc->targets[i].pidfd);
+                pidref_done(&rc->targets[i].ref);
         free(rc->targets);
         proc_file_done(&rc->file);
-}
-
-static int pidfd_open_pid(pid_t pid) {
-        return (int) syscall(SYS_pidfd_open, pid, 0);
 }
 
 /* Whether pid is still the process t names: the start time written down, or its run's id. */
@@ -56,34 +50,30 @@ static bool target_matches(const Target *t) {
         unsigned long long st;
 
         if (t->by_record)
-                return proc_read_starttime(t->pid, &st) >= 0 && st == t->record->starttime;
-        return invocation_has(t->pid, t->record->invocation);
+                return proc_read_starttime(t->ref.pid, &st) >= 0 &&
+                       st == t->record->starttime;
+        return invocation_has(t->ref.pid, t->record->invocation);
 }
 
 /* Takes pid as a target when it is what record says: a pidfd first, then the check, so the
  * pidfd is of the process checked. Returns 0 (taken or not) or -ENOMEM. */
 static int recovery_add(Recovery *rc, const ProcRecord *record, pid_t pid, bool by_record) {
-        Target t = { .record = record, .pid = pid, .pidfd = -1, .by_record = by_record };
+        Target t = { .record = record, .ref = PIDREF_NULL, .by_record = by_record };
 
         if (pid <= 1 || pid == getpid() || rc->n >= PROC_RECOVER_MAX)
                 return 0;
         for (size_t i = 0; i < rc->n; i++)
-                if (rc->targets[i].pid == pid)
+                if (rc->targets[i].ref.pid == pid)
                         return 0;
-        t.pidfd = pidfd_open_pid(pid);
-        if (t.pidfd < 0 && errno != ENOSYS)
+        /* Without pidfds (said once) it is checked by pid and start time only. */
+        if (pidref_open(&t.ref, pid) < 0)
                 return 0; /* gone */
-        if (t.pidfd < 0 && !rc->no_pidfd) {
-                rc->no_pidfd = true;
-                log_warning("This kernel has no pidfd_open(): the processes a berthd that died "
-                            "left are checked by pid and start time only");
-        }
         if (!target_matches(&t)) {
-                safe_close(t.pidfd);
+                pidref_done(&t.ref);
                 return 0;
         }
         if (ARRAY_RESERVE(rc->targets, rc->allocated, rc->n + 1) < 0) {
-                safe_close(t.pidfd);
+                pidref_done(&t.ref);
                 return -ENOMEM;
         }
         rc->targets[rc->n++] = t;
@@ -153,14 +143,11 @@ static void recovery_signal(Recovery *rc, ProcRecoverLookup lookup, void *userda
                 if (lookup)
                         lookup(t->record->unit, &stop, userdata);
                 sig = hard ? SIGKILL : stop.kill_signal;
-                if (t->pidfd >= 0) {
-                        if (syscall(SYS_pidfd_send_signal, t->pidfd, sig, NULL, 0) < 0)
-                                continue; /* ESRCH: it exited meanwhile */
-                } else if (!target_matches(t) || kill(t->pid, sig) < 0)
-                        continue;
+                if ((t->ref.fd < 0 && !target_matches(t)) || pidref_kill(&t->ref, sig) < 0)
+                        continue; /* ESRCH: it exited meanwhile */
                 /* Its group too, while it leads it (a live leader keeps the group's id). */
-                if (getpgid(t->pid) == t->pid)
-                        (void) kill(-t->pid, sig);
+                if (getpgid(t->ref.pid) == t->ref.pid)
+                        (void) pidref_kill_group(&t->ref, t->ref.pid, sig);
         }
         for (size_t i = 0; i < rc->file.n; i++) {
                 const ProcRecord *r = &rc->file.records[i];
@@ -187,13 +174,13 @@ static size_t recovery_wait(Recovery *rc, usec_t deadline) {
                         Target *t = &rc->targets[i];
                         if (t->gone)
                                 continue;
-                        if (t->pidfd < 0 && !target_matches(t)) {
+                        if (t->ref.fd < 0 && !target_matches(t)) {
                                 t->gone = true;
                                 continue;
                         }
                         left++;
-                        if (t->pidfd >= 0) {
-                                fds[n] = (struct pollfd) { .fd = t->pidfd, .events = POLLIN };
+                        if (t->ref.fd >= 0) {
+                                fds[n] = (struct pollfd) { .fd = t->ref.fd, .events = POLLIN };
                                 idx[n++] = i;
                         }
                 }
@@ -321,7 +308,7 @@ stop:
                 log_warning("Found %s's %s process %d left by %s (pid %d); stopping it",
                             t->record->unit,
                             t->by_record ? proc_role_to_string(t->record->role) : "other",
-                            (int) t->pid, who, (int) rc.file.owner);
+                            (int) t->ref.pid, who, (int) rc.file.owner);
         }
         r = (int) rc.n;
         if (rc.n == 0)

@@ -1,8 +1,8 @@
 /* service-exec: the real ServiceOps (service_ops_default). It turns a service's unit into a
  * process (environment, sockets and fd store in LISTEN_FDS order, output pipe, credentials)
- * through spawn, signals processes with kill(2), runs the service's timers on sd-event, reads
- * the clocks and watches the service's sockets through its Listeners. The state machine in
- * service.c knows none of this. */
+ * through spawn, signals processes through their pidfds (service-pids.c), runs the service's
+ * timers on sd-event, reads the clocks and watches the service's sockets through its
+ * Listeners. The state machine in service.c knows none of this. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -25,6 +25,7 @@
 #include "daemon/exec-dirs.h"
 #include "daemon/notify.h"
 #include "daemon/service.h"
+#include "daemon/service-pids.h"
 #include "daemon/specifier.h"
 #include "daemon/spawn.h"
 
@@ -762,7 +763,7 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         size_t n_more = 0, n_fds = 0;
         OutputStream *stream = NULL;
         _cleanup_close_ int out_file = -1, err_file = -1;
-        int out = -1, r, stdin_fd, stdout_fd, stderr_fd;
+        int out = -1, pidfd = -1, r, stdin_fd, stdout_fd, stderr_fd;
         bool privileged = cmd->full_privileges || cmd->no_setuid;
 
         r = exec_prepare_run(s);
@@ -890,7 +891,7 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 .cgroup = s->cgroup,
                 .log_name = s->unit->name,
         };
-        r = spawn_process(&p, ret_pid, err, sizeof err);
+        r = spawn_process_pidfd(&p, ret_pid, &pidfd, err, sizeof err);
         /* Only the child (and what it starts) holds the write end now: EOF ends the stream. */
         out = safe_close(out);
         if (r < 0) {
@@ -899,18 +900,16 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 log_error("%s:%u: %s", strempty(cmd->origin.file), cmd->origin.line, err);
                 return r;
         }
+        PidRef ref = { .pid = *ret_pid, .fd = pidfd };
+        r = service_pids_add(s, &ref);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot keep the pidfd of pid %d: %m; berthd will not "
+                                  "signal it", s->unit->name, (int) *ret_pid);
         if (stream)
                 service_output_set_pid(stream, *ret_pid);
         if (s->ctx->on_process)
                 s->ctx->on_process(s, s->ctx->userdata);
         return 0;
-}
-
-static void exec_kill(Service *s, pid_t pid, int sig) {
-        if (kill(pid, sig) < 0 && errno != ESRCH)
-                log_warning_errno(errno, "%s: cannot send SIG%s to %s %d: %m, ignoring",
-                                  s->unit->name, sigabbrev_np(sig) ?: "?",
-                                  pid < 0 ? "process group" : "pid", (int) (pid < 0 ? -pid : pid));
 }
 
 static void exec_kill_all(Service *s, int sig) {
@@ -986,11 +985,8 @@ static void exec_watch(Service *s, bool on) {
 static pid_t exec_forking_main_pid(Service *s, char *why, size_t whylen) {
         const ServiceConfig *c = &s->unit->service;
         pid_t pids[256];
-        int n;
+        int n, r;
 
-        /* One look at the service's processes serves both the check and the guess. */
-        n = s->cgroup ? cgroup_pids(s->cgroup, pids, ELEMENTSOF(pids))
-                      : invocation_pids(s->invocation_id, pids, ELEMENTSOF(pids));
         if (c->pid_file) {
                 _cleanup_fclose_ FILE *f = fopen(c->pid_file, "re");
                 int pid = 0;
@@ -1000,14 +996,13 @@ static pid_t exec_forking_main_pid(Service *s, char *why, size_t whylen) {
                                  f ? "" : ": ", f ? "" : strerror(errno));
                         return -ENOENT;
                 }
-                /* Only a process of this service: a stale file may name anybody. */
-                bool ours = false;
-                for (int i = 0; i < n && i < (int) ELEMENTSOF(pids); i++)
-                        ours = ours || pids[i] == pid;
-                if (!ours) {
+                /* Only a process of this service: a stale file may name anybody. Held by its
+                 * pidfd from before that check. */
+                r = service_pids_adopt_member(s, pid);
+                if (r < 0) {
                         snprintf(why, whylen, "PIDFile=%s names pid %d, which is not a process "
                                  "of this service", c->pid_file, pid);
-                        return -ESRCH;
+                        return r == -ESRCH ? r : -ENOENT;
                 }
                 snprintf(why, whylen, "from PIDFile=%s", c->pid_file);
                 return pid;
@@ -1016,9 +1011,16 @@ static pid_t exec_forking_main_pid(Service *s, char *why, size_t whylen) {
                 snprintf(why, whylen, "no PIDFile=, and GuessMainPID=no");
                 return -ENOENT;
         }
-        if (n == 1) {
+        n = s->cgroup ? cgroup_pids(s->cgroup, pids, ELEMENTSOF(pids))
+                      : invocation_pids(s->invocation_id, pids, ELEMENTSOF(pids));
+        if (n == 1 && (r = service_pids_adopt_member(s, pids[0])) >= 0) {
                 snprintf(why, whylen, "the one process of it left");
                 return pids[0];
+        }
+        if (n == 1) {
+                snprintf(why, whylen, "the one process of it left, pid %d, is gone: %s",
+                         (int) pids[0], strerror(-r));
+                return -ESRCH;
         }
         if (n <= 0)
                 snprintf(why, whylen, "no process of it is left");
@@ -1026,11 +1028,6 @@ static pid_t exec_forking_main_pid(Service *s, char *why, size_t whylen) {
                 snprintf(why, whylen, "%d processes of it are left, and no PIDFile= says which "
                          "is the main one", n);
         return -ENOENT;
-}
-
-static pid_t exec_pgid_of(Service *s, pid_t pid) {
-        pid_t g = getpgid(pid);
-        return g < 0 ? -errno : g;
 }
 
 /* ---- Type=dbus: BusName= on the system bus ---- */
@@ -1124,6 +1121,7 @@ static int exec_watch_bus_name(Service *s, bool on) {
 
 static void exec_done(Service *s) {
         (void) exec_watch_bus_name(s, false);
+        service_pids_clear(s);
         dynamic_user_unref(s->dynamic_user);
         s->dynamic_user = NULL;
         for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++)
@@ -1136,12 +1134,15 @@ static void exec_done(Service *s) {
 
 const ServiceOps service_ops_default = {
         .spawn = exec_spawn,
-        .kill = exec_kill,
+        .kill = service_pids_kill,
+        .track = service_pids_track,
+        .release = service_pids_release,
+        .is_current = service_pids_is_current,
         .kill_all = exec_kill_all,
         .arm_timer = exec_arm_timer,
         .now = exec_now,
         .watch = exec_watch,
-        .pgid_of = exec_pgid_of,
+        .pgid_of = service_pids_pgid_of,
         .forking_main_pid = exec_forking_main_pid,
         .watch_bus_name = exec_watch_bus_name,
         .run_over = exec_run_over,

@@ -21,6 +21,8 @@ void service_arm(Service *s, ServiceTimer t, usec_t usec); /* USEC_INFINITY disa
 void service_disarm(Service *s);                            /* the state timer */
 void service_arm_watchdog(Service *s);
 void service_send(Service *s, pid_t pid, int sig);          /* pid < 0: a group */
+/* Lets the ops drop what they hold for the processes it no longer names. */
+void service_release_pids(Service *s);
 /* KillSignal= (or sig) to one process, or its group under KillMode=control-group or for
  * SIGKILL; SIGCONT after anything but SIGKILL. */
 void service_kill_one(Service *s, pid_t pid, pid_t pgid, int sig);

@@ -20,17 +20,26 @@ NotifyAccess service_notify_access(const Service *s) {
 }
 
 bool service_is_pid_of(const Service *s, pid_t pid, NotifyRole *ret_role) {
+        NotifyRole role;
+
         if (pid <= 0)
                 return false;
         if (pid == s->main_pid)
-                return *ret_role = NOTIFY_ROLE_MAIN, true;
-        if (pid == s->control_pid)
-                return *ret_role = NOTIFY_ROLE_CONTROL, true;
-        if (pid == s->old_main_pid)
-                return *ret_role = NOTIFY_ROLE_OLD_MAIN, true;
-        if (pid == s->failed_pid)
-                return *ret_role = NOTIFY_ROLE_FAILED, true;
-        return false;
+                role = NOTIFY_ROLE_MAIN;
+        else if (pid == s->control_pid)
+                role = NOTIFY_ROLE_CONTROL;
+        else if (pid == s->old_main_pid)
+                role = NOTIFY_ROLE_OLD_MAIN;
+        else if (pid == s->failed_pid)
+                role = NOTIFY_ROLE_FAILED;
+        else
+                return false;
+        /* By number, then by what the ops hold: not a process that only got the number of
+         * one the service named, after its own parent reaped that one. */
+        if (s->ctx->ops->is_current && !s->ctx->ops->is_current((Service *) s, pid))
+                return false;
+        *ret_role = role;
+        return true;
 }
 
 bool service_owns_pgid(const Service *s, pid_t g) {
@@ -63,16 +72,23 @@ static void service_on_ready(Service *s, pid_t pid) {
 }
 
 static void service_on_mainpid(Service *s, pid_t pid, pid_t mainpid) {
-        pid_t g = s->ctx->ops->pgid_of(s, mainpid);
+        /* Held (by its pidfd) before its group is asked: the answer is then that process's,
+         * or it is gone. */
+        int r = s->ctx->ops->track ? s->ctx->ops->track(s, mainpid) : 0;
+        pid_t g = r < 0 ? r : s->ctx->ops->pgid_of(s, mainpid);
 
         if (g > 0 && g == s->pgid) {
                 log_info("%s: MAINPID=%d: the main process is now pid %d", service_name(s),
                          (int) mainpid, (int) mainpid);
                 s->main_pid = mainpid;
-        } else
+        } else if (g == -ESRCH)
+                log_warning("%s: MAINPID=%d from pid %d names no running process, ignoring",
+                            service_name(s), (int) mainpid, (int) pid);
+        else
                 log_warning("%s: MAINPID=%d from pid %d is not a process of this service, "
                             "ignoring",
                             service_name(s), (int) mainpid, (int) pid);
+        service_release_pids(s); /* the main process it replaced, or the one refused */
 }
 
 static void service_extend_timeout(Service *s, usec_t usec) {

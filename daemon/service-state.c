@@ -13,6 +13,7 @@
 #include "common/string-table.h"
 #include "common/strv.h"
 #include "daemon/service-internal.h"
+#include "daemon/service-pids.h"
 #include "daemon/state.h"
 
 typedef enum FieldType { F_INT, F_UINT, F_U64, F_BOOL } FieldType;
@@ -173,6 +174,15 @@ int service_serialize(Service *s, FILE *f, const char *kind, int **keep, size_t 
                         free(v);
                 }
         }
+        /* The pidfds of its processes, so that the new berthd holds the very same ones. */
+        for (size_t i = 0; s->pidfds && i < SERVICE_PIDFDS_MAX && w.r >= 0; i++)
+                if (s->pidfds[i].pid > 0 && s->pidfds[i].fd >= 0) {
+                        if (keep_fd(s->pidfds[i].fd, keep, n_keep) < 0)
+                                w.r = -ENOMEM;
+                        else
+                                state_writef(f, "pidfd", "%d %d", s->pidfds[i].fd,
+                                             (int) s->pidfds[i].pid);
+                }
         return w.r;
 }
 
@@ -332,6 +342,18 @@ static int read_field(Service *s, const StateField *fl,
                 if (r < 0)
                         safe_close(fd);
                 return r;
+        } else if (streq(k, "pidfd")) {
+                PidRef ref = { .fd = -1 };
+
+                r = read_fd_field(v, &fd, &rest, take_fd, userdata);
+                if (r < 0)
+                        return r;
+                if (state_value_int(rest, &ref.pid) < 0 || ref.pid <= 0) {
+                        safe_close(fd);
+                        return -EINVAL;
+                }
+                ref.fd = fd;
+                return service_pids_add(s, &ref); /* consumes it */
         } else
                 return -ENOENT;
         return 0;
@@ -358,6 +380,20 @@ int service_deserialize(Service *s, const StateSection *sec, const char *const *
                         log_warning("daemon-reexec: state line %u: %s: bad %s '%s', skipped",
                                     fl->line, service_name(s), fl->key, fl->value);
         }
+        /* A state from a berthd that held no pidfds: the processes it named are held now. Its
+         * children are still ours and unreaped (an exec keeps them), so their numbers are
+         * still theirs. Not the group leaders: one reaped before may have left its number to
+         * anybody; their groups are signalled member by member (service-pids.c). Then
+         * whatever is no longer named goes. */
+        if (s->ctx->ops->track) {
+                const pid_t named[] = { s->main_pid, s->control_pid, s->old_main_pid,
+                                        s->failed_pid };
+
+                for (size_t i = 0; i < ELEMENTSOF(named); i++)
+                        if (named[i] > 0 && !service_pids_find(s, named[i]))
+                                (void) s->ctx->ops->track(s, named[i]);
+        }
+        service_release_pids(s);
         /* Carry on: the timers with what is left of them, the watch as the state wants it. */
         for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++)
                 if (s->timer_due[t] != USEC_INFINITY)

@@ -70,6 +70,11 @@ void service_disarm(Service *s) {
                 (void) s->ctx->ops->watch_bus_name(s, false);
 }
 
+void service_release_pids(Service *s) {
+        if (s->ctx->ops->release)
+                s->ctx->ops->release(s);
+}
+
 void service_send(Service *s, pid_t pid, int sig) {
         if (pid != 0)
                 s->ctx->ops->kill(s, pid, sig);
@@ -157,6 +162,7 @@ void service_set_state(Service *s, ServiceState st) {
                          service_name(s), service_state_to_string(st));
                 service_report_reload(s, -EIO, msg);
         }
+        service_release_pids(s);
         if (s->ctx->on_state)
                 s->ctx->on_state(s, s->ctx->userdata);
 }
@@ -1147,6 +1153,12 @@ static void service_on_control_exit(Service *s, ServiceResult r, const siginfo_t
         }
 }
 
+bool service_names_child(Service *s, pid_t pid) {
+        NotifyRole role;
+
+        return service_is_pid_of(s, pid, &role);
+}
+
 bool service_on_child(Service *s, const siginfo_t *si) {
         ServiceResult r = result_of(s, si);
         pid_t pid = si->si_pid;
@@ -1177,6 +1189,7 @@ bool service_on_child(Service *s, const siginfo_t *si) {
                 service_on_control_exit(s, r, si);
         } else
                 return false;
+        service_release_pids(s);
         if (s->ctx->on_state)
                 s->ctx->on_state(s, s->ctx->userdata);
         return true;

@@ -24,6 +24,7 @@
 #include "daemon/unit-file.h"
 
 struct NotifyMessage;
+struct PidRef;
 typedef struct Service Service;
 
 typedef enum ServiceState {
@@ -108,8 +109,21 @@ typedef struct ServiceOps {
          * with the pid, or a negative errno (already logged). */
         int (*spawn)(Service *s, const ExecCommand *cmd, bool main, char *const *extra_env,
                      pid_t *ret_pid);
-        /* kill(2): pid > 0 a process, pid < 0 a process group. */
+        /* As kill(2): pid > 0 a process, pid < 0 a process group; but only a process the
+         * service names, by its pidfd, and a group while it is known to be the service's
+         * (service-pids.c): a recycled pid is never signalled. */
         void (*kill)(Service *s, pid_t pid, int sig);
+        /* The service is about to name pid (MAINPID=): hold it from now (its pidfd), before
+         * anything is asked about it. Returns 0, -ESRCH when it is gone, or a negative errno.
+         * NULL: nothing to hold. */
+        int (*track)(Service *s, pid_t pid);
+        /* Lets go of what is held for the processes the service no longer names (after each
+         * transition, each child event and each MAINPID=). NULL: nothing held. */
+        void (*release)(Service *s);
+        /* Whether the process the service names by pid is still the one it named (not reaped
+         * by another, its number reused): asked of an exited child before it is reaped.
+         * NULL: always. */
+        bool (*is_current)(Service *s, pid_t pid);
         /* sig to every process of the service, also those that left its session: its cgroup,
          * or the processes with its INVOCATION_ID=. */
         void (*kill_all)(Service *s, int sig);
@@ -120,7 +134,8 @@ typedef struct ServiceOps {
         usec_t (*now)(Service *s, clockid_t clock);
         /* Watch the sockets it is activated by (on), or stop watching them. */
         void (*watch)(Service *s, bool on);
-        /* The process group of pid, or a negative errno. */
+        /* The process group of pid, or a negative errno: -ESRCH also when the process held
+         * for pid (track, spawn) is gone, whatever has that number now. */
         pid_t (*pgid_of)(Service *s, pid_t pid);
         /* Type=forking, once its first process exited: the daemon it left, from PIDFile= or
          * (GuessMainPID=) the one process of the service left; or a negative errno with why.
@@ -223,6 +238,10 @@ struct Service {
         pid_t failed_pid, failed_pgid;      /* HANDOVER_ABORT: the successor that failed */
         int last_exit_code, last_exit_status; /* CLD_EXITED/KILLED/DUMPED and status */
         char *cgroup;                       /* its cgroup's directory, or NULL */
+        /* The real ops' pidfds of the processes above and of their group leaders
+         * (service-pids.h: SERVICE_PIDFDS_MAX slots, pid 0 free), NULL while it names none:
+         * a service that does not run holds no fd. */
+        struct PidRef *pidfds;
         void *bus_name_slot;                /* the ops' watch of BusName= (an sd_bus_slot) */
         struct DynamicUser *dynamic_user;   /* the ops' DynamicUser= uid of this run, or NULL */
         unsigned control_index; /* which command of the state's list (ExecCondition=,
@@ -335,6 +354,9 @@ int service_set_restart_done(Service *s, ServiceRestartDone done, void *userdata
  * SuccessExitStatus=: status 0 or one listed; a signal listed; or for any type but oneshot
  * SIGHUP, SIGINT, SIGTERM or SIGPIPE. A core dump never is. The one place this is decided. */
 bool service_exit_is_clean(const Service *s, int code, int status);
+/* A child of ours exited and is not reaped yet: whether it is a process this service names
+ * (main, control, replaced or failed), and the very one it named. */
+bool service_names_child(Service *s, pid_t pid);
 /* A child of ours changed state: returns true when pid was this service's. */
 bool service_on_child(Service *s, const siginfo_t *si);
 /* Type=dbus: its BusName= has an owner on the system bus. */
@@ -344,8 +366,9 @@ void service_on_timer(Service *s, ServiceTimer t);
 
 /* Whether pid is one of this service's processes, and as what. */
 bool service_owns_pid(const Service *s, pid_t pid, NotifyRole *ret_role);
-/* The two halves of it: pid is one the service knows by number (main, control, ...); or the
- * process group g is one of the active service's (then as NOTIFY_ROLE_OTHER). */
+/* The two halves of it: pid is one the service knows by number (main, control, ...), and
+ * still the process it named (ServiceOps.is_current); or the process group g is one of the
+ * active service's (then as NOTIFY_ROLE_OTHER). */
 bool service_is_pid_of(const Service *s, pid_t pid, NotifyRole *ret_role);
 bool service_owns_pgid(const Service *s, pid_t g);
 /* A notify message from pid, already parsed and allowed by NotifyAccess=. Consumes fds. */

@@ -67,6 +67,7 @@
 #include "common/errbuf.h"
 #include "common/time-util.h"
 #include "common/user-util.h"
+#include "daemon/pidref.h"
 #include "daemon/spawn.h"
 
 /* What the child was doing when it failed. */
@@ -978,7 +979,8 @@ static int spawn_prepare(const SpawnParams *p, SpawnPlan *plan, const char *name
 
 #if SPAWN_USE_FORK
 
-static int spawn_start_child(const SpawnParams *p, SpawnPlan *plan, pid_t *ret_pid) {
+static int spawn_start_child(const SpawnParams *p, SpawnPlan *plan, pid_t *ret_pid,
+                             int *ret_pidfd) {
         pid_t pid = fork();
 
         if (pid < 0)
@@ -986,6 +988,8 @@ static int spawn_start_child(const SpawnParams *p, SpawnPlan *plan, pid_t *ret_p
         if (pid == 0)
                 spawn_child(p, plan);
         *ret_pid = pid;
+        if (ret_pidfd)
+                *ret_pidfd = -1; /* spawn_process_pidfd() opens it: the child is unreaped */
         return 0;
 }
 
@@ -1080,9 +1084,11 @@ static bool clone3_usable = true;
 
 /* The child, created in plan->cgroup_fd's cgroup. Returns its pid, or a negative errno (then
  * no child is left). */
-static pid_t spawn_clone_into_cgroup(SpawnPlan *plan, SpawnChildArgs *args) {
+static pid_t spawn_clone_into_cgroup(SpawnPlan *plan, SpawnChildArgs *args, int *pidfd) {
         SpawnCloneArgs ca = {
-                .flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP,
+                .flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP |
+                         (pidfd ? (uint64_t) CLONE_PIDFD : 0),
+                .pidfd = (uint64_t) (uintptr_t) pidfd,
                 .exit_signal = SIGCHLD,
                 .stack = (uint64_t) (uintptr_t) ((char *) child_stack + child_stack_guard),
                 .stack_size = SPAWN_STACK_SIZE,
@@ -1099,6 +1105,8 @@ static pid_t spawn_clone_into_cgroup(SpawnPlan *plan, SpawnChildArgs *args) {
                 while (waitpid((pid_t) pid, NULL, 0) < 0 && errno == EINTR)
                         ;
                 pid = -ECHILD;
+                if (pidfd)
+                        *pidfd = safe_close(*pidfd);
         }
         if (pid < 0) {
                 plan->in_cgroup = false;
@@ -1142,8 +1150,12 @@ static bool spawn_pin_here(SpawnPlan *plan) {
         return sched_setaffinity(0, sizeof here, &here) >= 0;
 }
 
-static int spawn_start_child(const SpawnParams *p, SpawnPlan *plan, pid_t *ret_pid) {
+static int spawn_start_child(const SpawnParams *p, SpawnPlan *plan, pid_t *ret_pid,
+                             int *ret_pidfd) {
         SpawnChildArgs args = { .p = p, .plan = plan };
+        /* The kernel puts the child's pidfd (CLOEXEC) here as it creates it: there is no
+         * moment when the child exists and we hold only its number. */
+        int pidfd = -1, *want_pidfd = ret_pidfd && pidref_supported() ? &pidfd : NULL;
         sigset_t all, saved;
         void *stack = NULL;
         pid_t pid = -1;
@@ -1164,10 +1176,12 @@ static int spawn_start_child(const SpawnParams *p, SpawnPlan *plan, pid_t *ret_p
 #if SPAWN_HAVE_CLONE3
         /* Whatever clone3() refuses, the child then moves itself and says what failed. */
         if (plan->cgroup_fd >= 0 && clone3_usable)
-                pid = spawn_clone_into_cgroup(plan, &args);
+                pid = spawn_clone_into_cgroup(plan, &args, want_pidfd);
 #endif
         if (pid < 0)
-                pid = clone(spawn_child_main, stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+                pid = clone(spawn_child_main, stack,
+                            CLONE_VM | CLONE_VFORK | SIGCHLD | (want_pidfd ? CLONE_PIDFD : 0),
+                            &args, want_pidfd);
         r = pid < 0 ? -errno : 0;
         (void) sigprocmask(SIG_SETMASK, &saved, NULL);
         /* No child gave it back (none ran, or it could not). */
@@ -1176,12 +1190,15 @@ static int spawn_start_child(const SpawnParams *p, SpawnPlan *plan, pid_t *ret_p
         if (r < 0)
                 return r;
         *ret_pid = pid;
+        if (ret_pidfd)
+                *ret_pidfd = pidfd;
         return 0;
 }
 
 #endif
 
-int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen) {
+int spawn_process_pidfd(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, char *err,
+                        size_t errlen) {
         _cleanup_(spawn_plan_done) SpawnPlan plan = {
                 .devnull_in = -1,
                 .devnull_out = -1,
@@ -1189,6 +1206,7 @@ int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen
                 .cgroup_fd = -1,
         };
         const char *name = p->log_name ?: strna(p->path);
+        _cleanup_close_ int pidfd = -1;
         SpawnFailure f;
         ssize_t n;
         pid_t pid = 0;
@@ -1203,7 +1221,7 @@ int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen
         if (r < 0)
                 return r;
 
-        r = spawn_start_child(p, &plan, &pid);
+        r = spawn_start_child(p, &plan, &pid, ret_pidfd ? &pidfd : NULL);
         if (r < 0)
                 return errbuf_set(err, errlen, r, "%s: cannot start a process: %m", name);
 
@@ -1214,7 +1232,16 @@ int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen
         while (n < 0 && errno == EINTR);
 
         if (n == 0) {
+                /* A kernel too old for CLONE_PIDFD leaves it unset: the child is ours and not
+                 * reaped yet, so its number is still its own. */
+                if (ret_pidfd && pidfd < 0 && pidref_supported()) {
+                        PidRef ref;
+                        if (pidref_open(&ref, pid) >= 0)
+                                pidfd = ref.fd;
+                }
                 *ret_pid = pid;
+                if (ret_pidfd)
+                        *ret_pidfd = TAKE_FD(pidfd);
                 return 0;
         }
 
@@ -1228,4 +1255,8 @@ int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen
         if (n != (ssize_t) sizeof f || f.step < 0 || f.step >= _SPAWN_STEP_MAX || f.error <= 0)
                 return errbuf_set(err, errlen, r, "%s: malformed report from the child", name);
         return spawn_failure_message(p, &plan, name, (SpawnStep) f.step, -f.error, err, errlen);
+}
+
+int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen) {
+        return spawn_process_pidfd(p, ret_pid, NULL, err, errlen);
 }

@@ -106,6 +106,11 @@ int spawn_raise_limit_nofile(bool user_mode);
  * (bad params), -ESRCH (unknown user or group), -E2BIG (too many fds), the errno of the step
  * that failed in the child, or -ENOMEM. err may be NULL. Borrows every fd in p. */
 int spawn_process(const SpawnParams *p, pid_t *ret_pid, char *err, size_t errlen);
+/* The same, and on success a pidfd of the child in *ret_pidfd (owned by the caller, CLOEXEC;
+ * from CLONE_PIDFD, or pidfd_open() where that is missing), or -1 where the kernel has no
+ * pidfds (pidref.h). */
+int spawn_process_pidfd(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, char *err,
+                        size_t errlen);
 
 /* Looks name up as execvp() would, but in envp's PATH (or SPAWN_DEFAULT_PATH): a name with a
  * '/' is taken as is; otherwise the first regular file that access(X_OK) allows in an
