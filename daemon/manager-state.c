@@ -729,6 +729,27 @@ void manager_state_restore_accepts(Manager *m) {
         manager_state_foreach(m, "accept", restore_accept);
 }
 
+/* Closes every fd from 3 up that is not close-on-exec. Returns how many. */
+static unsigned close_inherited(void) {
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+        unsigned n = 0;
+
+        if (!d)
+                return 0;
+        while ((de = readdir(d))) {
+                int fd, flags;
+
+                if (state_value_int(de->d_name, &fd) < 0 || fd < 3 || fd == dirfd(d) ||
+                    (flags = fcntl(fd, F_GETFD)) < 0 || (flags & FD_CLOEXEC))
+                        continue;
+                close(fd);
+                n++;
+        }
+        closedir(d);
+        return n;
+}
+
 void manager_state_done(Manager *m) {
         ManagerState *st = m->reexec_state;
         unsigned n = 0;
@@ -741,6 +762,10 @@ void manager_state_done(Manager *m) {
                         close(st->named[i]);
                         n++;
                 }
+        /* And what the state does not name in a way this berthd knows (a newer berthd's
+         * fields): every fd berthd keeps is close-on-exec, what it took back too, so an fd
+         * without the flag now came across the exec and nobody took it. */
+        n += close_inherited();
         if (n > 0)
                 log_info("daemon-reexec: %u fd%s of the state no longer used: closed.", n,
                          n == 1 ? "" : "s");
