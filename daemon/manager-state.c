@@ -52,13 +52,7 @@ struct ManagerState {
 /* ---- writing ---- */
 
 static int keep(Manager *m, int fd) {
-        int *a = reallocarray(m->reexec_keep, m->n_reexec_keep + 1, sizeof *a);
-
-        if (!a)
-                return -ENOMEM;
-        a[m->n_reexec_keep++] = fd;
-        m->reexec_keep = a;
-        return 0;
+        return state_fds_add(&m->reexec_keep, &m->n_reexec_keep, fd);
 }
 
 static char *listener_key(const char *unit, const char *name) {
@@ -393,17 +387,12 @@ static void manager_state_free(ManagerState *st) {
 static int name_fd(ManagerState *st, const char *v) {
         char word[16];
         const char *rest;
-        int fd, *a;
+        int fd;
 
         if (state_value_split(v, word, sizeof word, &rest) < 0 || state_value_int(word, &fd) < 0 ||
             fd < 3 || fcntl(fd, F_GETFD) < 0)
                 return 0; /* not an fd it has: said when the field is read */
-        a = reallocarray(st->named, st->n_named + 1, sizeof *a);
-        if (!a)
-                return -ENOMEM;
-        a[st->n_named++] = fd;
-        st->named = a;
-        return 0;
+        return state_fds_add(&st->named, &st->n_named, fd);
 }
 
 /* Whether fd is one the state names and nobody took yet: then it is taken. */
@@ -549,30 +538,19 @@ static void reexec_fallback(Manager *m, int fallback_fd) {
  * and the sockets are found by their addresses; the services start afresh. */
 static void salvage(Manager *m, int state_fd, int fallback_fd) {
         ManagerState *st = calloc(1, sizeof *st);
-        DIR *d = opendir("/proc/self/fd");
-        struct dirent *de;
+        _cleanup_free_ int *fds = NULL;
+        size_t n = 0;
 
-        if (!st || !d) {
+        if (!st || state_fds_open(&fds, &n) < 0) {
                 free(st);
-                if (d)
-                        closedir(d);
                 log_oom();
                 return;
         }
         st->salvage = true;
-        while ((de = readdir(d))) {
-                int fd, *a;
-
-                if (state_value_int(de->d_name, &fd) < 0 || fd < 3 || fd == dirfd(d) ||
-                    fd == state_fd || fd == fallback_fd)
-                        continue;
-                a = reallocarray(st->named, st->n_named + 1, sizeof *a);
-                if (!a)
+        for (size_t i = 0; i < n; i++)
+                if (fds[i] != state_fd && fds[i] != fallback_fd &&
+                    state_fds_add(&st->named, &st->n_named, fds[i]) < 0)
                         break;
-                a[st->n_named++] = fd;
-                st->named = a;
-        }
-        closedir(d);
         m->reexec_state = st;
         m->reexec_salvage = true;
         log_warning("daemon-reexec: the state is lost: keeping the %zu fds berthd was given, its "
@@ -731,23 +709,20 @@ void manager_state_restore_accepts(Manager *m) {
 
 /* Closes every fd from 3 up that is not close-on-exec. Returns how many. */
 static unsigned close_inherited(void) {
-        DIR *d = opendir("/proc/self/fd");
-        struct dirent *de;
-        unsigned n = 0;
+        _cleanup_free_ int *fds = NULL;
+        size_t n = 0;
+        unsigned closed = 0;
 
-        if (!d)
-                return 0;
-        while ((de = readdir(d))) {
-                int fd, flags;
+        (void) state_fds_open(&fds, &n);
+        for (size_t i = 0; i < n; i++) {
+                int flags = fcntl(fds[i], F_GETFD);
 
-                if (state_value_int(de->d_name, &fd) < 0 || fd < 3 || fd == dirfd(d) ||
-                    (flags = fcntl(fd, F_GETFD)) < 0 || (flags & FD_CLOEXEC))
-                        continue;
-                close(fd);
-                n++;
+                if (flags >= 0 && !(flags & FD_CLOEXEC)) {
+                        close(fds[i]);
+                        closed++;
+                }
         }
-        closedir(d);
-        return n;
+        return closed;
 }
 
 void manager_state_done(Manager *m) {

@@ -58,16 +58,6 @@ static const char *const timer_keys[_SERVICE_TIMER_MAX] = {
         [SERVICE_TIMER_WATCHDOG] = "timer-watchdog",
 };
 
-static int keep_fd(int fd, int **keep, size_t *n_keep) {
-        int *a = reallocarray(*keep, *n_keep + 1, sizeof *a);
-
-        if (!a)
-                return -ENOMEM;
-        a[(*n_keep)++] = fd;
-        *keep = a;
-        return 0;
-}
-
 typedef struct WriteCtx {
         FILE *f;
         int **keep;
@@ -93,7 +83,7 @@ static void write_output(int fd, pid_t pid, const char *pending, size_t len, voi
         int n = snprintf(head, sizeof head, "%d %d ", fd, (int) pid);
         _cleanup_free_ char *v = malloc((size_t) n + len);
 
-        if (!v || keep_fd(fd, w->keep, w->n_keep) < 0) {
+        if (!v || state_fds_add(w->keep, w->n_keep, fd) < 0) {
                 w->r = -ENOMEM;
                 return;
         }
@@ -148,7 +138,7 @@ int service_serialize(Service *s, FILE *f, const char *kind, int **keep, size_t 
                 char *v = NULL;
 
                 if (asprintf(&v, "%d %d %s", sf->fd, sf->poll_source != NULL, sf->name) < 0 ||
-                    keep_fd(sf->fd, keep, n_keep) < 0)
+                    state_fds_add(keep, n_keep, sf->fd) < 0)
                         w.r = -ENOMEM;
                 else
                         state_write_str(f, "fdstore", v);
@@ -166,8 +156,7 @@ int service_serialize(Service *s, FILE *f, const char *kind, int **keep, size_t 
                         char *v = NULL;
 
                         if (asprintf(&v, "%d %u %u %s", lock_fd, (unsigned) uid, (unsigned) gid,
-                                     name) < 0 || (lock_fd >= 0 && keep_fd(lock_fd, keep,
-                                                                           n_keep) < 0))
+                                     name) < 0 || (lock_fd >= 0 && state_fds_add(keep, n_keep, lock_fd) < 0))
                                 w.r = -ENOMEM;
                         else
                                 state_write_str(f, "dynamic-user", v);
@@ -177,7 +166,7 @@ int service_serialize(Service *s, FILE *f, const char *kind, int **keep, size_t 
         /* The pidfds of its processes, so that the new berthd holds the very same ones. */
         for (size_t i = 0; s->pidfds && i < SERVICE_PIDFDS_MAX && w.r >= 0; i++)
                 if (s->pidfds[i].pid > 0 && s->pidfds[i].fd >= 0) {
-                        if (keep_fd(s->pidfds[i].fd, keep, n_keep) < 0)
+                        if (state_fds_add(keep, n_keep, s->pidfds[i].fd) < 0)
                                 w.r = -ENOMEM;
                         else
                                 state_writef(f, "pidfd", "%d %d", s->pidfds[i].fd,

@@ -42,7 +42,9 @@ def build_old(source, commit, into):
 class ReexecVersions(harness.TestCase):
     def old_berthd(self):
         source = os.environ.get("BERTH_SOURCE_ROOT", "")
-        if not shutil.which("git") or not os.path.isdir(os.path.join(source, ".git")):
+        if not shutil.which("git") or subprocess.run(
+                ["git", "-C", source or "/nonexistent", "rev-parse", "--git-dir"],
+                capture_output=True).returncode != 0:
             self.skipTest("no git checkout at BERTH_SOURCE_ROOT (%r) to build the old berthd "
                           "from" % source)
         full = subprocess.run(["git", "-C", source, "rev-parse", "--verify", "--quiet",
