@@ -16,6 +16,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-id128.h>
 
+#include "config.h"
 #include "common/env-util.h"
 #include "common/log.h"
 #include "common/strv.h"
@@ -750,6 +751,53 @@ static int exec_open_output(Service *s, StdOutput kind, const char *path, int *r
         return 0;
 }
 
+/* libberth-bind.so (shim/): next to berthd (a build tree, or both installed in one place),
+ * else where meson installs it. NULL when neither exists. */
+static const char *exec_shim_path(void) {
+        static char path[PATH_MAX];
+        char self[PATH_MAX], *slash;
+        ssize_t n;
+
+        if (path[0])
+                return path;
+        n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n > 0) {
+                self[n] = '\0';
+                slash = strrchr(self, '/');
+                if (slash && snprintf(path, sizeof path, "%.*s/libberth-bind.so",
+                                      (int) (slash - self), self) < (int) sizeof path &&
+                    access(path, R_OK) == 0)
+                        return path;
+        }
+        snprintf(path, sizeof path, "%s", BERTH_SHIM_INSTALL_PATH);
+        if (access(path, R_OK) == 0)
+                return path;
+        path[0] = '\0';
+        return NULL;
+}
+
+/* Puts the shim first in LD_PRELOAD (keeping what the unit preloads) and says what it is for
+ * (BERTH_READY_ON=accept). Returns 0 or a negative errno (logged). */
+static int exec_add_shim(Service *s, char ***env) {
+        const char *lib = exec_shim_path(), *old = env_get(*env, "LD_PRELOAD");
+        _cleanup_free_ char *v = NULL;
+        char **merged = NULL;
+        int r;
+
+        if (!lib)
+                return log_error_errno(ENOENT, "%s: ReadyOn=accept needs libberth-bind.so, found "
+                                       "neither next to berthd nor at %s; not starting it",
+                                       s->unit->name, BERTH_SHIM_INSTALL_PATH);
+        if (asprintf(&v, "LD_PRELOAD=%s%s%s", lib, old && *old ? " " : "", old ? old : "") < 0)
+                return -ENOMEM;
+        r = env_merge(*env, (char *const[]) { v, (char *) "BERTH_READY_ON=accept", NULL }, &merged);
+        if (r < 0)
+                return r;
+        strv_free(*env);
+        *env = merged;
+        return 0;
+}
+
 static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const *extra_env,
                       pid_t *ret_pid) {
         const ServiceConfig *c = &s->unit->service;
@@ -814,6 +862,8 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 return r;
         r = service_build_env(s, base, more, &env);
         if (r < 0)
+                return r;
+        if (main && c->ready_on_accept && (r = exec_add_shim(s, &env)) < 0)
                 return r;
         if (main && (r = service_collect_fds(s, &fds, &names, &n_fds)) < 0)
                 return r;

@@ -461,6 +461,21 @@ static void unit_verify(LoadContext *c) {
                 if (s->std_input == STD_INPUT_SOCKET && !c->std_error_set &&
                     s->std_output == STD_OUTPUT_SOCKET)
                         s->std_error = STD_OUTPUT_SOCKET;
+                /* ReadyOn=accept: started at the READY=1 the preloaded library sends, which may
+                 * come from a worker process. */
+                if (s->ready_on_accept && (s->type == SERVICE_SIMPLE || s->type == SERVICE_EXEC))
+                        s->type = SERVICE_NOTIFY;
+                else if (s->ready_on_accept && !service_type_is_notify(s->type)) {
+                        load_report(c, LOG_WARNING, u->path, 0,
+                                    "ReadyOn=accept applies to Type=simple, exec, notify and "
+                                    "notify-reload services, not Type=%s; ignoring",
+                                    service_type_to_string(s->type));
+                        s->ready_on_accept = false;
+                }
+                if (s->ready_on_accept && !s->notify_access_set) {
+                        s->notify_access = NOTIFY_ACCESS_ALL;
+                        s->notify_access_set = true;
+                }
                 if (s->n_exec_start == 0)
                         load_report(c, LOG_ERR, u->path, 0, "Service has no ExecStart= setting");
                 else if (s->n_exec_start > 1 && s->type != SERVICE_ONESHOT)

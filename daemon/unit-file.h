@@ -332,6 +332,8 @@ typedef struct ServiceConfig {
         bool dynamic_user;          /* DynamicUser=: a uid of its own, allocated per run */
         bool non_blocking;          /* NonBlocking= may sit in [Service] as in systemd */
         bool non_blocking_set;
+        bool ready_on_accept;       /* ReadyOn=accept (berth's): READY=1 when it first waits
+                                     * for a client on one of its sockets (shim/ready.c) */
 } ServiceConfig;
 
 extern const ServiceHooks service_hooks_none;

@@ -149,6 +149,17 @@ static int key_notify_access(LoadContext *c, const ConfigItem *it, const char *v
         return r;
 }
 
+/* ReadyOn=accept, or empty for the default (the service's own readiness). */
+static int key_ready_on(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                        void *data) {
+        if (*value && !streq(value, "accept")) {
+                load_invalid(c, line, it->key, value, "accept (or empty)");
+                return 0;
+        }
+        c->u->service.ready_on_accept = *value != '\0';
+        return 0;
+}
+
 static int key_service_non_blocking(LoadContext *c, const ConfigItem *it, const char *value,
                                     unsigned line, void *data) {
         unsigned before = c->n_errors;
@@ -799,6 +810,7 @@ static const ConfigItem config_items[] = {
         { SE, "NoNewPrivileges", value_bool, FIELD(service.no_new_privileges), 0 },
         { SE, "Sockets", value_word_list, FIELD(service.sockets), WORDS_SOCKETS },
         { SE, "NotifyAccess", key_notify_access, FIELD(service.notify_access), ENUM_NOTIFY_ACCESS },
+        { SE, "ReadyOn", key_ready_on, 0, 0 },
         { SE, "FileDescriptorStoreMax", value_fd_store_max, FIELD(service.fd_store_max), 0 },
         { SE, "WatchdogSec", value_sec, FIELD(service.watchdog_usec), SEC_INFINITY_IS_ZERO },
         { SE, "LogRateLimitIntervalSec", value_sec, FIELD(service.log_rate_limit_interval_usec),
