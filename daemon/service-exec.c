@@ -16,11 +16,13 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-id128.h>
 
+#include "config.h"
 #include "common/env-util.h"
 #include "common/log.h"
 #include "common/strv.h"
 #include "common/user-util.h"
 #include "common/time-util.h"
+#include "daemon/bind-shim.h"
 #include "daemon/cgroup.h"
 #include "daemon/exec-dirs.h"
 #include "daemon/notify.h"
@@ -191,6 +193,22 @@ static int service_collect_fds(Service *s, int **ret_fds, char ***ret_names, siz
         *ret_names = TAKE_PTR(names);
         *ret_n = n;
         return 0;
+}
+
+/* BindShim=yes: libberth-bind.so first in the main process's LD_PRELOAD. A berthd without
+ * the library says so and starts the program all the same (it binds its own sockets). */
+static int exec_add_bind_shim(Service *s, char ***env) {
+        _cleanup_free_ char *lib = NULL;
+        int r = bind_shim_library(&lib);
+
+        if (r == -ENOENT) {
+                log_warning("%s: BindShim=yes, but libberth-bind.so is neither next to berthd "
+                            "nor at '%s', ignoring", s->unit->name, BERTH_BIND_SHIM_PATH);
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        return bind_shim_add_preload(env, lib);
 }
 
 static void exec_report_limit(void *userdata, const CGroupWrite *w, const char *why) {
@@ -816,6 +834,8 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         if (r < 0)
                 return r;
         if (main && (r = service_collect_fds(s, &fds, &names, &n_fds)) < 0)
+                return r;
+        if (main && c->bind_shim && (r = exec_add_bind_shim(s, &env)) < 0)
                 return r;
         /* ":": the words as written, $VAR and all. */
         if (cmd->no_env_expand) {

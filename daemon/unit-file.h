@@ -332,6 +332,7 @@ typedef struct ServiceConfig {
         bool dynamic_user;          /* DynamicUser=: a uid of its own, allocated per run */
         bool non_blocking;          /* NonBlocking= may sit in [Service] as in systemd */
         bool non_blocking_set;
+        bool bind_shim;             /* BindShim=: libberth-bind.so preloaded in the main process */
 } ServiceConfig;
 
 extern const ServiceHooks service_hooks_none;
