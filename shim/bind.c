@@ -220,17 +220,18 @@ static int sockopt_int(int fd, int level, int opt) {
 
 /* The program's fd becomes a copy of berth's socket i, keeping its fd number, its FD_CLOEXEC
  * and its O_NONBLOCK. Returns 0 or -errno. */
-static int take_over(int fd, size_t i) {
+static int take_over(int fd, size_t i, bool any6) {
         int fdflags = fcntl(fd, F_GETFD), flflags = fcntl(fd, F_GETFL), cur;
 
         if (fdflags < 0 || flflags < 0)
                 return -errno;
-        /* What the program set that berth's socket keeps as berth set it: said once. */
-        if (shim.sockets[i].addr.ss_family == AF_INET6) {
+        /* What the program set that berth's socket keeps as berth set it: said once. Only a
+         * wildcard [::] bind cares for IPV6_V6ONLY. */
+        if (any6) {
                 int v6 = sockopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY);
                 if (v6 >= 0 && !v6 != !shim.sockets[i].v6only && !told_once(&shim.told_v6only))
-                        say("berth-bind: %s sets IPV6_V6ONLY=%d, kept as berth set it (%d)",
-                            program_invocation_short_name, v6, shim.sockets[i].v6only);
+                        say("berth-bind: %s's socket has IPV6_V6ONLY=%d, kept as berth set it "
+                            "(%d)", program_invocation_short_name, v6, shim.sockets[i].v6only);
         }
         int rp = sockopt_int(fd, SOL_SOCKET, SO_REUSEPORT);
         if (rp > 0 && sockopt_int(shim.fds[i], SOL_SOCKET, SO_REUSEPORT) == 0 &&
@@ -269,7 +270,10 @@ EXPORT int bind(int fd, __CONST_SOCKADDR_ARG addr_arg, socklen_t len) {
                 shim.taken[i] = true;
         shim_unlock();
         if (i >= 0) {
-                r = take_over(fd, (size_t) i);
+                r = take_over(fd, (size_t) i, addr->sa_family == AF_INET6 &&
+                              len >= (socklen_t) sizeof(struct sockaddr_in6) &&
+                              IN6_IS_ADDR_UNSPECIFIED(
+                                      &((const struct sockaddr_in6 *) addr)->sin6_addr));
                 if (r == 0)
                         return 0;
                 shim_lock();
