@@ -22,6 +22,7 @@
 #include "common/strv.h"
 #include "common/user-util.h"
 #include "common/time-util.h"
+#include "daemon/bind-shim.h"
 #include "daemon/cgroup.h"
 #include "daemon/exec-dirs.h"
 #include "daemon/notify.h"
@@ -191,6 +192,45 @@ static int service_collect_fds(Service *s, int **ret_fds, char ***ret_names, siz
         *ret_fds = TAKE_PTR(fds);
         *ret_names = TAKE_PTR(names);
         *ret_n = n;
+        return 0;
+}
+
+/* BindShim=yes: libberth-bind.so first in the main process's LD_PRELOAD. A berthd without
+ * the library says so and starts the program all the same (it binds its own sockets). */
+/* BindShim=yes and ReadyOn=accept: libberth-bind.so first in the main process's LD_PRELOAD,
+ * and what it is there for (BERTH_BIND_SHIM=1, BERTH_READY_ON=accept). Without the library a
+ * BindShim= service starts with its own binds; a ReadyOn= one would never be ready, so it is
+ * not started. Returns 0 or a negative errno (logged). */
+static int exec_add_shim(Service *s, char ***env) {
+        const ServiceConfig *c = &s->unit->service;
+        _cleanup_free_ char *lib = NULL;
+        char *more[3] = {}, **merged = NULL;
+        size_t n = 0;
+        int r = bind_shim_library(&lib);
+
+        if (r == -ENOENT && c->ready_on_accept)
+                return log_error_errno(ENOENT, "%s: ReadyOn=accept needs libberth-bind.so, "
+                                       "found neither next to berthd nor at '%s'; not "
+                                       "starting it", s->unit->name, BERTH_BIND_SHIM_PATH);
+        if (r == -ENOENT) {
+                log_warning("%s: BindShim=yes, but libberth-bind.so is neither next to berthd "
+                            "nor at '%s', ignoring", s->unit->name, BERTH_BIND_SHIM_PATH);
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        r = bind_shim_add_preload(env, lib);
+        if (r < 0)
+                return r;
+        if (c->bind_shim)
+                more[n++] = (char *) "BERTH_BIND_SHIM=1";
+        if (c->ready_on_accept)
+                more[n++] = (char *) "BERTH_READY_ON=accept";
+        r = env_merge(*env, more, &merged);
+        if (r < 0)
+                return r;
+        strv_free(*env);
+        *env = merged;
         return 0;
 }
 
@@ -751,53 +791,6 @@ static int exec_open_output(Service *s, StdOutput kind, const char *path, int *r
         return 0;
 }
 
-/* libberth-bind.so (shim/): next to berthd (a build tree, or both installed in one place),
- * else where meson installs it. NULL when neither exists. */
-static const char *exec_shim_path(void) {
-        static char path[PATH_MAX];
-        char self[PATH_MAX], *slash;
-        ssize_t n;
-
-        if (path[0])
-                return path;
-        n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n > 0) {
-                self[n] = '\0';
-                slash = strrchr(self, '/');
-                if (slash && snprintf(path, sizeof path, "%.*s/libberth-bind.so",
-                                      (int) (slash - self), self) < (int) sizeof path &&
-                    access(path, R_OK) == 0)
-                        return path;
-        }
-        snprintf(path, sizeof path, "%s", BERTH_SHIM_INSTALL_PATH);
-        if (access(path, R_OK) == 0)
-                return path;
-        path[0] = '\0';
-        return NULL;
-}
-
-/* Puts the shim first in LD_PRELOAD (keeping what the unit preloads) and says what it is for
- * (BERTH_READY_ON=accept). Returns 0 or a negative errno (logged). */
-static int exec_add_shim(Service *s, char ***env) {
-        const char *lib = exec_shim_path(), *old = env_get(*env, "LD_PRELOAD");
-        _cleanup_free_ char *v = NULL;
-        char **merged = NULL;
-        int r;
-
-        if (!lib)
-                return log_error_errno(ENOENT, "%s: ReadyOn=accept needs libberth-bind.so, found "
-                                       "neither next to berthd nor at %s; not starting it",
-                                       s->unit->name, BERTH_SHIM_INSTALL_PATH);
-        if (asprintf(&v, "LD_PRELOAD=%s%s%s", lib, old && *old ? " " : "", old ? old : "") < 0)
-                return -ENOMEM;
-        r = env_merge(*env, (char *const[]) { v, (char *) "BERTH_READY_ON=accept", NULL }, &merged);
-        if (r < 0)
-                return r;
-        strv_free(*env);
-        *env = merged;
-        return 0;
-}
-
 static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const *extra_env,
                       pid_t *ret_pid) {
         const ServiceConfig *c = &s->unit->service;
@@ -863,9 +856,9 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         r = service_build_env(s, base, more, &env);
         if (r < 0)
                 return r;
-        if (main && c->ready_on_accept && (r = exec_add_shim(s, &env)) < 0)
-                return r;
         if (main && (r = service_collect_fds(s, &fds, &names, &n_fds)) < 0)
+                return r;
+        if (main && (c->bind_shim || c->ready_on_accept) && (r = exec_add_shim(s, &env)) < 0)
                 return r;
         /* ":": the words as written, $VAR and all. */
         if (cmd->no_env_expand) {

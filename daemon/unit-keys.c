@@ -830,6 +830,7 @@ static const ConfigItem config_items[] = {
         { SE, "StandardError", key_std_output, FIELD(service.std_error), ENUM_STD_OUTPUT },
         { SE, "NonBlocking", key_service_non_blocking, FIELD(service.non_blocking), 0 },
         { SE, "Handover", value_enum, FIELD(service.handover), ENUM_HANDOVER },
+        { SE, "BindShim", value_bool, FIELD(service.bind_shim), 0 },
         /* systemd.service(5) and systemd.exec(5) keys berth does not implement; more by prefix
          * below. */
         { SE, "PIDFile", key_pid_file, FIELD(service.pid_file), 0 },
