@@ -63,8 +63,9 @@ static bool unix_name(const struct sockaddr *sa, socklen_t len, const char **ret
         size_t off = offsetof(struct sockaddr_un, sun_path), n;
         const char *p;
 
-        if (!sa || sa->sa_family != AF_UNIX || len <= (socklen_t) off ||
-            len > (socklen_t) sizeof(struct sockaddr_un))
+        /* The length first: the family is read only from an address that holds one. */
+        if (!sa || len <= (socklen_t) off || len > (socklen_t) sizeof(struct sockaddr_un) ||
+            sa->sa_family != AF_UNIX)
                 return false;
         p = (const char *) sa + off;
         n = (size_t) len - off;
