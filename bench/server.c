@@ -354,6 +354,8 @@ static void help(void) {
                "                        $BENCH_READY_DELAY_MS, else 0)\n"
                "  --ready-once FILE     send READY=1 only if this process creates FILE; a later\n"
                "                        start serves without ever sending it\n"
+               "  --no-notify           never send READY=1, as a program that does not know\n"
+               "                        sd_notify (ReadyOn=accept says it for it)\n"
                "SIGTERM/SIGINT: stop accepting, finish accepted requests, exit 0.\n");
 }
 
@@ -363,6 +365,7 @@ int main(int argc, char *argv[]) {
                 { "bind", required_argument, NULL, 'b' },
                 { "ready-delay-ms", required_argument, NULL, 'd' },
                 { "ready-once", required_argument, NULL, 'o' },
+                { "no-notify", no_argument, NULL, 'n' },
                 {}
         };
         Server s = { .epoll_fd = -1, .signal = { .kind = KIND_SIGNAL, .fd = -1 } };
@@ -371,6 +374,7 @@ int main(int argc, char *argv[]) {
         unsigned delay_ms = 0;
         const char *env_delay = getenv("BENCH_READY_DELAY_MS");
         const char *ready_file = NULL;
+        bool notify = true;
         sigset_t mask;
         uint64_t deadline = 0;
         int c, r;
@@ -403,6 +407,9 @@ int main(int argc, char *argv[]) {
                         break;
                 case 'o':
                         ready_file = optarg;
+                        break;
+                case 'n':
+                        notify = false;
                         break;
                 default:
                         return 2;
@@ -455,7 +462,7 @@ int main(int argc, char *argv[]) {
         }
         if (r == 0)
                 fprintf(stderr, "bench-server: serving, never ready ('%s' exists)\n", ready_file);
-        else {
+        else if (notify) {
                 r = sd_notify(false, "READY=1");
                 if (r < 0)
                         fprintf(stderr, "bench-server: sd_notify: %s, ignoring\n", strerror(-r));
