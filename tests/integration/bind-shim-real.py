@@ -29,11 +29,8 @@ kind, port = sys.argv[1], int(sys.argv[2])
 REQ = {"http": b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n", "redis": b"PING\r\n",
        "memcached": b"version\r\n"}[kind]
 def complete(data):
-    if kind == "redis":
-        return data.endswith(b"\r\n")
-    if kind == "memcached":
-        return data.endswith(b"\r\n")
-    return False  # HTTP/1.0: the reply ends at EOF
+    # redis and memcached answer one line; an HTTP/1.0 reply ends at EOF.
+    return kind != "http" and data.endswith(b"\r\n")
 def good(data):
     if kind == "redis":
         return data == b"+PONG\r\n"
@@ -120,32 +117,6 @@ http {
 """
 
 
-def listening_inodes(pid, port):
-    """Inodes of the listening TCP sockets (both families) on port in pid's network
-    namespace."""
-    inodes = []
-    for name in ("tcp", "tcp6"):
-        with open("/proc/%d/net/%s" % (pid, name)) as f:
-            for line in f.readlines()[1:]:
-                w = line.split()
-                if w[3] == "0A" and int(w[1].rsplit(":", 1)[1], 16) == port:
-                    inodes.append(int(w[9]))
-    return inodes
-
-
-def fd_inodes(pid):
-    out = set()
-    d = "/proc/%d/fd" % pid
-    for fd in os.listdir(d):
-        try:
-            t = os.readlink(os.path.join(d, fd))
-        except OSError:
-            continue
-        if t.startswith("socket:["):
-            out.add(int(t[8:-1]))
-    return out
-
-
 def in_netns(pid, comm):
     """The live processes named comm in pid's network namespace."""
     ns = os.readlink("/proc/%d/ns/net" % pid)
@@ -216,9 +187,9 @@ class BindShimReal(harness.TestCase):
         self.assertEqual(b.count_log(r"%s\.service: dead -> (start|running)" % name), 1)
         # Only berth's socket listens on the port, and the program's bind() was redirected
         # (the log would name an address berth does not hold otherwise).
-        inodes = listening_inodes(b.proc.pid, port)
+        inodes = harness.listening_tcp_inodes(port, b.proc.pid)
         self.assertEqual(len(inodes), 1, "port %d: %r" % (port, inodes))
-        self.assertIn(inodes[0], fd_inodes(b.proc.pid), "not berthd's socket")
+        self.assertIn(inodes[0], harness.socket_inodes(b.proc.pid), "not berthd's socket")
         self.assertEqual(b.count_log(r"which berth does not hold"), 0)
 
         load = subprocess.Popen(self.nsclient(b, kind, port, "load", str(CLIENTS), "150"),
@@ -261,9 +232,9 @@ class BindShimReal(harness.TestCase):
             res["other"], [e for e in res["errors"] if e[0] != "reset"]), file=sys.stderr)
         self.assertLessEqual(max(per_restart), CLIENTS, per_restart)
         self.assertEqual(res["alive"], 0, res)
-        inodes = listening_inodes(b.proc.pid, port)
+        inodes = harness.listening_tcp_inodes(port, b.proc.pid)
         self.assertEqual(len(inodes), 1, "port %d after the restarts: %r" % (port, inodes))
-        self.assertIn(inodes[0], fd_inodes(b.proc.pid))
+        self.assertIn(inodes[0], harness.socket_inodes(b.proc.pid))
         self.assertEqual(b.count_log(r"which berth does not hold"), 0)
         self.assertEqual(b.stop(), 0)
         self.assertGreater(res["ok"], RESTARTS, res)
