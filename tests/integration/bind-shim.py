@@ -43,18 +43,6 @@ while True:
 '''
 
 
-def listening_inodes_tcp(port):
-    """Inodes of the listening TCP sockets (both families) on port."""
-    inodes = []
-    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(name) as f:
-            for line in f.readlines()[1:]:
-                w = line.split()
-                if w[3] == "0A" and int(w[1].rsplit(":", 1)[1], 16) == port:
-                    inodes.append(int(w[9]))
-    return inodes
-
-
 def listening_inodes_unix(path):
     inodes = []
     with open("/proc/net/unix") as f:
@@ -63,19 +51,6 @@ def listening_inodes_unix(path):
             if len(w) >= 8 and w[7] == path and int(w[3], 16) & 0x10000:
                 inodes.append(int(w[6]))
     return inodes
-
-
-def fd_inodes(pid):
-    out = set()
-    d = "/proc/%d/fd" % pid
-    for fd in os.listdir(d):
-        try:
-            t = os.readlink(os.path.join(d, fd))
-        except OSError:
-            continue
-        if t.startswith("socket:["):
-            out.add(int(t[8:-1]))
-    return out
 
 
 def ask_pid(family, address, timeout=10.0):
@@ -124,17 +99,17 @@ class BindShim(harness.TestCase):
                    r"set it")
         self.assertEqual(b.count_log(r"SO_REUSEADDR"), 1)
 
-        berth_fds = fd_inodes(b.proc.pid)
-        prog_fds = fd_inodes(pid)
+        berth_fds = harness.socket_inodes(b.proc.pid)
+        prog_fds = harness.socket_inodes(pid)
         for port in (p4, p6, pd):
-            inodes = listening_inodes_tcp(port)
+            inodes = harness.listening_tcp_inodes(port)
             self.assertEqual(len(inodes), 1, "port %d: %r" % (port, inodes))
             self.assertIn(inodes[0], berth_fds, "port %d is not berthd's socket" % port)
             self.assertIn(inodes[0], prog_fds)
         inodes = listening_inodes_unix(path)
         self.assertEqual(len(inodes), 1, inodes)
         self.assertIn(inodes[0], berth_fds)
-        own = listening_inodes_tcp(pown)
+        own = harness.listening_tcp_inodes(pown)
         self.assertEqual(len(own), 1)
         self.assertNotIn(own[0], berth_fds)
         self.assertIn(own[0], prog_fds)
@@ -175,9 +150,9 @@ class BindShim(harness.TestCase):
         })
         b = self.berthd(d)
         self.assertIn(b" 200 ", harness.http_get(port, timeout=10))
-        inodes = listening_inodes_tcp(port)
+        inodes = harness.listening_tcp_inodes(port)
         self.assertEqual(len(inodes), 1)
-        self.assertIn(inodes[0], fd_inodes(b.proc.pid))
+        self.assertIn(inodes[0], harness.socket_inodes(b.proc.pid))
         self.assertEqual(b.count_log(r"which berth does not hold"), 0)
 
         stop = threading.Event()
@@ -211,9 +186,9 @@ class BindShim(harness.TestCase):
                           if "ConnectionReset" not in e and not e.startswith("held: ")],
                          results["errors"])
         self.assertLessEqual(len(results["errors"]), 3, results["errors"])
-        inodes = listening_inodes_tcp(port)
+        inodes = harness.listening_tcp_inodes(port)
         self.assertEqual(len(inodes), 1)
-        self.assertIn(inodes[0], fd_inodes(b.proc.pid))
+        self.assertIn(inodes[0], harness.socket_inodes(b.proc.pid))
         self.assertEqual(b.stop(), 0)
 
 

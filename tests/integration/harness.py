@@ -250,6 +250,33 @@ def processes_with(marker):
     return sum(1 for ppid in parents.values() if ppid not in parents)
 
 
+def socket_inodes(pid):
+    """The inodes of the sockets among pid's open fds."""
+    out = set()
+    d = "/proc/%d/fd" % pid
+    for fd in os.listdir(d):
+        try:
+            t = os.readlink(os.path.join(d, fd))
+        except OSError:
+            continue
+        if t.startswith("socket:["):
+            out.add(int(t[8:-1]))
+    return out
+
+
+def listening_tcp_inodes(port, pid=None):
+    """Inodes of the listening TCP sockets (both families) on port, in the network namespace
+    of pid (of this process when None)."""
+    inodes = []
+    for name in ("tcp", "tcp6"):
+        with open("/proc/%s/net/%s" % (pid or "self", name)) as f:
+            for line in f.readlines()[1:]:
+                w = line.split()
+                if w[3] == "0A" and int(w[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.append(int(w[9]))
+    return inodes
+
+
 def ss(*args):
     """Runs ss with the given arguments; returns stdout."""
     return subprocess.run(["ss", "-H", *args], capture_output=True, text=True, check=True,
