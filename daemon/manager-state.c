@@ -534,6 +534,24 @@ static void reexec_fallback(Manager *m, int fallback_fd) {
         log_error_errno(errno, "daemon-reexec: cannot execute the previous binary: %m");
 }
 
+/* Every open fd from 3 up (this process's), into *fds of *n. Returns 0 or a negative errno. */
+static int fds_open(int **fds, size_t *n) {
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+        int r = 0;
+
+        if (!d)
+                return -errno;
+        while (r >= 0 && (de = readdir(d))) {
+                int fd;
+
+                if (state_value_int(de->d_name, &fd) >= 0 && fd >= 3 && fd != dirfd(d))
+                        r = state_fds_add(fds, n, fd);
+        }
+        closedir(d);
+        return r;
+}
+
 /* Neither this binary nor the one before can take the state: every fd berthd was given stays,
  * and the sockets are found by their addresses; the services start afresh. */
 static void salvage(Manager *m, int state_fd, int fallback_fd) {
@@ -541,7 +559,7 @@ static void salvage(Manager *m, int state_fd, int fallback_fd) {
         _cleanup_free_ int *fds = NULL;
         size_t n = 0;
 
-        if (!st || state_fds_open(&fds, &n) < 0) {
+        if (!st || fds_open(&fds, &n) < 0) {
                 free(st);
                 log_oom();
                 return;
@@ -713,7 +731,7 @@ static unsigned close_inherited(void) {
         size_t n = 0;
         unsigned closed = 0;
 
-        (void) state_fds_open(&fds, &n);
+        (void) fds_open(&fds, &n);
         for (size_t i = 0; i < n; i++) {
                 int flags = fcntl(fds[i], F_GETFD);
 

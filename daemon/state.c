@@ -1,6 +1,5 @@
 /* state: the daemon-reexec state format (state.h). */
 #include <assert.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -232,22 +231,6 @@ int state_fds_add(int **fds, size_t *n, int fd) {
         return 0;
 }
 
-int state_fds_open(int **fds, size_t *n) {
-        DIR *d = opendir("/proc/self/fd");
-        struct dirent *de;
-        int r = 0;
-
-        if (!d)
-                return -errno;
-        while (r >= 0 && (de = readdir(d))) {
-                int fd;
-
-                if (state_value_int(de->d_name, &fd) >= 0 && fd >= 3 && fd != dirfd(d))
-                        r = state_fds_add(fds, n, fd);
-        }
-        closedir(d);
-        return r;
-}
 
 void state_write_header(FILE *f) {
         fprintf(f, STATE_MAGIC " %u\n", STATE_VERSION);

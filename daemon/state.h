@@ -68,8 +68,6 @@ int state_value_split(const char *v, char *word, size_t wordlen, const char **re
 /* Appends fd to the array *fds of *n (the fds a state names, to keep or to look through).
  * Returns 0 or -ENOMEM. */
 int state_fds_add(int **fds, size_t *n, int fd);
-/* Every open fd from 3 up (this process's), into *fds of *n. Returns 0 or a negative errno. */
-int state_fds_open(int **fds, size_t *n);
 
 /* Writing: each call appends a line to f; errors stay in ferror(f). */
 void state_write_header(FILE *f);
