@@ -34,6 +34,7 @@
 #define FDS_MAX 4096           /* fds a socket unit may hand over to `fds` */
 #define UNIT_FILES_MAX 4096    /* files in one GetUnitFiles reply */
 #define FOLLOW_INTERVAL_NSEC (200 * 1000 * 1000L)
+#define WAIT_READY_DEFAULT_SEC 60U /* --wait-ready without a number */
 
 typedef struct BerthctlArgs {
         const char *runtime_dir; /* --runtime-dir, or the default of the mode */
@@ -45,6 +46,8 @@ typedef struct BerthctlArgs {
         unsigned lines;   /* -n: log lines for status and logs */
         bool lines_set;
         const char *binary; /* daemon-reexec --binary */
+        bool quiet;       /* -q: is-active prints nothing */
+        unsigned wait_ready_sec; /* --wait-ready[=SEC]: 0 when not given */
 } BerthctlArgs;
 
 static BerthctlArgs opts = { .lines = 10 };
@@ -59,6 +62,8 @@ static void help(void) {
                "                           each UNIT; without UNIT, an overview of every unit\n"
                "  list-units               every unit and its state\n"
                "  list-sockets             every socket, like ss -ltn, with its unit\n"
+               "  is-active UNIT...        print whether each UNIT is active; exit 0 when\n"
+               "                           all are (a readiness probe)\n"
                "  start UNIT...            start a service (for a socket: its service)\n"
                "  stop UNIT...             stop a service; its sockets stay bound\n"
                "  restart UNIT...          restart a service; its sockets stay bound\n"
@@ -86,12 +91,15 @@ static void help(void) {
                "      --plain, --no-legend tables without header and footer\n"
                "  -n, --lines N            log lines to show (status: 10; logs: all kept)\n"
                "  -f, --follow             logs: keep printing new lines until interrupted\n"
+               "      --wait-ready[=SEC]   status, is-active: wait up to SEC seconds (%u) for\n"
+               "                           berthd to answer and for each UNIT to be active\n"
+               "  -q, --quiet              is-active: print nothing, only exit\n"
                "  -h, --help               show this help\n"
                "      --version            show the version\n"
                "\n"
-               "Exit status: 0 on success; 1 on failure; 3 when status shows an inactive unit;\n"
-               "4 when a unit does not exist.\n",
-               BERTH_SYSTEM_RUNTIME_DIR);
+               "Exit status: 0 on success; 1 on failure; 3 when status or is-active finds an\n"
+               "inactive unit; 4 when a unit does not exist.\n",
+               BERTH_SYSTEM_RUNTIME_DIR, WAIT_READY_DEFAULT_SEC);
 }
 
 /* Returns 1 to go on, 0 to exit successfully (--help), or a negative errno. */
@@ -104,6 +112,7 @@ static int parse_args(int argc, char **argv) {
                 ARG_PLAIN,
                 ARG_VERSION,
                 ARG_BINARY,
+                ARG_WAIT_READY,
         };
         static const struct option options[] = {
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
@@ -118,12 +127,14 @@ static int parse_args(int argc, char **argv) {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "binary", required_argument, NULL, ARG_BINARY },
+                { "wait-ready", optional_argument, NULL, ARG_WAIT_READY },
+                { "quiet", no_argument, NULL, 'q' },
                 {},
         };
         int c;
 
         /* Options may come before or after the verb, as with systemctl. */
-        while ((c = getopt_long(argc, argv, "hn:f", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hn:fq", options, NULL)) >= 0)
                 switch (c) {
                 case ARG_RUNTIME_DIR:
                         opts.runtime_dir = optarg;
@@ -153,6 +164,18 @@ static int parse_args(int argc, char **argv) {
                         break;
                 case ARG_BINARY:
                         opts.binary = optarg;
+                        break;
+                case ARG_WAIT_READY:
+                        opts.wait_ready_sec = WAIT_READY_DEFAULT_SEC;
+                        if (optarg && (parse_unsigned(optarg, &opts.wait_ready_sec) < 0 ||
+                                       opts.wait_ready_sec == 0)) {
+                                log_error("Invalid --wait-ready '%s': give seconds, such as "
+                                          "--wait-ready=30.", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case 'q':
+                        opts.quiet = true;
                         break;
                 case 'h':
                         help();
@@ -777,6 +800,7 @@ static const Verb verbs[] = {
         { "status", .show = verb_status },
         { "list-units", .show = verb_list_units },
         { "list-sockets", .show = verb_list_sockets },
+        { "is-active", .show = verb_is_active },
         { "start", verb_start },
         { "stop", verb_stop },
         { "restart", verb_restart },
@@ -795,6 +819,7 @@ static int run(int argc, char **argv) {
         const Verb *verb = NULL;
         const char *verb_name;
         char **args, **cmd = NULL;
+        usec_t wait_until = 0;
         int end = argc, r;
         size_t n;
 
@@ -823,6 +848,10 @@ static int run(int argc, char **argv) {
                 log_error("-f/--follow is only for logs.");
                 return -EINVAL;
         }
+        if (opts.wait_ready_sec > 0 && !STR_IN_SET(verb_name, "status", "is-active")) {
+                log_error("--wait-ready is only for status and is-active.");
+                return -EINVAL;
+        }
         if (streq(verb_name, "check"))
                 return verb_check(args, n);
         if (!streq(verb_name, "fds")) {
@@ -838,9 +867,23 @@ static int run(int argc, char **argv) {
         r = runtime_control_path(&control);
         if (r < 0)
                 return r;
-        r = bus_connect(control, &bus);
-        if (r < 0)
-                return r;
+        if (opts.wait_ready_sec > 0) {
+                /* berthd answers once every socket is bound (its READY=1): until then, and
+                 * before its control socket exists, ask again. */
+                unsigned gen;
+
+                wait_until = time_now(CLOCK_MONOTONIC) + opts.wait_ready_sec * USEC_PER_SEC;
+                r = reconnect(control, wait_until, &bus, &gen);
+                if (r < 0) {
+                        log_error("berthd did not answer at %s within %u s.", control,
+                                  opts.wait_ready_sec);
+                        return r;
+                }
+        } else {
+                r = bus_connect(control, &bus);
+                if (r < 0)
+                        return r;
+        }
 
         if (!verb)
                 return verb_fds(&bus, args, n, cmd);
@@ -850,6 +893,8 @@ static int run(int argc, char **argv) {
                                           .json = opts.json,
                                           .plain = opts.plain,
                                           .lines = opts.lines,
+                                          .quiet = opts.quiet,
+                                          .wait_until = wait_until,
                                   },
                                   args, n);
         return verb->fn(bus, args, n);

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <systemd/sd-bus.h>
 
@@ -17,6 +18,7 @@
 #include "common/time-util.h"
 
 #define ROW_FIELDS_MAX 16
+#define WAIT_INTERVAL_NSEC (100 * 1000 * 1000L) /* --wait-ready asks again this often */
 #define ROWS_MAX (1U << 20)
 
 /* Field names of the structs in ListUnits and ListSockets, in order (control-interface.h),
@@ -574,6 +576,31 @@ static void status_write_json_unit(sd_bus *bus, const StatusOptions *o, const Un
         fputs("]}", stdout);
 }
 
+/* --wait-ready: asks berthd for the unit arg until it is active or until `until`
+ * (CLOCK_MONOTONIC) has passed; a failed or backing-off unit may still recover, so it is waited
+ * for too. Returns 0 then (the caller shows the state as it is), or what unit_resolve() returns
+ * for a unit that does not exist, after it printed why. */
+static int unit_wait_active(sd_bus *bus, const char *arg, usec_t until) {
+        for (;;) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                _cleanup_(unit_properties_done) UnitProperties p = {};
+                struct timespec ts = { .tv_nsec = WAIT_INTERVAL_NSEC };
+                int r;
+
+                r = unit_resolve(bus, arg, NULL, &reply);
+                if (r != 0)
+                        return r;
+                r = unit_properties_read(reply, &p);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to parse berthd's reply to GetUnit: "
+                                               "%m");
+                if (unit_is_active(unit_prop_str(&p, "State"), unit_prop_str(&p, "LoadState")) ||
+                    time_now(CLOCK_MONOTONIC) >= until)
+                        return 0;
+                (void) nanosleep(&ts, NULL);
+        }
+}
+
 /* Shows one unit (a name as given); sets *ret_exit to what status exits with for it. */
 static int status_one(sd_bus *bus, const StatusOptions *o, const char *arg, bool first,
                       int *ret_exit) {
@@ -581,7 +608,9 @@ static int status_one(sd_bus *bus, const StatusOptions *o, const char *arg, bool
         UnitProperties p = {};
         int r;
 
-        r = unit_resolve(bus, arg, NULL, &reply);
+        r = o->wait_until > 0 ? unit_wait_active(bus, arg, o->wait_until) : 0;
+        if (r == 0)
+                r = unit_resolve(bus, arg, NULL, &reply);
         if (r != 0) {
                 *ret_exit = r > 0 ? r : BERTHCTL_EXIT_FAILURE;
                 return 0;
@@ -655,4 +684,38 @@ int verb_status(sd_bus *bus, const StatusOptions *o, char **args, size_t n) {
                 fputs(first ? "]\n" : "\n]\n", stdout);
         /* The overview's units are listed, not judged: systemctl status exits 0 there. */
         return n == 0 ? BERTHCTL_EXIT_SUCCESS : ret;
+}
+
+int verb_is_active(sd_bus *bus, const StatusOptions *o, char **args, size_t n) {
+        int ret = BERTHCTL_EXIT_SUCCESS;
+
+        if (n == 0) {
+                log_error("Usage: berthctl is-active UNIT...");
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                _cleanup_(unit_properties_done) UnitProperties p = {};
+                const char *state, *load;
+                int r;
+
+                r = o->wait_until > 0 ? unit_wait_active(bus, args[i], o->wait_until) : 0;
+                if (r == 0)
+                        r = unit_resolve(bus, args[i], NULL, &reply);
+                if (r != 0) { /* said already */
+                        ret = worse_exit(ret, r > 0 ? r : BERTHCTL_EXIT_FAILURE);
+                        continue;
+                }
+                r = unit_properties_read(reply, &p);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to parse berthd's reply to GetUnit: "
+                                               "%m");
+                state = unit_prop_str(&p, "State");
+                load = unit_prop_str(&p, "LoadState");
+                if (!o->quiet)
+                        printf("%s\n", streq(load, "failed") ? "failed" : active_state(state));
+                ret = worse_exit(ret, unit_is_active(state, load) ? BERTHCTL_EXIT_SUCCESS
+                                                                 : BERTHCTL_EXIT_NOT_RUNNING);
+        }
+        return ret;
 }

@@ -1,5 +1,6 @@
 """berthd as PID 1 in a new PID namespace (unshare --pid --fork): it starts services, reaps
-orphans, and stops cleanly on SIGTERM. Skipped when not root."""
+orphans, and stops cleanly on SIGTERM; an orchestrator's probes (berthctl status --wait-ready,
+berthctl is-active) get systemctl's exit codes from it. Skipped when not root."""
 import os
 import signal
 import subprocess
@@ -69,6 +70,76 @@ class Pid1(harness.TestCase):
         os.kill(berthd, signal.SIGTERM)
         wait_line(r"orphans\.service: stop-sigterm -> dead")
         self.assertEqual(proc.wait(20), 0)
+
+    def test_readiness_probes(self):
+        """What a container's probes run: `status --wait-ready` started before berthd waits
+        for it and for the unit; `is-active` exits 0 (active), 3 (not) or 4 (no such unit)."""
+        ctl = self.executable("BERTHCTL")
+        run = os.path.join(self.dir, "run")
+        self.units({
+            "app.service": """
+                [Service]
+                ExecStart=/bin/sleep 1000
+                """,
+            # On demand: inactive until a client comes, while its socket is active.
+            "web.socket": """
+                [Socket]
+                ListenStream=%s/web.sock
+                """ % self.dir,
+            "web.service": """
+                [Service]
+                ExecStart=/bin/sleep 1000
+                """,
+            # Never sends READY=1: activating, not active.
+            "slow.service": """
+                [Service]
+                Type=notify
+                ExecStart=/bin/sleep 1000
+                """,
+        })
+
+        def berthctl(*args, timeout=60):
+            return subprocess.run([ctl, "--runtime-dir", run, *args], capture_output=True,
+                                  text=True, stdin=subprocess.DEVNULL, timeout=timeout)
+
+        # No berthd anywhere yet: a bounded wait, then 1.
+        self.assertEqual(berthctl("is-active", "--wait-ready=1", "app").returncode, 1)
+        waiter = subprocess.Popen([ctl, "--runtime-dir", run, "status", "--wait-ready=60",
+                                   "app.service"], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: waiter.poll() is None and waiter.kill())
+
+        with open(os.path.join(self.dir, "berthd.log"), "w") as log:
+            proc = subprocess.Popen(
+                ["unshare", "--pid", "--fork", "--kill-child", harness.BERTHD, "--units",
+                 self.dir, "--runtime-dir", run], stdout=log, stderr=subprocess.STDOUT)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+
+        out, _ = waiter.communicate(timeout=60)
+        self.assertEqual(waiter.returncode, 0, out)
+        self.assertIn("active (running)", out)
+
+        for args, code, printed in (
+                (["app"], 0, "active\n"),
+                (["web.socket"], 0, "active\n"),
+                (["web"], 3, "inactive\n"),
+                (["slow.service"], 3, "activating\n"),
+                (["app", "web.socket", "web"], 3, "active\nactive\ninactive\n"),
+                (["nosuch.service"], 4, ""),
+                (["app", "nosuch"], 4, "active\n"),
+                (["-q", "app"], 0, ""),
+                (["--quiet", "web"], 3, ""),
+                # The wait is bounded; then the state as it is.
+                (["--wait-ready=1", "slow"], 3, "activating\n")):
+            p = berthctl("is-active", *args)
+            self.assertEqual((p.returncode, p.stdout), (code, printed), (args, p.stderr))
+        self.assertEqual(berthctl("status", "slow").returncode, 3)
+        self.assertEqual(berthctl("status", "--wait-ready", "app").returncode, 0)
+        p = berthctl("start", "--wait-ready", "app")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("--wait-ready is only for status and is-active", p.stderr)
+
+        os.kill(self.child_of(proc.pid), signal.SIGTERM)
+        self.assertEqual(proc.wait(30), 0)
 
     @staticmethod
     def children(pid):
