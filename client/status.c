@@ -576,11 +576,11 @@ static void status_write_json_unit(sd_bus *bus, const StatusOptions *o, const Un
         fputs("]}", stdout);
 }
 
-/* --wait-ready: asks berthd for the unit arg until it is active or until `until`
- * (CLOCK_MONOTONIC) has passed; a failed or backing-off unit may still recover, so it is waited
- * for too. Returns 0 then (the caller shows the state as it is), or what unit_resolve() returns
- * for a unit that does not exist, after it printed why. */
-static int unit_wait_active(sd_bus *bus, const char *arg, usec_t until) {
+/* The GetUnit reply for the unit arg (a name as unit_resolve() takes it) in *ret_reply. With
+ * wait_until (CLOCK_MONOTONIC; --wait-ready), asks again until the unit is active or that time
+ * has passed; a failed or backing-off unit may still recover, so it is waited for too. Returns
+ * 0, or what unit_resolve() returns for a unit that does not exist, after it printed why. */
+static int unit_get(sd_bus *bus, const char *arg, usec_t wait_until, sd_bus_message **ret_reply) {
         for (;;) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
                 _cleanup_(unit_properties_done) UnitProperties p = {};
@@ -590,13 +590,23 @@ static int unit_wait_active(sd_bus *bus, const char *arg, usec_t until) {
                 r = unit_resolve(bus, arg, NULL, &reply);
                 if (r != 0)
                         return r;
+                if (wait_until == 0 || time_now(CLOCK_MONOTONIC) >= wait_until) {
+                        *ret_reply = TAKE_PTR(reply);
+                        return 0;
+                }
                 r = unit_properties_read(reply, &p);
                 if (r < 0)
                         return log_error_errno(r, "Failed to parse berthd's reply to GetUnit: "
                                                "%m");
-                if (unit_is_active(unit_prop_str(&p, "State"), unit_prop_str(&p, "LoadState")) ||
-                    time_now(CLOCK_MONOTONIC) >= until)
+                if (unit_is_active(unit_prop_str(&p, "State"), unit_prop_str(&p, "LoadState"))) {
+                        /* Read again from the start by the caller. */
+                        r = sd_bus_message_rewind(reply, true);
+                        if (r < 0)
+                                return log_error_errno(r, "Failed to rewind berthd's reply to "
+                                                       "GetUnit: %m");
+                        *ret_reply = TAKE_PTR(reply);
                         return 0;
+                }
                 (void) nanosleep(&ts, NULL);
         }
 }
@@ -608,9 +618,7 @@ static int status_one(sd_bus *bus, const StatusOptions *o, const char *arg, bool
         UnitProperties p = {};
         int r;
 
-        r = o->wait_until > 0 ? unit_wait_active(bus, arg, o->wait_until) : 0;
-        if (r == 0)
-                r = unit_resolve(bus, arg, NULL, &reply);
+        r = unit_get(bus, arg, o->wait_until, &reply);
         if (r != 0) {
                 *ret_exit = r > 0 ? r : BERTHCTL_EXIT_FAILURE;
                 return 0;
@@ -699,9 +707,7 @@ int verb_is_active(sd_bus *bus, const StatusOptions *o, char **args, size_t n) {
                 const char *state, *load;
                 int r;
 
-                r = o->wait_until > 0 ? unit_wait_active(bus, args[i], o->wait_until) : 0;
-                if (r == 0)
-                        r = unit_resolve(bus, args[i], NULL, &reply);
+                r = unit_get(bus, args[i], o->wait_until, &reply);
                 if (r != 0) { /* said already */
                         ret = worse_exit(ret, r > 0 ? r : BERTHCTL_EXIT_FAILURE);
                         continue;
