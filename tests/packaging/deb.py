@@ -7,6 +7,7 @@ when a berth package is installed already (the test never touches one it did not
 
 The install starts no berthd: deb-systemd-invoke starts one only where systemd is PID 1, and
 there the test puts a policy-rc.d that forbids it (unless one is there already)."""
+import fcntl
 import glob
 import os
 import shutil
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -23,6 +25,10 @@ import harness  # noqa: E402
 
 PORTS = range(21000, 21100)  # this test's share of berth's test ports
 APT_LOCK_TIMEOUT = 300       # seconds apt-get waits for another apt or dpkg to finish
+# Held from the install to the purge: two runs of this test at once (two builds, two
+# checkouts) would install and purge the one package under each other.
+TEST_LOCK = "/run/lock/berth-deb-test.lock"
+TEST_LOCK_TIMEOUT = 900
 TOOLS = {  # program: the Debian package that has it
     "dpkg-buildpackage": "dpkg-dev",
     "dh": "debhelper",
@@ -98,9 +104,6 @@ class DebPackage(unittest.TestCase):
             if not shutil.which(tool):
                 self.skipTest("%s is not installed (Debian package %s; ./dev.sh test installs "
                               "it)" % (tool, package))
-        if installed("berth"):
-            self.skipTest("a berth package is installed on this machine already: this test "
-                          "installs and purges its own, and leaves that one alone")
         self.tmp = tempfile.mkdtemp(prefix="berth-deb-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
         os.chmod(self.tmp, 0o755)  # apt reads the .deb as user _apt
@@ -120,6 +123,22 @@ class DebPackage(unittest.TestCase):
                     "berth\nexit 101\n")
         os.chmod(policy, 0o755)
         self.addCleanup(os.unlink, policy)
+
+    def lock(self):
+        """TEST_LOCK, waited for (bounded), released at cleanup."""
+        os.makedirs(os.path.dirname(TEST_LOCK), exist_ok=True)
+        f = open(TEST_LOCK, "w")
+        self.addCleanup(f.close)
+        deadline = time.monotonic() + TEST_LOCK_TIMEOUT
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    self.fail("another run of this test held %s for %d s" % (
+                        TEST_LOCK, TEST_LOCK_TIMEOUT))
+                time.sleep(0.5)  # another run is between its install and its purge
 
     def purge(self):
         if installed("berth"):
@@ -141,6 +160,10 @@ class DebPackage(unittest.TestCase):
         self.assertEqual(errors, [])
 
         # The install: only dependencies already on the machine, no berthd started.
+        self.lock()
+        if installed("berth"):
+            self.skipTest("a berth package is installed on this machine already: this test "
+                          "installs and purges its own, and leaves that one alone")
         self.addCleanup(self.purge)
         self.forbid_starts()
         before = berthd_processes()
