@@ -85,6 +85,10 @@ cmd_run() {
         ensure_packages "${build_packages[@]}" "${example_packages[@]}"
         build build
         echo ">>> build/berthd --units units --runtime-dir /tmp/berth-example (Ctrl-C stops it)"
+        echo ">>> berthctl for this berthd, in another terminal:"
+        echo "      build/berthctl --runtime-dir /tmp/berth-example status"
+        echo "    or, for every berthctl command of that shell:"
+        echo "      export BERTH_RUNTIME_DIR=/tmp/berth-example PATH=$top/build:\$PATH"
         mkdir -p /tmp/berth-example
         export PATH="$top/build/units:$PATH"
         exec build/berthd --units units --runtime-dir /tmp/berth-example
