@@ -19,6 +19,7 @@
 #include "common/strv.h"
 #include "daemon/adhoc.h"
 #include "daemon/bind-shim.h"
+#include "daemon/exec-check.h"
 #include "daemon/fd-reserve.h"
 #include "daemon/manager.h"
 #include "daemon/manager-state.h"
@@ -513,6 +514,7 @@ static int run(int argc, char **argv) {
                 return r;
 
         if (a.check) {
+                m->n_warnings += exec_check_units(m->units, m->n_units);
                 bind_shim_check_units(m->units, m->n_units);
                 manager_print_plan(m, stdout);
                 return m->n_errors > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
