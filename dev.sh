@@ -19,10 +19,12 @@ example_packages=(python3 python3-systemd lighttpd gunicorn)
 # ssh-keyscan (ssh-socket.py); dbus-daemon: a private bus for Type=dbus (dbus-type.py);
 # micro-httpd, gophernicus: Accept=yes units as shipped (accept-debian.py); nginx-light,
 # redis-server, memcached: programs that bind their own sockets, under BindShim=yes
-# (bind-shim-real.py).
+# (bind-shim-real.py); zsh, fish: berthctl's completions load and complete in them
+# (completion.py).
 test_packages=(iproute2 util-linux procps curl systemd clang libclang-rt-14-dev
                uuid-runtime cups-daemon mpd uwsgi-core dbus-daemon openssh-server
-               openssh-client micro-httpd gophernicus nginx-light redis-server memcached)
+               openssh-client micro-httpd gophernicus nginx-light redis-server memcached
+               zsh fish)
 
 missing_packages() {
         local p
