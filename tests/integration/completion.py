@@ -19,6 +19,18 @@ PORT = 22030
 TIMEOUT = 30
 
 
+# Types a line and TAB into an interactive zsh (on a pty, through zsh/zpty) with the completion
+# in its fpath, and reads until the screen shows $3 (or the test's timeout ends it).
+ZSH_DRIVER = r"""
+zmodload zsh/zpty
+zpty z 'zsh -f -i'
+zpty -w z "fpath=($1 \$fpath); autoload -U compinit; compinit -u -D; PS1='%% '; LISTMAX=1000"
+zpty -w -n z "$2"$'\t'
+zpty -r z out "*$3*" && print -r -- "$out"
+zpty -d z
+"""
+
+
 class Completion(harness.TestCase):
     def setUp(self):
         super().setUp()
@@ -83,6 +95,23 @@ class Completion(harness.TestCase):
                      "check"):
             self.assertRegex(text, r"(?m)^\s*(\S+\|)*%s(\|\S+)*\)" % re.escape(verb))
 
+    def zsh_complete(self, line, expect):
+        """Runs ZSH_DRIVER: asserts the screen shows expect after line and TAB."""
+        driver = os.path.join(self.dir, "driver.zsh")
+        with open(driver, "w") as f:
+            f.write(ZSH_DRIVER)
+        p = subprocess.run(["zsh", "-f", driver, COMPLETION, line, expect],
+                           capture_output=True, text=True, timeout=TIMEOUT, env=self.env)
+        self.assertEqual(p.returncode, 0, "zsh showed no %r after %r:\n%s%s" % (
+            expect, line, p.stdout, p.stderr))
+        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|[\x07\x08\r]", "", p.stdout)
+
+    def test_zsh_completes(self):
+        self.need("zsh")
+        out = self.zsh_complete("berthctl ", "stop a service; its sockets stay bound")
+        for verb in self.help_commands():
+            self.assertRegex(out, r"(?m)^%s +-- " % re.escape(verb))
+
     def test_fish_commands(self):
         self.need("fish")
         path = os.path.join(COMPLETION, "berthctl.fish")
@@ -110,6 +139,10 @@ class Completion(harness.TestCase):
                          units)
         self.assertEqual(self.bash_complete("berthctl", "--runtime-dir", rt, "fds", ""),
                          {"web.socket", "--"})
+        if shutil.which("zsh"):
+            # web.service and web.socket: their common prefix; fds: the socket alone.
+            self.zsh_complete("berthctl --runtime-dir %s status " % rt, "web.s")
+            self.zsh_complete("berthctl --runtime-dir %s fds " % rt, "web.socket")
         if shutil.which("fish"):
             self.assertEqual(self.fish_complete("berthctl --runtime-dir %s restart " % rt),
                              units)
