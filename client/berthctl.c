@@ -280,6 +280,7 @@ static int action_after_disconnect(const char *verb, const char *name) {
         return -ETIMEDOUT;
 }
 
+/* start, stop, restart, reload: each unit in turn; the first failure's exit code is ours. */
 static int unit_action(sd_bus *bus, const char *member, const char *verb, char **args, size_t n) {
         int ret = BERTHCTL_EXIT_SUCCESS;
 
