@@ -59,7 +59,7 @@ apt_lock_holder() {
 # Waits, at most apt_lock_wait seconds, until no other process holds apt's or dpkg's locks;
 # says once who holds them. Dies when they are still held at the end.
 wait_for_apt_lock() {
-        local holder said= waited=0
+        local holder said='' waited=0
         while holder=$(apt_lock_holder); do
                 if [ -z "$said" ]; then
                         echo ">>> waiting (up to ${apt_lock_wait}s) for another apt/dpkg to finish:" \
