@@ -130,8 +130,9 @@ class UserMode(harness.TestCase):
         with open("/proc/%d/status" % pid) as f:
             uids = [line.split()[1:] for line in f if line.startswith("Uid:")][0]
         self.assertEqual(set(uids), {str(self.pw.pw_uid)})
-        self.assertIn("web up as uid %d in /\n" % self.pw.pw_uid, read_log().replace(
-            "web.service[%d]: " % pid, ""))
+        harness.wait_for(lambda: "web.service[%d]: web up as uid %d in /\n" % (
+            pid, self.pw.pw_uid) in read_log(), timeout=TIMEOUT,
+            what="the service's first line, in berthd's log")
 
         p = self.ctl("--user", "status", "web")
         self.assertEqual(p.returncode, 0, p.stderr)
