@@ -19,13 +19,13 @@ example_packages=(python3 python3-systemd lighttpd gunicorn)
 # ssh-keyscan (ssh-socket.py); dbus-daemon: a private bus for Type=dbus (dbus-type.py);
 # micro-httpd, gophernicus: Accept=yes units as shipped (accept-debian.py); nginx-light,
 # redis-server, memcached: programs that bind their own sockets, under BindShim=yes
-# (bind-shim-real.py); build-essential, dpkg-dev, debhelper, fakeroot, lintian,
-# bash-completion: the Debian package built, checked, installed and purged
-# (tests/packaging/deb.py).
+# (bind-shim-real.py); zsh, fish: berthctl's completions load and complete in them
+# (completion.py); build-essential, dpkg-dev, debhelper, fakeroot, lintian, bash-completion:
+# the Debian package built, checked, installed and purged (tests/packaging/deb.py).
 test_packages=(iproute2 util-linux procps curl systemd clang libclang-rt-14-dev
                uuid-runtime cups-daemon mpd uwsgi-core dbus-daemon openssh-server
                openssh-client micro-httpd gophernicus nginx-light redis-server memcached
-               build-essential dpkg-dev debhelper fakeroot lintian bash-completion)
+               zsh fish build-essential dpkg-dev debhelper fakeroot lintian bash-completion)
 
 missing_packages() {
         local p
@@ -34,6 +34,50 @@ missing_packages() {
                         printf '%s\n' "$p"
                 fi
         done
+}
+
+# How long to wait for another apt or dpkg (unattended-upgrades, a second shell) to finish.
+apt_lock_wait=300
+apt_locks=(/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock
+           /var/cache/apt/archives/lock)
+
+# The pid holding one of apt's or dpkg's locks (fcntl locks, so flock(1) cannot see them:
+# /proc/locks names each lock by device and inode), or nothing.
+apt_lock_holder() {
+        local f ino pid
+        for f in "${apt_locks[@]}"; do
+                ino=$(stat -c %i "$f" 2>/dev/null) || continue
+                pid=$(awk -v ino="$ino" '{ n = split($6, a, ":"); if (a[n] == ino) { print $5; exit } }' \
+                        /proc/locks)
+                if [ -n "$pid" ] && [ "$pid" != "$$" ]; then
+                        printf '%s %s\n' "$pid" "$f"
+                        return 0
+                fi
+        done
+        return 1
+}
+
+# Waits, at most apt_lock_wait seconds, until no other process holds apt's or dpkg's locks;
+# says once who holds them. Dies when they are still held at the end.
+wait_for_apt_lock() {
+        local holder said='' waited=0
+        while holder=$(apt_lock_holder); do
+                if [ -z "$said" ]; then
+                        echo ">>> waiting (up to ${apt_lock_wait}s) for another apt/dpkg to finish:" \
+                                "pid ${holder% *} holds ${holder#* }:" \
+                                "$(ps -o args= -p "${holder% *}" 2>/dev/null || echo '?')"
+                        said=1
+                fi
+                if [ "$waited" -ge "$apt_lock_wait" ]; then
+                        echo "apt/dpkg is still busy after ${apt_lock_wait}s (pid ${holder% *});" \
+                                "run this again when it is done" >&2
+                        exit 1
+                fi
+                sleep 2
+                waited=$((waited + 2))
+        done
+        [ -n "$said" ] && echo ">>> apt/dpkg is free after ${waited}s"
+        return 0
 }
 
 ensure_packages() {
@@ -61,9 +105,12 @@ ensure_packages() {
                 own_policy=1
                 trap 'rm -f /usr/sbin/policy-rc.d' EXIT
         fi
-        apt-get update -qq
+        wait_for_apt_lock
+        apt-get -o DPkg::Lock::Timeout=$apt_lock_wait update -qq
+        wait_for_apt_lock
         # shellcheck disable=SC2086
-        apt-get install -y -qq --no-install-recommends $missing
+        apt-get -o DPkg::Lock::Timeout=$apt_lock_wait install -y -qq --no-install-recommends \
+                $missing
         if [ -n "$own_policy" ]; then
                 rm -f /usr/sbin/policy-rc.d
                 trap - EXIT
@@ -77,17 +124,25 @@ build() {
         local werror=()
         [ "${CI:-}" = "true" ] && werror=(-Dwerror=true)
         if [ ! -f "$dir/build.ninja" ]; then
+                echo ">>> meson setup $dir $*"
                 meson setup "$dir" "${werror[@]}" "$@" >/dev/null
         else
                 meson configure "$dir" "${werror[@]}" "$@" >/dev/null
         fi
-        ninja -C "$dir" >/dev/null
+        # ninja prints a line per step ([12/186] Compiling ...): progress, not minutes of
+        # silence. Only its errors go to stderr.
+        echo ">>> ninja -C $dir"
+        ninja -C "$dir"
 }
 
 cmd_run() {
         ensure_packages "${build_packages[@]}" "${example_packages[@]}"
         build build
         echo ">>> build/berthd --units units --runtime-dir /tmp/berth-example (Ctrl-C stops it)"
+        echo ">>> berthctl for this berthd, in another terminal:"
+        echo "      build/berthctl --runtime-dir /tmp/berth-example status"
+        echo "    or, for every berthctl command of that shell:"
+        echo "      export BERTH_RUNTIME_DIR=/tmp/berth-example PATH=$top/build:\$PATH"
         mkdir -p /tmp/berth-example
         export PATH="$top/build/units:$PATH"
         exec build/berthd --units units --runtime-dir /tmp/berth-example

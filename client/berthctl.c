@@ -24,7 +24,6 @@
 #include "common/time-util.h"
 #include "common/parse-util.h"
 
-#define BERTH_SYSTEM_RUNTIME_DIR "/run/berth"
 /* Where meson installs berthd (-DBERTHD_INSTALL_PATH), for `check`. */
 #ifdef BERTHD_INSTALL_PATH
 #define BERTHD_INSTALL_PATH_OR_EMPTY BERTHD_INSTALL_PATH
@@ -82,8 +81,9 @@ static void help(void) {
                "  check [DIR]              validate unit files offline (berthd --check)\n"
                "\n"
                "Options:\n"
-               "      --runtime-dir DIR    berthd's runtime directory (default %s,\n"
-               "                           with --user $XDG_RUNTIME_DIR/berth)\n"
+               "      --runtime-dir DIR    berthd's runtime directory (default: $%s,\n"
+               "                           else %s, or with --user\n"
+               "                           $XDG_RUNTIME_DIR/berth)\n"
                "      --user               talk to the user's berthd\n"
                "      --json               JSON output for status, list-units, list-sockets\n"
                "      --no-color           no colour (neither when NO_COLOR is set, nor when\n"
@@ -99,7 +99,7 @@ static void help(void) {
                "\n"
                "Exit status: 0 on success; 1 on failure; 3 when status or is-active finds an\n"
                "inactive unit; 4 when a unit does not exist.\n",
-               BERTH_SYSTEM_RUNTIME_DIR, WAIT_READY_DEFAULT_SEC);
+               BERTH_RUNTIME_DIR_ENV, BERTH_SYSTEM_RUNTIME_DIR, WAIT_READY_DEFAULT_SEC);
 }
 
 /* Returns 1 to go on, 0 to exit successfully (--help), or a negative errno. */
@@ -192,18 +192,28 @@ static int parse_args(int argc, char **argv) {
         return 1;
 }
 
-/* start, stop, restart, reload: each unit in turn; the first failure's exit code is ours. */
-static int runtime_control_path(char **ret) {
-        const char *xdg = getenv("XDG_RUNTIME_DIR");
+/* Where berthd's control socket is: --runtime-dir, else $BERTH_RUNTIME_DIR, else --user's
+ * $XDG_RUNTIME_DIR/berth, else /run/berth. Returns 0 with the malloc'ed path in *ret and, when
+ * ret_origin is given, what chose it (static text) in *ret_origin; or a negative errno after
+ * logging. */
+static int runtime_control_path_full(char **ret, const char **ret_origin) {
+        const char *env = getenv(BERTH_RUNTIME_DIR_ENV), *xdg = getenv("XDG_RUNTIME_DIR");
+        const char *origin;
         int k;
 
-        if (opts.runtime_dir)
+        if (opts.runtime_dir) {
+                origin = "from --runtime-dir";
                 k = asprintf(ret, "%s/%s", opts.runtime_dir, BERTH_CONTROL_SOCKET);
-        else if (!opts.user)
+        } else if (env && env[0]) {
+                origin = "from $" BERTH_RUNTIME_DIR_ENV;
+                k = asprintf(ret, "%s/%s", env, BERTH_CONTROL_SOCKET);
+        } else if (!opts.user) {
+                origin = "the system berthd's default";
                 k = asprintf(ret, "%s/%s", BERTH_SYSTEM_RUNTIME_DIR, BERTH_CONTROL_SOCKET);
-        else if (xdg && xdg[0] == '/')
+        } else if (xdg && xdg[0] == '/') {
+                origin = "--user: $XDG_RUNTIME_DIR/berth";
                 k = asprintf(ret, "%s/berth/%s", xdg, BERTH_CONTROL_SOCKET);
-        else {
+        } else {
                 log_error("--user needs $XDG_RUNTIME_DIR; or give --runtime-dir DIR.");
                 return -EINVAL;
         }
@@ -211,7 +221,13 @@ static int runtime_control_path(char **ret) {
                 *ret = NULL;
                 return log_oom();
         }
+        if (ret_origin)
+                *ret_origin = origin;
         return 0;
+}
+
+static int runtime_control_path(char **ret) {
+        return runtime_control_path_full(ret, NULL);
 }
 
 /* A new connection to berthd at control, once it answers Ping (with its generation), tried
@@ -287,6 +303,7 @@ static int action_after_disconnect(const char *verb, const char *name) {
         return -ETIMEDOUT;
 }
 
+/* start, stop, restart, reload: each unit in turn; the first failure's exit code is ours. */
 static int unit_action(sd_bus *bus, const char *member, const char *verb, char **args, size_t n) {
         int ret = BERTHCTL_EXIT_SUCCESS;
 
@@ -817,7 +834,7 @@ static int run(int argc, char **argv) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_free_ char *control = NULL;
         const Verb *verb = NULL;
-        const char *verb_name;
+        const char *verb_name, *origin;
         char **args, **cmd = NULL;
         usec_t wait_until = 0;
         int end = argc, r;
@@ -864,7 +881,7 @@ static int run(int argc, char **argv) {
                 }
         }
 
-        r = runtime_control_path(&control);
+        r = runtime_control_path_full(&control, &origin);
         if (r < 0)
                 return r;
         if (opts.wait_ready_sec > 0) {
@@ -875,12 +892,12 @@ static int run(int argc, char **argv) {
                 wait_until = time_now(CLOCK_MONOTONIC) + opts.wait_ready_sec * USEC_PER_SEC;
                 r = reconnect(control, wait_until, &bus, &gen);
                 if (r < 0) {
-                        log_error("berthd did not answer at %s within %u s.", control,
-                                  opts.wait_ready_sec);
+                        log_error("berthd did not answer at %s (%s) within %u s.", control,
+                                  origin, opts.wait_ready_sec);
                         return r;
                 }
         } else {
-                r = bus_connect(control, &bus);
+                r = bus_connect(control, origin, &bus);
                 if (r < 0)
                         return r;
         }

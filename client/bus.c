@@ -38,8 +38,12 @@ static char *bus_address_for_path(const char *path) {
         return a;
 }
 
-static void report_not_running(const char *path) {
-        log_error("berthd is not running: no control socket at %s", path);
+/* Where berthctl looked, and how to look elsewhere: another berthd may well be running. */
+static void report_not_running(const char *path, const char *origin) {
+        log_error("berthd is not running: no control socket at %s (%s).\n"
+                  "To reach another berthd, give its runtime directory: berthctl --runtime-dir "
+                  "DIR, or export %s=DIR; berthctl --user reaches your own user's berthd.",
+                  path, origin, BERTH_RUNTIME_DIR_ENV);
 }
 
 int bus_connect_quiet(const char *path, sd_bus **ret) {
@@ -63,17 +67,17 @@ int bus_connect_quiet(const char *path, sd_bus **ret) {
         return 0;
 }
 
-int bus_connect(const char *path, sd_bus **ret) {
+int bus_connect(const char *path, const char *origin, sd_bus **ret) {
         struct stat st;
         int r;
 
         if (stat(path, &st) < 0 && errno == ENOENT) {
-                report_not_running(path);
+                report_not_running(path, origin);
                 return -ENOENT;
         }
         r = bus_connect_quiet(path, ret);
         if (IN_SET(r, -ENOENT, -ECONNREFUSED, -ENOTSOCK)) {
-                report_not_running(path);
+                report_not_running(path, origin);
                 return r;
         }
         if (r == -ENOMEM)

@@ -23,10 +23,11 @@ enum {
 #define BERTHCTL_QUERY_TIMEOUT_USEC (25 * USEC_PER_SEC)
 #define BERTHCTL_ACTION_TIMEOUT_USEC (300 * USEC_PER_SEC)
 
-/* Connects to berthd on its control socket at path. Returns 0 with the connection in *ret (the
- * caller owns it), or a negative errno after printing why not ("berthd is not running: no
- * control socket at ..."). */
-int bus_connect(const char *path, sd_bus **ret);
+/* Connects to berthd on its control socket at path (origin says what chose the path, for the
+ * message). Returns 0 with the connection in *ret (the caller owns it), or a negative errno
+ * after printing why not ("berthd is not running: no control socket at ..."), and how to
+ * reach another berthd. */
+int bus_connect(const char *path, const char *origin, sd_bus **ret);
 /* The same without a word: a negative errno when it cannot connect. */
 int bus_connect_quiet(const char *path, sd_bus **ret);
 

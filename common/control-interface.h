@@ -50,6 +50,11 @@
 #pragma once
 
 #define BERTH_CONTROL_SOCKET "control"
+/* The runtime directory of system mode, and the variable that names another one for berthd
+ * (as the default of --runtime-dir) and berthctl alike, so both find each other without
+ * options (berthctl(1), ENVIRONMENT). */
+#define BERTH_SYSTEM_RUNTIME_DIR "/run/berth"
+#define BERTH_RUNTIME_DIR_ENV "BERTH_RUNTIME_DIR"
 #define BERTH_OBJECT_PATH "/org/berth/Manager"
 #define BERTH_INTERFACE "org.berth.Manager1"
 

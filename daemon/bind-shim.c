@@ -14,6 +14,7 @@
 #include "common/macro.h"
 #include "common/strv.h"
 #include "daemon/bind-shim.h"
+#include "daemon/exec-check.h"
 #include "daemon/spawn.h"
 
 #define SHIM_FILE "libberth-bind.so"
@@ -125,13 +126,16 @@ void bind_shim_check_units(Unit *const *units, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 const Unit *u = units[i];
                 const ServiceConfig *c = &u->service;
-                _cleanup_free_ char *path = NULL;
+                _cleanup_free_ char *path = NULL, *env = NULL;
                 char why[128];
                 int r;
 
                 if (u->type != UNIT_SERVICE || !c->bind_shim || c->n_exec_start == 0)
                         continue;
-                r = spawn_find_executable(c->exec_start[0].path, c->environment, &path);
+                /* The PATH the service will have, not the default. */
+                if (asprintf(&env, "PATH=%s", exec_check_search_path(c)) < 0)
+                        return (void) log_oom();
+                r = spawn_find_executable(c->exec_start[0].path, (char *[]) { env, NULL }, &path);
                 if (r < 0)
                         continue; /* not found: said elsewhere, or at start */
                 r = bind_shim_check_binary(path, why, sizeof why);

@@ -13,11 +13,13 @@
 
 #include "config.h"
 
+#include "common/control-interface.h"
 #include "common/log.h"
 #include "common/parse-util.h"
 #include "common/strv.h"
 #include "daemon/adhoc.h"
 #include "daemon/bind-shim.h"
+#include "daemon/exec-check.h"
 #include "daemon/fd-reserve.h"
 #include "daemon/manager.h"
 #include "daemon/manager-state.h"
@@ -60,8 +62,8 @@ static void help(void) {
                "  --units DIR        read units from DIR (repeatable; first wins)\n"
                "                     default: %s, or with --user\n"
                "                     $XDG_CONFIG_HOME/berth/units\n"
-               "  --runtime-dir DIR  state directory (default /run/berth, or with --user\n"
-               "                     $XDG_RUNTIME_DIR/berth)\n"
+               "  --runtime-dir DIR  state directory (default $BERTH_RUNTIME_DIR, else\n"
+               "                     /run/berth, or with --user $XDG_RUNTIME_DIR/berth)\n"
                "  --user             run as an unprivileged user's supervisor\n"
                "  --check            validate the units, print what would be bound, and exit\n"
                "                     non-zero on any error (binds nothing)\n"
@@ -236,38 +238,43 @@ static int parse_args(int argc, char **argv, Args *a) {
         return 1;
 }
 
-/* The defaults of SPEC's "Names": system mode, or --user's XDG directories. */
+/* The defaults of SPEC's "Names": system mode, or --user's XDG directories. The runtime
+ * directory is $BERTH_RUNTIME_DIR when that is set (berthctl reads it too), else the mode's.
+ * Returns 0 with both malloc'ed, or a negative errno after logging. */
 static int default_dirs(Args *a, char **ret_units, char **ret_runtime) {
-        if (!a->user) {
-                *ret_units = strdup("/" BERTH_SYSTEM_UNIT_DIR);
-                *ret_runtime = strdup("/run/berth");
-                return *ret_units && *ret_runtime ? 0 : log_oom();
-        }
         const char *config = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-        const char *runtime = getenv("XDG_RUNTIME_DIR");
-        int k;
+        const char *runtime = getenv("XDG_RUNTIME_DIR"), *env = getenv(BERTH_RUNTIME_DIR_ENV);
+        _cleanup_free_ char *units = NULL, *run = NULL;
+        int k = 0;
 
-        if (config && config[0] == '/')
-                k = asprintf(ret_units, "%s/berth/units", config);
+        if (!a->user)
+                units = strdup("/" BERTH_SYSTEM_UNIT_DIR);
+        else if (config && config[0] == '/')
+                k = asprintf(&units, "%s/berth/units", config);
         else if (home && home[0] == '/')
-                k = asprintf(ret_units, "%s/.config/berth/units", home);
+                k = asprintf(&units, "%s/.config/berth/units", home);
         else {
                 log_error("--user needs $XDG_CONFIG_HOME or $HOME to find the units; "
                           "or give --units DIR.");
                 return -EINVAL;
         }
-        if (k < 0) {
-                *ret_units = NULL;
+        if (k < 0 || !units)
                 return log_oom();
-        }
-        if (!runtime || runtime[0] != '/') {
+
+        if (env && env[0])
+                run = strdup(env);
+        else if (!a->user)
+                run = strdup(BERTH_SYSTEM_RUNTIME_DIR);
+        else if (runtime && runtime[0] == '/')
+                k = asprintf(&run, "%s/berth", runtime);
+        else {
                 log_error("--user needs $XDG_RUNTIME_DIR; or give --runtime-dir DIR.");
                 return -EINVAL;
         }
-        if (asprintf(ret_runtime, "%s/berth", runtime) < 0) {
-                *ret_runtime = NULL;
+        if (k < 0 || !run)
                 return log_oom();
-        }
+        *ret_units = TAKE_PTR(units);
+        *ret_runtime = TAKE_PTR(run);
         return 0;
 }
 
@@ -507,6 +514,7 @@ static int run(int argc, char **argv) {
                 return r;
 
         if (a.check) {
+                m->n_warnings += exec_check_units(m->units, m->n_units);
                 bind_shim_check_units(m->units, m->n_units);
                 manager_print_plan(m, stdout);
                 return m->n_errors > 0 ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -1820,6 +1820,10 @@ int manager_run(Manager *m) {
         if (m->generation > 0)
                 (void) manager_on_sigchld(NULL, NULL, m);
 
+        /* Loading and binding leave holes all over the heap (file texts, the bind plan), which
+         * malloc keeps: give those pages back before the long idle. */
+        (void) malloc_trim(0);
+
         size_t n_bound = 0;
         for (size_t i = 0; i < m->n_listeners; i++)
                 n_bound += m->listeners[i]->fd >= 0;

@@ -919,11 +919,13 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 .group = privileged ? NULL :
                          s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_gid : c->group,
                 .supplementary_groups = privileged ? NULL : c->supplementary_groups,
-                /* Without WorkingDirectory=, / (the user's home with --user), as in systemd,
-                 * never berthd's own. */
+                /* Without WorkingDirectory=, / (the user's home with --user, which need not
+                 * exist: then /), as in systemd, never berthd's own. */
                 .working_directory = c->working_directory ?:
                                      (specifier_get_env()->user_mode ? "~" : "/"),
-                .working_directory_optional = c->working_directory_optional,
+                .working_directory_optional = c->working_directory_optional ||
+                                              (!c->working_directory &&
+                                               specifier_get_env()->user_mode),
                 .umask = c->umask,
                 .set_limit_nofile = c->limit_nofile_set,
                 .limit_nofile_soft = c->limit_nofile_soft,

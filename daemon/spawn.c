@@ -391,6 +391,10 @@ static int spawn_resolve_directory(const SpawnParams *p, SpawnPlan *plan, const 
                                 return -ENOMEM;
                 }
         }
+        if ((!plan->home || plan->home[0] != '/') && p->working_directory_optional) {
+                plan->cwd = "/"; /* no home, and that may be: as a missing directory */
+                return 0;
+        }
         if (!plan->home || plan->home[0] != '/')
                 return errbuf_set(err, errlen, -ENOENT,
                                    "%s: working directory '~': user '%s' has no home directory",
@@ -811,10 +815,15 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
 
         (void) umask(p->umask & 0777);
 
-        /* After the credentials change, so the directory is checked against the new user. */
-        if (plan->cwd && chdir(plan->cwd) < 0 &&
-            !(p->working_directory_optional && errno == ENOENT))
-                child_fail(errfd, SPAWN_STEP_CHDIR, errno);
+        /* After the credentials change, so the directory is checked against the new user. A
+         * missing optional one leaves the process in /, as systemd's manager, never in
+         * berthd's own working directory. */
+        if (plan->cwd && chdir(plan->cwd) < 0) {
+                if (!(p->working_directory_optional && errno == ENOENT))
+                        child_fail(errfd, SPAWN_STEP_CHDIR, errno);
+                if (chdir("/") < 0)
+                        child_fail(errfd, SPAWN_STEP_CHDIR, errno);
+        }
 
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 child_fail(errfd, SPAWN_STEP_NO_NEW_PRIVS, errno);

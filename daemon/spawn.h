@@ -66,7 +66,8 @@ typedef struct SpawnParams {
         char *const *supplementary_groups;
         /* Absolute, or "~" for the home of user (or of our own user); NULL = keep. Entered
          * after the credentials change. With working_directory_optional a missing directory
-         * (ENOENT) is not an error and the process starts in the current directory. */
+         * (ENOENT), or a "~" with no home, is not an error and the process starts in /, as
+         * systemd's do (never in berthd's own directory). */
         const char *working_directory;
         bool working_directory_optional;
         mode_t umask;             /* always applied: zero-initialized params give 0000 */

@@ -196,24 +196,66 @@ class Berthctl(harness.TestCase):
 
     # ---- not running ----
 
+    def assert_not_running(self, p, control, origin):
+        """p failed as berthctl does when no berthd answers at control, origin naming what
+        chose that path; the message says how to point berthctl elsewhere."""
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stdout, "")
+        lines = p.stderr.strip().splitlines()
+        self.assertEqual(lines[0], "berthd is not running: no control socket at %s (%s)." % (
+            control, origin))
+        for way in ("--runtime-dir DIR", "export BERTH_RUNTIME_DIR=DIR", "--user"):
+            self.assertIn(way, lines[1])
+        self.assertEqual(len(lines), 2, lines)
+
     def test_not_running(self):
         d = tempfile.mkdtemp(prefix="berthctl-empty-")
         self.addCleanup(shutil.rmtree, d, True)
         for verb in (["status"], ["list-units"], ["list-sockets"], ["stop", "x"],
                      ["logs", "x"], ["daemon-reload"], []):
             p = self.ctl(None, *verb, runtime_dir=d)
-            self.assertEqual(p.returncode, 1, verb)
-            self.assertEqual(p.stderr.strip(),
-                             "berthd is not running: no control socket at %s/control" % d)
-            self.assertEqual(p.stdout, "")
+            self.assert_not_running(p, d + "/control", "from --runtime-dir")
         # A stale socket that nobody listens on: refused, same message.
         s = socket.socket(socket.AF_UNIX)
         s.bind(os.path.join(d, "control"))
         s.close()
         p = self.ctl(None, "status", runtime_dir=d)
-        self.assertEqual(p.returncode, 1)
-        self.assertEqual(p.stderr.strip(),
-                         "berthd is not running: no control socket at %s/control" % d)
+        self.assert_not_running(p, d + "/control", "from --runtime-dir")
+
+    def test_runtime_dir_from_environment(self):
+        """BERTH_RUNTIME_DIR names the runtime directory for berthd and berthctl alike; it
+        beats --user, and --runtime-dir beats it."""
+        top = tempfile.mkdtemp(prefix="berthctl-rt-")
+        self.addCleanup(shutil.rmtree, top, True)
+        run, empty, xdg = (os.path.join(top, x) for x in ("run", "empty", "xdg"))
+        os.mkdir(empty)
+        os.mkdir(xdg)
+        self.web_units()
+        b = self.berthd(runtime_dir=run, runtime_dir_option=False,
+                        env={"BERTH_RUNTIME_DIR": run})
+        self.assertTrue(stat.S_ISSOCK(os.stat(os.path.join(run, "control")).st_mode))
+        env = {"BERTH_RUNTIME_DIR": run}
+        p = self.ctl(None, "list-units", env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("web.service", p.stdout)
+        p = self.ctl(None, "--user", "list-units", env=dict(env, XDG_RUNTIME_DIR=xdg))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("web.service", p.stdout)
+        p = self.ctl(None, "list-units", runtime_dir=empty, env=env)
+        self.assert_not_running(p, empty + "/control", "from --runtime-dir")
+        p = self.ctl(None, "list-units", env={"BERTH_RUNTIME_DIR": empty})
+        self.assert_not_running(p, empty + "/control", "from $BERTH_RUNTIME_DIR")
+        e = {"XDG_RUNTIME_DIR": xdg, "BERTH_RUNTIME_DIR": ""}
+        p = self.ctl(None, "--user", "list-units", env=e)
+        self.assert_not_running(p, xdg + "/berth/control", "--user: $XDG_RUNTIME_DIR/berth")
+        if not os.path.exists("/run/berth/control"):
+            p = self.ctl(None, "list-units", env={"BERTH_RUNTIME_DIR": ""})
+            self.assert_not_running(p, "/run/berth/control", "the system berthd's default")
+        # Services do not inherit it.
+        pid = self.wait_state(b, "web.service", "running")["main_pid"]
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            self.assertNotIn(b"BERTH_RUNTIME_DIR=", f.read())
+        b.close()
 
     # ---- status ----
 

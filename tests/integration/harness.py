@@ -77,7 +77,7 @@ class Berthd:
     code. The log is collected by a thread; wait_log() waits for a line that matches."""
 
     def __init__(self, unit_dir, runtime_dir=None, extra_args=(), env=None, wait_ready=True,
-                 timeout=DEFAULT_TIMEOUT):
+                 timeout=DEFAULT_TIMEOUT, runtime_dir_option=True):
         self.unit_dir = unit_dir
         self.tmp = tempfile.mkdtemp(prefix="berth-it-")
         self.runtime_dir = runtime_dir or os.path.join(self.tmp, "run")
@@ -91,8 +91,10 @@ class Berthd:
         e["NOTIFY_SOCKET"] = self.notify_path
         if env:
             e.update(env)
-        args = [BERTHD] + (["--units", unit_dir] if unit_dir else []) + [
-            "--runtime-dir", self.runtime_dir, *extra_args]
+        # runtime_dir_option=False: berthd finds its runtime directory itself (the test says
+        # where through the environment), and self.runtime_dir is where it should be.
+        args = [BERTHD] + (["--units", unit_dir] if unit_dir else []) + (
+            ["--runtime-dir", self.runtime_dir] if runtime_dir_option else []) + list(extra_args)
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, env=e, text=True)
         self.reader = threading.Thread(target=self._read, daemon=True)

@@ -236,7 +236,8 @@ class PidReuse(harness.TestCase):
         self.assertEqual(self.stop(b), 0)
 
     def test_group_leader_reused(self):
-        b, state = self.start("control-group", "3s")
+        # The hunt must end before TimeoutStopSec=; on a loaded machine it has taken over 3 s.
+        b, state = self.start("control-group", "12s")
         p, c = self.orphan_main(b, state)
 
         stop = subprocess.Popen([self.executable("BERTHCTL"), "--runtime-dir", b.runtime_dir,
