@@ -177,6 +177,8 @@ class DebPackage(unittest.TestCase):
                      "/usr/share/man/man5/berth.socket.5.gz",
                      "/usr/share/man/man5/berth.service.5.gz",
                      "/usr/share/bash-completion/completions/berthctl",
+                     "/usr/share/zsh/vendor-completions/_berthctl",
+                     "/usr/share/fish/vendor_completions.d/berthctl.fish",
                      "/etc/berth/units/README"):
             self.assertIn(path, files)
             self.assertTrue(os.path.exists(path), path)
