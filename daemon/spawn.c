@@ -724,6 +724,21 @@ static int arrange_fds(const SpawnParams *p, SpawnPlan *plan, int errfd) {
         return errfd;
 }
 
+int spawn_signal_set_raw(int sig, void (*handler)(int)) {
+        /* The kernel's struct sigaction of the common layout (x86, arm64 and most others):
+         * SIG_DFL and SIG_IGN need no restorer, and an empty mask is 0 in any byte order. */
+        struct {
+                void (*handler)(int);
+                unsigned long flags;
+                void (*restorer)(void);
+                uint64_t mask;
+        } k = { .handler = handler };
+
+        if (syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof k.mask) < 0)
+                return -errno;
+        return 0;
+}
+
 _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
         struct sigaction sa = { .sa_handler = SIG_DFL };
         int errfd = plan->error_pipe[1];
@@ -741,11 +756,13 @@ _noreturn_ static void spawn_child(const SpawnParams *p, SpawnPlan *plan) {
         }
 
         /* Dispositions first, while the inherited mask still blocks, so no handler of ours
-         * can run in the child. Signals the kernel or libc refuse (KILL, STOP, libc's own)
-         * fail harmlessly. */
+         * can run in the child. libc refuses its own signals: berthd never set them, but one
+         * ignored by whoever started berthd would reach the service, so those go to the
+         * kernel directly. */
         for (int sig = 1; sig < _NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void) sigaction(sig, &sa, NULL);
+                if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, &sa, NULL) < 0 &&
+                    errno == EINVAL)
+                        (void) spawn_signal_set_raw(sig, SIG_DFL);
         if (p->ignore_sigpipe) {
                 struct sigaction ign = { .sa_handler = SIG_IGN };
                 (void) sigaction(SIGPIPE, &ign, NULL);

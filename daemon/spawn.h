@@ -118,3 +118,8 @@ int spawn_process_pidfd(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, ch
  * absolute PATH entry wins. Returns 0 and the path in *ret_path (caller frees), -ENOENT when
  * nothing was found, -EACCES when only unusable candidates were found, or -ENOMEM. */
 int spawn_find_executable(const char *name, char *const *envp, char **ret_path);
+
+/* Sets the disposition of sig (SIG_DFL or SIG_IGN) with the kernel's rt_sigaction() itself:
+ * libc's sigaction() refuses the signals it keeps for its own use (32 and 33 in glibc), yet an
+ * ignored one passes through execve() like any other. Async-signal-safe. Returns 0 or -errno. */
+int spawn_signal_set_raw(int sig, void (*handler)(int));
