@@ -1,7 +1,8 @@
 /* loadgen: a small HTTP/1.0 load generator for berth's integration tests and benchmarks.
  *
  * N workers share one epoll loop in one thread. Each worker repeats: non-blocking connect, send
- * one GET, read until EOF, classify the attempt exactly once, close. It owns nothing but its
+ * one GET (or the bytes of --send, for other protocols), read until EOF, classify the attempt
+ * exactly once, close. It owns nothing but its
  * sockets, the latency samples and the counters it prints at the end.
  *
  * It talks to loopback only: the target is parsed numerically (plus "localhost"), never
@@ -38,6 +39,7 @@
 #define TIMEOUT_MAX USEC_PER_HOUR
 #define PATH_MAX_LEN 2048U
 #define EXPECT_MAX_LEN 1024U
+#define SEND_MAX_LEN 4096U
 #define SAMPLES_INITIAL 4096U
 #ifndef SAMPLES_MAX /* overridable to exercise the reservoir path */
 #define SAMPLES_MAX 50000000U
@@ -106,6 +108,7 @@ typedef struct Config {
         const char *expect;
         bool json;
         bool no_request; /* send nothing: connect, read until EOF (inetd-style servers) */
+        const char *send; /* --send: these bytes (with escapes) instead of the GET */
 } Config;
 
 typedef struct Loadgen {
@@ -281,6 +284,60 @@ static bool path_is_valid(const char *p) {
         return true;
 }
 
+static int hex_digit(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* Decodes --send's escapes (\r, \n, \t, \\, \xHH) into out, which has room for strlen(s)
+ * bytes (decoding never grows), or only checks when out is NULL. Returns the decoded length,
+ * or -EINVAL on an unknown or cut escape. */
+static ssize_t unescape(const char *s, char *out) {
+        size_t n = 0;
+
+        for (; *s; s++) {
+                char c = *s;
+
+                if (c == '\\') {
+                        s++;
+                        switch (*s) {
+                        case 'r':
+                                c = '\r';
+                                break;
+                        case 'n':
+                                c = '\n';
+                                break;
+                        case 't':
+                                c = '\t';
+                                break;
+                        case '\\':
+                                c = '\\';
+                                break;
+                        case 'x': {
+                                int hi = hex_digit(s[1]), lo = hi < 0 ? -1 : hex_digit(s[2]);
+
+                                if (lo < 0)
+                                        return -EINVAL;
+                                c = (char) (hi << 4 | lo);
+                                s += 2;
+                                break;
+                        }
+                        default:
+                                return -EINVAL;
+                        }
+                }
+                if (out)
+                        out[n] = c;
+                n++;
+        }
+        return (ssize_t) n;
+}
+
 static Loadgen *loadgen_free(Loadgen *lg) {
         if (!lg)
                 return NULL;
@@ -315,12 +372,19 @@ static int loadgen_new(Loadgen **ret, const Config *cfg) {
         lg->epoll_fd = -1;
         lg->expect_len = strlen(cfg->expect);
 
-        n = asprintf(&lg->request, "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", cfg->path);
-        if (n < 0) {
-                lg->request = NULL;
-                return -ENOMEM;
+        if (cfg->send) {
+                lg->request = malloc(strlen(cfg->send) + 1);
+                if (!lg->request)
+                        return -ENOMEM;
+                n = (int) unescape(cfg->send, lg->request); /* checked by parse_argv() */
+        } else {
+                n = asprintf(&lg->request, "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", cfg->path);
+                if (n < 0) {
+                        lg->request = NULL;
+                        return -ENOMEM;
+                }
         }
-        lg->request_len = cfg->no_request ? 0 : (size_t) n;
+        lg->request_len = cfg->no_request || n < 0 ? 0 : (size_t) n;
 
         /* conns first, with fds marked unset, so loadgen_free() never closes fd 0. */
         lg->conns = calloc(cfg->concurrency, sizeof(Conn));
@@ -724,6 +788,9 @@ static void help(FILE *f) {
                 "  --json                one JSON line on stdout; the summary goes to stderr\n"
                 "  --no-request          send nothing: connect, read until EOF, close (for\n"
                 "                        servers that write a reply and exit, inetd style)\n"
+                "  --send STRING         send STRING instead of a GET, then read until EOF\n"
+                "                        (escapes \\r \\n \\t \\\\ \\xHH; e.g. for redis:\n"
+                "                        --send 'PING\\r\\nQUIT\\r\\n' --expect +PONG)\n"
                 "\n"
                 "Exit status: 0 if every attempt was ok, 1 otherwise, 2 on usage errors.\n");
 }
@@ -756,6 +823,7 @@ static int parse_argv(int argc, char *argv[], Config *cfg) {
                 ARG_EXPECT,
                 ARG_JSON,
                 ARG_NO_REQUEST,
+                ARG_SEND,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -768,8 +836,10 @@ static int parse_argv(int argc, char *argv[], Config *cfg) {
                 { "expect", required_argument, NULL, ARG_EXPECT },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "no-request", no_argument, NULL, ARG_NO_REQUEST },
+                { "send", required_argument, NULL, ARG_SEND },
                 {}
         };
+        bool path_set = false;
         uint64_t u;
         int c, r;
 
@@ -829,6 +899,7 @@ static int parse_argv(int argc, char *argv[], Config *cfg) {
                                 return -EINVAL;
                         }
                         cfg->path = optarg;
+                        path_set = true;
                         break;
                 case ARG_EXPECT:
                         if (optarg[0] == '\0' || strlen(optarg) > EXPECT_MAX_LEN) {
@@ -841,6 +912,18 @@ static int parse_argv(int argc, char *argv[], Config *cfg) {
                 case ARG_NO_REQUEST:
                         cfg->no_request = true;
                         break;
+                case ARG_SEND: {
+                        ssize_t n = unescape(optarg, NULL);
+
+                        if (n <= 0 || (size_t) n > SEND_MAX_LEN) {
+                                fprintf(stderr, "loadgen: invalid --send '%s': 1..%u bytes, "
+                                        "escapes \\r \\n \\t \\\\ \\xHH\n", optarg,
+                                        SEND_MAX_LEN);
+                                return -EINVAL;
+                        }
+                        cfg->send = optarg;
+                        break;
+                }
                 case ARG_JSON:
                         cfg->json = true;
                         break;
@@ -854,6 +937,11 @@ static int parse_argv(int argc, char *argv[], Config *cfg) {
         }
         if (!cfg->target) {
                 fprintf(stderr, "loadgen: --connect HOST:PORT is required\n");
+                return -EINVAL;
+        }
+        if (cfg->send && (cfg->no_request || path_set)) {
+                fprintf(stderr, "loadgen: --send replaces the GET: it goes with neither "
+                        "--no-request nor --path\n");
                 return -EINVAL;
         }
         return 1;

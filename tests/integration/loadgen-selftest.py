@@ -264,6 +264,17 @@ class LoadgenSelftest(unittest.TestCase):
         sizes = [lines.wait(lambda text: text.startswith("got ")) for _ in range(20)]
         self.assertEqual(sizes, ["got 0"] * 20)
 
+    def test_send_replaces_the_request(self):
+        port, lines = self.tiny_server("greet", ret_lines=True)
+        rc, res, _ = self.loadgen("--connect", "127.0.0.1:%d" % port, "--requests", "6",
+                                  "--concurrency", "2", "--send", r"PING\r\n\x51UIT\r\n",
+                                  "--expect", "hello from greet")
+        self.assertEqual(rc, 0, res)
+        self.assertOnly(res, "ok", 6)
+        # "PING\r\nQUIT\r\n", the escapes decoded: 12 bytes on every connection.
+        sizes = [lines.wait(lambda text: text.startswith("got ")) for _ in range(6)]
+        self.assertEqual(sizes, ["got 12"] * 6)
+
     def test_never_replying_is_timeout(self):
         port = self.tiny_server("hang")
         rc, res, _ = self.loadgen("--connect", "127.0.0.1:%d" % port, "--concurrency", "2",
@@ -290,7 +301,12 @@ class LoadgenSelftest(unittest.TestCase):
                      ["--connect", "127.0.0.1:80", "--duration", "0"],
                      ["--connect", "127.0.0.1:80", "--concurrency", "0"],
                      ["--connect", "127.0.0.1:80", "--path", "no-slash"],
-                     ["--connect", "127.0.0.1:80", "--expect", ""]):
+                     ["--connect", "127.0.0.1:80", "--expect", ""],
+                     ["--connect", "127.0.0.1:80", "--send", ""],
+                     ["--connect", "127.0.0.1:80", "--send", r"a\q"],
+                     ["--connect", "127.0.0.1:80", "--send", r"a\x4"],
+                     ["--connect", "127.0.0.1:80", "--send", "a", "--no-request"],
+                     ["--connect", "127.0.0.1:80", "--send", "a", "--path", "/x"]):
             r = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=10)
             self.assertEqual(r.returncode, 2, args)
             self.assertEqual(r.stdout, "", args)
