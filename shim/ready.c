@@ -10,6 +10,10 @@
  * LISTEN_FDS fds at start, and any duplicate of them the program (or the bind shim) makes.
  * Once READY=1 is sent, every wrapper is one flag test and the real call: the data path is
  * untouched. Nothing here allocates; errno is kept as the real call leaves it. */
+/* The wrappers define poll() and ppoll(): glibc's fortified inline versions of them (clang with
+ * _FORTIFY_SOURCE, which a release build sets) would come first. */
+#undef _FORTIFY_SOURCE
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
