@@ -81,7 +81,7 @@ class BindShim(harness.TestCase):
         d = self.units({
             "s.socket": "[Socket]\nListenStream=127.0.0.1:%d\nListenStream=[::1]:%d\n"
                         "ListenStream=%d\nListenStream=%s\n" % (p4, p6, pd, path),
-            "s.service": "[Service]\nBindShim=yes\nEnvironment=ENV_OUT=%s\n"
+            "s.service": "[Service]\nBindShim=yes\nReadyOn=accept\nEnvironment=ENV_OUT=%s\n"
                          "ExecStart=%s %s %s\n" % (env_out, sys.executable, script, args),
         })
         b = self.berthd(d)
@@ -115,7 +115,8 @@ class BindShim(harness.TestCase):
         self.assertEqual(len(own), 1)
         self.assertNotIn(own[0], berth_fds)
         self.assertIn(own[0], prog_fds)
-        # What it executes runs without the shim; LISTEN_* stay as they were.
+        # What it executes runs without the library and berth's variables (BERTH_BIND_SHIM,
+        # BERTH_READY_ON: ReadyOn=accept is on too); LISTEN_* stay as they were.
         with open("/proc/%d/environ" % pid, "rb") as f:
             self.assertIn(b"LD_PRELOAD=", f.read())
         with open(env_out) as f:
