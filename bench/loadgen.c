@@ -1,7 +1,8 @@
 /* loadgen: a small HTTP/1.0 load generator for berth's integration tests and benchmarks.
  *
  * N workers share one epoll loop in one thread. Each worker repeats: non-blocking connect, send
- * one GET, read until EOF, classify the attempt exactly once, close. It owns nothing but its
+ * one GET (or the bytes of --send, for other protocols), read until EOF, classify the attempt
+ * exactly once, close. It owns nothing but its
  * sockets, the latency samples and the counters it prints at the end.
  *
  * It talks to loopback only: the target is parsed numerically (plus "localhost"), never
@@ -13,6 +14,7 @@
  * the percentiles unbiased. Only libc; builds on its own with -I. for common/macro.h. */
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -38,6 +40,8 @@
 #define TIMEOUT_MAX USEC_PER_HOUR
 #define PATH_MAX_LEN 2048U
 #define EXPECT_MAX_LEN 1024U
+#define SEND_MAX_LEN 4096U
+#define GAPS_MAX 100000U
 #define SAMPLES_INITIAL 4096U
 #ifndef SAMPLES_MAX /* overridable to exercise the reservoir path */
 #define SAMPLES_MAX 50000000U
@@ -106,7 +110,14 @@ typedef struct Config {
         const char *expect;
         bool json;
         bool no_request; /* send nothing: connect, read until EOF (inetd-style servers) */
+        const char *send; /* --send: these bytes (with escapes) instead of the GET */
+        usec_t gaps_over; /* --gaps-over-ms: list every gap between oks this long; 0: none */
 } Config;
+
+typedef struct Gap {
+        usec_t end; /* CLOCK_MONOTONIC when the ok that ended it came */
+        usec_t length;
+} Gap;
 
 typedef struct Loadgen {
         Config cfg;
@@ -124,10 +135,13 @@ typedef struct Loadgen {
         size_t n_in_flight;
 
         usec_t t_start, t_end, t_finish;
-        usec_t last_ok, longest_gap, max_latency;
+        usec_t last_ok, longest_gap, longest_gap_end, max_latency;
         uint64_t started;
         uint64_t counts[_OUTCOME_MAX];
         uint64_t other_errno[ERRNO_SLOTS]; /* the last slot counts errnos beyond the table */
+
+        Gap *gaps; /* --gaps-over-ms: the first GAPS_MAX such gaps, in order */
+        size_t n_gaps;
 
         uint32_t *samples; /* ok latencies in µs, saturated at UINT32_MAX */
         size_t n_samples, samples_allocated;
@@ -281,6 +295,48 @@ static bool path_is_valid(const char *p) {
         return true;
 }
 
+/* Decodes --send's escapes (\r, \n, \t, \\, \xHH) into out, which has room for strlen(s)
+ * bytes (decoding never grows), or only checks when out is NULL. Returns the decoded length,
+ * or -EINVAL on an unknown or cut escape. */
+static ssize_t unescape(const char *s, char *out) {
+        size_t n = 0;
+
+        for (; *s; s++) {
+                char c = *s;
+
+                if (c == '\\') {
+                        s++;
+                        switch (*s) {
+                        case 'r':
+                                c = '\r';
+                                break;
+                        case 'n':
+                                c = '\n';
+                                break;
+                        case 't':
+                                c = '\t';
+                                break;
+                        case '\\':
+                                c = '\\';
+                                break;
+                        case 'x':
+                                if (!isxdigit((unsigned char) s[1]) ||
+                                    !isxdigit((unsigned char) s[2]))
+                                        return -EINVAL;
+                                c = (char) strtol((char[]) { s[1], s[2], '\0' }, NULL, 16);
+                                s += 2;
+                                break;
+                        default:
+                                return -EINVAL;
+                        }
+                }
+                if (out)
+                        out[n] = c;
+                n++;
+        }
+        return (ssize_t) n;
+}
+
 static Loadgen *loadgen_free(Loadgen *lg) {
         if (!lg)
                 return NULL;
@@ -294,6 +350,7 @@ static Loadgen *loadgen_free(Loadgen *lg) {
         free(lg->tails);
         free(lg->idle);
         free(lg->samples);
+        free(lg->gaps);
         free(lg);
         return NULL;
 }
@@ -315,12 +372,19 @@ static int loadgen_new(Loadgen **ret, const Config *cfg) {
         lg->epoll_fd = -1;
         lg->expect_len = strlen(cfg->expect);
 
-        n = asprintf(&lg->request, "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", cfg->path);
-        if (n < 0) {
-                lg->request = NULL;
-                return -ENOMEM;
+        if (cfg->send) {
+                lg->request = malloc(strlen(cfg->send) + 1);
+                if (!lg->request)
+                        return -ENOMEM;
+                n = (int) unescape(cfg->send, lg->request); /* checked by parse_argv() */
+        } else {
+                n = asprintf(&lg->request, "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", cfg->path);
+                if (n < 0) {
+                        lg->request = NULL;
+                        return -ENOMEM;
+                }
         }
-        lg->request_len = cfg->no_request ? 0 : (size_t) n;
+        lg->request_len = cfg->no_request || n < 0 ? 0 : (size_t) n;
 
         /* conns first, with fds marked unset, so loadgen_free() never closes fd 0. */
         lg->conns = calloc(cfg->concurrency, sizeof(Conn));
@@ -333,6 +397,11 @@ static int loadgen_new(Loadgen **ret, const Config *cfg) {
         lg->tails = malloc((size_t) cfg->concurrency * lg->expect_len);
         lg->idle = calloc(cfg->concurrency, sizeof(Conn *));
         lg->samples = malloc(SAMPLES_INITIAL * sizeof(uint32_t));
+        if (cfg->gaps_over > 0) {
+                lg->gaps = calloc(GAPS_MAX, sizeof(Gap));
+                if (!lg->gaps)
+                        return -ENOMEM;
+        }
         if (!lg->buf || !lg->tails || !lg->idle || !lg->samples)
                 return -ENOMEM;
         lg->samples_allocated = SAMPLES_INITIAL;
@@ -378,8 +447,12 @@ static void queue_remove(Loadgen *lg, Conn *c) {
 static void record_ok(Loadgen *lg, usec_t latency, usec_t now) {
         uint32_t v = latency > UINT32_MAX ? UINT32_MAX : (uint32_t) latency;
 
-        if (now - lg->last_ok > lg->longest_gap)
+        if (lg->gaps && now - lg->last_ok >= lg->cfg.gaps_over && lg->n_gaps < GAPS_MAX)
+                lg->gaps[lg->n_gaps++] = (Gap) { .end = now, .length = now - lg->last_ok };
+        if (now - lg->last_ok > lg->longest_gap) {
                 lg->longest_gap = now - lg->last_ok;
+                lg->longest_gap_end = now;
+        }
         lg->last_ok = now;
         if (latency > lg->max_latency)
                 lg->max_latency = latency;
@@ -644,7 +717,7 @@ static void loadgen_report(Loadgen *lg) {
         const uint64_t *c = lg->counts;
         uint64_t total = 0;
         usec_t p50 = 0, p99 = 0, elapsed = lg->t_finish - lg->t_start;
-        usec_t gap = lg->longest_gap;
+        usec_t gap = lg->longest_gap, gap_end = lg->longest_gap_end;
         bool have_ok = lg->n_samples > 0;
         double secs = (double) elapsed / (double) USEC_PER_SEC;
         double rps = secs > 0 ? (double) c[OUTCOME_OK] / secs : 0;
@@ -657,9 +730,11 @@ static void loadgen_report(Loadgen *lg) {
                 qsort(lg->samples, lg->n_samples, sizeof(uint32_t), cmp_u32);
                 p50 = percentile(lg->samples, lg->n_samples, 50);
                 p99 = percentile(lg->samples, lg->n_samples, 99);
-        } else
+        } else {
                 /* Without any ok the whole run is one gap. */
                 gap = elapsed;
+                gap_end = lg->t_finish;
+        }
 
         fprintf(human, "loadgen: %s, concurrency %u, %.3f s, %" PRIu64 " attempts, %.1f ok/s\n",
                 lg->cfg.target, lg->cfg.concurrency, secs, total, rps);
@@ -690,14 +765,27 @@ static void loadgen_report(Loadgen *lg) {
                 printf("{\"ok\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"reset\":%" PRIu64
                        ",\"timeout\":%" PRIu64 ",\"short\":%" PRIu64 ",\"other\":%" PRIu64
                        ",\"total\":%" PRIu64 ",\"p50_ms\":%s,\"p99_ms\":%s,\"max_ms\":%s"
-                       ",\"longest_gap_ms\":%s,\"duration_s\":%.6f,\"rps\":%.3f}\n",
+                       ",\"longest_gap_ms\":%s,\"longest_gap_end_monotonic_s\":%.6f"
+                       ",\"duration_s\":%.6f,\"rps\":%.3f",
                        c[OUTCOME_OK], c[OUTCOME_REFUSED], c[OUTCOME_RESET], c[OUTCOME_TIMEOUT],
                        c[OUTCOME_SHORT], c[OUTCOME_OTHER], total,
                        fmt_ms(b50, sizeof(b50), p50, have_ok, "null"),
                        fmt_ms(b99, sizeof(b99), p99, have_ok, "null"),
                        fmt_ms(bmax, sizeof(bmax), lg->max_latency, have_ok, "null"),
-                       fmt_ms(bgap, sizeof(bgap), gap, true, "null"), secs, rps);
+                       fmt_ms(bgap, sizeof(bgap), gap, true, "null"),
+                       (double) gap_end / (double) USEC_PER_SEC, secs, rps);
         }
+        if (lg->cfg.json && lg->gaps) {
+                /* [end (CLOCK_MONOTONIC, s), length (ms)] */
+                printf(",\"gaps\":[");
+                for (size_t i = 0; i < lg->n_gaps; i++)
+                        printf("%s[%.6f,%.3f]", i > 0 ? "," : "",
+                               (double) lg->gaps[i].end / (double) USEC_PER_SEC,
+                               (double) lg->gaps[i].length / (double) USEC_PER_MSEC);
+                printf("]");
+        }
+        if (lg->cfg.json)
+                printf("}\n");
         fflush(stdout);
 }
 
@@ -722,8 +810,14 @@ static void help(FILE *f) {
                 "  --path PATH           request path (default /)\n"
                 "  --expect STRING       an ok reply contains STRING (default \"200 OK\")\n"
                 "  --json                one JSON line on stdout; the summary goes to stderr\n"
+                "  --gaps-over-ms N      with --json: list every gap between two oks of N ms\n"
+                "                        or more (\"gaps\": [[end, ms], ...], end in seconds of\n"
+                "                        CLOCK_MONOTONIC; the first 100000)\n"
                 "  --no-request          send nothing: connect, read until EOF, close (for\n"
                 "                        servers that write a reply and exit, inetd style)\n"
+                "  --send STRING         send STRING instead of a GET, then read until EOF\n"
+                "                        (escapes \\r \\n \\t \\\\ \\xHH; e.g. for redis:\n"
+                "                        --send 'PING\\r\\nQUIT\\r\\n' --expect +PONG)\n"
                 "\n"
                 "Exit status: 0 if every attempt was ok, 1 otherwise, 2 on usage errors.\n");
 }
@@ -756,6 +850,8 @@ static int parse_argv(int argc, char *argv[], Config *cfg) {
                 ARG_EXPECT,
                 ARG_JSON,
                 ARG_NO_REQUEST,
+                ARG_SEND,
+                ARG_GAPS_OVER_MS,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -768,8 +864,11 @@ static int parse_argv(int argc, char *argv[], Config *cfg) {
                 { "expect", required_argument, NULL, ARG_EXPECT },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "no-request", no_argument, NULL, ARG_NO_REQUEST },
+                { "send", required_argument, NULL, ARG_SEND },
+                { "gaps-over-ms", required_argument, NULL, ARG_GAPS_OVER_MS },
                 {}
         };
+        bool path_set = false;
         uint64_t u;
         int c, r;
 
@@ -829,6 +928,7 @@ static int parse_argv(int argc, char *argv[], Config *cfg) {
                                 return -EINVAL;
                         }
                         cfg->path = optarg;
+                        path_set = true;
                         break;
                 case ARG_EXPECT:
                         if (optarg[0] == '\0' || strlen(optarg) > EXPECT_MAX_LEN) {
@@ -840,6 +940,26 @@ static int parse_argv(int argc, char *argv[], Config *cfg) {
                         break;
                 case ARG_NO_REQUEST:
                         cfg->no_request = true;
+                        break;
+                case ARG_SEND: {
+                        ssize_t n = unescape(optarg, NULL);
+
+                        if (n <= 0 || (size_t) n > SEND_MAX_LEN) {
+                                fprintf(stderr, "loadgen: invalid --send '%s': 1..%u bytes, "
+                                        "escapes \\r \\n \\t \\\\ \\xHH\n", optarg,
+                                        SEND_MAX_LEN);
+                                return -EINVAL;
+                        }
+                        cfg->send = optarg;
+                        break;
+                }
+                case ARG_GAPS_OVER_MS:
+                        if (parse_u64(optarg, 1, 3600000, &u) < 0) {
+                                fprintf(stderr, "loadgen: invalid --gaps-over-ms '%s' "
+                                        "(1..3600000)\n", optarg);
+                                return -EINVAL;
+                        }
+                        cfg->gaps_over = u * USEC_PER_MSEC;
                         break;
                 case ARG_JSON:
                         cfg->json = true;
@@ -854,6 +974,11 @@ static int parse_argv(int argc, char *argv[], Config *cfg) {
         }
         if (!cfg->target) {
                 fprintf(stderr, "loadgen: --connect HOST:PORT is required\n");
+                return -EINVAL;
+        }
+        if (cfg->send && (cfg->no_request || path_set)) {
+                fprintf(stderr, "loadgen: --send replaces the GET: it goes with neither "
+                        "--no-request nor --path\n");
                 return -EINVAL;
         }
         return 1;

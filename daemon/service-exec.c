@@ -195,12 +195,11 @@ static int service_collect_fds(Service *s, int **ret_fds, char ***ret_names, siz
         return 0;
 }
 
-/* BindShim=yes: libberth-bind.so first in the main process's LD_PRELOAD. A berthd without
- * the library says so and starts the program all the same (it binds its own sockets). */
-/* BindShim=yes and ReadyOn=accept: libberth-bind.so first in the main process's LD_PRELOAD,
- * and what it is there for (BERTH_BIND_SHIM=1, BERTH_READY_ON=accept). Without the library a
- * BindShim= service starts with its own binds; a ReadyOn= one would never be ready, so it is
- * not started. Returns 0 or a negative errno (logged). */
+/* BindShim= and ReadyOn=accept: libberth-bind.so first in the main process's LD_PRELOAD,
+ * and what it is there for (BERTH_BIND_SHIM=1, or =inherit to keep the library in what the
+ * program executes; BERTH_READY_ON=accept). Without the library a BindShim= service starts
+ * with its own binds; a ReadyOn= one would never be ready, so it is not started. Returns 0 or
+ * a negative errno (logged). */
 static int exec_add_shim(Service *s, char ***env) {
         const ServiceConfig *c = &s->unit->service;
         _cleanup_free_ char *lib = NULL;
@@ -223,7 +222,8 @@ static int exec_add_shim(Service *s, char ***env) {
         if (r < 0)
                 return r;
         if (c->bind_shim)
-                more[n++] = (char *) "BERTH_BIND_SHIM=1";
+                more[n++] = (char *) (c->bind_shim_inherit ? "BERTH_BIND_SHIM=inherit" :
+                                                             "BERTH_BIND_SHIM=1");
         if (c->ready_on_accept)
                 more[n++] = (char *) "BERTH_READY_ON=accept";
         r = env_merge(*env, more, &merged);

@@ -335,6 +335,7 @@ typedef struct ServiceConfig {
         bool ready_on_accept;       /* ReadyOn=accept (berth's): READY=1 when it first waits
                                      * for a client on one of its sockets (shim/ready.c) */
         bool bind_shim;             /* BindShim=: libberth-bind.so preloaded in the main process */
+        bool bind_shim_inherit;     /* BindShim=inherit: what it executes keeps the library */
 } ServiceConfig;
 
 extern const ServiceHooks service_hooks_none;

@@ -160,6 +160,24 @@ static int key_ready_on(LoadContext *c, const ConfigItem *it, const char *value,
         return 0;
 }
 
+/* BindShim=yes|no|inherit: inherit is yes, and the programs the service executes keep the
+ * library and berth's variables (a wrapper that execs the server, shim/bind.c). */
+static int key_bind_shim(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
+                         void *data) {
+        ServiceConfig *s = &c->u->service;
+        bool b = false;
+
+        if (streq(value, "inherit"))
+                b = true;
+        else if (*value && parse_boolean(value, &b) < 0) {
+                load_invalid(c, line, it->key, value, "yes, no or inherit");
+                return 0;
+        }
+        s->bind_shim = b;
+        s->bind_shim_inherit = streq(value, "inherit");
+        return 0;
+}
+
 static int key_service_non_blocking(LoadContext *c, const ConfigItem *it, const char *value,
                                     unsigned line, void *data) {
         unsigned before = c->n_errors;
@@ -830,7 +848,7 @@ static const ConfigItem config_items[] = {
         { SE, "StandardError", key_std_output, FIELD(service.std_error), ENUM_STD_OUTPUT },
         { SE, "NonBlocking", key_service_non_blocking, FIELD(service.non_blocking), 0 },
         { SE, "Handover", value_enum, FIELD(service.handover), ENUM_HANDOVER },
-        { SE, "BindShim", value_bool, FIELD(service.bind_shim), 0 },
+        { SE, "BindShim", key_bind_shim, 0, 0 },
         /* systemd.service(5) and systemd.exec(5) keys berth does not implement; more by prefix
          * below. */
         { SE, "PIDFile", key_pid_file, FIELD(service.pid_file), 0 },

@@ -1,7 +1,8 @@
 /* libberth-bind.so: the preload library of BindShim=yes (berth.service(5)). In the main process
  * of a service (LISTEN_PID is its pid) it reads back the sockets berthd passed (LISTEN_FDS, at
- * fds 3...), then takes itself out of the environment, so that what the program executes runs
- * without it. A bind() of an address berth holds (shim/shim-match.h has the rule) gets
+ * fds 3...), then takes itself and berth's variables (BERTH_BIND_SHIM, BERTH_READY_ON) out of
+ * the environment, so that what the program executes runs without it; BindShim=inherit
+ * (BERTH_BIND_SHIM=inherit) keeps them, for a wrapper that execs the server. A bind() of an address berth holds (shim/shim-match.h has the rule) gets
  * berth's socket, dup3()ed over the program's fd; listen() on it succeeds (it listens
  * already), and the socket options berth set are kept. Everything else goes to libc.
  *
@@ -131,15 +132,20 @@ static void env_drop_self(void) {
 
 __attribute__((constructor)) static void shim_init(void) {
         const char *flag = getenv("BERTH_BIND_SHIM");
-        bool wanted = flag && strcmp(flag, "1") == 0;
+        bool inherit = flag && strcmp(flag, "inherit") == 0;
+        bool wanted = inherit || (flag && strcmp(flag, "1") == 0);
         long pid, n;
 
         /* BindShim=yes says BERTH_BIND_SHIM=1; the library may be here for ReadyOn=accept
-         * alone (ready.c), and then bind() is left as it is. */
-        (void) unsetenv("BERTH_BIND_SHIM");
+         * alone (ready.c), and then bind() is left as it is. With inherit, every process it
+         * executes gets the library again: one that runs as LISTEN_PID (exec'd in its place)
+         * has its bind() redirected, any other leaves it alone. */
+        if (!inherit)
+                (void) unsetenv("BERTH_BIND_SHIM");
         resolve();
         if (!wanted || env_int("LISTEN_PID", 0x7fffffff, &pid) < 0 || pid != (long) getpid()) {
-                env_drop_self();
+                if (!inherit)
+                        env_drop_self();
                 return;
         }
         shim.active = true;
@@ -169,8 +175,10 @@ __attribute__((constructor)) static void shim_init(void) {
                 shim.ino[shim.n] = st.st_ino;
                 shim.n++;
         }
-        /* What the program executes runs without the shim; LISTEN_* stay for the program. */
-        env_drop_self();
+        /* What the program executes runs without the shim, unless inherit; LISTEN_* stay for
+         * the program. */
+        if (!inherit)
+                env_drop_self();
 }
 
 /* The index of the inherited socket fd is a copy of, or -1. */

@@ -6,10 +6,14 @@
  * overlap handover) as for a program that sends it itself.
  *
  * berthd asks for it with BERTH_READY_ON=accept in the environment (removed at once, so that
- * programs this one executes do not inherit it). Berth's sockets are known by their inode: the
+ * programs this one executes do not inherit it, but with BindShim=inherit: bind.c). Berth's sockets are known by their inode: the
  * LISTEN_FDS fds at start, and any duplicate of them the program (or the bind shim) makes.
  * Once READY=1 is sent, every wrapper is one flag test and the real call: the data path is
  * untouched. Nothing here allocates; errno is kept as the real call leaves it. */
+/* The wrappers define poll() and ppoll(): glibc's fortified inline versions of them (clang with
+ * _FORTIFY_SOURCE, which a release build sets) would come first. */
+#undef _FORTIFY_SOURCE
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
@@ -49,12 +53,15 @@ static bool parse_uint(const char *s, unsigned long *ret) {
 
 __attribute__((constructor(101))) static void ready_init(void) {
         const char *on = getenv("BERTH_READY_ON"), *notify = getenv("NOTIFY_SOCKET");
+        const char *shim = getenv("BERTH_BIND_SHIM");
+        bool inherit = shim && strcmp(shim, "inherit") == 0;
         unsigned long pid, n;
         size_t len;
 
         if (!on)
                 return;
-        (void) unsetenv("BERTH_READY_ON");
+        if (!inherit)
+                (void) unsetenv("BERTH_READY_ON");
         if (strcmp(on, "accept") != 0 || !notify || !parse_uint(getenv("LISTEN_PID"), &pid) ||
             pid != (unsigned long) getpid() || !parse_uint(getenv("LISTEN_FDS"), &n))
                 return;

@@ -3,8 +3,10 @@ sockets through libberth-bind.so. A small Python server binds 127.0.0.1:P, [::1]
 (berth's dual-stack ListenStream=P) and a unix path, each the address of a socket unit: each
 answers through berth's socket, which is the only listening socket of that address, and the one
 berthd holds (its inode is among berthd's fds). An address berth does not hold is bound by the
-program itself, with one log line naming it. python3 -m http.server under the shim serves
-through berth's socket, and a berthctl restart of it refuses no connection made meanwhile."""
+program itself, with one log line naming it. What the program executes runs without the
+library and berth's variables; with BindShim=inherit it keeps them, so a shell that execs the
+server gets its bind() redirected. python3 -m http.server under the shim serves through
+berth's socket, and a berthctl restart of it refuses no connection made meanwhile."""
 import os
 import socket
 import subprocess
@@ -79,7 +81,7 @@ class BindShim(harness.TestCase):
         d = self.units({
             "s.socket": "[Socket]\nListenStream=127.0.0.1:%d\nListenStream=[::1]:%d\n"
                         "ListenStream=%d\nListenStream=%s\n" % (p4, p6, pd, path),
-            "s.service": "[Service]\nBindShim=yes\nEnvironment=ENV_OUT=%s\n"
+            "s.service": "[Service]\nBindShim=yes\nReadyOn=accept\nEnvironment=ENV_OUT=%s\n"
                          "ExecStart=%s %s %s\n" % (env_out, sys.executable, script, args),
         })
         b = self.berthd(d)
@@ -113,14 +115,47 @@ class BindShim(harness.TestCase):
         self.assertEqual(len(own), 1)
         self.assertNotIn(own[0], berth_fds)
         self.assertIn(own[0], prog_fds)
-        # What it executes runs without the shim; LISTEN_* stay as they were.
+        # What it executes runs without the library and berth's variables (BERTH_BIND_SHIM,
+        # BERTH_READY_ON: ReadyOn=accept is on too); LISTEN_* stay as they were.
         with open("/proc/%d/environ" % pid, "rb") as f:
             self.assertIn(b"LD_PRELOAD=", f.read())
         with open(env_out) as f:
             env = f.read().splitlines()
         self.assertIn("LISTEN_PID=%d" % pid, env)
         self.assertIn("LISTEN_FDS=4", env)
-        self.assertFalse([e for e in env if e.startswith("LD_PRELOAD=")], env)
+        self.assertFalse([e for e in env if e.startswith(("LD_PRELOAD=", "BERTH_"))], env)
+        self.assertEqual(b.stop(), 0)
+
+    def test_inherit(self):
+        """BindShim=inherit: ExecStart= is a shell that execs the server (the same pid, so
+        LISTEN_PID holds); the server's bind() gets berth's socket, and what it executes
+        sees the library and berth's variables (ReadyOn=accept's included)."""
+        port = harness.free_port()
+        script = os.path.join(self.dir, "server.py")
+        env_out = os.path.join(self.dir, "env.out")
+        with open(script, "w") as f:
+            f.write(SERVER)
+        d = self.units({
+            "i.socket": "[Socket]\nListenStream=127.0.0.1:%d\n" % port,
+            "i.service": "[Service]\nBindShim=inherit\nReadyOn=accept\n"
+                         "Environment=ENV_OUT=%s\nExecStart=/bin/sh -c 'exec %s %s "
+                         "inet=127.0.0.1:%d'\n" % (env_out, sys.executable, script, port),
+        })
+        b = self.berthd(d)
+        pid = ask_pid(socket.AF_INET, ("127.0.0.1", port))
+        # Ready through the library in the exec'd server: it waited on berth's socket.
+        b.wait_log(r"i\.service: \S+ -> running \(pid %d\)" % pid)
+        inodes = harness.listening_tcp_inodes(port)
+        self.assertEqual(len(inodes), 1, inodes)
+        self.assertIn(inodes[0], harness.socket_inodes(b.proc.pid))
+        self.assertIn(inodes[0], harness.socket_inodes(pid))
+        self.assertEqual(b.count_log(r"which berth does not hold"), 0)
+        with open(env_out) as f:
+            env = f.read().splitlines()
+        self.assertTrue([e for e in env if e.startswith("LD_PRELOAD=") and
+                         "libberth-bind" in e], env)
+        self.assertIn("BERTH_BIND_SHIM=inherit", env)
+        self.assertIn("BERTH_READY_ON=accept", env)
         self.assertEqual(b.stop(), 0)
 
     def test_check_warns_static(self):

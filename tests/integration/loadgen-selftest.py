@@ -21,7 +21,8 @@ PYTHON = sys.executable or "/usr/bin/python3"
 WAIT = 10.0
 
 JSON_KEYS = {"ok", "refused", "reset", "timeout", "short", "other", "total", "p50_ms", "p99_ms",
-             "max_ms", "longest_gap_ms", "duration_s", "rps"}
+             "max_ms", "longest_gap_ms", "longest_gap_end_monotonic_s", "duration_s",
+             "rps"}
 OUTCOMES = ("ok", "refused", "reset", "timeout", "short", "other")
 
 # A tiny server with one misbehaviour per mode. It binds port 0 on the given loopback address
@@ -253,6 +254,23 @@ class LoadgenSelftest(unittest.TestCase):
         self.assertOnly(res, "ok", 8)
         self.assertGreaterEqual(res["p50_ms"], 15)
 
+    def test_gaps_over_lists_every_long_gap(self):
+        # One worker, each reply takes at least 20 ms: every gap between two oks (and the one
+        # from the start to the first) is listed, in order, and the longest is among them.
+        port = self.tiny_server("split")
+        r = subprocess.run([LOADGEN, "--connect", "127.0.0.1:%d" % port, "--requests", "5",
+                            "--concurrency", "1", "--json", "--gaps-over-ms", "10"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        res = json.loads(r.stdout)
+        self.assertEqual(set(res), JSON_KEYS | {"gaps"})
+        self.assertEqual(len(res["gaps"]), 5, res)
+        ends = [end for end, _ in res["gaps"]]
+        self.assertEqual(ends, sorted(ends))
+        self.assertTrue(all(ms >= 10 for _, ms in res["gaps"]), res)
+        self.assertIn(res["longest_gap_end_monotonic_s"], ends)
+        self.assertEqual(max(ms for _, ms in res["gaps"]), res["longest_gap_ms"])
+
     def test_no_request_reads_what_the_server_says(self):
         port, lines = self.tiny_server("greet", ret_lines=True)
         rc, res, _ = self.loadgen("--connect", "127.0.0.1:%d" % port, "--requests", "20",
@@ -263,6 +281,17 @@ class LoadgenSelftest(unittest.TestCase):
         # The server was sent nothing, on every connection.
         sizes = [lines.wait(lambda text: text.startswith("got ")) for _ in range(20)]
         self.assertEqual(sizes, ["got 0"] * 20)
+
+    def test_send_replaces_the_request(self):
+        port, lines = self.tiny_server("greet", ret_lines=True)
+        rc, res, _ = self.loadgen("--connect", "127.0.0.1:%d" % port, "--requests", "6",
+                                  "--concurrency", "2", "--send", r"PING\r\n\x51UIT\r\n",
+                                  "--expect", "hello from greet")
+        self.assertEqual(rc, 0, res)
+        self.assertOnly(res, "ok", 6)
+        # "PING\r\nQUIT\r\n", the escapes decoded: 12 bytes on every connection.
+        sizes = [lines.wait(lambda text: text.startswith("got ")) for _ in range(6)]
+        self.assertEqual(sizes, ["got 12"] * 6)
 
     def test_never_replying_is_timeout(self):
         port = self.tiny_server("hang")
@@ -290,7 +319,13 @@ class LoadgenSelftest(unittest.TestCase):
                      ["--connect", "127.0.0.1:80", "--duration", "0"],
                      ["--connect", "127.0.0.1:80", "--concurrency", "0"],
                      ["--connect", "127.0.0.1:80", "--path", "no-slash"],
-                     ["--connect", "127.0.0.1:80", "--expect", ""]):
+                     ["--connect", "127.0.0.1:80", "--expect", ""],
+                     ["--connect", "127.0.0.1:80", "--send", ""],
+                     ["--connect", "127.0.0.1:80", "--send", r"a\q"],
+                     ["--connect", "127.0.0.1:80", "--send", r"a\x4"],
+                     ["--connect", "127.0.0.1:80", "--send", "a", "--no-request"],
+                     ["--connect", "127.0.0.1:80", "--send", "a", "--path", "/x"],
+                     ["--connect", "127.0.0.1:80", "--gaps-over-ms", "0"]):
             r = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=10)
             self.assertEqual(r.returncode, 2, args)
             self.assertEqual(r.stdout, "", args)

@@ -1356,6 +1356,37 @@ START_TEST(test_service_errors) {
 }
 END_TEST
 
+START_TEST(test_bind_shim) {
+        /* BindShim=yes|no|inherit; the last assignment wins, an empty one is the default. */
+        static const struct {
+                const char *text;
+                bool shim, inherit;
+        } rows[] = {
+                { "BindShim=yes\n", true, false },
+                { "BindShim=no\n", false, false },
+                { "BindShim=inherit\n", true, true },
+                { "BindShim=inherit\nBindShim=yes\n", true, false },
+                { "BindShim=inherit\nBindShim=\n", false, false },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                _cleanup_free_ char *text = NULL;
+                _cleanup_(unit_freep) Unit *u = NULL;
+
+                ck_assert_int_ge(asprintf(&text, "[Service]\nExecStart=/bin/x\n%s", rows[i].text),
+                                 0);
+                diags_clear();
+                ck_assert_int_eq(load("web.service", text, &u), 0);
+                ck_assert_uint_eq(n_diags, 0);
+                ck_assert_msg(u->service.bind_shim == rows[i].shim, "%s", rows[i].text);
+                ck_assert_msg(u->service.bind_shim_inherit == rows[i].inherit, "%s", rows[i].text);
+        }
+        diags_clear();
+        load_bad("web.service", "[Service]\nExecStart=/bin/x\nBindShim=always\n");
+        assert_diag(LOG_ERR, "/test/main", 3, "(expected yes, no or inherit)");
+}
+END_TEST
+
 START_TEST(test_word_list_bad_quoting) {
         /* Found by fuzzing: a bad quote after a good word freed that word twice. */
         load_bad("web.service", "[Service]\n"
@@ -1783,6 +1814,7 @@ static Suite *unit_file_suite(void) {
         tcase_add_test(tc, test_exec_errors);
         tcase_add_test(tc, test_exec_start_count);
         tcase_add_test(tc, test_service_errors);
+        tcase_add_test(tc, test_bind_shim);
         tcase_add_test(tc, test_word_list_bad_quoting);
         tcase_add_test(tc, test_messages_are_one_line);
         tcase_add_test(tc, test_exit_status_sets);
