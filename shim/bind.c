@@ -20,13 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "shim/shim-fds.h"
 #include "shim/shim-match.h"
 
 #define EXPORT __attribute__((visibility("default")))
-#define SHIM_SOCKETS_MAX 64
+#define SHIM_SOCKETS_MAX SHIM_FDS_MAX
 #define SHIM_LOGGED_MAX 64
 #define LIB_NAME "libberth-bind"
 
@@ -42,8 +42,6 @@ static struct {
         size_t n;
         ShimSocket sockets[SHIM_SOCKETS_MAX];
         int fds[SHIM_SOCKETS_MAX];        /* the inherited fd */
-        dev_t dev[SHIM_SOCKETS_MAX];      /* its inode: what makes a program's fd berth's */
-        ino_t ino[SHIM_SOCKETS_MAX];
         bool taken[SHIM_SOCKETS_MAX];
         uint32_t logged[SHIM_LOGGED_MAX]; /* hashes of addresses told about */
         size_t n_logged;
@@ -87,21 +85,6 @@ static void say(const char *fmt, ...) {
         (void) !write(STDERR_FILENO, line, n);
 }
 
-static int env_int(const char *name, long max, long *ret) {
-        const char *v = getenv(name);
-        char *end;
-        long l;
-
-        if (!v || !*v)
-                return -ENOENT;
-        errno = 0;
-        l = strtol(v, &end, 10);
-        if (errno || *end || l < 0 || l > max)
-                return -EINVAL;
-        *ret = l;
-        return 0;
-}
-
 /* LD_PRELOAD without its libberth-bind entries (separated by blanks or colons, as ld.so
  * reads them); removed altogether when nothing else is left. */
 static void env_drop_self(void) {
@@ -132,9 +115,8 @@ static void env_drop_self(void) {
 
 __attribute__((constructor)) static void shim_init(void) {
         const char *flag = getenv("BERTH_BIND_SHIM");
-        bool inherit = flag && strcmp(flag, "inherit") == 0;
+        bool inherit = shim_inherit();
         bool wanted = inherit || (flag && strcmp(flag, "1") == 0);
-        long pid, n;
 
         /* BindShim=yes says BERTH_BIND_SHIM=1; the library may be here for ReadyOn=accept
          * alone (ready.c), and then bind() is left as it is. With inherit, every process it
@@ -143,23 +125,19 @@ __attribute__((constructor)) static void shim_init(void) {
         if (!inherit)
                 (void) unsetenv("BERTH_BIND_SHIM");
         resolve();
-        if (!wanted || env_int("LISTEN_PID", 0x7fffffff, &pid) < 0 || pid != (long) getpid()) {
+        shim.active = wanted && shim_is_main(); /* LISTEN_PID is ours (shim-fds.c) */
+        if (!shim.active) {
                 if (!inherit)
                         env_drop_self();
                 return;
         }
-        shim.active = true;
-        if (env_int("LISTEN_FDS", 0x7fffffff, &n) < 0)
-                n = 0;
-        for (long i = 0; i < n && shim.n < SHIM_SOCKETS_MAX; i++) {
+        for (size_t i = 0; i < shim_fds_count(); i++) {
                 ShimSocket *s = &shim.sockets[shim.n];
-                int fd = 3 + (int) i, family = 0, on = 0;
+                int fd = shim_fds_get(i)->fd, family = 0, on = 0;
                 socklen_t len = sizeof family;
-                struct stat st;
 
-                if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
-                    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &len) < 0)
-                        continue; /* a stored fd that is not a socket */
+                if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &len) < 0)
+                        continue;
                 len = sizeof s->type;
                 if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &s->type, &len) < 0)
                         continue;
@@ -171,8 +149,6 @@ __attribute__((constructor)) static void shim_init(void) {
                     getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len) >= 0)
                         s->v6only = on;
                 shim.fds[shim.n] = fd;
-                shim.dev[shim.n] = st.st_dev;
-                shim.ino[shim.n] = st.st_ino;
                 shim.n++;
         }
         /* What the program executes runs without the shim, unless inherit; LISTEN_* stay for
@@ -181,16 +157,9 @@ __attribute__((constructor)) static void shim_init(void) {
                 env_drop_self();
 }
 
-/* The index of the inherited socket fd is a copy of, or -1. */
-static int berth_socket_of(int fd) {
-        struct stat st;
-
-        if (!shim.active || shim.n == 0 || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
-                return -1;
-        for (size_t i = 0; i < shim.n; i++)
-                if (shim.dev[i] == st.st_dev && shim.ino[i] == st.st_ino)
-                        return (int) i;
-        return -1;
+/* Whether fd is a copy of one of berth's sockets, for a program under BindShim=. */
+static bool berth_socket(int fd) {
+        return shim.active && shim_fd_index(fd) >= 0;
 }
 
 static uint32_t hash_bytes(const void *p, size_t n) {
@@ -307,7 +276,7 @@ EXPORT int bind(int fd, __CONST_SOCKADDR_ARG addr_arg, socklen_t len) {
 
 EXPORT int listen(int fd, int backlog) {
         resolve();
-        if (berth_socket_of(fd) >= 0)
+        if (berth_socket(fd))
                 return 0; /* listening already, with berth's backlog */
         if (!shim.listen) {
                 errno = ENOSYS;
@@ -331,7 +300,7 @@ EXPORT int setsockopt(int fd, int level, int opt, const void *val, socklen_t len
                 told = &shim.told_reuseport, name = "SO_REUSEPORT";
         else if (level == IPPROTO_IPV6 && opt == IPV6_V6ONLY)
                 told = &shim.told_v6only, name = "IPV6_V6ONLY";
-        if (told && berth_socket_of(fd) >= 0) {
+        if (told && berth_socket(fd)) {
                 if (!told_once(told))
                         say("berth-bind: %s sets %s on berth's socket, kept as berth set it",
                             program_invocation_short_name, name);

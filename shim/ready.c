@@ -30,40 +30,26 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "shim/shim-fds.h"
+
 #define EXPORT __attribute__((visibility("default")))
-#define READY_SOCKETS_MAX 64
 #define READY_EPOLLS_MAX 64
 
 static atomic_bool armed;           /* BERTH_READY_ON=accept, and not sent yet */
-static ino_t socket_inodes[READY_SOCKETS_MAX];
-static unsigned n_socket_inodes;
 static atomic_int epolls[READY_EPOLLS_MAX]; /* epoll fds holding one of them; 0: free */
 static struct sockaddr_un notify_addr;
 static socklen_t notify_len;
 
-static bool parse_uint(const char *s, unsigned long *ret) {
-        char *end;
-
-        if (!s || !*s)
-                return false;
-        errno = 0;
-        *ret = strtoul(s, &end, 10);
-        return !errno && !*end;
-}
-
-__attribute__((constructor(101))) static void ready_init(void) {
+/* After shim-fds.c has read the sockets, before bind.c takes BERTH_BIND_SHIM away. */
+__attribute__((constructor(SHIM_FDS_CONSTRUCTOR_PRIORITY + 1))) static void ready_init(void) {
         const char *on = getenv("BERTH_READY_ON"), *notify = getenv("NOTIFY_SOCKET");
-        const char *shim = getenv("BERTH_BIND_SHIM");
-        bool inherit = shim && strcmp(shim, "inherit") == 0;
-        unsigned long pid, n;
         size_t len;
 
         if (!on)
                 return;
-        if (!inherit)
+        if (!shim_inherit())
                 (void) unsetenv("BERTH_READY_ON");
-        if (strcmp(on, "accept") != 0 || !notify || !parse_uint(getenv("LISTEN_PID"), &pid) ||
-            pid != (unsigned long) getpid() || !parse_uint(getenv("LISTEN_FDS"), &n))
+        if (strcmp(on, "accept") != 0 || !notify || shim_fds_count() == 0)
                 return;
         len = strlen(notify);
         if (len == 0 || len >= sizeof notify_addr.sun_path || (notify[0] != '/' && notify[0] != '@'))
@@ -74,25 +60,11 @@ __attribute__((constructor(101))) static void ready_init(void) {
                 notify_addr.sun_path[0] = '\0'; /* abstract */
         notify_len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len +
                                   (notify[0] == '/'));
-        for (unsigned long fd = 3; fd < 3 + n && n_socket_inodes < READY_SOCKETS_MAX; fd++) {
-                struct stat st;
-
-                if (fstat((int) fd, &st) == 0 && S_ISSOCK(st.st_mode))
-                        socket_inodes[n_socket_inodes++] = st.st_ino;
-        }
-        if (n_socket_inodes > 0)
-                atomic_store(&armed, true);
+        atomic_store(&armed, true);
 }
 
 static bool is_berth_socket(int fd) {
-        struct stat st;
-
-        if (fd < 0 || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
-                return false;
-        for (unsigned i = 0; i < n_socket_inodes; i++)
-                if (socket_inodes[i] == st.st_ino)
-                        return true;
-        return false;
+        return shim_fd_index(fd) >= 0;
 }
 
 /* Sends READY=1, once per process. */
