@@ -12,10 +12,8 @@
 #include "common/env-util.h"
 #include "common/log.h"
 #include "common/macro.h"
-#include "common/strv.h"
 #include "daemon/bind-shim.h"
 #include "daemon/exec-check.h"
-#include "daemon/spawn.h"
 
 #define SHIM_FILE "libberth-bind.so"
 
@@ -46,23 +44,14 @@ int bind_shim_library(char **ret_path) {
         return 0;
 }
 
-int bind_shim_add_preload(char ***env, const char *lib) {
-        const char *old = env_get(*env, "LD_PRELOAD");
-        _cleanup_free_ char *entry = NULL;
-        char *over[2] = {};
-        char **merged = NULL;
-        int r;
+char *bind_shim_preload_entry(char *const *env, const char *lib) {
+        const char *old = env_get(env, "LD_PRELOAD");
+        char *entry;
 
         if (asprintf(&entry, "LD_PRELOAD=%s%s%s", lib, old && *old ? ":" : "",
                      old ? old : "") < 0)
-                return -ENOMEM;
-        over[0] = entry;
-        r = env_merge(*env, over, &merged);
-        if (r < 0)
-                return r;
-        strv_free(*env);
-        *env = merged;
-        return 0;
+                return NULL;
+        return entry;
 }
 
 /* Whether an ELF file has a PT_INTERP program header (it is dynamically linked). Returns 1,
@@ -126,18 +115,18 @@ void bind_shim_check_units(Unit *const *units, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 const Unit *u = units[i];
                 const ServiceConfig *c = &u->service;
-                _cleanup_free_ char *path = NULL, *env = NULL;
+                _cleanup_free_ char *path = NULL;
                 char why[128];
                 int r;
 
                 if (u->type != UNIT_SERVICE || !c->bind_shim || c->n_exec_start == 0)
                         continue;
                 /* The PATH the service will have, not the default. */
-                if (asprintf(&env, "PATH=%s", exec_check_search_path(c)) < 0)
+                r = exec_check_find(c->exec_start[0].path, exec_check_search_path(c), &path);
+                if (r == -ENOMEM)
                         return (void) log_oom();
-                r = spawn_find_executable(c->exec_start[0].path, (char *[]) { env, NULL }, &path);
                 if (r < 0)
-                        continue; /* not found: said elsewhere, or at start */
+                        continue; /* not found: exec-check said so */
                 r = bind_shim_check_binary(path, why, sizeof why);
                 if (r > 0)
                         log_warning("%s:%u: BindShim=yes, but '%s' %s; it binds its own "

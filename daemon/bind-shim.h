@@ -11,8 +11,9 @@
  * Returns 0 and a copy in *ret_path, or -ENOENT when neither exists. */
 int bind_shim_library(char **ret_path);
 
-/* Puts lib first in env's LD_PRELOAD (after it, what the unit set). Returns 0 or -ENOMEM. */
-int bind_shim_add_preload(char ***env, const char *lib);
+/* "LD_PRELOAD=..." with lib first, then what env has (what the unit set). Returns it
+ * malloc'ed, or NULL on OOM. */
+char *bind_shim_preload_entry(char *const *env, const char *lib);
 
 /* Whether the executable at path is out of the shim's reach: returns 1 with why set ("is
  * statically linked", "is setuid"), 0 when it is not (a script included), or a negative errno

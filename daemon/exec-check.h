@@ -13,6 +13,9 @@
  * PATH is not read). Borrowed from c or the environment. */
 const char *exec_check_search_path(const ServiceConfig *c);
 
+/* Looks name up as spawn will, in search_path: spawn_find_executable()'s results. */
+int exec_check_find(const char *name, const char *search_path, char **ret_path);
+
 /* Checks the program of every command of every unit in units. Logs a warning for each that
  * cannot be found or run, naming file:line, the key and the PATH searched; a command with the
  * "-" prefix only gets an info line (as in systemd, a missing program is then skipped). Returns

@@ -202,8 +202,8 @@ static int service_collect_fds(Service *s, int **ret_fds, char ***ret_names, siz
  * a negative errno (logged). */
 static int exec_add_shim(Service *s, char ***env) {
         const ServiceConfig *c = &s->unit->service;
-        _cleanup_free_ char *lib = NULL;
-        char *more[3] = {}, **merged = NULL;
+        _cleanup_free_ char *lib = NULL, *preload = NULL;
+        char *more[4] = {}, **merged = NULL;
         size_t n = 0;
         int r = bind_shim_library(&lib);
 
@@ -218,9 +218,10 @@ static int exec_add_shim(Service *s, char ***env) {
         }
         if (r < 0)
                 return r;
-        r = bind_shim_add_preload(env, lib);
-        if (r < 0)
-                return r;
+        preload = bind_shim_preload_entry(*env, lib);
+        if (!preload)
+                return -ENOMEM;
+        more[n++] = preload;
         if (c->bind_shim)
                 more[n++] = (char *) (c->bind_shim_inherit ? "BERTH_BIND_SHIM=inherit" :
                                                              "BERTH_BIND_SHIM=1");

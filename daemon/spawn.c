@@ -391,15 +391,14 @@ static int spawn_resolve_directory(const SpawnParams *p, SpawnPlan *plan, const 
                                 return -ENOMEM;
                 }
         }
-        if ((!plan->home || plan->home[0] != '/') && p->working_directory_optional) {
+        if (plan->home && plan->home[0] == '/')
+                plan->cwd = plan->home;
+        else if (p->working_directory_optional)
                 plan->cwd = "/"; /* no home, and that may be: as a missing directory */
-                return 0;
-        }
-        if (!plan->home || plan->home[0] != '/')
+        else
                 return errbuf_set(err, errlen, -ENOENT,
                                    "%s: working directory '~': user '%s' has no home directory",
                                    name, p->user ?: "(self)");
-        plan->cwd = plan->home;
         return 0;
 }
 
