@@ -222,6 +222,17 @@ class Berthctl(harness.TestCase):
         p = self.ctl(None, "status", runtime_dir=d)
         self.assert_not_running(p, d + "/control", "from --runtime-dir")
 
+    def test_wait_ready_invalid(self):
+        """--wait-ready takes whole seconds above 0; anything else is refused at once, with
+        the right spelling, before berthctl looks for berthd."""
+        for bad in ("0", "x", "-1", "1.5"):
+            p = self.ctl(None, "status", "--wait-ready=" + bad, "web", runtime_dir="/nonexistent")
+            self.assertEqual(p.returncode, 1, (bad, p.stderr))
+            self.assertEqual(p.stdout, "")
+            self.assertIn("Invalid --wait-ready '%s': give seconds, such as --wait-ready=30."
+                          % bad, p.stderr)
+            self.assertNotIn("not running", p.stderr)
+
     def test_runtime_dir_from_environment(self):
         """BERTH_RUNTIME_DIR names the runtime directory for berthd and berthctl alike; it
         beats --user, and --runtime-dir beats it."""
