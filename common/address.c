@@ -512,8 +512,11 @@ static int parse_host_port(Parser *p, size_t host_len, const char *port_text, Li
                 *a = (ListenAddress) { .kind = ADDRESS_LOCALHOST, .port = port };
                 a->sockaddr.sa.sa_family = AF_UNSPEC;
         } else {
-                *a = (ListenAddress) { .kind = ADDRESS_HOSTNAME, .port = port };
-                memcpy(a->host, hostbuf, host_len + 1);
+                char *h = strdup(hostbuf);
+
+                if (!h)
+                        return -ENOMEM;
+                *a = (ListenAddress) { .kind = ADDRESS_HOSTNAME, .port = port, .host = h };
         }
         return 0;
 }
@@ -602,7 +605,17 @@ int address_parse(const char *text, ListenAddress *ret, char *err, size_t errlen
 
         if (ret)
                 *ret = a;
+        else
+                address_done(&a);
         return 0;
+}
+
+void address_done(ListenAddress *a) {
+        if (!a)
+                return;
+        if (a->kind == ADDRESS_HOSTNAME)
+                free(a->host);
+        *a = (ListenAddress) {};
 }
 
 /* Appends printf output at *pos, never past size; *pos tracks what was written. */
@@ -709,7 +722,7 @@ const char *address_format(const ListenAddress *a, char *buf, size_t buflen) {
                 buf_append(buf, buflen, &pos, "localhost:%u", a->port);
                 break;
         case ADDRESS_HOSTNAME:
-                buf_append(buf, buflen, &pos, "%.*s:%u", (int) sizeof(a->host), a->host, a->port);
+                buf_append(buf, buflen, &pos, "%s:%u", a->host ?: "(invalid)", a->port);
                 break;
         case ADDRESS_UNIX_PATH:
         case ADDRESS_UNIX_ABSTRACT:
@@ -828,7 +841,7 @@ static int resolve_hostname(const ListenAddress *a, SockAddr **ret, char *err, s
         size_t n = 0;
         int r;
 
-        if (a->host[0] == '\0' || strnlen(a->host, sizeof(a->host)) == sizeof(a->host))
+        if (!a->host || a->host[0] == '\0' || strnlen(a->host, ADDRESS_HOST_MAX + 1) > ADDRESS_HOST_MAX)
                 return errbuf_set(err, errlen, -EINVAL, "invalid host name in address");
         quote(qhost, a->host);
 
@@ -923,7 +936,7 @@ bool address_equal(const ListenAddress *a, const ListenAddress *b) {
         if (a->kind != b->kind || a->port != b->port)
                 return false;
         if (a->kind == ADDRESS_HOSTNAME)
-                return strncmp(a->host, b->host, sizeof(a->host)) == 0;
+                return a->host && b->host && streq(a->host, b->host);
         return a->sockaddr.len == b->sockaddr.len && sockaddr_equal(&a->sockaddr, &b->sockaddr) &&
                strncmp(a->ifname, b->ifname, sizeof(a->ifname)) == 0;
 }

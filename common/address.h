@@ -45,9 +45,11 @@ typedef enum AddressKind {
 #define ADDRESS_TEXT_MAX 1024
 #define ADDRESS_HOST_MAX 253
 
-/* A parsed listen address. Fixed size, no heap: copy it by assignment. A host name and a
- * socket address are never both there, so they share their bytes: read each for its kinds
- * only (address_equal() compares what is there). */
+/* A parsed listen address. Fixed size; only a host name (ADDRESS_HOSTNAME) is on the heap,
+ * owned, so that the common kinds do not carry a 254-byte buffer: address_done() frees it, and
+ * a copy by assignment borrows it. A host name and a socket address are never both there, so
+ * they share their bytes: read each for its kinds only (address_equal() compares what is
+ * there). */
 typedef struct ListenAddress {
         AddressKind kind;
         uint16_t port;          /* inet kinds; 0 means "the kernel picks" */
@@ -60,9 +62,14 @@ typedef struct ListenAddress {
                         char ifname[IF_NAMESIZE]; /* ADDRESS_IP with a scope: the interface
                                                    * name as written; else "" */
                 };
-                char host[ADDRESS_HOST_MAX + 1]; /* ADDRESS_HOSTNAME: the name, lower-cased */
+                char *host; /* ADDRESS_HOSTNAME: the name, lower-cased, at most
+                             * ADDRESS_HOST_MAX bytes; owned */
         };
 } ListenAddress;
+
+/* Frees what a parsed address owns (a host name) and leaves it an ADDRESS_WILDCARD of port 0.
+ * NULL is fine. */
+void address_done(ListenAddress *a);
 
 /* Room for any message address_parse() writes. */
 #define ADDRESS_ERROR_MAX 512

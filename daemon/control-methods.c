@@ -971,7 +971,7 @@ static bool caller_may_read_output(const ControlClient *cl, const Unit *u) {
 
         if (control_uid_is_privileged(cl->ucred.uid))
                 return true;
-        if (u->service.user && user_resolve(u->service.user, &uid, &gid) >= 0 &&
+        if (service_config_process(&u->service)->user && user_resolve(service_config_process(&u->service)->user, &uid, &gid) >= 0 &&
             uid == cl->ucred.uid)
                 return true;
         return group_resolve("adm", &gid) >= 0 && control_client_in_group(cl, gid);

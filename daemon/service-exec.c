@@ -100,13 +100,13 @@ static int service_build_env(Service *s, char *const *base, char *const *extra, 
         }
         /* User=: $USER, $LOGNAME, $HOME and $SHELL of that user, as systemd sets them (before
          * Environment=, which may override them): no home or shell that means none. */
-        if (c->user) {
+        if (service_config_process(c)->user) {
                 _cleanup_free_ char *buf = NULL;
                 struct passwd pw;
                 uint32_t id;
 
-                r = parse_user_id(c->user, &id) ? user_lookup(NULL, id, &pw, &buf)
-                                                : user_lookup(c->user, 0, &pw, &buf);
+                r = parse_user_id(service_config_process(c)->user, &id) ? user_lookup(NULL, id, &pw, &buf)
+                                                : user_lookup(service_config_process(c)->user, 0, &pw, &buf);
                 if (r > 0) {
                         char *vars[] = { NULL, NULL, NULL, NULL, NULL };
                         const char *home, *shell;
@@ -129,8 +129,8 @@ static int service_build_env(Service *s, char *const *base, char *const *extra, 
                 return r;
         if (c->environment && (r = env_merge_into(&env, c->environment)) < 0)
                 return r;
-        for (size_t i = 0; i < c->n_environment_files; i++) {
-                const EnvironmentFile *ef = &c->environment_files[i];
+        for (size_t i = 0; i < service_config_process(c)->n_environment_files; i++) {
+                const EnvironmentFile *ef = &service_config_process(c)->environment_files[i];
                 _cleanup_free_ char *text = NULL;
                 _cleanup_strv_free_ char **fenv = NULL;
                 char err[ENV_ERROR_MAX] = "out of memory";
@@ -365,7 +365,7 @@ static int mkdir_parents(const char *path) {
 static int exec_make_dir(Service *s, ExecDirType t, const char *path, bool chown_it, uid_t uid,
                          gid_t gid) {
         mode_t mode = service_config_dirs(&s->unit->service)->mode[t];
-        mode_t mask = s->unit->service.dynamic_user ? 01777 : 07777;
+        mode_t mask = service_config_process(&s->unit->service)->dynamic_user ? 01777 : 07777;
         _cleanup_close_ int fd = -1;
         struct stat st;
         int r;
@@ -416,18 +416,18 @@ static int exec_dirs_owner(Service *s, uid_t *ret_uid, gid_t *ret_gid) {
                 *ret_gid = s->dynamic_user->gid;
                 return 0;
         }
-        if (c->user) {
-                r = user_resolve(c->user, ret_uid, ret_gid);
+        if (service_config_process(c)->user) {
+                r = user_resolve(service_config_process(c)->user, ret_uid, ret_gid);
                 if (r < 0)
                         return log_error_errno(r, "%s: cannot look up User='%s' for its "
-                                               "directories: %s", s->unit->name, c->user,
+                                               "directories: %s", s->unit->name, service_config_process(c)->user,
                                                r == -ESRCH ? "no such user" : "%m");
         }
-        if (c->group) {
-                r = group_resolve(c->group, ret_gid);
+        if (service_config_process(c)->group) {
+                r = group_resolve(service_config_process(c)->group, ret_gid);
                 if (r < 0)
                         return log_error_errno(r, "%s: cannot look up Group='%s' for its "
-                                               "directories: %s", s->unit->name, c->group,
+                                               "directories: %s", s->unit->name, service_config_process(c)->group,
                                                r == -ESRCH ? "no such group" : "%m");
         }
         return 0;
@@ -630,14 +630,14 @@ static int exec_dynamic_user_acquire(Service *s) {
         struct passwd pw;
         int r, fd = -EBUSY;
 
-        if (!c->dynamic_user || s->dynamic_user)
+        if (!service_config_process(c)->dynamic_user || s->dynamic_user)
                 return 0;
         if (specifier_get_env()->user_mode || geteuid() != 0)
                 return log_error_errno(-EPERM, "%s: DynamicUser=yes needs berthd in system mode, "
                                        "as root, to switch to a uid of its own; it is not "
                                        "started (it would otherwise run as berthd's user)",
                                        s->unit->name);
-        name = c->user ? strdup(c->user) : dynamic_user_name_from_unit(s->unit->name);
+        name = service_config_process(c)->user ? strdup(service_config_process(c)->user) : dynamic_user_name_from_unit(s->unit->name);
         if (!name)
                 return -ENOMEM;
         for (struct DynamicUser *i = dynamic_users; i; i = i->next)
@@ -651,14 +651,14 @@ static int exec_dynamic_user_acquire(Service *s) {
                 return -ENOMEM;
         u->lock_fd = -1;
         u->n_ref = 1;
-        r = c->user ? user_lookup(c->user, 0, &pw, &buf) : 0;
+        r = service_config_process(c)->user ? user_lookup(service_config_process(c)->user, 0, &pw, &buf) : 0;
         if (r < 0) {
                 return log_error_errno(r, "%s: DynamicUser=yes: cannot look up user '%s': %m; "
-                                       "it is not started", s->unit->name, c->user);
+                                       "it is not started", s->unit->name, service_config_process(c)->user);
         }
         if (r > 0) {
                 log_info("%s: DynamicUser=yes: user '%s' exists, so it is used as is, as "
-                         "systemd does", s->unit->name, c->user);
+                         "systemd does", s->unit->name, service_config_process(c)->user);
                 u->uid = pw.pw_uid;
                 u->gid = pw.pw_gid;
         } else {
@@ -676,8 +676,8 @@ static int exec_dynamic_user_acquire(Service *s) {
                                                "sets up no mount namespace to keep them "
                                                "private); it is not started. Give it a User= "
                                                "that exists, or drop the directory",
-                                               strempty(c->dynamic_user_origin.file),
-                                               c->dynamic_user_origin.line, s->unit->name);
+                                               strempty(service_config_process(c)->dynamic_user_origin.file),
+                                               service_config_process(c)->dynamic_user_origin.line, s->unit->name);
                 }
                 if (!dynamic_user_name_is_valid(name)) {
                         return log_error_errno(-EINVAL, "%s: DynamicUser=yes: '%s' is not a "
@@ -765,7 +765,7 @@ static int exec_open_output(Service *s, StdOutput kind, const char *path, int *r
         switch (kind) {
         case STD_OUTPUT_TTY:
                 /* A terminal is written, never made the controlling one (O_NOCTTY). */
-                path = s->unit->service.tty_path ?: "/dev/console";
+                path = service_config_process(&s->unit->service)->tty_path ?: "/dev/console";
                 flags = O_WRONLY | O_CLOEXEC | O_NOCTTY;
                 break;
         case STD_OUTPUT_FILE:
@@ -871,15 +871,15 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 return log_error_errno(r, "%s: cannot expand the command line of %s:%u: %m",
                                        s->unit->name, strempty(cmd->origin.file),
                                        cmd->origin.line);
-        r = exec_open_output(s, c->std_output, c->std_output_path, &out_file);
+        r = exec_open_output(s, c->std_output, service_config_process(c)->std_output_path, &out_file);
         if (r < 0)
                 return r;
         /* Both to the same file: one open file, as systemd shares it. */
-        if (c->std_error == c->std_output && streq_ptr(c->std_error_path, c->std_output_path) &&
+        if (c->std_error == c->std_output && streq_ptr(service_config_process(c)->std_error_path, service_config_process(c)->std_output_path) &&
             out_file >= 0)
                 err_file = fcntl(out_file, F_DUPFD_CLOEXEC, 3);
         else
-                r = exec_open_output(s, c->std_error, c->std_error_path, &err_file);
+                r = exec_open_output(s, c->std_error, service_config_process(c)->std_error_path, &err_file);
         if (r < 0)
                 return r;
         if (c->std_output == STD_OUTPUT_LOG || c->std_error == STD_OUTPUT_LOG) {
@@ -916,23 +916,23 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 /* "+" and "!": berthd's own credentials, as systemd's manager has them (with
                  * DynamicUser=, the user is allocated all the same, and not switched to). */
                 .user = privileged ? NULL :
-                        s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_uid : c->user,
+                        s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_uid : service_config_process(c)->user,
                 .group = privileged ? NULL :
-                         s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_gid : c->group,
-                .supplementary_groups = privileged ? NULL : c->supplementary_groups,
+                         s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_gid : service_config_process(c)->group,
+                .supplementary_groups = privileged ? NULL : service_config_process(c)->supplementary_groups,
                 /* Without WorkingDirectory=, / (the user's home with --user, which need not
                  * exist: then /), as in systemd, never berthd's own. */
-                .working_directory = c->working_directory ?:
+                .working_directory = service_config_process(c)->working_directory ?:
                                      (specifier_get_env()->user_mode ? "~" : "/"),
-                .working_directory_optional = c->working_directory_optional ||
-                                              (!c->working_directory &&
+                .working_directory_optional = service_config_process(c)->working_directory_optional ||
+                                              (!service_config_process(c)->working_directory &&
                                                specifier_get_env()->user_mode),
-                .umask = c->umask,
-                .set_limit_nofile = c->limit_nofile_set,
-                .limit_nofile_soft = c->limit_nofile_soft,
-                .limit_nofile_hard = c->limit_nofile_hard,
+                .umask = service_config_process(c)->umask,
+                .set_limit_nofile = service_config_process(c)->limit_nofile_set,
+                .limit_nofile_soft = service_config_process(c)->limit_nofile_soft,
+                .limit_nofile_hard = service_config_process(c)->limit_nofile_hard,
                 /* "+" skips the sandboxing too; "!" only the credentials. */
-                .no_new_privileges = c->no_new_privileges && !cmd->full_privileges,
+                .no_new_privileges = service_config_process(c)->no_new_privileges && !cmd->full_privileges,
                 .ignore_sigpipe = c->ignore_sigpipe,
                 .cgroup = s->cgroup,
                 .log_name = s->unit->name,
@@ -1033,12 +1033,12 @@ static pid_t exec_forking_main_pid(Service *s, char *why, size_t whylen) {
         pid_t pids[256];
         int n, r;
 
-        if (c->pid_file) {
-                _cleanup_fclose_ FILE *f = fopen(c->pid_file, "re");
+        if (service_config_process(c)->pid_file) {
+                _cleanup_fclose_ FILE *f = fopen(service_config_process(c)->pid_file, "re");
                 int pid = 0;
 
                 if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 1) {
-                        snprintf(why, whylen, "PIDFile=%s holds no pid%s%s", c->pid_file,
+                        snprintf(why, whylen, "PIDFile=%s holds no pid%s%s", service_config_process(c)->pid_file,
                                  f ? "" : ": ", f ? "" : strerror(errno));
                         return -ENOENT;
                 }
@@ -1047,10 +1047,10 @@ static pid_t exec_forking_main_pid(Service *s, char *why, size_t whylen) {
                 r = service_pids_adopt_member(s, pid);
                 if (r < 0) {
                         snprintf(why, whylen, "PIDFile=%s names pid %d, which is not a process "
-                                 "of this service", c->pid_file, pid);
+                                 "of this service", service_config_process(c)->pid_file, pid);
                         return r == -ESRCH ? r : -ENOENT;
                 }
-                snprintf(why, whylen, "from PIDFile=%s", c->pid_file);
+                snprintf(why, whylen, "from PIDFile=%s", service_config_process(c)->pid_file);
                 return pid;
         }
         if (!c->guess_main_pid) {
@@ -1127,7 +1127,7 @@ static int exec_on_get_owner(sd_bus_message *m, void *userdata, sd_bus_error *er
 }
 
 static int exec_watch_bus_name(Service *s, bool on) {
-        const char *name = s->unit->service.bus_name;
+        const char *name = service_config_process(&s->unit->service)->bus_name;
         BusWatch *w = s->bus_name_slot;
         _cleanup_free_ char *match = NULL;
         sd_bus *bus;

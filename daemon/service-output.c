@@ -36,8 +36,8 @@ static void service_log_suppressed(Service *s, unsigned n) {
                 log_warning("%s: %u line%s of its output were not logged (LogRateLimitBurst=%u "
                             "within LogRateLimitIntervalSec=%llus); `berthctl logs` has the last "
                             "%d", s->unit->name, n, n == 1 ? "" : "s",
-                            s->unit->service.log_rate_limit_burst,
-                            (unsigned long long) (s->unit->service.log_rate_limit_interval_usec /
+                            service_config_process(&s->unit->service)->log_rate_limit_burst,
+                            (unsigned long long) (service_config_process(&s->unit->service)->log_rate_limit_interval_usec /
                                                   USEC_PER_SEC),
                             SERVICE_LOG_LINES);
 }
@@ -49,16 +49,16 @@ static void service_log_write(Service *s, pid_t pid, const char *line, size_t le
         RateLimit *limit = &s->log->limit;
         unsigned suppressed;
 
-        limit->interval = c->log_rate_limit_interval_usec;
-        limit->burst = c->log_rate_limit_burst;
+        limit->interval = service_config_process(c)->log_rate_limit_interval_usec;
+        limit->burst = service_config_process(c)->log_rate_limit_burst;
         if (ratelimit_below(limit, s->ctx->ops->now(s, CLOCK_MONOTONIC), &suppressed)) {
                 service_log_suppressed(s, suppressed);
                 log_info("%s[%d]: %.*s", s->unit->name, (int) pid, (int) len, line);
         } else if (limit->suppressed == 1)
                 log_warning("%s: more than %u lines of output within %llus "
                             "(LogRateLimitBurst=, LogRateLimitIntervalSec=): not logging more "
-                            "until the interval ends", s->unit->name, c->log_rate_limit_burst,
-                            (unsigned long long) (c->log_rate_limit_interval_usec /
+                            "until the interval ends", s->unit->name, service_config_process(c)->log_rate_limit_burst,
+                            (unsigned long long) (service_config_process(c)->log_rate_limit_interval_usec /
                                                   USEC_PER_SEC));
 }
 

@@ -322,7 +322,7 @@ static bool service_watch_bus_name(Service *s) {
         if (r < 0)
                 log_warning_errno(r, "%s: cannot watch the system bus for %s: %m; treating it "
                                   "as Type=simple", service_name(s),
-                                  s->unit->service.bus_name);
+                                  service_config_process(&s->unit->service)->bus_name);
         return r > 0;
 }
 
@@ -330,7 +330,7 @@ void service_on_bus_name(Service *s) {
         if (s->state != SERVICE_START || s->unit->service.type != SERVICE_DBUS)
                 return;
         log_info("%s: %s appeared on the system bus", service_name(s),
-                 s->unit->service.bus_name);
+                 service_config_process(&s->unit->service)->bus_name);
         service_enter_running(s);
 }
 

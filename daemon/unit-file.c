@@ -192,17 +192,22 @@ static void service_config_free(ServiceConfig *s) {
         if (s->dirs)
                 exec_dirs_done(s->dirs);
         free(s->dirs);
-        free(s->user);
-        free(s->group);
-        strv_free(s->supplementary_groups);
-        free(s->working_directory);
-        free(s->std_output_path);
-        free(s->tty_path);
-        free(s->pid_file);
-        free(s->bus_name);
-        free(s->std_error_path);
+        if (s->process) {
+                ServiceProcess *p = s->process;
+
+                free(p->user);
+                free(p->group);
+                strv_free(p->supplementary_groups);
+                free(p->working_directory);
+                free(p->std_output_path);
+                free(p->tty_path);
+                free(p->pid_file);
+                free(p->bus_name);
+                free(p->std_error_path);
+                service_process_environment_files_free(p);
+                free(p);
+        }
         strv_free(s->environment);
-        service_config_environment_files_free(s);
         strv_free(s->sockets);
 }
 
@@ -483,7 +488,7 @@ static void unit_verify(LoadContext *c) {
                                     s->exec_start[1].origin.line,
                                     "More than one ExecStart= command, which only Type=oneshot "
                                     "services may have (an empty ExecStart= resets the list)");
-                if (s->type == SERVICE_DBUS && !s->bus_name)
+                if (s->type == SERVICE_DBUS && !service_config_process(s)->bus_name)
                         load_report(c, LOG_ERR, u->path, 0,
                                     "Type=dbus needs BusName=: the name whose appearance on the "
                                     "system bus means the service is ready");

@@ -282,6 +282,29 @@ typedef struct ServiceExitStatus {
         ExitStatusSet restart_force;   /* RestartForceExitStatus=: always restart */
 } ServiceExitStatus;
 
+/* How the processes of a service run besides their commands: identity, working directory,
+ * environment files, limits, output files and the like. */
+typedef struct ServiceProcess {
+        char *user, *group;
+        char **supplementary_groups;
+        char *working_directory;    /* "~" allowed; "-" prefix sets working_directory_optional */
+        EnvironmentFile *environment_files;
+        size_t n_environment_files;
+        uint64_t limit_nofile_soft, limit_nofile_hard; /* UINT64_MAX: unset or infinity */
+        usec_t log_rate_limit_interval_usec; /* LogRateLimitIntervalSec=; 0: no limit */
+        unsigned log_rate_limit_burst;       /* LogRateLimitBurst=; 0: no limit */
+        mode_t umask;               /* default 0022 */
+        char *std_output_path, *std_error_path; /* for file:, append:, truncate: */
+        char *tty_path;             /* TTYPath=, for tty; NULL: /dev/console */
+        char *pid_file;             /* PIDFile=, for Type=forking */
+        char *bus_name;             /* BusName=, for Type=dbus */
+        UnitOrigin dynamic_user_origin;
+        bool working_directory_optional;
+        bool limit_nofile_set;
+        bool no_new_privileges;
+        bool dynamic_user;          /* DynamicUser=: a uid of its own, allocated per run */
+} ServiceProcess;
+
 typedef struct ServiceConfig {
         ExecCommand *exec_start;
         size_t n_exec_start;       /* 1, or more for Type=oneshot */
@@ -291,6 +314,9 @@ typedef struct ServiceConfig {
                                      * (service_config_limits()) */
         ExecDirs *dirs;             /* RuntimeDirectory= and its siblings (exec-dirs.h); NULL:
                                      * none (service_config_dirs()) */
+        struct ServiceProcess *process; /* User=, LimitNOFILE=, PIDFile= ...; NULL: the
+                                         * defaults (service_config_process()) */
+        char **environment;         /* "VAR=value" entries, in order; later ones win */
         ServiceType type;
         ServiceRestart restart;
         usec_t restart_usec;        /* default 100ms */
@@ -299,37 +325,18 @@ typedef struct ServiceConfig {
         int kill_signal;            /* default SIGTERM */
         KillMode kill_mode;
         int reload_signal;          /* default SIGHUP */
-        mode_t umask;               /* default 0022 */
-        char *user, *group;
-        char **supplementary_groups;
-        char *working_directory;    /* "~" allowed; "-" prefix sets working_directory_optional */
-        char **environment;         /* "VAR=value" entries, in order; later ones win */
-        EnvironmentFile *environment_files;
-        size_t n_environment_files;
-        uint64_t limit_nofile_soft, limit_nofile_hard; /* UINT64_MAX: unset or infinity */
         char **sockets;             /* Sockets=: socket unit names */
         NotifyAccess notify_access;
         unsigned fd_store_max;
         usec_t watchdog_usec;       /* 0: off */
-        usec_t log_rate_limit_interval_usec; /* LogRateLimitIntervalSec=; 0: no limit */
-        unsigned log_rate_limit_burst;       /* LogRateLimitBurst=; 0: no limit */
         StdInput std_input;
         StdOutput std_output, std_error;
         Handover handover;
-        char *std_output_path, *std_error_path; /* for file:, append:, truncate: */
-        char *tty_path;             /* TTYPath=, for tty; NULL: /dev/console */
-        char *pid_file;             /* PIDFile=, for Type=forking */
-        char *bus_name;             /* BusName=, for Type=dbus */
-        UnitOrigin dynamic_user_origin;
-        bool working_directory_optional;
-        bool limit_nofile_set;
-        bool no_new_privileges;
         bool notify_access_set;     /* else: main for Type=notify, none otherwise */
         bool guess_main_pid;        /* GuessMainPID=, default yes */
         bool remain_after_exit;     /* RemainAfterExit=: running once its main process exited
                                      * cleanly, until stopped */
         bool ignore_sigpipe;        /* IgnoreSIGPIPE=, default yes */
-        bool dynamic_user;          /* DynamicUser=: a uid of its own, allocated per run */
         bool non_blocking;          /* NonBlocking= may sit in [Service] as in systemd */
         bool non_blocking_set;
         bool ready_on_accept;       /* ReadyOn=accept (berth's): READY=1 when it first waits
@@ -341,6 +348,7 @@ typedef struct ServiceConfig {
 extern const ServiceHooks service_hooks_none;
 extern const ServiceExitStatus service_exit_status_none;
 extern const CGroupLimits cgroup_limits_none;
+extern const ServiceProcess service_process_defaults;
 static inline const ServiceHooks *service_config_hooks(const ServiceConfig *c) {
         return c->hooks ?: &service_hooks_none;
 }
@@ -349,6 +357,9 @@ static inline const ServiceExitStatus *service_config_exit_status(const ServiceC
 }
 static inline const CGroupLimits *service_config_limits(const ServiceConfig *c) {
         return c->limits ?: &cgroup_limits_none;
+}
+static inline const ServiceProcess *service_config_process(const ServiceConfig *c) {
+        return c->process ?: &service_process_defaults;
 }
 static inline const ExecDirs *service_config_dirs(const ServiceConfig *c) {
         return c->dirs ?: &exec_dirs_none;

@@ -29,13 +29,14 @@ void socket_config_listens_free(SocketConfig *s) {
         for (size_t i = 0; i < s->n_listens; i++) {
                 free(s->listens[i].path);
                 free(s->listens[i].text);
+                address_done(&s->listens[i].address);
         }
         free(s->listens);
         s->listens = NULL;
         s->n_listens = 0;
 }
 
-void service_config_environment_files_free(ServiceConfig *s) {
+void service_process_environment_files_free(ServiceProcess *s) {
         for (size_t i = 0; i < s->n_environment_files; i++)
                 free(s->environment_files[i].path);
         free(s->environment_files);
@@ -79,8 +80,13 @@ static int key_std_output(LoadContext *c, const ConfigItem *it, const char *valu
                 { "truncate:", STD_OUTPUT_TRUNCATE },
         };
         bool err = streq(it->key, "StandardError");
-        char **path = err ? &c->u->service.std_error_path : &c->u->service.std_output_path;
+        char **path = field(c, UNIT_GROUP_SERVICE_PROCESS,
+                            err ? offsetof(ServiceProcess, std_error_path)
+                                : offsetof(ServiceProcess, std_output_path));
         char q[QUOTE_SIZE];
+
+        if (!path)
+                return -ENOMEM;
 
         *(err ? &c->std_error_set : &c->std_output_set) = *value != '\0';
 
@@ -329,6 +335,7 @@ static int key_listen(LoadContext *c, const ConfigItem *it, const char *value, u
         if (r != 0) {
                 free(l.path);
                 free(l.text);
+                address_done(&l.address);
                 return r < 0 ? r : 0;
         }
         s->listens[s->n_listens++] = l;
@@ -378,13 +385,15 @@ static int key_socket_service(LoadContext *c, const ConfigItem *it, const char *
 
 static int key_environment_file(LoadContext *c, const ConfigItem *it, const char *value,
                                 unsigned line, void *data) {
-        ServiceConfig *s = &c->u->service;
+        ServiceProcess *s = field(c, UNIT_GROUP_SERVICE_PROCESS, 0);
         const char *path = value;
         bool optional = false;
         char *t;
 
+        if (!s)
+                return -ENOMEM;
         if (!*value) {
-                service_config_environment_files_free(s);
+                service_process_environment_files_free(s);
                 return 0;
         }
         if (*path == '-') {
@@ -417,10 +426,13 @@ static int key_environment_file(LoadContext *c, const ConfigItem *it, const char
 
 static int key_working_directory(LoadContext *c, const ConfigItem *it, const char *value,
                                  unsigned line, void *data) {
-        ServiceConfig *s = &c->u->service;
+        ServiceProcess *s = field(c, UNIT_GROUP_SERVICE_PROCESS, 0);
         const char *path = value;
         bool optional = false;
         int r;
+
+        if (!s)
+                return -ENOMEM;
 
         if (*path == '-') {
                 optional = true;
@@ -505,15 +517,22 @@ static int key_exec_preserve(LoadContext *c, const ConfigItem *it, const char *v
 
 static int key_dynamic_user(LoadContext *c, const ConfigItem *it, const char *value,
                             unsigned line, void *data) {
-        c->u->service.dynamic_user_origin = (UnitOrigin) { c->file, line };
+        ServiceProcess *s = field(c, UNIT_GROUP_SERVICE_PROCESS, 0);
+
+        if (!s)
+                return -ENOMEM;
+        s->dynamic_user_origin = (UnitOrigin) { c->file, line };
         return value_bool(c, it, value, line, data);
 }
 
 static int key_limit_nofile(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                             void *data) {
-        ServiceConfig *s = &c->u->service;
+        ServiceProcess *s = field(c, UNIT_GROUP_SERVICE_PROCESS, 0);
         uint64_t soft, hard;
         int r;
+
+        if (!s)
+                return -ENOMEM;
 
         if (!*value) {
                 s->limit_nofile_soft = s->limit_nofile_hard = UINT64_MAX;
@@ -656,6 +675,7 @@ void unit_keys_finish(LoadContext *c) {
 #define EXIT_STATUS(f) GFIELD(UNIT_GROUP_EXIT_STATUS, ServiceExitStatus, f)
 #define LIMIT(f) GFIELD(UNIT_GROUP_LIMITS, CGroupLimits, f)
 #define DIRS(f) GFIELD(UNIT_GROUP_DIRS, ExecDirs, f)
+#define PROCESS(f) GFIELD(UNIT_GROUP_SERVICE_PROCESS, ServiceProcess, f)
 #define GROUP(g) g, 0, 0 /* the group itself */
 #define U SECTION_UNIT
 #define SO SECTION_SOCKET
@@ -816,24 +836,24 @@ static const ConfigItem config_items[] = {
           EXIT_STATUS(restart_prevent), 0 },
         { SE, "RestartForceExitStatus", value_exit_status, EXIT_STATUS(restart_force),
           0 },
-        { SE, "User", value_user, FIELD(service.user), 0 },
-        { SE, "Group", value_user, FIELD(service.group), 0 },
-        { SE, "SupplementaryGroups", value_word_list, FIELD(service.supplementary_groups),
+        { SE, "User", value_user, PROCESS(user), 0 },
+        { SE, "Group", value_user, PROCESS(group), 0 },
+        { SE, "SupplementaryGroups", value_word_list, PROCESS(supplementary_groups),
           WORDS_GROUPS },
-        { SE, "WorkingDirectory", key_working_directory, FIELD(service.working_directory), 0 },
+        { SE, "WorkingDirectory", key_working_directory, PROCESS(working_directory), 0 },
         { SE, "Environment", value_environment, FIELD(service.environment), 0 },
         { SE, "EnvironmentFile", key_environment_file, NOFIELD, 0 },
-        { SE, "UMask", value_mode, FIELD(service.umask), 0777 },
+        { SE, "UMask", value_mode, PROCESS(umask), 0777 },
         { SE, "LimitNOFILE", key_limit_nofile, NOFIELD, 0 },
-        { SE, "NoNewPrivileges", value_bool, FIELD(service.no_new_privileges), 0 },
+        { SE, "NoNewPrivileges", value_bool, PROCESS(no_new_privileges), 0 },
         { SE, "Sockets", value_word_list, FIELD(service.sockets), WORDS_SOCKETS },
         { SE, "NotifyAccess", key_notify_access, FIELD(service.notify_access), ENUM_NOTIFY_ACCESS },
         { SE, "ReadyOn", key_ready_on, 0, 0 },
         { SE, "FileDescriptorStoreMax", value_fd_store_max, FIELD(service.fd_store_max), 0 },
         { SE, "WatchdogSec", value_sec, FIELD(service.watchdog_usec), SEC_INFINITY_IS_ZERO },
-        { SE, "LogRateLimitIntervalSec", value_sec, FIELD(service.log_rate_limit_interval_usec),
+        { SE, "LogRateLimitIntervalSec", value_sec, PROCESS(log_rate_limit_interval_usec),
           SEC_INFINITY_IS_ZERO },
-        { SE, "LogRateLimitBurst", value_unsigned, FIELD(service.log_rate_limit_burst), 0 },
+        { SE, "LogRateLimitBurst", value_unsigned, PROCESS(log_rate_limit_burst), 0 },
         /* systemd.resource-control(5): applied where the service's cgroup has the controller */
         { SE, "TasksMax", value_cgroup, LIMIT(tasks_max), CGROUP_VALUE_TASKS },
         { SE, "MemoryMax", value_cgroup, LIMIT(memory_max), CGROUP_VALUE_BYTES },
@@ -851,10 +871,10 @@ static const ConfigItem config_items[] = {
         { SE, "BindShim", key_bind_shim, 0, 0 },
         /* systemd.service(5) and systemd.exec(5) keys berth does not implement; more by prefix
          * below. */
-        { SE, "PIDFile", key_pid_file, FIELD(service.pid_file), 0 },
+        { SE, "PIDFile", key_pid_file, PROCESS(pid_file), 0 },
         { SE, "RemainAfterExit", value_bool, FIELD(service.remain_after_exit), 0 },
         { SE, "GuessMainPID", value_bool, FIELD(service.guess_main_pid), 0 },
-        { SE, "BusName", value_string, FIELD(service.bus_name), 0 },
+        { SE, "BusName", value_string, PROCESS(bus_name), 0 },
         { SE, "RestartSteps", key_unsupported, NOFIELD, 0 },
         { SE, "RestartMaxDelaySec", key_unsupported, NOFIELD, 0 },
         { SE, "TimeoutAbortSec", key_unsupported, NOFIELD, 0 },
@@ -871,7 +891,7 @@ static const ConfigItem config_items[] = {
         { SE, "ExitType", key_unsupported, NOFIELD, 0 },
         { SE, "RootDirectory", key_unsupported, NOFIELD, 0 },
         { SE, "RootImage", key_unsupported, NOFIELD, 0 },
-        { SE, "DynamicUser", key_dynamic_user, FIELD(service.dynamic_user), 0 },
+        { SE, "DynamicUser", key_dynamic_user, PROCESS(dynamic_user), 0 },
         { SE, "PassEnvironment", key_unsupported, NOFIELD, 0 },
         { SE, "UnsetEnvironment", key_unsupported, NOFIELD, 0 },
         { SE, "SyslogIdentifier", key_unsupported, NOFIELD, 0 },
@@ -881,7 +901,7 @@ static const ConfigItem config_items[] = {
         { SE, "LogLevelMax", key_unsupported, NOFIELD, 0 },
         { SE, "StandardInputText", key_unsupported, NOFIELD, 0 },
         { SE, "StandardInputData", key_unsupported, NOFIELD, 0 },
-        { SE, "TTYPath", key_tty_path, FIELD(service.tty_path), 0 },
+        { SE, "TTYPath", key_tty_path, PROCESS(tty_path), 0 },
         { SE, "Nice", key_unsupported, NOFIELD, 0 },
         { SE, "CPUAffinity", key_unsupported, NOFIELD, 0 },
         { SE, "CapabilityBoundingSet", key_unsupported, NOFIELD, 0 },

@@ -22,4 +22,4 @@ void unit_keys_finish(LoadContext *c);
 /* Free the lists of ListenStream= and the other listen keys, and of EnvironmentFile=, leaving
  * them empty. */
 void socket_config_listens_free(SocketConfig *s);
-void service_config_environment_files_free(ServiceConfig *s);
+void service_process_environment_files_free(ServiceProcess *s);

@@ -73,6 +73,14 @@ const SocketHooks socket_hooks_none = {
 const ServiceHooks service_hooks_none = {};
 const ServiceExitStatus service_exit_status_none = {};
 const CGroupLimits cgroup_limits_none = {};
+const ServiceProcess service_process_defaults = {
+        .umask = 0022,
+        .limit_nofile_soft = UINT64_MAX,
+        .limit_nofile_hard = UINT64_MAX,
+        /* journald's defaults, which systemd's units inherit. */
+        .log_rate_limit_interval_usec = 30 * USEC_PER_SEC,
+        .log_rate_limit_burst = 10000,
+};
 
 /* The groups: where the Unit points to each, its size and what it starts as. */
 static const struct {
@@ -92,6 +100,8 @@ static const struct {
                                 sizeof(CGroupLimits), &cgroup_limits_none },
         [UNIT_GROUP_DIRS] = { offsetof(Unit, service.dirs), sizeof(ExecDirs),
                               &exec_dirs_none },
+        [UNIT_GROUP_SERVICE_PROCESS] = { offsetof(Unit, service.process), sizeof(ServiceProcess),
+                                         &service_process_defaults },
 };
 
 void *field(LoadContext *c, UnitGroup g, size_t offset) {
@@ -130,19 +140,13 @@ static void service_config_defaults(ServiceConfig *s) {
         s->kill_signal = SIGTERM;
         s->kill_mode = KILL_CONTROL_GROUP;
         s->reload_signal = SIGHUP;
-        s->umask = 0022;
         s->guess_main_pid = true;
         s->ignore_sigpipe = true;
-        s->limit_nofile_soft = UINT64_MAX;
-        s->limit_nofile_hard = UINT64_MAX;
         s->notify_access = NOTIFY_ACCESS_NONE;
         s->std_input = STD_INPUT_NULL;
         s->std_output = STD_OUTPUT_LOG;
         s->std_error = STD_OUTPUT_LOG;
         s->handover = HANDOVER_STOP_FIRST;
-        /* journald's defaults, which systemd's units inherit. */
-        s->log_rate_limit_interval_usec = 30 * USEC_PER_SEC;
-        s->log_rate_limit_burst = 10000;
 }
 
 void unit_defaults(Unit *u) {

@@ -70,6 +70,7 @@ typedef enum UnitGroup {
         UNIT_GROUP_EXIT_STATUS,
         UNIT_GROUP_LIMITS,
         UNIT_GROUP_DIRS,
+        UNIT_GROUP_SERVICE_PROCESS,
         _UNIT_GROUP_MAX,
 } UnitGroup;
 

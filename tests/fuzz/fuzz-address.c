@@ -76,5 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 for (int i = 0; i < n; i++)
                         sockaddr_format(&list[i], sbuf, sizeof(sbuf));
         }
+        address_done(&a);
+        address_done(&b);
         return 0;
 }

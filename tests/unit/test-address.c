@@ -291,6 +291,9 @@ START_TEST(test_parse_row) {
 
         ck_assert(address_is_inet(&a) != address_is_unix(&a));
         ck_assert_int_eq(address_parse(row->input, NULL, NULL, 0), 0);
+        address_done(&a);
+        address_done(&b);
+        ck_assert_int_eq(a.kind, ADDRESS_WILDCARD);
 }
 END_TEST
 
@@ -360,10 +363,15 @@ START_TEST(test_parse_sockaddr) {
         ck_assert_uint_eq(a.port, 443);
         ck_assert_int_eq(address_parse("example.com:443", &b, NULL, 0), 0);
         ck_assert(address_equal(&a, &b));
+        address_done(&b);
         ck_assert_int_eq(address_parse("example.org:443", &b, NULL, 0), 0);
         ck_assert(!address_equal(&a, &b));
+        address_done(&b);
         ck_assert_int_eq(address_parse("example.com:444", &b, NULL, 0), 0);
         ck_assert(!address_equal(&a, &b));
+        address_done(&b);
+        address_done(&a);
+        ck_assert_ptr_null(a.host);
 }
 END_TEST
 
@@ -626,12 +634,12 @@ START_TEST(test_resolve_hostname) {
         /* "localhost" parses as ADDRESS_LOCALHOST; build a host name by hand to exercise
          * getaddrinfo() on a name /etc/hosts answers. */
         _cleanup_free_ SockAddr *list = NULL;
-        ListenAddress a = { .kind = ADDRESS_HOSTNAME, .port = 9090 };
+        char host[] = "localhost";
+        ListenAddress a = { .kind = ADDRESS_HOSTNAME, .port = 9090, .host = host };
         char buf[ADDRESS_FORMAT_MAX];
         bool seen_v4 = false;
         int n;
 
-        strcpy(a.host, "localhost");
         n = address_resolve(&a, &list, NULL, 0);
         ck_assert_int_ge(n, 1);
         for (int i = 0; i < n; i++) {
@@ -660,6 +668,7 @@ START_TEST(test_resolve_unresolvable) {
                 ck_assert_ptr_eq(list, sentinel);
         }
 
+        address_done(&a);
         a.kind = _ADDRESS_KIND_INVALID;
         ck_assert_int_eq(address_resolve(&a, &list, err, sizeof(err)), -EINVAL);
         ck_assert_ptr_eq(list, sentinel);

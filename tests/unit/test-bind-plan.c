@@ -465,6 +465,7 @@ START_TEST(test_unresolvable_host) {
         ck_assert_msg(strstr(d.text, "/units/h.socket:2: ListenStream=no-such-host.invalid:80"),
                       "%s", d.text);
         bind_plan_done(&plan);
+        address_done(&a.listens[0].address);
 }
 END_TEST
 
