@@ -215,7 +215,8 @@ Unit *unit_free(Unit *u) {
         if (!u)
                 return NULL;
 
-        free(u->name);
+        if (!u->name_in_path)
+                free(u->name);
         free(u->path);
         strv_free(u->dropins);
         free(u->description);
@@ -509,6 +510,7 @@ static int unit_load(const char *name, const char *const *paths, const char *con
                 .diag = diag,
                 .userdata = userdata,
         };
+        char *base;
         UnitType type;
         int r;
 
@@ -538,6 +540,14 @@ static int unit_load(const char *name, const char *const *paths, const char *con
         u->path = strdup(paths[0]);
         if (!u->path)
                 return -ENOMEM;
+        /* The file is mostly named as the unit: then the name is the path's (one allocation less
+         * per unit). */
+        base = strrchr(u->path, '/');
+        if (base && streq(base + 1, u->name)) {
+                free(u->name);
+                u->name = base + 1;
+                u->name_in_path = true;
+        }
         if (n > 1) {
                 u->dropins = calloc(n, sizeof(char *));
                 if (!u->dropins)

@@ -369,6 +369,7 @@ typedef struct Unit {
         char *name;     /* "web.socket", "web.service", "echo@.service" */
         UnitType type;
         bool is_template; /* "NAME@.service" */
+        bool name_in_path; /* name is the last part of path, not an allocation of its own */
         char *path;     /* main file */
         char **dropins; /* drop-in paths, in the order applied; NULL when none */
         uint64_t files_stamp; /* what its files were when read (unit_files_stamp()); 0: unknown,
