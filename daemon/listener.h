@@ -116,6 +116,7 @@ struct Listener {
         bool want_watch;    /* what the owner asked for; a pause defers it */
         bool joined;        /* counted by its event loop's epoll watch (listener.c) */
         bool in_epoll;      /* its fd is in that watch: while WATCHING */
+        bool serving, stalled; /* AcceptStallSec= (below), here to fill the padding */
         ListenerWatch watch;
         sd_event *event;    /* borrowed */
         sd_event_source *pause_source; /* ends a trigger-limit or poll-limit pause */
@@ -133,7 +134,6 @@ struct Listener {
         /* AcceptStallSec=: while its service serves, a connection that waits in the queue
          * for that long without being accepted is told. A one-shot watch (on a duplicate of
          * fd) wakes at the first waiting connection, then a timer compares the waiting ones. */
-        bool serving, stalled;
         ListenerStall *stall; /* while serving with AcceptStallSec=; else NULL */
 };
 

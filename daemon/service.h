@@ -282,12 +282,12 @@ struct Service {
         /* Output (service-output.c). */
         OutputStream *streams;
         unsigned n_streams;
+        int status_errno;        /* ERRNO=, or -1 (with the status below; here, no padding) */
         ServiceLog *log;         /* NULL before its first line */
         uint64_t log_seq;        /* the last line's: 1, 2, ... */
 
         /* Readiness and status (notify). */
         char *status_text;       /* STATUS=, or NULL */
-        int status_errno;        /* ERRNO=, or -1 */
         usec_t watchdog_usec;    /* in force: WatchdogSec=, or WATCHDOG_USEC= */
 
         /* A restart's caller, told once the new process is ready or has failed; a reload's,

@@ -325,13 +325,13 @@ typedef struct ServiceConfig {
         int kill_signal;            /* default SIGTERM */
         KillMode kill_mode;
         int reload_signal;          /* default SIGHUP */
+        Handover handover;
         char **sockets;             /* Sockets=: socket unit names */
         NotifyAccess notify_access;
         unsigned fd_store_max;
         usec_t watchdog_usec;       /* 0: off */
         StdInput std_input;
         StdOutput std_output, std_error;
-        Handover handover;
         bool notify_access_set;     /* else: main for Type=notify, none otherwise */
         bool guess_main_pid;        /* GuessMainPID=, default yes */
         bool remain_after_exit;     /* RemainAfterExit=: running once its main process exited
