@@ -17,7 +17,8 @@
 
 void exec_command_list_free(ExecCommand **list, size_t *n) {
         for (size_t i = 0; i < *n; i++) {
-                free((*list)[i].path);
+                if (!(*list)[i].path_is_argv0)
+                        free((*list)[i].path);
                 strv_free((*list)[i].argv);
         }
         free(*list);
@@ -157,6 +158,8 @@ int exec_command_parse(LoadContext *c, const ConfigItem *it, const char *value, 
         char q[QUOTE_SIZE];
         const char *p = value, *f;
         size_t n_argv = 0;
+        char *cmd_path;
+        bool same;
         int r;
 
         if (!*value) {
@@ -218,8 +221,16 @@ int exec_command_parse(LoadContext *c, const ConfigItem *it, const char *value, 
         r = array_reserve_one(list, *n, sizeof(ExecCommand));
         if (r < 0)
                 return r;
+        /* Mostly the path is argv[0] too: one string serves both. */
+        same = streq(path, argv[0]);
+        if (same) {
+                free(path);
+                path = NULL;
+        }
+        cmd_path = same ? argv[0] : TAKE_PTR(path);
         (*list)[(*n)++] = (ExecCommand) {
-                .path = TAKE_PTR(path),
+                .path = cmd_path,
+                .path_is_argv0 = same,
                 .argv = TAKE_PTR(argv),
                 .ignore_failure = x.ignore,
                 .no_env_expand = x.noenv,

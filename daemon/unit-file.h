@@ -233,6 +233,7 @@ typedef struct ExecCommand {
         bool no_env_expand;  /* ":" prefix: $VAR and ${VAR} are passed as written */
         bool full_privileges; /* "+": no User=, Group=, SupplementaryGroups=, NoNewPrivileges= */
         bool no_setuid;       /* "!": no User=, Group=, SupplementaryGroups=; the rest applies */
+        bool path_is_argv0;   /* path is argv[0] (the same string), not an allocation of its own */
         UnitOrigin origin;
 } ExecCommand;
 
