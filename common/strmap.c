@@ -61,7 +61,7 @@ static int map_resize(StrMap *m, size_t n_slots, bool by_ptr) {
 static int map_reserve(StrMap *m, size_t n, bool by_ptr) {
         size_t want = 16;
 
-        while (want < SIZE_MAX / 4 && want < 2 * n)
+        while (want < SIZE_MAX / 4 && 3 * want < 4 * n)
                 want *= 2;
         return want > m->n_slots ? map_resize(m, want, by_ptr) : 0;
 }
@@ -69,7 +69,7 @@ static int map_reserve(StrMap *m, size_t n, bool by_ptr) {
 static int map_put(StrMap *m, const char *key, void *value, bool by_ptr) {
         int r;
 
-        if (2 * (m->n + 1) > m->n_slots) {
+        if (4 * (m->n + 1) > 3 * m->n_slots) {
                 r = map_reserve(m, m->n + 1, by_ptr);
                 if (r < 0)
                         return r;
