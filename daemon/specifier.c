@@ -269,7 +269,14 @@ static int specifier_value(char c, const NameParts *np, char *buf, size_t len, c
                            buf, len);
                 return 0;
         default:
-                snprintf(why, whylen, "unknown specifier '%%%c' (write %%%% for a '%%')", c);
+                /* The byte after '%' as it is when printable, else escaped: a message stays one
+                 * line of text. */
+                if ((unsigned char) c > 0x20 && (unsigned char) c < 0x7f)
+                        snprintf(why, whylen, "unknown specifier '%%%c' (write %%%% for a '%%')",
+                                 c);
+                else
+                        snprintf(why, whylen, "unknown specifier '%%\\x%02x' (write %%%% for a "
+                                 "'%%')", (unsigned) (unsigned char) c);
                 return -EBADMSG;
         }
 }

@@ -31,14 +31,21 @@ static void check_diag(int level, const char *file, unsigned line, const char *m
                 abort();
         /* One line, no control characters: user text in it is escaped. */
         for (const char *p = msg; *p; p++)
-                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+                        fprintf(stderr, "control character 0x%02x at %zu of the diagnostic "
+                                "for %s:%u\n", (unsigned) (unsigned char) *p, (size_t) (p - msg),
+                                strna(file), line);
+                        fprintf(stderr, "%s\n", msg);
                         abort();
+                }
         if (file) {
                 bool known = false;
                 for (size_t i = 0; i < FUZZ_TEXTS_MAX; i++)
                         known = known || streq(file, paths[i]);
-                if (!known)
+                if (!known) {
+                        fprintf(stderr, "diagnostic names an unknown file '%s': %s\n", file, msg);
                         abort();
+                }
         }
 }
 

@@ -76,6 +76,10 @@ START_TEST(test_errors) {
         expect_error("%q", "unknown specifier '%q'");
         expect_error("50%", "a '%' at the end");
         expect_error("%Z/x", "unknown specifier '%Z'");
+        /* A byte that is not printable is escaped: the message stays one line of text. */
+        expect_error("x%\x0e", "unknown specifier '%\\x0e'");
+        expect_error("%\xc3\xa9", "unknown specifier '%\\xc3'");
+        expect_error("% ", "unknown specifier '%\\x20'");
 }
 END_TEST
 
