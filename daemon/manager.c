@@ -663,7 +663,12 @@ static int manager_unit_action_async(Manager *m, const char *name, UnitAction a,
         Service *s = manager_resolve_service(m, name);
         int r;
 
-        if (s && set_done(s, done, userdata) < 0) {
+        r = s ? set_done(s, done, userdata) : 0;
+        if (r == -ENOMEM) {
+                snprintf(err, errlen, "%s: out of memory", s->unit->name);
+                return log_oom();
+        }
+        if (r < 0) {
                 snprintf(err, errlen, "%s: a %s is already in progress", s->unit->name,
                          verbs[a]);
                 return -EBUSY;

@@ -980,9 +980,9 @@ static const char *const timer_names[_SERVICE_TIMER_MAX] = {
 static int exec_on_timer(sd_event_source *es, uint64_t usec, void *userdata) {
         Service *s = userdata;
 
-        for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++)
-                if (s->timer_sources[t] == es) {
-                        s->timer_due[t] = USEC_INFINITY;
+        for (ServiceTimer t = 0; s->timers && t < _SERVICE_TIMER_MAX; t++)
+                if (s->timers->sources[t] == es) {
+                        s->timers->due[t] = USEC_INFINITY;
                         service_on_timer(s, t);
                         break;
                 }
@@ -990,8 +990,12 @@ static int exec_on_timer(sd_event_source *es, uint64_t usec, void *userdata) {
 }
 
 static void exec_arm_timer(Service *s, ServiceTimer t, usec_t usec) {
-        sd_event_source **src = &s->timer_sources[t];
+        sd_event_source **src;
         int r;
+
+        if (!s->timers)
+                return; /* never armed: nothing to disarm (service_arm() makes them) */
+        src = &s->timers->sources[t];
 
         if (usec == USEC_INFINITY) {
                 if (*src)
@@ -1170,8 +1174,8 @@ static void exec_done(Service *s) {
         service_pids_clear(s);
         dynamic_user_unref(s->dynamic_user);
         s->dynamic_user = NULL;
-        for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++)
-                s->timer_sources[t] = sd_event_source_disable_unref(s->timer_sources[t]);
+        for (ServiceTimer t = 0; s->timers && t < _SERVICE_TIMER_MAX; t++)
+                s->timers->sources[t] = sd_event_source_disable_unref(s->timers->sources[t]);
         if (s->cgroup)
                 (void) cgroup_remove(s->cgroup); /* when empty; the next start reuses it */
         free(s->cgroup);

@@ -18,6 +18,12 @@ void service_set_state(Service *s, ServiceState st);
 /* States in which a ready main process serves, and so owes WATCHDOG=1. */
 bool service_state_serves(ServiceState st);
 void service_arm(Service *s, ServiceTimer t, usec_t usec); /* USEC_INFINITY disarms */
+/* When timer t fires (CLOCK_MONOTONIC), or USEC_INFINITY when it is disarmed. */
+static inline usec_t service_timer_due(const Service *s, ServiceTimer t) {
+        return s->timers ? s->timers->due[t] : USEC_INFINITY;
+}
+/* The timers, made (all disarmed) on first use; NULL on OOM. */
+ServiceTimers *service_timers(Service *s);
 void service_disarm(Service *s);                            /* the state timer */
 void service_arm_watchdog(Service *s);
 void service_send(Service *s, pid_t pid, int sig);          /* pid < 0: a group */

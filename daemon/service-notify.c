@@ -97,7 +97,7 @@ static void service_extend_timeout(Service *s, usec_t usec) {
                     SERVICE_STOP_SIGTERM, SERVICE_STOP_POST))
                 return;
         /* Only ever later: EXTEND_TIMEOUT_USEC= never shortens the timeout in force. */
-        if (s->timer_due[SERVICE_TIMER_STATE] < service_now(s) + usec)
+        if (service_timer_due(s, SERVICE_TIMER_STATE) < service_now(s) + usec)
                 service_arm(s, SERVICE_TIMER_STATE, usec);
 }
 

@@ -125,8 +125,9 @@ int service_serialize(Service *s, FILE *f, const char *kind, int **keep, size_t 
         if (s->status_text)
                 state_write_str(f, "status-text", s->status_text);
         for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++)
-                if (s->timer_due[t] != USEC_INFINITY)
-                        state_writef(f, timer_keys[t], "%llu", (unsigned long long) s->timer_due[t]);
+                if (service_timer_due(s, t) != USEC_INFINITY)
+                        state_writef(f, timer_keys[t], "%llu",
+                                     (unsigned long long) service_timer_due(s, t));
         /* The start-limit ring, oldest first. */
         for (unsigned i = 0; s->start_times && i < s->n_start_times; i++)
                 state_writef(f, "start-time", "%llu", (unsigned long long)
@@ -272,10 +273,14 @@ static int read_field(Service *s, const StateField *fl,
                         return -ENOMEM;
                 free(s->status_text);
                 s->status_text = c;
-        } else if (streq(k, timer_keys[SERVICE_TIMER_STATE]))
-                return state_value_u64(v, &s->timer_due[SERVICE_TIMER_STATE]);
-        else if (streq(k, timer_keys[SERVICE_TIMER_WATCHDOG]))
-                return state_value_u64(v, &s->timer_due[SERVICE_TIMER_WATCHDOG]);
+        } else if (streq(k, timer_keys[SERVICE_TIMER_STATE]) ||
+                   streq(k, timer_keys[SERVICE_TIMER_WATCHDOG])) {
+                if (!service_timers(s))
+                        return -ENOMEM;
+                return state_value_u64(v, &s->timers->due[streq(k, timer_keys[SERVICE_TIMER_STATE])
+                                                                  ? SERVICE_TIMER_STATE
+                                                                  : SERVICE_TIMER_WATCHDOG]);
+        }
         else if (streq(k, "start-time"))
                 return read_start_time(s, v);
         else if (streq(k, "log")) {
@@ -384,10 +389,12 @@ int service_deserialize(Service *s, const StateSection *sec, const char *const *
         }
         service_release_pids(s);
         /* Carry on: the timers with what is left of them, the watch as the state wants it. */
-        for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++)
-                if (s->timer_due[t] != USEC_INFINITY)
-                        s->ctx->ops->arm_timer(s, t, s->timer_due[t] > now ?
-                                                             s->timer_due[t] - now : 0);
+        for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++) {
+                usec_t due = service_timer_due(s, t);
+
+                if (due != USEC_INFINITY)
+                        s->ctx->ops->arm_timer(s, t, due > now ? due - now : 0);
+        }
         service_update_watch(s);
         if (s->ctx->on_state)
                 s->ctx->on_state(s, s->ctx->userdata);

@@ -58,9 +58,28 @@ DEFINE_STRING_TABLE(notify_role, NotifyRole,
                     [NOTIFY_ROLE_FAILED] = "a successor that failed its handover",
                     [NOTIFY_ROLE_OTHER] = "another process of the service")
 
+ServiceTimers *service_timers(Service *s) {
+        if (!s->timers) {
+                s->timers = malloc(sizeof *s->timers);
+                if (!s->timers)
+                        return NULL;
+                *s->timers = (ServiceTimers) {};
+                for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++)
+                        s->timers->due[t] = USEC_INFINITY;
+        }
+        return s->timers;
+}
+
 /* Arms a timer usec from now; USEC_INFINITY disarms it. */
 void service_arm(Service *s, ServiceTimer t, usec_t usec) {
-        s->timer_due[t] = usec == USEC_INFINITY ? USEC_INFINITY : service_now(s) + usec;
+        if (usec == USEC_INFINITY && !s->timers)
+                return; /* never armed */
+        if (!service_timers(s)) {
+                log_oom();
+                log_error("%s: cannot arm its timer: it will not fire", s->unit->name);
+                return;
+        }
+        s->timers->due[t] = usec == USEC_INFINITY ? USEC_INFINITY : service_now(s) + usec;
         s->ctx->ops->arm_timer(s, t, usec);
 }
 
@@ -156,7 +175,7 @@ void service_set_state(Service *s, ServiceState st) {
                         log_info("%s: %s -> %s", service_name(s), from, to);
         }
         /* A reload ends with the service: whoever waits for it learns it failed. */
-        if (s->reload_waiter.done && !service_state_serves(st)) {
+        if (s->waiters && s->waiters->reload.done && !service_state_serves(st)) {
                 char msg[128];
                 snprintf(msg, sizeof msg, "%s stopped before its reload completed (%s)",
                          service_name(s), service_state_to_string(st));
@@ -179,16 +198,30 @@ bool service_is_inactive(const Service *s) {
         return !service_is_active(s) && IN_SET(s->state, SERVICE_DEAD, SERVICE_FAILED);
 }
 
-static void waiter_report(Service *s, ServiceWaiter *w, int error, const char *message) {
-        ServiceWaiter x = *w;
+static void waiter_report(Service *s, bool reload, int error, const char *message) {
+        ServiceWaiter *w, x;
 
+        if (!s->waiters)
+                return;
+        w = reload ? &s->waiters->reload : &s->waiters->restart;
+        x = *w;
         if (!x.done)
                 return;
         *w = (ServiceWaiter) {};
         x.done(s, error, message, x.userdata);
 }
 
-static int waiter_set(ServiceWaiter *w, ServiceRestartDone done, void *userdata) {
+static int waiter_set(Service *s, bool reload, ServiceRestartDone done, void *userdata) {
+        ServiceWaiter *w;
+
+        if (!s->waiters) {
+                if (!done)
+                        return 0;
+                s->waiters = calloc(1, sizeof *s->waiters);
+                if (!s->waiters)
+                        return -ENOMEM;
+        }
+        w = reload ? &s->waiters->reload : &s->waiters->restart;
         if (w->done && done)
                 return -EBUSY;
         *w = (ServiceWaiter) { done, userdata };
@@ -196,19 +229,19 @@ static int waiter_set(ServiceWaiter *w, ServiceRestartDone done, void *userdata)
 }
 
 void service_report_restart(Service *s, int error, const char *message) {
-        waiter_report(s, &s->restart_waiter, error, message);
+        waiter_report(s, false, error, message);
 }
 
 void service_report_reload(Service *s, int error, const char *message) {
-        waiter_report(s, &s->reload_waiter, error, message);
+        waiter_report(s, true, error, message);
 }
 
 int service_set_restart_done(Service *s, ServiceRestartDone done, void *userdata) {
-        return waiter_set(&s->restart_waiter, done, userdata);
+        return waiter_set(s, false, done, userdata);
 }
 
 int service_set_reload_done(Service *s, ServiceRestartDone done, void *userdata) {
-        return waiter_set(&s->reload_waiter, done, userdata);
+        return waiter_set(s, true, done, userdata);
 }
 
 /* ---- start ---- */
@@ -932,7 +965,7 @@ void service_enter_dead(Service *s, ServiceResult r) {
         service_run_over(s, false);
         if (s->result == SERVICE_SKIP_CONDITION)
                 service_report_restart(s, 0, NULL); /* done, as systemd's job is */
-        if (s->restart_waiter.done) {
+        if (s->waiters && s->waiters->restart.done) {
                 char msg[128];
                 snprintf(msg, sizeof msg, "%s did not start: %s", service_name(s),
                          service_result_to_string(s->result));
@@ -1387,8 +1420,6 @@ int service_new(Service **ret, const ServiceContext *ctx, Unit *u) {
         s->state = SERVICE_DEAD;
         s->status_errno = -1;
         s->connection_fd = -1;
-        for (size_t i = 0; i < _SERVICE_TIMER_MAX; i++)
-                s->timer_due[i] = USEC_INFINITY;
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -1402,6 +1433,8 @@ Service *service_free(Service *s) {
         service_release_fd_store(s);
         if (s->ctx->ops->done)
                 s->ctx->ops->done(s);
+        free(s->timers);
+        free(s->waiters);
         free(s->status_text);
         service_log_done(s);
         free(s->start_times);

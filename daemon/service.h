@@ -199,10 +199,22 @@ typedef struct ServiceLogLine {
 typedef void (*ServiceRestartDone)(Service *s, int error, const char *message, void *userdata);
 
 /* A caller waiting for a restart or a reload to be over: told once, then forgotten. */
+/* A service's timers: when each fires (CLOCK_MONOTONIC), USEC_INFINITY when disarmed, and the
+ * default ops' event sources. Made when one is first armed: a service that never started
+ * carries none. */
+typedef struct ServiceTimers {
+        usec_t due[_SERVICE_TIMER_MAX];
+        sd_event_source *sources[_SERVICE_TIMER_MAX];
+} ServiceTimers;
+
 typedef struct ServiceWaiter {
         ServiceRestartDone done; /* NULL: nobody waits */
         void *userdata;
 } ServiceWaiter;
+
+typedef struct ServiceWaiters {
+        ServiceWaiter restart, reload;
+} ServiceWaiters;
 
 /* What a service keeps of its output (service-output.c): made with its first line, so a
  * quiet service costs nothing. */
@@ -274,10 +286,8 @@ struct Service {
         usec_t *start_times;   /* ring of the last StartLimitBurst= starts; NULL before the
                                 * first */
 
-        /* When each timer fires (CLOCK_MONOTONIC), USEC_INFINITY when disarmed; and the
-         * default ops' event sources. */
-        usec_t timer_due[_SERVICE_TIMER_MAX];
-        sd_event_source *timer_sources[_SERVICE_TIMER_MAX];
+        /* Its timers and the default ops' event sources for them. */
+        ServiceTimers *timers;   /* NULL until one is first armed (service_timer_due()) */
 
         /* Output (service-output.c). */
         OutputStream *streams;
@@ -292,7 +302,7 @@ struct Service {
 
         /* A restart's caller, told once the new process is ready or has failed; a reload's,
          * once ExecReload= ran, READY=1 ended a notify-reload, or the reload failed. */
-        ServiceWaiter restart_waiter, reload_waiter;
+        ServiceWaiters *waiters; /* NULL until one first waits */
 
         /* The fd store (service-fdstore.c). */
         StoredFd **fd_store;
