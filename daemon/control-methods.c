@@ -267,9 +267,9 @@ static bool unit_view(Manager *m, const char *name, UnitView *ret) {
         if (!v.unit && !v.failed) {
                 /* A live Accept=yes instance: not among the units, with a unit of its own. */
                 Service *s = manager_find_service(m, name);
-                if (!s || !s->own_unit)
+                if (!s || !service_own_unit(s))
                         return false;
-                v.unit = s->own_unit;
+                v.unit = service_own_unit(s);
         }
 
         if (v.unit)

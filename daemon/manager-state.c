@@ -103,19 +103,19 @@ static int manager_serialize(Manager *m, FILE *f) {
         for (size_t i = 0; i < m->n_services && r >= 0; i++) {
                 Service *s = m->services[i];
 
-                if (!s->own_unit) {
+                if (!service_own_unit(s)) {
                         r = service_serialize(s, f, "service", &m->reexec_keep,
                                               &m->n_reexec_keep);
                         continue;
                 }
                 /* An Accept=yes instance: its connection goes with it; once over, nothing. */
-                if (!s->accept || s->connection_fd < 0)
+                if (!service_accept(s) || service_connection_fd(s) < 0)
                         continue;
                 r = service_serialize(s, f, "instance", &m->reexec_keep, &m->n_reexec_keep);
-                state_write_str(f, "socket", s->accept->name);
-                state_writef(f, "connection-fd", "%d", s->connection_fd);
+                state_write_str(f, "socket", service_accept(s)->name);
+                state_writef(f, "connection-fd", "%d", service_connection_fd(s));
                 if (r >= 0)
-                        r = keep(m, s->connection_fd);
+                        r = keep(m, service_connection_fd(s));
         }
         state_write_end(f);
         return r;

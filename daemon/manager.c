@@ -572,7 +572,7 @@ static int manager_stop_instances(Manager *m, const char *name) {
         for (size_t i = 0; i < m->n_services; i++) {
                 Service *svc = m->services[i];
 
-                if (svc->accept == a && !service_is_inactive(svc) && service_stop(svc) >= 0)
+                if (service_accept(svc) == a && !service_is_inactive(svc) && service_stop(svc) >= 0)
                         n++;
         }
         log_info("%s: stop requested: %u instance%s told to stop; the socket stays bound",
@@ -737,7 +737,7 @@ static void manager_gc(Manager *m) {
         for (size_t i = 0; i < m->n_services; i++) {
                 Service *svc = m->services[i];
                 if (svc->removed && service_is_inactive(svc)) {
-                        if (!svc->own_unit)
+                        if (!service_own_unit(svc))
                                 log_info("%s: removed by daemon-reload", svc->unit->name);
                         service_free(svc);
                         continue;
@@ -802,7 +802,7 @@ static void manager_on_service_state(Service *s, void *userdata) {
         Manager *m = userdata;
 
         proc_state_changed(m->proc_state); /* a process may have started or gone */
-        if (s && s->accept && service_is_inactive(s))
+        if (s && service_accept(s) && service_is_inactive(s))
                 manager_instance_over(m, s);
 
         if (m->exiting && m->event && manager_all_inactive(m))
@@ -969,9 +969,9 @@ static void manager_instance_diag(int level, const char *file, unsigned line, co
 /* The connection's instance is over: its slot at the socket is free, the connection closed,
  * and the service goes at the next gc. Once. */
 static void manager_instance_over(Manager *m, Service *s) {
-        accept_connection_done(s->accept, s->peer);
-        s->accept = NULL;
-        s->connection_fd = safe_close(s->connection_fd);
+        accept_connection_done(s->instance->accept, s->instance->peer);
+        s->instance->accept = NULL;
+        s->instance->connection_fd = safe_close(s->instance->connection_fd);
         s->removed = true;
         manager_gc_later(m);
 }
@@ -1008,15 +1008,24 @@ static int manager_make_instance(Manager *m, AcceptSocket *a, const char *name, 
 /* Adds the service of an instance (u, taken) with its connection (cfd, taken). */
 static int manager_add_instance(Manager *m, AcceptSocket *a, Unit **u, int *cfd,
                                 AcceptPeer **peer, Service **ret) {
+        ServiceInstance *inst = malloc(sizeof *inst);
         Service *svc;
-        int r = manager_add_service(m, *u, &svc);
+        int r;
 
-        if (r < 0)
+        if (!inst)
+                return -ENOMEM;
+        r = manager_add_service(m, *u, &svc);
+        if (r < 0) {
+                free(inst);
                 return r;
-        svc->own_unit = TAKE_PTR(*u);
-        svc->connection_fd = TAKE_FD(*cfd);
-        svc->accept = a;
-        svc->peer = TAKE_PTR(*peer);
+        }
+        *inst = (ServiceInstance) {
+                .own_unit = TAKE_PTR(*u),
+                .connection_fd = TAKE_FD(*cfd),
+                .accept = a,
+                .peer = TAKE_PTR(*peer),
+        };
+        svc->instance = inst;
         *ret = svc;
         return 0;
 }
@@ -1053,7 +1062,7 @@ static int manager_accept_spawn(AcceptSocket *a, int fd, const AcceptPeer *peer,
         if (r < 0)
                 log_warning_errno(r, "%s: cannot start: %m", svc->unit->name);
         /* Skipped by a condition, or failed at once: over already. */
-        if (svc->accept && service_is_inactive(svc) && svc->state == SERVICE_DEAD &&
+        if (service_accept(svc) && service_is_inactive(svc) && svc->state == SERVICE_DEAD &&
             svc->invocation_id[0] == 0)
                 manager_instance_over(m, svc);
         return 0;
@@ -1293,11 +1302,13 @@ static int manager_relink(Manager *m) {
                 Service *svc = m->services[i];
                 Unit *u = manager_get_unit(m, svc->unit->name);
 
-                if (svc->own_unit) {
+                if (service_own_unit(svc)) {
+                        AcceptSocket *a = service_accept(svc);
+
                         /* An instance runs with the unit it was made with, while its socket
                          * stays. */
-                        if (svc->accept && (!manager_get_unit(m, svc->accept->name) ||
-                                            manager_unit_failed(m, svc->accept->name))) {
+                        if (a && (!manager_get_unit(m, a->name) ||
+                                  manager_unit_failed(m, a->name))) {
                                 svc->removed = true;
                                 (void) service_stop(svc);
                         }

@@ -175,11 +175,11 @@ static int service_collect_fds(Service *s, int **ret_fds, char ***ret_names, siz
         if (!fds || !names)
                 return -ENOMEM;
         /* An Accept=yes instance gets its connection alone, as systemd passes it. */
-        if (s->connection_fd >= 0) {
-                fds[n] = s->connection_fd;
+        if (service_connection_fd(s) >= 0) {
+                fds[n] = service_connection_fd(s);
                 names[n++] = (char *) "connection";
         }
-        for (size_t i = 0; s->connection_fd < 0 && i < s->n_listeners; i++) {
+        for (size_t i = 0; service_connection_fd(s) < 0 && i < s->n_listeners; i++) {
                 if (s->listeners[i]->fd < 0)
                         continue; /* not bound yet (retrying): the next start gets it */
                 fds[n] = s->listeners[i]->fd;
@@ -829,8 +829,8 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                          (unsigned long long) s->watchdog_usec);
                 more[n_more++] = wd;
         }
-        if (s->peer)
-                (void) accept_remote_env(s->peer, remote_addr, remote_port);
+        if (s->instance && s->instance->peer)
+                (void) accept_remote_env(s->instance->peer, remote_addr, remote_port);
         if (remote_addr[0])
                 more[n_more++] = remote_addr;
         if (remote_port[0])
@@ -888,14 +888,14 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                         return out;
         }
         /* StandardInput=socket and StandardOutput=socket: an instance's connection. */
-        stdin_fd = c->std_input == STD_INPUT_SOCKET ? s->connection_fd : -1;
+        stdin_fd = c->std_input == STD_INPUT_SOCKET ? service_connection_fd(s) : -1;
         stdout_fd = c->std_output == STD_OUTPUT_LOG ? out :
-                    c->std_output == STD_OUTPUT_SOCKET ? s->connection_fd :
+                    c->std_output == STD_OUTPUT_SOCKET ? service_connection_fd(s) :
                     c->std_output == STD_OUTPUT_INHERIT ?
                     (stdin_fd >= 0 ? stdin_fd : STDOUT_FILENO) : out_file;
         /* StandardError=inherit is "the same as standard output", as in systemd. */
         stderr_fd = c->std_error == STD_OUTPUT_LOG ? out :
-                    c->std_error == STD_OUTPUT_SOCKET ? s->connection_fd :
+                    c->std_error == STD_OUTPUT_SOCKET ? service_connection_fd(s) :
                     c->std_error == STD_OUTPUT_INHERIT ? stdout_fd : err_file;
 
         SpawnParams p = {

@@ -888,7 +888,7 @@ static bool service_should_restart(Service *s, ServiceResult r) {
 
         /* An instance serves one connection: there is nothing to restart it for. */
         if (s->intent != SERVICE_INTENT_NONE || s->shutting_down || r == SERVICE_SKIP_CONDITION ||
-            s->accept)
+            service_accept(s))
                 return false;
         /* As systemd's service_shall_restart(): the main process's exit decides first,
          * whatever Restart= says. RestartForceExitStatus= still counts toward the start
@@ -1419,7 +1419,6 @@ int service_new(Service **ret, const ServiceContext *ctx, Unit *u) {
         s->unit = u;
         s->state = SERVICE_DEAD;
         s->status_errno = -1;
-        s->connection_fd = -1;
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -1438,9 +1437,12 @@ Service *service_free(Service *s) {
         free(s->status_text);
         service_log_done(s);
         free(s->start_times);
-        safe_close(s->connection_fd);
-        free(s->peer);
-        unit_free(s->own_unit);
+        if (s->instance) {
+                safe_close(s->instance->connection_fd);
+                free(s->instance->peer);
+                unit_free(s->instance->own_unit);
+                free(s->instance);
+        }
         free(s);
         return NULL;
 }

@@ -199,6 +199,16 @@ typedef struct ServiceLogLine {
 typedef void (*ServiceRestartDone)(Service *s, int error, const char *message, void *userdata);
 
 /* A caller waiting for a restart or a reload to be over: told once, then forgotten. */
+/* Accept=yes: the instance of one connection, with a unit of its own (owned), made from the
+ * template. The connection is its fd 3 (LISTEN_FDNAMES=connection), and its stdin/stdout with
+ * StandardInput=socket; closed once the instance is over. */
+typedef struct ServiceInstance {
+        int connection_fd;     /* owned; -1 once the instance is over */
+        Unit *own_unit;
+        AcceptSocket *accept;  /* the socket it came from (manager's); NULL once over */
+        AcceptPeer *peer;      /* both ends of the connection (owned), or NULL */
+} ServiceInstance;
+
 /* A service's timers: when each fires (CLOCK_MONOTONIC), USEC_INFINITY when disarmed, and the
  * default ops' event sources. Made when one is first armed: a service that never started
  * carries none. */
@@ -236,13 +246,7 @@ struct Service {
         bool shutting_down; /* berthd exits: stop, never start again */
         bool removed;       /* the manager's: its unit is gone, freed once inactive */
 
-        /* Accept=yes: the instance of one connection, with a unit of its own (owned), made
-         * from the template. The connection is its fd 3 (LISTEN_FDNAMES=connection), and its
-         * stdin/stdout with StandardInput=socket; closed once the instance is over. */
-        int connection_fd;     /* owned; -1 for any other service */
-        Unit *own_unit;
-        AcceptSocket *accept;  /* the socket it came from (manager's), or NULL */
-        AcceptPeer *peer;      /* both ends of the connection (owned), or NULL */
+        ServiceInstance *instance; /* Accept=yes: what an instance has; NULL for any other */
 
         pid_t main_pid, control_pid;
         pid_t pgid;           /* the main process's group: its pid, kept after it exits */
@@ -308,6 +312,18 @@ struct Service {
         StoredFd **fd_store;
         size_t n_fd_store;
 };
+
+/* An Accept=yes instance's connection, or -1; its own unit, or NULL (not an instance). */
+static inline int service_connection_fd(const Service *s) {
+        return s->instance ? s->instance->connection_fd : -1;
+}
+static inline Unit *service_own_unit(const Service *s) {
+        return s->instance ? s->instance->own_unit : NULL;
+}
+/* The socket of an instance whose connection is still open, or NULL. */
+static inline AcceptSocket *service_accept(const Service *s) {
+        return s->instance ? s->instance->accept : NULL;
+}
 
 /* Creates the runtime object of a service unit (borrowed). ctx is borrowed too, and must
  * outlive the service. Returns 0 or a
