@@ -331,7 +331,9 @@ Listener *listener_free(Listener *l) {
         if (!l)
                 return NULL;
         listener_unwatch(l);
-        sd_event_source_disable_unref(l->pause_source);
+        if (l->limits)
+                sd_event_source_disable_unref(l->limits->pause_source);
+        free(l->limits);
         sd_event_source_disable_unref(l->retry_source);
         listener_stall_free(l->stall);
         free(l->bind_error);
@@ -715,7 +717,7 @@ static int listener_set_state(Listener *l, ListenerWatch w) {
 static int listener_on_pause_end(sd_event_source *es, uint64_t usec, void *userdata) {
         Listener *l = userdata;
 
-        l->trigger_count = 0;
+        l->limits->trigger_count = 0;
         (void) listener_set_state(l, l->want_watch ? LISTENER_WATCHING : LISTENER_IDLE);
         return 0;
 }
@@ -743,8 +745,8 @@ static bool listener_trigger_limited(Listener *l) {
         usec_t interval = sc->trigger_limit_interval_usec, left;
         unsigned burst = sc->trigger_limit_burst;
 
-        if (!listener_window_full(&l->trigger_window_start, &l->trigger_count, interval, burst,
-                                  &left))
+        if (!listener_window_full(&l->limits->trigger_window_start, &l->limits->trigger_count,
+                                  interval, burst, &left))
                 return false;
         log_warning("%s: triggered %u times within %llums (TriggerLimitBurst=, "
                     "TriggerLimitIntervalSec=): pausing for %llums; connections wait",
@@ -758,14 +760,25 @@ static bool listener_trigger_limited(Listener *l) {
         return true;
 }
 
+ListenerLimits *listener_limits(Listener *l) {
+        if (!l->limits)
+                l->limits = calloc(1, sizeof *l->limits);
+        return l->limits;
+}
+
 int listener_pause(Listener *l, usec_t usec) {
-        int r = l->pause_source ? sd_event_source_set_time_relative(l->pause_source, usec) :
-                                  sd_event_add_time_relative(l->event, &l->pause_source,
-                                                             CLOCK_MONOTONIC, usec,
-                                                             10 * USEC_PER_MSEC,
-                                                             listener_on_pause_end, l);
+        ListenerLimits *x = listener_limits(l);
+        int r;
+
+        if (!x)
+                return -ENOMEM;
+        r = x->pause_source ? sd_event_source_set_time_relative(x->pause_source, usec) :
+                              sd_event_add_time_relative(l->event, &x->pause_source,
+                                                         CLOCK_MONOTONIC, usec,
+                                                         10 * USEC_PER_MSEC,
+                                                         listener_on_pause_end, l);
         if (r >= 0)
-                r = sd_event_source_set_enabled(l->pause_source, SD_EVENT_ONESHOT);
+                r = sd_event_source_set_enabled(x->pause_source, SD_EVENT_ONESHOT);
         if (r < 0)
                 return r;
         (void) listener_set_state(l, LISTENER_PAUSED);
@@ -779,14 +792,15 @@ static bool listener_poll_limited(Listener *l) {
         usec_t left;
 
         if (sc->poll_limit_interval_usec == 0 ||
-            !listener_window_full(&l->poll_window_start, &l->poll_count,
+            !listener_window_full(&l->limits->poll_window_start, &l->limits->poll_count,
                                   sc->poll_limit_interval_usec, sc->poll_limit_burst, &left))
                 return false;
         return listener_pause(l, left) >= 0;
 }
 
 static void listener_on_io(Listener *l) {
-        if (listener_poll_limited(l) || listener_trigger_limited(l))
+        /* Without room for the windows the limits do not apply: the start goes on. */
+        if (listener_limits(l) && (listener_poll_limited(l) || listener_trigger_limited(l)))
                 return;
         (void) listener_set_state(l, LISTENER_IDLE);
         if (l->on_trigger)

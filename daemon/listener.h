@@ -84,6 +84,15 @@ const char *listener_describe(const char *unit, const ListenerInfo *info, char *
 typedef struct Listener Listener;
 typedef struct ListenerStall ListenerStall;
 
+/* TriggerLimit*= and PollLimit*=: the window of each (CLOCK_MONOTONIC of its first event) and
+ * its count, and the timer that ends a pause. Made when the socket first wakes berthd: one
+ * that never did carries none. */
+typedef struct ListenerLimits {
+        usec_t trigger_window_start, poll_window_start;
+        unsigned trigger_count, poll_count;
+        sd_event_source *pause_source; /* ends a trigger-limit or poll-limit pause */
+} ListenerLimits;
+
 /* A client is waiting on l: start the service that owns it. */
 typedef void (*ListenerTriggerFunc)(Listener *l, void *userdata);
 
@@ -103,14 +112,14 @@ struct Listener {
         /* The socket filter (IPAddressAllow=, IPAddressDeny=) the kernel reports on fd after
          * the bind, in instructions; 0: none. Locked: it stays as long as the fd. */
         unsigned filter_insns;
-        bool unpollable;    /* epoll refused its fd (a regular file): it cannot be watched */
         /* What the kernel made of the bind of an inet or unix socket, read back once bound:
          * the port (the one asked for, or the one it picked for port 0), IPV6_V6ONLY and the
          * backlog of the listen(). The rest of what it says is the spec's: listener_info(). */
-        bool have_info;
-        int8_t info_v6only;
-        uint16_t info_port;
         int info_backlog;
+        uint16_t info_port;
+        int8_t info_v6only;
+        bool have_info;
+        bool unpollable;    /* epoll refused its fd (a regular file): it cannot be watched */
 
         /* On-demand activation: the owner is the service its socket unit activates. */
         bool want_watch;    /* what the owner asked for; a pause defers it */
@@ -118,16 +127,14 @@ struct Listener {
         bool in_epoll;      /* its fd is in that watch: while WATCHING */
         bool serving, stalled; /* AcceptStallSec= (below), here to fill the padding */
         ListenerWatch watch;
+        unsigned n_retries; /* of a bind that failed (below), here to fill the padding */
         sd_event *event;    /* borrowed */
-        sd_event_source *pause_source; /* ends a trigger-limit or poll-limit pause */
         ListenerTriggerFunc on_trigger;
         void *owner;
-        usec_t trigger_window_start, poll_window_start;
-        unsigned trigger_count, poll_count;
+        ListenerLimits *limits; /* made at its first event; NULL before */
 
         /* A bind that failed for a reason that may pass (the port is held, the address is
          * not there yet) is tried again, 1 s after, then doubling up to 30 s. */
-        unsigned n_retries;
         sd_event_source *retry_source;
         char *bind_error;   /* why the last bind failed; NULL while bound */
 
@@ -207,5 +214,7 @@ int listener_set_watch(Listener *l, bool on);
 /* Not watched for usec, then watched again (as its owner wants): a TriggerLimitBurst= pause,
  * or an accept that ran out of fds. Returns 0 or a negative errno (nothing changed). */
 int listener_pause(Listener *l, usec_t usec);
+/* Its trigger and poll limit windows, made on first use; NULL on OOM. */
+ListenerLimits *listener_limits(Listener *l);
 
 const char *listener_watch_to_string(ListenerWatch w);

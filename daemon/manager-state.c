@@ -69,10 +69,14 @@ static int serialize_listener(Manager *m, FILE *f, const Listener *l) {
         state_write_section(f, "listener", l->spec.unit->name);
         state_write_str(f, "name", bind_spec_name(&l->spec, name, sizeof name));
         state_writef(f, "fd", "%d", l->fd);
-        state_writef(f, "trigger", "%llu %u", (unsigned long long) l->trigger_window_start,
-                     l->trigger_count);
-        state_writef(f, "poll", "%llu %u", (unsigned long long) l->poll_window_start,
-                     l->poll_count);
+        if (l->limits) {
+                state_writef(f, "trigger", "%llu %u",
+                             (unsigned long long) l->limits->trigger_window_start,
+                             l->limits->trigger_count);
+                state_writef(f, "poll", "%llu %u",
+                             (unsigned long long) l->limits->poll_window_start,
+                             l->limits->poll_count);
+        }
         return keep(m, l->fd);
 }
 
@@ -672,11 +676,13 @@ int manager_state_listener_fd(Manager *m, Listener *l) {
         if (!v || state_value_int(v, &fd) < 0 || !take_fd(fd, st))
                 return -1;
         v = state_get(sec, "trigger");
-        if (v)
-                (void) sscanf(v, "%" SCNu64 " %u", &l->trigger_window_start, &l->trigger_count);
+        if (v && listener_limits(l))
+                (void) sscanf(v, "%" SCNu64 " %u", &l->limits->trigger_window_start,
+                              &l->limits->trigger_count);
         v = state_get(sec, "poll");
-        if (v)
-                (void) sscanf(v, "%" SCNu64 " %u", &l->poll_window_start, &l->poll_count);
+        if (v && listener_limits(l))
+                (void) sscanf(v, "%" SCNu64 " %u", &l->limits->poll_window_start,
+                              &l->limits->poll_count);
         return fd;
 }
 
