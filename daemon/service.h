@@ -198,7 +198,6 @@ typedef struct ServiceLogLine {
 
 typedef void (*ServiceRestartDone)(Service *s, int error, const char *message, void *userdata);
 
-/* A caller waiting for a restart or a reload to be over: told once, then forgotten. */
 /* Accept=yes: the instance of one connection, with a unit of its own (owned), made from the
  * template. The connection is its fd 3 (LISTEN_FDNAMES=connection), and its stdin/stdout with
  * StandardInput=socket; closed once the instance is over. */
@@ -217,11 +216,13 @@ typedef struct ServiceTimers {
         sd_event_source *sources[_SERVICE_TIMER_MAX];
 } ServiceTimers;
 
+/* A caller waiting for a restart or a reload to be over: told once, then forgotten. */
 typedef struct ServiceWaiter {
         ServiceRestartDone done; /* NULL: nobody waits */
         void *userdata;
 } ServiceWaiter;
 
+/* The callers waiting for a service, made when the first one waits. */
 typedef struct ServiceWaiters {
         ServiceWaiter restart, reload;
 } ServiceWaiters;
