@@ -18,6 +18,10 @@ void service_set_state(Service *s, ServiceState st);
 /* States in which a ready main process serves, and so owes WATCHDOG=1. */
 bool service_state_serves(ServiceState st);
 void service_arm(Service *s, ServiceTimer t, usec_t usec); /* USEC_INFINITY disarms */
+/* Adds a start at t to the StartLimitBurst= ring (made at its first use); once the ring is
+ * full, the oldest start gives way. Returns 0 (also with StartLimitBurst=0: none kept) or
+ * -ENOMEM. */
+int service_start_times_add(Service *s, usec_t t);
 /* When timer t fires (CLOCK_MONOTONIC), or USEC_INFINITY when it is disarmed. */
 static inline usec_t service_timer_due(const Service *s, ServiceTimer t) {
         return s->timers ? s->timers->due[t] : USEC_INFINITY;

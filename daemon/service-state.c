@@ -199,26 +199,12 @@ static int read_plain(Service *s, const char *key, const char *v) {
 }
 
 static int read_start_time(Service *s, const char *v) {
-        unsigned burst = s->unit->start_limit_burst;
         uint64_t t;
 
         if (state_value_u64(v, &t) < 0)
                 return -EINVAL;
-        if (burst == 0)
-                return 0;
-        if (!s->start_times) {
-                s->start_times = calloc(burst, sizeof(usec_t));
-                if (!s->start_times)
-                        return -ENOMEM;
-                s->n_start_times = s->start_times_head = 0;
-        }
         /* A smaller StartLimitBurst= now: the newest ones stay. */
-        if (s->n_start_times == burst) {
-                s->start_times[s->start_times_head] = t;
-                s->start_times_head = (s->start_times_head + 1) % burst;
-        } else
-                s->start_times[(s->start_times_head + s->n_start_times++) % burst] = t;
-        return 0;
+        return service_start_times_add(s, t);
 }
 
 static int read_fd_field(const char *v, int *ret_fd, const char **ret_rest,

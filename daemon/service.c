@@ -246,6 +246,26 @@ int service_set_reload_done(Service *s, ServiceRestartDone done, void *userdata)
 
 /* ---- start ---- */
 
+int service_start_times_add(Service *s, usec_t t) {
+        unsigned burst = s->unit->start_limit_burst;
+
+        if (burst == 0)
+                return 0;
+        if (!s->start_times) {
+                /* Made at the first start: a service never started keeps none. */
+                s->start_times = calloc(burst, sizeof(usec_t));
+                if (!s->start_times)
+                        return -ENOMEM;
+                s->n_start_times = s->start_times_head = 0;
+        }
+        if (s->n_start_times == burst) {
+                s->start_times[s->start_times_head] = t;
+                s->start_times_head = (s->start_times_head + 1) % burst;
+        } else
+                s->start_times[(s->start_times_head + s->n_start_times++) % burst] = t;
+        return 0;
+}
+
 /* Records a start and says whether it is over StartLimitBurst= in StartLimitIntervalSec=. */
 static bool service_start_limit_hit(Service *s, usec_t now) {
         unsigned burst = s->unit->start_limit_burst;
@@ -253,24 +273,11 @@ static bool service_start_limit_hit(Service *s, usec_t now) {
 
         if (burst == 0 || interval == 0)
                 return false;
-        if (!s->start_times) {
-                /* Made at the first start: a service never started keeps none. */
-                s->start_times = calloc(burst, sizeof(usec_t));
-                if (!s->start_times) {
-                        log_oom();
-                        return false;
-                }
-                s->n_start_times = s->start_times_head = 0;
-        }
-        if (s->n_start_times == burst) {
-                usec_t oldest = s->start_times[s->start_times_head];
-                if (now - oldest < interval)
-                        return true;
-                s->start_times[s->start_times_head] = now;
-                s->start_times_head = (s->start_times_head + 1) % burst;
-                return false;
-        }
-        s->start_times[(s->start_times_head + s->n_start_times++) % burst] = now;
+        if (s->start_times && s->n_start_times == burst &&
+            now - s->start_times[s->start_times_head] < interval)
+                return true;
+        if (service_start_times_add(s, now) < 0)
+                log_oom();
         return false;
 }
 
