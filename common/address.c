@@ -841,7 +841,8 @@ static int resolve_hostname(const ListenAddress *a, SockAddr **ret, char *err, s
         size_t n = 0;
         int r;
 
-        if (!a->host || a->host[0] == '\0' || strnlen(a->host, ADDRESS_HOST_MAX + 1) > ADDRESS_HOST_MAX)
+        if (!a->host || a->host[0] == '\0' ||
+            strnlen(a->host, ADDRESS_HOST_MAX + 1) > ADDRESS_HOST_MAX)
                 return errbuf_set(err, errlen, -EINVAL, "invalid host name in address");
         quote(qhost, a->host);
 

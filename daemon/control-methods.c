@@ -966,13 +966,14 @@ static void append_log_line(const ServiceLogLine *l, void *userdata) {
 /* Who may read a service's output, as the journal decides: root, berthd's own uid, the user
  * the service runs as (User=), and members of group adm. A service's output may hold secrets. */
 static bool caller_may_read_output(const ControlClient *cl, const Unit *u) {
+        const char *user;
         uid_t uid;
         gid_t gid;
 
         if (control_uid_is_privileged(cl->ucred.uid))
                 return true;
-        if (service_config_process(&u->service)->user && user_resolve(service_config_process(&u->service)->user, &uid, &gid) >= 0 &&
-            uid == cl->ucred.uid)
+        user = service_config_process(&u->service)->user;
+        if (user && user_resolve(user, &uid, &gid) >= 0 && uid == cl->ucred.uid)
                 return true;
         return group_resolve("adm", &gid) >= 0 && control_client_in_group(cl, gid);
 }

@@ -85,6 +85,7 @@ static void exec_env_file_warn(const char *msg, void *userdata) {
 static int service_build_env(Service *s, char *const *base, char *const *extra, char ***ret) {
         static const char *const passed[] = { "PATH", "LANG", "TZ" };
         const ServiceConfig *c = &s->unit->service;
+        const ServiceProcess *sp = service_config_process(c);
         _cleanup_strv_free_ char **env = calloc(ELEMENTSOF(passed) + 1, sizeof(char *));
         size_t n = 0;
         int r;
@@ -100,13 +101,13 @@ static int service_build_env(Service *s, char *const *base, char *const *extra, 
         }
         /* User=: $USER, $LOGNAME, $HOME and $SHELL of that user, as systemd sets them (before
          * Environment=, which may override them): no home or shell that means none. */
-        if (service_config_process(c)->user) {
+        if (sp->user) {
                 _cleanup_free_ char *buf = NULL;
                 struct passwd pw;
                 uint32_t id;
 
-                r = parse_user_id(service_config_process(c)->user, &id) ? user_lookup(NULL, id, &pw, &buf)
-                                                : user_lookup(service_config_process(c)->user, 0, &pw, &buf);
+                r = parse_user_id(sp->user, &id) ? user_lookup(NULL, id, &pw, &buf)
+                                                 : user_lookup(sp->user, 0, &pw, &buf);
                 if (r > 0) {
                         char *vars[] = { NULL, NULL, NULL, NULL, NULL };
                         const char *home, *shell;
@@ -129,8 +130,8 @@ static int service_build_env(Service *s, char *const *base, char *const *extra, 
                 return r;
         if (c->environment && (r = env_merge_into(&env, c->environment)) < 0)
                 return r;
-        for (size_t i = 0; i < service_config_process(c)->n_environment_files; i++) {
-                const EnvironmentFile *ef = &service_config_process(c)->environment_files[i];
+        for (size_t i = 0; i < sp->n_environment_files; i++) {
+                const EnvironmentFile *ef = &sp->environment_files[i];
                 _cleanup_free_ char *text = NULL;
                 _cleanup_strv_free_ char **fenv = NULL;
                 char err[ENV_ERROR_MAX] = "out of memory";
@@ -407,6 +408,7 @@ static int exec_make_dir(Service *s, ExecDirType t, const char *path, bool chown
  * berthd's own user. Returns 0, or a negative errno (logged). */
 static int exec_dirs_owner(Service *s, uid_t *ret_uid, gid_t *ret_gid) {
         const ServiceConfig *c = &s->unit->service;
+        const ServiceProcess *sp = service_config_process(c);
         int r;
 
         *ret_uid = geteuid();
@@ -416,18 +418,18 @@ static int exec_dirs_owner(Service *s, uid_t *ret_uid, gid_t *ret_gid) {
                 *ret_gid = s->dynamic_user->gid;
                 return 0;
         }
-        if (service_config_process(c)->user) {
-                r = user_resolve(service_config_process(c)->user, ret_uid, ret_gid);
+        if (sp->user) {
+                r = user_resolve(sp->user, ret_uid, ret_gid);
                 if (r < 0)
                         return log_error_errno(r, "%s: cannot look up User='%s' for its "
-                                               "directories: %s", s->unit->name, service_config_process(c)->user,
+                                               "directories: %s", s->unit->name, sp->user,
                                                r == -ESRCH ? "no such user" : "%m");
         }
-        if (service_config_process(c)->group) {
-                r = group_resolve(service_config_process(c)->group, ret_gid);
+        if (sp->group) {
+                r = group_resolve(sp->group, ret_gid);
                 if (r < 0)
                         return log_error_errno(r, "%s: cannot look up Group='%s' for its "
-                                               "directories: %s", s->unit->name, service_config_process(c)->group,
+                                               "directories: %s", s->unit->name, sp->group,
                                                r == -ESRCH ? "no such group" : "%m");
         }
         return 0;
@@ -624,20 +626,21 @@ static int dynamic_uid_try(uid_t uid, const char *name) {
  * fails the start. Returns 0 or a negative errno (logged). */
 static int exec_dynamic_user_acquire(Service *s) {
         const ServiceConfig *c = &s->unit->service;
+        const ServiceProcess *sp = service_config_process(c);
         _cleanup_free_ char *name = NULL, *buf = NULL;
         _cleanup_free_ struct DynamicUser *u = NULL;
         unsigned long seed;
         struct passwd pw;
         int r, fd = -EBUSY;
 
-        if (!service_config_process(c)->dynamic_user || s->dynamic_user)
+        if (!sp->dynamic_user || s->dynamic_user)
                 return 0;
         if (specifier_get_env()->user_mode || geteuid() != 0)
                 return log_error_errno(-EPERM, "%s: DynamicUser=yes needs berthd in system mode, "
                                        "as root, to switch to a uid of its own; it is not "
                                        "started (it would otherwise run as berthd's user)",
                                        s->unit->name);
-        name = service_config_process(c)->user ? strdup(service_config_process(c)->user) : dynamic_user_name_from_unit(s->unit->name);
+        name = sp->user ? strdup(sp->user) : dynamic_user_name_from_unit(s->unit->name);
         if (!name)
                 return -ENOMEM;
         for (struct DynamicUser *i = dynamic_users; i; i = i->next)
@@ -651,14 +654,14 @@ static int exec_dynamic_user_acquire(Service *s) {
                 return -ENOMEM;
         u->lock_fd = -1;
         u->n_ref = 1;
-        r = service_config_process(c)->user ? user_lookup(service_config_process(c)->user, 0, &pw, &buf) : 0;
+        r = sp->user ? user_lookup(sp->user, 0, &pw, &buf) : 0;
         if (r < 0) {
                 return log_error_errno(r, "%s: DynamicUser=yes: cannot look up user '%s': %m; "
-                                       "it is not started", s->unit->name, service_config_process(c)->user);
+                                       "it is not started", s->unit->name, sp->user);
         }
         if (r > 0) {
                 log_info("%s: DynamicUser=yes: user '%s' exists, so it is used as is, as "
-                         "systemd does", s->unit->name, service_config_process(c)->user);
+                         "systemd does", s->unit->name, sp->user);
                 u->uid = pw.pw_uid;
                 u->gid = pw.pw_gid;
         } else {
@@ -676,8 +679,8 @@ static int exec_dynamic_user_acquire(Service *s) {
                                                "sets up no mount namespace to keep them "
                                                "private); it is not started. Give it a User= "
                                                "that exists, or drop the directory",
-                                               strempty(service_config_process(c)->dynamic_user_origin.file),
-                                               service_config_process(c)->dynamic_user_origin.line, s->unit->name);
+                                               strempty(sp->dynamic_user_origin.file),
+                                               sp->dynamic_user_origin.line, s->unit->name);
                 }
                 if (!dynamic_user_name_is_valid(name)) {
                         return log_error_errno(-EINVAL, "%s: DynamicUser=yes: '%s' is not a "
@@ -795,6 +798,7 @@ static int exec_open_output(Service *s, StdOutput kind, const char *path, int *r
 static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const *extra_env,
                       pid_t *ret_pid) {
         const ServiceConfig *c = &s->unit->service;
+        const ServiceProcess *sp = service_config_process(c);
         _cleanup_strv_free_ char **env = NULL, **argv = NULL, **base = NULL;
         _cleanup_free_ int *fds = NULL;
         _cleanup_free_ char **names = NULL;
@@ -871,15 +875,15 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 return log_error_errno(r, "%s: cannot expand the command line of %s:%u: %m",
                                        s->unit->name, strempty(cmd->origin.file),
                                        cmd->origin.line);
-        r = exec_open_output(s, c->std_output, service_config_process(c)->std_output_path, &out_file);
+        r = exec_open_output(s, c->std_output, sp->std_output_path, &out_file);
         if (r < 0)
                 return r;
         /* Both to the same file: one open file, as systemd shares it. */
-        if (c->std_error == c->std_output && streq_ptr(service_config_process(c)->std_error_path, service_config_process(c)->std_output_path) &&
+        if (c->std_error == c->std_output && streq_ptr(sp->std_error_path, sp->std_output_path) &&
             out_file >= 0)
                 err_file = fcntl(out_file, F_DUPFD_CLOEXEC, 3);
         else
-                r = exec_open_output(s, c->std_error, service_config_process(c)->std_error_path, &err_file);
+                r = exec_open_output(s, c->std_error, sp->std_error_path, &err_file);
         if (r < 0)
                 return r;
         if (c->std_output == STD_OUTPUT_LOG || c->std_error == STD_OUTPUT_LOG) {
@@ -916,23 +920,23 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 /* "+" and "!": berthd's own credentials, as systemd's manager has them (with
                  * DynamicUser=, the user is allocated all the same, and not switched to). */
                 .user = privileged ? NULL :
-                        s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_uid : service_config_process(c)->user,
+                        s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_uid : sp->user,
                 .group = privileged ? NULL :
-                         s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_gid : service_config_process(c)->group,
-                .supplementary_groups = privileged ? NULL : service_config_process(c)->supplementary_groups,
+                         s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_gid : sp->group,
+                .supplementary_groups = privileged ? NULL : sp->supplementary_groups,
                 /* Without WorkingDirectory=, / (the user's home with --user, which need not
                  * exist: then /), as in systemd, never berthd's own. */
-                .working_directory = service_config_process(c)->working_directory ?:
+                .working_directory = sp->working_directory ?:
                                      (specifier_get_env()->user_mode ? "~" : "/"),
-                .working_directory_optional = service_config_process(c)->working_directory_optional ||
-                                              (!service_config_process(c)->working_directory &&
+                .working_directory_optional = sp->working_directory_optional ||
+                                              (!sp->working_directory &&
                                                specifier_get_env()->user_mode),
-                .umask = service_config_process(c)->umask,
-                .set_limit_nofile = service_config_process(c)->limit_nofile_set,
-                .limit_nofile_soft = service_config_process(c)->limit_nofile_soft,
-                .limit_nofile_hard = service_config_process(c)->limit_nofile_hard,
+                .umask = sp->umask,
+                .set_limit_nofile = sp->limit_nofile_set,
+                .limit_nofile_soft = sp->limit_nofile_soft,
+                .limit_nofile_hard = sp->limit_nofile_hard,
                 /* "+" skips the sandboxing too; "!" only the credentials. */
-                .no_new_privileges = service_config_process(c)->no_new_privileges && !cmd->full_privileges,
+                .no_new_privileges = sp->no_new_privileges && !cmd->full_privileges,
                 .ignore_sigpipe = c->ignore_sigpipe,
                 .cgroup = s->cgroup,
                 .log_name = s->unit->name,
@@ -1034,15 +1038,16 @@ static void exec_watch(Service *s, bool on) {
  * GuessMainPID= the one process of the service left. */
 static pid_t exec_forking_main_pid(Service *s, char *why, size_t whylen) {
         const ServiceConfig *c = &s->unit->service;
+        const ServiceProcess *sp = service_config_process(c);
         pid_t pids[256];
         int n, r;
 
-        if (service_config_process(c)->pid_file) {
-                _cleanup_fclose_ FILE *f = fopen(service_config_process(c)->pid_file, "re");
+        if (sp->pid_file) {
+                _cleanup_fclose_ FILE *f = fopen(sp->pid_file, "re");
                 int pid = 0;
 
                 if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 1) {
-                        snprintf(why, whylen, "PIDFile=%s holds no pid%s%s", service_config_process(c)->pid_file,
+                        snprintf(why, whylen, "PIDFile=%s holds no pid%s%s", sp->pid_file,
                                  f ? "" : ": ", f ? "" : strerror(errno));
                         return -ENOENT;
                 }
@@ -1051,10 +1056,10 @@ static pid_t exec_forking_main_pid(Service *s, char *why, size_t whylen) {
                 r = service_pids_adopt_member(s, pid);
                 if (r < 0) {
                         snprintf(why, whylen, "PIDFile=%s names pid %d, which is not a process "
-                                 "of this service", service_config_process(c)->pid_file, pid);
+                                 "of this service", sp->pid_file, pid);
                         return r == -ESRCH ? r : -ENOENT;
                 }
-                snprintf(why, whylen, "from PIDFile=%s", service_config_process(c)->pid_file);
+                snprintf(why, whylen, "from PIDFile=%s", sp->pid_file);
                 return pid;
         }
         if (!c->guess_main_pid) {

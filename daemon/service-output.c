@@ -32,12 +32,13 @@ struct OutputStream {
 
 /* Says how many lines LogRateLimit*= kept out of the log, if any. */
 static void service_log_suppressed(Service *s, unsigned n) {
+        const ServiceProcess *sp = service_config_process(&s->unit->service);
+
         if (n > 0)
                 log_warning("%s: %u line%s of its output were not logged (LogRateLimitBurst=%u "
                             "within LogRateLimitIntervalSec=%llus); `berthctl logs` has the last "
-                            "%d", s->unit->name, n, n == 1 ? "" : "s",
-                            service_config_process(&s->unit->service)->log_rate_limit_burst,
-                            (unsigned long long) (service_config_process(&s->unit->service)->log_rate_limit_interval_usec /
+                            "%d", s->unit->name, n, n == 1 ? "" : "s", sp->log_rate_limit_burst,
+                            (unsigned long long) (sp->log_rate_limit_interval_usec /
                                                   USEC_PER_SEC),
                             SERVICE_LOG_LINES);
 }
@@ -45,20 +46,20 @@ static void service_log_suppressed(Service *s, unsigned n) {
 /* Writes a line to berthd's log unless LogRateLimit*= holds it back. A flood costs the lines
  * of one burst, one line when the limit is hit, and one summary. */
 static void service_log_write(Service *s, pid_t pid, const char *line, size_t len) {
-        const ServiceConfig *c = &s->unit->service;
+        const ServiceProcess *sp = service_config_process(&s->unit->service);
         RateLimit *limit = &s->log->limit;
         unsigned suppressed;
 
-        limit->interval = service_config_process(c)->log_rate_limit_interval_usec;
-        limit->burst = service_config_process(c)->log_rate_limit_burst;
+        limit->interval = sp->log_rate_limit_interval_usec;
+        limit->burst = sp->log_rate_limit_burst;
         if (ratelimit_below(limit, s->ctx->ops->now(s, CLOCK_MONOTONIC), &suppressed)) {
                 service_log_suppressed(s, suppressed);
                 log_info("%s[%d]: %.*s", s->unit->name, (int) pid, (int) len, line);
         } else if (limit->suppressed == 1)
                 log_warning("%s: more than %u lines of output within %llus "
                             "(LogRateLimitBurst=, LogRateLimitIntervalSec=): not logging more "
-                            "until the interval ends", s->unit->name, service_config_process(c)->log_rate_limit_burst,
-                            (unsigned long long) (service_config_process(c)->log_rate_limit_interval_usec /
+                            "until the interval ends", s->unit->name, sp->log_rate_limit_burst,
+                            (unsigned long long) (sp->log_rate_limit_interval_usec /
                                                   USEC_PER_SEC));
 }
 

@@ -243,7 +243,8 @@ START_TEST(test_keys) {
                               "StateDirectory=s\n", &u), 0);
         ck_assert_msg(diags[0] == '\0', "%s", diags);
         ck_assert(service_config_process(&u->service)->dynamic_user);
-        ck_assert_str_eq(service_config_process(&u->service)->dynamic_user_origin.file, "/u/x.service");
+        ck_assert_str_eq(service_config_process(&u->service)->dynamic_user_origin.file,
+                         "/u/x.service");
         ck_assert_uint_eq(service_config_process(&u->service)->dynamic_user_origin.line, 3);
         u = unit_free(u);
         ck_assert_ptr_null(u);

@@ -1388,6 +1388,8 @@ START_TEST(test_watch) {
         ck_assert_int_eq(listener_set_watch(la, true), 0);
         ck_assert_int_eq(listener_set_watch(lb, true), 0);
         ck_assert_int_eq(la->watch, LISTENER_WATCHING);
+        /* The limit windows come with the first event (issue 13: 10,000 idle sockets). */
+        ck_assert_ptr_null(la->limits);
 
         c1 = connect_to("127.0.0.1", listener_port(la), SOCK_STREAM);
         ck_assert_int_ge(c1, 0);
@@ -1395,6 +1397,8 @@ START_TEST(test_watch) {
         ck_assert_uint_eq(ta.n, 1);
         ck_assert_ptr_eq(ta.last, la);
         ck_assert_uint_eq(tb.n, 0);
+        ck_assert_ptr_nonnull(la->limits);
+        ck_assert_ptr_null(lb->limits);
         ck_assert_int_eq(la->watch, LISTENER_IDLE);
         ck_assert_int_eq(lb->watch, LISTENER_WATCHING);
         /* Its client still waits, but it is not watched: nothing more. */

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "daemon/notify-parse.h"
+#include "daemon/service-internal.h"
 #include "daemon/service.h"
 #include "daemon/unit-file.h"
 #include "tests/unit/test-util.h"
@@ -711,6 +712,54 @@ START_TEST(test_restart_reports_once) {
 }
 END_TEST
 
+static void on_done_ignore(Service *s, int error, const char *message, void *userdata) {
+}
+
+/* A service that never ran carries none of the parts made on first use: its timers, the callers
+ * waiting on it, an Accept=yes instance's part, its log, its start-limit ring (what 10,000 idle
+ * services cost, issue 13). Each comes with its first use. */
+START_TEST(test_parts_made_on_use) {
+        const ServiceContext ctx = { .ops = &fake_ops };
+        _cleanup_(service_freep) Service *s = NULL;
+        Unit *u;
+
+        fake_reset();
+        u = load_unit(SOCKET);
+        ck_assert_int_eq(service_new(&s, &ctx, u), 0);
+        s->socket_activated = true;
+        apply_all(s, "begin stop");
+        ck_assert_int_eq(s->state, SERVICE_DEAD);
+        ck_assert_ptr_null(s->timers);
+        ck_assert_ptr_null(s->waiters);
+        ck_assert_ptr_null(s->instance);
+        ck_assert_ptr_null(s->log);
+        ck_assert_ptr_null(s->start_times);
+        ck_assert_int_eq(service_connection_fd(s), -1);
+        ck_assert_ptr_null(service_own_unit(s));
+        ck_assert_ptr_null(service_accept(s));
+        /* Disarming what was never armed makes nothing. */
+        ck_assert_uint_eq(service_timer_due(s, SERVICE_TIMER_STATE), USEC_INFINITY);
+        ck_assert_ptr_null(s->timers);
+
+        ck_assert_int_eq(service_set_restart_done(s, NULL, NULL), 0);
+        ck_assert_ptr_null(s->waiters);
+        ck_assert_int_eq(service_set_restart_done(s, on_done_ignore, NULL), 0);
+        ck_assert_ptr_nonnull(s->waiters);
+        ck_assert_int_eq(service_set_restart_done(s, on_done_ignore, NULL), -EBUSY);
+        ck_assert_int_eq(service_set_restart_done(s, NULL, NULL), 0);
+
+        apply_all(s, "trigger");
+        ck_assert_ptr_nonnull(s->start_times);
+        ck_assert_uint_eq(s->n_start_times, 1);
+        apply_all(s, "stop");
+        ck_assert_int_eq(s->state, SERVICE_STOP_SIGTERM);
+        ck_assert_ptr_nonnull(s->timers); /* TimeoutStopSec= is armed */
+        ck_assert_uint_ne(service_timer_due(s, SERVICE_TIMER_STATE), USEC_INFINITY);
+        s = service_free(s);
+        unit_free(u);
+}
+END_TEST
+
 /* The kept output: nothing allocated before the first line; then the last SERVICE_LOG_LINES
  * lines, oldest first, with their sequence numbers, as the ring grows and wraps. */
 typedef struct Seen {
@@ -780,6 +829,7 @@ static Suite *suite(void) {
         tcase_add_loop_test(tc, test_transition, 0, ELEMENTSOF(rows));
         tcase_add_test(tc, test_every_state_covered);
         tcase_add_test(tc, test_restart_reports_once);
+        tcase_add_test(tc, test_parts_made_on_use);
         tcase_add_test(tc, test_log_ring);
         suite_add_tcase(s, tc);
         return s;

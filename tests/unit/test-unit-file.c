@@ -1122,6 +1122,8 @@ START_TEST(test_service_defaults) {
         ck_assert_int_eq(s->kill_signal, SIGTERM);
         ck_assert_int_eq(s->kill_mode, KILL_CONTROL_GROUP);
         ck_assert_int_eq(s->reload_signal, SIGHUP);
+        /* None of the process keys: their group is not made (issue 13). */
+        ck_assert_ptr_null(s->process);
         ck_assert_uint_eq(service_config_process(s)->umask, 0022);
         ck_assert(!service_config_process(s)->limit_nofile_set);
         ck_assert_uint_eq(service_config_process(s)->limit_nofile_soft, UINT64_MAX);
@@ -1198,9 +1200,11 @@ START_TEST(test_service_keys) {
         ck_assert_int_eq(s->kill_signal, SIGINT);
         ck_assert_int_eq(s->kill_mode, KILL_MIXED);
         ck_assert_int_eq(s->reload_signal, SIGUSR1);
+        ck_assert_ptr_nonnull(s->process);
         ck_assert_str_eq(service_config_process(s)->user, "www-data");
         ck_assert_str_eq(service_config_process(s)->group, "www");
-        assert_argv(service_config_process(s)->supplementary_groups, (const char *const[]) { "a", "b", "c", NULL });
+        assert_argv(service_config_process(s)->supplementary_groups,
+                    (const char *const[]) { "a", "b", "c", NULL });
         ck_assert_str_eq(service_config_process(s)->working_directory, "/srv/web");
         ck_assert(service_config_process(s)->working_directory_optional);
         assert_argv(s->environment, (const char *const[]) { "GREETING=hello world", "PORT=8080",
