@@ -640,15 +640,23 @@ static const Row rows[] = {
           "exit-main-1", F, "kill -100 KILL; killall KILL" },
 };
 
+/* A fresh service of kind k with the fake ops (their log cleared), and its unit in *ret_u. */
+static Service *new_service(Kind k, const ServiceContext *ctx, Unit **ret_u) {
+        Service *s = NULL;
+
+        fake_reset();
+        *ret_u = load_unit(k);
+        ck_assert_int_eq(service_new(&s, ctx, *ret_u), 0);
+        return s;
+}
+
 START_TEST(test_transition) {
         const Row *row = &rows[_i];
         const ServiceContext ctx = { .ops = &fake_ops };
         _cleanup_(service_freep) Service *s = NULL;
         Unit *u;
 
-        fake_reset();
-        u = load_unit(row->kind);
-        ck_assert_int_eq(service_new(&s, &ctx, u), 0);
+        s = new_service(row->kind, &ctx, &u);
         s->socket_activated = row->socket;
         apply_all(s, row->setup);
         ck_assert_msg(s->state == row->from, "%s: setup '%s' ends in %s, not %s", row->name,
@@ -695,9 +703,7 @@ START_TEST(test_restart_reports_once) {
         _cleanup_(service_freep) Service *s = NULL;
         Unit *u;
 
-        fake_reset();
-        u = load_unit(OVERLAP);
-        ck_assert_int_eq(service_new(&s, &ctx, u), 0);
+        s = new_service(OVERLAP, &ctx, &u);
         apply_all(s, "start ready restart ready-old timeout exit-failed restart ready exit-old");
         ck_assert_int_eq(s->state, SERVICE_RUNNING);
         ck_assert_str_eq(fake.log + strlen(fake.log) - strlen("kill -100 KILL; timer off"),
@@ -723,9 +729,7 @@ START_TEST(test_parts_made_on_use) {
         _cleanup_(service_freep) Service *s = NULL;
         Unit *u;
 
-        fake_reset();
-        u = load_unit(SOCKET);
-        ck_assert_int_eq(service_new(&s, &ctx, u), 0);
+        s = new_service(SOCKET, &ctx, &u);
         s->socket_activated = true;
         apply_all(s, "begin stop");
         ck_assert_int_eq(s->state, SERVICE_DEAD);
@@ -794,10 +798,8 @@ START_TEST(test_log_ring) {
         char line[32];
         Unit *u;
 
-        fake_reset();
         log_set_max_level(LOG_WARNING);
-        u = load_unit(SIMPLE);
-        ck_assert_int_eq(service_new(&s, &ctx, u), 0);
+        s = new_service(SIMPLE, &ctx, &u);
         ck_assert_ptr_null(s->log);
         check_lines(s, 0, 0, 1, 0);
         for (unsigned i = 1; i <= 2 * SERVICE_LOG_LINES + 50; i++) {
