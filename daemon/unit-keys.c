@@ -70,6 +70,12 @@ static int key_bind_ipv6_only(LoadContext *c, const ConfigItem *it, const char *
         return r;
 }
 
+/* The process keys' group of the service being loaded, made on first use (unit-load.h's
+ * field()); NULL on OOM. */
+static ServiceProcess *service_process_of(LoadContext *c) {
+        return field(c, UNIT_GROUP_SERVICE_PROCESS, 0);
+}
+
 /* StandardOutput=/StandardError=: an enum, or file:, append:, truncate: and an absolute
  * path, as in systemd.exec(5). */
 static int key_std_output(LoadContext *c, const ConfigItem *it, const char *value,
@@ -80,13 +86,8 @@ static int key_std_output(LoadContext *c, const ConfigItem *it, const char *valu
                 { "truncate:", STD_OUTPUT_TRUNCATE },
         };
         bool err = streq(it->key, "StandardError");
-        char **path = field(c, UNIT_GROUP_SERVICE_PROCESS,
-                            err ? offsetof(ServiceProcess, std_error_path)
-                                : offsetof(ServiceProcess, std_output_path));
+        ServiceProcess *sp;
         char q[QUOTE_SIZE];
-
-        if (!path)
-                return -ENOMEM;
 
         *(err ? &c->std_error_set : &c->std_output_set) = *value != '\0';
 
@@ -101,11 +102,15 @@ static int key_std_output(LoadContext *c, const ConfigItem *it, const char *valu
                                "absolute path after the colon)", it->key, cut(value, q));
                         return 0;
                 }
+                /* Only a file makes the group: StandardOutput=journal and the like do not. */
+                sp = service_process_of(c);
                 copy = strdup(p);
-                if (!copy)
+                if (!sp || !copy) {
+                        free(copy);
                         return -ENOMEM;
-                free(*path);
-                *path = copy;
+                }
+                free(*(err ? &sp->std_error_path : &sp->std_output_path));
+                *(err ? &sp->std_error_path : &sp->std_output_path) = copy;
                 *(StdOutput *) data = files[i].kind;
                 return 0;
         }
@@ -385,7 +390,7 @@ static int key_socket_service(LoadContext *c, const ConfigItem *it, const char *
 
 static int key_environment_file(LoadContext *c, const ConfigItem *it, const char *value,
                                 unsigned line, void *data) {
-        ServiceProcess *s = field(c, UNIT_GROUP_SERVICE_PROCESS, 0);
+        ServiceProcess *s = service_process_of(c);
         const char *path = value;
         bool optional = false;
         char *t;
@@ -426,7 +431,7 @@ static int key_environment_file(LoadContext *c, const ConfigItem *it, const char
 
 static int key_working_directory(LoadContext *c, const ConfigItem *it, const char *value,
                                  unsigned line, void *data) {
-        ServiceProcess *s = field(c, UNIT_GROUP_SERVICE_PROCESS, 0);
+        ServiceProcess *s = service_process_of(c);
         const char *path = value;
         bool optional = false;
         int r;
@@ -517,7 +522,7 @@ static int key_exec_preserve(LoadContext *c, const ConfigItem *it, const char *v
 
 static int key_dynamic_user(LoadContext *c, const ConfigItem *it, const char *value,
                             unsigned line, void *data) {
-        ServiceProcess *s = field(c, UNIT_GROUP_SERVICE_PROCESS, 0);
+        ServiceProcess *s = service_process_of(c);
 
         if (!s)
                 return -ENOMEM;
@@ -527,7 +532,7 @@ static int key_dynamic_user(LoadContext *c, const ConfigItem *it, const char *va
 
 static int key_limit_nofile(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                             void *data) {
-        ServiceProcess *s = field(c, UNIT_GROUP_SERVICE_PROCESS, 0);
+        ServiceProcess *s = service_process_of(c);
         uint64_t soft, hard;
         int r;
 

@@ -1124,6 +1124,23 @@ START_TEST(test_service_defaults) {
         ck_assert_int_eq(s->reload_signal, SIGHUP);
         /* None of the process keys: their group is not made (issue 13). */
         ck_assert_ptr_null(s->process);
+        u = unit_free(u);
+        u = load_ok("web.service", "[Service]\nExecStart=/usr/bin/web\nStandardOutput=journal\n"
+                                   "StandardError=inherit\n");
+        s = &u->service;
+        ck_assert_ptr_null(s->process); /* only a file: output makes it */
+        ck_assert_int_eq(s->std_output, STD_OUTPUT_LOG);
+        ck_assert_int_eq(s->std_error, STD_OUTPUT_INHERIT);
+        u = unit_free(u);
+        u = load_ok("web.service", "[Service]\nExecStart=/usr/bin/web\n"
+                                   "StandardOutput=append:/var/log/web\n");
+        s = &u->service;
+        ck_assert_ptr_nonnull(s->process);
+        ck_assert_str_eq(service_config_process(s)->std_output_path, "/var/log/web");
+        ck_assert_ptr_null(service_config_process(s)->std_error_path);
+        u = unit_free(u);
+        u = load_ok("web.service", "[Service]\nExecStart=/usr/bin/web\n");
+        s = &u->service;
         ck_assert_uint_eq(service_config_process(s)->umask, 0022);
         ck_assert(!service_config_process(s)->limit_nofile_set);
         ck_assert_uint_eq(service_config_process(s)->limit_nofile_soft, UINT64_MAX);
