@@ -2,9 +2,10 @@
  * of a service (LISTEN_PID is its pid) it reads back the sockets berthd passed (LISTEN_FDS, at
  * fds 3...), then takes itself and berth's variables (BERTH_BIND_SHIM, BERTH_READY_ON) out of
  * the environment, so that what the program executes runs without it; BindShim=inherit
- * (BERTH_BIND_SHIM=inherit) keeps them, for a wrapper that execs the server. A bind() of an address berth holds (shim/shim-match.h has the rule) gets
- * berth's socket, dup3()ed over the program's fd; listen() on it succeeds (it listens
- * already), and the socket options berth set are kept. Everything else goes to libc.
+ * (BERTH_BIND_SHIM=inherit) keeps them, for a wrapper that execs the server. A bind() of an
+ * address berth holds (shim/shim-match.h has the rule) gets berth's socket, dup3()ed over the
+ * program's fd; listen() on it succeeds (it listens already), and the socket options berth set
+ * are kept. Everything else goes to libc.
  *
  * The wrappers allocate nothing: a fixed table, filled before main() and read-only after, but
  * for the "taken" marks and the once-only log marks, which a small spinlock guards. Only the

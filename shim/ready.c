@@ -6,8 +6,9 @@
  * overlap handover) as for a program that sends it itself.
  *
  * berthd asks for it with BERTH_READY_ON=accept in the environment (removed at once, so that
- * programs this one executes do not inherit it, but with BindShim=inherit: bind.c). Berth's sockets are known by their inode: the
- * LISTEN_FDS fds at start, and any duplicate of them the program (or the bind shim) makes.
+ * programs this one executes do not inherit it, but with BindShim=inherit: bind.c). Berth's
+ * sockets are known by their inode: the LISTEN_FDS fds at start, and any duplicate of them the
+ * program (or the bind shim) makes.
  * Once READY=1 is sent, every wrapper is one flag test and the real call: the data path is
  * untouched. Nothing here allocates; errno is kept as the real call leaves it. */
 /* The wrappers define poll() and ppoll(): glibc's fortified inline versions of them (clang with
