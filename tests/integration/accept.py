@@ -139,6 +139,9 @@ class Accept(harness.TestCase):
         for c in clients:
             c.close()
         harness.wait_for(lambda: harness.processes_with(marker) == 0, what="the instances to end")
+        # berthd frees a slot when it has reaped the instance, which may come after ps no
+        # longer shows it: a client sooner would be refused
+        b.wait_log_count(r"held@\d+-\S+\.service: running -> dead", 5)
         c = client("127.0.0.1", port)
         clients.append(c)
         harness.wait_for(lambda: harness.processes_with(marker) == 1, what="a new instance")
