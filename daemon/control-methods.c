@@ -225,20 +225,20 @@ static void format_last_exit(const Service *s, char *buf, size_t len) {
         buf[0] = '\0';
         if (!s)
                 return;
-        switch (s->last_exit_code) {
+        switch (s->run->last_exit_code) {
         case CLD_EXITED:
-                snprintf(buf, len, "exited %d", s->last_exit_status);
+                snprintf(buf, len, "exited %d", s->run->last_exit_status);
                 break;
         case CLD_KILLED:
         case CLD_DUMPED:
-                sig = signal_to_string(s->last_exit_status);
+                sig = signal_to_string(s->run->last_exit_status);
                 if (sig)
                         snprintf(buf, len, "%s %s",
-                                 s->last_exit_code == CLD_KILLED ? "killed" : "dumped", sig);
+                                 s->run->last_exit_code == CLD_KILLED ? "killed" : "dumped", sig);
                 else
                         snprintf(buf, len, "%s signal %d",
-                                 s->last_exit_code == CLD_KILLED ? "killed" : "dumped",
-                                 s->last_exit_status);
+                                 s->run->last_exit_code == CLD_KILLED ? "killed" : "dumped",
+                                 s->run->last_exit_status);
                 break;
         default:
                 break; /* never exited */
@@ -339,9 +339,9 @@ static int append_unit_entry(sd_bus_message *reply, const UnitView *v) {
                 r = append_string(reply, v->name);
         if (r >= 0)
                 r = sd_bus_message_append(reply, "sssutu", v->type, v->load_state, v->state,
-                                          (uint32_t) (s ? s->main_pid : 0),
-                                          (uint64_t) (s ? s->since_realtime : 0),
-                                          (uint32_t) (s ? s->n_restarts : 0));
+                                          (uint32_t) (s ? s->run->main_pid : 0),
+                                          (uint64_t) (s ? s->run->since_realtime : 0),
+                                          (uint32_t) (s ? s->run->n_restarts : 0));
         if (r >= 0)
                 r = append_string(reply, v->last_exit);
         if (r >= 0)
@@ -423,13 +423,13 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
         if (r >= 0)
                 r = append_entry_string(reply, "Result", v.result);
         if (r >= 0)
-                r = append_entry_u32(reply, "MainPID", (uint32_t) (s ? s->main_pid : 0));
+                r = append_entry_u32(reply, "MainPID", (uint32_t) (s ? s->run->main_pid : 0));
         if (r >= 0)
-                r = append_entry_u32(reply, "ControlPID", (uint32_t) (s ? s->control_pid : 0));
+                r = append_entry_u32(reply, "ControlPID", (uint32_t) (s ? s->run->control_pid : 0));
         if (r >= 0)
-                r = append_entry_u64(reply, "Since", s ? s->since_realtime : 0);
+                r = append_entry_u64(reply, "Since", s ? s->run->since_realtime : 0);
         if (r >= 0)
-                r = append_entry_u32(reply, "Restarts", s ? s->n_restarts : 0);
+                r = append_entry_u32(reply, "Restarts", s ? s->run->n_restarts : 0);
         if (r >= 0)
                 r = append_entry_string(reply, "LastExit", v.last_exit);
         if (r >= 0)
@@ -453,18 +453,19 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
         if (r >= 0)
                 r = append_entry_string(reply, "Service", socket_service);
         if (r >= 0)
-                r = append_entry_string(reply, "StatusText", s ? s->status_text : socket_why);
+                r = append_entry_string(reply, "StatusText", s ? s->run->status_text : socket_why);
         if (r >= 0)
-                r = append_entry_u32(reply, "OldMainPID", (uint32_t) (s ? s->old_main_pid : 0));
+                r = append_entry_u32(reply, "OldMainPID",
+                                     (uint32_t) (s ? s->run->old_main_pid : 0));
         if (r >= 0) {
                 /* The fd store, by name, in the order the next start passes them. */
                 _cleanup_free_ char **names = NULL;
-                size_t n = s ? s->n_fd_store : 0;
+                size_t n = s ? s->run->n_fd_store : 0;
                 names = calloc(n + 1, sizeof(char *));
                 if (!names)
                         r = -ENOMEM;
                 for (size_t i = 0; i < n && r >= 0; i++)
-                        names[i] = s->fd_store[i]->name;
+                        names[i] = s->run->fd_store[i]->name;
                 if (r >= 0)
                         r = append_entry_strv(reply, "StoredFds", names);
         }
@@ -1020,7 +1021,7 @@ static int control_method_get_logs(sd_bus_message *msg, void *userdata, sd_bus_e
 
                 /* The next `after` goes first on the wire: it is the newest seq, which
                  * service_log_foreach() returns too. */
-                next = s->log_seq;
+                next = s->run->log_seq;
                 r = sd_bus_message_append(reply, "t", next);
                 if (r >= 0)
                         r = sd_bus_message_open_container(reply, 'a', "(tus)");

@@ -824,13 +824,14 @@ static void manager_collect_processes(ProcState *p, void *userdata) {
 
         for (size_t i = 0; i < m->n_services; i++) {
                 const Service *s = m->services[i];
-                const pid_t mains[] = { s->main_pid, s->old_main_pid, s->failed_pid };
+                const ServiceRun *run = s->run;
+                const pid_t mains[] = { run->main_pid, run->old_main_pid, run->failed_pid };
 
                 for (size_t k = 0; k < ELEMENTSOF(mains); k++)
                         proc_state_add(p, s->unit->name, mains[k], PROC_ROLE_MAIN,
-                                       s->invocation_id, s->cgroup);
-                proc_state_add(p, s->unit->name, s->control_pid, PROC_ROLE_CONTROL,
-                               s->invocation_id, s->cgroup);
+                                       s->run->invocation_id, s->run->cgroup);
+                proc_state_add(p, s->unit->name, s->run->control_pid, PROC_ROLE_CONTROL,
+                               s->run->invocation_id, s->run->cgroup);
         }
 }
 
@@ -1063,7 +1064,7 @@ static int manager_accept_spawn(AcceptSocket *a, int fd, const AcceptPeer *peer,
                 log_warning_errno(r, "%s: cannot start: %m", svc->unit->name);
         /* Skipped by a condition, or failed at once: over already. */
         if (service_accept(svc) && service_is_inactive(svc) && svc->state == SERVICE_DEAD &&
-            svc->invocation_id[0] == 0)
+            svc->run->invocation_id[0] == 0)
                 manager_instance_over(m, svc);
         return 0;
 }

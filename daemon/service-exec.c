@@ -169,7 +169,7 @@ static int service_build_env(Service *s, char *const *base, char *const *extra, 
 
 /* The main process's fds: its sockets in unit order, then the fd store, names and all. */
 static int service_collect_fds(Service *s, int **ret_fds, char ***ret_names, size_t *ret_n) {
-        size_t n = 0, max = s->n_listeners + s->n_fd_store;
+        size_t n = 0, max = s->n_listeners + s->run->n_fd_store;
         _cleanup_free_ int *fds = calloc(max + 1, sizeof(int));
         _cleanup_free_ char **names = calloc(max + 1, sizeof(char *));
 
@@ -186,9 +186,9 @@ static int service_collect_fds(Service *s, int **ret_fds, char ***ret_names, siz
                 fds[n] = s->listeners[i]->fd;
                 names[n++] = (char *) listener_fdname(s->listeners[i]);
         }
-        for (size_t i = 0; i < s->n_fd_store; i++) {
-                fds[n] = s->fd_store[i]->fd;
-                names[n++] = s->fd_store[i]->name;
+        for (size_t i = 0; i < s->run->n_fd_store; i++) {
+                fds[n] = s->run->fd_store[i]->fd;
+                names[n++] = s->run->fd_store[i]->name;
         }
         *ret_fds = TAKE_PTR(fds);
         *ret_names = TAKE_PTR(names);
@@ -239,7 +239,7 @@ static int exec_add_shim(Service *s, char ***env) {
 static void exec_report_limit(void *userdata, const CGroupWrite *w, const char *why) {
         Service *s = userdata;
 
-        if (!s->limits_told)
+        if (!s->run->limits_told)
                 log_warning("%s: %s= is not applied: %s.", s->unit->name, w->key, why);
 }
 
@@ -252,17 +252,18 @@ static void exec_apply_limits(Service *s) {
 
         if (!cgroup_limits_any(l))
                 return;
-        if (!s->cgroup) {
-                if (!s->limits_told)
+        if (!s->run->cgroup) {
+                if (!s->run->limits_told)
                         log_warning("%s: its resource keys (TasksMax=, MemoryMax=, ...) are not "
                                     "applied: it has no cgroup.", s->unit->name);
-                s->limits_told = true;
+                s->run->limits_told = true;
                 return;
         }
         n = cgroup_limits_writes(l, cgroup_memory_total(), cgroup_tasks_total(), w);
-        if (cgroup_apply_limits(s->ctx->cgroup_root, s->cgroup, w, n, exec_report_limit, s) < 0)
+        if (cgroup_apply_limits(s->ctx->cgroup_root, s->run->cgroup, w, n, exec_report_limit,
+                                s) < 0)
                 log_oom();
-        s->limits_told = true;
+        s->run->limits_told = true;
 }
 
 /* A DynamicUser= uid in use, shared by the services that ask for the same user name (as in systemd). */
@@ -413,9 +414,9 @@ static int exec_dirs_owner(Service *s, uid_t *ret_uid, gid_t *ret_gid) {
 
         *ret_uid = geteuid();
         *ret_gid = getegid();
-        if (s->dynamic_user && s->dynamic_user->lock_fd >= 0) {
-                *ret_uid = s->dynamic_user->uid;
-                *ret_gid = s->dynamic_user->gid;
+        if (s->run->dynamic_user && s->run->dynamic_user->lock_fd >= 0) {
+                *ret_uid = s->run->dynamic_user->uid;
+                *ret_gid = s->run->dynamic_user->gid;
                 return 0;
         }
         if (sp->user) {
@@ -545,7 +546,7 @@ static void dynamic_user_unref(struct DynamicUser *u) {
 
 bool service_dynamic_user_get(const Service *s, const char **ret_name, uid_t *ret_uid,
                               gid_t *ret_gid, int *ret_lock_fd) {
-        const struct DynamicUser *u = s->dynamic_user;
+        const struct DynamicUser *u = s->run->dynamic_user;
 
         if (!u)
                 return false;
@@ -560,7 +561,7 @@ bool service_dynamic_user_share(Service *s, const char *name, uid_t uid) {
         for (struct DynamicUser *u = dynamic_users; u; u = u->next)
                 if (streq(u->name, name) && u->uid == uid) {
                         u->n_ref++;
-                        s->dynamic_user = u;
+                        s->run->dynamic_user = u;
                         return true;
                 }
         return false;
@@ -580,7 +581,7 @@ int service_dynamic_user_adopt(Service *s, const char *name, uid_t uid, gid_t gi
         u->n_ref = 1;
         u->next = dynamic_users;
         dynamic_users = u;
-        s->dynamic_user = u;
+        s->run->dynamic_user = u;
         return 0;
 }
 
@@ -633,7 +634,7 @@ static int exec_dynamic_user_acquire(Service *s) {
         struct passwd pw;
         int r, fd = -EBUSY;
 
-        if (!sp->dynamic_user || s->dynamic_user)
+        if (!sp->dynamic_user || s->run->dynamic_user)
                 return 0;
         if (specifier_get_env()->user_mode || geteuid() != 0)
                 return log_error_errno(-EPERM, "%s: DynamicUser=yes needs berthd in system mode, "
@@ -646,7 +647,7 @@ static int exec_dynamic_user_acquire(Service *s) {
         for (struct DynamicUser *i = dynamic_users; i; i = i->next)
                 if (streq(i->name, name)) {
                         i->n_ref++;
-                        s->dynamic_user = i;
+                        s->run->dynamic_user = i;
                         return 0;
                 }
         u = calloc(1, sizeof *u);
@@ -708,14 +709,14 @@ static int exec_dynamic_user_acquire(Service *s) {
         }
         u->name = TAKE_PTR(name);
         u->next = dynamic_users;
-        dynamic_users = s->dynamic_user = TAKE_PTR(u);
+        dynamic_users = s->run->dynamic_user = TAKE_PTR(u);
         return 0;
 }
 
 static void exec_run_over(Service *s, bool restarting) {
         exec_remove_runtime_dirs(s, restarting);
-        dynamic_user_unref(s->dynamic_user);
-        s->dynamic_user = NULL;
+        dynamic_user_unref(s->run->dynamic_user);
+        s->run->dynamic_user = NULL;
 }
 
 /* The run's INVOCATION_ID= (new at each start), and the service's cgroup, made on first use.
@@ -724,34 +725,34 @@ static int exec_prepare_run(Service *s) {
         sd_id128_t id;
         int r;
 
-        if (!s->invocation_id[0]) {
+        if (!s->run->invocation_id[0]) {
                 r = sd_id128_randomize(&id);
                 if (r < 0)
                         return log_error_errno(r, "%s: cannot make an INVOCATION_ID: %m",
                                                s->unit->name);
-                sd_id128_to_string(id, s->invocation_id);
+                sd_id128_to_string(id, s->run->invocation_id);
         }
-        if (s->ctx->cgroup_root && !s->cgroup) {
-                r = cgroup_create(s->ctx->cgroup_root, s->unit->name, &s->cgroup);
+        if (s->ctx->cgroup_root && !s->run->cgroup) {
+                r = cgroup_create(s->ctx->cgroup_root, s->unit->name, &s->run->cgroup);
                 if (r < 0)
                         log_warning_errno(r, "%s: cannot create its cgroup under %s: %m; its "
                                           "processes are found by INVOCATION_ID= instead",
                                           s->unit->name, s->ctx->cgroup_root);
-        } else if (s->cgroup) {
+        } else if (s->run->cgroup) {
                 /* A new cgroup for each run that finds the last one empty: spawn creates the
                  * process in it, which the kernel may refuse in a cgroup that was ever killed
                  * through cgroup.kill, as the end of each run kills it (see spawn.c). One that
                  * still holds processes is used as it is. */
-                r = cgroup_remove(s->cgroup);
+                r = cgroup_remove(s->run->cgroup);
                 if (r == -ENOENT)
                         /* Someone removed it (rmdir of an empty cgroup always works). */
                         log_warning("%s: its cgroup %s is gone; making it again", s->unit->name,
-                                    s->cgroup);
+                                    s->run->cgroup);
                 if (r >= 0 || r == -ENOENT) {
-                        r = cgroup_recreate(s->ctx->cgroup_root, s->cgroup);
+                        r = cgroup_recreate(s->ctx->cgroup_root, s->run->cgroup);
                         if (r < 0)
                                 log_warning_errno(r, "%s: cannot make %s again: %m",
-                                                  s->unit->name, s->cgroup);
+                                                  s->unit->name, s->run->cgroup);
                 }
         }
         exec_apply_limits(s);
@@ -815,7 +816,7 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         r = exec_prepare_run(s);
         if (r < 0)
                 return r;
-        snprintf(inv, sizeof inv, "INVOCATION_ID=%s", s->invocation_id);
+        snprintf(inv, sizeof inv, "INVOCATION_ID=%s", s->run->invocation_id);
         more[n_more++] = inv;
 
         /* $NOTIFY_SOCKET only for a process NotifyAccess= lets notify, as systemd passes it
@@ -828,9 +829,9 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 snprintf(notify, sizeof notify, "NOTIFY_SOCKET=%s", s->ctx->notify_path);
                 more[n_more++] = notify;
         }
-        if (main && s->watchdog_usec > 0) {
+        if (main && s->run->watchdog_usec > 0) {
                 snprintf(wd, sizeof wd, "WATCHDOG_USEC=%llu",
-                         (unsigned long long) s->watchdog_usec);
+                         (unsigned long long) s->run->watchdog_usec);
                 more[n_more++] = wd;
         }
         if (s->instance && s->instance->peer)
@@ -845,13 +846,13 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         r = exec_dynamic_user_acquire(s);
         if (r < 0)
                 return r;
-        if (s->dynamic_user && s->dynamic_user->lock_fd >= 0) {
-                snprintf(dyn_uid, sizeof dyn_uid, "%u", (unsigned) s->dynamic_user->uid);
-                snprintf(dyn_gid, sizeof dyn_gid, "%u", (unsigned) s->dynamic_user->gid);
+        if (s->run->dynamic_user && s->run->dynamic_user->lock_fd >= 0) {
+                snprintf(dyn_uid, sizeof dyn_uid, "%u", (unsigned) s->run->dynamic_user->uid);
+                snprintf(dyn_gid, sizeof dyn_gid, "%u", (unsigned) s->run->dynamic_user->gid);
                 char *user = NULL, *logname = NULL;
-                if (asprintf(&user, "USER=%s", s->dynamic_user->name) < 0 ||
+                if (asprintf(&user, "USER=%s", s->run->dynamic_user->name) < 0 ||
                     strv_consume(&base, user) < 0 ||
-                    asprintf(&logname, "LOGNAME=%s", s->dynamic_user->name) < 0 ||
+                    asprintf(&logname, "LOGNAME=%s", s->run->dynamic_user->name) < 0 ||
                     strv_consume(&base, logname) < 0)
                         return -ENOMEM;
         }
@@ -901,6 +902,8 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
         stderr_fd = c->std_error == STD_OUTPUT_LOG ? out :
                     c->std_error == STD_OUTPUT_SOCKET ? service_connection_fd(s) :
                     c->std_error == STD_OUTPUT_INHERIT ? stdout_fd : err_file;
+        /* A DynamicUser= uid allocated for this run (not one that exists). */
+        bool dyn = s->run->dynamic_user && s->run->dynamic_user->lock_fd >= 0;
 
         SpawnParams p = {
                 .path = cmd->path,
@@ -913,16 +916,14 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 /* During an overlap the old process still serves on these sockets, in the
                  * mode it set: flipping O_NONBLOCK (shared by every copy) under it would make
                  * its accept() block, and strand what it has accepted. */
-                .keep_file_status = main && s->old_main_pid > 0,
+                .keep_file_status = main && s->run->old_main_pid > 0,
                 .stdin_fd = stdin_fd,
                 .stdout_fd = stdout_fd,
                 .stderr_fd = stderr_fd,
                 /* "+" and "!": berthd's own credentials, as systemd's manager has them (with
                  * DynamicUser=, the user is allocated all the same, and not switched to). */
-                .user = privileged ? NULL :
-                        s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_uid : sp->user,
-                .group = privileged ? NULL :
-                         s->dynamic_user && s->dynamic_user->lock_fd >= 0 ? dyn_gid : sp->group,
+                .user = privileged ? NULL : dyn ? dyn_uid : sp->user,
+                .group = privileged ? NULL : dyn ? dyn_gid : sp->group,
                 .supplementary_groups = privileged ? NULL : sp->supplementary_groups,
                 /* Without WorkingDirectory=, / (the user's home with --user, which need not
                  * exist: then /), as in systemd, never berthd's own. */
@@ -938,7 +939,7 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 /* "+" skips the sandboxing too; "!" only the credentials. */
                 .no_new_privileges = sp->no_new_privileges && !cmd->full_privileges,
                 .ignore_sigpipe = c->ignore_sigpipe,
-                .cgroup = s->cgroup,
+                .cgroup = s->run->cgroup,
                 .log_name = s->unit->name,
         };
         r = spawn_process_pidfd(&p, ret_pid, &pidfd, err, sizeof err);
@@ -965,10 +966,10 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
 static void exec_kill_all(Service *s, int sig) {
         int r;
 
-        if (s->cgroup)
-                r = cgroup_kill(s->cgroup, sig);
-        else if (s->invocation_id[0])
-                r = invocation_kill(s->invocation_id, sig);
+        if (s->run->cgroup)
+                r = cgroup_kill(s->run->cgroup, sig);
+        else if (s->run->invocation_id[0])
+                r = invocation_kill(s->run->invocation_id, sig);
         else
                 return;
         if (r < 0)
@@ -1066,8 +1067,8 @@ static pid_t exec_forking_main_pid(Service *s, char *why, size_t whylen) {
                 snprintf(why, whylen, "no PIDFile=, and GuessMainPID=no");
                 return -ENOENT;
         }
-        n = s->cgroup ? cgroup_pids(s->cgroup, pids, ELEMENTSOF(pids))
-                      : invocation_pids(s->invocation_id, pids, ELEMENTSOF(pids));
+        n = s->run->cgroup ? cgroup_pids(s->run->cgroup, pids, ELEMENTSOF(pids))
+                      : invocation_pids(s->run->invocation_id, pids, ELEMENTSOF(pids));
         if (n == 1 && (r = service_pids_adopt_member(s, pids[0])) >= 0) {
                 snprintf(why, whylen, "the one process of it left");
                 return pids[0];
@@ -1137,7 +1138,7 @@ static int exec_on_get_owner(sd_bus_message *m, void *userdata, sd_bus_error *er
 
 static int exec_watch_bus_name(Service *s, bool on) {
         const char *name = service_config_process(&s->unit->service)->bus_name;
-        BusWatch *w = s->bus_name_slot;
+        BusWatch *w = s->run->bus_name_slot;
         _cleanup_free_ char *match = NULL;
         sd_bus *bus;
         int r;
@@ -1146,7 +1147,7 @@ static int exec_watch_bus_name(Service *s, bool on) {
                 sd_bus_slot_unref(w->match);
                 sd_bus_slot_unref(w->call);
                 free(w);
-                s->bus_name_slot = NULL;
+                s->run->bus_name_slot = NULL;
         }
         if (!on || !name)
                 return 0;
@@ -1160,7 +1161,7 @@ static int exec_watch_bus_name(Service *s, bool on) {
                 free(w);
                 return -ENOMEM;
         }
-        s->bus_name_slot = w;
+        s->run->bus_name_slot = w;
         /* The match first, then the owner now: a name taken in between is seen either way. */
         r = sd_bus_add_match_async(bus, &w->match, match, exec_on_name_owner, NULL, s);
         if (r >= 0)
@@ -1175,16 +1176,18 @@ static int exec_watch_bus_name(Service *s, bool on) {
 }
 
 static void exec_done(Service *s) {
-        (void) exec_watch_bus_name(s, false);
-        service_pids_clear(s);
-        dynamic_user_unref(s->dynamic_user);
-        s->dynamic_user = NULL;
         for (ServiceTimer t = 0; s->timers && t < _SERVICE_TIMER_MAX; t++)
                 s->timers->sources[t] = sd_event_source_disable_unref(s->timers->sources[t]);
-        if (s->cgroup)
-                (void) cgroup_remove(s->cgroup); /* when empty; the next start reuses it */
-        free(s->cgroup);
-        s->cgroup = NULL;
+        if (!service_has_run(s))
+                return;
+        (void) exec_watch_bus_name(s, false);
+        service_pids_clear(s);
+        dynamic_user_unref(s->run->dynamic_user);
+        s->run->dynamic_user = NULL;
+        if (s->run->cgroup)
+                (void) cgroup_remove(s->run->cgroup); /* when empty; the next start reuses it */
+        free(s->run->cgroup);
+        s->run->cgroup = NULL;
 }
 
 const ServiceOps service_ops_default = {

@@ -18,18 +18,18 @@ static StoredFd *stored_fd_free(StoredFd *f) {
 static void fdstore_remove_at(Service *s, size_t i) {
         if (s->ctx->fdstore_budget && s->ctx->fdstore_budget->used > 0)
                 s->ctx->fdstore_budget->used--;
-        stored_fd_free(s->fd_store[i]);
-        memmove(s->fd_store + i, s->fd_store + i + 1,
-                (s->n_fd_store - i - 1) * sizeof(StoredFd *));
-        s->n_fd_store--;
+        stored_fd_free(s->run->fd_store[i]);
+        memmove(s->run->fd_store + i, s->run->fd_store + i + 1,
+                (s->run->n_fd_store - i - 1) * sizeof(StoredFd *));
+        s->run->n_fd_store--;
 }
 
 static int stored_fd_on_event(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
         StoredFd *f = userdata;
         Service *s = f->service;
 
-        for (size_t i = 0; i < s->n_fd_store; i++)
-                if (s->fd_store[i] == f) {
+        for (size_t i = 0; i < s->run->n_fd_store; i++)
+                if (s->run->fd_store[i] == f) {
                         log_info("%s: stored fd '%s' hung up, dropping it", s->unit->name,
                                  f->name);
                         fdstore_remove_at(s, i);
@@ -39,8 +39,8 @@ static int stored_fd_on_event(sd_event_source *es, int fd, uint32_t revents, voi
 }
 
 void service_fdstore_remove(Service *s, const char *name) {
-        for (size_t i = s->n_fd_store; i > 0; i--)
-                if (streq(s->fd_store[i - 1]->name, name)) {
+        for (size_t i = s->run->n_fd_store; i > 0; i--)
+                if (streq(s->run->fd_store[i - 1]->name, name)) {
                         log_info("%s: FDSTOREREMOVE=1: dropping stored fd '%s'", s->unit->name,
                                  name);
                         fdstore_remove_at(s, i - 1);
@@ -48,13 +48,13 @@ void service_fdstore_remove(Service *s, const char *name) {
 }
 
 void service_release_fd_store(Service *s) {
-        if (s->n_fd_store > 0)
-                log_info("%s: releasing %zu stored fd%s", s->unit->name, s->n_fd_store,
-                         s->n_fd_store == 1 ? "" : "s");
-        while (s->n_fd_store > 0)
-                fdstore_remove_at(s, s->n_fd_store - 1);
-        free(s->fd_store);
-        s->fd_store = NULL;
+        if (s->run->n_fd_store > 0)
+                log_info("%s: releasing %zu stored fd%s", s->unit->name, s->run->n_fd_store,
+                         s->run->n_fd_store == 1 ? "" : "s");
+        while (s->run->n_fd_store > 0)
+                fdstore_remove_at(s, s->run->n_fd_store - 1);
+        free(s->run->fd_store);
+        s->run->fd_store = NULL;
 }
 
 void service_fdstore_add(Service *s, int *fds, size_t n_fds, const char *name, bool poll) {
@@ -65,7 +65,7 @@ void service_fdstore_add(Service *s, int *fds, size_t n_fds, const char *name, b
         for (; i < n_fds; i++) {
                 StoredFd *f, **a;
 
-                if (s->n_fd_store >= max) {
+                if (s->run->n_fd_store >= max) {
                         log_warning("%s: FDSTORE=1 with more fds than FileDescriptorStoreMax=%u "
                                     "allows; closing %zu of them",
                                     s->unit->name, max, n_fds - i);
@@ -79,9 +79,9 @@ void service_fdstore_add(Service *s, int *fds, size_t n_fds, const char *name, b
                         break;
                 }
                 f = calloc(1, sizeof *f);
-                a = realloc(s->fd_store, (s->n_fd_store + 1) * sizeof(StoredFd *));
+                a = realloc(s->run->fd_store, (s->run->n_fd_store + 1) * sizeof(StoredFd *));
                 if (a)
-                        s->fd_store = a;
+                        s->run->fd_store = a;
                 if (!f || !a) {
                         free(f);
                         log_oom();
@@ -98,11 +98,11 @@ void service_fdstore_add(Service *s, int *fds, size_t n_fds, const char *name, b
                                              EPOLLHUP | EPOLLERR, stored_fd_on_event, f) < 0))
                         log_warning("%s: cannot watch stored fd '%s', keeping it unwatched",
                                     s->unit->name, name);
-                s->fd_store[s->n_fd_store++] = f;
+                s->run->fd_store[s->run->n_fd_store++] = f;
                 if (budget)
                         budget->used++;
                 log_info("%s: stored fd %d as '%s' (%zu of %u)", s->unit->name, f->fd, name,
-                         s->n_fd_store, max);
+                         s->run->n_fd_store, max);
         }
         for (; i < n_fds; i++)
                 safe_close(fds[i]);

@@ -27,25 +27,25 @@ void service_enter_handover(Service *s) {
         pid_t pid;
 
         log_info("%s: handover (overlap): starting a new process while pid %d serves",
-                 service_name(s), (int) s->main_pid);
+                 service_name(s), (int) s->run->main_pid);
         if (service_apply_next_unit(s) < 0)
                 log_oom();
         c = &s->unit->service;
-        s->old_main_pid = s->main_pid;
-        s->old_pgid = s->pgid;
+        s->run->old_main_pid = s->run->main_pid;
+        s->run->old_pgid = s->run->pgid;
         s->result = SERVICE_SUCCESS;
-        s->exec_index = 0;
-        s->watchdog_usec = c->watchdog_usec;
+        s->run->exec_index = 0;
+        s->run->watchdog_usec = c->watchdog_usec;
         if (s->ctx->ops->spawn(s, &c->exec_start[0], true, NULL, &pid) < 0) {
                 char msg[256];
                 snprintf(msg, sizeof msg, "handover failed: the new process could not be "
-                         "started; pid %d serves on", (int) s->old_main_pid);
+                         "started; pid %d serves on", (int) s->run->old_main_pid);
                 log_warning("%s: %s", service_name(s), msg);
-                s->old_main_pid = s->old_pgid = 0;
+                s->run->old_main_pid = s->run->old_pgid = 0;
                 service_report_restart(s, -EIO, msg);
                 return;
         }
-        s->main_pid = s->pgid = pid;
+        s->run->main_pid = s->run->pgid = pid;
         service_set_state(s, SERVICE_HANDOVER);
         if (service_type_is_notify(c->type))
                 service_arm(s, SERVICE_TIMER_STATE, c->timeout_start_usec);
@@ -59,10 +59,10 @@ void service_enter_draining(Service *s) {
 
         log_info("%s: handover: pid %d is ready; sending SIG%s to pid %d so it drains "
                  "(SIGKILL after %llums)",
-                 service_name(s), (int) s->main_pid, sigabbrev_np(c->kill_signal) ?: "?",
-                 (int) s->old_main_pid,
+                 service_name(s), (int) s->run->main_pid, sigabbrev_np(c->kill_signal) ?: "?",
+                 (int) s->run->old_main_pid,
                  (unsigned long long) (c->timeout_stop_usec / USEC_PER_MSEC));
-        service_kill_one(s, s->old_main_pid, s->old_pgid, c->kill_signal);
+        service_kill_one(s, s->run->old_main_pid, s->run->old_pgid, c->kill_signal);
         service_set_state(s, SERVICE_DRAINING);
         service_arm(s, SERVICE_TIMER_STATE, c->timeout_stop_usec);
         service_report_restart(s, 0, NULL);
@@ -71,13 +71,14 @@ void service_enter_draining(Service *s) {
 /* The handover failed: says why (also into msg, for the restart's caller), and makes the
  * process it was replacing the main one again. Returns the successor's process group. */
 static pid_t handover_give_back(Service *s, const char *why, char *msg, size_t len) {
-        pid_t successor_pgid = s->pgid;
+        pid_t successor_pgid = s->run->pgid;
 
-        snprintf(msg, len, "handover failed: %s; pid %d serves on", why, (int) s->old_main_pid);
+        snprintf(msg, len, "handover failed: %s; pid %d serves on", why,
+                 (int) s->run->old_main_pid);
         log_warning("%s: %s", service_name(s), msg);
-        s->main_pid = s->old_main_pid;
-        s->pgid = s->old_pgid;
-        s->old_main_pid = s->old_pgid = 0;
+        s->run->main_pid = s->run->old_main_pid;
+        s->run->pgid = s->run->old_pgid;
+        s->run->old_main_pid = s->run->old_pgid = 0;
         return successor_pgid;
 }
 
@@ -100,12 +101,12 @@ void service_enter_handover_abort(Service *s, const char *why) {
         const ServiceConfig *c = &s->unit->service;
         char msg[256];
 
-        s->failed_pid = s->main_pid;
-        s->failed_pgid = handover_give_back(s, why, msg, sizeof msg);
+        s->run->failed_pid = s->run->main_pid;
+        s->run->failed_pgid = handover_give_back(s, why, msg, sizeof msg);
         log_info("%s: stopping the failed successor %d with SIG%s (SIGKILL after %llums)",
-                 service_name(s), (int) s->failed_pid, sigabbrev_np(c->kill_signal) ?: "?",
+                 service_name(s), (int) s->run->failed_pid, sigabbrev_np(c->kill_signal) ?: "?",
                  (unsigned long long) (c->timeout_stop_usec / USEC_PER_MSEC));
-        service_kill_one(s, s->failed_pid, s->failed_pgid, c->kill_signal);
+        service_kill_one(s, s->run->failed_pid, s->run->failed_pgid, c->kill_signal);
         service_set_state(s, SERVICE_HANDOVER_ABORT);
         service_arm(s, SERVICE_TIMER_STATE, c->timeout_stop_usec);
         service_report_restart(s, -EIO, msg);
@@ -126,9 +127,9 @@ void service_handover_settled(Service *s) {
 
 /* The process a handover replaced (or is replacing) is gone. */
 void service_on_old_exit(Service *s) {
-        if (s->unit->service.kill_mode != KILL_NONE && s->old_pgid > 0)
-                service_send(s, -s->old_pgid, SIGKILL); /* its strays go with it */
-        s->old_main_pid = s->old_pgid = 0;
+        if (s->unit->service.kill_mode != KILL_NONE && s->run->old_pgid > 0)
+                service_send(s, -s->run->old_pgid, SIGKILL); /* its strays go with it */
+        s->run->old_main_pid = s->run->old_pgid = 0;
         switch (s->state) {
         case SERVICE_HANDOVER:
                 /* Nothing serves but the successor: an ordinary start from here. */
@@ -162,9 +163,9 @@ void service_on_old_exit(Service *s) {
 
 /* A successor that failed its handover is gone. */
 void service_on_failed_exit(Service *s) {
-        if (s->unit->service.kill_mode != KILL_NONE && s->failed_pgid > 0)
-                service_send(s, -s->failed_pgid, SIGKILL);
-        s->failed_pid = s->failed_pgid = 0;
+        if (s->unit->service.kill_mode != KILL_NONE && s->run->failed_pgid > 0)
+                service_send(s, -s->run->failed_pgid, SIGKILL);
+        s->run->failed_pid = s->run->failed_pgid = 0;
         switch (s->state) {
         case SERVICE_HANDOVER_ABORT:
                 service_handover_settled(s);

@@ -24,13 +24,13 @@ bool service_is_pid_of(const Service *s, pid_t pid, NotifyRole *ret_role) {
 
         if (pid <= 0)
                 return false;
-        if (pid == s->main_pid)
+        if (pid == s->run->main_pid)
                 role = NOTIFY_ROLE_MAIN;
-        else if (pid == s->control_pid)
+        else if (pid == s->run->control_pid)
                 role = NOTIFY_ROLE_CONTROL;
-        else if (pid == s->old_main_pid)
+        else if (pid == s->run->old_main_pid)
                 role = NOTIFY_ROLE_OLD_MAIN;
-        else if (pid == s->failed_pid)
+        else if (pid == s->run->failed_pid)
                 role = NOTIFY_ROLE_FAILED;
         else
                 return false;
@@ -44,7 +44,7 @@ bool service_is_pid_of(const Service *s, pid_t pid, NotifyRole *ret_role) {
 
 bool service_owns_pgid(const Service *s, pid_t g) {
         return g > 0 && service_is_active(s) &&
-               (g == s->pgid || g == s->old_pgid || g == s->failed_pgid || g == s->control_pid);
+               IN_SET(g, s->run->pgid, s->run->old_pgid, s->run->failed_pgid, s->run->control_pid);
 }
 
 bool service_owns_pid(const Service *s, pid_t pid, NotifyRole *ret_role) {
@@ -77,10 +77,10 @@ static void service_on_mainpid(Service *s, pid_t pid, pid_t mainpid) {
         int r = s->ctx->ops->track ? s->ctx->ops->track(s, mainpid) : 0;
         pid_t g = r < 0 ? r : s->ctx->ops->pgid_of(s, mainpid);
 
-        if (g > 0 && g == s->pgid) {
+        if (g > 0 && g == s->run->pgid) {
                 log_info("%s: MAINPID=%d: the main process is now pid %d", service_name(s),
                          (int) mainpid, (int) mainpid);
-                s->main_pid = mainpid;
+                s->run->main_pid = mainpid;
         } else if (g == -ESRCH)
                 log_warning("%s: MAINPID=%d from pid %d names no running process, ignoring",
                             service_name(s), (int) mainpid, (int) pid);
@@ -110,13 +110,13 @@ void service_on_notify(Service *s, NotifyRole role, pid_t pid, const NotifyMessa
         if (m->status) {
                 char *t = strdup(m->status);
                 if (t) {
-                        free(s->status_text);
-                        s->status_text = t;
+                        free(s->run->status_text);
+                        s->run->status_text = t;
                         log_debug("%s: STATUS=%s", service_name(s), t);
                 }
         }
         if (m->errno_value >= 0)
-                s->status_errno = m->errno_value;
+                s->run->status_errno = m->errno_value;
         if (m->mainpid > 0 && in_charge)
                 service_on_mainpid(s, pid, m->mainpid);
         if (m->reloading && in_charge)
@@ -128,7 +128,7 @@ void service_on_notify(Service *s, NotifyRole role, pid_t pid, const NotifyMessa
         if (m->ready && in_charge)
                 service_on_ready(s, pid);
         if (m->watchdog_usec != UINT64_MAX && in_charge) {
-                s->watchdog_usec = m->watchdog_usec;
+                s->run->watchdog_usec = m->watchdog_usec;
                 service_arm_watchdog(s);
         }
         if (m->watchdog && in_charge)

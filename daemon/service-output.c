@@ -47,7 +47,7 @@ static void service_log_suppressed(Service *s, unsigned n) {
  * of one burst, one line when the limit is hit, and one summary. */
 static void service_log_write(Service *s, pid_t pid, const char *line, size_t len) {
         const ServiceProcess *sp = service_config_process(&s->unit->service);
-        RateLimit *limit = &s->log->limit;
+        RateLimit *limit = &s->run->log->limit;
         unsigned suppressed;
 
         limit->interval = sp->log_rate_limit_interval_usec;
@@ -66,7 +66,7 @@ static void service_log_write(Service *s, pid_t pid, const char *line, size_t le
 /* Room for one more kept line: the log made, or grown (doubling) while it has not wrapped
  * (its head is 0 then). Returns false on OOM. */
 static bool service_log_reserve(Service *s) {
-        ServiceLog *log = s->log;
+        ServiceLog *log = s->run->log;
         unsigned n;
 
         if (log && (log->n < log->n_alloc || log->n_alloc == SERVICE_LOG_LINES))
@@ -75,16 +75,16 @@ static bool service_log_reserve(Service *s) {
         log = realloc(log, sizeof *log + n * sizeof log->lines[0]);
         if (!log)
                 return false;
-        if (!s->log)
+        if (!s->run->log)
                 *log = (ServiceLog) {};
         log->n_alloc = n;
-        s->log = log;
+        s->run->log = log;
         return true;
 }
 
 /* Keeps a line in the ring as line number seq, the oldest one making room once it is full. */
 static void service_log_keep(Service *s, uint64_t seq, pid_t pid, const char *line, size_t len) {
-        ServiceLog *log = s->log;
+        ServiceLog *log = s->run->log;
         ServiceLogLine *slot;
         char *copy = strndup(line, len);
 
@@ -103,13 +103,13 @@ static void service_log_keep(Service *s, uint64_t seq, pid_t pid, const char *li
 void service_log_line(Service *s, pid_t pid, const char *line, size_t len) {
         bool room = service_log_reserve(s);
 
-        if (!s->log) {
+        if (!s->run->log) {
                 log_info("%s[%d]: %.*s", s->unit->name, (int) pid, (int) len, line);
                 return;
         }
         service_log_write(s, pid, line, len);
         if (room)
-                service_log_keep(s, ++s->log_seq, pid, line, len);
+                service_log_keep(s, ++s->run->log_seq, pid, line, len);
 }
 
 void service_log_restore(Service *s, uint64_t seq, pid_t pid, const char *line) {
@@ -119,10 +119,10 @@ void service_log_restore(Service *s, uint64_t seq, pid_t pid, const char *line) 
 
 uint64_t service_log_foreach(const Service *s, uint64_t after, unsigned max,
                              void (*fn)(const ServiceLogLine *l, void *userdata), void *userdata) {
-        const ServiceLog *log = s->log;
+        const ServiceLog *log = s->run->log;
 
         if (!log)
-                return s->log_seq;
+                return s->run->log_seq;
         /* With max, the newest max lines after `after`. */
         if (max > 0) {
                 unsigned newer = 0;
@@ -138,18 +138,18 @@ uint64_t service_log_foreach(const Service *s, uint64_t after, unsigned max,
                 if (l->seq > after)
                         fn(l, userdata);
         }
-        return s->log_seq;
+        return s->run->log_seq;
 }
 
 void service_log_done(Service *s) {
-        while (s->streams)
-                service_output_free(s->streams);
-        if (!s->log)
+        while (s->run->streams)
+                service_output_free(s->run->streams);
+        if (!s->run->log)
                 return;
-        for (unsigned i = 0; i < s->log->n; i++)
-                free(s->log->lines[(s->log->head + i) % SERVICE_LOG_LINES].line);
-        free(s->log);
-        s->log = NULL;
+        for (unsigned i = 0; i < s->run->log->n; i++)
+                free(s->run->log->lines[(s->run->log->head + i) % SERVICE_LOG_LINES].line);
+        free(s->run->log);
+        s->run->log = NULL;
 }
 
 /* Logs the complete lines in the stream's buffer; with all, the rest too. A line longer than
@@ -176,14 +176,14 @@ void service_output_free(OutputStream *o) {
 
         output_flush(o, true);
         /* The stream ended: say now what the limit held back, not at some later line. */
-        if (s->log)
-                service_log_suppressed(s, ratelimit_take_suppressed(&s->log->limit));
-        for (OutputStream **p = &s->streams; *p; p = &(*p)->next)
+        if (s->run->log)
+                service_log_suppressed(s, ratelimit_take_suppressed(&s->run->log->limit));
+        for (OutputStream **p = &s->run->streams; *p; p = &(*p)->next)
                 if (*p == o) {
                         *p = o->next;
                         break;
                 }
-        s->n_streams--;
+        s->run->n_streams--;
         sd_event_source_disable_unref(o->source);
         sd_event_source_disable_unref(o->resume_source);
         safe_close(o->fd);
@@ -211,7 +211,7 @@ static bool output_may_read(OutputStream *o, size_t n) {
         unsigned unused;
         int r;
 
-        if (!s->log || !ratelimit_exhausted(&s->log->limit, now) ||
+        if (!s->run->log || !ratelimit_exhausted(&s->run->log->limit, now) ||
             ratelimit_below_n(&o->read_limit, now, (unsigned) n, &unused))
                 return true;
         if (!o->resume_source) {
@@ -272,9 +272,9 @@ static int output_stream_add(Service *s, int fd, OutputStream **ret_stream) {
         o->fd = fd;
         o->read_limit = (RateLimit) { .interval = USEC_PER_SEC,
                                       .burst = OUTPUT_HELD_BYTES_PER_SEC };
-        o->next = s->streams;
-        s->streams = o;
-        s->n_streams++;
+        o->next = s->run->streams;
+        s->run->streams = o;
+        s->run->n_streams++;
         *ret_stream = TAKE_PTR(o);
         return 0;
 }
@@ -283,10 +283,10 @@ int service_output_new(Service *s, OutputStream **ret_stream) {
         const char *name = s->unit->name;
         int p[2], r;
 
-        if (s->n_streams >= SERVICE_STREAMS_MAX)
+        if (s->run->n_streams >= SERVICE_STREAMS_MAX)
                 return log_error_errno(EMFILE, "%s: %u output pipes are still held open by its "
                                        "processes; not starting another",
-                                       name, s->n_streams);
+                                       name, s->run->n_streams);
         if (!s->ctx->event)
                 return log_error_errno(EINVAL, "%s: no event loop to read output with", name);
         if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -325,6 +325,6 @@ int service_output_adopt(Service *s, int fd, pid_t pid, const char *pending, siz
 void service_output_foreach(Service *s, void (*fn)(int fd, pid_t pid, const char *pending,
                                                    size_t len, void *userdata),
                             void *userdata) {
-        for (OutputStream *o = s->streams; o; o = o->next)
+        for (OutputStream *o = s->run->streams; o; o = o->next)
                 fn(o->fd, o->pid, o->buf, o->len, userdata);
 }

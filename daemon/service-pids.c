@@ -36,45 +36,47 @@
 #define MEMBERS_MAX 256
 
 const PidRef *service_pids_find(const Service *s, pid_t pid) {
-        if (!s->pidfds || pid <= 0)
+        if (!s->run->pidfds || pid <= 0)
                 return NULL;
         for (size_t i = 0; i < SERVICE_PIDFDS_MAX; i++)
-                if (s->pidfds[i].pid == pid)
-                        return &s->pidfds[i];
+                if (s->run->pidfds[i].pid == pid)
+                        return &s->run->pidfds[i];
         return NULL;
 }
 
 /* Whether the state machine names pid now: one of its processes, or while any of those runs,
  * the leader of one of their groups. */
 static bool service_pids_named(const Service *s, pid_t pid) {
-        if (IN_SET(pid, s->main_pid, s->control_pid, s->old_main_pid, s->failed_pid))
+        const ServiceRun *r = s->run;
+
+        if (IN_SET(pid, r->main_pid, r->control_pid, r->old_main_pid, r->failed_pid))
                 return true;
-        return service_is_active(s) && IN_SET(pid, s->pgid, s->old_pgid, s->failed_pgid);
+        return service_is_active(s) && IN_SET(pid, r->pgid, r->old_pgid, r->failed_pgid);
 }
 
 void service_pids_release(Service *s) {
         bool any = false;
 
-        if (!s->pidfds)
+        if (!s->run->pidfds)
                 return;
         for (size_t i = 0; i < SERVICE_PIDFDS_MAX; i++) {
-                if (s->pidfds[i].pid > 0 && !service_pids_named(s, s->pidfds[i].pid))
-                        pidref_done(&s->pidfds[i]);
-                any = any || s->pidfds[i].pid > 0;
+                if (s->run->pidfds[i].pid > 0 && !service_pids_named(s, s->run->pidfds[i].pid))
+                        pidref_done(&s->run->pidfds[i]);
+                any = any || s->run->pidfds[i].pid > 0;
         }
         if (!any) {
-                free(s->pidfds);
-                s->pidfds = NULL;
+                free(s->run->pidfds);
+                s->run->pidfds = NULL;
         }
 }
 
 void service_pids_clear(Service *s) {
-        if (!s->pidfds)
+        if (!s->run->pidfds)
                 return;
         for (size_t i = 0; i < SERVICE_PIDFDS_MAX; i++)
-                pidref_done(&s->pidfds[i]);
-        free(s->pidfds);
-        s->pidfds = NULL;
+                pidref_done(&s->run->pidfds[i]);
+        free(s->run->pidfds);
+        s->run->pidfds = NULL;
 }
 
 int service_pids_add(Service *s, PidRef *ref) {
@@ -85,21 +87,21 @@ int service_pids_add(Service *s, PidRef *ref) {
                 return 0;
         }
         service_pids_release(s); /* room from pids forgotten since */
-        if (!s->pidfds) {
-                s->pidfds = malloc(SERVICE_PIDFDS_MAX * sizeof *s->pidfds);
-                if (!s->pidfds) {
+        if (!s->run->pidfds) {
+                s->run->pidfds = malloc(SERVICE_PIDFDS_MAX * sizeof *s->run->pidfds);
+                if (!s->run->pidfds) {
                         pidref_done(ref);
                         return -ENOMEM;
                 }
                 for (size_t i = 0; i < SERVICE_PIDFDS_MAX; i++)
-                        s->pidfds[i] = PIDREF_NULL;
+                        s->run->pidfds[i] = PIDREF_NULL;
         }
         for (size_t i = 0; i < SERVICE_PIDFDS_MAX && !slot; i++)
-                if (s->pidfds[i].pid == ref->pid) {
-                        pidref_done(&s->pidfds[i]); /* an older one, reaped: the new wins */
-                        slot = &s->pidfds[i];
-                } else if (s->pidfds[i].pid == 0)
-                        slot = &s->pidfds[i];
+                if (s->run->pidfds[i].pid == ref->pid) {
+                        pidref_done(&s->run->pidfds[i]); /* an older one, reaped: the new wins */
+                        slot = &s->run->pidfds[i];
+                } else if (s->run->pidfds[i].pid == 0)
+                        slot = &s->run->pidfds[i];
         if (!slot) {
                 pidref_done(ref);
                 return -ENOSPC;
@@ -142,10 +144,10 @@ pid_t service_pids_pgid_of(Service *s, pid_t pid) {
 
 /* The service's processes now: its cgroup's, or those with its INVOCATION_ID=. */
 static int service_pids_members(Service *s, pid_t *pids, size_t max) {
-        if (s->cgroup)
-                return cgroup_pids(s->cgroup, pids, max);
-        if (s->invocation_id[0])
-                return invocation_pids(s->invocation_id, pids, max);
+        if (s->run->cgroup)
+                return cgroup_pids(s->run->cgroup, pids, max);
+        if (s->run->invocation_id[0])
+                return invocation_pids(s->run->invocation_id, pids, max);
         return 0;
 }
 

@@ -18,13 +18,13 @@
 
 typedef enum FieldType { F_INT, F_UINT, F_U64, F_BOOL } FieldType;
 
-/* The plain fields, written and read by this table alone. */
+/* The plain fields of a run, written and read by this table alone. */
 static const struct {
         const char *key;
         size_t offset;
         FieldType type;
 } service_fields[] = {
-#define FIELD(k, m, t) { k, offsetof(Service, m), t }
+#define FIELD(k, m, t) { k, offsetof(ServiceRun, m), t }
         FIELD("main-pid", main_pid, F_INT),
         FIELD("control-pid", control_pid, F_INT),
         FIELD("pgid", pgid, F_INT),
@@ -38,7 +38,6 @@ static const struct {
         FIELD("exec-index", exec_index, F_UINT),
         FIELD("reload-index", reload_index, F_UINT),
         FIELD("n-restarts", n_restarts, F_UINT),
-        FIELD("condition-failed", condition_failed, F_BOOL),
         FIELD("limits-told", limits_told, F_BOOL),
         FIELD("stop-post-ran", stop_post_ran, F_BOOL),
         FIELD("main-exited", main_exited, F_BOOL),
@@ -99,8 +98,10 @@ int service_serialize(Service *s, FILE *f, const char *kind, int **keep, size_t 
         state_write_str(f, "state", service_state_to_string(s->state));
         state_write_str(f, "result", service_result_to_string(s->result));
         state_write_str(f, "intent", service_intent_to_string(s->intent));
-        for (size_t i = 0; i < ELEMENTSOF(service_fields); i++) {
-                const void *p = (const uint8_t *) s + service_fields[i].offset;
+        state_writef(f, "condition-failed", "%d", s->condition_failed);
+        /* A service that never started has nothing of a run to carry. */
+        for (size_t i = 0; service_has_run(s) && i < ELEMENTSOF(service_fields); i++) {
+                const void *p = (const uint8_t *) s->run + service_fields[i].offset;
 
                 switch (service_fields[i].type) {
                 case F_INT:
@@ -118,24 +119,24 @@ int service_serialize(Service *s, FILE *f, const char *kind, int **keep, size_t 
                         break;
                 }
         }
-        if (s->cgroup)
-                state_write_str(f, "cgroup", s->cgroup);
-        if (s->invocation_id[0])
-                state_write_str(f, "invocation-id", s->invocation_id);
-        if (s->status_text)
-                state_write_str(f, "status-text", s->status_text);
+        if (s->run->cgroup)
+                state_write_str(f, "cgroup", s->run->cgroup);
+        if (s->run->invocation_id[0])
+                state_write_str(f, "invocation-id", s->run->invocation_id);
+        if (s->run->status_text)
+                state_write_str(f, "status-text", s->run->status_text);
         for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++)
                 if (service_timer_due(s, t) != USEC_INFINITY)
                         state_writef(f, timer_keys[t], "%llu",
                                      (unsigned long long) service_timer_due(s, t));
         /* The start-limit ring, oldest first. */
-        for (unsigned i = 0; s->start_times && i < s->n_start_times; i++)
+        for (unsigned i = 0; s->run->start_times && i < s->run->n_start_times; i++)
                 state_writef(f, "start-time", "%llu", (unsigned long long)
-                             s->start_times[(s->start_times_head + i) %
+                             s->run->start_times[(s->run->start_times_head + i) %
                                             MAX(s->unit->start_limit_burst, 1u)]);
         (void) service_log_foreach(s, 0, 0, write_log_line, &w);
-        for (size_t i = 0; i < s->n_fd_store && w.r >= 0; i++) {
-                StoredFd *sf = s->fd_store[i];
+        for (size_t i = 0; i < s->run->n_fd_store && w.r >= 0; i++) {
+                StoredFd *sf = s->run->fd_store[i];
                 char *v = NULL;
 
                 if (asprintf(&v, "%d %d %s", sf->fd, sf->poll_source != NULL, sf->name) < 0 ||
@@ -165,35 +166,63 @@ int service_serialize(Service *s, FILE *f, const char *kind, int **keep, size_t 
                 }
         }
         /* The pidfds of its processes, so that the new berthd holds the very same ones. */
-        for (size_t i = 0; s->pidfds && i < SERVICE_PIDFDS_MAX && w.r >= 0; i++)
-                if (s->pidfds[i].pid > 0 && s->pidfds[i].fd >= 0) {
-                        if (state_fds_add(keep, n_keep, s->pidfds[i].fd) < 0)
+        for (size_t i = 0; s->run->pidfds && i < SERVICE_PIDFDS_MAX && w.r >= 0; i++)
+                if (s->run->pidfds[i].pid > 0 && s->run->pidfds[i].fd >= 0) {
+                        if (state_fds_add(keep, n_keep, s->run->pidfds[i].fd) < 0)
                                 w.r = -ENOMEM;
                         else
-                                state_writef(f, "pidfd", "%d %d", s->pidfds[i].fd,
-                                             (int) s->pidfds[i].pid);
+                                state_writef(f, "pidfd", "%d %d", s->run->pidfds[i].fd,
+                                             (int) s->run->pidfds[i].pid);
                 }
         return w.r;
 }
 
 /* ---- reading ---- */
 
+/* A field of a run: read into a scratch value first, so that a service that never started (a
+ * state from a berthd that wrote every field) gets a run only for a value that is not the idle
+ * one. */
 static int read_plain(Service *s, const char *key, const char *v) {
         for (size_t i = 0; i < ELEMENTSOF(service_fields); i++) {
-                void *p = (uint8_t *) s + service_fields[i].offset;
+                size_t off = service_fields[i].offset, size;
+                union {
+                        int i;
+                        unsigned u;
+                        uint64_t u64;
+                        bool b;
+                } x;
+                int r = -EINVAL;
 
                 if (!streq(key, service_fields[i].key))
                         continue;
                 switch (service_fields[i].type) {
                 case F_INT:
-                        return state_value_int(v, p);
+                        r = state_value_int(v, &x.i);
+                        size = sizeof x.i;
+                        break;
                 case F_UINT:
-                        return state_value_uint(v, p);
+                        r = state_value_uint(v, &x.u);
+                        size = sizeof x.u;
+                        break;
                 case F_U64:
-                        return state_value_u64(v, p);
+                        r = state_value_u64(v, &x.u64);
+                        size = sizeof x.u64;
+                        break;
                 case F_BOOL:
-                        return state_value_bool(v, p);
+                        r = state_value_bool(v, &x.b);
+                        size = sizeof x.b;
+                        break;
                 }
+                if (r < 0)
+                        return r;
+                if (!service_has_run(s) &&
+                    memcmp((const uint8_t *) &service_run_idle + off, &x, size) == 0)
+                        return 0;
+                r = service_run_make(s);
+                if (r < 0)
+                        return r;
+                memcpy((uint8_t *) s->run + off, &x, size);
+                return 0;
         }
         return -ENOENT;
 }
@@ -228,6 +257,12 @@ static int read_field(Service *s, const StateField *fl,
         r = read_plain(s, k, v);
         if (r != -ENOENT)
                 return r;
+        if (STR_IN_SET(k, "cgroup", "invocation-id", "status-text", "start-time", "log",
+                       "fdstore", "output", "dynamic-user", "pidfd")) {
+                r = service_run_make(s);
+                if (r < 0)
+                        return r;
+        }
         if (streq(k, "state")) {
                 ServiceState st = service_state_from_string(v);
                 if (st < 0)
@@ -243,22 +278,24 @@ static int read_field(Service *s, const StateField *fl,
                 if (i < 0)
                         return -EINVAL;
                 s->intent = i;
-        } else if (streq(k, "cgroup")) {
+        } else if (streq(k, "condition-failed"))
+                return state_value_bool(v, &s->condition_failed);
+        else if (streq(k, "cgroup")) {
                 char *c = strdup(v);
                 if (!c)
                         return -ENOMEM;
-                free(s->cgroup);
-                s->cgroup = c;
+                free(s->run->cgroup);
+                s->run->cgroup = c;
         } else if (streq(k, "invocation-id")) {
-                if (strlen(v) >= sizeof s->invocation_id)
+                if (strlen(v) >= sizeof s->run->invocation_id)
                         return -EINVAL;
-                strcpy(s->invocation_id, v);
+                strcpy(s->run->invocation_id, v);
         } else if (streq(k, "status-text")) {
                 char *c = strdup(v);
                 if (!c)
                         return -ENOMEM;
-                free(s->status_text);
-                s->status_text = c;
+                free(s->run->status_text);
+                s->run->status_text = c;
         } else if (streq(k, timer_keys[SERVICE_TIMER_STATE]) ||
                    streq(k, timer_keys[SERVICE_TIMER_WATCHDOG])) {
                 if (!service_timers(s))
@@ -366,8 +403,8 @@ int service_deserialize(Service *s, const StateSection *sec, const char *const *
          * anybody; their groups are signalled member by member (service-pids.c). Then
          * whatever is no longer named goes. */
         if (s->ctx->ops->track) {
-                const pid_t named[] = { s->main_pid, s->control_pid, s->old_main_pid,
-                                        s->failed_pid };
+                const pid_t named[] = { s->run->main_pid, s->run->control_pid, s->run->old_main_pid,
+                                        s->run->failed_pid };
 
                 for (size_t i = 0; i < ELEMENTSOF(named); i++)
                         if (named[i] > 0 && !service_pids_find(s, named[i]))

@@ -85,7 +85,7 @@ void service_arm(Service *s, ServiceTimer t, usec_t usec) {
 
 void service_disarm(Service *s) {
         service_arm(s, SERVICE_TIMER_STATE, USEC_INFINITY);
-        if (s->bus_name_slot && s->ctx->ops->watch_bus_name)
+        if (s->run->bus_name_slot && s->ctx->ops->watch_bus_name)
                 (void) s->ctx->ops->watch_bus_name(s, false);
 }
 
@@ -146,8 +146,9 @@ bool service_state_serves(ServiceState st) {
 }
 
 void service_arm_watchdog(Service *s) {
-        bool on = service_state_serves(s->state) && s->main_pid > 0 && s->watchdog_usec > 0;
-        service_arm(s, SERVICE_TIMER_WATCHDOG, on ? s->watchdog_usec : USEC_INFINITY);
+        bool on = service_state_serves(s->state) && s->run->main_pid > 0 &&
+                  s->run->watchdog_usec > 0;
+        service_arm(s, SERVICE_TIMER_WATCHDOG, on ? s->run->watchdog_usec : USEC_INFINITY);
 }
 
 void service_update_watch(Service *s) {
@@ -164,7 +165,7 @@ void service_set_state(Service *s, ServiceState st) {
 
         if (old != st) {
                 const char *from = service_state_to_string(old), *to = service_state_to_string(st);
-                pid_t pid = s->main_pid ?: s->control_pid;
+                pid_t pid = s->run->main_pid ?: s->run->control_pid;
 
                 if (pid > 0)
                         log_info("%s: %s -> %s (pid %d)", service_name(s), from, to, (int) pid);
@@ -187,11 +188,13 @@ void service_set_state(Service *s, ServiceState st) {
 }
 
 bool service_is_active(const Service *s) {
-        return s->main_pid > 0 || s->control_pid > 0 || s->old_main_pid > 0 || s->failed_pid > 0;
+        const ServiceRun *r = s->run;
+
+        return r->main_pid > 0 || r->control_pid > 0 || r->old_main_pid > 0 || r->failed_pid > 0;
 }
 
 bool service_is_serving(const Service *s) {
-        return service_state_serves(s->state) && s->main_pid > 0;
+        return service_state_serves(s->state) && s->run->main_pid > 0;
 }
 
 bool service_is_inactive(const Service *s) {
@@ -248,21 +251,22 @@ int service_set_reload_done(Service *s, ServiceRestartDone done, void *userdata)
 
 int service_start_times_add(Service *s, usec_t t) {
         unsigned burst = s->unit->start_limit_burst;
+        ServiceRun *r = s->run;
 
         if (burst == 0)
                 return 0;
-        if (!s->start_times) {
+        if (!r->start_times) {
                 /* Made at the first start: a service never started keeps none. */
-                s->start_times = calloc(burst, sizeof(usec_t));
-                if (!s->start_times)
+                r->start_times = calloc(burst, sizeof(usec_t));
+                if (!r->start_times)
                         return -ENOMEM;
-                s->n_start_times = s->start_times_head = 0;
+                r->n_start_times = r->start_times_head = 0;
         }
-        if (s->n_start_times == burst) {
-                s->start_times[s->start_times_head] = t;
-                s->start_times_head = (s->start_times_head + 1) % burst;
+        if (r->n_start_times == burst) {
+                r->start_times[r->start_times_head] = t;
+                r->start_times_head = (r->start_times_head + 1) % burst;
         } else
-                s->start_times[(s->start_times_head + s->n_start_times++) % burst] = t;
+                r->start_times[(r->start_times_head + r->n_start_times++) % burst] = t;
         return 0;
 }
 
@@ -273,8 +277,8 @@ static bool service_start_limit_hit(Service *s, usec_t now) {
 
         if (burst == 0 || interval == 0)
                 return false;
-        if (s->start_times && s->n_start_times == burst &&
-            now - s->start_times[s->start_times_head] < interval)
+        if (s->run->start_times && s->run->n_start_times == burst &&
+            now - s->run->start_times[s->run->start_times_head] < interval)
                 return true;
         if (service_start_times_add(s, now) < 0)
                 log_oom();
@@ -284,11 +288,11 @@ static bool service_start_limit_hit(Service *s, usec_t now) {
 static void service_enter_backoff(Service *s) {
         usec_t delay = SERVICE_BACKOFF_BASE_USEC;
 
-        for (unsigned i = 0; i < s->backoff_level && delay < SERVICE_BACKOFF_CAP_USEC; i++)
+        for (unsigned i = 0; i < s->run->backoff_level && delay < SERVICE_BACKOFF_CAP_USEC; i++)
                 delay *= 2;
         delay = MIN(delay, SERVICE_BACKOFF_CAP_USEC);
-        if (s->backoff_level < 32)
-                s->backoff_level++;
+        if (s->run->backoff_level < 32)
+                s->run->backoff_level++;
         log_warning("%s: started %u times within %llus (StartLimitBurst=, "
                     "StartLimitIntervalSec=): backing off for %llu.%03llus; the socket stays "
                     "bound and connections wait",
@@ -306,6 +310,12 @@ static void service_enter_backoff(Service *s) {
 static void service_enter_start(Service *s, bool limited) {
         usec_t now = service_now(s);
 
+        if (service_run_make(s) < 0) {
+                log_oom();
+                s->result = SERVICE_FAILURE_RESOURCES;
+                service_set_state(s, SERVICE_FAILED);
+                return;
+        }
         if (service_apply_next_unit(s) < 0)
                 log_oom(); /* it starts with the unit it had */
         if (service_start_limit_hit(s, now) && limited) {
@@ -314,13 +324,13 @@ static void service_enter_start(Service *s, bool limited) {
         }
         s->intent = SERVICE_INTENT_NONE;
         s->result = SERVICE_SUCCESS;
-        s->invocation_id[0] = 0; /* a new run: its processes get a new INVOCATION_ID= */
-        s->active_since = now;
-        s->since_realtime = s->ctx->ops->now(s, CLOCK_REALTIME);
-        s->exec_index = 0;
-        s->pgid = 0;
-        s->main_exited = false;
-        s->stop_post_ran = false;
+        s->run->invocation_id[0] = 0; /* a new run: its processes get a new INVOCATION_ID= */
+        s->run->active_since = now;
+        s->run->since_realtime = s->ctx->ops->now(s, CLOCK_REALTIME);
+        s->run->exec_index = 0;
+        s->run->pgid = 0;
+        s->run->main_exited = false;
+        s->run->stop_post_ran = false;
         service_enter_controls(s, service_config_hooks(&s->unit->service)->n_exec_condition > 0 ?
                                           SERVICE_CONDITION : SERVICE_START_PRE);
 }
@@ -332,7 +342,7 @@ static void service_enter_controls(Service *s, ServiceState st) {
         usec_t timeout;
 
         (void) service_control_commands(s, st, &n, &timeout);
-        s->control_index = 0;
+        s->run->control_index = 0;
         if (n == 0) {
                 service_control_done(s, st, SERVICE_SUCCESS);
                 return;
@@ -379,16 +389,16 @@ static void service_spawn_main(Service *s) {
         const ServiceConfig *c = &s->unit->service;
         pid_t pid;
 
-        if (s->exec_index >= c->n_exec_start) {
+        if (s->run->exec_index >= c->n_exec_start) {
                 service_enter_start_post(s); /* a oneshot ran them all */
                 return;
         }
-        s->watchdog_usec = c->watchdog_usec;
-        if (s->ctx->ops->spawn(s, &c->exec_start[s->exec_index], true, NULL, &pid) < 0) {
+        s->run->watchdog_usec = c->watchdog_usec;
+        if (s->ctx->ops->spawn(s, &c->exec_start[s->run->exec_index], true, NULL, &pid) < 0) {
                 service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_RESOURCES);
                 return;
         }
-        s->main_pid = s->pgid = pid;
+        s->run->main_pid = s->run->pgid = pid;
         if (c->type == SERVICE_DBUS && !service_watch_bus_name(s)) {
                 service_enter_start_post(s);
                 return;
@@ -443,7 +453,7 @@ static const ExecCommand *service_control_commands(Service *s, ServiceState st, 
 /* The control commands of state st are done, with r (a failure stops the list, unless "-"):
  * what follows them. */
 static void service_control_done(Service *s, ServiceState st, ServiceResult r) {
-        s->control_pid = 0;
+        s->run->control_pid = 0;
         switch (st) {
         case SERVICE_CONDITION:
                 if (r == SERVICE_SUCCESS) {
@@ -504,20 +514,20 @@ typedef struct ControlEnv {
 static char *const *service_control_env(Service *s, ControlEnv *e) {
         size_t n = 0;
 
-        if (s->main_pid > 0)
-                snprintf(e->vars[n++], sizeof e->vars[0], "MAINPID=%d", (int) s->main_pid);
+        if (s->run->main_pid > 0)
+                snprintf(e->vars[n++], sizeof e->vars[0], "MAINPID=%d", (int) s->run->main_pid);
         if (s->state == SERVICE_STOP_POST) {
                 snprintf(e->vars[n++], sizeof e->vars[0], "SERVICE_RESULT=%s",
                          service_result_to_string(s->result));
-                if (s->main_exited && s->last_exit_code == CLD_EXITED) {
+                if (s->run->main_exited && s->run->last_exit_code == CLD_EXITED) {
                         snprintf(e->vars[n++], sizeof e->vars[0], "EXIT_CODE=exited");
                         snprintf(e->vars[n++], sizeof e->vars[0], "EXIT_STATUS=%d",
-                                 s->last_exit_status);
-                } else if (s->main_exited) {
+                                 s->run->last_exit_status);
+                } else if (s->run->main_exited) {
                         snprintf(e->vars[n++], sizeof e->vars[0], "EXIT_CODE=%s",
-                                 s->last_exit_code == CLD_DUMPED ? "dumped" : "killed");
+                                 s->run->last_exit_code == CLD_DUMPED ? "dumped" : "killed");
                         snprintf(e->vars[n++], sizeof e->vars[0], "EXIT_STATUS=%s",
-                                 sigabbrev_np(s->last_exit_status) ?: "?");
+                                 sigabbrev_np(s->run->last_exit_status) ?: "?");
                 }
         }
         for (size_t i = 0; i < n; i++)
@@ -536,20 +546,20 @@ static void service_run_next_control(Service *s) {
 
         cmds = service_control_commands(s, s->state, &n, &timeout);
         for (;;) {
-                if (s->control_index >= n) {
+                if (s->run->control_index >= n) {
                         service_control_done(s, s->state, SERVICE_SUCCESS);
                         return;
                 }
-                if (s->ctx->ops->spawn(s, &cmds[s->control_index], false,
+                if (s->ctx->ops->spawn(s, &cmds[s->run->control_index], false,
                                       service_control_env(s, &env), &pid) >= 0)
                         break;
-                if (!cmds[s->control_index].ignore_failure) {
+                if (!cmds[s->run->control_index].ignore_failure) {
                         service_control_done(s, s->state, SERVICE_FAILURE_RESOURCES);
                         return;
                 }
-                s->control_index++;
+                s->run->control_index++;
         }
-        s->control_pid = pid;
+        s->run->control_pid = pid;
         service_arm(s, SERVICE_TIMER_STATE, timeout);
 }
 
@@ -559,11 +569,11 @@ static int service_spawn_reload(Service *s) {
         pid_t pid;
         int r;
 
-        r = s->ctx->ops->spawn(s, &service_config_hooks(c)->exec_reload[s->reload_index], false,
-                              service_control_env(s, &env), &pid);
+        r = s->ctx->ops->spawn(s, &service_config_hooks(c)->exec_reload[s->run->reload_index],
+                               false, service_control_env(s, &env), &pid);
         if (r < 0)
                 return r;
-        s->control_pid = pid;
+        s->run->control_pid = pid;
         /* Each within TimeoutStartSec=; in the handover states the timer is theirs. */
         if (s->state == SERVICE_RUNNING)
                 service_arm(s, SERVICE_TIMER_STATE, c->timeout_start_usec);
@@ -577,19 +587,20 @@ static void service_kill(Service *s, int sig) {
 
         if (mode == KILL_NONE && sig != SIGKILL)
                 return;
-        service_kill_one(s, s->old_main_pid, s->old_pgid, sig);
-        service_kill_one(s, s->failed_pid, s->failed_pgid, sig);
-        if (s->control_pid > 0)
-                service_send(s, -s->control_pid, sig);
-        if (s->pgid > 0 && (mode == KILL_CONTROL_GROUP || sig == SIGKILL) && mode != KILL_PROCESS)
-                service_send(s, -s->pgid, sig);
-        else if (s->main_pid > 0)
-                service_send(s, s->main_pid, sig);
+        service_kill_one(s, s->run->old_main_pid, s->run->old_pgid, sig);
+        service_kill_one(s, s->run->failed_pid, s->run->failed_pgid, sig);
+        if (s->run->control_pid > 0)
+                service_send(s, -s->run->control_pid, sig);
+        if (s->run->pgid > 0 && (mode == KILL_CONTROL_GROUP || sig == SIGKILL) &&
+            mode != KILL_PROCESS)
+                service_send(s, -s->run->pgid, sig);
+        else if (s->run->main_pid > 0)
+                service_send(s, s->run->main_pid, sig);
         if (sig != SIGKILL && sig != SIGCONT) {
-                if (s->pgid > 0 && mode == KILL_CONTROL_GROUP)
-                        service_send(s, -s->pgid, SIGCONT);
-                else if (s->main_pid > 0)
-                        service_send(s, s->main_pid, SIGCONT);
+                if (s->run->pgid > 0 && mode == KILL_CONTROL_GROUP)
+                        service_send(s, -s->run->pgid, SIGCONT);
+                else if (s->run->main_pid > 0)
+                        service_send(s, s->run->main_pid, SIGCONT);
         }
         /* The control group is every process of the service, not only its process groups:
          * those that called setsid() too. */
@@ -605,14 +616,14 @@ void service_enter_signal(Service *s, ServiceState st, ServiceResult r) {
         if (!service_is_active(s)) {
                 /* Nothing left but maybe stray members of its process group, or of its
                  * control group (KillMode=mixed kills those only now). */
-                if (s->pgid > 0 && c->kill_mode != KILL_NONE)
-                        service_send(s, -s->pgid, SIGKILL);
+                if (s->run->pgid > 0 && c->kill_mode != KILL_NONE)
+                        service_send(s, -s->run->pgid, SIGKILL);
                 if (IN_SET(c->kill_mode, KILL_CONTROL_GROUP, KILL_MIXED))
                         s->ctx->ops->kill_all(s, SIGKILL);
                 /* ExecStopPost= once per run, after a stop or a failure alike; then what it
                  * left is killed too, on the way here again. */
-                if (!s->stop_post_ran && service_config_hooks(c)->n_exec_stop_post > 0) {
-                        s->stop_post_ran = true;
+                if (!s->run->stop_post_ran && service_config_hooks(c)->n_exec_stop_post > 0) {
+                        s->run->stop_post_ran = true;
                         service_enter_controls(s, SERVICE_STOP_POST);
                         return;
                 }
@@ -632,7 +643,7 @@ void service_enter_stop(Service *s, ServiceResult r) {
         /* As systemd: a service that started runs its ExecStop= also when its main process
          * ended on its own (with no $MAINPID then), or remained after it (RemainAfterExit=). */
         if (service_config_hooks(c)->n_exec_stop > 0 &&
-            (s->main_pid > 0 || s->state == SERVICE_RUNNING)) {
+            (s->run->main_pid > 0 || s->state == SERVICE_RUNNING)) {
                 service_enter_controls(s, SERVICE_STOP);
                 return;
         }
@@ -751,7 +762,7 @@ int service_restart(Service *s) {
         switch (s->state) {
         case SERVICE_RUNNING:
         case SERVICE_RELOAD: /* the reload is cut short: its caller is told it failed */
-                if (overlap && s->main_pid > 0) {
+                if (overlap && s->run->main_pid > 0) {
                         service_enter_handover(s);
                         return 0;
                 }
@@ -762,7 +773,8 @@ int service_restart(Service *s) {
                 if (overlap) {
                         /* One handover at a time: this one follows the one in progress. */
                         log_info("%s: handover queued until pid %d has %s", service_name(s),
-                                 (int) (s->old_main_pid ?: s->failed_pid ?: s->main_pid),
+                                 (int) (s->run->old_main_pid ?: s->run->failed_pid ?:
+                                        s->run->main_pid),
                                  s->state == SERVICE_HANDOVER_ABORT ? "stopped" : "drained");
                         s->intent = SERVICE_INTENT_RESTART;
                         return 0;
@@ -797,9 +809,9 @@ static void service_enter_reload_signal(Service *s) {
         const ServiceConfig *c = &s->unit->service;
 
         log_info("%s: reloading with SIG%s to pid %d, waiting for RELOADING=1 and READY=1",
-                 service_name(s), sigabbrev_np(c->reload_signal) ?: "?", (int) s->main_pid);
-        s->reload_notified = false;
-        s->ctx->ops->kill(s, s->main_pid, c->reload_signal);
+                 service_name(s), sigabbrev_np(c->reload_signal) ?: "?", (int) s->run->main_pid);
+        s->run->reload_notified = false;
+        s->ctx->ops->kill(s, s->run->main_pid, c->reload_signal);
         service_set_state(s, SERVICE_RELOAD);
         service_arm(s, SERVICE_TIMER_STATE, c->timeout_start_usec);
 }
@@ -817,7 +829,7 @@ int service_reload(Service *s, char *err, size_t errlen) {
         const ServiceConfig *c = &s->unit->service;
         int r;
 
-        if (!service_state_serves(s->state) || s->main_pid <= 0) {
+        if (!service_state_serves(s->state) || s->run->main_pid <= 0) {
                 snprintf(err, errlen, "%s is not running (%s)", service_name(s),
                          service_state_to_string(s->state));
                 return -ENOTCONN;
@@ -826,9 +838,9 @@ int service_reload(Service *s, char *err, size_t errlen) {
                 snprintf(err, errlen, "%s: a reload is in progress", service_name(s));
                 return -EBUSY;
         }
-        if (s->control_pid > 0) {
+        if (s->run->control_pid > 0) {
                 snprintf(err, errlen, "%s: a control process (pid %d) is still running",
-                         service_name(s), (int) s->control_pid);
+                         service_name(s), (int) s->run->control_pid);
                 return -EBUSY;
         }
         if (c->type == SERVICE_NOTIFY_RELOAD && s->state != SERVICE_RUNNING) {
@@ -837,9 +849,9 @@ int service_reload(Service *s, char *err, size_t errlen) {
                 return -EBUSY;
         }
         /* Before ExecReload=, as systemd: RELOADING=1 must come from a reload begun since. */
-        s->reload_begin_usec = service_now(s);
+        s->run->reload_begin_usec = service_now(s);
         if (service_config_hooks(c)->n_exec_reload > 0) {
-                s->reload_index = 0;
+                s->run->reload_index = 0;
                 log_info("%s: reloading with ExecReload=", service_name(s));
                 r = service_spawn_reload(s);
                 if (r < 0)
@@ -852,8 +864,8 @@ int service_reload(Service *s, char *err, size_t errlen) {
                 return 0;
         }
         log_info("%s: reloading with SIG%s to pid %d", service_name(s),
-                 sigabbrev_np(c->reload_signal) ?: "?", (int) s->main_pid);
-        s->ctx->ops->kill(s, s->main_pid, c->reload_signal);
+                 sigabbrev_np(c->reload_signal) ?: "?", (int) s->run->main_pid);
+        s->ctx->ops->kill(s, s->run->main_pid, c->reload_signal);
         service_report_reload(s, 0, NULL);
         return 0;
 }
@@ -861,20 +873,20 @@ int service_reload(Service *s, char *err, size_t errlen) {
 /* RELOADING=1 from the process in charge: in RELOAD, the answer to our signal when it is
  * stamped after the reload began; while running, a reload of its own, until READY=1. */
 void service_on_reloading(Service *s, pid_t pid, usec_t monotonic_usec, bool ready) {
-        if (s->state == SERVICE_RELOAD && !s->reload_notified &&
-            monotonic_usec != USEC_INFINITY && monotonic_usec >= s->reload_begin_usec) {
+        if (s->state == SERVICE_RELOAD && !s->run->reload_notified &&
+            monotonic_usec != USEC_INFINITY && monotonic_usec >= s->run->reload_begin_usec) {
                 log_info("%s: reloading (RELOADING=1 from pid %d)", service_name(s), (int) pid);
-                s->reload_notified = true;
+                s->run->reload_notified = true;
                 return;
         }
-        if (s->state == SERVICE_RELOAD && !s->reload_notified) {
+        if (s->state == SERVICE_RELOAD && !s->run->reload_notified) {
                 log_warning("%s: RELOADING=1 from pid %d without a MONOTONIC_USEC= since the "
                             "reload began, ignoring", service_name(s), (int) pid);
                 return;
         }
         log_info("%s: reloading (RELOADING=1 from pid %d)", service_name(s), (int) pid);
         if (s->state == SERVICE_RUNNING && !ready) {
-                s->reload_notified = true;
+                s->run->reload_notified = true;
                 service_set_state(s, SERVICE_RELOAD);
                 service_arm(s, SERVICE_TIMER_STATE, s->unit->service.timeout_start_usec);
         }
@@ -882,7 +894,7 @@ void service_on_reloading(Service *s, pid_t pid, usec_t monotonic_usec, bool rea
 
 /* READY=1 from the process in charge, in RELOAD: the reload is done, if it said RELOADING=1. */
 void service_on_reload_ready(Service *s, pid_t pid) {
-        if (s->state != SERVICE_RELOAD || !s->reload_notified)
+        if (s->state != SERVICE_RELOAD || !s->run->reload_notified)
                 return;
         log_info("%s: reloaded (READY=1 from pid %d)", service_name(s), (int) pid);
         service_reload_finish(s, 0, NULL);
@@ -900,16 +912,16 @@ static bool service_should_restart(Service *s, ServiceResult r) {
         /* As systemd's service_shall_restart(): the main process's exit decides first,
          * whatever Restart= says. RestartForceExitStatus= still counts toward the start
          * limit, as every automatic start does. */
-        if (s->main_exited &&
-            exit_status_set_test(&service_config_exit_status(c)->restart_prevent, s->last_exit_code,
-                                 s->last_exit_status)) {
+        if (s->run->main_exited &&
+            exit_status_set_test(&service_config_exit_status(c)->restart_prevent,
+                                 s->run->last_exit_code, s->run->last_exit_status)) {
                 log_info("%s: not restarted: its exit is in RestartPreventExitStatus=",
                          service_name(s));
                 return false;
         }
-        if (s->main_exited &&
-            exit_status_set_test(&service_config_exit_status(c)->restart_force, s->last_exit_code,
-                                 s->last_exit_status)) {
+        if (s->run->main_exited &&
+            exit_status_set_test(&service_config_exit_status(c)->restart_force,
+                                 s->run->last_exit_code, s->run->last_exit_status)) {
                 log_info("%s: restarted whatever Restart= says: its exit is in "
                          "RestartForceExitStatus=", service_name(s));
                 return true;
@@ -946,14 +958,14 @@ void service_enter_dead(Service *s, ServiceResult r) {
 
         if (s->result == SERVICE_SUCCESS)
                 s->result = r;
-        s->main_pid = s->control_pid = 0;
-        s->old_main_pid = s->old_pgid = 0;
-        s->failed_pid = s->failed_pgid = 0;
+        s->run->main_pid = s->run->control_pid = 0;
+        s->run->old_main_pid = s->run->old_pgid = 0;
+        s->run->failed_pid = s->run->failed_pgid = 0;
 
         /* A run that lasted a whole start-limit interval proves the service works again. */
-        if (s->active_since > 0 &&
-            service_now(s) - s->active_since >= s->unit->start_limit_interval_usec)
-                s->backoff_level = 0;
+        if (s->run->active_since > 0 &&
+            service_now(s) - s->run->active_since >= s->unit->start_limit_interval_usec)
+                s->run->backoff_level = 0;
 
         if (s->intent == SERVICE_INTENT_RESTART && !s->shutting_down) {
                 s->result = SERVICE_SUCCESS;
@@ -1050,10 +1062,10 @@ static void service_on_forked(Service *s, ServiceResult r) {
                 service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_PROTOCOL);
                 return;
         }
-        s->main_pid = m;
+        s->run->main_pid = m;
         g = s->ctx->ops->pgid_of(s, m);
         if (g > 0)
-                s->pgid = g;
+                s->run->pgid = g;
         log_info("%s: the main process is now pid %d (%s)", service_name(s), (int) m, why);
         service_enter_running(s);
 }
@@ -1067,7 +1079,7 @@ static void service_on_main_exit(Service *s, ServiceResult r) {
                         service_enter_signal(s, SERVICE_STOP_SIGTERM,
                                              r == SERVICE_SUCCESS ? SERVICE_FAILURE_PROTOCOL : r);
                 else if (r == SERVICE_SUCCESS) {
-                        s->exec_index++; /* the next ExecStart=, or done */
+                        s->run->exec_index++; /* the next ExecStart=, or done */
                         service_spawn_main(s);
                 } else
                         service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
@@ -1120,14 +1132,15 @@ static void service_on_reload_exit(Service *s, ServiceResult r) {
 
         if (s->state == SERVICE_RUNNING)
                 service_arm(s, SERVICE_TIMER_STATE, USEC_INFINITY);
-        if (r == SERVICE_SUCCESS && s->reload_index + 1 < service_config_hooks(c)->n_exec_reload) {
-                s->reload_index++;
+        if (r == SERVICE_SUCCESS &&
+            s->run->reload_index + 1 < service_config_hooks(c)->n_exec_reload) {
+                s->run->reload_index++;
                 if (service_spawn_reload(s) >= 0)
                         return;
                 r = SERVICE_FAILURE_RESOURCES;
         }
         if (r == SERVICE_SUCCESS && c->type == SERVICE_NOTIFY_RELOAD &&
-            s->state == SERVICE_RUNNING && s->main_pid > 0) {
+            s->state == SERVICE_RUNNING && s->run->main_pid > 0) {
                 service_enter_reload_signal(s);
                 return;
         }
@@ -1142,14 +1155,14 @@ static void service_on_control_exit(Service *s, ServiceResult r, const siginfo_t
         usec_t timeout;
         size_t n;
 
-        s->control_pid = 0;
+        s->run->control_pid = 0;
         switch (s->state) {
         case SERVICE_CONDITION:
         case SERVICE_START_PRE:
         case SERVICE_START_POST:
         case SERVICE_STOP_POST:
                 cmds = service_control_commands(s, s->state, &n, &timeout);
-                if (s->control_index < n && cmds[s->control_index].ignore_failure)
+                if (s->run->control_index < n && cmds[s->run->control_index].ignore_failure)
                         r = SERVICE_SUCCESS;
                 /* ExecCondition= exiting 1..254 skips the start; 255 and signals fail it. */
                 if (s->state == SERVICE_CONDITION && r == SERVICE_FAILURE_EXIT_CODE &&
@@ -1164,11 +1177,11 @@ static void service_on_control_exit(Service *s, ServiceResult r, const siginfo_t
                         service_control_done(s, s->state, r);
                         break;
                 }
-                s->control_index++;
+                s->run->control_index++;
                 service_run_next_control(s);
                 break;
         case SERVICE_STOP:
-                s->control_index++;
+                s->run->control_index++;
                 service_run_next_control(s);
                 break;
         case SERVICE_STOP_SIGTERM:
@@ -1205,26 +1218,26 @@ bool service_on_child(Service *s, const siginfo_t *si) {
 
         if (pid <= 0)
                 return false;
-        if (pid == s->main_pid) {
+        if (pid == s->run->main_pid) {
                 const ServiceConfig *c = &s->unit->service;
 
                 log_exit(s, "main", si);
                 /* "-": its failure is ignored (for forking, the prefix of the first process
                  * holds for the daemon it left, as in systemd). */
-                if (c->exec_start[MIN(s->exec_index, c->n_exec_start - 1)].ignore_failure)
+                if (c->exec_start[MIN(s->run->exec_index, c->n_exec_start - 1)].ignore_failure)
                         r = SERVICE_SUCCESS;
-                s->main_pid = 0;
-                s->last_exit_code = si->si_code;
-                s->last_exit_status = si->si_status;
-                s->main_exited = true;
+                s->run->main_pid = 0;
+                s->run->last_exit_code = si->si_code;
+                s->run->last_exit_status = si->si_status;
+                s->run->main_exited = true;
                 service_on_main_exit(s, r);
-        } else if (pid == s->old_main_pid) {
+        } else if (pid == s->run->old_main_pid) {
                 log_exit(s, "replaced", si);
                 service_on_old_exit(s);
-        } else if (pid == s->failed_pid) {
+        } else if (pid == s->run->failed_pid) {
                 log_exit(s, "failed successor", si);
                 service_on_failed_exit(s);
-        } else if (pid == s->control_pid) {
+        } else if (pid == s->run->control_pid) {
                 log_exit(s, "control", si);
                 service_on_control_exit(s, r, si);
         } else
@@ -1238,14 +1251,14 @@ bool service_on_child(Service *s, const siginfo_t *si) {
 /* ---- timers ---- */
 
 void service_on_watchdog(Service *s) {
-        if (!service_state_serves(s->state) || s->main_pid <= 0)
+        if (!service_state_serves(s->state) || s->run->main_pid <= 0)
                 return;
         log_warning("%s: watchdog timeout: no WATCHDOG=1 within %llums; sending SIGABRT to "
                     "pid %d",
-                    service_name(s), (unsigned long long) (s->watchdog_usec / USEC_PER_MSEC),
-                    (int) s->main_pid);
+                    service_name(s), (unsigned long long) (s->run->watchdog_usec / USEC_PER_MSEC),
+                    (int) s->run->main_pid);
         s->result = SERVICE_FAILURE_WATCHDOG;
-        service_send(s, s->main_pid, SIGABRT);
+        service_send(s, s->run->main_pid, SIGABRT);
         service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_WATCHDOG);
 }
 
@@ -1269,7 +1282,7 @@ void service_on_timer(Service *s, ServiceTimer t) {
                 char msg[160];
                 /* As systemd: the reload failed, the service serves on. */
                 snprintf(msg, sizeof msg, "%s: no %s within TimeoutStartSec= of the reload",
-                         service_name(s), s->reload_notified ? "READY=1" : "RELOADING=1");
+                         service_name(s), s->run->reload_notified ? "READY=1" : "RELOADING=1");
                 log_warning("%s, it runs on", msg);
                 service_reload_finish(s, -ETIMEDOUT, msg);
                 break;
@@ -1284,14 +1297,14 @@ void service_on_timer(Service *s, ServiceTimer t) {
         case SERVICE_DRAINING:
                 log_warning("%s: the replaced process %d is still draining after "
                             "TimeoutStopSec=, sending SIGKILL",
-                            service_name(s), (int) s->old_main_pid);
-                service_kill_one(s, s->old_main_pid, s->old_pgid, SIGKILL);
+                            service_name(s), (int) s->run->old_main_pid);
+                service_kill_one(s, s->run->old_main_pid, s->run->old_pgid, SIGKILL);
                 break;
         case SERVICE_HANDOVER_ABORT:
                 log_warning("%s: the failed successor %d is still running after "
                             "TimeoutStopSec=, sending SIGKILL",
-                            service_name(s), (int) s->failed_pid);
-                service_kill_one(s, s->failed_pid, s->failed_pgid, SIGKILL);
+                            service_name(s), (int) s->run->failed_pid);
+                service_kill_one(s, s->run->failed_pid, s->run->failed_pgid, SIGKILL);
                 break;
         case SERVICE_STOP:
                 log_warning("%s: ExecStop= timed out, sending KillSignal=", service_name(s));
@@ -1316,27 +1329,27 @@ void service_on_timer(Service *s, ServiceTimer t) {
                 service_enter_signal(s, SERVICE_STOP_SIGKILL, SERVICE_FAILURE_TIMEOUT);
                 break;
         case SERVICE_AUTO_RESTART:
-                s->n_restarts++;
-                log_info("%s: restarting (restart %u, Restart=%s)", service_name(s), s->n_restarts,
-                         service_restart_to_string(c->restart));
+                s->run->n_restarts++;
+                log_info("%s: restarting (restart %u, Restart=%s)", service_name(s),
+                         s->run->n_restarts, service_restart_to_string(c->restart));
                 service_enter_start(s, true);
                 break;
         case SERVICE_BACKOFF:
                 /* The back-off ended: the start it held back goes ahead, unlimited this once
                  * (the limit is what delayed it). */
-                s->n_start_times = 0;
-                s->active_since = 0;
+                s->run->n_start_times = 0;
+                s->run->active_since = 0;
                 service_enter_start(s, true);
                 break;
         case SERVICE_RUNNING:
                 /* ExecReload= took longer than TimeoutStartSec=, as systemd times it: it is
                  * killed and the reload fails; the service runs on. */
-                if (s->control_pid > 0) {
+                if (s->run->control_pid > 0) {
                         char msg[160];
                         snprintf(msg, sizeof msg, "%s: ExecReload= (pid %d) timed out after "
-                                 "TimeoutStartSec=", service_name(s), (int) s->control_pid);
+                                 "TimeoutStartSec=", service_name(s), (int) s->run->control_pid);
                         log_warning("%s; killing it, the service runs on", msg);
-                        service_send(s, -s->control_pid, SIGKILL);
+                        service_send(s, -s->run->control_pid, SIGKILL);
                         service_report_reload(s, -ETIMEDOUT, msg);
                 }
                 break;
@@ -1396,10 +1409,10 @@ int service_apply_next_unit(Service *s) {
 
         if (!u)
                 return 0;
-        if (u->start_limit_burst != s->unit->start_limit_burst) {
-                free(s->start_times);
-                s->start_times = NULL; /* made again, its new size, at the next start */
-                s->n_start_times = s->start_times_head = 0;
+        if (u->start_limit_burst != s->unit->start_limit_burst && service_has_run(s)) {
+                free(s->run->start_times);
+                s->run->start_times = NULL; /* made again, its new size, at the next start */
+                s->run->n_start_times = s->run->start_times_head = 0;
         }
         log_info("%s: now running with its reloaded unit", u->name);
         s->unit = u;
@@ -1417,6 +1430,21 @@ void service_set_next_unit(Service *s, Unit *u) {
                 (void) service_apply_next_unit(s);
 }
 
+const ServiceRun service_run_idle = { .status_errno = -1 };
+
+int service_run_make(Service *s) {
+        ServiceRun *r;
+
+        if (service_has_run(s))
+                return 0;
+        r = malloc(sizeof *r);
+        if (!r)
+                return -ENOMEM;
+        *r = service_run_idle;
+        s->run = r;
+        return 0;
+}
+
 int service_new(Service **ret, const ServiceContext *ctx, Unit *u) {
         _cleanup_(service_freep) Service *s = calloc(1, sizeof *s);
 
@@ -1425,7 +1453,7 @@ int service_new(Service **ret, const ServiceContext *ctx, Unit *u) {
         s->ctx = ctx;
         s->unit = u;
         s->state = SERVICE_DEAD;
-        s->status_errno = -1;
+        s->run = (ServiceRun *) &service_run_idle; /* read only: see service_run_make() */
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -1436,14 +1464,18 @@ Service *service_free(Service *s) {
         service_report_restart(s, -ECANCELED, "the service was removed");
         service_report_reload(s, -ECANCELED, "the service was removed");
         free(s->listeners);
-        service_release_fd_store(s);
+        if (service_has_run(s))
+                service_release_fd_store(s);
         if (s->ctx->ops->done)
                 s->ctx->ops->done(s);
         free(s->timers);
         free(s->waiters);
-        free(s->status_text);
-        service_log_done(s);
-        free(s->start_times);
+        if (service_has_run(s)) {
+                free(s->run->status_text);
+                service_log_done(s);
+                free(s->run->start_times);
+                free(s->run);
+        }
         if (s->instance) {
                 safe_close(s->instance->connection_fd);
                 free(s->instance->peer);

@@ -237,23 +237,18 @@ typedef struct ServiceLog {
         ServiceLogLine lines[];
 } ServiceLog;
 
-struct Service {
-        const ServiceContext *ctx; /* borrowed: one for every service of a manager */
-        Unit *unit;       /* borrowed from the manager */
-        Unit *next_unit;  /* after a daemon-reload: applies at the next start */
-        ServiceState state;
-        ServiceResult result;
-        ServiceIntent intent;
-        bool shutting_down; /* berthd exits: stop, never start again */
-        bool removed;       /* the manager's: its unit is gone, freed once inactive */
-
-        ServiceInstance *instance; /* Accept=yes: what an instance has; NULL for any other */
-
+/* What a service has once it started: its processes, its run's counters and status, its output
+ * and fd store, its start-limit ring. Made at its first start (service_run_make()) and kept
+ * until the service is freed, so that status shows the last run; a service that never started
+ * reads service_run_idle through s->run, which is never NULL and is read-only until then:
+ * everything that writes here runs after a start (or a daemon-reexec's restore). */
+typedef struct ServiceRun {
         pid_t main_pid, control_pid;
         pid_t pgid;           /* the main process's group: its pid, kept after it exits */
         pid_t old_main_pid, old_pgid;       /* HANDOVER, DRAINING: the process replaced */
         pid_t failed_pid, failed_pgid;      /* HANDOVER_ABORT: the successor that failed */
         int last_exit_code, last_exit_status; /* CLD_EXITED/KILLED/DUMPED and status */
+        int status_errno;                   /* ERRNO=, or -1 (with status_text) */
         char *cgroup;                       /* its cgroup's directory, or NULL */
         /* The real ops' pidfds of the processes above and of their group leaders
          * (service-pids.h: SERVICE_PIDFDS_MAX slots, pid 0 free), NULL while it names none:
@@ -267,7 +262,6 @@ struct Service {
         unsigned exec_index;    /* which ExecStart= runs (Type=oneshot may have several) */
         unsigned reload_index;  /* which ExecReload= runs */
         unsigned n_restarts;
-        bool condition_failed;  /* its Condition*= or Assert*= did not hold */
         bool limits_told;       /* resource keys it could not apply, said once */
         bool stop_post_ran;     /* ExecStopPost= ran in this run (or is running) */
         bool main_exited;       /* the main process of this run exited: last_exit_* are its */
@@ -277,27 +271,15 @@ struct Service {
         usec_t active_since;  /* CLOCK_MONOTONIC of the last start */
         usec_t since_realtime; /* CLOCK_REALTIME of the last start, for status */
 
-        /* Its sockets, borrowed from the manager, in unit order. It is activated by those
-         * whose owner it is. */
-        Listener **listeners;
-        size_t n_listeners;
-        bool non_blocking;
-        bool socket_activated; /* a socket unit names it */
-        bool start_at_boot;    /* no socket, or [Install] WantedBy= */
-
         /* Start limit and back-off. */
         unsigned n_start_times, start_times_head;
         unsigned backoff_level;
         usec_t *start_times;   /* ring of the last StartLimitBurst= starts; NULL before the
                                 * first */
 
-        /* Its timers and the default ops' event sources for them. */
-        ServiceTimers *timers;   /* NULL until one is first armed (service_timer_due()) */
-
         /* Output (service-output.c). */
         OutputStream *streams;
         unsigned n_streams;
-        int status_errno;        /* ERRNO=, or -1 (with the status below; here, no padding) */
         ServiceLog *log;         /* NULL before its first line */
         uint64_t log_seq;        /* the last line's: 1, 2, ... */
 
@@ -305,14 +287,53 @@ struct Service {
         char *status_text;       /* STATUS=, or NULL */
         usec_t watchdog_usec;    /* in force: WatchdogSec=, or WATCHDOG_USEC= */
 
-        /* A restart's caller, told once the new process is ready or has failed; a reload's,
-         * once ExecReload= ran, READY=1 ended a notify-reload, or the reload failed. */
-        ServiceWaiters *waiters; /* NULL until one first waits */
-
         /* The fd store (service-fdstore.c). */
         StoredFd **fd_store;
         size_t n_fd_store;
+} ServiceRun;
+
+/* What s->run is before a service's first start: no processes, nothing kept. */
+extern const ServiceRun service_run_idle;
+
+struct Service {
+        const ServiceContext *ctx; /* borrowed: one for every service of a manager */
+        Unit *unit;       /* borrowed from the manager */
+        Unit *next_unit;  /* after a daemon-reload: applies at the next start */
+        ServiceState state;
+        ServiceResult result;
+        ServiceIntent intent;
+        bool shutting_down; /* berthd exits: stop, never start again */
+        bool removed;       /* the manager's: its unit is gone, freed once inactive */
+        bool non_blocking;
+        bool socket_activated; /* a socket unit names it */
+        bool start_at_boot;    /* no socket, or [Install] WantedBy= */
+        bool condition_failed; /* its Condition*= or Assert*= did not hold */
+
+        /* Its run (above): &service_run_idle until the first start. Never NULL. */
+        ServiceRun *run;
+
+        ServiceInstance *instance; /* Accept=yes: what an instance has; NULL for any other */
+
+        /* Its sockets, borrowed from the manager, in unit order. It is activated by those
+         * whose owner it is. */
+        Listener **listeners;
+        size_t n_listeners;
+
+        /* Its timers and the default ops' event sources for them. */
+        ServiceTimers *timers;   /* NULL until one is first armed (service_timer_due()) */
+
+        /* A restart's caller, told once the new process is ready or has failed; a reload's,
+         * once ExecReload= ran, READY=1 ended a notify-reload, or the reload failed. */
+        ServiceWaiters *waiters; /* NULL until one first waits */
 };
+
+/* Gives s a run of its own (s->run no longer service_run_idle), for a start or a restore.
+ * Returns 0 or -ENOMEM. */
+int service_run_make(Service *s);
+/* Whether s has started at least once (or was restored running). */
+static inline bool service_has_run(const Service *s) {
+        return s->run != &service_run_idle;
+}
 
 /* An Accept=yes instance's connection, or -1; its own unit, or NULL (not an instance). */
 static inline int service_connection_fd(const Service *s) {

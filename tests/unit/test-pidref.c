@@ -164,7 +164,8 @@ END_TEST
 static Unit test_unit = { .name = (char *) "test.service" };
 
 START_TEST(test_service_holds_named_only) {
-        Service s = { .unit = &test_unit };
+        ServiceRun run = service_run_idle;
+        Service s = { .unit = &test_unit, .run = &run };
         pid_t main_pid = fork_pause(true), control = fork_pause(true);
         PidRef ref;
         int main_fd;
@@ -173,9 +174,9 @@ START_TEST(test_service_holds_named_only) {
         main_fd = ref.fd;
         ck_assert_int_eq(service_pids_add(&s, &ref), 0);
         ck_assert_int_eq(ref.fd, -1); /* taken */
-        s.main_pid = s.pgid = main_pid;
+        s.run->main_pid = s.run->pgid = main_pid;
         ck_assert_int_eq(service_pids_track(&s, control), 0);
-        s.control_pid = control;
+        s.run->control_pid = control;
         ck_assert_ptr_nonnull(service_pids_find(&s, main_pid));
         ck_assert_ptr_nonnull(service_pids_find(&s, control));
         ck_assert(service_pids_is_current(&s, main_pid));
@@ -184,7 +185,7 @@ START_TEST(test_service_holds_named_only) {
         /* The control process exits and is forgotten: its pidfd goes, the main one stays. */
         ck_assert_int_eq(kill(control, SIGKILL), 0);
         (void) reap(control);
-        s.control_pid = 0;
+        s.run->control_pid = 0;
         service_pids_release(&s);
         ck_assert_ptr_null(service_pids_find(&s, control));
         ck_assert_ptr_nonnull(service_pids_find(&s, main_pid));
@@ -205,15 +206,16 @@ START_TEST(test_service_holds_named_only) {
         ck_assert_int_eq(service_pids_pgid_of(&s, main_pid), -ESRCH);
 
         /* Nothing named: no table, no fd. */
-        s.main_pid = 0;
+        s.run->main_pid = 0;
         service_pids_release(&s);
-        ck_assert_ptr_null(s.pidfds);
+        ck_assert_ptr_null(s.run->pidfds);
         ck_assert(!fd_is_open(main_fd));
 }
 END_TEST
 
 START_TEST(test_service_table_full) {
-        Service s = { .unit = &test_unit };
+        ServiceRun run = service_run_idle;
+        Service s = { .unit = &test_unit, .run = &run };
         pid_t pids[SERVICE_PIDFDS_MAX + 1];
 
         for (size_t i = 0; i < ELEMENTSOF(pids); i++)
@@ -222,20 +224,20 @@ START_TEST(test_service_table_full) {
          * table holds them and one more, just spawned. */
         for (size_t i = 0; i < SERVICE_PIDFDS_MAX; i++) {
                 ck_assert_int_eq(service_pids_track(&s, pids[i]), 0);
-                s.main_pid = pids[0];
-                s.control_pid = pids[1];
-                s.old_main_pid = pids[2];
-                s.failed_pid = pids[3];
-                s.pgid = pids[4];
-                s.old_pgid = pids[5];
-                s.failed_pgid = pids[6];
+                s.run->main_pid = pids[0];
+                s.run->control_pid = pids[1];
+                s.run->old_main_pid = pids[2];
+                s.run->failed_pid = pids[3];
+                s.run->pgid = pids[4];
+                s.run->old_pgid = pids[5];
+                s.run->failed_pgid = pids[6];
         }
         /* The eighth is not named yet: the next add drops it and takes its slot. */
         ck_assert_int_eq(service_pids_track(&s, pids[SERVICE_PIDFDS_MAX]), 0);
         ck_assert_ptr_null(service_pids_find(&s, pids[SERVICE_PIDFDS_MAX - 1]));
         ck_assert_ptr_nonnull(service_pids_find(&s, pids[SERVICE_PIDFDS_MAX]));
         service_pids_clear(&s);
-        ck_assert_ptr_null(s.pidfds);
+        ck_assert_ptr_null(s.run->pidfds);
         for (size_t i = 0; i < ELEMENTSOF(pids); i++) {
                 ck_assert_int_eq(kill(pids[i], SIGKILL), 0);
                 (void) reap(pids[i]);

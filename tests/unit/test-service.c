@@ -237,60 +237,60 @@ static void apply(Service *s, const char *ev) {
                 if (service_reload(s, err, sizeof err) < 0)
                         (void) service_set_reload_done(s, NULL, NULL);
         } else if (streq(ev, "exit-main-3"))
-                child_exit(s, s->main_pid, CLD_EXITED, 3);
+                child_exit(s, s->run->main_pid, CLD_EXITED, 3);
         else if (streq(ev, "exit-main-143"))
-                child_exit(s, s->main_pid, CLD_EXITED, 143);
+                child_exit(s, s->run->main_pid, CLD_EXITED, 143);
         else if (streq(ev, "usr1-main"))
-                child_exit(s, s->main_pid, CLD_KILLED, SIGUSR1);
+                child_exit(s, s->run->main_pid, CLD_KILLED, SIGUSR1);
         else if (streq(ev, "usr2-main"))
-                child_exit(s, s->main_pid, CLD_KILLED, SIGUSR2);
+                child_exit(s, s->run->main_pid, CLD_KILLED, SIGUSR2);
         else if (streq(ev, "abrt-main"))
-                child_exit(s, s->main_pid, CLD_DUMPED, SIGABRT);
+                child_exit(s, s->run->main_pid, CLD_DUMPED, SIGABRT);
         else if (streq(ev, "exit-control-255"))
-                child_exit(s, s->control_pid, CLD_EXITED, 255);
+                child_exit(s, s->run->control_pid, CLD_EXITED, 255);
         else if (streq(ev, "reloading")) {
                 char t[64];
                 snprintf(t, sizeof t, "RELOADING=1\nMONOTONIC_USEC=%llu",
                          (unsigned long long) fake.now);
-                notify(s, NOTIFY_ROLE_MAIN, s->main_pid, t);
+                notify(s, NOTIFY_ROLE_MAIN, s->run->main_pid, t);
         } else if (streq(ev, "reloading-stale"))
-                notify(s, NOTIFY_ROLE_MAIN, s->main_pid, "RELOADING=1\nMONOTONIC_USEC=1");
+                notify(s, NOTIFY_ROLE_MAIN, s->run->main_pid, "RELOADING=1\nMONOTONIC_USEC=1");
         else if (streq(ev, "reloading-ready")) {
                 char t[64];
                 snprintf(t, sizeof t, "RELOADING=1\nREADY=1\nMONOTONIC_USEC=%llu",
                          (unsigned long long) fake.now);
-                notify(s, NOTIFY_ROLE_MAIN, s->main_pid, t);
+                notify(s, NOTIFY_ROLE_MAIN, s->run->main_pid, t);
         }
         else if (streq(ev, "spawnfail"))
                 fake.fail_spawn = true;
         else if (streq(ev, "later"))
                 fake.now += 20 * USEC_PER_SEC; /* past the start-limit interval */
         else if (streq(ev, "exit-main-0"))
-                child_exit(s, s->main_pid, CLD_EXITED, 0);
+                child_exit(s, s->run->main_pid, CLD_EXITED, 0);
         else if (streq(ev, "exit-main-1"))
-                child_exit(s, s->main_pid, CLD_EXITED, 1);
+                child_exit(s, s->run->main_pid, CLD_EXITED, 1);
         else if (streq(ev, "kill-main"))
-                child_exit(s, s->main_pid, CLD_KILLED, SIGKILL);
+                child_exit(s, s->run->main_pid, CLD_KILLED, SIGKILL);
         else if (streq(ev, "term-main"))
-                child_exit(s, s->main_pid, CLD_KILLED, SIGTERM);
+                child_exit(s, s->run->main_pid, CLD_KILLED, SIGTERM);
         else if (streq(ev, "exit-old"))
-                child_exit(s, s->old_main_pid, CLD_EXITED, 0);
+                child_exit(s, s->run->old_main_pid, CLD_EXITED, 0);
         else if (streq(ev, "exit-failed"))
-                child_exit(s, s->failed_pid, CLD_KILLED, SIGTERM);
+                child_exit(s, s->run->failed_pid, CLD_KILLED, SIGTERM);
         else if (streq(ev, "exit-control-0"))
-                child_exit(s, s->control_pid, CLD_EXITED, 0);
+                child_exit(s, s->run->control_pid, CLD_EXITED, 0);
         else if (streq(ev, "exit-control-1"))
-                child_exit(s, s->control_pid, CLD_EXITED, 1);
+                child_exit(s, s->run->control_pid, CLD_EXITED, 1);
         else if (streq(ev, "ready"))
-                notify(s, NOTIFY_ROLE_MAIN, s->main_pid, "READY=1");
+                notify(s, NOTIFY_ROLE_MAIN, s->run->main_pid, "READY=1");
         else if (streq(ev, "ready-old"))
-                notify(s, NOTIFY_ROLE_OLD_MAIN, s->old_main_pid, "READY=1");
+                notify(s, NOTIFY_ROLE_OLD_MAIN, s->run->old_main_pid, "READY=1");
         else if (streq(ev, "ready-failed"))
-                notify(s, NOTIFY_ROLE_FAILED, s->failed_pid, "READY=1");
+                notify(s, NOTIFY_ROLE_FAILED, s->run->failed_pid, "READY=1");
         else if (streq(ev, "ping"))
-                notify(s, NOTIFY_ROLE_MAIN, s->main_pid, "WATCHDOG=1");
+                notify(s, NOTIFY_ROLE_MAIN, s->run->main_pid, "WATCHDOG=1");
         else if (streq(ev, "extend"))
-                notify(s, NOTIFY_ROLE_MAIN, s->main_pid, "EXTEND_TIMEOUT_USEC=30000000");
+                notify(s, NOTIFY_ROLE_MAIN, s->run->main_pid, "EXTEND_TIMEOUT_USEC=30000000");
         else if (streq(ev, "timeout")) {
                 fake.timer[SERVICE_TIMER_STATE] = USEC_INFINITY; /* a timer that fired is off */
                 service_on_timer(s, SERVICE_TIMER_STATE);
@@ -736,8 +736,10 @@ START_TEST(test_parts_made_on_use) {
         ck_assert_ptr_null(s->timers);
         ck_assert_ptr_null(s->waiters);
         ck_assert_ptr_null(s->instance);
-        ck_assert_ptr_null(s->log);
-        ck_assert_ptr_null(s->start_times);
+        ck_assert(!service_has_run(s)); /* no run: its processes, output, start limit */
+        ck_assert_ptr_eq(s->run, &service_run_idle);
+        ck_assert_ptr_null(s->run->log);
+        ck_assert_ptr_null(s->run->start_times);
         ck_assert_int_eq(service_connection_fd(s), -1);
         ck_assert_ptr_null(service_own_unit(s));
         ck_assert_ptr_null(service_accept(s));
@@ -753,8 +755,9 @@ START_TEST(test_parts_made_on_use) {
         ck_assert_int_eq(service_set_restart_done(s, NULL, NULL), 0);
 
         apply_all(s, "trigger");
-        ck_assert_ptr_nonnull(s->start_times);
-        ck_assert_uint_eq(s->n_start_times, 1);
+        ck_assert(service_has_run(s));
+        ck_assert_ptr_nonnull(s->run->start_times);
+        ck_assert_uint_eq(s->run->n_start_times, 1);
         apply_all(s, "stop");
         ck_assert_int_eq(s->state, SERVICE_STOP_SIGTERM);
         ck_assert_ptr_nonnull(s->timers); /* TimeoutStopSec= is armed */
@@ -785,7 +788,7 @@ static void on_log_line(const ServiceLogLine *l, void *userdata) {
 static void check_lines(Service *s, uint64_t after, unsigned max, uint64_t first, size_t n) {
         Seen seen = {};
 
-        ck_assert_uint_eq(service_log_foreach(s, after, max, on_log_line, &seen), s->log_seq);
+        ck_assert_uint_eq(service_log_foreach(s, after, max, on_log_line, &seen), s->run->log_seq);
         ck_assert_uint_eq(seen.n, n);
         for (size_t i = 0; i < n; i++)
                 ck_assert_uint_eq(seen.seq[i], first + i);
@@ -800,8 +803,9 @@ START_TEST(test_log_ring) {
 
         log_set_max_level(LOG_WARNING);
         s = new_service(SIMPLE, &ctx, &u);
-        ck_assert_ptr_null(s->log);
+        ck_assert_ptr_null(s->run->log);
         check_lines(s, 0, 0, 1, 0);
+        ck_assert_int_eq(service_run_make(s), 0); /* lines come from its processes */
         for (unsigned i = 1; i <= 2 * SERVICE_LOG_LINES + 50; i++) {
                 int k = snprintf(line, sizeof line, "line %u", i);
 
