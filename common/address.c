@@ -172,17 +172,17 @@ static int parse_port(Parser *p, const char *s, size_t n, const char *host, uint
         return 0;
 }
 
-static void sockaddr_set_in(SockAddr *sa, struct in_addr addr, uint16_t port) {
-        *sa = (SockAddr) {};
+static void small_set_in(SockAddrSmall *sa, struct in_addr addr, uint16_t port) {
+        *sa = (SockAddrSmall) {};
         sa->in.sin_family = AF_INET;
         sa->in.sin_addr = addr;
         sa->in.sin_port = htons(port);
         sa->len = sizeof(struct sockaddr_in);
 }
 
-static void sockaddr_set_in6(SockAddr *sa, const struct in6_addr *addr, uint16_t port,
-                             uint32_t scope_id) {
-        *sa = (SockAddr) {};
+static void small_set_in6(SockAddrSmall *sa, const struct in6_addr *addr, uint16_t port,
+                          uint32_t scope_id) {
+        *sa = (SockAddrSmall) {};
         sa->in6.sin6_family = AF_INET6;
         sa->in6.sin6_addr = *addr;
         sa->in6.sin6_port = htons(port);
@@ -284,10 +284,13 @@ static int parse_unix_path(Parser *p, ListenAddress *a) {
                                    "file's path, e.g. '/run/app.sock'",
                                    p->qtext);
 
-        *a = (ListenAddress) { .kind = ADDRESS_UNIX_PATH };
-        a->sockaddr.un.sun_family = AF_UNIX;
-        memcpy(a->sockaddr.un.sun_path, p->text, p->len);
-        a->sockaddr.len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + p->len + 1);
+        SockAddr *u = calloc(1, sizeof *u);
+        if (!u)
+                return -ENOMEM;
+        u->un.sun_family = AF_UNIX;
+        memcpy(u->un.sun_path, p->text, p->len);
+        u->len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + p->len + 1);
+        *a = (ListenAddress) { .kind = ADDRESS_UNIX_PATH, .unix_addr = u };
         return 0;
 }
 
@@ -301,10 +304,13 @@ static int parse_unix_abstract(Parser *p, ListenAddress *a) {
                                    "abstract socket name '%s' is too long: the limit is %zu bytes",
                                    p->qtext, UNIX_NAME_MAX);
 
-        *a = (ListenAddress) { .kind = ADDRESS_UNIX_ABSTRACT };
-        a->sockaddr.un.sun_family = AF_UNIX;
-        memcpy(a->sockaddr.un.sun_path + 1, p->text + 1, n);
-        a->sockaddr.len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + n);
+        SockAddr *u = calloc(1, sizeof *u);
+        if (!u)
+                return -ENOMEM;
+        u->un.sun_family = AF_UNIX;
+        memcpy(u->un.sun_path + 1, p->text + 1, n);
+        u->len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + n);
+        *a = (ListenAddress) { .kind = ADDRESS_UNIX_ABSTRACT, .unix_addr = u };
         return 0;
 }
 
@@ -436,7 +442,7 @@ static int parse_bracketed(Parser *p, ListenAddress *a) {
                 *a = (ListenAddress) { .kind = ADDRESS_IP, .port = port };
                 memcpy(a->ifname, ifname, sizeof(ifname));
         }
-        sockaddr_set_in6(&a->sockaddr, &addr, port, scope_id);
+        small_set_in6(&a->sockaddr, &addr, port, scope_id);
         return 0;
 }
 
@@ -478,7 +484,7 @@ static int parse_host_port(Parser *p, size_t host_len, const char *port_text, Li
                 if (r < 0)
                         return r;
                 *a = (ListenAddress) { .kind = ADDRESS_WILDCARD, .port = port };
-                sockaddr_set_in6(&a->sockaddr, &in6addr_any, port, 0);
+                small_set_in6(&a->sockaddr, &in6addr_any, port, 0);
                 return 0;
         }
 
@@ -491,7 +497,7 @@ static int parse_host_port(Parser *p, size_t host_len, const char *port_text, Li
                         .kind = addr4.s_addr == htonl(INADDR_ANY) ? ADDRESS_ANY_IPV4 : ADDRESS_IP,
                         .port = port,
                 };
-                sockaddr_set_in(&a->sockaddr, addr4, port);
+                small_set_in(&a->sockaddr, addr4, port);
                 return 0;
         }
         if (looks_like_ipv4(host, host_len))
@@ -534,7 +540,7 @@ static int parse_no_colon(Parser *p, ListenAddress *a) {
                 if (r < 0)
                         return r;
                 *a = (ListenAddress) { .kind = ADDRESS_WILDCARD, .port = port };
-                sockaddr_set_in6(&a->sockaddr, &in6addr_any, port, 0);
+                small_set_in6(&a->sockaddr, &in6addr_any, port, 0);
                 return 0;
         }
 
@@ -615,7 +621,31 @@ void address_done(ListenAddress *a) {
                 return;
         if (a->kind == ADDRESS_HOSTNAME)
                 free(a->host);
+        else if (address_is_unix(a))
+                free(a->unix_addr);
         *a = (ListenAddress) {};
+}
+
+void sockaddr_from_small(SockAddr *ret, const SockAddrSmall *a) {
+        *ret = (SockAddr) { .len = MIN(a->len, (socklen_t) sizeof a->in6) };
+        memcpy(ret->raw, &a->in6, ret->len);
+}
+
+bool sockaddr_to_small(SockAddrSmall *ret, const SockAddr *a) {
+        if (a->len > sizeof ret->in6)
+                return false;
+        *ret = (SockAddrSmall) { .len = a->len };
+        memcpy(&ret->in6, a->raw, a->len);
+        return true;
+}
+
+void address_sockaddr(const ListenAddress *a, SockAddr *ret) {
+        if (address_is_unix(a))
+                *ret = *a->unix_addr;
+        else if (a->kind == ADDRESS_HOSTNAME)
+                *ret = (SockAddr) { .sa.sa_family = AF_UNSPEC };
+        else
+                sockaddr_from_small(ret, &a->sockaddr);
 }
 
 /* Appends printf output at *pos, never past size; *pos tracks what was written. */
@@ -711,12 +741,16 @@ const char *address_format(const ListenAddress *a, char *buf, size_t buflen) {
         case ADDRESS_IP:
                 if (a->sockaddr.sa.sa_family != AF_INET && a->sockaddr.sa.sa_family != AF_INET6)
                         buf_append(buf, buflen, &pos, "(invalid)");
-                else
-                        format_inet(&a->sockaddr,
+                else {
+                        SockAddr sa;
+
+                        sockaddr_from_small(&sa, &a->sockaddr);
+                        format_inet(&sa,
                                     strnlen(a->ifname, sizeof(a->ifname)) < sizeof(a->ifname)
                                             ? a->ifname
                                             : NULL,
                                     /* lookup= */ false, buf, buflen);
+                }
                 break;
         case ADDRESS_LOCALHOST:
                 buf_append(buf, buflen, &pos, "localhost:%u", a->port);
@@ -726,7 +760,10 @@ const char *address_format(const ListenAddress *a, char *buf, size_t buflen) {
                 break;
         case ADDRESS_UNIX_PATH:
         case ADDRESS_UNIX_ABSTRACT:
-                format_unix(&a->sockaddr, /* raw= */ true, buf, buflen);
+                if (a->unix_addr)
+                        format_unix(a->unix_addr, /* raw= */ true, buf, buflen);
+                else
+                        buf_append(buf, buflen, &pos, "(invalid)");
                 break;
         case _ADDRESS_KIND_MAX:
         case _ADDRESS_KIND_INVALID:
@@ -908,8 +945,12 @@ int address_resolve(const ListenAddress *a, SockAddr **ret, char *err, size_t er
                 list = calloc(2, sizeof(SockAddr));
                 if (!list)
                         return -ENOMEM;
-                sockaddr_set_in(&list[0], (struct in_addr) { htonl(INADDR_LOOPBACK) }, a->port);
-                sockaddr_set_in6(&list[1], &in6addr_loopback, a->port, 0);
+                SockAddrSmall lo4, lo6;
+
+                small_set_in(&lo4, (struct in_addr) { htonl(INADDR_LOOPBACK) }, a->port);
+                small_set_in6(&lo6, &in6addr_loopback, a->port, 0);
+                sockaddr_from_small(&list[0], &lo4);
+                sockaddr_from_small(&list[1], &lo6);
                 *ret = list;
                 return 2;
         case ADDRESS_HOSTNAME:
@@ -923,7 +964,7 @@ int address_resolve(const ListenAddress *a, SockAddr **ret, char *err, size_t er
                 list = malloc(sizeof(SockAddr));
                 if (!list)
                         return -ENOMEM;
-                *list = a->sockaddr;
+                address_sockaddr(a, list);
                 *ret = list;
                 return 1;
         case _ADDRESS_KIND_MAX:
@@ -938,7 +979,15 @@ bool address_equal(const ListenAddress *a, const ListenAddress *b) {
                 return false;
         if (a->kind == ADDRESS_HOSTNAME)
                 return a->host && b->host && streq(a->host, b->host);
-        return a->sockaddr.len == b->sockaddr.len && sockaddr_equal(&a->sockaddr, &b->sockaddr) &&
+        if (address_is_unix(a))
+                return a->unix_addr && b->unix_addr && a->unix_addr->len == b->unix_addr->len &&
+                       sockaddr_equal(a->unix_addr, b->unix_addr);
+
+        SockAddr x, y;
+
+        sockaddr_from_small(&x, &a->sockaddr);
+        sockaddr_from_small(&y, &b->sockaddr);
+        return x.len == y.len && sockaddr_equal(&x, &y) &&
                strncmp(a->ifname, b->ifname, sizeof(a->ifname)) == 0;
 }
 

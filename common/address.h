@@ -45,30 +45,53 @@ typedef enum AddressKind {
 #define ADDRESS_TEXT_MAX 1024
 #define ADDRESS_HOST_MAX 253
 
-/* A parsed listen address. Fixed size; only a host name (ADDRESS_HOSTNAME) is on the heap,
- * owned, so that the common kinds do not carry a 254-byte buffer: address_done() frees it, and
- * a copy by assignment borrows it. A host name and a socket address are never both there, so
- * they share their bytes: read each for its kinds only (address_equal() compares what is
+/* An inet (or netlink) socket address, in the room those take: what is kept inline where a
+ * unix path would be a waste of 80 bytes (a parsed listen address, a bound socket's spec). */
+typedef struct SockAddrSmall {
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in;
+                struct sockaddr_in6 in6;
+                struct sockaddr_nl nl;
+        };
+        socklen_t len;
+} SockAddrSmall;
+
+/* Copies a small address into a SockAddr. */
+void sockaddr_from_small(SockAddr *ret, const SockAddrSmall *a);
+/* Copies a into *ret when it fits (not a unix address): returns false, *ret untouched, if not. */
+bool sockaddr_to_small(SockAddrSmall *ret, const SockAddr *a);
+
+/* A parsed listen address. Fixed size and small: a host name (ADDRESS_HOSTNAME) and a unix
+ * address (ADDRESS_UNIX_*) are on the heap, owned, so that the common inet kinds carry neither a
+ * 254-byte buffer nor a sockaddr_un: address_done() frees them, and a copy by assignment
+ * borrows them. The kinds' parts share their bytes: read each for its kinds only
+ * (address_sockaddr() gives the socket address of any kind, address_equal() compares what is
  * there). */
 typedef struct ListenAddress {
         AddressKind kind;
         uint16_t port;          /* inet kinds; 0 means "the kernel picks" */
         union {
                 struct {
-                        /* Every kind but LOCALHOST and HOSTNAME: the address to bind. For
+                        /* The inet kinds but LOCALHOST and HOSTNAME: the address to bind. For
                          * ADDRESS_WILDCARD: [::]:port. LOCALHOST: AF_UNSPEC (see
                          * address_resolve()). */
-                        SockAddr sockaddr;
+                        SockAddrSmall sockaddr;
                         char ifname[IF_NAMESIZE]; /* ADDRESS_IP with a scope: the interface
                                                    * name as written; else "" */
                 };
                 char *host; /* ADDRESS_HOSTNAME: the name, lower-cased, at most
                              * ADDRESS_HOST_MAX bytes; owned */
+                SockAddr *unix_addr; /* ADDRESS_UNIX_PATH, ADDRESS_UNIX_ABSTRACT: owned */
         };
 } ListenAddress;
 
-/* Frees what a parsed address owns (a host name) and leaves it an ADDRESS_WILDCARD of port 0.
- * NULL is fine. */
+/* The socket address of a: its one address to bind; for LOCALHOST and HOSTNAME, which have
+ * more than one, AF_UNSPEC (address_resolve() gives those). */
+void address_sockaddr(const ListenAddress *a, SockAddr *ret);
+
+/* Frees what a parsed address owns (a host name, a unix address) and leaves it an
+ * ADDRESS_WILDCARD of port 0. NULL is fine. */
 void address_done(ListenAddress *a);
 
 /* Room for any message address_parse() writes. */

@@ -154,7 +154,7 @@ int bind_plan_add_unit(BindPlan *plan, const Unit *u, const HostInfo *host, Unit
                 switch (a->kind) {
                 case ADDRESS_UNIX_PATH:
                 case ADDRESS_UNIX_ABSTRACT:
-                        tmpl.addr = a->sockaddr;
+                        address_sockaddr(a, &tmpl.addr);
                         tmpl.family = AF_UNIX;
                         r = plan_append(plan, &tmpl);
                         break;

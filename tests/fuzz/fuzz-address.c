@@ -61,7 +61,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
         }
 
-        sockaddr_format(&a.sockaddr, sbuf, sizeof(sbuf));
+        {
+                SockAddr sa;
+
+                address_sockaddr(&a, &sa);
+                sockaddr_format(&sa, sbuf, sizeof(sbuf));
+        }
         (void) address_is_inet(&a);
         (void) address_is_unix(&a);
         if (!address_kind_to_string(a.kind))

@@ -68,6 +68,12 @@ static void test_unit_init(TestUnit *t, const char *name, BindIPv6Only policy, b
         snprintf(t->file, sizeof t->file, "/units/%s", name);
 }
 
+/* What the parser made for the addresses: a unix one is on the heap. */
+static void test_unit_done(TestUnit *t) {
+        for (size_t i = 0; i < t->unit.socket.n_listens; i++)
+                address_done(&t->listens[i].address);
+}
+
 typedef struct Diags {
         char text[8192];
         unsigned errors;
@@ -194,7 +200,7 @@ static const OverlapRow rows[] = {
 
 START_TEST(test_overlap_matrix) {
         const OverlapRow *r = &rows[_i];
-        TestUnit a, b;
+        _cleanup_(test_unit_done) TestUnit a, b;
         BindPlan plan = {};
         HostInfo host = { .ipv6 = true, .bindv6only = r->bindv6only };
         Diags d = {};
@@ -250,7 +256,7 @@ static const struct {
 };
 
 START_TEST(test_overlap_within_one_unit) {
-        TestUnit a;
+        _cleanup_(test_unit_done) TestUnit a;
         BindPlan plan = {};
         Diags d = {};
         char **failed = NULL;
@@ -271,7 +277,7 @@ END_TEST
 /* A fails nothing, B overlaps A and fails, C overlaps only B: C must load, because B is not
  * bound. */
 START_TEST(test_failed_unit_does_not_block_later_ones) {
-        TestUnit a, b, c;
+        _cleanup_(test_unit_done) TestUnit a, b, c;
         BindPlan plan = {};
         Diags d = {};
         char **failed = NULL;
@@ -334,7 +340,7 @@ static const PolicyRow policy_rows[] = {
 
 START_TEST(test_policy) {
         const PolicyRow *r = &policy_rows[_i];
-        TestUnit a;
+        _cleanup_(test_unit_done) TestUnit a;
         BindPlan plan = {};
         Diags d = {};
         char got[1024] = "", buf[512];
@@ -374,7 +380,7 @@ START_TEST(test_listen_types_in_order) {
                 { NL("audit"), AF_NETLINK, SOCK_RAW, 9, SOCKET_PROTOCOL_NETLINK, "audit" },
                 { D("/run/d"), AF_UNIX, SOCK_DGRAM, 0, SOCKET_PROTOCOL_UNIX_DGRAM, "/run/d" },
         };
-        TestUnit a;
+        _cleanup_(test_unit_done) TestUnit a;
         BindPlan plan = {};
         Diags d = {};
         char buf[BIND_SPEC_NAME_MAX];
@@ -408,7 +414,7 @@ START_TEST(test_listen_types_in_order) {
 END_TEST
 
 START_TEST(test_describe_options) {
-        TestUnit a;
+        _cleanup_(test_unit_done) TestUnit a;
         BindPlan plan = {};
         Diags d = {};
         char buf[BIND_SPEC_DESCRIBE_MAX];
@@ -433,7 +439,7 @@ START_TEST(test_describe_options) {
 END_TEST
 
 START_TEST(test_no_ipv6_refuses_explicit_v6) {
-        TestUnit a;
+        _cleanup_(test_unit_done) TestUnit a;
         BindPlan plan = {};
         Diags d = {};
         HostInfo host = { .ipv6 = false, .bindv6only = -1 };
@@ -452,7 +458,7 @@ START_TEST(test_no_ipv6_refuses_explicit_v6) {
 END_TEST
 
 START_TEST(test_unresolvable_host) {
-        TestUnit a;
+        _cleanup_(test_unit_done) TestUnit a;
         BindPlan plan = {};
         Diags d = {};
 

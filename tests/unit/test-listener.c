@@ -45,6 +45,7 @@ typedef struct TestSocket {
         Unit unit;
         SocketOptions options; /* the unit's */
         SocketListen listen;
+        SockAddr unix_addr; /* the listen address's, for a unix one */
         BindSpec spec;
 } TestSocket;
 
@@ -77,7 +78,7 @@ static void ts_inet(TestSocket *t, const char *ip, uint16_t port, int socktype, 
         t->spec.v6only = a.sa.sa_family == AF_INET6 ? v6only : -1;
         t->listen.address.kind = ADDRESS_IP;
         t->listen.address.port = port;
-        t->listen.address.sockaddr = a;
+        ck_assert(sockaddr_to_small(&t->listen.address.sockaddr, &a));
 }
 
 static void ts_unix(TestSocket *t, const char *path, int socktype) {
@@ -86,7 +87,8 @@ static void ts_unix(TestSocket *t, const char *path, int socktype) {
         ts_init(t, AF_UNIX, socktype);
         t->spec.addr = a;
         t->listen.address.kind = path[0] == '@' ? ADDRESS_UNIX_ABSTRACT : ADDRESS_UNIX_PATH;
-        t->listen.address.sockaddr = a;
+        t->unix_addr = a;
+        t->listen.address.unix_addr = &t->unix_addr;
 }
 
 /* An entry without an address: a FIFO, special file or message queue (path), by hand. */
