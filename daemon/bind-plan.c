@@ -75,7 +75,7 @@ static int wildcard_v6only(BindIPv6Only policy, const HostInfo *host, bool *ret_
         return 0;
 }
 
-static void sockaddr_in4_any(SockAddr *sa, uint16_t port) {
+static void sockaddr_in4_any(SockAddrSmall *sa, uint16_t port) {
         memset(sa, 0, sizeof *sa);
         sa->in.sin_family = AF_INET;
         sa->in.sin_port = htons(port);
@@ -83,7 +83,7 @@ static void sockaddr_in4_any(SockAddr *sa, uint16_t port) {
         sa->len = sizeof sa->in;
 }
 
-static void sockaddr_in6_any(SockAddr *sa, uint16_t port) {
+static void sockaddr_in6_any(SockAddrSmall *sa, uint16_t port) {
         memset(sa, 0, sizeof *sa);
         sa->in6.sin6_family = AF_INET6;
         sa->in6.sin6_port = htons(port);
@@ -91,12 +91,39 @@ static void sockaddr_in6_any(SockAddr *sa, uint16_t port) {
         sa->len = sizeof sa->in6;
 }
 
+bool bind_spec_addr(const BindSpec *spec, SockAddr *ret) {
+        if (spec->family == AF_UNIX)
+                *ret = *spec->listen->address.unix_addr;
+        else if (spec->family == AF_UNSPEC)
+                *ret = (SockAddr) { .sa.sa_family = AF_UNSPEC };
+        else
+                sockaddr_from_small(ret, &spec->addr);
+        return spec->family != AF_UNSPEC;
+}
+
+/* The socket address of s formatted (sockaddr_format()), into buf. */
+static const char *spec_format(const BindSpec *s, char *buf, size_t len) {
+        SockAddr sa;
+
+        if (!bind_spec_addr(s, &sa))
+                return snprintf(buf, len, "(none)"), buf;
+        return sockaddr_format(&sa, buf, len);
+}
+
+/* Whether two socket specs have the same address (sockaddr_equal()). */
+static bool specs_same_addr(const BindSpec *a, const BindSpec *b) {
+        SockAddr sa, sb;
+
+        return bind_spec_addr(a, &sa) && bind_spec_addr(b, &sb) && sockaddr_equal(&sa, &sb);
+}
+
 /* Adds the specs for one concrete inet address (not a wildcard). */
 static int add_concrete(BindPlan *plan, const BindSpec *tmpl, const SockAddr *sa,
                         const HostInfo *host, bool *ret_skipped_v6) {
         BindSpec s = *tmpl;
 
-        s.addr = *sa;
+        if (!sockaddr_to_small(&s.addr, sa))
+                return -EAFNOSUPPORT; /* not inet: never from address_resolve() */
         s.family = sa->sa.sa_family;
         if (s.family == AF_INET6) {
                 if (!host->ipv6) {
@@ -154,7 +181,7 @@ int bind_plan_add_unit(BindPlan *plan, const Unit *u, const HostInfo *host, Unit
                 switch (a->kind) {
                 case ADDRESS_UNIX_PATH:
                 case ADDRESS_UNIX_ABSTRACT:
-                        address_sockaddr(a, &tmpl.addr);
+                        tmpl.addr.sa.sa_family = AF_UNIX; /* the address is a's */
                         tmpl.family = AF_UNIX;
                         r = plan_append(plan, &tmpl);
                         break;
@@ -318,8 +345,8 @@ static const char *spec_file(const BindSpec *s, char buf[static SUN_PATH_BUF]) {
         bool abstract;
 
         if (s->family == AF_UNIX)
-                return sockaddr_unix_name(&s->addr, buf, SUN_PATH_BUF, NULL, &abstract) &&
-                                       !abstract ? buf : NULL;
+                return sockaddr_unix_name(s->listen->address.unix_addr, buf, SUN_PATH_BUF, NULL,
+                                          &abstract) && !abstract ? buf : NULL;
         if (s->family == AF_UNSPEC && s->listen->type != LISTEN_MQUEUE)
                 return s->path;
         return NULL;
@@ -339,7 +366,7 @@ static bool specs_overlap(const BindSpec *a, const BindSpec *b) {
                 return false;
         if (a->family == AF_UNIX)
                 /* One name per abstract name, whatever the socket type. */
-                return sockaddr_equal(&a->addr, &b->addr);
+                return specs_same_addr(a, b);
         if (a->socktype != b->socktype)
                 return false; /* TCP and UDP ports are separate */
         if (spec_port(a) == 0 || spec_port(b) == 0 || spec_port(a) != spec_port(b))
@@ -365,7 +392,7 @@ static void explain(const BindSpec *a, const BindSpec *b, char *buf, size_t len)
         const char *file = spec_file(a, fa);
 
         if (a->family == AF_UNIX && b->family == AF_UNIX) {
-                sockaddr_format(&a->addr, sa, sizeof sa);
+                spec_format(a, sa, sizeof sa);
                 snprintf(buf, len, "both use the unix socket %s%s",
                          sa[0] == '@' ? "abstract name " : "path ", sa);
                 return;
@@ -382,13 +409,13 @@ static void explain(const BindSpec *a, const BindSpec *b, char *buf, size_t len)
                 snprintf(buf, len, "both use the message queue %s", a->path);
                 return;
         }
-        sockaddr_format(&a->addr, sa, sizeof sa);
-        sockaddr_format(&b->addr, sb, sizeof sb);
-        if (sockaddr_equal(&a->addr, &b->addr) && a->v6only == b->v6only) {
+        spec_format(a, sa, sizeof sa);
+        spec_format(b, sb, sizeof sb);
+        if (specs_same_addr(a, b) && a->v6only == b->v6only) {
                 snprintf(buf, len, "both bind %s %s", proto_name(a), sa);
                 return;
         }
-        if (sockaddr_equal(&a->addr, &b->addr)) {
+        if (specs_same_addr(a, b)) {
                 snprintf(buf, len, "both bind %s %s, one dual-stack (IPV6_V6ONLY=0) and one "
                          "IPv6 only: each takes every IPv6 address on that port",
                          proto_name(a), sa);
@@ -403,8 +430,8 @@ static void explain(const BindSpec *a, const BindSpec *b, char *buf, size_t len)
                 wide = a, narrow = b;
         else
                 wide = b, narrow = a;
-        sockaddr_format(&wide->addr, sa, sizeof sa);
-        sockaddr_format(&narrow->addr, sb, sizeof sb);
+        spec_format(wide, sa, sizeof sa);
+        spec_format(narrow, sb, sizeof sb);
         /* The narrow side may be a wildcard itself (0.0.0.0 beside a dual-stack [::]): then
          * it is no single address the wide one includes, but the same ones. */
         Coverage cn = coverage_of(narrow);
@@ -478,8 +505,9 @@ static bool spec_key(const BindSpec *s, uint64_t *ret) {
                 return false;
         else if (s->family == AF_UNIX)
                 /* Abstract or unnamed: by name when it has one, else all together. */
-                *ret = strmap_hash(sockaddr_unix_name(&s->addr, buf, sizeof buf, NULL,
-                                                      &abstract) ? buf : "") ^ 'A';
+                *ret = strmap_hash(sockaddr_unix_name(s->listen->address.unix_addr, buf,
+                                                      sizeof buf, NULL, &abstract) ? buf : "") ^
+                       'A';
         else if (spec_port(s) == 0)
                 return false;
         else
@@ -606,7 +634,7 @@ const char *bind_spec_name(const BindSpec *s, char *buf, size_t buflen) {
         else if (s->family == AF_NETLINK)
                 snprintf(buf, buflen, "%s", netlink_name(s->protocol, nl, sizeof nl));
         else
-                sockaddr_format(&s->addr, buf, buflen);
+                spec_format(s, buf, buflen);
         return buf;
 }
 
@@ -634,7 +662,7 @@ bool bind_spec_same_address(const BindSpec *a, const BindSpec *b) {
                 return false;
         if (a->family == AF_UNSPEC)
                 return a->listen->type == b->listen->type && streq(a->path, b->path);
-        return sockaddr_equal(&a->addr, &b->addr);
+        return specs_same_addr(a, b);
 }
 
 /* The dual-stack state of an inet socket, for --check. */
@@ -688,7 +716,7 @@ const char *bind_spec_describe(const BindSpec *s, char *buf, size_t buflen) {
         case _LISTEN_TYPE_INVALID:
                 break;
         }
-        sockaddr_format(&s->addr, a, sizeof a);
+        spec_format(s, a, sizeof a);
         snprintf(buf, buflen, "%s %s, %s%s", proto_name(s), a, stack_describe(s),
                  s->v6only_from_sysctl ? ", from net.ipv6.bindv6only" : "");
         return buf;

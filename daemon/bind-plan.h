@@ -24,7 +24,9 @@ typedef struct HostInfo {
 typedef struct BindSpec {
         const Unit *unit;
         const SocketListen *listen;
-        SockAddr addr;    /* sockets; netlink: nl_groups */
+        /* inet: the address; netlink: nl_groups; unix: sa_family only, the address is the
+         * listen entry's (address.unix_addr): read any through bind_spec_addr() */
+        SockAddrSmall addr;
         int family;       /* AF_INET, AF_INET6, AF_UNIX, AF_NETLINK; AF_UNSPEC for what is not a
                            * socket: a FIFO, a special file, a message queue */
         int socktype;     /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW (netlink); 0 */
@@ -34,6 +36,10 @@ typedef struct BindSpec {
         bool ipv6_fallback; /* a wildcard that fell back to IPv4 (no IPv6 on the host) */
         bool v6only_from_sysctl; /* BindIPv6Only=default read the sysctl */
 } BindSpec;
+
+/* The socket address of spec into *ret: for a unix socket its listen entry's, else spec's own.
+ * Returns false, with AF_UNSPEC in *ret, for what is not a socket. */
+bool bind_spec_addr(const BindSpec *spec, SockAddr *ret);
 
 typedef struct BindPlan {
         BindSpec *specs;

@@ -523,7 +523,6 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
                 _cleanup_free_ char *svc = NULL;
                 const Service *s;
                 ListenerInfo info = {
-                        .addr = l->spec.addr,
                         .family = l->spec.family,
                         .socktype = l->spec.socktype,
                         .v6only = l->spec.v6only,
@@ -536,6 +535,7 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
 
                 if (l->fd < 0 && !l->bind_error)
                         continue;
+                (void) bind_spec_addr(&l->spec, &info.addr);
                 /* The address, stack and reach were read back at the bind and cannot change;
                  * the queue and the backlog (a service may listen() again) are asked now, in
                  * one call for TCP. A socket that waits to bind is listed with reach

@@ -57,6 +57,7 @@
 
 typedef struct BindCtx {
         const BindSpec *spec;
+        SockAddr sa;              /* its socket address (bind_spec_addr()); AF_UNSPEC: none */
         const SocketOptions *cfg; /* its unit's (socket_config_options()) */
         const char *proto;
         char addr[BIND_SPEC_NAME_MAX];
@@ -373,7 +374,7 @@ static int bind_failed(BindCtx *c, int r) {
         uint16_t port = 0;
 
         if (r == -EADDRINUSE) {
-                if (sock_diag_find_holder(&c->spec->addr, c->spec->socktype, holder,
+                if (sock_diag_find_holder(&c->sa, c->spec->socktype, holder,
                                          sizeof holder) >= 0)
                         return errbuf_set(c->err, c->errlen, r, "cannot bind %s %s: %s — held by %s",
                                     c->proto, c->addr, strerror(-r), holder);
@@ -604,11 +605,11 @@ static int clear_existing(BindCtx *c, int dirfd, const char *base, const char *p
                 bool found;
 
                 /* EPROTOTYPE: alive, but a socket of another type. */
-                found = sock_diag_find_holder(&c->spec->addr, c->spec->socktype, holder,
+                found = sock_diag_find_holder(&c->sa, c->spec->socktype, holder,
                                              sizeof holder) >= 0;
                 for (size_t i = 0; !found && r == -EPROTOTYPE && i < ELEMENTSOF(types); i++)
                         found = types[i] != c->spec->socktype &&
-                                sock_diag_find_holder(&c->spec->addr, types[i], holder,
+                                sock_diag_find_holder(&c->sa, types[i], holder,
                                                      sizeof holder) >= 0;
                 if (found)
                         return errbuf_set(c->err, c->errlen, -EADDRINUSE,
@@ -722,7 +723,7 @@ static int bind_unix_path(BindCtx *c, const char *path, int *ret_fd) {
          * owner and mode are in place; a stream socket takes no connection before listen()
          * anyway. umask is per process: berthd binds from its one thread. */
         old = umask(0777);
-        r = bind(fd, &c->spec->addr.sa, c->spec->addr.len) < 0 ? -errno : 0;
+        r = bind(fd, &c->sa.sa, c->sa.len) < 0 ? -errno : 0;
         umask(old);
         if (r < 0)
                 return bind_failed(c, r);
@@ -952,7 +953,7 @@ static int bind_netlink(BindCtx *c, int *ret_fd) {
         r = apply_options(c, fd);
         if (r < 0)
                 return r;
-        if (bind(fd, &c->spec->addr.sa, c->spec->addr.len) < 0) {
+        if (bind(fd, &c->sa.sa, c->sa.len) < 0) {
                 r = -errno;
                 return errbuf_set(c->err, c->errlen, r, "cannot bind netlink socket %s: %s%s",
                                   c->addr, strerror(-r),
@@ -1032,7 +1033,7 @@ static void make_symlinks(BindCtx *c, const char *target) {
 static int bind_socket(BindCtx *c, int *ret_fd) {
         _cleanup_close_ int fd = -1;
         const BindSpec *spec = c->spec;
-        char name[sizeof(spec->addr.un.sun_path) + 1];
+        char name[sizeof c->sa.un.sun_path + 1];
         bool abstract = false;
         int r;
 
@@ -1051,7 +1052,7 @@ static int bind_socket(BindCtx *c, int *ret_fd) {
                                   "only", c->addr);
 
         if (spec->family == AF_UNIX) {
-                if (!sockaddr_unix_name(&spec->addr, name, sizeof name, NULL, &abstract))
+                if (!sockaddr_unix_name(&c->sa, name, sizeof name, NULL, &abstract))
                         return errbuf_set(c->err, c->errlen, -EINVAL,
                                           "cannot bind an unnamed unix socket");
                 if (!abstract) {
@@ -1074,7 +1075,7 @@ static int bind_socket(BindCtx *c, int *ret_fd) {
         if (r < 0)
                 return r;
 
-        if (bind(fd, &spec->addr.sa, spec->addr.len) < 0)
+        if (bind(fd, &c->sa.sa, c->sa.len) < 0)
                 return bind_failed(c, -errno);
 
         r = do_listen(c, fd);
@@ -1098,6 +1099,7 @@ int listener_bind(const BindSpec *spec, int *ret_fd, char *err, size_t errlen) {
         if (!c)
                 return errbuf_set(err, errlen, -ENOMEM, "out of memory");
         c->spec = spec;
+        (void) bind_spec_addr(spec, &c->sa);
         c->cfg = socket_config_options(&spec->unit->socket);
         c->err = err;
         c->errlen = errlen;

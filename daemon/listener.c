@@ -349,8 +349,9 @@ static uint16_t sockaddr_port(const SockAddr *a) {
 
 /* l's address as the spec has it, with port. */
 static SockAddr listener_addr(const Listener *l, uint16_t port) {
-        SockAddr a = l->spec.addr;
+        SockAddr a;
 
+        (void) bind_spec_addr(&l->spec, &a);
         if (a.sa.sa_family == AF_INET)
                 a.in.sin_port = htons(port);
         else if (a.sa.sa_family == AF_INET6)
@@ -494,7 +495,8 @@ static const char *listener_file(const Listener *l, char *buf, size_t buflen) {
         if (l->spec.listen->type == LISTEN_FIFO)
                 return l->spec.path;
         if (l->spec.family == AF_UNIX &&
-            sockaddr_unix_name(&l->spec.addr, buf, buflen, NULL, &abstract) && !abstract)
+            sockaddr_unix_name(l->spec.listen->address.unix_addr, buf, buflen, NULL,
+                               &abstract) && !abstract)
                 return buf;
         return NULL;
 }
@@ -502,7 +504,7 @@ static const char *listener_file(const Listener *l, char *buf, size_t buflen) {
 /* Whether k (bound) has path as its unix path, FIFO or one of its Symlinks=, or name as its
  * message queue (mqueue). */
 static bool listener_has_node(const Listener *k, const char *path, bool mqueue) {
-        char buf[sizeof(k->spec.addr.un.sun_path) + 1];
+        char buf[sizeof(((struct sockaddr_un *) NULL)->sun_path) + 1];
         const char *f;
 
         if (k->fd < 0)
@@ -544,7 +546,7 @@ static bool file_is_ours(const Listener *l, const char *path) {
 
 void listener_remove_nodes(const Listener *l, Listener *const *live, size_t n_live) {
         const SocketOptions *sc = socket_config_options(&l->spec.unit->socket);
-        char buf[sizeof(l->spec.addr.un.sun_path) + 1], now[PATH_MAX];
+        char buf[sizeof(((struct sockaddr_un *) NULL)->sun_path) + 1], now[PATH_MAX];
         const char *file, *name = l->spec.unit->name;
 
         if (!sc->remove_on_stop || l->fd < 0)

@@ -666,10 +666,12 @@ int manager_state_listener_fd(Manager *m, Listener *l) {
 
         if (!st)
                 return -1;
-        if (st->salvage)
-                return l->spec.family == AF_UNSPEC ? -1 :
-                       find_socket(st, l->spec.family, l->spec.socktype, &l->spec.addr.raw,
-                                   l->spec.addr.len);
+        if (st->salvage) {
+                SockAddr sa;
+
+                return !bind_spec_addr(&l->spec, &sa) ? -1 :
+                       find_socket(st, l->spec.family, l->spec.socktype, sa.raw, sa.len);
+        }
         key = listener_key(l->spec.unit->name, bind_spec_name(&l->spec, name, sizeof name));
         sec = key ? strmap_get(&st->listeners, key) : NULL;
         v = sec ? state_get(sec, "fd") : NULL;

@@ -267,7 +267,7 @@ static void manager_log_sysctl_choice(Manager *m, const BindSpec *s) {
 
         if (!s->v6only_from_sysctl)
                 return;
-        sockaddr_format(&s->addr, a, sizeof a);
+        bind_spec_name(s, a, sizeof a);
         if (s->v6only)
                 log_warning("%s: BindIPv6Only=default follows net.ipv6.bindv6only=1: %s takes IPv6 "
                             "only and IPv4 clients are refused; set BindIPv6Only=both or "

@@ -13,7 +13,8 @@ static void describe_options(const BindSpec *spec, char *buf, size_t len) {
         const SocketOptions *o = socket_config_options(c);
         bool sock = bind_spec_has_address(spec), inet = socket_family_is_inet(spec->family);
         /* What RemoveOnStop= removes: a unix socket file, a FIFO, a message queue. */
-        bool node = (spec->family == AF_UNIX && spec->addr.un.sun_path[0] != '\0') ||
+        bool node = (spec->family == AF_UNIX &&
+                     spec->listen->address.unix_addr->un.sun_path[0] != '\0') ||
                     IN_SET(spec->listen->type, LISTEN_FIFO, LISTEN_MQUEUE);
         size_t n = 0;
         buf[0] = 0;
