@@ -437,7 +437,8 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
         if (r >= 0)
                 r = append_entry_string(reply, "FragmentPath", v.unit ? v.unit->path : "");
         if (r >= 0)
-                r = append_entry_strv(reply, "DropInPaths", v.unit ? v.unit->dropins : NULL);
+                r = append_entry_strv(reply, "DropInPaths",
+                                      v.unit ? unit_extra(v.unit)->dropins : NULL);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'e', "sv");
         if (r >= 0)
@@ -918,8 +919,8 @@ static int control_method_get_unit_files(sd_bus_message *msg, void *userdata,
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(ss)");
         /* An ad-hoc unit has no file: its path is "(command line)". */
-        for (size_t i = 0; r >= 0 && i <= strv_length(u->dropins); i++) {
-                const char *path = i == 0 ? u->path : u->dropins[i - 1];
+        for (size_t i = 0; r >= 0 && i <= strv_length(unit_extra(u)->dropins); i++) {
+                const char *path = i == 0 ? u->path : unit_extra(u)->dropins[i - 1];
                 _cleanup_free_ char *text = NULL;
 
                 if (!path_is_absolute(path))

@@ -196,7 +196,7 @@ static int manager_check_units(Manager *m, Unit **units, size_t n, BindPlan *pla
                         continue;
                 /* A socket whose conditions fail is skipped: not bound, as systemd leaves it
                  * inactive; a failed assertion is an error. */
-                r = conditions_test(u->conditions, u->n_conditions, why, sizeof why);
+                r = unit_conditions_test(u, why, sizeof why);
                 if (r <= 0) {
                         snprintf(msg, sizeof msg, "%s: %s", r == 0 ? "skipped, not bound" :
                                  "cannot start", why);
@@ -997,7 +997,8 @@ static int manager_make_instance(Manager *m, AcceptSocket *a, const char *name, 
                                            (const char *const[]) { m->given_template_text }, 1,
                                            manager_instance_diag, NULL, ret);
         else
-                r = unit_file_load(name, t->path, t->dropins, manager_instance_diag, NULL, ret);
+                r = unit_file_load(name, t->path, unit_extra(t)->dropins, manager_instance_diag,
+                                   NULL, ret);
         if (r == -ENOMEM)
                 return log_oom();
         if (r != 0)

@@ -108,7 +108,7 @@ void plan_print(FILE *f, Unit **units, size_t n_units, const BindPlan *plan,
                 if (failed)
                         continue;
                 char why[1024];
-                if (conditions_test(u->conditions, u->n_conditions, why, sizeof why) == 0) {
+                if (unit_conditions_test(u, why, sizeof why) == 0) {
                         fprintf(f, "  skipped, not bound: %s\n", why);
                         continue;
                 }
@@ -137,7 +137,7 @@ void plan_print(FILE *f, Unit **units, size_t n_units, const BindPlan *plan,
                                                   &socket_unit, &socket_failed);
                 char why[1024];
                 if (!u->is_template &&
-                    conditions_test(u->conditions, u->n_conditions, why, sizeof why) == 0) {
+                    unit_conditions_test(u, why, sizeof why) == 0) {
                         fprintf(f, "%s: skipped, not started: %s\n", u->name, why);
                         continue;
                 }

@@ -133,7 +133,7 @@ int service_serialize(Service *s, FILE *f, const char *kind, int **keep, size_t 
         for (unsigned i = 0; s->run->start_times && i < s->run->n_start_times; i++)
                 state_writef(f, "start-time", "%llu", (unsigned long long)
                              s->run->start_times[(s->run->start_times_head + i) %
-                                            MAX(s->unit->start_limit_burst, 1u)]);
+                                            MAX(unit_extra(s->unit)->start_limit_burst, 1u)]);
         (void) service_log_foreach(s, 0, 0, write_log_line, &w);
         for (size_t i = 0; i < s->run->n_fd_store && w.r >= 0; i++) {
                 StoredFd *sf = s->run->fd_store[i];

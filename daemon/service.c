@@ -250,7 +250,7 @@ int service_set_reload_done(Service *s, ServiceRestartDone done, void *userdata)
 /* ---- start ---- */
 
 int service_start_times_add(Service *s, usec_t t) {
-        unsigned burst = s->unit->start_limit_burst;
+        unsigned burst = unit_extra(s->unit)->start_limit_burst;
         ServiceRun *r = s->run;
 
         if (burst == 0)
@@ -272,8 +272,9 @@ int service_start_times_add(Service *s, usec_t t) {
 
 /* Records a start and says whether it is over StartLimitBurst= in StartLimitIntervalSec=. */
 static bool service_start_limit_hit(Service *s, usec_t now) {
-        unsigned burst = s->unit->start_limit_burst;
-        usec_t interval = s->unit->start_limit_interval_usec;
+        const UnitExtra *x = unit_extra(s->unit);
+        unsigned burst = x->start_limit_burst;
+        usec_t interval = x->start_limit_interval_usec;
 
         if (burst == 0 || interval == 0)
                 return false;
@@ -286,6 +287,7 @@ static bool service_start_limit_hit(Service *s, usec_t now) {
 }
 
 static void service_enter_backoff(Service *s) {
+        const UnitExtra *x = unit_extra(s->unit);
         usec_t delay = SERVICE_BACKOFF_BASE_USEC;
 
         for (unsigned i = 0; i < s->run->backoff_level && delay < SERVICE_BACKOFF_CAP_USEC; i++)
@@ -296,8 +298,8 @@ static void service_enter_backoff(Service *s) {
         log_warning("%s: started %u times within %llus (StartLimitBurst=, "
                     "StartLimitIntervalSec=): backing off for %llu.%03llus; the socket stays "
                     "bound and connections wait",
-                    service_name(s), s->unit->start_limit_burst,
-                    (unsigned long long) (s->unit->start_limit_interval_usec / USEC_PER_SEC),
+                    service_name(s), x->start_limit_burst,
+                    (unsigned long long) (x->start_limit_interval_usec / USEC_PER_SEC),
                     (unsigned long long) (delay / USEC_PER_SEC),
                     (unsigned long long) (delay % USEC_PER_SEC / USEC_PER_MSEC));
         service_set_state(s, SERVICE_BACKOFF);
@@ -703,7 +705,7 @@ void service_shutdown(Service *s) {
  * again); an explicit start tests them again. Returns 1 to go on, 0 skipped, or -EBADMSG. */
 static int service_conditions(Service *s) {
         char why[1024];
-        int r = conditions_test(s->unit->conditions, s->unit->n_conditions, why, sizeof why);
+        int r = unit_conditions_test(s->unit, why, sizeof why);
 
         s->condition_failed = r <= 0;
         if (r == 0)
@@ -964,7 +966,7 @@ void service_enter_dead(Service *s, ServiceResult r) {
 
         /* A run that lasted a whole start-limit interval proves the service works again. */
         if (s->run->active_since > 0 &&
-            service_now(s) - s->run->active_since >= s->unit->start_limit_interval_usec)
+            service_now(s) - s->run->active_since >= unit_extra(s->unit)->start_limit_interval_usec)
                 s->run->backoff_level = 0;
 
         if (s->intent == SERVICE_INTENT_RESTART && !s->shutting_down) {
@@ -1409,7 +1411,8 @@ int service_apply_next_unit(Service *s) {
 
         if (!u)
                 return 0;
-        if (u->start_limit_burst != s->unit->start_limit_burst && service_has_run(s)) {
+        if (unit_extra(u)->start_limit_burst != unit_extra(s->unit)->start_limit_burst &&
+            service_has_run(s)) {
                 free(s->run->start_times);
                 s->run->start_times = NULL; /* made again, its new size, at the next start */
                 s->run->n_start_times = s->run->start_times_head = 0;

@@ -756,7 +756,7 @@ static int unit_name_cmp(const void *key, const void *elem) {
 
 bool unit_matches_entry(const Unit *u, const UnitFileEntry *e, uint64_t stamp) {
         return stamp != 0 && u->files_stamp == stamp && streq_ptr(u->path, e->path) &&
-               strv_equal(u->dropins, e->dropins);
+               strv_equal(unit_extra(u)->dropins, e->dropins);
 }
 
 static int entry_name_cmp(const void *key, const void *e) {

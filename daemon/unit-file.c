@@ -218,10 +218,13 @@ Unit *unit_free(Unit *u) {
         if (!u->name_in_path)
                 free(u->name);
         free(u->path);
-        strv_free(u->dropins);
         free(u->description);
         strv_free(u->wanted_by);
-        condition_list_free(&u->conditions, &u->n_conditions);
+        if (u->extra) {
+                strv_free(u->extra->dropins);
+                condition_list_free(&u->extra->conditions, &u->extra->n_conditions);
+                free(u->extra);
+        }
         if (u->type == UNIT_SOCKET)
                 socket_config_free(&u->socket);
         else
@@ -549,18 +552,22 @@ static int unit_load(const char *name, const char *const *paths, const char *con
                 u->name_in_path = true;
         }
         if (n > 1) {
-                u->dropins = calloc(n, sizeof(char *));
-                if (!u->dropins)
+                UnitExtra *x = field(&c, UNIT_GROUP_UNIT_EXTRA, 0);
+
+                if (!x)
                         return -ENOMEM;
-        }
-        for (size_t i = 1; i < n; i++) {
-                u->dropins[i - 1] = strdup(paths[i] ?: "");
-                if (!u->dropins[i - 1])
+                x->dropins = calloc(n, sizeof(char *));
+                if (!x->dropins)
                         return -ENOMEM;
+                for (size_t i = 1; i < n; i++) {
+                        x->dropins[i - 1] = strdup(paths[i] ?: "");
+                        if (!x->dropins[i - 1])
+                                return -ENOMEM;
+                }
         }
 
         for (size_t i = 0; i < n; i++) {
-                const char *file = i == 0 ? u->path : u->dropins[i - 1];
+                const char *file = i == 0 ? u->path : unit_extra(u)->dropins[i - 1];
                 if (texts)
                         r = load_one(&c, file, NULL, texts[i] ?: "");
                 else

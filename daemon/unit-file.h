@@ -366,24 +366,31 @@ static inline const ExecDirs *service_config_dirs(const ServiceConfig *c) {
         return c->dirs ?: &exec_dirs_none;
 }
 
+/* What most units have none of: drop-ins, conditions and a start limit of their own. */
+typedef struct UnitExtra {
+        char **dropins; /* drop-in paths, in the order applied; NULL when none */
+        /* [Unit] Condition*=, Assert*= (condition.h), in file order */
+        Condition *conditions;
+        size_t n_conditions;
+        usec_t start_limit_interval_usec; /* default 10s */
+        unsigned start_limit_burst;       /* default 5 */
+} UnitExtra;
+
+extern const UnitExtra unit_extra_defaults;
+
 typedef struct Unit {
         char *name;     /* "web.socket", "web.service", "echo@.service" */
         UnitType type;
         bool is_template; /* "NAME@.service" */
         bool name_in_path; /* name is the last part of path, not an allocation of its own */
         char *path;     /* main file */
-        char **dropins; /* drop-in paths, in the order applied; NULL when none */
         uint64_t files_stamp; /* what its files were when read (unit_files_stamp()); 0: unknown,
                                * so a daemon-reload reads them again */
         /* [Unit] */
         char *description;
-        usec_t start_limit_interval_usec; /* default 10s */
-        unsigned start_limit_burst;       /* default 5 */
         /* [Install] */
         char **wanted_by;
-        /* [Unit] Condition*=, Assert*= (condition.h), in file order */
-        Condition *conditions;
-        size_t n_conditions;
+        UnitExtra *extra; /* NULL: none (unit_extra()) */
         /* The configuration of its type, and only that one: a Unit is allocated with room for
          * its own type's (unit_size()), so the other one must never be touched. Last. */
         union {
@@ -391,6 +398,15 @@ typedef struct Unit {
                 ServiceConfig service; /* UNIT_SERVICE */
         };
 } Unit;
+
+static inline const UnitExtra *unit_extra(const Unit *u) {
+        return u->extra ?: &unit_extra_defaults;
+}
+
+/* conditions_test() of u's Condition*= and Assert*=. */
+static inline int unit_conditions_test(const Unit *u, char *why, size_t len) {
+        return conditions_test(unit_extra(u)->conditions, unit_extra(u)->n_conditions, why, len);
+}
 
 /* The bytes a Unit of type t takes: its common part and its type's configuration. */
 static inline size_t unit_size(UnitType t) {

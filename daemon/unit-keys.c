@@ -681,6 +681,7 @@ void unit_keys_finish(LoadContext *c) {
 #define LIMIT(f) GFIELD(UNIT_GROUP_LIMITS, CGroupLimits, f)
 #define DIRS(f) GFIELD(UNIT_GROUP_DIRS, ExecDirs, f)
 #define PROCESS(f) GFIELD(UNIT_GROUP_SERVICE_PROCESS, ServiceProcess, f)
+#define EXTRA(f) GFIELD(UNIT_GROUP_UNIT_EXTRA, UnitExtra, f)
 #define GROUP(g) g, 0, 0 /* the group itself */
 #define U SECTION_UNIT
 #define SO SECTION_SOCKET
@@ -690,13 +691,13 @@ void unit_keys_finish(LoadContext *c) {
 static const ConfigItem config_items[] = {
         /* [Unit] */
         { U, "Description", value_string, FIELD(description), 0 },
-        { U, "StartLimitIntervalSec", value_sec, FIELD(start_limit_interval_usec), SEC_ANY },
-        { U, "StartLimitBurst", value_unsigned, FIELD(start_limit_burst), 0 },
+        { U, "StartLimitIntervalSec", value_sec, EXTRA(start_limit_interval_usec), SEC_ANY },
+        { U, "StartLimitBurst", value_unsigned, EXTRA(start_limit_burst), 0 },
         /* systemd's older name, and the older place in [Service]; all still read */
-        { U, "StartLimitInterval", value_sec, FIELD(start_limit_interval_usec), SEC_ANY },
-        { SE, "StartLimitIntervalSec", value_sec, FIELD(start_limit_interval_usec), SEC_ANY },
-        { SE, "StartLimitInterval", value_sec, FIELD(start_limit_interval_usec), SEC_ANY },
-        { SE, "StartLimitBurst", value_unsigned, FIELD(start_limit_burst), 0 },
+        { U, "StartLimitInterval", value_sec, EXTRA(start_limit_interval_usec), SEC_ANY },
+        { SE, "StartLimitIntervalSec", value_sec, EXTRA(start_limit_interval_usec), SEC_ANY },
+        { SE, "StartLimitInterval", value_sec, EXTRA(start_limit_interval_usec), SEC_ANY },
+        { SE, "StartLimitBurst", value_unsigned, EXTRA(start_limit_burst), 0 },
         { U, "Documentation", key_ignore, NOFIELD, 0 },
         { U, "After", key_dependency, NOFIELD, 0 },
         { U, "Before", key_dependency, NOFIELD, 0 },
@@ -1052,7 +1053,7 @@ static int key_condition(LoadContext *c, const char *key, const char *value, uns
         bool assertion = false;
         char q[QUOTE_SIZE];
         Condition cond = {};
-        Unit *u = c->u;
+        UnitExtra *u;
         int r;
 
         if (!kind) {
@@ -1067,6 +1068,9 @@ static int key_condition(LoadContext *c, const char *key, const char *value, uns
                        "ignoring", key);
                 return 1;
         }
+        u = field(c, UNIT_GROUP_UNIT_EXTRA, 0);
+        if (!u)
+                return -ENOMEM;
         if (!*value) {
                 condition_list_free(&u->conditions, &u->n_conditions);
                 return 1;

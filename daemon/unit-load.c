@@ -63,6 +63,11 @@ void load_invalid(LoadContext *c, unsigned line, const char *key, const char *va
 
 /* ---- defaults ---- */
 
+const UnitExtra unit_extra_defaults = {
+        .start_limit_interval_usec = 10 * USEC_PER_SEC,
+        .start_limit_burst = 5,
+};
+
 const SocketOptions socket_options_defaults = {
         .socket_mode = 0666,
         .directory_mode = 0755,
@@ -88,6 +93,8 @@ static const struct {
         size_t size;
         const void *defaults;
 } unit_groups[_UNIT_GROUP_MAX] = {
+        [UNIT_GROUP_UNIT_EXTRA] = { offsetof(Unit, extra), sizeof(UnitExtra),
+                                    &unit_extra_defaults },
         [UNIT_GROUP_SOCKET_OPTIONS] = { offsetof(Unit, socket.options),
                                         sizeof(SocketOptions), &socket_options_defaults },
         [UNIT_GROUP_SOCKET_HOOKS] = { offsetof(Unit, socket.hooks), sizeof(SocketHooks),
@@ -109,7 +116,8 @@ void *field(LoadContext *c, UnitGroup g, size_t offset) {
 
         if (g == UNIT_GROUP_NONE)
                 return (uint8_t *) c->u + offset;
-        /* The group is of the unit's type: its keys sit in its type's section only. */
+        /* The group is the unit's, or of the unit's type: then its keys sit in its type's
+         * section only. */
         group = (void **) ((uint8_t *) c->u + unit_groups[g].pointer);
         if (!*group) {
                 *group = malloc(unit_groups[g].size);
@@ -150,8 +158,6 @@ static void service_config_defaults(ServiceConfig *s) {
 }
 
 void unit_defaults(Unit *u) {
-        u->start_limit_interval_usec = 10 * USEC_PER_SEC;
-        u->start_limit_burst = 5;
         if (u->type == UNIT_SOCKET)
                 socket_config_defaults(&u->socket);
         else

@@ -64,6 +64,7 @@ typedef int (*ParseFunc)(LoadContext *c, const ConfigItem *it, const char *value
  * set (unit-file.h), allocated when one of its keys is assigned. */
 typedef enum UnitGroup {
         UNIT_GROUP_NONE,
+        UNIT_GROUP_UNIT_EXTRA,
         UNIT_GROUP_SOCKET_OPTIONS,
         UNIT_GROUP_SOCKET_HOOKS,
         UNIT_GROUP_SERVICE_HOOKS,

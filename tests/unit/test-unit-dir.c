@@ -212,7 +212,7 @@ START_TEST(test_dropins_across_dirs) {
         ck_assert_int_eq(units[0]->socket.backlog, 20); /* 20-b.conf from etc, the last applied */
         ck_assert_uint_eq(units[0]->socket.n_listens, 1);
         ck_assert_str_eq(units[0]->socket.listens[0].text, "82");
-        assert_strv(units[0]->dropins, (const char *const[]) { a, b, c, NULL });
+        assert_strv(unit_extra(units[0])->dropins, (const char *const[]) { a, b, c, NULL });
         unit_array_free(units, n);
 }
 END_TEST
@@ -241,7 +241,7 @@ START_TEST(test_dev_null_masks) {
         ck_assert_uint_eq(n, 1);
         ck_assert_uint_eq(n_failed, 0);
         ck_assert_str_eq(units[0]->name, "keep.socket");
-        ck_assert_ptr_null(units[0]->dropins);
+        ck_assert_ptr_null(unit_extra(units[0])->dropins);
         unit_array_free(units, n);
 }
 END_TEST

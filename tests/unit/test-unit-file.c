@@ -407,7 +407,7 @@ START_TEST(test_dropin_order) {
         ck_assert_str_eq(u->socket.listens[2].origin.file, "/test/20-second.conf");
         ck_assert_uint_eq(u->socket.listens[2].origin.line, 3);
         ck_assert_str_eq(u->path, "/test/main");
-        assert_argv(u->dropins, (const char *const[]) { "/test/10-first.conf",
+        assert_argv(unit_extra(u)->dropins, (const char *const[]) { "/test/10-first.conf",
                                                         "/test/20-second.conf", NULL });
 }
 END_TEST
@@ -505,9 +505,9 @@ START_TEST(test_unsupported_key_warning) {
         assert_diag(LOG_WARNING, "/test/main", 7, "ConditionFirstBoot= is not supported by berth "
                     "(it counts as met), ignoring");
         ck_assert_ptr_null(find_diag(LOG_WARNING, "ConditionPathExists"));
-        ck_assert_uint_eq(u->n_conditions, 1);
-        ck_assert_int_eq(u->conditions[0].type, CONDITION_PATH_EXISTS);
-        ck_assert_uint_eq(u->conditions[0].line, 8);
+        ck_assert_uint_eq(unit_extra(u)->n_conditions, 1);
+        ck_assert_int_eq(unit_extra(u)->conditions[0].type, CONDITION_PATH_EXISTS);
+        ck_assert_uint_eq(unit_extra(u)->conditions[0].line, 8);
         ck_assert_ptr_null(find_diag(LOG_WARNING, "Unknown"));
 }
 END_TEST
@@ -883,8 +883,8 @@ START_TEST(test_socket_defaults) {
         ck_assert_uint_eq(u->socket.trigger_limit_burst, 20);
         ck_assert_uint_eq(u->socket.poll_limit_interval_usec, 2 * USEC_PER_SEC);
         ck_assert_uint_eq(u->socket.poll_limit_burst, 150);
-        ck_assert_uint_eq(u->start_limit_interval_usec, 10 * USEC_PER_SEC);
-        ck_assert_uint_eq(u->start_limit_burst, 5);
+        ck_assert_uint_eq(unit_extra(u)->start_limit_interval_usec, 10 * USEC_PER_SEC);
+        ck_assert_uint_eq(unit_extra(u)->start_limit_burst, 5);
         svc = unit_socket_service_name(u);
         fdname = unit_socket_fdname(u);
         ck_assert_str_eq(svc, "web.service");
@@ -935,8 +935,8 @@ START_TEST(test_socket_keys) {
                                   "PollLimitBurst=50\n"
                                   "NonBlocking=yes\n");
         ck_assert_str_eq(u->description, "The web socket");
-        ck_assert_uint_eq(u->start_limit_interval_usec, 60 * USEC_PER_SEC);
-        ck_assert_uint_eq(u->start_limit_burst, 9);
+        ck_assert_uint_eq(unit_extra(u)->start_limit_interval_usec, 60 * USEC_PER_SEC);
+        ck_assert_uint_eq(unit_extra(u)->start_limit_burst, 9);
         ck_assert_uint_eq(u->socket.n_listens, 3);
         ck_assert_int_eq(u->socket.listens[0].type, LISTEN_STREAM);
         ck_assert_int_eq(u->socket.listens[0].address.kind, ADDRESS_IP);
@@ -1124,6 +1124,14 @@ START_TEST(test_service_defaults) {
         ck_assert_int_eq(s->reload_signal, SIGHUP);
         /* None of the process keys: their group is not made (issue 13). */
         ck_assert_ptr_null(s->process);
+        /* Nor the unit's own: no drop-in, condition or start limit of its own. */
+        ck_assert_ptr_null(u->extra);
+        ck_assert_uint_eq(unit_extra(u)->start_limit_burst, 5);
+        u = unit_free(u);
+        u = load_ok("web.service", "[Unit]\nStartLimitBurst=9\n[Service]\nExecStart=/usr/bin/web\n");
+        ck_assert_ptr_nonnull(u->extra);
+        ck_assert_uint_eq(unit_extra(u)->start_limit_burst, 9);
+        ck_assert_uint_eq(unit_extra(u)->start_limit_interval_usec, 10 * USEC_PER_SEC);
         u = unit_free(u);
         u = load_ok("web.service", "[Service]\nExecStart=/usr/bin/web\nStandardOutput=journal\n"
                                    "StandardError=inherit\n");
@@ -1512,12 +1520,12 @@ START_TEST(test_systemd_value_forms) {
         c = load_ok("c.service", "[Service]\nExecStart=/bin/x\nFileDescriptorStoreMax=4224\n"
                                  "StartLimitBurst=3\nStartLimitInterval=60s\n");
         ck_assert_uint_eq(c->service.fd_store_max, 4224);
-        ck_assert_uint_eq(c->start_limit_burst, 3);
-        ck_assert_uint_eq(c->start_limit_interval_usec, 60 * USEC_PER_SEC);
+        ck_assert_uint_eq(unit_extra(c)->start_limit_burst, 3);
+        ck_assert_uint_eq(unit_extra(c)->start_limit_interval_usec, 60 * USEC_PER_SEC);
         /* the old name in [Unit] */
         d = load_ok("d.service", "[Unit]\nStartLimitInterval=7\n[Service]\nExecStart=/bin/x\n"
                                  "StartLimitIntervalSec=9\n");
-        ck_assert_uint_eq(d->start_limit_interval_usec, 9 * USEC_PER_SEC);
+        ck_assert_uint_eq(unit_extra(d)->start_limit_interval_usec, 9 * USEC_PER_SEC);
         ck_assert_uint_eq(count_level(LOG_WARNING), 0);
 }
 END_TEST
@@ -1702,7 +1710,7 @@ START_TEST(test_load_files_with_dropins) {
         ck_assert_str_eq(u->socket.listens[0].origin.file, d2);
         assert_diag(LOG_WARNING, d1, 3, "'Frob='");
         ck_assert_str_eq(u->path, main_path);
-        assert_argv(u->dropins, (const char *const[]) { d1, d2, NULL });
+        assert_argv(unit_extra(u)->dropins, (const char *const[]) { d1, d2, NULL });
         free(main_path);
         free(d1);
         free(d2);
