@@ -218,21 +218,22 @@ static void accept_refuse(AcceptSocket *a, int fd, const AcceptPeer *p, const ch
 /* Whether the connection may have an instance: MaxConnections=, MaxConnectionsPerSource=. */
 static bool accept_admit(AcceptSocket *a, int fd, const AcceptPeer *p, AcceptSourceKey *k,
                          bool *ret_keyed) {
+        const SocketLimits *lim = socket_config_limits(a->cfg);
         char why[128];
         AcceptSource *s;
 
         *ret_keyed = accept_source_key(p, k);
-        if (a->n_connections >= a->cfg->max_connections) {
+        if (a->n_connections >= lim->max_connections) {
                 snprintf(why, sizeof why, "%u connections already (MaxConnections=%u)",
-                         a->n_connections, a->cfg->max_connections);
+                         a->n_connections, lim->max_connections);
                 accept_refuse(a, fd, p, why);
                 return false;
         }
-        if (*ret_keyed && a->cfg->max_connections_per_source > 0 &&
-            (s = accept_find_source(a, k)) && s->n >= a->cfg->max_connections_per_source) {
+        if (*ret_keyed && lim->max_connections_per_source > 0 &&
+            (s = accept_find_source(a, k)) && s->n >= lim->max_connections_per_source) {
                 snprintf(why, sizeof why, "%u connections from there already "
                          "(MaxConnectionsPerSource=%u)", s->n,
-                         a->cfg->max_connections_per_source);
+                         lim->max_connections_per_source);
                 accept_refuse(a, fd, p, why);
                 return false;
         }

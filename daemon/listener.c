@@ -740,10 +740,14 @@ static bool listener_window_full(usec_t *start, unsigned *count, usec_t interval
         return true;
 }
 
+static usec_t listener_accept_stall_usec(const Listener *l) {
+        return socket_config_limits(&l->spec.unit->socket)->accept_stall_usec;
+}
+
 /* TriggerLimitBurst= within TriggerLimitIntervalSec=: past it, the socket pauses for the rest
  * of the interval and recovers by itself (systemd would leave it dead). */
 static bool listener_trigger_limited(Listener *l) {
-        const SocketConfig *sc = &l->spec.unit->socket;
+        const SocketLimits *sc = socket_config_limits(&l->spec.unit->socket);
         usec_t interval = sc->trigger_limit_interval_usec, left;
         unsigned burst = sc->trigger_limit_burst;
 
@@ -790,7 +794,7 @@ int listener_pause(Listener *l, usec_t usec) {
 /* PollLimitIntervalSec=, PollLimitBurst=: past them the socket pauses for the rest of the
  * interval, as sd-event's rate limit of an event source would have it (not logged). */
 static bool listener_poll_limited(Listener *l) {
-        const SocketConfig *sc = &l->spec.unit->socket;
+        const SocketLimits *sc = socket_config_limits(&l->spec.unit->socket);
         usec_t left;
 
         if (sc->poll_limit_interval_usec == 0 ||
@@ -890,7 +894,7 @@ static ListenerStall *listener_stall_new(void) {
 }
 
 static bool listener_stall_applies(const Listener *l) {
-        return l->spec.unit->socket.accept_stall_usec > 0 && l->spec.socktype == SOCK_STREAM &&
+        return listener_accept_stall_usec(l) > 0 && l->spec.socktype == SOCK_STREAM &&
                IN_SET(l->spec.family, AF_INET, AF_INET6) && l->fd >= 0 && l->event;
 }
 
@@ -942,7 +946,7 @@ static int listener_on_stall_io(sd_event_source *es, int fd, uint32_t revents, v
         Listener *l = userdata;
 
         l->stall->n_seen = 0;
-        listener_stall_check_in(l, l->spec.unit->socket.accept_stall_usec / 10);
+        listener_stall_check_in(l, listener_accept_stall_usec(l) / 10);
         return 0;
 }
 
@@ -966,7 +970,7 @@ static int listener_on_stall_timer(sd_event_source *es, uint64_t usec, void *use
                             "accepted it (AcceptStallSec=): is it stuck, or not accepting on "
                             "this socket?",
                             l->spec.unit->name, a,
-                            (unsigned long long) (l->spec.unit->socket.accept_stall_usec /
+                            (unsigned long long) (listener_accept_stall_usec(l) /
                                                   USEC_PER_SEC));
         else if (!still && l->stalled)
                 log_info("%s: connections to %s are accepted again", l->spec.unit->name, a);
@@ -978,7 +982,7 @@ static int listener_on_stall_timer(sd_event_source *es, uint64_t usec, void *use
         }
         memcpy(st->seen, now, (size_t) n * sizeof now[0]);
         st->n_seen = (size_t) n;
-        listener_stall_check_in(l, l->spec.unit->socket.accept_stall_usec);
+        listener_stall_check_in(l, listener_accept_stall_usec(l));
         return 0;
 }
 

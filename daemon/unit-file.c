@@ -170,6 +170,7 @@ static void socket_config_free(SocketConfig *s) {
         free(s->service);
         free(s->fdname);
         socket_options_free(s->options);
+        free(s->limits);
 }
 
 static void service_hooks_free(ServiceHooks *h) {
@@ -404,7 +405,7 @@ static bool socket_has_listen(const SocketConfig *s, ListenType t) {
 }
 
 /* The socket checks that need every file read. */
-static void socket_verify(LoadContext *c) {
+static int socket_verify(LoadContext *c) {
         Unit *u = c->u;
         SocketConfig *s = &u->socket;
         const SocketOptions *o = socket_config_options(s);
@@ -450,59 +451,68 @@ static void socket_verify(LoadContext *c) {
                 load_report(c, LOG_WARNING, c->mq_origin.file, c->mq_origin.line,
                             "MessageQueueMaxMessages= and MessageQueueMessageSize= apply to "
                             "ListenMessageQueue= only, and this unit has none, ignoring");
-        if (!c->trigger_limit_burst_set)
-                s->trigger_limit_burst = s->accept ? 200 : 20;
+        if (!c->trigger_limit_burst_set && s->accept) {
+                SocketLimits *l = field(c, UNIT_GROUP_SOCKET_LIMITS, 0);
+
+                if (!l)
+                        return -ENOMEM;
+                l->trigger_limit_burst = 200;
+        }
+        return 0;
 }
 
-/* Checks that need every file read: what a whole unit must have. */
-static void unit_verify(LoadContext *c) {
+/* The checks of a service unit that need every file read. */
+static void service_verify(LoadContext *c) {
         Unit *u = c->u;
+        ServiceConfig *s = &u->service;
 
-        if (u->type == UNIT_SOCKET) {
-                socket_verify(c);
-        } else {
-                ServiceConfig *s = &u->service;
-
-                /* As systemd's service_fix_stdio(): with StandardInput=socket, output left
-                 * as it is (inherit) goes to the same socket. */
-                if (s->std_input == STD_INPUT_SOCKET && !c->std_output_set)
-                        s->std_output = STD_OUTPUT_SOCKET;
-                if (s->std_input == STD_INPUT_SOCKET && !c->std_error_set &&
-                    s->std_output == STD_OUTPUT_SOCKET)
-                        s->std_error = STD_OUTPUT_SOCKET;
-                /* ReadyOn=accept: started at the READY=1 the preloaded library sends, which may
-                 * come from a worker process. */
-                if (s->ready_on_accept && (s->type == SERVICE_SIMPLE || s->type == SERVICE_EXEC))
-                        s->type = SERVICE_NOTIFY;
-                else if (s->ready_on_accept && !service_type_is_notify(s->type)) {
-                        load_report(c, LOG_WARNING, u->path, 0,
-                                    "ReadyOn=accept applies to Type=simple, exec, notify and "
-                                    "notify-reload services, not Type=%s; ignoring",
-                                    service_type_to_string(s->type));
-                        s->ready_on_accept = false;
-                }
-                if (s->ready_on_accept && !s->notify_access_set) {
-                        s->notify_access = NOTIFY_ACCESS_ALL;
-                        s->notify_access_set = true;
-                }
-                if (s->n_exec_start == 0)
-                        load_report(c, LOG_ERR, u->path, 0, "Service has no ExecStart= setting");
-                else if (s->n_exec_start > 1 && s->type != SERVICE_ONESHOT)
-                        load_report(c, LOG_ERR, s->exec_start[1].origin.file,
-                                    s->exec_start[1].origin.line,
-                                    "More than one ExecStart= command, which only Type=oneshot "
-                                    "services may have (an empty ExecStart= resets the list)");
-                if (s->type == SERVICE_DBUS && !service_config_process(s)->bus_name)
-                        load_report(c, LOG_ERR, u->path, 0,
-                                    "Type=dbus needs BusName=: the name whose appearance on the "
-                                    "system bus means the service is ready");
-                if (s->type == SERVICE_ONESHOT &&
-                    (s->restart == SERVICE_RESTART_ALWAYS ||
-                     s->restart == SERVICE_RESTART_ON_SUCCESS))
-                        load_report(c, LOG_ERR, u->path, 0,
-                                    "Restart=%s is not allowed for Type=oneshot services",
-                                    service_restart_to_string(s->restart));
+        /* As systemd's service_fix_stdio(): with StandardInput=socket, output left
+         * as it is (inherit) goes to the same socket. */
+        if (s->std_input == STD_INPUT_SOCKET && !c->std_output_set)
+                s->std_output = STD_OUTPUT_SOCKET;
+        if (s->std_input == STD_INPUT_SOCKET && !c->std_error_set &&
+            s->std_output == STD_OUTPUT_SOCKET)
+                s->std_error = STD_OUTPUT_SOCKET;
+        /* ReadyOn=accept: started at the READY=1 the preloaded library sends, which may
+         * come from a worker process. */
+        if (s->ready_on_accept && (s->type == SERVICE_SIMPLE || s->type == SERVICE_EXEC))
+                s->type = SERVICE_NOTIFY;
+        else if (s->ready_on_accept && !service_type_is_notify(s->type)) {
+                load_report(c, LOG_WARNING, u->path, 0,
+                            "ReadyOn=accept applies to Type=simple, exec, notify and "
+                            "notify-reload services, not Type=%s; ignoring",
+                            service_type_to_string(s->type));
+                s->ready_on_accept = false;
         }
+        if (s->ready_on_accept && !s->notify_access_set) {
+                s->notify_access = NOTIFY_ACCESS_ALL;
+                s->notify_access_set = true;
+        }
+        if (s->n_exec_start == 0)
+                load_report(c, LOG_ERR, u->path, 0, "Service has no ExecStart= setting");
+        else if (s->n_exec_start > 1 && s->type != SERVICE_ONESHOT)
+                load_report(c, LOG_ERR, s->exec_start[1].origin.file,
+                            s->exec_start[1].origin.line,
+                            "More than one ExecStart= command, which only Type=oneshot "
+                            "services may have (an empty ExecStart= resets the list)");
+        if (s->type == SERVICE_DBUS && !service_config_process(s)->bus_name)
+                load_report(c, LOG_ERR, u->path, 0,
+                            "Type=dbus needs BusName=: the name whose appearance on the "
+                            "system bus means the service is ready");
+        if (s->type == SERVICE_ONESHOT &&
+            (s->restart == SERVICE_RESTART_ALWAYS ||
+             s->restart == SERVICE_RESTART_ON_SUCCESS))
+                load_report(c, LOG_ERR, u->path, 0,
+                            "Restart=%s is not allowed for Type=oneshot services",
+                            service_restart_to_string(s->restart));
+}
+
+/* Checks that need every file read: what a whole unit must have. Returns 0 or -ENOMEM. */
+static int unit_verify(LoadContext *c) {
+        if (c->u->type == UNIT_SOCKET)
+                return socket_verify(c);
+        service_verify(c);
+        return 0;
 }
 
 /* Shared by both loaders: texts is NULL to read the files at the paths. */
@@ -577,7 +587,9 @@ static int unit_load(const char *name, const char *const *paths, const char *con
         }
 
         unit_keys_finish(&c);
-        unit_verify(&c);
+        r = unit_verify(&c);
+        if (r < 0)
+                return r;
         if (c.n_errors > 0)
                 return UNIT_FILE_E_INVALID;
         /* Read from files, none of them racy: a reload may keep it while they stay so. */

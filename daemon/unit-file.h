@@ -116,6 +116,18 @@ typedef struct SocketOptions {
         IPPrefixList ip_address_allow, ip_address_deny;
 } SocketOptions;
 
+/* What a socket unit lets through: connections with Accept=yes, wake-ups of berthd, and how
+ * long a connection may wait unaccepted. */
+typedef struct SocketLimits {
+        unsigned max_connections;            /* default 64 */
+        unsigned max_connections_per_source; /* 0: unset (no limit) */
+        unsigned trigger_limit_burst;        /* default 20 (200 with Accept=yes, as systemd) */
+        unsigned poll_limit_burst;           /* default 150 */
+        usec_t trigger_limit_interval_usec;  /* default 2s */
+        usec_t poll_limit_interval_usec;     /* default 2s */
+        usec_t accept_stall_usec;            /* AcceptStallSec= (berth's), default 10 s; 0 off */
+} SocketLimits;
+
 /* Unset numbers are 0 / USEC_INFINITY as noted; tristates are -1 when unset. */
 typedef struct SocketConfig {
         SocketListen *listens;
@@ -128,13 +140,7 @@ typedef struct SocketConfig {
         SocketOptions *options;    /* NULL: the defaults (socket_config_options()) */
         bool accept;
         bool non_blocking;
-        unsigned max_connections;          /* default 64 */
-        unsigned max_connections_per_source; /* 0: unset (no limit) */
-        unsigned trigger_limit_burst;        /* default 20 (200 with Accept=yes, as systemd) */
-        usec_t trigger_limit_interval_usec;  /* default 2s */
-        usec_t poll_limit_interval_usec;     /* default 2s */
-        unsigned poll_limit_burst;           /* default 150 */
-        usec_t accept_stall_usec;            /* AcceptStallSec= (berth's), default 10 s; 0 off */
+        SocketLimits *limits;                /* NULL: the defaults (socket_config_limits()) */
         struct SocketHooks *hooks;           /* NULL: none (socket_config_hooks()) */
 } SocketConfig;
 
@@ -148,8 +154,12 @@ typedef struct SocketHooks {
 
 extern const SocketOptions socket_options_defaults;
 extern const SocketHooks socket_hooks_none;
+extern const SocketLimits socket_limits_defaults;
 static inline const SocketOptions *socket_config_options(const SocketConfig *c) {
         return c->options ?: &socket_options_defaults;
+}
+static inline const SocketLimits *socket_config_limits(const SocketConfig *c) {
+        return c->limits ?: &socket_limits_defaults;
 }
 static inline const SocketHooks *socket_config_hooks(const SocketConfig *c) {
         return c->hooks ?: &socket_hooks_none;

@@ -682,6 +682,7 @@ void unit_keys_finish(LoadContext *c) {
 #define DIRS(f) GFIELD(UNIT_GROUP_DIRS, ExecDirs, f)
 #define PROCESS(f) GFIELD(UNIT_GROUP_SERVICE_PROCESS, ServiceProcess, f)
 #define EXTRA(f) GFIELD(UNIT_GROUP_UNIT_EXTRA, UnitExtra, f)
+#define SOCKET_LIMIT(f) GFIELD(UNIT_GROUP_SOCKET_LIMITS, SocketLimits, f)
 #define GROUP(g) g, 0, 0 /* the group itself */
 #define U SECTION_UNIT
 #define SO SECTION_SOCKET
@@ -774,15 +775,15 @@ static const ConfigItem config_items[] = {
         { SO, "SendBuffer", value_buffer_size, SOCKET_OPTION(send_buffer), 0 },
         { SO, "BindToDevice", value_ifname, SOCKET_OPTION(bind_to_device), 0 },
         { SO, "PassCredentials", value_bool, SOCKET_OPTION(pass_credentials), 0 },
-        { SO, "MaxConnections", value_unsigned, FIELD(socket.max_connections), 1 },
+        { SO, "MaxConnections", value_unsigned, SOCKET_LIMIT(max_connections), 1 },
         { SO, "MaxConnectionsPerSource", value_unsigned,
-          FIELD(socket.max_connections_per_source), 0 },
-        { SO, "TriggerLimitIntervalSec", value_sec, FIELD(socket.trigger_limit_interval_usec),
+          SOCKET_LIMIT(max_connections_per_source), 0 },
+        { SO, "TriggerLimitIntervalSec", value_sec, SOCKET_LIMIT(trigger_limit_interval_usec),
           SEC_ANY },
-        { SO, "TriggerLimitBurst", key_trigger_limit_burst, FIELD(socket.trigger_limit_burst), 0 },
-        { SO, "PollLimitIntervalSec", value_sec, FIELD(socket.poll_limit_interval_usec), SEC_ANY },
-        { SO, "PollLimitBurst", value_unsigned, FIELD(socket.poll_limit_burst), 0 },
-        { SO, "AcceptStallSec", value_sec, FIELD(socket.accept_stall_usec), SEC_INFINITY_IS_ZERO },
+        { SO, "TriggerLimitBurst", key_trigger_limit_burst, SOCKET_LIMIT(trigger_limit_burst), 0 },
+        { SO, "PollLimitIntervalSec", value_sec, SOCKET_LIMIT(poll_limit_interval_usec), SEC_ANY },
+        { SO, "PollLimitBurst", value_unsigned, SOCKET_LIMIT(poll_limit_burst), 0 },
+        { SO, "AcceptStallSec", value_sec, SOCKET_LIMIT(accept_stall_usec), SEC_INFINITY_IS_ZERO },
         { SO, "NonBlocking", value_bool, FIELD(socket.non_blocking), 0 },
         { SO, "IPAddressAllow", key_ip_address_access, SOCKET_OPTION(ip_address_allow), 0 },
         { SO, "IPAddressDeny", key_ip_address_access, SOCKET_OPTION(ip_address_deny), 0 },

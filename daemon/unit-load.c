@@ -68,6 +68,15 @@ const UnitExtra unit_extra_defaults = {
         .start_limit_burst = 5,
 };
 
+const SocketLimits socket_limits_defaults = {
+        .max_connections = 64,
+        .trigger_limit_burst = 20,
+        .poll_limit_burst = 150,
+        .trigger_limit_interval_usec = 2 * USEC_PER_SEC,
+        .poll_limit_interval_usec = 2 * USEC_PER_SEC,
+        .accept_stall_usec = 10 * USEC_PER_SEC,
+};
+
 const SocketOptions socket_options_defaults = {
         .socket_mode = 0666,
         .directory_mode = 0755,
@@ -97,6 +106,8 @@ static const struct {
                                     &unit_extra_defaults },
         [UNIT_GROUP_SOCKET_OPTIONS] = { offsetof(Unit, socket.options),
                                         sizeof(SocketOptions), &socket_options_defaults },
+        [UNIT_GROUP_SOCKET_LIMITS] = { offsetof(Unit, socket.limits), sizeof(SocketLimits),
+                                       &socket_limits_defaults },
         [UNIT_GROUP_SOCKET_HOOKS] = { offsetof(Unit, socket.hooks), sizeof(SocketHooks),
                                       &socket_hooks_none },
         [UNIT_GROUP_SERVICE_HOOKS] = { offsetof(Unit, service.hooks),
@@ -131,12 +142,6 @@ void *field(LoadContext *c, UnitGroup g, size_t offset) {
 static void socket_config_defaults(SocketConfig *s) {
         s->bind_ipv6_only = BIND_IPV6_ONLY_BOTH;
         s->backlog = -1;
-        s->max_connections = 64;
-        s->trigger_limit_interval_usec = 2 * USEC_PER_SEC;
-        s->trigger_limit_burst = 20;
-        s->poll_limit_interval_usec = 2 * USEC_PER_SEC;
-        s->poll_limit_burst = 150;
-        s->accept_stall_usec = 10 * USEC_PER_SEC;
 }
 
 static void service_config_defaults(ServiceConfig *s) {

@@ -94,7 +94,8 @@ static void check_unit(const Unit *u) {
                                 abort();
                 if (socket_config_options(&u->socket)->symlinks && !unit_socket_symlink_target(u))
                         abort();
-                if (u->socket.max_connections == 0 || u->socket.backlog < -1)
+                if (socket_config_limits(&u->socket)->max_connections == 0 ||
+                    u->socket.backlog < -1)
                         abort();
                 if (!svc || !fdname || unit_name_to_type(svc) != UNIT_SERVICE)
                         abort();

@@ -44,6 +44,7 @@ typedef struct TestSocket {
         char name[64];
         Unit unit;
         SocketOptions options; /* the unit's */
+        SocketLimits limits;   /* the unit's: all 0, no limit */
         SocketListen listen;
         SockAddr unix_addr; /* the listen address's, for a unix one */
         BindSpec spec;
@@ -56,6 +57,7 @@ static void ts_init(TestSocket *t, int family, int socktype) {
         t->unit.type = UNIT_SOCKET;
         t->options = socket_options_defaults;
         t->unit.socket.options = &t->options;
+        t->unit.socket.limits = &t->limits;
         t->unit.socket.backlog = -1;
         t->unit.socket.bind_ipv6_only = BIND_IPV6_ONLY_BOTH;
         t->unit.socket.listens = &t->listen;
@@ -1423,8 +1425,8 @@ START_TEST(test_watch) {
 
         /* Woken at once again and again (its client never accepted): two wake-ups, then a
          * pause for the rest of PollLimitIntervalSec=. */
-        b.unit.socket.poll_limit_interval_usec = 10 * USEC_PER_SEC;
-        b.unit.socket.poll_limit_burst = 2;
+        b.limits.poll_limit_interval_usec = 10 * USEC_PER_SEC;
+        b.limits.poll_limit_burst = 2;
         tb.rewatch = true;
         ck_assert_int_eq(listener_set_watch(lb, true), 0);
         run_until(e, &tb, 3);

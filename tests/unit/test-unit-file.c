@@ -20,6 +20,11 @@
 #include "daemon/unit-lexer.h"
 #include "tests/unit/test-diag.h"
 
+
+/* The socket unit u's limits, set or default. */
+static const SocketLimits *socket_limits(const Unit *u) {
+        return socket_config_limits(&u->socket);
+}
 static void setup(void) {
         diags_clear();
 }
@@ -877,12 +882,14 @@ START_TEST(test_socket_defaults) {
         ck_assert(!u->socket.accept);
         ck_assert_uint_eq(socket_config_options(&u->socket)->socket_mode, 0666);
         ck_assert_uint_eq(socket_config_options(&u->socket)->directory_mode, 0755);
-        ck_assert_uint_eq(u->socket.max_connections, 64);
-        ck_assert_uint_eq(u->socket.max_connections_per_source, 0);
-        ck_assert_uint_eq(u->socket.trigger_limit_interval_usec, 2 * USEC_PER_SEC);
-        ck_assert_uint_eq(u->socket.trigger_limit_burst, 20);
-        ck_assert_uint_eq(u->socket.poll_limit_interval_usec, 2 * USEC_PER_SEC);
-        ck_assert_uint_eq(u->socket.poll_limit_burst, 150);
+        ck_assert_ptr_null(u->socket.limits); /* none set: no group (issue 13) */
+        ck_assert_ptr_null(u->extra);
+        ck_assert_uint_eq(socket_limits(u)->max_connections, 64);
+        ck_assert_uint_eq(socket_limits(u)->max_connections_per_source, 0);
+        ck_assert_uint_eq(socket_limits(u)->trigger_limit_interval_usec, 2 * USEC_PER_SEC);
+        ck_assert_uint_eq(socket_limits(u)->trigger_limit_burst, 20);
+        ck_assert_uint_eq(socket_limits(u)->poll_limit_interval_usec, 2 * USEC_PER_SEC);
+        ck_assert_uint_eq(socket_limits(u)->poll_limit_burst, 150);
         ck_assert_uint_eq(unit_extra(u)->start_limit_interval_usec, 10 * USEC_PER_SEC);
         ck_assert_uint_eq(unit_extra(u)->start_limit_burst, 5);
         svc = unit_socket_service_name(u);
@@ -966,12 +973,12 @@ START_TEST(test_socket_keys) {
         ck_assert_uint_eq(o->send_buffer, 65536);
         ck_assert_str_eq(o->bind_to_device, "eth0");
         ck_assert(o->pass_credentials);
-        ck_assert_uint_eq(u->socket.max_connections, 100);
-        ck_assert_uint_eq(u->socket.max_connections_per_source, 10);
-        ck_assert_uint_eq(u->socket.trigger_limit_interval_usec, 5 * USEC_PER_SEC);
-        ck_assert_uint_eq(u->socket.trigger_limit_burst, 7);
-        ck_assert_uint_eq(u->socket.poll_limit_interval_usec, 500 * USEC_PER_MSEC);
-        ck_assert_uint_eq(u->socket.poll_limit_burst, 50);
+        ck_assert_uint_eq(socket_limits(u)->max_connections, 100);
+        ck_assert_uint_eq(socket_limits(u)->max_connections_per_source, 10);
+        ck_assert_uint_eq(socket_limits(u)->trigger_limit_interval_usec, 5 * USEC_PER_SEC);
+        ck_assert_uint_eq(socket_limits(u)->trigger_limit_burst, 7);
+        ck_assert_uint_eq(socket_limits(u)->poll_limit_interval_usec, 500 * USEC_PER_MSEC);
+        ck_assert_uint_eq(socket_limits(u)->poll_limit_burst, 50);
         ck_assert(u->socket.non_blocking);
         svc = unit_socket_service_name(u);
         fdname = unit_socket_fdname(u);
@@ -986,7 +993,8 @@ START_TEST(test_socket_accept) {
 
         u = load_ok("echo.socket", "[Socket]\nListenStream=7\nAccept=yes\n");
         ck_assert(u->socket.accept);
-        ck_assert_uint_eq(u->socket.trigger_limit_burst, 200); /* systemd's default with Accept */
+        /* systemd's default with Accept=yes */
+        ck_assert_uint_eq(socket_limits(u)->trigger_limit_burst, 200);
         svc = unit_socket_service_name(u);
         ck_assert_str_eq(svc, "echo@.service");
 
@@ -1044,7 +1052,7 @@ START_TEST(test_scalar_reset) {
         ck_assert_int_eq(u->socket.backlog, -1);
         ck_assert_uint_eq(socket_config_options(&u->socket)->socket_mode, 0666);
         ck_assert_ptr_null(u->socket.fdname);
-        ck_assert_uint_eq(u->socket.max_connections, 64);
+        ck_assert_uint_eq(socket_limits(u)->max_connections, 64);
 }
 END_TEST
 
