@@ -1,6 +1,8 @@
 /* unit-index: see unit-index.h. */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/macro.h"
 #include "daemon/unit-index.h"
@@ -18,18 +20,34 @@ static int pair_cmp(const void *a, const void *b) {
 
 int unit_index_build(UnitIndex *x, Unit *const *units, size_t n) {
         _cleanup_free_ Pair *pairs = calloc(n + 1, sizeof *pairs);
-        size_t k = 0;
+        size_t k = 0, room = 0, used = 0;
 
         *x = (UnitIndex) {};
         if (!pairs)
                 return -ENOMEM;
+        /* The names in one block: made one by one, they would leave a hole in the heap for
+         * each once the index goes. */
+        for (size_t i = 0; i < n; i++)
+                if (units[i]->type == UNIT_SOCKET)
+                        room += strlen(units[i]->socket.service ?: units[i]->name) +
+                                sizeof("@.service");
+        x->names = malloc(room + 1);
+        if (!x->names)
+                goto oom;
         for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *name = NULL;
+                size_t len;
+
                 if (units[i]->type != UNIT_SOCKET)
                         continue;
-                pairs[k].socket = units[i];
-                pairs[k].service = unit_socket_service_name(units[i]);
-                if (!pairs[k].service)
+                name = unit_socket_service_name(units[i]);
+                if (!name)
                         goto oom;
+                len = strlen(name) + 1;
+                assert(used + len <= room);
+                pairs[k].socket = units[i];
+                pairs[k].service = memcpy(x->names + used, name, len);
+                used += len;
                 k++;
         }
         qsort(pairs, k, sizeof *pairs, pair_cmp);
@@ -44,11 +62,7 @@ int unit_index_build(UnitIndex *x, Unit *const *units, size_t n) {
         x->n = k;
         return 0;
 oom:
-        for (size_t i = 0; i < k; i++)
-                free(pairs[i].service);
-        free(x->services);
-        free(x->sockets);
-        *x = (UnitIndex) {};
+        unit_index_done(x);
         return -ENOMEM;
 }
 
@@ -71,8 +85,7 @@ size_t unit_index_activators(const UnitIndex *x, const char *service, Unit *cons
 }
 
 void unit_index_done(UnitIndex *x) {
-        for (size_t i = 0; i < x->n; i++)
-                free(x->services[i]);
+        free(x->names);
         free(x->services);
         free(x->sockets);
         *x = (UnitIndex) {};

@@ -12,9 +12,10 @@
 /* Which socket units activate which service: each socket unit's service name
  * (unit_socket_service_name()) is made once, here. */
 typedef struct UnitIndex {
-        char **services; /* sorted; services[i] is what sockets[i] activates (owned) */
+        char **services; /* sorted; services[i] is what sockets[i] activates (in names) */
         Unit **sockets;  /* borrowed; in name order among those of one service */
         size_t n;
+        char *names;     /* every name, one after the other: one allocation for all */
 } UnitIndex;
 
 /* From units (sorted by name, borrowed: they must outlive the index), every socket unit,
