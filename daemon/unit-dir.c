@@ -781,7 +781,7 @@ void unit_array_free(Unit **units, size_t n) {
         free(units);
 }
 
-int unit_file_list_load(const UnitFileList *l, UnitDiagFunc diag, void *userdata,
+int unit_file_list_load(UnitFileList *l, UnitDiagFunc diag, void *userdata,
                         Unit ***ret_units, size_t *ret_n, size_t *ret_n_failed) {
         Unit **units = NULL;
         size_t n = 0, n_failed = 0;
@@ -791,7 +791,7 @@ int unit_file_list_load(const UnitFileList *l, UnitDiagFunc diag, void *userdata
         if (!units)
                 return -ENOMEM;
         for (size_t i = 0; i < l->n_entries; i++) {
-                const UnitFileEntry *e = &l->entries[i];
+                UnitFileEntry *e = &l->entries[i];
                 Unit *u;
 
                 if (e->invalid) {
@@ -799,7 +799,7 @@ int unit_file_list_load(const UnitFileList *l, UnitDiagFunc diag, void *userdata
                         continue;
                 }
                 /* A bad unit is reported and counted; it never stops the others. */
-                r = unit_file_load(e->name, e->path, e->dropins, diag, userdata, &u);
+                r = unit_file_load_taking(e->name, &e->path, e->dropins, diag, userdata, &u);
                 if (r < 0) {
                         unit_array_free(units, n);
                         return r;

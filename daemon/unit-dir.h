@@ -61,8 +61,9 @@ uint64_t unit_entry_stamp(const UnitFileEntry *e);
  * (stamp: unit_entry_stamp(e)). */
 bool unit_matches_entry(const Unit *u, const UnitFileEntry *e, uint64_t stamp);
 
-/* Loads every unit of l, as unit_dir_load() does. */
-int unit_file_list_load(const UnitFileList *l, UnitDiagFunc diag, void *userdata,
+/* Loads every unit of l, as unit_dir_load() does. Each unit takes its entry's path (then NULL):
+ * l is good for unit_file_list_done() only. */
+int unit_file_list_load(UnitFileList *l, UnitDiagFunc diag, void *userdata,
                         Unit ***ret_units, size_t *ret_n, size_t *ret_n_failed);
 
 /* Enumerates and loads every unit. Bad units are reported and left out; the rest load.

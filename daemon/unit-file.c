@@ -363,17 +363,27 @@ static int load_path(LoadContext *c, const char *file) {
         return r;
 }
 
-static int unit_new(const char *name, UnitType type, Unit **ret) {
+/* A new unit named name, from the main file at *path (taken: NULL after). The file is mostly
+ * named as the unit: then the name is the path's, one allocation less per unit. */
+static int unit_new(const char *name, UnitType type, char **path, Unit **ret) {
         _cleanup_(unit_freep) Unit *u = NULL;
+        const char *base;
 
         u = calloc(1, unit_size(type));
         if (!u)
                 return -ENOMEM;
         u->type = type;
         unit_defaults(u);
-        u->name = strdup(name);
-        if (!u->name)
-                return -ENOMEM;
+        u->path = TAKE_PTR(*path);
+        base = strrchr(u->path, '/');
+        if (base && streq(base + 1, name)) {
+                u->name = (char *) base + 1;
+                u->name_in_path = true;
+        } else {
+                u->name = strdup(name);
+                if (!u->name)
+                        return -ENOMEM;
+        }
         u->is_template = endswith(name, "@.service") || endswith(name, "@.socket");
         *ret = TAKE_PTR(u);
         return 0;
@@ -515,15 +525,17 @@ static int unit_verify(LoadContext *c) {
         return 0;
 }
 
-/* Shared by both loaders: texts is NULL to read the files at the paths. */
-static int unit_load(const char *name, const char *const *paths, const char *const *texts,
-                     size_t n, UnitDiagFunc diag, void *userdata, Unit **ret) {
+/* Shared by both loaders: texts is NULL to read the files at the paths. take: paths[0],
+ * malloc'ed, becomes the unit's own path (*take is then NULL) instead of a copy; may be NULL. */
+static int unit_load(const char *name, const char *const *paths, char **take,
+                     const char *const *texts, size_t n, UnitDiagFunc diag, void *userdata,
+                     Unit **ret) {
         _cleanup_(unit_freep) Unit *u = NULL;
         LoadContext c = {
                 .diag = diag,
                 .userdata = userdata,
         };
-        char *base;
+        _cleanup_free_ char *path = NULL;
         UnitType type;
         int r;
 
@@ -546,21 +558,13 @@ static int unit_load(const char *name, const char *const *paths, const char *con
                 return UNIT_FILE_E_INVALID;
         }
 
-        r = unit_new(name, type, &u);
+        path = take ? TAKE_PTR(*take) : strdup(paths[0]);
+        if (!path)
+                return -ENOMEM;
+        r = unit_new(name, type, &path, &u);
         if (r < 0)
                 return r;
         c.u = u;
-        u->path = strdup(paths[0]);
-        if (!u->path)
-                return -ENOMEM;
-        /* The file is mostly named as the unit: then the name is the path's (one allocation less
-         * per unit). */
-        base = strrchr(u->path, '/');
-        if (base && streq(base + 1, u->name)) {
-                free(u->name);
-                u->name = base + 1;
-                u->name_in_path = true;
-        }
         if (n > 1) {
                 UnitExtra *x = field(&c, UNIT_GROUP_UNIT_EXTRA, 0);
 
@@ -598,8 +602,8 @@ static int unit_load(const char *name, const char *const *paths, const char *con
         return 0;
 }
 
-int unit_file_load(const char *name, const char *path, char *const *dropins, UnitDiagFunc diag,
-                   void *userdata, Unit **ret) {
+static int file_load(const char *name, const char *path, char **take, char *const *dropins,
+                     UnitDiagFunc diag, void *userdata, Unit **ret) {
         _cleanup_free_ const char **paths = NULL;
         size_t n = strv_length(dropins);
 
@@ -612,8 +616,18 @@ int unit_file_load(const char *name, const char *path, char *const *dropins, Uni
         for (size_t i = 0; i < n; i++)
                 paths[i + 1] = dropins[i];
         if (!path)
-                return unit_load(name, paths, NULL, 0, diag, userdata, ret);
-        return unit_load(name, paths, NULL, n + 1, diag, userdata, ret);
+                return unit_load(name, paths, NULL, NULL, 0, diag, userdata, ret);
+        return unit_load(name, paths, take, NULL, n + 1, diag, userdata, ret);
+}
+
+int unit_file_load(const char *name, const char *path, char *const *dropins, UnitDiagFunc diag,
+                   void *userdata, Unit **ret) {
+        return file_load(name, path, NULL, dropins, diag, userdata, ret);
+}
+
+int unit_file_load_taking(const char *name, char **path, char *const *dropins,
+                          UnitDiagFunc diag, void *userdata, Unit **ret) {
+        return file_load(name, *path, *path ? path : NULL, dropins, diag, userdata, ret);
 }
 
 int unit_file_load_strings(const char *name, const char *const *paths, const char *const *texts,
@@ -627,5 +641,5 @@ int unit_file_load_strings(const char *name, const char *const *paths, const cha
                 return -ENOMEM;
         for (size_t i = 0; i < n_texts; i++)
                 p[i] = paths && paths[i] ? paths[i] : name;
-        return unit_load(name, p, texts, n_texts, diag, userdata, ret);
+        return unit_load(name, p, NULL, texts, n_texts, diag, userdata, ret);
 }
