@@ -33,6 +33,7 @@ typedef struct Record {
         char *path;
         size_t dir; /* priority: index in dirs */
         bool masked;
+        bool unit_in_path; /* unit is the last part of path, not an allocation of its own */
         uint64_t stamp; /* of a main file (unit_entry_stamp()) */
 } Record;
 
@@ -48,7 +49,8 @@ typedef struct Collector {
 } Collector;
 
 static void record_done(Record *r) {
-        free(r->unit);
+        if (!r->unit_in_path)
+                free(r->unit);
         free(r->conf);
         free(r->path);
 }
@@ -80,7 +82,13 @@ static int collector_refuse(Collector *c, Record *rec) {
                         c->cap_refused = ncap;
                 }
         }
-        if (r >= 0)
+        if (r >= 0 && rec->unit_in_path) {
+                c->refused[c->n_refused] = strdup(rec->unit);
+                if (!c->refused[c->n_refused])
+                        r = -ENOMEM;
+                else
+                        c->n_refused++;
+        } else if (r >= 0)
                 c->refused[c->n_refused++] = TAKE_PTR(rec->unit);
         record_done(rec);
         return r;
@@ -148,10 +156,10 @@ static bool is_other_unit_type(const char *name) {
         return false;
 }
 
-/* Takes unit, conf and path (also on failure). */
-static int collector_add(Collector *c, char *unit, char *conf, char *path, size_t dir,
-                         bool masked, bool want_conf) {
-        Record rec = { unit, conf, path, dir, masked };
+/* Takes unit, conf and path (also on failure); with unit_in_path, unit points into path. */
+static int collector_add(Collector *c, char *unit, bool unit_in_path, char *conf, char *path,
+                         size_t dir, bool masked, bool want_conf) {
+        Record rec = { unit, conf, path, dir, masked, unit_in_path };
 
         if (!unit || !path || (want_conf && !conf)) {
                 record_done(&rec);
@@ -223,8 +231,8 @@ static int collect_dropins(Collector *c, const char *dpath, const char *unit, si
                                 "Drop-in is not a regular file, ignoring");
                         continue;
                 }
-                r = collector_add(c, strdup(unit), strdup(de->d_name), TAKE_PTR(path), prio,
-                                  stat_is_null(&st), true);
+                r = collector_add(c, strdup(unit), false, strdup(de->d_name), TAKE_PTR(path),
+                                  prio, stat_is_null(&st), true);
                 if (r < 0)
                         return r;
         }
@@ -305,8 +313,13 @@ static int collect_dir(Collector *c, const char *dir, size_t prio) {
                                 unit_diagf(c->diag, c->userdata, LOG_WARNING, path, 0,
                                         "Unit file is not a regular file, ignoring");
                         else {
-                                r = collector_add(c, strdup(name), NULL, TAKE_PTR(path), prio,
-                                                  masked, false);
+                                /* The name is the path's last part (path_join()): no copy,
+                                 * which would be a hole in the heap once the list goes while
+                                 * the path stays, the unit's. */
+                                char *p = TAKE_PTR(path);
+
+                                r = collector_add(c, p + strlen(p) - strlen(name), true, NULL,
+                                                  p, prio, masked, false);
                                 if (r < 0)
                                         return r;
                                 if (c->stamps)
@@ -356,7 +369,8 @@ static int record_cmp(const void *a, const void *b) {
 }
 
 static void entry_done(UnitFileEntry *e) {
-        free(e->name);
+        if (!e->name_in_path)
+                free(e->name);
         free(e->path);
         strv_free(e->dropins);
 }
@@ -653,7 +667,8 @@ static int enumerate(char *const *dirs, char *const *instances, size_t max_units
                         continue;
                 if (rec->masked)
                         continue;
-                e.name = strdup(rec->unit);
+                e.name = rec->unit_in_path ? rec->unit : strdup(rec->unit);
+                e.name_in_path = rec->unit_in_path;
                 e.path = TAKE_PTR(rec->path);
                 e.main_stamp = rec->stamp;
                 if (!e.name) {

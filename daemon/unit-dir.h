@@ -19,6 +19,7 @@
 typedef struct UnitFileEntry {
         char *name;     /* "web.socket" */
         char *path;     /* main file: the first directory that has it wins */
+        bool name_in_path; /* name is the last part of path, not an allocation of its own */
         char **dropins; /* NAME.d/ *.conf across all directories, sorted by file name; a
                          * file name in an earlier directory masks the same name later */
         bool invalid;   /* found but unusable (e.g. too many drop-ins): already reported as an
