@@ -202,8 +202,8 @@ int bind_plan_add_unit(BindPlan *plan, const Unit *u, const HostInfo *host, Unit
                                               l->origin.line,
                                               "%s=%s: this host has no IPv6, so [::] cannot be "
                                               "bound; write '0.0.0.0:%u' or '*:%u'",
-                                              listen_type_to_string(l->type), l->text, a->port,
-                                              a->port);
+                                              listen_type_to_string(l->type), LISTEN_TEXT(l),
+                                              a->port, a->port);
                                         r = UNIT_FILE_E_INVALID;
                                         break;
                                 }
@@ -240,7 +240,7 @@ int bind_plan_add_unit(BindPlan *plan, const Unit *u, const HostInfo *host, Unit
                             !host->ipv6) {
                                 unit_diagf(diag, userdata, LOG_ERR, l->origin.file, l->origin.line,
                                       "%s=%s: this host has no IPv6, so this address cannot be "
-                                      "bound", listen_type_to_string(l->type), l->text);
+                                      "bound", listen_type_to_string(l->type), LISTEN_TEXT(l));
                                 r = UNIT_FILE_E_INVALID;
                                 break;
                         }
@@ -251,7 +251,7 @@ int bind_plan_add_unit(BindPlan *plan, const Unit *u, const HostInfo *host, Unit
                         }
                         if (n < 0) {
                                 unit_diagf(diag, userdata, LOG_ERR, l->origin.file, l->origin.line,
-                                      "%s=%s: %s", listen_type_to_string(l->type), l->text,
+                                      "%s=%s: %s", listen_type_to_string(l->type), LISTEN_TEXT(l),
                                       err);
                                 r = UNIT_FILE_E_INVALID;
                                 break;
@@ -261,7 +261,7 @@ int bind_plan_add_unit(BindPlan *plan, const Unit *u, const HostInfo *host, Unit
                         if (r >= 0 && plan->n_specs == start) {
                                 unit_diagf(diag, userdata, LOG_ERR, l->origin.file, l->origin.line,
                                       "%s=%s: every address is IPv6 and this host has no IPv6",
-                                      listen_type_to_string(l->type), l->text);
+                                      listen_type_to_string(l->type), LISTEN_TEXT(l));
                                 r = UNIT_FILE_E_INVALID;
                         }
                         break;
@@ -571,18 +571,20 @@ int bind_plan_check_overlap(const BindPlan *plan, UnitDiagFunc diag, void *userd
                                       b->listen->origin.line,
                                       "%s=%s in %s overlaps %s=%s at line %u of the same unit: "
                                       "%s. Fix: remove one of them. %s is not loaded.",
-                                      listen_type_to_string(b->listen->type), b->listen->text,
-                                      b->unit->name, listen_type_to_string(a->listen->type),
-                                      a->listen->text, a->listen->origin.line, why,
+                                      listen_type_to_string(b->listen->type),
+                                      LISTEN_TEXT(b->listen), b->unit->name,
+                                      listen_type_to_string(a->listen->type),
+                                      LISTEN_TEXT(a->listen), a->listen->origin.line, why,
                                       b->unit->name);
                         else
                                 unit_diagf(diag, userdata, LOG_ERR, b->listen->origin.file,
                                       b->listen->origin.line,
                                       "%s=%s in %s overlaps %s=%s in %s (%s:%u): %s. Fix: %s. "
                                       "%s is not loaded; %s keeps %s.",
-                                      listen_type_to_string(b->listen->type), b->listen->text,
-                                      b->unit->name, listen_type_to_string(a->listen->type),
-                                      a->listen->text, a->unit->name,
+                                      listen_type_to_string(b->listen->type),
+                                      LISTEN_TEXT(b->listen), b->unit->name,
+                                      listen_type_to_string(a->listen->type),
+                                      LISTEN_TEXT(a->listen), a->unit->name,
                                       strempty(a->listen->origin.file), a->listen->origin.line,
                                       why, fix, b->unit->name, a->unit->name, sa);
                         if (strv_extend(&failed, b->unit->name) < 0 ||

@@ -842,7 +842,7 @@ static int listener_arm_retry(Listener *l, sd_event *event) {
         if (r < 0)
                 return log_error_errno(r, "%s: cannot arm the bind retry: %m; %s stays unbound "
                                        "until a daemon-reload", l->spec.unit->name,
-                                       l->spec.listen->text);
+                                       LISTEN_TEXT(l->spec.listen));
         return 0;
 }
 
@@ -919,7 +919,7 @@ static void listener_stall_watch(Listener *l) {
                 r = sd_event_source_set_enabled(l->stall->io_source, SD_EVENT_ONESHOT);
         if (r < 0)
                 log_warning_errno(r, "%s: cannot watch %s for connections left waiting: %m, "
-                                  "ignoring", l->spec.unit->name, l->spec.listen->text);
+                                  "ignoring", l->spec.unit->name, LISTEN_TEXT(l->spec.listen));
 }
 
 /* Looks at the queue usec from now. */

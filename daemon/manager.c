@@ -392,7 +392,7 @@ static void manager_leftover_lookup(const char *unit, ProcRecoverStop *stop, voi
         }
         if (!u || u->type != UNIT_SERVICE)
                 return;
-        stop->kill_signal = u->service.kill_signal;
+        stop->kill_signal = service_config_extra(&u->service)->kill_signal;
         stop->timeout = u->service.timeout_stop_usec;
 }
 
@@ -923,7 +923,7 @@ static int manager_link_service(Manager *m, const LinkIndex *x, Service *svc, Un
                 if (r < 0)
                         return r;
         }
-        STRV_FOREACH(name, u->service.sockets) {
+        STRV_FOREACH(name, service_config_extra(&u->service)->sockets) {
                 Unit *su = manager_get_unit(m, *name);
                 if (!su || su->type != UNIT_SOCKET || manager_unit_failed(m, su->name)) {
                         log_warning("%s: Sockets=%s names no loaded socket unit, ignoring",

@@ -119,7 +119,7 @@ void plan_print(FILE *f, Unit **units, size_t n_units, const BindPlan *plan,
                         n_sockets++;
                         describe_options(s, opts, sizeof opts);
                         fprintf(f, "  %s=%s (%s:%u)\n    %s %s%s%s\n",
-                                listen_type_to_string(s->listen->type), s->listen->text,
+                                listen_type_to_string(s->listen->type), LISTEN_TEXT(s->listen),
                                 strempty(s->listen->origin.file), s->listen->origin.line,
                                 bind_spec_is_socket(s) ? "bind" : "open",
                                 bind_spec_describe(s, d, sizeof d), opts[0] ? "; " : "", opts);

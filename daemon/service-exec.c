@@ -985,9 +985,9 @@ static const char *const timer_names[_SERVICE_TIMER_MAX] = {
 static int exec_on_timer(sd_event_source *es, uint64_t usec, void *userdata) {
         Service *s = userdata;
 
-        for (ServiceTimer t = 0; s->timers && t < _SERVICE_TIMER_MAX; t++)
-                if (s->timers->sources[t] == es) {
-                        s->timers->due[t] = USEC_INFINITY;
+        for (ServiceTimer t = 0; s->run->timers && t < _SERVICE_TIMER_MAX; t++)
+                if (s->run->timers->sources[t] == es) {
+                        s->run->timers->due[t] = USEC_INFINITY;
                         service_on_timer(s, t);
                         break;
                 }
@@ -998,9 +998,9 @@ static void exec_arm_timer(Service *s, ServiceTimer t, usec_t usec) {
         sd_event_source **src;
         int r;
 
-        if (!s->timers)
+        if (!s->run->timers)
                 return; /* never armed: nothing to disarm (service_arm() makes them) */
-        src = &s->timers->sources[t];
+        src = &s->run->timers->sources[t];
 
         if (usec == USEC_INFINITY) {
                 if (*src)
@@ -1176,10 +1176,12 @@ static int exec_watch_bus_name(Service *s, bool on) {
 }
 
 static void exec_done(Service *s) {
-        for (ServiceTimer t = 0; s->timers && t < _SERVICE_TIMER_MAX; t++)
-                s->timers->sources[t] = sd_event_source_disable_unref(s->timers->sources[t]);
+        ServiceTimers *timers = s->run->timers;
+
         if (!service_has_run(s))
                 return;
+        for (ServiceTimer t = 0; timers && t < _SERVICE_TIMER_MAX; t++)
+                timers->sources[t] = sd_event_source_disable_unref(timers->sources[t]);
         (void) exec_watch_bus_name(s, false);
         service_pids_clear(s);
         dynamic_user_unref(s->run->dynamic_user);

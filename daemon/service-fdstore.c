@@ -3,6 +3,7 @@
  * restarts and crashes, and go on an explicit stop. Unless FDPOLL=0, a stored fd that hangs
  * up or errors is dropped. */
 #include "common/log.h"
+#include "daemon/service-internal.h"
 #include "daemon/service.h"
 
 static StoredFd *stored_fd_free(StoredFd *f) {
@@ -58,7 +59,7 @@ void service_release_fd_store(Service *s) {
 }
 
 void service_fdstore_add(Service *s, int *fds, size_t n_fds, const char *name, bool poll) {
-        unsigned max = s->unit->service.fd_store_max;
+        unsigned max = service_extra(s)->fd_store_max;
         FdStoreBudget *budget = s->ctx->fdstore_budget;
         size_t i = 0;
 

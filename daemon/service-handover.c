@@ -13,7 +13,7 @@
 void service_kill_one(Service *s, pid_t pid, pid_t pgid, int sig) {
         if (pid <= 0)
                 return;
-        if ((s->unit->service.kill_mode == KILL_CONTROL_GROUP || sig == SIGKILL) && pgid > 0)
+        if ((service_extra(s)->kill_mode == KILL_CONTROL_GROUP || sig == SIGKILL) && pgid > 0)
                 service_send(s, -pgid, sig);
         else
                 service_send(s, pid, sig);
@@ -35,7 +35,7 @@ void service_enter_handover(Service *s) {
         s->run->old_pgid = s->run->pgid;
         s->result = SERVICE_SUCCESS;
         s->run->exec_index = 0;
-        s->run->watchdog_usec = c->watchdog_usec;
+        s->run->watchdog_usec = service_extra(s)->watchdog_usec;
         if (s->ctx->ops->spawn(s, &c->exec_start[0], true, NULL, &pid) < 0) {
                 char msg[256];
                 snprintf(msg, sizeof msg, "handover failed: the new process could not be "
@@ -59,10 +59,11 @@ void service_enter_draining(Service *s) {
 
         log_info("%s: handover: pid %d is ready; sending SIG%s to pid %d so it drains "
                  "(SIGKILL after %llums)",
-                 service_name(s), (int) s->run->main_pid, sigabbrev_np(c->kill_signal) ?: "?",
+                 service_name(s), (int) s->run->main_pid,
+                 sigabbrev_np(service_extra(s)->kill_signal) ?: "?",
                  (int) s->run->old_main_pid,
                  (unsigned long long) (c->timeout_stop_usec / USEC_PER_MSEC));
-        service_kill_one(s, s->run->old_main_pid, s->run->old_pgid, c->kill_signal);
+        service_kill_one(s, s->run->old_main_pid, s->run->old_pgid, service_extra(s)->kill_signal);
         service_set_state(s, SERVICE_DRAINING);
         service_arm(s, SERVICE_TIMER_STATE, c->timeout_stop_usec);
         service_report_restart(s, 0, NULL);
@@ -87,7 +88,7 @@ void service_handover_failed(Service *s, const char *why) {
         char msg[256];
         pid_t pgid = handover_give_back(s, why, msg, sizeof msg);
 
-        if (pgid > 0 && s->unit->service.kill_mode != KILL_NONE)
+        if (pgid > 0 && service_extra(s)->kill_mode != KILL_NONE)
                 service_send(s, -pgid, SIGKILL); /* its strays; reaped as orphans */
         service_disarm(s);
         service_set_state(s, SERVICE_RUNNING);
@@ -104,9 +105,10 @@ void service_enter_handover_abort(Service *s, const char *why) {
         s->run->failed_pid = s->run->main_pid;
         s->run->failed_pgid = handover_give_back(s, why, msg, sizeof msg);
         log_info("%s: stopping the failed successor %d with SIG%s (SIGKILL after %llums)",
-                 service_name(s), (int) s->run->failed_pid, sigabbrev_np(c->kill_signal) ?: "?",
+                 service_name(s), (int) s->run->failed_pid,
+                 sigabbrev_np(service_extra(s)->kill_signal) ?: "?",
                  (unsigned long long) (c->timeout_stop_usec / USEC_PER_MSEC));
-        service_kill_one(s, s->run->failed_pid, s->run->failed_pgid, c->kill_signal);
+        service_kill_one(s, s->run->failed_pid, s->run->failed_pgid, service_extra(s)->kill_signal);
         service_set_state(s, SERVICE_HANDOVER_ABORT);
         service_arm(s, SERVICE_TIMER_STATE, c->timeout_stop_usec);
         service_report_restart(s, -EIO, msg);
@@ -127,7 +129,7 @@ void service_handover_settled(Service *s) {
 
 /* The process a handover replaced (or is replacing) is gone. */
 void service_on_old_exit(Service *s) {
-        if (s->unit->service.kill_mode != KILL_NONE && s->run->old_pgid > 0)
+        if (service_extra(s)->kill_mode != KILL_NONE && s->run->old_pgid > 0)
                 service_send(s, -s->run->old_pgid, SIGKILL); /* its strays go with it */
         s->run->old_main_pid = s->run->old_pgid = 0;
         switch (s->state) {
@@ -163,7 +165,7 @@ void service_on_old_exit(Service *s) {
 
 /* A successor that failed its handover is gone. */
 void service_on_failed_exit(Service *s) {
-        if (s->unit->service.kill_mode != KILL_NONE && s->run->failed_pgid > 0)
+        if (service_extra(s)->kill_mode != KILL_NONE && s->run->failed_pgid > 0)
                 service_send(s, -s->run->failed_pgid, SIGKILL);
         s->run->failed_pid = s->run->failed_pgid = 0;
         switch (s->state) {

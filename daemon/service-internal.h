@@ -5,6 +5,10 @@
 
 #include "daemon/service.h"
 
+/* KillSignal=, KillMode=, Sockets= ... of its unit (the defaults where none is set). */
+static inline const ServiceExtra *service_extra(const Service *s) {
+        return service_config_extra(&s->unit->service);
+}
 static inline const char *service_name(const Service *s) {
         return s->unit->name;
 }
@@ -24,7 +28,7 @@ void service_arm(Service *s, ServiceTimer t, usec_t usec); /* USEC_INFINITY disa
 int service_start_times_add(Service *s, usec_t t);
 /* When timer t fires (CLOCK_MONOTONIC), or USEC_INFINITY when it is disarmed. */
 static inline usec_t service_timer_due(const Service *s, ServiceTimer t) {
-        return s->timers ? s->timers->due[t] : USEC_INFINITY;
+        return s->run->timers ? s->run->timers->due[t] : USEC_INFINITY;
 }
 /* The timers, made (all disarmed) on first use; NULL on OOM. */
 ServiceTimers *service_timers(Service *s);

@@ -9,12 +9,13 @@
 #include "daemon/service-internal.h"
 
 NotifyAccess service_notify_access(const Service *s) {
-        const ServiceConfig *c = &s->unit->service;
+        const ServiceExtra *x = service_extra(s);
 
-        if (c->notify_access_set)
-                return c->notify_access;
+        if (x->notify_access_set)
+                return x->notify_access;
         /* A unit that asks for readiness, a watchdog or an fd store means to notify. */
-        return service_type_is_notify(c->type) || c->watchdog_usec > 0 || c->fd_store_max > 0 ?
+        return service_type_is_notify(s->unit->service.type) || x->watchdog_usec > 0 ||
+                               x->fd_store_max > 0 ?
                        NOTIFY_ACCESS_MAIN :
                        NOTIFY_ACCESS_NONE;
 }
@@ -140,7 +141,7 @@ void service_on_notify(Service *s, NotifyRole role, pid_t pid, const NotifyMessa
         if (m->fdstoreremove && m->fdname)
                 service_fdstore_remove(s, m->fdname);
         if (m->fdstore && n_fds > 0) {
-                if (s->unit->service.fd_store_max > 0) {
+                if (service_extra(s)->fd_store_max > 0) {
                         service_fdstore_add(s, fds, n_fds, m->fdname ?: "stored", m->fdpoll != 0);
                         return;
                 }

@@ -298,11 +298,13 @@ static int read_field(Service *s, const StateField *fl,
                 s->run->status_text = c;
         } else if (streq(k, timer_keys[SERVICE_TIMER_STATE]) ||
                    streq(k, timer_keys[SERVICE_TIMER_WATCHDOG])) {
-                if (!service_timers(s))
+                ServiceTimers *timers = service_timers(s);
+
+                if (!timers)
                         return -ENOMEM;
-                return state_value_u64(v, &s->timers->due[streq(k, timer_keys[SERVICE_TIMER_STATE])
-                                                                  ? SERVICE_TIMER_STATE
-                                                                  : SERVICE_TIMER_WATCHDOG]);
+                return state_value_u64(v, &timers->due[streq(k, timer_keys[SERVICE_TIMER_STATE])
+                                                               ? SERVICE_TIMER_STATE
+                                                               : SERVICE_TIMER_WATCHDOG]);
         }
         else if (streq(k, "start-time"))
                 return read_start_time(s, v);

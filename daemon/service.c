@@ -59,27 +59,29 @@ DEFINE_STRING_TABLE(notify_role, NotifyRole,
                     [NOTIFY_ROLE_OTHER] = "another process of the service")
 
 ServiceTimers *service_timers(Service *s) {
-        if (!s->timers) {
-                s->timers = malloc(sizeof *s->timers);
-                if (!s->timers)
+        if (!s->run->timers) {
+                if (service_run_make(s) < 0)
                         return NULL;
-                *s->timers = (ServiceTimers) {};
+                s->run->timers = malloc(sizeof *s->run->timers);
+                if (!s->run->timers)
+                        return NULL;
+                *s->run->timers = (ServiceTimers) {};
                 for (ServiceTimer t = 0; t < _SERVICE_TIMER_MAX; t++)
-                        s->timers->due[t] = USEC_INFINITY;
+                        s->run->timers->due[t] = USEC_INFINITY;
         }
-        return s->timers;
+        return s->run->timers;
 }
 
 /* Arms a timer usec from now; USEC_INFINITY disarms it. */
 void service_arm(Service *s, ServiceTimer t, usec_t usec) {
-        if (usec == USEC_INFINITY && !s->timers)
+        if (usec == USEC_INFINITY && !s->run->timers)
                 return; /* never armed */
         if (!service_timers(s)) {
                 log_oom();
                 log_error("%s: cannot arm its timer: it will not fire", s->unit->name);
                 return;
         }
-        s->timers->due[t] = usec == USEC_INFINITY ? USEC_INFINITY : service_now(s) + usec;
+        s->run->timers->due[t] = usec == USEC_INFINITY ? USEC_INFINITY : service_now(s) + usec;
         s->ctx->ops->arm_timer(s, t, usec);
 }
 
@@ -176,7 +178,7 @@ void service_set_state(Service *s, ServiceState st) {
                         log_info("%s: %s -> %s", service_name(s), from, to);
         }
         /* A reload ends with the service: whoever waits for it learns it failed. */
-        if (s->waiters && s->waiters->reload.done && !service_state_serves(st)) {
+        if (s->run->waiters && s->run->waiters->reload.done && !service_state_serves(st)) {
                 char msg[128];
                 snprintf(msg, sizeof msg, "%s stopped before its reload completed (%s)",
                          service_name(s), service_state_to_string(st));
@@ -204,9 +206,9 @@ bool service_is_inactive(const Service *s) {
 static void waiter_report(Service *s, bool reload, int error, const char *message) {
         ServiceWaiter *w, x;
 
-        if (!s->waiters)
+        if (!s->run->waiters)
                 return;
-        w = reload ? &s->waiters->reload : &s->waiters->restart;
+        w = reload ? &s->run->waiters->reload : &s->run->waiters->restart;
         x = *w;
         if (!x.done)
                 return;
@@ -217,14 +219,16 @@ static void waiter_report(Service *s, bool reload, int error, const char *messag
 static int waiter_set(Service *s, bool reload, ServiceRestartDone done, void *userdata) {
         ServiceWaiter *w;
 
-        if (!s->waiters) {
+        if (!s->run->waiters) {
                 if (!done)
                         return 0;
-                s->waiters = calloc(1, sizeof *s->waiters);
-                if (!s->waiters)
+                if (service_run_make(s) < 0)
+                        return -ENOMEM;
+                s->run->waiters = calloc(1, sizeof *s->run->waiters);
+                if (!s->run->waiters)
                         return -ENOMEM;
         }
-        w = reload ? &s->waiters->reload : &s->waiters->restart;
+        w = reload ? &s->run->waiters->reload : &s->run->waiters->restart;
         if (w->done && done)
                 return -EBUSY;
         *w = (ServiceWaiter) { done, userdata };
@@ -395,7 +399,7 @@ static void service_spawn_main(Service *s) {
                 service_enter_start_post(s); /* a oneshot ran them all */
                 return;
         }
-        s->run->watchdog_usec = c->watchdog_usec;
+        s->run->watchdog_usec = service_extra(s)->watchdog_usec;
         if (s->ctx->ops->spawn(s, &c->exec_start[s->run->exec_index], true, NULL, &pid) < 0) {
                 service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_FAILURE_RESOURCES);
                 return;
@@ -585,7 +589,7 @@ static int service_spawn_reload(Service *s) {
 /* ---- stop ---- */
 
 static void service_kill(Service *s, int sig) {
-        KillMode mode = s->unit->service.kill_mode;
+        KillMode mode = service_extra(s)->kill_mode;
 
         if (mode == KILL_NONE && sig != SIGKILL)
                 return;
@@ -618,9 +622,9 @@ void service_enter_signal(Service *s, ServiceState st, ServiceResult r) {
         if (!service_is_active(s)) {
                 /* Nothing left but maybe stray members of its process group, or of its
                  * control group (KillMode=mixed kills those only now). */
-                if (s->run->pgid > 0 && c->kill_mode != KILL_NONE)
+                if (s->run->pgid > 0 && service_extra(s)->kill_mode != KILL_NONE)
                         service_send(s, -s->run->pgid, SIGKILL);
-                if (IN_SET(c->kill_mode, KILL_CONTROL_GROUP, KILL_MIXED))
+                if (IN_SET(service_extra(s)->kill_mode, KILL_CONTROL_GROUP, KILL_MIXED))
                         s->ctx->ops->kill_all(s, SIGKILL);
                 /* ExecStopPost= once per run, after a stop or a failure alike; then what it
                  * left is killed too, on the way here again. */
@@ -632,7 +636,7 @@ void service_enter_signal(Service *s, ServiceState st, ServiceResult r) {
                 service_enter_dead(s, s->result);
                 return;
         }
-        service_kill(s, st == SERVICE_STOP_SIGTERM ? c->kill_signal : SIGKILL);
+        service_kill(s, st == SERVICE_STOP_SIGTERM ? service_extra(s)->kill_signal : SIGKILL);
         service_set_state(s, st);
         service_arm(s, SERVICE_TIMER_STATE, c->timeout_stop_usec);
 }
@@ -758,7 +762,7 @@ int service_start(Service *s) {
 
 int service_restart(Service *s) {
         const Unit *u = s->next_unit ?: s->unit;
-        bool overlap = u->service.handover == HANDOVER_OVERLAP &&
+        bool overlap = service_config_extra(&u->service)->handover == HANDOVER_OVERLAP &&
                        u->service.type != SERVICE_ONESHOT;
 
         switch (s->state) {
@@ -811,9 +815,10 @@ static void service_enter_reload_signal(Service *s) {
         const ServiceConfig *c = &s->unit->service;
 
         log_info("%s: reloading with SIG%s to pid %d, waiting for RELOADING=1 and READY=1",
-                 service_name(s), sigabbrev_np(c->reload_signal) ?: "?", (int) s->run->main_pid);
+                 service_name(s), sigabbrev_np(service_extra(s)->reload_signal) ?: "?",
+                 (int) s->run->main_pid);
         s->run->reload_notified = false;
-        s->ctx->ops->kill(s, s->run->main_pid, c->reload_signal);
+        s->ctx->ops->kill(s, s->run->main_pid, service_extra(s)->reload_signal);
         service_set_state(s, SERVICE_RELOAD);
         service_arm(s, SERVICE_TIMER_STATE, c->timeout_start_usec);
 }
@@ -866,8 +871,8 @@ int service_reload(Service *s, char *err, size_t errlen) {
                 return 0;
         }
         log_info("%s: reloading with SIG%s to pid %d", service_name(s),
-                 sigabbrev_np(c->reload_signal) ?: "?", (int) s->run->main_pid);
-        s->ctx->ops->kill(s, s->run->main_pid, c->reload_signal);
+                 sigabbrev_np(service_extra(s)->reload_signal) ?: "?", (int) s->run->main_pid);
+        s->ctx->ops->kill(s, s->run->main_pid, service_extra(s)->reload_signal);
         service_report_reload(s, 0, NULL);
         return 0;
 }
@@ -986,7 +991,7 @@ void service_enter_dead(Service *s, ServiceResult r) {
         service_run_over(s, false);
         if (s->result == SERVICE_SKIP_CONDITION)
                 service_report_restart(s, 0, NULL); /* done, as systemd's job is */
-        if (s->waiters && s->waiters->restart.done) {
+        if (s->run->waiters && s->run->waiters->restart.done) {
                 char msg[128];
                 snprintf(msg, sizeof msg, "%s did not start: %s", service_name(s),
                          service_result_to_string(s->result));
@@ -1317,7 +1322,7 @@ void service_on_timer(Service *s, ServiceTimer t) {
                             "SIGKILL",
                             service_name(s),
                             (unsigned long long) (c->timeout_stop_usec / USEC_PER_MSEC),
-                            sigabbrev_np(c->kill_signal) ?: "?");
+                            sigabbrev_np(service_extra(s)->kill_signal) ?: "?");
                 service_enter_signal(s, SERVICE_STOP_SIGKILL, SERVICE_FAILURE_TIMEOUT);
                 break;
         case SERVICE_STOP_SIGKILL:
@@ -1383,11 +1388,20 @@ int service_add_listener(Service *s, Listener *l) {
         for (size_t i = 0; i < s->n_listeners; i++)
                 if (s->listeners[i] == l)
                         return 0;
-        a = realloc(s->listeners, (s->n_listeners + 1) * sizeof(Listener *));
-        if (!a)
-                return -ENOMEM;
+        if (s->n_listeners == 0) {
+                s->listener_one = l;
+                a = &s->listener_one;
+        } else {
+                a = malloc((s->n_listeners + 1) * sizeof(Listener *));
+                if (!a)
+                        return -ENOMEM;
+                memcpy(a, s->listeners, s->n_listeners * sizeof(Listener *));
+                if (s->listeners != &s->listener_one)
+                        free(s->listeners);
+                a[s->n_listeners] = l;
+        }
         s->listeners = a;
-        a[s->n_listeners++] = l;
+        s->n_listeners++;
         s->non_blocking = s->non_blocking || l->spec.unit->socket.non_blocking;
         return 0;
 }
@@ -1398,7 +1412,9 @@ void service_clear_listeners(Service *s) {
 }
 
 void service_forget_listeners(Service *s) {
-        free(s->listeners);
+        if (s->listeners != &s->listener_one)
+                free(s->listeners);
+        s->listener_one = NULL;
         s->listeners = NULL;
         s->n_listeners = 0;
         s->non_blocking = false;
@@ -1466,14 +1482,14 @@ Service *service_free(Service *s) {
                 return NULL;
         service_report_restart(s, -ECANCELED, "the service was removed");
         service_report_reload(s, -ECANCELED, "the service was removed");
-        free(s->listeners);
+        service_forget_listeners(s);
         if (service_has_run(s))
                 service_release_fd_store(s);
         if (s->ctx->ops->done)
                 s->ctx->ops->done(s);
-        free(s->timers);
-        free(s->waiters);
         if (service_has_run(s)) {
+                free(s->run->timers);
+                free(s->run->waiters);
                 free(s->run->status_text);
                 service_log_done(s);
                 free(s->run->start_times);

@@ -290,6 +290,14 @@ typedef struct ServiceRun {
         /* The fd store (service-fdstore.c). */
         StoredFd **fd_store;
         size_t n_fd_store;
+
+        /* Its timers and the default ops' event sources for them. */
+        ServiceTimers *timers;   /* NULL until one is first armed (service_timer_due()) */
+
+        /* A restart's caller, told once the new process is ready or has failed; a reload's,
+         * once ExecReload= ran, READY=1 ended a notify-reload, or the reload failed. Also for
+         * a service that has yet to start: a caller waits for its first. */
+        ServiceWaiters *waiters; /* NULL until one first waits */
 } ServiceRun;
 
 /* What s->run is before a service's first start: no processes, nothing kept. */
@@ -315,20 +323,14 @@ struct Service {
         ServiceInstance *instance; /* Accept=yes: what an instance has; NULL for any other */
 
         /* Its sockets, borrowed from the manager, in unit order. It is activated by those
-         * whose owner it is. */
+         * whose owner it is. Mostly one: then listeners points to listener_one, no array. */
         Listener **listeners;
         size_t n_listeners;
-
-        /* Its timers and the default ops' event sources for them. */
-        ServiceTimers *timers;   /* NULL until one is first armed (service_timer_due()) */
-
-        /* A restart's caller, told once the new process is ready or has failed; a reload's,
-         * once ExecReload= ran, READY=1 ended a notify-reload, or the reload failed. */
-        ServiceWaiters *waiters; /* NULL until one first waits */
+        Listener *listener_one;
 };
 
-/* Gives s a run of its own (s->run no longer service_run_idle), for a start or a restore.
- * Returns 0 or -ENOMEM. */
+/* Gives s a run of its own (s->run no longer service_run_idle), for a start, a restore, a
+ * timer or a caller that waits. Returns 0 or -ENOMEM. */
 int service_run_make(Service *s);
 /* Whether s has started at least once (or was restored running). */
 static inline bool service_has_run(const Service *s) {

@@ -209,7 +209,9 @@ static void service_config_free(ServiceConfig *s) {
                 free(p);
         }
         strv_free(s->environment);
-        strv_free(s->sockets);
+        if (s->extra)
+                strv_free(s->extra->sockets);
+        free(s->extra);
 }
 
 Unit *unit_free(Unit *u) {
@@ -389,6 +391,17 @@ static int unit_new(const char *name, UnitType type, char **path, Unit **ret) {
         return 0;
 }
 
+const char *socket_listen_text(const SocketListen *l, char *buf, size_t len) {
+        if (l->text)
+                return l->text;
+        if (listen_type_has_address(l->type))
+                return address_format(&l->address, buf, len);
+        if (l->path)
+                return l->path;
+        snprintf(buf, len, "(none)"); /* a netlink entry always keeps its text */
+        return buf;
+}
+
 /* The entry Symlinks= points to: the one unix socket path or FIFO of the unit, as systemd's
  * socket_find_symlink_target(). NULL when there is none, or more than one. */
 const SocketListen *unit_socket_symlink_target(const Unit *u) {
@@ -438,7 +451,7 @@ static int socket_verify(LoadContext *c) {
                 load_report(c, LOG_ERR, l->origin.file, l->origin.line,
                             "Accept=yes needs stream or sequential packet sockets, but "
                             "%s=%s cannot accept connections",
-                            listen_type_to_string(l->type), cut(l->text, q));
+                            listen_type_to_string(l->type), cut(LISTEN_TEXT(l), q));
                 break;
         }
         /* A template's entries may be read in its instances only (specifiers). */
@@ -471,8 +484,8 @@ static int socket_verify(LoadContext *c) {
         return 0;
 }
 
-/* The checks of a service unit that need every file read. */
-static void service_verify(LoadContext *c) {
+/* The checks of a service unit that need every file read. Returns 0 or -ENOMEM. */
+static int service_verify(LoadContext *c) {
         Unit *u = c->u;
         ServiceConfig *s = &u->service;
 
@@ -494,9 +507,13 @@ static void service_verify(LoadContext *c) {
                             service_type_to_string(s->type));
                 s->ready_on_accept = false;
         }
-        if (s->ready_on_accept && !s->notify_access_set) {
-                s->notify_access = NOTIFY_ACCESS_ALL;
-                s->notify_access_set = true;
+        if (s->ready_on_accept && !service_config_extra(s)->notify_access_set) {
+                ServiceExtra *x = field(c, UNIT_GROUP_SERVICE_EXTRA, 0);
+
+                if (!x)
+                        return -ENOMEM;
+                x->notify_access = NOTIFY_ACCESS_ALL;
+                x->notify_access_set = true;
         }
         if (s->n_exec_start == 0)
                 load_report(c, LOG_ERR, u->path, 0, "Service has no ExecStart= setting");
@@ -515,14 +532,14 @@ static void service_verify(LoadContext *c) {
                 load_report(c, LOG_ERR, u->path, 0,
                             "Restart=%s is not allowed for Type=oneshot services",
                             service_restart_to_string(s->restart));
+        return 0;
 }
 
 /* Checks that need every file read: what a whole unit must have. Returns 0 or -ENOMEM. */
 static int unit_verify(LoadContext *c) {
         if (c->u->type == UNIT_SOCKET)
                 return socket_verify(c);
-        service_verify(c);
-        return 0;
+        return service_verify(c);
 }
 
 /* Shared by both loaders: texts is NULL to read the files at the paths. take: paths[0],

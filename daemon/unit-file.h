@@ -86,9 +86,16 @@ typedef struct SocketListen {
                                  * "/name". Owned; NULL for the other types */
         int netlink_family;     /* netlink: the protocol, NETLINK_ROUTE ... */
         unsigned netlink_group; /* netlink: nl_groups as written (a bit mask, as in systemd) */
-        char *text;             /* as written, owned */
+        char *text;             /* as written, owned; NULL when it is what the address (or path)
+                                 * formats back to: read it with socket_listen_text() */
         UnitOrigin origin;
 } SocketListen;
+
+/* The listen entry as written: its text, or its address or path formatted (into buf, at least
+ * ADDRESS_FORMAT_MAX bytes) when that is the same. Returns the text. */
+const char *socket_listen_text(const SocketListen *l, char *buf, size_t len);
+/* The same into a buffer of the enclosing block, for a message. */
+#define LISTEN_TEXT(l) socket_listen_text((l), (char[ADDRESS_FORMAT_MAX]) { 0 }, ADDRESS_FORMAT_MAX)
 
 /* Groups of keys most units never set live in allocations of their own, made by the loader
  * when one of their keys is assigned: a unit without any pays one pointer per group. Read
@@ -134,7 +141,6 @@ typedef struct SocketConfig {
         size_t n_listens;
         BindIPv6Only bind_ipv6_only;
         int backlog;               /* -1: the kernel's somaxconn */
-        UnitOrigin bind_ipv6_only_origin;
         char *service;             /* Service=, or NULL for the default NAME.service */
         char *fdname;              /* FileDescriptorName=, or NULL for the unit's name */
         SocketOptions *options;    /* NULL: the defaults (socket_config_options()) */
@@ -316,6 +322,20 @@ typedef struct ServiceProcess {
         bool dynamic_user;          /* DynamicUser=: a uid of its own, allocated per run */
 } ServiceProcess;
 
+/* The keys of a service that most have none of: how it is stopped and reloaded past the
+ * defaults, who may notify, the handover, the sockets it names, the watchdog, the fd store. */
+typedef struct ServiceExtra {
+        char **sockets;             /* Sockets=: socket unit names */
+        usec_t watchdog_usec;       /* 0: off */
+        int kill_signal;            /* default SIGTERM */
+        KillMode kill_mode;         /* default control-group */
+        int reload_signal;          /* default SIGHUP */
+        Handover handover;          /* default stop-first */
+        NotifyAccess notify_access;
+        unsigned fd_store_max;
+        bool notify_access_set;     /* else: main for Type=notify, none otherwise */
+} ServiceExtra;
+
 typedef struct ServiceConfig {
         ExecCommand *exec_start;
         size_t n_exec_start;       /* 1, or more for Type=oneshot */
@@ -333,17 +353,10 @@ typedef struct ServiceConfig {
         usec_t restart_usec;        /* default 100ms */
         usec_t timeout_start_usec;  /* default 90s; USEC_INFINITY for "infinity" or 0 */
         usec_t timeout_stop_usec;   /* default 90s */
-        int kill_signal;            /* default SIGTERM */
-        KillMode kill_mode;
-        int reload_signal;          /* default SIGHUP */
-        Handover handover;
-        char **sockets;             /* Sockets=: socket unit names */
-        NotifyAccess notify_access;
-        unsigned fd_store_max;
-        usec_t watchdog_usec;       /* 0: off */
+        ServiceExtra *extra;        /* KillSignal=, Sockets=, WatchdogSec= ...; NULL: the
+                                     * defaults (service_config_extra()) */
         StdInput std_input;
         StdOutput std_output, std_error;
-        bool notify_access_set;     /* else: main for Type=notify, none otherwise */
         bool guess_main_pid;        /* GuessMainPID=, default yes */
         bool remain_after_exit;     /* RemainAfterExit=: running once its main process exited
                                      * cleanly, until stopped */
@@ -360,6 +373,7 @@ extern const ServiceHooks service_hooks_none;
 extern const ServiceExitStatus service_exit_status_none;
 extern const CGroupLimits cgroup_limits_none;
 extern const ServiceProcess service_process_defaults;
+extern const ServiceExtra service_extra_defaults;
 static inline const ServiceHooks *service_config_hooks(const ServiceConfig *c) {
         return c->hooks ?: &service_hooks_none;
 }
@@ -371,6 +385,9 @@ static inline const CGroupLimits *service_config_limits(const ServiceConfig *c) 
 }
 static inline const ServiceProcess *service_config_process(const ServiceConfig *c) {
         return c->process ?: &service_process_defaults;
+}
+static inline const ServiceExtra *service_config_extra(const ServiceConfig *c) {
+        return c->extra ?: &service_extra_defaults;
 }
 static inline const ExecDirs *service_config_dirs(const ServiceConfig *c) {
         return c->dirs ?: &exec_dirs_none;

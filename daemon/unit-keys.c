@@ -55,19 +55,13 @@ static int key_trigger_limit_burst(LoadContext *c, const ConfigItem *it, const c
 /* Also a boolean, as systemd reads it: yes is ipv6-only, no is both. */
 static int key_bind_ipv6_only(LoadContext *c, const ConfigItem *it, const char *value,
                               unsigned line, void *data) {
-        unsigned before = c->n_errors;
         bool b;
-        int r = 0;
 
-        if (bind_ipv6_only_from_string(value) < 0 && parse_boolean(value, &b) >= 0)
+        if (bind_ipv6_only_from_string(value) < 0 && parse_boolean(value, &b) >= 0) {
                 *(BindIPv6Only *) data = b ? BIND_IPV6_ONLY_IPV6_ONLY : BIND_IPV6_ONLY_BOTH;
-        else
-                r = value_enum(c, it, value, line, data);
-
-        if (r >= 0 && c->n_errors == before)
-                c->u->socket.bind_ipv6_only_origin = *value ? (UnitOrigin) { c->file, line }
-                                                             : (UnitOrigin) {};
-        return r;
+                return 0;
+        }
+        return value_enum(c, it, value, line, data);
 }
 
 /* The process keys' group of the service being loaded, made on first use (unit-load.h's
@@ -155,8 +149,13 @@ static int key_notify_access(LoadContext *c, const ConfigItem *it, const char *v
         unsigned before = c->n_errors;
         int r = value_enum(c, it, value, line, data);
 
-        if (r >= 0 && c->n_errors == before)
-                c->u->service.notify_access_set = *value != '\0';
+        if (r >= 0 && c->n_errors == before) {
+                ServiceExtra *x = field(c, UNIT_GROUP_SERVICE_EXTRA, 0);
+
+                if (!x)
+                        return -ENOMEM;
+                x->notify_access_set = *value != '\0';
+        }
         return r;
 }
 
@@ -332,9 +331,16 @@ static int key_listen(LoadContext *c, const ConfigItem *it, const char *value, u
         }
         r = listen_parse(c, it, value, line, &l);
         if (r == 0) {
-                l.text = strdup(value);
-                if (!l.text || array_reserve_one(&s->listens, s->n_listens,
-                                                 sizeof(SocketListen)) < 0)
+                char buf[ADDRESS_FORMAT_MAX];
+
+                /* Mostly the text is what the entry formats back to: no copy then. */
+                if (!streq(socket_listen_text(&l, buf, sizeof buf), value)) {
+                        l.text = strdup(value);
+                        if (!l.text)
+                                r = -ENOMEM;
+                }
+                if (r == 0 &&
+                    array_reserve_one(&s->listens, s->n_listens, sizeof(SocketListen)) < 0)
                         r = -ENOMEM;
         }
         if (r != 0) {
@@ -682,6 +688,7 @@ void unit_keys_finish(LoadContext *c) {
 #define DIRS(f) GFIELD(UNIT_GROUP_DIRS, ExecDirs, f)
 #define PROCESS(f) GFIELD(UNIT_GROUP_SERVICE_PROCESS, ServiceProcess, f)
 #define EXTRA(f) GFIELD(UNIT_GROUP_UNIT_EXTRA, UnitExtra, f)
+#define SERVICE_EXTRA(f) GFIELD(UNIT_GROUP_SERVICE_EXTRA, ServiceExtra, f)
 #define SOCKET_LIMIT(f) GFIELD(UNIT_GROUP_SOCKET_LIMITS, SocketLimits, f)
 #define GROUP(g) g, 0, 0 /* the group itself */
 #define U SECTION_UNIT
@@ -835,9 +842,9 @@ static const ConfigItem config_items[] = {
         { SE, "TimeoutStopSec", value_sec, FIELD(service.timeout_stop_usec), SEC_ZERO_IS_INFINITY },
         { SE, "TimeoutSec", key_timeout_sec, FIELD(service.timeout_start_usec),
           SEC_ZERO_IS_INFINITY },
-        { SE, "KillSignal", value_signal, FIELD(service.kill_signal), 0 },
-        { SE, "KillMode", value_enum, FIELD(service.kill_mode), ENUM_KILL_MODE },
-        { SE, "ReloadSignal", value_signal, FIELD(service.reload_signal), 0 },
+        { SE, "KillSignal", value_signal, SERVICE_EXTRA(kill_signal), 0 },
+        { SE, "KillMode", value_enum, SERVICE_EXTRA(kill_mode), ENUM_KILL_MODE },
+        { SE, "ReloadSignal", value_signal, SERVICE_EXTRA(reload_signal), 0 },
         { SE, "SuccessExitStatus", value_exit_status, EXIT_STATUS(success), 0 },
         { SE, "RestartPreventExitStatus", value_exit_status,
           EXIT_STATUS(restart_prevent), 0 },
@@ -853,11 +860,11 @@ static const ConfigItem config_items[] = {
         { SE, "UMask", value_mode, PROCESS(umask), 0777 },
         { SE, "LimitNOFILE", key_limit_nofile, NOFIELD, 0 },
         { SE, "NoNewPrivileges", value_bool, PROCESS(no_new_privileges), 0 },
-        { SE, "Sockets", value_word_list, FIELD(service.sockets), WORDS_SOCKETS },
-        { SE, "NotifyAccess", key_notify_access, FIELD(service.notify_access), ENUM_NOTIFY_ACCESS },
+        { SE, "Sockets", value_word_list, SERVICE_EXTRA(sockets), WORDS_SOCKETS },
+        { SE, "NotifyAccess", key_notify_access, SERVICE_EXTRA(notify_access), ENUM_NOTIFY_ACCESS },
         { SE, "ReadyOn", key_ready_on, 0, 0 },
-        { SE, "FileDescriptorStoreMax", value_fd_store_max, FIELD(service.fd_store_max), 0 },
-        { SE, "WatchdogSec", value_sec, FIELD(service.watchdog_usec), SEC_INFINITY_IS_ZERO },
+        { SE, "FileDescriptorStoreMax", value_fd_store_max, SERVICE_EXTRA(fd_store_max), 0 },
+        { SE, "WatchdogSec", value_sec, SERVICE_EXTRA(watchdog_usec), SEC_INFINITY_IS_ZERO },
         { SE, "LogRateLimitIntervalSec", value_sec, PROCESS(log_rate_limit_interval_usec),
           SEC_INFINITY_IS_ZERO },
         { SE, "LogRateLimitBurst", value_unsigned, PROCESS(log_rate_limit_burst), 0 },
@@ -874,7 +881,7 @@ static const ConfigItem config_items[] = {
         { SE, "StandardOutput", key_std_output, FIELD(service.std_output), ENUM_STD_OUTPUT },
         { SE, "StandardError", key_std_output, FIELD(service.std_error), ENUM_STD_OUTPUT },
         { SE, "NonBlocking", key_service_non_blocking, FIELD(service.non_blocking), 0 },
-        { SE, "Handover", value_enum, FIELD(service.handover), ENUM_HANDOVER },
+        { SE, "Handover", value_enum, SERVICE_EXTRA(handover), ENUM_HANDOVER },
         { SE, "BindShim", key_bind_shim, 0, 0 },
         /* systemd.service(5) and systemd.exec(5) keys berth does not implement; more by prefix
          * below. */

@@ -96,6 +96,14 @@ const ServiceProcess service_process_defaults = {
         .log_rate_limit_burst = 10000,
 };
 
+const ServiceExtra service_extra_defaults = {
+        .kill_signal = SIGTERM,
+        .kill_mode = KILL_CONTROL_GROUP,
+        .reload_signal = SIGHUP,
+        .handover = HANDOVER_STOP_FIRST,
+        .notify_access = NOTIFY_ACCESS_NONE,
+};
+
 /* The groups: where the Unit points to each, its size and what it starts as. */
 static const struct {
         size_t pointer;
@@ -118,6 +126,8 @@ static const struct {
                                 sizeof(CGroupLimits), &cgroup_limits_none },
         [UNIT_GROUP_DIRS] = { offsetof(Unit, service.dirs), sizeof(ExecDirs),
                               &exec_dirs_none },
+        [UNIT_GROUP_SERVICE_EXTRA] = { offsetof(Unit, service.extra), sizeof(ServiceExtra),
+                                       &service_extra_defaults },
         [UNIT_GROUP_SERVICE_PROCESS] = { offsetof(Unit, service.process), sizeof(ServiceProcess),
                                          &service_process_defaults },
 };
@@ -150,16 +160,11 @@ static void service_config_defaults(ServiceConfig *s) {
         s->restart_usec = 100 * USEC_PER_MSEC;
         s->timeout_start_usec = 90 * USEC_PER_SEC;
         s->timeout_stop_usec = 90 * USEC_PER_SEC;
-        s->kill_signal = SIGTERM;
-        s->kill_mode = KILL_CONTROL_GROUP;
-        s->reload_signal = SIGHUP;
         s->guess_main_pid = true;
         s->ignore_sigpipe = true;
-        s->notify_access = NOTIFY_ACCESS_NONE;
         s->std_input = STD_INPUT_NULL;
         s->std_output = STD_OUTPUT_LOG;
         s->std_error = STD_OUTPUT_LOG;
-        s->handover = HANDOVER_STOP_FIRST;
 }
 
 void unit_defaults(Unit *u) {

@@ -73,6 +73,7 @@ typedef enum UnitGroup {
         UNIT_GROUP_LIMITS,
         UNIT_GROUP_DIRS,
         UNIT_GROUP_SERVICE_PROCESS,
+        UNIT_GROUP_SERVICE_EXTRA,
         _UNIT_GROUP_MAX,
 } UnitGroup;
 

@@ -74,7 +74,7 @@ static void check_unit(const Unit *u) {
                 for (size_t i = 0; i < u->socket.n_listens; i++) {
                         const SocketListen *l = &u->socket.listens[i];
 
-                        if (!l->text || !listen_type_to_string(l->type))
+                        if (!LISTEN_TEXT(l) || !listen_type_to_string(l->type))
                                 abort();
                         /* FIFO, special file, message queue: a path or name; else none. */
                         if ((l->type == LISTEN_FIFO || l->type == LISTEN_SPECIAL ||
@@ -112,8 +112,9 @@ static void check_unit(const Unit *u) {
                 check_exec(h->exec_reload, h->n_exec_reload);
                 check_exec(h->exec_stop, h->n_exec_stop);
                 if (!service_type_to_string(s->type) || !service_restart_to_string(s->restart) ||
-                    !kill_mode_to_string(s->kill_mode) || !handover_to_string(s->handover) ||
-                    !notify_access_to_string(s->notify_access))
+                    !kill_mode_to_string(service_config_extra(s)->kill_mode) ||
+                    !handover_to_string(service_config_extra(s)->handover) ||
+                    !notify_access_to_string(service_config_extra(s)->notify_access))
                         abort();
                 STRV_FOREACH(e, s->environment)
                         if (!strchr(*e, '='))

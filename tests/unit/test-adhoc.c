@@ -145,8 +145,8 @@ START_TEST(test_units) {
 
         ck_assert_uint_eq(sock->socket.n_listens, 2);
         ck_assert_int_eq(sock->socket.listens[0].type, LISTEN_STREAM);
-        ck_assert_str_eq(sock->socket.listens[0].text, "127.0.0.1:8080");
-        ck_assert_str_eq(sock->socket.listens[1].text, "[::1]:8080");
+        ck_assert_str_eq(LISTEN_TEXT(&sock->socket.listens[0]), "127.0.0.1:8080");
+        ck_assert_str_eq(LISTEN_TEXT(&sock->socket.listens[1]), "[::1]:8080");
         ck_assert_str_eq(sock->socket.listens[0].origin.file, ADHOC_PATH);
         ck_assert_str_eq(sock->socket.fdname, "web");
 

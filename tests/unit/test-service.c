@@ -733,8 +733,8 @@ START_TEST(test_parts_made_on_use) {
         s->socket_activated = true;
         apply_all(s, "begin stop");
         ck_assert_int_eq(s->state, SERVICE_DEAD);
-        ck_assert_ptr_null(s->timers);
-        ck_assert_ptr_null(s->waiters);
+        ck_assert_ptr_null(s->run->timers);
+        ck_assert_ptr_null(s->run->waiters);
         ck_assert_ptr_null(s->instance);
         ck_assert(!service_has_run(s)); /* no run: its processes, output, start limit */
         ck_assert_ptr_eq(s->run, &service_run_idle);
@@ -745,12 +745,12 @@ START_TEST(test_parts_made_on_use) {
         ck_assert_ptr_null(service_accept(s));
         /* Disarming what was never armed makes nothing. */
         ck_assert_uint_eq(service_timer_due(s, SERVICE_TIMER_STATE), USEC_INFINITY);
-        ck_assert_ptr_null(s->timers);
+        ck_assert_ptr_null(s->run->timers);
 
         ck_assert_int_eq(service_set_restart_done(s, NULL, NULL), 0);
-        ck_assert_ptr_null(s->waiters);
+        ck_assert_ptr_null(s->run->waiters);
         ck_assert_int_eq(service_set_restart_done(s, on_done_ignore, NULL), 0);
-        ck_assert_ptr_nonnull(s->waiters);
+        ck_assert_ptr_nonnull(s->run->waiters);
         ck_assert_int_eq(service_set_restart_done(s, on_done_ignore, NULL), -EBUSY);
         ck_assert_int_eq(service_set_restart_done(s, NULL, NULL), 0);
 
@@ -760,7 +760,7 @@ START_TEST(test_parts_made_on_use) {
         ck_assert_uint_eq(s->run->n_start_times, 1);
         apply_all(s, "stop");
         ck_assert_int_eq(s->state, SERVICE_STOP_SIGTERM);
-        ck_assert_ptr_nonnull(s->timers); /* TimeoutStopSec= is armed */
+        ck_assert_ptr_nonnull(s->run->timers); /* TimeoutStopSec= is armed */
         ck_assert_uint_ne(service_timer_due(s, SERVICE_TIMER_STATE), USEC_INFINITY);
         s = service_free(s);
         unit_free(u);

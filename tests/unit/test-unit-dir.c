@@ -144,7 +144,7 @@ START_TEST(test_masking_first_dir_wins) {
         ck_assert_str_eq(units[1]->name, "web.socket");
         ck_assert_str_eq(units[1]->path, p1);
         ck_assert_uint_eq(units[1]->socket.n_listens, 1);
-        ck_assert_str_eq(units[1]->socket.listens[0].text, "1111");
+        ck_assert_str_eq(LISTEN_TEXT(&units[1]->socket.listens[0]), "1111");
         unit_array_free(units, n);
 }
 END_TEST
@@ -211,7 +211,7 @@ START_TEST(test_dropins_across_dirs) {
         ck_assert_uint_eq(n, 1);
         ck_assert_int_eq(units[0]->socket.backlog, 20); /* 20-b.conf from etc, the last applied */
         ck_assert_uint_eq(units[0]->socket.n_listens, 1);
-        ck_assert_str_eq(units[0]->socket.listens[0].text, "82");
+        ck_assert_str_eq(LISTEN_TEXT(&units[0]->socket.listens[0]), "82");
         assert_strv(unit_extra(units[0])->dropins, (const char *const[]) { a, b, c, NULL });
         unit_array_free(units, n);
 }
@@ -445,7 +445,7 @@ static bool pair_loaded(Unit **units, unsigned i) {
         snprintf(port, sizeof port, "127.0.0.1:%u", 10000 + i);
         return svc->type == UNIT_SERVICE && svc->service.n_exec_start == 1 &&
                sock->type == UNIT_SOCKET && streq(sock->name, name) &&
-               sock->socket.n_listens == 1 && streq(sock->socket.listens[0].text, port);
+               sock->socket.n_listens == 1 && streq(LISTEN_TEXT(&sock->socket.listens[0]), port);
 }
 
 START_TEST(test_load_100000_units) {

@@ -228,8 +228,8 @@ START_TEST(test_inih_traps) {
         ck_assert_uint_eq(strlen(u->description), 300 + strlen(" ; tail"));
         ck_assert(endswith(u->description, " ; tail"));
         ck_assert_uint_eq(u->socket.n_listens, 2);
-        ck_assert_str_eq(u->socket.listens[0].text, "8080");
-        ck_assert_str_eq(u->socket.listens[1].text, "9090");
+        ck_assert_str_eq(LISTEN_TEXT(&u->socket.listens[0]), "8080");
+        ck_assert_str_eq(LISTEN_TEXT(&u->socket.listens[1]), "9090");
         ck_assert_str_eq(u->socket.fdname, "[Socket] ;x");
 }
 END_TEST
@@ -297,7 +297,7 @@ START_TEST(test_comment_lines) {
                                   "\n"
                                   "   \n");
         ck_assert_uint_eq(u->socket.n_listens, 1);
-        ck_assert_str_eq(u->socket.listens[0].text, "3");
+        ck_assert_str_eq(LISTEN_TEXT(&u->socket.listens[0]), "3");
         ck_assert_uint_eq(u->socket.listens[0].origin.line, 7);
 }
 END_TEST
@@ -368,7 +368,7 @@ START_TEST(test_crlf_bom_and_blanks) {
                                   "Backlog=\t12\t\r"
                                   "Accept=yes\n");
         ck_assert_uint_eq(u->socket.n_listens, 1);
-        ck_assert_str_eq(u->socket.listens[0].text, "8080");
+        ck_assert_str_eq(LISTEN_TEXT(&u->socket.listens[0]), "8080");
         ck_assert_int_eq(u->socket.backlog, 12);
         ck_assert(u->socket.accept);
         ck_assert_uint_eq(u->socket.listens[0].origin.line, 2);
@@ -386,7 +386,7 @@ START_TEST(test_list_reset) {
                                   "ListenStream=\n"
                                   "ListenStream=9090\n");
         ck_assert_uint_eq(u->socket.n_listens, 1);
-        ck_assert_str_eq(u->socket.listens[0].text, "9090");
+        ck_assert_str_eq(LISTEN_TEXT(&u->socket.listens[0]), "9090");
         ck_assert_int_eq(u->socket.listens[0].type, LISTEN_STREAM);
         ck_assert_uint_eq(u->socket.listens[0].address.port, 9090);
 }
@@ -404,9 +404,9 @@ START_TEST(test_dropin_order) {
         ck_assert_uint_eq(n_diags, 0);
         ck_assert_int_eq(u->socket.backlog, 30); /* the last drop-in wins */
         ck_assert_uint_eq(u->socket.n_listens, 3); /* lists append */
-        ck_assert_str_eq(u->socket.listens[0].text, "8080");
-        ck_assert_str_eq(u->socket.listens[1].text, "8081");
-        ck_assert_str_eq(u->socket.listens[2].text, "8082");
+        ck_assert_str_eq(LISTEN_TEXT(&u->socket.listens[0]), "8080");
+        ck_assert_str_eq(LISTEN_TEXT(&u->socket.listens[1]), "8081");
+        ck_assert_str_eq(LISTEN_TEXT(&u->socket.listens[2]), "8082");
         ck_assert_str_eq(u->socket.listens[0].origin.file, "/test/main");
         ck_assert_str_eq(u->socket.listens[1].origin.file, "/test/10-first.conf");
         ck_assert_str_eq(u->socket.listens[2].origin.file, "/test/20-second.conf");
@@ -713,7 +713,7 @@ START_TEST(test_listen_types) {
         l = u->socket.listens;
         ck_assert_int_eq(l[0].type, LISTEN_FIFO);
         ck_assert_str_eq(l[0].path, "/run/dm/server.fifo"); /* simplified, as systemd does */
-        ck_assert_str_eq(l[0].text, "/run/dm//server.fifo");
+        ck_assert_str_eq(LISTEN_TEXT(&l[0]), "/run/dm//server.fifo");
         ck_assert_uint_eq(l[0].origin.line, 2);
         ck_assert_int_eq(l[1].type, LISTEN_STREAM);
         ck_assert_ptr_null(l[1].path);
@@ -854,7 +854,7 @@ START_TEST(test_listen_cap) {
         ck_assert_int_eq(load("many.socket", text, &u), 0);
         ck_assert_uint_eq(u->socket.n_listens, UNIT_LISTEN_MAX);
         snprintf(last, sizeof last, "127.0.0.1:%u", 10000 + UNIT_LISTEN_MAX - 1);
-        ck_assert_str_eq(u->socket.listens[UNIT_LISTEN_MAX - 1].text, last);
+        ck_assert_str_eq(LISTEN_TEXT(&u->socket.listens[UNIT_LISTEN_MAX - 1]), last);
         ck_assert_int_eq(u->socket.backlog, 7);
         ck_assert_uint_eq(count_level(LOG_ERR), 0);
         ck_assert_uint_eq(count_level(LOG_WARNING), 2);
@@ -877,7 +877,6 @@ START_TEST(test_socket_defaults) {
         ck_assert_str_eq(u->name, "web.socket");
         ck_assert(!u->is_template);
         ck_assert_int_eq(u->socket.bind_ipv6_only, BIND_IPV6_ONLY_BOTH);
-        ck_assert_ptr_null(u->socket.bind_ipv6_only_origin.file);
         ck_assert_int_eq(u->socket.backlog, -1);
         ck_assert(!u->socket.accept);
         ck_assert_uint_eq(socket_config_options(&u->socket)->socket_mode, 0666);
@@ -953,8 +952,6 @@ START_TEST(test_socket_keys) {
         ck_assert_int_eq(u->socket.listens[2].address.kind, ADDRESS_UNIX_ABSTRACT);
         ck_assert_uint_eq(u->socket.listens[2].origin.line, 8);
         ck_assert_int_eq(u->socket.bind_ipv6_only, BIND_IPV6_ONLY_IPV6_ONLY);
-        ck_assert_str_eq(u->socket.bind_ipv6_only_origin.file, "/test/main");
-        ck_assert_uint_eq(u->socket.bind_ipv6_only_origin.line, 9);
         ck_assert_int_eq(u->socket.backlog, 2048);
         ck_assert_str_eq(u->socket.service, "other.service");
         ck_assert_str_eq(u->socket.fdname, "http");
@@ -1127,13 +1124,15 @@ START_TEST(test_service_defaults) {
         ck_assert_uint_eq(s->restart_usec, 100 * USEC_PER_MSEC);
         ck_assert_uint_eq(s->timeout_start_usec, 90 * USEC_PER_SEC);
         ck_assert_uint_eq(s->timeout_stop_usec, 90 * USEC_PER_SEC);
-        ck_assert_int_eq(s->kill_signal, SIGTERM);
-        ck_assert_int_eq(s->kill_mode, KILL_CONTROL_GROUP);
-        ck_assert_int_eq(s->reload_signal, SIGHUP);
+        ck_assert_int_eq(service_config_extra(s)->kill_signal, SIGTERM);
+        ck_assert_int_eq(service_config_extra(s)->kill_mode, KILL_CONTROL_GROUP);
+        ck_assert_int_eq(service_config_extra(s)->reload_signal, SIGHUP);
         /* None of the process keys: their group is not made (issue 13). */
         ck_assert_ptr_null(s->process);
-        /* Nor the unit's own: no drop-in, condition or start limit of its own. */
+        /* Nor the unit's own: no drop-in, condition or start limit of its own; nor the rarer
+         * service keys (KillSignal=, Sockets=, WatchdogSec= ...). */
         ck_assert_ptr_null(u->extra);
+        ck_assert_ptr_null(s->extra);
         ck_assert_uint_eq(unit_extra(u)->start_limit_burst, 5);
         u = unit_free(u);
         u = load_ok("web.service", "[Unit]\nStartLimitBurst=9\n[Service]\nExecStart=/usr/bin/web\n");
@@ -1160,12 +1159,12 @@ START_TEST(test_service_defaults) {
         ck_assert_uint_eq(service_config_process(s)->umask, 0022);
         ck_assert(!service_config_process(s)->limit_nofile_set);
         ck_assert_uint_eq(service_config_process(s)->limit_nofile_soft, UINT64_MAX);
-        ck_assert(!s->notify_access_set);
+        ck_assert(!service_config_extra(s)->notify_access_set);
         ck_assert_int_eq(s->std_input, STD_INPUT_NULL);
         ck_assert_int_eq(s->std_output, STD_OUTPUT_LOG);
         ck_assert_int_eq(s->std_error, STD_OUTPUT_LOG);
-        ck_assert_int_eq(s->handover, HANDOVER_STOP_FIRST);
-        ck_assert_uint_eq(s->watchdog_usec, 0);
+        ck_assert_int_eq(service_config_extra(s)->handover, HANDOVER_STOP_FIRST);
+        ck_assert_uint_eq(service_config_extra(s)->watchdog_usec, 0);
         ck_assert(!s->non_blocking_set);
         ck_assert_ptr_null(s->environment);
         ck_assert_str_eq(s->exec_start[0].path, "/usr/bin/web");
@@ -1230,9 +1229,9 @@ START_TEST(test_service_keys) {
         ck_assert_uint_eq(s->restart_usec, 1500 * USEC_PER_MSEC);
         ck_assert_uint_eq(s->timeout_start_usec, USEC_INFINITY);
         ck_assert_uint_eq(s->timeout_stop_usec, USEC_INFINITY);
-        ck_assert_int_eq(s->kill_signal, SIGINT);
-        ck_assert_int_eq(s->kill_mode, KILL_MIXED);
-        ck_assert_int_eq(s->reload_signal, SIGUSR1);
+        ck_assert_int_eq(service_config_extra(s)->kill_signal, SIGINT);
+        ck_assert_int_eq(service_config_extra(s)->kill_mode, KILL_MIXED);
+        ck_assert_int_eq(service_config_extra(s)->reload_signal, SIGUSR1);
         ck_assert_ptr_nonnull(s->process);
         ck_assert_str_eq(service_config_process(s)->user, "www-data");
         ck_assert_str_eq(service_config_process(s)->group, "www");
@@ -1252,16 +1251,17 @@ START_TEST(test_service_keys) {
         ck_assert_uint_eq(service_config_process(s)->limit_nofile_soft, 1024);
         ck_assert_uint_eq(service_config_process(s)->limit_nofile_hard, 4096);
         ck_assert(service_config_process(s)->no_new_privileges);
-        assert_argv(s->sockets, (const char *const[]) { "web.socket", "admin.socket", NULL });
-        ck_assert_int_eq(s->notify_access, NOTIFY_ACCESS_ALL);
-        ck_assert(s->notify_access_set);
-        ck_assert_uint_eq(s->fd_store_max, 8);
-        ck_assert_uint_eq(s->watchdog_usec, 10 * USEC_PER_SEC);
+        assert_argv(service_config_extra(s)->sockets,
+                    (const char *const[]) { "web.socket", "admin.socket", NULL });
+        ck_assert_int_eq(service_config_extra(s)->notify_access, NOTIFY_ACCESS_ALL);
+        ck_assert(service_config_extra(s)->notify_access_set);
+        ck_assert_uint_eq(service_config_extra(s)->fd_store_max, 8);
+        ck_assert_uint_eq(service_config_extra(s)->watchdog_usec, 10 * USEC_PER_SEC);
         ck_assert_int_eq(s->std_input, STD_INPUT_SOCKET);
         ck_assert_int_eq(s->std_output, STD_OUTPUT_LOG);
         ck_assert_int_eq(s->std_error, STD_OUTPUT_NULL);
         ck_assert(s->non_blocking && s->non_blocking_set);
-        ck_assert_int_eq(s->handover, HANDOVER_OVERLAP);
+        ck_assert_int_eq(service_config_extra(s)->handover, HANDOVER_OVERLAP);
 }
 END_TEST
 
@@ -1527,7 +1527,7 @@ START_TEST(test_systemd_value_forms) {
         /* systemd-journald.service: 4224; docker.service: the limits in [Service] */
         c = load_ok("c.service", "[Service]\nExecStart=/bin/x\nFileDescriptorStoreMax=4224\n"
                                  "StartLimitBurst=3\nStartLimitInterval=60s\n");
-        ck_assert_uint_eq(c->service.fd_store_max, 4224);
+        ck_assert_uint_eq(service_config_extra(&c->service)->fd_store_max, 4224);
         ck_assert_uint_eq(unit_extra(c)->start_limit_burst, 3);
         ck_assert_uint_eq(unit_extra(c)->start_limit_interval_usec, 60 * USEC_PER_SEC);
         /* the old name in [Unit] */
@@ -1551,7 +1551,7 @@ START_TEST(test_specifiers) {
         ck_assert_str_eq(u->service.exec_start[0].argv[4], "%");
         ck_assert_str_eq(u->service.environment[0], "NAME=web@one");
         s = load_ok("web.socket", "[Socket]\nListenStream=%t/web.sock\n");
-        ck_assert_str_eq(s->socket.listens[0].text, "/run/web.sock");
+        ck_assert_str_eq(LISTEN_TEXT(&s->socket.listens[0]), "/run/web.sock");
         load_bad("x.service", "[Service]\nExecStart=/bin/echo %q\n");
         assert_diag(LOG_ERR, "/test/main", 2, "unknown specifier '%q'");
 }
@@ -1714,7 +1714,7 @@ START_TEST(test_load_files_with_dropins) {
         ck_assert_int_eq(unit_file_load("web.socket", main_path, dropins, collect, NULL, &u), 0);
         ck_assert_int_eq(u->socket.backlog, 2);
         ck_assert_uint_eq(u->socket.n_listens, 1);
-        ck_assert_str_eq(u->socket.listens[0].text, "81");
+        ck_assert_str_eq(LISTEN_TEXT(&u->socket.listens[0]), "81");
         ck_assert_str_eq(u->socket.listens[0].origin.file, d2);
         assert_diag(LOG_WARNING, d1, 3, "'Frob='");
         ck_assert_str_eq(u->path, main_path);
