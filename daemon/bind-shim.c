@@ -119,7 +119,8 @@ void bind_shim_check_units(Unit *const *units, size_t n) {
                 char why[128];
                 int r;
 
-                if (u->type != UNIT_SERVICE || !c->bind_shim || c->n_exec_start == 0)
+                if (u->type != UNIT_SERVICE || !service_config_extra(c)->bind_shim ||
+                    c->n_exec_start == 0)
                         continue;
                 /* The PATH the service will have, not the default. */
                 r = exec_check_find(c->exec_start[0].path, exec_check_search_path(c), &path);

@@ -701,8 +701,8 @@ static int units_in_use(Manager *m, PtrMap *used) {
 
         for (size_t i = 0; r >= 0 && i < m->n_services; i++) {
                 r = ptrmap_put(used, m->services[i]->unit, NULL);
-                if (r >= 0 && m->services[i]->next_unit)
-                        r = ptrmap_put(used, m->services[i]->next_unit, NULL);
+                if (r >= 0 && m->services[i]->run->next_unit)
+                        r = ptrmap_put(used, m->services[i]->run->next_unit, NULL);
         }
         for (size_t i = 0; r >= 0 && i < m->n_listeners; i++)
                 r = ptrmap_put(used, m->listeners[i]->spec.unit, NULL);
@@ -934,8 +934,8 @@ static int manager_link_service(Manager *m, const LinkIndex *x, Service *svc, Un
                 if (r < 0)
                         return r;
         }
-        if (u->service.non_blocking_set)
-                svc->non_blocking = u->service.non_blocking;
+        if (service_config_extra(&u->service)->non_blocking_set)
+                svc->non_blocking = service_config_extra(&u->service)->non_blocking;
         svc->start_at_boot = !svc->socket_activated || u->wanted_by;
         return 0;
 }

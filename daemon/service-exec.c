@@ -26,6 +26,7 @@
 #include "daemon/cgroup.h"
 #include "daemon/exec-dirs.h"
 #include "daemon/notify.h"
+#include "daemon/service-internal.h"
 #include "daemon/service.h"
 #include "daemon/service-pids.h"
 #include "daemon/specifier.h"
@@ -202,7 +203,7 @@ static int service_collect_fds(Service *s, int **ret_fds, char ***ret_names, siz
  * with its own binds; a ReadyOn= one would never be ready, so it is not started. Returns 0 or
  * a negative errno (logged). */
 static int exec_add_shim(Service *s, char ***env) {
-        const ServiceConfig *c = &s->unit->service;
+        const ServiceExtra *c = service_extra(s);
         _cleanup_free_ char *lib = NULL, *preload = NULL;
         char *more[4] = {}, **merged = NULL;
         size_t n = 0;
@@ -864,7 +865,8 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 return r;
         if (main && (r = service_collect_fds(s, &fds, &names, &n_fds)) < 0)
                 return r;
-        if (main && (c->bind_shim || c->ready_on_accept) && (r = exec_add_shim(s, &env)) < 0)
+        if (main && (service_extra(s)->bind_shim || service_extra(s)->ready_on_accept) &&
+            (r = exec_add_shim(s, &env)) < 0)
                 return r;
         /* ":": the words as written, $VAR and all. */
         if (cmd->no_env_expand) {
@@ -893,7 +895,7 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                         return out;
         }
         /* StandardInput=socket and StandardOutput=socket: an instance's connection. */
-        stdin_fd = c->std_input == STD_INPUT_SOCKET ? service_connection_fd(s) : -1;
+        stdin_fd = service_extra(s)->std_input == STD_INPUT_SOCKET ? service_connection_fd(s) : -1;
         stdout_fd = c->std_output == STD_OUTPUT_LOG ? out :
                     c->std_output == STD_OUTPUT_SOCKET ? service_connection_fd(s) :
                     c->std_output == STD_OUTPUT_INHERIT ?
@@ -938,7 +940,7 @@ static int exec_spawn(Service *s, const ExecCommand *cmd, bool main, char *const
                 .limit_nofile_hard = sp->limit_nofile_hard,
                 /* "+" skips the sandboxing too; "!" only the credentials. */
                 .no_new_privileges = sp->no_new_privileges && !cmd->full_privileges,
-                .ignore_sigpipe = c->ignore_sigpipe,
+                .ignore_sigpipe = service_extra(s)->ignore_sigpipe,
                 .cgroup = s->run->cgroup,
                 .log_name = s->unit->name,
         };
@@ -1063,7 +1065,7 @@ static pid_t exec_forking_main_pid(Service *s, char *why, size_t whylen) {
                 snprintf(why, whylen, "from PIDFile=%s", sp->pid_file);
                 return pid;
         }
-        if (!c->guess_main_pid) {
+        if (!service_extra(s)->guess_main_pid) {
                 snprintf(why, whylen, "no PIDFile=, and GuessMainPID=no");
                 return -ENOENT;
         }

@@ -482,7 +482,7 @@ static void service_control_done(Service *s, ServiceState st, ServiceResult r) {
                 if (r != SERVICE_SUCCESS)
                         service_enter_signal(s, SERVICE_STOP_SIGTERM, r);
                 else if (s->unit->service.type == SERVICE_ONESHOT &&
-                         !s->unit->service.remain_after_exit)
+                         !service_extra(s)->remain_after_exit)
                         service_enter_signal(s, SERVICE_STOP_SIGTERM, SERVICE_SUCCESS);
                 else
                         service_enter_running(s); /* RemainAfterExit=: with no main process */
@@ -761,7 +761,7 @@ int service_start(Service *s) {
 }
 
 int service_restart(Service *s) {
-        const Unit *u = s->next_unit ?: s->unit;
+        const Unit *u = s->run->next_unit ?: s->unit;
         bool overlap = service_config_extra(&u->service)->handover == HANDOVER_OVERLAP &&
                        u->service.type != SERVICE_ONESHOT;
 
@@ -1097,7 +1097,7 @@ static void service_on_main_exit(Service *s, ServiceResult r) {
         case SERVICE_RUNNING:
                 /* RemainAfterExit=: a clean exit leaves it running (systemd's "exited"), what
                  * the process left behind too, until it is stopped. */
-                if (r == SERVICE_SUCCESS && s->unit->service.remain_after_exit) {
+                if (r == SERVICE_SUCCESS && service_extra(s)->remain_after_exit) {
                         log_info("%s: the main process exited; the service remains active "
                                  "(RemainAfterExit=yes)", service_name(s));
                         break;
@@ -1422,11 +1422,8 @@ void service_forget_listeners(Service *s) {
 
 /* ---- lifetime ---- */
 
-int service_apply_next_unit(Service *s) {
-        Unit *u = s->next_unit;
-
-        if (!u)
-                return 0;
+/* s runs with u from now on. */
+static void service_take_unit(Service *s, Unit *u) {
         if (unit_extra(u)->start_limit_burst != unit_extra(s->unit)->start_limit_burst &&
             service_has_run(s)) {
                 free(s->run->start_times);
@@ -1435,18 +1432,31 @@ int service_apply_next_unit(Service *s) {
         }
         log_info("%s: now running with its reloaded unit", u->name);
         s->unit = u;
-        s->next_unit = NULL;
+        if (service_has_run(s))
+                s->run->next_unit = NULL;
+}
+
+int service_apply_next_unit(Service *s) {
+        if (s->run->next_unit)
+                service_take_unit(s, s->run->next_unit);
         return 0;
 }
 
 void service_set_next_unit(Service *s, Unit *u) {
         if (u == s->unit) {
-                s->next_unit = NULL;
+                if (service_has_run(s))
+                        s->run->next_unit = NULL;
                 return;
         }
-        s->next_unit = u;
-        if (service_is_inactive(s))
-                (void) service_apply_next_unit(s);
+        if (service_is_inactive(s)) {
+                service_take_unit(s, u);
+                return;
+        }
+        if (service_run_make(s) < 0) {
+                log_oom(); /* it keeps its unit */
+                return;
+        }
+        s->run->next_unit = u;
 }
 
 const ServiceRun service_run_idle = { .status_errno = -1 };

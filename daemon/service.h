@@ -243,6 +243,8 @@ typedef struct ServiceLog {
  * reads service_run_idle through s->run, which is never NULL and is read-only until then:
  * everything that writes here runs after a start (or a daemon-reexec's restore). */
 typedef struct ServiceRun {
+        Unit *next_unit;      /* after a daemon-reload: applies at the next start (a service
+                               * that is not running takes its new unit at once) */
         pid_t main_pid, control_pid;
         pid_t pgid;           /* the main process's group: its pid, kept after it exits */
         pid_t old_main_pid, old_pgid;       /* HANDOVER, DRAINING: the process replaced */
@@ -305,8 +307,7 @@ extern const ServiceRun service_run_idle;
 
 struct Service {
         const ServiceContext *ctx; /* borrowed: one for every service of a manager */
-        Unit *unit;       /* borrowed from the manager */
-        Unit *next_unit;  /* after a daemon-reload: applies at the next start */
+        Unit *unit;       /* borrowed from the manager; its next one is in run->next_unit */
         ServiceState state;
         ServiceResult result;
         ServiceIntent intent;
@@ -316,6 +317,7 @@ struct Service {
         bool socket_activated; /* a socket unit names it */
         bool start_at_boot;    /* no socket, or [Install] WantedBy= */
         bool condition_failed; /* its Condition*= or Assert*= did not hold */
+        unsigned n_listeners;  /* of listeners, below */
 
         /* Its run (above): &service_run_idle until the first start. Never NULL. */
         ServiceRun *run;
@@ -325,7 +327,6 @@ struct Service {
         /* Its sockets, borrowed from the manager, in unit order. It is activated by those
          * whose owner it is. Mostly one: then listeners points to listener_one, no array. */
         Listener **listeners;
-        size_t n_listeners;
         Listener *listener_one;
 };
 

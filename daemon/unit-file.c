@@ -484,34 +484,33 @@ static int socket_verify(LoadContext *c) {
         return 0;
 }
 
-/* The checks of a service unit that need every file read. Returns 0 or -ENOMEM. */
-static int service_verify(LoadContext *c) {
+/* The checks of a service unit that need every file read. */
+static void service_verify(LoadContext *c) {
         Unit *u = c->u;
         ServiceConfig *s = &u->service;
 
+        /* ReadyOn= and StandardInput= are in the group, made when either is set. */
+        ServiceExtra *x = s->extra;
+
         /* As systemd's service_fix_stdio(): with StandardInput=socket, output left
          * as it is (inherit) goes to the same socket. */
-        if (s->std_input == STD_INPUT_SOCKET && !c->std_output_set)
+        if (x && x->std_input == STD_INPUT_SOCKET && !c->std_output_set)
                 s->std_output = STD_OUTPUT_SOCKET;
-        if (s->std_input == STD_INPUT_SOCKET && !c->std_error_set &&
+        if (x && x->std_input == STD_INPUT_SOCKET && !c->std_error_set &&
             s->std_output == STD_OUTPUT_SOCKET)
                 s->std_error = STD_OUTPUT_SOCKET;
         /* ReadyOn=accept: started at the READY=1 the preloaded library sends, which may
          * come from a worker process. */
-        if (s->ready_on_accept && (s->type == SERVICE_SIMPLE || s->type == SERVICE_EXEC))
+        if (x && x->ready_on_accept && (s->type == SERVICE_SIMPLE || s->type == SERVICE_EXEC))
                 s->type = SERVICE_NOTIFY;
-        else if (s->ready_on_accept && !service_type_is_notify(s->type)) {
+        else if (x && x->ready_on_accept && !service_type_is_notify(s->type)) {
                 load_report(c, LOG_WARNING, u->path, 0,
                             "ReadyOn=accept applies to Type=simple, exec, notify and "
                             "notify-reload services, not Type=%s; ignoring",
                             service_type_to_string(s->type));
-                s->ready_on_accept = false;
+                x->ready_on_accept = false;
         }
-        if (s->ready_on_accept && !service_config_extra(s)->notify_access_set) {
-                ServiceExtra *x = field(c, UNIT_GROUP_SERVICE_EXTRA, 0);
-
-                if (!x)
-                        return -ENOMEM;
+        if (x && x->ready_on_accept && !x->notify_access_set) {
                 x->notify_access = NOTIFY_ACCESS_ALL;
                 x->notify_access_set = true;
         }
@@ -532,14 +531,14 @@ static int service_verify(LoadContext *c) {
                 load_report(c, LOG_ERR, u->path, 0,
                             "Restart=%s is not allowed for Type=oneshot services",
                             service_restart_to_string(s->restart));
-        return 0;
 }
 
 /* Checks that need every file read: what a whole unit must have. Returns 0 or -ENOMEM. */
 static int unit_verify(LoadContext *c) {
         if (c->u->type == UNIT_SOCKET)
                 return socket_verify(c);
-        return service_verify(c);
+        service_verify(c);
+        return 0;
 }
 
 /* Shared by both loaders: texts is NULL to read the files at the paths. take: paths[0],

@@ -138,14 +138,14 @@ typedef struct SocketLimits {
 /* Unset numbers are 0 / USEC_INFINITY as noted; tristates are -1 when unset. */
 typedef struct SocketConfig {
         SocketListen *listens;
-        size_t n_listens;
+        unsigned n_listens;        /* at most UNIT_LISTEN_MAX */
         BindIPv6Only bind_ipv6_only;
         int backlog;               /* -1: the kernel's somaxconn */
+        bool accept;
+        bool non_blocking;
         char *service;             /* Service=, or NULL for the default NAME.service */
         char *fdname;              /* FileDescriptorName=, or NULL for the unit's name */
         SocketOptions *options;    /* NULL: the defaults (socket_config_options()) */
-        bool accept;
-        bool non_blocking;
         SocketLimits *limits;                /* NULL: the defaults (socket_config_limits()) */
         struct SocketHooks *hooks;           /* NULL: none (socket_config_hooks()) */
 } SocketConfig;
@@ -323,7 +323,8 @@ typedef struct ServiceProcess {
 } ServiceProcess;
 
 /* The keys of a service that most have none of: how it is stopped and reloaded past the
- * defaults, who may notify, the handover, the sockets it names, the watchdog, the fd store. */
+ * defaults, who may notify, the handover, the sockets it names, the watchdog, the fd store,
+ * its standard input, berth's ReadyOn= and BindShim=, and a few switches. */
 typedef struct ServiceExtra {
         char **sockets;             /* Sockets=: socket unit names */
         usec_t watchdog_usec;       /* 0: off */
@@ -333,7 +334,18 @@ typedef struct ServiceExtra {
         Handover handover;          /* default stop-first */
         NotifyAccess notify_access;
         unsigned fd_store_max;
+        StdInput std_input;         /* default null */
         bool notify_access_set;     /* else: main for Type=notify, none otherwise */
+        bool guess_main_pid;        /* GuessMainPID=, default yes */
+        bool remain_after_exit;     /* RemainAfterExit=: running once its main process exited
+                                     * cleanly, until stopped */
+        bool ignore_sigpipe;        /* IgnoreSIGPIPE=, default yes */
+        bool non_blocking;          /* NonBlocking= may sit in [Service] as in systemd */
+        bool non_blocking_set;
+        bool ready_on_accept;       /* ReadyOn=accept (berth's): READY=1 when it first waits
+                                     * for a client on one of its sockets (shim/ready.c) */
+        bool bind_shim;             /* BindShim=: libberth-bind.so preloaded in the main process */
+        bool bind_shim_inherit;     /* BindShim=inherit: what it executes keeps the library */
 } ServiceExtra;
 
 typedef struct ServiceConfig {
@@ -355,18 +367,7 @@ typedef struct ServiceConfig {
         usec_t timeout_stop_usec;   /* default 90s */
         ServiceExtra *extra;        /* KillSignal=, Sockets=, WatchdogSec= ...; NULL: the
                                      * defaults (service_config_extra()) */
-        StdInput std_input;
         StdOutput std_output, std_error;
-        bool guess_main_pid;        /* GuessMainPID=, default yes */
-        bool remain_after_exit;     /* RemainAfterExit=: running once its main process exited
-                                     * cleanly, until stopped */
-        bool ignore_sigpipe;        /* IgnoreSIGPIPE=, default yes */
-        bool non_blocking;          /* NonBlocking= may sit in [Service] as in systemd */
-        bool non_blocking_set;
-        bool ready_on_accept;       /* ReadyOn=accept (berth's): READY=1 when it first waits
-                                     * for a client on one of its sockets (shim/ready.c) */
-        bool bind_shim;             /* BindShim=: libberth-bind.so preloaded in the main process */
-        bool bind_shim_inherit;     /* BindShim=inherit: what it executes keeps the library */
 } ServiceConfig;
 
 extern const ServiceHooks service_hooks_none;

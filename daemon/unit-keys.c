@@ -166,7 +166,11 @@ static int key_ready_on(LoadContext *c, const ConfigItem *it, const char *value,
                 load_invalid(c, line, it->key, value, "accept (or empty)");
                 return 0;
         }
-        c->u->service.ready_on_accept = *value != '\0';
+        ServiceExtra *x = field(c, UNIT_GROUP_SERVICE_EXTRA, 0);
+
+        if (!x)
+                return -ENOMEM;
+        x->ready_on_accept = *value != '\0';
         return 0;
 }
 
@@ -174,7 +178,7 @@ static int key_ready_on(LoadContext *c, const ConfigItem *it, const char *value,
  * library and berth's variables (a wrapper that execs the server, shim/bind.c). */
 static int key_bind_shim(LoadContext *c, const ConfigItem *it, const char *value, unsigned line,
                          void *data) {
-        ServiceConfig *s = &c->u->service;
+        ServiceExtra *s;
         bool b = false;
 
         if (streq(value, "inherit"))
@@ -183,6 +187,9 @@ static int key_bind_shim(LoadContext *c, const ConfigItem *it, const char *value
                 load_invalid(c, line, it->key, value, "yes, no or inherit");
                 return 0;
         }
+        s = field(c, UNIT_GROUP_SERVICE_EXTRA, 0);
+        if (!s)
+                return -ENOMEM;
         s->bind_shim = b;
         s->bind_shim_inherit = streq(value, "inherit");
         return 0;
@@ -193,8 +200,13 @@ static int key_service_non_blocking(LoadContext *c, const ConfigItem *it, const 
         unsigned before = c->n_errors;
         int r = value_bool(c, it, value, line, data);
 
-        if (r >= 0 && c->n_errors == before)
-                c->u->service.non_blocking_set = *value != '\0';
+        if (r >= 0 && c->n_errors == before) {
+                ServiceExtra *x = field(c, UNIT_GROUP_SERVICE_EXTRA, 0);
+
+                if (!x)
+                        return -ENOMEM;
+                x->non_blocking_set = *value != '\0';
+        }
         return r;
 }
 
@@ -877,17 +889,17 @@ static const ConfigItem config_items[] = {
           CGROUP_VALUE_QUOTA },
         { SE, "CPUWeight", value_cgroup, LIMIT(cpu_weight), CGROUP_VALUE_WEIGHT },
         { SE, "IOWeight", value_cgroup, LIMIT(io_weight), CGROUP_VALUE_WEIGHT },
-        { SE, "StandardInput", value_enum, FIELD(service.std_input), ENUM_STD_INPUT },
+        { SE, "StandardInput", value_enum, SERVICE_EXTRA(std_input), ENUM_STD_INPUT },
         { SE, "StandardOutput", key_std_output, FIELD(service.std_output), ENUM_STD_OUTPUT },
         { SE, "StandardError", key_std_output, FIELD(service.std_error), ENUM_STD_OUTPUT },
-        { SE, "NonBlocking", key_service_non_blocking, FIELD(service.non_blocking), 0 },
+        { SE, "NonBlocking", key_service_non_blocking, SERVICE_EXTRA(non_blocking), 0 },
         { SE, "Handover", value_enum, SERVICE_EXTRA(handover), ENUM_HANDOVER },
         { SE, "BindShim", key_bind_shim, 0, 0 },
         /* systemd.service(5) and systemd.exec(5) keys berth does not implement; more by prefix
          * below. */
         { SE, "PIDFile", key_pid_file, PROCESS(pid_file), 0 },
-        { SE, "RemainAfterExit", value_bool, FIELD(service.remain_after_exit), 0 },
-        { SE, "GuessMainPID", value_bool, FIELD(service.guess_main_pid), 0 },
+        { SE, "RemainAfterExit", value_bool, SERVICE_EXTRA(remain_after_exit), 0 },
+        { SE, "GuessMainPID", value_bool, SERVICE_EXTRA(guess_main_pid), 0 },
         { SE, "BusName", value_string, PROCESS(bus_name), 0 },
         { SE, "RestartSteps", key_unsupported, NOFIELD, 0 },
         { SE, "RestartMaxDelaySec", key_unsupported, NOFIELD, 0 },
@@ -938,7 +950,7 @@ static const ConfigItem config_items[] = {
         { SE, "SendSIGHUP", key_unsupported, NOFIELD, 0 },
         { SE, "WatchdogSignal", key_unsupported, NOFIELD, 0 },
         { SE, "KeyringMode", key_unsupported, NOFIELD, 0 },
-        { SE, "IgnoreSIGPIPE", value_bool, FIELD(service.ignore_sigpipe), 0 },
+        { SE, "IgnoreSIGPIPE", value_bool, SERVICE_EXTRA(ignore_sigpipe), 0 },
         { SE, "RuntimeDirectory", key_exec_directory, GROUP(UNIT_GROUP_DIRS), EXEC_DIR_RUNTIME },
         { SE, "StateDirectory", key_exec_directory, GROUP(UNIT_GROUP_DIRS), EXEC_DIR_STATE },
         { SE, "CacheDirectory", key_exec_directory, GROUP(UNIT_GROUP_DIRS), EXEC_DIR_CACHE },

@@ -102,6 +102,9 @@ const ServiceExtra service_extra_defaults = {
         .reload_signal = SIGHUP,
         .handover = HANDOVER_STOP_FIRST,
         .notify_access = NOTIFY_ACCESS_NONE,
+        .std_input = STD_INPUT_NULL,
+        .guess_main_pid = true,
+        .ignore_sigpipe = true,
 };
 
 /* The groups: where the Unit points to each, its size and what it starts as. */
@@ -160,9 +163,6 @@ static void service_config_defaults(ServiceConfig *s) {
         s->restart_usec = 100 * USEC_PER_MSEC;
         s->timeout_start_usec = 90 * USEC_PER_SEC;
         s->timeout_stop_usec = 90 * USEC_PER_SEC;
-        s->guess_main_pid = true;
-        s->ignore_sigpipe = true;
-        s->std_input = STD_INPUT_NULL;
         s->std_output = STD_OUTPUT_LOG;
         s->std_error = STD_OUTPUT_LOG;
 }

@@ -168,7 +168,7 @@ START_TEST(test_template_and_instance) {
         ck_assert_str_eq(units[0]->name, "echo.socket");
         ck_assert_str_eq(units[1]->name, "echo@.service");
         ck_assert(units[1]->is_template);
-        ck_assert_int_eq(units[1]->service.std_input, STD_INPUT_SOCKET);
+        ck_assert_int_eq(service_config_extra(&units[1]->service)->std_input, STD_INPUT_SOCKET);
         ck_assert_str_eq(units[2]->name, "echo@special.service");
         ck_assert(!units[2]->is_template);
         unit_array_free(units, n);

@@ -1160,12 +1160,12 @@ START_TEST(test_service_defaults) {
         ck_assert(!service_config_process(s)->limit_nofile_set);
         ck_assert_uint_eq(service_config_process(s)->limit_nofile_soft, UINT64_MAX);
         ck_assert(!service_config_extra(s)->notify_access_set);
-        ck_assert_int_eq(s->std_input, STD_INPUT_NULL);
+        ck_assert_int_eq(service_config_extra(s)->std_input, STD_INPUT_NULL);
         ck_assert_int_eq(s->std_output, STD_OUTPUT_LOG);
         ck_assert_int_eq(s->std_error, STD_OUTPUT_LOG);
         ck_assert_int_eq(service_config_extra(s)->handover, HANDOVER_STOP_FIRST);
         ck_assert_uint_eq(service_config_extra(s)->watchdog_usec, 0);
-        ck_assert(!s->non_blocking_set);
+        ck_assert(!service_config_extra(s)->non_blocking_set);
         ck_assert_ptr_null(s->environment);
         ck_assert_str_eq(s->exec_start[0].path, "/usr/bin/web");
         ck_assert(!s->exec_start[0].ignore_failure);
@@ -1257,10 +1257,11 @@ START_TEST(test_service_keys) {
         ck_assert(service_config_extra(s)->notify_access_set);
         ck_assert_uint_eq(service_config_extra(s)->fd_store_max, 8);
         ck_assert_uint_eq(service_config_extra(s)->watchdog_usec, 10 * USEC_PER_SEC);
-        ck_assert_int_eq(s->std_input, STD_INPUT_SOCKET);
+        ck_assert_int_eq(service_config_extra(s)->std_input, STD_INPUT_SOCKET);
         ck_assert_int_eq(s->std_output, STD_OUTPUT_LOG);
         ck_assert_int_eq(s->std_error, STD_OUTPUT_NULL);
-        ck_assert(s->non_blocking && s->non_blocking_set);
+        ck_assert(service_config_extra(s)->non_blocking);
+        ck_assert(service_config_extra(s)->non_blocking_set);
         ck_assert_int_eq(service_config_extra(s)->handover, HANDOVER_OVERLAP);
 }
 END_TEST
@@ -1415,8 +1416,10 @@ START_TEST(test_bind_shim) {
                 diags_clear();
                 ck_assert_int_eq(load("web.service", text, &u), 0);
                 ck_assert_uint_eq(n_diags, 0);
-                ck_assert_msg(u->service.bind_shim == rows[i].shim, "%s", rows[i].text);
-                ck_assert_msg(u->service.bind_shim_inherit == rows[i].inherit, "%s", rows[i].text);
+                const ServiceExtra *x = service_config_extra(&u->service);
+
+                ck_assert_msg(x->bind_shim == rows[i].shim, "%s", rows[i].text);
+                ck_assert_msg(x->bind_shim_inherit == rows[i].inherit, "%s", rows[i].text);
         }
         diags_clear();
         load_bad("web.service", "[Service]\nExecStart=/bin/x\nBindShim=always\n");
