@@ -148,10 +148,8 @@ static void spec_of_entry(BindSpec *s, const SocketListen *l) {
                         .nl_groups = l->netlink_group,
                 };
                 s->addr.len = sizeof(struct sockaddr_nl);
-        } else {
-                s->family = AF_UNSPEC;
-                s->path = l->path;
-        }
+        } else
+                s->family = AF_UNSPEC; /* the path is l's (bind_spec_path()) */
 }
 
 int bind_plan_add_unit(BindPlan *plan, const Unit *u, const HostInfo *host, UnitDiagFunc diag,
@@ -348,7 +346,7 @@ static const char *spec_file(const BindSpec *s, char buf[static SUN_PATH_BUF]) {
                 return sockaddr_unix_name(s->listen->address.unix_addr, buf, SUN_PATH_BUF, NULL,
                                           &abstract) && !abstract ? buf : NULL;
         if (s->family == AF_UNSPEC && s->listen->type != LISTEN_MQUEUE)
-                return s->path;
+                return bind_spec_path(s);
         return NULL;
 }
 
@@ -359,7 +357,8 @@ static bool specs_overlap(const BindSpec *a, const BindSpec *b) {
         if (fa || fb)
                 return fa && fb && streq(fa, fb); /* one node per path, whatever its type */
         if (a->family == AF_UNSPEC || b->family == AF_UNSPEC)
-                return a->family == b->family && streq(a->path, b->path); /* message queues */
+                return a->family == b->family && /* message queues */
+                       streq(bind_spec_path(a), bind_spec_path(b));
         if (a->family == AF_NETLINK || b->family == AF_NETLINK)
                 return false; /* each netlink socket gets its own port id */
         if ((a->family == AF_UNIX) != (b->family == AF_UNIX))
@@ -406,7 +405,7 @@ static void explain(const BindSpec *a, const BindSpec *b, char *buf, size_t len)
                 return;
         }
         if (a->family == AF_UNSPEC) {
-                snprintf(buf, len, "both use the message queue %s", a->path);
+                snprintf(buf, len, "both use the message queue %s", bind_spec_path(a));
                 return;
         }
         spec_format(a, sa, sizeof sa);
@@ -500,7 +499,7 @@ static bool spec_key(const BindSpec *s, uint64_t *ret) {
         if (file)
                 *ret = strmap_hash(file) ^ 'F';
         else if (s->family == AF_UNSPEC)
-                *ret = strmap_hash(s->path) ^ 'Q';
+                *ret = strmap_hash(bind_spec_path(s)) ^ 'Q';
         else if (s->family == AF_NETLINK)
                 return false;
         else if (s->family == AF_UNIX)
@@ -629,7 +628,7 @@ const char *bind_spec_name(const BindSpec *s, char *buf, size_t buflen) {
         char nl[16];
 
         if (s->family == AF_UNSPEC)
-                snprintf(buf, buflen, "%s", s->path);
+                snprintf(buf, buflen, "%s", bind_spec_path(s));
         else if (s->family == AF_NETLINK && s->addr.nl.nl_groups != 0)
                 snprintf(buf, buflen, "%s %u", netlink_name(s->protocol, nl, sizeof nl),
                          s->addr.nl.nl_groups);
@@ -663,7 +662,8 @@ bool bind_spec_same_address(const BindSpec *a, const BindSpec *b) {
         if (a->family != b->family || a->socktype != b->socktype || a->protocol != b->protocol)
                 return false;
         if (a->family == AF_UNSPEC)
-                return a->listen->type == b->listen->type && streq(a->path, b->path);
+                return a->listen->type == b->listen->type &&
+                       streq(bind_spec_path(a), bind_spec_path(b));
         return specs_same_addr(a, b);
 }
 
@@ -687,20 +687,21 @@ const char *bind_spec_describe(const BindSpec *s, char *buf, size_t buflen) {
 
         switch (s->listen->type) {
         case LISTEN_FIFO:
-                snprintf(buf, buflen, "FIFO %s (mode %04o)", s->path,
+                snprintf(buf, buflen, "FIFO %s (mode %04o)", bind_spec_path(s),
                          (unsigned) (c->socket_mode & 07777));
                 return buf;
         case LISTEN_SPECIAL:
-                snprintf(buf, buflen, "special file %s, %s", s->path,
+                snprintf(buf, buflen, "special file %s, %s", bind_spec_path(s),
                          c->writable ? "read-write" : "read-only");
                 return buf;
         case LISTEN_MQUEUE:
                 if (c->mq_max_messages > 0 && c->mq_message_size > 0)
                         snprintf(buf, buflen, "message queue %s (mode %04o, at most %u messages "
-                                 "of %u bytes)", s->path, (unsigned) (c->socket_mode & 0777),
-                                 c->mq_max_messages, c->mq_message_size);
+                                 "of %u bytes)", bind_spec_path(s),
+                                 (unsigned) (c->socket_mode & 0777), c->mq_max_messages,
+                                 c->mq_message_size);
                 else
-                        snprintf(buf, buflen, "message queue %s (mode %04o)", s->path,
+                        snprintf(buf, buflen, "message queue %s (mode %04o)", bind_spec_path(s),
                                  (unsigned) (c->socket_mode & 0777));
                 return buf;
         case LISTEN_NETLINK:

@@ -20,7 +20,8 @@ typedef struct HostInfo {
 } HostInfo;
 
 /* One socket to bind, or one FIFO, special file or message queue to open: what the listen entry
- * becomes. unit, listen and path are borrowed from the Unit. */
+ * becomes. unit and listen are borrowed from the Unit; a FIFO's, special file's or message
+ * queue's path or name is the listen entry's (bind_spec_path()). */
 typedef struct BindSpec {
         const Unit *unit;
         const SocketListen *listen;
@@ -31,7 +32,6 @@ typedef struct BindSpec {
                            * socket: a FIFO, a special file, a message queue */
         int socktype;     /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW (netlink); 0 */
         int protocol;     /* netlink: its family (NETLINK_ROUTE ...); else 0 */
-        const char *path; /* FIFO, special file: its path; message queue: its name; else NULL */
         int v6only;       /* AF_INET6: 0 or 1, set explicitly; -1 for other families */
         bool ipv6_fallback; /* a wildcard that fell back to IPv4 (no IPv6 on the host) */
         bool v6only_from_sysctl; /* BindIPv6Only=default read the sysctl */
@@ -40,6 +40,11 @@ typedef struct BindSpec {
 /* The socket address of spec into *ret: for a unix socket its listen entry's, else spec's own.
  * Returns false, with AF_UNSPEC in *ret, for what is not a socket. */
 bool bind_spec_addr(const BindSpec *spec, SockAddr *ret);
+
+/* A FIFO's or special file's path, a message queue's name; NULL for a socket. */
+static inline const char *bind_spec_path(const BindSpec *spec) {
+        return spec->family == AF_UNSPEC ? spec->listen->path : NULL;
+}
 
 typedef struct BindPlan {
         BindSpec *specs;

@@ -775,7 +775,7 @@ static int set_owner_mode(BindCtx *c, int fd, uid_t uid, gid_t gid, mode_t mode)
  * that nobody opens it in between (systemd makes it with SocketMode= at once). */
 static int open_fifo(BindCtx *c, int *ret_fd) {
         _cleanup_close_ int dirfd = -1, fd = -1;
-        const char *path = c->spec->path, *base = NULL;
+        const char *path = bind_spec_path(c->spec), *base = NULL;
         uid_t uid = (uid_t) -1;
         gid_t gid = (gid_t) -1;
         struct stat st, opened;
@@ -835,7 +835,7 @@ static int open_fifo(BindCtx *c, int *ret_fd) {
  * systemd opens it: read-only unless Writable=yes, and never through a symlink. */
 static int open_special(BindCtx *c, int *ret_fd) {
         _cleanup_close_ int fd = -1;
-        const char *path = c->spec->path;
+        const char *path = bind_spec_path(c->spec);
         struct stat st;
         int r;
 
@@ -875,7 +875,7 @@ static int open_special(BindCtx *c, int *ret_fd) {
  * Opened read-only, as systemd opens it: the service receives. */
 static int open_mqueue(BindCtx *c, int *ret_fd) {
         _cleanup_close_ int fd = -1;
-        const char *name = c->spec->path;
+        const char *name = bind_spec_path(c->spec);
         const int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC;
         struct mq_attr attr = {
                 .mq_maxmsg = c->cfg->mq_max_messages,
@@ -1110,7 +1110,7 @@ int listener_bind(const BindSpec *spec, int *ret_fd, char *err, size_t errlen) {
         case LISTEN_FIFO:
                 r = open_fifo(c, &fd);
                 if (r >= 0)
-                        make_symlinks(c, spec->path);
+                        make_symlinks(c, bind_spec_path(spec));
                 break;
         case LISTEN_SPECIAL:
                 r = open_special(c, &fd);

@@ -416,7 +416,7 @@ void listener_adopt(Listener *l, int fd) {
         /* A new socket has a filter only when the bind attached one: read back what the
          * kernel holds then, and spare the call for every other socket. */
         r = socket_config_has_ip_filter(&l->spec.unit->socket) ? listener_read_filter(fd) : 0;
-        l->filter_insns = r > 0 ? (unsigned) r : 0;
+        l->filter_insns = r > 0 ? (uint16_t) MIN(r, UINT16_MAX) : 0;
         listener_keep_info(l);
 }
 
@@ -493,7 +493,7 @@ static const char *listener_file(const Listener *l, char *buf, size_t buflen) {
         bool abstract;
 
         if (l->spec.listen->type == LISTEN_FIFO)
-                return l->spec.path;
+                return bind_spec_path(&l->spec);
         if (l->spec.family == AF_UNIX &&
             sockaddr_unix_name(l->spec.listen->address.unix_addr, buf, buflen, NULL,
                                &abstract) && !abstract)
@@ -510,7 +510,8 @@ static bool listener_has_node(const Listener *k, const char *path, bool mqueue) 
         if (k->fd < 0)
                 return false;
         if (mqueue)
-                return k->spec.listen->type == LISTEN_MQUEUE && streq(k->spec.path, path);
+                return k->spec.listen->type == LISTEN_MQUEUE &&
+                       streq(bind_spec_path(&k->spec), path);
         f = listener_file(k, buf, sizeof buf);
         if (!f)
                 return false;
@@ -552,13 +553,13 @@ void listener_remove_nodes(const Listener *l, Listener *const *live, size_t n_li
         if (!sc->remove_on_stop || l->fd < 0)
                 return;
         if (l->spec.listen->type == LISTEN_MQUEUE &&
-            !node_in_use(l, live, n_live, l->spec.path, true)) {
-                if (mq_unlink(l->spec.path) >= 0)
+            !node_in_use(l, live, n_live, bind_spec_path(&l->spec), true)) {
+                if (mq_unlink(bind_spec_path(&l->spec)) >= 0)
                         log_info("%s: removed message queue %s (RemoveOnStop=yes)", name,
-                                 l->spec.path);
+                                 bind_spec_path(&l->spec));
                 else if (errno != ENOENT)
                         log_warning_errno(errno, "%s: cannot remove message queue %s: %m, "
-                                          "ignoring", name, l->spec.path);
+                                          "ignoring", name, bind_spec_path(&l->spec));
                 return;
         }
         file = listener_file(l, buf, sizeof buf);
@@ -863,7 +864,8 @@ static int listener_on_retry(sd_event_source *es, uint64_t usec, void *userdata)
 
         r = listener_open(l, err, sizeof err);
         if (r < 0) {
-                l->n_retries++;
+                if (l->n_retries < UINT16_MAX)
+                        l->n_retries++;
                 (void) listener_retry_bind(l, sd_event_source_get_event(es), err);
                 log_warning("%s: %s; trying again in %llus", l->spec.unit->name, err,
                             (unsigned long long) (listener_retry_delay(l) / USEC_PER_SEC));
@@ -873,7 +875,7 @@ static int listener_on_retry(sd_event_source *es, uint64_t usec, void *userdata)
                 log_warning("%s: %s", l->spec.unit->name, err);
         /* The first try was at berthd's start, then each failed retry, then this one. */
         log_info("%s (bound at try %u)", listener_describe_bound(l, line, sizeof line),
-                 l->n_retries + 2);
+                 (unsigned) l->n_retries + 2);
         l->n_retries = 0;
         free(l->bind_error);
         l->bind_error = NULL;

@@ -109,15 +109,18 @@ typedef enum ListenerWatch {
 struct Listener {
         BindSpec spec;      /* borrows spec.unit and spec.listen from the unit that asked */
         int fd;             /* owned; -1 until bound or adopted */
-        /* The socket filter (IPAddressAllow=, IPAddressDeny=) the kernel reports on fd after
-         * the bind, in instructions; 0: none. Locked: it stays as long as the fd. */
-        unsigned filter_insns;
         /* What the kernel made of the bind of an inet or unix socket, read back once bound:
          * the port (the one asked for, or the one it picked for port 0), IPV6_V6ONLY and the
          * backlog of the listen(). The rest of what it says is the spec's: listener_info(). */
         int info_backlog;
         uint16_t info_port;
+        /* The socket filter (IPAddressAllow=, IPAddressDeny=) the kernel reports on fd after
+         * the bind, in instructions (at most BPF_MAXINSNS, 4096); 0: none. Locked: it stays as
+         * long as the fd. */
+        uint16_t filter_insns;
+        uint16_t n_retries; /* of a bind that failed (below; saturates) */
         int8_t info_v6only;
+        uint8_t watch;      /* a ListenerWatch */
         bool have_info;
         bool unpollable;    /* epoll refused its fd (a regular file): it cannot be watched */
 
@@ -125,9 +128,7 @@ struct Listener {
         bool want_watch;    /* what the owner asked for; a pause defers it */
         bool joined;        /* counted by its event loop's epoll watch (listener.c) */
         bool in_epoll;      /* its fd is in that watch: while WATCHING */
-        bool serving, stalled; /* AcceptStallSec= (below), here to fill the padding */
-        ListenerWatch watch;
-        unsigned n_retries; /* of a bind that failed (below), here to fill the padding */
+        bool serving, stalled; /* AcceptStallSec= (below) */
         sd_event *event;    /* borrowed */
         ListenerTriggerFunc on_trigger;
         void *owner;

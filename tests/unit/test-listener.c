@@ -97,8 +97,7 @@ static void ts_unix(TestSocket *t, const char *path, int socktype) {
 static void ts_node(TestSocket *t, ListenType type, const char *path) {
         ts_init(t, AF_UNSPEC, 0);
         t->listen.type = type;
-        t->listen.path = (char *) path;
-        t->spec.path = path;
+        t->listen.path = (char *) path; /* the spec's (bind_spec_path()) */
 }
 
 static void ts_netlink(TestSocket *t, int family, unsigned groups) {
