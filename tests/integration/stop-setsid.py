@@ -50,7 +50,10 @@ class StopSetsid(harness.TestCase):
         m = re.search(rb"INVOCATION_ID=([0-9a-f]{32})", env)
         self.assertIsNotNone(m, env)
         inv = m.group(1).decode()
-        self.assertIn(escaped, processes_with("INVOCATION_ID=" + inv))
+        # It says its pid and then execs sleep: while the exec replaces its memory its
+        # environment reads empty, so wait for it to read again.
+        harness.wait_for(lambda: escaped in processes_with("INVOCATION_ID=" + inv),
+                         what="the escaped process's environment to carry the run's id")
         self.assertNotEqual(os.getsid(escaped), os.getsid(main))
 
         p = self.berthctl(b, "stop", "esc")
