@@ -19,6 +19,50 @@ char **strv_copy(char *const *l) {
         return c;
 }
 
+int strv_pack(char ***l) {
+        size_t n = strv_length(*l), size = (n + 1) * sizeof(char *), pos;
+        char scratch[4096], *block;
+        bool small;
+
+        for (size_t i = 0; i < n; i++)
+                size += strlen((*l)[i]) + 1;
+        /* The strings, one after the other, in scratch when they fit (then the list goes
+         * before the block is made), else straight from the list. */
+        small = size - (n + 1) * sizeof(char *) <= sizeof scratch;
+        if (small) {
+                pos = 0;
+                for (size_t i = 0; i < n; i++) {
+                        size_t len = strlen((*l)[i]) + 1;
+
+                        memcpy(scratch + pos, (*l)[i], len);
+                        pos += len;
+                }
+                *l = strv_free(*l);
+        }
+        block = malloc(size);
+        if (!block) {
+                *l = strv_free(*l);
+                return -ENOMEM;
+        }
+
+        char **c = (char **) block;
+        const char *src = scratch;
+
+        pos = (n + 1) * sizeof(char *);
+        for (size_t i = 0; i < n; i++) {
+                const char *s = small ? src : (*l)[i];
+                size_t len = strlen(s) + 1;
+
+                c[i] = memcpy(block + pos, s, len);
+                pos += len;
+                src += len;
+        }
+        c[n] = NULL;
+        strv_free(*l); /* NULL when small */
+        *l = c;
+        return 0;
+}
+
 bool strv_contains(char *const *l, const char *s) {
         for (size_t i = 0; l && l[i]; i++)
                 if (streq(l[i], s))

@@ -11,6 +11,11 @@
 
 /* A deep copy of l: an empty list (not NULL) for NULL or empty. Returns NULL on OOM. */
 char **strv_copy(char *const *l);
+/* Replaces *l (NULL-terminated, owned) with a copy in one allocation, the pointers and then the
+ * strings, made after *l is freed when it is small, so that it takes their room instead of
+ * leaving them as holes in the heap. Free the result with free(), never strv_free(). For lists
+ * kept long and never changed (a command's argv). Returns 0, or -ENOMEM (*l freed, NULL). */
+int strv_pack(char ***l);
 
 /* True when one of l's strings equals s. */
 bool strv_contains(char *const *l, const char *s);

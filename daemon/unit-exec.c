@@ -19,7 +19,7 @@ void exec_command_list_free(ExecCommand **list, size_t *n) {
         for (size_t i = 0; i < *n; i++) {
                 if (!(*list)[i].path_is_argv0)
                         free((*list)[i].path);
-                strv_free((*list)[i].argv);
+                free((*list)[i].argv); /* one block (strv_pack()) */
         }
         free(*list);
         *list = NULL;
@@ -197,6 +197,8 @@ int exec_command_parse(LoadContext *c, const ConfigItem *it, const char *value, 
                         return r;
                 n_argv++;
         }
+        free(first); /* f is no more */
+        first = NULL;
         r = exec_words_append(c, it, value, line, &p, &argv, &n_argv);
         if (r != 0)
                 return r < 0 ? r : 0; /* UNIT_FILE_E_INVALID: reported and counted */
@@ -218,14 +220,21 @@ int exec_command_parse(LoadContext *c, const ConfigItem *it, const char *value, 
                 return 0;
         }
 
-        r = array_reserve_one(list, *n, sizeof(ExecCommand));
-        if (r < 0)
-                return r;
         /* Mostly the path is argv[0] too: one string serves both. */
         same = streq(path, argv[0]);
         if (same) {
                 free(path);
                 path = NULL;
+        }
+        /* Kept as long as the unit: one block, which takes the room of what it is made of. */
+        r = strv_pack(&argv);
+        if (r < 0)
+                return r;
+        r = array_reserve_one(list, *n, sizeof(ExecCommand));
+        if (r < 0) {
+                free(argv); /* one block now, not a list of strings */
+                argv = NULL;
+                return r;
         }
         cmd_path = same ? argv[0] : TAKE_PTR(path);
         (*list)[(*n)++] = (ExecCommand) {

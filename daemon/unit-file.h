@@ -244,7 +244,7 @@ typedef enum StdOutput {
  * $VAR and ${VAR} are kept verbatim for expansion at spawn time. */
 typedef struct ExecCommand {
         char *path;       /* argv[0] after prefixes; absolute, or a bare name looked up in PATH */
-        char **argv;      /* NULL-terminated, owned */
+        char **argv;      /* NULL-terminated, owned: one block (strv_pack()), free() it */
         bool ignore_failure; /* "-" prefix */
         bool no_env_expand;  /* ":" prefix: $VAR and ${VAR} are passed as written */
         bool full_privileges; /* "+": no User=, Group=, SupplementaryGroups=, NoNewPrivileges= */

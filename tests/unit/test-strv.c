@@ -64,6 +64,36 @@ START_TEST(test_copy) {
 }
 END_TEST
 
+/* One block: the strings follow the pointers, and a plain free() frees it all (ASan's leak
+ * check holds the test to that); a list too long for the scratch space packs the same. */
+START_TEST(test_pack) {
+        _cleanup_free_ char **p = NULL, **big = NULL, **e = NULL;
+        char word[1000];
+
+        ck_assert_int_eq(strv_extend(&p, "/bin/true"), 0);
+        ck_assert_int_eq(strv_extend(&p, ""), 0);
+        ck_assert_int_eq(strv_extend(&p, "x y"), 0);
+        ck_assert_int_eq(strv_pack(&p), 0);
+        assert_strv(p, (const char *const[]) { "/bin/true", "", "x y", NULL });
+        ck_assert_ptr_eq(p[0], (char *) (p + 4));
+        ck_assert_ptr_eq(p[1], p[0] + strlen("/bin/true") + 1);
+        ck_assert_ptr_eq(p[2], p[1] + 1);
+
+        memset(word, 'w', sizeof word - 1);
+        word[sizeof word - 1] = 0;
+        for (unsigned i = 0; i < 10; i++)
+                ck_assert_int_eq(strv_extend(&big, word), 0);
+        ck_assert_int_eq(strv_pack(&big), 0);
+        ck_assert_uint_eq(strv_length(big), 10);
+        ck_assert_str_eq(big[9], word);
+        ck_assert_ptr_eq(big[9], big[0] + 9 * sizeof word);
+
+        ck_assert_int_eq(strv_pack(&e), 0); /* NULL packs to an empty list */
+        ck_assert_ptr_nonnull(e);
+        ck_assert_ptr_null(e[0]);
+}
+END_TEST
+
 START_TEST(test_contains) {
         char *l[] = { (char *) "web.socket", (char *) "db.socket", NULL };
 
@@ -132,6 +162,7 @@ static Suite *strv_suite(void) {
         tcase_add_test(tc, test_length);
         tcase_add_test(tc, test_free);
         tcase_add_test(tc, test_copy);
+        tcase_add_test(tc, test_pack);
         tcase_add_test(tc, test_contains);
         tcase_add_test(tc, test_equal);
         tcase_add_test(tc, test_extend);
