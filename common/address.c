@@ -440,7 +440,11 @@ static int parse_bracketed(Parser *p, ListenAddress *a) {
                 *a = (ListenAddress) { .kind = ADDRESS_ANY_IPV6, .port = port };
         } else {
                 *a = (ListenAddress) { .kind = ADDRESS_IP, .port = port };
-                memcpy(a->ifname, ifname, sizeof(ifname));
+                if (ifname[0]) {
+                        a->ifname = strdup(ifname);
+                        if (!a->ifname)
+                                return -ENOMEM;
+                }
         }
         small_set_in6(&a->sockaddr, &addr, port, scope_id);
         return 0;
@@ -623,6 +627,8 @@ void address_done(ListenAddress *a) {
                 free(a->host);
         else if (address_is_unix(a))
                 free(a->unix_addr);
+        else if (a->kind == ADDRESS_IP)
+                free(a->ifname);
         *a = (ListenAddress) {};
 }
 
@@ -745,11 +751,7 @@ const char *address_format(const ListenAddress *a, char *buf, size_t buflen) {
                         SockAddr sa;
 
                         sockaddr_from_small(&sa, &a->sockaddr);
-                        format_inet(&sa,
-                                    strnlen(a->ifname, sizeof(a->ifname)) < sizeof(a->ifname)
-                                            ? a->ifname
-                                            : NULL,
-                                    /* lookup= */ false, buf, buflen);
+                        format_inet(&sa, a->ifname, /* lookup= */ false, buf, buflen);
                 }
                 break;
         case ADDRESS_LOCALHOST:
@@ -988,7 +990,7 @@ bool address_equal(const ListenAddress *a, const ListenAddress *b) {
         sockaddr_from_small(&x, &a->sockaddr);
         sockaddr_from_small(&y, &b->sockaddr);
         return x.len == y.len && sockaddr_equal(&x, &y) &&
-               strncmp(a->ifname, b->ifname, sizeof(a->ifname)) == 0;
+               (a->kind != ADDRESS_IP || streq(strempty(a->ifname), strempty(b->ifname)));
 }
 
 bool address_is_inet(const ListenAddress *a) {

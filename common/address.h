@@ -62,12 +62,12 @@ void sockaddr_from_small(SockAddr *ret, const SockAddrSmall *a);
 /* Copies a into *ret when it fits (not a unix address): returns false, *ret untouched, if not. */
 bool sockaddr_to_small(SockAddrSmall *ret, const SockAddr *a);
 
-/* A parsed listen address. Fixed size and small: a host name (ADDRESS_HOSTNAME) and a unix
- * address (ADDRESS_UNIX_*) are on the heap, owned, so that the common inet kinds carry neither a
- * 254-byte buffer nor a sockaddr_un: address_done() frees them, and a copy by assignment
- * borrows them. The kinds' parts share their bytes: read each for its kinds only
- * (address_sockaddr() gives the socket address of any kind, address_equal() compares what is
- * there). */
+/* A parsed listen address. Fixed size and small: a host name (ADDRESS_HOSTNAME), a unix
+ * address (ADDRESS_UNIX_*) and a scope's interface name are on the heap, owned, so that the
+ * common inet kinds carry neither a 254-byte buffer nor a sockaddr_un: address_done() frees
+ * them, and a copy by assignment borrows them. The kinds' parts share their bytes: read each
+ * for its kinds only (address_sockaddr() gives the socket address of any kind, address_equal()
+ * compares what is there). */
 typedef struct ListenAddress {
         AddressKind kind;
         uint16_t port;          /* inet kinds; 0 means "the kernel picks" */
@@ -77,8 +77,8 @@ typedef struct ListenAddress {
                          * ADDRESS_WILDCARD: [::]:port. LOCALHOST: AF_UNSPEC (see
                          * address_resolve()). */
                         SockAddrSmall sockaddr;
-                        char ifname[IF_NAMESIZE]; /* ADDRESS_IP with a scope: the interface
-                                                   * name as written; else "" */
+                        char *ifname; /* ADDRESS_IP with a scope named: the interface name
+                                       * as written, owned; else NULL */
                 };
                 char *host; /* ADDRESS_HOSTNAME: the name, lower-cased, at most
                              * ADDRESS_HOST_MAX bytes; owned */
@@ -90,8 +90,8 @@ typedef struct ListenAddress {
  * more than one, AF_UNSPEC (address_resolve() gives those). */
 void address_sockaddr(const ListenAddress *a, SockAddr *ret);
 
-/* Frees what a parsed address owns (a host name, a unix address) and leaves it an
- * ADDRESS_WILDCARD of port 0. NULL is fine. */
+/* Frees what a parsed address owns (a host name, a unix address, an interface name) and
+ * leaves it an ADDRESS_WILDCARD of port 0. NULL is fine. */
 void address_done(ListenAddress *a);
 
 /* Room for any message address_parse() writes. */

@@ -142,10 +142,10 @@ static int add_concrete(BindPlan *plan, const BindSpec *tmpl, const SockAddr *sa
 static void spec_of_entry(BindSpec *s, const SocketListen *l) {
         if (l->type == LISTEN_NETLINK) {
                 s->family = AF_NETLINK;
-                s->protocol = l->netlink_family;
+                s->protocol = l->netlink.family;
                 s->addr.nl = (struct sockaddr_nl) {
                         .nl_family = AF_NETLINK,
-                        .nl_groups = l->netlink_group,
+                        .nl_groups = l->netlink.group,
                 };
                 s->addr.len = sizeof(struct sockaddr_nl);
         } else

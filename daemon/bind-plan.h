@@ -43,7 +43,7 @@ bool bind_spec_addr(const BindSpec *spec, SockAddr *ret);
 
 /* A FIFO's or special file's path, a message queue's name; NULL for a socket. */
 static inline const char *bind_spec_path(const BindSpec *spec) {
-        return spec->family == AF_UNSPEC ? spec->listen->path : NULL;
+        return spec->family == AF_UNSPEC ? socket_listen_path(spec->listen) : NULL;
 }
 
 typedef struct BindPlan {

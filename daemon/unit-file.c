@@ -396,7 +396,7 @@ const char *socket_listen_text(const SocketListen *l, char *buf, size_t len) {
                 return l->text;
         if (listen_type_has_address(l->type))
                 return address_format(&l->address, buf, len);
-        if (l->path)
+        if (socket_listen_path(l))
                 return l->path;
         snprintf(buf, len, "(none)"); /* a netlink entry always keeps its text */
         return buf;

@@ -82,14 +82,24 @@ typedef struct UnitOrigin {
 typedef struct SocketListen {
         ListenType type;
         ListenAddress address;  /* stream, datagram, seqpacket */
-        char *path;             /* FIFO, special: an absolute path, simplified; message queue:
-                                 * "/name". Owned; NULL for the other types */
-        int netlink_family;     /* netlink: the protocol, NETLINK_ROUTE ... */
-        unsigned netlink_group; /* netlink: nl_groups as written (a bit mask, as in systemd) */
+        union {
+                char *path;     /* FIFO, special: an absolute path, simplified; message queue:
+                                 * "/name". Owned; NULL for the socket types (not netlink's:
+                                 * read it through socket_listen_path()) */
+                struct {
+                        int family;     /* the protocol, NETLINK_ROUTE ... */
+                        unsigned group; /* nl_groups as written (a bit mask, as in systemd) */
+                } netlink;      /* netlink */
+        };
         char *text;             /* as written, owned; NULL when it is what the address (or path)
                                  * formats back to: read it with socket_listen_text() */
         UnitOrigin origin;
 } SocketListen;
+
+/* The path or name of a FIFO, special file or message queue entry; NULL for any other. */
+static inline const char *socket_listen_path(const SocketListen *l) {
+        return l->type == LISTEN_NETLINK ? NULL : l->path;
+}
 
 /* The listen entry as written: its text, or its address or path formatted (into buf, at least
  * ADDRESS_FORMAT_MAX bytes) when that is the same. Returns the text. */

@@ -27,7 +27,7 @@
 
 void socket_config_listens_free(SocketConfig *s) {
         for (size_t i = 0; i < s->n_listens; i++) {
-                free(s->listens[i].path);
+                free((char *) socket_listen_path(&s->listens[i]));
                 free(s->listens[i].text);
                 address_done(&s->listens[i].address);
         }
@@ -302,7 +302,7 @@ static int listen_parse(LoadContext *c, const ConfigItem *it, const char *value,
                 l->path = strdup(value);
                 return l->path ? 0 : -ENOMEM;
         case LISTEN_NETLINK:
-                if (parse_netlink(value, &l->netlink_family, &l->netlink_group) < 0) {
+                if (parse_netlink(value, &l->netlink.family, &l->netlink.group) < 0) {
                         load_invalid(c, line, it->key, value,
                                      "a netlink family (route, audit, kobject-uevent, generic, "
                                      "..., or a number below 32) and an optional multicast "
@@ -356,7 +356,7 @@ static int key_listen(LoadContext *c, const ConfigItem *it, const char *value, u
                         r = -ENOMEM;
         }
         if (r != 0) {
-                free(l.path);
+                free((char *) socket_listen_path(&l));
                 free(l.text);
                 address_done(&l.address);
                 return r < 0 ? r : 0;

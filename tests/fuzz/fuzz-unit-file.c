@@ -77,15 +77,17 @@ static void check_unit(const Unit *u) {
                         if (!LISTEN_TEXT(l) || !listen_type_to_string(l->type))
                                 abort();
                         /* FIFO, special file, message queue: a path or name; else none. */
+                        const char *path = socket_listen_path(l);
+
                         if ((l->type == LISTEN_FIFO || l->type == LISTEN_SPECIAL ||
-                             l->type == LISTEN_MQUEUE) != (l->path != NULL))
+                             l->type == LISTEN_MQUEUE) != (path != NULL))
                                 abort();
-                        if (l->path && (l->path[0] != '/' || strstr(l->path, "//")))
+                        if (path && (path[0] != '/' || strstr(path, "//")))
                                 abort();
-                        if (l->type == LISTEN_MQUEUE && strchr(l->path + 1, '/'))
+                        if (l->type == LISTEN_MQUEUE && strchr(path + 1, '/'))
                                 abort();
                         if (l->type == LISTEN_NETLINK &&
-                            (l->netlink_family < 0 || l->netlink_family >= 32))
+                            (l->netlink.family < 0 || l->netlink.family >= 32))
                                 abort();
                         check_origin(&l->origin);
                 }

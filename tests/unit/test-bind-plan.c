@@ -41,9 +41,9 @@ static void add_listen(TestUnit *t, const char *assignment) {
         else
                 ck_abort_msg("bad assignment %s", assignment);
         if (l->type == LISTEN_NETLINK) {
-                ck_assert_int_ge(sscanf(v, "%31s %u", family, &l->netlink_group), 1);
-                l->netlink_family = netlink_family_from_string(family);
-                ck_assert_int_ge(l->netlink_family, 0);
+                ck_assert_int_ge(sscanf(v, "%31s %u", family, &l->netlink.group), 1);
+                l->netlink.family = netlink_family_from_string(family);
+                ck_assert_int_ge(l->netlink.family, 0);
         } else if (!listen_type_has_address(l->type))
                 l->path = (char *) v;
         else

@@ -103,8 +103,8 @@ static void ts_node(TestSocket *t, ListenType type, const char *path) {
 static void ts_netlink(TestSocket *t, int family, unsigned groups) {
         ts_init(t, AF_NETLINK, SOCK_RAW);
         t->listen.type = LISTEN_NETLINK;
-        t->listen.netlink_family = family;
-        t->listen.netlink_group = groups;
+        t->listen.netlink.family = family;
+        t->listen.netlink.group = groups;
         t->spec.protocol = family;
         t->spec.addr.nl = (struct sockaddr_nl) { .nl_family = AF_NETLINK, .nl_groups = groups };
         t->spec.addr.len = sizeof(struct sockaddr_nl);

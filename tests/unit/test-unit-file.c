@@ -720,15 +720,15 @@ START_TEST(test_listen_types) {
         ck_assert_int_eq(l[2].type, LISTEN_SPECIAL);
         ck_assert_str_eq(l[2].path, "/dev/kmsg");
         ck_assert_int_eq(l[3].type, LISTEN_NETLINK);
-        ck_assert_int_eq(l[3].netlink_family, 15); /* NETLINK_KOBJECT_UEVENT */
-        ck_assert_uint_eq(l[3].netlink_group, 1);
+        ck_assert_int_eq(l[3].netlink.family, 15); /* NETLINK_KOBJECT_UEVENT */
+        ck_assert_uint_eq(l[3].netlink.group, 1);
         ck_assert_int_eq(l[4].type, LISTEN_MQUEUE);
         ck_assert_str_eq(l[4].path, "/dm-queue");
         ck_assert_uint_eq(l[4].origin.line, 6);
-        ck_assert_int_eq(l[5].netlink_family, 0); /* NETLINK_ROUTE */
-        ck_assert_uint_eq(l[5].netlink_group, 0);
-        ck_assert_int_eq(l[6].netlink_family, 31);
-        ck_assert_uint_eq(l[6].netlink_group, 4);
+        ck_assert_int_eq(l[5].netlink.family, 0); /* NETLINK_ROUTE */
+        ck_assert_uint_eq(l[5].netlink.group, 0);
+        ck_assert_int_eq(l[6].netlink.family, 31);
+        ck_assert_uint_eq(l[6].netlink.group, 4);
         ck_assert_int_eq(l[7].type, LISTEN_DATAGRAM);
         ck_assert_uint_eq(l[7].origin.line, 9);
         ck_assert(socket_config_options(&u->socket)->writable);
@@ -753,7 +753,7 @@ START_TEST(test_listen_types_reset) {
                                 "MessageQueueMaxMessages=\n");
         ck_assert_uint_eq(u->socket.n_listens, 1);
         ck_assert_int_eq(u->socket.listens[0].type, LISTEN_NETLINK);
-        ck_assert_int_eq(u->socket.listens[0].netlink_family, 9); /* NETLINK_AUDIT */
+        ck_assert_int_eq(u->socket.listens[0].netlink.family, 9); /* NETLINK_AUDIT */
         ck_assert_ptr_null(socket_config_options(&u->socket)->symlinks);
         ck_assert_uint_eq(socket_config_options(&u->socket)->mq_max_messages, 0);
 }
