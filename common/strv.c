@@ -19,46 +19,48 @@ char **strv_copy(char *const *l) {
         return c;
 }
 
+/* The n strings of l, each with its NUL, one after the other at out. */
+static void strv_join_nul(char *const *l, size_t n, char *out) {
+        for (size_t i = 0; i < n; i++) {
+                size_t len = strlen(l[i]) + 1;
+
+                memcpy(out, l[i], len);
+                out += len;
+        }
+}
+
 int strv_pack(char ***l) {
-        size_t n = strv_length(*l), size = (n + 1) * sizeof(char *), pos;
-        char scratch[4096], *block;
+        size_t n = strv_length(*l), head = (n + 1) * sizeof(char *), len = 0;
+        char scratch[4096], *block, *s;
         bool small;
 
         for (size_t i = 0; i < n; i++)
-                size += strlen((*l)[i]) + 1;
-        /* The strings, one after the other, in scratch when they fit (then the list goes
-         * before the block is made), else straight from the list. */
-        small = size - (n + 1) * sizeof(char *) <= sizeof scratch;
+                len += strlen((*l)[i]) + 1;
+        /* Strings that fit in scratch wait there, and the list goes before the block is made. */
+        small = len <= sizeof scratch;
         if (small) {
-                pos = 0;
-                for (size_t i = 0; i < n; i++) {
-                        size_t len = strlen((*l)[i]) + 1;
-
-                        memcpy(scratch + pos, (*l)[i], len);
-                        pos += len;
-                }
+                strv_join_nul(*l, n, scratch);
                 *l = strv_free(*l);
         }
-        block = malloc(size);
+        block = malloc(head + len);
         if (!block) {
                 *l = strv_free(*l);
                 return -ENOMEM;
         }
+        s = block + head;
+        if (small)
+                memcpy(s, scratch, len);
+        else
+                strv_join_nul(*l, n, s);
+        strv_free(*l); /* NULL when small */
 
         char **c = (char **) block;
-        const char *src = scratch;
 
-        pos = (n + 1) * sizeof(char *);
         for (size_t i = 0; i < n; i++) {
-                const char *s = small ? src : (*l)[i];
-                size_t len = strlen(s) + 1;
-
-                c[i] = memcpy(block + pos, s, len);
-                pos += len;
-                src += len;
+                c[i] = s;
+                s += strlen(s) + 1;
         }
         c[n] = NULL;
-        strv_free(*l); /* NULL when small */
         *l = c;
         return 0;
 }

@@ -28,8 +28,7 @@ void service_enter_handover(Service *s) {
 
         log_info("%s: handover (overlap): starting a new process while pid %d serves",
                  service_name(s), (int) s->run->main_pid);
-        if (service_apply_next_unit(s) < 0)
-                log_oom();
+        service_apply_next_unit(s);
         c = &s->unit->service;
         s->run->old_main_pid = s->run->main_pid;
         s->run->old_pgid = s->run->pgid;

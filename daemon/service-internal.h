@@ -52,7 +52,8 @@ void service_report_reload(Service *s, int error, const char *message);
  * ready: READY=1 came with it), and READY=1 ending a reload. */
 void service_on_reloading(Service *s, pid_t pid, usec_t monotonic_usec, bool ready);
 void service_on_reload_ready(Service *s, pid_t pid);
-int service_apply_next_unit(Service *s);
+/* The unit a daemon-reload left for the next start, if any, from now on. */
+void service_apply_next_unit(Service *s);
 
 /* service-handover.c */
 void service_enter_handover(Service *s);

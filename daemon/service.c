@@ -322,8 +322,7 @@ static void service_enter_start(Service *s, bool limited) {
                 service_set_state(s, SERVICE_FAILED);
                 return;
         }
-        if (service_apply_next_unit(s) < 0)
-                log_oom(); /* it starts with the unit it had */
+        service_apply_next_unit(s);
         if (service_start_limit_hit(s, now) && limited) {
                 service_enter_backoff(s);
                 return;
@@ -1436,10 +1435,9 @@ static void service_take_unit(Service *s, Unit *u) {
                 s->run->next_unit = NULL;
 }
 
-int service_apply_next_unit(Service *s) {
+void service_apply_next_unit(Service *s) {
         if (s->run->next_unit)
                 service_take_unit(s, s->run->next_unit);
-        return 0;
 }
 
 void service_set_next_unit(Service *s, Unit *u) {
