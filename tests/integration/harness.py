@@ -129,6 +129,10 @@ class Berthd:
                 msg = self.notify.recv(4096).decode()
                 self.notify_messages.append(msg)
                 if "READY=1" in msg.split("\n"):
+                    # berthd logs its ready line just before it sends READY=1, but the thread
+                    # that reads its output may still be behind: wait until it has read that
+                    # far, so that counting the lines of the start-up sees all of them.
+                    self.wait_log(r"berthd is ready: ", max(deadline - time.monotonic(), 1))
                     return
 
     def log(self):
