@@ -32,6 +32,7 @@
 #include "daemon/control.h"
 #include "daemon/manager.h"
 #include "daemon/manager-state.h"
+#include "daemon/proc-state.h"
 #include "daemon/state.h"
 
 #include <systemd/sd-event.h>
@@ -269,6 +270,10 @@ int manager_reexec_now(Manager *m) {
 
         if (!m->reexec_binary)
                 return -EINVAL;
+        /* The list of processes is written a moment after a change: write it now, so that a
+         * berthd that cannot read the state still finds a service started just before. */
+        if (m->proc_state)
+                (void) proc_state_flush(m->proc_state);
         r = write_state(m);
         if (r < 0) {
                 log_error_errno(r, "daemon-reexec: cannot write berthd's state: %m; berthd goes "
