@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/address.h"
 #include "common/socket-util.h"
@@ -28,11 +29,13 @@ typedef struct BindSpec {
         /* inet: the address; netlink: nl_groups; unix: sa_family only, the address is the
          * listen entry's (address.unix_addr): read any through bind_spec_addr() */
         SockAddrSmall addr;
-        int family;       /* AF_INET, AF_INET6, AF_UNIX, AF_NETLINK; AF_UNSPEC for what is not a
-                           * socket: a FIFO, a special file, a message queue */
-        int socktype;     /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW (netlink); 0 */
-        int protocol;     /* netlink: its family (NETLINK_ROUTE ...); else 0 */
-        int v6only;       /* AF_INET6: 0 or 1, set explicitly; -1 for other families */
+        /* The small fields in as few bytes as they need: a Listener holds a BindSpec, and
+         * berthd holds a Listener per socket. */
+        sa_family_t family; /* AF_INET, AF_INET6, AF_UNIX, AF_NETLINK; AF_UNSPEC for what is
+                             * not a socket: a FIFO, a special file, a message queue */
+        uint16_t protocol;  /* netlink: its family (NETLINK_ROUTE ...); else 0 */
+        uint8_t socktype;   /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW (netlink); 0 */
+        int8_t v6only;      /* AF_INET6: 0 or 1, set explicitly; -1 for other families */
         bool ipv6_fallback; /* a wildcard that fell back to IPv4 (no IPv6 on the host) */
         bool v6only_from_sysctl; /* BindIPv6Only=default read the sysctl */
 } BindSpec;

@@ -210,7 +210,7 @@ static const char *socket_unit_state(Manager *m, const Unit *u, const char **ret
                 const Listener *l = m->listeners[i];
                 if (l->spec.unit != u)
                         continue;
-                why = why ?: l->bind_error;
+                why = why ?: listener_bind_error(l);
                 stalled = stalled || l->stalled;
                 bound = bound || l->fd >= 0;
         }
@@ -534,7 +534,7 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
                 bool addressed = bind_spec_has_address(&l->spec), read_back = false;
                 char addr[BIND_SPEC_NAME_MAX];
 
-                if (l->fd < 0 && !l->bind_error)
+                if (l->fd < 0 && !listener_bind_error(l))
                         continue;
                 (void) bind_spec_addr(&l->spec, &info.addr);
                 /* The address, stack and reach were read back at the bind and cannot change;

@@ -299,6 +299,15 @@ static ListenerStall *listener_stall_free(ListenerStall *st) {
         return NULL;
 }
 
+static ListenerRetry *listener_retry_free(ListenerRetry *x) {
+        if (!x)
+                return NULL;
+        sd_event_source_disable_unref(x->source);
+        free(x->error);
+        free(x);
+        return NULL;
+}
+
 int listener_set_spec(Listener *l, const BindSpec *spec) {
         l->spec = *spec;
         return 0;
@@ -306,7 +315,7 @@ int listener_set_spec(Listener *l, const BindSpec *spec) {
 
 const char *listener_fdname(const Listener *l) {
         /* As unit_socket_fdname(), without a copy: the unit outlives its listeners. */
-        return l->spec.unit->socket.fdname ?: l->spec.unit->name;
+        return socket_config_options(&l->spec.unit->socket)->fdname ?: l->spec.unit->name;
 }
 
 int listener_new(Listener **ret, const BindSpec *spec) {
@@ -331,12 +340,12 @@ Listener *listener_free(Listener *l) {
         if (!l)
                 return NULL;
         listener_unwatch(l);
-        if (l->limits)
+        if (l->limits) {
                 sd_event_source_disable_unref(l->limits->pause_source);
-        free(l->limits);
-        sd_event_source_disable_unref(l->retry_source);
-        listener_stall_free(l->stall);
-        free(l->bind_error);
+                listener_stall_free(l->limits->stall);
+                free(l->limits);
+        }
+        listener_retry_free(l->retry);
         safe_close(l->fd);
         free(l);
         return NULL;
@@ -824,22 +833,21 @@ static int listener_on_retry(sd_event_source *es, uint64_t usec, void *userdata)
 static usec_t listener_retry_delay(const Listener *l) {
         usec_t delay = LISTENER_RETRY_BASE_USEC;
 
-        for (unsigned i = 0; i < l->n_retries && delay < LISTENER_RETRY_CAP_USEC; i++)
+        for (unsigned i = 0; i < l->retry->n && delay < LISTENER_RETRY_CAP_USEC; i++)
                 delay *= 2;
         return MIN(delay, LISTENER_RETRY_CAP_USEC);
 }
 
 static int listener_arm_retry(Listener *l, sd_event *event) {
+        ListenerRetry *x = l->retry;
         usec_t delay = listener_retry_delay(l);
         int r;
 
-        r = l->retry_source ? sd_event_source_set_time_relative(l->retry_source, delay) :
-                              sd_event_add_time_relative(event, &l->retry_source,
-                                                         CLOCK_MONOTONIC, delay,
-                                                         10 * USEC_PER_MSEC, listener_on_retry,
-                                                         l);
+        r = x->source ? sd_event_source_set_time_relative(x->source, delay) :
+                        sd_event_add_time_relative(event, &x->source, CLOCK_MONOTONIC, delay,
+                                                   10 * USEC_PER_MSEC, listener_on_retry, l);
         if (r >= 0)
-                r = sd_event_source_set_enabled(l->retry_source, SD_EVENT_ONESHOT);
+                r = sd_event_source_set_enabled(x->source, SD_EVENT_ONESHOT);
         if (r < 0)
                 return log_error_errno(r, "%s: cannot arm the bind retry: %m; %s stays unbound "
                                        "until a daemon-reload", l->spec.unit->name,
@@ -847,14 +855,27 @@ static int listener_arm_retry(Listener *l, sd_event *event) {
         return 0;
 }
 
-int listener_retry_bind(Listener *l, sd_event *event, const char *err) {
+int listener_set_bind_error(Listener *l, const char *err) {
         char *e = strdup(err);
 
         if (!e)
                 return -ENOMEM;
-        free(l->bind_error);
-        l->bind_error = e;
-        return listener_arm_retry(l, event);
+        if (!l->retry) {
+                l->retry = calloc(1, sizeof *l->retry);
+                if (!l->retry) {
+                        free(e);
+                        return -ENOMEM;
+                }
+        }
+        free(l->retry->error);
+        l->retry->error = e;
+        return 0;
+}
+
+int listener_retry_bind(Listener *l, sd_event *event, const char *err) {
+        int r = listener_set_bind_error(l, err);
+
+        return r < 0 ? r : listener_arm_retry(l, event);
 }
 
 static int listener_on_retry(sd_event_source *es, uint64_t usec, void *userdata) {
@@ -864,8 +885,8 @@ static int listener_on_retry(sd_event_source *es, uint64_t usec, void *userdata)
 
         r = listener_open(l, err, sizeof err);
         if (r < 0) {
-                if (l->n_retries < UINT16_MAX)
-                        l->n_retries++;
+                if (l->retry->n < UINT16_MAX)
+                        l->retry->n++;
                 (void) listener_retry_bind(l, sd_event_source_get_event(es), err);
                 log_warning("%s: %s; trying again in %llus", l->spec.unit->name, err,
                             (unsigned long long) (listener_retry_delay(l) / USEC_PER_SEC));
@@ -875,10 +896,8 @@ static int listener_on_retry(sd_event_source *es, uint64_t usec, void *userdata)
                 log_warning("%s: %s", l->spec.unit->name, err);
         /* The first try was at berthd's start, then each failed retry, then this one. */
         log_info("%s (bound at try %u)", listener_describe_bound(l, line, sizeof line),
-                 (unsigned) l->n_retries + 2);
-        l->n_retries = 0;
-        free(l->bind_error);
-        l->bind_error = NULL;
+                 (unsigned) l->retry->n + 2);
+        l->retry = listener_retry_free(l->retry);
         return listener_set_watch(l, l->want_watch);
 }
 
@@ -902,23 +921,26 @@ static bool listener_stall_applies(const Listener *l) {
 
 /* Waits for the first connection left in the queue: one wakeup, then the timer. */
 static void listener_stall_watch(Listener *l) {
+        ListenerLimits *x = listener_limits(l);
+        ListenerStall *st = NULL;
         int r = 0;
 
-        if (!l->stall) {
-                l->stall = listener_stall_new();
-                if (!l->stall)
-                        r = -ENOMEM;
-        }
-        if (r >= 0 && !l->stall->io_source) {
-                l->stall->fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 3);
-                if (l->stall->fd < 0)
+        if (x && !x->stall)
+                x->stall = listener_stall_new();
+        if (x)
+                st = x->stall;
+        if (!st)
+                r = -ENOMEM;
+        if (r >= 0 && !st->io_source) {
+                st->fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 3);
+                if (st->fd < 0)
                         r = -errno;
                 if (r >= 0)
-                        r = sd_event_add_io(l->event, &l->stall->io_source, l->stall->fd,
-                                            EPOLLIN, listener_on_stall_io, l);
+                        r = sd_event_add_io(l->event, &st->io_source, st->fd, EPOLLIN,
+                                            listener_on_stall_io, l);
         }
         if (r >= 0)
-                r = sd_event_source_set_enabled(l->stall->io_source, SD_EVENT_ONESHOT);
+                r = sd_event_source_set_enabled(st->io_source, SD_EVENT_ONESHOT);
         if (r < 0)
                 log_warning_errno(r, "%s: cannot watch %s for connections left waiting: %m, "
                                   "ignoring", l->spec.unit->name, LISTEN_TEXT(l->spec.listen));
@@ -926,7 +948,7 @@ static void listener_stall_watch(Listener *l) {
 
 /* Looks at the queue usec from now. */
 static void listener_stall_check_in(Listener *l, usec_t usec) {
-        ListenerStall *st = l->stall;
+        ListenerStall *st = l->limits->stall;
         int r = st->timer_source ?
                         sd_event_source_set_time_relative(st->timer_source, usec) :
                         sd_event_add_time_relative(l->event, &st->timer_source,
@@ -947,14 +969,14 @@ static void listener_stall_check_in(Listener *l, usec_t usec) {
 static int listener_on_stall_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
         Listener *l = userdata;
 
-        l->stall->n_seen = 0;
+        l->limits->stall->n_seen = 0;
         listener_stall_check_in(l, listener_accept_stall_usec(l) / 10);
         return 0;
 }
 
 static int listener_on_stall_timer(sd_event_source *es, uint64_t usec, void *userdata) {
         Listener *l = userdata;
-        ListenerStall *st = l->stall;
+        ListenerStall *st = l->limits->stall;
         uint64_t now[LISTENER_STALL_MAX];
         unsigned waiting = 1;
         /* An empty queue needs no look at who waits (TCP_INFO is one system call). */
@@ -998,7 +1020,8 @@ void listener_set_serving(Listener *l, bool serving) {
         }
         /* The duplicate goes too: it would keep the kernel socket after l closes its fd (a
          * daemon-reload binding it again with new options would find its port held). */
-        l->stall = listener_stall_free(l->stall);
+        if (l->limits)
+                l->limits->stall = listener_stall_free(l->limits->stall);
         l->stalled = false;
 }
 

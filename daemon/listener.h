@@ -84,14 +84,25 @@ const char *listener_describe(const char *unit, const ListenerInfo *info, char *
 typedef struct Listener Listener;
 typedef struct ListenerStall ListenerStall;
 
-/* TriggerLimit*= and PollLimit*=: the window of each (CLOCK_MONOTONIC of its first event) and
- * its count, and the timer that ends a pause. Made when the socket first wakes berthd: one
- * that never did carries none. */
+/* TriggerLimit*=, PollLimit*= and AcceptStallSec=: the window of each limit (CLOCK_MONOTONIC
+ * of its first event) and its count, the timer that ends a pause, and the watch for connections
+ * left waiting. Made when the socket first wakes berthd or its service first serves with
+ * AcceptStallSec=: one that never did carries none. */
 typedef struct ListenerLimits {
         usec_t trigger_window_start, poll_window_start;
         unsigned trigger_count, poll_count;
         sd_event_source *pause_source; /* ends a trigger-limit or poll-limit pause */
+        ListenerStall *stall; /* while serving with AcceptStallSec=; else NULL */
 } ListenerLimits;
+
+/* A bind that failed for a reason that may pass (the port is held, the address is not there
+ * yet) is tried again, 1 s after, then doubling up to 30 s. Made at the first failure, freed
+ * once the socket binds. */
+typedef struct ListenerRetry {
+        sd_event_source *source;
+        char *error;  /* why the last bind failed */
+        uint16_t n;   /* failed retries (saturates) */
+} ListenerRetry;
 
 /* A client is waiting on l: start the service that owns it. */
 typedef void (*ListenerTriggerFunc)(Listener *l, void *userdata);
@@ -118,7 +129,6 @@ struct Listener {
          * the bind, in instructions (at most BPF_MAXINSNS, 4096); 0: none. Locked: it stays as
          * long as the fd. */
         uint16_t filter_insns;
-        uint16_t n_retries; /* of a bind that failed (below; saturates) */
         int8_t info_v6only;
         uint8_t watch;      /* a ListenerWatch */
         bool have_info;
@@ -132,18 +142,18 @@ struct Listener {
         sd_event *event;    /* borrowed */
         ListenerTriggerFunc on_trigger;
         void *owner;
+        /* AcceptStallSec= (in limits): while its service serves, a connection that waits in
+         * the queue for that long without being accepted is told. A one-shot watch (on a
+         * duplicate of fd) wakes at the first waiting connection, then a timer compares the
+         * waiting ones. */
         ListenerLimits *limits; /* made at its first event; NULL before */
-
-        /* A bind that failed for a reason that may pass (the port is held, the address is
-         * not there yet) is tried again, 1 s after, then doubling up to 30 s. */
-        sd_event_source *retry_source;
-        char *bind_error;   /* why the last bind failed; NULL while bound */
-
-        /* AcceptStallSec=: while its service serves, a connection that waits in the queue
-         * for that long without being accepted is told. A one-shot watch (on a duplicate of
-         * fd) wakes at the first waiting connection, then a timer compares the waiting ones. */
-        ListenerStall *stall; /* while serving with AcceptStallSec=; else NULL */
+        ListenerRetry *retry;   /* while a bind fails; NULL while bound */
 };
+
+/* Why the last bind of l failed; NULL while it is bound (or was never tried). */
+static inline const char *listener_bind_error(const Listener *l) {
+        return l->retry ? l->retry->error : NULL;
+}
 
 #define LISTENER_RETRY_BASE_USEC (1 * USEC_PER_SEC)
 #define LISTENER_RETRY_CAP_USEC (30 * USEC_PER_SEC)
@@ -199,6 +209,8 @@ void listener_remove_nodes(const Listener *l, Listener *const *live, size_t n_li
 /* Whether a bind of spec that failed with error (a negative errno) is worth trying again: an
  * inet or unix address that is held, or not there yet. */
 bool listener_bind_error_is_transient(const BindSpec *spec, int error);
+/* Keeps err as why l is not bound. Returns 0 or -ENOMEM. */
+int listener_set_bind_error(Listener *l, const char *err);
 /* Keeps err as why l is not bound, and tries again on event, with back-off, until it binds
  * (then it logs its line and watches as its owner wants). Returns 0 or a negative errno. */
 int listener_retry_bind(Listener *l, sd_event *event, const char *err);

@@ -446,9 +446,7 @@ int manager_bind(Manager *m) {
                                   strempty(s->listen->origin.file), s->listen->origin.line,
                                   s->unit->name, err,
                                   (unsigned long long) (LISTENER_RETRY_BASE_USEC / USEC_PER_SEC));
-                        free(l->bind_error);
-                        l->bind_error = strdup(err);
-                        if (!l->bind_error)
+                        if (listener_set_bind_error(l, err) < 0)
                                 return log_oom();
                         failed++;
                         m->listeners[m->n_listeners++] = l;
@@ -1802,9 +1800,9 @@ int manager_run(Manager *m) {
                 log_warning("A berthd started after this one is killed will not find its "
                             "services' processes, ignoring");
         for (size_t i = 0; i < m->n_listeners; i++)
-                if (m->listeners[i]->fd < 0 && m->listeners[i]->bind_error)
+                if (m->listeners[i]->fd < 0 && listener_bind_error(m->listeners[i]))
                         (void) listener_retry_bind(m->listeners[i], m->event,
-                                                   m->listeners[i]->bind_error);
+                                                   listener_bind_error(m->listeners[i]));
         m->fdstore_budget.max = fdstore_share();
         /* One context for every service: the loop, the notify socket and the cgroup root are
          * set now, and stay. */
