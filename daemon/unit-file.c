@@ -111,11 +111,11 @@ UnitType unit_name_to_type(const char *name) {
 }
 
 char *unit_socket_service_name(const Unit *u) {
-        const char *suffix;
+        const char *service = socket_config_options(&u->socket)->service, *suffix;
         char *s;
 
-        if (u->socket.service)
-                return strdup(u->socket.service);
+        if (service)
+                return strdup(service);
         suffix = endswith(u->name, ".socket");
         if (!suffix)
                 return NULL;
@@ -139,7 +139,7 @@ bool exit_status_set_is_empty(const ExitStatusSet *x) {
 
 char *unit_socket_fdname(const Unit *u) {
         /* Without FileDescriptorName=, the socket unit's full name, as systemd passes it. */
-        return strdup(u->socket.fdname ?: u->name);
+        return strdup(socket_config_options(&u->socket)->fdname ?: u->name);
 }
 
 /* ---- construction and destruction ---- */
@@ -150,6 +150,8 @@ static void socket_options_free(SocketOptions *o) {
         free(o->socket_user);
         free(o->socket_group);
         free(o->bind_to_device);
+        free(o->service);
+        free(o->fdname);
         strv_free(o->symlinks);
         ip_prefix_list_clear(&o->ip_address_allow);
         ip_prefix_list_clear(&o->ip_address_deny);
@@ -167,8 +169,6 @@ static void socket_config_free(SocketConfig *s) {
                 exec_command_list_free(&h->exec_stop_post, &h->n_exec_stop_post);
                 free(h);
         }
-        free(s->service);
-        free(s->fdname);
         socket_options_free(s->options);
         free(s->limits);
 }
@@ -438,7 +438,7 @@ static int socket_verify(LoadContext *c) {
                             "Socket unit has no Listen setting (ListenStream=, ListenDatagram=, "
                             "ListenSequentialPacket=, ListenFIFO=, ListenSpecial=, "
                             "ListenNetlink= or ListenMessageQueue=)");
-        if (s->accept && s->service)
+        if (s->accept && o->service)
                 load_report(c, LOG_ERR, c->service_origin.file, c->service_origin.line,
                             "Service= cannot be used with Accept=yes: each connection "
                             "starts an instance of the template NAME@.service");

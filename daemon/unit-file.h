@@ -129,6 +129,8 @@ typedef struct SocketOptions {
         usec_t defer_accept_usec;        /* 0: unset */
         uint64_t receive_buffer, send_buffer; /* 0: unset; bytes (K, M, G suffixes, 1024-based) */
         char *bind_to_device;
+        char *service;             /* Service=, or NULL for the default NAME.service */
+        char *fdname;              /* FileDescriptorName=, or NULL for the unit's name */
         /* IPAddressAllow=, IPAddressDeny=: a locked socket filter on its inet sockets. */
         IPPrefixList ip_address_allow, ip_address_deny;
 } SocketOptions;
@@ -153,8 +155,6 @@ typedef struct SocketConfig {
         int backlog;               /* -1: the kernel's somaxconn */
         bool accept;
         bool non_blocking;
-        char *service;             /* Service=, or NULL for the default NAME.service */
-        char *fdname;              /* FileDescriptorName=, or NULL for the unit's name */
         SocketOptions *options;    /* NULL: the defaults (socket_config_options()) */
         SocketLimits *limits;                /* NULL: the defaults (socket_config_limits()) */
         struct SocketHooks *hooks;           /* NULL: none (socket_config_hooks()) */

@@ -28,9 +28,11 @@ int unit_index_build(UnitIndex *x, Unit *const *units, size_t n) {
         /* The names in one block: made one by one, they would leave a hole in the heap for
          * each once the index goes. */
         for (size_t i = 0; i < n; i++)
-                if (units[i]->type == UNIT_SOCKET)
-                        room += strlen(units[i]->socket.service ?: units[i]->name) +
-                                sizeof("@.service");
+                if (units[i]->type == UNIT_SOCKET) {
+                        const char *service = socket_config_options(&units[i]->socket)->service;
+
+                        room += strlen(service ?: units[i]->name) + sizeof("@.service");
+                }
         x->names = malloc(room + 1);
         if (!x->names)
                 goto oom;

@@ -101,7 +101,7 @@ static void check_unit(const Unit *u) {
                         abort();
                 if (!svc || !fdname || unit_name_to_type(svc) != UNIT_SERVICE)
                         abort();
-                if (u->socket.accept && u->socket.service)
+                if (u->socket.accept && socket_config_options(&u->socket)->service)
                         abort();
         } else {
                 const ServiceConfig *s = &u->service;

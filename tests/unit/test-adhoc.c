@@ -148,7 +148,7 @@ START_TEST(test_units) {
         ck_assert_str_eq(LISTEN_TEXT(&sock->socket.listens[0]), "127.0.0.1:8080");
         ck_assert_str_eq(LISTEN_TEXT(&sock->socket.listens[1]), "[::1]:8080");
         ck_assert_str_eq(sock->socket.listens[0].origin.file, ADHOC_PATH);
-        ck_assert_str_eq(sock->socket.fdname, "web");
+        ck_assert_str_eq(socket_config_options(&sock->socket)->fdname, "web");
 
         unit_array_free(units, n);
 }

@@ -230,7 +230,7 @@ START_TEST(test_inih_traps) {
         ck_assert_uint_eq(u->socket.n_listens, 2);
         ck_assert_str_eq(LISTEN_TEXT(&u->socket.listens[0]), "8080");
         ck_assert_str_eq(LISTEN_TEXT(&u->socket.listens[1]), "9090");
-        ck_assert_str_eq(u->socket.fdname, "[Socket] ;x");
+        ck_assert_str_eq(socket_config_options(&u->socket)->fdname, "[Socket] ;x");
 }
 END_TEST
 
@@ -953,8 +953,8 @@ START_TEST(test_socket_keys) {
         ck_assert_uint_eq(u->socket.listens[2].origin.line, 8);
         ck_assert_int_eq(u->socket.bind_ipv6_only, BIND_IPV6_ONLY_IPV6_ONLY);
         ck_assert_int_eq(u->socket.backlog, 2048);
-        ck_assert_str_eq(u->socket.service, "other.service");
-        ck_assert_str_eq(u->socket.fdname, "http");
+        ck_assert_str_eq(socket_config_options(&u->socket)->service, "other.service");
+        ck_assert_str_eq(socket_config_options(&u->socket)->fdname, "http");
         o = socket_config_options(&u->socket);
         ck_assert_str_eq(o->socket_user, "www-data");
         ck_assert_str_eq(o->socket_group, "1000");
@@ -1048,7 +1048,7 @@ START_TEST(test_scalar_reset) {
                                   "FileDescriptorName=\nMaxConnections=5\nMaxConnections=\n");
         ck_assert_int_eq(u->socket.backlog, -1);
         ck_assert_uint_eq(socket_config_options(&u->socket)->socket_mode, 0666);
-        ck_assert_ptr_null(u->socket.fdname);
+        ck_assert_ptr_null(socket_config_options(&u->socket)->fdname);
         ck_assert_uint_eq(socket_limits(u)->max_connections, 64);
 }
 END_TEST
