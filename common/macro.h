@@ -15,6 +15,9 @@
 #define _unused_ __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define _noreturn_ __attribute__((noreturn))
+/* On an enum: stored in the smallest integer type that holds its values (one byte for most),
+ * for the enums kept per unit. */
+#define _packed_ __attribute__((packed))
 #define _likely_(x) __builtin_expect(!!(x), 1)
 #define _unlikely_(x) __builtin_expect(!!(x), 0)
 

@@ -13,7 +13,9 @@
 #include "daemon/spawn.h"
 
 const char *exec_check_search_path(const ServiceConfig *c) {
-        return env_get(c->environment, "PATH") ?: getenv("PATH") ?: SPAWN_DEFAULT_PATH;
+        const char *path = env_get(service_config_process(c)->environment, "PATH");
+
+        return path ?: getenv("PATH") ?: SPAWN_DEFAULT_PATH;
 }
 
 int exec_check_find(const char *name, const char *search_path, char **ret_path) {

@@ -129,7 +129,7 @@ static int service_build_env(Service *s, char *const *base, char *const *extra, 
         }
         if (base && (r = env_merge_into(&env, base)) < 0)
                 return r;
-        if (c->environment && (r = env_merge_into(&env, c->environment)) < 0)
+        if (sp->environment && (r = env_merge_into(&env, sp->environment)) < 0)
                 return r;
         for (size_t i = 0; i < sp->n_environment_files; i++) {
                 const EnvironmentFile *ef = &sp->environment_files[i];

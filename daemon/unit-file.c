@@ -206,9 +206,9 @@ static void service_config_free(ServiceConfig *s) {
                 free(p->bus_name);
                 free(p->std_error_path);
                 service_process_environment_files_free(p);
+                strv_free(p->environment);
                 free(p);
         }
-        strv_free(s->environment);
         if (s->extra)
                 strv_free(s->extra->sockets);
         free(s->extra);

@@ -181,7 +181,7 @@ static inline const SocketHooks *socket_config_hooks(const SocketConfig *c) {
         return c->hooks ?: &socket_hooks_none;
 }
 
-typedef enum ServiceType {
+typedef enum _packed_ ServiceType {
         SERVICE_SIMPLE,
         SERVICE_EXEC,
         SERVICE_NOTIFY,
@@ -194,7 +194,7 @@ typedef enum ServiceType {
         _SERVICE_TYPE_INVALID = -EINVAL,
 } ServiceType;
 
-typedef enum ServiceRestart {
+typedef enum _packed_ ServiceRestart {
         SERVICE_RESTART_NO,
         SERVICE_RESTART_ON_SUCCESS,
         SERVICE_RESTART_ON_FAILURE,
@@ -237,7 +237,7 @@ typedef enum StdInput {
         _STD_INPUT_INVALID = -EINVAL,
 } StdInput;
 
-typedef enum StdOutput {
+typedef enum _packed_ StdOutput {
         STD_OUTPUT_LOG,     /* default: berthd's log, "unit[pid]: line" ("journal" maps here) */
         STD_OUTPUT_INHERIT,
         STD_OUTPUT_NULL,
@@ -312,6 +312,8 @@ typedef struct ServiceExitStatus {
 /* How the processes of a service run besides their commands: identity, working directory,
  * environment files, limits, output files and the like. */
 typedef struct ServiceProcess {
+        char **environment;         /* Environment=: "VAR=value" entries, in order; later ones
+                                     * win */
         char *user, *group;
         char **supplementary_groups;
         char *working_directory;    /* "~" allowed; "-" prefix sets working_directory_optional */
@@ -367,16 +369,16 @@ typedef struct ServiceConfig {
                                      * (service_config_limits()) */
         ExecDirs *dirs;             /* RuntimeDirectory= and its siblings (exec-dirs.h); NULL:
                                      * none (service_config_dirs()) */
-        struct ServiceProcess *process; /* User=, LimitNOFILE=, PIDFile= ...; NULL: the
-                                         * defaults (service_config_process()) */
-        char **environment;         /* "VAR=value" entries, in order; later ones win */
-        ServiceType type;
-        ServiceRestart restart;
+        struct ServiceProcess *process; /* Environment=, User=, LimitNOFILE=, PIDFile= ...;
+                                         * NULL: the defaults (service_config_process()) */
         usec_t restart_usec;        /* default 100ms */
         usec_t timeout_start_usec;  /* default 90s; USEC_INFINITY for "infinity" or 0 */
         usec_t timeout_stop_usec;   /* default 90s */
         ServiceExtra *extra;        /* KillSignal=, Sockets=, WatchdogSec= ...; NULL: the
                                      * defaults (service_config_extra()) */
+        /* A byte each (packed enums): a unit of every service holds them. */
+        ServiceType type;
+        ServiceRestart restart;
         StdOutput std_output, std_error;
 } ServiceConfig;
 

@@ -867,7 +867,7 @@ static const ConfigItem config_items[] = {
         { SE, "SupplementaryGroups", value_word_list, PROCESS(supplementary_groups),
           WORDS_GROUPS },
         { SE, "WorkingDirectory", key_working_directory, PROCESS(working_directory), 0 },
-        { SE, "Environment", value_environment, FIELD(service.environment), 0 },
+        { SE, "Environment", value_environment, PROCESS(environment), 0 },
         { SE, "EnvironmentFile", key_environment_file, NOFIELD, 0 },
         { SE, "UMask", value_mode, PROCESS(umask), 0777 },
         { SE, "LimitNOFILE", key_limit_nofile, NOFIELD, 0 },

@@ -399,7 +399,12 @@ int value_enum(LoadContext *c, const ConfigItem *it, const char *value, unsigned
                 invalid_enum(c, line, it->key, value, e->expected);
                 return 0;
         }
-        memcpy(data, &v, sizeof v);
+        /* A packed enum (_packed_) takes one byte. */
+        if (it->size == sizeof(int8_t)) {
+                int8_t b = (int8_t) v;
+                memcpy(data, &b, sizeof b);
+        } else
+                memcpy(data, &v, sizeof v);
         return 0;
 }
 

@@ -118,7 +118,7 @@ static void check_unit(const Unit *u) {
                     !handover_to_string(service_config_extra(s)->handover) ||
                     !notify_access_to_string(service_config_extra(s)->notify_access))
                         abort();
-                STRV_FOREACH(e, s->environment)
+                STRV_FOREACH(e, service_config_process(s)->environment)
                         if (!strchr(*e, '='))
                                 abort();
         }

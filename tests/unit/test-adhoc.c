@@ -129,17 +129,16 @@ START_TEST(test_units) {
 
         /* ExecStart= keeps "$$" for spawn time: expanded as spawn expands it, it is CMD. */
         _cleanup_strv_free_ char **argv = NULL;
+        char **env = service_config_process(&svc->service)->environment;
         ck_assert_uint_eq(svc->service.n_exec_start, 1);
-        ck_assert_int_eq(exec_expand(svc->service.exec_start[0].argv, svc->service.environment,
-                                     &argv),
-                         0);
+        ck_assert_int_eq(exec_expand(svc->service.exec_start[0].argv, env, &argv), 0);
         ck_assert_uint_eq(strv_length(argv), strv_length(command));
         for (size_t i = 0; command[i]; i++)
                 ck_assert_str_eq(argv[i], command[i]);
         ck_assert_int_eq(svc->service.restart, SERVICE_RESTART_ON_FAILURE);
-        ck_assert_uint_eq(strv_length(svc->service.environment), 2);
-        ck_assert_str_eq(svc->service.environment[0], "GREETING=hi $there");
-        ck_assert_str_eq(svc->service.environment[1], "EMPTY=");
+        ck_assert_uint_eq(strv_length(env), 2);
+        ck_assert_str_eq(env[0], "GREETING=hi $there");
+        ck_assert_str_eq(env[1], "EMPTY=");
         ck_assert_uint_eq(strv_length(svc->wanted_by), 1);
         ck_assert_str_eq(svc->wanted_by[0], "multi-user.target");
 

@@ -272,7 +272,8 @@ START_TEST(test_hash_and_semicolon_in_values) {
         ck_assert_str_eq(u->description, "a # b");
         assert_argv(u->service.exec_start[0].argv,
                     (const char *const[]) { "/bin/echo", "#x", ";y", "a;b", NULL });
-        assert_argv(u->service.environment, (const char *const[]) { "A=1;2", "B=#3", NULL });
+        assert_argv(service_config_process(&u->service)->environment,
+                    (const char *const[]) { "A=1;2", "B=#3", NULL });
 }
 END_TEST
 
@@ -430,7 +431,8 @@ START_TEST(test_dropin_reset) {
         assert_argv(u->service.exec_start[0].argv,
                     (const char *const[]) { "/bin/new", "--flag", NULL });
         ck_assert_str_eq(u->service.exec_start[0].origin.file, "/test/10-first.conf");
-        assert_argv(u->service.environment, (const char *const[]) { "C=3", NULL });
+        assert_argv(service_config_process(&u->service)->environment,
+                    (const char *const[]) { "C=3", NULL });
 }
 END_TEST
 
@@ -1166,7 +1168,7 @@ START_TEST(test_service_defaults) {
         ck_assert_int_eq(service_config_extra(s)->handover, HANDOVER_STOP_FIRST);
         ck_assert_uint_eq(service_config_extra(s)->watchdog_usec, 0);
         ck_assert(!service_config_extra(s)->non_blocking_set);
-        ck_assert_ptr_null(s->environment);
+        ck_assert_ptr_null(service_config_process(s)->environment);
         ck_assert_str_eq(s->exec_start[0].path, "/usr/bin/web");
         ck_assert(!s->exec_start[0].ignore_failure);
 }
@@ -1239,8 +1241,9 @@ START_TEST(test_service_keys) {
                     (const char *const[]) { "a", "b", "c", NULL });
         ck_assert_str_eq(service_config_process(s)->working_directory, "/srv/web");
         ck_assert(service_config_process(s)->working_directory_optional);
-        assert_argv(s->environment, (const char *const[]) { "GREETING=hello world", "PORT=8080",
-                                                            "X=a\tb", NULL });
+        assert_argv(service_config_process(s)->environment,
+                    (const char *const[]) { "GREETING=hello world", "PORT=8080", "X=a\tb",
+                                            NULL });
         ck_assert_uint_eq(service_config_process(s)->n_environment_files, 2);
         ck_assert_str_eq(service_config_process(s)->environment_files[0].path, "/etc/default/web");
         ck_assert(service_config_process(s)->environment_files[0].optional);
@@ -1478,8 +1481,8 @@ START_TEST(test_environment_invalid_words) {
         assert_diag(LOG_WARNING, "/test/main", 4, "'open'");
         /* "\ " is no escape in systemd: invalid syntax, the rest of the line goes. */
         assert_diag(LOG_WARNING, "/test/main", 5, " b U=4'");
-        assert_argv(u->service.environment, (const char *const[]) { "X=3", "Y=2", "Z=a b", "W=1",
-                                                                     NULL });
+        assert_argv(service_config_process(&u->service)->environment,
+                    (const char *const[]) { "X=3", "Y=2", "Z=a b", "W=1", NULL });
 }
 END_TEST
 
@@ -1552,7 +1555,7 @@ START_TEST(test_specifiers) {
         ck_assert_str_eq(u->service.exec_start[0].argv[2], "one");
         ck_assert_str_eq(u->service.exec_start[0].argv[3], "web x");
         ck_assert_str_eq(u->service.exec_start[0].argv[4], "%");
-        ck_assert_str_eq(u->service.environment[0], "NAME=web@one");
+        ck_assert_str_eq(service_config_process(&u->service)->environment[0], "NAME=web@one");
         s = load_ok("web.socket", "[Socket]\nListenStream=%t/web.sock\n");
         ck_assert_str_eq(LISTEN_TEXT(&s->socket.listens[0]), "/run/web.sock");
         load_bad("x.service", "[Service]\nExecStart=/bin/echo %q\n");
