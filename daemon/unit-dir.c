@@ -814,7 +814,7 @@ int unit_file_list_load(UnitFileList *l, UnitDiagFunc diag, void *userdata,
                         continue;
                 }
                 /* A bad unit is reported and counted; it never stops the others. */
-                r = unit_file_load_taking(e->name, &e->path, e->dropins, diag, userdata, &u);
+                r = unit_file_load(e->name, e->path, e->dropins, diag, userdata, &u);
                 if (r < 0) {
                         unit_array_free(units, n);
                         return r;

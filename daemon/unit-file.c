@@ -220,7 +220,6 @@ Unit *unit_free(Unit *u) {
 
         if (!u->name_in_path)
                 free(u->name);
-        free(u->path);
         free(u->description);
         strv_free(u->wanted_by);
         if (u->extra) {
@@ -365,18 +364,20 @@ static int load_path(LoadContext *c, const char *file) {
         return r;
 }
 
-/* A new unit named name, from the main file at *path (taken: NULL after). The file is mostly
- * named as the unit: then the name is the path's, one allocation less per unit. */
-static int unit_new(const char *name, UnitType type, char **path, Unit **ret) {
+/* A new unit named name, from the main file at path. The path is kept in the unit's own
+ * allocation, after its type's configuration; the file is mostly named as the unit: then the
+ * name is the path's. Two allocations less per unit. */
+static int unit_new(const char *name, UnitType type, const char *path, Unit **ret) {
         _cleanup_(unit_freep) Unit *u = NULL;
+        size_t size = unit_size(type), len = strlen(path) + 1;
         const char *base;
 
-        u = calloc(1, unit_size(type));
+        u = calloc(1, size + len);
         if (!u)
                 return -ENOMEM;
         u->type = type;
         unit_defaults(u);
-        u->path = TAKE_PTR(*path);
+        u->path = memcpy((char *) u + size, path, len);
         base = strrchr(u->path, '/');
         if (base && streq(base + 1, name)) {
                 u->name = (char *) base + 1;
@@ -541,17 +542,14 @@ static int unit_verify(LoadContext *c) {
         return 0;
 }
 
-/* Shared by both loaders: texts is NULL to read the files at the paths. take: paths[0],
- * malloc'ed, becomes the unit's own path (*take is then NULL) instead of a copy; may be NULL. */
-static int unit_load(const char *name, const char *const *paths, char **take,
-                     const char *const *texts, size_t n, UnitDiagFunc diag, void *userdata,
+/* Shared by both loaders: texts is NULL to read the files at the paths. */
+static int unit_load(const char *name, const char *const *paths, const char *const *texts, size_t n, UnitDiagFunc diag, void *userdata,
                      Unit **ret) {
         _cleanup_(unit_freep) Unit *u = NULL;
         LoadContext c = {
                 .diag = diag,
                 .userdata = userdata,
         };
-        _cleanup_free_ char *path = NULL;
         UnitType type;
         int r;
 
@@ -574,10 +572,7 @@ static int unit_load(const char *name, const char *const *paths, char **take,
                 return UNIT_FILE_E_INVALID;
         }
 
-        path = take ? TAKE_PTR(*take) : strdup(paths[0]);
-        if (!path)
-                return -ENOMEM;
-        r = unit_new(name, type, &path, &u);
+        r = unit_new(name, type, paths[0], &u);
         if (r < 0)
                 return r;
         c.u = u;
@@ -618,8 +613,8 @@ static int unit_load(const char *name, const char *const *paths, char **take,
         return 0;
 }
 
-static int file_load(const char *name, const char *path, char **take, char *const *dropins,
-                     UnitDiagFunc diag, void *userdata, Unit **ret) {
+int unit_file_load(const char *name, const char *path, char *const *dropins, UnitDiagFunc diag,
+                   void *userdata, Unit **ret) {
         _cleanup_free_ const char **paths = NULL;
         size_t n = strv_length(dropins);
 
@@ -631,19 +626,7 @@ static int file_load(const char *name, const char *path, char **take, char *cons
         paths[0] = path;
         for (size_t i = 0; i < n; i++)
                 paths[i + 1] = dropins[i];
-        if (!path)
-                return unit_load(name, paths, NULL, NULL, 0, diag, userdata, ret);
-        return unit_load(name, paths, take, NULL, n + 1, diag, userdata, ret);
-}
-
-int unit_file_load(const char *name, const char *path, char *const *dropins, UnitDiagFunc diag,
-                   void *userdata, Unit **ret) {
-        return file_load(name, path, NULL, dropins, diag, userdata, ret);
-}
-
-int unit_file_load_taking(const char *name, char **path, char *const *dropins,
-                          UnitDiagFunc diag, void *userdata, Unit **ret) {
-        return file_load(name, *path, *path ? path : NULL, dropins, diag, userdata, ret);
+        return unit_load(name, paths, NULL, path ? n + 1 : 0, diag, userdata, ret);
 }
 
 int unit_file_load_strings(const char *name, const char *const *paths, const char *const *texts,
@@ -657,5 +640,5 @@ int unit_file_load_strings(const char *name, const char *const *paths, const cha
                 return -ENOMEM;
         for (size_t i = 0; i < n_texts; i++)
                 p[i] = paths && paths[i] ? paths[i] : name;
-        return unit_load(name, p, NULL, texts, n_texts, diag, userdata, ret);
+        return unit_load(name, p, texts, n_texts, diag, userdata, ret);
 }

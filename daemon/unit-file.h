@@ -423,7 +423,7 @@ typedef struct Unit {
         UnitType type;
         bool is_template; /* "NAME@.service" */
         bool name_in_path; /* name is the last part of path, not an allocation of its own */
-        char *path;     /* main file */
+        char *path;     /* main file: in the same allocation, after the configuration */
         uint64_t files_stamp; /* what its files were when read (unit_files_stamp()); 0: unknown,
                                * so a daemon-reload reads them again */
         /* [Unit] */
@@ -472,11 +472,6 @@ uint64_t unit_stamp_mix(uint64_t h, uint64_t part);
  * cannot be read (*ret untouched); or a negative errno on allocation failure. */
 int unit_file_load(const char *name, const char *path, char *const *dropins, UnitDiagFunc diag,
                    void *userdata, Unit **ret);
-/* The same, taking *path (malloc'ed) as the unit's own path instead of a copy: *path is NULL
- * after, whatever the result. At start-up every unit's path comes from the list of unit files,
- * which goes once all are loaded; copies would leave a hole in the heap for each. */
-int unit_file_load_taking(const char *name, char **path, char *const *dropins,
-                          UnitDiagFunc diag, void *userdata, Unit **ret);
 
 /* Same, from text in memory (tests and fuzzing). path is used in messages only.
  * n_texts texts, the first the main file, the rest drop-ins with their paths. */
