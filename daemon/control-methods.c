@@ -435,7 +435,7 @@ static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_e
         if (r >= 0)
                 r = append_entry_string(reply, "Description", v.unit ? v.unit->description : "");
         if (r >= 0)
-                r = append_entry_string(reply, "FragmentPath", v.unit ? v.unit->path : "");
+                r = append_entry_string(reply, "FragmentPath", v.unit ? unit_path(v.unit) : "");
         if (r >= 0)
                 r = append_entry_strv(reply, "DropInPaths",
                                       v.unit ? unit_extra(v.unit)->dropins : NULL);
@@ -920,7 +920,7 @@ static int control_method_get_unit_files(sd_bus_message *msg, void *userdata,
                 r = sd_bus_message_open_container(reply, 'a', "(ss)");
         /* An ad-hoc unit has no file: its path is "(command line)". */
         for (size_t i = 0; r >= 0 && i <= strv_length(unit_extra(u)->dropins); i++) {
-                const char *path = i == 0 ? u->path : unit_extra(u)->dropins[i - 1];
+                const char *path = i == 0 ? unit_path(u) : unit_extra(u)->dropins[i - 1];
                 _cleanup_free_ char *text = NULL;
 
                 if (!path_is_absolute(path))

@@ -181,7 +181,7 @@ static int manager_check_units(Manager *m, Unit **units, size_t n, BindPlan *pla
                                                   : ", or set Service=",
                                  u->name);
                 if (diag)
-                        diag(LOG_ERR, u->path, 0, msg, userdata);
+                        diag(LOG_ERR, unit_path(u), 0, msg, userdata);
                 if (unit_failures_add(failed, u->name, NULL) < 0)
                         return -ENOMEM;
         }
@@ -201,7 +201,7 @@ static int manager_check_units(Manager *m, Unit **units, size_t n, BindPlan *pla
                         snprintf(msg, sizeof msg, "%s: %s", r == 0 ? "skipped, not bound" :
                                  "cannot start", why);
                         if (diag)
-                                diag(r == 0 ? LOG_NOTICE : LOG_ERR, u->path, 0, msg, userdata);
+                                diag(r == 0 ? LOG_NOTICE : LOG_ERR, unit_path(u), 0, msg, userdata);
                         if (r < 0 && unit_failures_add(failed, u->name, msg) < 0)
                                 return -ENOMEM;
                         continue;
@@ -325,7 +325,7 @@ static int manager_socket_hook(Manager *m, const Unit *u, bool post) {
         if (r >= 0)
                 return 0;
         log_error("%s: %s; its sockets are not bound, the other units go on", u->name, err);
-        snprintf(msg, sizeof msg, "%s: %s", u->path, err);
+        snprintf(msg, sizeof msg, "%s: %s", unit_path(u), err);
         if (unit_failures_add(&m->failures, u->name, msg) < 0)
                 log_oom();
         manager_drop_listeners_of(m, u);
@@ -987,16 +987,16 @@ static int manager_make_instance(Manager *m, AcceptSocket *a, const char *name, 
         if (!tname)
                 return log_oom();
         t = manager_get_unit(m, tname);
-        if (!t || !t->path)
+        if (!t)
                 return log_error_errno(ENOENT, "%s: its template %s is not loaded", a->name,
                                        tname);
         if (m->given_template_text && streq(m->given_template_name, tname))
-                r = unit_file_load_strings(name, (const char *const[]) { t->path },
+                r = unit_file_load_strings(name, (const char *const[]) { unit_path(t) },
                                            (const char *const[]) { m->given_template_text }, 1,
                                            manager_instance_diag, NULL, ret);
         else
-                r = unit_file_load(name, t->path, unit_extra(t)->dropins, manager_instance_diag,
-                                   NULL, ret);
+                r = unit_file_load(name, unit_path(t), unit_extra(t)->dropins,
+                                   manager_instance_diag, NULL, ret);
         if (r == -ENOMEM)
                 return log_oom();
         if (r != 0)

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "common/macro.h"
+#include "common/strpool.h"
 #include "common/strv.h"
 #include "daemon/unit-dir.h"
 
@@ -27,13 +28,13 @@
  * it without that file would load something else than what is on disk. */
 #define UNIT_DIR_FILES_PER_UNIT 8
 
+/* Its strings are the collector's (pool): a unit file's name is the last part of its path. */
 typedef struct Record {
         char *unit; /* "web.socket" */
         char *conf; /* drop-in file name ("10-port.conf"), NULL for the main file */
         char *path;
         size_t dir; /* priority: index in dirs */
         bool masked;
-        bool unit_in_path; /* unit is the last part of path, not an allocation of its own */
         uint64_t stamp; /* of a main file (unit_entry_stamp()) */
 } Record;
 
@@ -42,56 +43,39 @@ typedef struct Collector {
         struct timespec now; /* when the listing began, for the stamps */
         UnitDiagFunc diag;
         void *userdata;
+        /* Every string of the listing: the paths, names and drop-in file names. The list
+         * takes it over: at start-up it goes once every unit is loaded, and strings freed one
+         * by one then would be as many holes in the heap between the units. */
+        StrPool pool;
         Record *records;
         size_t n_records, cap_records, max_records;
-        char **refused; /* names of units with a file past max_records; sorted after collecting */
+        /* names of units with a file past max_records (the pool's); sorted after collecting */
+        const char **refused;
         size_t n_refused, cap_refused;
 } Collector;
 
-static void record_done(Record *r) {
-        if (!r->unit_in_path)
-                free(r->unit);
-        free(r->conf);
-        free(r->path);
-}
-
 static void collector_done(Collector *c) {
-        for (size_t i = 0; i < c->n_records; i++)
-                record_done(&c->records[i]);
         free(c->records);
-        for (size_t i = 0; i < c->n_refused; i++)
-                free(c->refused[i]);
         free(c->refused);
+        strpool_done(&c->pool);
 }
 
-/* A file past the cap: reported by path, and its unit remembered to be refused. Takes unit,
- * conf and path (also on failure). Returns 0 or -ENOMEM. */
-static int collector_refuse(Collector *c, Record *rec) {
-        int r = 0;
-
+/* A file past the cap: reported by path, and its unit remembered to be refused. Returns 0 or
+ * -ENOMEM. */
+static int collector_refuse(Collector *c, const Record *rec) {
         unit_diagf(c->diag, c->userdata, LOG_ERR, rec->path, 0,
                 "%s is not loaded: the unit directories hold more than %zu files, and this "
                 "one is past that cap", rec->unit, c->max_records);
         if (c->n_refused >= c->cap_refused) {
                 size_t ncap = MAX(c->cap_refused * 2, (size_t) 16);
-                char **t = reallocarray(c->refused, ncap, sizeof(char *));
+                const char **t = reallocarray(c->refused, ncap, sizeof(char *));
                 if (!t)
-                        r = -ENOMEM;
-                else {
-                        c->refused = t;
-                        c->cap_refused = ncap;
-                }
+                        return -ENOMEM;
+                c->refused = t;
+                c->cap_refused = ncap;
         }
-        if (r >= 0 && rec->unit_in_path) {
-                c->refused[c->n_refused] = strdup(rec->unit);
-                if (!c->refused[c->n_refused])
-                        r = -ENOMEM;
-                else
-                        c->n_refused++;
-        } else if (r >= 0)
-                c->refused[c->n_refused++] = TAKE_PTR(rec->unit);
-        record_done(rec);
-        return r;
+        c->refused[c->n_refused++] = rec->unit;
+        return 0;
 }
 
 static char *path_join(const char *dir, const char *name) {
@@ -156,24 +140,20 @@ static bool is_other_unit_type(const char *name) {
         return false;
 }
 
-/* Takes unit, conf and path (also on failure); with unit_in_path, unit points into path. */
-static int collector_add(Collector *c, char *unit, bool unit_in_path, char *conf, char *path,
+/* unit, conf and path are the pool's (NULL: out of memory, but conf is NULL for a main file). */
+static int collector_add(Collector *c, char *unit, char *conf, char *path,
                          size_t dir, bool masked, bool want_conf) {
-        Record rec = { unit, conf, path, dir, masked, unit_in_path };
+        Record rec = { unit, conf, path, dir, masked };
 
-        if (!unit || !path || (want_conf && !conf)) {
-                record_done(&rec);
+        if (!unit || !path || (want_conf && !conf))
                 return -ENOMEM;
-        }
         if (c->n_records >= c->max_records)
                 return collector_refuse(c, &rec);
         if (c->n_records >= c->cap_records) {
                 size_t ncap = MAX(c->cap_records * 2, (size_t) 32);
                 Record *t = reallocarray(c->records, ncap, sizeof(Record));
-                if (!t) {
-                        record_done(&rec);
+                if (!t)
                         return -ENOMEM;
-                }
                 c->records = t;
                 c->cap_records = ncap;
         }
@@ -231,8 +211,9 @@ static int collect_dropins(Collector *c, const char *dpath, const char *unit, si
                                 "Drop-in is not a regular file, ignoring");
                         continue;
                 }
-                r = collector_add(c, strdup(unit), false, strdup(de->d_name), TAKE_PTR(path),
-                                  prio, stat_is_null(&st), true);
+                r = collector_add(c, strpool_dup(&c->pool, unit),
+                                  strpool_dup(&c->pool, de->d_name),
+                                  strpool_dup(&c->pool, path), prio, stat_is_null(&st), true);
                 if (r < 0)
                         return r;
         }
@@ -313,13 +294,11 @@ static int collect_dir(Collector *c, const char *dir, size_t prio) {
                                 unit_diagf(c->diag, c->userdata, LOG_WARNING, path, 0,
                                         "Unit file is not a regular file, ignoring");
                         else {
-                                /* The name is the path's last part (path_join()): no copy,
-                                 * which would be a hole in the heap once the list goes while
-                                 * the path stays, the unit's. */
-                                char *p = TAKE_PTR(path);
+                                /* The name is the path's last part (path_join()). */
+                                char *p = strpool_dup(&c->pool, path);
 
-                                r = collector_add(c, p + strlen(p) - strlen(name), true, NULL,
-                                                  p, prio, masked, false);
+                                r = collector_add(c, p ? p + strlen(p) - strlen(name) : NULL,
+                                                  NULL, p, prio, masked, false);
                                 if (r < 0)
                                         return r;
                                 if (c->stamps)
@@ -369,10 +348,7 @@ static int record_cmp(const void *a, const void *b) {
 }
 
 static void entry_done(UnitFileEntry *e) {
-        if (!e->name_in_path)
-                free(e->name);
-        free(e->path);
-        strv_free(e->dropins);
+        free(e->dropins);
 }
 
 void unit_file_list_done(UnitFileList *l) {
@@ -383,22 +359,19 @@ void unit_file_list_done(UnitFileList *l) {
         free(l->entries);
         l->entries = NULL;
         l->n_entries = 0;
+        strpool_done(&l->pool);
 }
 
 /* One name's drop-ins: per file name, the highest-priority directory's (NULL when that one
  * masks it). Drop-in directories of names that have no unit file of their own apply to
  * others: NAME@.socket.d/ to every instance, foo-.service.d/ to every foo-*.service. */
 typedef struct DropinSet {
-        const char *unit; /* borrowed from the records */
+        const char *unit; /* its strings are the records' */
         char **confs, **paths;
         size_t n;
 } DropinSet;
 
 static void dropin_set_done(DropinSet *d) {
-        for (size_t i = 0; i < d->n; i++) {
-                free(d->confs[i]);
-                free(d->paths[i]);
-        }
         free(d->confs);
         free(d->paths);
 }
@@ -414,8 +387,8 @@ static int dropin_set_make(Record *rec, size_t n, DropinSet *d) {
                 if (!rec[i].conf || (i > 0 && streq_ptr(rec[i].conf, rec[i - 1].conf)))
                         continue;
                 /* The first of each file name is the highest-priority directory's. */
-                d->confs[d->n] = TAKE_PTR(rec[i].conf);
-                d->paths[d->n++] = rec[i].masked ? NULL : TAKE_PTR(rec[i].path);
+                d->confs[d->n] = rec[i].conf;
+                d->paths[d->n++] = rec[i].masked ? NULL : rec[i].path;
         }
         return 0;
 }
@@ -528,10 +501,8 @@ static int entry_merge_dropins(UnitFileEntry *e, const DropinSet *sets, size_t n
                 goto finish;
         }
         for (size_t i = 0, k = 0; i < n; i++)
-                if (paths[i] && !(e->dropins[k++] = strdup(paths[i]))) {
-                        r = -ENOMEM;
-                        break;
-                }
+                if (paths[i])
+                        e->dropins[k++] = paths[i];
 finish:
         free(confs);
         free(paths);
@@ -575,7 +546,7 @@ static char *template_of(const char *name) {
 
 /* Adds the instance name, made from its template's file, unless it has a file of its own or
  * no template. l is sorted on entry. Returns 1 when added, 0 when not, or -ENOMEM. */
-static int entry_add_instance(UnitFileList *l, size_t *cap, const char *name) {
+static int entry_add_instance(UnitFileList *l, size_t *cap, StrPool *pool, const char *name) {
         _cleanup_free_ char *template = template_of(name);
         const UnitFileEntry *t;
         UnitFileEntry e = {};
@@ -586,13 +557,11 @@ static int entry_add_instance(UnitFileList *l, size_t *cap, const char *name) {
         t = bsearch(template, l->entries, l->n_entries, sizeof(UnitFileEntry), entry_cmp);
         if (!t || t->invalid)
                 return 0;
-        e.name = strdup(name);
-        e.path = strdup(t->path);
+        e.name = strpool_dup(pool, name);
+        e.path = t->path;
         e.main_stamp = t->main_stamp;
-        if (!e.name || !e.path) {
-                entry_done(&e);
+        if (!e.name)
                 return -ENOMEM;
-        }
         return entry_add(l, cap, &e) < 0 ? -ENOMEM : 1;
 }
 
@@ -667,15 +636,9 @@ static int enumerate(char *const *dirs, char *const *instances, size_t max_units
                         continue;
                 if (rec->masked)
                         continue;
-                e.name = rec->unit_in_path ? rec->unit : strdup(rec->unit);
-                e.name_in_path = rec->unit_in_path;
-                e.path = TAKE_PTR(rec->path);
+                e.name = rec->unit;
+                e.path = rec->path;
                 e.main_stamp = rec->stamp;
-                if (!e.name) {
-                        entry_done(&e);
-                        r = -ENOMEM;
-                        goto fail;
-                }
                 if (l.n_entries >= max_units) {
                         /* Listed, so that it is refused by name, never silently left out. */
                         unit_diagf(diag, userdata, LOG_ERR, e.path, 0,
@@ -696,7 +659,7 @@ static int enumerate(char *const *dirs, char *const *instances, size_t max_units
                 _cleanup_free_ char *svc = NULL;
                 const char *suffix = endswith(*name, ".socket");
 
-                r = entry_add_instance(&l, &cap, *name);
+                r = entry_add_instance(&l, &cap, &c.pool, *name);
                 if (r > 0)
                         qsort(l.entries, l.n_entries, sizeof(UnitFileEntry), entry_sort_cmp);
                 if (r < 0 || !suffix)
@@ -705,7 +668,7 @@ static int enumerate(char *const *dirs, char *const *instances, size_t max_units
                         r = -ENOMEM;
                         goto fail;
                 }
-                r = entry_add_instance(&l, &cap, svc);
+                r = entry_add_instance(&l, &cap, &c.pool, svc);
                 if (r > 0)
                         qsort(l.entries, l.n_entries, sizeof(UnitFileEntry), entry_sort_cmp);
                 if (r < 0)
@@ -732,7 +695,7 @@ static int enumerate(char *const *dirs, char *const *instances, size_t max_units
                         }
                 }
                 STRV_FOREACH(svc, services) {
-                        r = entry_add_instance(&l, &cap, *svc);
+                        r = entry_add_instance(&l, &cap, &c.pool, *svc);
                         if (r < 0)
                                 goto fail;
                         if (r > 0) /* bsearch() needs them sorted for the next one */
@@ -752,6 +715,8 @@ static int enumerate(char *const *dirs, char *const *instances, size_t max_units
         for (size_t i = 0; i < n_sets; i++)
                 dropin_set_done(&sets[i]);
         free(sets);
+        l.pool = c.pool;
+        c.pool = (StrPool) {};
         collector_done(&c);
         *ret = l;
         return 0;
@@ -770,7 +735,7 @@ static int unit_name_cmp(const void *key, const void *elem) {
 }
 
 bool unit_matches_entry(const Unit *u, const UnitFileEntry *e, uint64_t stamp) {
-        return stamp != 0 && u->files_stamp == stamp && streq_ptr(u->path, e->path) &&
+        return stamp != 0 && u->files_stamp == stamp && streq_ptr(unit_path(u), e->path) &&
                strv_equal(unit_extra(u)->dropins, e->dropins);
 }
 

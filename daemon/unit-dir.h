@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/strpool.h"
 #include "daemon/unit-file.h"
 
 /* Units across all directories: SPEC §8 asks for 10,000 listeners, so ten times that. Past
@@ -16,10 +17,10 @@
 #define UNIT_DIR_DROPINS_MAX 256 /* drop-ins per unit */
 
 /* One unit found on disk. */
+/* Its strings are the list's (pool). */
 typedef struct UnitFileEntry {
         char *name;     /* "web.socket" */
         char *path;     /* main file: the first directory that has it wins */
-        bool name_in_path; /* name is the last part of path, not an allocation of its own */
         char **dropins; /* NAME.d/ *.conf across all directories, sorted by file name; a
                          * file name in an earlier directory masks the same name later */
         bool invalid;   /* found but unusable (e.g. too many drop-ins): already reported as an
@@ -30,6 +31,7 @@ typedef struct UnitFileEntry {
 typedef struct UnitFileList {
         UnitFileEntry *entries; /* sorted by name (strcmp) */
         size_t n_entries;
+        StrPool pool;           /* every path and name of the entries */
 } UnitFileList;
 
 /* Lists the units in dirs (a NULL-terminated list, highest priority first). Missing

@@ -312,7 +312,7 @@ static int load_path(LoadContext *c, const char *file) {
         if (part == 0)
                 c->stamp_racy = true;
         else
-                c->stamp = file == c->u->path ? part : unit_stamp_mix(c->stamp, part);
+                c->stamp = file == unit_path(c->u) ? part : unit_stamp_mix(c->stamp, part);
         /* An ordinary unit file is read in one go and lexed from memory: no stdio buffer, two
          * syscalls fewer per file, which counts with thousands of units. A big one (or one
          * with a NUL byte, which ends a line but not the file) goes through a FILE. */
@@ -377,8 +377,8 @@ static int unit_new(const char *name, UnitType type, const char *path, Unit **re
                 return -ENOMEM;
         u->type = type;
         unit_defaults(u);
-        u->path = memcpy((char *) u + size, path, len);
-        base = strrchr(u->path, '/');
+        memcpy((char *) u + size, path, len);
+        base = strrchr(unit_path(u), '/');
         if (base && streq(base + 1, name)) {
                 u->name = (char *) base + 1;
                 u->name_in_path = true;
@@ -435,7 +435,7 @@ static int socket_verify(LoadContext *c) {
         const SocketOptions *o = socket_config_options(s);
 
         if (s->n_listens == 0 && !u->is_template)
-                load_report(c, LOG_ERR, u->path, 0,
+                load_report(c, LOG_ERR, unit_path(u), 0,
                             "Socket unit has no Listen setting (ListenStream=, ListenDatagram=, "
                             "ListenSequentialPacket=, ListenFIFO=, ListenSpecial=, "
                             "ListenNetlink= or ListenMessageQueue=)");
@@ -505,7 +505,7 @@ static void service_verify(LoadContext *c) {
         if (x && x->ready_on_accept && (s->type == SERVICE_SIMPLE || s->type == SERVICE_EXEC))
                 s->type = SERVICE_NOTIFY;
         else if (x && x->ready_on_accept && !service_type_is_notify(s->type)) {
-                load_report(c, LOG_WARNING, u->path, 0,
+                load_report(c, LOG_WARNING, unit_path(u), 0,
                             "ReadyOn=accept applies to Type=simple, exec, notify and "
                             "notify-reload services, not Type=%s; ignoring",
                             service_type_to_string(s->type));
@@ -516,20 +516,20 @@ static void service_verify(LoadContext *c) {
                 x->notify_access_set = true;
         }
         if (s->n_exec_start == 0)
-                load_report(c, LOG_ERR, u->path, 0, "Service has no ExecStart= setting");
+                load_report(c, LOG_ERR, unit_path(u), 0, "Service has no ExecStart= setting");
         else if (s->n_exec_start > 1 && s->type != SERVICE_ONESHOT)
                 load_report(c, LOG_ERR, s->exec_start[1].origin.file,
                             s->exec_start[1].origin.line,
                             "More than one ExecStart= command, which only Type=oneshot "
                             "services may have (an empty ExecStart= resets the list)");
         if (s->type == SERVICE_DBUS && !service_config_process(s)->bus_name)
-                load_report(c, LOG_ERR, u->path, 0,
+                load_report(c, LOG_ERR, unit_path(u), 0,
                             "Type=dbus needs BusName=: the name whose appearance on the "
                             "system bus means the service is ready");
         if (s->type == SERVICE_ONESHOT &&
             (s->restart == SERVICE_RESTART_ALWAYS ||
              s->restart == SERVICE_RESTART_ON_SUCCESS))
-                load_report(c, LOG_ERR, u->path, 0,
+                load_report(c, LOG_ERR, unit_path(u), 0,
                             "Restart=%s is not allowed for Type=oneshot services",
                             service_restart_to_string(s->restart));
 }
@@ -592,7 +592,7 @@ static int unit_load(const char *name, const char *const *paths, const char *con
         }
 
         for (size_t i = 0; i < n; i++) {
-                const char *file = i == 0 ? u->path : unit_extra(u)->dropins[i - 1];
+                const char *file = i == 0 ? unit_path(u) : unit_extra(u)->dropins[i - 1];
                 if (texts)
                         r = load_one(&c, file, NULL, texts[i] ?: "");
                 else

@@ -423,7 +423,6 @@ typedef struct Unit {
         UnitType type;
         bool is_template; /* "NAME@.service" */
         bool name_in_path; /* name is the last part of path, not an allocation of its own */
-        char *path;     /* main file: in the same allocation, after the configuration */
         uint64_t files_stamp; /* what its files were when read (unit_files_stamp()); 0: unknown,
                                * so a daemon-reload reads them again */
         /* [Unit] */
@@ -452,6 +451,12 @@ static inline int unit_conditions_test(const Unit *u, char *why, size_t len) {
 static inline size_t unit_size(UnitType t) {
         return offsetof(Unit, socket) +
                (t == UNIT_SOCKET ? sizeof(SocketConfig) : sizeof(ServiceConfig));
+}
+
+/* The path of u's main file: kept in the unit's own allocation, after its type's
+ * configuration (unit_size()). */
+static inline const char *unit_path(const Unit *u) {
+        return (const char *) u + unit_size(u->type);
 }
 
 /* Stamps: what a unit's files were when it was read, so that a daemon-reload can keep a unit

@@ -142,7 +142,7 @@ START_TEST(test_masking_first_dir_wins) {
         ck_assert_uint_eq(n_failed, 0);
         ck_assert_str_eq(units[0]->name, "other.socket");
         ck_assert_str_eq(units[1]->name, "web.socket");
-        ck_assert_str_eq(units[1]->path, p1);
+        ck_assert_str_eq(unit_path(units[1]), p1);
         ck_assert_uint_eq(units[1]->socket.n_listens, 1);
         ck_assert_str_eq(LISTEN_TEXT(&units[1]->socket.listens[0]), "1111");
         unit_array_free(units, n);

@@ -412,7 +412,7 @@ START_TEST(test_dropin_order) {
         ck_assert_str_eq(u->socket.listens[1].origin.file, "/test/10-first.conf");
         ck_assert_str_eq(u->socket.listens[2].origin.file, "/test/20-second.conf");
         ck_assert_uint_eq(u->socket.listens[2].origin.line, 3);
-        ck_assert_str_eq(u->path, "/test/main");
+        ck_assert_str_eq(unit_path(u), "/test/main");
         assert_argv(unit_extra(u)->dropins, (const char *const[]) { "/test/10-first.conf",
                                                         "/test/20-second.conf", NULL });
 }
@@ -1723,7 +1723,7 @@ START_TEST(test_load_files_with_dropins) {
         ck_assert_str_eq(LISTEN_TEXT(&u->socket.listens[0]), "81");
         ck_assert_str_eq(u->socket.listens[0].origin.file, d2);
         assert_diag(LOG_WARNING, d1, 3, "'Frob='");
-        ck_assert_str_eq(u->path, main_path);
+        ck_assert_str_eq(unit_path(u), main_path);
         assert_argv(unit_extra(u)->dropins, (const char *const[]) { d1, d2, NULL });
         free(main_path);
         free(d1);
