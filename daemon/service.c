@@ -164,6 +164,9 @@ void service_set_state(Service *s, ServiceState st) {
         service_update_watch(s);
         if (service_state_serves(st) != service_state_serves(old))
                 service_arm_watchdog(s);
+        /* Before the line that tells the new state: who reads it finds the pidfds of the
+         * processes it no longer names closed. */
+        service_release_pids(s);
 
         if (old != st) {
                 const char *from = service_state_to_string(old), *to = service_state_to_string(st);
@@ -184,7 +187,6 @@ void service_set_state(Service *s, ServiceState st) {
                          service_name(s), service_state_to_string(st));
                 service_report_reload(s, -EIO, msg);
         }
-        service_release_pids(s);
         if (s->ctx->on_state)
                 s->ctx->on_state(s, s->ctx->userdata);
 }
