@@ -26,6 +26,7 @@
  * into a socket pair that sd-bus reads. Replies go straight to the client. */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -164,11 +165,24 @@ static int control_on_reap(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+/* Whether no live client has an answer still queued: sd-bus frees one once it is written. */
+static bool control_replies_written(const Control *c) {
+        for (size_t i = 0; i < c->n_clients; i++) {
+                const ControlClient *cl = c->clients[i];
+                uint64_t n = 0;
+
+                if (!cl->dead && cl->bus && sd_bus_get_n_queued_write(cl->bus, &n) >= 0 && n > 0)
+                        return false;
+        }
+        return true;
+}
+
 /* sd-bus (252) reads a client's first messages together with its last authentication line,
  * "BEGIN", keeps them buffered, and looks at them only at the next wakeup of the connection: a
  * client that sends one call and waits for the reply (libdbus's dbus-send does) would wait
  * forever. So, after every dispatch while some client authenticates, process what a client
- * that has just authenticated already sent. */
+ * that has just authenticated already sent. And once a large reply is written out (and so
+ * freed), give the heap's free pages back (control_trim_after_reply()). */
 static int control_on_post(sd_event_source *s, void *userdata) {
         Control *c = userdata;
         size_t n_authenticating = 0;
@@ -199,9 +213,18 @@ static int control_on_post(sd_event_source *s, void *userdata) {
                 if (r != 0)
                         control_client_kill(cl);
         }
-        if (n_authenticating == 0)
+        if (c->trim_wanted && control_replies_written(c)) {
+                c->trim_wanted = false;
+                (void) malloc_trim(0);
+        }
+        if (n_authenticating == 0 && !c->trim_wanted)
                 (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
         return 0;
+}
+
+void control_trim_after_reply(Control *c) {
+        c->trim_wanted = true;
+        (void) sd_event_source_set_enabled(c->post_source, SD_EVENT_ON);
 }
 
 /* Whether a call of the client's still waits for its answer (RestartUnit). */

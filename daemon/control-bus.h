@@ -61,6 +61,7 @@ struct Control {
         sd_event_source *reap_source;   /* defer: frees dead clients outside sd-bus */
         sd_event_source *post_source;   /* post: while clients authenticate, see below */
         bool accept_paused;
+        bool trim_wanted;               /* control_trim_after_reply(): on post, once written */
 
         ControlClient *clients[BERTH_CONTROL_CLIENTS_MAX];
         size_t n_clients;

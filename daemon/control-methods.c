@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/parse-util.h"
 #include "daemon/control-bus.h"
+#include "daemon/control.h"
 #include "common/socket-util.h"
 #include "common/user-util.h"
 #include "daemon/listener.h"
@@ -24,6 +25,9 @@
 #include "daemon/manager-state.h"
 
 /* ---- helpers for the methods ---- */
+
+/* Rows from which a listing (list-units, list-sockets) is large: about 100 KiB of reply. */
+#define LISTING_TRIM_ROWS 1000
 
 /* A copy of s with every byte that is not part of a valid UTF-8 character replaced by U+FFFD,
  * or NULL on OOM. */
@@ -349,6 +353,17 @@ static int append_unit_entry(sd_bus_message *reply, const UnitView *v) {
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
+/* Sends a listing built with result r (a negative errno fails the call); one of n rows or more
+ * is large enough that its pages go back to the system once it is written. */
+static int reply_send_listing(ControlClient *cl, sd_bus_message *reply, int r, size_t n) {
+        if (r < 0)
+                return r;
+        r = sd_bus_message_send(reply);
+        if (r >= 0 && n >= LISTING_TRIM_ROWS)
+                control_trim_after_reply(cl->control);
+        return r;
+}
+
 static int control_method_list_units(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         ControlClient *cl = userdata;
         Manager *m = cl->control->manager;
@@ -370,9 +385,7 @@ static int control_method_list_units(sd_bus_message *msg, void *userdata, sd_bus
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_message_send(reply);
+        return reply_send_listing(cl, reply, r, m->n_units);
 }
 
 static int control_method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -588,9 +601,7 @@ static int control_method_list_sockets(sd_bus_message *msg, void *userdata, sd_b
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_message_send(reply);
+        return reply_send_listing(cl, reply, r, m->n_listeners);
 }
 
 /* Sets error from a manager action's result: -ENOENT is NoSuchUnit, anything else Failed,

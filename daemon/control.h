@@ -16,6 +16,10 @@ int control_new(Control **ret, Manager *m, const char *path, int fd);
 int control_fd(const Control *c);
 /* Writes out every answer still queued (before a daemon-reexec's exec). */
 void control_flush(Control *c);
+/* A method built a large reply (a listing of thousands of units or sockets): once every answer
+ * is written out, and so freed, the heap's free pages go back to the system (malloc_trim()),
+ * or the reply's pages would stay in berthd's RSS until something else trims. */
+void control_trim_after_reply(Control *c);
 
 /* Disconnects every client without waiting for them, closes the socket and removes its path
  * (when it is still ours). Accepts NULL; returns NULL. */
