@@ -9,16 +9,15 @@ import harness
 
 PAIRS = 1000
 SMALL = 10
-# Bytes per pair. Today about 1,100 (a unix socket's address is kept on the heap: more than an
+# Bytes per pair. Today about 960 (a unix socket's address is kept on the heap: more than an
 # inet pair's); it was 2,600 before the memory passes of issue 13, and 11,500 with a 200-line
 # log ring and whole-size units, sockets and sd-event sources per pair. Room for the
 # allocator, not for a regression.
 BUDGET_PER_PAIR = 1500
 # A reload parses every unit again while the old ones still stand; what it leaves behind must
-# go back to the system once they are freed. Today it keeps about 0.4 of what the pairs hold
-# (the heap's new layout, and list-sockets' reply in the room the old units left); old units
-# never freed, or their pages never given back, keep 0.8 and more.
-RELOAD_RESIDUE = 0.65
+# go back to the system once they are freed. Today it keeps about 0.1 of what the pairs hold
+# (0.4 before listings gave their pages back); old units never freed keep 0.8 and more.
+RELOAD_RESIDUE = 0.45
 # What a listing of every socket leaves, against what the pairs hold: about 0.03 (the pages
 # of the reply given back, control_trim_after_reply()); 0.18 when they are not.
 LISTING_RESIDUE = 0.1
