@@ -557,18 +557,16 @@ static bool file_is_ours(const Listener *l, const char *path) {
 void listener_remove_nodes(const Listener *l, Listener *const *live, size_t n_live) {
         const SocketOptions *sc = socket_config_options(&l->spec.unit->socket);
         char buf[sizeof(((struct sockaddr_un *) NULL)->sun_path) + 1], now[PATH_MAX];
-        const char *file, *name = l->spec.unit->name;
+        const char *file, *name = l->spec.unit->name, *mq = bind_spec_path(&l->spec);
 
         if (!sc->remove_on_stop || l->fd < 0)
                 return;
-        if (l->spec.listen->type == LISTEN_MQUEUE &&
-            !node_in_use(l, live, n_live, bind_spec_path(&l->spec), true)) {
-                if (mq_unlink(bind_spec_path(&l->spec)) >= 0)
-                        log_info("%s: removed message queue %s (RemoveOnStop=yes)", name,
-                                 bind_spec_path(&l->spec));
+        if (l->spec.listen->type == LISTEN_MQUEUE && !node_in_use(l, live, n_live, mq, true)) {
+                if (mq_unlink(mq) >= 0)
+                        log_info("%s: removed message queue %s (RemoveOnStop=yes)", name, mq);
                 else if (errno != ENOENT)
                         log_warning_errno(errno, "%s: cannot remove message queue %s: %m, "
-                                          "ignoring", name, bind_spec_path(&l->spec));
+                                          "ignoring", name, mq);
                 return;
         }
         file = listener_file(l, buf, sizeof buf);
@@ -838,7 +836,7 @@ static usec_t listener_retry_delay(const Listener *l) {
         return MIN(delay, LISTENER_RETRY_CAP_USEC);
 }
 
-static int listener_arm_retry(Listener *l, sd_event *event) {
+int listener_arm_retry(Listener *l, sd_event *event) {
         ListenerRetry *x = l->retry;
         usec_t delay = listener_retry_delay(l);
         int r;
@@ -872,12 +870,6 @@ int listener_set_bind_error(Listener *l, const char *err) {
         return 0;
 }
 
-int listener_retry_bind(Listener *l, sd_event *event, const char *err) {
-        int r = listener_set_bind_error(l, err);
-
-        return r < 0 ? r : listener_arm_retry(l, event);
-}
-
 static int listener_on_retry(sd_event_source *es, uint64_t usec, void *userdata) {
         Listener *l = userdata;
         char err[LISTENER_ERROR_MAX] = "", line[ADDRESS_FORMAT_MAX + 512];
@@ -887,7 +879,8 @@ static int listener_on_retry(sd_event_source *es, uint64_t usec, void *userdata)
         if (r < 0) {
                 if (l->retry->n < UINT16_MAX)
                         l->retry->n++;
-                (void) listener_retry_bind(l, sd_event_source_get_event(es), err);
+                if (listener_set_bind_error(l, err) >= 0)
+                        (void) listener_arm_retry(l, sd_event_source_get_event(es));
                 log_warning("%s: %s; trying again in %llus", l->spec.unit->name, err,
                             (unsigned long long) (listener_retry_delay(l) / USEC_PER_SEC));
                 return 0;
@@ -922,13 +915,12 @@ static bool listener_stall_applies(const Listener *l) {
 /* Waits for the first connection left in the queue: one wakeup, then the timer. */
 static void listener_stall_watch(Listener *l) {
         ListenerLimits *x = listener_limits(l);
-        ListenerStall *st = NULL;
+        ListenerStall *st;
         int r = 0;
 
         if (x && !x->stall)
                 x->stall = listener_stall_new();
-        if (x)
-                st = x->stall;
+        st = x ? x->stall : NULL;
         if (!st)
                 r = -ENOMEM;
         if (r >= 0 && !st->io_source) {

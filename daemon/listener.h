@@ -211,9 +211,10 @@ void listener_remove_nodes(const Listener *l, Listener *const *live, size_t n_li
 bool listener_bind_error_is_transient(const BindSpec *spec, int error);
 /* Keeps err as why l is not bound. Returns 0 or -ENOMEM. */
 int listener_set_bind_error(Listener *l, const char *err);
-/* Keeps err as why l is not bound, and tries again on event, with back-off, until it binds
- * (then it logs its line and watches as its owner wants). Returns 0 or a negative errno. */
-int listener_retry_bind(Listener *l, sd_event *event, const char *err);
+/* l, whose bind failed (listener_set_bind_error()), tries again on event, with back-off, until
+ * it binds (then it logs its line and watches as its owner wants). Returns 0 or a negative
+ * errno (logged). */
+int listener_arm_retry(Listener *l, sd_event *event);
 
 /* Its service serves now (watch for connections it leaves waiting), or no longer does. */
 void listener_set_serving(Listener *l, bool serving);

@@ -1801,8 +1801,7 @@ int manager_run(Manager *m) {
                             "services' processes, ignoring");
         for (size_t i = 0; i < m->n_listeners; i++)
                 if (m->listeners[i]->fd < 0 && listener_bind_error(m->listeners[i]))
-                        (void) listener_retry_bind(m->listeners[i], m->event,
-                                                   listener_bind_error(m->listeners[i]));
+                        (void) listener_arm_retry(m->listeners[i], m->event);
         m->fdstore_budget.max = fdstore_share();
         /* One context for every service: the loop, the notify socket and the cgroup root are
          * set now, and stay. */

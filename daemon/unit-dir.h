@@ -16,8 +16,7 @@
 #define UNIT_DIR_UNITS_MAX 131072
 #define UNIT_DIR_DROPINS_MAX 256 /* drop-ins per unit */
 
-/* One unit found on disk. */
-/* Its strings are the list's (pool). */
+/* One unit found on disk. Its strings are the list's (pool). */
 typedef struct UnitFileEntry {
         char *name;     /* "web.socket" */
         char *path;     /* main file: the first directory that has it wins */

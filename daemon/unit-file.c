@@ -365,8 +365,8 @@ static int load_path(LoadContext *c, const char *file) {
 }
 
 /* A new unit named name, from the main file at path. The path is kept in the unit's own
- * allocation, after its type's configuration; the file is mostly named as the unit: then the
- * name is the path's. Two allocations less per unit. */
+ * allocation, after its type's configuration (unit_path()); the file is mostly named as the
+ * unit: then the name is the path's, one allocation less again. */
 static int unit_new(const char *name, UnitType type, const char *path, Unit **ret) {
         _cleanup_(unit_freep) Unit *u = NULL;
         size_t size = unit_size(type), len = strlen(path) + 1;
@@ -543,8 +543,8 @@ static int unit_verify(LoadContext *c) {
 }
 
 /* Shared by both loaders: texts is NULL to read the files at the paths. */
-static int unit_load(const char *name, const char *const *paths, const char *const *texts, size_t n, UnitDiagFunc diag, void *userdata,
-                     Unit **ret) {
+static int unit_load(const char *name, const char *const *paths, const char *const *texts,
+                     size_t n, UnitDiagFunc diag, void *userdata, Unit **ret) {
         _cleanup_(unit_freep) Unit *u = NULL;
         LoadContext c = {
                 .diag = diag,

@@ -25,12 +25,16 @@
 
 /* ---- the lists the keys fill ---- */
 
+/* Frees what a listen entry owns: its path (not a netlink entry's numbers), text and address. */
+static void socket_listen_done(SocketListen *l) {
+        free((char *) socket_listen_path(l));
+        free(l->text);
+        address_done(&l->address);
+}
+
 void socket_config_listens_free(SocketConfig *s) {
-        for (size_t i = 0; i < s->n_listens; i++) {
-                free((char *) socket_listen_path(&s->listens[i]));
-                free(s->listens[i].text);
-                address_done(&s->listens[i].address);
-        }
+        for (size_t i = 0; i < s->n_listens; i++)
+                socket_listen_done(&s->listens[i]);
         free(s->listens);
         s->listens = NULL;
         s->n_listens = 0;
@@ -356,9 +360,7 @@ static int key_listen(LoadContext *c, const ConfigItem *it, const char *value, u
                         r = -ENOMEM;
         }
         if (r != 0) {
-                free((char *) socket_listen_path(&l));
-                free(l.text);
-                address_done(&l.address);
+                socket_listen_done(&l);
                 return r < 0 ? r : 0;
         }
         s->listens[s->n_listens++] = l;
